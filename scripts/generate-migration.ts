@@ -1,0 +1,53 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { applyMigrations } from '../src/database/migrations.js';
+import { schemaDiff } from '../src/database/schema-drift.js';
+import { openScriptDatabase, runScript } from './cli-support.js';
+import { withScratchDatabase } from './scratch-database.js';
+
+/** `npm run migration:generate -- <Name>`: writes migrations/<timestamp>-<Name>.ts from the entity changes. */
+await runScript(async () => {
+  const name = process.argv[2];
+  if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {
+    console.error('usage: npm run migration:generate -- <PascalCaseName>');
+    return 2;
+  }
+  const server = await openScriptDatabase();
+  try {
+    const diff = await withScratchDatabase(server.url, async (url) => {
+      await applyMigrations(url);
+      return schemaDiff(url);
+    });
+    if (diff.up.length === 0) {
+      console.error('entities and migrations agree: nothing to generate');
+      return 0;
+    }
+    const timestamp = Date.now();
+    const file = join('migrations', `${timestamp}-${name}.ts`);
+    const lines = (queries: string[]) =>
+      queries
+        .map((query) => `    await queryRunner.query(\`${query.replace(/[\\`]|\$\{/g, (m) => `\\${m}`)}\`);`)
+        .join('\n');
+    await writeFile(
+      file,
+      `import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export class ${name}${timestamp} implements MigrationInterface {
+  name = '${name}${timestamp}';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+${lines(diff.up)}
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+${lines(diff.down)}
+  }
+}
+`,
+    );
+    console.error(`wrote ${file}`);
+    return 0;
+  } finally {
+    await server.stop();
+  }
+});

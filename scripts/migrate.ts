@@ -1,0 +1,13 @@
+import { applyMigrations } from '../src/database/migrations.js';
+import { openScriptDatabase, runScript } from './cli-support.js';
+
+/** Applies pending migrations: for deployments that run them separately (MIGRATIONS_RUN=false in the app). */
+await runScript(async () => {
+  const server = await openScriptDatabase();
+  try {
+    const applied = await applyMigrations(server.url);
+    console.error(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'no pending migrations');
+  } finally {
+    await server.stop();
+  }
+});

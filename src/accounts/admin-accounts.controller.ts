@@ -1,0 +1,54 @@
+import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { uuidParam } from '../common/http/uuid-param.js';
+import { ApiSession } from '../common/openapi/problem-responses.js';
+import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import { CurrentPrincipal, RequireRoles } from '../sessions/auth.decorators.js';
+import { CSRF_HEADER } from '../sessions/csrf.js';
+import { toAccountDto, toIdentityLinkDto } from './account.mapper.js';
+import { AccountsService } from './accounts.service.js';
+import { AccountDetailDto, AccountDto, AccountPageDto } from './dto/account.dto.js';
+import { AccountListQueryDto } from './dto/account-list-query.dto.js';
+import { UpdateAccountDto } from './dto/update-account.dto.js';
+
+@ApiTags('admin')
+@ApiSession(403)
+@RequireRoles('admin')
+@Controller('api/admin/accounts')
+export class AdminAccountsController {
+  constructor(private readonly accounts: AccountsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Search accounts (newest first)' })
+  @ApiOkResponse({ type: AccountPageDto })
+  async list(@Query() query: AccountListQueryDto): Promise<AccountPageDto> {
+    const page = await this.accounts.search(query);
+    return { items: page.items.map(toAccountDto), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One account with its identity links' })
+  @ApiOkResponse({ type: AccountDetailDto })
+  @ApiSession(400, 403, 404)
+  async get(@Param('id', uuidParam) id: string): Promise<AccountDetailDto> {
+    const { account, links, activeSessions } = await this.accounts.findWithLinks(id);
+    return {
+      ...toAccountDto(account),
+      links: links.map((link) => toIdentityLinkDto(link, { maskSubject: false })),
+      activeSessions,
+    };
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change status and/or roles (audited; disabling revokes all sessions)' })
+  @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
+  @ApiOkResponse({ type: AccountDto })
+  @ApiSession(400, 403, 404, 409)
+  async update(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Param('id', uuidParam) id: string,
+    @Body() body: UpdateAccountDto,
+  ): Promise<AccountDto> {
+    return toAccountDto(await this.accounts.updateByAdmin(principal.accountId, id, body));
+  }
+}

@@ -1,0 +1,18 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsOptional } from 'class-validator';
+import { ACCOUNT_ROLES, ACCOUNT_STATUSES, type AccountRole, type AccountStatus } from '../account.entity.js';
+
+export class UpdateAccountDto {
+  @ApiPropertyOptional({ enum: ACCOUNT_STATUSES, description: 'Disabling revokes every session of the account' })
+  @IsOptional()
+  @IsIn(ACCOUNT_STATUSES)
+  status?: AccountStatus;
+
+  @ApiPropertyOptional({ enum: ACCOUNT_ROLES, isArray: true, description: 'The complete new set of roles' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(ACCOUNT_ROLES.length)
+  @ArrayUnique()
+  @IsIn(ACCOUNT_ROLES, { each: true })
+  roles?: AccountRole[];
+}

@@ -1,0 +1,56 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
+import express from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import { requestContextMiddleware, requireJsonBodies } from './common/http/request-middleware.js';
+import { RouteTable } from './common/http/route-table.js';
+import { AppValidationPipe } from './common/http/validation.pipe.js';
+import { NestPinoLogger } from './common/logging/logger.js';
+import { buildOpenApiDocument, serveOpenApi } from './common/openapi/openapi.js';
+import { ProblemDetailsFilter } from './common/problem/problem-details.filter.js';
+import type { AppConfig } from './config/app.config.js';
+import { applyMigrations } from './database/migrations.js';
+
+/**
+ * Builds the HTTP application exactly as production runs it; the tests use this too. The database URL must be
+ * resolved (see openDatabaseServer) before this is called.
+ */
+export async function createApp(config: AppConfig, logger: Logger): Promise<NestExpressApplication> {
+  if (config.database.runMigrations) {
+    const applied = await applyMigrations(config.database.url!);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrations applied');
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bodyParser: false,
+    logger: new NestPinoLogger(logger.child({ component: 'nest' })),
+    abortOnError: false,
+  });
+  configureHttp(app, config, logger);
+  serveOpenApi(app, buildOpenApiDocument(app, config));
+  await app.init();
+  return app;
+}
+
+/** Middleware order matters: request id first (so even a rejected body is traced), then headers, then parsing. */
+export function configureHttp(app: NestExpressApplication, config: AppConfig, logger: Logger): void {
+  app.set('trust proxy', config.http.trustProxy);
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(requestContextMiddleware(logger.child({ component: 'http' })));
+  app.use(helmet());
+  app.use(cookieParser());
+  app.use(requireJsonBodies);
+  app.use(
+    express.json({ limit: config.http.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }),
+  );
+  app.useGlobalPipes(new AppValidationPipe());
+  app.useGlobalFilters(
+    new ProblemDetailsFilter(
+      logger.child({ component: 'errors' }),
+      new RouteTable(() => app.getHttpAdapter().getInstance()),
+    ),
+  );
+}

@@ -1,0 +1,17 @@
+/** Audit event types written by the foundation. Provider and SERMI modules add their own. */
+export const AUDIT_EVENT = {
+  accountUpdated: 'account.updated',
+  sessionCreated: 'session.created',
+  sessionRevoked: 'session.revoked',
+  sessionsRevokedForAccount: 'session.revoked_for_account',
+  auditChainVerified: 'audit.chain_verified',
+} as const;
+
+export type Actor = { type: 'account'; accountId: string } | { type: 'system' } | { type: 'anonymous' };
+
+export interface AuditEventInput {
+  type: string;
+  actor: Actor;
+  subjectAccountId?: string | null;
+  details?: Record<string, unknown>;
+}

@@ -1,0 +1,46 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { AppException } from '../problem/app-exception.js';
+import { acceptOrCreateRequestId, requestContext } from '../request-context/request-context.js';
+
+/**
+ * First middleware of every request: adopts or creates the request id, echoes it, runs the rest of the
+ * request inside its async context (so every log line carries it) and writes one access-log line at the end.
+ * Only the path is logged, never the query string: OIDC callbacks carry codes and state there.
+ */
+export function requestContextMiddleware(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const requestId = acceptOrCreateRequestId(req.headers['x-request-id']);
+    const startedAt = process.hrtime.bigint();
+    res.setHeader('X-Request-Id', requestId);
+    requestContext.run({ requestId }, () => {
+      res.once('finish', () => {
+        const status = res.statusCode;
+        const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+        logger[level](
+          {
+            requestId,
+            method: req.method,
+            path: req.path,
+            status,
+            durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
+            ip: req.ip,
+          },
+          'request completed',
+        );
+      });
+      next();
+    });
+  };
+}
+
+const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json$/i;
+
+/** A request that carries a body must say it is JSON; anything else is refused before it is parsed. */
+export function requireJsonBodies(req: Request, _res: Response, next: NextFunction) {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (!hasBody) return next();
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  if (JSON_TYPE.test(mediaType)) return next();
+  next(new AppException('unsupported_media_type', 'Request bodies must be application/json'));
+}

@@ -1,0 +1,64 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger, type DestinationStream } from 'pino';
+import { currentRequestId } from '../request-context/request-context.js';
+import { redactSecrets } from './redact.js';
+import type { LogLevel } from '../../config/app.config.js';
+
+/** Structured JSON logs; every line carries the request id of the request it belongs to. */
+export function createRootLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'rmi-identity-backend' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'msg',
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (record) => redactSecrets(record) as Record<string, unknown>,
+      },
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
+    },
+    destination,
+  );
+}
+
+/** Routes Nest's own logging (bootstrap, exceptions) into the same pino stream. */
+export class NestPinoLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, context?: string) {
+    this.write('info', message, context);
+  }
+  error(message: unknown, traceOrContext?: string, context?: string) {
+    const stack = context ? traceOrContext : undefined;
+    this.write('error', message, context ?? traceOrContext, stack);
+  }
+  warn(message: unknown, context?: string) {
+    this.write('warn', message, context);
+  }
+  debug(message: unknown, context?: string) {
+    this.write('debug', message, context);
+  }
+  verbose(message: unknown, context?: string) {
+    this.write('trace', message, context);
+  }
+  fatal(message: unknown, context?: string) {
+    this.write('fatal', message, context);
+  }
+
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    context?: string,
+    stack?: string,
+  ) {
+    const fields: Record<string, unknown> = { context };
+    if (stack) fields.stack = stack;
+    if (message instanceof Error) this.logger[level]({ ...fields, err: message }, message.message);
+    else if (typeof message === 'object' && message !== null) this.logger[level]({ ...fields, ...message });
+    else this.logger[level](fields, String(message));
+  }
+}

@@ -1,0 +1,25 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiCookieAuth, ApiResponse } from '@nestjs/swagger';
+import { PROBLEM_CONTENT_TYPE } from '../problem/problem-details.js';
+
+export const SESSION_COOKIE_SECURITY = 'session';
+
+const problemSchema = { $ref: '#/components/schemas/Problem' };
+
+/** Documents the problem+json answers a route can give, by status. */
+export function ApiProblems(...statuses: number[]) {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({
+        status,
+        description: 'RFC 9457 problem details',
+        content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } },
+      }),
+    ),
+  );
+}
+
+/** Session-cookie routes: 401 without a session, 403 for CSRF or role failures on top of their own. */
+export function ApiSession(...statuses: number[]) {
+  return applyDecorators(ApiCookieAuth(SESSION_COOKIE_SECURITY), ApiProblems(401, ...statuses));
+}

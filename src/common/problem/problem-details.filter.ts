@@ -1,0 +1,78 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { AppException } from './app-exception.js';
+import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
+import { sendProblem, toProblem } from './problem-details.js';
+import { currentRequestId } from '../request-context/request-context.js';
+import type { RouteTable } from '../http/route-table.js';
+
+const STATUS_CODES = new Map<number, ErrorCode>(
+  (Object.entries(ERROR_STATUS) as [ErrorCode, number][])
+    .filter(([code]) =>
+      [
+        'validation_failed',
+        'unauthenticated',
+        'forbidden',
+        'not_found',
+        'method_not_allowed',
+        'conflict',
+        'payload_too_large',
+        'unsupported_media_type',
+        'service_unavailable',
+      ].includes(code),
+    )
+    .map(([code, status]) => [status, code]),
+);
+
+/**
+ * The single place errors become responses: every error is RFC 9457 problem+json with a stable `code` and the
+ * request id. Anything unexpected is a 500 with no internals in the body and the full error in the log.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  constructor(
+    private readonly logger: Logger,
+    private readonly routes: RouteTable,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const appException = this.toAppException(exception, req);
+    const headers: Record<string, string> = {};
+    if (appException.code === 'method_not_allowed') {
+      headers.Allow = this.routes.allowedMethods(req.path).join(', ');
+    }
+    if (appException.status >= 500) {
+      this.logger.error({ err: exception, method: req.method, path: req.path }, 'request failed');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendProblem(res, toProblem(appException, req.path, currentRequestId()), headers);
+  }
+
+  private toAppException(exception: unknown, req: Request): AppException {
+    if (exception instanceof AppException) return exception;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status === 404 && this.routes.isUnmatched(exception)) {
+        return this.routes.allowedMethods(req.path).length > 0
+          ? new AppException('method_not_allowed', `${req.method} is not supported on this path`)
+          : new AppException('not_found', 'No such resource');
+      }
+      if (status === 400 && exception.cause instanceof SyntaxError) {
+        return new AppException('malformed_json', 'The request body could not be parsed as JSON');
+      }
+      if (status === 400 && exception.cause instanceof URIError) {
+        return new AppException('validation_failed', 'The request path is not correctly percent-encoded');
+      }
+      const code = STATUS_CODES.get(status) ?? (status >= 500 ? 'internal_error' : 'validation_failed');
+      return new AppException(code, status >= 500 ? undefined : exception.message);
+    }
+    return new AppException('internal_error');
+  }
+}

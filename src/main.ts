@@ -1,0 +1,57 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { createApp } from './app.factory.js';
+import { type AppConfig, loadConfig } from './config/app.config.js';
+import { ConfigurationError } from './config/validate-env.js';
+import { createRootLogger } from './common/logging/logger.js';
+import { openDatabaseServer } from './database/database-server.js';
+
+function readConfig(): AppConfig {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const config = readConfig();
+const logger = createRootLogger(config.logLevel);
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+
+try {
+  const database = await openDatabaseServer(config.database, (message) => logger.info(message));
+  const app = await createApp({ ...config, database: { ...config.database, url: database.url } }, logger);
+  await app.listen(config.http.port, config.http.host);
+  logger.info({ url: await app.getUrl(), publicBaseUrl: config.http.publicBaseUrl.href }, 'listening');
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.http.shutdownTimeoutMs);
+    force.unref();
+    try {
+      await app.close();
+      await database.stop();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', (signal) => void shutdown(signal));
+  process.once('SIGINT', (signal) => void shutdown(signal));
+} catch (error) {
+  logger.fatal({ err: error }, 'failed to start');
+  process.exit(1);
+}

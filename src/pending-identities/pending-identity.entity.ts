@@ -1,0 +1,92 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  type Relation,
+} from 'typeorm';
+import type { Account } from '../accounts/account.entity.js';
+import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../identity-links/providers.js';
+
+export const PENDING_REASONS = ['unknown_identity', 'probable_recreated_identity'] as const;
+export type PendingReason = (typeof PENDING_REASONS)[number];
+
+export const PENDING_RESOLUTIONS = ['attached', 'provisioned', 'rebound', 'rejected', 'expired'] as const;
+export type PendingResolution = (typeof PENDING_RESOLUTIONS)[number];
+
+/**
+ * A verified identity that could not be mapped to an account at login (per-provider `pending` policy, or a
+ * probable re-created identity held for admin review). Only ever written from a verified login, never typed in.
+ */
+@Entity('pending_identities')
+@Check('pending_identities_provider_check', PROVIDER_CHECK_SQL)
+@Check('pending_identities_reason_check', `"reason" IN ('unknown_identity', 'probable_recreated_identity')`)
+@Check(
+  'pending_identities_resolution_check',
+  `"resolution" IS NULL OR "resolution" IN ('attached', 'provisioned', 'rebound', 'rejected', 'expired')`,
+)
+@Check('pending_identities_resolved_check', `("resolved_at" IS NULL) = ("resolution" IS NULL)`)
+@Check('pending_identities_browser_binding_hash_check', `octet_length("browser_binding_hash") = 32`)
+@Check(
+  'pending_identities_attributes_check',
+  `jsonb_typeof("attributes") = 'object' AND jsonb_typeof("raw_claims") = 'object' AND jsonb_typeof("flags") = 'object'`,
+)
+@Index('pending_identities_provider_issuer_subject_idx', ['provider', 'issuer', 'subject'])
+@Index('pending_identities_created_at_idx', ['createdAt'])
+export class PendingIdentity {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pending_identities_pkey' })
+  id: string;
+
+  @Column({ type: 'text' })
+  provider: IdentityProvider;
+
+  @Column({ type: 'text' })
+  issuer: string;
+
+  @Column({ type: 'text' })
+  subject: string;
+
+  @Column({ type: 'jsonb', default: () => `'{}'` })
+  attributes: Record<string, unknown>;
+
+  @Column({ name: 'raw_claims', type: 'jsonb', default: () => `'{}'` })
+  rawClaims: Record<string, unknown>;
+
+  @Column({ type: 'text' })
+  reason: PendingReason;
+
+  /** Review hints, e.g. `{ "sameSermiAuthorisationUid": true }`. */
+  @Column({ type: 'jsonb', default: () => `'{}'` })
+  flags: Record<string, unknown>;
+
+  /** The account this identity probably belongs to (a hint for reviewers, never acted on automatically). */
+  @Column({ name: 'suspected_account_id', type: 'uuid', nullable: true })
+  suspectedAccountId: string | null;
+
+  @ManyToOne('Account', { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({
+    name: 'suspected_account_id',
+    foreignKeyConstraintName: 'pending_identities_suspected_account_id_fkey',
+  })
+  suspectedAccount?: Relation<Account> | null;
+
+  /** The browser that produced it; only that browser may attach it through self-service. */
+  @Column({ name: 'browser_binding_hash', type: 'bytea', nullable: true })
+  browserBindingHash: Buffer | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt: Date;
+
+  @Column({ name: 'resolved_at', type: 'timestamptz', nullable: true })
+  resolvedAt: Date | null;
+
+  @Column({ type: 'text', nullable: true })
+  resolution: PendingResolution | null;
+}

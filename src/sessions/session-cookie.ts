@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+
+@Injectable()
+export class SessionCookie {
+  constructor(@InjectAppConfig() private readonly config: AppConfig) {}
+
+  read(req: Request): string | undefined {
+    const value = (req.cookies as Record<string, unknown> | undefined)?.[this.config.session.cookieName];
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  /** HttpOnly (scripts cannot read it), Secure, SameSite=Lax, host-only; lives as long as the session may. */
+  set(res: Response, token: string, absoluteExpiresAt: Date): void {
+    res.cookie(this.config.session.cookieName, token, {
+      httpOnly: true,
+      secure: this.config.session.cookieSecure,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: Math.max(0, absoluteExpiresAt.getTime() - Date.now()),
+    });
+  }
+
+  clear(res: Response): void {
+    res.clearCookie(this.config.session.cookieName, {
+      httpOnly: true,
+      secure: this.config.session.cookieSecure,
+      sameSite: 'lax',
+      path: '/',
+    });
+  }
+}

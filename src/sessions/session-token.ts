@@ -1,0 +1,31 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** 256 random bits, base64url: what the browser holds in the session cookie. */
+export function newSessionToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** What the database holds instead of the token. */
+export function hashSessionToken(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/**
+ * The CSRF token for a session: derived from the session token (which the page's scripts cannot read, the cookie
+ * being HttpOnly) with a domain separator, so it needs no storage and dies with the session.
+ */
+export function csrfTokenFor(sessionToken: string): string {
+  return createHash('sha256').update(`csrf\0${sessionToken}`, 'utf8').digest('base64url');
+}
+
+export function csrfTokenMatches(sessionToken: string, presented: string | undefined): boolean {
+  if (!presented) return false;
+  const expected = Buffer.from(csrfTokenFor(sessionToken));
+  const actual = Buffer.from(presented);
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/** Session tokens are base64url of 32 bytes; anything else is not worth a database round trip. */
+export function looksLikeSessionToken(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{43}$/.test(value);
+}

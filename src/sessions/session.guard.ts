@@ -1,0 +1,49 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import type { AccountRole } from '../accounts/account.entity.js';
+import { AppException } from '../common/problem/app-exception.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import type { AuthenticatedRequest } from './authenticated-request.js';
+import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators.js';
+import { assertSameOriginRequest, isStateChanging } from './csrf.js';
+import { SessionCookie } from './session-cookie.js';
+import { SessionsService } from './sessions.service.js';
+
+/**
+ * Global guard: every route needs a live session unless marked @Public(); state-changing requests also pass the
+ * CSRF check; @RequireRoles() routes need the roles. Roles are read from the account on every request, so a
+ * demotion takes effect immediately.
+ */
+@Injectable()
+export class SessionGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly sessions: SessionsService,
+    private readonly cookie: SessionCookie,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const token = this.cookie.read(req);
+    const principal = token ? await this.sessions.authenticate(token) : null;
+    if (!principal) {
+      if (token) this.cookie.clear(http.getResponse<Response>());
+      throw new AppException('unauthenticated', 'Sign in to continue');
+    }
+    if (isStateChanging(req)) assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins);
+
+    const required = this.reflector.getAllAndOverride<AccountRole[] | undefined>(REQUIRED_ROLES, targets) ?? [];
+    if (!required.every((role) => principal.roles.includes(role))) {
+      throw new AppException('forbidden', `Requires the ${required.join(', ')} role`);
+    }
+    (req as AuthenticatedRequest).principal = principal;
+    return true;
+  }
+}

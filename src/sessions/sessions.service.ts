@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { sqlRows } from '../database/sql.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import type { IdentityProvider } from '../identity-links/providers.js';
+import type { SessionPrincipal } from './authenticated-request.js';
+import { hashSessionToken, looksLikeSessionToken, newSessionToken } from './session-token.js';
+
+export interface NewSession {
+  accountId: string;
+  provider: IdentityProvider;
+  identityLinkId: string | null;
+  authenticatedAt: Date;
+  authContext?: Record<string, unknown>;
+  clientIp?: string | null;
+  userAgent?: string | null;
+}
+
+export interface IssuedSession {
+  sessionId: string;
+  token: string;
+  absoluteExpiresAt: Date;
+}
+
+interface SessionRow {
+  id: string;
+  account_id: string;
+  roles: string[];
+  provider: IdentityProvider;
+  identity_link_id: string | null;
+  authenticated_at: Date;
+  auth_context: Record<string, unknown>;
+  created_at: Date;
+  idle_expires_at: Date;
+  absolute_expires_at: Date;
+  needs_touch: boolean;
+}
+
+@Injectable()
+export class SessionsService {
+  /** Last-seen is written at most this often per session, so reads do not each cost a write. */
+  private readonly touchIntervalSeconds: number;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {
+    this.touchIntervalSeconds = Math.max(1, Math.min(60, Math.floor(config.session.idleTimeoutSeconds / 10)));
+  }
+
+  async create(input: NewSession, manager: EntityManager = this.dataSource.manager): Promise<IssuedSession> {
+    const token = newSessionToken();
+    const { idleTimeoutSeconds, absoluteTimeoutSeconds } = this.config.session;
+    const rows: { id: string; absolute_expires_at: Date }[] = await sqlRows(
+      manager,
+      `INSERT INTO sessions (token_hash, account_id, provider, identity_link_id, authenticated_at, auth_context,
+                             last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent)
+       VALUES ($1, $2, $3, $4, $5, $6, now(),
+               LEAST(now() + make_interval(secs => $7), now() + make_interval(secs => $8)),
+               now() + make_interval(secs => $8), $9, $10)
+       RETURNING id, absolute_expires_at`,
+      [
+        hashSessionToken(token),
+        input.accountId,
+        input.provider,
+        input.identityLinkId,
+        input.authenticatedAt,
+        JSON.stringify(input.authContext ?? {}),
+        idleTimeoutSeconds,
+        absoluteTimeoutSeconds,
+        input.clientIp ?? null,
+        input.userAgent?.slice(0, 512) ?? null,
+      ],
+    );
+    return { sessionId: rows[0].id, token, absoluteExpiresAt: rows[0].absolute_expires_at };
+  }
+
+  /**
+   * The session behind a cookie value, or null when it is unknown, revoked, idle or past its absolute
+   * lifetime, or its account is disabled. Extends the idle expiry (never beyond the absolute one).
+   */
+  async authenticate(token: unknown): Promise<SessionPrincipal | null> {
+    if (!looksLikeSessionToken(token)) return null;
+    const rows: SessionRow[] = await sqlRows(
+      this.dataSource.manager,
+      `SELECT s.id, s.account_id, a.roles, s.provider, s.identity_link_id, s.authenticated_at, s.auth_context,
+              s.created_at, s.idle_expires_at, s.absolute_expires_at,
+              s.last_seen_at < now() - make_interval(secs => $2) AS needs_touch
+         FROM sessions s JOIN accounts a ON a.id = s.account_id
+        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND a.status = 'active'
+          AND s.idle_expires_at > now() AND s.absolute_expires_at > now()`,
+      [hashSessionToken(token), this.touchIntervalSeconds],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    let idleExpiresAt = row.idle_expires_at;
+    if (row.needs_touch) {
+      const touched = await sqlRows<{ idle_expires_at: Date }>(
+        this.dataSource.manager,
+        `UPDATE sessions SET last_seen_at = now(),
+                idle_expires_at = LEAST(now() + make_interval(secs => $2), absolute_expires_at)
+          WHERE id = $1 RETURNING idle_expires_at`,
+        [row.id, this.config.session.idleTimeoutSeconds],
+      );
+      idleExpiresAt = touched[0]?.idle_expires_at ?? idleExpiresAt;
+    }
+    return {
+      sessionId: row.id,
+      token,
+      accountId: row.account_id,
+      roles: row.roles as SessionPrincipal['roles'],
+      provider: row.provider,
+      identityLinkId: row.identity_link_id,
+      authenticatedAt: row.authenticated_at,
+      authContext: row.auth_context,
+      createdAt: row.created_at,
+      idleExpiresAt,
+      absoluteExpiresAt: row.absolute_expires_at,
+    };
+  }
+
+  /** Returns false when the session was already revoked (revocation is idempotent). */
+  async revoke(sessionId: string, reason: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const rows = await sqlRows<unknown>(
+      manager,
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+      [sessionId, reason],
+    );
+    return rows.length > 0;
+  }
+
+  /** Revokes every live session of an account; returns their ids. */
+  async revokeAllForAccount(
+    accountId: string,
+    reason: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<string[]> {
+    const rows = await sqlRows<{ id: string }>(
+      manager,
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = $2
+        WHERE account_id = $1 AND revoked_at IS NULL AND absolute_expires_at > now() RETURNING id`,
+      [accountId, reason],
+    );
+    return rows.map((row) => row.id);
+  }
+}

@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { Writable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import { createApp } from '../../src/app.factory.js';
+import { type AppConfig, loadConfig } from '../../src/config/app.config.js';
+import { createRootLogger } from '../../src/common/logging/logger.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export const TEST_ORIGIN = 'https://portal.test';
+
+/** Every log line the app wrote, parsed, so tests can assert on what is (and is not) logged. */
+export class CapturedLogs extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(JSON.parse(line));
+    done();
+  }
+
+  text(): string {
+    return this.lines.map((line) => JSON.stringify(line)).join('\n');
+  }
+}
+
+export interface TestApp {
+  app: NestExpressApplication;
+  http: ReturnType<NestExpressApplication['getHttpServer']>;
+  dataSource: DataSource;
+  config: AppConfig;
+  database: TestDatabase;
+  logs: CapturedLogs;
+  close(): Promise<void>;
+}
+
+export function testConfig(databaseUrl: string, env: Record<string, string> = {}): AppConfig {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    PUBLIC_BASE_URL: TEST_ORIGIN,
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+}
+
+/** The real application (same factory as production) on its own fresh database. */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { database?: TestDatabase; databaseUrl?: string } = {},
+): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase());
+  const config = testConfig(options.databaseUrl ?? database.url, env);
+  const logs = new CapturedLogs();
+  const app = await createApp(config, createRootLogger(config.logLevel, logs));
+  return {
+    app,
+    http: app.getHttpServer(),
+    dataSource: app.get<DataSource>(getDataSourceToken()),
+    config,
+    database,
+    logs,
+    close: async () => {
+      await app.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}
