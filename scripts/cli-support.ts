@@ -4,7 +4,8 @@ import { openDatabaseServer, type DatabaseServer } from '../src/database/databas
 
 /** Scripts read the same configuration as the app (including `.env`) and use the same database server. */
 export async function openScriptDatabase(): Promise<DatabaseServer> {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  const envFile = process.env.ENV_FILE ?? '.env';
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
   const config = loadConfig(process.env);
   return openDatabaseServer(config.database, (message) => console.error(message));
 }

@@ -1,9 +1,23 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { applyMigrations } from '../src/database/migrations.js';
 import { schemaDiff } from '../src/database/schema-drift.js';
 import { openScriptDatabase, runScript } from './cli-support.js';
 import { withScratchDatabase } from './scratch-database.js';
+
+async function registerMigration(className: string, fileName: string): Promise<void> {
+  const indexFile = join('migrations', 'index.ts');
+  let index = await readFile(indexFile, 'utf8');
+  const imports = [...index.matchAll(/^import .*$/gm)];
+  const afterImports =
+    imports.length > 0 ? imports[imports.length - 1].index + imports[imports.length - 1][0].length + 1 : 0;
+  index = `${index.slice(0, afterImports)}import { ${className} } from './${fileName}.js';\n${index.slice(afterImports)}`;
+  index = index.replace(
+    /export const MIGRATIONS = \[([^\]]*)\];/,
+    (_, list: string) => `export const MIGRATIONS = [${list.trim()}, ${className}];`,
+  );
+  await writeFile(indexFile, index);
+}
 
 /** `npm run migration:generate -- <Name>`: writes migrations/<timestamp>-<Name>.ts from the entity changes. */
 await runScript(async () => {
@@ -45,7 +59,8 @@ ${lines(diff.down)}
 }
 `,
     );
-    console.error(`wrote ${file}`);
+    await registerMigration(`${name}${timestamp}`, `${timestamp}-${name}`);
+    console.error(`wrote ${file} and listed it in migrations/index.ts`);
     return 0;
   } finally {
     await server.stop();

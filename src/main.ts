@@ -7,7 +7,9 @@ import { createRootLogger } from './common/logging/logger.js';
 import { openDatabaseServer } from './database/database-server.js';
 
 function readConfig(): AppConfig {
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  // Variables already set in the environment win over the file.
+  const envFile = process.env.ENV_FILE ?? '.env';
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
   try {
     return loadConfig(process.env);
   } catch (error) {

@@ -117,8 +117,11 @@ export class AccountsService {
 
   /**
    * An administrator changes another account's status or roles. One transaction: the change, the session
-   * revocation a disable implies, and the audit event with before and after. The set of active admins is locked
-   * first, so two admins demoting each other at the same moment cannot leave the portal without one.
+   * revocation a disable implies, and the audit event with before and after.
+   *
+   * The portal can never lose its last administrator: nobody may change their own account, and the actor's own
+   * admin status is re-checked under a lock on all active admins, so of two admins demoting each other at the
+   * same moment the second finds it is no longer an admin.
    */
   async updateByAdmin(actorAccountId: string, accountId: string, changes: AccountChanges): Promise<Account> {
     if (changes.status === undefined && changes.roles === undefined) {
@@ -142,10 +145,6 @@ export class AccountsService {
         roles: changes.roles ? [...new Set(changes.roles)].sort() : before.roles,
       };
 
-      const staysActiveAdmin = after.status === 'active' && after.roles.includes('admin');
-      if (activeAdmins.has(accountId) && !staysActiveAdmin && activeAdmins.size <= 1) {
-        throw new AppException('last_admin', 'At least one active administrator must remain');
-      }
       const unchanged = after.status === before.status && after.roles.join() === [...before.roles].sort().join();
       if (unchanged) return before;
 

@@ -21,6 +21,7 @@ export class AdminAccountsController {
   @Get()
   @ApiOperation({ summary: 'Search accounts (newest first)' })
   @ApiOkResponse({ type: AccountPageDto })
+  @ApiSession(400, 403)
   async list(@Query() query: AccountListQueryDto): Promise<AccountPageDto> {
     const page = await this.accounts.search(query);
     return { items: page.items.map(toAccountDto), nextCursor: page.nextCursor };

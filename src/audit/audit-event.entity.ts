@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
+import { Check, Column, Entity, Generated, Index, PrimaryColumn, Unique } from 'typeorm';
 
 /**
  * Append-only, hash-chained audit trail. Rows are written only through INSERT; the trigger in the
@@ -19,7 +19,8 @@ export class AuditEvent {
   @PrimaryColumn({ type: 'bigint', primaryKeyConstraintName: 'audit_events_pkey' })
   seq: string;
 
-  @Column({ type: 'uuid', default: () => 'gen_random_uuid()' })
+  @Column({ type: 'uuid' })
+  @Generated('uuid')
   id: string;
 
   @Column({ type: 'text' })

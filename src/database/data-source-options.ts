@@ -1,12 +1,6 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from '../../migrations/index.js';
 import { ENTITIES } from './entities.js';
-
-const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Compiled (dist/migrations/*.js) or source (migrations/*.ts), whichever this process runs from. */
-export const MIGRATIONS_GLOB = join(projectRoot, 'migrations', `*.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`);
 
 export interface DatabaseConnectionSettings {
   url: string;
@@ -25,7 +19,7 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): DataSou
     type: 'postgres',
     url: settings.url,
     entities: ENTITIES,
-    migrations: [MIGRATIONS_GLOB],
+    migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,

@@ -82,8 +82,19 @@ export class EmbeddedPostgres {
       run(file, args, { ...runAs, env: { ...process.env, LC_ALL: 'C' }, maxBuffer: 4 * 1024 * 1024 });
 
     await mkdir(root, { recursive: true, mode: 0o755 });
-    // The postgres user must be able to reach its cluster folder.
-    if (runAs.uid !== undefined) await chmod(root, 0o755);
+    if (runAs.uid !== undefined) {
+      // The postgres user must be able to reach its cluster folder through every parent folder.
+      await chmod(root, 0o755);
+      const reachable = await run('test', ['-x', root], runAs).then(
+        () => true,
+        () => false,
+      );
+      if (!reachable) {
+        throw new Error(
+          `the postgres system user cannot reach ${root}: make its parent folders traversable (chmod o+x) or choose another EMBEDDED_POSTGRES_DIR`,
+        );
+      }
+    }
 
     if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
       log(`initialising embedded Postgres cluster in ${clusterDir}`);

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { QueryFailedError } from 'typeorm';
 import { AppException } from './app-exception.js';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
 import { sendProblem, toProblem } from './problem-details.js';
@@ -24,6 +25,8 @@ const STATUS_CODES = new Map<number, ErrorCode>(
     )
     .map(([code, status]) => [status, code]),
 );
+
+const RETRYABLE_SQL_STATES = new Set(['23505', '40001', '40P01']);
 
 /**
  * The single place errors become responses: every error is RFC 9457 problem+json with a stable `code` and the
@@ -72,6 +75,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       }
       const code = STATUS_CODES.get(status) ?? (status >= 500 ? 'internal_error' : 'validation_failed');
       return new AppException(code, status >= 500 ? undefined : exception.message);
+    }
+    if (exception instanceof QueryFailedError) {
+      const sqlState = (exception.driverError as { code?: string } | undefined)?.code;
+      // A race another request won (unique violation, serialization failure, deadlock): the caller may retry.
+      if (sqlState && RETRYABLE_SQL_STATES.has(sqlState)) {
+        return new AppException('conflict', 'The resource was changed by another request; try again');
+      }
     }
     return new AppException('internal_error');
   }

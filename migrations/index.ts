@@ -1,0 +1,9 @@
+import { Initial1795321696727 } from './1795321696727-Initial.js';
+import { AuditTrail1795321700000 } from './1795321700000-AuditTrail.js';
+
+/**
+ * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
+ * the build and inside the test runner; `npm run migration:generate` appends new ones, and a test checks that
+ * this list and the folder agree.
+ */
+export const MIGRATIONS = [Initial1795321696727, AuditTrail1795321700000];

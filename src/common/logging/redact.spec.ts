@@ -1,0 +1,45 @@
+import { describe, expect, it } from '@jest/globals';
+import { redactSecrets } from './redact.js';
+
+describe('redactSecrets', () => {
+  it('masks values under secret-looking keys at any depth', () => {
+    const input = {
+      headers: { cookie: '__Host-rmi_session=abc', authorization: 'Bearer x', 'user-agent': 'curl' },
+      body: { client_secret: 's3cret', nested: [{ access_token: 't', id_token: 'i', code_verifier: 'v', keep: 1 }] },
+      password: 'p',
+      state: 'st',
+      code: 'authorization-code',
+    };
+    expect(redactSecrets(input)).toEqual({
+      headers: { cookie: '[redacted]', authorization: '[redacted]', 'user-agent': 'curl' },
+      body: {
+        client_secret: '[redacted]',
+        nested: [{ access_token: '[redacted]', id_token: '[redacted]', code_verifier: '[redacted]', keep: 1 }],
+      },
+      password: '[redacted]',
+      state: '[redacted]',
+      code: '[redacted]',
+    });
+  });
+
+  it('keeps ordinary fields, including error codes under their own names', () => {
+    expect(redactSecrets({ errorCode: 'validation_failed', status: 400, path: '/api/me' })).toEqual({
+      errorCode: 'validation_failed',
+      status: 400,
+      path: '/api/me',
+    });
+  });
+
+  it('does not change the object it was given', () => {
+    const input = { token: 'x' };
+    redactSecrets(input);
+    expect(input.token).toBe('x');
+  });
+
+  it('serialises errors and stops at a fixed depth', () => {
+    const error = new Error('boom');
+    expect(redactSecrets({ err: error })).toEqual({ err: { type: 'Error', message: 'boom', stack: error.stack } });
+    const deep = { a: { b: { c: { d: { e: { f: { g: 1 } } } } } } };
+    expect(JSON.stringify(redactSecrets(deep))).toContain('[truncated]');
+  });
+});

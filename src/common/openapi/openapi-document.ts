@@ -1,0 +1,31 @@
+import { NestFactory } from '@nestjs/core';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { AppModule } from '../../app.module.js';
+import { loadConfig } from '../../config/app.config.js';
+import { buildOpenApiDocument } from './openapi.js';
+
+/**
+ * The OpenAPI document from the route and DTO metadata alone: the module graph is built in preview mode, so no
+ * provider is instantiated and no database is needed. Fixed settings keep the output stable.
+ */
+export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    PUBLIC_BASE_URL: 'https://portal.example',
+    DATABASE_URL: 'postgres://openapi@localhost/openapi',
+  });
+  const app = await NestFactory.create(AppModule.register(config), {
+    preview: true,
+    logger: false,
+    abortOnError: false,
+  });
+  try {
+    return buildOpenApiDocument(app, config);
+  } finally {
+    await app.close();
+  }
+}
+
+export function serializeOpenApi(document: OpenAPIObject): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from '@jest/globals';
+import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import type { ArgumentsHost } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { QueryFailedError } from 'typeorm';
+import type { RouteTable } from '../http/route-table.js';
+import { AppException } from './app-exception.js';
+import { ProblemDetailsFilter } from './problem-details.filter.js';
+
+/** Runs the filter on one exception and returns what it sent and logged. */
+function render(exception: unknown, allowed: string[] = []) {
+  const sent: { status?: number; headers: Record<string, string>; body?: Record<string, unknown> } = { headers: {} };
+  const logged: unknown[] = [];
+  const res = {
+    headersSent: false,
+    status(code: number) {
+      sent.status = code;
+      return this;
+    },
+    setHeader(name: string, value: string) {
+      sent.headers[name] = value;
+    },
+    end(body: string) {
+      sent.body = JSON.parse(body);
+    },
+  };
+  const host = {
+    switchToHttp: () => ({ getRequest: () => ({ path: '/x', method: 'GET' }), getResponse: () => res }),
+  } as unknown as ArgumentsHost;
+  const routes = {
+    isUnmatched: (e: HttpException) => e.message.startsWith('Cannot '),
+    allowedMethods: () => allowed,
+  } as unknown as RouteTable;
+  const logger = { error: (entry: unknown) => logged.push(entry) } as unknown as Logger;
+  new ProblemDetailsFilter(logger, routes).catch(exception, host);
+  return { ...sent, logged };
+}
+
+const sqlError = (code: string) =>
+  new QueryFailedError('INSERT …', [], Object.assign(new Error('duplicate key'), { code }));
+
+describe('ProblemDetailsFilter', () => {
+  it('renders an AppException with its code, status and field errors', () => {
+    const { status, body, headers } = render(
+      new AppException('validation_failed', 'bad', {
+        errors: [{ field: 'a', rule: 'isInt', message: 'a must be an integer' }],
+      }),
+    );
+    expect(status).toBe(400);
+    expect(headers['Content-Type']).toBe('application/problem+json; charset=utf-8');
+    expect(body).toMatchObject({
+      code: 'validation_failed',
+      status: 400,
+      detail: 'bad',
+      instance: '/x',
+      errors: [{ field: 'a' }],
+    });
+  });
+
+  it.each([
+    ['23505', 'unique violation'],
+    ['40001', 'serialization failure'],
+    ['40P01', 'deadlock'],
+  ])('turns a lost race (%s, %s) into a retryable 409 conflict instead of a 500', (code) => {
+    const { status, body, logged } = render(sqlError(code));
+    expect([status, body?.code]).toEqual([409, 'conflict']);
+    expect(logged).toEqual([]);
+  });
+
+  it('turns other database errors into a logged 500 that reveals nothing', () => {
+    const { status, body, logged } = render(sqlError('42P01'));
+    expect([status, body?.code]).toEqual([500, 'internal_error']);
+    expect(JSON.stringify(body)).not.toContain('INSERT');
+    expect(logged).toHaveLength(1);
+  });
+
+  it('maps framework exceptions by status', () => {
+    expect(render(new PayloadTooLargeException()).body?.code).toBe('payload_too_large');
+    expect(render(new BadRequestException('x', { cause: new SyntaxError('Unexpected token') })).body?.code).toBe(
+      'malformed_json',
+    );
+  });
+
+  it('answers an unmatched route with 404, or 405 with Allow when the path exists for other methods', () => {
+    expect(render(new NotFoundException('Cannot GET /x')).status).toBe(404);
+    const wrongMethod = render(new NotFoundException('Cannot DELETE /x'), ['GET', 'HEAD']);
+    expect([wrongMethod.status, wrongMethod.headers.Allow]).toEqual([405, 'GET, HEAD']);
+  });
+});

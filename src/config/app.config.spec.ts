@@ -1,0 +1,97 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from './app.config.js';
+import { ConfigurationError } from './validate-env.js';
+
+function problemsFor(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.http.port).toBe(3000);
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(config.database.url).toBeUndefined();
+    expect(config.database.runMigrations).toBe(true);
+    expect(config.database.embedded).toEqual({ dataDir: '.data/postgres', port: 54329 });
+    expect(config.session).toEqual({
+      cookieSecure: true,
+      cookieName: '__Host-rmi_session',
+      idleTimeoutSeconds: 1800,
+      absoluteTimeoutSeconds: 43200,
+    });
+    expect([...config.http.trustedOrigins]).toEqual(['http://localhost:3000']);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '  ' }).http.port).toBe(3000);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://root@localhost/db' }, 'DATABASE_URL'],
+    [{ SESSION_COOKIE_SECURE: 'maybe' }, 'SESSION_COOKIE_SECURE'],
+    [{ MIGRATIONS_RUN: 'sometimes' }, 'MIGRATIONS_RUN'],
+    [{ PUBLIC_BASE_URL: 'not a url' }, 'PUBLIC_BASE_URL'],
+    [{ TRUSTED_ORIGINS: 'https://ok.example,javascript:alert(1)' }, 'TRUSTED_ORIGINS'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ SESSION_IDLE_TIMEOUT_SECONDS: '5' }, 'SESSION_IDLE_TIMEOUT_SECONDS'],
+    [{ TRUST_PROXY: 'everyone; rm -rf' }, 'TRUST_PROXY'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+  ])('refuses %j and names the variable', (env, variable) => {
+    const problems = problemsFor(env);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((problem) => problem.startsWith(`${variable}:`))).toBe(true);
+  });
+
+  it('reports every invalid variable at once', () => {
+    const problems = problemsFor({ PORT: 'x', LOG_LEVEL: 'loud' });
+    expect(problems.some((p) => p.startsWith('PORT:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('LOG_LEVEL:'))).toBe(true);
+  });
+
+  it('refuses insecure cookies and a plain-http public URL in production', () => {
+    const problems = problemsFor({
+      NODE_ENV: 'production',
+      SESSION_COOKIE_SECURE: 'false',
+      PUBLIC_BASE_URL: 'http://portal.example',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^PUBLIC_BASE_URL:/),
+      expect.stringMatching(/^SESSION_COOKIE_SECURE:/),
+    ]);
+  });
+
+  it('allows insecure cookies for local plain-http development, with a cookie name browsers accept there', () => {
+    const config = loadConfig({ SESSION_COOKIE_SECURE: 'false' });
+    expect(config.session.cookieSecure).toBe(false);
+    expect(config.session.cookieName).toBe('rmi_session');
+  });
+
+  it('refuses an idle timeout longer than the absolute one', () => {
+    expect(problemsFor({ SESSION_IDLE_TIMEOUT_SECONDS: '7200', SESSION_ABSOLUTE_TIMEOUT_SECONDS: '3600' })).toEqual([
+      expect.stringMatching(/^SESSION_IDLE_TIMEOUT_SECONDS:/),
+    ]);
+  });
+
+  it('parses trusted origins and proxy settings', () => {
+    const config = loadConfig({
+      PUBLIC_BASE_URL: 'https://portal.example/app',
+      TRUSTED_ORIGINS: 'https://admin.example, https://other.example:8443/',
+      TRUST_PROXY: '1',
+    });
+    expect([...config.http.trustedOrigins]).toEqual([
+      'https://portal.example',
+      'https://admin.example',
+      'https://other.example:8443',
+    ]);
+    expect(config.http.trustProxy).toBe(1);
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Request } from 'express';
+import { AppException } from '../common/problem/app-exception.js';
+import { assertSameOriginRequest } from './csrf.js';
+import { csrfTokenFor, newSessionToken } from './session-token.js';
+
+const trusted = new Set(['https://portal.example']);
+const token = newSessionToken();
+
+function attempt(headers: Record<string, string>): string | 'passed' {
+  try {
+    assertSameOriginRequest({ headers } as unknown as Request, token, trusted);
+    return 'passed';
+  } catch (error) {
+    return (error as AppException).code;
+  }
+}
+
+describe('assertSameOriginRequest', () => {
+  const csrf = { 'x-csrf-token': csrfTokenFor(token) };
+
+  it('passes a same-origin request with the session CSRF token', () => {
+    expect(attempt({ origin: 'https://portal.example', ...csrf })).toBe('passed');
+  });
+
+  it('passes a non-browser client that sends the token but no Origin or Referer', () => {
+    expect(attempt(csrf)).toBe('passed');
+  });
+
+  it.each([
+    ['a foreign Origin', { origin: 'https://evil.example', ...csrf }],
+    ['an opaque Origin', { origin: 'null', ...csrf }],
+    ['a foreign Referer when Origin is absent', { referer: 'https://evil.example/page', ...csrf }],
+    ['a browser-reported cross-site request', { 'sec-fetch-site': 'cross-site', ...csrf }],
+    ['a missing token', { origin: 'https://portal.example' }],
+    [
+      'the token of another session',
+      { origin: 'https://portal.example', 'x-csrf-token': csrfTokenFor(newSessionToken()) },
+    ],
+  ])('refuses %s', (_, headers) => {
+    expect(attempt(headers)).toBe('csrf_check_failed');
+  });
+});

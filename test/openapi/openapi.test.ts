@@ -1,0 +1,33 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateOpenApiDocument, serializeOpenApi } from '../../src/common/openapi/openapi-document.js';
+import { PROJECT_ROOT } from '../support/spawn-process.js';
+
+describe('OpenAPI document', () => {
+  it('committed openapi.json matches the code (run `npm run openapi` after changing routes or DTOs)', async () => {
+    const committed = await readFile(join(PROJECT_ROOT, 'openapi.json'), 'utf8');
+    expect(committed).toBe(serializeOpenApi(await generateOpenApiDocument()));
+  });
+
+  it('documents every route with its problem responses and the session cookie', async () => {
+    const document = await generateOpenApiDocument();
+    expect(Object.keys(document.paths).sort()).toEqual([
+      '/api/admin/accounts',
+      '/api/admin/accounts/{id}',
+      '/api/admin/audit-events',
+      '/api/admin/audit-events/verify',
+      '/api/me',
+      '/auth/logout',
+      '/health',
+      '/ready',
+    ]);
+    expect(document.paths['/api/me'].get?.responses['401']).toBeDefined();
+    expect(document.paths['/api/admin/accounts/{id}'].patch?.responses['409']).toBeDefined();
+    expect(document.components?.securitySchemes?.session).toEqual({
+      type: 'apiKey',
+      in: 'cookie',
+      name: '__Host-rmi_session',
+    });
+  });
+});

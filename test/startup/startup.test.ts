@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freePort, runTypeScript } from '../support/spawn-process.js';
+import { TcpLink } from '../support/tcp-link.js';
+import { createTestDatabase } from '../support/test-database.js';
+
+function portAcceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('the backend process', () => {
+  let workDir: string;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'rmi-startup-'));
+    // As root, Postgres runs as the postgres user, which must be able to enter the folder.
+    await chmod(workDir, 0o755);
+  });
+  afterAll(async () => rm(workDir, { recursive: true, force: true }));
+
+  it('refuses to start with an invalid configuration and names the variable', async () => {
+    const backend = runTypeScript('src/main.ts', { PORT: 'eighty', SESSION_COOKIE_SECURE: 'perhaps' });
+    expect(await backend.exited).toBe(1);
+    expect(backend.stderr()).toContain('Invalid configuration');
+    expect(backend.stderr()).toMatch(/PORT: .*integer/);
+    expect(backend.stderr()).toMatch(/SESSION_COOKIE_SECURE: /);
+  });
+
+  it('starts on an embedded Postgres when DATABASE_URL is unset, keeps its data across restarts, and shuts down cleanly', async () => {
+    const httpPort = await freePort();
+    const pgPort = await freePort();
+    const env = {
+      PORT: String(httpPort),
+      EMBEDDED_POSTGRES_DIR: join(workDir, 'pgdata'),
+      EMBEDDED_POSTGRES_PORT: String(pgPort),
+      SESSION_COOKIE_SECURE: 'false',
+    };
+
+    const first = runTypeScript('src/main.ts', env);
+    await first.waitForLog((line) => line.msg === 'listening');
+    expect(first.stdout()).toContain(`data in ${join(workDir, 'pgdata')}`);
+    expect((await fetch(`http://127.0.0.1:${httpPort}/ready`)).status).toBe(200);
+
+    const password = (await readFile(join(workDir, 'pgdata', 'password'), 'utf8')).trim();
+    const client = new pg.Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${pgPort}/rmi` });
+    await client.connect();
+    await client.query(`INSERT INTO accounts (display_name) VALUES ('survives restarts')`);
+    await client.end();
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    await first.waitForLog((line) => line.msg === 'stopped');
+    expect(await portAcceptsConnections(httpPort)).toBe(false);
+    expect(await portAcceptsConnections(pgPort)).toBe(false);
+
+    const second = runTypeScript('src/main.ts', env);
+    try {
+      await second.waitForLog((line) => line.msg === 'listening');
+      expect(second.stdout()).not.toContain('initialising embedded Postgres');
+      const again = new pg.Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${pgPort}/rmi` });
+      await again.connect();
+      const { rows } = await again.query(`SELECT display_name FROM accounts`);
+      await again.end();
+      expect(rows).toEqual([{ display_name: 'survives restarts' }]);
+    } finally {
+      second.child.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+    }
+  }, 60_000);
+
+  it('finishes a request that is in flight when SIGTERM arrives, then exits', async () => {
+    const database = await createTestDatabase();
+    const { link, viaLink } = await TcpLink.to(database.url);
+    const httpPort = await freePort();
+    const backend = runTypeScript('src/main.ts', { PORT: String(httpPort), DATABASE_URL: viaLink });
+    try {
+      await backend.waitForLog((line) => line.msg === 'listening');
+      link.delayMs = 500;
+      const queried = link.nextQuery();
+      const inFlight = fetch(`http://127.0.0.1:${httpPort}/ready`);
+      await queried;
+      backend.child.kill('SIGTERM');
+      await backend.waitForLog(
+        (line) => line.msg === 'shutting down: no new connections, finishing in-flight requests',
+      );
+      const response = await inFlight;
+      expect(response.status).toBe(200);
+      expect(await backend.exited).toBe(0);
+    } finally {
+      backend.child.kill('SIGKILL');
+      await link.cut();
+      await database.drop();
+    }
+  }, 30_000);
+});
