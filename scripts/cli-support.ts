@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../src/config/app.config.js';
+import { type AppConfig, loadConfig } from '../src/config/app.config.js';
 import { openDatabaseServer, type DatabaseServer } from '../src/database/database-server.js';
 
-/** Scripts read the same configuration as the app (including `.env`) and use the same database server. */
-export async function openScriptDatabase(): Promise<DatabaseServer> {
+/** Scripts read the same configuration as the app: the environment, then ENV_FILE (default `.env`). */
+export function loadScriptConfig(): AppConfig {
   const envFile = process.env.ENV_FILE ?? '.env';
   if (existsSync(envFile)) process.loadEnvFile(envFile);
-  const config = loadConfig(process.env);
-  return openDatabaseServer(config.database, (message) => console.error(message));
+  return loadConfig(process.env);
+}
+
+/** DATABASE_URL, or the embedded Postgres the app would use (started if needed, stopped again after). */
+export async function openScriptDatabase(): Promise<DatabaseServer> {
+  return openDatabaseServer(loadScriptConfig().database, (message) => console.error(message));
 }
 
 export async function runScript(main: () => Promise<number | void>): Promise<void> {

@@ -33,7 +33,10 @@ try {
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'already shutting down');
+      return;
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
     const force = setTimeout(() => {
@@ -51,8 +54,10 @@ try {
       process.exit(1);
     }
   };
-  process.once('SIGTERM', (signal) => void shutdown(signal));
-  process.once('SIGINT', (signal) => void shutdown(signal));
+  // Repeated signals (a second Ctrl+C, a supervisor and its child both signalled) must not cut the shutdown
+  // short: SHUTDOWN_TIMEOUT_SECONDS bounds it instead.
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
 } catch (error) {
   logger.fatal({ err: error }, 'failed to start');
   process.exit(1);

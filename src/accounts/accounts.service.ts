@@ -9,6 +9,7 @@ import { sqlRows } from '../database/sql.js';
 import { IdentityLink } from '../identity-links/identity-link.entity.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { Account, type AccountRole, type AccountStatus } from './account.entity.js';
+import { lockAccountAdministration } from './account-administration-lock.js';
 
 export interface AccountSearch {
   q?: string;
@@ -30,8 +31,19 @@ interface AccountRow {
   roles: AccountRole[];
   created_at: Date;
   updated_at: Date;
-  created_at_key: string;
 }
+
+interface LinkJson {
+  id: string;
+  provider: IdentityLink['provider'];
+  issuer: string;
+  subject: string;
+  attributes: Record<string, unknown>;
+  firstLoginAt: string;
+  lastLoginAt: string;
+}
+
+const ACCOUNT_COLUMNS = 'id, display_name, status, roles, created_at, updated_at';
 
 function fromRow(row: AccountRow): Account {
   return Object.assign(new Account(), {
@@ -52,19 +64,33 @@ export class AccountsService {
     private readonly audit: AuditService,
   ) {}
 
+  /** One account, its links and its live-session count, in one round trip (this backs GET /api/me). */
   async findWithLinks(id: string): Promise<{ account: Account; links: IdentityLink[]; activeSessions: number }> {
-    const account = await this.dataSource.getRepository(Account).findOneBy({ id });
-    if (!account) throw new AppException('account_not_found', `No account ${id}`);
-    const [links, sessions] = await Promise.all([
-      this.dataSource.getRepository(IdentityLink).find({ where: { accountId: id }, order: { createdAt: 'ASC' } }),
-      sqlRows<{ count: string }>(
-        this.dataSource.manager,
-        `SELECT count(*) FROM sessions
-          WHERE account_id = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`,
-        [id],
-      ),
-    ]);
-    return { account, links, activeSessions: Number(sessions[0].count) };
+    const rows = await sqlRows<AccountRow & { links: LinkJson[]; active_sessions: number }>(
+      this.dataSource.manager,
+      `SELECT a.id, a.display_name, a.status, a.roles, a.created_at, a.updated_at,
+              COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                          'id', l.id, 'provider', l.provider, 'issuer', l.issuer, 'subject', l.subject,
+                          'attributes', l.attributes, 'firstLoginAt', l.first_login_at, 'lastLoginAt', l.last_login_at)
+                          ORDER BY l.created_at)
+                          FROM identity_links l WHERE l.account_id = a.id), '[]') AS links,
+              (SELECT count(*)::int FROM sessions s
+                WHERE s.account_id = a.id AND s.revoked_at IS NULL
+                  AND s.idle_expires_at > now() AND s.absolute_expires_at > now()) AS active_sessions
+         FROM accounts a WHERE a.id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) throw new AppException('account_not_found', `No account ${id}`);
+    const links = row.links.map((link) =>
+      Object.assign(new IdentityLink(), {
+        ...link,
+        accountId: row.id,
+        firstLoginAt: new Date(link.firstLoginAt),
+        lastLoginAt: new Date(link.lastLoginAt),
+      }),
+    );
+    return { account: fromRow(row), links, activeSessions: row.active_sessions };
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
@@ -99,7 +125,7 @@ export class AccountsService {
       );
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const rows = await sqlRows<AccountRow>(
+    const rows = await sqlRows<AccountRow & { created_at_key: string }>(
       this.dataSource.manager,
       `SELECT a.id, a.display_name, a.status, a.roles, a.created_at, a.updated_at,
               to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_key
@@ -119,9 +145,9 @@ export class AccountsService {
    * An administrator changes another account's status or roles. One transaction: the change, the session
    * revocation a disable implies, and the audit event with before and after.
    *
-   * The portal can never lose its last administrator: nobody may change their own account, and the actor's own
-   * admin status is re-checked under a lock on all active admins, so of two admins demoting each other at the
-   * same moment the second finds it is no longer an admin.
+   * The portal can never lose its last administrator: nobody may change their own account, and changes to
+   * status and roles are serialised (lockAccountAdministration) with the actor's own admin status re-checked
+   * inside, so of two admins demoting each other at the same moment the second finds it is no longer an admin.
    */
   async updateByAdmin(actorAccountId: string, accountId: string, changes: AccountChanges): Promise<Account> {
     if (changes.status === undefined && changes.roles === undefined) {
@@ -133,13 +159,22 @@ export class AccountsService {
       throw new AppException('self_modification_refused', 'Ask another administrator to change your own account');
     }
     return this.dataSource.transaction(async (manager) => {
-      const activeAdmins = await this.lockActiveAdmins(manager);
-      if (!activeAdmins.has(actorAccountId)) throw new AppException('forbidden', 'Requires the admin role');
+      await lockAccountAdministration(manager);
+      const [actor] = await sqlRows<{ status: string; roles: string[] }>(
+        manager,
+        `SELECT status, roles FROM accounts WHERE id = $1`,
+        [actorAccountId],
+      );
+      if (actor?.status !== 'active' || !actor.roles.includes('admin'))
+        throw new AppException('forbidden', 'Requires the admin role');
 
-      const before = await manager
-        .getRepository(Account)
-        .findOne({ where: { id: accountId }, lock: { mode: 'pessimistic_write' } });
-      if (!before) throw new AppException('account_not_found', `No account ${accountId}`);
+      const [beforeRow] = await sqlRows<AccountRow>(
+        manager,
+        `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE`,
+        [accountId],
+      );
+      if (!beforeRow) throw new AppException('account_not_found', `No account ${accountId}`);
+      const before = fromRow(beforeRow);
       const after = {
         status: changes.status ?? before.status,
         roles: changes.roles ? [...new Set(changes.roles)].sort() : before.roles,
@@ -148,11 +183,11 @@ export class AccountsService {
       const unchanged = after.status === before.status && after.roles.join() === [...before.roles].sort().join();
       if (unchanged) return before;
 
-      await manager.query(`UPDATE accounts SET status = $2, roles = $3, updated_at = now() WHERE id = $1`, [
-        accountId,
-        after.status,
-        after.roles,
-      ]);
+      const [updated] = await sqlRows<AccountRow>(
+        manager,
+        `UPDATE accounts SET status = $2, roles = $3, updated_at = now() WHERE id = $1 RETURNING ${ACCOUNT_COLUMNS}`,
+        [accountId, after.status, after.roles],
+      );
       const revokedSessions =
         after.status === 'disabled' && before.status !== 'disabled'
           ? await this.sessions.revokeAllForAccount(accountId, 'account_disabled', manager)
@@ -170,15 +205,7 @@ export class AccountsService {
         },
         manager,
       );
-      return await manager.getRepository(Account).findOneByOrFail({ id: accountId });
+      return fromRow(updated);
     });
-  }
-
-  private async lockActiveAdmins(manager: EntityManager): Promise<Set<string>> {
-    const rows = await sqlRows<{ id: string }>(
-      manager,
-      `SELECT id FROM accounts WHERE status = 'active' AND 'admin' = ANY(roles) ORDER BY id FOR UPDATE`,
-    );
-    return new Set(rows.map((row) => row.id));
   }
 }

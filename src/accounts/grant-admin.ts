@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { sqlRows } from '../database/sql.js';
+import { lockAccountAdministration } from './account-administration-lock.js';
 
 export type GrantAdminResult = { outcome: 'granted' | 'already_admin'; accountId: string } | { outcome: 'not_found' };
 
@@ -16,6 +17,7 @@ export async function grantAdminRole(
   operator: string,
 ): Promise<GrantAdminResult> {
   return dataSource.transaction(async (manager) => {
+    await lockAccountAdministration(manager);
     const rows = await sqlRows<{ id: string; roles: string[]; status: string }>(
       manager,
       `SELECT a.id, a.roles, a.status FROM accounts a

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { EnvBoolean, EnvInteger, EnvList } from './env-transforms.js';
 import { ConfigurationError, validateEnv } from './validate-env.js';

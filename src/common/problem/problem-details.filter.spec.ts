@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import type { ArgumentsHost } from '@nestjs/common';
 import type { Logger } from 'pino';
+import pg from 'pg';
 import { QueryFailedError } from 'typeorm';
 import type { RouteTable } from '../http/route-table.js';
 import { AppException } from './app-exception.js';
@@ -36,6 +37,7 @@ function render(exception: unknown, allowed: string[] = []) {
   return { ...sent, logged };
 }
 
+const poolError = (code: string) => Object.assign(new pg.DatabaseError('duplicate key', 0, 'error'), { code });
 const sqlError = (code: string) =>
   new QueryFailedError('INSERT …', [], Object.assign(new Error('duplicate key'), { code }));
 
@@ -62,9 +64,11 @@ describe('ProblemDetailsFilter', () => {
     ['40001', 'serialization failure'],
     ['40P01', 'deadlock'],
   ])('turns a lost race (%s, %s) into a retryable 409 conflict instead of a 500', (code) => {
-    const { status, body, logged } = render(sqlError(code));
-    expect([status, body?.code]).toEqual([409, 'conflict']);
-    expect(logged).toEqual([]);
+    for (const error of [sqlError(code), poolError(code)]) {
+      const { status, body, logged } = render(error);
+      expect([status, body?.code]).toEqual([409, 'conflict']);
+      expect(logged).toEqual([]);
+    }
   });
 
   it('turns other database errors into a logged 500 that reveals nothing', () => {

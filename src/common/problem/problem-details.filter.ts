@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import pg from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { AppException } from './app-exception.js';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
@@ -27,6 +28,13 @@ const STATUS_CODES = new Map<number, ErrorCode>(
 );
 
 const RETRYABLE_SQL_STATES = new Set(['23505', '40001', '40P01']);
+
+/** The Postgres SQLSTATE of a failed query, whether it came through TypeORM or straight from the pool. */
+function sqlStateOf(exception: unknown): string | undefined {
+  if (exception instanceof QueryFailedError) return (exception.driverError as { code?: string } | undefined)?.code;
+  if (exception instanceof pg.DatabaseError) return exception.code;
+  return undefined;
+}
 
 /**
  * The single place errors become responses: every error is RFC 9457 problem+json with a stable `code` and the
@@ -76,12 +84,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const code = STATUS_CODES.get(status) ?? (status >= 500 ? 'internal_error' : 'validation_failed');
       return new AppException(code, status >= 500 ? undefined : exception.message);
     }
-    if (exception instanceof QueryFailedError) {
-      const sqlState = (exception.driverError as { code?: string } | undefined)?.code;
-      // A race another request won (unique violation, serialization failure, deadlock): the caller may retry.
-      if (sqlState && RETRYABLE_SQL_STATES.has(sqlState)) {
-        return new AppException('conflict', 'The resource was changed by another request; try again');
-      }
+    // A race another request won (unique violation, serialization failure, deadlock): the caller may retry.
+    const sqlState = sqlStateOf(exception);
+    if (sqlState && RETRYABLE_SQL_STATES.has(sqlState)) {
+      return new AppException('conflict', 'The resource was changed by another request; try again');
     }
     return new AppException('internal_error');
   }

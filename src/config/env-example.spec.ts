@@ -1,0 +1,33 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EnvironmentVariables } from './app.config.js';
+
+const envExample = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.env.example'), 'utf8');
+
+function documented(): Map<string, string> {
+  const entries = envExample
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => {
+      const [name, ...value] = line.split('=');
+      return [name, value.join('=')] as const;
+    });
+  return new Map(entries);
+}
+
+function asEnvValue(value: unknown): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) return value.join(',');
+  return String(value);
+}
+
+describe('.env.example', () => {
+  it('documents every variable the app reads, with its actual default', () => {
+    const defaults = Object.entries(new EnvironmentVariables()).map(([name, value]) => [name, asEnvValue(value)]);
+    const names = [...Object.keys(new EnvironmentVariables()), 'DATABASE_URL'];
+    expect([...documented().keys()].sort()).toEqual([...new Set(names)].sort());
+    for (const [name, value] of defaults) expect([name, documented().get(name)]).toEqual([name, value]);
+  });
+});
