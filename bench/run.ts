@@ -65,7 +65,8 @@ async function seed(url: string) {
   await client.connect();
   try {
     const insertAccount = async (name: string, roles: string[]) =>
-      (await client.query(`INSERT INTO accounts (display_name, roles) VALUES ($1, $2) RETURNING id`, [name, roles])).rows[0].id as string;
+      (await client.query(`INSERT INTO accounts (display_name, roles) VALUES ($1, $2) RETURNING id`, [name, roles]))
+        .rows[0].id as string;
     const adminId = await insertAccount('Bench admin', ['admin']);
     const targetId = await insertAccount('Bench target', []);
     const link = await client.query(
@@ -109,18 +110,45 @@ async function main() {
     await waitForReady(port);
     const { token, targetId } = await seed(db.url);
     const cookie = `__Host-rmi_session=${token}`;
-    const writeHeaders = { Cookie: cookie, Origin: PUBLIC_BASE_URL.replace('http:', 'https:'), 'X-CSRF-Token': csrfTokenFor(token), 'Content-Type': 'application/json' };
+    const writeHeaders = {
+      Cookie: cookie,
+      Origin: PUBLIC_BASE_URL.replace('http:', 'https:'),
+      'X-CSRF-Token': csrfTokenFor(token),
+      'Content-Type': 'application/json',
+    };
     const scenarios = [
       { name: 'GET /health (framework floor)', expectStatus: 200, request: () => ({ method: 'GET', path: '/health' }) },
-      { name: 'GET /api/me (session + account + links)', expectStatus: 200, request: () => ({ method: 'GET', path: '/api/me', headers: { Cookie: cookie } }) },
+      {
+        name: 'GET /api/me (session + account + links)',
+        expectStatus: 200,
+        request: () => ({ method: 'GET', path: '/api/me', headers: { Cookie: cookie } }),
+      },
       {
         name: 'PATCH admin account (tx + audit chain)',
         expectStatus: 200,
-        request: (i: number) => ({ method: 'PATCH', path: `/api/admin/accounts/${targetId}`, headers: writeHeaders, body: JSON.stringify({ roles: i % 2 === 0 ? ['admin'] : [] }) }),
+        request: (i: number) => ({
+          method: 'PATCH',
+          path: `/api/admin/accounts/${targetId}`,
+          headers: writeHeaders,
+          body: JSON.stringify({ roles: i % 2 === 0 ? ['admin'] : [] }),
+        }),
       },
     ];
-    console.log(`node ${process.version}, ${concurrency} concurrent clients, ${durationMs / 1000}s per scenario, Postgres with synchronous_commit=on`);
-    console.log(['scenario'.padEnd(42), 'req/s'.padStart(8), 'p50 ms'.padStart(8), 'p90 ms'.padStart(8), 'p99 ms'.padStart(8), 'max ms'.padStart(8), 'cpu ms/req'.padStart(11), 'errors'.padStart(7)].join(''));
+    console.log(
+      `node ${process.version}, ${concurrency} concurrent clients, ${durationMs / 1000}s per scenario, Postgres with synchronous_commit=on`,
+    );
+    console.log(
+      [
+        'scenario'.padEnd(42),
+        'req/s'.padStart(8),
+        'p50 ms'.padStart(8),
+        'p90 ms'.padStart(8),
+        'p99 ms'.padStart(8),
+        'max ms'.padStart(8),
+        'cpu ms/req'.padStart(11),
+        'errors'.padStart(7),
+      ].join(''),
+    );
     for (const scenario of scenarios) {
       await runLoad({ port, concurrency, durationMs: Math.min(1000, durationMs), ...scenario });
       const cpuBefore = await cpuMillis(backend.pid!);
@@ -139,7 +167,10 @@ async function main() {
         ].join(''),
       );
     }
-    const verify = await fetch(`http://127.0.0.1:${port}/api/admin/audit-events/verify`, { method: 'POST', headers: writeHeaders });
+    const verify = await fetch(`http://127.0.0.1:${port}/api/admin/audit-events/verify`, {
+      method: 'POST',
+      headers: writeHeaders,
+    });
     const chain = (await verify.json()) as { valid: boolean; checkedEvents: number };
     console.log(`audit chain after the run: ${chain.valid ? 'valid' : 'BROKEN'} (${chain.checkedEvents} events)`);
     if (!chain.valid) process.exitCode = 1;

@@ -293,6 +293,28 @@ describe('appointing and removing administrators', () => {
     expect(admins).toBe(1);
   });
 
+  it('handles many concurrent role changes of the same account without deadlocks or lost updates', async () => {
+    const admins = await Promise.all([createAdmin(t, 'Concurrent A'), createAdmin(t, 'Concurrent B')]);
+    const target = await createAccount(t.dataSource, { displayName: 'Promoted and demoted' });
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => {
+        const actor = admins[i % 2].session;
+        return request(t.http)
+          .patch(`/api/admin/accounts/${target.id}`)
+          .set('Cookie', actor.cookie)
+          .set(actor.writeHeaders)
+          .send({ roles: i % 4 < 2 ? ['admin'] : [] });
+      }),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(16).fill(200));
+    const changes = (await auditEvents(t.dataSource, 'account.updated')).filter(
+      (e) => e.subject_account_id === target.id,
+    );
+    const [{ roles }] = await t.dataSource.query(`SELECT roles FROM accounts WHERE id = $1`, [target.id]);
+    expect(changes.length).toBeGreaterThan(0);
+    expect((changes.at(-1)!.details.after as { roles: string[] }).roles).toEqual(roles);
+  });
+
   it('can be appointed from the command line only, audited as a system action', async () => {
     const account = await createAccount(t.dataSource, { displayName: 'First admin' });
     const link = await createLink(t.dataSource, account.id, { subject: 'first-admin-subject' });
