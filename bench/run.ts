@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { csrfTokenFor, hashSessionToken, newSessionToken } from '../src/sessions/session-token.js';
-import { freePortForBench, waitForReady } from './process.js';
+import { freePort } from '../test/support/free-port.js';
+import { waitForReady } from './wait-for-ready.js';
 import { percentile, runLoad } from './load.js';
 
 /**
@@ -50,7 +51,7 @@ async function database(): Promise<{ url: string; cleanup: () => Promise<void> }
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'rmi-bench-pg-'));
   await chmod(dataDir, 0o755);
-  const server = await EmbeddedPostgres.start({ dataDir, port: await freePortForBench(), durability: 'durable' });
+  const server = await EmbeddedPostgres.start({ dataDir, port: await freePort(), durability: 'durable' });
   return {
     url: server.url,
     cleanup: async () => {
@@ -92,7 +93,7 @@ async function main() {
   console.error('building…');
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   const db = await database();
-  const port = await freePortForBench();
+  const port = await freePort();
   const backend = spawn(process.execPath, ['dist/src/main.js'], {
     env: {
       PATH: process.env.PATH ?? '',

@@ -5,7 +5,7 @@ import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { decodeCursor, encodeCursor, TIMESTAMP_PATTERN, UUID_PATTERN } from '../common/http/cursor.js';
-import { sqlRows } from '../database/sql.js';
+import { SqlParameters, sqlRows } from '../database/sql.js';
 import { IdentityLink } from '../identity-links/identity-link.entity.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { Account, type AccountRole, type AccountStatus } from './account.entity.js';
@@ -96,24 +96,20 @@ export class AccountsService {
   /** Newest first, keyset-paginated on (created_at, id). */
   async search(search: AccountSearch): Promise<{ items: Account[]; nextCursor: string | null }> {
     const conditions: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
+    const params = new SqlParameters();
     if (search.q) {
       const escaped = search.q.replace(/[\\%_]/g, (m) => `\\${m}`);
-      const exact = param(search.q);
+      const exact = params.add(search.q);
       conditions.push(
-        `(a.display_name ILIKE ${param(`%${escaped}%`)}
+        `(a.display_name ILIKE ${params.add(`%${escaped}%`)}
           OR a.id::text = ${exact}
           OR EXISTS (SELECT 1 FROM identity_links l WHERE l.account_id = a.id
                       AND (l.subject = ${exact}
                            OR jsonb_path_exists(l.attributes, '$.** ? (@ == $v)', jsonb_build_object('v', ${exact}::text)))))`,
       );
     }
-    if (search.status) conditions.push(`a.status = ${param(search.status)}`);
-    if (search.role) conditions.push(`${param(search.role)} = ANY(a.roles)`);
+    if (search.status) conditions.push(`a.status = ${params.add(search.status)}`);
+    if (search.role) conditions.push(`${params.add(search.role)} = ANY(a.roles)`);
     if (search.cursor) {
       const position = decodeCursor(
         search.cursor,
@@ -121,7 +117,7 @@ export class AccountsService {
         (p) => TIMESTAMP_PATTERN.test(p.createdAt) && UUID_PATTERN.test(p.id),
       );
       conditions.push(
-        `(a.created_at, a.id) < (${param(position.createdAt)}::timestamptz, ${param(position.id)}::uuid)`,
+        `(a.created_at, a.id) < (${params.add(position.createdAt)}::timestamptz, ${params.add(position.id)}::uuid)`,
       );
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
@@ -131,8 +127,8 @@ export class AccountsService {
               to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_key
          FROM accounts a ${where}
         ORDER BY a.created_at DESC, a.id DESC
-        LIMIT ${param(search.limit + 1)}`,
-      params,
+        LIMIT ${params.add(search.limit + 1)}`,
+      params.values,
     );
     const page = rows.slice(0, search.limit);
     const last = page.at(-1);

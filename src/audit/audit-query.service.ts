@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../common/http/cursor.js';
-import { sqlRows } from '../database/sql.js';
+import { SqlParameters, sqlRows } from '../database/sql.js';
 import type { AuditEventDto } from './dto/audit-event.dto.js';
 import type { AuditEventQueryDto } from './dto/audit-event-query.dto.js';
 
@@ -26,29 +26,25 @@ export class AuditQueryService {
 
   async list(query: AuditEventQueryDto): Promise<{ items: AuditEventDto[]; nextCursor: string | null }> {
     const conditions: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    if (query.type?.endsWith('.*')) conditions.push(`starts_with(type, ${param(query.type.slice(0, -1))})`);
-    else if (query.type) conditions.push(`type = ${param(query.type)}`);
+    const params = new SqlParameters();
+    if (query.type?.endsWith('.*')) conditions.push(`starts_with(type, ${params.add(query.type.slice(0, -1))})`);
+    else if (query.type) conditions.push(`type = ${params.add(query.type)}`);
     if (query.accountId) {
-      const id = param(query.accountId);
+      const id = params.add(query.accountId);
       conditions.push(`(actor_account_id = ${id} OR subject_account_id = ${id})`);
     }
-    if (query.from) conditions.push(`occurred_at >= ${param(query.from)}::timestamptz`);
-    if (query.to) conditions.push(`occurred_at < ${param(query.to)}::timestamptz`);
+    if (query.from) conditions.push(`occurred_at >= ${params.add(query.from)}::timestamptz`);
+    if (query.to) conditions.push(`occurred_at < ${params.add(query.to)}::timestamptz`);
     if (query.cursor) {
       const { seq } = decodeCursor(query.cursor, ['seq'], (p) => /^[1-9]\d{0,18}$/.test(p.seq));
-      conditions.push(`seq < ${param(seq)}::bigint`);
+      conditions.push(`seq < ${params.add(seq)}::bigint`);
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = await sqlRows<AuditRow>(
       this.dataSource.manager,
       `SELECT seq, id, type, actor_type, actor_account_id, subject_account_id, details, request_id, occurred_at, hash
-         FROM audit_events ${where} ORDER BY seq DESC LIMIT ${param(query.limit + 1)}`,
-      params,
+         FROM audit_events ${where} ORDER BY seq DESC LIMIT ${params.add(query.limit + 1)}`,
+      params.values,
     );
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);

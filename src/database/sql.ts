@@ -15,3 +15,13 @@ export async function sqlRows<T>(manager: EntityManager, text: string, parameter
   const pool = (manager.connection.driver as unknown as { master: Pool }).master;
   return (await pool.query(text, parameters)).rows as T[];
 }
+
+/** Collects positional parameters while a dynamic query is assembled: `add(value)` returns its `$n`. */
+export class SqlParameters {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}

@@ -19,9 +19,20 @@ describe('audit trail', () => {
     return { ...opened, audit, tamper };
   }
 
-  it('chains every event to the previous one, in order, without gaps', async () => {
-    const { dataSource, audit, close } = await freshTrail(5);
+  async function withFreshTrail(
+    events: number,
+    test: (trail: Awaited<ReturnType<typeof freshTrail>>) => Promise<void>,
+  ) {
+    const trail = await freshTrail(events);
     try {
+      await test(trail);
+    } finally {
+      await trail.close();
+    }
+  }
+
+  it('chains every event to the previous one, in order, without gaps', () =>
+    withFreshTrail(5, async ({ dataSource, audit }) => {
       const rows: { seq: string; prev_hash: Buffer; hash: Buffer }[] = await dataSource.query(
         `SELECT seq, prev_hash, hash FROM audit_events ORDER BY seq`,
       );
@@ -36,14 +47,10 @@ describe('audit trail', () => {
         head: { seq: '5', hash: rows[4].hash.toString('hex') },
         firstBroken: null,
       });
-    } finally {
-      await close();
-    }
-  });
+    }));
 
-  it('keeps one unbroken chain when many transactions append at the same time', async () => {
-    const { dataSource, audit, close } = await freshTrail();
-    try {
+  it('keeps one unbroken chain when many transactions append at the same time', () =>
+    withFreshTrail(0, async ({ dataSource, audit }) => {
       const outcome = await settle(
         Array.from({ length: 40 }, (_, i) =>
           dataSource.transaction((manager) =>
@@ -53,14 +60,10 @@ describe('audit trail', () => {
       );
       expect(outcome).toEqual({ fulfilled: 40, errorCodes: [] });
       expect(await audit.verifyChain()).toMatchObject({ valid: true, checkedEvents: 40, firstBroken: null });
-    } finally {
-      await close();
-    }
-  });
+    }));
 
-  it('rolls an event back with the transaction that wrote it, leaving no gap', async () => {
-    const { dataSource, audit, close } = await freshTrail(1);
-    try {
+  it('rolls an event back with the transaction that wrote it, leaving no gap', () =>
+    withFreshTrail(1, async ({ dataSource, audit }) => {
       await expect(
         dataSource.transaction(async (manager) => {
           await audit.record({ type: 'test.rolled_back', actor: { type: 'system' } }, manager);
@@ -74,30 +77,22 @@ describe('audit trail', () => {
         { seq: '2', type: 'test.after_rollback' },
       ]);
       expect((await audit.verifyChain()).valid).toBe(true);
-    } finally {
-      await close();
-    }
-  });
+    }));
 
-  it('ignores attempts to choose the chain position, hashes or time from the application', async () => {
-    const { dataSource, audit, close } = await freshTrail(2);
-    try {
+  it('ignores attempts to choose the chain position, hashes or time from the application', () =>
+    withFreshTrail(2, async ({ dataSource, audit }) => {
       const [row] = await dataSource.query(
         `INSERT INTO audit_events (seq, type, actor_type, prev_hash, hash, occurred_at)
-         VALUES (1, 'test.forged', 'system', '\\x00', '\\x00', '2000-01-01') RETURNING seq, occurred_at, hash`,
+       VALUES (1, 'test.forged', 'system', '\\x00', '\\x00', '2000-01-01') RETURNING seq, occurred_at, hash`,
       );
       expect(row.seq).toBe('3');
       expect(new Date(row.occurred_at).getFullYear()).toBeGreaterThan(2000);
       expect(row.hash).toHaveLength(32);
       expect((await audit.verifyChain()).valid).toBe(true);
-    } finally {
-      await close();
-    }
-  });
+    }));
 
-  it('refuses updates, deletes and truncation, even from the table owner', async () => {
-    const { dataSource, audit, close } = await freshTrail(2);
-    try {
+  it('refuses updates, deletes and truncation, even from the table owner', () =>
+    withFreshTrail(2, async ({ dataSource, audit }) => {
       const outcome = await settle([
         dataSource.query(`UPDATE audit_events SET details = '{"changed": true}' WHERE seq = 1`),
         dataSource.query(`DELETE FROM audit_events WHERE seq = 1`),
@@ -105,14 +100,10 @@ describe('audit trail', () => {
       ]);
       expect(outcome).toEqual({ fulfilled: 0, errorCodes: ['42501', '42501', '42501'] });
       expect(await audit.verifyChain()).toMatchObject({ valid: true, checkedEvents: 2 });
-    } finally {
-      await close();
-    }
-  });
+    }));
 
-  it('detects a row a superuser changed behind the triggers, and names it', async () => {
-    const { audit, tamper, close } = await freshTrail(5);
-    try {
+  it('detects a row a superuser changed behind the triggers, and names it', () =>
+    withFreshTrail(5, async ({ audit, tamper }) => {
       await tamper(`UPDATE audit_events SET details = '{"i": 99}' WHERE seq = 3`);
       expect(await audit.verifyChain()).toEqual({
         valid: false,
@@ -120,34 +111,23 @@ describe('audit trail', () => {
         head: null,
         firstBroken: { seq: '3', problem: 'hash_mismatch' },
       });
-    } finally {
-      await close();
-    }
-  });
+    }));
 
-  it('detects a deleted row', async () => {
-    const { audit, tamper, close } = await freshTrail(5);
-    try {
+  it('detects a deleted row', () =>
+    withFreshTrail(5, async ({ audit, tamper }) => {
       await tamper(`DELETE FROM audit_events WHERE seq = 4`);
       expect((await audit.verifyChain()).firstBroken).toEqual({ seq: '5', problem: 'sequence_gap' });
-    } finally {
-      await close();
-    }
-  });
+    }));
 
-  it('detects a row whose hash was recomputed to hide an edit, at the next link', async () => {
-    const { audit, tamper, close } = await freshTrail(3);
-    try {
+  it('detects a row whose hash was recomputed to hide an edit, at the next link', () =>
+    withFreshTrail(3, async ({ audit, tamper }) => {
       await tamper(
         `UPDATE audit_events SET details = '{"i": 42}',
-           hash = audit_event_digest(prev_hash, seq, id, type, actor_type, actor_account_id, subject_account_id, '{"i": 42}', request_id, occurred_at)
-         WHERE seq = 2`,
+         hash = audit_event_digest(prev_hash, seq, id, type, actor_type, actor_account_id, subject_account_id, '{"i": 42}', request_id, occurred_at)
+       WHERE seq = 2`,
       );
       expect((await audit.verifyChain()).firstBroken).toEqual({ seq: '3', problem: 'previous_hash_mismatch' });
-    } finally {
-      await close();
-    }
-  });
+    }));
 });
 
 describe('audit chain verification endpoint', () => {

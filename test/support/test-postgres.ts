@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { applyMigrations } from '../../src/database/migrations.js';
+import { freePort } from './free-port.js';
 
 /**
  * The test run's Postgres, driven by global-setup.js / global-teardown.js in a child process (jest's global
@@ -19,17 +19,6 @@ interface TestRun {
   template: string;
   embeddedDir?: string;
   embeddedPort?: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function adminQuery(serverUrl: string, text: string): Promise<void> {
