@@ -2,15 +2,31 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Makes `audit_events` append-only and hash-chained in the database itself, so no code path (and no future
- * module) can write an unchained row or change one without it showing up in the chain verification.
+ * module) can write an unchained row or change one without the chain verification noticing.
  *
- * hash(n) = sha256(hash(n-1) || canonical(row n)), hash(0) = 32 zero bytes. Inserts are serialised by a
- * transaction-scoped advisory lock held from the insert to the commit, so the chain never forks.
+ * hash(n) = sha256(hash(n-1) || utf8(canonical(row n))), hash(0) = 32 zero bytes, where canonical() joins the
+ * columns as `<byte length>:<text>` (`-` for NULL) with `|`, so the verifier (AuditService.verifyChain)
+ * recomputes it in Node instead of trusting a database function. Inserts are serialised by a transaction-scoped
+ * advisory lock held from the insert to the commit, so the chain never forks.
  */
 export class AuditTrail1795321700000 implements MigrationInterface {
   name = 'AuditTrail1795321700000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`
+      CREATE FUNCTION audit_event_digest(
+        p_prev_hash bytea, p_seq bigint, p_id uuid, p_type text, p_actor_type text, p_actor_account_id uuid,
+        p_subject_account_id uuid, p_details jsonb, p_request_id text, p_occurred_at timestamptz
+      ) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT sha256(p_prev_hash || convert_to(string_agg(
+                 CASE WHEN field IS NULL THEN '-' ELSE octet_length(field)::text || ':' || field END, '|' ORDER BY position),
+               'UTF8'))
+          FROM unnest(ARRAY[
+                 p_seq::text, p_id::text, p_type, p_actor_type, p_actor_account_id::text, p_subject_account_id::text,
+                 p_details::text, p_request_id,
+                 to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+               ]) WITH ORDINALITY AS fields(field, position)
+      $$`);
     await queryRunner.query(`
       CREATE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
@@ -27,17 +43,6 @@ export class AuditTrail1795321700000 implements MigrationInterface {
                                        NEW.subject_account_id, NEW.details, NEW.request_id, NEW.occurred_at);
         RETURN NEW;
       END
-      $$`);
-    // Not STRICT: the nullable columns are part of the digest as JSON nulls.
-    await queryRunner.query(`
-      CREATE FUNCTION audit_event_digest(
-        p_prev_hash bytea, p_seq bigint, p_id uuid, p_type text, p_actor_type text, p_actor_account_id uuid,
-        p_subject_account_id uuid, p_details jsonb, p_request_id text, p_occurred_at timestamptz
-      ) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT sha256(p_prev_hash || convert_to(jsonb_build_array(
-          p_seq::text, p_id, p_type, p_actor_type, p_actor_account_id, p_subject_account_id, p_details, p_request_id,
-          to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-        )::text, 'UTF8'))
       $$`);
     await queryRunner.query(`
       CREATE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

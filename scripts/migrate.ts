@@ -1,11 +1,12 @@
 import { applyMigrations } from '../src/database/migrations.js';
-import { openScriptDatabase, runScript } from './cli-support.js';
+import { loadScriptConfig, openScriptDatabase, runScript } from './cli-support.js';
 
 /** Applies pending migrations: for deployments that run them separately (MIGRATIONS_RUN=false in the app). */
 await runScript(async () => {
+  const config = loadScriptConfig();
   const server = await openScriptDatabase();
   try {
-    const applied = await applyMigrations(server.url);
+    const applied = await applyMigrations(config.database.migrationUrl ?? server.url);
     console.error(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'no pending migrations');
   } finally {
     await server.stop();

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { requestContextMiddleware, requireJsonBodies } from './common/http/request-middleware.js';
 import { RouteTable } from './common/http/route-table.js';
+import { UndeclaredInputInterceptor } from './common/http/undeclared-input.interceptor.js';
 import { AppValidationPipe } from './common/http/validation.pipe.js';
 import { NestPinoLogger } from './common/logging/logger.js';
 import { buildOpenApiDocument, serveOpenApi } from './common/openapi/openapi.js';
@@ -20,7 +21,7 @@ import { applyMigrations } from './database/migrations.js';
  */
 export async function createApp(config: AppConfig, logger: Logger): Promise<NestExpressApplication> {
   if (config.database.runMigrations) {
-    const applied = await applyMigrations(config.database.url!);
+    const applied = await applyMigrations(config.database.migrationUrl ?? config.database.url!);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrations applied');
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
@@ -47,6 +48,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
     express.json({ limit: config.http.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }),
   );
   app.useGlobalPipes(new AppValidationPipe());
+  app.useGlobalInterceptors(new UndeclaredInputInterceptor());
   app.useGlobalFilters(
     new ProblemDetailsFilter(
       logger.child({ component: 'errors' }),

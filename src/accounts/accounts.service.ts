@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
+import { isReasonableInstant } from '../common/http/date-time.js';
 import { decodeCursor, encodeCursor, TIMESTAMP_PATTERN, UUID_PATTERN } from '../common/http/cursor.js';
 import { SqlParameters, sqlRows } from '../database/sql.js';
 import { IdentityLink } from '../identity-links/identity-link.entity.js';
@@ -114,7 +115,7 @@ export class AccountsService {
       const position = decodeCursor(
         search.cursor,
         ['createdAt', 'id'],
-        (p) => TIMESTAMP_PATTERN.test(p.createdAt) && UUID_PATTERN.test(p.id),
+        (p) => TIMESTAMP_PATTERN.test(p.createdAt) && isReasonableInstant(p.createdAt) && UUID_PATTERN.test(p.id),
       );
       conditions.push(
         `(a.created_at, a.id) < (${params.add(position.createdAt)}::timestamptz, ${params.add(position.id)}::uuid)`,
@@ -151,9 +152,6 @@ export class AccountsService {
         errors: [{ field: '', rule: 'minProperties', message: 'at least one of status, roles is required' }],
       });
     }
-    if (actorAccountId === accountId) {
-      throw new AppException('self_modification_refused', 'Ask another administrator to change your own account');
-    }
     return this.dataSource.transaction(async (manager) => {
       await lockAccountAdministration(manager);
       const [actor] = await sqlRows<{ status: string; roles: string[] }>(
@@ -170,6 +168,10 @@ export class AccountsService {
         [accountId],
       );
       if (!beforeRow) throw new AppException('account_not_found', `No account ${accountId}`);
+      // Compared with the row's own id, so no spelling of the UUID can slip past.
+      if (beforeRow.id === actorAccountId) {
+        throw new AppException('self_modification_refused', 'Ask another administrator to change your own account');
+      }
       const before = fromRow(beforeRow);
       const after = {
         status: changes.status ?? before.status,

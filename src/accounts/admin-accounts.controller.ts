@@ -1,5 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AUDIT_EVENT } from '../audit/audit-event-types.js';
+import { AuditService } from '../audit/audit.service.js';
 import { uuidParam } from '../common/http/uuid-param.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
@@ -16,14 +18,25 @@ import { UpdateAccountDto } from './dto/update-account.dto.js';
 @RequireRoles('admin')
 @Controller('api/admin/accounts')
 export class AdminAccountsController {
-  constructor(private readonly accounts: AccountsService) {}
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly audit: AuditService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Search accounts (newest first)' })
   @ApiOkResponse({ type: AccountPageDto })
   @ApiSession(400, 403)
-  async list(@Query() query: AccountListQueryDto): Promise<AccountPageDto> {
+  async list(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Query() query: AccountListQueryDto,
+  ): Promise<AccountPageDto> {
     const page = await this.accounts.search(query);
+    await this.audit.record({
+      type: AUDIT_EVENT.accountsSearched,
+      actor: { type: 'account', accountId: principal.accountId },
+      details: { query: { ...query, cursor: undefined }, results: page.items.length },
+    });
     return { items: page.items.map(toAccountDto), nextCursor: page.nextCursor };
   }
 
@@ -31,8 +44,17 @@ export class AdminAccountsController {
   @ApiOperation({ summary: 'One account with its identity links' })
   @ApiOkResponse({ type: AccountDetailDto })
   @ApiSession(400, 403, 404)
-  async get(@Param('id', uuidParam) id: string): Promise<AccountDetailDto> {
+  async get(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Param('id', uuidParam) id: string,
+  ): Promise<AccountDetailDto> {
     const { account, links, activeSessions } = await this.accounts.findWithLinks(id);
+    // Admins see full provider subjects here: who looked at whom is itself on the record.
+    await this.audit.record({
+      type: AUDIT_EVENT.accountViewed,
+      actor: { type: 'account', accountId: principal.accountId },
+      subjectAccountId: account.id,
+    });
     return {
       ...toAccountDto(account),
       links: links.map((link) => toIdentityLinkDto(link, { maskSubject: false })),

@@ -24,8 +24,17 @@ export class AdminAuditController {
   @ApiOperation({ summary: 'Audit events, newest first, filtered by type, account and time range' })
   @ApiOkResponse({ type: AuditEventPageDto })
   @ApiSession(400, 403)
-  list(@Query() query: AuditEventQueryDto): Promise<AuditEventPageDto> {
-    return this.query.list(query);
+  async list(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Query() query: AuditEventQueryDto,
+  ): Promise<AuditEventPageDto> {
+    const page = await this.query.list(query);
+    await this.audit.record({
+      type: AUDIT_EVENT.auditEventsViewed,
+      actor: { type: 'account', accountId: principal.accountId },
+      details: { query: { ...query, cursor: undefined }, results: page.items.length },
+    });
+    return page;
   }
 
   @Post('verify')

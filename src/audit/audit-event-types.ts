@@ -5,6 +5,9 @@ export const AUDIT_EVENT = {
   sessionRevoked: 'session.revoked',
   sessionsRevokedForAccount: 'session.revoked_for_account',
   auditChainVerified: 'audit.chain_verified',
+  auditEventsViewed: 'audit.events_viewed',
+  accountViewed: 'account.viewed',
+  accountsSearched: 'account.searched',
 } as const;
 
 export type Actor = { type: 'account'; accountId: string } | { type: 'system' } | { type: 'anonymous' };

@@ -6,6 +6,8 @@ import { SqlParameters, sqlRows } from '../database/sql.js';
 import type { AuditEventDto } from './dto/audit-event.dto.js';
 import type { AuditEventQueryDto } from './dto/audit-event-query.dto.js';
 
+const MAX_BIGINT = 2n ** 63n - 1n;
+
 interface AuditRow {
   seq: string;
   id: string;
@@ -36,7 +38,11 @@ export class AuditQueryService {
     if (query.from) conditions.push(`occurred_at >= ${params.add(query.from)}::timestamptz`);
     if (query.to) conditions.push(`occurred_at < ${params.add(query.to)}::timestamptz`);
     if (query.cursor) {
-      const { seq } = decodeCursor(query.cursor, ['seq'], (p) => /^[1-9]\d{0,18}$/.test(p.seq));
+      const { seq } = decodeCursor(
+        query.cursor,
+        ['seq'],
+        (p) => /^[1-9]\d{0,18}$/.test(p.seq) && BigInt(p.seq) <= MAX_BIGINT,
+      );
       conditions.push(`seq < ${params.add(seq)}::bigint`);
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';

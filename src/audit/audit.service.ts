@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -14,11 +15,15 @@ export interface ChainVerification {
   valid: boolean;
   checkedEvents: number;
   head: { seq: string; hash: string } | null;
-  firstBroken: { seq: string; problem: 'hash_mismatch' | 'previous_hash_mismatch' | 'sequence_gap' } | null;
+  firstBroken: BrokenLink | null;
+}
+
+export interface BrokenLink {
+  seq: string;
+  problem: 'hash_mismatch' | 'previous_hash_mismatch' | 'sequence_gap';
 }
 
 const GENESIS_HASH = Buffer.alloc(32);
-const VERIFY_BATCH = 2000;
 
 @Injectable()
 export class AuditService {
@@ -46,36 +51,41 @@ export class AuditService {
     return rows[0];
   }
 
-  /** Walks the whole chain in order and reports the first row whose hash or link does not add up. */
-  async verifyChain(): Promise<ChainVerification> {
+  /**
+   * Walks the whole chain in order and reports the first event whose link or hash does not add up. The hashes
+   * are recomputed here from the stored values (see the AuditTrail migration for the canonical form), so a
+   * replaced database function cannot vouch for tampered rows.
+   */
+  async verifyChain(options: { batchSize?: number } = {}): Promise<ChainVerification> {
+    const batchSize = options.batchSize ?? 2000;
     let previousSeq = 0n;
     let previousHash: Buffer = GENESIS_HASH;
     let checked = 0;
     for (;;) {
-      const rows: { seq: string; prev_hash: Buffer; hash: Buffer; expected: Buffer }[] = await sqlRows(
+      const rows = await sqlRows<StoredEvent>(
         this.dataSource.manager,
-        `SELECT seq, prev_hash, hash,
-                audit_event_digest(prev_hash, seq, id, type, actor_type, actor_account_id, subject_account_id,
-                                   details, request_id, occurred_at) AS expected
+        `SELECT seq, id::text AS id, type, actor_type, actor_account_id::text AS actor_account_id,
+                subject_account_id::text AS subject_account_id, details::text AS details, request_id,
+                to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
+                prev_hash, hash
            FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
-        [previousSeq.toString(), VERIFY_BATCH],
+        [previousSeq.toString(), batchSize],
       );
       for (const row of rows) {
-        const seq = BigInt(row.seq);
-        const broken = (problem: NonNullable<ChainVerification['firstBroken']>['problem']): ChainVerification => ({
+        const broken = (problem: BrokenLink['problem']): ChainVerification => ({
           valid: false,
           checkedEvents: checked,
           head: null,
           firstBroken: { seq: row.seq, problem },
         });
-        if (seq !== previousSeq + 1n) return broken('sequence_gap');
+        if (BigInt(row.seq) !== previousSeq + 1n) return broken('sequence_gap');
         if (!row.prev_hash.equals(previousHash)) return broken('previous_hash_mismatch');
-        if (!row.hash.equals(row.expected)) return broken('hash_mismatch');
-        previousSeq = seq;
+        if (!row.hash.equals(eventHash(row))) return broken('hash_mismatch');
+        previousSeq = BigInt(row.seq);
         previousHash = row.hash;
         checked += 1;
       }
-      if (rows.length < VERIFY_BATCH) break;
+      if (rows.length < batchSize) break;
     }
     return {
       valid: true,
@@ -84,4 +94,37 @@ export class AuditService {
       firstBroken: null,
     };
   }
+}
+
+interface StoredEvent {
+  seq: string;
+  id: string;
+  type: string;
+  actor_type: string;
+  actor_account_id: string | null;
+  subject_account_id: string | null;
+  details: string;
+  request_id: string | null;
+  occurred_at: string;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+/** sha256(prev_hash || utf8(canonical)): the same computation as audit_event_digest() in the AuditTrail migration. */
+export function eventHash(event: StoredEvent): Buffer {
+  const fields = [
+    event.seq,
+    event.id,
+    event.type,
+    event.actor_type,
+    event.actor_account_id,
+    event.subject_account_id,
+    event.details,
+    event.request_id,
+    event.occurred_at,
+  ];
+  const canonical = fields
+    .map((field) => (field === null ? '-' : `${Buffer.byteLength(field, 'utf8')}:${field}`))
+    .join('|');
+  return createHash('sha256').update(event.prev_hash).update(canonical, 'utf8').digest();
 }

@@ -1,15 +1,14 @@
-import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiHeader, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiProblems } from '../common/openapi/problem-responses.js';
-import type { AppConfig } from '../config/app.config.js';
-import { InjectAppConfig } from '../config/config.module.js';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { Public } from '../sessions/auth.decorators.js';
-import { assertSameOriginRequest, CSRF_HEADER } from '../sessions/csrf.js';
+import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import { OptionalPrincipal, SessionOptional } from '../sessions/auth.decorators.js';
+import { CSRF_HEADER } from '../sessions/csrf.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 
@@ -21,25 +20,24 @@ export class LogoutController {
     private readonly cookie: SessionCookie,
     private readonly audit: AuditService,
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
   /**
-   * Public so that a browser with an expired or unknown session can still clear its cookie; a live session is
-   * revoked server-side (after the CSRF check, so another site cannot sign the user out).
+   * A browser with an expired or unknown session can still clear its cookie; a live session is revoked
+   * server-side, after the guard's CSRF check, so another site cannot sign the user out.
    */
-  @Public()
+  @SessionOptional()
   @Post('logout')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke the current session and clear its cookie' })
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
   @ApiNoContentResponse({ description: 'Signed out (also when there was no live session)' })
   @ApiProblems(403)
-  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    const token = this.cookie.read(req);
-    const principal = token ? await this.sessions.authenticate(token) : null;
+  async logout(
+    @OptionalPrincipal() principal: SessionPrincipal | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
     if (principal) {
-      assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins);
       await this.dataSource.transaction(async (manager) => {
         if (await this.sessions.revoke(principal.sessionId, 'logout', manager)) {
           await this.audit.record(

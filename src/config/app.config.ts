@@ -35,6 +35,10 @@ export class EnvironmentVariables {
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// connection URL' })
   DATABASE_URL?: string;
 
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_MIGRATION_URL must be a postgres:// connection URL' })
+  DATABASE_MIGRATION_URL?: string;
+
   @EnvInteger()
   @IsInt()
   @Min(1)
@@ -122,6 +126,8 @@ export interface AppConfig {
   database: {
     /** Undefined means: start the embedded Postgres. */
     url?: string;
+    /** The table owner's connection for migrations, when the app itself runs as a less privileged role. */
+    migrationUrl?: string;
     poolSize: number;
     connectTimeoutMs: number;
     statementTimeoutMs: number;
@@ -171,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     database: {
       url: vars.DATABASE_URL,
+      migrationUrl: vars.DATABASE_MIGRATION_URL,
       poolSize: vars.DATABASE_POOL_SIZE,
       connectTimeoutMs: vars.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,

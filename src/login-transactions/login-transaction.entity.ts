@@ -28,7 +28,9 @@ export type LoginPurpose = (typeof LOGIN_PURPOSES)[number];
 @Check('login_transactions_state_hash_check', `octet_length("state_hash") = 32`)
 @Check('login_transactions_browser_binding_hash_check', `octet_length("browser_binding_hash") = 32`)
 @Check('login_transactions_link_needs_account_check', `"purpose" = 'login' OR "account_id" IS NOT NULL`)
-@Check('login_transactions_return_to_check', `"return_to" LIKE '/%' AND "return_to" NOT LIKE '//%'`)
+// A same-site path: one leading slash, then no slash, backslash or control character that a browser could turn
+// into `//host` (an open redirect).
+@Check('login_transactions_return_to_check', `"return_to" ~ '^/([^/\\\\]|$)' AND "return_to" !~ '[[:cntrl:]\\\\]'`)
 @Check('login_transactions_provider_data_check', `jsonb_typeof("provider_data") = 'object'`)
 @Index('login_transactions_expires_at_idx', ['expiresAt'])
 export class LoginTransaction {

@@ -2,17 +2,32 @@ import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestj
 import type { AccountRole } from '../accounts/account.entity.js';
 import type { AuthenticatedRequest, SessionPrincipal } from './authenticated-request.js';
 
-export const IS_PUBLIC = 'auth:isPublic';
+export const SESSION_REQUIREMENT = 'auth:session';
 export const REQUIRED_ROLES = 'auth:requiredRoles';
 
-/** Opts a route out of the global session requirement. Everything else needs a valid session. */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
+/** `required` (the default for every route), `optional` (used when present and valid) or `none`. */
+export type SessionRequirement = 'required' | 'optional' | 'none';
+
+/** Opts a route out of the global session requirement; the session cookie is not even read. */
+export const Public = () => SetMetadata(SESSION_REQUIREMENT, 'none' satisfies SessionRequirement);
+
+/**
+ * Works with or without a session. When the browser has a live session it is resolved (and state-changing
+ * requests must pass the CSRF check); a dead one has its cookie cleared and the request goes on anonymously.
+ */
+export const SessionOptional = () => SetMetadata(SESSION_REQUIREMENT, 'optional' satisfies SessionRequirement);
 
 /** The session must belong to an account with every listed role. */
 export const RequireRoles = (...roles: AccountRole[]) => SetMetadata(REQUIRED_ROLES, roles);
 
-/** The signed-in session of the current request (only on routes that are not @Public). */
+/** The signed-in session of the current request (routes with a required session). */
 export const CurrentPrincipal = createParamDecorator(
   (_: unknown, context: ExecutionContext): SessionPrincipal =>
     context.switchToHttp().getRequest<AuthenticatedRequest>().principal,
+);
+
+/** The session of the current request, if any (routes marked @SessionOptional()). */
+export const OptionalPrincipal = createParamDecorator(
+  (_: unknown, context: ExecutionContext): SessionPrincipal | undefined =>
+    context.switchToHttp().getRequest<Partial<AuthenticatedRequest>>().principal,
 );

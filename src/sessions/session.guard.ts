@@ -6,14 +6,14 @@ import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { AuthenticatedRequest } from './authenticated-request.js';
-import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators.js';
+import { REQUIRED_ROLES, SESSION_REQUIREMENT, type SessionRequirement } from './auth.decorators.js';
 import { assertSameOriginRequest, isStateChanging } from './csrf.js';
 import { SessionCookie } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 
 /**
- * Global guard: every route needs a live session unless marked @Public(); state-changing requests also pass the
- * CSRF check; @RequireRoles() routes need the roles. Roles are read from the account on every request, so a
+ * Global guard: every route needs a live session unless marked @Public() or @SessionOptional(); state-changing
+ * requests with a session also pass the CSRF check; @RequireRoles() routes need the roles. Roles are read from the account on every request, so a
  * demotion takes effect immediately.
  */
 @Injectable()
@@ -27,7 +27,9 @@ export class SessionGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const requirement =
+      this.reflector.getAllAndOverride<SessionRequirement>(SESSION_REQUIREMENT, targets) ?? 'required';
+    if (requirement === 'none') return true;
 
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
@@ -35,6 +37,7 @@ export class SessionGuard implements CanActivate {
     const principal = token ? await this.sessions.authenticate(token) : null;
     if (!principal) {
       if (token) this.cookie.clear(http.getResponse<Response>());
+      if (requirement === 'optional') return true;
       throw new AppException('unauthenticated', 'Sign in to continue');
     }
     if (isStateChanging(req)) assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins);

@@ -4,6 +4,8 @@ import { grantAdminRole } from '../../src/accounts/grant-admin.js';
 import { auditEvents, createAccount, createAdmin, createLink, signIn, type SignedIn } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
+const cursorOf = (position: Record<string, string>) => Buffer.from(JSON.stringify(position)).toString('base64url');
+
 describe('admin accounts API', () => {
   let t: TestApp;
   let admin: SignedIn;
@@ -124,6 +126,40 @@ describe('admin accounts API', () => {
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('validation_failed');
       expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    });
+
+    it.each([
+      ['a NUL character in q', 'q=a%00b', 'validation_failed'],
+      [
+        'a cursor with an impossible date',
+        `cursor=${cursorOf({ createdAt: '2024-13-45T99:99:99.000000Z', id: '00000000-0000-4000-8000-000000000000' })}`,
+        'invalid_cursor',
+      ],
+      [
+        'a cursor from year 0',
+        `cursor=${cursorOf({ createdAt: '0000-01-01T00:00:00.000000Z', id: '00000000-0000-4000-8000-000000000000' })}`,
+        'invalid_cursor',
+      ],
+      ['a repeated parameter', 'limit=1&limit=2', 'validation_failed'],
+      ['a constructor parameter', 'constructor=1', 'validation_failed'],
+    ])('refuses %s with 400 instead of failing in the database', async (_, query, code) => {
+      const res = await get(`/api/admin/accounts?${query}`);
+      expect([res.status, res.body.code]).toEqual([400, code]);
+    });
+
+    it('records who searched and with which filters, and who opened which account', async () => {
+      const target = await createAccount(t.dataSource, { displayName: 'Looked at' });
+      await get(`/api/admin/accounts?q=${encodeURIComponent('Looked at')}`);
+      await get(`/api/admin/accounts/${target.id}`);
+      const searched = (await auditEvents(t.dataSource, 'account.searched')).at(-1);
+      expect(searched).toMatchObject({
+        actor_account_id: adminId,
+        details: { query: { q: 'Looked at', limit: 25 }, results: 1 },
+      });
+      const viewed = (await auditEvents(t.dataSource, 'account.viewed')).filter(
+        (e) => e.subject_account_id === target.id,
+      );
+      expect(viewed).toEqual([expect.objectContaining({ actor_account_id: adminId, subject_account_id: target.id })]);
     });
 
     it('refuses a forged cursor', async () => {
@@ -254,10 +290,41 @@ describe('admin accounts API', () => {
       expect((await statusOf(account.id)).status).toBe('active');
     });
 
-    it('refuses an admin changing their own status or roles', async () => {
-      const res = await patch(adminId, { status: 'disabled' });
-      expect([res.status, res.body.code]).toEqual([409, 'self_modification_refused']);
+    it('refuses an admin changing their own status or roles, however the id is spelled', async () => {
+      for (const id of [adminId, adminId.toUpperCase()]) {
+        const res = await patch(id, { roles: [] });
+        expect([id, res.status, res.body.code]).toEqual([id, 409, 'self_modification_refused']);
+      }
       expect(await statusOf(adminId)).toEqual({ status: 'active', roles: ['admin'] });
+    });
+
+    it('accepts an upper-case id as the same account', async () => {
+      const account = await createAccount(t.dataSource);
+      const res = await patch(account.id.toUpperCase(), { status: 'disabled' });
+      expect([res.status, res.body.id]).toEqual([200, account.id]);
+    });
+
+    it.each([
+      ['a NUL character', JSON.stringify({ status: 'disabled\u0000' }), 'status', 'noNulCharacter'],
+      ['a constructor key', '{"status": "disabled", "constructor": 1}', 'constructor', 'whitelistValidation'],
+      ['a __proto__ key', '{"__proto__": {"roles": ["admin"]}}', '__proto__', 'whitelistValidation'],
+      [
+        'nesting 5000 levels deep',
+        `{"roles":${'['.repeat(5000)}${']'.repeat(5000)}}`,
+        `roles${'.0'.repeat(16)}`,
+        'maxDepth',
+      ],
+    ])('refuses a body with %s and changes nothing', async (_, body, field, rule) => {
+      const account = await createAccount(t.dataSource);
+      const res = await request(t.http)
+        .patch(`/api/admin/accounts/${account.id}`)
+        .set('Cookie', admin.cookie)
+        .set(admin.writeHeaders)
+        .set('Content-Type', 'application/json')
+        .send(body);
+      expect([res.status, res.body.code]).toEqual([400, 'validation_failed']);
+      expect(res.body.errors).toContainEqual(expect.objectContaining({ field, rule }));
+      expect(await statusOf(account.id)).toEqual({ status: 'active', roles: [] });
     });
 
     it('answers 404 for an unknown account', async () => {
@@ -307,12 +374,15 @@ describe('appointing and removing administrators', () => {
       }),
     );
     expect(results.map((r) => r.status)).toEqual(Array(16).fill(200));
-    const changes = (await auditEvents(t.dataSource, 'account.updated')).filter(
-      (e) => e.subject_account_id === target.id,
-    );
-    const [{ roles }] = await t.dataSource.query(`SELECT roles FROM accounts WHERE id = $1`, [target.id]);
+    // Serialised changes form one unbroken story: each change starts where the previous one ended.
+    const changes = (await auditEvents(t.dataSource, 'account.updated'))
+      .filter((e) => e.subject_account_id === target.id)
+      .map((e) => e.details as { before: { roles: string[] }; after: { roles: string[] } });
     expect(changes.length).toBeGreaterThan(0);
-    expect((changes.at(-1)!.details.after as { roles: string[] }).roles).toEqual(roles);
+    expect(changes[0].before.roles).toEqual([]);
+    changes.slice(1).forEach((change, i) => expect(change.before).toEqual(changes[i].after));
+    const [{ roles }] = await t.dataSource.query(`SELECT roles FROM accounts WHERE id = $1`, [target.id]);
+    expect(changes.at(-1)!.after.roles).toEqual(roles);
   });
 
   it('can be appointed from the command line only, audited as a system action', async () => {

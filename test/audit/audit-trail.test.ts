@@ -102,6 +102,51 @@ describe('audit trail', () => {
       expect(await audit.verifyChain()).toMatchObject({ valid: true, checkedEvents: 2 });
     }));
 
+  it('walks chains longer than one batch', () =>
+    withFreshTrail(7, async ({ audit, tamper }) => {
+      expect(await audit.verifyChain({ batchSize: 3 })).toMatchObject({
+        valid: true,
+        checkedEvents: 7,
+        head: { seq: '7' },
+      });
+      await tamper(`UPDATE audit_events SET details = '{"i": 40}' WHERE seq = 5`);
+      expect(await audit.verifyChain({ batchSize: 3 })).toMatchObject({
+        valid: false,
+        checkedEvents: 4,
+        firstBroken: { seq: '5', problem: 'hash_mismatch' },
+      });
+    }));
+
+  it('computes the same hash as the database for any text, including non-ASCII, quotes and nulls', () =>
+    withFreshTrail(0, async ({ audit }) => {
+      await audit.record({
+        type: 'test.unicode',
+        actor: { type: 'account', accountId: '8b4a5f0e-2b7b-4f39-9a38-2d0c9f6f4a11' },
+        subjectAccountId: null,
+        details: {
+          name: 'Garage Müller — Ærø 𝄞',
+          quote: 'a "b" \\ c',
+          nested: { list: [1, 2.5, null, true] },
+          '': 'empty key',
+        },
+      });
+      expect(await audit.verifyChain()).toMatchObject({ valid: true, checkedEvents: 1 });
+    }));
+
+  it('does not trust the database to vouch for its hashes: a replaced digest function is caught', () =>
+    withFreshTrail(2, async ({ audit, database }) => {
+      await adminQuery(
+        `CREATE OR REPLACE FUNCTION audit_event_digest(
+           p_prev_hash bytea, p_seq bigint, p_id uuid, p_type text, p_actor_type text, p_actor_account_id uuid,
+           p_subject_account_id uuid, p_details jsonb, p_request_id text, p_occurred_at timestamptz
+         ) RETURNS bytea LANGUAGE sql AS $$ SELECT sha256('forged'::bytea) $$`,
+        [],
+        database.name,
+      );
+      const { seq } = await audit.record({ type: 'test.after_forgery', actor: { type: 'system' } });
+      expect((await audit.verifyChain()).firstBroken).toEqual({ seq, problem: 'hash_mismatch' });
+    }));
+
   it('detects a row a superuser changed behind the triggers, and names it', () =>
     withFreshTrail(5, async ({ audit, tamper }) => {
       await tamper(`UPDATE audit_events SET details = '{"i": 99}' WHERE seq = 3`);

@@ -101,9 +101,13 @@ describe('database constraints', () => {
     const outcome = await settle([
       insert('//evil.example/', 'login', null),
       insert('https://evil.example/', 'login', null),
+      insert('/\\evil.example/', 'login', null),
+      insert('/\t/evil.example', 'login', null),
+      insert('/ok/../\\x', 'login', null),
       insert('/', 'link', null),
     ]);
-    expect(outcome.errorCodes).toEqual(Array(3).fill(CHECK_VIOLATION));
+    expect(outcome.errorCodes).toEqual(Array(6).fill(CHECK_VIOLATION));
+    await expect(insert('/', 'login', null)).resolves.toBeDefined();
     await expect(insert('/portal/jobs', 'link', account.id)).resolves.toBeDefined();
   });
 

@@ -29,6 +29,10 @@ describe('/ready', () => {
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ code: 'service_unavailable', status: 503 });
     expect((await request(t.http).get('/health')).status).toBe(200);
+    const signedIn = await request(t.http)
+      .get('/api/me')
+      .set('Cookie', `${t.config.session.cookieName}=${'C'.repeat(43)}`);
+    expect([signedIn.status, signedIn.body.code]).toEqual([503, 'service_unavailable']);
 
     await link.restore();
     let status = 0;

@@ -81,6 +81,19 @@ describe('HTTP errors, request ids and headers', () => {
     expect(row.status).toBe('active');
   });
 
+  it('refuses query parameters and bodies on routes that take none', async () => {
+    const { session } = await createAdmin(t);
+    const query = await request(t.http).get('/api/me?foo=1').set('Cookie', session.cookie);
+    expect([query.status, query.body.errors]).toEqual([400, [expect.objectContaining({ field: 'foo' })]]);
+    const body = await request(t.http)
+      .post('/api/admin/audit-events/verify')
+      .set('Cookie', session.cookie)
+      .set(session.writeHeaders)
+      .send({ fast: true });
+    expect([body.status, body.body.code]).toEqual([400, 'validation_failed']);
+    expect((await request(t.http).get('/health?x=1')).status).toBe(400);
+  });
+
   it('uses a sane incoming X-Request-Id and replaces an insane one', async () => {
     const kept = await request(t.http).get('/health').set('X-Request-Id', 'edge-4f1c2a9b-0001');
     expect(kept.headers['x-request-id']).toBe('edge-4f1c2a9b-0001');
@@ -100,15 +113,16 @@ describe('HTTP errors, request ids and headers', () => {
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 
-  it('logs one line per request with its request id, and never the cookie, token or query string', async () => {
+  it('logs one line per request with its request id, and never the cookie, token or query string (even when refusing it)', async () => {
     const user = await signIn(t, await createAccount(t.dataSource));
     const res = await request(t.http)
       .get('/api/me?code=secret-code&state=secret-state')
       .set('Cookie', user.cookie)
       .set('X-Request-Id', 'trace-logging-0001');
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['code', 'state']);
     const line = t.logs.lines.find((l) => l.requestId === 'trace-logging-0001' && l.msg === 'request completed');
-    expect(line).toMatchObject({ method: 'GET', path: '/api/me', status: 200, level: 'info' });
+    expect(line).toMatchObject({ method: 'GET', path: '/api/me', status: 400, level: 'warn' });
     const text = t.logs.text();
     expect(text).not.toContain(user.token);
     expect(text).not.toContain('secret-code');

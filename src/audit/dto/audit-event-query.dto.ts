@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDateTimeString } from '../../common/http/date-time.js';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 
 export class AuditEventQueryDto {
   @ApiPropertyOptional({
@@ -22,12 +23,12 @@ export class AuditEventQueryDto {
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Inclusive lower bound on the event time' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTimeString()
   from?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Exclusive upper bound on the event time' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsDateTimeString()
   to?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })

@@ -14,9 +14,11 @@ export function requestContextMiddleware(logger: Logger) {
     const startedAt = process.hrtime.bigint();
     res.setHeader('X-Request-Id', requestId);
     requestContext.run({ requestId }, () => {
-      res.once('finish', () => {
+      // 'close' rather than 'finish', so a request the client abandoned is logged too.
+      res.once('close', () => {
         const status = res.statusCode;
-        const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+        const aborted = !res.writableFinished;
+        const level = status >= 500 || aborted ? 'error' : status >= 400 ? 'warn' : 'info';
         logger[level](
           {
             requestId,
@@ -25,8 +27,9 @@ export function requestContextMiddleware(logger: Logger) {
             status,
             durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
             ip: req.ip,
+            ...(aborted ? { aborted } : {}),
           },
-          'request completed',
+          aborted ? 'request aborted' : 'request completed',
         );
       });
       next();

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import type { Express } from 'express';
+import type { Express, Request } from 'express';
 
 interface RouteLayer {
   matchers: Array<(path: string) => unknown>;
@@ -15,9 +15,9 @@ export class RouteTable {
 
   constructor(private readonly expressApp: () => Express) {}
 
-  /** Nest answers a request no route matched with a NotFoundException "Cannot GET /path". */
-  isUnmatched(exception: HttpException): boolean {
-    return exception.getStatus() === 404 && exception.message.startsWith('Cannot ');
+  /** Nest answers a request no route matched with exactly this NotFoundException. */
+  isUnmatched(exception: HttpException, req: Request): boolean {
+    return exception.getStatus() === 404 && exception.message === `Cannot ${req.method} ${req.originalUrl}`;
   }
 
   allowedMethods(path: string): string[] {

@@ -12,6 +12,8 @@ export function createRootLogger(level: LogLevel, destination?: DestinationStrea
       base: { service: 'rmi-identity-backend' },
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'msg',
+      // Errors are serialised (and stripped of query parameters) by redactSecrets, which pino runs first.
+      serializers: { err: (value: unknown) => value },
       formatters: {
         level: (label) => ({ level: label }),
         log: (record) => redactSecrets(record) as Record<string, unknown>,

@@ -36,9 +36,26 @@ describe('redactSecrets', () => {
     expect(input.token).toBe('x');
   });
 
-  it('serialises errors and stops at a fixed depth', () => {
-    const error = new Error('boom');
-    expect(redactSecrets({ err: error })).toEqual({ err: { type: 'Error', message: 'boom', stack: error.stack } });
+  it('serialises errors without their other properties, such as bound query parameters', () => {
+    const cause = new Error('socket closed');
+    const error = Object.assign(new Error('duplicate key', { cause }), {
+      code: '23505',
+      query: 'INSERT INTO sessions (token_hash) VALUES ($1)',
+      parameters: ['secret-verifier'],
+    });
+    expect(redactSecrets({ err: error })).toEqual({
+      err: {
+        type: 'Error',
+        message: 'duplicate key',
+        code: '23505',
+        query: 'INSERT INTO sessions (token_hash) VALUES ($1)',
+        stack: error.stack,
+        cause: { type: 'Error', message: 'socket closed', stack: cause.stack },
+      },
+    });
+  });
+
+  it('stops at a fixed depth', () => {
     const deep = { a: { b: { c: { d: { e: { f: { g: 1 } } } } } } };
     expect(JSON.stringify(redactSecrets(deep))).toContain('[truncated]');
   });

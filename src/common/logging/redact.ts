@@ -9,9 +9,7 @@ const MAX_DEPTH = 6;
 export function redactSecrets(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '[truncated]';
-  if (value instanceof Error) {
-    return { type: value.name, message: value.message, stack: value.stack };
-  }
+  if (value instanceof Error) return serializeError(value, depth);
   if (value instanceof Date) return value;
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
   const result: Record<string, unknown> = {};
@@ -20,4 +18,20 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
       SECRET_KEY.test(key) && entry !== undefined && entry !== null ? '[redacted]' : redactSecrets(entry, depth + 1);
   }
   return result;
+}
+
+/**
+ * Name, message, SQLSTATE/socket code, SQL text and stack, and the cause chain; never other properties, which on
+ * query errors include the bound parameters (verifiers, token hashes, personal data).
+ */
+function serializeError(error: Error, depth: number): Record<string, unknown> {
+  const { code, query } = error as { code?: unknown; query?: unknown };
+  return {
+    type: error.name,
+    message: error.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof query === 'string' ? { query } : {}),
+    stack: error.stack,
+    ...(error.cause !== undefined ? { cause: redactSecrets(error.cause, depth + 1) } : {}),
+  };
 }

@@ -4,12 +4,13 @@ import type { ArgumentsHost } from '@nestjs/common';
 import type { Logger } from 'pino';
 import pg from 'pg';
 import { QueryFailedError } from 'typeorm';
-import type { RouteTable } from '../http/route-table.js';
+import express from 'express';
+import { RouteTable } from '../http/route-table.js';
 import { AppException } from './app-exception.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 
 /** Runs the filter on one exception and returns what it sent and logged. */
-function render(exception: unknown, allowed: string[] = []) {
+function render(exception: unknown, method = 'GET', path = '/x') {
   const sent: { status?: number; headers: Record<string, string>; body?: Record<string, unknown> } = { headers: {} };
   const logged: unknown[] = [];
   const res = {
@@ -26,12 +27,13 @@ function render(exception: unknown, allowed: string[] = []) {
     },
   };
   const host = {
-    switchToHttp: () => ({ getRequest: () => ({ path: '/x', method: 'GET' }), getResponse: () => res }),
+    switchToHttp: () => ({ getRequest: () => ({ path, originalUrl: path, method }), getResponse: () => res }),
   } as unknown as ArgumentsHost;
-  const routes = {
-    isUnmatched: (e: HttpException) => e.message.startsWith('Cannot '),
-    allowedMethods: () => allowed,
-  } as unknown as RouteTable;
+  const routes = new RouteTable(() =>
+    express()
+      .get('/x', () => undefined)
+      .post('/y', () => undefined),
+  );
   const logger = { error: (entry: unknown) => logged.push(entry) } as unknown as Logger;
   new ProblemDetailsFilter(logger, routes).catch(exception, host);
   return { ...sent, logged };
@@ -71,6 +73,19 @@ describe('ProblemDetailsFilter', () => {
     }
   });
 
+  it('turns a value Postgres refuses (SQLSTATE class 22) into a 400', () => {
+    expect(render(poolError('22P02')).body?.code).toBe('validation_failed');
+    expect(render(sqlError('22008')).status).toBe(400);
+  });
+
+  it('turns an unreachable database into a retryable 503', () => {
+    expect(
+      render(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })).body?.code,
+    ).toBe('service_unavailable');
+    expect(render(new Error('Connection terminated unexpectedly')).status).toBe(503);
+    expect(render(poolError('57P01')).status).toBe(503);
+  });
+
   it('turns other database errors into a logged 500 that reveals nothing', () => {
     const { status, body, logged } = render(sqlError('42P01'));
     expect([status, body?.code]).toEqual([500, 'internal_error']);
@@ -86,8 +101,13 @@ describe('ProblemDetailsFilter', () => {
   });
 
   it('answers an unmatched route with 404, or 405 with Allow when the path exists for other methods', () => {
-    expect(render(new NotFoundException('Cannot GET /x')).status).toBe(404);
-    const wrongMethod = render(new NotFoundException('Cannot DELETE /x'), ['GET', 'HEAD']);
+    expect(render(new NotFoundException('Cannot GET /nowhere'), 'GET', '/nowhere').status).toBe(404);
+    const wrongMethod = render(new NotFoundException('Cannot DELETE /x'), 'DELETE');
     expect([wrongMethod.status, wrongMethod.headers.Allow]).toEqual([405, 'GET, HEAD']);
+  });
+
+  it('leaves a 404 thrown by application code alone, whatever its wording', () => {
+    const { status, body, headers } = render(new NotFoundException('Cannot find that'), 'DELETE');
+    expect([status, body?.code, headers.Allow]).toEqual([404, 'not_found', undefined]);
   });
 });

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import request from 'supertest';
+import { AuditService } from '../../src/audit/audit.service.js';
+import { applyMigrations } from '../../src/database/migrations.js';
+import { adminQuery } from '../support/test-database.js';
+import { PROJECT_ROOT } from '../support/spawn-process.js';
+import { startTestApp } from '../support/test-app.js';
+
+/**
+ * The deployment in docker-compose.yml: the table owner migrates, the app runs as a role that owns nothing
+ * (deploy/postgres/runtime-role.sql). This is what makes the audit triggers binding on the app.
+ */
+describe('the runtime database role', () => {
+  const suffix = randomBytes(4).toString('hex');
+  const role = `rmi_app_${suffix}`;
+  const password = randomBytes(12).toString('hex');
+  const database = `rmi_role_${suffix}`;
+  let ownerUrl: string;
+  let appUrl: string;
+
+  beforeAll(async () => {
+    const server = new URL(process.env.RMI_TEST_SERVER_URL!);
+    await adminQuery(`CREATE DATABASE ${database}`);
+    const script = (await readFile(join(PROJECT_ROOT, 'deploy/postgres/runtime-role.sql'), 'utf8'))
+      .replaceAll(`:"app_role"`, `"${role}"`)
+      .replaceAll(`:'app_password'`, `'${password}'`)
+      .replaceAll(`:"owner"`, `"${decodeURIComponent(server.username)}"`)
+      .replaceAll(`:"dbname"`, `"${database}"`);
+    await adminQuery(script, [], database);
+    ownerUrl = Object.assign(new URL(server), { pathname: `/${database}` }).toString();
+    appUrl = Object.assign(new URL(ownerUrl), { username: role, password }).toString();
+    await applyMigrations(ownerUrl);
+  });
+  afterAll(async () => {
+    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await adminQuery(`DROP ROLE IF EXISTS ${role}`);
+  });
+
+  async function asApp<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: appUrl });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('can write rows and audit events but cannot switch off or rewrite the audit trail', async () => {
+    await asApp(async (client) => {
+      await client.query(`INSERT INTO accounts (display_name) VALUES ('runtime role')`);
+      await client.query(`INSERT INTO audit_events (type, actor_type) VALUES ('test.runtime', 'system')`);
+      const attempts = [
+        `ALTER TABLE audit_events DISABLE TRIGGER USER`,
+        `SET session_replication_role = replica`,
+        `UPDATE audit_events SET details = '{"x": 1}'`,
+        `DELETE FROM audit_events`,
+        `TRUNCATE audit_events`,
+        `DROP TRIGGER audit_events_append_only ON audit_events`,
+        `CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$`,
+      ];
+      const errorCodes: string[] = [];
+      for (const sql of attempts) {
+        await client.query(sql).then(
+          () => errorCodes.push('succeeded'),
+          (error: { code: string }) => errorCodes.push(error.code),
+        );
+      }
+      expect(errorCodes).toEqual(Array(attempts.length).fill('42501'));
+      const { rows } = await client.query(`SELECT count(*)::int AS count FROM audit_events`);
+      expect(rows).toEqual([{ count: 1 }]);
+    });
+  });
+
+  it('runs the app, with migrations going through the owner', async () => {
+    const t = await startTestApp(
+      { DATABASE_MIGRATION_URL: ownerUrl },
+      { database: { url: appUrl, name: database, drop: async () => undefined } },
+    );
+    try {
+      expect((await request(t.http).get('/ready')).status).toBe(200);
+      expect((await t.app.get(AuditService).verifyChain()).valid).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});
