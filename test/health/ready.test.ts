@@ -18,6 +18,7 @@ describe('/ready', () => {
   afterAll(async () => {
     await link.restore();
     await t.close();
+    await link.cut();
     await database.drop();
   });
 
