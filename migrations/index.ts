@@ -1,9 +1,10 @@
 import { Initial1795321696727 } from './1795321696727-Initial.js';
 import { AuditTrail1795321700000 } from './1795321700000-AuditTrail.js';
+import { IdentityPersonKey1795325945875 } from './1795325945875-IdentityPersonKey.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
  * the build and inside the test runner; `npm run migration:generate` appends new ones, and a test checks that
  * this list and the folder agree.
  */
-export const MIGRATIONS = [Initial1795321696727, AuditTrail1795321700000];
+export const MIGRATIONS = [Initial1795321696727, AuditTrail1795321700000, IdentityPersonKey1795325945875];

@@ -24,7 +24,7 @@ export async function createApp(config: AppConfig, logger: Logger): Promise<Nest
     const applied = await applyMigrations(config.database.migrationUrl ?? config.database.url!);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrations applied');
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logger), {
     bodyParser: false,
     logger: new NestPinoLogger(logger.child({ component: 'nest' })),
     abortOnError: false,

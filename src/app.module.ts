@@ -6,16 +6,20 @@ import type { AppConfig } from './config/app.config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LoggerModule } from './common/logging/logger.module.js';
+import { DigidentityModule } from './providers/digidentity/digidentity.module.js';
+import type { Logger } from 'pino';
 import { MeModule } from './me/me.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 
 @Module({})
 export class AppModule {
-  static register(config: AppConfig): DynamicModule {
+  static register(config: AppConfig, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggerModule.forRoot(logger),
         DatabaseModule.forRoot(config.database),
         AuditModule,
         SessionsModule,
@@ -23,6 +27,7 @@ export class AppModule {
         MeModule,
         AuthModule,
         HealthModule,
+        ...(config.digidentity ? [DigidentityModule] : []),
       ],
     };
   }

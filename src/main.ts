@@ -27,7 +27,11 @@ process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unha
 
 try {
   const database = await openDatabaseServer(config.database, (message) => logger.info(message));
-  const app = await createApp({ ...config, database: { ...config.database, url: database.url } }, logger);
+  // Sandbox code is loaded only when a provider has no real settings (never in production).
+  const sandboxes = config.digidentity?.sandbox
+    ? await (await import('../sandbox/resolve-sandbox.js')).resolveSandboxProviders(config, logger)
+    : { config, close: async () => undefined };
+  const app = await createApp({ ...sandboxes.config, database: { ...config.database, url: database.url } }, logger);
   await app.listen(config.http.port, config.http.host);
   logger.info({ url: await app.getUrl(), publicBaseUrl: config.http.publicBaseUrl.href }, 'listening');
 
@@ -46,6 +50,7 @@ try {
     force.unref();
     try {
       await app.close();
+      await sandboxes.close();
       await database.stop();
       logger.info('stopped');
       process.exit(0);

@@ -1,7 +1,17 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
+import { UserMappingModule } from '../user-mapping/user-mapping.module.js';
+import { LoginCompletionService } from './login-completion.service.js';
+import { LoginErrorController } from './login-error.controller.js';
+import { LoginRedirectFilter } from './login-redirect.filter.js';
 import { LogoutController } from './logout.controller.js';
 
-@Module({ imports: [AuditModule, SessionsModule], controllers: [LogoutController] })
+/** What every provider module shares: completing a login, reporting its failures, signing out. */
+@Module({
+  imports: [AuditModule, SessionsModule, UserMappingModule],
+  controllers: [LogoutController, LoginErrorController],
+  providers: [LoginCompletionService, LoginRedirectFilter],
+  exports: [LoginCompletionService, LoginRedirectFilter],
+})
 export class AuthModule {}

@@ -62,6 +62,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       SESSION_COOKIE_SECURE: 'false',
       PUBLIC_BASE_URL: 'http://portal.example',
+      DIGIDENTITY_ENABLED: 'false',
     });
     expect(problems).toEqual([
       expect.stringMatching(/^PUBLIC_BASE_URL:/),
@@ -73,6 +74,50 @@ describe('loadConfig', () => {
     const config = loadConfig({ SESSION_COOKIE_SECURE: 'false' });
     expect(config.session.cookieSecure).toBe(false);
     expect(config.session.cookieName).toBe('rmi_session');
+  });
+
+  it('starts a Digidentity sandbox outside production when no issuer is configured, and refuses that in production', () => {
+    expect(loadConfig({}).digidentity).toMatchObject({ sandbox: true });
+    expect(loadConfig({}).digidentity?.issuer).toBeUndefined();
+    expect(problemsFor({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://portal.example' })).toEqual([
+      expect.stringMatching(/^DIGIDENTITY_ISSUER: required in production/),
+    ]);
+    expect(loadConfig({ DIGIDENTITY_ENABLED: 'false' }).digidentity).toBeNull();
+  });
+
+  it('requires the client settings with a real Digidentity issuer, and https unless explicitly allowed', () => {
+    expect(problemsFor({ DIGIDENTITY_ISSUER: 'https://auth.digidentity-preproduction.eu' })).toEqual([
+      expect.stringMatching(/^DIGIDENTITY_CLIENT_ID:/),
+      expect.stringMatching(/^DIGIDENTITY_CLIENT_SECRET:/),
+      expect.stringMatching(/^DIGIDENTITY_PRODUCT_SCOPE:/),
+    ]);
+    const client = {
+      DIGIDENTITY_CLIENT_ID: 'c',
+      DIGIDENTITY_CLIENT_SECRET: 's',
+      DIGIDENTITY_PRODUCT_SCOPE: 'e9x4a6m254p663l4',
+    };
+    expect(problemsFor({ ...client, DIGIDENTITY_ISSUER: 'http://localhost:9999' })).toEqual([
+      expect.stringMatching(/^DIGIDENTITY_ISSUER: http:/),
+    ]);
+    expect(
+      loadConfig({ ...client, DIGIDENTITY_ISSUER: 'http://localhost:9999', OIDC_ALLOW_INSECURE_HTTP: 'true' })
+        .digidentity,
+    ).toMatchObject({
+      sandbox: false,
+      issuer: new URL('http://localhost:9999'),
+    });
+    expect(
+      problemsFor({ ...client, DIGIDENTITY_ISSUER: 'https://x.example', DIGIDENTITY_PRODUCT_SCOPE: 'short' }),
+    ).toEqual([expect.stringMatching(/^DIGIDENTITY_PRODUCT_SCOPE:/)]);
+  });
+
+  it('refuses symmetric and unsigned ID token algorithms', () => {
+    expect(problemsFor({ DIGIDENTITY_ID_TOKEN_ALGORITHMS: 'RS256,HS256' })).toEqual([
+      expect.stringMatching(/^DIGIDENTITY_ID_TOKEN_ALGORITHMS:/),
+    ]);
+    expect(problemsFor({ DIGIDENTITY_ID_TOKEN_ALGORITHMS: 'none' })).toEqual([
+      expect.stringMatching(/^DIGIDENTITY_ID_TOKEN_ALGORITHMS:/),
+    ]);
   });
 
   it('refuses an idle timeout longer than the absolute one', () => {

@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { EnvBoolean, EnvInteger, EnvList } from './env-transforms.js';
 import { ConfigurationError, validateEnv } from './validate-env.js';
+import { OidcEnvironment } from '../oidc/oidc.config.js';
+import { DigidentityEnvironment } from '../providers/digidentity/digidentity.config.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -141,7 +143,39 @@ export interface AppConfig {
     absoluteTimeoutSeconds: number;
   };
   logLevel: LogLevel;
+  oidc: {
+    allowInsecureHttp: boolean;
+    httpTimeoutMs: number;
+    metadataTtlSeconds: number;
+    jwksTtlSeconds: number;
+    jwksRefetchCooldownSeconds: number;
+  };
+  login: {
+    transactionTtlSeconds: number;
+    /** Absolute URL of the portal page for failed logins; `?code=` is appended. */
+    errorUrl: URL;
+    /** Cookie that binds a started login to the browser that started it. */
+    bindingCookieName: string;
+  };
+  digidentity: DigidentitySettings | null;
 }
+
+export interface DigidentitySettings {
+  /** No issuer configured: a local sandbox provider is started (never in production). */
+  sandbox: boolean;
+  /** Filled in by resolveSandboxProviders() in sandbox mode. */
+  issuer?: URL;
+  clientId?: string;
+  clientSecret?: string;
+  productScope?: string;
+  idTokenAlgorithms: string[];
+  unknownIdentityPolicy: 'provision' | 'pending';
+  passwordlessPollIntervalMs: number;
+  sandboxPort: number;
+}
+
+/** Every class of environment variables the app reads (documented in .env.example). */
+export const ENVIRONMENT_SCHEMAS = [EnvironmentVariables, OidcEnvironment, DigidentityEnvironment] as const;
 
 function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'false') return false;
@@ -150,10 +184,78 @@ function parseTrustProxy(value: string): boolean | number | string {
   return value;
 }
 
+function validateAll(env: Record<string, string | undefined>) {
+  const problems: string[] = [];
+  const attempt = <T extends object>(schema: new () => T): T | undefined => {
+    try {
+      return validateEnv(schema, env);
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const vars = attempt(EnvironmentVariables);
+  const oidc = attempt(OidcEnvironment);
+  const digidentity = attempt(DigidentityEnvironment);
+  if (!vars || !oidc || !digidentity) throw new ConfigurationError(problems);
+  return { vars, oidc, digidentity };
+}
+
+function digidentitySettings(
+  vars: EnvironmentVariables,
+  oidc: OidcEnvironment,
+  env: DigidentityEnvironment,
+  problems: string[],
+): DigidentitySettings | null {
+  if (!env.DIGIDENTITY_ENABLED) return null;
+  const common = {
+    idTokenAlgorithms: env.DIGIDENTITY_ID_TOKEN_ALGORITHMS,
+    unknownIdentityPolicy: env.DIGIDENTITY_UNKNOWN_IDENTITY_POLICY,
+    passwordlessPollIntervalMs: env.DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS,
+    sandboxPort: env.SANDBOX_DIGIDENTITY_PORT,
+  };
+  if (!env.DIGIDENTITY_ISSUER) {
+    if (vars.NODE_ENV === 'production') {
+      problems.push(
+        'DIGIDENTITY_ISSUER: required in production (set DIGIDENTITY_ENABLED=false to run without Digidentity)',
+      );
+    }
+    return { sandbox: true, ...common };
+  }
+  const issuer = new URL(env.DIGIDENTITY_ISSUER);
+  if (issuer.protocol === 'http:' && (!oidc.OIDC_ALLOW_INSECURE_HTTP || vars.NODE_ENV === 'production')) {
+    problems.push(
+      'DIGIDENTITY_ISSUER: http:// issuers need OIDC_ALLOW_INSECURE_HTTP=true and are refused in production',
+    );
+  }
+  for (const name of ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'] as const) {
+    if (!env[name]) problems.push(`${name}: required when DIGIDENTITY_ISSUER is set`);
+  }
+  return {
+    sandbox: false,
+    issuer,
+    clientId: env.DIGIDENTITY_CLIENT_ID,
+    clientSecret: env.DIGIDENTITY_CLIENT_SECRET,
+    productScope: env.DIGIDENTITY_PRODUCT_SCOPE,
+    ...common,
+  };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const vars = validateEnv(EnvironmentVariables, env);
+  const { vars, oidc, digidentity: digidentityEnv } = validateAll(env);
   const publicBaseUrl = new URL(vars.PUBLIC_BASE_URL);
   const problems: string[] = [];
+  if (vars.NODE_ENV === 'production' && oidc.OIDC_ALLOW_INSECURE_HTTP) {
+    problems.push('OIDC_ALLOW_INSECURE_HTTP: cannot be true when NODE_ENV=production');
+  }
+  let errorUrl: URL | undefined;
+  try {
+    errorUrl = new URL(oidc.LOGIN_ERROR_URL, publicBaseUrl);
+  } catch {
+    problems.push('LOGIN_ERROR_URL: must be a URL or a path');
+  }
+  const digidentity = digidentitySettings(vars, oidc, digidentityEnv, problems);
   if (vars.NODE_ENV === 'production' && publicBaseUrl.protocol !== 'https:') {
     problems.push('PUBLIC_BASE_URL: must be an https:// URL when NODE_ENV=production');
   }
@@ -192,5 +294,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       absoluteTimeoutSeconds: vars.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
     },
     logLevel: vars.LOG_LEVEL,
+    oidc: {
+      allowInsecureHttp: oidc.OIDC_ALLOW_INSECURE_HTTP,
+      httpTimeoutMs: oidc.OIDC_HTTP_TIMEOUT_MS,
+      metadataTtlSeconds: oidc.OIDC_METADATA_TTL_SECONDS,
+      jwksTtlSeconds: oidc.OIDC_JWKS_TTL_SECONDS,
+      jwksRefetchCooldownSeconds: oidc.OIDC_JWKS_REFETCH_COOLDOWN_SECONDS,
+    },
+    login: {
+      transactionTtlSeconds: oidc.LOGIN_TRANSACTION_TTL_SECONDS,
+      errorUrl: errorUrl!,
+      bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
+    },
+    digidentity,
   };
 }

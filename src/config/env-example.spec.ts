@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvironmentVariables } from './app.config.js';
+import { ENVIRONMENT_SCHEMAS } from './app.config.js';
 
 const envExample = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.env.example'), 'utf8');
 
@@ -25,8 +25,19 @@ function asEnvValue(value: unknown): string {
 
 describe('.env.example', () => {
   it('documents every variable the app reads, with its actual default', () => {
-    const defaults = Object.entries(new EnvironmentVariables()).map(([name, value]) => [name, asEnvValue(value)]);
-    const names = [...Object.keys(new EnvironmentVariables()), 'DATABASE_URL'];
+    const instances = ENVIRONMENT_SCHEMAS.map((Schema) => new Schema() as object);
+    const defaults = instances.flatMap((instance) =>
+      Object.entries(instance).map(([name, value]) => [name, asEnvValue(value)]),
+    );
+    const optional = [
+      'DATABASE_URL',
+      'DATABASE_MIGRATION_URL',
+      'DIGIDENTITY_ISSUER',
+      'DIGIDENTITY_CLIENT_ID',
+      'DIGIDENTITY_CLIENT_SECRET',
+      'DIGIDENTITY_PRODUCT_SCOPE',
+    ];
+    const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];
     expect([...documented().keys()].sort()).toEqual([...new Set(names)].sort());
     for (const [name, value] of defaults) expect([name, documented().get(name)]).toEqual([name, value]);
   });

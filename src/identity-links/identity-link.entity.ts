@@ -3,6 +3,7 @@ import {
   Column,
   CreateDateColumn,
   Entity,
+  Index,
   JoinColumn,
   ManyToOne,
   PrimaryGeneratedColumn,
@@ -24,6 +25,10 @@ import { type IdentityProvider, PROVIDER_CHECK_SQL } from './providers.js';
 @Check('identity_links_subject_check', `char_length("subject") BETWEEN 1 AND 255`)
 @Check('identity_links_issuer_check', `char_length("issuer") BETWEEN 1 AND 2048`)
 @Check('identity_links_attributes_check', `jsonb_typeof("attributes") = 'object'`)
+@Index('identity_links_provider_person_key_key', ['provider', 'personKey'], {
+  unique: true,
+  where: `"person_key" IS NOT NULL`,
+})
 export class IdentityLink {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'identity_links_pkey' })
   id: string;
@@ -43,6 +48,14 @@ export class IdentityLink {
 
   @Column({ type: 'text' })
   subject: string;
+
+  /**
+   * What identifies the person at this provider even when the subject changes (for Digidentity the SERMI
+   * authorisation UID). Unique per provider: a second subject with the same person key is held for review,
+   * never silently given a second account.
+   */
+  @Column({ name: 'person_key', type: 'text', nullable: true })
+  personKey: string | null;
 
   /** Provider attributes worth keeping, e.g. the SERMI UIDs; never secrets or tokens. */
   @Column({ type: 'jsonb', default: () => `'{}'` })

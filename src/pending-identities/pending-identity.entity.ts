@@ -50,6 +50,9 @@ export class PendingIdentity {
   @Column({ type: 'text' })
   subject: string;
 
+  @Column({ name: 'person_key', type: 'text', nullable: true })
+  personKey: string | null;
+
   @Column({ type: 'jsonb', default: () => `'{}'` })
   attributes: Record<string, unknown>;
 

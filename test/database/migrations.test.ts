@@ -37,7 +37,7 @@ describe('migrations', () => {
     } finally {
       await dataSource.destroy();
     }
-    expect(await applyMigrations(database.url)).toHaveLength(2);
+    expect(await applyMigrations(database.url)).toHaveLength(MIGRATIONS.length);
     expect(await schemaDiff(database.url)).toEqual({ up: [], down: [] });
   });
 });

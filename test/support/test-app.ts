@@ -26,6 +26,8 @@ export class CapturedLogs extends Writable {
 
 export interface TestApp {
   app: NestExpressApplication;
+  /** Where the app listens (only with `listen`); also its PUBLIC_BASE_URL. */
+  baseUrl: string;
   http: ReturnType<NestExpressApplication['getHttpServer']>;
   dataSource: DataSource;
   config: AppConfig;
@@ -40,6 +42,7 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     DATABASE_URL: databaseUrl,
     PUBLIC_BASE_URL: TEST_ORIGIN,
     LOG_LEVEL: 'info',
+    DIGIDENTITY_ENABLED: 'false',
     ...env,
   });
 }
@@ -47,14 +50,17 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
 /** The real application (same factory as production) on its own fresh database. */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { database?: TestDatabase; databaseUrl?: string } = {},
+  options: { database?: TestDatabase; databaseUrl?: string; listen?: number } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
-  const config = testConfig(options.databaseUrl ?? database.url, env);
+  const baseUrl = options.listen ? `http://localhost:${options.listen}` : TEST_ORIGIN;
+  const config = testConfig(options.databaseUrl ?? database.url, { PUBLIC_BASE_URL: baseUrl, ...env });
   const logs = new CapturedLogs();
   const app = await createApp(config, createRootLogger(config.logLevel, logs));
+  if (options.listen) await app.listen(options.listen, '127.0.0.1');
   return {
     app,
+    baseUrl,
     http: app.getHttpServer(),
     dataSource: app.get<DataSource>(getDataSourceToken()),
     config,

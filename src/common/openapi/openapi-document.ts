@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import { pino } from 'pino';
 import { AppModule } from '../../app.module.js';
 import { loadConfig } from '../../config/app.config.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -13,8 +14,12 @@ export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
     NODE_ENV: 'production',
     PUBLIC_BASE_URL: 'https://portal.example',
     DATABASE_URL: 'postgres://openapi@localhost/openapi',
+    DIGIDENTITY_ISSUER: 'https://auth.digidentity.example',
+    DIGIDENTITY_CLIENT_ID: 'openapi',
+    DIGIDENTITY_CLIENT_SECRET: 'openapi',
+    DIGIDENTITY_PRODUCT_SCOPE: 'openapiopenapi00',
   });
-  const app = await NestFactory.create(AppModule.register(config), {
+  const app = await NestFactory.create(AppModule.register(config, pino({ level: 'silent' })), {
     preview: true,
     logger: false,
     abortOnError: false,

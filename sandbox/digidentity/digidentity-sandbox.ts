@@ -1,0 +1,325 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import Provider, { type KoaContextWithOIDC, type Configuration } from 'oidc-provider';
+import { memoryAdapterFactory } from './memory-adapter.js';
+import { PERSONAS, type Persona } from './personas.js';
+
+/**
+ * A local stand-in for Digidentity, the SERMI Trust Centre, built on the certified `oidc-provider`: Digidentity's
+ * paths (/oauth2/authorize, /oauth2/token, /oauth2/user_info.json), the `sermi` scope and claims, and the
+ * passwordless QR login (GET /oauth2/authorize.json, then token polling that answers `login_pending` until the
+ * persona confirms and `session_not_found` once the QR expired). A persona page stands in for the Digidentity
+ * app. For development and tests only: it trusts whoever picks a persona.
+ */
+export interface DigidentitySandboxOptions {
+  port?: number;
+  host?: string;
+  /** Callback URLs of the backend(s) that may use the sandbox. */
+  redirectUris: string[];
+  clientId?: string;
+  clientSecret?: string;
+  productScope?: string;
+  personas?: Persona[];
+  /** Signing keys (private JWKs with kid and alg); one RS256 key is generated when omitted. */
+  signingKeys?: JWK[];
+  passwordlessTtlSeconds?: number;
+  /** Extra Koa middleware in front of the provider (the hostile test provider corrupts responses with it). */
+  middleware?: Array<(ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>>;
+}
+
+export interface DigidentitySandbox {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  productScope: string;
+  personas: Persona[];
+  provider: Provider;
+  signingKeys: JWK[];
+  /** Confirms a passwordless login as the persona, as the Digidentity app would after the PIN. */
+  confirmPasswordless(code: string, personaId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+interface PasswordlessSession {
+  clientId: string;
+  scope: string;
+  expiresAt: number;
+  confirmedAs?: string;
+}
+
+const SERMI_CLAIMS = ['cabuid', 'iouid', 'ioeuid', 'rssuid', 'rsseuid'];
+
+export async function generateSigningKey(
+  alg = 'RS256',
+  kid = `sandbox-${alg.toLowerCase()}-${randomBytes(4).toString('hex')}`,
+): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg.startsWith('RS') || alg.startsWith('PS') ? { modulusLength: 2048 } : {}),
+  });
+  return { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
+}
+
+export async function startDigidentitySandbox(options: DigidentitySandboxOptions): Promise<DigidentitySandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const personas = options.personas ?? PERSONAS;
+  const clientId = options.clientId ?? 'rmi-portal-sandbox';
+  const clientSecret = options.clientSecret ?? randomBytes(24).toString('base64url');
+  const productScope = options.productScope ?? 'sandboxproduct01';
+  const signingKeys = options.signingKeys ?? [await generateSigningKey()];
+  const passwordlessTtlMs = (options.passwordlessTtlSeconds ?? 120) * 1000;
+  const passwordless = new Map<string, PasswordlessSession>();
+
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`;
+
+  const storage = memoryAdapterFactory();
+  const configuration: Configuration = {
+    adapter: storage.factory,
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uris: options.redirectUris,
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    jwks: { keys: signingKeys as never },
+    routes: {
+      authorization: '/oauth2/authorize',
+      token: '/oauth2/token',
+      userinfo: '/oauth2/user_info.json',
+      jwks: '/oauth2/jwks',
+      end_session: '/oauth2/logout',
+    },
+    scopes: ['openid', 'sermi', productScope],
+    claims: { openid: ['sub'], sermi: SERMI_CLAIMS },
+    findAccount: async (_ctx, id) => {
+      const persona = personas.find((p) => p.id === id);
+      if (!persona) return undefined;
+      return { accountId: id, claims: async () => ({ sub: id, ...persona.claims }) };
+    },
+    features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    pkce: { required: () => false },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+    enabledJWA: { idTokenSigningAlgValues: [...new Set(signingKeys.map((key) => key.alg!))] as never },
+    // The SERMI UIDs come from user_info.json only, as at Digidentity.
+    conformIdTokenClaims: true,
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = page(
+        'Sandbox error',
+        `<p>${escape(String(out.error))}: ${escape(String(out.error_description ?? ''))}</p>`,
+      );
+    },
+  };
+  const provider = new Provider(issuer, configuration);
+  provider.on('server_error', (_ctx, error) => console.error('digidentity sandbox error', error));
+
+  for (const middleware of options.middleware ?? []) provider.use(middleware);
+  provider.use(passwordlessTokenAnswers(passwordless));
+
+  async function grantFor(accountId: string, scope: string): Promise<string> {
+    const grant = new provider.Grant({ accountId, clientId });
+    grant.addOIDCScope(scope);
+    grant.addOIDCClaims(['sub', ...SERMI_CLAIMS]);
+    return grant.save();
+  }
+
+  const confirmPasswordless = async (code: string, personaId: string): Promise<boolean> => {
+    const session = passwordless.get(code);
+    if (!session || session.expiresAt < Date.now() || session.confirmedAs || !personas.some((p) => p.id === personaId))
+      return false;
+    session.confirmedAs = personaId;
+    // Minting the authorisation code under the passwordless id makes the token endpoint redeem it like any other.
+    const grantId = await grantFor(personaId, session.scope);
+    await new provider.AuthorizationCode({
+      jti: code,
+      accountId: personaId,
+      grantId,
+      client: { clientId } as never,
+      scope: session.scope,
+      redirectUri: options.redirectUris[0],
+      authTime: Math.floor(Date.now() / 1000),
+    } as never).save();
+    return true;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', issuer);
+    const interaction = /^\/interaction\/([\w-]+)(\/login|\/abort)?$/.exec(url.pathname);
+    if (interaction) {
+      const details = await provider.interactionDetails(req, res);
+      if (req.method === 'GET' && !interaction[2]) {
+        return sendHtml(
+          res,
+          personaPage(personas, `/interaction/${details.uid}/login`, `/interaction/${details.uid}/abort`),
+        );
+      }
+      if (req.method === 'POST' && interaction[2] === '/abort') {
+        return provider.interactionFinished(
+          req,
+          res,
+          { error: 'access_denied', error_description: 'the user cancelled the login' },
+          { mergeWithLastSubmission: false },
+        );
+      }
+      if (req.method === 'POST' && interaction[2] === '/login') {
+        const personaId = new URLSearchParams(await readBody(req)).get('persona') ?? '';
+        if (!personas.some((p) => p.id === personaId))
+          return sendHtml(res, page('Unknown persona', '<p>Pick a persona.</p>'), 400);
+        const grantId = await grantFor(personaId, String(details.params.scope));
+        return provider.interactionFinished(
+          req,
+          res,
+          { login: { accountId: personaId }, consent: { grantId } },
+          { mergeWithLastSubmission: false },
+        );
+      }
+    }
+    if (req.method === 'GET' && url.pathname === '/oauth2/authorize.json') {
+      const scope = url.searchParams.get('scope') ?? '';
+      if (
+        url.searchParams.get('client_id') !== clientId ||
+        url.searchParams.get('response_type') !== 'code' ||
+        !scope.split(' ').includes('openid')
+      ) {
+        return sendJson(res, { errors: [{ title: 'invalid passwordless request' }] }, 400);
+      }
+      const code = `PLS-${randomUUID()}`;
+      passwordless.set(code, { clientId, scope, expiresAt: Date.now() + passwordlessTtlMs });
+      return sendJson(res, {
+        data: {
+          id: code,
+          type: 'passwordless_login_session',
+          attributes: { type: 'qr_code', qr_code_uri: `${issuer}/passwordless/${code}` },
+        },
+      });
+    }
+    const scan = /^\/passwordless\/(PLS-[\w-]+)(\/confirm)?$/.exec(url.pathname);
+    if (scan) {
+      const code = scan[1];
+      if (req.method === 'GET' && !scan[2])
+        return sendHtml(res, personaPage(personas, `/passwordless/${code}/confirm`, null, 'Confirm with your PIN'));
+      if (req.method === 'POST' && scan[2]) {
+        const personaId = new URLSearchParams(await readBody(req)).get('persona') ?? '';
+        const confirmed = await confirmPasswordless(code, personaId);
+        return sendHtml(
+          res,
+          page(
+            confirmed ? 'Confirmed' : 'Not confirmed',
+            confirmed
+              ? '<p>Go back to the portal: it signs you in.</p>'
+              : '<p>This QR code has expired or was already used.</p>',
+          ),
+          confirmed ? 200 : 410,
+        );
+      }
+    }
+    if (req.method === 'GET' && url.pathname === '/') {
+      return sendHtml(
+        res,
+        page('Digidentity sandbox', `<p>SANDBOX — not for production.</p><p>Issuer: ${escape(issuer)}</p>`),
+      );
+    }
+    return provider.callback()(req, res);
+  };
+  server.on('request', (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      console.error('digidentity sandbox', error);
+      if (!res.headersSent)
+        sendHtml(res, page('Sandbox error', `<p>${escape(String((error as Error).message))}</p>`), 400);
+    });
+  });
+
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    productScope,
+    personas,
+    provider,
+    signingKeys,
+    confirmPasswordless,
+    close: () =>
+      new Promise<void>((resolve) => {
+        storage.stop();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * Token requests for passwordless ids that are not (yet) redeemable: oidc-provider answers `invalid_grant`; Digidentity
+ * says why in `error_description`: `login_pending` while the persona has not confirmed, `session_not_found` when the
+ * id is unknown or expired.
+ */
+function passwordlessTokenAnswers(sessions: Map<string, PasswordlessSession>) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    const code = (ctx.oidc?.params as { code?: unknown } | undefined)?.code;
+    if (ctx.path !== '/oauth2/token' || typeof code !== 'string' || !code.startsWith('PLS-') || ctx.status !== 400)
+      return;
+    const session = sessions.get(code);
+    const pending = session !== undefined && session.confirmedAs === undefined && session.expiresAt > Date.now();
+    ctx.body = { error: 'invalid_grant', error_description: pending ? 'login_pending' : 'session_not_found' };
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > 10_000) req.destroy();
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, body: unknown, status = 200): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function sendHtml(res: ServerResponse, html: string, status = 200): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(html);
+}
+
+function escape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}
+.banner{background:#b00020;color:#fff;padding:.5rem 1rem;font-weight:bold}button{margin:.25rem 0;padding:.5rem 1rem}
+form.persona{border:1px solid #ccc;padding:.5rem 1rem;margin:.5rem 0}</style></head>
+<body><div class="banner">SANDBOX — not Digidentity, not for production</div><h1>${escape(title)}</h1>${body}</body></html>`;
+}
+
+function personaPage(personas: Persona[], action: string, abortAction: string | null, heading = 'Sign in as'): string {
+  const forms = personas
+    .map(
+      (p) => `<form class="persona" method="post" action="${escape(action)}">
+<input type="hidden" name="persona" value="${escape(p.id)}"><strong>${escape(p.label)}</strong><br><small>${escape(p.description)}</small><br>
+<button type="submit" name="choose" value="${escape(p.id)}">Continue as this persona</button></form>`,
+    )
+    .join('\n');
+  const abort = abortAction
+    ? `<form method="post" action="${escape(abortAction)}"><button type="submit">Cancel the login</button></form>`
+    : '';
+  return page(heading, `${forms}${abort}`);
+}

@@ -1,0 +1,59 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+
+interface Entry {
+  payload: AdapterPayload;
+  expiresAt: number;
+}
+
+/**
+ * oidc-provider storage for the sandbox: in memory on purpose (a sandbox forgets everything on restart), without
+ * the size cap of the built-in development adapter, so benchmark runs with thousands of logins do not evict state
+ * mid-flow. Expired entries are swept every minute.
+ */
+export function memoryAdapterFactory(): { factory: (name: string) => Adapter; stop(): void } {
+  const stores = new Map<string, Map<string, Entry>>();
+  const store = (name: string) => {
+    let models = stores.get(name);
+    if (!models) stores.set(name, (models = new Map()));
+    return models;
+  };
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const models of stores.values())
+      for (const [id, entry] of models) if (entry.expiresAt <= now) models.delete(id);
+  }, 60_000);
+  sweep.unref();
+
+  const factory = (name: string): Adapter => {
+    const models = store(name);
+    const live = (id: string) => {
+      const entry = models.get(id);
+      if (entry && entry.expiresAt <= Date.now()) models.delete(id);
+      return entry && entry.expiresAt > Date.now() ? entry : undefined;
+    };
+    const findBy = (field: 'uid' | 'userCode', value: string) => {
+      for (const [id, entry] of models) if (entry.payload[field] === value && live(id)) return entry.payload;
+      return undefined;
+    };
+    return {
+      upsert: async (id, payload, expiresIn) => {
+        models.set(id, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY });
+      },
+      find: async (id) => live(id)?.payload,
+      findByUid: async (uid) => findBy('uid', uid),
+      findByUserCode: async (userCode) => findBy('userCode', userCode),
+      consume: async (id) => {
+        const entry = live(id);
+        if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+      },
+      destroy: async (id) => {
+        models.delete(id);
+      },
+      revokeByGrantId: async (grantId) => {
+        for (const models of stores.values())
+          for (const [id, entry] of models) if (entry.payload.grantId === grantId) models.delete(id);
+      },
+    };
+  };
+  return { factory, stop: () => clearInterval(sweep) };
+}

@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+import type { AppConfig } from '../src/config/app.config.js';
+import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digidentity-login.service.js';
+import { startDigidentitySandbox } from './digidentity/digidentity-sandbox.js';
+
+export interface RunningSandboxes {
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+/**
+ * Development without credentials: every enabled provider without real settings gets a local sandbox provider,
+ * and the config is pointed at it. Never called in production (loadConfig refuses that configuration).
+ */
+export async function resolveSandboxProviders(config: AppConfig, logger: Logger): Promise<RunningSandboxes> {
+  if (!config.digidentity?.sandbox || config.env === 'production') return { config, close: async () => undefined };
+  const sandbox = await startDigidentitySandbox({
+    port: config.digidentity.sandboxPort,
+    redirectUris: [new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href],
+  });
+  logger.warn(
+    { provider: 'digidentity', issuer: sandbox.issuer, personas: sandbox.personas.length },
+    `SANDBOX — not for production: Digidentity is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona`,
+  );
+  return {
+    config: {
+      ...config,
+      digidentity: {
+        ...config.digidentity,
+        issuer: new URL(sandbox.issuer),
+        clientId: sandbox.clientId,
+        clientSecret: sandbox.clientSecret,
+        productScope: sandbox.productScope,
+      },
+    },
+    close: () => sandbox.close(),
+  };
+}

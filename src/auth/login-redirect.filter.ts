@@ -1,0 +1,41 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { AppException } from '../common/problem/app-exception.js';
+import { sendProblem, toProblem } from '../common/problem/problem-details.js';
+import { currentRequestId } from '../common/request-context/request-context.js';
+import { InjectRootLogger } from '../common/logging/logger.module.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+
+/**
+ * Browser legs of a login (start and callback) end on a page, not on JSON: failures go to LOGIN_ERROR_URL with the
+ * stable code. A client that asks for JSON (Accept: application/json) gets problem+json instead.
+ */
+@Catch()
+@Injectable()
+export class LoginRedirectFilter implements ExceptionFilter {
+  constructor(
+    @InjectAppConfig() private readonly config: AppConfig,
+    @InjectRootLogger() private readonly logger: Logger,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request>();
+    const res = host.switchToHttp().getResponse<Response>();
+    const failure = exception instanceof AppException ? exception : new AppException('internal_error');
+    if (!(exception instanceof AppException))
+      this.logger.error({ err: exception, path: req.path }, 'login failed unexpectedly');
+    if (res.headersSent) return void res.destroy();
+    if (wantsJson(req)) return sendProblem(res, toProblem(failure, req.path, currentRequestId()));
+    const target = new URL(this.config.login.errorUrl);
+    target.searchParams.set('code', failure.code);
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, target.href);
+  }
+}
+
+function wantsJson(req: Request): boolean {
+  const accept = req.headers.accept ?? '';
+  return /application\/(problem\+)?json/.test(accept) && !/text\/html/.test(accept);
+}

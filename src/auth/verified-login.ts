@@ -1,0 +1,21 @@
+import type { StoredLoginTransaction } from '../login-transactions/login-transactions.service.js';
+import type { ExternalIdentity, UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
+
+/** What a provider strategy hands over after every check passed: the identity and how it was proven. */
+export interface VerifiedLogin {
+  identity: ExternalIdentity;
+  policy: UnknownIdentityPolicy;
+  /** Recorded on the session (`auth_context`): e.g. login method, SERMI actor and principal. */
+  authContext: Record<string, unknown>;
+  transaction: StoredLoginTransaction;
+  /** Warnings worth an audit line but not a refusal (e.g. SERMI CAB mismatch). */
+  warnings: string[];
+}
+
+export interface RequestMeta {
+  clientIp: string | null;
+  userAgent: string | null;
+  /** The browser's current session token, if any: replaced by the new session (no session fixation). */
+  previousSessionToken?: string;
+  browserBindingHash: Buffer | null;
+}

@@ -1,0 +1,213 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import { sqlRows } from '../database/sql.js';
+import type { IdentityProvider } from '../identity-links/providers.js';
+import { LoginFailure } from '../oidc/login-failure.js';
+import { hashBinding } from './browser-binding.js';
+import type { LoginPurpose } from './login-transaction.entity.js';
+
+export interface NewLoginTransaction {
+  provider: IdentityProvider;
+  purpose?: LoginPurpose;
+  returnTo: string;
+  browserBinding: string;
+  nonce?: string | null;
+  pkceVerifier?: string | null;
+  accountId?: string | null;
+  providerData?: Record<string, unknown>;
+  ttlSeconds?: number;
+}
+
+export interface StoredLoginTransaction {
+  id: string;
+  provider: IdentityProvider;
+  purpose: LoginPurpose;
+  nonce: string | null;
+  pkceVerifier: string | null;
+  returnTo: string;
+  accountId: string | null;
+  providerData: Record<string, unknown>;
+  expiresAt: Date;
+}
+
+interface Row {
+  id: string;
+  provider: IdentityProvider;
+  purpose: LoginPurpose;
+  nonce: string | null;
+  pkce_verifier: string | null;
+  return_to: string;
+  account_id: string | null;
+  provider_data: Record<string, unknown>;
+  expires_at: Date;
+  browser_binding_hash: Buffer;
+  consumed_at: Date | null;
+  expired: boolean;
+}
+
+const COLUMNS = `id, provider, purpose, nonce, pkce_verifier, return_to, account_id, provider_data, expires_at,
+                 browser_binding_hash, consumed_at, expires_at <= now() AS expired`;
+
+function toStored(row: Row): StoredLoginTransaction {
+  return {
+    id: row.id,
+    provider: row.provider,
+    purpose: row.purpose,
+    nonce: row.nonce,
+    pkceVerifier: row.pkce_verifier,
+    returnTo: row.return_to,
+    accountId: row.account_id,
+    providerData: row.provider_data,
+    expiresAt: row.expires_at,
+  };
+}
+
+const stateHash = (state: string) => createHash('sha256').update(state, 'utf8').digest();
+
+/**
+ * In-flight logins live in Postgres, never in process memory: any instance can finish a login another started.
+ * Each is consumed exactly once, by one conditional UPDATE, before anything is sent to the provider.
+ */
+@Injectable()
+export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
+  private purgeTimer?: NodeJS.Timeout;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit() {
+    this.purgeTimer = setInterval(() => void this.purgeExpired().catch(() => undefined), 10 * 60_000);
+    this.purgeTimer.unref();
+  }
+
+  onModuleDestroy() {
+    clearInterval(this.purgeTimer);
+  }
+
+  /** Returns the transaction id and the `state` value to send to the provider (only its hash is stored). */
+  async create(input: NewLoginTransaction): Promise<{ id: string; state: string; expiresAt: Date }> {
+    const state = randomBytes(32).toString('base64url');
+    const [row] = await sqlRows<{ id: string; expires_at: Date }>(
+      this.dataSource.manager,
+      `INSERT INTO login_transactions (provider, purpose, state_hash, nonce, pkce_verifier, return_to,
+                                       browser_binding_hash, account_id, provider_data, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
+       RETURNING id, expires_at`,
+      [
+        input.provider,
+        input.purpose ?? 'login',
+        stateHash(state),
+        input.nonce ?? null,
+        input.pkceVerifier ?? null,
+        input.returnTo,
+        hashBinding(input.browserBinding),
+        input.accountId ?? null,
+        JSON.stringify(input.providerData ?? {}),
+        input.ttlSeconds ?? this.config.login.transactionTtlSeconds,
+      ],
+    );
+    return { id: row.id, state, expiresAt: row.expires_at };
+  }
+
+  /**
+   * Consumes the transaction a callback's `state` belongs to. Whatever the outcome, the transaction cannot be used
+   * again: a replayed callback, one from another browser or one that came too late is refused here, before the
+   * provider's token endpoint is called.
+   */
+  async consumeByState(
+    provider: IdentityProvider,
+    state: unknown,
+    browserBinding: string | undefined,
+  ): Promise<StoredLoginTransaction> {
+    if (typeof state !== 'string' || state.length === 0 || state.length > 512) {
+      throw new LoginFailure('login_state_invalid', 'the login response carries no valid state');
+    }
+    const hash = stateHash(state);
+    const [row] = await sqlRows<Row>(
+      this.dataSource.manager,
+      `UPDATE login_transactions SET consumed_at = now()
+        WHERE state_hash = $1 AND provider = $2 AND consumed_at IS NULL
+        RETURNING ${COLUMNS}`,
+      [hash, provider],
+    );
+    if (!row) {
+      const [known] = await sqlRows<{ id: string }>(
+        this.dataSource.manager,
+        `SELECT id FROM login_transactions WHERE state_hash = $1 AND provider = $2`,
+        [hash, provider],
+      );
+      throw known
+        ? new LoginFailure('login_replayed', 'this login response was already used', { loginTransactionId: known.id })
+        : new LoginFailure('login_state_invalid', 'no login was started with this state');
+    }
+    this.assertUsable(row, browserBinding);
+    return toStored(row);
+  }
+
+  /** A transaction of this browser, not consumed (passwordless polling); null for any other browser. */
+  async findForBrowser(
+    id: string,
+    provider: IdentityProvider,
+    browserBinding: string | undefined,
+  ): Promise<(StoredLoginTransaction & { consumed: boolean; expired: boolean }) | null> {
+    if (!browserBinding) return null;
+    const [row] = await sqlRows<Row>(
+      this.dataSource.manager,
+      `SELECT ${COLUMNS} FROM login_transactions WHERE id = $1 AND provider = $2 AND browser_binding_hash = $3`,
+      [id, provider, hashBinding(browserBinding)],
+    );
+    return row ? { ...toStored(row), consumed: row.consumed_at !== null, expired: row.expired } : null;
+  }
+
+  /** Merges `patch` into provider_data if `condition` (SQL over the row) holds; false when another request won. */
+  async updateProviderData(id: string, patch: Record<string, unknown>, condition = 'true'): Promise<boolean> {
+    const rows = await sqlRows<{ id: string }>(
+      this.dataSource.manager,
+      `UPDATE login_transactions SET provider_data = provider_data || $2::jsonb
+        WHERE id = $1 AND consumed_at IS NULL AND (${condition}) RETURNING id`,
+      [id, JSON.stringify(patch)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Records the final state of a consumed transaction (e.g. a passwordless login's outcome, for later polls). */
+  async setProviderDataOfConsumed(id: string, patch: Record<string, unknown>): Promise<void> {
+    await sqlRows(
+      this.dataSource.manager,
+      `UPDATE login_transactions SET provider_data = provider_data || $2::jsonb WHERE id = $1 AND consumed_at IS NOT NULL RETURNING id`,
+      [id, JSON.stringify(patch)],
+    );
+  }
+
+  /** Consumes by id (passwordless completion); false when it was already consumed. */
+  async consumeById(id: string): Promise<boolean> {
+    const rows = await sqlRows<{ id: string }>(
+      this.dataSource.manager,
+      `UPDATE login_transactions SET consumed_at = now() WHERE id = $1 AND consumed_at IS NULL RETURNING id`,
+      [id],
+    );
+    return rows.length > 0;
+  }
+
+  async purgeExpired(): Promise<number> {
+    const rows = await sqlRows<{ id: string }>(
+      this.dataSource.manager,
+      `DELETE FROM login_transactions WHERE expires_at < now() - interval '1 day' RETURNING id`,
+    );
+    return rows.length;
+  }
+
+  private assertUsable(row: Row, browserBinding: string | undefined): void {
+    const audit = { loginTransactionId: row.id };
+    if (!browserBinding || !timingSafeEqual(hashBinding(browserBinding), row.browser_binding_hash)) {
+      throw new LoginFailure('login_wrong_browser', 'the login was started in another browser', audit);
+    }
+    if (row.expired) throw new LoginFailure('login_expired', 'the login was started too long ago', audit);
+  }
+}

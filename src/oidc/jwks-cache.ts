@@ -1,0 +1,58 @@
+import { compactVerify, createLocalJWKSet, errors, type CompactVerifyResult, type JSONWebKeySet } from 'jose';
+import { ProviderUnreachableError } from './http-client.js';
+
+type Fetch = (url: string) => Promise<Response>;
+
+/**
+ * A provider's signing keys: fetched lazily, cached for `ttlMs`, re-fetched once when a token names a key we do not
+ * have (key rotation) but at most every `refetchCooldownMs`, so forged `kid`s cannot make us hammer the provider.
+ * When the provider is down the last good copy keeps verifying.
+ */
+export class JwksCache {
+  private keys?: { set: ReturnType<typeof createLocalJWKSet>; fetchedAt: number };
+  private inFlight?: Promise<void>;
+
+  constructor(
+    private readonly jwksUri: () => Promise<string>,
+    private readonly fetch: Fetch,
+    private readonly ttlMs: number,
+    private readonly refetchCooldownMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async verify(jws: string, algorithms: string[]): Promise<CompactVerifyResult> {
+    await this.ensureFresh();
+    try {
+      return await compactVerify(jws, this.keys!.set, { algorithms });
+    } catch (error) {
+      const unknownKey = error instanceof errors.JWKSNoMatchingKey;
+      if (!unknownKey || this.now() - this.keys!.fetchedAt < this.refetchCooldownMs) throw error;
+      await this.refresh();
+      return compactVerify(jws, this.keys!.set, { algorithms });
+    }
+  }
+
+  private async ensureFresh(): Promise<void> {
+    if (this.keys && this.now() - this.keys.fetchedAt < this.ttlMs) return;
+    try {
+      await this.refresh();
+    } catch (error) {
+      if (!this.keys) throw error;
+      // Stale keys beat no keys: verification still needs a valid signature from a key the provider published.
+    }
+  }
+
+  private refresh(): Promise<void> {
+    this.inFlight ??= this.download().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async download(): Promise<void> {
+    const uri = await this.jwksUri();
+    const response = await this.fetch(uri);
+    if (!response.ok) throw new ProviderUnreachableError(uri, 'network', new Error(`JWKS answered ${response.status}`));
+    const jwks = (await response.json()) as JSONWebKeySet;
+    if (!Array.isArray(jwks?.keys)) throw new Error(`${uri} is not a JWK set`);
+    this.keys = { set: createLocalJWKSet(jwks), fetchedAt: this.now() };
+  }
+}

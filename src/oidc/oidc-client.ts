@@ -1,0 +1,188 @@
+import * as client from 'openid-client';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/app.config.js';
+import type { IdentityProvider } from '../identity-links/providers.js';
+import { ProviderHttpClient } from './http-client.js';
+import { JwksCache } from './jwks-cache.js';
+import { LoginFailure } from './login-failure.js';
+import { toLoginFailure } from './oidc-errors.js';
+
+export interface OidcClientSettings {
+  provider: IdentityProvider;
+  issuer: URL;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  /** Allow-list for ID token signatures. Asymmetric algorithms only. */
+  idTokenAlgorithms: string[];
+  /** http:// is accepted only for this client (explicit development setting, or the local sandbox). */
+  allowInsecureHttp: boolean;
+}
+
+export interface VerifiedTokens {
+  accessToken: string;
+  idToken?: string;
+  idTokenClaims?: client.IDToken;
+}
+
+/** An ID token older than this is refused even if unexpired: it was minted for this code exchange, or it is replayed. */
+const MAX_ID_TOKEN_AGE_SECONDS = 600;
+
+/**
+ * One relying-party client for one provider: discovery and JWKS fetched lazily and cached (the app starts while a
+ * provider is down), every ID token signature verified — also from the token endpoint — against an allow-list of
+ * algorithms, user-info bound to the ID token's subject, every call bounded by a timeout.
+ */
+export class OidcClient {
+  private discovered?: { configuration: client.Configuration; fetchedAt: number };
+  private discovering?: Promise<client.Configuration>;
+  readonly jwks: JwksCache;
+
+  constructor(
+    readonly settings: OidcClientSettings,
+    private readonly http: ProviderHttpClient,
+    private readonly timing: AppConfig['oidc'],
+    private readonly logger: Logger,
+  ) {
+    this.jwks = new JwksCache(
+      async () => {
+        const uri = (await this.configuration()).serverMetadata().jwks_uri;
+        if (!uri) throw new LoginFailure('provider_misconfigured', 'the provider publishes no jwks_uri');
+        return uri;
+      },
+      (url) => this.http.fetch(url, { headers: { accept: 'application/json' } }),
+      timing.jwksTtlSeconds * 1000,
+      timing.jwksRefetchCooldownSeconds * 1000,
+    );
+  }
+
+  /** Discovery, cached for OIDC_METADATA_TTL_SECONDS; a failed refresh keeps the last good copy. */
+  async configuration(): Promise<client.Configuration> {
+    const fresh = this.discovered && Date.now() - this.discovered.fetchedAt < this.timing.metadataTtlSeconds * 1000;
+    if (fresh) return this.discovered!.configuration;
+    this.discovering ??= this.discover().finally(() => (this.discovering = undefined));
+    try {
+      return await this.discovering;
+    } catch (error) {
+      if (this.discovered) {
+        this.logger.warn(
+          { provider: this.settings.provider, err: error },
+          'discovery refresh failed; using the cached copy',
+        );
+        return this.discovered.configuration;
+      }
+      throw error;
+    }
+  }
+
+  private async discover(): Promise<client.Configuration> {
+    try {
+      const configuration = await client.discovery(
+        this.settings.issuer,
+        this.settings.clientId,
+        // oauth4webapi accepts a list here: the ID token's alg must be one of them.
+        { id_token_signed_response_alg: this.settings.idTokenAlgorithms as unknown as string },
+        client.ClientSecretBasic(this.settings.clientSecret),
+        {
+          [client.customFetch]: this.http.fetch as client.CustomFetch,
+          timeout: Math.ceil(this.timing.httpTimeoutMs / 1000),
+          execute: this.settings.allowInsecureHttp ? [client.allowInsecureRequests] : [],
+        },
+      );
+      this.discovered = { configuration, fetchedAt: Date.now() };
+      return configuration;
+    } catch (error) {
+      const failure = toLoginFailure(error, 'discovery');
+      if (failure.code === 'provider_misconfigured') {
+        this.logger.error(
+          { provider: this.settings.provider, issuer: this.settings.issuer.href, err: error },
+          'provider refused: discovery does not match the configured issuer',
+        );
+      }
+      throw failure;
+    }
+  }
+
+  async supportsPkce(): Promise<boolean> {
+    const methods = (await this.configuration()).serverMetadata().code_challenge_methods_supported;
+    return Array.isArray(methods) && methods.includes('S256');
+  }
+
+  async authorizationUrl(parameters: Record<string, string>): Promise<URL> {
+    return client.buildAuthorizationUrl(await this.configuration(), {
+      redirect_uri: this.settings.redirectUri,
+      response_type: 'code',
+      ...parameters,
+    });
+  }
+
+  /**
+   * Validates the authorization response (state, RFC 9207 `iss`, errors), redeems the code (PKCE), validates the
+   * ID token's claims and then its signature.
+   */
+  async redeemCode(
+    callbackUrl: URL,
+    checks: { state: string; nonce: string; pkceVerifier: string | null },
+  ): Promise<VerifiedTokens> {
+    const configuration = await this.configuration();
+    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+    try {
+      tokens = await client.authorizationCodeGrant(configuration, callbackUrl, {
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+        ...(checks.pkceVerifier ? { pkceCodeVerifier: checks.pkceVerifier } : {}),
+      });
+    } catch (error) {
+      throw toLoginFailure(error, 'code');
+    }
+    return this.verifiedTokens(tokens, true);
+  }
+
+  /** A grant other than the code flow's (Digidentity passwordless polling); an ID token, if any, is verified. */
+  async grant(grantType: string, parameters: Record<string, string>): Promise<VerifiedTokens> {
+    const configuration = await this.configuration();
+    let tokens: Awaited<ReturnType<typeof client.genericGrantRequest>>;
+    try {
+      tokens = await client.genericGrantRequest(configuration, grantType, parameters);
+    } catch (error) {
+      throw toLoginFailure(error, 'token');
+    }
+    return this.verifiedTokens(tokens, false);
+  }
+
+  async userinfo(
+    accessToken: string,
+    expectedSubject: string | typeof client.skipSubjectCheck,
+  ): Promise<Record<string, unknown>> {
+    try {
+      return (await client.fetchUserInfo(await this.configuration(), accessToken, expectedSubject)) as Record<
+        string,
+        unknown
+      >;
+    } catch (error) {
+      throw toLoginFailure(error, 'userinfo');
+    }
+  }
+
+  private async verifiedTokens(
+    tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+    idTokenRequired: boolean,
+  ): Promise<VerifiedTokens> {
+    const idToken = tokens.id_token;
+    if (!idToken) {
+      if (idTokenRequired) throw new LoginFailure('id_token_invalid', 'no ID token in the token response');
+      return { accessToken: tokens.access_token };
+    }
+    try {
+      await this.jwks.verify(idToken, this.settings.idTokenAlgorithms);
+    } catch (error) {
+      throw toLoginFailure(error, 'id_token_signature');
+    }
+    const claims = tokens.claims()!;
+    if (claims.iat < Date.now() / 1000 - MAX_ID_TOKEN_AGE_SECONDS) {
+      throw new LoginFailure('id_token_invalid', 'the ID token was issued too long ago', { iat: claims.iat });
+    }
+    return { accessToken: tokens.access_token, idToken, idTokenClaims: claims };
+  }
+}

@@ -1,0 +1,47 @@
+import { IsBoolean, IsInt, IsString, Max, Min } from 'class-validator';
+import { EnvBoolean, EnvInteger } from '../config/env-transforms.js';
+
+/** Settings shared by every OIDC provider module and by the login flow around them. */
+export class OidcEnvironment {
+  /** Accept http:// issuers. Development only; production refuses it. */
+  @EnvBoolean()
+  @IsBoolean()
+  OIDC_ALLOW_INSECURE_HTTP = false;
+
+  /** Timeout of every call to a provider (discovery, JWKS, token, user-info, passwordless). */
+  @EnvInteger()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  OIDC_HTTP_TIMEOUT_MS = 5000;
+
+  @EnvInteger()
+  @IsInt()
+  @Min(10)
+  @Max(86_400)
+  OIDC_METADATA_TTL_SECONDS = 3600;
+
+  @EnvInteger()
+  @IsInt()
+  @Min(10)
+  @Max(86_400)
+  OIDC_JWKS_TTL_SECONDS = 600;
+
+  /** An unknown `kid` re-fetches the JWKS at most this often, so forged tokens cannot hammer the provider. */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  OIDC_JWKS_REFETCH_COOLDOWN_SECONDS = 30;
+
+  /** How long a started login (state, nonce, PKCE verifier) stays valid. */
+  @EnvInteger()
+  @IsInt()
+  @Min(60)
+  @Max(3600)
+  LOGIN_TRANSACTION_TTL_SECONDS = 600;
+
+  /** Where browsers go when a login fails; `?code=<stable code>` is appended. A path is relative to PUBLIC_BASE_URL. */
+  @IsString()
+  LOGIN_ERROR_URL = '/auth/login-error';
+}

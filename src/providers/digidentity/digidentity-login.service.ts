@@ -1,0 +1,342 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Request } from 'express';
+import * as client from 'openid-client';
+import type { Logger } from 'pino';
+import QRCode from 'qrcode';
+import { LoginCompletionService } from '../../auth/login-completion.service.js';
+import type { RequestMeta, VerifiedLogin } from '../../auth/verified-login.js';
+import type { AppConfig, DigidentitySettings } from '../../config/app.config.js';
+import { InjectAppConfig } from '../../config/config.module.js';
+import {
+  LoginTransactionsService,
+  type StoredLoginTransaction,
+} from '../../login-transactions/login-transactions.service.js';
+import { ProviderHttpClient } from '../../oidc/http-client.js';
+import { LoginFailure } from '../../oidc/login-failure.js';
+import { OidcClient } from '../../oidc/oidc-client.js';
+import { toLoginFailure } from '../../oidc/oidc-errors.js';
+import { evaluateSermiClaims } from '../../sermi/sermi-claims.js';
+import { InjectRootLogger } from '../../common/logging/logger.module.js';
+
+function withoutSub<T extends { sub: string }>(claims: T): Omit<T, 'sub'> {
+  const { sub: _sub, ...rest } = claims;
+  return rest;
+}
+
+export const DIGIDENTITY_CALLBACK_PATH = '/auth/digidentity/callback';
+
+export interface PasswordlessStart {
+  id: string;
+  qrCodeUri: string;
+  qrCodeSvg: string;
+  expiresAt: string;
+  pollIntervalMs: number;
+}
+
+export type PasswordlessPoll =
+  | { status: 'pending' | 'expired' }
+  | { status: 'failed'; failure: LoginFailure }
+  | { status: 'complete'; login: VerifiedLogin };
+
+type ResolvedDigidentitySettings = DigidentitySettings &
+  Required<Pick<DigidentitySettings, 'issuer' | 'clientId' | 'clientSecret' | 'productScope'>>;
+
+type ClientMeta = Pick<RequestMeta, 'clientIp' | 'userAgent'>;
+
+interface PasswordlessState {
+  mode: 'passwordless';
+  code: string;
+  qrCodeUri: string;
+  status: 'pending' | 'expired' | 'failed' | 'complete';
+  lastPolledAt?: string;
+  failureCode?: string;
+}
+
+/** Digidentity answers an unconfirmed QR login with 400 and this description (seed 001; public client code). */
+const LOGIN_PENDING = 'login_pending';
+const SESSION_NOT_FOUND = 'session_not_found';
+const PASSWORDLESS_TTL_SECONDS = 300;
+
+/**
+ * Digidentity, the SERMI Trust Centre: web login (OIDC code flow) and passwordless QR login (authorize.json + token
+ * polling), both ending in user_info.json with the SERMI UIDs, checked by the SERMI claim-set rules.
+ * See ../shared/domain/providers.md and seeds 000/001.
+ */
+@Injectable()
+export class DigidentityLoginService implements OnModuleDestroy {
+  readonly client: OidcClient;
+  private readonly http: ProviderHttpClient;
+  private readonly settings: ResolvedDigidentitySettings;
+
+  constructor(
+    @InjectAppConfig() private readonly config: AppConfig,
+    private readonly transactions: LoginTransactionsService,
+    private readonly completion: LoginCompletionService,
+    @InjectRootLogger() private readonly logger: Logger,
+  ) {
+    const settings = config.digidentity;
+    if (!settings?.issuer || !settings.clientId || !settings.clientSecret || !settings.productScope) {
+      throw new Error(
+        'Digidentity is enabled but not resolved: the sandbox or the DIGIDENTITY_* settings must provide issuer and client',
+      );
+    }
+    this.settings = settings as ResolvedDigidentitySettings;
+    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
+    this.client = new OidcClient(
+      {
+        provider: 'digidentity',
+        issuer: settings.issuer,
+        clientId: settings.clientId,
+        clientSecret: settings.clientSecret,
+        redirectUri: new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href,
+        idTokenAlgorithms: settings.idTokenAlgorithms,
+        allowInsecureHttp: settings.issuer.protocol === 'http:' && (settings.sandbox || config.oidc.allowInsecureHttp),
+      },
+      this.http,
+      config.oidc,
+      logger.child({ component: 'digidentity' }),
+    );
+  }
+
+  onModuleDestroy() {
+    this.http.close();
+  }
+
+  private get scope(): string {
+    return `${this.settings.productScope} openid sermi`;
+  }
+
+  /** Web login, step 1: the URL of Digidentity's login page. Nothing is stored when the provider is unreachable. */
+  async startWebLogin(returnTo: string, browserBinding: string, meta: ClientMeta): Promise<URL> {
+    try {
+      const pkce = await this.client.supportsPkce();
+      const nonce = client.randomNonce();
+      const pkceVerifier = pkce ? client.randomPKCECodeVerifier() : null;
+      const transaction = await this.transactions.create({
+        provider: 'digidentity',
+        returnTo,
+        browserBinding,
+        nonce,
+        pkceVerifier,
+      });
+      return await this.client.authorizationUrl({
+        scope: this.scope,
+        state: transaction.state,
+        nonce,
+        ...(pkceVerifier
+          ? { code_challenge: await client.calculatePKCECodeChallenge(pkceVerifier), code_challenge_method: 'S256' }
+          : {}),
+      });
+    } catch (error) {
+      throw await this.failed(toLoginFailure(error, 'discovery'), meta);
+    }
+  }
+
+  /** Web login, step 2: the callback. The login transaction is consumed before Digidentity is called. */
+  async completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
+    let transaction: StoredLoginTransaction | undefined;
+    try {
+      transaction = await this.transactions.consumeByState('digidentity', req.query.state, browserBinding);
+      const callbackUrl = new URL(this.client.settings.redirectUri);
+      callbackUrl.search = new URLSearchParams(req.query as Record<string, string>).toString();
+      const tokens = await this.client.redeemCode(callbackUrl, {
+        state: String(req.query.state),
+        nonce: transaction.nonce ?? '',
+        pkceVerifier: transaction.pkceVerifier,
+      });
+      const userinfo = await this.client.userinfo(tokens.accessToken, tokens.idTokenClaims!.sub);
+      return await this.verifiedLogin(userinfo, transaction, 'web');
+    } catch (error) {
+      throw await this.failed(toLoginFailure(error, 'code'), meta, transaction);
+    }
+  }
+
+  /** Passwordless, step 1: a QR login session at Digidentity. Its authorisation code never leaves this server. */
+  async startPasswordless(returnTo: string, browserBinding: string, meta: ClientMeta): Promise<PasswordlessStart> {
+    try {
+      const authorizeJson = new URL(
+        '/oauth2/authorize.json',
+        (await this.client.configuration()).serverMetadata().issuer,
+      );
+      authorizeJson.search = new URLSearchParams({
+        client_id: this.settings.clientId,
+        scope: this.scope,
+        response_type: 'code',
+      }).toString();
+      const response = await this.http.fetch(authorizeJson, { headers: { accept: 'application/json' } });
+      const body = (await response.json().catch(() => undefined)) as
+        { data?: { id?: unknown; attributes?: { qr_code_uri?: unknown } } } | undefined;
+      const code = body?.data?.id;
+      const qrCodeUri = body?.data?.attributes?.qr_code_uri;
+      if (!response.ok || typeof code !== 'string' || typeof qrCodeUri !== 'string') {
+        throw new LoginFailure(
+          response.status >= 500 ? 'provider_unavailable' : 'provider_error',
+          'Digidentity did not start a passwordless login',
+          {
+            httpStatus: response.status,
+          },
+        );
+      }
+      const state: PasswordlessState = { mode: 'passwordless', code, qrCodeUri, status: 'pending' };
+      const transaction = await this.transactions.create({
+        provider: 'digidentity',
+        returnTo,
+        browserBinding,
+        providerData: state as unknown as Record<string, unknown>,
+        ttlSeconds: PASSWORDLESS_TTL_SECONDS,
+      });
+      return {
+        id: transaction.id,
+        qrCodeUri,
+        qrCodeSvg: await QRCode.toString(qrCodeUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+        expiresAt: transaction.expiresAt.toISOString(),
+        pollIntervalMs: this.settings.passwordlessPollIntervalMs,
+      };
+    } catch (error) {
+      throw await this.failed(toLoginFailure(error, 'discovery'), meta);
+    }
+  }
+
+  /**
+   * Passwordless, step 2: one poll from the browser that started it. Polls faster than the interval are answered
+   * from the stored state without calling Digidentity; the first poll that sees the confirmation completes the
+   * login, and the id can never be used again.
+   */
+  async pollPasswordless(id: string, browserBinding: string | undefined, meta: ClientMeta): Promise<PasswordlessPoll> {
+    const transaction = await this.transactions.findForBrowser(id, 'digidentity', browserBinding);
+    const state = transaction?.providerData as PasswordlessState | undefined;
+    if (!transaction || state?.mode !== 'passwordless') {
+      throw await this.failed(
+        new LoginFailure('passwordless_not_found', 'no passwordless login with this id in this browser', {
+          loginTransactionId: id,
+        }),
+        meta,
+      );
+    }
+    if (transaction.consumed) {
+      if (state.status === 'complete') {
+        throw await this.failed(
+          new LoginFailure('passwordless_already_used', 'this passwordless login already produced a session', {
+            loginTransactionId: id,
+          }),
+          meta,
+        );
+      }
+      return state.status === 'failed'
+        ? {
+            status: 'failed',
+            failure: new LoginFailure((state.failureCode ?? 'provider_error') as never, 'the login failed'),
+          }
+        : { status: 'expired' };
+    }
+    if (transaction.expired) {
+      await this.finishPasswordless(id, 'expired');
+      return { status: 'expired' };
+    }
+    const interval = this.settings.passwordlessPollIntervalMs / 1000;
+    const claimed = await this.transactions.updateProviderData(
+      id,
+      { lastPolledAt: new Date().toISOString() },
+      `provider_data->>'lastPolledAt' IS NULL OR (provider_data->>'lastPolledAt')::timestamptz <= now() - make_interval(secs => ${interval})`,
+    );
+    if (!claimed) return { status: 'pending' };
+
+    let tokens;
+    try {
+      tokens = await this.client.grant('authorization_code', { code: state.code });
+    } catch (error) {
+      const failure = toLoginFailure(error, 'token');
+      const description = failure.auditDetails.oauthErrorDescription;
+      if (description === LOGIN_PENDING) return { status: 'pending' };
+      if (description === SESSION_NOT_FOUND) {
+        await this.finishPasswordless(id, 'expired');
+        return { status: 'expired' };
+      }
+      if (failure.retryable) throw await this.failed(failure, meta, transaction);
+      await this.finishPasswordless(id, 'failed', failure.code);
+      return { status: 'failed', failure: await this.failed(failure, meta, transaction) };
+    }
+    try {
+      if (!(await this.transactions.consumeById(id))) {
+        throw new LoginFailure('passwordless_already_used', 'this passwordless login already produced a session', {
+          loginTransactionId: id,
+        });
+      }
+      const userinfo = await this.client.userinfo(
+        tokens.accessToken,
+        tokens.idTokenClaims?.sub ?? client.skipSubjectCheck,
+      );
+      return { status: 'complete', login: await this.verifiedLogin(userinfo, transaction, 'passwordless') };
+    } catch (error) {
+      const failure = await this.failed(toLoginFailure(error, 'userinfo'), meta, transaction);
+      await this.transactions.setProviderDataOfConsumed(id, { status: 'failed', failureCode: failure.code });
+      return { status: 'failed', failure };
+    }
+  }
+
+  /** What became of a confirmed passwordless login, for any later poll of the same id. */
+  async recordPasswordlessOutcome(id: string, status: 'complete' | 'failed', failureCode?: string): Promise<void> {
+    await this.transactions.setProviderDataOfConsumed(id, { status, ...(failureCode ? { failureCode } : {}) });
+  }
+
+  private async finishPasswordless(id: string, status: 'expired' | 'failed', failureCode?: string): Promise<void> {
+    await this.transactions.consumeById(id);
+    await this.transactions.setProviderDataOfConsumed(id, { status, ...(failureCode ? { failureCode } : {}) });
+  }
+
+  /** The SERMI claim-set rules, then the normalised identity every provider hands to the user mapping. */
+  private async verifiedLogin(
+    userinfo: Record<string, unknown>,
+    transaction: StoredLoginTransaction,
+    method: 'web' | 'passwordless',
+  ): Promise<VerifiedLogin> {
+    const sermi = evaluateSermiClaims(userinfo);
+    if (!sermi.ok) {
+      throw new LoginFailure(sermi.refusal, sermi.detail, { field: sermi.field, loginTransactionId: transaction.id });
+    }
+    if (sermi.warnings.length > 0)
+      this.logger.warn({ provider: 'digidentity', warnings: sermi.warnings }, 'SERMI CAB consistency check');
+    const { identity } = sermi;
+    const issuer = (await this.client.configuration()).serverMetadata().issuer;
+    return {
+      identity: {
+        provider: 'digidentity',
+        issuer,
+        subject: identity.claims.sub,
+        personKey: identity.authorisationUid,
+        attributes: { actorType: identity.actorType, ...withoutSub(identity.claims) },
+        rawClaims: userinfo,
+        displayName: identity.actor.uid,
+      },
+      policy: this.settings.unknownIdentityPolicy,
+      authContext: {
+        method,
+        provider: 'digidentity',
+        sermi: {
+          actorType: identity.actorType,
+          actor: identity.actor,
+          principal: identity.principal,
+          cabuid: identity.cabuid,
+          authorisationUid: identity.authorisationUid,
+        },
+      },
+      transaction,
+      warnings: sermi.warnings,
+    };
+  }
+
+  /** Audits the refusal (a security event) and hands the failure back for the caller to throw or report. */
+  private async failed(
+    failure: LoginFailure,
+    meta: ClientMeta,
+    transaction?: StoredLoginTransaction,
+  ): Promise<LoginFailure> {
+    await this.completion.recordFailure(
+      'digidentity',
+      failure,
+      meta,
+      transaction ? { loginTransactionId: transaction.id } : {},
+    );
+    return failure;
+  }
+}

@@ -1,0 +1,124 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiCreatedResponse, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { clientMeta } from '../../auth/client-meta.js';
+import { LoginCompletionService } from '../../auth/login-completion.service.js';
+import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
+import type { VerifiedLogin } from '../../auth/verified-login.js';
+import { ApiProblems } from '../../common/openapi/problem-responses.js';
+import type { AppConfig } from '../../config/app.config.js';
+import { InjectAppConfig } from '../../config/config.module.js';
+import { BrowserBinding, hashBinding } from '../../login-transactions/browser-binding.js';
+import { safeReturnTo } from '../../login-transactions/return-to.js';
+import { LoginFailure } from '../../oidc/login-failure.js';
+import { Public } from '../../sessions/auth.decorators.js';
+import { assertTrustedSource } from '../../sessions/csrf.js';
+import { SessionCookie } from '../../sessions/session-cookie.js';
+import { DigidentityLoginService, type PasswordlessPoll } from './digidentity-login.service.js';
+import { DigidentityPasswordlessGuard, DigidentityWebGuard } from './digidentity.strategies.js';
+import {
+  LoginQueryDto,
+  PasswordlessStartDto,
+  PasswordlessStatusDto,
+  StartPasswordlessDto,
+} from './dto/digidentity.dto.js';
+
+@ApiTags('digidentity')
+@Public()
+@Controller('auth/digidentity')
+export class DigidentityController {
+  constructor(
+    private readonly logins: DigidentityLoginService,
+    private readonly completion: LoginCompletionService,
+    private readonly binding: BrowserBinding,
+    private readonly sessionCookie: SessionCookie,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Get('login')
+  @UseFilters(LoginRedirectFilter)
+  @ApiOperation({ summary: 'Web login: redirects to Digidentity (SERMI Trust Centre)' })
+  @ApiFoundResponse({ description: "Redirect to Digidentity's login page; on failure to LOGIN_ERROR_URL?code=…" })
+  async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
+    const url = await this.logins.startWebLogin(returnTo, this.binding.ensure(req, res), clientMeta(req));
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, url.href);
+  }
+
+  /** Query parameters are Digidentity's (code, state, iss, error…); the strategy reads and checks them. */
+  @Get('callback')
+  @UseGuards(DigidentityWebGuard)
+  @UseFilters(LoginRedirectFilter)
+  @ApiOperation({ summary: 'Web login callback: verifies the login, signs in, redirects to returnTo' })
+  @ApiFoundResponse({
+    description: 'Signed in: redirect to returnTo with the session cookie; otherwise to LOGIN_ERROR_URL?code=…',
+  })
+  async callback(
+    @Query() _providerParameters: Record<string, unknown>,
+    @Req() req: Request & { user: VerifiedLogin },
+    @Res() res: Response,
+  ): Promise<void> {
+    const outcome = await this.complete(req.user, req, res);
+    if (outcome.kind === 'pending') throw new LoginFailure('identity_pending', 'the identity is held for review');
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, outcome.returnTo);
+  }
+
+  @Post('passwordless')
+  @ApiOperation({ summary: 'Passwordless (QR) login: start; show the QR code, then poll' })
+  @ApiCreatedResponse({ type: PasswordlessStartDto })
+  @ApiProblems(403, 502, 503)
+  async startPasswordless(
+    @Body() body: StartPasswordlessDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PasswordlessStartDto> {
+    assertTrustedSource(req, this.config.http.trustedOrigins);
+    const returnTo = safeReturnTo(body.returnTo, this.config.http.publicBaseUrl);
+    res.setHeader('Cache-Control', 'no-store');
+    return this.logins.startPasswordless(returnTo, this.binding.ensure(req, res), clientMeta(req));
+  }
+
+  @Get('passwordless/:id')
+  @UseGuards(DigidentityPasswordlessGuard)
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Passwordless (QR) login: poll; on complete the session cookie is set' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: PasswordlessStatusDto })
+  @ApiProblems(404, 410, 503)
+  async pollPasswordless(
+    @Req() req: Request & { user: PasswordlessPoll },
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<PasswordlessStatusDto> {
+    res.setHeader('Cache-Control', 'no-store');
+    const poll = req.user;
+    if (poll.status === 'failed') return { status: 'failed', code: poll.failure.code };
+    if (poll.status !== 'complete') return { status: poll.status };
+    const id = poll.login.transaction.id;
+    try {
+      const outcome = await this.complete(poll.login, req, res);
+      if (outcome.kind === 'pending') {
+        await this.logins.recordPasswordlessOutcome(id, 'failed', 'identity_pending');
+        return { status: 'failed', code: 'identity_pending' };
+      }
+      await this.logins.recordPasswordlessOutcome(id, 'complete');
+      return { status: 'complete', returnTo: outcome.returnTo };
+    } catch (error) {
+      if (!(error instanceof LoginFailure)) throw error;
+      await this.logins.recordPasswordlessOutcome(id, 'failed', error.code);
+      return { status: 'failed', code: error.code };
+    }
+  }
+
+  private async complete(login: VerifiedLogin, req: Request, res: Response) {
+    const binding = this.binding.read(req);
+    const outcome = await this.completion.complete(login, {
+      ...clientMeta(req),
+      previousSessionToken: this.sessionCookie.read(req),
+      browserBindingHash: binding ? hashBinding(binding) : null,
+    });
+    if (outcome.kind === 'session') this.sessionCookie.set(res, outcome.token, outcome.absoluteExpiresAt);
+    return outcome;
+  }
+}

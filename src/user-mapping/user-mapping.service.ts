@@ -1,0 +1,230 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { sqlRows } from '../database/sql.js';
+import { LoginFailure } from '../oidc/login-failure.js';
+import type { PendingReason } from '../pending-identities/pending-identity.entity.js';
+import type { ExternalIdentity, UnknownIdentityPolicy } from './external-identity.js';
+
+export type MappingResult =
+  | { kind: 'account'; accountId: string; linkId: string; provisioned: boolean }
+  | { kind: 'pending'; pendingIdentityId: string; reason: PendingReason; suspectedAccountId: string | null };
+
+export interface MappingContext {
+  policy: UnknownIdentityPolicy;
+  /** Hash of the browser binding: only that browser may later attach a pending identity itself. */
+  browserBindingHash: Buffer | null;
+  pendingTtlSeconds: number;
+}
+
+interface LinkRow {
+  id: string;
+  account_id: string;
+  attributes: Record<string, unknown>;
+  person_key: string | null;
+  account_status: string;
+}
+
+const UNIQUE_VIOLATION = '23505';
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Turns a verified external identity into an account — in the caller's transaction, so the session and audit
+ * events that follow commit or roll back with it.
+ *
+ * Known subject → its account (changed attributes updated and audited). Unknown subject → the provider's policy:
+ * provision (account + link) or hold as pending. An unknown subject whose person key already belongs to another
+ * account is never merged: it is held for admin review as a probable re-created identity. Two concurrent first
+ * logins race on the unique constraints; the loser rolls back to a savepoint and takes the winner's account.
+ */
+@Injectable()
+export class UserMappingService {
+  constructor(private readonly audit: AuditService) {}
+
+  async map(identity: ExternalIdentity, context: MappingContext, manager: EntityManager): Promise<MappingResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      const link = await this.findLink(identity, manager);
+      if (link) return this.knownIdentity(identity, link, manager);
+
+      if (identity.personKey) {
+        const [holder] = await sqlRows<{ account_id: string }>(
+          manager,
+          `SELECT account_id FROM identity_links WHERE provider = $1 AND person_key = $2`,
+          [identity.provider, identity.personKey],
+        );
+        if (holder)
+          return this.holdPending(identity, 'probable_recreated_identity', holder.account_id, context, manager);
+      }
+      if (context.policy === 'pending') return this.holdPending(identity, 'unknown_identity', null, context, manager);
+
+      await manager.query('SAVEPOINT provision_identity');
+      try {
+        const result = await this.provision(identity, manager);
+        await manager.query('RELEASE SAVEPOINT provision_identity');
+        return result;
+      } catch (error) {
+        await manager.query('ROLLBACK TO SAVEPOINT provision_identity');
+        const lostRace =
+          (error as { driverError?: { code?: string }; code?: string }).driverError?.code === UNIQUE_VIOLATION;
+        if (!lostRace || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private findLink(identity: ExternalIdentity, manager: EntityManager): Promise<LinkRow | undefined> {
+    return sqlRows<LinkRow>(
+      manager,
+      `SELECT l.id, l.account_id, l.attributes, l.person_key, a.status AS account_status
+         FROM identity_links l JOIN accounts a ON a.id = l.account_id
+        WHERE l.provider = $1 AND l.issuer = $2 AND l.subject = $3
+        FOR UPDATE OF l`,
+      [identity.provider, identity.issuer, identity.subject],
+    ).then((rows) => rows[0]);
+  }
+
+  private async knownIdentity(
+    identity: ExternalIdentity,
+    link: LinkRow,
+    manager: EntityManager,
+  ): Promise<MappingResult> {
+    if (link.account_status !== 'active') {
+      throw new LoginFailure('account_disabled', 'the account of this identity is disabled', {
+        accountId: link.account_id,
+      });
+    }
+    const changed = changedAttributes(link.attributes, identity.attributes);
+    await manager.query(
+      `UPDATE identity_links SET last_login_at = now(), attributes = $2, person_key = COALESCE($3, person_key),
+              updated_at = CASE WHEN $4 THEN now() ELSE updated_at END
+        WHERE id = $1`,
+      [link.id, JSON.stringify(identity.attributes), identity.personKey, changed.length > 0],
+    );
+    if (changed.length > 0) {
+      await this.audit.record(
+        {
+          type: 'identity.attributes_updated',
+          actor: { type: 'system' },
+          subjectAccountId: link.account_id,
+          details: {
+            linkId: link.id,
+            provider: identity.provider,
+            changes: Object.fromEntries(
+              changed.map((key) => [
+                key,
+                { before: link.attributes[key] ?? null, after: identity.attributes[key] ?? null },
+              ]),
+            ),
+          },
+        },
+        manager,
+      );
+    }
+    return { kind: 'account', accountId: link.account_id, linkId: link.id, provisioned: false };
+  }
+
+  private async provision(identity: ExternalIdentity, manager: EntityManager): Promise<MappingResult> {
+    const [account] = await sqlRows<{ id: string }>(
+      manager,
+      `INSERT INTO accounts (display_name) VALUES ($1) RETURNING id`,
+      [identity.displayName.slice(0, 200) || identity.provider],
+    );
+    const [link] = await sqlRows<{ id: string }>(
+      manager,
+      `INSERT INTO identity_links (account_id, provider, issuer, subject, person_key, attributes, first_login_at, last_login_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
+      [
+        account.id,
+        identity.provider,
+        identity.issuer,
+        identity.subject,
+        identity.personKey,
+        JSON.stringify(identity.attributes),
+      ],
+    );
+    await this.audit.record(
+      {
+        type: 'account.provisioned',
+        actor: { type: 'system' },
+        subjectAccountId: account.id,
+        details: {
+          provider: identity.provider,
+          issuer: identity.issuer,
+          linkId: link.id,
+          attributes: identity.attributes,
+        },
+      },
+      manager,
+    );
+    return { kind: 'account', accountId: account.id, linkId: link.id, provisioned: true };
+  }
+
+  private async holdPending(
+    identity: ExternalIdentity,
+    reason: PendingReason,
+    suspectedAccountId: string | null,
+    context: MappingContext,
+    manager: EntityManager,
+  ): Promise<MappingResult> {
+    const flags = reason === 'probable_recreated_identity' ? { samePersonKeyAsAccount: suspectedAccountId } : {};
+    // One open pending entry per identity: a repeated login refreshes it instead of piling up rows.
+    const [existing] = await sqlRows<{ id: string }>(
+      manager,
+      `UPDATE pending_identities
+          SET attributes = $4, raw_claims = $5, reason = $6, flags = $7, suspected_account_id = $8,
+              browser_binding_hash = $9, person_key = $10, expires_at = now() + make_interval(secs => $11)
+        WHERE provider = $1 AND issuer = $2 AND subject = $3 AND resolved_at IS NULL AND expires_at > now()
+        RETURNING id`,
+      [
+        identity.provider,
+        identity.issuer,
+        identity.subject,
+        JSON.stringify(identity.attributes),
+        JSON.stringify(identity.rawClaims),
+        reason,
+        JSON.stringify(flags),
+        suspectedAccountId,
+        context.browserBindingHash,
+        identity.personKey,
+        context.pendingTtlSeconds,
+      ],
+    );
+    const id =
+      existing?.id ??
+      (
+        await sqlRows<{ id: string }>(
+          manager,
+          `INSERT INTO pending_identities (provider, issuer, subject, person_key, attributes, raw_claims, reason, flags,
+                                           suspected_account_id, browser_binding_hash, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11)) RETURNING id`,
+          [
+            identity.provider,
+            identity.issuer,
+            identity.subject,
+            identity.personKey,
+            JSON.stringify(identity.attributes),
+            JSON.stringify(identity.rawClaims),
+            reason,
+            JSON.stringify(flags),
+            suspectedAccountId,
+            context.browserBindingHash,
+            context.pendingTtlSeconds,
+          ],
+        )
+      )[0].id;
+    await this.audit.record(
+      {
+        type: reason === 'probable_recreated_identity' ? 'identity.recreated_suspected' : 'identity.pending_created',
+        actor: { type: 'system' },
+        subjectAccountId: suspectedAccountId,
+        details: { pendingIdentityId: id, provider: identity.provider, reason, attributes: identity.attributes },
+      },
+      manager,
+    );
+    return { kind: 'pending', pendingIdentityId: id, reason, suspectedAccountId };
+  }
+}
+
+function changedAttributes(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).sort();
+}
