@@ -37,8 +37,12 @@ export interface DigidentitySandbox {
   personas: Persona[];
   provider: Provider;
   signingKeys: JWK[];
+  /** What the JWKS endpoint publishes (public parts); starts as the signing keys. Tests rotate keys through it. */
+  publishedKeys: JWK[];
   /** Confirms a passwordless login as the persona, as the Digidentity app would after the PIN. */
   confirmPasswordless(code: string, personaId: string): Promise<boolean>;
+  /** Lets a passwordless QR code time out at the provider. */
+  expirePasswordless(code: string): void;
   close(): Promise<void>;
 }
 
@@ -71,6 +75,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
   const signingKeys = options.signingKeys ?? [await generateSigningKey()];
   const passwordlessTtlMs = (options.passwordlessTtlSeconds ?? 120) * 1000;
   const passwordless = new Map<string, PasswordlessSession>();
+  const publishedKeys = [...signingKeys];
 
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
@@ -126,6 +131,10 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
 
   for (const middleware of options.middleware ?? []) provider.use(middleware);
   provider.use(passwordlessTokenAnswers(passwordless));
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/oauth2/jwks' && ctx.status === 200) ctx.body = { keys: publishedKeys.map(publicPart) };
+  });
 
   async function grantFor(accountId: string, scope: string): Promise<string> {
     const grant = new provider.Grant({ accountId, clientId });
@@ -248,7 +257,12 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     personas,
     provider,
     signingKeys,
+    publishedKeys,
     confirmPasswordless,
+    expirePasswordless: (code) => {
+      const session = passwordless.get(code);
+      if (session) session.expiresAt = 0;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         storage.stop();
@@ -273,6 +287,11 @@ function passwordlessTokenAnswers(sessions: Map<string, PasswordlessSession>) {
     const pending = session !== undefined && session.confirmedAs === undefined && session.expiresAt > Date.now();
     ctx.body = { error: 'invalid_grant', error_description: pending ? 'login_pending' : 'session_not_found' };
   };
+}
+
+function publicPart(jwk: JWK): JWK {
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest } = jwk;
+  return rest;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

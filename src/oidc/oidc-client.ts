@@ -148,7 +148,12 @@ export class OidcClient {
     } catch (error) {
       throw toLoginFailure(error, 'token');
     }
-    return this.verifiedTokens(tokens, false);
+    const verified = await this.verifiedTokens(tokens, false);
+    // No nonce was sent with this grant, so an ID token that carries one was minted for something else.
+    if (verified.idTokenClaims?.nonce !== undefined) {
+      throw new LoginFailure('id_token_invalid', 'the ID token carries a nonce although none was sent');
+    }
+    return verified;
   }
 
   async userinfo(

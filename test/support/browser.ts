@@ -41,7 +41,7 @@ export class Browser {
       body = JSON.stringify(init.json);
     }
     const response = await fetch(url, {
-      method: init.method ?? (body ? 'POST' : 'GET'),
+      method: init.method ?? (body !== undefined ? 'POST' : 'GET'),
       headers,
       body,
       redirect: 'manual',

@@ -1,10 +1,10 @@
 import type { JWK } from 'jose';
-import type { KoaContextWithOIDC } from 'oidc-provider';
 import { startDigidentitySandbox, type DigidentitySandbox } from '../../sandbox/digidentity/digidentity-sandbox.js';
 import type { Persona } from '../../sandbox/digidentity/personas.js';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { Browser, type BrowserResponse } from './browser.js';
 import { freePort } from './free-port.js';
+import { hostileProvider, type HostileControl } from './hostile-provider.js';
 import { startTestApp, type TestApp } from './test-app.js';
 import type { TestDatabase } from './test-database.js';
 
@@ -15,6 +15,8 @@ export const RSSE = PERSONAS[2];
 export interface DigidentityTestbed {
   app: TestApp;
   sandbox: DigidentitySandbox;
+  /** Set `hostile.hostility` to make the provider misbehave; `hostile.requests` lists what it received. */
+  hostile: HostileControl;
   /** Starts a web login in `browser` and stops at the callback (not delivered). */
   startWebLogin(browser: Browser, personaId: string, returnTo?: string): Promise<string>;
   /** The whole web login; returns the callback's response. */
@@ -24,8 +26,9 @@ export interface DigidentityTestbed {
 
 export interface TestbedOptions {
   personas?: Persona[];
-  middleware?: Array<(ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>>;
   signingKeys?: JWK[];
+  /** Share the hostile control of another testbed (with `sandbox`). */
+  hostile?: HostileControl;
   env?: Record<string, string>;
   database?: TestDatabase;
   /** A second app instance on the same database and provider. */
@@ -36,14 +39,17 @@ export interface TestbedOptions {
 /** The real app on its own port, with Digidentity configured as a real provider pointing at a sandbox instance. */
 export async function startDigidentityTestbed(options: TestbedOptions = {}): Promise<DigidentityTestbed> {
   const port = options.port ?? (await freePort());
+  let sandboxRef: DigidentitySandbox | undefined;
+  const hostile = options.hostile ?? hostileProvider(() => sandboxRef!.signingKeys[0]);
   const sandbox =
     options.sandbox ??
     (await startDigidentitySandbox({
       redirectUris: [`http://localhost:${port}/auth/digidentity/callback`],
       personas: options.personas,
-      middleware: options.middleware,
+      middleware: [hostile.middleware],
       signingKeys: options.signingKeys,
     }));
+  sandboxRef = sandbox;
   const app = await startTestApp(
     {
       DIGIDENTITY_ENABLED: 'true',
@@ -62,22 +68,23 @@ export async function startDigidentityTestbed(options: TestbedOptions = {}): Pro
   const isCallback = (url: string) => url.startsWith(`${app.baseUrl}/auth/digidentity/callback`);
 
   const startWebLogin = async (browser: Browser, personaId: string, returnTo = '/portal/home') => {
-    const interaction = await browser.follow(
-      `${app.baseUrl}/auth/digidentity/login?returnTo=${encodeURIComponent(returnTo)}`,
-    );
-    if (interaction.status !== 200)
-      throw new Error(`login did not reach the persona page: ${interaction.status} ${interaction.body}`);
+    const start = `${app.baseUrl}/auth/digidentity/login?returnTo=${encodeURIComponent(returnTo)}`;
+    const interaction = await browser.follow(start, isCallback);
+    // A browser with a live session at the provider is sent straight back (single sign-on).
+    if (interaction.location && isCallback(interaction.location)) return interaction.location;
+    if (interaction.status !== 200) throw new Error(`no persona page: ${interaction.status} ${interaction.body}`);
     const chosen = await browser.follow(`${interaction.url.replace(/\/$/, '')}/login`, isCallback, {
       form: { persona: personaId },
     });
     if (!chosen.location || !isCallback(chosen.location))
-      throw new Error(`no callback after choosing the persona: ${chosen.status} ${chosen.body}`);
+      throw new Error(`no callback: ${chosen.status} ${chosen.body}`);
     return chosen.location;
   };
 
   return {
     app,
     sandbox,
+    hostile,
     startWebLogin,
     webLogin: async (browser, personaId, returnTo) =>
       browser.request(await startWebLogin(browser, personaId, returnTo)),
@@ -86,4 +93,33 @@ export async function startDigidentityTestbed(options: TestbedOptions = {}): Pro
       if (!options.sandbox) await sandbox.close();
     },
   };
+}
+
+export interface Footprint {
+  accounts: number;
+  links: number;
+  sessions: number;
+  pending: number;
+}
+
+/** What a login can leave behind: compare before and after a refused login. */
+export async function footprint(bed: DigidentityTestbed): Promise<Footprint> {
+  const [row] = await bed.app.dataSource.query(
+    `SELECT (SELECT count(*)::int FROM accounts) AS accounts, (SELECT count(*)::int FROM identity_links) AS links,
+            (SELECT count(*)::int FROM sessions) AS sessions, (SELECT count(*)::int FROM pending_identities) AS pending`,
+  );
+  return row;
+}
+
+/** The login failures audited so far, newest last. */
+export async function loginFailures(bed: DigidentityTestbed): Promise<Array<Record<string, unknown>>> {
+  const rows: Array<{ details: Record<string, unknown> }> = await bed.app.dataSource.query(
+    `SELECT details FROM audit_events WHERE type = 'auth.login_failed' ORDER BY seq`,
+  );
+  return rows.map((row) => row.details);
+}
+
+/** The error page a refused browser login lands on: LOGIN_ERROR_URL?code=… */
+export function errorPage(bed: DigidentityTestbed, code: string): string {
+  return `${bed.app.baseUrl}/auth/login-error?code=${code}`;
 }

@@ -1,0 +1,284 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { JWK } from 'jose';
+import { generateSigningKey } from '../../sandbox/digidentity/digidentity-sandbox.js';
+import { Browser } from '../support/browser.js';
+import {
+  errorPage,
+  footprint,
+  IOE,
+  loginFailures,
+  startDigidentityTestbed,
+  type DigidentityTestbed,
+} from '../support/digidentity-testbed.js';
+import type { Hostility } from '../support/hostile-provider.js';
+
+/**
+ * The relying-party checks of ../shared/domain/oidc-hardening.md (the OpenID Foundation's rp-* / oidcc-client-test
+ * cases that apply to the code flow), against a real provider whose responses are rewritten and re-signed.
+ * Every refusal: the login lands on the error page with a specific code, nothing is written but the audit event,
+ * and user-info is never fetched after a bad ID token.
+ */
+describe('Digidentity login against a hostile provider', () => {
+  let bed: DigidentityTestbed;
+  let ps256: JWK;
+  let es256: JWK;
+  let rs384: JWK;
+
+  beforeAll(async () => {
+    [ps256, es256, rs384] = await Promise.all([
+      generateSigningKey('PS256'),
+      generateSigningKey('ES256'),
+      generateSigningKey('RS384'),
+    ]);
+    bed = await startDigidentityTestbed({ env: { DIGIDENTITY_ID_TOKEN_ALGORITHMS: 'RS256,PS256,ES256' } });
+  });
+  afterEach(() => {
+    bed.hostile.hostility = {};
+  });
+  afterAll(async () => bed.close());
+
+  const providerKey = () => bed.sandbox.signingKeys[0];
+  const publicJwks = (keys: JWK[]) => ({
+    keys: keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart }) => publicPart),
+  });
+
+  /** Runs a complete login with `hostility` active and returns where the browser ended up, plus what changed. */
+  async function loginWith(hostility: Hostility) {
+    const before = await footprint(bed);
+    const requestsBefore = bed.hostile.requests.length;
+    bed.hostile.hostility = hostility;
+    const response = await bed.webLogin(new Browser(), IOE.id);
+    bed.hostile.hostility = {};
+    return {
+      location: response.location,
+      changed: JSON.stringify(await footprint(bed)) !== JSON.stringify(before),
+      userinfoCalled: bed.hostile.requests.slice(requestsBefore).includes('/oauth2/user_info.json'),
+      lastFailure: (await loginFailures(bed)).at(-1),
+    };
+  }
+
+  async function expectRefusal(hostility: Hostility, code: string) {
+    const result = await loginWith(hostility);
+    expect(result.location).toBe(errorPage(bed, code));
+    expect(result.changed).toBe(false);
+    expect(result.lastFailure).toMatchObject({ provider: 'digidentity', code });
+    return result;
+  }
+
+  it('accepts the untouched provider (control case)', async () => {
+    const result = await loginWith({});
+    expect(result.location).toBe(`${bed.app.baseUrl}/portal/home`);
+    expect(result.userinfoCalled).toBe(true);
+  });
+
+  describe('ID token claims', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    it.each<[string, (claims: Record<string, unknown>) => Record<string, unknown>]>([
+      ['a wrong iss', (c) => ({ ...c, iss: 'https://evil.example' })],
+      ['a missing iss', ({ iss: _iss, ...c }) => c],
+      ['a wrong aud', (c) => ({ ...c, aud: 'someone-else' })],
+      ['a missing aud', ({ aud: _aud, ...c }) => c],
+      ['an aud array with an extra untrusted audience', (c) => ({ ...c, aud: [c.aud, 'untrusted'] })],
+      ['a missing sub', ({ sub: _sub, ...c }) => c],
+      ['a missing iat', ({ iat: _iat, ...c }) => c],
+      ['an iat far in the past', (c) => ({ ...c, iat: now() - 3 * 3600, exp: now() + 600 })],
+      ['an expired exp', (c) => ({ ...c, exp: now() - 600 })],
+      ['a missing exp', ({ exp: _exp, ...c }) => c],
+      ['a wrong nonce', (c) => ({ ...c, nonce: 'not-the-one-sent' })],
+      ['a missing nonce', ({ nonce: _nonce, ...c }) => c],
+    ])('refuses %s, without fetching user-info', async (_, mutate) => {
+      const result = await expectRefusal(
+        { idToken: (claims, header) => ({ claims: mutate(claims), header }) },
+        'id_token_invalid',
+      );
+      expect(result.userinfoCalled).toBe(false);
+    });
+  });
+
+  describe('ID token signatures (verified although the token came from the token endpoint)', () => {
+    it('refuses a corrupted RS256 signature, without fetching user-info', async () => {
+      const result = await expectRefusal(
+        { idToken: (claims, header) => ({ claims, header, corruptSignature: true }) },
+        'id_token_invalid',
+      );
+      expect(result.userinfoCalled).toBe(false);
+    });
+
+    it.each([
+      ['PS256', () => ps256],
+      ['ES256', () => es256],
+    ])('refuses a corrupted %s signature', async (_, key) => {
+      bed.sandbox.publishedKeys.push(key());
+      try {
+        await expectRefusal(
+          { idToken: (claims) => ({ claims, header: { kid: key().kid }, signWith: key(), corruptSignature: true }) },
+          'id_token_invalid',
+        );
+      } finally {
+        bed.sandbox.publishedKeys.pop();
+      }
+    });
+
+    it('refuses alg none', async () => {
+      await expectRefusal(
+        { idToken: (claims, header) => ({ claims, header, signWith: { alg: 'none' } }) },
+        'id_token_invalid',
+      );
+    });
+
+    it('refuses HS256 keyed with the provider’s public key (algorithm confusion)', async () => {
+      const publicKey = JSON.stringify(publicJwks([providerKey()]).keys[0]);
+      await expectRefusal(
+        { idToken: (claims, header) => ({ claims, header, signWith: { alg: 'HS256', hmacSecret: publicKey } }) },
+        'id_token_invalid',
+      );
+    });
+
+    it('refuses a validly signed token in an algorithm outside the allow-list', async () => {
+      await expectRefusal(
+        { idToken: (claims) => ({ claims, header: { kid: rs384.kid }, signWith: rs384 }) },
+        'id_token_invalid',
+      );
+    });
+
+    it('refuses a token signed with a key the provider never published', async () => {
+      const stranger = await generateSigningKey('RS256');
+      await expectRefusal(
+        { idToken: (claims) => ({ claims, header: { kid: stranger.kid }, signWith: stranger }) },
+        'id_token_invalid',
+      );
+    });
+  });
+
+  describe('keys', () => {
+    it('accepts a token without kid when the provider publishes a single key', async () => {
+      const result = await loginWith({ idToken: (claims, { kid: _kid, ...header }) => ({ claims, header }) });
+      expect(result.location).toBe(`${bed.app.baseUrl}/portal/home`);
+    });
+
+    it('refuses a token without kid when several keys could match, rather than guessing', async () => {
+      const second = await generateSigningKey('RS256');
+      bed.sandbox.publishedKeys.push(second);
+      try {
+        await expectRefusal(
+          { idToken: (claims, { kid: _kid, ...header }) => ({ claims, header, signWith: second }) },
+          'id_token_invalid',
+        );
+      } finally {
+        bed.sandbox.publishedKeys.pop();
+      }
+    });
+
+    it('follows a key rotation: an unknown kid re-fetches the JWKS once and then verifies', async () => {
+      const rotated = await generateSigningKey('RS256');
+      bed.sandbox.publishedKeys.push(rotated);
+      try {
+        const jwksFetches = bed.hostile.requests.filter((path) => path === '/oauth2/jwks').length;
+        const result = await loginWith({
+          idToken: (claims) => ({ claims, header: { kid: rotated.kid }, signWith: rotated }),
+        });
+        expect(result.location).toBe(`${bed.app.baseUrl}/portal/home`);
+        expect(bed.hostile.requests.filter((path) => path === '/oauth2/jwks').length).toBe(jwksFetches + 1);
+        // The old key keeps working until it is removed.
+        expect((await loginWith({})).location).toBe(`${bed.app.baseUrl}/portal/home`);
+      } finally {
+        bed.sandbox.publishedKeys.pop();
+      }
+    });
+  });
+
+  describe('user-info', () => {
+    it('refuses user-info whose sub differs from the ID token’s', async () => {
+      await expectRefusal({ userinfo: (body) => ({ ...body, sub: 'someone-else' }) }, 'userinfo_invalid');
+    });
+
+    it('refuses SERMI claims that arrive without the matching sub', async () => {
+      await expectRefusal({ userinfo: ({ sub: _sub, ...body }) => body }, 'userinfo_invalid');
+    });
+  });
+
+  describe('authorization response', () => {
+    it('refuses a wrong RFC 9207 iss parameter, before calling the token endpoint', async () => {
+      const tokenCalls = bed.hostile.requests.filter((path) => path === '/oauth2/token').length;
+      await expectRefusal(
+        {
+          authorizationResponse: (url) => {
+            url.searchParams.set('iss', 'https://evil.example');
+            return url;
+          },
+        },
+        'authorization_response_invalid',
+      );
+      expect(bed.hostile.requests.filter((path) => path === '/oauth2/token').length).toBe(tokenCalls);
+    });
+
+    it('refuses a response whose state was removed', async () => {
+      await expectRefusal(
+        {
+          authorizationResponse: (url) => {
+            url.searchParams.delete('state');
+            return url;
+          },
+        },
+        'login_state_invalid',
+      );
+    });
+  });
+});
+
+describe('Digidentity provider availability and metadata', () => {
+  it('refuses a provider whose discovery names another issuer, loudly', async () => {
+    const bed = await startDigidentityTestbed();
+    try {
+      bed.hostile.hostility = { discovery: (metadata) => ({ ...metadata, issuer: 'https://impostor.example' }) };
+      const before = await footprint(bed);
+      const response = await new Browser().request(`${bed.app.baseUrl}/auth/digidentity/login`);
+      expect(response.location).toBe(errorPage(bed, 'provider_misconfigured'));
+      expect(await footprint(bed)).toEqual(before);
+      expect(
+        bed.app.logs.lines.some(
+          (line) => line.level === 'error' && String(line.msg).includes('does not match the configured issuer'),
+        ),
+      ).toBe(true);
+    } finally {
+      await bed.close();
+    }
+  });
+
+  it('starts while the provider is down, answers a retryable error and writes nothing, and works once it is back', async () => {
+    const bed = await startDigidentityTestbed();
+    const { port } = new URL(bed.sandbox.issuer);
+    await bed.sandbox.close();
+    try {
+      expect((await new Browser().request(`${bed.app.baseUrl}/ready`)).status).toBe(200);
+      const [{ count: before }] = await bed.app.dataSource.query(
+        `SELECT count(*)::int AS count FROM login_transactions`,
+      );
+      const response = await new Browser().request(`${bed.app.baseUrl}/auth/digidentity/login`);
+      expect(response.location).toBe(errorPage(bed, 'provider_unavailable'));
+      const [{ count: after }] = await bed.app.dataSource.query(
+        `SELECT count(*)::int AS count FROM login_transactions`,
+      );
+      expect(after).toBe(before);
+      expect((await loginFailures(bed)).at(-1)).toMatchObject({ code: 'provider_unavailable' });
+      expect(port).toBeTruthy();
+    } finally {
+      await bed.app.close();
+    }
+  });
+
+  it('gives up on a slow token endpoint with a retryable error, leaving no account or session', async () => {
+    const bed = await startDigidentityTestbed({ env: { OIDC_HTTP_TIMEOUT_MS: '300' } });
+    try {
+      const browser = new Browser();
+      const callback = await bed.startWebLogin(browser, IOE.id);
+      bed.hostile.hostility = { tokenDelayMs: 1500 };
+      const before = await footprint(bed);
+      const response = await browser.request(callback);
+      expect(response.location).toBe(errorPage(bed, 'provider_unavailable'));
+      expect(await footprint(bed)).toEqual(before);
+    } finally {
+      await bed.close();
+    }
+  });
+});

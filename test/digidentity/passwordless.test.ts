@@ -1,0 +1,176 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { PERSONAS } from '../../sandbox/digidentity/personas.js';
+import { Browser } from '../support/browser.js';
+import {
+  footprint,
+  IOE,
+  loginFailures,
+  RSSE,
+  startDigidentityTestbed,
+  type DigidentityTestbed,
+} from '../support/digidentity-testbed.js';
+
+describe('Digidentity passwordless (QR) login', () => {
+  let bed: DigidentityTestbed;
+
+  beforeAll(async () => {
+    bed = await startDigidentityTestbed();
+  });
+  afterEach(() => {
+    bed.hostile.hostility = {};
+  });
+  afterAll(async () => bed.close());
+
+  interface Started {
+    id: string;
+    qrCodeUri: string;
+    qrCodeSvg: string;
+    expiresAt: string;
+    pollIntervalMs: number;
+  }
+
+  const start = async (browser: Browser, body: Record<string, unknown> = {}) => {
+    const response = await browser.request(`${bed.app.baseUrl}/auth/digidentity/passwordless`, {
+      json: body,
+      headers: { origin: bed.app.baseUrl },
+    });
+    expect(response.status).toBe(201);
+    return response.json<Started>();
+  };
+  const poll = (browser: Browser, id: string) =>
+    browser.request(`${bed.app.baseUrl}/auth/digidentity/passwordless/${id}`);
+  /** Moves the last poll into the past, as if the poll interval had passed (instead of sleeping). */
+  const intervalPassed = (id: string) =>
+    bed.app.dataSource.query(
+      `UPDATE login_transactions SET provider_data = provider_data || '{"lastPolledAt": "2000-01-01T00:00:00Z"}' WHERE id = $1`,
+      [id],
+    );
+  const codeOf = (started: Started) => new URL(started.qrCodeUri).pathname.split('/').pop()!;
+  const scan = (started: Started, personaId: string) => bed.sandbox.confirmPasswordless(codeOf(started), personaId);
+  const tokenCalls = () => bed.hostile.requests.filter((path) => path === '/oauth2/token').length;
+
+  it.each([
+    ['an IOE', IOE, 'IOE'],
+    ['an RSSE with chain authorisation', RSSE, 'RSSE'],
+  ])(
+    'signs %s in after a run of login_pending, and sets the session cookie on complete',
+    async (_, persona, actorType) => {
+      const browser = new Browser();
+      const started = await start(browser, { returnTo: '/jobs/7' });
+      expect(started).toMatchObject({
+        id: expect.any(String),
+        pollIntervalMs: 500,
+        qrCodeUri: expect.stringContaining('/passwordless/PLS-'),
+      });
+      expect(started.qrCodeSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+      expect(JSON.stringify(started)).not.toContain('"code"');
+
+      for (let i = 0; i < 3; i += 1) {
+        await intervalPassed(started.id);
+        expect((await poll(browser, started.id)).json()).toEqual({ status: 'pending' });
+      }
+      await scan(started, persona.id);
+      await intervalPassed(started.id);
+      const done = await poll(browser, started.id);
+      expect(done.json()).toEqual({ status: 'complete', returnTo: '/jobs/7' });
+      const me = await browser.request(`${bed.app.baseUrl}/api/me`);
+      expect(me.json<{ session: { authContext: Record<string, unknown> } }>().session.authContext).toMatchObject({
+        method: 'passwordless',
+        sermi: { actorType, actor: { sub: persona.id } },
+      });
+    },
+  );
+
+  it('answers polls faster than the interval from the stored state, without calling Digidentity', async () => {
+    const browser = new Browser();
+    const started = await start(browser);
+    await intervalPassed(started.id);
+    expect((await poll(browser, started.id)).json()).toEqual({ status: 'pending' });
+    const calls = tokenCalls();
+    for (let i = 0; i < 5; i += 1) expect((await poll(browser, started.id)).json()).toEqual({ status: 'pending' });
+    expect(tokenCalls()).toBe(calls);
+  });
+
+  it('refuses a poll from another browser, and does not let it complete the login', async () => {
+    const owner = new Browser();
+    const started = await start(owner);
+    await scan(started, IOE.id);
+    await intervalPassed(started.id);
+    const before = await footprint(bed);
+    const stranger = await poll(new Browser(), started.id);
+    expect([stranger.status, stranger.json().code]).toEqual([404, 'passwordless_not_found']);
+    expect(await footprint(bed)).toEqual(before);
+    expect((await loginFailures(bed)).at(-1)).toMatchObject({ code: 'passwordless_not_found' });
+    expect((await poll(owner, started.id)).json()).toMatchObject({ status: 'complete' });
+  });
+
+  it('never lets a completed id produce a second session', async () => {
+    const browser = new Browser();
+    const started = await start(browser);
+    await scan(started, IOE.id);
+    await intervalPassed(started.id);
+    expect((await poll(browser, started.id)).json()).toMatchObject({ status: 'complete' });
+    const before = await footprint(bed);
+    await intervalPassed(started.id);
+    const again = await poll(browser, started.id);
+    expect([again.status, again.json().code]).toEqual([410, 'passwordless_already_used']);
+    expect(await footprint(bed)).toEqual(before);
+  });
+
+  it('reports expired when Digidentity no longer knows the QR session (session_not_found), and stays expired', async () => {
+    const browser = new Browser();
+    const started = await start(browser);
+    bed.sandbox.expirePasswordless(codeOf(started));
+    await intervalPassed(started.id);
+    expect((await poll(browser, started.id)).json()).toEqual({ status: 'expired' });
+    await scan(started, IOE.id);
+    await intervalPassed(started.id);
+    expect((await poll(browser, started.id)).json()).toEqual({ status: 'expired' });
+  });
+
+  it('reports expired when the login transaction itself ran out, without calling Digidentity', async () => {
+    const browser = new Browser();
+    const started = await start(browser);
+    await bed.app.dataSource.query(
+      `UPDATE login_transactions SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [started.id],
+    );
+    const calls = tokenCalls();
+    expect((await poll(browser, started.id)).json()).toEqual({ status: 'expired' });
+    expect(tokenCalls()).toBe(calls);
+  });
+
+  it('fails with the SERMI refusal code for a broken claim set, writing nothing', async () => {
+    const browser = new Browser();
+    const started = await start(browser);
+    await scan(started, PERSONAS.find((p) => p.id === 'broken-partial-rsse-0001')!.id);
+    await intervalPassed(started.id);
+    const before = await footprint(bed);
+    expect((await poll(browser, started.id)).json()).toEqual({ status: 'failed', code: 'sermi_rsse_set_incomplete' });
+    expect(await footprint(bed)).toEqual(before);
+  });
+
+  it('refuses an ID token that carries a nonce although none was sent', async () => {
+    const browser = new Browser();
+    const started = await start(browser);
+    await scan(started, IOE.id);
+    bed.hostile.hostility = { idToken: (claims, header) => ({ claims: { ...claims, nonce: 'injected' }, header }) };
+    await intervalPassed(started.id);
+    expect((await poll(browser, started.id)).json()).toEqual({ status: 'failed', code: 'id_token_invalid' });
+  });
+
+  it('refuses to start from another site', async () => {
+    const response = await new Browser().request(`${bed.app.baseUrl}/auth/digidentity/passwordless`, {
+      json: {},
+      headers: { origin: 'https://evil.example' },
+    });
+    expect([response.status, response.json().code]).toEqual([403, 'csrf_check_failed']);
+  });
+
+  it('answers 404 for an id that is not a login of this browser, whatever it looks like', async () => {
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      const response = await poll(new Browser(), id);
+      expect([id, response.status, response.json().code]).toEqual([id, 404, 'passwordless_not_found']);
+    }
+  });
+});
