@@ -1,26 +1,36 @@
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, chmod } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { startDigidentitySandbox } from '../sandbox/digidentity/digidentity-sandbox.js';
+import { IOE_CLAIMS, type Persona } from '../sandbox/digidentity/personas.js';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { csrfTokenFor, hashSessionToken, newSessionToken } from '../src/sessions/session-token.js';
+import { Browser } from '../test/support/browser.js';
 import { freePort } from '../test/support/free-port.js';
+import { reachCallback } from '../test/support/web-login.js';
+import { percentile, runLoad, type LoadResult } from './load.js';
 import { waitForReady } from './wait-for-ready.js';
-import { percentile, runLoad } from './load.js';
 
 /**
- * `npm run bench`: builds the backend, runs it as production does (node dist/src/main.js, its own process) on a
- * real Postgres with synchronous commit, drives it over HTTP and prints throughput, latency percentiles and the
- * server's CPU time per request.
+ * `npm run bench`: builds the backend and runs it as production does (its own process, node dist/src/main.js) on a
+ * real Postgres with synchronous commit, with Digidentity played by the sandbox provider (in this process, so its
+ * work is not counted as the backend's). Prints throughput, latency percentiles and the backend's CPU time per
+ * request or login (from /proc, so Linux only), then checks the targets of the README.
  *
  * Postgres: DATABASE_URL's server when set (a scratch database is created and dropped), otherwise a temporary
- * embedded one. Tuning: BENCH_CONCURRENCY (32), BENCH_SECONDS (5 per scenario).
+ * embedded one. Tuning: BENCH_CONCURRENCY (32, HTTP scenarios), BENCH_LOGIN_CONCURRENCY (50),
+ * BENCH_SECONDS (5 per scenario), BENCH_PERSONAS (200 distinct people logging in).
  */
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const loginConcurrency = Number(process.env.BENCH_LOGIN_CONCURRENCY ?? 50);
 const durationMs = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
-const PUBLIC_BASE_URL = 'http://bench.localhost';
+const personaCount = Number(process.env.BENCH_PERSONAS ?? 200);
+
+const TARGET_CPU_PER_LOGIN_MS = 2.0;
+const TARGET_ME_THROUGHPUT_RATIO = 0.6;
 
 function cpuMillis(pid: number): Promise<number> {
   // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); 100 ticks per second on Linux.
@@ -61,7 +71,8 @@ async function database(): Promise<{ url: string; cleanup: () => Promise<void> }
   };
 }
 
-async function seed(url: string) {
+/** An admin with a session (for the audited write scenario) and an account for it to change. */
+async function seedAdmin(url: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -70,16 +81,11 @@ async function seed(url: string) {
         .rows[0].id as string;
     const adminId = await insertAccount('Bench admin', ['admin']);
     const targetId = await insertAccount('Bench target', []);
-    const link = await client.query(
-      `INSERT INTO identity_links (account_id, provider, issuer, subject, attributes, first_login_at, last_login_at)
-       VALUES ($1, 'digidentity', 'https://auth.digidentity.eu', $2, $3, now(), now()) RETURNING id`,
-      [adminId, randomUUID(), { cabuid: 'EXA/NL/1234/1EXA2MP34LE5', ioeuid: 'NL/EXAMPLECAB/1234567890B' }],
-    );
     const token = newSessionToken();
     await client.query(
-      `INSERT INTO sessions (token_hash, account_id, provider, identity_link_id, authenticated_at, last_seen_at, idle_expires_at, absolute_expires_at)
-       VALUES ($1, $2, 'digidentity', $3, now(), now(), now() + interval '1 hour', now() + interval '2 hours')`,
-      [hashSessionToken(token), adminId, link.rows[0].id],
+      `INSERT INTO sessions (token_hash, account_id, provider, authenticated_at, last_seen_at, idle_expires_at, absolute_expires_at)
+       VALUES ($1, $2, 'digidentity', now(), now(), now() + interval '1 hour', now() + interval '2 hours')`,
+      [hashSessionToken(token), adminId],
     );
     return { token, targetId };
   } finally {
@@ -87,40 +93,140 @@ async function seed(url: string) {
   }
 }
 
+function benchPersonas(count: number): Persona[] {
+  return Array.from({ length: count }, (_, i) => {
+    const number = String(1_000_000_000 + i);
+    return {
+      id: `bench-${randomUUID()}`,
+      label: `Bench IOE ${i}`,
+      description: 'benchmark',
+      claims: { ...IOE_CLAIMS, ioeuid: `NL/EXAMPLECAB/${number}B` },
+    };
+  });
+}
+
+interface Row {
+  name: string;
+  perSecond: number;
+  latencies: Float64Array;
+  cpuMsPerUnit: number;
+  errors: number;
+}
+
 const format = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+function printRows(unit: string, rows: Row[]) {
+  console.log(
+    ['scenario'.padEnd(44), `${unit}/s`.padStart(9), 'p50 ms', 'p95 ms', 'p99 ms', 'max ms']
+      .map((h, i) => (i < 2 ? h : h.padStart(8)))
+      .join('') +
+      `${'cpu ms/' + unit}`.padStart(14) +
+      'errors'.padStart(8),
+  );
+  for (const row of rows) {
+    console.log(
+      row.name.padEnd(44) +
+        format(row.perSecond, 0).padStart(9) +
+        [50, 95, 99].map((p) => format(percentile(row.latencies, p)).padStart(8)).join('') +
+        format(row.latencies.at(-1) ?? Number.NaN).padStart(8) +
+        format(row.cpuMsPerUnit, 3).padStart(14) +
+        String(row.errors).padStart(8),
+    );
+  }
+}
+
+/**
+ * `workers` browsers log in over and over for `duration` (or until `limit` logins); only the callback request's
+ * latency is recorded.
+ */
+async function runLogins(
+  base: string,
+  personas: Persona[],
+  workers: number,
+  duration: number,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  const deadline = started + duration;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (performance.now() < deadline && next < limit) {
+        const persona = personas[next++ % personas.length];
+        const browser = new Browser();
+        try {
+          const callback = await reachCallback(browser, base, persona.id, '/api/me');
+          const begin = performance.now();
+          const response = await browser.request(callback);
+          latencies.push(performance.now() - begin);
+          if (response.status !== 302 || response.location !== `${base}/api/me`) errors += 1;
+        } catch {
+          errors += 1;
+        }
+      }
+    }),
+  );
+  return {
+    requests: latencies.length,
+    errors,
+    elapsedMs: performance.now() - started,
+    latenciesMs: Float64Array.from(latencies).sort(),
+  };
+}
 
 async function main() {
   console.error('building…');
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   const db = await database();
   const port = await freePort();
+  const base = `http://localhost:${port}`;
+  const personas = benchPersonas(personaCount);
+  const sandbox = await startDigidentitySandbox({ redirectUris: [`${base}/auth/digidentity/callback`], personas });
   const backend = spawn(process.execPath, ['dist/src/main.js'], {
     env: {
       PATH: process.env.PATH ?? '',
       ENV_FILE: '/dev/null',
-      NODE_ENV: 'production',
+      NODE_ENV: 'development',
       PORT: String(port),
+      PUBLIC_BASE_URL: base,
       DATABASE_URL: db.url,
-      PUBLIC_BASE_URL: PUBLIC_BASE_URL.replace('http:', 'https:'),
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       DATABASE_POOL_SIZE: '20',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      DIGIDENTITY_ISSUER: sandbox.issuer,
+      DIGIDENTITY_CLIENT_ID: sandbox.clientId,
+      DIGIDENTITY_CLIENT_SECRET: sandbox.clientSecret,
+      DIGIDENTITY_PRODUCT_SCOPE: sandbox.productScope,
+      OIDC_ALLOW_INSECURE_HTTP: 'true',
     },
     stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
   });
+  const cpu = () => cpuMillis(backend.pid!);
   try {
     await waitForReady(port);
-    const { token, targetId } = await seed(db.url);
+    const { token, targetId } = await seedAdmin(db.url);
     const cookie = `__Host-rmi_session=${token}`;
     const writeHeaders = {
       Cookie: cookie,
-      Origin: PUBLIC_BASE_URL.replace('http:', 'https:'),
+      Origin: base,
       'X-CSRF-Token': csrfTokenFor(token),
       'Content-Type': 'application/json',
     };
+
+    console.log(
+      `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Postgres with synchronous_commit=on, ` +
+        `${durationMs / 1000}s per scenario; load generator and Digidentity sandbox share the machine`,
+    );
+
     const scenarios = [
-      { name: 'GET /health (framework floor)', expectStatus: 200, request: () => ({ method: 'GET', path: '/health' }) },
       {
-        name: 'GET /api/me (session + account + links)',
+        name: 'GET /health (trivial public route)',
+        expectStatus: 200,
+        request: () => ({ method: 'GET', path: '/health' }),
+      },
+      {
+        name: 'GET /api/me (authenticated)',
         expectStatus: 200,
         request: () => ({ method: 'GET', path: '/api/me', headers: { Cookie: cookie } }),
       },
@@ -135,49 +241,62 @@ async function main() {
         }),
       },
     ];
-    console.log(
-      `node ${process.version}, ${concurrency} concurrent clients, ${durationMs / 1000}s per scenario, Postgres with synchronous_commit=on`,
-    );
-    console.log(
-      [
-        'scenario'.padEnd(42),
-        'req/s'.padStart(8),
-        'p50 ms'.padStart(8),
-        'p90 ms'.padStart(8),
-        'p99 ms'.padStart(8),
-        'max ms'.padStart(8),
-        'cpu ms/req'.padStart(11),
-        'errors'.padStart(7),
-      ].join(''),
-    );
+    const httpRows: Row[] = [];
     for (const scenario of scenarios) {
       await runLoad({ port, concurrency, durationMs: Math.min(1000, durationMs), ...scenario });
-      const cpuBefore = await cpuMillis(backend.pid!);
+      const before = await cpu();
       const result = await runLoad({ port, concurrency, durationMs, ...scenario });
-      const cpuAfter = await cpuMillis(backend.pid!);
-      console.log(
-        [
-          scenario.name.padEnd(42),
-          format(result.requests / (result.elapsedMs / 1000), 0).padStart(8),
-          format(percentile(result.latenciesMs, 50)).padStart(8),
-          format(percentile(result.latenciesMs, 90)).padStart(8),
-          format(percentile(result.latenciesMs, 99)).padStart(8),
-          format(result.latenciesMs.at(-1) ?? Number.NaN).padStart(8),
-          format((cpuAfter - cpuBefore) / result.requests, 3).padStart(11),
-          String(result.errors).padStart(7),
-        ].join(''),
-      );
+      httpRows.push({
+        name: scenario.name,
+        perSecond: result.requests / (result.elapsedMs / 1000),
+        latencies: result.latenciesMs,
+        cpuMsPerUnit: ((await cpu()) - before) / result.requests,
+        errors: result.errors,
+      });
     }
-    const verify = await fetch(`http://127.0.0.1:${port}/api/admin/audit-events/verify`, {
-      method: 'POST',
-      headers: writeHeaders,
-    });
-    const chain = (await verify.json()) as { valid: boolean; checkedEvents: number };
-    console.log(`audit chain after the run: ${chain.valid ? 'valid' : 'BROKEN'} (${chain.checkedEvents} events)`);
+    console.log(`\nHTTP (${concurrency} concurrent keep-alive clients)`);
+    printRows('req', httpRows);
+
+    // Every persona logs in once first, so the measured logins are returning people (the common case).
+    const firstLogins = await runLogins(base, personas, loginConcurrency, Number.POSITIVE_INFINITY, personas.length);
+    const before = await cpu();
+    const logins = await runLogins(base, personas, loginConcurrency, durationMs);
+    const loginCpu = ((await cpu()) - before) / logins.requests;
+    console.log(
+      `\nDigidentity web login (${loginConcurrency} concurrent browsers; latency of the callback request; CPU of the whole login: start + callback)`,
+    );
+    printRows('login', [
+      {
+        name: 'web login, returning IOE',
+        perSecond: logins.requests / (logins.elapsedMs / 1000),
+        latencies: logins.latenciesMs,
+        cpuMsPerUnit: loginCpu,
+        errors: logins.errors + firstLogins.errors,
+      },
+    ]);
+
+    const ratio = httpRows[1].perSecond / httpRows[0].perSecond;
+    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    console.log(`\nTargets`);
+    console.log(
+      `  backend CPU per web login: ${format(loginCpu)} ms (target ≤ ${TARGET_CPU_PER_LOGIN_MS} ms): ${verdict(loginCpu <= TARGET_CPU_PER_LOGIN_MS)}`,
+    );
+    console.log(
+      `  GET /api/me throughput / GET /health throughput: ${format(ratio * 100, 0)} % (target ≥ ${TARGET_ME_THROUGHPUT_RATIO * 100} %): ${verdict(ratio >= TARGET_ME_THROUGHPUT_RATIO)}`,
+    );
+
+    const chain = (await (
+      await fetch(`${base}/api/admin/audit-events/verify`, { method: 'POST', headers: writeHeaders })
+    ).json()) as {
+      valid: boolean;
+      checkedEvents: number;
+    };
+    console.log(`  audit chain after the run: ${chain.valid ? 'valid' : 'BROKEN'} (${chain.checkedEvents} events)`);
     if (!chain.valid) process.exitCode = 1;
   } finally {
     backend.kill('SIGTERM');
     await new Promise((resolve) => backend.once('exit', resolve));
+    await sandbox.close();
     await db.cleanup();
   }
 }

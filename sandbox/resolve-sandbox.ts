@@ -1,10 +1,14 @@
+import type { Type } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { SandboxPortalModule } from './sandbox-portal.module.js';
 import type { AppConfig } from '../src/config/app.config.js';
 import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digidentity-login.service.js';
 import { startDigidentitySandbox } from './digidentity/digidentity-sandbox.js';
 
 export interface RunningSandboxes {
   config: AppConfig;
+  /** The stand-in portal sign-in page at /sandbox. */
+  modules: Type[];
   close(): Promise<void>;
 }
 
@@ -13,14 +17,14 @@ export interface RunningSandboxes {
  * and the config is pointed at it. Never called in production (loadConfig refuses that configuration).
  */
 export async function resolveSandboxProviders(config: AppConfig, logger: Logger): Promise<RunningSandboxes> {
-  if (!config.digidentity?.sandbox || config.env === 'production') return { config, close: async () => undefined };
+  if (!config.digidentity?.sandbox || config.env === 'production') return { config, modules: [], close: async () => undefined };
   const sandbox = await startDigidentitySandbox({
     port: config.digidentity.sandboxPort,
     redirectUris: [new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href],
   });
   logger.warn(
     { provider: 'digidentity', issuer: sandbox.issuer, personas: sandbox.personas.length },
-    `SANDBOX — not for production: Digidentity is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona`,
+    `SANDBOX — not for production: Digidentity is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona. Sign in at ${new URL('/sandbox', config.http.publicBaseUrl).href}`,
   );
   return {
     config: {
@@ -33,6 +37,7 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
         productScope: sandbox.productScope,
       },
     },
+    modules: [SandboxPortalModule],
     close: () => sandbox.close(),
   };
 }

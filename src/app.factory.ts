@@ -1,3 +1,4 @@
+import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
@@ -19,12 +20,12 @@ import { applyMigrations } from './database/migrations.js';
  * Builds the HTTP application exactly as production runs it; the tests use this too. The database URL must be
  * resolved (see openDatabaseServer) before this is called.
  */
-export async function createApp(config: AppConfig, logger: Logger): Promise<NestExpressApplication> {
+export async function createApp(config: AppConfig, logger: Logger, extraModules: Type[] = []): Promise<NestExpressApplication> {
   if (config.database.runMigrations) {
     const applied = await applyMigrations(config.database.migrationUrl ?? config.database.url!);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrations applied');
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logger), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logger, extraModules), {
     bodyParser: false,
     logger: new NestPinoLogger(logger.child({ component: 'nest' })),
     abortOnError: false,

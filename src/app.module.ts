@@ -1,4 +1,4 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { AccountsModule } from './accounts/accounts.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -14,7 +14,8 @@ import { SessionsModule } from './sessions/sessions.module.js';
 
 @Module({})
 export class AppModule {
-  static register(config: AppConfig, logger: Logger): DynamicModule {
+  /** `extraModules`: development additions such as the sandbox portal page; never used in production. */
+  static register(config: AppConfig, logger: Logger, extraModules: Type[] = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -28,6 +29,7 @@ export class AppModule {
         AuthModule,
         HealthModule,
         ...(config.digidentity ? [DigidentityModule] : []),
+        ...extraModules,
       ],
     };
   }

@@ -30,8 +30,8 @@ try {
   // Sandbox code is loaded only when a provider has no real settings (never in production).
   const sandboxes = config.digidentity?.sandbox
     ? await (await import('../sandbox/resolve-sandbox.js')).resolveSandboxProviders(config, logger)
-    : { config, close: async () => undefined };
-  const app = await createApp({ ...sandboxes.config, database: { ...config.database, url: database.url } }, logger);
+    : { config, modules: [], close: async () => undefined };
+  const app = await createApp({ ...sandboxes.config, database: { ...config.database, url: database.url } }, logger, sandboxes.modules);
   await app.listen(config.http.port, config.http.host);
   logger.info({ url: await app.getUrl(), publicBaseUrl: config.http.publicBaseUrl.href }, 'listening');
 

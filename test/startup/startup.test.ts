@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, runTypeScript } from '../support/spawn-process.js';
 import { TcpLink } from '../support/tcp-link.js';
+import { Browser } from '../support/browser.js';
+import { IOE, RSSE } from '../support/digidentity-testbed.js';
 import { createTestDatabase } from '../support/test-database.js';
 
 function portAcceptsConnections(port: number): Promise<boolean> {
@@ -45,6 +47,7 @@ describe('the backend process', () => {
       EMBEDDED_POSTGRES_DIR: join(workDir, 'pgdata'),
       EMBEDDED_POSTGRES_PORT: String(pgPort),
       SESSION_COOKIE_SECURE: 'false',
+      DIGIDENTITY_ENABLED: 'false',
     };
 
     const first = runTypeScript('src/main.ts', env);
@@ -83,7 +86,7 @@ describe('the backend process', () => {
     const database = await createTestDatabase();
     const { link, viaLink } = await TcpLink.to(database.url);
     const httpPort = await freePort();
-    const backend = runTypeScript('src/main.ts', { PORT: String(httpPort), DATABASE_URL: viaLink });
+    const backend = runTypeScript('src/main.ts', { PORT: String(httpPort), DATABASE_URL: viaLink, DIGIDENTITY_ENABLED: 'false' });
     try {
       await backend.waitForLog((line) => line.msg === 'listening');
       link.delayMs = 500;
@@ -103,4 +106,40 @@ describe('the backend process', () => {
       await database.drop();
     }
   }, 30_000);
+
+  it('runs a Digidentity sandbox when no provider is configured, and a person can sign in by web login and by QR', async () => {
+    const httpPort = await freePort();
+    const base = `http://localhost:${httpPort}`;
+    const backend = runTypeScript('src/main.ts', {
+      PORT: String(httpPort),
+      PUBLIC_BASE_URL: base,
+      EMBEDDED_POSTGRES_DIR: join(workDir, 'pgdata-sandbox'),
+      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      SANDBOX_DIGIDENTITY_PORT: String(await freePort()),
+    });
+    try {
+      await backend.waitForLog((line) => line.msg === 'listening');
+      const banner = await backend.waitForLog((line) => String(line.msg).startsWith('SANDBOX — not for production'));
+      expect(banner.level).toBe('warn');
+
+      const web = new Browser();
+      expect((await web.request(`${base}/sandbox`)).body).toContain('Sign in with Digidentity');
+      const personaPage = await web.follow(`${base}/auth/digidentity/login?returnTo=/api/me`);
+      expect(personaPage.body).toContain('IOE — Example IO employee');
+      const signedIn = await web.follow(`${personaPage.url}/login`, () => false, { form: { persona: IOE.id } });
+      expect(signedIn.url).toBe(`${base}/api/me`);
+      expect(signedIn.json<{ links: Array<{ attributes: Record<string, string> }> }>().links[0].attributes).toMatchObject(IOE.claims);
+
+      const qr = new Browser();
+      const started = (await qr.request(`${base}/auth/digidentity/passwordless`, { json: { returnTo: '/api/me' } })).json<{ id: string; qrCodeUri: string }>();
+      const confirmed = await qr.request(`${started.qrCodeUri}/confirm`, { form: { persona: RSSE.id } });
+      expect(confirmed.status).toBe(200);
+      expect((await qr.request(`${base}/auth/digidentity/passwordless/${started.id}`)).json()).toEqual({ status: 'complete', returnTo: '/api/me' });
+      const me = (await qr.request(`${base}/api/me`)).json<{ session: { authContext: { sermi: { actorType: string } } } }>();
+      expect(me.session.authContext.sermi.actorType).toBe('RSSE');
+    } finally {
+      backend.child.kill('SIGTERM');
+      expect(await backend.exited).toBe(0);
+    }
+  }, 60_000);
 });

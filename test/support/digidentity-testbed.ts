@@ -2,7 +2,8 @@ import type { JWK } from 'jose';
 import { startDigidentitySandbox, type DigidentitySandbox } from '../../sandbox/digidentity/digidentity-sandbox.js';
 import type { Persona } from '../../sandbox/digidentity/personas.js';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
-import { Browser, type BrowserResponse } from './browser.js';
+import type { Browser, BrowserResponse } from './browser.js';
+import { reachCallback } from './web-login.js';
 import { freePort } from './free-port.js';
 import { hostileProvider, type HostileControl } from './hostile-provider.js';
 import { startTestApp, type TestApp } from './test-app.js';
@@ -65,21 +66,7 @@ export async function startDigidentityTestbed(options: TestbedOptions = {}): Pro
     },
     { listen: port, database: options.database },
   );
-  const isCallback = (url: string) => url.startsWith(`${app.baseUrl}/auth/digidentity/callback`);
-
-  const startWebLogin = async (browser: Browser, personaId: string, returnTo = '/portal/home') => {
-    const start = `${app.baseUrl}/auth/digidentity/login?returnTo=${encodeURIComponent(returnTo)}`;
-    const interaction = await browser.follow(start, isCallback);
-    // A browser with a live session at the provider is sent straight back (single sign-on).
-    if (interaction.location && isCallback(interaction.location)) return interaction.location;
-    if (interaction.status !== 200) throw new Error(`no persona page: ${interaction.status} ${interaction.body}`);
-    const chosen = await browser.follow(`${interaction.url.replace(/\/$/, '')}/login`, isCallback, {
-      form: { persona: personaId },
-    });
-    if (!chosen.location || !isCallback(chosen.location))
-      throw new Error(`no callback: ${chosen.status} ${chosen.body}`);
-    return chosen.location;
-  };
+  const startWebLogin = (browser: Browser, personaId: string, returnTo?: string) => reachCallback(browser, app.baseUrl, personaId, returnTo);
 
   return {
     app,

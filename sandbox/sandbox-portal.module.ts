@@ -1,0 +1,62 @@
+import { Controller, Get, Header, Module } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../src/sessions/auth.decorators.js';
+
+const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>RMI portal — sandbox sign-in</title>
+<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}
+.banner{background:#b00020;color:#fff;padding:.5rem 1rem;font-weight:bold}#qr svg{width:14rem;height:14rem}
+a.button,button{display:inline-block;margin:.5rem 0;padding:.6rem 1rem;font-size:1rem}</style></head>
+<body><div class="banner">SANDBOX — local test providers, not for production</div>
+<h1>Sign in to the RMI portal</h1>
+<p>Digidentity (SERMI Trust Centre) is a local sandbox: pick a persona instead of entering a PIN.</p>
+<h2>Web login</h2>
+<a class="button" href="/auth/digidentity/login?returnTo=/api/me">Sign in with Digidentity</a>
+<h2>Passwordless (QR) login</h2>
+<button id="start" type="button">Show a QR code</button>
+<div id="qr"></div><p id="scan"></p><p id="status" role="status"></p>
+<p>Signed in already? <a href="/api/me">/api/me</a> shows the account, its SERMI identifiers and the session.</p>
+<script src="/sandbox/app.js"></script></body></html>`;
+
+const SCRIPT = `const status = document.getElementById('status');
+document.getElementById('start').addEventListener('click', async () => {
+  status.textContent = 'Starting…';
+  const response = await fetch('/auth/digidentity/passwordless', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"returnTo":"/api/me"}' });
+  const login = await response.json();
+  if (!response.ok) { status.textContent = 'Could not start: ' + login.code; return; }
+  document.getElementById('qr').innerHTML = login.qrCodeSvg;
+  const scan = document.getElementById('scan');
+  scan.innerHTML = '';
+  const link = document.createElement('a');
+  link.href = login.qrCodeUri; link.target = '_blank'; link.textContent = 'No phone? Open the sandbox "app" to confirm';
+  scan.appendChild(link);
+  status.textContent = 'Waiting for the confirmation…';
+  const poll = async () => {
+    const answer = await (await fetch('/auth/digidentity/passwordless/' + login.id)).json();
+    if (answer.status === 'pending') return setTimeout(poll, login.pollIntervalMs);
+    if (answer.status === 'complete') { location.href = answer.returnTo; return; }
+    status.textContent = answer.status === 'expired' ? 'The QR code expired; start again.' : 'Sign-in failed: ' + (answer.code || answer.status);
+  };
+  setTimeout(poll, login.pollIntervalMs);
+});`;
+
+/** A stand-in for the portal's sign-in page, served only while sandbox providers are active. */
+@ApiExcludeController()
+@Public()
+@Controller('sandbox')
+class SandboxPortalController {
+  @Get()
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  page(): string {
+    return PAGE;
+  }
+
+  @Get('app.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  script(): string {
+    return SCRIPT;
+  }
+}
+
+@Module({ controllers: [SandboxPortalController] })
+export class SandboxPortalModule {}
