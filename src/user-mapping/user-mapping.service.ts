@@ -43,17 +43,19 @@ export class UserMappingService {
 
   async map(identity: ExternalIdentity, context: MappingContext, manager: EntityManager): Promise<MappingResult> {
     for (let attempt = 1; ; attempt += 1) {
+      if (attempt > MAX_ATTEMPTS) throw new Error('identity mapping did not settle after concurrent first logins');
       const link = await this.findLink(identity, manager);
       if (link) return this.knownIdentity(identity, link, manager);
 
       if (identity.personKey) {
-        const [holder] = await sqlRows<{ account_id: string }>(
+        const [holder] = await sqlRows<{ account_id: string; issuer: string; subject: string }>(
           manager,
-          `SELECT account_id FROM identity_links WHERE provider = $1 AND person_key = $2`,
+          `SELECT account_id, issuer, subject FROM identity_links WHERE provider = $1 AND person_key = $2`,
           [identity.provider, identity.personKey],
         );
-        if (holder)
-          return this.holdPending(identity, 'probable_recreated_identity', holder.account_id, context, manager);
+        // The same identity, committed by a concurrent first login since findLink looked: take that account.
+        if (holder && holder.issuer === identity.issuer && holder.subject === identity.subject) continue;
+        if (holder) return this.holdPending(identity, 'probable_recreated_identity', holder.account_id, context, manager);
       }
       if (context.policy === 'pending') return this.holdPending(identity, 'unknown_identity', null, context, manager);
 
