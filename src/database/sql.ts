@@ -12,8 +12,19 @@ export async function sqlRows<T>(manager: EntityManager, text: string, parameter
     const result = await manager.queryRunner.query(text, parameters, true);
     return (result.records ?? []) as T[];
   }
-  const pool = (manager.connection.driver as unknown as { master: Pool }).master;
-  return (await pool.query(text, parameters)).rows as T[];
+  return (await pool(manager).query(text, parameters)).rows as T[];
+}
+
+/**
+ * A hot statement run as a named prepared statement: Postgres parses and plans it once per connection instead of
+ * on every request. For the few queries every request runs (the session lookup).
+ */
+export async function preparedRows<T>(manager: EntityManager, name: string, text: string, parameters: unknown[]): Promise<T[]> {
+  return (await pool(manager).query({ name, text, values: parameters })).rows as T[];
+}
+
+function pool(manager: EntityManager): Pool {
+  return (manager.connection.driver as unknown as { master: Pool }).master;
 }
 
 /** Collects positional parameters while a dynamic query is assembled: `add(value)` returns its `$n`. */

@@ -1,7 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { toAccountDto, toIdentityLinkDto } from '../accounts/account.mapper.js';
-import { AccountsService } from '../accounts/accounts.service.js';
+import { maskSubject, toAccountDto } from '../accounts/account.mapper.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { CurrentPrincipal } from '../sessions/auth.decorators.js';
@@ -12,17 +11,15 @@ import { MeDto } from './dto/me.dto.js';
 @ApiSession()
 @Controller('api/me')
 export class MeController {
-  constructor(private readonly accounts: AccountsService) {}
-
+  /** Answered from what the session lookup already loaded: no further query. */
   @Get()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'The signed-in account, its links and how this session was authenticated' })
   @ApiOkResponse({ type: MeDto })
-  async me(@CurrentPrincipal() principal: SessionPrincipal): Promise<MeDto> {
-    const { account, links } = await this.accounts.findWithLinks(principal.accountId);
+  me(@CurrentPrincipal() principal: SessionPrincipal): MeDto {
     return {
-      account: toAccountDto(account),
-      links: links.map((link) => toIdentityLinkDto(link, { maskSubject: true })),
+      account: toAccountDto(principal.account),
+      links: principal.links.map((link) => ({ ...link, subject: maskSubject(link.subject) })),
       session: {
         id: principal.sessionId,
         provider: principal.provider,

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AccountsModule } from '../accounts/accounts.module.js';
 import { MeController } from './me.controller.js';
 
-@Module({ imports: [AccountsModule], controllers: [MeController] })
+@Module({ controllers: [MeController] })
 export class MeModule {}

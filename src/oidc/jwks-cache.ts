@@ -1,5 +1,5 @@
-import { compactVerify, createLocalJWKSet, errors, type CompactVerifyResult, type JSONWebKeySet } from 'jose';
 import { ProviderUnreachableError } from './http-client.js';
+import { JwsVerificationError, verifyCompactJws, type Jwk } from './jws-verify.js';
 
 type Fetch = (url: string) => Promise<Response>;
 
@@ -9,7 +9,7 @@ type Fetch = (url: string) => Promise<Response>;
  * When the provider is down the last good copy keeps verifying.
  */
 export class JwksCache {
-  private keys?: { set: ReturnType<typeof createLocalJWKSet>; fetchedAt: number };
+  private keys?: { set: Jwk[]; fetchedAt: number };
   private inFlight?: Promise<void>;
 
   constructor(
@@ -20,15 +20,15 @@ export class JwksCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async verify(jws: string, algorithms: string[]): Promise<CompactVerifyResult> {
+  async verify(jws: string, algorithms: string[]): Promise<{ header: Record<string, unknown>; payload: Buffer }> {
     await this.ensureFresh();
     try {
-      return await compactVerify(jws, this.keys!.set, { algorithms });
+      return verifyCompactJws(jws, this.keys!.set, algorithms);
     } catch (error) {
-      const unknownKey = error instanceof errors.JWKSNoMatchingKey;
+      const unknownKey = error instanceof JwsVerificationError && error.reason === 'no_matching_key';
       if (!unknownKey || this.now() - this.keys!.fetchedAt < this.refetchCooldownMs) throw error;
       await this.refresh();
-      return compactVerify(jws, this.keys!.set, { algorithms });
+      return verifyCompactJws(jws, this.keys!.set, algorithms);
     }
   }
 
@@ -51,8 +51,10 @@ export class JwksCache {
     const uri = await this.jwksUri();
     const response = await this.fetch(uri);
     if (!response.ok) throw new ProviderUnreachableError(uri, 'network', new Error(`JWKS answered ${response.status}`));
-    const jwks = (await response.json()) as JSONWebKeySet;
-    if (!Array.isArray(jwks?.keys)) throw new Error(`${uri} is not a JWK set`);
-    this.keys = { set: createLocalJWKSet(jwks), fetchedAt: this.now() };
+    const jwks = (await response.json()) as { keys?: unknown };
+    if (!Array.isArray(jwks?.keys) || !jwks.keys.every((key) => typeof key === 'object' && key !== null)) {
+      throw new Error(`${uri} is not a JWK set`);
+    }
+    this.keys = { set: jwks.keys as Jwk[], fetchedAt: this.now() };
   }
 }

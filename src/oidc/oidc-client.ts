@@ -34,7 +34,7 @@ const MAX_ID_TOKEN_AGE_SECONDS = 600;
  * algorithms, user-info bound to the ID token's subject, every call bounded by a timeout.
  */
 export class OidcClient {
-  private discovered?: { configuration: client.Configuration; fetchedAt: number };
+  private discovered?: { configuration: client.Configuration; metadata: client.ServerMetadata; fetchedAt: number };
   private discovering?: Promise<client.Configuration>;
   readonly jwks: JwksCache;
 
@@ -46,7 +46,7 @@ export class OidcClient {
   ) {
     this.jwks = new JwksCache(
       async () => {
-        const uri = (await this.configuration()).serverMetadata().jwks_uri;
+        const uri = (await this.metadata()).jwks_uri;
         if (!uri) throw new LoginFailure('provider_misconfigured', 'the provider publishes no jwks_uri');
         return uri;
       },
@@ -89,7 +89,8 @@ export class OidcClient {
           execute: this.settings.allowInsecureHttp ? [client.allowInsecureRequests] : [],
         },
       );
-      this.discovered = { configuration, fetchedAt: Date.now() };
+      // serverMetadata() clones the metadata on every call; read it once per discovery.
+      this.discovered = { configuration, metadata: configuration.serverMetadata(), fetchedAt: Date.now() };
       return configuration;
     } catch (error) {
       const failure = toLoginFailure(error, 'discovery');
@@ -103,8 +104,14 @@ export class OidcClient {
     }
   }
 
+  /** The discovered server metadata (read-only). */
+  async metadata(): Promise<client.ServerMetadata> {
+    await this.configuration();
+    return this.discovered!.metadata;
+  }
+
   async supportsPkce(): Promise<boolean> {
-    const methods = (await this.configuration()).serverMetadata().code_challenge_methods_supported;
+    const methods = (await this.metadata()).code_challenge_methods_supported;
     return Array.isArray(methods) && methods.includes('S256');
   }
 

@@ -1,6 +1,6 @@
-import { errors as joseErrors } from 'jose';
 import * as client from 'openid-client';
 import { ProviderUnreachableError } from './http-client.js';
+import { JwsVerificationError } from './jws-verify.js';
 import { LoginFailure } from './login-failure.js';
 
 /** oauth4webapi error codes (openid-client passes them through on `code`). */
@@ -85,7 +85,7 @@ export function toLoginFailure(error: unknown, stage: OidcStage): LoginFailure {
       error,
     );
   }
-  if (chain.some((e) => e instanceof joseErrors.JOSEError)) {
+  if (chain.some((e) => e instanceof JwsVerificationError)) {
     return new LoginFailure('id_token_invalid', 'the ID token signature could not be verified', details, error);
   }
   const code = chain

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { sqlRows } from '../database/sql.js';
+import { preparedRows, sqlRows } from '../database/sql.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
-import type { SessionPrincipal } from './authenticated-request.js';
+import type { AccountStatus } from '../accounts/account.entity.js';
+import type { LinkSummary, SessionPrincipal } from './authenticated-request.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from './session-token.js';
 
 export interface NewSession {
@@ -36,6 +37,11 @@ interface SessionRow {
   idle_expires_at: Date;
   absolute_expires_at: Date;
   needs_touch: boolean;
+  display_name: string;
+  status: AccountStatus;
+  account_created_at: Date;
+  account_updated_at: Date;
+  links: LinkSummary[];
 }
 
 @Injectable()
@@ -83,11 +89,20 @@ export class SessionsService {
    */
   async authenticate(token: unknown): Promise<SessionPrincipal | null> {
     if (!looksLikeSessionToken(token)) return null;
-    const rows: SessionRow[] = await sqlRows(
+    const rows = await preparedRows<SessionRow>(
       this.dataSource.manager,
+      'rmi_session_lookup',
       `SELECT s.id, s.account_id, a.roles, s.provider, s.identity_link_id, s.authenticated_at, s.auth_context,
               s.created_at, s.idle_expires_at, s.absolute_expires_at,
-              s.last_seen_at < now() - make_interval(secs => $2) AS needs_touch
+              s.last_seen_at < now() - make_interval(secs => $2) AS needs_touch,
+              a.display_name, a.status, a.created_at AS account_created_at, a.updated_at AS account_updated_at,
+              COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                          'id', l.id, 'provider', l.provider, 'issuer', l.issuer, 'subject', l.subject,
+                          'attributes', l.attributes,
+                          'firstLoginAt', to_char(l.first_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                          'lastLoginAt', to_char(l.last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                          ORDER BY l.created_at)
+                          FROM identity_links l WHERE l.account_id = a.id), '[]') AS links
          FROM sessions s JOIN accounts a ON a.id = s.account_id
         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND a.status = 'active'
           AND s.idle_expires_at > now() AND s.absolute_expires_at > now()`,
@@ -118,6 +133,15 @@ export class SessionsService {
       createdAt: row.created_at,
       idleExpiresAt,
       absoluteExpiresAt: row.absolute_expires_at,
+      account: {
+        id: row.account_id,
+        displayName: row.display_name,
+        status: row.status,
+        roles: row.roles as SessionPrincipal['roles'],
+        createdAt: row.account_created_at,
+        updatedAt: row.account_updated_at,
+      },
+      links: row.links,
     };
   }
 

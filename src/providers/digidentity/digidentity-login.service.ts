@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request } from 'express';
 import * as client from 'openid-client';
@@ -17,6 +18,11 @@ import { OidcClient } from '../../oidc/oidc-client.js';
 import { toLoginFailure } from '../../oidc/oidc-errors.js';
 import { evaluateSermiClaims } from '../../sermi/sermi-claims.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
+
+/** RFC 7636 S256, with node:crypto (WebCrypto's async digest costs more than the whole hash). */
+function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
 
 function withoutSub<T extends { sub: string }>(claims: T): Omit<T, 'sub'> {
   const { sub: _sub, ...rest } = claims;
@@ -297,7 +303,7 @@ export class DigidentityLoginService implements OnModuleDestroy {
     if (sermi.warnings.length > 0)
       this.logger.warn({ provider: 'digidentity', warnings: sermi.warnings }, 'SERMI CAB consistency check');
     const { identity } = sermi;
-    const issuer = (await this.client.configuration()).serverMetadata().issuer;
+    const { issuer } = await this.client.metadata();
     return {
       identity: {
         provider: 'digidentity',
