@@ -36,6 +36,7 @@ function cpuMillis(pid: number): Promise<number> {
   // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); 100 ticks per second on Linux.
   return readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (process.env.BENCH_CPU_SPLIT) console.error(`utime ${fields[11]} stime ${fields[12]}`);
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   });
 }

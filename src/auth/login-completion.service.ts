@@ -2,11 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { sqlRows } from '../database/sql.js';
+import { preparedRows, sqlRows } from '../database/sql.js';
+import { currentRequestId } from '../common/request-context/request-context.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import { RETURNING_LOGIN_SQL } from './returning-login.sql.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { LoginFailure } from '../oidc/login-failure.js';
 import { SessionsService } from '../sessions/sessions.service.js';
-import { hashSessionToken, looksLikeSessionToken } from '../sessions/session-token.js';
+import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../sessions/session-token.js';
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
 import type { RequestMeta, VerifiedLogin } from './verified-login.js';
 
@@ -27,10 +31,13 @@ export class LoginCompletionService {
     private readonly mapping: UserMappingService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
   async complete(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
     const { identity, transaction } = login;
+    const returning = await this.completeReturningIdentity(login, meta);
+    if (returning) return returning;
     try {
       return await this.dataSource.transaction(async (manager) => {
         const mapped = await this.mapping.map(
@@ -111,6 +118,48 @@ export class LoginCompletionService {
         await this.recordFailure(identity.provider, error, meta, { loginTransactionId: transaction.id });
       throw error;
     }
+  }
+
+  /** The fast path (see RETURNING_LOGIN_SQL); undefined when the identity is not a known one of an active account. */
+  private async completeReturningIdentity(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome | undefined> {
+    const { identity, transaction } = login;
+    const token = newSessionToken();
+    const previous = looksLikeSessionToken(meta.previousSessionToken) ? hashSessionToken(meta.previousSessionToken) : null;
+    const [row] = await preparedRows<{ id: string; account_id: string; absolute_expires_at: Date }>(
+      this.dataSource.manager,
+      'rmi_returning_login',
+      RETURNING_LOGIN_SQL,
+      [
+        identity.provider,
+        identity.issuer,
+        identity.subject,
+        JSON.stringify(identity.attributes),
+        identity.personKey,
+        previous,
+        hashSessionToken(token),
+        JSON.stringify(login.authContext),
+        this.config.session.idleTimeoutSeconds,
+        this.config.session.absoluteTimeoutSeconds,
+        meta.clientIp,
+        meta.userAgent,
+        currentRequestId() ?? null,
+        JSON.stringify({
+          provider: identity.provider,
+          loginTransactionId: transaction.id,
+          authContext: login.authContext,
+          ...(login.warnings.length > 0 ? { warnings: login.warnings } : {}),
+        }),
+      ],
+    );
+    if (!row) return undefined;
+    return {
+      kind: 'session',
+      accountId: row.account_id,
+      sessionId: row.id,
+      token,
+      absoluteExpiresAt: row.absolute_expires_at,
+      returnTo: transaction.returnTo,
+    };
   }
 
   /** Every refused login leaves a security event: code, step, and what the provider said — never tokens. */

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { sqlRows } from '../database/sql.js';
+import { preparedRows, sqlRows } from '../database/sql.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { LoginFailure } from '../oidc/login-failure.js';
 import { hashBinding } from './browser-binding.js';
@@ -93,8 +93,9 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
   /** Returns the transaction id and the `state` value to send to the provider (only its hash is stored). */
   async create(input: NewLoginTransaction): Promise<{ id: string; state: string; expiresAt: Date }> {
     const state = randomBytes(32).toString('base64url');
-    const [row] = await sqlRows<{ id: string; expires_at: Date }>(
+    const [row] = await preparedRows<{ id: string; expires_at: Date }>(
       this.dataSource.manager,
+      'rmi_login_transaction_create',
       `INSERT INTO login_transactions (provider, purpose, state_hash, nonce, pkce_verifier, return_to,
                                        browser_binding_hash, account_id, provider_data, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
@@ -129,8 +130,9 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
       throw new LoginFailure('login_state_invalid', 'the login response carries no valid state');
     }
     const hash = stateHash(state);
-    const [row] = await sqlRows<Row>(
+    const [row] = await preparedRows<Row>(
       this.dataSource.manager,
+      'rmi_login_transaction_consume',
       `UPDATE login_transactions SET consumed_at = now()
         WHERE state_hash = $1 AND provider = $2 AND consumed_at IS NULL
         RETURNING ${COLUMNS}`,

@@ -31,18 +31,21 @@ interface SessionRow {
   roles: string[];
   provider: IdentityProvider;
   identity_link_id: string | null;
-  authenticated_at: Date;
+  authenticated_at: number;
   auth_context: Record<string, unknown>;
-  created_at: Date;
-  idle_expires_at: Date;
-  absolute_expires_at: Date;
+  created_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
   needs_touch: boolean;
   display_name: string;
   status: AccountStatus;
-  account_created_at: Date;
-  account_updated_at: Date;
+  account_created_at: number;
+  account_updated_at: number;
   links: LinkSummary[];
 }
+
+/** A timestamp as epoch milliseconds: a float for the driver, where a timestamptz costs a date-string parse. */
+const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
 @Injectable()
 export class SessionsService {
@@ -92,10 +95,12 @@ export class SessionsService {
     const rows = await preparedRows<SessionRow>(
       this.dataSource.manager,
       'rmi_session_lookup',
-      `SELECT s.id, s.account_id, a.roles, s.provider, s.identity_link_id, s.authenticated_at, s.auth_context,
-              s.created_at, s.idle_expires_at, s.absolute_expires_at,
+      `SELECT s.id, s.account_id, a.roles, s.provider, s.identity_link_id, s.auth_context,
+              ${epochMs('s.authenticated_at')} AS authenticated_at, ${epochMs('s.created_at')} AS created_at,
+              ${epochMs('s.idle_expires_at')} AS idle_expires_at, ${epochMs('s.absolute_expires_at')} AS absolute_expires_at,
               s.last_seen_at < now() - make_interval(secs => $2) AS needs_touch,
-              a.display_name, a.status, a.created_at AS account_created_at, a.updated_at AS account_updated_at,
+              a.display_name, a.status, ${epochMs('a.created_at')} AS account_created_at,
+              ${epochMs('a.updated_at')} AS account_updated_at,
               COALESCE((SELECT jsonb_agg(jsonb_build_object(
                           'id', l.id, 'provider', l.provider, 'issuer', l.issuer, 'subject', l.subject,
                           'attributes', l.attributes,
@@ -110,7 +115,7 @@ export class SessionsService {
     );
     const row = rows[0];
     if (!row) return null;
-    let idleExpiresAt = row.idle_expires_at;
+    let idleExpiresAt = new Date(row.idle_expires_at);
     if (row.needs_touch) {
       const touched = await sqlRows<{ idle_expires_at: Date }>(
         this.dataSource.manager,
@@ -128,18 +133,18 @@ export class SessionsService {
       roles: row.roles as SessionPrincipal['roles'],
       provider: row.provider,
       identityLinkId: row.identity_link_id,
-      authenticatedAt: row.authenticated_at,
+      authenticatedAt: new Date(row.authenticated_at),
       authContext: row.auth_context,
-      createdAt: row.created_at,
+      createdAt: new Date(row.created_at),
       idleExpiresAt,
-      absoluteExpiresAt: row.absolute_expires_at,
+      absoluteExpiresAt: new Date(row.absolute_expires_at),
       account: {
         id: row.account_id,
         displayName: row.display_name,
         status: row.status,
         roles: row.roles as SessionPrincipal['roles'],
-        createdAt: row.account_created_at,
-        updatedAt: row.account_updated_at,
+        createdAt: new Date(row.account_created_at),
+        updatedAt: new Date(row.account_updated_at),
       },
       links: row.links,
     };

@@ -130,7 +130,7 @@ export class DigidentityLoginService implements OnModuleDestroy {
         state: transaction.state,
         nonce,
         ...(pkceVerifier
-          ? { code_challenge: await client.calculatePKCECodeChallenge(pkceVerifier), code_challenge_method: 'S256' }
+          ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' }
           : {}),
       });
     } catch (error) {
