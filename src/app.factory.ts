@@ -20,7 +20,11 @@ import { applyMigrations } from './database/migrations.js';
  * Builds the HTTP application exactly as production runs it; the tests use this too. The database URL must be
  * resolved (see openDatabaseServer) before this is called.
  */
-export async function createApp(config: AppConfig, logger: Logger, extraModules: Type[] = []): Promise<NestExpressApplication> {
+export async function createApp(
+  config: AppConfig,
+  logger: Logger,
+  extraModules: Type[] = [],
+): Promise<NestExpressApplication> {
   if (config.database.runMigrations) {
     const applied = await applyMigrations(config.database.migrationUrl ?? config.database.url!);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrations applied');

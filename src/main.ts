@@ -31,7 +31,11 @@ try {
   const sandboxes = config.digidentity?.sandbox
     ? await (await import('../sandbox/resolve-sandbox.js')).resolveSandboxProviders(config, logger)
     : { config, modules: [], close: async () => undefined };
-  const app = await createApp({ ...sandboxes.config, database: { ...config.database, url: database.url } }, logger, sandboxes.modules);
+  const app = await createApp(
+    { ...sandboxes.config, database: { ...config.database, url: database.url } },
+    logger,
+    sandboxes.modules,
+  );
   await app.listen(config.http.port, config.http.host);
   logger.info({ url: await app.getUrl(), publicBaseUrl: config.http.publicBaseUrl.href }, 'listening');
 

@@ -2,7 +2,9 @@ import type { Account } from './account.entity.js';
 import type { IdentityLink } from '../identity-links/identity-link.entity.js';
 import type { AccountDto, IdentityLinkDto } from './dto/account.dto.js';
 
-export function toAccountDto(account: Pick<Account, 'id' | 'displayName' | 'status' | 'roles' | 'createdAt' | 'updatedAt'>): AccountDto {
+export function toAccountDto(
+  account: Pick<Account, 'id' | 'displayName' | 'status' | 'roles' | 'createdAt' | 'updatedAt'>,
+): AccountDto {
   return {
     id: account.id,
     displayName: account.displayName,

@@ -124,7 +124,9 @@ export class LoginCompletionService {
   private async completeReturningIdentity(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome | undefined> {
     const { identity, transaction } = login;
     const token = newSessionToken();
-    const previous = looksLikeSessionToken(meta.previousSessionToken) ? hashSessionToken(meta.previousSessionToken) : null;
+    const previous = looksLikeSessionToken(meta.previousSessionToken)
+      ? hashSessionToken(meta.previousSessionToken)
+      : null;
     const [row] = await preparedRows<{ id: string; account_id: string; absolute_expires_at: Date }>(
       this.dataSource.manager,
       'rmi_returning_login',

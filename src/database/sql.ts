@@ -19,7 +19,12 @@ export async function sqlRows<T>(manager: EntityManager, text: string, parameter
  * A hot statement run as a named prepared statement: Postgres parses and plans it once per connection instead of
  * on every request. For the few queries every request runs (the session lookup).
  */
-export async function preparedRows<T>(manager: EntityManager, name: string, text: string, parameters: unknown[]): Promise<T[]> {
+export async function preparedRows<T>(
+  manager: EntityManager,
+  name: string,
+  text: string,
+  parameters: unknown[],
+): Promise<T[]> {
   return (await pool(manager).query({ name, text, values: parameters })).rows as T[];
 }
 

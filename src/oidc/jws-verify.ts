@@ -1,10 +1,19 @@
 import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto';
 
-export type Jwk = Record<string, unknown> & { kty?: string; kid?: string; alg?: string; use?: string; crv?: string; key_ops?: string[] };
+export type Jwk = Record<string, unknown> & {
+  kty?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  crv?: string;
+  key_ops?: string[];
+};
 
 /** Why a signature was not accepted; `no_matching_key` is the one a JWKS refresh can cure. */
 export class JwsVerificationError extends Error {
-  constructor(readonly reason: 'malformed' | 'algorithm_not_allowed' | 'no_matching_key' | 'ambiguous_key' | 'bad_signature') {
+  constructor(
+    readonly reason: 'malformed' | 'algorithm_not_allowed' | 'no_matching_key' | 'ambiguous_key' | 'bad_signature',
+  ) {
     super(`JWS refused: ${reason}`);
     this.name = 'JwsVerificationError';
   }
@@ -38,7 +47,11 @@ const keyObjects = new WeakMap<Jwk, KeyObject>();
  * WebCrypto path). Key selection follows jose's rules: the header's `kid` when present, otherwise the only key that
  * fits the algorithm; several candidates are an error, never a guess.
  */
-export function verifyCompactJws(jws: string, keys: readonly Jwk[], allowedAlgorithms: readonly string[]): { header: Record<string, unknown>; payload: Buffer } {
+export function verifyCompactJws(
+  jws: string,
+  keys: readonly Jwk[],
+  allowedAlgorithms: readonly string[],
+): { header: Record<string, unknown>; payload: Buffer } {
   const parts = jws.split('.');
   if (parts.length !== 3) throw new JwsVerificationError('malformed');
   let header: Record<string, unknown>;
@@ -76,7 +89,12 @@ export function verifyCompactJws(jws: string, keys: readonly Jwk[], allowedAlgor
     keyObjects.set(jwk, key);
   }
   const signature = Buffer.from(parts[2], 'base64url');
-  const valid = verify(algorithm.hash, Buffer.from(`${parts[0]}.${parts[1]}`), { key, ...algorithm.options }, signature);
+  const valid = verify(
+    algorithm.hash,
+    Buffer.from(`${parts[0]}.${parts[1]}`),
+    { key, ...algorithm.options },
+    signature,
+  );
   if (!valid) throw new JwsVerificationError('bad_signature');
   return { header, payload: Buffer.from(parts[1], 'base64url') };
 }

@@ -30,7 +30,14 @@ export interface SessionPrincipal {
   createdAt: Date;
   idleExpiresAt: Date;
   absoluteExpiresAt: Date;
-  account: { id: string; displayName: string; status: AccountStatus; roles: AccountRole[]; createdAt: Date; updatedAt: Date };
+  account: {
+    id: string;
+    displayName: string;
+    status: AccountStatus;
+    roles: AccountRole[];
+    createdAt: Date;
+    updatedAt: Date;
+  };
   links: LinkSummary[];
 }
 

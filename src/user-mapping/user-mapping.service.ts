@@ -55,7 +55,8 @@ export class UserMappingService {
         );
         // The same identity, committed by a concurrent first login since findLink looked: take that account.
         if (holder && holder.issuer === identity.issuer && holder.subject === identity.subject) continue;
-        if (holder) return this.holdPending(identity, 'probable_recreated_identity', holder.account_id, context, manager);
+        if (holder)
+          return this.holdPending(identity, 'probable_recreated_identity', holder.account_id, context, manager);
       }
       if (context.policy === 'pending') return this.holdPending(identity, 'unknown_identity', null, context, manager);
 

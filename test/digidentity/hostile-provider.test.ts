@@ -212,6 +212,28 @@ describe('Digidentity login against a hostile provider', () => {
       expect(bed.hostile.requests.filter((path) => path === '/oauth2/token').length).toBe(tokenCalls);
     });
 
+    it.each([
+      ['server_error', 'provider_error'],
+      ['invalid_scope', 'provider_error'],
+      ['temporarily_unavailable', 'provider_unavailable'],
+    ])('reports an authorization error=%s as %s', async (error, code) => {
+      await expectRefusal(
+        {
+          authorizationResponse: (url) => {
+            const answer = new URL(url.origin + url.pathname);
+            answer.search = new URLSearchParams({
+              error,
+              error_description: 'the provider says no',
+              state: url.searchParams.get('state')!,
+              iss: url.searchParams.get('iss')!,
+            }).toString();
+            return answer;
+          },
+        },
+        code,
+      );
+    });
+
     it('refuses a response whose state was removed', async () => {
       await expectRefusal(
         {

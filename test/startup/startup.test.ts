@@ -86,7 +86,11 @@ describe('the backend process', () => {
     const database = await createTestDatabase();
     const { link, viaLink } = await TcpLink.to(database.url);
     const httpPort = await freePort();
-    const backend = runTypeScript('src/main.ts', { PORT: String(httpPort), DATABASE_URL: viaLink, DIGIDENTITY_ENABLED: 'false' });
+    const backend = runTypeScript('src/main.ts', {
+      PORT: String(httpPort),
+      DATABASE_URL: viaLink,
+      DIGIDENTITY_ENABLED: 'false',
+    });
     try {
       await backend.waitForLog((line) => line.msg === 'listening');
       link.delayMs = 500;
@@ -128,14 +132,23 @@ describe('the backend process', () => {
       expect(personaPage.body).toContain('IOE — Example IO employee');
       const signedIn = await web.follow(`${personaPage.url}/login`, () => false, { form: { persona: IOE.id } });
       expect(signedIn.url).toBe(`${base}/api/me`);
-      expect(signedIn.json<{ links: Array<{ attributes: Record<string, string> }> }>().links[0].attributes).toMatchObject(IOE.claims);
+      expect(
+        signedIn.json<{ links: Array<{ attributes: Record<string, string> }> }>().links[0].attributes,
+      ).toMatchObject(IOE.claims);
 
       const qr = new Browser();
-      const started = (await qr.request(`${base}/auth/digidentity/passwordless`, { json: { returnTo: '/api/me' } })).json<{ id: string; qrCodeUri: string }>();
+      const started = (
+        await qr.request(`${base}/auth/digidentity/passwordless`, { json: { returnTo: '/api/me' } })
+      ).json<{ id: string; qrCodeUri: string }>();
       const confirmed = await qr.request(`${started.qrCodeUri}/confirm`, { form: { persona: RSSE.id } });
       expect(confirmed.status).toBe(200);
-      expect((await qr.request(`${base}/auth/digidentity/passwordless/${started.id}`)).json()).toEqual({ status: 'complete', returnTo: '/api/me' });
-      const me = (await qr.request(`${base}/api/me`)).json<{ session: { authContext: { sermi: { actorType: string } } } }>();
+      expect((await qr.request(`${base}/auth/digidentity/passwordless/${started.id}`)).json()).toEqual({
+        status: 'complete',
+        returnTo: '/api/me',
+      });
+      const me = (await qr.request(`${base}/api/me`)).json<{
+        session: { authContext: { sermi: { actorType: string } } };
+      }>();
       expect(me.session.authContext.sermi.actorType).toBe('RSSE');
     } finally {
       backend.child.kill('SIGTERM');

@@ -66,7 +66,8 @@ export async function startDigidentityTestbed(options: TestbedOptions = {}): Pro
     },
     { listen: port, database: options.database },
   );
-  const startWebLogin = (browser: Browser, personaId: string, returnTo?: string) => reachCallback(browser, app.baseUrl, personaId, returnTo);
+  const startWebLogin = (browser: Browser, personaId: string, returnTo?: string) =>
+    reachCallback(browser, app.baseUrl, personaId, returnTo);
 
   return {
     app,

@@ -129,9 +129,7 @@ export class DigidentityLoginService implements OnModuleDestroy {
         scope: this.scope,
         state: transaction.state,
         nonce,
-        ...(pkceVerifier
-          ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' }
-          : {}),
+        ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
       });
     } catch (error) {
       throw await this.failed(toLoginFailure(error, 'discovery'), meta);
