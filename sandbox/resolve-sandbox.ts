@@ -17,7 +17,8 @@ export interface RunningSandboxes {
  * and the config is pointed at it. Never called in production (loadConfig refuses that configuration).
  */
 export async function resolveSandboxProviders(config: AppConfig, logger: Logger): Promise<RunningSandboxes> {
-  if (!config.digidentity?.sandbox || config.env === 'production') return { config, modules: [], close: async () => undefined };
+  if (!config.digidentity?.sandbox || config.env === 'production')
+    return { config, modules: [], close: async () => undefined };
   const sandbox = await startDigidentitySandbox({
     port: config.digidentity.sandboxPort,
     redirectUris: [new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href],
