@@ -39,10 +39,12 @@ export interface DigidentitySandbox {
   signingKeys: JWK[];
   /** What the JWKS endpoint publishes (public parts); starts as the signing keys. Tests rotate keys through it. */
   publishedKeys: JWK[];
-  /** Confirms a passwordless login as the persona, as the Digidentity app would after the PIN. */
-  confirmPasswordless(code: string, personaId: string): Promise<boolean>;
+  /** Confirms the passwordless login behind a scanned QR code as the persona, as the app would after the PIN. */
+  confirmPasswordless(scanId: string, personaId: string): Promise<boolean>;
   /** Lets a passwordless QR code time out at the provider. */
-  expirePasswordless(code: string): void;
+  expirePasswordless(scanId: string): void;
+  /** The authorisation code behind a QR code (tests check that it never reaches the browser). */
+  codeForScan(scanId: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,8 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
   const signingKeys = options.signingKeys ?? [await generateSigningKey()];
   const passwordlessTtlMs = (options.passwordlessTtlSeconds ?? 120) * 1000;
   const passwordless = new Map<string, PasswordlessSession>();
+  // The QR code carries its own id, not the authorisation code: only the relying party's backend sees the code.
+  const scans = new Map<string, string>();
   const publishedKeys = [...signingKeys];
 
   const server: Server = createServer();
@@ -143,7 +147,8 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     return grant.save();
   }
 
-  const confirmPasswordless = async (code: string, personaId: string): Promise<boolean> => {
+  const confirmPasswordless = async (scanId: string, personaId: string): Promise<boolean> => {
+    const code = scans.get(scanId) ?? '';
     const session = passwordless.get(code);
     if (!session || session.expiresAt < Date.now() || session.confirmedAs || !personas.some((p) => p.id === personaId))
       return false;
@@ -204,23 +209,25 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
         return sendJson(res, { errors: [{ title: 'invalid passwordless request' }] }, 400);
       }
       const code = `PLS-${randomUUID()}`;
+      const scanId = randomBytes(16).toString('base64url');
       passwordless.set(code, { clientId, scope, expiresAt: Date.now() + passwordlessTtlMs });
+      scans.set(scanId, code);
       return sendJson(res, {
         data: {
           id: code,
           type: 'passwordless_login_session',
-          attributes: { type: 'qr_code', qr_code_uri: `${issuer}/passwordless/${code}` },
+          attributes: { type: 'qr_code', qr_code_uri: `${issuer}/passwordless/${scanId}` },
         },
       });
     }
-    const scan = /^\/passwordless\/(PLS-[\w-]+)(\/confirm)?$/.exec(url.pathname);
+    const scan = /^\/passwordless\/([\w-]+)(\/confirm)?$/.exec(url.pathname);
     if (scan) {
-      const code = scan[1];
+      const scanId = scan[1];
       if (req.method === 'GET' && !scan[2])
-        return sendHtml(res, personaPage(personas, `/passwordless/${code}/confirm`, null, 'Confirm with your PIN'));
+        return sendHtml(res, personaPage(personas, `/passwordless/${scanId}/confirm`, null, 'Confirm with your PIN'));
       if (req.method === 'POST' && scan[2]) {
         const personaId = new URLSearchParams(await readBody(req)).get('persona') ?? '';
-        const confirmed = await confirmPasswordless(code, personaId);
+        const confirmed = await confirmPasswordless(scanId, personaId);
         return sendHtml(
           res,
           page(
@@ -259,10 +266,11 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     signingKeys,
     publishedKeys,
     confirmPasswordless,
-    expirePasswordless: (code) => {
-      const session = passwordless.get(code);
+    expirePasswordless: (scanId) => {
+      const session = passwordless.get(scans.get(scanId) ?? '');
       if (session) session.expiresAt = 0;
     },
+    codeForScan: (scanId) => scans.get(scanId),
     close: () =>
       new Promise<void>((resolve) => {
         storage.stop();

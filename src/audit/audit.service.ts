@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { sqlRows } from '../database/sql.js';
+import { sqlRows, jsonb } from '../database/sql.js';
 import { currentRequestId } from '../common/request-context/request-context.js';
 import type { AuditEventInput } from './audit-event-types.js';
 
@@ -44,7 +44,7 @@ export class AuditService {
         event.actor.type,
         event.actor.type === 'account' ? event.actor.accountId : null,
         event.subjectAccountId ?? null,
-        JSON.stringify(event.details ?? {}),
+        jsonb(event.details ?? {}),
         currentRequestId() ?? null,
       ],
     );

@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { preparedRows, sqlRows } from '../database/sql.js';
+import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
 import { currentRequestId } from '../common/request-context/request-context.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { RETURNING_LOGIN_SQL } from './returning-login.sql.js';
+import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { LoginFailure } from '../oidc/login-failure.js';
 import { SessionsService } from '../sessions/sessions.service.js';
@@ -32,92 +33,103 @@ export class LoginCompletionService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     @InjectAppConfig() private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.failureThrottle = new FailureAuditThrottle(config.login.failureAuditLimitPerMinute);
+  }
+
+  private readonly failureThrottle: FailureAuditThrottle;
 
   async complete(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
-    const { identity, transaction } = login;
-    const returning = await this.completeReturningIdentity(login, meta);
-    if (returning) return returning;
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        const mapped = await this.mapping.map(
-          identity,
-          {
-            policy: login.policy,
-            browserBindingHash: meta.browserBindingHash,
-            pendingTtlSeconds: PENDING_IDENTITY_TTL_SECONDS,
-          },
-          manager,
-        );
-        if (mapped.kind === 'pending') {
-          await this.audit.record(
-            {
-              type: 'auth.login_held',
-              actor: { type: 'anonymous' },
-              subjectAccountId: mapped.suspectedAccountId,
-              details: {
-                provider: identity.provider,
-                reason: mapped.reason,
-                pendingIdentityId: mapped.pendingIdentityId,
-                loginTransactionId: transaction.id,
-              },
-            },
-            manager,
-          );
-          return { kind: 'pending', pendingIdentityId: mapped.pendingIdentityId } as const;
-        }
-        const replaced = looksLikeSessionToken(meta.previousSessionToken)
-          ? await sqlRows<{ id: string }>(
-              manager,
-              `UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login'
-                WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id`,
-              [hashSessionToken(meta.previousSessionToken)],
-            )
-          : [];
-        const session = await this.sessions.create(
-          {
-            accountId: mapped.accountId,
-            provider: identity.provider,
-            identityLinkId: mapped.linkId,
-            authenticatedAt: new Date(),
-            authContext: login.authContext,
-            clientIp: meta.clientIp,
-            userAgent: meta.userAgent,
-          },
-          manager,
-        );
-        await this.audit.record(
-          {
-            type: 'auth.login_succeeded',
-            actor: { type: 'account', accountId: mapped.accountId },
-            subjectAccountId: mapped.accountId,
-            details: {
-              provider: identity.provider,
-              sessionId: session.sessionId,
-              linkId: mapped.linkId,
-              provisioned: mapped.provisioned,
-              loginTransactionId: transaction.id,
-              authContext: login.authContext,
-              ...(login.warnings.length > 0 ? { warnings: login.warnings } : {}),
-              ...(replaced.length > 0 ? { replacedSessionId: replaced[0].id } : {}),
-            },
-          },
-          manager,
-        );
-        return {
-          kind: 'session',
-          accountId: mapped.accountId,
-          sessionId: session.sessionId,
-          token: session.token,
-          absoluteExpiresAt: session.absoluteExpiresAt,
-          returnTo: transaction.returnTo,
-        } as const;
-      });
+      return (await this.completeReturningIdentity(login, meta)) ?? (await this.completeInTransaction(login, meta));
     } catch (error) {
-      if (error instanceof LoginFailure)
-        await this.recordFailure(identity.provider, error, meta, { loginTransactionId: transaction.id });
+      const failure =
+        error instanceof LoginFailure ? error : new LoginFailure('internal_error', 'the login could not be completed');
+      // Best effort: when the database itself is the problem, the audit write fails too; the error still surfaces.
+      await this.recordFailure(login.identity.provider, failure, meta, {
+        loginTransactionId: login.transaction.id,
+      }).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** The general path: mapping (any policy, any case), session and audit events in one transaction. */
+  private completeInTransaction(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
+    const { identity, transaction } = login;
+    return this.dataSource.transaction(async (manager) => {
+      const mapped = await this.mapping.map(
+        identity,
+        {
+          policy: login.policy,
+          browserBindingHash: meta.browserBindingHash,
+          pendingTtlSeconds: PENDING_IDENTITY_TTL_SECONDS,
+        },
+        manager,
+      );
+      if (mapped.kind === 'pending') {
+        await this.audit.record(
+          {
+            type: 'auth.login_held',
+            actor: { type: 'anonymous' },
+            subjectAccountId: mapped.suspectedAccountId,
+            details: {
+              provider: identity.provider,
+              reason: mapped.reason,
+              pendingIdentityId: mapped.pendingIdentityId,
+              loginTransactionId: transaction.id,
+            },
+          },
+          manager,
+        );
+        return { kind: 'pending', pendingIdentityId: mapped.pendingIdentityId } as const;
+      }
+      const replaced = looksLikeSessionToken(meta.previousSessionToken)
+        ? await sqlRows<{ id: string }>(
+            manager,
+            `UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login'
+                WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id`,
+            [hashSessionToken(meta.previousSessionToken)],
+          )
+        : [];
+      const session = await this.sessions.create(
+        {
+          accountId: mapped.accountId,
+          provider: identity.provider,
+          identityLinkId: mapped.linkId,
+          authenticatedAt: new Date(),
+          authContext: login.authContext,
+          clientIp: meta.clientIp,
+          userAgent: meta.userAgent,
+        },
+        manager,
+      );
+      await this.audit.record(
+        {
+          type: 'auth.login_succeeded',
+          actor: { type: 'account', accountId: mapped.accountId },
+          subjectAccountId: mapped.accountId,
+          details: {
+            provider: identity.provider,
+            sessionId: session.sessionId,
+            linkId: mapped.linkId,
+            provisioned: mapped.provisioned,
+            loginTransactionId: transaction.id,
+            authContext: login.authContext,
+            ...(login.warnings.length > 0 ? { warnings: login.warnings } : {}),
+            ...(replaced.length > 0 ? { replacedSessionId: replaced[0].id } : {}),
+          },
+        },
+        manager,
+      );
+      return {
+        kind: 'session',
+        accountId: mapped.accountId,
+        sessionId: session.sessionId,
+        token: session.token,
+        absoluteExpiresAt: session.absoluteExpiresAt,
+        returnTo: transaction.returnTo,
+      } as const;
+    });
   }
 
   /** The fast path (see RETURNING_LOGIN_SQL); undefined when the identity is not a known one of an active account. */
@@ -135,17 +147,17 @@ export class LoginCompletionService {
         identity.provider,
         identity.issuer,
         identity.subject,
-        JSON.stringify(identity.attributes),
+        jsonb(identity.attributes),
         identity.personKey,
         previous,
         hashSessionToken(token),
-        JSON.stringify(login.authContext),
+        jsonb(login.authContext),
         this.config.session.idleTimeoutSeconds,
         this.config.session.absoluteTimeoutSeconds,
         meta.clientIp,
         meta.userAgent,
         currentRequestId() ?? null,
-        JSON.stringify({
+        jsonb({
           provider: identity.provider,
           loginTransactionId: transaction.id,
           authContext: login.authContext,
@@ -164,13 +176,26 @@ export class LoginCompletionService {
     };
   }
 
-  /** Every refused login leaves a security event: code, step, and what the provider said — never tokens. */
+  /**
+   * Every refused login leaves a security event: code, step, and what the provider said — never codes or tokens.
+   * A client that keeps failing is throttled (FailureAuditThrottle) so it cannot flood the audit chain.
+   */
   async recordFailure(
     provider: IdentityProvider,
     failure: LoginFailure,
     meta: Pick<RequestMeta, 'clientIp' | 'userAgent'>,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
+    const decision = this.failureThrottle.next(meta.clientIp);
+    if (decision === 'skip') return;
+    if (decision === 'throttle-start') {
+      await this.audit.record({
+        type: 'auth.login_failures_throttled',
+        actor: { type: 'anonymous' },
+        details: { provider, clientIp: meta.clientIp, limitPerMinute: this.config.login.failureAuditLimitPerMinute },
+      });
+      return;
+    }
     await this.audit.record({
       type: 'auth.login_failed',
       actor: { type: 'anonymous' },

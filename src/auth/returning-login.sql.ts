@@ -3,7 +3,8 @@
  * single statement): lock and refresh the identity link, replace the browser's previous session, create the
  * session, and append the audit events (changed attributes first, then the login). It does exactly what the
  * general path (UserMappingService + SessionsService + AuditService in one transaction) does for this case, and
- * returns no row for every other case, which then takes the general path.
+ * returns no row for every other case (unknown identity, disabled account, changed person key), which then takes
+ * the general path.
  *
  * $1 provider, $2 issuer, $3 subject, $4 attributes, $5 person key, $6 previous session token hash,
  * $7 new session token hash, $8 auth context, $9 idle timeout s, $10 absolute timeout s, $11 client ip,
@@ -14,6 +15,8 @@ WITH link AS (
   SELECT l.id, l.account_id, l.attributes AS before
     FROM identity_links l JOIN accounts a ON a.id = l.account_id
    WHERE l.provider = $1 AND l.issuer = $2 AND l.subject = $3 AND a.status = 'active'
+     -- A changed person key needs the general path's checks.
+     AND ($5::text IS NULL OR l.person_key IS NOT DISTINCT FROM $5::text)
    FOR UPDATE OF l
 ), touched AS (
   UPDATE identity_links l

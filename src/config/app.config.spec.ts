@@ -85,6 +85,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ DIGIDENTITY_ENABLED: 'false' }).digidentity).toBeNull();
   });
 
+  it('never falls back to the sandbox by accident: partial Digidentity settings or a public URL beyond localhost', () => {
+    expect(problemsFor({ DIGIDENTITY_CLIENT_ID: 'real-client', DIGIDENTITY_CLIENT_SECRET: 'secret' })).toEqual([
+      expect.stringMatching(
+        /^DIGIDENTITY_ISSUER: required when DIGIDENTITY_CLIENT_ID, DIGIDENTITY_CLIENT_SECRET are set/,
+      ),
+    ]);
+    expect(problemsFor({ PUBLIC_BASE_URL: 'https://portal.example' })).toEqual([
+      expect.stringMatching(/^DIGIDENTITY_ISSUER: required unless PUBLIC_BASE_URL is on localhost/),
+    ]);
+    expect(loadConfig({ PUBLIC_BASE_URL: 'http://127.0.0.1:8080' }).digidentity?.sandbox).toBe(true);
+  });
+
   it('requires the client settings with a real Digidentity issuer, and https unless explicitly allowed', () => {
     expect(problemsFor({ DIGIDENTITY_ISSUER: 'https://auth.digidentity-preproduction.eu' })).toEqual([
       expect.stringMatching(/^DIGIDENTITY_CLIENT_ID:/),
@@ -131,6 +143,7 @@ describe('loadConfig', () => {
       PUBLIC_BASE_URL: 'https://portal.example/app',
       TRUSTED_ORIGINS: 'https://admin.example, https://other.example:8443/',
       TRUST_PROXY: '1',
+      DIGIDENTITY_ENABLED: 'false',
     });
     expect([...config.http.trustedOrigins]).toEqual([
       'https://portal.example',

@@ -156,6 +156,7 @@ export interface AppConfig {
     errorUrl: URL;
     /** Cookie that binds a started login to the browser that started it. */
     bindingCookieName: string;
+    failureAuditLimitPerMinute: number;
   };
   digidentity: DigidentitySettings | null;
 }
@@ -216,9 +217,21 @@ function digidentitySettings(
     sandboxPort: env.SANDBOX_DIGIDENTITY_PORT,
   };
   if (!env.DIGIDENTITY_ISSUER) {
+    // The sandbox lets anyone sign in as anyone: only for a developer's own machine, never by accident.
+    const partial = (
+      ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'] as const
+    ).filter((name) => env[name]);
     if (vars.NODE_ENV === 'production') {
       problems.push(
         'DIGIDENTITY_ISSUER: required in production (set DIGIDENTITY_ENABLED=false to run without Digidentity)',
+      );
+    } else if (partial.length > 0) {
+      problems.push(
+        `DIGIDENTITY_ISSUER: required when ${partial.join(', ')} ${partial.length > 1 ? 'are' : 'is'} set (without it the local sandbox would be used)`,
+      );
+    } else if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(vars.PUBLIC_BASE_URL).hostname)) {
+      problems.push(
+        'DIGIDENTITY_ISSUER: required unless PUBLIC_BASE_URL is on localhost (the sandbox is for local development only)',
       );
     }
     return { sandbox: true, ...common };
@@ -305,6 +318,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       transactionTtlSeconds: oidc.LOGIN_TRANSACTION_TTL_SECONDS,
       errorUrl: errorUrl!,
       bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
+      failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
     },
     digidentity,
   };

@@ -41,3 +41,11 @@ export class SqlParameters {
     return `$${this.values.length}`;
   }
 }
+
+/**
+ * A value for a jsonb parameter. Postgres refuses the NUL character in jsonb (and text), so a NUL anywhere in the
+ * value — typically from an identity provider — becomes U+FFFD instead of failing the statement.
+ */
+export function jsonb(value: unknown): string {
+  return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
+}

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { preparedRows, sqlRows } from '../database/sql.js';
+import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { LoginFailure } from '../oidc/login-failure.js';
 import { hashBinding } from './browser-binding.js';
@@ -109,7 +109,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
         input.returnTo,
         hashBinding(input.browserBinding),
         input.accountId ?? null,
-        JSON.stringify(input.providerData ?? {}),
+        jsonb(input.providerData ?? {}),
         input.ttlSeconds ?? this.config.login.transactionTtlSeconds,
       ],
     );
@@ -167,15 +167,32 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     return row ? { ...toStored(row), consumed: row.consumed_at !== null, expired: row.expired } : null;
   }
 
-  /** Merges `patch` into provider_data if `condition` (SQL over the row) holds; false when another request won. */
-  async updateProviderData(id: string, patch: Record<string, unknown>, condition = 'true'): Promise<boolean> {
+  /**
+   * Takes the right to call the provider for this login (passwordless polling) until `leaseSeconds` from now, in
+   * database time so that instances with skewed clocks agree. False while another request holds it.
+   */
+  async claimPoll(id: string, leaseSeconds: number): Promise<boolean> {
     const rows = await sqlRows<{ id: string }>(
       this.dataSource.manager,
-      `UPDATE login_transactions SET provider_data = provider_data || $2::jsonb
-        WHERE id = $1 AND consumed_at IS NULL AND (${condition}) RETURNING id`,
-      [id, JSON.stringify(patch)],
+      `UPDATE login_transactions
+          SET provider_data = provider_data || jsonb_build_object('pollNotBefore', now() + make_interval(secs => $2))
+        WHERE id = $1 AND consumed_at IS NULL
+          AND (provider_data->>'pollNotBefore' IS NULL OR (provider_data->>'pollNotBefore')::timestamptz <= now())
+        RETURNING id`,
+      [id, leaseSeconds],
     );
     return rows.length > 0;
+  }
+
+  /** Gives the poll right back: the next call to the provider may happen `afterSeconds` from now. */
+  async releasePoll(id: string, afterSeconds: number): Promise<void> {
+    await sqlRows(
+      this.dataSource.manager,
+      `UPDATE login_transactions
+          SET provider_data = provider_data || jsonb_build_object('pollNotBefore', now() + make_interval(secs => $2))
+        WHERE id = $1 AND consumed_at IS NULL RETURNING id`,
+      [id, afterSeconds],
+    );
   }
 
   /** Records the final state of a consumed transaction (e.g. a passwordless login's outcome, for later polls). */
@@ -183,7 +200,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     await sqlRows(
       this.dataSource.manager,
       `UPDATE login_transactions SET provider_data = provider_data || $2::jsonb WHERE id = $1 AND consumed_at IS NOT NULL RETURNING id`,
-      [id, JSON.stringify(patch)],
+      [id, jsonb(patch)],
     );
   }
 

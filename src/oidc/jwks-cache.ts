@@ -1,4 +1,5 @@
 import { ProviderUnreachableError } from './http-client.js';
+import { LoginFailure } from './login-failure.js';
 import { JwsVerificationError, verifyCompactJws, type Jwk } from './jws-verify.js';
 
 type Fetch = (url: string) => Promise<Response>;
@@ -51,9 +52,9 @@ export class JwksCache {
     const uri = await this.jwksUri();
     const response = await this.fetch(uri);
     if (!response.ok) throw new ProviderUnreachableError(uri, 'network', new Error(`JWKS answered ${response.status}`));
-    const jwks = (await response.json()) as { keys?: unknown };
+    const jwks = (await response.json().catch(() => undefined)) as { keys?: unknown } | undefined;
     if (!Array.isArray(jwks?.keys) || !jwks.keys.every((key) => typeof key === 'object' && key !== null)) {
-      throw new Error(`${uri} is not a JWK set`);
+      throw new LoginFailure('provider_misconfigured', `${uri} is not a JWK set`);
     }
     this.keys = { set: jwks.keys as Jwk[], fetchedAt: this.now() };
   }

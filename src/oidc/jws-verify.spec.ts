@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { constants, generateKeyPairSync, sign } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { JwsVerificationError, verifyCompactJws, type Jwk } from './jws-verify.js';
 
@@ -80,5 +81,38 @@ describe('verifyCompactJws', () => {
       ),
     ).toBe('malformed');
     expect(reason(() => verifyCompactJws(`not-json.${payload}.${signature}`, [jwk], ['RS256']))).toBe('malformed');
+  });
+
+  it('holds RSA-PSS to its salt length and ECDSA to the JOSE signature encoding', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rsaJwk = { ...(rsa.publicKey.export({ format: 'jwk' }) as Jwk), kid: 'pss' };
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const ecJwk = { ...(ec.publicKey.export({ format: 'jwk' }) as Jwk), kid: 'ec' };
+    const input = (alg: string, kid: string) =>
+      `${Buffer.from(JSON.stringify({ alg, kid })).toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}`;
+
+    const pss = input('PS256', 'pss');
+    const saltless = sign('sha256', Buffer.from(pss), {
+      key: rsa.privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: 0,
+    });
+    expect(reason(() => verifyCompactJws(`${pss}.${saltless.toString('base64url')}`, [rsaJwk], ['PS256']))).toBe(
+      'bad_signature',
+    );
+    const proper = sign('sha256', Buffer.from(pss), {
+      key: rsa.privateKey,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: 32,
+    });
+    expect(reason(() => verifyCompactJws(`${pss}.${proper.toString('base64url')}`, [rsaJwk], ['PS256']))).toBe(
+      'accepted',
+    );
+
+    const es = input('ES256', 'ec');
+    const der = sign('sha256', Buffer.from(es), { key: ec.privateKey, dsaEncoding: 'der' });
+    expect(reason(() => verifyCompactJws(`${es}.${der.toString('base64url')}`, [ecJwk], ['ES256']))).toBe(
+      'bad_signature',
+    );
   });
 });

@@ -48,6 +48,10 @@ export class OidcClient {
       async () => {
         const uri = (await this.metadata()).jwks_uri;
         if (!uri) throw new LoginFailure('provider_misconfigured', 'the provider publishes no jwks_uri');
+        // openid-client enforces https for the calls it makes; the keys are fetched here, so enforce it here too.
+        if (new URL(uri).protocol !== 'https:' && !settings.allowInsecureHttp) {
+          throw new LoginFailure('provider_misconfigured', 'the provider publishes its keys over plain http');
+        }
         return uri;
       },
       (url) => this.http.fetch(url, { headers: { accept: 'application/json' } }),

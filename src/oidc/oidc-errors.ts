@@ -46,6 +46,23 @@ function describe(error: unknown): Record<string, unknown> {
 }
 
 /**
+ * Whether an error came from the provider, its answers, or our checks of them (as opposed to a fault of our own,
+ * such as a database error, which must not be reported as the provider's).
+ */
+export function isProviderFailure(error: unknown): boolean {
+  return causes(error).some(
+    (e) =>
+      e instanceof LoginFailure ||
+      e instanceof ProviderUnreachableError ||
+      e instanceof JwsVerificationError ||
+      e instanceof client.ClientError ||
+      e instanceof client.ResponseBodyError ||
+      e instanceof client.AuthorizationResponseError ||
+      e instanceof client.WWWAuthenticateChallengeError,
+  );
+}
+
+/**
  * Turns anything openid-client, jose or the transport throws into a LoginFailure with a stable code. `stage` tells
  * which step failed, since the same library error means different things at different steps.
  */

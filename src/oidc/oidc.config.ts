@@ -41,6 +41,13 @@ export class OidcEnvironment {
   @Max(3600)
   LOGIN_TRANSACTION_TTL_SECONDS = 600;
 
+  /** Refused logins audited per client address and minute; beyond that only the start of throttling is. */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE = 120;
+
   /** Where browsers go when a login fails; `?code=<stable code>` is appended. A path is relative to PUBLIC_BASE_URL. */
   @IsString()
   LOGIN_ERROR_URL = '/auth/login-error';

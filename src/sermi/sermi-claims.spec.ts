@@ -125,6 +125,12 @@ describe('evaluateSermiClaims', () => {
     ['a numeric ioeuid', { ...IOE, ioeuid: 42 }, 'sermi_uid_malformed', 'ioeuid'],
     ['a malformed RSSEUID', { ...RSSE, rsseuid: 'NL/EXAMPLECAB' }, 'sermi_uid_malformed', 'rsseuid'],
     ['a sub with whitespace', { ...IOE, sub: ' abc' }, 'sermi_uid_malformed', 'sub'],
+    [
+      'a NUL character in the CABUID',
+      { ...IOE, cabuid: 'E\u0000A/NL/1234/1EXA2MP34LE5' },
+      'sermi_uid_malformed',
+      'cabuid',
+    ],
   ])('refuses %s', (_, claims, refusal, field) => {
     expect(evaluateSermiClaims(claims)).toMatchObject({ ok: false, refusal, field });
   });

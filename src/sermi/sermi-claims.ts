@@ -69,7 +69,7 @@ export function evaluateSermiClaims(claims: Record<string, unknown>): SermiEvalu
   }
   for (const name of [...BASE_CLAIMS, ...chainPresent]) {
     const value = claims[name];
-    if (typeof value !== 'string' || !WELL_FORMED[name](value)) {
+    if (typeof value !== 'string' || /\p{Cc}/u.test(value) || !WELL_FORMED[name](value)) {
       return {
         ok: false,
         refusal: 'sermi_uid_malformed',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { preparedRows, sqlRows } from '../database/sql.js';
+import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
@@ -76,7 +76,7 @@ export class SessionsService {
         input.provider,
         input.identityLinkId,
         input.authenticatedAt,
-        JSON.stringify(input.authContext ?? {}),
+        jsonb(input.authContext ?? {}),
         idleTimeoutSeconds,
         absoluteTimeoutSeconds,
         input.clientIp ?? null,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { sqlRows } from '../database/sql.js';
+import { sqlRows, jsonb } from '../database/sql.js';
 import { LoginFailure } from '../oidc/login-failure.js';
 import type { PendingReason } from '../pending-identities/pending-identity.entity.js';
 import type { ExternalIdentity, UnknownIdentityPolicy } from './external-identity.js';
@@ -45,7 +45,7 @@ export class UserMappingService {
     for (let attempt = 1; ; attempt += 1) {
       if (attempt > MAX_ATTEMPTS) throw new Error('identity mapping did not settle after concurrent first logins');
       const link = await this.findLink(identity, manager);
-      if (link) return this.knownIdentity(identity, link, manager);
+      if (link) return this.knownIdentity(identity, link, context, manager);
 
       if (identity.personKey) {
         const [holder] = await sqlRows<{ account_id: string; issuer: string; subject: string }>(
@@ -88,6 +88,7 @@ export class UserMappingService {
   private async knownIdentity(
     identity: ExternalIdentity,
     link: LinkRow,
+    context: MappingContext,
     manager: EntityManager,
   ): Promise<MappingResult> {
     if (link.account_status !== 'active') {
@@ -95,12 +96,36 @@ export class UserMappingService {
         accountId: link.account_id,
       });
     }
+    const personKeyChanged = identity.personKey !== null && identity.personKey !== link.person_key;
+    if (personKeyChanged) {
+      // The person key is supposed to never change (the SERMI authorisation UID). If another account holds the new
+      // one, the two identities are not told apart by us: held for review. Otherwise the change is recorded.
+      const [holder] = await sqlRows<{ account_id: string }>(
+        manager,
+        `SELECT account_id FROM identity_links WHERE provider = $1 AND person_key = $2 AND id <> $3`,
+        [identity.provider, identity.personKey, link.id],
+      );
+      if (holder) {
+        return this.holdPending(identity, 'probable_recreated_identity', holder.account_id, context, manager, {
+          linkedToAccount: link.account_id,
+        });
+      }
+      await this.audit.record(
+        {
+          type: 'identity.person_key_changed',
+          actor: { type: 'system' },
+          subjectAccountId: link.account_id,
+          details: { linkId: link.id, provider: identity.provider, before: link.person_key, after: identity.personKey },
+        },
+        manager,
+      );
+    }
     const changed = changedAttributes(link.attributes, identity.attributes);
     await manager.query(
       `UPDATE identity_links SET last_login_at = now(), attributes = $2, person_key = COALESCE($3, person_key),
               updated_at = CASE WHEN $4 THEN now() ELSE updated_at END
         WHERE id = $1`,
-      [link.id, JSON.stringify(identity.attributes), identity.personKey, changed.length > 0],
+      [link.id, jsonb(identity.attributes), identity.personKey, changed.length > 0],
     );
     if (changed.length > 0) {
       await this.audit.record(
@@ -141,7 +166,7 @@ export class UserMappingService {
         identity.issuer,
         identity.subject,
         identity.personKey,
-        JSON.stringify(identity.attributes),
+        jsonb(identity.attributes),
       ],
     );
     await this.audit.record(
@@ -167,8 +192,12 @@ export class UserMappingService {
     suspectedAccountId: string | null,
     context: MappingContext,
     manager: EntityManager,
+    extraFlags: Record<string, unknown> = {},
   ): Promise<MappingResult> {
-    const flags = reason === 'probable_recreated_identity' ? { samePersonKeyAsAccount: suspectedAccountId } : {};
+    const flags = {
+      ...(reason === 'probable_recreated_identity' ? { samePersonKeyAsAccount: suspectedAccountId } : {}),
+      ...extraFlags,
+    };
     // One open pending entry per identity: a repeated login refreshes it instead of piling up rows.
     const [existing] = await sqlRows<{ id: string }>(
       manager,
@@ -181,10 +210,10 @@ export class UserMappingService {
         identity.provider,
         identity.issuer,
         identity.subject,
-        JSON.stringify(identity.attributes),
-        JSON.stringify(identity.rawClaims),
+        jsonb(identity.attributes),
+        jsonb(identity.rawClaims),
         reason,
-        JSON.stringify(flags),
+        jsonb(flags),
         suspectedAccountId,
         context.browserBindingHash,
         identity.personKey,
@@ -204,10 +233,10 @@ export class UserMappingService {
             identity.issuer,
             identity.subject,
             identity.personKey,
-            JSON.stringify(identity.attributes),
-            JSON.stringify(identity.rawClaims),
+            jsonb(identity.attributes),
+            jsonb(identity.rawClaims),
             reason,
-            JSON.stringify(flags),
+            jsonb(flags),
             suspectedAccountId,
             context.browserBindingHash,
             context.pendingTtlSeconds,

@@ -42,11 +42,11 @@ describe('Digidentity passwordless (QR) login', () => {
   /** Moves the last poll into the past, as if the poll interval had passed (instead of sleeping). */
   const intervalPassed = (id: string) =>
     bed.app.dataSource.query(
-      `UPDATE login_transactions SET provider_data = provider_data || '{"lastPolledAt": "2000-01-01T00:00:00Z"}' WHERE id = $1`,
+      `UPDATE login_transactions SET provider_data = provider_data || '{"pollNotBefore": "2000-01-01T00:00:00Z"}' WHERE id = $1`,
       [id],
     );
-  const codeOf = (started: Started) => new URL(started.qrCodeUri).pathname.split('/').pop()!;
-  const scan = (started: Started, personaId: string) => bed.sandbox.confirmPasswordless(codeOf(started), personaId);
+  const scanOf = (started: Started) => new URL(started.qrCodeUri).pathname.split('/').pop()!;
+  const scan = (started: Started, personaId: string) => bed.sandbox.confirmPasswordless(scanOf(started), personaId);
   const tokenCalls = () => bed.hostile.requests.filter((path) => path === '/oauth2/token').length;
 
   it.each([
@@ -60,10 +60,12 @@ describe('Digidentity passwordless (QR) login', () => {
       expect(started).toMatchObject({
         id: expect.any(String),
         pollIntervalMs: 500,
-        qrCodeUri: expect.stringContaining('/passwordless/PLS-'),
+        qrCodeUri: expect.stringContaining(`${bed.sandbox.issuer}/passwordless/`),
       });
       expect(started.qrCodeSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
-      expect(JSON.stringify(started)).not.toContain('"code"');
+      const authorisationCode = bed.sandbox.codeForScan(scanOf(started));
+      expect(authorisationCode).toMatch(/^PLS-/);
+      expect(JSON.stringify(started)).not.toContain(authorisationCode);
 
       for (let i = 0; i < 3; i += 1) {
         await intervalPassed(started.id);
@@ -89,6 +91,20 @@ describe('Digidentity passwordless (QR) login', () => {
     const calls = tokenCalls();
     for (let i = 0; i < 5; i += 1) expect((await poll(browser, started.id)).json()).toEqual({ status: 'pending' });
     expect(tokenCalls()).toBe(calls);
+  });
+
+  it('lets only one of two overlapping polls call Digidentity, even while the call is slow', async () => {
+    const browser = new Browser();
+    const started = await start(browser);
+    await scan(started, IOE.id);
+    await intervalPassed(started.id);
+    bed.hostile.hostility = { tokenDelayMs: 300 };
+    const calls = tokenCalls();
+    const answers = await Promise.all([poll(browser, started.id), poll(browser, started.id)]);
+    expect(tokenCalls()).toBe(calls + 1);
+    expect(answers.map((answer) => answer.json().status).sort()).toEqual(['complete', 'pending']);
+    await intervalPassed(started.id);
+    expect((await poll(browser, started.id)).status).toBe(410);
   });
 
   it('refuses a poll from another browser, and does not let it complete the login', async () => {
@@ -120,7 +136,7 @@ describe('Digidentity passwordless (QR) login', () => {
   it('reports expired when Digidentity no longer knows the QR session (session_not_found), and stays expired', async () => {
     const browser = new Browser();
     const started = await start(browser);
-    bed.sandbox.expirePasswordless(codeOf(started));
+    bed.sandbox.expirePasswordless(scanOf(started));
     await intervalPassed(started.id);
     expect((await poll(browser, started.id)).json()).toEqual({ status: 'expired' });
     await scan(started, IOE.id);

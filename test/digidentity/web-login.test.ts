@@ -145,6 +145,75 @@ describe('Digidentity web login', () => {
     });
   });
 
+  describe('person keys (the SERMI authorisation UID)', () => {
+    const persona = (id: string, number: string): Persona => ({
+      id,
+      label: id,
+      description: id,
+      claims: { ...IOE.claims, ioeuid: `NL/EXAMPLECAB/${number}B` },
+    });
+    const accountOf = async (browser: Browser) => (await me(browser)).json<{ account: { id: string } }>().account.id;
+
+    it('records a changed person key when no other account holds the new one', async () => {
+      const changing = persona('person-key-change-0001', '4444444444');
+      bed.sandbox.personas.push(changing);
+      const browser = new Browser();
+      await bed.webLogin(browser, changing.id);
+      const accountId = await accountOf(browser);
+      changing.claims.ioeuid = 'NL/EXAMPLECAB/4444444445B';
+      const again = new Browser();
+      expect((await bed.webLogin(again, changing.id)).location).toBe(`${bed.app.baseUrl}/portal/home`);
+      expect(await accountOf(again)).toBe(accountId);
+      const [event] = (await auditEvents(bed.app.dataSource, 'identity.person_key_changed')).filter(
+        (e) => e.subject_account_id === accountId,
+      );
+      expect(event.details).toMatchObject({ before: '4444444444B', after: '4444444445B' });
+    });
+
+    it('holds a known subject for review when its new person key belongs to another account', async () => {
+      const first = persona('person-key-holder-0001', '5555555555');
+      const second = persona('person-key-claimant-0001', '6666666666');
+      bed.sandbox.personas.push(first, second);
+      const holder = new Browser();
+      await bed.webLogin(holder, first.id);
+      const claimant = new Browser();
+      await bed.webLogin(claimant, second.id);
+      const [holderId, claimantId] = [await accountOf(holder), await accountOf(claimant)];
+      second.claims.ioeuid = first.claims.ioeuid;
+      const before = await footprint(bed);
+      const response = await bed.webLogin(new Browser(), second.id);
+      expect(response.location).toBe(errorPage(bed, 'identity_pending'));
+      expect(await footprint(bed)).toEqual({ ...before, pending: before.pending + 1 });
+      const [pending] = await bed.app.dataSource.query(
+        `SELECT reason, flags FROM pending_identities WHERE subject = $1`,
+        [second.id],
+      );
+      expect(pending).toEqual({
+        reason: 'probable_recreated_identity',
+        flags: { samePersonKeyAsAccount: holderId, linkedToAccount: claimantId },
+      });
+    });
+  });
+
+  it('replaces the browser’s previous session also on a first login with another identity', async () => {
+    const browser = new Browser();
+    await bed.webLogin(browser, IOE.id);
+    const previous = (await me(browser)).json<{ session: { id: string } }>().session.id;
+    browser.cookies(bed.sandbox.issuer).clear();
+    const newcomer: Persona = {
+      id: 'newcomer-0001',
+      label: 'n',
+      description: 'n',
+      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/9999999990B' },
+    };
+    bed.sandbox.personas.push(newcomer);
+    await bed.webLogin(browser, newcomer.id);
+    const [old] = await bed.app.dataSource.query(`SELECT revoke_reason FROM sessions WHERE id = $1`, [previous]);
+    expect(old.revoke_reason).toBe('replaced_by_login');
+    const [provisioned] = (await auditEvents(bed.app.dataSource, 'auth.login_succeeded')).slice(-1);
+    expect(provisioned.details).toMatchObject({ provisioned: true, replacedSessionId: previous });
+  });
+
   describe('refusals leave no account, link or session, and an audit event', () => {
     async function expectRefused(run: (browser: Browser) => Promise<{ location?: string }>, code: string) {
       const before = await footprint(bed);
@@ -164,6 +233,17 @@ describe('Digidentity web login', () => {
       ['a malformed IOEUID', 'broken-malformed-uid-0001', 'sermi_uid_malformed'],
     ])('refuses %s', async (_, personaId, code) => {
       await expectRefused((browser) => bed.webLogin(browser, personaId), code);
+    });
+
+    it('refuses a provider claim with a NUL character cleanly (no 500)', async () => {
+      const nul: Persona = {
+        id: 'nul-claim-0001',
+        label: 'nul',
+        description: 'nul',
+        claims: { ...IOE.claims, cabuid: 'E\u0000A/NL/1234/1EXA2MP34LE5' },
+      };
+      bed.sandbox.personas.push(nul);
+      await expectRefused((browser) => bed.webLogin(browser, nul.id), 'sermi_uid_malformed');
     });
 
     it('reports a cancelled login (access_denied) as login_cancelled', async () => {

@@ -15,7 +15,7 @@ import {
 import { ProviderHttpClient } from '../../oidc/http-client.js';
 import { LoginFailure } from '../../oidc/login-failure.js';
 import { OidcClient } from '../../oidc/oidc-client.js';
-import { toLoginFailure } from '../../oidc/oidc-errors.js';
+import { isProviderFailure, toLoginFailure, type OidcStage } from '../../oidc/oidc-errors.js';
 import { evaluateSermiClaims } from '../../sermi/sermi-claims.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
 
@@ -132,7 +132,7 @@ export class DigidentityLoginService implements OnModuleDestroy {
         ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
       });
     } catch (error) {
-      throw await this.failed(toLoginFailure(error, 'discovery'), meta);
+      throw await this.failed(error, 'discovery', meta);
     }
   }
 
@@ -151,7 +151,7 @@ export class DigidentityLoginService implements OnModuleDestroy {
       const userinfo = await this.client.userinfo(tokens.accessToken, tokens.idTokenClaims!.sub);
       return await this.verifiedLogin(userinfo, transaction, 'web');
     } catch (error) {
-      throw await this.failed(toLoginFailure(error, 'code'), meta, transaction);
+      throw await this.failed(error, 'code', meta, transaction);
     }
   }
 
@@ -197,7 +197,7 @@ export class DigidentityLoginService implements OnModuleDestroy {
         pollIntervalMs: this.settings.passwordlessPollIntervalMs,
       };
     } catch (error) {
-      throw await this.failed(toLoginFailure(error, 'discovery'), meta);
+      throw await this.failed(error, 'discovery', meta);
     }
   }
 
@@ -210,21 +210,21 @@ export class DigidentityLoginService implements OnModuleDestroy {
     const transaction = await this.transactions.findForBrowser(id, 'digidentity', browserBinding);
     const state = transaction?.providerData as PasswordlessState | undefined;
     if (!transaction || state?.mode !== 'passwordless') {
-      throw await this.failed(
-        new LoginFailure('passwordless_not_found', 'no passwordless login with this id in this browser', {
-          loginTransactionId: id,
-        }),
-        meta,
-      );
+      const failure = new LoginFailure('passwordless_not_found', 'no passwordless login with this id in this browser', {
+        loginTransactionId: id,
+      });
+      throw await this.failed(failure, 'token', meta);
     }
     if (transaction.consumed) {
       if (state.status === 'complete') {
-        throw await this.failed(
-          new LoginFailure('passwordless_already_used', 'this passwordless login already produced a session', {
+        const failure = new LoginFailure(
+          'passwordless_already_used',
+          'this passwordless login already produced a session',
+          {
             loginTransactionId: id,
-          }),
-          meta,
+          },
         );
+        throw await this.failed(failure, 'token', meta);
       }
       return state.status === 'failed'
         ? {
@@ -237,13 +237,11 @@ export class DigidentityLoginService implements OnModuleDestroy {
       await this.finishPasswordless(id, 'expired');
       return { status: 'expired' };
     }
-    const interval = this.settings.passwordlessPollIntervalMs / 1000;
-    const claimed = await this.transactions.updateProviderData(
-      id,
-      { lastPolledAt: new Date().toISOString() },
-      `provider_data->>'lastPolledAt' IS NULL OR (provider_data->>'lastPolledAt')::timestamptz <= now() - make_interval(secs => ${interval})`,
-    );
-    if (!claimed) return { status: 'pending' };
+    // One token call at a time per login, across instances: a lease in database time, long enough to cover the
+    // call; polls inside it are answered from the stored state.
+    const intervalSeconds = this.settings.passwordlessPollIntervalMs / 1000;
+    const leaseSeconds = Math.max(intervalSeconds, this.config.oidc.httpTimeoutMs / 1000 + 1);
+    if (!(await this.transactions.claimPoll(id, leaseSeconds))) return { status: 'pending' };
 
     let tokens;
     try {
@@ -251,30 +249,36 @@ export class DigidentityLoginService implements OnModuleDestroy {
     } catch (error) {
       const failure = toLoginFailure(error, 'token');
       const description = failure.auditDetails.oauthErrorDescription;
-      if (description === LOGIN_PENDING) return { status: 'pending' };
+      if (description === LOGIN_PENDING) {
+        await this.transactions.releasePoll(id, intervalSeconds);
+        return { status: 'pending' };
+      }
       if (description === SESSION_NOT_FOUND) {
         await this.finishPasswordless(id, 'expired');
         return { status: 'expired' };
       }
-      if (failure.retryable) throw await this.failed(failure, meta, transaction);
-      await this.finishPasswordless(id, 'failed', failure.code);
-      return { status: 'failed', failure: await this.failed(failure, meta, transaction) };
-    }
-    try {
-      if (!(await this.transactions.consumeById(id))) {
-        throw new LoginFailure('passwordless_already_used', 'this passwordless login already produced a session', {
-          loginTransactionId: id,
-        });
+      const reported = await this.failed(error, 'token', meta, transaction);
+      if (!(reported instanceof LoginFailure) || reported.retryable) {
+        await this.transactions.releasePoll(id, intervalSeconds);
+        throw reported;
       }
+      await this.finishPasswordless(id, 'failed', reported.code);
+      return { status: 'failed', failure: reported };
+    }
+    // Only the poll that consumes the transaction goes on; a concurrent expiry has already decided the outcome.
+    if (!(await this.transactions.consumeById(id))) return { status: 'expired' };
+    try {
       const userinfo = await this.client.userinfo(
         tokens.accessToken,
         tokens.idTokenClaims?.sub ?? client.skipSubjectCheck,
       );
       return { status: 'complete', login: await this.verifiedLogin(userinfo, transaction, 'passwordless') };
     } catch (error) {
-      const failure = await this.failed(toLoginFailure(error, 'userinfo'), meta, transaction);
-      await this.transactions.setProviderDataOfConsumed(id, { status: 'failed', failureCode: failure.code });
-      return { status: 'failed', failure };
+      const reported = await this.failed(error, 'userinfo', meta, transaction);
+      const code = reported instanceof LoginFailure ? reported.code : 'internal_error';
+      await this.transactions.setProviderDataOfConsumed(id, { status: 'failed', failureCode: code });
+      if (!(reported instanceof LoginFailure)) throw reported;
+      return { status: 'failed', failure: reported };
     }
   }
 
@@ -283,9 +287,11 @@ export class DigidentityLoginService implements OnModuleDestroy {
     await this.transactions.setProviderDataOfConsumed(id, { status, ...(failureCode ? { failureCode } : {}) });
   }
 
+  /** Ends a passwordless login; only the request that consumes it writes the outcome. */
   private async finishPasswordless(id: string, status: 'expired' | 'failed', failureCode?: string): Promise<void> {
-    await this.transactions.consumeById(id);
-    await this.transactions.setProviderDataOfConsumed(id, { status, ...(failureCode ? { failureCode } : {}) });
+    if (await this.transactions.consumeById(id)) {
+      await this.transactions.setProviderDataOfConsumed(id, { status, ...(failureCode ? { failureCode } : {}) });
+    }
   }
 
   /** The SERMI claim-set rules, then the normalised identity every provider hands to the user mapping. */
@@ -329,18 +335,23 @@ export class DigidentityLoginService implements OnModuleDestroy {
     };
   }
 
-  /** Audits the refusal (a security event) and hands the failure back for the caller to throw or report. */
+  /**
+   * Audits a refused login (a security event) and returns what the caller should throw or report: the LoginFailure
+   * for anything the provider or the user caused, the original error for a fault of our own (audited as
+   * `internal_error`; the error filters turn it into a 500 or, for an unreachable database, a 503).
+   */
   private async failed(
-    failure: LoginFailure,
+    error: unknown,
+    stage: OidcStage,
     meta: ClientMeta,
     transaction?: StoredLoginTransaction,
-  ): Promise<LoginFailure> {
-    await this.completion.recordFailure(
-      'digidentity',
-      failure,
-      meta,
-      transaction ? { loginTransactionId: transaction.id } : {},
-    );
-    return failure;
+  ): Promise<unknown> {
+    const failure = isProviderFailure(error)
+      ? toLoginFailure(error, stage)
+      : new LoginFailure('internal_error', 'the login failed unexpectedly');
+    await this.completion
+      .recordFailure('digidentity', failure, meta, transaction ? { loginTransactionId: transaction.id } : {})
+      .catch((auditError: unknown) => this.logger.error({ err: auditError }, 'could not audit a refused login'));
+    return failure.code === 'internal_error' ? error : failure;
   }
 }

@@ -1,0 +1,52 @@
+import { HttpException } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { AppException } from './app-exception.js';
+
+const RETRYABLE_SQL_STATES = new Set(['23505', '40001', '40P01']);
+
+/** SQLSTATE (or socket error code) of a failed query, whether it came through TypeORM or straight from the pool. */
+function databaseErrorCode(exception: unknown): string | undefined {
+  const error = exception instanceof QueryFailedError ? exception.driverError : exception;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const UNAVAILABLE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly/;
+
+/** The database went away or is refusing connections: a 503 the caller may retry, not a 500. */
+function isDatabaseUnavailable(exception: unknown, code: string | undefined): boolean {
+  if (code && (code.startsWith('08') || UNAVAILABLE_CODES.has(code))) return true;
+  const error = exception instanceof QueryFailedError ? exception.driverError : exception;
+  return error instanceof Error && !(exception instanceof HttpException) && UNAVAILABLE_MESSAGES.test(error.message);
+}
+
+/**
+ * What an error that is neither an AppException nor an HTTP exception means for the caller: a lost race (409,
+ * retry), an unreachable database (503, retry), a value Postgres refuses (400), or a genuine fault (500).
+ */
+export function classifyUnexpected(exception: unknown): AppException {
+  const code = databaseErrorCode(exception);
+  // A race another request won (unique violation, serialization failure, deadlock): the caller may retry.
+  if (code && RETRYABLE_SQL_STATES.has(code)) {
+    return new AppException('conflict', 'The resource was changed by another request; try again');
+  }
+  if (isDatabaseUnavailable(exception, code)) {
+    return new AppException('service_unavailable', 'The database is not reachable; try again shortly');
+  }
+  // Class 22 (data exception): a value the validators let through but Postgres refuses.
+  if (code?.startsWith('22')) {
+    return new AppException('validation_failed', 'A value in the request is out of range or malformed');
+  }
+  return new AppException('internal_error');
+}
