@@ -199,13 +199,22 @@ export class UserMappingService {
       ...extraFlags,
     };
     // One open pending entry per identity: a repeated login refreshes it instead of piling up rows.
-    const [existing] = await sqlRows<{ id: string }>(
+    const [{ id }] = await sqlRows<{ id: string }>(
       manager,
-      `UPDATE pending_identities
-          SET attributes = $4, raw_claims = $5, reason = $6, flags = $7, suspected_account_id = $8,
-              browser_binding_hash = $9, person_key = $10, expires_at = now() + make_interval(secs => $11)
-        WHERE provider = $1 AND issuer = $2 AND subject = $3 AND resolved_at IS NULL AND expires_at > now()
-        RETURNING id`,
+      `WITH refreshed AS (
+         UPDATE pending_identities
+            SET attributes = $4, raw_claims = $5, reason = $6, flags = $7, suspected_account_id = $8,
+                browser_binding_hash = $9, person_key = $10, expires_at = now() + make_interval(secs => $11)
+          WHERE provider = $1 AND issuer = $2 AND subject = $3 AND resolved_at IS NULL AND expires_at > now()
+          RETURNING id
+       ), created AS (
+         INSERT INTO pending_identities (provider, issuer, subject, attributes, raw_claims, reason, flags,
+                                         suspected_account_id, browser_binding_hash, person_key, expires_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11)
+          WHERE NOT EXISTS (SELECT 1 FROM refreshed)
+         RETURNING id
+       )
+       SELECT id FROM refreshed UNION ALL SELECT id FROM created`,
       [
         identity.provider,
         identity.issuer,
@@ -220,29 +229,6 @@ export class UserMappingService {
         context.pendingTtlSeconds,
       ],
     );
-    const id =
-      existing?.id ??
-      (
-        await sqlRows<{ id: string }>(
-          manager,
-          `INSERT INTO pending_identities (provider, issuer, subject, person_key, attributes, raw_claims, reason, flags,
-                                           suspected_account_id, browser_binding_hash, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11)) RETURNING id`,
-          [
-            identity.provider,
-            identity.issuer,
-            identity.subject,
-            identity.personKey,
-            jsonb(identity.attributes),
-            jsonb(identity.rawClaims),
-            reason,
-            jsonb(flags),
-            suspectedAccountId,
-            context.browserBindingHash,
-            context.pendingTtlSeconds,
-          ],
-        )
-      )[0].id;
     await this.audit.record(
       {
         type: reason === 'probable_recreated_identity' ? 'identity.recreated_suspected' : 'identity.pending_created',

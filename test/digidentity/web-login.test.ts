@@ -13,18 +13,18 @@ import {
 } from '../support/digidentity-testbed.js';
 import { auditEvents } from '../support/factories.js';
 
-const RECREATED: Persona = {
-  id: 'recreated-new-sub-0001',
-  label: 'The IOE again, with a new pseudonym',
-  description: 'Same SERMI authorisation UID as the seed IOE, different sub',
-  claims: { ...IOE.claims, ioeuid: 'NL/OTHERCAB/1234567890B' },
-};
+const RECREATED = person('recreated-new-sub-0001', { ioeuid: 'NL/OTHERCAB/1234567890B' });
 const CHANGING: Persona = {
   id: 'changing-ioe-0001',
   label: 'IOE who changes company',
   description: 'IOUID changes between logins',
   claims: { cabuid: IOE.claims.cabuid, iouid: 'FIRSTIO/STREET1/NL000000001B01', ioeuid: 'NL/EXAMPLECAB/7777777777B' },
 };
+
+/** A sandbox person with the seed IOE's claims, except for `claims`. */
+function person(id: string, claims: Record<string, string>): Persona {
+  return { id, label: id, description: id, claims: { ...IOE.claims, ...claims } };
+}
 
 describe('Digidentity web login', () => {
   let bed: DigidentityTestbed;
@@ -122,12 +122,7 @@ describe('Digidentity web login', () => {
     });
 
     it('gives concurrent first logins of one identity exactly one account', async () => {
-      const persona: Persona = {
-        id: 'concurrent-0001',
-        label: 'c',
-        description: 'c',
-        claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/3333333333B' },
-      };
+      const persona = person('concurrent-0001', { ioeuid: 'NL/EXAMPLECAB/3333333333B' });
       bed.sandbox.personas.push(persona);
       const browsers = Array.from({ length: 6 }, () => new Browser());
       const callbacks = await Promise.all(browsers.map((browser) => bed.startWebLogin(browser, persona.id)));
@@ -146,12 +141,7 @@ describe('Digidentity web login', () => {
   });
 
   describe('person keys (the SERMI authorisation UID)', () => {
-    const persona = (id: string, number: string): Persona => ({
-      id,
-      label: id,
-      description: id,
-      claims: { ...IOE.claims, ioeuid: `NL/EXAMPLECAB/${number}B` },
-    });
+    const persona = (id: string, number: string) => person(id, { ioeuid: `NL/EXAMPLECAB/${number}B` });
     const accountOf = async (browser: Browser) => (await me(browser)).json<{ account: { id: string } }>().account.id;
 
     it('records a changed person key when no other account holds the new one', async () => {
@@ -200,12 +190,7 @@ describe('Digidentity web login', () => {
     await bed.webLogin(browser, IOE.id);
     const previous = (await me(browser)).json<{ session: { id: string } }>().session.id;
     browser.cookies(bed.sandbox.issuer).clear();
-    const newcomer: Persona = {
-      id: 'newcomer-0001',
-      label: 'n',
-      description: 'n',
-      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/9999999990B' },
-    };
+    const newcomer = person('newcomer-0001', { ioeuid: 'NL/EXAMPLECAB/9999999990B' });
     bed.sandbox.personas.push(newcomer);
     await bed.webLogin(browser, newcomer.id);
     const [old] = await bed.app.dataSource.query(`SELECT revoke_reason FROM sessions WHERE id = $1`, [previous]);
@@ -236,12 +221,7 @@ describe('Digidentity web login', () => {
     });
 
     it('refuses a provider claim with a NUL character cleanly (no 500)', async () => {
-      const nul: Persona = {
-        id: 'nul-claim-0001',
-        label: 'nul',
-        description: 'nul',
-        claims: { ...IOE.claims, cabuid: 'E\u0000A/NL/1234/1EXA2MP34LE5' },
-      };
+      const nul = person('nul-claim-0001', { cabuid: 'E\u0000A/NL/1234/1EXA2MP34LE5' });
       bed.sandbox.personas.push(nul);
       await expectRefused((browser) => bed.webLogin(browser, nul.id), 'sermi_uid_malformed');
     });
