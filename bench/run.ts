@@ -31,6 +31,9 @@ const personaCount = Number(process.env.BENCH_PERSONAS ?? 200);
 
 const TARGET_CPU_PER_LOGIN_MS = 2.0;
 const TARGET_ME_THROUGHPUT_RATIO = 0.6;
+const TARGET_CPU_PER_DECISION_MS = 1.0;
+const TARGET_DECISION_P99_MS = 50;
+const DECISION_CONCURRENCY = 50;
 
 function cpuMillis(pid: number): Promise<number> {
   // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); 100 ticks per second on Linux.
@@ -82,6 +85,9 @@ async function seedAdmin(url: string) {
         .rows[0].id as string;
     const adminId = await insertAccount('Bench admin', ['admin']);
     const targetId = await insertAccount('Bench target', []);
+    await client.query(
+      `INSERT INTO rmi_items (code, title, security_related) VALUES ('IMMO_KEY_PROGRAMMING', 'Key programming', true)`,
+    );
     const token = newSessionToken();
     await client.query(
       `INSERT INTO sessions (token_hash, account_id, provider, authenticated_at, last_seen_at, idle_expires_at, absolute_expires_at)
@@ -175,6 +181,68 @@ async function runLogins(
     elapsedMs: performance.now() - started,
     latenciesMs: Float64Array.from(latencies).sort(),
   };
+}
+
+/** A real SERMI login of one IOE, then DECISION_CONCURRENCY clients asking for a security item on that session. */
+async function benchDecisions(base: string, port: number, persona: Persona, cpu: () => Promise<number>) {
+  const browser = new Browser();
+  await browser.request(await reachCallback(browser, base, persona.id, '/'));
+  const token = browser.cookie(base, '__Host-rmi_session')!;
+  const headers = {
+    Cookie: `__Host-rmi_session=${token}`,
+    Origin: base,
+    'X-CSRF-Token': csrfTokenFor(token),
+    'Content-Type': 'application/json',
+  };
+  const scenario = {
+    port,
+    concurrency: DECISION_CONCURRENCY,
+    expectStatus: 200,
+    request: (i: number) => ({
+      method: 'POST',
+      path: '/api/sermi/access',
+      headers,
+      body: JSON.stringify({
+        vin: `WVWZZZ1JZXW${String(i % 1_000_000).padStart(6, '0')}`,
+        item: 'IMMO_KEY_PROGRAMMING',
+      }),
+    }),
+  };
+  const warmup = await runLoad({ ...scenario, durationMs: Math.min(1000, durationMs) });
+  const before = await cpu();
+  const result = await runLoad({ ...scenario, durationMs });
+  return {
+    answered: warmup.requests - warmup.errors + result.requests - result.errors,
+    row: {
+      name: 'POST /api/sermi/access (granted + grant)',
+      perSecond: result.requests / (result.elapsedMs / 1000),
+      latencies: result.latenciesMs,
+      cpuMsPerUnit: ((await cpu()) - before) / result.requests,
+      errors: result.errors,
+    },
+  };
+}
+
+/** Counts the granted access records and, once the sealer caught up, verifies the access log's chain. */
+async function sermiLogAfterRun(base: string, adminHeaders: Record<string, string>, url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const recorded = Number(
+    (await client.query(`SELECT count(*) FROM sermi_access_log WHERE kind = 'access' AND decision = 'granted'`)).rows[0]
+      .count,
+  );
+  await client.end();
+  let verification: { valid: boolean; unsealedRecords: number; checkedRecords: number; checkedSeals: number };
+  const deadline = Date.now() + 30_000;
+  do {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const response = await fetch(`${base}/api/admin/sermi/access-log/verify`, {
+      method: 'POST',
+      headers: adminHeaders,
+    });
+    verification = (await response.json()) as typeof verification;
+  } while (verification.valid && verification.unsealedRecords > 0 && Date.now() < deadline);
+  return { recorded, ...verification };
 }
 
 async function main() {
@@ -276,6 +344,12 @@ async function main() {
       },
     ]);
 
+    const decisions = await benchDecisions(base, port, personas[0], cpu);
+    console.log(
+      `\nSERMI access decision (${DECISION_CONCURRENCY} concurrent clients; security item, fresh IOE session: grant signed, log written)`,
+    );
+    printRows('decision', [decisions.row]);
+
     const ratio = httpRows[1].perSecond / httpRows[0].perSecond;
     const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(`\nTargets`);
@@ -294,6 +368,19 @@ async function main() {
     };
     console.log(`  audit chain after the run: ${chain.valid ? 'valid' : 'BROKEN'} (${chain.checkedEvents} events)`);
     if (!chain.valid) process.exitCode = 1;
+    console.log(
+      `  backend CPU per security decision: ${format(decisions.row.cpuMsPerUnit, 3)} ms (target ≤ ${TARGET_CPU_PER_DECISION_MS} ms): ${verdict(decisions.row.cpuMsPerUnit <= TARGET_CPU_PER_DECISION_MS)}`,
+    );
+    const p99 = percentile(decisions.row.latencies, 99);
+    console.log(
+      `  security decision p99 at ${DECISION_CONCURRENCY} clients: ${format(p99)} ms (target < ${TARGET_DECISION_P99_MS} ms): ${verdict(p99 < TARGET_DECISION_P99_MS)}`,
+    );
+    const log = await sermiLogAfterRun(base, writeHeaders, db.url);
+    console.log(
+      `  SERMI access log: ${log.recorded} access records for ${decisions.answered} answered decisions (${log.recorded === decisions.answered ? 'none lost' : 'LOST RECORDS'}); ` +
+        `chain ${log.valid ? 'valid' : 'BROKEN'} (${log.checkedRecords} records in ${log.checkedSeals} seals)`,
+    );
+    if (!log.valid || log.recorded !== decisions.answered) process.exitCode = 1;
   } finally {
     backend.kill('SIGTERM');
     await new Promise((resolve) => backend.once('exit', resolve));

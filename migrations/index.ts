@@ -1,10 +1,18 @@
 import { Initial1795321696727 } from './1795321696727-Initial.js';
 import { AuditTrail1795321700000 } from './1795321700000-AuditTrail.js';
 import { IdentityPersonKey1795325945875 } from './1795325945875-IdentityPersonKey.js';
+import { SermiAccessControl1796154697582 } from './1796154697582-SermiAccessControl.js';
+import { SermiAccessLogGuards1796154700000 } from './1796154700000-SermiAccessLogGuards.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
  * the build and inside the test runner; `npm run migration:generate` appends new ones, and a test checks that
  * this list and the folder agree.
  */
-export const MIGRATIONS = [Initial1795321696727, AuditTrail1795321700000, IdentityPersonKey1795325945875];
+export const MIGRATIONS = [
+  Initial1795321696727,
+  AuditTrail1795321700000,
+  IdentityPersonKey1795325945875,
+  SermiAccessControl1796154697582,
+  SermiAccessLogGuards1796154700000,
+];

@@ -15,6 +15,7 @@ import { buildOpenApiDocument, serveOpenApi } from './common/openapi/openapi.js'
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter.js';
 import type { AppConfig } from './config/app.config.js';
 import { applyMigrations } from './database/migrations.js';
+import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from './rmi-items/rmi-item-import.middleware.js';
 
 /**
  * Builds the HTTP application exactly as production runs it; the tests use this too. The database URL must be
@@ -48,7 +49,8 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   app.use(requestContextMiddleware(logger.child({ component: 'http' })));
   app.use(helmet());
   app.use(cookieParser());
-  app.use(requireJsonBodies);
+  app.use(requireJsonBodies([RMI_ITEM_IMPORT_MEDIA_TYPE]));
+  app.use(rmiItemImportBodyParser(config.session.cookieName));
   app.use(
     express.json({ limit: config.http.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }),
   );

@@ -10,6 +10,8 @@ import { LoggerModule } from './common/logging/logger.module.js';
 import { DigidentityModule } from './providers/digidentity/digidentity.module.js';
 import type { Logger } from 'pino';
 import { MeModule } from './me/me.module.js';
+import { RmiItemsModule } from './rmi-items/rmi-items.module.js';
+import { SermiModule } from './sermi/sermi.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 
 @Module({})
@@ -28,6 +30,8 @@ export class AppModule {
         MeModule,
         AuthModule,
         HealthModule,
+        RmiItemsModule,
+        SermiModule,
         ...(config.digidentity ? [DigidentityModule] : []),
         ...extraModules,
       ],

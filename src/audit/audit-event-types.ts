@@ -8,6 +8,11 @@ export const AUDIT_EVENT = {
   auditEventsViewed: 'audit.events_viewed',
   accountViewed: 'account.viewed',
   accountsSearched: 'account.searched',
+  rmiItemCreated: 'rmi_item.created',
+  rmiItemUpdated: 'rmi_item.updated',
+  rmiItemsImported: 'rmi_items.imported',
+  sermiAccessLogViewed: 'sermi.access_log_viewed',
+  sermiAccessLogExported: 'sermi.access_log_exported',
 } as const;
 
 export type Actor = { type: 'account'; accountId: string } | { type: 'system' } | { type: 'anonymous' };

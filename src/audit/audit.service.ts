@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { sqlRows, jsonb } from '../database/sql.js';
+import { canonicalFields, utcMicros } from '../common/hash-chain/canonical.js';
 import { currentRequestId } from '../common/request-context/request-context.js';
 import type { AuditEventInput } from './audit-event-types.js';
 
@@ -66,7 +67,7 @@ export class AuditService {
         this.dataSource.manager,
         `SELECT seq, id::text AS id, type, actor_type, actor_account_id::text AS actor_account_id,
                 subject_account_id::text AS subject_account_id, details::text AS details, request_id,
-                to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at,
+                ${utcMicros('occurred_at')} AS occurred_at,
                 prev_hash, hash
            FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
         [previousSeq.toString(), batchSize],
@@ -123,8 +124,5 @@ export function eventHash(event: StoredEvent): Buffer {
     event.request_id,
     event.occurred_at,
   ];
-  const canonical = fields
-    .map((field) => (field === null ? '-' : `${Buffer.byteLength(field, 'utf8')}:${field}`))
-    .join('|');
-  return createHash('sha256').update(event.prev_hash).update(canonical, 'utf8').digest();
+  return createHash('sha256').update(event.prev_hash).update(canonicalFields(fields), 'utf8').digest();
 }

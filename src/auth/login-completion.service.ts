@@ -7,6 +7,7 @@ import { currentRequestId } from '../common/request-context/request-context.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { RETURNING_LOGIN_SQL } from './returning-login.sql.js';
+import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
 import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { LoginFailure } from '../oidc/login-failure.js';
@@ -100,9 +101,29 @@ export class LoginCompletionService {
           authContext: login.authContext,
           clientIp: meta.clientIp,
           userAgent: meta.userAgent,
+          absoluteTimeoutSeconds: login.maxSessionSeconds,
         },
         manager,
       );
+      if (login.sermiLogin) {
+        await sqlRows(
+          manager,
+          sermiLoginInsert('(SELECT $1::uuid AS id, $2::uuid AS account_id)', {
+            record: '$3',
+            clientIp: '$4::inet',
+            userAgent: '$5::text',
+            requestId: '$6::text',
+          }),
+          [
+            session.sessionId,
+            mapped.accountId,
+            jsonb(login.sermiLogin),
+            meta.clientIp,
+            meta.userAgent,
+            currentRequestId() ?? null,
+          ],
+        );
+      }
       await this.audit.record(
         {
           type: 'auth.login_succeeded',
@@ -153,7 +174,7 @@ export class LoginCompletionService {
         hashSessionToken(token),
         jsonb(login.authContext),
         this.config.session.idleTimeoutSeconds,
-        this.config.session.absoluteTimeoutSeconds,
+        Math.min(this.config.session.absoluteTimeoutSeconds, login.maxSessionSeconds ?? Infinity),
         meta.clientIp,
         meta.userAgent,
         currentRequestId() ?? null,
@@ -163,6 +184,7 @@ export class LoginCompletionService {
           authContext: login.authContext,
           ...(login.warnings.length > 0 ? { warnings: login.warnings } : {}),
         }),
+        login.sermiLogin ? jsonb(login.sermiLogin) : null,
       ],
     );
     if (!row) return undefined;

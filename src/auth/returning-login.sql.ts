@@ -1,3 +1,5 @@
+import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
+
 /**
  * The common login — a known identity of an active account — as one statement (one round trip, atomic as any
  * single statement): lock and refresh the identity link, replace the browser's previous session, create the
@@ -8,7 +10,7 @@
  *
  * $1 provider, $2 issuer, $3 subject, $4 attributes, $5 person key, $6 previous session token hash,
  * $7 new session token hash, $8 auth context, $9 idle timeout s, $10 absolute timeout s, $11 client ip,
- * $12 user agent, $13 request id, $14 login audit details.
+ * $12 user agent, $13 request id, $14 login audit details, $15 SERMI login record (or null).
  */
 export const RETURNING_LOGIN_SQL = `
 WITH link AS (
@@ -54,5 +56,9 @@ WITH link AS (
          $13
     FROM session s
   RETURNING seq
+), sermi_logged AS (
+  ${sermiLoginInsert('session', { record: '$15', clientIp: '$11::inet', userAgent: '$12::text', requestId: '$13::text' })}
+  RETURNING id
 )
-SELECT s.id, s.account_id, s.absolute_expires_at, (SELECT count(*) FROM audited) AS audit_events FROM session s`;
+SELECT s.id, s.account_id, s.absolute_expires_at, (SELECT count(*) FROM audited) AS audit_events,
+       (SELECT count(*) FROM sermi_logged) AS sermi_records FROM session s`;

@@ -1,3 +1,4 @@
+import type { SermiLoginRecord } from '../sermi/access-rules.js';
 import type { StoredLoginTransaction } from '../login-transactions/login-transactions.service.js';
 import type { ExternalIdentity, UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
 
@@ -10,6 +11,10 @@ export interface VerifiedLogin {
   transaction: StoredLoginTransaction;
   /** Warnings worth an audit line but not a refusal (e.g. SERMI CAB mismatch). */
   warnings: string[];
+  /** A SERMI Trust Centre login: written to the SERMI access log with the session. */
+  sermiLogin?: SermiLoginRecord;
+  /** Caps the session's absolute lifetime below SESSION_ABSOLUTE_TIMEOUT_SECONDS (RSSE chain sessions). */
+  maxSessionSeconds?: number;
 }
 
 export interface RequestMeta {

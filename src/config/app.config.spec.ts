@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from './app.config.js';
 import { ConfigurationError } from './validate-env.js';
@@ -12,7 +13,39 @@ function problemsFor(env: Record<string, string>): string[] {
   throw new Error('expected the configuration to be refused');
 }
 
+const GRANT_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+
 describe('loadConfig', () => {
+  it('needs a P-256 grant signing key in production, and refuses anything else as one', () => {
+    const production = {
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: 'https://portal.example',
+      DIGIDENTITY_ENABLED: 'false',
+    };
+    expect(problemsFor(production)).toEqual([
+      expect.stringMatching(/^SERMI_GRANT_SIGNING_KEY: required in production/),
+    ]);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+    expect(problemsFor({ SERMI_GRANT_SIGNING_KEY: rsa.toString() })).toEqual([
+      'SERMI_GRANT_SIGNING_KEY: must be a P-256 (ES256) private key',
+    ]);
+    expect(problemsFor({ SERMI_GRANT_SIGNING_KEY: 'not a key' })).toEqual([
+      'SERMI_GRANT_SIGNING_KEY: not a PEM private key',
+    ]);
+    // A PEM in one line, with \n escapes, as environment files often hold it.
+    const oneLine = loadConfig({ ...production, SERMI_GRANT_SIGNING_KEY: GRANT_KEY.replace(/\n/g, '\\n') });
+    expect(oneLine.sermi.grant.signingKey?.asymmetricKeyType).toBe('ec');
+    expect(loadConfig({}).sermi).toMatchObject({
+      ioeMaxAgeSeconds: 1800,
+      rsseMaxAgeSeconds: 900,
+      chainVehicleBinding: 'first_vehicle',
+      grant: { ttlSeconds: 180, audience: 'rmi-content', signingKey: null },
+      log: { retentionDays: 730, sealIntervalMs: 1000, purgeIntervalSeconds: 3600 },
+    });
+  });
+
   it('applies the documented defaults to an empty environment', () => {
     const config = loadConfig({});
     expect(config.http.port).toBe(3000);
@@ -63,6 +96,7 @@ describe('loadConfig', () => {
       SESSION_COOKIE_SECURE: 'false',
       PUBLIC_BASE_URL: 'http://portal.example',
       DIGIDENTITY_ENABLED: 'false',
+      SERMI_GRANT_SIGNING_KEY: GRANT_KEY,
     });
     expect(problems).toEqual([
       expect.stringMatching(/^PUBLIC_BASE_URL:/),
@@ -79,9 +113,13 @@ describe('loadConfig', () => {
   it('starts a Digidentity sandbox outside production when no issuer is configured, and refuses that in production', () => {
     expect(loadConfig({}).digidentity).toMatchObject({ sandbox: true });
     expect(loadConfig({}).digidentity?.issuer).toBeUndefined();
-    expect(problemsFor({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://portal.example' })).toEqual([
-      expect.stringMatching(/^DIGIDENTITY_ISSUER: required in production/),
-    ]);
+    expect(
+      problemsFor({
+        NODE_ENV: 'production',
+        PUBLIC_BASE_URL: 'https://portal.example',
+        SERMI_GRANT_SIGNING_KEY: GRANT_KEY,
+      }),
+    ).toEqual([expect.stringMatching(/^DIGIDENTITY_ISSUER: required in production/)]);
     expect(loadConfig({ DIGIDENTITY_ENABLED: 'false' }).digidentity).toBeNull();
   });
 

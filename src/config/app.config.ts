@@ -4,6 +4,7 @@ import { EnvBoolean, EnvInteger, EnvList } from './env-transforms.js';
 import { ConfigurationError, validateEnv } from './validate-env.js';
 import { OidcEnvironment } from '../oidc/oidc.config.js';
 import { DigidentityEnvironment } from '../providers/digidentity/digidentity.config.js';
+import { SermiEnvironment, type SermiSettings, sermiSettings } from '../sermi/sermi.config.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -159,6 +160,7 @@ export interface AppConfig {
     failureAuditLimitPerMinute: number;
   };
   digidentity: DigidentitySettings | null;
+  sermi: SermiSettings;
 }
 
 export interface DigidentitySettings {
@@ -176,7 +178,12 @@ export interface DigidentitySettings {
 }
 
 /** Every class of environment variables the app reads (documented in .env.example). */
-export const ENVIRONMENT_SCHEMAS = [EnvironmentVariables, OidcEnvironment, DigidentityEnvironment] as const;
+export const ENVIRONMENT_SCHEMAS = [
+  EnvironmentVariables,
+  OidcEnvironment,
+  DigidentityEnvironment,
+  SermiEnvironment,
+] as const;
 
 function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'false') return false;
@@ -199,8 +206,9 @@ function validateAll(env: Record<string, string | undefined>) {
   const vars = attempt(EnvironmentVariables);
   const oidc = attempt(OidcEnvironment);
   const digidentity = attempt(DigidentityEnvironment);
-  if (!vars || !oidc || !digidentity) throw new ConfigurationError(problems);
-  return { vars, oidc, digidentity };
+  const sermi = attempt(SermiEnvironment);
+  if (!vars || !oidc || !digidentity || !sermi) throw new ConfigurationError(problems);
+  return { vars, oidc, digidentity, sermi };
 }
 
 function digidentitySettings(
@@ -256,7 +264,7 @@ function digidentitySettings(
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const { vars, oidc, digidentity: digidentityEnv } = validateAll(env);
+  const { vars, oidc, digidentity: digidentityEnv, sermi: sermiEnv } = validateAll(env);
   const publicBaseUrl = new URL(vars.PUBLIC_BASE_URL);
   const problems: string[] = [];
   if (vars.NODE_ENV === 'production' && oidc.OIDC_ALLOW_INSECURE_HTTP) {
@@ -269,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('LOGIN_ERROR_URL: must be a URL or a path');
   }
   const digidentity = digidentitySettings(vars, oidc, digidentityEnv, problems);
+  const sermi = sermiSettings(sermiEnv, vars.NODE_ENV, problems);
   if (vars.NODE_ENV === 'production' && publicBaseUrl.protocol !== 'https:') {
     problems.push('PUBLIC_BASE_URL: must be an https:// URL when NODE_ENV=production');
   }
@@ -321,5 +330,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
     },
     digidentity,
+    sermi,
   };
 }

@@ -36,6 +36,7 @@ describe('.env.example', () => {
       'DIGIDENTITY_CLIENT_ID',
       'DIGIDENTITY_CLIENT_SECRET',
       'DIGIDENTITY_PRODUCT_SCOPE',
+      'SERMI_GRANT_SIGNING_KEY',
     ];
     const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];
     expect([...documented().keys()].sort()).toEqual([...new Set(names)].sort());

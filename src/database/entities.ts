@@ -3,6 +3,23 @@ import { AuditEvent } from '../audit/audit-event.entity.js';
 import { IdentityLink } from '../identity-links/identity-link.entity.js';
 import { LoginTransaction } from '../login-transactions/login-transaction.entity.js';
 import { PendingIdentity } from '../pending-identities/pending-identity.entity.js';
+import { RmiItem } from '../rmi-items/rmi-item.entity.js';
+import { SermiAccessRecord } from '../sermi/access-log/sermi-access-record.entity.js';
+import { SermiLogAnchor } from '../sermi/access-log/sermi-log-anchor.entity.js';
+import { SermiLogSeal } from '../sermi/access-log/sermi-log-seal.entity.js';
+import { SermiChainBinding } from '../sermi/chain-binding.entity.js';
 import { Session } from '../sessions/session.entity.js';
 
-export const ENTITIES = [Account, IdentityLink, Session, AuditEvent, LoginTransaction, PendingIdentity];
+export const ENTITIES = [
+  Account,
+  IdentityLink,
+  Session,
+  AuditEvent,
+  LoginTransaction,
+  PendingIdentity,
+  RmiItem,
+  SermiAccessRecord,
+  SermiLogSeal,
+  SermiLogAnchor,
+  SermiChainBinding,
+];

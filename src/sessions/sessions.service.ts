@@ -17,6 +17,8 @@ export interface NewSession {
   authContext?: Record<string, unknown>;
   clientIp?: string | null;
   userAgent?: string | null;
+  /** Shorter than SESSION_ABSOLUTE_TIMEOUT_SECONDS for sessions whose proof expires sooner. */
+  absoluteTimeoutSeconds?: number;
 }
 
 export interface IssuedSession {
@@ -61,7 +63,11 @@ export class SessionsService {
 
   async create(input: NewSession, manager: EntityManager = this.dataSource.manager): Promise<IssuedSession> {
     const token = newSessionToken();
-    const { idleTimeoutSeconds, absoluteTimeoutSeconds } = this.config.session;
+    const { idleTimeoutSeconds } = this.config.session;
+    const absoluteTimeoutSeconds = Math.min(
+      this.config.session.absoluteTimeoutSeconds,
+      input.absoluteTimeoutSeconds ?? Infinity,
+    );
     const rows: { id: string; absolute_expires_at: Date }[] = await sqlRows(
       manager,
       `INSERT INTO sessions (token_hash, account_id, provider, identity_link_id, authenticated_at, auth_context,

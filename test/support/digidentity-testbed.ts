@@ -1,3 +1,4 @@
+import type { Type } from '@nestjs/common';
 import type { JWK } from 'jose';
 import { startDigidentitySandbox, type DigidentitySandbox } from '../../sandbox/digidentity/digidentity-sandbox.js';
 import type { Persona } from '../../sandbox/digidentity/personas.js';
@@ -35,6 +36,8 @@ export interface TestbedOptions {
   /** A second app instance on the same database and provider. */
   sandbox?: DigidentitySandbox;
   port?: number;
+  /** Test-only routes (e.g. one guarded by @RequiresSermi()). */
+  extraModules?: Type[];
 }
 
 /** The real app on its own port, with Digidentity configured as a real provider pointing at a sandbox instance. */
@@ -64,7 +67,7 @@ export async function startDigidentityTestbed(options: TestbedOptions = {}): Pro
       DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS: '500',
       ...options.env,
     },
-    { listen: port, database: options.database },
+    { listen: port, database: options.database, extraModules: options.extraModules },
   );
   const startWebLogin = (browser: Browser, personaId: string, returnTo?: string) =>
     reachCallback(browser, app.baseUrl, personaId, returnTo);

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Writable } from 'node:stream';
@@ -43,6 +44,8 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     PUBLIC_BASE_URL: TEST_ORIGIN,
     LOG_LEVEL: 'info',
     DIGIDENTITY_ENABLED: 'false',
+    SERMI_LOG_SEAL_INTERVAL_MS: '0',
+    SERMI_LOG_PURGE_INTERVAL_SECONDS: '0',
     ...env,
   });
 }
@@ -50,13 +53,13 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
 /** The real application (same factory as production) on its own fresh database. */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { database?: TestDatabase; databaseUrl?: string; listen?: number } = {},
+  options: { database?: TestDatabase; databaseUrl?: string; listen?: number; extraModules?: Type[] } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const baseUrl = options.listen ? `http://localhost:${options.listen}` : TEST_ORIGIN;
   const config = testConfig(options.databaseUrl ?? database.url, { PUBLIC_BASE_URL: baseUrl, ...env });
   const logs = new CapturedLogs();
-  const app = await createApp(config, createRootLogger(config.logLevel, logs));
+  const app = await createApp(config, createRootLogger(config.logLevel, logs), options.extraModules);
   if (options.listen) await app.listen(options.listen, '127.0.0.1');
   return {
     app,

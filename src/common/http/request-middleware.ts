@@ -39,11 +39,30 @@ export function requestContextMiddleware(logger: Logger) {
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json$/i;
 
-/** A request that carries a body must say it is JSON; anything else is refused before it is parsed. */
-export function requireJsonBodies(req: Request, _res: Response, next: NextFunction) {
-  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-  if (!hasBody) return next();
-  const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim();
-  if (JSON_TYPE.test(mediaType)) return next();
-  next(new AppException('unsupported_media_type', 'Request bodies must be application/json'));
+/** A route that also takes a body in another media type (the RMI item import takes CSV). */
+export interface OtherBodyType {
+  method: string;
+  path: string;
+  mediaType: string;
+}
+
+/**
+ * A request that carries a body must say it is JSON, or be one of the few exact method + path pairs listed in
+ * `others` with their media type; anything else is refused before it is parsed.
+ */
+export function requireJsonBodies(others: readonly OtherBodyType[] = []) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!hasBody) return next();
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim();
+    if (JSON_TYPE.test(mediaType)) return next();
+    const other = others.find((o) => o.method === req.method && o.path === req.path);
+    if (other && other.mediaType === mediaType.toLowerCase()) return next();
+    next(
+      new AppException(
+        'unsupported_media_type',
+        `Request bodies must be application/json${other ? ` or ${other.mediaType}` : ''}`,
+      ),
+    );
+  };
 }

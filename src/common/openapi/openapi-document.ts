@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { pino } from 'pino';
@@ -18,6 +19,9 @@ export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
     DIGIDENTITY_CLIENT_ID: 'openapi',
     DIGIDENTITY_CLIENT_SECRET: 'openapi',
     DIGIDENTITY_PRODUCT_SCOPE: 'openapiopenapi00',
+    SERMI_GRANT_SIGNING_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
   });
   const app = await NestFactory.create(AppModule.register(config, pino({ level: 'silent' })), {
     preview: true,

@@ -16,6 +16,7 @@ import { ProviderHttpClient } from '../../oidc/http-client.js';
 import { LoginFailure } from '../../oidc/login-failure.js';
 import { OidcClient } from '../../oidc/oidc-client.js';
 import { isProviderFailure, toLoginFailure, type OidcStage } from '../../oidc/oidc-errors.js';
+import { sermiLogIdentifiers } from '../../sermi/access-rules.js';
 import { evaluateSermiClaims } from '../../sermi/sermi-claims.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
 
@@ -332,6 +333,9 @@ export class DigidentityLoginService implements OnModuleDestroy {
       },
       transaction,
       warnings: sermi.warnings,
+      sermiLogin: { method, ...sermiLogIdentifiers(identity) },
+      // A chain authorisation is proven for this long only; the session does not outlive it (sermi.md, rule 5).
+      ...(identity.actorType === 'RSSE' ? { maxSessionSeconds: this.config.sermi.rsseMaxAgeSeconds } : {}),
     };
   }
 

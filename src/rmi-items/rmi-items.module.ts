@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { AdminRmiItemsController } from './admin-rmi-items.controller.js';
+import { RmiItemsService } from './rmi-items.service.js';
+
+@Module({
+  imports: [AuditModule],
+  controllers: [AdminRmiItemsController],
+  providers: [RmiItemsService],
+  exports: [RmiItemsService],
+})
+export class RmiItemsModule {}

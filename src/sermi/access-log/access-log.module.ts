@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../../audit/audit.module.js';
+import { AccessLogQueryService } from './access-log-query.service.js';
+import { AdminAccessLogChainController } from './admin-access-log-chain.controller.js';
+import { AdminAccessLogController } from './admin-access-log.controller.js';
+import { SermiLogSealer } from './sermi-log-sealer.js';
+import { SermiLogVerifier } from './sermi-log-verifier.js';
+
+/** The SERMI access log: sealing, verification and retention (write side), admin queries and export (read side). */
+@Module({
+  imports: [AuditModule],
+  controllers: [AdminAccessLogController, AdminAccessLogChainController],
+  providers: [SermiLogSealer, SermiLogVerifier, AccessLogQueryService],
+  exports: [SermiLogSealer, SermiLogVerifier],
+})
+export class AccessLogModule {}

@@ -1,0 +1,76 @@
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { Logger } from 'pino';
+import { AUDIT_EVENT } from '../../audit/audit-event-types.js';
+import { AuditService } from '../../audit/audit.service.js';
+import { InjectRootLogger } from '../../common/logging/logger.module.js';
+import { ApiSession } from '../../common/openapi/problem-responses.js';
+import type { SessionPrincipal } from '../../sessions/authenticated-request.js';
+import { CurrentPrincipal, RequireRoles } from '../../sessions/auth.decorators.js';
+import { EXPORT_CONTENT_TYPES, streamExport } from './access-log-export.js';
+import { AccessLogQueryService } from './access-log-query.service.js';
+import { AccessLogExportQueryDto, AccessLogQueryDto } from './dto/access-log-query.dto.js';
+import { AccessLogPageDto } from './dto/access-log-record.dto.js';
+
+/** VINs can be personal data (sermi.md, "What is logged"): admins only, and every read is itself audited. */
+@ApiTags('admin')
+@ApiSession(403)
+@RequireRoles('admin')
+@Controller('api/admin/sermi/access-log')
+export class AdminAccessLogController {
+  constructor(
+    private readonly query: AccessLogQueryService,
+    private readonly audit: AuditService,
+    @InjectRootLogger() private readonly logger: Logger,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'SERMI access log records, newest first, filtered (the read is audited)' })
+  @ApiOkResponse({ type: AccessLogPageDto })
+  @ApiSession(400, 403)
+  async list(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Query() query: AccessLogQueryDto,
+  ): Promise<AccessLogPageDto> {
+    const page = await this.query.list(query);
+    await this.audit.record({
+      type: AUDIT_EVENT.sermiAccessLogViewed,
+      actor: { type: 'account', accountId: principal.accountId },
+      details: { query: { ...query, cursor: undefined }, results: page.items.length },
+    });
+    return page;
+  }
+
+  /**
+   * `@Res()` because the body is streamed: Nest does not send a return value here, while guards, the validation
+   * pipe, interceptors and the problem filter still apply to everything up to the first byte.
+   */
+  @Get('export')
+  @ApiOperation({
+    summary: 'Download the matching records, oldest first, as CSV or NDJSON (streamed; the export is audited)',
+  })
+  @ApiProduces(EXPORT_CONTENT_TYPES.csv, EXPORT_CONTENT_TYPES.ndjson)
+  @ApiOkResponse({ description: 'The records; one line per record (CSV with a header row)' })
+  @ApiSession(400, 403, 429)
+  async export(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Query() query: AccessLogExportQueryDto,
+    @Res() res: Response,
+  ): Promise<void> {
+    const { format, ...filters } = query;
+    const cursor = await this.query.openExport(filters);
+    try {
+      // On the record before a single row leaves the building.
+      await this.audit.record({
+        type: AUDIT_EVENT.sermiAccessLogExported,
+        actor: { type: 'account', accountId: principal.accountId },
+        details: { format, filters },
+      });
+    } catch (error) {
+      await cursor.close(false);
+      throw error;
+    }
+    await streamExport(res, cursor, format, this.logger);
+  }
+}

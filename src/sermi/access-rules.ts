@@ -1,0 +1,111 @@
+import type { SermiActorType } from './sermi-identity.js';
+
+/** ISO 3779 VIN: 17 characters, digits and capital letters without I, O and Q. The check digit is not required. */
+export const VIN_PATTERN = /^[A-HJ-NPR-Z0-9]{17}$/;
+
+export type AccessDecision = 'granted' | 'denied';
+
+export type AccessReason =
+  | 'not_security_related'
+  | 'sermi_session_valid'
+  | 'sermi_login_required'
+  | 'reauthentication_required'
+  | 'chain_vehicle_mismatch';
+
+export const DENIAL_REASONS = ['sermi_login_required', 'reauthentication_required', 'chain_vehicle_mismatch'] as const;
+
+/** What a session proves about SERMI: the Trust Centre login behind it, its actor and principal, and its age. */
+export interface SermiSession {
+  method: 'web' | 'passwordless';
+  actorType: SermiActorType;
+  actor: { sub: string; uid: string; organisationUid: string };
+  principal: { ioeuid: string; iouid: string };
+  cabuid: string;
+  authenticatedAt: Date;
+}
+
+export interface AccessPolicy {
+  ioeMaxAgeSeconds: number;
+  rsseMaxAgeSeconds: number;
+  chainVehicleBinding: 'first_vehicle' | 'none';
+}
+
+export interface SecurityAccess {
+  decision: AccessDecision;
+  reason: AccessReason;
+  /** Granted on condition that the chain session is (or becomes) bound to this vehicle: see applyVehicleBinding. */
+  bindVehicle?: true;
+}
+
+/**
+ * The SERMI facts of a session, or null when it was not authenticated through the SERMI Trust Centre. Reads only
+ * what the login stored server-side (`auth_context`), never anything the browser sends.
+ */
+export function sermiSessionOf(session: {
+  provider: string;
+  authContext: Record<string, unknown>;
+  authenticatedAt: Date;
+}): SermiSession | null {
+  if (session.provider !== 'digidentity') return null;
+  const { method, sermi } = session.authContext as { method?: unknown; sermi?: Record<string, unknown> };
+  if ((method !== 'web' && method !== 'passwordless') || typeof sermi !== 'object' || sermi === null) return null;
+  const actor = sermi.actor as SermiSession['actor'] | undefined;
+  const principal = sermi.principal as SermiSession['principal'] | undefined;
+  const wellFormed =
+    (sermi.actorType === 'IOE' || sermi.actorType === 'RSSE') &&
+    typeof sermi.cabuid === 'string' &&
+    [actor?.sub, actor?.uid, actor?.organisationUid, principal?.ioeuid, principal?.iouid].every(
+      (value) => typeof value === 'string' && value.length > 0,
+    );
+  if (!wellFormed) return null;
+  return {
+    method,
+    actorType: sermi.actorType as SermiActorType,
+    actor: { sub: actor!.sub, uid: actor!.uid, organisationUid: actor!.organisationUid },
+    principal: { ioeuid: principal!.ioeuid, iouid: principal!.iouid },
+    cabuid: sermi.cabuid as string,
+    authenticatedAt: session.authenticatedAt,
+  };
+}
+
+/**
+ * May this session see security-related RMI now? (sermi.md, rules 5 and 7.) Only a Trust Centre login younger
+ * than the maximum age for its actor type qualifies; a chain session additionally passes applyVehicleBinding.
+ */
+export function decideSecurityAccess(session: SermiSession | null, now: Date, policy: AccessPolicy): SecurityAccess {
+  if (!session) return { decision: 'denied', reason: 'sermi_login_required' };
+  const chain = session.actorType === 'RSSE';
+  const maxAgeMs = (chain ? policy.rsseMaxAgeSeconds : policy.ioeMaxAgeSeconds) * 1000;
+  if (now.getTime() - session.authenticatedAt.getTime() >= maxAgeMs) {
+    return { decision: 'denied', reason: 'reauthentication_required' };
+  }
+  if (chain && policy.chainVehicleBinding === 'first_vehicle') {
+    return { decision: 'granted', reason: 'sermi_session_valid', bindVehicle: true };
+  }
+  return { decision: 'granted', reason: 'sermi_session_valid' };
+}
+
+/** A chain session bound to another vehicle than the one asked about is denied (one chain authorisation, one job). */
+export function applyVehicleBinding(access: SecurityAccess, vin: string, boundVin: string): SecurityAccess {
+  if (!access.bindVehicle) return access;
+  return vin === boundVin
+    ? { decision: 'granted', reason: 'sermi_session_valid' }
+    : { decision: 'denied', reason: 'chain_vehicle_mismatch' };
+}
+
+/** The SERMI identifiers a log record carries for a session or login: the actor's and the principal's. */
+export function sermiLogIdentifiers(session: Pick<SermiSession, 'actorType' | 'actor' | 'principal' | 'cabuid'>) {
+  const chain = session.actorType === 'RSSE';
+  return {
+    actorType: session.actorType,
+    sub: session.actor.sub,
+    cabuid: session.cabuid,
+    iouid: session.principal.iouid,
+    ioeuid: session.principal.ioeuid,
+    rssuid: chain ? session.actor.organisationUid : null,
+    rsseuid: chain ? session.actor.uid : null,
+  };
+}
+
+/** What the access log records of a SERMI login. */
+export type SermiLoginRecord = ReturnType<typeof sermiLogIdentifiers> & { method: 'web' | 'passwordless' };

@@ -1,0 +1,24 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '../../sessions/auth.decorators.js';
+import { AccessGrantSigner, type PublishedKey } from './access-grant-signer.js';
+
+@ApiTags('sermi')
+@Public()
+@Controller('.well-known')
+export class JwksController {
+  constructor(private readonly signer: AccessGrantSigner) {}
+
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'Public keys that verify SERMI access grants (RFC 7517)' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+    },
+  })
+  jwks(): { keys: PublishedKey[] } {
+    return { keys: [this.signer.publishedKey] };
+  }
+}

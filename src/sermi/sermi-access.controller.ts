@@ -1,0 +1,50 @@
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { clientMeta } from '../auth/client-meta.js';
+import { ApiSession } from '../common/openapi/problem-responses.js';
+import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import { CurrentPrincipal } from '../sessions/auth.decorators.js';
+import { CSRF_HEADER } from '../sessions/csrf.js';
+import { AccessDecisionDto, AccessRequestDto } from './dto/access.dto.js';
+import { type AccessResult, SermiAccessService } from './sermi-access.service.js';
+
+@ApiTags('sermi')
+@Controller('api/sermi')
+export class SermiAccessController {
+  constructor(private readonly access: SermiAccessService) {}
+
+  @Post('access')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'May this session see an RMI item for a vehicle? Every decision is logged',
+    description:
+      'Non-security items are granted to every signed-in account. Security-related items need a fresh SERMI ' +
+      'Trust Centre login; granted ones come with a signed access grant. Denials are answers (200), not errors.',
+  })
+  @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
+  @ApiOkResponse({ type: AccessDecisionDto })
+  @ApiSession(400, 403, 404)
+  async decide(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Body() body: AccessRequestDto,
+    @Req() req: Request,
+  ): Promise<AccessDecisionDto> {
+    const result = await this.access.decide({
+      principal,
+      vin: body.vin,
+      itemCode: body.item,
+      returnTo: body.returnTo,
+      ...clientMeta(req),
+    });
+    return toDto(result);
+  }
+}
+
+export function toDto(result: AccessResult): AccessDecisionDto {
+  return {
+    ...result,
+    decidedAt: result.decidedAt.toISOString(),
+    grant: result.grant ? { token: result.grant.token, expiresAt: result.grant.expiresAt.toISOString() } : null,
+  };
+}

@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppException } from '../common/problem/app-exception.js';
+import { currentRequestId } from '../common/request-context/request-context.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import { preparedRows } from '../database/sql.js';
+import { safeReturnTo } from '../login-transactions/return-to.js';
+import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import { ACCESS_DECISION_SQL, CHAIN_BINDING_SQL } from './access-log/access-log.sql.js';
+import {
+  type AccessDecision,
+  type AccessReason,
+  applyVehicleBinding,
+  decideSecurityAccess,
+  type SermiSession,
+  sermiLogIdentifiers,
+  sermiSessionOf,
+} from './access-rules.js';
+import { AccessGrantSigner } from './grants/access-grant-signer.js';
+
+export interface AccessRequest {
+  principal: SessionPrincipal;
+  vin: string;
+  itemCode: string;
+  clientIp: string | null;
+  userAgent: string | null;
+  /** Where a fresh login should return to (a relative path; anything else becomes `/`). */
+  returnTo?: string;
+}
+
+export interface AccessResult {
+  accessId: string;
+  decision: AccessDecision;
+  reason: AccessReason;
+  decidedAt: Date;
+  vin: string;
+  item: { code: string; title: string; securityRelated: boolean };
+  sermiRequired: boolean;
+  actor: { type: 'IOE' | 'RSSE'; sub: string; uid: string; organisationUid: string } | null;
+  principal: { ioeuid: string; iouid: string } | null;
+  grant: { token: string; expiresAt: Date } | null;
+  /** Where to start the fresh Trust Centre login that would help, for denials. */
+  reauthenticateUrl: string | null;
+}
+
+interface DecisionRow {
+  id: string;
+  decision: AccessDecision;
+  reason: AccessReason;
+  recorded_at: number;
+  title: string;
+  security_related: boolean;
+}
+
+/**
+ * Decides whether a session may see an RMI item for a vehicle, records the decision in the SERMI access log (one
+ * statement, whatever the outcome) and, for granted security-related items, signs an access grant.
+ */
+@Injectable()
+export class SermiAccessService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectAppConfig() private readonly config: AppConfig,
+    private readonly signer: AccessGrantSigner,
+  ) {}
+
+  async decide(request: AccessRequest): Promise<AccessResult> {
+    const { principal, vin, itemCode } = request;
+    const now = new Date();
+    const session = sermiSessionOf(principal);
+    let security = decideSecurityAccess(session, now, this.config.sermi);
+    if (security.bindVehicle) {
+      const [bound] = await preparedRows<{ vin: string }>(
+        this.dataSource.manager,
+        'rmi_sermi_chain_binding',
+        CHAIN_BINDING_SQL,
+        [principal.sessionId, vin, itemCode],
+      );
+      // No binding row: the item is unknown or not security-related, and the statement below settles it.
+      if (bound) security = applyVehicleBinding(security, vin, bound.vin);
+    }
+    const uids = session ? sermiLogIdentifiers(session) : null;
+    const [row] = await preparedRows<DecisionRow>(this.dataSource.manager, 'rmi_sermi_access', ACCESS_DECISION_SQL, [
+      itemCode,
+      session?.method ?? null,
+      principal.accountId,
+      principal.sessionId,
+      uids?.actorType ?? null,
+      uids?.sub ?? null,
+      uids?.cabuid ?? null,
+      uids?.iouid ?? null,
+      uids?.ioeuid ?? null,
+      uids?.rssuid ?? null,
+      uids?.rsseuid ?? null,
+      vin,
+      security.decision,
+      security.reason,
+      request.clientIp,
+      request.userAgent,
+      currentRequestId() ?? null,
+    ]);
+    if (!row) throw new AppException('rmi_item_not_found', `No RMI item has the code ${itemCode}`);
+    const decidedAt = new Date(row.recorded_at);
+    const granted = row.decision === 'granted';
+    return {
+      accessId: row.id,
+      decision: row.decision,
+      reason: row.reason,
+      decidedAt,
+      vin,
+      item: { code: itemCode, title: row.title, securityRelated: row.security_related },
+      sermiRequired: row.security_related,
+      actor: session ? { type: session.actorType, ...session.actor } : null,
+      principal: session ? session.principal : null,
+      grant: granted && row.security_related && session ? this.grant(row.id, request, session, now) : null,
+      reauthenticateUrl: granted ? null : this.reauthenticateUrl(request.returnTo),
+    };
+  }
+
+  private grant(accessId: string, request: AccessRequest, session: SermiSession, now: Date) {
+    return this.signer.sign(
+      {
+        jti: accessId,
+        sub: request.principal.accountId,
+        vin: request.vin,
+        item: request.itemCode,
+        auth_time: Math.floor(session.authenticatedAt.getTime() / 1000),
+        sermi: {
+          actorType: session.actorType,
+          actor: session.actor,
+          principal: session.principal,
+          cabuid: session.cabuid,
+        },
+      },
+      now,
+    );
+  }
+
+  /** A fresh Trust Centre login helps with every denial; there is none to offer when Digidentity is off. */
+  private reauthenticateUrl(returnTo: string | undefined): string | null {
+    if (!this.config.digidentity) return null;
+    const base = this.config.http.publicBaseUrl;
+    const url = new URL('/auth/digidentity/login', base);
+    url.searchParams.set('returnTo', safeReturnTo(returnTo, base));
+    return url.toString();
+  }
+}

@@ -1,0 +1,98 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { EnvInteger } from '../config/env-transforms.js';
+
+export class SermiEnvironment {
+  /** How old an IOE's SERMI login may be for security-related RMI (sermi.md, rule 7). */
+  @EnvInteger()
+  @IsInt()
+  @Min(60)
+  @Max(24 * 3600)
+  SERMI_IOE_MAX_AGE_SECONDS = 30 * 60;
+
+  /** The same for an RSSE chain session; such a session also ends at this age (rule 5). */
+  @EnvInteger()
+  @IsInt()
+  @Min(60)
+  @Max(24 * 3600)
+  SERMI_RSSE_MAX_AGE_SECONDS = 15 * 60;
+
+  /** `first_vehicle`: a chain session gets security-related RMI for the first vehicle it asks about only. */
+  @IsIn(['first_vehicle', 'none'])
+  SERMI_CHAIN_VEHICLE_BINDING: 'first_vehicle' | 'none' = 'first_vehicle';
+
+  @EnvInteger()
+  @IsInt()
+  @Min(30)
+  @Max(900)
+  SERMI_GRANT_TTL_SECONDS = 180;
+
+  @IsString()
+  @Matches(/^\S{1,200}$/, { message: 'SERMI_GRANT_AUDIENCE must be a non-empty string without spaces' })
+  SERMI_GRANT_AUDIENCE = 'rmi-content';
+
+  /** PKCS#8 PEM of a P-256 key (`\n` may be written as a literal backslash-n). Required in production. */
+  @IsOptional()
+  @IsString()
+  SERMI_GRANT_SIGNING_KEY?: string;
+
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(36500)
+  SERMI_LOG_RETENTION_DAYS = 730;
+
+  /** How often new log records are sealed into the hash chain; 0 turns the scheduled sealing off. */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  SERMI_LOG_SEAL_INTERVAL_MS = 1000;
+
+  /** How often records past the retention are purged; 0 turns the scheduled purge off. */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3600)
+  SERMI_LOG_PURGE_INTERVAL_SECONDS = 3600;
+}
+
+export interface SermiSettings {
+  ioeMaxAgeSeconds: number;
+  rsseMaxAgeSeconds: number;
+  chainVehicleBinding: 'first_vehicle' | 'none';
+  grant: {
+    ttlSeconds: number;
+    audience: string;
+    /** Null outside production when no key is configured: an ephemeral key is generated at start. */
+    signingKey: KeyObject | null;
+  };
+  log: { retentionDays: number; sealIntervalMs: number; purgeIntervalSeconds: number };
+}
+
+export function sermiSettings(env: SermiEnvironment, nodeEnv: string, problems: string[]): SermiSettings {
+  let signingKey: KeyObject | null = null;
+  if (env.SERMI_GRANT_SIGNING_KEY) {
+    try {
+      signingKey = createPrivateKey(env.SERMI_GRANT_SIGNING_KEY.replace(/\\n/g, '\n'));
+      if (signingKey.asymmetricKeyType !== 'ec' || signingKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+        problems.push('SERMI_GRANT_SIGNING_KEY: must be a P-256 (ES256) private key');
+      }
+    } catch {
+      problems.push('SERMI_GRANT_SIGNING_KEY: not a PEM private key');
+    }
+  } else if (nodeEnv === 'production') {
+    problems.push('SERMI_GRANT_SIGNING_KEY: required in production (access grants must verify on every instance)');
+  }
+  return {
+    ioeMaxAgeSeconds: env.SERMI_IOE_MAX_AGE_SECONDS,
+    rsseMaxAgeSeconds: env.SERMI_RSSE_MAX_AGE_SECONDS,
+    chainVehicleBinding: env.SERMI_CHAIN_VEHICLE_BINDING,
+    grant: { ttlSeconds: env.SERMI_GRANT_TTL_SECONDS, audience: env.SERMI_GRANT_AUDIENCE, signingKey },
+    log: {
+      retentionDays: env.SERMI_LOG_RETENTION_DAYS,
+      sealIntervalMs: env.SERMI_LOG_SEAL_INTERVAL_MS,
+      purgeIntervalSeconds: env.SERMI_LOG_PURGE_INTERVAL_SECONDS,
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AccessLogModule } from './access-log/access-log.module.js';
+import { AccessGrantSigner } from './grants/access-grant-signer.js';
+import { JwksController } from './grants/jwks.controller.js';
+import { RequiresSermiGuard } from './requires-sermi.guard.js';
+import { SermiAccessController } from './sermi-access.controller.js';
+import { SermiAccessService } from './sermi-access.service.js';
+
+/** SERMI: security-related RMI access decisions, access grants and the tamper-evident access log. */
+@Module({
+  imports: [AccessLogModule],
+  controllers: [SermiAccessController, JwksController],
+  providers: [SermiAccessService, AccessGrantSigner, RequiresSermiGuard],
+  exports: [SermiAccessService, RequiresSermiGuard],
+})
+export class SermiModule {}

@@ -1,0 +1,370 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Get, Module } from '@nestjs/common';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { type AccessResult } from '../../src/sermi/sermi-access.service.js';
+import { RequiresSermi, SermiAccess } from '../../src/sermi/requires-sermi.guard.js';
+import { SermiModule } from '../../src/sermi/sermi.module.js';
+import { Browser } from '../support/browser.js';
+import { IOE, RSSE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
+import { createAccount, signIn } from '../support/factories.js';
+
+const VIN_A = 'WVWZZZ1JZXW000001';
+const VIN_B = 'WVWZZZ1JZXW000002';
+
+@Controller('test/vehicles')
+class GuardedController {
+  @Get(':vin/immobiliser')
+  @RequiresSermi({ item: 'IMMO_KEY_PROGRAMMING' })
+  immobiliser(@SermiAccess() access: AccessResult) {
+    return { accessId: access.accessId, grant: access.grant?.token ?? null };
+  }
+}
+
+@Module({ imports: [SermiModule], controllers: [GuardedController] })
+class GuardedRoutesModule {}
+
+interface Decision {
+  accessId: string;
+  decision: 'granted' | 'denied';
+  reason: string;
+  vin: string;
+  sermiRequired: boolean;
+  item: { code: string; title: string; securityRelated: boolean };
+  actor: { type: string; sub: string; uid: string; organisationUid: string } | null;
+  principal: { ioeuid: string; iouid: string } | null;
+  grant: { token: string; expiresAt: string } | null;
+  reauthenticateUrl: string | null;
+}
+
+interface LogRow {
+  id: string;
+  kind: string;
+  login_method: string | null;
+  session_id: string | null;
+  actor_type: string | null;
+  sub: string | null;
+  ioeuid: string | null;
+  iouid: string | null;
+  rssuid: string | null;
+  rsseuid: string | null;
+  cabuid: string | null;
+  vin: string | null;
+  item_code: string | null;
+  item_security_related: boolean | null;
+  decision: string;
+  reason: string;
+  client_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+}
+
+describe('SERMI access decisions', () => {
+  let bed: DigidentityTestbed;
+  let base: string;
+
+  beforeAll(async () => {
+    bed = await startDigidentityTestbed({ extraModules: [GuardedRoutesModule] });
+    base = bed.app.baseUrl;
+    await bed.app.dataSource.query(
+      `INSERT INTO rmi_items (code, title, security_related) VALUES
+         ('IMMO_KEY_PROGRAMMING', 'Key programming', true), ('SERVICE_SCHEDULE', 'Service schedule', false)`,
+    );
+  });
+  afterAll(async () => bed.close());
+
+  /** A browser signed in through the sandbox Trust Centre, with what it needs to POST. */
+  async function sermiBrowser(personaId: string) {
+    const browser = new Browser();
+    expect((await bed.webLogin(browser, personaId)).status).toBe(302);
+    const me = (await browser.request(`${base}/api/me`)).json<{ csrfToken: string; session: { id: string } }>();
+    return { browser, sessionId: me.session.id, headers: { Origin: base, 'X-CSRF-Token': me.csrfToken } };
+  }
+
+  async function ask(signedIn: { browser: Browser; headers: Record<string, string> }, body: unknown) {
+    return signedIn.browser.request(`${base}/api/sermi/access`, { json: body, headers: signedIn.headers });
+  }
+
+  const logRow = async (id: string) =>
+    (await bed.app.dataSource.query(`SELECT * FROM sermi_access_log WHERE id = $1`, [id]))[0] as LogRow;
+  const logCount = async () =>
+    Number((await bed.app.dataSource.query(`SELECT count(*) FROM sermi_access_log`))[0].count);
+
+  it('grants non-security RMI to any signed-in account, without SERMI, and logs it', async () => {
+    const account = await createAccount(bed.app.dataSource);
+    const session = await signIn(bed.app, account);
+    const browser = new Browser();
+    browser.cookies(base).set(bed.app.config.session.cookieName, session.token);
+    const response = await ask({ browser, headers: session.writeHeaders }, { vin: VIN_A, item: 'service_schedule' });
+    expect(response.status).toBe(200);
+    const decision = response.json<Decision>();
+    expect(decision).toMatchObject({
+      decision: 'granted',
+      reason: 'not_security_related',
+      sermiRequired: false,
+      item: { code: 'SERVICE_SCHEDULE', title: 'Service schedule', securityRelated: false },
+      actor: null,
+      principal: null,
+      grant: null,
+    });
+    expect(await logRow(decision.accessId)).toMatchObject({
+      kind: 'access',
+      session_id: session.sessionId,
+      actor_type: null,
+      vin: VIN_A,
+      item_code: 'SERVICE_SCHEDULE',
+      item_security_related: false,
+      decision: 'granted',
+      reason: 'not_security_related',
+    });
+  });
+
+  it('denies security RMI to a session not authenticated through the SERMI Trust Centre', async () => {
+    const account = await createAccount(bed.app.dataSource);
+    const session = await signIn(bed.app, account);
+    const browser = new Browser();
+    browser.cookies(base).set(bed.app.config.session.cookieName, session.token);
+    const response = await ask(
+      { browser, headers: session.writeHeaders },
+      { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING', returnTo: '/jobs/7' },
+    );
+    const decision = response.json<Decision>();
+    expect(decision).toMatchObject({ decision: 'denied', reason: 'sermi_login_required', grant: null });
+    expect(decision.reauthenticateUrl).toBe(`${base}/auth/digidentity/login?returnTo=%2Fjobs%2F7`);
+    expect(await logRow(decision.accessId)).toMatchObject({ decision: 'denied', reason: 'sermi_login_required' });
+  });
+
+  it('grants security RMI to a fresh IOE session with a grant that verifies against the JWKS and expires', async () => {
+    const ioe = await sermiBrowser(IOE.id);
+    const response = await ask(ioe, { vin: VIN_A.toLowerCase(), item: 'IMMO_KEY_PROGRAMMING' });
+    expect(response.status).toBe(200);
+    const decision = response.json<Decision>();
+    expect(decision).toMatchObject({
+      decision: 'granted',
+      reason: 'sermi_session_valid',
+      vin: VIN_A,
+      sermiRequired: true,
+      actor: { type: 'IOE', sub: IOE.id, uid: IOE.claims.ioeuid, organisationUid: IOE.claims.iouid },
+      principal: { ioeuid: IOE.claims.ioeuid, iouid: IOE.claims.iouid },
+      reauthenticateUrl: null,
+    });
+
+    const jwks = createRemoteJWKSet(new URL(`${base}/.well-known/jwks.json`));
+    const { payload, protectedHeader } = await jwtVerify(decision.grant!.token, jwks, {
+      issuer: base,
+      audience: 'rmi-content',
+      algorithms: ['ES256'],
+      typ: 'rmi-access-grant+jwt',
+    });
+    expect(payload).toMatchObject({
+      jti: decision.accessId,
+      vin: VIN_A,
+      item: 'IMMO_KEY_PROGRAMMING',
+      sermi: {
+        actorType: 'IOE',
+        actor: { sub: IOE.id, uid: IOE.claims.ioeuid },
+        principal: { ioeuid: IOE.claims.ioeuid, iouid: IOE.claims.iouid },
+        cabuid: IOE.claims.cabuid,
+      },
+    });
+    expect(payload.exp! - payload.iat!).toBe(180);
+    expect(new Date(decision.grant!.expiresAt).getTime()).toBe(payload.exp! * 1000);
+    expect(protectedHeader.kid).toBeDefined();
+    await expect(
+      jwtVerify(decision.grant!.token, jwks, { currentDate: new Date((payload.exp! + 1) * 1000) }),
+    ).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
+
+    const tampered = decision.grant!.token.replace(
+      /\.[^.]+\./,
+      `.${Buffer.from(JSON.stringify({ ...payload, vin: VIN_B })).toString('base64url')}.`,
+    );
+    await expect(jwtVerify(tampered, jwks)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+
+    expect(await logRow(decision.accessId)).toMatchObject({
+      kind: 'access',
+      login_method: 'web',
+      session_id: ioe.sessionId,
+      actor_type: 'IOE',
+      sub: IOE.id,
+      ioeuid: IOE.claims.ioeuid,
+      iouid: IOE.claims.iouid,
+      cabuid: IOE.claims.cabuid,
+      rssuid: null,
+      rsseuid: null,
+      vin: VIN_A,
+      item_code: 'IMMO_KEY_PROGRAMMING',
+      item_security_related: true,
+      decision: 'granted',
+      reason: 'sermi_session_valid',
+      client_ip: '127.0.0.1',
+    });
+  });
+
+  it('records the SERMI login itself in the access log', async () => {
+    const ioe = await sermiBrowser(IOE.id);
+    const rows: LogRow[] = await bed.app.dataSource.query(
+      `SELECT * FROM sermi_access_log WHERE kind = 'login' AND session_id = $1`,
+      [ioe.sessionId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      login_method: 'web',
+      actor_type: 'IOE',
+      sub: IOE.id,
+      cabuid: IOE.claims.cabuid,
+      iouid: IOE.claims.iouid,
+      ioeuid: IOE.claims.ioeuid,
+      decision: 'granted',
+      reason: 'sermi_login',
+      vin: null,
+    });
+    expect(rows[0].request_id).toEqual(expect.any(String));
+  });
+
+  it('denies a stale IOE session and tells the portal where to sign in again', async () => {
+    const ioe = await sermiBrowser(IOE.id);
+    await bed.app.dataSource.query(
+      `UPDATE sessions SET authenticated_at = now() - interval '31 minutes' WHERE id = $1`,
+      [ioe.sessionId],
+    );
+    const decision = (await ask(ioe, { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>();
+    expect(decision).toMatchObject({ decision: 'denied', reason: 'reauthentication_required', grant: null });
+    expect(decision.reauthenticateUrl).toBe(`${base}/auth/digidentity/login?returnTo=%2F`);
+    const nonSecurity = (await ask(ioe, { vin: VIN_A, item: 'SERVICE_SCHEDULE' })).json<Decision>();
+    expect(nonSecurity).toMatchObject({ decision: 'granted', reason: 'not_security_related' });
+  });
+
+  it('binds a chain session to its first vehicle: the RSSE acts, the IOE is the principal, a second VIN is denied', async () => {
+    const rsse = await sermiBrowser(RSSE.id);
+    const expiry: Array<{ seconds: number }> = await bed.app.dataSource.query(
+      `SELECT extract(epoch FROM absolute_expires_at - authenticated_at)::int AS seconds FROM sessions WHERE id = $1`,
+      [rsse.sessionId],
+    );
+    expect(expiry[0].seconds).toBe(900);
+
+    const first = (await ask(rsse, { vin: VIN_B, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>();
+    expect(first).toMatchObject({
+      decision: 'granted',
+      actor: { type: 'RSSE', sub: RSSE.id, uid: RSSE.claims.rsseuid, organisationUid: RSSE.claims.rssuid },
+      principal: { ioeuid: RSSE.claims.ioeuid, iouid: RSSE.claims.iouid },
+    });
+    expect(decodeJwt(first.grant!.token)).toMatchObject({
+      sermi: { actorType: 'RSSE', actor: { uid: RSSE.claims.rsseuid }, principal: { ioeuid: RSSE.claims.ioeuid } },
+    });
+    expect((await ask(rsse, { vin: VIN_B, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>().decision).toBe('granted');
+
+    const second = (await ask(rsse, { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>();
+    expect(second).toMatchObject({ decision: 'denied', reason: 'chain_vehicle_mismatch', grant: null });
+    expect(await logRow(second.accessId)).toMatchObject({
+      actor_type: 'RSSE',
+      sub: RSSE.id,
+      rsseuid: RSSE.claims.rsseuid,
+      rssuid: RSSE.claims.rssuid,
+      ioeuid: RSSE.claims.ioeuid,
+      iouid: RSSE.claims.iouid,
+      vin: VIN_A,
+      decision: 'denied',
+      reason: 'chain_vehicle_mismatch',
+    });
+    // Non-security RMI stays open for any vehicle.
+    expect((await ask(rsse, { vin: VIN_A, item: 'SERVICE_SCHEDULE' })).json<Decision>().decision).toBe('granted');
+  });
+
+  it('binds a chain session to one vehicle even when two are asked for at the same time', async () => {
+    const rsse = await sermiBrowser(RSSE.id);
+    const vins = [VIN_A, VIN_B, VIN_A, VIN_B, VIN_A, VIN_B];
+    const decisions = await Promise.all(
+      vins.map(async (vin) => (await ask(rsse, { vin, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>()),
+    );
+    const grantedVins = new Set(decisions.filter((d) => d.decision === 'granted').map((d) => d.vin));
+    expect(grantedVins.size).toBe(1);
+    expect(decisions.filter((d) => d.decision === 'denied').every((d) => d.reason === 'chain_vehicle_mismatch')).toBe(
+      true,
+    );
+  });
+
+  it('answers an unknown item with 404 and writes nothing', async () => {
+    const ioe = await sermiBrowser(IOE.id);
+    const before = await logCount();
+    const response = await ask(ioe, { vin: VIN_A, item: 'NO_SUCH_ITEM' });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.json()).toMatchObject({ code: 'rmi_item_not_found' });
+    expect(await logCount()).toBe(before);
+  });
+
+  it.each([
+    ['a VIN with the letter O', { vin: 'WVWZZZ1JZXO000001', item: 'IMMO_KEY_PROGRAMMING' }, 'vin'],
+    ['a 16-character VIN', { vin: 'WVWZZZ1JZXW00000', item: 'IMMO_KEY_PROGRAMMING' }, 'vin'],
+    ['a VIN that is not a string', { vin: 12345678901234567, item: 'IMMO_KEY_PROGRAMMING' }, 'vin'],
+    ['an item code with spaces', { vin: VIN_A, item: 'IMMO KEY' }, 'item'],
+    ['an unknown field', { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING', decision: 'granted' }, 'decision'],
+    ['no item', { vin: VIN_A }, 'item'],
+  ])('refuses %s with problem+json and writes nothing', async (_, body, field) => {
+    const ioe = await sermiBrowser(IOE.id);
+    const before = await logCount();
+    const response = await ask(ioe, body);
+    expect(response.status).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'validation_failed' });
+    expect(response.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field)).toContain(field);
+    expect(await logCount()).toBe(before);
+  });
+
+  it('refuses a huge body with 413 and writes nothing', async () => {
+    const ioe = await sermiBrowser(IOE.id);
+    const before = await logCount();
+    const response = await ask(ioe, { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING', returnTo: 'x'.repeat(200_000) });
+    expect(response.status).toBe(413);
+    expect(response.json()).toMatchObject({ code: 'payload_too_large' });
+    expect(await logCount()).toBe(before);
+  });
+
+  it('needs a session and the CSRF token', async () => {
+    const anonymous = await new Browser().request(`${base}/api/sermi/access`, {
+      json: { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' },
+      headers: { Origin: base },
+    });
+    expect(anonymous.status).toBe(401);
+    const ioe = await sermiBrowser(IOE.id);
+    const before = await logCount();
+    const forged = await ioe.browser.request(`${base}/api/sermi/access`, {
+      json: { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' },
+      headers: { Origin: 'https://evil.example' },
+    });
+    expect(forged.status).toBe(403);
+    expect(forged.json()).toMatchObject({ code: 'csrf_check_failed' });
+    expect(await logCount()).toBe(before);
+  });
+
+  describe('@RequiresSermi() on another route', () => {
+    it('lets a fresh SERMI session through with its grant, and logs the decision', async () => {
+      const ioe = await sermiBrowser(IOE.id);
+      const response = await ioe.browser.request(`${base}/test/vehicles/${VIN_A.toLowerCase()}/immobiliser`);
+      expect(response.status).toBe(200);
+      const body = response.json<{ accessId: string; grant: string }>();
+      expect(decodeProtectedHeader(body.grant).typ).toBe('rmi-access-grant+jwt');
+      expect(await logRow(body.accessId)).toMatchObject({ vin: VIN_A, decision: 'granted', sub: IOE.id });
+    });
+
+    it('answers a denial with a 403 problem naming the reason and the way to a fresh login', async () => {
+      const account = await createAccount(bed.app.dataSource);
+      const session = await signIn(bed.app, account);
+      const browser = new Browser();
+      browser.cookies(base).set(bed.app.config.session.cookieName, session.token);
+      const response = await browser.request(`${base}/test/vehicles/${VIN_A}/immobiliser`);
+      expect(response.status).toBe(403);
+      const problem = response.json<{ code: string; accessId: string; reauthenticateUrl: string }>();
+      expect(problem.code).toBe('sermi_login_required');
+      expect(problem.reauthenticateUrl).toBe(
+        `${base}/auth/digidentity/login?returnTo=${encodeURIComponent(`/test/vehicles/${VIN_A}/immobiliser`)}`,
+      );
+      expect(await logRow(problem.accessId)).toMatchObject({ decision: 'denied', reason: 'sermi_login_required' });
+    });
+
+    it('refuses a malformed VIN in the path with 400', async () => {
+      const ioe = await sermiBrowser(IOE.id);
+      const response = await ioe.browser.request(`${base}/test/vehicles/NOT-A-VIN/immobiliser`);
+      expect(response.status).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'validation_failed' });
+    });
+  });
+});

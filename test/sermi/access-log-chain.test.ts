@@ -1,0 +1,290 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import request from 'supertest';
+import { SermiLogSealer } from '../../src/sermi/access-log/sermi-log-sealer.js';
+import { SermiLogVerifier } from '../../src/sermi/access-log/sermi-log-verifier.js';
+import { auditEvents, createAccount, createAdmin, signIn, type SignedIn } from '../support/factories.js';
+import { runTypeScript } from '../support/spawn-process.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+const VIN = 'WVWZZZ1JZXW000001';
+
+/** Writes `count` log records directly, as one transaction (what a burst of decisions looks like to the sealer). */
+async function writeRecords(t: TestApp, count: number, reason = 'sermi_login_required'): Promise<void> {
+  await t.dataSource.query(
+    `INSERT INTO sermi_access_log (kind, vin, item_code, item_security_related, decision, reason)
+     SELECT 'access', $1, 'IMMO', true, 'denied', $2 FROM generate_series(1, $3)`,
+    [VIN, reason, count],
+  );
+}
+
+const count = async (t: TestApp, sql: string) => Number((await t.dataSource.query(sql))[0].count);
+
+/** As a superuser with triggers off: what an attacker with database access could do. */
+async function asSuperuser(t: TestApp, sql: string, params: unknown[] = []) {
+  const client = new pg.Client({ connectionString: t.database.url });
+  await client.connect();
+  try {
+    await client.query(`SET session_replication_role = replica`);
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('SERMI access log hash chain', () => {
+  let t: TestApp;
+  let sealer: SermiLogSealer;
+  let verifier: SermiLogVerifier;
+  let sessions: SignedIn[];
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    sealer = t.app.get(SermiLogSealer);
+    verifier = t.app.get(SermiLogVerifier);
+    await t.dataSource.query(
+      `INSERT INTO rmi_items (code, title, security_related) VALUES ('IMMO', 'Immobiliser', true), ('OIL', 'Oil', false)`,
+    );
+    sessions = await Promise.all(Array.from({ length: 5 }, async () => signIn(t, await createAccount(t.dataSource))));
+  });
+  afterAll(async () => t.close());
+
+  it('loses no record when decisions are made concurrently while the sealer runs, and the chain verifies', async () => {
+    let sealing = true;
+    const sealerLoop = (async () => {
+      while (sealing) await sealer.sealAll();
+    })();
+    const decisions = await Promise.all(
+      Array.from({ length: 150 }, async (_, i) => {
+        const session = sessions[i % sessions.length];
+        const response = await request(t.http)
+          .post('/api/sermi/access')
+          .set('Cookie', session.cookie)
+          .set(session.writeHeaders)
+          .send({ vin: VIN, item: i % 2 === 0 ? 'IMMO' : 'OIL' });
+        expect(response.status).toBe(200);
+        return response.body.accessId as string;
+      }),
+    );
+    sealing = false;
+    await sealerLoop;
+    await sealer.sealAll();
+
+    const sealedIds: Array<{ id: string }> = await t.dataSource.query(
+      `SELECT unnest(record_ids)::text AS id FROM sermi_log_seals`,
+    );
+    const sealed = new Set(sealedIds.map((row) => row.id));
+    expect(sealed.size).toBe(sealedIds.length);
+    for (const id of decisions) expect(sealed.has(id)).toBe(true);
+    const total = await count(t, `SELECT count(*) FROM sermi_access_log`);
+    expect(sealed.size).toBe(total);
+
+    const verification = await verifier.verify();
+    expect(verification).toMatchObject({ valid: true, checkedRecords: total, unsealedRecords: 0, firstBroken: null });
+  });
+
+  it('seals a transaction that wrote more records than a seal usually holds as one whole', async () => {
+    await writeRecords(t, 6000);
+    expect(await sealer.sealAll()).toBe(6000);
+    const [largest] = await t.dataSource.query(`SELECT max(record_count) AS n FROM sermi_log_seals`);
+    expect(largest.n).toBe(6000);
+    expect((await verifier.verify()).valid).toBe(true);
+  });
+
+  it('reports records written since the last seal as unsealed, not as broken', async () => {
+    await writeRecords(t, 3);
+    const verification = await verifier.verify();
+    expect(verification).toMatchObject({ valid: true, unsealedRecords: 3 });
+    await sealer.sealAll();
+    expect((await verifier.verify()).unsealedRecords).toBe(0);
+  });
+
+  it('lets admins verify the chain over HTTP, audited, and nobody else', async () => {
+    const admin = await createAdmin(t);
+    const response = await request(t.http)
+      .post('/api/admin/sermi/access-log/verify')
+      .set('Cookie', admin.session.cookie)
+      .set(admin.session.writeHeaders);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ valid: true, firstBroken: null, anchorSealSeq: null });
+    const [event] = await auditEvents(t.dataSource, 'sermi.access_log_verified');
+    expect(event).toMatchObject({ actor_account_id: admin.account.id, details: { valid: true } });
+
+    const user = sessions[0];
+    const refused = await request(t.http)
+      .post('/api/admin/sermi/access-log/verify')
+      .set('Cookie', user.cookie)
+      .set(user.writeHeaders);
+    expect([refused.status, refused.body.code]).toEqual([403, 'forbidden']);
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE of records, seals and anchors', async () => {
+    for (const statement of [
+      `UPDATE sermi_access_log SET decision = 'granted'`,
+      `DELETE FROM sermi_access_log`,
+      `TRUNCATE sermi_access_log`,
+      `UPDATE sermi_log_seals SET record_count = 1`,
+      `DELETE FROM sermi_log_seals`,
+    ]) {
+      await expect(t.dataSource.query(statement)).rejects.toThrow(/append-only/);
+    }
+    // The delete path's switch alone does not open it: deletes happen only inside sermi_log_purge().
+    await expect(
+      t.dataSource.transaction(async (manager) => {
+        await manager.query(`SELECT set_config('rmi.sermi_log_purge', 'on', true)`);
+        await manager.query(`UPDATE sermi_access_log SET decision = 'granted'`);
+      }),
+    ).rejects.toThrow(/append-only/);
+  });
+
+  it('stamps the time and transaction itself, whatever the writer sends', async () => {
+    const [row] = await t.dataSource.query(
+      `INSERT INTO sermi_access_log (txid, recorded_at, kind, vin, item_code, item_security_related, decision, reason)
+       VALUES (1, '2001-01-01', 'access', $1, 'IMMO', true, 'denied', 'x') RETURNING txid, recorded_at`,
+      [VIN],
+    );
+    expect(Number(row.txid)).toBeGreaterThan(1);
+    expect(new Date(row.recorded_at).getFullYear()).toBeGreaterThan(2020);
+    await sealer.sealAll();
+  });
+
+  describe('tampering (as a superuser with triggers off) is detected', () => {
+    const firstSealedRecord = async () =>
+      (
+        await t.dataSource.query(
+          `SELECT record_ids[2]::text AS id, seq FROM sermi_log_seals WHERE record_count > 2 ORDER BY seq LIMIT 1`,
+        )
+      )[0] as { id: string; seq: string };
+
+    it('names a changed record', async () => {
+      const { id, seq } = await firstSealedRecord();
+      await asSuperuser(t, `UPDATE sermi_access_log SET reason = reason || '!' WHERE id = $1`, [id]);
+      expect((await verifier.verify()).firstBroken).toEqual({ sealSeq: seq, problem: 'record_changed', recordId: id });
+      await asSuperuser(t, `UPDATE sermi_access_log SET reason = left(reason, -1) WHERE id = $1`, [id]);
+      expect((await verifier.verify()).valid).toBe(true);
+    });
+
+    it('names a deleted record', async () => {
+      const { id, seq } = await firstSealedRecord();
+      await asSuperuser(t, `CREATE TABLE tamper_saved AS SELECT * FROM sermi_access_log WHERE id = $1`, [id]);
+      await asSuperuser(t, `DELETE FROM sermi_access_log WHERE id = $1`, [id]);
+      expect((await verifier.verify()).firstBroken).toEqual({ sealSeq: seq, problem: 'record_missing', recordId: id });
+      await asSuperuser(t, `INSERT INTO sermi_access_log SELECT * FROM tamper_saved`);
+      await asSuperuser(t, `DROP TABLE tamper_saved`);
+      expect((await verifier.verify()).valid).toBe(true);
+    });
+
+    it('names a record slipped into a sealed range', async () => {
+      const { seq } = await firstSealedRecord();
+      const [range] = await t.dataSource.query(`SELECT from_txid FROM sermi_log_seals WHERE seq = $1`, [seq]);
+      const inserted = await asSuperuser(
+        t,
+        `INSERT INTO sermi_access_log (id, txid, recorded_at, kind, vin, item_code, item_security_related, decision, reason)
+         VALUES ('00000000-0000-4000-8000-000000000000', $1, now(), 'access', $2, 'IMMO', true, 'granted', 'forged')
+         RETURNING id`,
+        [range.from_txid, VIN],
+      );
+      expect(inserted.rowCount).toBe(1);
+      expect((await verifier.verify()).firstBroken).toEqual({
+        sealSeq: seq,
+        problem: 'record_unexpected',
+        recordId: '00000000-0000-4000-8000-000000000000',
+      });
+      await asSuperuser(t, `DELETE FROM sermi_access_log WHERE id = '00000000-0000-4000-8000-000000000000'`);
+      expect((await verifier.verify()).valid).toBe(true);
+    });
+
+    it('notices a rewritten seal', async () => {
+      const { seq } = await firstSealedRecord();
+      await asSuperuser(
+        t,
+        `UPDATE sermi_log_seals SET last_recorded_at = last_recorded_at + interval '1 second' WHERE seq = $1`,
+        [seq],
+      );
+      expect((await verifier.verify()).firstBroken).toEqual({ sealSeq: seq, problem: 'seal_hash_mismatch' });
+      await asSuperuser(
+        t,
+        `UPDATE sermi_log_seals SET last_recorded_at = last_recorded_at - interval '1 second' WHERE seq = $1`,
+        [seq],
+      );
+      expect((await verifier.verify()).valid).toBe(true);
+    });
+
+    it('npm run sermi:verify-log exits 0 when intact and 1 naming the broken record', async () => {
+      const intact = runTypeScript('scripts/verify-sermi-log.ts', { DATABASE_URL: t.database.url });
+      expect(await intact.exited).toBe(0);
+      expect(JSON.parse(intact.stdout())).toMatchObject({ valid: true, unsealedRecords: 0 });
+
+      const { id, seq } = await firstSealedRecord();
+      await asSuperuser(t, `UPDATE sermi_access_log SET vin = 'WVWZZZ1JZXW999999' WHERE id = $1`, [id]);
+      const broken = runTypeScript('scripts/verify-sermi-log.ts', { DATABASE_URL: t.database.url });
+      expect(await broken.exited).toBe(1);
+      expect(broken.stderr()).toContain(`SERMI access log broken at seal ${seq}, record ${id}: record_changed`);
+      await asSuperuser(t, `UPDATE sermi_access_log SET vin = $2 WHERE id = $1`, [id, VIN]);
+    });
+  });
+});
+
+describe('SERMI access log retention', () => {
+  let t: TestApp;
+  let sealer: SermiLogSealer;
+  let verifier: SermiLogVerifier;
+
+  beforeAll(async () => {
+    t = await startTestApp({ SERMI_LOG_RETENTION_DAYS: '30' });
+    sealer = t.app.get(SermiLogSealer);
+    verifier = t.app.get(SermiLogVerifier);
+  });
+  afterAll(async () => t.close());
+
+  it('purges whole sealed batches older than the cut-off, leaves an anchor, and what remains still verifies', async () => {
+    await writeRecords(t, 3, 'old');
+    await sealer.sealAll();
+    const [{ now: cutOff }] = await t.dataSource.query(`SELECT clock_timestamp() AS now`);
+    await writeRecords(t, 2, 'recent');
+    await sealer.sealAll();
+
+    expect(await sealer.purge(cutOff)).toEqual({ sealsRemoved: 1, recordsRemoved: 3 });
+    const remaining: Array<{ reason: string }> = await t.dataSource.query(`SELECT reason FROM sermi_access_log`);
+    expect(remaining.map((row) => row.reason)).toEqual(['recent', 'recent']);
+    const [anchor] = await t.dataSource.query(`SELECT seal_seq, records_removed FROM sermi_log_anchors`);
+    expect(anchor).toEqual({ seal_seq: '1', records_removed: '3' });
+    expect(await verifier.verify()).toMatchObject({ valid: true, anchorSealSeq: '1', checkedRecords: 2 });
+    await expect(t.dataSource.query(`DELETE FROM sermi_log_anchors`)).rejects.toThrow(/append-only/);
+    const [purged] = await auditEvents(t.dataSource, 'sermi.access_log_purged');
+    expect(purged.details).toMatchObject({ sealsRemoved: 1, recordsRemoved: 3, anchorSealSeq: '1' });
+
+    await writeRecords(t, 4, 'later');
+    await sealer.sealAll();
+    expect(await verifier.verify()).toMatchObject({ valid: true, checkedRecords: 6 });
+    expect(await sealer.purge(cutOff)).toEqual({ sealsRemoved: 0, recordsRemoved: 0 });
+  });
+
+  it('the scheduled purge removes what is older than SERMI_LOG_RETENTION_DAYS', async () => {
+    const in31Days = new Date(Date.now() + 31 * 24 * 3600 * 1000);
+    const in29Days = new Date(Date.now() + 29 * 24 * 3600 * 1000);
+    expect(await sealer.purgeExpired(in29Days)).toEqual({ sealsRemoved: 0, recordsRemoved: 0 });
+    expect(await sealer.purgeExpired(in31Days)).toEqual({ sealsRemoved: 2, recordsRemoved: 6 });
+    expect(await count(t, `SELECT count(*) FROM sermi_access_log`)).toBe(0);
+    expect(await verifier.verify()).toMatchObject({ valid: true, checkedRecords: 0, anchorSealSeq: '3' });
+  });
+});
+
+describe('scheduled sealing', () => {
+  it('seals new records on its own every SERMI_LOG_SEAL_INTERVAL_MS', async () => {
+    const t = await startTestApp({ SERMI_LOG_SEAL_INTERVAL_MS: '50' });
+    try {
+      await writeRecords(t, 2);
+      const deadline = Date.now() + 10_000;
+      let sealed = 0;
+      while (sealed < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        sealed = await count(t, `SELECT coalesce(sum(record_count), 0) AS count FROM sermi_log_seals`);
+      }
+      expect(sealed).toBe(2);
+      expect((await t.app.get(SermiLogVerifier).verify()).valid).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});
