@@ -13,11 +13,19 @@ describe('OpenAPI document', () => {
   it('documents every route with its problem responses and the session cookie', async () => {
     const document = await generateOpenApiDocument();
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/.well-known/jwks.json',
       '/api/admin/accounts',
       '/api/admin/accounts/{id}',
       '/api/admin/audit-events',
       '/api/admin/audit-events/verify',
+      '/api/admin/rmi-items',
+      '/api/admin/rmi-items/import',
+      '/api/admin/rmi-items/{code}',
+      '/api/admin/sermi/access-log',
+      '/api/admin/sermi/access-log/export',
+      '/api/admin/sermi/access-log/verify',
       '/api/me',
+      '/api/sermi/access',
       '/auth/digidentity/callback',
       '/auth/digidentity/login',
       '/auth/digidentity/passwordless',

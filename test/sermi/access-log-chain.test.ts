@@ -20,6 +20,26 @@ async function writeRecords(t: TestApp, count: number, reason = 'sermi_login_req
 
 const count = async (t: TestApp, sql: string) => Number((await t.dataSource.query(sql))[0].count);
 
+/**
+ * Seals until nothing is left unsealed. One sealAll() may stop short: the horizon is the oldest transaction
+ * running anywhere on the server, and parallel test files keep other databases of the same server busy.
+ */
+async function sealEverything(t: TestApp): Promise<number> {
+  const sealer = t.app.get(SermiLogSealer);
+  const deadline = Date.now() + 30_000;
+  let sealed = 0;
+  for (;;) {
+    sealed += await sealer.sealAll();
+    const unsealed = await count(
+      t,
+      `SELECT count(*) FROM sermi_access_log WHERE txid >= coalesce((SELECT max(to_txid) FROM sermi_log_seals),
+                                                                     (SELECT max(to_txid) FROM sermi_log_anchors), 0)`,
+    );
+    if (unsealed === 0 || Date.now() > deadline) return sealed;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** As a superuser with triggers off: what an attacker with database access could do. */
 async function asSuperuser(t: TestApp, sql: string, params: unknown[] = []) {
   const client = new pg.Client({ connectionString: t.database.url });
@@ -68,7 +88,7 @@ describe('SERMI access log hash chain', () => {
     );
     sealing = false;
     await sealerLoop;
-    await sealer.sealAll();
+    await sealEverything(t);
 
     const sealedIds: Array<{ id: string }> = await t.dataSource.query(
       `SELECT unnest(record_ids)::text AS id FROM sermi_log_seals`,
@@ -85,7 +105,7 @@ describe('SERMI access log hash chain', () => {
 
   it('seals a transaction that wrote more records than a seal usually holds as one whole', async () => {
     await writeRecords(t, 6000);
-    expect(await sealer.sealAll()).toBe(6000);
+    expect(await sealEverything(t)).toBe(6000);
     const [largest] = await t.dataSource.query(`SELECT max(record_count) AS n FROM sermi_log_seals`);
     expect(largest.n).toBe(6000);
     expect((await verifier.verify()).valid).toBe(true);
@@ -95,7 +115,7 @@ describe('SERMI access log hash chain', () => {
     await writeRecords(t, 3);
     const verification = await verifier.verify();
     expect(verification).toMatchObject({ valid: true, unsealedRecords: 3 });
-    await sealer.sealAll();
+    await sealEverything(t);
     expect((await verifier.verify()).unsealedRecords).toBe(0);
   });
 
@@ -145,7 +165,7 @@ describe('SERMI access log hash chain', () => {
     );
     expect(Number(row.txid)).toBeGreaterThan(1);
     expect(new Date(row.recorded_at).getFullYear()).toBeGreaterThan(2020);
-    await sealer.sealAll();
+    await sealEverything(t);
   });
 
   describe('tampering (as a superuser with triggers off) is detected', () => {
@@ -239,10 +259,10 @@ describe('SERMI access log retention', () => {
 
   it('purges whole sealed batches older than the cut-off, leaves an anchor, and what remains still verifies', async () => {
     await writeRecords(t, 3, 'old');
-    await sealer.sealAll();
+    await sealEverything(t);
     const [{ now: cutOff }] = await t.dataSource.query(`SELECT clock_timestamp() AS now`);
     await writeRecords(t, 2, 'recent');
-    await sealer.sealAll();
+    await sealEverything(t);
 
     expect(await sealer.purge(cutOff)).toEqual({ sealsRemoved: 1, recordsRemoved: 3 });
     const remaining: Array<{ reason: string }> = await t.dataSource.query(`SELECT reason FROM sermi_access_log`);
@@ -255,7 +275,7 @@ describe('SERMI access log retention', () => {
     expect(purged.details).toMatchObject({ sealsRemoved: 1, recordsRemoved: 3, anchorSealSeq: '1' });
 
     await writeRecords(t, 4, 'later');
-    await sealer.sealAll();
+    await sealEverything(t);
     expect(await verifier.verify()).toMatchObject({ valid: true, checkedRecords: 6 });
     expect(await sealer.purge(cutOff)).toEqual({ sealsRemoved: 0, recordsRemoved: 0 });
   });
