@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';

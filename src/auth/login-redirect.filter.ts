@@ -2,7 +2,6 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable } from '@ne
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppException } from '../common/problem/app-exception.js';
-import { classifyUnexpected } from '../common/problem/classify-unexpected.js';
 import { sendProblem, toProblem } from '../common/problem/problem-details.js';
 import { currentRequestId } from '../common/request-context/request-context.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';

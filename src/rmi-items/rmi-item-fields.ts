@@ -1,3 +1,4 @@
+import { asciiUpperCase } from '../common/http/ascii-upper-case.js';
 import type { PipeTransform } from '@nestjs/common';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { AppException } from '../common/problem/app-exception.js';
@@ -29,14 +30,6 @@ export function CharLength(min: number, max: number, options?: ValidationOptions
 /** The fields an administrator maintains; `code` is the key and never changes. */
 export const RMI_ITEM_FIELDS = ['title', 'securityRelated', 'category', 'notes'] as const;
 
-/**
- * Upper-cases ASCII letters only: `toUpperCase()` would turn `ı` into `I` and `ſ` into `S`, letting non-ASCII
- * input pass as a valid code. Whitespace is left alone so that it fails the pattern instead of being trimmed away.
- */
-export function normaliseCode(code: string): string {
-  return code.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
-}
-
 export function isRmiItemCode(code: string): boolean {
   return RMI_ITEM_CODE_PATTERN.test(code);
 }
@@ -47,7 +40,7 @@ export const RMI_ITEM_CODE_MESSAGE =
 /** `@Param('code', rmiItemCodeParam)`: normalised to upper case; anything else is a 400, not a lookup. */
 export const rmiItemCodeParam: PipeTransform<string, string> = {
   transform(value: string): string {
-    const code = typeof value === 'string' ? normaliseCode(value) : '';
+    const code = typeof value === 'string' ? asciiUpperCase(value) : '';
     if (!isRmiItemCode(code)) {
       throw new AppException('validation_failed', 'The code in the path is not a valid RMI item code', {
         errors: [{ field: 'code', rule: 'matches', message: RMI_ITEM_CODE_MESSAGE }],

@@ -1,6 +1,7 @@
+import { asciiUpperCase } from '../common/http/ascii-upper-case.js';
 import { AppException, type FieldError } from '../common/problem/app-exception.js';
 import { parseCsv, type CsvRecord } from './csv-parser.js';
-import { charLength, isRmiItemCode, normaliseCode, RMI_ITEM_CODE_MESSAGE, RMI_ITEM_LIMITS } from './rmi-item-fields.js';
+import { charLength, isRmiItemCode, RMI_ITEM_CODE_MESSAGE, RMI_ITEM_LIMITS } from './rmi-item-fields.js';
 
 export const MAX_IMPORT_ROWS = 10_000;
 export const MAX_REPORTED_ERRORS = 100;
@@ -170,7 +171,7 @@ function validateRows(candidates: Candidate[]): ImportReading {
 }
 
 function normalised(item: ImportRow): ImportRow {
-  const row: ImportRow = { code: normaliseCode(item.code), title: item.title, securityRelated: item.securityRelated };
+  const row: ImportRow = { code: asciiUpperCase(item.code), title: item.title, securityRelated: item.securityRelated };
   if (item.category !== undefined) row.category = item.category;
   if (item.notes !== undefined) row.notes = item.notes;
   return row;
@@ -189,7 +190,7 @@ function itemErrors(value: unknown): FieldError[] {
       fail(key, 'whitelistValidation', `property ${key} should not exist`);
   }
   if (item.code === undefined || item.code === '') fail('code', 'isDefined', 'code is required');
-  else if (typeof item.code !== 'string' || !isRmiItemCode(normaliseCode(item.code)))
+  else if (typeof item.code !== 'string' || !isRmiItemCode(asciiUpperCase(item.code)))
     fail('code', 'matches', RMI_ITEM_CODE_MESSAGE);
 
   if (item.title === undefined || item.title === '') fail('title', 'isDefined', 'title is required');

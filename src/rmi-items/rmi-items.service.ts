@@ -1,3 +1,4 @@
+import { asciiUpperCase } from '../common/http/ascii-upper-case.js';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -8,7 +9,7 @@ import { AppException } from '../common/problem/app-exception.js';
 import { currentRequestId } from '../common/request-context/request-context.js';
 import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
 import { RmiItem } from './rmi-item.entity.js';
-import { isRmiItemCode, normaliseCode, RMI_ITEM_FIELDS } from './rmi-item-fields.js';
+import { isRmiItemCode, RMI_ITEM_FIELDS } from './rmi-item-fields.js';
 import type { ImportRow } from './rmi-item-import.js';
 
 export interface RmiItemSearch {
@@ -99,7 +100,7 @@ export class RmiItemsService {
   ) {}
 
   async findByCode(code: string): Promise<RmiItem | null> {
-    const normalised = normaliseCode(code);
+    const normalised = asciiUpperCase(code);
     if (!isRmiItemCode(normalised)) return null;
     const [row] = await sqlRows<RmiItemRow>(
       this.dataSource.manager,

@@ -1,3 +1,4 @@
+import { asciiUpperCase } from '../common/http/ascii-upper-case.js';
 import {
   applyDecorators,
   type CanActivate,
@@ -26,8 +27,7 @@ export interface RequiresSermiOptions {
 const REQUIRES_SERMI = 'sermi:requires';
 type SermiRequest = AuthenticatedRequest & { sermiAccess?: AccessResult };
 
-const asciiUpper = (value: unknown) =>
-  typeof value === 'string' ? value.replace(/[a-z]/g, (c) => c.toUpperCase()) : value;
+const asciiUpper = (value: unknown) => (typeof value === 'string' ? asciiUpperCase(value) : value);
 
 /**
  * Applies the access decision of POST /api/sermi/access to any route: the same rules, the same log record, and

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { ACCOUNT_ROLES, ACCOUNT_STATUSES, type AccountRole, type AccountStatus } from '../account.entity.js';
+import { PageCursor, PageLimit } from '../../common/http/page-query.js';
 
 export class AccountListQueryDto {
   @ApiPropertyOptional({
@@ -25,17 +25,9 @@ export class AccountListQueryDto {
   @IsIn(ACCOUNT_ROLES)
   role?: AccountRole;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 25 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @PageLimit(100, 25)
   limit: number = 25;
 
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
+  @PageCursor()
   cursor?: string;
 }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateTimeString } from '../../common/http/date-time.js';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { PageCursor, PageLimit } from '../../common/http/page-query.js';
 
 export class AuditEventQueryDto {
   @ApiPropertyOptional({
@@ -31,17 +31,9 @@ export class AuditEventQueryDto {
   @IsDateTimeString()
   to?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit: number = 50;
 
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
+  @PageCursor()
   cursor?: string;
 }

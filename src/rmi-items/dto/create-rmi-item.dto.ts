@@ -1,10 +1,11 @@
+import { asciiUpperCase } from '../../common/http/ascii-upper-case.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
 import { RMI_ITEM_CODE_PATTERN } from '../rmi-item.entity.js';
-import { CharLength, normaliseCode, RMI_ITEM_CODE_MESSAGE, RMI_ITEM_LIMITS } from '../rmi-item-fields.js';
+import { CharLength, RMI_ITEM_CODE_MESSAGE, RMI_ITEM_LIMITS } from '../rmi-item-fields.js';
 
-export const upperCaseCode = Transform(({ value }) => (typeof value === 'string' ? normaliseCode(value) : value));
+export const upperCaseCode = Transform(({ value }) => (typeof value === 'string' ? asciiUpperCase(value) : value));
 
 export class CreateRmiItemDto {
   @ApiProperty({

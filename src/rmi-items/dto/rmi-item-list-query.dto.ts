@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { CharLength, RMI_ITEM_LIMITS } from '../rmi-item-fields.js';
+import { PageCursor, PageLimit } from '../../common/http/page-query.js';
 
 const BOOLEAN_STRINGS = new Map([
   ['true', true],
@@ -28,17 +29,9 @@ export class RmiItemListQueryDto {
   @CharLength(1, RMI_ITEM_LIMITS.categoryMax)
   category?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit: number = 50;
 
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
+  @PageCursor()
   cursor?: string;
 }

@@ -1,12 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { AsciiUpperCase } from '../../common/http/ascii-upper-case.js';
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { RMI_ITEM_CODE_PATTERN } from '../../rmi-items/rmi-item.entity.js';
 import { DENIAL_REASONS, VIN_PATTERN } from '../access-rules.js';
-
-/** ASCII letters only: a Unicode upper-casing could turn a foreign letter into a valid one (ſ → S). */
-export const asciiUpperCase = () =>
-  Transform(({ value }) => (typeof value === 'string' ? value.replace(/[a-z]/g, (c) => c.toUpperCase()) : value));
 
 export class AccessRequestDto {
   @ApiProperty({
@@ -14,13 +10,13 @@ export class AccessRequestDto {
     example: 'WVWZZZ1JZXW000001',
   })
   @IsString()
-  @asciiUpperCase()
+  @AsciiUpperCase()
   @Matches(VIN_PATTERN, { message: 'vin must be 17 characters: digits and letters except I, O and Q' })
   vin: string;
 
   @ApiProperty({ description: 'RMI item code (case-insensitive)', example: 'IMMO_KEY_PROGRAMMING' })
   @IsString()
-  @asciiUpperCase()
+  @AsciiUpperCase()
   @Matches(RMI_ITEM_CODE_PATTERN, { message: 'item must be an RMI item code (letters, digits, . _ -)' })
   item: string;
 

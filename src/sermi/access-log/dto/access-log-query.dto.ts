@@ -1,20 +1,18 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { AsciiUpperCase } from '../../../common/http/ascii-upper-case.js';
 import { IsDateTimeString } from '../../../common/http/date-time.js';
+import { VIN_PATTERN } from '../../access-rules.js';
+import { PageCursor, PageLimit } from '../../../common/http/page-query.js';
 
 export const ACCESS_LOG_KINDS = ['login', 'access'] as const;
 export const ACCESS_LOG_DECISIONS = ['granted', 'denied'] as const;
 export const ACCESS_LOG_EXPORT_FORMATS = ['csv', 'ndjson'] as const;
 export type AccessLogExportFormat = (typeof ACCESS_LOG_EXPORT_FORMATS)[number];
 
-/** ISO 3779: 17 characters, digits and capital letters except I, O and Q (the same rule as the table's CHECK). */
-const VIN = /^[A-HJ-NPR-Z0-9]{17}$/;
 /** SERMI UIDs are stored raw (sermi.md, "UID formats"); a filter only has to be one line of printable text. */
 const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]+$/u;
-
-const upperCase = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
 
 function UidFilter(): PropertyDecorator {
   return applyDecorators(
@@ -61,8 +59,8 @@ export class AccessLogFilterDto {
   @ApiPropertyOptional({ description: 'VIN (ISO 3779, case-insensitive)', example: 'WVWZZZ1JZXW000001' })
   @IsOptional()
   @IsString()
-  @Transform(upperCase)
-  @Matches(VIN, { message: 'vin must be 17 characters: digits and letters except I, O and Q' })
+  @AsciiUpperCase()
+  @Matches(VIN_PATTERN, { message: 'vin must be 17 characters: digits and letters except I, O and Q' })
   vin?: string;
 
   @ApiPropertyOptional({ enum: ACCESS_LOG_DECISIONS })
@@ -82,18 +80,10 @@ export class AccessLogFilterDto {
 }
 
 export class AccessLogQueryDto extends AccessLogFilterDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimit(200, 50)
   limit: number = 50;
 
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
+  @PageCursor()
   cursor?: string;
 }
 
