@@ -76,6 +76,48 @@ describe('the runtime database role', () => {
     });
   });
 
+  it('can append to the SERMI access log but delete from it only through the retention purge', async () => {
+    await asApp(async (client) => {
+      await client.query(
+        `INSERT INTO sermi_access_log (kind, vin, item_code, item_security_related, decision, reason)
+         VALUES ('access', 'WVWZZZ1JZXW000001', 'IMMO', true, 'denied', 'sermi_login_required')`,
+      );
+      const [{ txid }] = (await client.query(`SELECT txid::text AS txid FROM sermi_access_log`)).rows;
+      await client.query(
+        `INSERT INTO sermi_log_seals (seq, from_txid, to_txid, record_count, record_ids, record_digests,
+                                      last_recorded_at, prev_hash, hash)
+         SELECT 1, 0, $1::bigint + 1, 1, ARRAY[id], decode(repeat('00', 32), 'hex'), recorded_at,
+                decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex')
+           FROM sermi_access_log`,
+        [txid],
+      );
+      const attempts = [
+        `UPDATE sermi_access_log SET decision = 'granted'`,
+        `BEGIN; SELECT set_config('rmi.sermi_log_purge', 'on', true); DELETE FROM sermi_access_log; COMMIT`,
+        `DELETE FROM sermi_log_seals`,
+        `TRUNCATE sermi_access_log`,
+        `ALTER TABLE sermi_access_log DISABLE TRIGGER USER`,
+      ];
+      const errorCodes: string[] = [];
+      for (const sql of attempts) {
+        await client.query(sql).then(
+          () => errorCodes.push('succeeded'),
+          (error: { code: string }) => errorCodes.push(error.code),
+        );
+        await client.query('ROLLBACK').catch(() => undefined);
+      }
+      expect(errorCodes).toEqual(Array(attempts.length).fill('42501'));
+      const purged = await client.query(
+        `SELECT seals_removed, records_removed::int FROM sermi_log_purge(now() + interval '1 day')`,
+      );
+      expect(purged.rows).toEqual([{ seals_removed: 1, records_removed: 1 }]);
+      const { rows } = await client.query(
+        `SELECT (SELECT count(*)::int FROM sermi_access_log) AS records, (SELECT count(*)::int FROM sermi_log_anchors) AS anchors`,
+      );
+      expect(rows).toEqual([{ records: 0, anchors: 1 }]);
+    });
+  });
+
   it('runs the app, with migrations going through the owner', async () => {
     const t = await startTestApp(
       { DATABASE_MIGRATION_URL: ownerUrl },

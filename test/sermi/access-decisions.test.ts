@@ -86,6 +86,15 @@ describe('SERMI access decisions', () => {
 
   const logRow = async (id: string) =>
     (await bed.app.dataSource.query(`SELECT * FROM sermi_access_log WHERE id = $1`, [id]))[0] as LogRow;
+  const loginRecords = async (sessionId: string): Promise<LogRow[]> =>
+    bed.app.dataSource.query(`SELECT * FROM sermi_access_log WHERE kind = 'login' AND session_id = $1`, [sessionId]);
+  const sessionLifetimeSeconds = async (sessionId: string) =>
+    (
+      await bed.app.dataSource.query(
+        `SELECT extract(epoch FROM absolute_expires_at - authenticated_at)::int AS seconds FROM sessions WHERE id = $1`,
+        [sessionId],
+      )
+    )[0].seconds as number;
   const logCount = async () =>
     Number((await bed.app.dataSource.query(`SELECT count(*) FROM sermi_access_log`))[0].count);
 
@@ -199,12 +208,9 @@ describe('SERMI access decisions', () => {
     });
   });
 
-  it('records the SERMI login itself in the access log', async () => {
+  it('records a returning SERMI login itself in the access log', async () => {
     const ioe = await sermiBrowser(IOE.id);
-    const rows: LogRow[] = await bed.app.dataSource.query(
-      `SELECT * FROM sermi_access_log WHERE kind = 'login' AND session_id = $1`,
-      [ioe.sessionId],
-    );
+    const rows = await loginRecords(ioe.sessionId);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       login_method: 'web',
@@ -235,11 +241,19 @@ describe('SERMI access decisions', () => {
 
   it('binds a chain session to its first vehicle: the RSSE acts, the IOE is the principal, a second VIN is denied', async () => {
     const rsse = await sermiBrowser(RSSE.id);
-    const expiry: Array<{ seconds: number }> = await bed.app.dataSource.query(
-      `SELECT extract(epoch FROM absolute_expires_at - authenticated_at)::int AS seconds FROM sessions WHERE id = $1`,
-      [rsse.sessionId],
-    );
-    expect(expiry[0].seconds).toBe(900);
+    expect(await sessionLifetimeSeconds(rsse.sessionId)).toBe(900);
+    // The first login of this person (account provisioned): its log record carries both actor and principal.
+    expect(await loginRecords(rsse.sessionId)).toEqual([
+      expect.objectContaining({
+        actor_type: 'RSSE',
+        sub: RSSE.id,
+        rsseuid: RSSE.claims.rsseuid,
+        rssuid: RSSE.claims.rssuid,
+        ioeuid: RSSE.claims.ioeuid,
+        iouid: RSSE.claims.iouid,
+        cabuid: RSSE.claims.cabuid,
+      }),
+    ]);
 
     const first = (await ask(rsse, { vin: VIN_B, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>();
     expect(first).toMatchObject({
@@ -270,7 +284,12 @@ describe('SERMI access decisions', () => {
   });
 
   it('binds a chain session to one vehicle even when two are asked for at the same time', async () => {
+    // A returning login (the one-statement path): the same cap and the same log record.
     const rsse = await sermiBrowser(RSSE.id);
+    expect(await sessionLifetimeSeconds(rsse.sessionId)).toBe(900);
+    expect(await loginRecords(rsse.sessionId)).toEqual([
+      expect.objectContaining({ actor_type: 'RSSE', rsseuid: RSSE.claims.rsseuid, ioeuid: RSSE.claims.ioeuid }),
+    ]);
     const vins = [VIN_A, VIN_B, VIN_A, VIN_B, VIN_A, VIN_B];
     const decisions = await Promise.all(
       vins.map(async (vin) => (await ask(rsse, { vin, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>()),

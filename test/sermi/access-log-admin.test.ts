@@ -462,6 +462,15 @@ describe('admin SERMI access log API', () => {
       expect(res.body).toBe(`${COLUMNS.join(',')}\r\n`);
     });
 
+    it('answers HEAD with the download headers only: no export runs and none is audited', async () => {
+      const before = (await auditEvents(t.dataSource, 'sermi.access_log_exported')).length;
+      const res = await request(t.http).head(`${BASE}/export?format=ndjson`).set('Cookie', admin.cookie);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/x-ndjson');
+      expect(res.headers['content-disposition']).toMatch(/\.ndjson"$/);
+      expect(await auditEvents(t.dataSource, 'sermi.access_log_exported')).toHaveLength(before);
+    });
+
     it('records the export, its format and its filters, before any record is sent', async () => {
       await download(`format=ndjson&vin=${VIN_2.toLowerCase()}&decision=denied`);
       const exported = (await auditEvents(t.dataSource, 'sermi.access_log_exported')).at(-1)!;

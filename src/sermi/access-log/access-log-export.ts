@@ -51,6 +51,13 @@ export function exportFilename(format: AccessLogExportFormat, now = new Date()):
  * an incomplete download rather than a complete-looking one. Stops when the client goes away. Always closes the
  * cursor.
  */
+export function setExportHeaders(res: Response, format: AccessLogExportFormat): void {
+  res.status(200);
+  res.setHeader('Content-Type', EXPORT_CONTENT_TYPES[format]);
+  res.setHeader('Content-Disposition', `attachment; filename="${exportFilename(format)}"`);
+  res.setHeader('Cache-Control', 'no-store');
+}
+
 export async function streamExport(
   res: Response,
   cursor: AccessLogExportCursor,
@@ -66,10 +73,7 @@ export async function streamExport(
   res.on('error', onGone);
   try {
     let batch = await cursor.next();
-    res.status(200);
-    res.setHeader('Content-Type', EXPORT_CONTENT_TYPES[format]);
-    res.setHeader('Content-Disposition', `attachment; filename="${exportFilename(format)}"`);
-    res.setHeader('Cache-Control', 'no-store');
+    setExportHeaders(res, format);
     if (format === 'csv') res.write(CSV_HEADER);
     while (batch.length > 0 && !clientGone) {
       rows += batch.length;

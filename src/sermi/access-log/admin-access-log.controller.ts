@@ -8,7 +8,7 @@ import { InjectRootLogger } from '../../common/logging/logger.module.js';
 import { ApiSession } from '../../common/openapi/problem-responses.js';
 import type { SessionPrincipal } from '../../sessions/authenticated-request.js';
 import { CurrentPrincipal, RequireRoles } from '../../sessions/auth.decorators.js';
-import { EXPORT_CONTENT_TYPES, streamExport } from './access-log-export.js';
+import { EXPORT_CONTENT_TYPES, setExportHeaders, streamExport } from './access-log-export.js';
 import { AccessLogQueryService } from './access-log-query.service.js';
 import { AccessLogExportQueryDto, AccessLogQueryDto } from './dto/access-log-query.dto.js';
 import { AccessLogPageDto } from './dto/access-log-record.dto.js';
@@ -59,6 +59,12 @@ export class AdminAccessLogController {
     @Res() res: Response,
   ): Promise<void> {
     const { format, ...filters } = query;
+    // Express answers HEAD with the GET route: say what a download would be, without running (or auditing) one.
+    if (res.req.method === 'HEAD') {
+      setExportHeaders(res, format);
+      res.end();
+      return;
+    }
     const cursor = await this.query.openExport(filters);
     try {
       // On the record before a single row leaves the building.
