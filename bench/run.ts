@@ -94,7 +94,19 @@ async function seedAdmin(url: string) {
        VALUES ($1, $2, 'digidentity', now(), now(), now() + interval '1 hour', now() + interval '2 hours')`,
       [hashSessionToken(token), adminId],
     );
-    return { token, targetId };
+    // Distinct people for the /api/me scenario, so concurrent lookups are of different sessions, as in production.
+    const memberTokens: string[] = [];
+    for (let i = 0; i < concurrency; i += 1) {
+      const memberId = await insertAccount(`Bench member ${i}`, []);
+      const memberToken = newSessionToken();
+      await client.query(
+        `INSERT INTO sessions (token_hash, account_id, provider, authenticated_at, last_seen_at, idle_expires_at, absolute_expires_at)
+         VALUES ($1, $2, 'digidentity', now(), now(), now() + interval '1 hour', now() + interval '2 hours')`,
+        [hashSessionToken(memberToken), memberId],
+      );
+      memberTokens.push(memberToken);
+    }
+    return { token, targetId, memberTokens };
   } finally {
     await client.end();
   }
@@ -183,17 +195,21 @@ async function runLogins(
   };
 }
 
-/** A real SERMI login of one IOE, then DECISION_CONCURRENCY clients asking for a security item on that session. */
-async function benchDecisions(base: string, port: number, persona: Persona, cpu: () => Promise<number>) {
-  const browser = new Browser();
-  await browser.request(await reachCallback(browser, base, persona.id, '/'));
-  const token = browser.cookie(base, '__Host-rmi_session')!;
-  const headers = {
-    Cookie: `__Host-rmi_session=${token}`,
-    Origin: base,
-    'X-CSRF-Token': csrfTokenFor(token),
-    'Content-Type': 'application/json',
-  };
+/** Real SERMI logins of a few IOEs, then DECISION_CONCURRENCY clients asking for a security item on their sessions. */
+async function benchDecisions(base: string, port: number, personas: Persona[], cpu: () => Promise<number>) {
+  const sessions = await Promise.all(
+    personas.map(async (persona) => {
+      const browser = new Browser();
+      await browser.request(await reachCallback(browser, base, persona.id, '/'));
+      const token = browser.cookie(base, '__Host-rmi_session')!;
+      return {
+        Cookie: `__Host-rmi_session=${token}`,
+        Origin: base,
+        'X-CSRF-Token': csrfTokenFor(token),
+        'Content-Type': 'application/json',
+      };
+    }),
+  );
   const scenario = {
     port,
     concurrency: DECISION_CONCURRENCY,
@@ -201,7 +217,7 @@ async function benchDecisions(base: string, port: number, persona: Persona, cpu:
     request: (i: number) => ({
       method: 'POST',
       path: '/api/sermi/access',
-      headers,
+      headers: sessions[i % sessions.length],
       body: JSON.stringify({
         vin: `WVWZZZ1JZXW${String(i % 1_000_000).padStart(6, '0')}`,
         item: 'IMMO_KEY_PROGRAMMING',
@@ -274,7 +290,7 @@ async function main() {
   const cpu = () => cpuMillis(backend.pid!);
   try {
     await waitForReady(port);
-    const { token, targetId } = await seedAdmin(db.url);
+    const { token, targetId, memberTokens } = await seedAdmin(db.url);
     const cookie = `__Host-rmi_session=${token}`;
     const writeHeaders = {
       Cookie: cookie,
@@ -297,7 +313,11 @@ async function main() {
       {
         name: 'GET /api/me (authenticated)',
         expectStatus: 200,
-        request: () => ({ method: 'GET', path: '/api/me', headers: { Cookie: cookie } }),
+        request: (i: number) => ({
+          method: 'GET',
+          path: '/api/me',
+          headers: { Cookie: `__Host-rmi_session=${memberTokens[i % memberTokens.length]}` },
+        }),
       },
       {
         name: 'PATCH admin account (tx + audit chain)',
@@ -344,9 +364,9 @@ async function main() {
       },
     ]);
 
-    const decisions = await benchDecisions(base, port, personas[0], cpu);
+    const decisions = await benchDecisions(base, port, personas.slice(0, 10), cpu);
     console.log(
-      `\nSERMI access decision (${DECISION_CONCURRENCY} concurrent clients; security item, fresh IOE session: grant signed, log written)`,
+      `\nSERMI access decision (${DECISION_CONCURRENCY} concurrent clients on 10 fresh IOE sessions; security item: grant signed, log written)`,
     );
     printRows('decision', [decisions.row]);
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -6,9 +7,10 @@ import { currentRequestId } from '../common/request-context/request-context.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { preparedRows } from '../database/sql.js';
+import { StatementBatcher } from '../database/statement-batcher.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import { ACCESS_DECISION_SQL, CHAIN_BINDING_SQL } from './access-log/access-log.sql.js';
+import { ACCESS_DECISIONS_SQL, CHAIN_BINDING_SQL } from './access-log/access-log.sql.js';
 import {
   type AccessDecision,
   type AccessReason,
@@ -45,6 +47,28 @@ export interface AccessResult {
   reauthenticateUrl: string | null;
 }
 
+/** One decision's log record, as ACCESS_DECISIONS_SQL takes it. */
+interface PendingDecision {
+  id: string;
+  itemCode: string;
+  loginMethod: string | null;
+  accountId: string;
+  sessionId: string;
+  actorType: string | null;
+  sub: string | null;
+  cabuid: string | null;
+  iouid: string | null;
+  ioeuid: string | null;
+  rssuid: string | null;
+  rsseuid: string | null;
+  vin: string;
+  securityDecision: AccessDecision;
+  securityReason: AccessReason;
+  clientIp: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
 interface DecisionRow {
   id: string;
   decision: AccessDecision;
@@ -66,6 +90,39 @@ export class SermiAccessService {
     private readonly signer: AccessGrantSigner,
   ) {}
 
+  /**
+   * Decisions made at the same time are logged by one statement (one round trip, one commit), each still
+   * answered only after its record is committed.
+   */
+  private readonly decisions = new StatementBatcher<PendingDecision, DecisionRow | undefined>(
+    async (pending) => {
+      const column = <K extends keyof PendingDecision>(key: K) => pending.map((decision) => decision[key]);
+      const rows = await preparedRows<DecisionRow>(this.dataSource.manager, 'rmi_sermi_access', ACCESS_DECISIONS_SQL, [
+        column('id'),
+        column('itemCode'),
+        column('loginMethod'),
+        column('accountId'),
+        column('sessionId'),
+        column('actorType'),
+        column('sub'),
+        column('cabuid'),
+        column('iouid'),
+        column('ioeuid'),
+        column('rssuid'),
+        column('rsseuid'),
+        column('vin'),
+        column('securityDecision'),
+        column('securityReason'),
+        column('clientIp'),
+        column('userAgent'),
+        column('requestId'),
+      ]);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return pending.map((decision) => byId.get(decision.id));
+    },
+    { maxBatch: 200, maxInFlight: 2 },
+  );
+
   async decide(request: AccessRequest): Promise<AccessResult> {
     const { principal, vin, itemCode } = request;
     const now = new Date();
@@ -82,25 +139,26 @@ export class SermiAccessService {
       if (bound) security = applyVehicleBinding(security, vin, bound.vin);
     }
     const uids = session ? sermiLogIdentifiers(session) : null;
-    const [row] = await preparedRows<DecisionRow>(this.dataSource.manager, 'rmi_sermi_access', ACCESS_DECISION_SQL, [
+    const row = await this.decisions.submit({
+      id: randomUUID(),
       itemCode,
-      session?.method ?? null,
-      principal.accountId,
-      principal.sessionId,
-      uids?.actorType ?? null,
-      uids?.sub ?? null,
-      uids?.cabuid ?? null,
-      uids?.iouid ?? null,
-      uids?.ioeuid ?? null,
-      uids?.rssuid ?? null,
-      uids?.rsseuid ?? null,
+      loginMethod: session?.method ?? null,
+      accountId: principal.accountId,
+      sessionId: principal.sessionId,
+      actorType: uids?.actorType ?? null,
+      sub: uids?.sub ?? null,
+      cabuid: uids?.cabuid ?? null,
+      iouid: uids?.iouid ?? null,
+      ioeuid: uids?.ioeuid ?? null,
+      rssuid: uids?.rssuid ?? null,
+      rsseuid: uids?.rsseuid ?? null,
       vin,
-      security.decision,
-      security.reason,
-      request.clientIp,
-      request.userAgent,
-      currentRequestId() ?? null,
-    ]);
+      securityDecision: security.decision,
+      securityReason: security.reason,
+      clientIp: request.clientIp,
+      userAgent: request.userAgent,
+      requestId: currentRequestId() ?? null,
+    });
     if (!row) throw new AppException('rmi_item_not_found', `No RMI item has the code ${itemCode}`);
     const decidedAt = new Date(row.recorded_at);
     const granted = row.decision === 'granted';

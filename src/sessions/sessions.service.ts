@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
+import { StatementBatcher } from '../database/statement-batcher.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
@@ -28,6 +29,7 @@ export interface IssuedSession {
 }
 
 interface SessionRow {
+  token_hash: Buffer;
   id: string;
   account_id: string;
   roles: string[];
@@ -60,6 +62,40 @@ export class SessionsService {
   ) {
     this.touchIntervalSeconds = Math.max(1, Math.min(60, Math.floor(config.session.idleTimeoutSeconds / 10)));
   }
+
+  /**
+   * The lookup behind authenticate(), batched: requests arriving while a lookup runs are answered by the next one
+   * together (StatementBatcher). Every request is still checked against the database, never a cache, so a
+   * revocation takes effect at once.
+   */
+  private readonly lookups = new StatementBatcher<Buffer, SessionRow | undefined>(
+    async (tokenHashes) => {
+      const rows = await preparedRows<SessionRow>(
+        this.dataSource.manager,
+        'rmi_session_lookup',
+        `SELECT s.token_hash, s.id, s.account_id, a.roles, s.provider, s.identity_link_id, s.auth_context,
+              ${epochMs('s.authenticated_at')} AS authenticated_at, ${epochMs('s.created_at')} AS created_at,
+              ${epochMs('s.idle_expires_at')} AS idle_expires_at, ${epochMs('s.absolute_expires_at')} AS absolute_expires_at,
+              s.last_seen_at < now() - make_interval(secs => $2) AS needs_touch,
+              a.display_name, a.status, ${epochMs('a.created_at')} AS account_created_at,
+              ${epochMs('a.updated_at')} AS account_updated_at,
+              COALESCE((SELECT jsonb_agg(jsonb_build_object(
+                          'id', l.id, 'provider', l.provider, 'issuer', l.issuer, 'subject', l.subject,
+                          'attributes', l.attributes,
+                          'firstLoginAt', to_char(l.first_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                          'lastLoginAt', to_char(l.last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                          ORDER BY l.created_at)
+                          FROM identity_links l WHERE l.account_id = a.id), '[]') AS links
+         FROM sessions s JOIN accounts a ON a.id = s.account_id
+        WHERE s.token_hash = ANY($1::bytea[]) AND s.revoked_at IS NULL AND a.status = 'active'
+          AND s.idle_expires_at > now() AND s.absolute_expires_at > now()`,
+        [tokenHashes, this.touchIntervalSeconds],
+      );
+      const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row]));
+      return tokenHashes.map((hash) => byHash.get(hash.toString('hex')));
+    },
+    { maxBatch: 200, maxInFlight: 2 },
+  );
 
   async create(input: NewSession, manager: EntityManager = this.dataSource.manager): Promise<IssuedSession> {
     const token = newSessionToken();
@@ -98,28 +134,7 @@ export class SessionsService {
    */
   async authenticate(token: unknown): Promise<SessionPrincipal | null> {
     if (!looksLikeSessionToken(token)) return null;
-    const rows = await preparedRows<SessionRow>(
-      this.dataSource.manager,
-      'rmi_session_lookup',
-      `SELECT s.id, s.account_id, a.roles, s.provider, s.identity_link_id, s.auth_context,
-              ${epochMs('s.authenticated_at')} AS authenticated_at, ${epochMs('s.created_at')} AS created_at,
-              ${epochMs('s.idle_expires_at')} AS idle_expires_at, ${epochMs('s.absolute_expires_at')} AS absolute_expires_at,
-              s.last_seen_at < now() - make_interval(secs => $2) AS needs_touch,
-              a.display_name, a.status, ${epochMs('a.created_at')} AS account_created_at,
-              ${epochMs('a.updated_at')} AS account_updated_at,
-              COALESCE((SELECT jsonb_agg(jsonb_build_object(
-                          'id', l.id, 'provider', l.provider, 'issuer', l.issuer, 'subject', l.subject,
-                          'attributes', l.attributes,
-                          'firstLoginAt', to_char(l.first_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                          'lastLoginAt', to_char(l.last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-                          ORDER BY l.created_at)
-                          FROM identity_links l WHERE l.account_id = a.id), '[]') AS links
-         FROM sessions s JOIN accounts a ON a.id = s.account_id
-        WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND a.status = 'active'
-          AND s.idle_expires_at > now() AND s.absolute_expires_at > now()`,
-      [hashSessionToken(token), this.touchIntervalSeconds],
-    );
-    const row = rows[0];
+    const row = await this.lookups.submit(hashSessionToken(token));
     if (!row) return null;
     let idleExpiresAt = new Date(row.idle_expires_at);
     if (row.needs_touch) {

@@ -301,6 +301,29 @@ describe('SERMI access decisions', () => {
     );
   });
 
+  it('answers decisions made at the same time each on its own, an unknown item among them with 404 alone', async () => {
+    const ioe = await sermiBrowser(IOE.id);
+    const before = await logCount();
+    const asked = [
+      'IMMO_KEY_PROGRAMMING',
+      'SERVICE_SCHEDULE',
+      'NO_SUCH_ITEM',
+      'IMMO_KEY_PROGRAMMING',
+      'SERVICE_SCHEDULE',
+    ];
+    const responses = await Promise.all(asked.map((item) => ask(ioe, { vin: VIN_A, item })));
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 404, 200, 200]);
+    const answered = responses.filter((response) => response.status === 200).map((r) => r.json<Decision>());
+    expect(answered.map((decision) => [decision.item.code, decision.reason, decision.grant !== null])).toEqual([
+      ['IMMO_KEY_PROGRAMMING', 'sermi_session_valid', true],
+      ['SERVICE_SCHEDULE', 'not_security_related', false],
+      ['IMMO_KEY_PROGRAMMING', 'sermi_session_valid', true],
+      ['SERVICE_SCHEDULE', 'not_security_related', false],
+    ]);
+    expect(new Set(answered.map((decision) => decision.accessId)).size).toBe(4);
+    expect(await logCount()).toBe(before + 4);
+  });
+
   it('answers an unknown item with 404 and writes nothing', async () => {
     const ioe = await sermiBrowser(IOE.id);
     const before = await logCount();

@@ -21,6 +21,20 @@ describe('sessions', () => {
     expect(res.body.code).toBe('unauthenticated');
   };
 
+  it('answers concurrent requests each with its own session, also when their lookups share one statement', async () => {
+    const accounts = await Promise.all(Array.from({ length: 8 }, () => createAccount(t.dataSource)));
+    const sessions = await Promise.all(accounts.map((account) => signIn(t, account)));
+    const revoked = await signIn(t, await createAccount(t.dataSource));
+    await t.dataSource.query(`UPDATE sessions SET revoked_at = now() WHERE id = $1`, [revoked.sessionId]);
+    const callers = [...sessions, ...sessions, revoked, { cookie: `${t.config.session.cookieName}=${'A'.repeat(43)}` }];
+    const responses = await Promise.all(callers.map((caller) => me(caller)));
+    responses.slice(0, 16).forEach((res, i) => {
+      expect(res.status).toBe(200);
+      expect(res.body.account.id).toBe(accounts[i % 8].id);
+    });
+    responses.slice(16).forEach(expectSignedOut);
+  });
+
   it('shows the signed-in account, its links with masked subjects, and how the session was authenticated', async () => {
     const account = await createAccount(t.dataSource, { displayName: 'Jane Workshop' });
     const link = await createLink(t.dataSource, account.id, {

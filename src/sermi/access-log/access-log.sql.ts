@@ -1,27 +1,36 @@
 /**
- * One access decision in one statement: look up the item's classification and write the log record with the
- * decision that classification selects — the security-related decision the caller worked out (access-rules.ts)
- * or, for any other item, `granted` / `not_security_related`. No row back means the item is unknown, and then
- * nothing was written.
+ * Access decisions, many in one statement (one row per decision, as parallel arrays): look up each item's
+ * classification and write the log record with the decision that classification selects — the security-related
+ * decision the caller worked out (access-rules.ts) or, for any other item, `granted` / `not_security_related`.
+ * Record ids come from the caller; a decision whose item is unknown gets no row back and writes nothing.
  *
- * $1 item code, $2 login method, $3 account id, $4 session id, $5 actor type, $6 sub, $7 cabuid, $8 iouid,
- * $9 ioeuid, $10 rssuid, $11 rsseuid, $12 vin, $13 security decision, $14 security reason, $15 client ip,
- * $16 user agent, $17 request id.
+ * $1 record ids, $2 item codes, $3 login methods, $4 account ids, $5 session ids, $6 actor types, $7 subs,
+ * $8 cabuids, $9 iouids, $10 ioeuids, $11 rssuids, $12 rsseuids, $13 vins, $14 security decisions,
+ * $15 security reasons, $16 client ips, $17 user agents, $18 request ids.
  */
-export const ACCESS_DECISION_SQL = `
-WITH item AS (SELECT code, title, security_related FROM rmi_items WHERE code = $1),
+export const ACCESS_DECISIONS_SQL = `
+WITH decision AS (
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                       $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+                       $16::inet[], $17::text[], $18::text[])
+    AS d(id, item_code, login_method, account_id, session_id, actor_type, sub, cabuid, iouid, ioeuid, rssuid, rsseuid,
+         vin, security_decision, security_reason, client_ip, user_agent, request_id)
+),
 logged AS (
-  INSERT INTO sermi_access_log (kind, login_method, account_id, session_id, actor_type, sub, cabuid, iouid, ioeuid,
+  INSERT INTO sermi_access_log (id, kind, login_method, account_id, session_id, actor_type, sub, cabuid, iouid, ioeuid,
                                 rssuid, rsseuid, vin, item_code, item_security_related, decision, reason,
                                 client_ip, user_agent, request_id)
-  SELECT 'access', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, i.code, i.security_related,
-         CASE WHEN i.security_related THEN $13 ELSE 'granted' END,
-         CASE WHEN i.security_related THEN $14 ELSE 'not_security_related' END,
-         $15, $16, $17
-    FROM item i
-  RETURNING id, decision, reason, (extract(epoch FROM recorded_at) * 1000)::float8 AS recorded_at
+  SELECT d.id, 'access', d.login_method, d.account_id, d.session_id, d.actor_type, d.sub, d.cabuid, d.iouid, d.ioeuid,
+         d.rssuid, d.rsseuid, d.vin, i.code, i.security_related,
+         CASE WHEN i.security_related THEN d.security_decision ELSE 'granted' END,
+         CASE WHEN i.security_related THEN d.security_reason ELSE 'not_security_related' END,
+         d.client_ip, d.user_agent, d.request_id
+    FROM decision d JOIN rmi_items i ON i.code = d.item_code
+  RETURNING id, item_code, decision, reason, item_security_related,
+            (extract(epoch FROM recorded_at) * 1000)::float8 AS recorded_at
 )
-SELECT l.id, l.decision, l.reason, l.recorded_at, i.title, i.security_related FROM logged l CROSS JOIN item i`;
+SELECT l.id, l.decision, l.reason, l.recorded_at, l.item_security_related AS security_related, i.title
+  FROM logged l JOIN rmi_items i ON i.code = l.item_code`;
 
 /**
  * Binds a chain session to a vehicle unless it is bound already, and returns the bound VIN — the first writer's
