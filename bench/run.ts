@@ -139,7 +139,7 @@ function printRows(unit: string, rows: Row[]) {
     ['scenario'.padEnd(44), `${unit}/s`.padStart(9), 'p50 ms', 'p95 ms', 'p99 ms', 'max ms']
       .map((h, i) => (i < 2 ? h : h.padStart(8)))
       .join('') +
-      `${'cpu ms/' + unit}`.padStart(14) +
+      ` cpu ms/${unit}`.padStart(14) +
       'errors'.padStart(8),
   );
   for (const row of rows) {
