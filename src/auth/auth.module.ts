@@ -5,13 +5,14 @@ import { UserMappingModule } from '../user-mapping/user-mapping.module.js';
 import { LoginCompletionService } from './login-completion.service.js';
 import { LoginErrorController } from './login-error.controller.js';
 import { LoginRedirectFilter } from './login-redirect.filter.js';
+import { LoginStarters } from './login-starters.js';
 import { LogoutController } from './logout.controller.js';
 
 /** What every provider module shares: completing a login, reporting its failures, signing out. */
 @Module({
   imports: [AuditModule, SessionsModule, UserMappingModule],
   controllers: [LogoutController, LoginErrorController],
-  providers: [LoginCompletionService, LoginRedirectFilter],
-  exports: [LoginCompletionService, LoginRedirectFilter],
+  providers: [LoginCompletionService, LoginRedirectFilter, LoginStarters],
+  exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters],
 })
 export class AuthModule {}

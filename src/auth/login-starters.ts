@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import type { IdentityProvider } from '../identity-links/providers.js';
+import type { LoginPurpose } from '../login-transactions/login-transaction.entity.js';
+import type { RequestMeta } from './verified-login.js';
+
+/** Why a login is started, and for whom: stored on the login transaction, so the callback cannot change it. */
+export interface LoginIntent {
+  purpose: LoginPurpose;
+  /** For `link` and `reauthenticate`: the signed-in account the result must belong to. */
+  accountId: string | null;
+  returnTo: string;
+  browserBinding: string;
+}
+
+export type ClientMeta = Pick<RequestMeta, 'clientIp' | 'userAgent'>;
+
+/**
+ * What every provider module offers the linking and re-authentication flows: starting a browser login with an
+ * intent. Link and re-authentication logins ask the provider for a fresh authentication (`prompt=login`), never
+ * an existing single sign-on session.
+ */
+export interface ProviderLoginStarter {
+  readonly provider: IdentityProvider;
+  /** The provider's login page for this intent; the login transaction is stored before the URL is returned. */
+  startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL>;
+}
+
+/** The enabled providers' login starters; each provider module registers its own when it is constructed. */
+@Injectable()
+export class LoginStarters {
+  private readonly starters = new Map<IdentityProvider, ProviderLoginStarter>();
+
+  register(starter: ProviderLoginStarter): void {
+    this.starters.set(starter.provider, starter);
+  }
+
+  get(provider: IdentityProvider): ProviderLoginStarter | undefined {
+    return this.starters.get(provider);
+  }
+
+  enabled(): IdentityProvider[] {
+    return [...this.starters.keys()].sort();
+  }
+}
