@@ -6,13 +6,15 @@ import { LoginCompletionService } from './login-completion.service.js';
 import { LoginErrorController } from './login-error.controller.js';
 import { LoginRedirectFilter } from './login-redirect.filter.js';
 import { LoginStarters } from './login-starters.js';
+import { BrowserLogins } from './browser-logins.js';
+import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
 import { LogoutController } from './logout.controller.js';
 
 /** What every provider module shares: completing a login, reporting its failures, signing out. */
 @Module({
-  imports: [AuditModule, SessionsModule, UserMappingModule],
+  imports: [AuditModule, SessionsModule, UserMappingModule, LoginTransactionsModule],
   controllers: [LogoutController, LoginErrorController],
-  providers: [LoginCompletionService, LoginRedirectFilter, LoginStarters],
-  exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters],
+  providers: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins],
+  exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins],
 })
 export class AuthModule {}

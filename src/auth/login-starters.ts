@@ -12,6 +12,15 @@ export interface LoginIntent {
   browserBinding: string;
 }
 
+/** A QR login to show to the person; the browser polls the provider module's poll route with `id`. */
+export interface QrLoginStart {
+  id: string;
+  qrCodeUri: string;
+  qrCodeSvg: string;
+  expiresAt: string;
+  pollIntervalMs: number;
+}
+
 export type ClientMeta = Pick<RequestMeta, 'clientIp' | 'userAgent'>;
 
 /**
@@ -23,6 +32,10 @@ export interface ProviderLoginStarter {
   readonly provider: IdentityProvider;
   /** The provider's login page for this intent; the login transaction is stored before the URL is returned. */
   startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL>;
+  /** Providers with a QR login (Digidentity passwordless): the same with a QR code instead of a redirect. */
+  startPasswordless?(intent: LoginIntent, meta: ClientMeta): Promise<QrLoginStart>;
+  /** Where the browser polls a QR login started here (`:id` replaced). */
+  readonly passwordlessPollPath?: string;
 }
 
 /** The enabled providers' login starters; each provider module registers its own when it is constructed. */

@@ -4,7 +4,9 @@ import { EnvBoolean, EnvInteger, EnvList } from './env-transforms.js';
 import { ConfigurationError, validateEnv } from './validate-env.js';
 import { OidcEnvironment } from '../oidc/oidc.config.js';
 import { DigidentityEnvironment } from '../providers/digidentity/digidentity.config.js';
+import { LinkingEnvironment, type LinkingSettings, linkingSettings } from '../linking/linking.config.js';
 import { SermiEnvironment, type SermiSettings, sermiSettings } from '../sermi/sermi.config.js';
+import type { UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -161,6 +163,7 @@ export interface AppConfig {
   };
   digidentity: DigidentitySettings | null;
   sermi: SermiSettings;
+  linking: LinkingSettings;
 }
 
 export interface DigidentitySettings {
@@ -172,7 +175,7 @@ export interface DigidentitySettings {
   clientSecret?: string;
   productScope?: string;
   idTokenAlgorithms: string[];
-  unknownIdentityPolicy: 'provision' | 'pending';
+  unknownIdentityPolicy: UnknownIdentityPolicy;
   passwordlessPollIntervalMs: number;
   sandboxPort: number;
 }
@@ -183,6 +186,7 @@ export const ENVIRONMENT_SCHEMAS = [
   OidcEnvironment,
   DigidentityEnvironment,
   SermiEnvironment,
+  LinkingEnvironment,
 ] as const;
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -207,8 +211,9 @@ function validateAll(env: Record<string, string | undefined>) {
   const oidc = attempt(OidcEnvironment);
   const digidentity = attempt(DigidentityEnvironment);
   const sermi = attempt(SermiEnvironment);
-  if (!vars || !oidc || !digidentity || !sermi) throw new ConfigurationError(problems);
-  return { vars, oidc, digidentity, sermi };
+  const linking = attempt(LinkingEnvironment);
+  if (!vars || !oidc || !digidentity || !sermi || !linking) throw new ConfigurationError(problems);
+  return { vars, oidc, digidentity, sermi, linking };
 }
 
 function digidentitySettings(
@@ -264,7 +269,7 @@ function digidentitySettings(
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const { vars, oidc, digidentity: digidentityEnv, sermi: sermiEnv } = validateAll(env);
+  const { vars, oidc, digidentity: digidentityEnv, sermi: sermiEnv, linking: linkingEnv } = validateAll(env);
   const publicBaseUrl = new URL(vars.PUBLIC_BASE_URL);
   const problems: string[] = [];
   if (vars.NODE_ENV === 'production' && oidc.OIDC_ALLOW_INSECURE_HTTP) {
@@ -331,5 +336,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     digidentity,
     sermi,
+    linking: linkingSettings(linkingEnv),
   };
 }

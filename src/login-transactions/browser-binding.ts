@@ -19,16 +19,20 @@ export class BrowserBinding {
 
   /** The browser's binding value; a new one (and its cookie) when it has none. */
   ensure(req: Request, res: Response): string {
-    const existing = this.read(req);
-    const value = existing ?? randomBytes(32).toString('base64url');
+    const value = this.read(req) ?? randomBytes(32).toString('base64url');
+    this.keep(res, value, this.config.login.transactionTtlSeconds);
+    return value;
+  }
+
+  /** (Re)sets the cookie to live `seconds` more, e.g. while a pending identity of this browser may be attached. */
+  keep(res: Response, value: string, seconds: number): void {
     res.cookie(this.config.login.bindingCookieName, value, {
       httpOnly: true,
       secure: this.config.session.cookieSecure,
       sameSite: 'lax',
       path: '/',
-      maxAge: this.config.login.transactionTtlSeconds * 1000,
+      maxAge: seconds * 1000,
     });
-    return value;
   }
 
   read(req: Request): string | undefined {

@@ -18,4 +18,10 @@ export interface ExternalIdentity {
   displayName: string;
 }
 
-export type UnknownIdentityPolicy = 'provision' | 'pending';
+/**
+ * What the first login of an unknown identity does: `provision` creates the account; `pending` holds the identity
+ * until the person attaches it to an account they can already sign in to (or an admin re-binds it); `choose` holds
+ * it too, and also lets the person create a new account from it.
+ */
+export const UNKNOWN_IDENTITY_POLICIES = ['provision', 'pending', 'choose'] as const;
+export type UnknownIdentityPolicy = (typeof UNKNOWN_IDENTITY_POLICIES)[number];

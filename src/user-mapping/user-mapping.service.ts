@@ -58,7 +58,7 @@ export class UserMappingService {
         if (holder)
           return this.holdPending(identity, 'probable_recreated_identity', holder.account_id, context, manager);
       }
-      if (context.policy === 'pending') return this.holdPending(identity, 'unknown_identity', null, context, manager);
+      if (context.policy !== 'provision') return this.holdPending(identity, 'unknown_identity', null, context, manager);
 
       await manager.query('SAVEPOINT provision_identity');
       try {

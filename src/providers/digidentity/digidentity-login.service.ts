@@ -5,7 +5,8 @@ import * as client from 'openid-client';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
 import { LoginCompletionService } from '../../auth/login-completion.service.js';
-import type { RequestMeta, VerifiedLogin } from '../../auth/verified-login.js';
+import type { VerifiedLogin } from '../../auth/verified-login.js';
+import { type ClientMeta, type LoginIntent, LoginStarters, type ProviderLoginStarter, type QrLoginStart } from '../../auth/login-starters.js';
 import type { AppConfig, DigidentitySettings } from '../../config/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import {
@@ -32,13 +33,7 @@ function withoutSub<T extends { sub: string }>(claims: T): Omit<T, 'sub'> {
 
 export const DIGIDENTITY_CALLBACK_PATH = '/auth/digidentity/callback';
 
-export interface PasswordlessStart {
-  id: string;
-  qrCodeUri: string;
-  qrCodeSvg: string;
-  expiresAt: string;
-  pollIntervalMs: number;
-}
+export type PasswordlessStart = QrLoginStart;
 
 export type PasswordlessPoll =
   | { status: 'pending' | 'expired' }
@@ -47,8 +42,6 @@ export type PasswordlessPoll =
 
 type ResolvedDigidentitySettings = DigidentitySettings &
   Required<Pick<DigidentitySettings, 'issuer' | 'clientId' | 'clientSecret' | 'productScope'>>;
-
-type ClientMeta = Pick<RequestMeta, 'clientIp' | 'userAgent'>;
 
 interface PasswordlessState {
   mode: 'passwordless';
@@ -70,7 +63,9 @@ const PASSWORDLESS_TTL_SECONDS = 300;
  * See ../shared/domain/providers.md and seeds 000/001.
  */
 @Injectable()
-export class DigidentityLoginService implements OnModuleDestroy {
+export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginStarter {
+  readonly provider = 'digidentity' as const;
+  readonly passwordlessPollPath = '/auth/digidentity/passwordless/:id';
   readonly client: OidcClient;
   private readonly http: ProviderHttpClient;
   private readonly settings: ResolvedDigidentitySettings;
@@ -80,7 +75,9 @@ export class DigidentityLoginService implements OnModuleDestroy {
     private readonly transactions: LoginTransactionsService,
     private readonly completion: LoginCompletionService,
     @InjectRootLogger() private readonly logger: Logger,
+    starters: LoginStarters,
   ) {
+    starters.register(this);
     const settings = config.digidentity;
     if (!settings?.issuer || !settings.clientId || !settings.clientSecret || !settings.productScope) {
       throw new Error(
@@ -113,16 +110,21 @@ export class DigidentityLoginService implements OnModuleDestroy {
     return `${this.settings.productScope} openid sermi`;
   }
 
-  /** Web login, step 1: the URL of Digidentity's login page. Nothing is stored when the provider is unreachable. */
-  async startWebLogin(returnTo: string, browserBinding: string, meta: ClientMeta): Promise<URL> {
+  /**
+   * Web login, step 1: the URL of Digidentity's login page. Nothing is stored when the provider is unreachable.
+   * Link and re-authentication intents ask for a fresh authentication, not an existing Digidentity session.
+   */
+  async startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
     try {
       const pkce = await this.client.supportsPkce();
       const nonce = client.randomNonce();
       const pkceVerifier = pkce ? client.randomPKCECodeVerifier() : null;
       const transaction = await this.transactions.create({
         provider: 'digidentity',
-        returnTo,
-        browserBinding,
+        purpose: intent.purpose,
+        accountId: intent.accountId,
+        returnTo: intent.returnTo,
+        browserBinding: intent.browserBinding,
         nonce,
         pkceVerifier,
       });
@@ -130,6 +132,7 @@ export class DigidentityLoginService implements OnModuleDestroy {
         scope: this.scope,
         state: transaction.state,
         nonce,
+        ...(intent.purpose === 'login' ? {} : { prompt: 'login' }),
         ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
       });
     } catch (error) {
@@ -157,7 +160,7 @@ export class DigidentityLoginService implements OnModuleDestroy {
   }
 
   /** Passwordless, step 1: a QR login session at Digidentity. Its authorisation code never leaves this server. */
-  async startPasswordless(returnTo: string, browserBinding: string, meta: ClientMeta): Promise<PasswordlessStart> {
+  async startPasswordless(intent: LoginIntent, meta: ClientMeta): Promise<PasswordlessStart> {
     try {
       const authorizeJson = new URL(
         '/oauth2/authorize.json',
@@ -185,8 +188,10 @@ export class DigidentityLoginService implements OnModuleDestroy {
       const state: PasswordlessState = { mode: 'passwordless', code, qrCodeUri, status: 'pending' };
       const transaction = await this.transactions.create({
         provider: 'digidentity',
-        returnTo,
-        browserBinding,
+        purpose: intent.purpose,
+        accountId: intent.accountId,
+        returnTo: intent.returnTo,
+        browserBinding: intent.browserBinding,
         providerData: state as unknown as Record<string, unknown>,
         ttlSeconds: PASSWORDLESS_TTL_SECONDS,
       });

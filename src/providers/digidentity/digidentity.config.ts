@@ -1,5 +1,6 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { EnvBoolean, EnvInteger, EnvList } from '../../config/env-transforms.js';
+import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../user-mapping/external-identity.js';
 
 /** Asymmetric signature algorithms only: `none` and HMAC (which would turn a public key into a secret) never. */
 export const ASYMMETRIC_JWS_ALGORITHMS = [
@@ -47,9 +48,9 @@ export class DigidentityEnvironment {
   })
   DIGIDENTITY_ID_TOKEN_ALGORITHMS: string[] = ['RS256', 'PS256', 'ES256'];
 
-  /** What the first login of an unknown identity does: create the account, or hold the identity as pending. */
-  @IsIn(['provision', 'pending'])
-  DIGIDENTITY_UNKNOWN_IDENTITY_POLICY: 'provision' | 'pending' = 'provision';
+  /** What the first login of an unknown identity does (see UnknownIdentityPolicy). */
+  @IsIn(UNKNOWN_IDENTITY_POLICIES)
+  DIGIDENTITY_UNKNOWN_IDENTITY_POLICY: UnknownIdentityPolicy = 'provision';
 
   @EnvInteger()
   @IsInt()

@@ -2,18 +2,17 @@ import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters, Use
 import { ApiCreatedResponse, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { clientMeta } from '../../auth/client-meta.js';
-import { LoginCompletionService } from '../../auth/login-completion.service.js';
+import { BrowserLogins } from '../../auth/browser-logins.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { ApiProblems } from '../../common/openapi/problem-responses.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
-import { BrowserBinding, hashBinding } from '../../login-transactions/browser-binding.js';
+import { BrowserBinding } from '../../login-transactions/browser-binding.js';
 import { safeReturnTo } from '../../login-transactions/return-to.js';
 import { LoginFailure } from '../../oidc/login-failure.js';
 import { Public } from '../../sessions/auth.decorators.js';
 import { assertTrustedSource } from '../../sessions/csrf.js';
-import { SessionCookie } from '../../sessions/session-cookie.js';
 import { DigidentityLoginService, type PasswordlessPoll } from './digidentity-login.service.js';
 import { DigidentityPasswordlessGuard, DigidentityWebGuard } from './digidentity.strategies.js';
 import {
@@ -29,9 +28,8 @@ import {
 export class DigidentityController {
   constructor(
     private readonly logins: DigidentityLoginService,
-    private readonly completion: LoginCompletionService,
+    private readonly browserLogins: BrowserLogins,
     private readonly binding: BrowserBinding,
-    private readonly sessionCookie: SessionCookie,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -41,7 +39,10 @@ export class DigidentityController {
   @ApiFoundResponse({ description: "Redirect to Digidentity's login page; on failure to LOGIN_ERROR_URL?code=…" })
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
-    const url = await this.logins.startWebLogin(returnTo, this.binding.ensure(req, res), clientMeta(req));
+    const url = await this.logins.startRedirect(
+      { purpose: 'login', accountId: null, returnTo, browserBinding: this.binding.ensure(req, res) },
+      clientMeta(req),
+    );
     res.setHeader('Cache-Control', 'no-store');
     res.redirect(302, url.href);
   }
@@ -59,10 +60,7 @@ export class DigidentityController {
     @Req() req: Request & { user: VerifiedLogin },
     @Res() res: Response,
   ): Promise<void> {
-    const outcome = await this.complete(req.user, req, res);
-    if (outcome.kind === 'pending') throw new LoginFailure('identity_pending', 'the identity is held for review');
-    res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, outcome.returnTo);
+    await this.browserLogins.completeAndRedirect(req.user, req, res);
   }
 
   @Post('passwordless')
@@ -77,7 +75,10 @@ export class DigidentityController {
     assertTrustedSource(req, this.config.http.trustedOrigins);
     const returnTo = safeReturnTo(body.returnTo, this.config.http.publicBaseUrl);
     res.setHeader('Cache-Control', 'no-store');
-    return this.logins.startPasswordless(returnTo, this.binding.ensure(req, res), clientMeta(req));
+    return this.logins.startPasswordless(
+      { purpose: 'login', accountId: null, returnTo, browserBinding: this.binding.ensure(req, res) },
+      clientMeta(req),
+    );
   }
 
   @Get('passwordless/:id')
@@ -97,7 +98,7 @@ export class DigidentityController {
     if (poll.status !== 'complete') return { status: poll.status };
     const id = poll.login.transaction.id;
     try {
-      const outcome = await this.complete(poll.login, req, res);
+      const outcome = await this.browserLogins.complete(poll.login, req, res);
       if (outcome.kind === 'pending') {
         await this.logins.recordPasswordlessOutcome(id, 'failed', 'identity_pending');
         return { status: 'failed', code: 'identity_pending' };
@@ -109,16 +110,5 @@ export class DigidentityController {
       await this.logins.recordPasswordlessOutcome(id, 'failed', error.code);
       return { status: 'failed', code: error.code };
     }
-  }
-
-  private async complete(login: VerifiedLogin, req: Request, res: Response) {
-    const binding = this.binding.read(req);
-    const outcome = await this.completion.complete(login, {
-      ...clientMeta(req),
-      previousSessionToken: this.sessionCookie.read(req),
-      browserBindingHash: binding ? hashBinding(binding) : null,
-    });
-    if (outcome.kind === 'session') this.sessionCookie.set(res, outcome.token, outcome.absoluteExpiresAt);
-    return outcome;
   }
 }
