@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { SandboxPortalModule } from './sandbox-portal.module.js';
 import type { AppConfig } from '../src/config/app.config.js';
 import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digidentity-login.service.js';
+import { SIGNICAT_IDIN_CALLBACK_PATH } from '../src/providers/signicat-idin/signicat-idin-login.service.js';
 import { startDigidentitySandbox } from './digidentity/digidentity-sandbox.js';
+import { startSignicatIdinSandbox } from './signicat-idin/signicat-idin-sandbox.js';
 
 export interface RunningSandboxes {
   config: AppConfig;
@@ -17,28 +19,59 @@ export interface RunningSandboxes {
  * and the config is pointed at it. Never called in production (loadConfig refuses that configuration).
  */
 export async function resolveSandboxProviders(config: AppConfig, logger: Logger): Promise<RunningSandboxes> {
-  if (!config.digidentity?.sandbox || config.env === 'production')
-    return { config, modules: [], close: async () => undefined };
-  const sandbox = await startDigidentitySandbox({
-    port: config.digidentity.sandboxPort,
-    redirectUris: [new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href],
-  });
-  logger.warn(
-    { provider: 'digidentity', issuer: sandbox.issuer, personas: sandbox.personas.length },
-    `SANDBOX — not for production: Digidentity is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona. Sign in at ${new URL('/sandbox', config.http.publicBaseUrl).href}`,
-  );
-  return {
-    config: {
-      ...config,
-      digidentity: {
-        ...config.digidentity,
-        issuer: new URL(sandbox.issuer),
-        clientId: sandbox.clientId,
-        clientSecret: sandbox.clientSecret,
-        productScope: sandbox.productScope,
-      },
-    },
-    modules: [SandboxPortalModule],
-    close: () => sandbox.close(),
+  if (config.env === 'production') return { config, modules: [], close: async () => undefined };
+  let resolved = config;
+  const closers: Array<() => Promise<void>> = [];
+  const signIn = new URL('/sandbox', config.http.publicBaseUrl).href;
+  try {
+    if (config.digidentity?.sandbox) {
+      const sandbox = await startDigidentitySandbox({
+        port: config.digidentity.sandboxPort,
+        redirectUris: [new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href],
+      });
+      closers.push(() => sandbox.close());
+      logger.warn(
+        { provider: 'digidentity', issuer: sandbox.issuer, personas: sandbox.personas.length },
+        `SANDBOX — not for production: Digidentity is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona. Sign in at ${signIn}`,
+      );
+      resolved = {
+        ...resolved,
+        digidentity: {
+          ...config.digidentity,
+          issuer: new URL(sandbox.issuer),
+          clientId: sandbox.clientId,
+          clientSecret: sandbox.clientSecret,
+          productScope: sandbox.productScope,
+        },
+      };
+    }
+    if (config.signicatIdin?.sandbox) {
+      const sandbox = await startSignicatIdinSandbox({
+        port: config.signicatIdin.sandboxPort,
+        redirectUris: [new URL(SIGNICAT_IDIN_CALLBACK_PATH, config.http.publicBaseUrl).href],
+      });
+      closers.push(() => sandbox.close());
+      logger.warn(
+        { provider: 'signicat-idin', issuer: sandbox.issuer, personas: sandbox.personas.length },
+        `SANDBOX — not for production: Signicat iDIN is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona. Sign in at ${signIn}`,
+      );
+      resolved = {
+        ...resolved,
+        signicatIdin: {
+          ...config.signicatIdin,
+          issuer: new URL(sandbox.issuer),
+          clientId: sandbox.clientId,
+          clientSecret: sandbox.clientSecret,
+        },
+      };
+    }
+  } catch (error) {
+    // One sandbox started and the next failed (e.g. its port is taken): do not leave the first one running.
+    await Promise.all(closers.map((close) => close()));
+    throw error;
+  }
+  const close = async () => {
+    await Promise.all(closers.map((closeOne) => closeOne()));
   };
+  return { config: resolved, modules: closers.length > 0 ? [SandboxPortalModule] : [], close };
 }

@@ -14,7 +14,7 @@ async function registerMigration(className: string, fileName: string): Promise<v
   index = `${index.slice(0, afterImports)}import { ${className} } from './${fileName}.js';\n${index.slice(afterImports)}`;
   index = index.replace(
     /export const MIGRATIONS = \[([^\]]*)\];/,
-    (_, list: string) => `export const MIGRATIONS = [${list.trim()}, ${className}];`,
+    (_, list: string) => `export const MIGRATIONS = [${list.trim().replace(/,$/, '')}, ${className}];`,
   );
   await writeFile(indexFile, index);
 }

@@ -8,8 +8,10 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggerModule } from './common/logging/logger.module.js';
 import { DigidentityModule } from './providers/digidentity/digidentity.module.js';
+import { SignicatIdinModule } from './providers/signicat-idin/signicat-idin.module.js';
 import type { Logger } from 'pino';
 import { MeModule } from './me/me.module.js';
+import { LinkingModule } from './linking/linking.module.js';
 import { RmiItemsModule } from './rmi-items/rmi-items.module.js';
 import { SermiModule } from './sermi/sermi.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
@@ -28,11 +30,13 @@ export class AppModule {
         SessionsModule,
         AccountsModule,
         MeModule,
+        LinkingModule,
         AuthModule,
         HealthModule,
         RmiItemsModule,
         SermiModule,
         ...(config.digidentity ? [DigidentityModule] : []),
+        ...(config.signicatIdin ? [SignicatIdinModule] : []),
         ...extraModules,
       ],
     };

@@ -28,9 +28,10 @@ process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unha
 try {
   const database = await openDatabaseServer(config.database, (message) => logger.info(message));
   // Sandbox code is loaded only when a provider has no real settings (never in production).
-  const sandboxes = config.digidentity?.sandbox
-    ? await (await import('../sandbox/resolve-sandbox.js')).resolveSandboxProviders(config, logger)
-    : { config, modules: [], close: async () => undefined };
+  const sandboxes =
+    config.digidentity?.sandbox || config.signicatIdin?.sandbox
+      ? await (await import('../sandbox/resolve-sandbox.js')).resolveSandboxProviders(config, logger)
+      : { config, modules: [], close: async () => undefined };
   const app = await createApp(
     { ...sandboxes.config, database: { ...config.database, url: database.url } },
     logger,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type KoaContextWithOIDC, type Configuration } from 'oidc-provider';
+import { escape, publicPart, readBody, sandboxPages, sendHtml } from '../common/pages.js';
 import { memoryAdapterFactory } from './memory-adapter.js';
 import { PERSONAS, type Persona } from './personas.js';
 
@@ -41,6 +42,14 @@ export interface DigidentitySandbox {
   publishedKeys: JWK[];
   /** Confirms the passwordless login behind a scanned QR code as the persona, as the app would after the PIN. */
   confirmPasswordless(scanId: string, personaId: string): Promise<boolean>;
+  /**
+   * The person deletes their account at the provider and creates a new one: same person (same SERMI UIDs), new
+   * `sub`. Returns the new subject. Also over HTTP: POST /sandbox/personas/{id}/recreate.
+   */
+  recreateAccount(personaId: string): string;
+  /** Gives the persona a chosen subject (tests: an old subject signing in again). */
+  setSubject(personaId: string, subject: string): void;
+  subjectOf(personaId: string): string;
   /** Lets a passwordless QR code time out at the provider. */
   expirePasswordless(scanId: string): void;
   /** The authorisation code behind a QR code (tests check that it never reaches the browser). */
@@ -56,6 +65,8 @@ interface PasswordlessSession {
 }
 
 const SERMI_CLAIMS = ['cabuid', 'iouid', 'ioeuid', 'rssuid', 'rsseuid'];
+
+const { page, personaPage } = sandboxPages('SANDBOX — not Digidentity, not for production');
 
 export async function generateSigningKey(
   alg = 'RS256',
@@ -80,6 +91,14 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
   // The QR code carries its own id, not the authorisation code: only the relying party's backend sees the code.
   const scans = new Map<string, string>();
   const publishedKeys = [...signingKeys];
+  const subjects = new Map<string, string>();
+  const subjectOf = (personaId: string) => subjects.get(personaId) ?? personaId;
+  const recreateAccount = (personaId: string): string => {
+    if (!personas.some((p) => p.id === personaId)) throw new Error(`unknown persona ${personaId}`);
+    const subject = randomUUID();
+    subjects.set(personaId, subject);
+    return subject;
+  };
 
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
@@ -109,8 +128,9 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     },
     scopes: ['openid', 'sermi', productScope],
     claims: { openid: ['sub'], sermi: SERMI_CLAIMS },
+    // The account id is the persona's current subject: after a re-creation the old one no longer exists here.
     findAccount: async (_ctx, id) => {
-      const persona = personas.find((p) => p.id === id);
+      const persona = personas.find((p) => subjectOf(p.id) === id);
       if (!persona) return undefined;
       return { accountId: id, claims: async () => ({ sub: id, ...persona.claims }) };
     },
@@ -154,10 +174,10 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
       return false;
     session.confirmedAs = personaId;
     // Minting the authorisation code under the passwordless id makes the token endpoint redeem it like any other.
-    const grantId = await grantFor(personaId, session.scope);
+    const grantId = await grantFor(subjectOf(personaId), session.scope);
     await new provider.AuthorizationCode({
       jti: code,
-      accountId: personaId,
+      accountId: subjectOf(personaId),
       grantId,
       client: { clientId } as never,
       scope: session.scope,
@@ -190,11 +210,11 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
         const personaId = new URLSearchParams(await readBody(req)).get('persona') ?? '';
         if (!personas.some((p) => p.id === personaId))
           return sendHtml(res, page('Unknown persona', '<p>Pick a persona.</p>'), 400);
-        const grantId = await grantFor(personaId, String(details.params.scope));
+        const grantId = await grantFor(subjectOf(personaId), String(details.params.scope));
         return provider.interactionFinished(
           req,
           res,
-          { login: { accountId: personaId }, consent: { grantId } },
+          { login: { accountId: subjectOf(personaId) }, consent: { grantId } },
           { mergeWithLastSubmission: false },
         );
       }
@@ -240,10 +260,23 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
         );
       }
     }
+    const recreate = /^\/sandbox\/personas\/([\w-]+)\/recreate$/.exec(url.pathname);
+    if (req.method === 'POST' && recreate) {
+      if (!personas.some((p) => p.id === recreate[1])) return sendJson(res, { error: 'unknown persona' }, 404);
+      return sendJson(res, { persona: recreate[1], subject: recreateAccount(recreate[1]) });
+    }
     if (req.method === 'GET' && url.pathname === '/') {
+      const rows = personas
+        .map(
+          (
+            p,
+          ) => `<form method="post" action="/sandbox/personas/${escape(p.id)}/recreate"><strong>${escape(p.label)}</strong>
+<br><small>sub ${escape(subjectOf(p.id))}</small><br><button type="submit">Delete and re-create this Digidentity account (new sub)</button></form>`,
+        )
+        .join('\n');
       return sendHtml(
         res,
-        page('Digidentity sandbox', `<p>SANDBOX — not for production.</p><p>Issuer: ${escape(issuer)}</p>`),
+        page('Digidentity sandbox', `<p>SANDBOX — not for production.</p><p>Issuer: ${escape(issuer)}</p>${rows}`),
       );
     }
     return provider.callback()(req, res);
@@ -266,6 +299,9 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     signingKeys,
     publishedKeys,
     confirmPasswordless,
+    recreateAccount,
+    setSubject: (personaId, subject) => void subjects.set(personaId, subject),
+    subjectOf,
     expirePasswordless: (scanId) => {
       const session = passwordless.get(scans.get(scanId) ?? '');
       if (session) session.expiresAt = 0;
@@ -297,56 +333,7 @@ function passwordlessTokenAnswers(sessions: Map<string, PasswordlessSession>) {
   };
 }
 
-function publicPart(jwk: JWK): JWK {
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...rest } = jwk;
-  return rest;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-      if (body.length > 10_000) req.destroy();
-    });
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
-
 function sendJson(res: ServerResponse, body: unknown, status = 200): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
-}
-
-function sendHtml(res: ServerResponse, html: string, status = 200): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(html);
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}
-.banner{background:#b00020;color:#fff;padding:.5rem 1rem;font-weight:bold}button{margin:.25rem 0;padding:.5rem 1rem}
-form.persona{border:1px solid #ccc;padding:.5rem 1rem;margin:.5rem 0}</style></head>
-<body><div class="banner">SANDBOX — not Digidentity, not for production</div><h1>${escape(title)}</h1>${body}</body></html>`;
-}
-
-function personaPage(personas: Persona[], action: string, abortAction: string | null, heading = 'Sign in as'): string {
-  const forms = personas
-    .map(
-      (p) => `<form class="persona" method="post" action="${escape(action)}">
-<input type="hidden" name="persona" value="${escape(p.id)}"><strong>${escape(p.label)}</strong><br><small>${escape(p.description)}</small><br>
-<button type="submit" name="choose" value="${escape(p.id)}">Continue as this persona</button></form>`,
-    )
-    .join('\n');
-  const abort = abortAction
-    ? `<form method="post" action="${escape(abortAction)}"><button type="submit">Cancel the login</button></form>`
-    : '';
-  return page(heading, `${forms}${abort}`);
 }

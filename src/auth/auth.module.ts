@@ -8,11 +8,12 @@ import { LoginRedirectFilter } from './login-redirect.filter.js';
 import { LoginStarters } from './login-starters.js';
 import { BrowserLogins } from './browser-logins.js';
 import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
+import { IdentityLinksModule } from '../identity-links/identity-links.module.js';
 import { LogoutController } from './logout.controller.js';
 
 /** What every provider module shares: completing a login, reporting its failures, signing out. */
 @Module({
-  imports: [AuditModule, SessionsModule, UserMappingModule, LoginTransactionsModule],
+  imports: [AuditModule, SessionsModule, UserMappingModule, LoginTransactionsModule, IdentityLinksModule],
   controllers: [LogoutController, LoginErrorController],
   providers: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins],
   exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins],

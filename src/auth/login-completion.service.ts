@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
+import { AppException } from '../common/problem/app-exception.js';
+import { IdentityLinksService } from '../identity-links/identity-links.service.js';
 import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
 import { currentRequestId } from '../common/request-context/request-context.js';
 import type { AppConfig } from '../config/app.config.js';
@@ -18,9 +20,9 @@ import type { RequestMeta, VerifiedLogin } from './verified-login.js';
 
 export type LoginOutcome =
   | { kind: 'session'; accountId: string; sessionId: string; token: string; absoluteExpiresAt: Date; returnTo: string }
-  | { kind: 'pending'; pendingIdentityId: string };
-
-const PENDING_IDENTITY_TTL_SECONDS = 30 * 60;
+  | { kind: 'pending'; pendingIdentityId: string }
+  /** A link intent: the identity now belongs to the signed-in account; the session stays as it was. */
+  | { kind: 'linked'; accountId: string; linkId: string; replaced: boolean; returnTo: string };
 
 /**
  * The last step of every provider's login: map the identity to an account, replace the browser's session with a
@@ -33,6 +35,7 @@ export class LoginCompletionService {
     private readonly mapping: UserMappingService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly links: IdentityLinksService,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {
     this.failureThrottle = new FailureAuditThrottle(config.login.failureAuditLimitPerMinute);
@@ -41,17 +44,75 @@ export class LoginCompletionService {
   private readonly failureThrottle: FailureAuditThrottle;
 
   async complete(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
+    const { purpose } = login.transaction;
     try {
+      if (purpose === 'link') return await this.completeLink(login, meta);
+      // A re-authentication must prove the same account again: only the general path checks that.
+      if (purpose === 'reauthenticate') return await this.completeInTransaction(login, meta);
       return (await this.completeReturningIdentity(login, meta)) ?? (await this.completeInTransaction(login, meta));
     } catch (error) {
       const failure =
-        error instanceof LoginFailure ? error : new LoginFailure('internal_error', 'the login could not be completed');
+        error instanceof LoginFailure
+          ? error
+          : error instanceof AppException
+            ? new LoginFailure(error.code, error.detail ?? error.code)
+            : new LoginFailure('internal_error', 'the login could not be completed');
       // Best effort: when the database itself is the problem, the audit write fails too; the error still surfaces.
+      await this.links.auditRefusal(error).catch(() => undefined);
       await this.recordFailure(login.identity.provider, failure, meta, {
         loginTransactionId: login.transaction.id,
+        ...(purpose === 'login' ? {} : { purpose, accountId: login.transaction.accountId }),
       }).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * A link intent's callback: the verified identity joins the account that started the link, which this browser
+   * must still be signed in to. With `replaceExisting` (the person's own re-bind, e.g. after re-creating their
+   * itsme account) it replaces the account's link for that provider. One transaction; the session stays.
+   */
+  private completeLink(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
+    const { identity, transaction } = login;
+    const accountId = transaction.accountId!;
+    return this.dataSource.transaction(async (manager) => {
+      const [session] = looksLikeSessionToken(meta.previousSessionToken)
+        ? await sqlRows<{ account_id: string }>(
+            manager,
+            `SELECT account_id FROM sessions
+              WHERE token_hash = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`,
+            [hashSessionToken(meta.previousSessionToken)],
+          )
+        : [];
+      if (session?.account_id !== accountId) {
+        throw new LoginFailure(
+          'link_account_mismatch',
+          'this browser is no longer signed in to the account that started the link',
+          {
+            accountId,
+          },
+        );
+      }
+      const actor = { type: 'account', accountId } as const;
+      const details = { via: 'link_login', loginTransactionId: transaction.id };
+      const replace = transaction.providerData.replaceExisting === true;
+      // Pending rows before the account: the same lock order as re-binding, so the two cannot deadlock.
+      await manager.query(
+        `UPDATE pending_identities SET resolved_at = now(), resolution = $4, resolved_account_id = $5
+          WHERE provider = $1 AND issuer = $2 AND subject = $3 AND resolved_at IS NULL`,
+        [identity.provider, identity.issuer, identity.subject, replace ? 'rebound' : 'attached', accountId],
+      );
+      const change = replace
+        ? await this.links.rebind(accountId, identity, actor, { ...details, reason: 'self-service re-bind' }, manager)
+        : await this.links.add(accountId, identity, actor, details, manager);
+      return {
+        kind: 'linked',
+        accountId,
+        linkId: change.linkId,
+        replaced: change.previous !== null,
+        returnTo: transaction.returnTo,
+      } as const;
+    });
   }
 
   /** The general path: mapping (any policy, any case), session and audit events in one transaction. */
@@ -63,10 +124,26 @@ export class LoginCompletionService {
         {
           policy: login.policy,
           browserBindingHash: meta.browserBindingHash,
-          pendingTtlSeconds: PENDING_IDENTITY_TTL_SECONDS,
+          // Kept for admin review as long as a re-bind may use it; self-service is shorter (checked when used).
+          pendingTtlSeconds: Math.max(
+            this.config.linking.pendingSelfServiceSeconds,
+            this.config.linking.rebindPendingMaxAgeSeconds,
+          ),
         },
         manager,
       );
+      if (
+        transaction.purpose === 'reauthenticate' &&
+        (mapped.kind !== 'account' || mapped.accountId !== transaction.accountId)
+      ) {
+        throw new LoginFailure(
+          'reauthentication_account_mismatch',
+          'the re-authentication signed in as another identity',
+          {
+            accountId: transaction.accountId,
+          },
+        );
+      }
       if (mapped.kind === 'pending') {
         await this.audit.record(
           {

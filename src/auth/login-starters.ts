@@ -10,6 +10,13 @@ export interface LoginIntent {
   accountId: string | null;
   returnTo: string;
   browserBinding: string;
+  /** A link that replaces the account's existing link for the provider (the person's own re-bind). */
+  replaceExisting?: boolean;
+}
+
+/** What a provider stores on the login transaction for the intent, besides its own state. */
+export function intentData(intent: LoginIntent): Record<string, unknown> {
+  return intent.replaceExisting ? { replaceExisting: true } : {};
 }
 
 /** A QR login to show to the person; the browser polls the provider module's poll route with `id`. */

@@ -161,6 +161,83 @@ describe('loadConfig', () => {
     ).toEqual([expect.stringMatching(/^DIGIDENTITY_PRODUCT_SCOPE:/)]);
   });
 
+  it('leaves iDIN off unless enabled; enabled without an issuer, starts its sandbox on a developer machine only', () => {
+    expect(loadConfig({}).signicatIdin).toBeNull();
+    expect(loadConfig({ SIGNICAT_IDIN_ENABLED: 'true' }).signicatIdin).toEqual({
+      sandbox: true,
+      scopes: ['openid', 'idp-id', 'idin-name'],
+      bankBic: null,
+      idTokenAlgorithms: ['RS256', 'PS256', 'ES256'],
+      unknownIdentityPolicy: 'pending',
+      sandboxPort: 3002,
+    });
+    expect(
+      problemsFor({
+        NODE_ENV: 'production',
+        PUBLIC_BASE_URL: 'https://portal.example',
+        SERMI_GRANT_SIGNING_KEY: GRANT_KEY,
+        DIGIDENTITY_ENABLED: 'false',
+        SIGNICAT_IDIN_ENABLED: 'true',
+      }),
+    ).toEqual(['SIGNICAT_IDIN_ISSUER: required in production (set SIGNICAT_IDIN_ENABLED=false to run without iDIN)']);
+    expect(problemsFor({ SIGNICAT_IDIN_ENABLED: 'true', SIGNICAT_IDIN_CLIENT_ID: 'real-client' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_IDIN_ISSUER: required when SIGNICAT_IDIN_CLIENT_ID is set/),
+    ]);
+    expect(
+      problemsFor({
+        SIGNICAT_IDIN_ENABLED: 'true',
+        DIGIDENTITY_ENABLED: 'false',
+        PUBLIC_BASE_URL: 'https://portal.example',
+      }),
+    ).toEqual([expect.stringMatching(/^SIGNICAT_IDIN_ISSUER: required unless PUBLIC_BASE_URL is on localhost/)]);
+  });
+
+  it('requires the client settings with a real iDIN issuer, and refuses unusable scopes, BICs and policies', () => {
+    const idin = { SIGNICAT_IDIN_ENABLED: 'true', SIGNICAT_IDIN_ISSUER: 'https://rmi.sandbox.signicat.com/auth/open' };
+    expect(problemsFor(idin)).toEqual([
+      'SIGNICAT_IDIN_CLIENT_ID: required when SIGNICAT_IDIN_ISSUER is set',
+      'SIGNICAT_IDIN_CLIENT_SECRET: required when SIGNICAT_IDIN_ISSUER is set',
+    ]);
+    const client = { ...idin, SIGNICAT_IDIN_CLIENT_ID: 'c', SIGNICAT_IDIN_CLIENT_SECRET: 's' };
+    expect(
+      loadConfig({
+        ...client,
+        SIGNICAT_IDIN_SCOPES: 'openid  idp-id profile eighteen-or-older',
+        SIGNICAT_IDIN_BANK_BIC: 'CURRNL2A',
+        SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY: 'provision',
+      }).signicatIdin,
+    ).toMatchObject({
+      sandbox: false,
+      issuer: new URL('https://rmi.sandbox.signicat.com/auth/open'),
+      clientId: 'c',
+      clientSecret: 's',
+      scopes: ['openid', 'idp-id', 'profile', 'eighteen-or-older'],
+      bankBic: 'CURRNL2A',
+      unknownIdentityPolicy: 'provision',
+    });
+    expect(problemsFor({ ...client, SIGNICAT_IDIN_SCOPES: 'idin-name' })).toEqual([
+      'SIGNICAT_IDIN_SCOPES: must contain openid and idp-id',
+    ]);
+    expect(problemsFor({ ...client, SIGNICAT_IDIN_SCOPES: 'openid idp-id date-of-birth eighteen-or-older' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_IDIN_SCOPES: date-of-birth and eighteen-or-older are mutually exclusive/),
+    ]);
+    expect(problemsFor({ ...client, SIGNICAT_IDIN_SCOPES: 'openid,idp-id' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_IDIN_SCOPES:/),
+    ]);
+    expect(problemsFor({ ...client, SIGNICAT_IDIN_BANK_BIC: 'rabo' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_IDIN_BANK_BIC:/),
+    ]);
+    expect(problemsFor({ ...client, SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY: 'merge' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY:/),
+    ]);
+    expect(problemsFor({ ...client, SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS: 'RS256,HS256' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS:/),
+    ]);
+    expect(problemsFor({ ...client, SIGNICAT_IDIN_ISSUER: 'http://localhost:3002/auth/open' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_IDIN_ISSUER: http:/),
+    ]);
+  });
+
   it('refuses symmetric and unsigned ID token algorithms', () => {
     expect(problemsFor({ DIGIDENTITY_ID_TOKEN_ALGORITHMS: 'RS256,HS256' })).toEqual([
       expect.stringMatching(/^DIGIDENTITY_ID_TOKEN_ALGORITHMS:/),

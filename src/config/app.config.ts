@@ -4,6 +4,7 @@ import { EnvBoolean, EnvInteger, EnvList } from './env-transforms.js';
 import { ConfigurationError, validateEnv } from './validate-env.js';
 import { OidcEnvironment } from '../oidc/oidc.config.js';
 import { DigidentityEnvironment } from '../providers/digidentity/digidentity.config.js';
+import { idinScopes, SignicatIdinEnvironment } from '../providers/signicat-idin/signicat-idin.config.js';
 import { LinkingEnvironment, type LinkingSettings, linkingSettings } from '../linking/linking.config.js';
 import { SermiEnvironment, type SermiSettings, sermiSettings } from '../sermi/sermi.config.js';
 import type { UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
@@ -162,6 +163,7 @@ export interface AppConfig {
     failureAuditLimitPerMinute: number;
   };
   digidentity: DigidentitySettings | null;
+  signicatIdin: SignicatIdinSettings | null;
   sermi: SermiSettings;
   linking: LinkingSettings;
 }
@@ -180,11 +182,27 @@ export interface DigidentitySettings {
   sandboxPort: number;
 }
 
+export interface SignicatIdinSettings {
+  /** No issuer configured: a local sandbox provider is started (never in production). */
+  sandbox: boolean;
+  /** Filled in by resolveSandboxProviders() in sandbox mode. */
+  issuer?: URL;
+  clientId?: string;
+  clientSecret?: string;
+  scopes: string[];
+  /** Bank pre-selection (`acr_values=idin_idp:<BIC>`), or null to let the person pick the bank. */
+  bankBic: string | null;
+  idTokenAlgorithms: string[];
+  unknownIdentityPolicy: UnknownIdentityPolicy;
+  sandboxPort: number;
+}
+
 /** Every class of environment variables the app reads (documented in .env.example). */
 export const ENVIRONMENT_SCHEMAS = [
   EnvironmentVariables,
   OidcEnvironment,
   DigidentityEnvironment,
+  SignicatIdinEnvironment,
   SermiEnvironment,
   LinkingEnvironment,
 ] as const;
@@ -210,10 +228,39 @@ function validateAll(env: Record<string, string | undefined>) {
   const vars = attempt(EnvironmentVariables);
   const oidc = attempt(OidcEnvironment);
   const digidentity = attempt(DigidentityEnvironment);
+  const signicatIdin = attempt(SignicatIdinEnvironment);
   const sermi = attempt(SermiEnvironment);
   const linking = attempt(LinkingEnvironment);
-  if (!vars || !oidc || !digidentity || !sermi || !linking) throw new ConfigurationError(problems);
-  return { vars, oidc, digidentity, sermi, linking };
+  if (!vars || !oidc || !digidentity || !signicatIdin || !sermi || !linking) throw new ConfigurationError(problems);
+  return { vars, oidc, digidentity, signicatIdin, sermi, linking };
+}
+
+/**
+ * The rules for an enabled provider without an issuer, the same for every provider: the sandbox lets anyone sign
+ * in as anyone, so it is only for a developer's own machine, never by accident.
+ */
+function sandboxProblem(
+  vars: EnvironmentVariables,
+  prefix: string,
+  providerName: string,
+  partial: readonly string[],
+): string | null {
+  if (vars.NODE_ENV === 'production') {
+    return `${prefix}_ISSUER: required in production (set ${prefix}_ENABLED=false to run without ${providerName})`;
+  }
+  if (partial.length > 0) {
+    return `${prefix}_ISSUER: required when ${partial.join(', ')} ${partial.length > 1 ? 'are' : 'is'} set (without it the local sandbox would be used)`;
+  }
+  if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(vars.PUBLIC_BASE_URL).hostname)) {
+    return `${prefix}_ISSUER: required unless PUBLIC_BASE_URL is on localhost (the sandbox is for local development only)`;
+  }
+  return null;
+}
+
+function insecureIssuerProblem(vars: EnvironmentVariables, oidc: OidcEnvironment, prefix: string, issuer: URL) {
+  return issuer.protocol === 'http:' && (!oidc.OIDC_ALLOW_INSECURE_HTTP || vars.NODE_ENV === 'production')
+    ? `${prefix}_ISSUER: http:// issuers need OIDC_ALLOW_INSECURE_HTTP=true and are refused in production`
+    : null;
 }
 
 function digidentitySettings(
@@ -230,31 +277,16 @@ function digidentitySettings(
     sandboxPort: env.SANDBOX_DIGIDENTITY_PORT,
   };
   if (!env.DIGIDENTITY_ISSUER) {
-    // The sandbox lets anyone sign in as anyone: only for a developer's own machine, never by accident.
     const partial = (
       ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'] as const
     ).filter((name) => env[name]);
-    if (vars.NODE_ENV === 'production') {
-      problems.push(
-        'DIGIDENTITY_ISSUER: required in production (set DIGIDENTITY_ENABLED=false to run without Digidentity)',
-      );
-    } else if (partial.length > 0) {
-      problems.push(
-        `DIGIDENTITY_ISSUER: required when ${partial.join(', ')} ${partial.length > 1 ? 'are' : 'is'} set (without it the local sandbox would be used)`,
-      );
-    } else if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(vars.PUBLIC_BASE_URL).hostname)) {
-      problems.push(
-        'DIGIDENTITY_ISSUER: required unless PUBLIC_BASE_URL is on localhost (the sandbox is for local development only)',
-      );
-    }
+    const problem = sandboxProblem(vars, 'DIGIDENTITY', 'Digidentity', partial);
+    if (problem) problems.push(problem);
     return { sandbox: true, ...common };
   }
   const issuer = new URL(env.DIGIDENTITY_ISSUER);
-  if (issuer.protocol === 'http:' && (!oidc.OIDC_ALLOW_INSECURE_HTTP || vars.NODE_ENV === 'production')) {
-    problems.push(
-      'DIGIDENTITY_ISSUER: http:// issuers need OIDC_ALLOW_INSECURE_HTTP=true and are refused in production',
-    );
-  }
+  const insecure = insecureIssuerProblem(vars, oidc, 'DIGIDENTITY', issuer);
+  if (insecure) problems.push(insecure);
   for (const name of ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'] as const) {
     if (!env[name]) problems.push(`${name}: required when DIGIDENTITY_ISSUER is set`);
   }
@@ -268,8 +300,58 @@ function digidentitySettings(
   };
 }
 
+/** Signicat iDIN (seed 003): optional, so disabled unless SIGNICAT_IDIN_ENABLED=true; same sandbox rules. */
+function signicatIdinSettings(
+  vars: EnvironmentVariables,
+  oidc: OidcEnvironment,
+  env: SignicatIdinEnvironment,
+  problems: string[],
+): SignicatIdinSettings | null {
+  if (!env.SIGNICAT_IDIN_ENABLED) return null;
+  const { scopes, problems: scopeProblems } = idinScopes(env.SIGNICAT_IDIN_SCOPES);
+  problems.push(...scopeProblems);
+  const common = {
+    scopes,
+    bankBic: env.SIGNICAT_IDIN_BANK_BIC ?? null,
+    idTokenAlgorithms: env.SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS,
+    unknownIdentityPolicy: env.SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY,
+    sandboxPort: env.SANDBOX_SIGNICAT_IDIN_PORT,
+  };
+  const clientNames = ['SIGNICAT_IDIN_CLIENT_ID', 'SIGNICAT_IDIN_CLIENT_SECRET'] as const;
+  if (!env.SIGNICAT_IDIN_ISSUER) {
+    const problem = sandboxProblem(
+      vars,
+      'SIGNICAT_IDIN',
+      'iDIN',
+      clientNames.filter((name) => env[name]),
+    );
+    if (problem) problems.push(problem);
+    return { sandbox: true, ...common };
+  }
+  const issuer = new URL(env.SIGNICAT_IDIN_ISSUER);
+  const insecure = insecureIssuerProblem(vars, oidc, 'SIGNICAT_IDIN', issuer);
+  if (insecure) problems.push(insecure);
+  for (const name of clientNames) {
+    if (!env[name]) problems.push(`${name}: required when SIGNICAT_IDIN_ISSUER is set`);
+  }
+  return {
+    sandbox: false,
+    issuer,
+    clientId: env.SIGNICAT_IDIN_CLIENT_ID,
+    clientSecret: env.SIGNICAT_IDIN_CLIENT_SECRET,
+    ...common,
+  };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const { vars, oidc, digidentity: digidentityEnv, sermi: sermiEnv, linking: linkingEnv } = validateAll(env);
+  const {
+    vars,
+    oidc,
+    digidentity: digidentityEnv,
+    signicatIdin: signicatIdinEnv,
+    sermi: sermiEnv,
+    linking: linkingEnv,
+  } = validateAll(env);
   const publicBaseUrl = new URL(vars.PUBLIC_BASE_URL);
   const problems: string[] = [];
   if (vars.NODE_ENV === 'production' && oidc.OIDC_ALLOW_INSECURE_HTTP) {
@@ -282,6 +364,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('LOGIN_ERROR_URL: must be a URL or a path');
   }
   const digidentity = digidentitySettings(vars, oidc, digidentityEnv, problems);
+  const signicatIdin = signicatIdinSettings(vars, oidc, signicatIdinEnv, problems);
   const sermi = sermiSettings(sermiEnv, vars.NODE_ENV, problems);
   if (vars.NODE_ENV === 'production' && publicBaseUrl.protocol !== 'https:') {
     problems.push('PUBLIC_BASE_URL: must be an https:// URL when NODE_ENV=production');
@@ -335,6 +418,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
     },
     digidentity,
+    signicatIdin,
     sermi,
     linking: linkingSettings(linkingEnv),
   };

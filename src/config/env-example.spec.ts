@@ -36,6 +36,10 @@ describe('.env.example', () => {
       'DIGIDENTITY_CLIENT_ID',
       'DIGIDENTITY_CLIENT_SECRET',
       'DIGIDENTITY_PRODUCT_SCOPE',
+      'SIGNICAT_IDIN_ISSUER',
+      'SIGNICAT_IDIN_CLIENT_ID',
+      'SIGNICAT_IDIN_CLIENT_SECRET',
+      'SIGNICAT_IDIN_BANK_BIC',
       'SERMI_GRANT_SIGNING_KEY',
     ];
     const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];

@@ -2,6 +2,7 @@ import { Account } from '../accounts/account.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { IdentityLink } from '../identity-links/identity-link.entity.js';
 import { LoginTransaction } from '../login-transactions/login-transaction.entity.js';
+import { RebindRequest } from '../linking/rebind-request.entity.js';
 import { PendingIdentity } from '../pending-identities/pending-identity.entity.js';
 import { RmiItem } from '../rmi-items/rmi-item.entity.js';
 import { SermiAccessRecord } from '../sermi/access-log/sermi-access-record.entity.js';
@@ -22,4 +23,5 @@ export const ENTITIES = [
   SermiLogSeal,
   SermiLogAnchor,
   SermiChainBinding,
+  RebindRequest,
 ];

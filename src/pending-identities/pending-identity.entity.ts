@@ -81,8 +81,19 @@ export class PendingIdentity {
   @Column({ name: 'browser_binding_hash', type: 'bytea', nullable: true })
   browserBindingHash: Buffer | null;
 
+  /**
+   * The provider's policy lets this person create a new account from the identity (policy `choose`). Never for a
+   * probable re-created identity: that is how duplicate accounts come about.
+   */
+  @Column({ name: 'may_create_account', type: 'boolean', default: false })
+  mayCreateAccount: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** The latest verified login that produced this identity; "recent" for self-service and re-binding counts from it. */
+  @Column({ name: 'last_seen_at', type: 'timestamptz', default: () => 'now()' })
+  lastSeenAt: Date;
 
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;
@@ -92,4 +103,15 @@ export class PendingIdentity {
 
   @Column({ type: 'text', nullable: true })
   resolution: PendingResolution | null;
+
+  /** The account the identity was attached, provisioned or re-bound to. */
+  @Column({ name: 'resolved_account_id', type: 'uuid', nullable: true })
+  resolvedAccountId: string | null;
+
+  @ManyToOne('Account', { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({
+    name: 'resolved_account_id',
+    foreignKeyConstraintName: 'pending_identities_resolved_account_id_fkey',
+  })
+  resolvedAccount?: Relation<Account> | null;
 }

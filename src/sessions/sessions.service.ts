@@ -181,6 +181,21 @@ export class SessionsService {
     return rows.length > 0;
   }
 
+  /** Revokes every live session authenticated through one identity link (unlinked or re-bound); returns their ids. */
+  async revokeForLink(
+    linkId: string,
+    reason: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<string[]> {
+    const rows = await sqlRows<{ id: string }>(
+      manager,
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = $2
+        WHERE identity_link_id = $1 AND revoked_at IS NULL AND absolute_expires_at > now() RETURNING id`,
+      [linkId, reason],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Revokes every live session of an account; returns their ids. */
   async revokeAllForAccount(
     accountId: string,

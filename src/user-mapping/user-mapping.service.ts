@@ -198,19 +198,22 @@ export class UserMappingService {
       ...(reason === 'probable_recreated_identity' ? { samePersonKeyAsAccount: suspectedAccountId } : {}),
       ...extraFlags,
     };
+    const mayCreateAccount = context.policy === 'choose' && reason === 'unknown_identity';
     // One open pending entry per identity: a repeated login refreshes it instead of piling up rows.
     const [{ id }] = await sqlRows<{ id: string }>(
       manager,
       `WITH refreshed AS (
          UPDATE pending_identities
             SET attributes = $4, raw_claims = $5, reason = $6, flags = $7, suspected_account_id = $8,
-                browser_binding_hash = $9, person_key = $10, expires_at = now() + make_interval(secs => $11)
+                browser_binding_hash = $9, person_key = $10, expires_at = now() + make_interval(secs => $11),
+                may_create_account = $12, last_seen_at = now()
           WHERE provider = $1 AND issuer = $2 AND subject = $3 AND resolved_at IS NULL AND expires_at > now()
           RETURNING id
        ), created AS (
          INSERT INTO pending_identities (provider, issuer, subject, attributes, raw_claims, reason, flags,
-                                         suspected_account_id, browser_binding_hash, person_key, expires_at)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11)
+                                         suspected_account_id, browser_binding_hash, person_key, expires_at,
+                                         may_create_account)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11), $12
           WHERE NOT EXISTS (SELECT 1 FROM refreshed)
          RETURNING id
        )
@@ -227,6 +230,7 @@ export class UserMappingService {
         context.browserBindingHash,
         identity.personKey,
         context.pendingTtlSeconds,
+        mayCreateAccount,
       ],
     );
     await this.audit.record(

@@ -6,7 +6,14 @@ import type { Logger } from 'pino';
 import QRCode from 'qrcode';
 import { LoginCompletionService } from '../../auth/login-completion.service.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
-import { type ClientMeta, type LoginIntent, LoginStarters, type ProviderLoginStarter, type QrLoginStart } from '../../auth/login-starters.js';
+import {
+  type ClientMeta,
+  type LoginIntent,
+  LoginStarters,
+  intentData,
+  type ProviderLoginStarter,
+  type QrLoginStart,
+} from '../../auth/login-starters.js';
 import type { AppConfig, DigidentitySettings } from '../../config/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import {
@@ -125,6 +132,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         accountId: intent.accountId,
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
+        providerData: intentData(intent),
         nonce,
         pkceVerifier,
       });
@@ -192,7 +200,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         accountId: intent.accountId,
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
-        providerData: state as unknown as Record<string, unknown>,
+        providerData: { ...state, ...intentData(intent) },
         ttlSeconds: PASSWORDLESS_TTL_SECONDS,
       });
       return {

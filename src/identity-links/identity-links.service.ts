@@ -1,0 +1,249 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Actor, AuditEventInput } from '../audit/audit-event-types.js';
+import { AuditService } from '../audit/audit.service.js';
+import { AppException } from '../common/problem/app-exception.js';
+import type { ErrorCode } from '../common/problem/error-codes.js';
+import { jsonb, sqlRows } from '../database/sql.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import type { ExternalIdentity } from '../user-mapping/external-identity.js';
+
+/** What is bound to an account: a verified identity, never one typed in. */
+export type LinkableIdentity = Pick<ExternalIdentity, 'provider' | 'issuer' | 'subject' | 'personKey' | 'attributes'>;
+
+export interface LinkChange {
+  linkId: string;
+  /** The subject the link had before a re-bind; null when the link was added. */
+  previous: { issuer: string; subject: string } | null;
+  revokedSessionIds: string[];
+}
+
+/**
+ * A refused link change. The transaction it happened in rolls back, so its audit event is written afterwards by
+ * whoever owns the transaction (IdentityLinksService.auditRefusal).
+ */
+export class LinkRefused extends AppException {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    readonly audit: AuditEventInput,
+  ) {
+    super(code, detail);
+    this.name = 'LinkRefused';
+  }
+}
+
+interface HolderRow {
+  id: string;
+  account_id: string;
+  issuer: string;
+  subject: string;
+}
+
+/**
+ * Every change of an account's identity links — add, re-bind, remove — in the caller's transaction, each with its
+ * audit event, so a link never changes without a record of who changed it and why. The unique constraints on
+ * identity_links stay the last word; these checks turn their violations into answers a person can act on.
+ */
+@Injectable()
+export class IdentityLinksService {
+  constructor(
+    private readonly audit: AuditService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  /** Adds the identity to the account. Refused when another account holds it (or its person key) or the provider. */
+  async add(
+    accountId: string,
+    identity: LinkableIdentity,
+    actor: Actor,
+    details: Record<string, unknown>,
+    manager: EntityManager,
+  ): Promise<LinkChange> {
+    await lockAccount(accountId, manager);
+    await this.assertNotHeldElsewhere(accountId, identity, actor, details, manager);
+    const [existing] = await sqlRows<{ id: string }>(
+      manager,
+      `SELECT id FROM identity_links WHERE account_id = $1 AND provider = $2`,
+      [accountId, identity.provider],
+    );
+    if (existing) {
+      throw refusal(accountId, identity, 'provider_already_linked', actor, details, {
+        detail: `the account already signs in with ${identity.provider}`,
+      });
+    }
+    const [link] = await sqlRows<{ id: string }>(
+      manager,
+      `INSERT INTO identity_links (account_id, provider, issuer, subject, person_key, attributes, first_login_at, last_login_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
+      [accountId, identity.provider, identity.issuer, identity.subject, identity.personKey, jsonb(identity.attributes)],
+    );
+    await this.audit.record(
+      {
+        type: 'identity.linked',
+        actor,
+        subjectAccountId: accountId,
+        details: { ...details, linkId: link.id, provider: identity.provider, issuer: identity.issuer },
+      },
+      manager,
+    );
+    return { linkId: link.id, previous: null, revokedSessionIds: [] };
+  }
+
+  /**
+   * Re-binding: the account's link for this provider now names the new identity (added when there was none).
+   * Sessions that were authenticated through the old subject are revoked. The audit event keeps old and new.
+   */
+  async rebind(
+    accountId: string,
+    identity: LinkableIdentity,
+    actor: Actor,
+    details: Record<string, unknown>,
+    manager: EntityManager,
+  ): Promise<LinkChange> {
+    await lockAccount(accountId, manager);
+    await this.assertNotHeldElsewhere(accountId, identity, actor, details, manager);
+    const [current] = await sqlRows<{ id: string; issuer: string; subject: string }>(
+      manager,
+      `SELECT id, issuer, subject FROM identity_links WHERE account_id = $1 AND provider = $2 FOR UPDATE`,
+      [accountId, identity.provider],
+    );
+    if (current && current.issuer === identity.issuer && current.subject === identity.subject) {
+      throw new AppException('identity_already_linked', 'the account is already bound to this identity');
+    }
+    let linkId: string;
+    let revokedSessionIds: string[] = [];
+    if (current) {
+      revokedSessionIds = await this.sessions.revokeForLink(current.id, 'identity_rebound', manager);
+      await manager.query(
+        `UPDATE identity_links SET issuer = $2, subject = $3, person_key = $4, attributes = $5,
+                first_login_at = now(), last_login_at = now(), updated_at = now()
+          WHERE id = $1`,
+        [current.id, identity.issuer, identity.subject, identity.personKey, jsonb(identity.attributes)],
+      );
+      linkId = current.id;
+    } else {
+      const [link] = await sqlRows<{ id: string }>(
+        manager,
+        `INSERT INTO identity_links (account_id, provider, issuer, subject, person_key, attributes, first_login_at, last_login_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
+        [
+          accountId,
+          identity.provider,
+          identity.issuer,
+          identity.subject,
+          identity.personKey,
+          jsonb(identity.attributes),
+        ],
+      );
+      linkId = link.id;
+    }
+    const previous = current ? { issuer: current.issuer, subject: current.subject } : null;
+    await this.audit.record(
+      {
+        type: 'identity.rebound',
+        actor,
+        subjectAccountId: accountId,
+        details: {
+          ...details,
+          linkId,
+          provider: identity.provider,
+          oldIssuer: previous?.issuer ?? null,
+          oldSubject: previous?.subject ?? null,
+          newIssuer: identity.issuer,
+          newSubject: identity.subject,
+          revokedSessionIds,
+        },
+      },
+      manager,
+    );
+    return { linkId, previous, revokedSessionIds };
+  }
+
+  /** Removes a login method; never the last one (the person would be locked out for good). */
+  async remove(
+    accountId: string,
+    linkId: string,
+    actor: Actor,
+    details: Record<string, unknown>,
+    manager: EntityManager,
+  ): Promise<LinkChange> {
+    await lockAccount(accountId, manager);
+    const links = await sqlRows<{ id: string; provider: string; issuer: string; subject: string }>(
+      manager,
+      `SELECT id, provider, issuer, subject FROM identity_links WHERE account_id = $1`,
+      [accountId],
+    );
+    const link = links.find((candidate) => candidate.id === linkId);
+    if (!link) throw new AppException('link_not_found', 'the account has no login method with this id');
+    if (links.length === 1) {
+      throw new LinkRefused('last_login_method', 'add another login method before removing this one', {
+        type: 'identity.unlink_refused',
+        actor,
+        subjectAccountId: accountId,
+        details: { ...details, linkId, provider: link.provider, code: 'last_login_method' },
+      });
+    }
+    const revokedSessionIds = await this.sessions.revokeForLink(linkId, 'link_removed', manager);
+    await manager.query(`DELETE FROM identity_links WHERE id = $1`, [linkId]);
+    await this.audit.record(
+      {
+        type: 'identity.unlinked',
+        actor,
+        subjectAccountId: accountId,
+        details: { ...details, linkId, provider: link.provider, issuer: link.issuer, revokedSessionIds },
+      },
+      manager,
+    );
+    return { linkId, previous: { issuer: link.issuer, subject: link.subject }, revokedSessionIds };
+  }
+
+  /** Never moved silently: an identity (or its person key) bound to another account stays where it is. */
+  private async assertNotHeldElsewhere(
+    accountId: string,
+    identity: LinkableIdentity,
+    actor: Actor,
+    details: Record<string, unknown>,
+    manager: EntityManager,
+  ): Promise<void> {
+    const holders = await sqlRows<HolderRow>(
+      manager,
+      `SELECT id, account_id, issuer, subject FROM identity_links
+        WHERE provider = $1 AND ((issuer = $2 AND subject = $3) OR (person_key IS NOT NULL AND person_key = $4))`,
+      [identity.provider, identity.issuer, identity.subject, identity.personKey],
+    );
+    const elsewhere = holders.find((holder) => holder.account_id !== accountId);
+    if (!elsewhere) return;
+    throw refusal(accountId, identity, 'identity_already_linked', actor, details, {
+      detail: 'this identity belongs to another account',
+      heldByAccountId: elsewhere.account_id,
+    });
+  }
+
+  /** Writes the audit event of a refused link change, after its transaction rolled back; other errors pass. */
+  async auditRefusal(error: unknown, manager?: EntityManager): Promise<void> {
+    if (error instanceof LinkRefused) await this.audit.record(error.audit, manager);
+  }
+}
+
+function refusal(
+  accountId: string,
+  identity: LinkableIdentity,
+  code: ErrorCode,
+  actor: Actor,
+  details: Record<string, unknown>,
+  { detail, ...extra }: { detail: string } & Record<string, unknown>,
+): LinkRefused {
+  return new LinkRefused(code, detail, {
+    type: 'identity.link_refused',
+    actor,
+    subjectAccountId: accountId,
+    details: { ...details, ...extra, provider: identity.provider, issuer: identity.issuer, code },
+  });
+}
+
+/** Link changes of one account happen one at a time (two removals at once could otherwise remove both). */
+async function lockAccount(accountId: string, manager: EntityManager): Promise<void> {
+  const rows = await sqlRows<{ id: string }>(manager, `SELECT id FROM accounts WHERE id = $1 FOR UPDATE`, [accountId]);
+  if (rows.length === 0) throw new AppException('account_not_found', 'no account with this id');
+}

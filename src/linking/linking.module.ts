@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { AuthModule } from '../auth/auth.module.js';
+import { IdentityLinksModule } from '../identity-links/identity-links.module.js';
+import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
+import { AdminRebindController } from './admin-rebind.controller.js';
+import { LinkingService } from './linking.service.js';
+import { MeLinksController } from './me-links.controller.js';
+import { PendingIdentityController } from './pending-identity.controller.js';
+import { ReauthenticateController } from './reauthenticate.controller.js';
+import { RebindService } from './rebind.service.js';
+
+/** Account linking: self-service links and pending identities, re-authentication, and admin re-binding. */
+@Module({
+  imports: [AuditModule, AuthModule, IdentityLinksModule, LoginTransactionsModule, SessionsModule],
+  controllers: [MeLinksController, PendingIdentityController, ReauthenticateController, AdminRebindController],
+  providers: [LinkingService, RebindService],
+})
+export class LinkingModule {}

@@ -1,0 +1,323 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { ClientMeta } from '../auth/login-starters.js';
+import { LoginStarters } from '../auth/login-starters.js';
+import { AuditService } from '../audit/audit.service.js';
+import { AppException } from '../common/problem/app-exception.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import { sqlRows } from '../database/sql.js';
+import { IdentityLinksService, type LinkChange } from '../identity-links/identity-links.service.js';
+import type { IdentityProvider } from '../identity-links/providers.js';
+import { maskSubject } from '../accounts/account.mapper.js';
+import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import { type IssuedSession, SessionsService } from '../sessions/sessions.service.js';
+import type { LinkListDto, PendingIdentityDto, StartedLinkDto, StartLinkDto } from './dto/links.dto.js';
+import { assertRecentAuthentication } from './recent-authentication.js';
+
+export interface PendingIdentityRow {
+  id: string;
+  provider: IdentityProvider;
+  issuer: string;
+  subject: string;
+  person_key: string | null;
+  attributes: Record<string, unknown>;
+  reason: 'unknown_identity' | 'probable_recreated_identity';
+  flags: Record<string, unknown>;
+  suspected_account_id: string | null;
+  browser_binding_hash: Buffer | null;
+  may_create_account: boolean;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+  resolved_at: Date | null;
+  resolution: string | null;
+  resolved_account_id: string | null;
+}
+
+export const PENDING_COLUMNS = `id, provider, issuer, subject, person_key, attributes, reason, flags, suspected_account_id,
+  browser_binding_hash, may_create_account, created_at, last_seen_at, expires_at, resolved_at, resolution,
+  resolved_account_id`;
+
+/**
+ * Self-service linking for the signed-in person: list, add (through a fresh provider login in this browser) and
+ * remove login methods, and attach — or turn into a new account — an identity this browser just signed in with
+ * that no account knew yet. See ../shared/domain/linking.md.
+ */
+@Injectable()
+export class LinkingService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly starters: LoginStarters,
+    private readonly links: IdentityLinksService,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  list(principal: SessionPrincipal): LinkListDto {
+    const linked = new Set(principal.links.map((link) => link.provider));
+    return {
+      items: principal.links.map((link) => ({
+        ...link,
+        subject: maskSubject(link.subject),
+        usedByThisSession: link.id === principal.identityLinkId,
+      })),
+      linkableProviders: this.starters.enabled().filter((provider) => !linked.has(provider)),
+      recentAuthenticationUntil: new Date(
+        principal.authenticatedAt.getTime() + this.config.linking.recentAuthSeconds * 1000,
+      ).toISOString(),
+    };
+  }
+
+  /** Starts a provider login whose callback links the identity to this account (only in this browser). */
+  async start(
+    principal: SessionPrincipal,
+    provider: IdentityProvider,
+    request: StartLinkDto,
+    browserBinding: string,
+    meta: ClientMeta,
+    returnTo: string,
+  ): Promise<StartedLinkDto> {
+    this.assertRecent(principal, returnTo);
+    const starter = this.starters.get(provider);
+    if (!starter) throw new AppException('provider_not_enabled', `${provider} is not enabled on this portal`);
+    const replaceExisting = request.replaceExisting === true;
+    if (!replaceExisting && principal.links.some((link) => link.provider === provider)) {
+      throw new AppException(
+        'provider_already_linked',
+        `the account already signs in with ${provider}; send replaceExisting: true to replace that login`,
+      );
+    }
+    const intent = {
+      purpose: 'link',
+      accountId: principal.accountId,
+      returnTo,
+      browserBinding,
+      replaceExisting,
+    } as const;
+    await this.audit.record({
+      type: 'identity.link_started',
+      actor: { type: 'account', accountId: principal.accountId },
+      subjectAccountId: principal.accountId,
+      details: { provider, mode: request.mode ?? 'redirect', replaceExisting, sessionId: principal.sessionId },
+    });
+    if (request.mode === 'passwordless') {
+      if (!starter.startPasswordless || !starter.passwordlessPollPath) {
+        throw new AppException('validation_failed', `${provider} has no passwordless login`, {
+          errors: [{ field: 'mode', rule: 'isIn', message: `${provider} supports mode redirect only` }],
+        });
+      }
+      const started = await starter.startPasswordless(intent, meta);
+      return {
+        mode: 'passwordless',
+        passwordless: { ...started, pollUrl: starter.passwordlessPollPath.replace(':id', started.id) },
+      };
+    }
+    return { mode: 'redirect', redirectUrl: (await starter.startRedirect(intent, meta)).href };
+  }
+
+  /** Removes a login method of this account; sessions authenticated through it end (perhaps this one). */
+  async remove(principal: SessionPrincipal, linkId: string): Promise<LinkChange> {
+    this.assertRecent(principal, undefined);
+    return this.inTransaction((manager) =>
+      this.links.remove(
+        principal.accountId,
+        linkId,
+        { type: 'account', accountId: principal.accountId },
+        { via: 'self_service', sessionId: principal.sessionId },
+        manager,
+      ),
+    );
+  }
+
+  /** The identity this browser last signed in with that no account knew, while self-service may still use it. */
+  async pendingForBrowser(browserBindingHash: Buffer | null): Promise<PendingIdentityDto> {
+    const [row] = browserBindingHash
+      ? await sqlRows<PendingIdentityRow>(
+          this.dataSource.manager,
+          `SELECT ${PENDING_COLUMNS} FROM pending_identities
+            WHERE browser_binding_hash = $1 AND resolved_at IS NULL
+              AND last_seen_at > now() - make_interval(secs => $2)
+            ORDER BY last_seen_at DESC LIMIT 1`,
+          [browserBindingHash, this.config.linking.pendingSelfServiceSeconds],
+        )
+      : [];
+    if (!row) throw new AppException('pending_identity_not_found', 'this browser has no identity waiting to be linked');
+    return {
+      id: row.id,
+      provider: row.provider,
+      reason: row.reason,
+      attributes: row.attributes,
+      lastSeenAt: row.last_seen_at.toISOString(),
+      selfServiceUntil: new Date(
+        row.last_seen_at.getTime() + this.config.linking.pendingSelfServiceSeconds * 1000,
+      ).toISOString(),
+      canAttach: row.reason === 'unknown_identity' || row.suspected_account_id !== null,
+      canCreateAccount: row.may_create_account,
+    };
+  }
+
+  /**
+   * Attaches this browser's pending identity to the signed-in account. A probable re-created identity (same person
+   * key as this account's link) replaces that link — the person's own re-bind; one that points at another account
+   * is for an admin to review.
+   */
+  async attachPending(
+    principal: SessionPrincipal,
+    pendingIdentityId: string,
+    browserBindingHash: Buffer | null,
+  ): Promise<LinkChange> {
+    this.assertRecent(principal, undefined);
+    const actor = { type: 'account', accountId: principal.accountId } as const;
+    return this.inTransaction(async (manager) => {
+      const pending = await this.lockPendingForBrowser(pendingIdentityId, browserBindingHash, manager);
+      const details = { via: 'pending_attach', pendingIdentityId, sessionId: principal.sessionId };
+      let change: LinkChange;
+      if (pending.reason === 'probable_recreated_identity') {
+        if (pending.suspected_account_id !== principal.accountId) {
+          throw new AppException(
+            'identity_review_required',
+            'this identity looks like a re-created identity of another account: an administrator must review it',
+          );
+        }
+        change = await this.links.rebind(principal.accountId, identityOf(pending), actor, details, manager);
+      } else {
+        change = await this.links.add(principal.accountId, identityOf(pending), actor, details, manager);
+      }
+      await resolvePending(manager, pending.id, change.previous ? 'rebound' : 'attached', principal.accountId);
+      return change;
+    });
+  }
+
+  /** Policy `choose`: a new account from this browser's pending identity, signed in at once. */
+  async createAccountFromPending(
+    pendingIdentityId: string,
+    browserBindingHash: Buffer | null,
+    meta: ClientMeta,
+  ): Promise<{ accountId: string; linkId: string; session: IssuedSession }> {
+    return this.inTransaction(async (manager) => {
+      const pending = await this.lockPendingForBrowser(pendingIdentityId, browserBindingHash, manager);
+      if (!pending.may_create_account || pending.reason !== 'unknown_identity') {
+        throw new AppException(
+          'account_creation_not_allowed',
+          'this identity can only be attached to an account that already exists',
+        );
+      }
+      const displayName = String(pending.attributes.displayName ?? pending.attributes.name ?? pending.provider);
+      const [account] = await sqlRows<{ id: string }>(
+        manager,
+        `INSERT INTO accounts (display_name) VALUES ($1) RETURNING id`,
+        [displayName.slice(0, 200)],
+      );
+      const actor = { type: 'account', accountId: account.id } as const;
+      const change = await this.links.add(
+        account.id,
+        identityOf(pending),
+        actor,
+        { via: 'pending_create_account', pendingIdentityId },
+        manager,
+      );
+      await this.audit.record(
+        {
+          type: 'account.provisioned',
+          actor,
+          subjectAccountId: account.id,
+          details: { provider: pending.provider, issuer: pending.issuer, linkId: change.linkId, pendingIdentityId },
+        },
+        manager,
+      );
+      await resolvePending(manager, pending.id, 'provisioned', account.id);
+      // The person authenticated at the provider when the identity was held, not now.
+      const session = await this.sessions.create(
+        {
+          accountId: account.id,
+          provider: pending.provider,
+          identityLinkId: change.linkId,
+          authenticatedAt: pending.last_seen_at,
+          authContext: { method: 'pending_identity', provider: pending.provider },
+          clientIp: meta.clientIp,
+          userAgent: meta.userAgent,
+        },
+        manager,
+      );
+      await this.audit.record(
+        {
+          type: 'auth.login_succeeded',
+          actor,
+          subjectAccountId: account.id,
+          details: {
+            provider: pending.provider,
+            sessionId: session.sessionId,
+            linkId: change.linkId,
+            provisioned: true,
+          },
+        },
+        manager,
+      );
+      return { accountId: account.id, linkId: change.linkId, session };
+    });
+  }
+
+  private assertRecent(principal: SessionPrincipal, returnTo: unknown): void {
+    assertRecentAuthentication(
+      principal,
+      this.config.linking.recentAuthSeconds,
+      this.config.http.publicBaseUrl,
+      returnTo,
+    );
+  }
+
+  /** One transaction; a refused link change is audited after its rollback. */
+  private async inTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.dataSource.transaction(work);
+    } catch (error) {
+      await this.links.auditRefusal(error);
+      throw error;
+    }
+  }
+
+  /** The pending identity, locked; only for the browser that produced it, while self-service may use it. */
+  private async lockPendingForBrowser(
+    id: string,
+    browserBindingHash: Buffer | null,
+    manager: EntityManager,
+  ): Promise<PendingIdentityRow> {
+    const [row] = await sqlRows<PendingIdentityRow & { self_service_open: boolean }>(
+      manager,
+      `SELECT ${PENDING_COLUMNS}, last_seen_at > now() - make_interval(secs => $3) AS self_service_open
+         FROM pending_identities WHERE id = $1 AND browser_binding_hash = $2 FOR UPDATE`,
+      [id, browserBindingHash ?? Buffer.alloc(32), this.config.linking.pendingSelfServiceSeconds],
+    );
+    if (!row) throw new AppException('pending_identity_not_found', 'no pending identity with this id in this browser');
+    if (row.resolved_at) throw new AppException('pending_identity_resolved', `it was already ${row.resolution}`);
+    if (!row.self_service_open) {
+      throw new AppException('pending_identity_expired', 'sign in with that identity again, then attach it');
+    }
+    return row;
+  }
+}
+
+export function identityOf(pending: PendingIdentityRow) {
+  return {
+    provider: pending.provider,
+    issuer: pending.issuer,
+    subject: pending.subject,
+    personKey: pending.person_key,
+    attributes: pending.attributes,
+  };
+}
+
+export async function resolvePending(
+  manager: EntityManager,
+  id: string,
+  resolution: 'attached' | 'provisioned' | 'rebound' | 'rejected',
+  accountId: string | null,
+): Promise<void> {
+  await manager.query(
+    `UPDATE pending_identities SET resolved_at = now(), resolution = $2, resolved_account_id = $3 WHERE id = $1`,
+    [id, resolution, accountId],
+  );
+}

@@ -1,0 +1,88 @@
+import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { clientMeta } from '../auth/client-meta.js';
+import { ApiProblems, ApiSession } from '../common/openapi/problem-responses.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
+import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import { CurrentPrincipal, Public } from '../sessions/auth.decorators.js';
+import { assertTrustedSource, CSRF_HEADER } from '../sessions/csrf.js';
+import { SessionCookie } from '../sessions/session-cookie.js';
+import {
+  AttachedIdentityDto,
+  CreatedAccountDto,
+  PendingIdentityActionDto,
+  PendingIdentityDto,
+} from './dto/links.dto.js';
+import { LinkingService } from './linking.service.js';
+
+/**
+ * After a first login with an identity no account knows (provider policy `pending` or `choose`), the same browser
+ * can attach it to an account it signs in to, or — policy `choose` — create a new account from it.
+ */
+@ApiTags('me')
+@Controller('api/pending-identity')
+export class PendingIdentityController {
+  constructor(
+    private readonly linking: LinkingService,
+    private readonly binding: BrowserBinding,
+    private readonly sessionCookie: SessionCookie,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: "This browser's identity waiting to be linked, and what can be done with it" })
+  @ApiOkResponse({ type: PendingIdentityDto })
+  @ApiProblems(404)
+  current(@Req() req: Request): Promise<PendingIdentityDto> {
+    return this.linking.pendingForBrowser(this.bindingHash(req));
+  }
+
+  @Post('attach')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Attach it to the signed-in account (a recent login with a method already linked is needed)',
+  })
+  @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
+  @ApiOkResponse({ type: AttachedIdentityDto })
+  @ApiSession(400, 403, 404, 409, 410)
+  async attach(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Body() body: PendingIdentityActionDto,
+    @Req() req: Request,
+  ): Promise<AttachedIdentityDto> {
+    const change = await this.linking.attachPending(principal, body.pendingIdentityId, this.bindingHash(req));
+    return { linkId: change.linkId, replaced: change.previous !== null };
+  }
+
+  @Public()
+  @Post('create-account')
+  @ApiOperation({ summary: 'Create a new account from it and sign in (provider policy `choose` only)' })
+  @ApiCreatedResponse({ type: CreatedAccountDto })
+  @ApiProblems(400, 403, 404, 409, 410)
+  async createAccount(
+    @Body() body: PendingIdentityActionDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<CreatedAccountDto> {
+    // No session yet, so no CSRF token: the Origin check keeps other sites from creating accounts in this browser.
+    assertTrustedSource(req, this.config.http.trustedOrigins);
+    const created = await this.linking.createAccountFromPending(
+      body.pendingIdentityId,
+      this.bindingHash(req),
+      clientMeta(req),
+    );
+    this.sessionCookie.set(res, created.session.token, created.session.absoluteExpiresAt);
+    res.setHeader('Cache-Control', 'no-store');
+    return { accountId: created.accountId, linkId: created.linkId };
+  }
+
+  private bindingHash(req: Request): Buffer | null {
+    const binding = this.binding.read(req);
+    return binding ? hashBinding(binding) : null;
+  }
+}

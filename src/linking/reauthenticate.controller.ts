@@ -1,0 +1,56 @@
+import { Controller, Get, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { clientMeta } from '../auth/client-meta.js';
+import { LoginRedirectFilter } from '../auth/login-redirect.filter.js';
+import { LoginStarters } from '../auth/login-starters.js';
+import { AppException } from '../common/problem/app-exception.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import { ReauthenticateQueryDto } from './dto/links.dto.js';
+import { BrowserBinding } from '../login-transactions/browser-binding.js';
+import { safeReturnTo } from '../login-transactions/return-to.js';
+import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import { OptionalPrincipal, SessionOptional } from '../sessions/auth.decorators.js';
+
+/**
+ * The `reauthenticateUrl` of a `reauthentication_required` answer: a fresh login (the provider is asked not to
+ * reuse its own session) with one of the account's linked providers, which must prove the same account again.
+ */
+@ApiTags('auth')
+@Controller('auth/reauthenticate')
+export class ReauthenticateController {
+  constructor(
+    private readonly starters: LoginStarters,
+    private readonly binding: BrowserBinding,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  @SessionOptional()
+  @Get()
+  @UseFilters(LoginRedirectFilter)
+  @ApiOperation({ summary: "Re-authenticate this session's account; redirects to the provider" })
+  @ApiFoundResponse({ description: "Redirect to the provider's login page; on failure to LOGIN_ERROR_URL?code=…" })
+  async reauthenticate(
+    @OptionalPrincipal() principal: SessionPrincipal | undefined,
+    @Query() query: ReauthenticateQueryDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    if (!principal) throw new AppException('unauthenticated', 'sign in first');
+    const chosen = query.provider ?? principal.provider;
+    const starter = principal.links.some((link) => link.provider === chosen) ? this.starters.get(chosen) : undefined;
+    if (!starter) throw new AppException('provider_not_enabled', 'the account has no enabled login with this provider');
+    const url = await starter.startRedirect(
+      {
+        purpose: 'reauthenticate',
+        accountId: principal.accountId,
+        returnTo: safeReturnTo(query.returnTo, this.config.http.publicBaseUrl),
+        browserBinding: this.binding.ensure(req, res),
+      },
+      clientMeta(req),
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, url.href);
+  }
+}

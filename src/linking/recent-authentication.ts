@@ -1,0 +1,32 @@
+import { AppException } from '../common/problem/app-exception.js';
+import { safeReturnTo } from '../login-transactions/return-to.js';
+import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+
+/** Where a browser re-authenticates this session's account (GET /auth/reauthenticate), coming back to `returnTo`. */
+export function reauthenticateUrl(publicBaseUrl: URL, returnTo: unknown): string {
+  const url = new URL('/auth/reauthenticate', publicBaseUrl);
+  url.searchParams.set('returnTo', safeReturnTo(returnTo, publicBaseUrl));
+  return url.href;
+}
+
+/**
+ * Adding or removing a login method needs a login of this session at most `maxAgeSeconds` old: a session left
+ * open on a shared workshop PC must not be enough to attach a stranger's identity or remove the owner's.
+ */
+export function assertRecentAuthentication(
+  principal: SessionPrincipal,
+  maxAgeSeconds: number,
+  publicBaseUrl: URL,
+  returnTo: unknown,
+  now = Date.now(),
+): void {
+  if (now - principal.authenticatedAt.getTime() <= maxAgeSeconds * 1000) return;
+  throw new AppException(
+    'reauthentication_required',
+    `sign in again: this needs a login less than ${maxAgeSeconds} s old`,
+    {
+      reauthenticateUrl: reauthenticateUrl(publicBaseUrl, returnTo),
+      maxAgeSeconds,
+    },
+  );
+}

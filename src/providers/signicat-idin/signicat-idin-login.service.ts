@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Request } from 'express';
+import * as client from 'openid-client';
+import type { Logger } from 'pino';
+import { LoginCompletionService } from '../../auth/login-completion.service.js';
+import {
+  type ClientMeta,
+  type LoginIntent,
+  LoginStarters,
+  type ProviderLoginStarter,
+} from '../../auth/login-starters.js';
+import type { VerifiedLogin } from '../../auth/verified-login.js';
+import { InjectRootLogger } from '../../common/logging/logger.module.js';
+import type { AppConfig, SignicatIdinSettings } from '../../config/app.config.js';
+import { InjectAppConfig } from '../../config/config.module.js';
+import {
+  LoginTransactionsService,
+  type StoredLoginTransaction,
+} from '../../login-transactions/login-transactions.service.js';
+import { ProviderHttpClient } from '../../oidc/http-client.js';
+import { LoginFailure } from '../../oidc/login-failure.js';
+import { OidcClient } from '../../oidc/oidc-client.js';
+import { isProviderFailure, toLoginFailure, type OidcStage } from '../../oidc/oidc-errors.js';
+
+export const SIGNICAT_IDIN_CALLBACK_PATH = '/auth/signicat-idin/callback';
+
+/** Signicat's identity-provider selection (seed 003, "IdP discovery"): iDIN, and optionally one bank. */
+export const IDIN_ACR_VALUE = 'idp:idin';
+/** What Signicat's user-info names as the identity provider of an iDIN login. */
+const IDIN_IDP_ISSUER = 'idin';
+/** The BIN: a country and bank prefix plus at most 1020 characters (seed 003). */
+const MAX_BIN_LENGTH = 1026;
+
+type ResolvedSignicatIdinSettings = SignicatIdinSettings &
+  Required<Pick<SignicatIdinSettings, 'issuer' | 'clientId' | 'clientSecret'>>;
+
+/** RFC 7636 S256 (as in the Digidentity module). */
+function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+
+/** `eighteen_or_older` arrives as a JSON boolean or as the strings "true"/"false". */
+function eighteenOrOlder(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  return undefined;
+}
+
+/**
+ * What the portal keeps of an iDIN user-info answer: the BIN and the name. Never the date of birth (data
+ * minimisation: the portal needs at most the age check), nor address, phone, e-mail or gender.
+ */
+function idinAttributes(userinfo: Record<string, unknown>, bin: string): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {
+    bin,
+    name: text(userinfo.name),
+    initials: text(userinfo.initials),
+    lastName: text(userinfo.idin_legal_last_name),
+    lastNamePrefix: text(userinfo.idin_legal_last_name_prefix),
+    preferredLastName: text(userinfo.idin_preferred_last_name),
+    preferredLastNamePrefix: text(userinfo.idin_preferred_last_name_prefix),
+    eighteenOrOlder: eighteenOrOlder(userinfo.eighteen_or_older),
+  };
+  return Object.fromEntries(Object.entries(attributes).filter(([, value]) => value !== undefined));
+}
+
+/** `name` is "<initials> <family name>"; without the profile scope it is built from the idin-name claims. */
+function displayName(attributes: Record<string, unknown>): string {
+  if (typeof attributes.name === 'string') return attributes.name;
+  const parts = [attributes.initials, attributes.lastNamePrefix, attributes.lastName].filter(
+    (part): part is string => typeof part === 'string',
+  );
+  return parts.length > 0 && attributes.lastName ? parts.join(' ') : 'iDIN user';
+}
+
+/**
+ * Signicat iDIN: the Dutch banks' identity service, through Signicat's OIDC broker (code flow, PKCE, user-info).
+ * The identity is Signicat's `sub`; the BIN (`idp_id`, persistent per service provider) is kept as an attribute.
+ * See ../shared/domain/providers.md ("Signicat iDIN") and seed 003.
+ */
+@Injectable()
+export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginStarter {
+  readonly provider = 'signicat-idin' as const;
+  readonly client: OidcClient;
+  private readonly http: ProviderHttpClient;
+  private readonly settings: ResolvedSignicatIdinSettings;
+
+  constructor(
+    @InjectAppConfig() config: AppConfig,
+    private readonly transactions: LoginTransactionsService,
+    private readonly completion: LoginCompletionService,
+    @InjectRootLogger() private readonly logger: Logger,
+    starters: LoginStarters,
+  ) {
+    starters.register(this);
+    const settings = config.signicatIdin;
+    if (!settings?.issuer || !settings.clientId || !settings.clientSecret) {
+      throw new Error(
+        'Signicat iDIN is enabled but not resolved: the sandbox or the SIGNICAT_IDIN_* settings must provide issuer and client',
+      );
+    }
+    this.settings = settings as ResolvedSignicatIdinSettings;
+    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
+    this.client = new OidcClient(
+      {
+        provider: 'signicat-idin',
+        issuer: settings.issuer,
+        clientId: settings.clientId,
+        clientSecret: settings.clientSecret,
+        redirectUri: new URL(SIGNICAT_IDIN_CALLBACK_PATH, config.http.publicBaseUrl).href,
+        idTokenAlgorithms: settings.idTokenAlgorithms,
+        allowInsecureHttp: settings.issuer.protocol === 'http:' && (settings.sandbox || config.oidc.allowInsecureHttp),
+      },
+      this.http,
+      config.oidc,
+      logger.child({ component: 'signicat-idin' }),
+    );
+  }
+
+  onModuleDestroy() {
+    this.http.close();
+  }
+
+  private get acrValues(): string {
+    return this.settings.bankBic ? `${IDIN_ACR_VALUE} idin_idp:${this.settings.bankBic}` : IDIN_ACR_VALUE;
+  }
+
+  /**
+   * Step 1: the URL of Signicat's iDIN page (bank choice). Nothing is stored when Signicat is unreachable.
+   * Link and re-authentication intents ask for a fresh bank login (`prompt=login`), never an existing session.
+   */
+  async startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
+    try {
+      const pkce = await this.client.supportsPkce();
+      const nonce = client.randomNonce();
+      const pkceVerifier = pkce ? client.randomPKCECodeVerifier() : null;
+      const transaction = await this.transactions.create({
+        provider: 'signicat-idin',
+        purpose: intent.purpose,
+        accountId: intent.accountId,
+        returnTo: intent.returnTo,
+        browserBinding: intent.browserBinding,
+        nonce,
+        pkceVerifier,
+      });
+      return await this.client.authorizationUrl({
+        scope: this.settings.scopes.join(' '),
+        state: transaction.state,
+        nonce,
+        acr_values: this.acrValues,
+        ...(intent.purpose === 'login' ? {} : { prompt: 'login' }),
+        ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
+      });
+    } catch (error) {
+      throw await this.failed(error, 'discovery', meta);
+    }
+  }
+
+  /** Step 2: the callback. The login transaction is consumed before Signicat is called. */
+  async completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
+    let transaction: StoredLoginTransaction | undefined;
+    try {
+      transaction = await this.transactions.consumeByState('signicat-idin', req.query.state, browserBinding);
+      const callbackUrl = new URL(this.client.settings.redirectUri);
+      callbackUrl.search = new URLSearchParams(req.query as Record<string, string>).toString();
+      const tokens = await this.client.redeemCode(callbackUrl, {
+        state: String(req.query.state),
+        nonce: transaction.nonce ?? '',
+        pkceVerifier: transaction.pkceVerifier,
+      });
+      const claims = tokens.idTokenClaims!;
+      // Signicat returns the iDIN attributes from user-info only (seed 003); bound to the ID token's subject.
+      const userinfo = await this.client.userinfo(tokens.accessToken, claims.sub);
+      return await this.verifiedLogin(userinfo, claims, transaction);
+    } catch (error) {
+      throw await this.failed(error, 'code', meta, transaction);
+    }
+  }
+
+  private async verifiedLogin(
+    userinfo: Record<string, unknown>,
+    idTokenClaims: client.IDToken,
+    transaction: StoredLoginTransaction,
+  ): Promise<VerifiedLogin> {
+    // The authorization request passes through the browser: acr_values can be changed there to another identity
+    // provider of the same Signicat account. Only an iDIN answer is accepted.
+    if (userinfo.idp_issuer !== IDIN_IDP_ISSUER) {
+      throw new LoginFailure('userinfo_invalid', 'the login was not made with iDIN', {
+        field: 'idp_issuer',
+        loginTransactionId: transaction.id,
+      });
+    }
+    // Postgres cannot store NUL in jsonb; no genuine iDIN value has one.
+    if (JSON.stringify(userinfo).includes('\\u0000')) {
+      throw new LoginFailure('userinfo_invalid', 'the iDIN answer contains a NUL character', {
+        loginTransactionId: transaction.id,
+      });
+    }
+    const bin = userinfo.idp_id;
+    if (typeof bin !== 'string' || bin.length === 0 || bin.length > MAX_BIN_LENGTH || /[\p{Cc}\s]/u.test(bin)) {
+      throw new LoginFailure('userinfo_invalid', 'the iDIN answer has no usable BIN (idp_id)', {
+        field: 'idp_id',
+        loginTransactionId: transaction.id,
+      });
+    }
+    const attributes = idinAttributes(userinfo, bin);
+    const { birthdate: _birthdate, ...rawClaims } = userinfo;
+    const { issuer } = await this.client.metadata();
+    return {
+      identity: {
+        provider: 'signicat-idin',
+        issuer,
+        subject: idTokenClaims.sub,
+        // No key we trust to stay the person's across Signicat subjects: a new subject is a new identity.
+        personKey: null,
+        attributes,
+        rawClaims,
+        displayName: displayName(attributes),
+      },
+      policy: this.settings.unknownIdentityPolicy,
+      authContext: {
+        method: 'web',
+        provider: 'signicat-idin',
+        acr: typeof idTokenClaims.acr === 'string' ? idTokenClaims.acr : null,
+      },
+      transaction,
+      warnings: [],
+    };
+  }
+
+  /** Audits a refused login and returns what the caller should throw (see DigidentityLoginService.failed). */
+  private async failed(
+    error: unknown,
+    stage: OidcStage,
+    meta: ClientMeta,
+    transaction?: StoredLoginTransaction,
+  ): Promise<unknown> {
+    const failure = isProviderFailure(error)
+      ? toLoginFailure(error, stage)
+      : new LoginFailure('internal_error', 'the login failed unexpectedly');
+    await this.completion
+      .recordFailure('signicat-idin', failure, meta, transaction ? { loginTransactionId: transaction.id } : {})
+      .catch((auditError: unknown) => this.logger.error({ err: auditError }, 'could not audit a refused login'));
+    return failure.code === 'internal_error' ? error : failure;
+  }
+}

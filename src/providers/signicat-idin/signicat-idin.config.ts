@@ -1,0 +1,72 @@
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { EnvBoolean, EnvInteger, EnvList } from '../../config/env-transforms.js';
+import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../user-mapping/external-identity.js';
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../digidentity/digidentity.config.js';
+
+/** Scopes that must always be asked for: an iDIN login without its BIN (`idp-id` → `idp_id`) is refused. */
+export const IDIN_REQUIRED_SCOPES = ['openid', 'idp-id'];
+/** Age checks: Signicat accepts one or the other, never both (seed 003, "Age verification"). */
+export const IDIN_AGE_SCOPES = ['date-of-birth', 'eighteen-or-older'];
+
+export class SignicatIdinEnvironment {
+  /** iDIN is optional for the portal. Enabled without SIGNICAT_IDIN_ISSUER (outside production): a local sandbox. */
+  @EnvBoolean()
+  @IsBoolean()
+  SIGNICAT_IDIN_ENABLED = false;
+
+  /** https://<account domain>/auth/open; discovery is read below it. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  SIGNICAT_IDIN_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  SIGNICAT_IDIN_CLIENT_ID?: string;
+
+  @IsOptional()
+  @IsString()
+  SIGNICAT_IDIN_CLIENT_SECRET?: string;
+
+  /** Space-separated, as sent in the authorization request. */
+  @Matches(/^[A-Za-z0-9_.:-]+( +[A-Za-z0-9_.:-]+)*$/, {
+    message: 'SIGNICAT_IDIN_SCOPES must be space-separated scope names',
+  })
+  SIGNICAT_IDIN_SCOPES = 'openid idp-id idin-name';
+
+  /** Pre-selects the person's bank (`acr_values=idin_idp:<BIC>`); unset, the person picks it at Signicat. */
+  @IsOptional()
+  @Matches(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, {
+    message: 'SIGNICAT_IDIN_BANK_BIC must be a BIC (ISO 9362), e.g. CURRNL2A',
+  })
+  SIGNICAT_IDIN_BANK_BIC?: string;
+
+  @EnvList()
+  @IsIn(ASYMMETRIC_JWS_ALGORITHMS, {
+    each: true,
+    message: 'SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS may only list asymmetric JWS algorithms',
+  })
+  SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS: string[] = ['RS256', 'PS256', 'ES256'];
+
+  /** `pending`: an iDIN identity is attached to an account that already exists, not made into a new one. */
+  @IsIn(UNKNOWN_IDENTITY_POLICIES)
+  SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY: UnknownIdentityPolicy = 'pending';
+
+  /** Port of the local sandbox provider (sandbox mode only). */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  SANDBOX_SIGNICAT_IDIN_PORT = 3002;
+}
+
+/** The scope list, or what is wrong with it (checked at boot, so a wrong list never reaches Signicat). */
+export function idinScopes(value: string): { scopes: string[]; problems: string[] } {
+  const scopes = [...new Set(value.split(/ +/).filter(Boolean))];
+  const problems: string[] = [];
+  const missing = IDIN_REQUIRED_SCOPES.filter((scope) => !scopes.includes(scope));
+  if (missing.length > 0) problems.push(`SIGNICAT_IDIN_SCOPES: must contain ${missing.join(' and ')}`);
+  if (IDIN_AGE_SCOPES.every((scope) => scopes.includes(scope))) {
+    problems.push('SIGNICAT_IDIN_SCOPES: date-of-birth and eighteen-or-older are mutually exclusive; ask for one');
+  }
+  return { scopes, problems };
+}

@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
+import { Browser } from '../support/browser.js';
+import { IOE, IOE_PA, RSSE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
+import { auditEvents, createAccount, createLink, signIn } from '../support/factories.js';
+import {
+  ageSession,
+  forgetProviderSession,
+  portalWrite,
+  reachCallbackFrom,
+  startLink,
+  useSession,
+} from '../support/link-flow.js';
+
+const QR_PERSON: Persona = {
+  id: 'link-by-qr-0001',
+  label: 'IOE linking by QR',
+  description: 'links Digidentity with a passwordless login',
+  claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/4444444444B' },
+};
+
+describe('self-service linking (Digidentity as the provider being linked)', () => {
+  let bed: DigidentityTestbed;
+  let callbackPrefix: string;
+
+  beforeAll(async () => {
+    bed = await startDigidentityTestbed({ personas: [...PERSONAS, QR_PERSON] });
+    callbackPrefix = `${bed.app.baseUrl}/auth/digidentity/callback`;
+  });
+  afterAll(async () => bed.close());
+
+  /** An account that signs in with iDIN only, signed in (just now) in a new browser. */
+  async function idinOnlyAccount() {
+    const account = await createAccount(bed.app.dataSource);
+    const link = await createLink(bed.app.dataSource, account.id, {
+      provider: 'signicat-idin',
+      issuer: 'https://idin.example/auth/open',
+    });
+    const session = await signIn(bed.app, account, link);
+    const browser = new Browser();
+    useSession(browser, bed.app, session);
+    return { account, link, session, browser };
+  }
+
+  const linksOf = (accountId: string) =>
+    bed.app.dataSource.query(
+      `SELECT provider, subject, person_key FROM identity_links WHERE account_id = $1 ORDER BY provider`,
+      [accountId],
+    );
+
+  it('lists the links with the subject shown in part and which one this session used', async () => {
+    const { browser, link } = await idinOnlyAccount();
+    const response = await browser.request(`${bed.app.baseUrl}/api/me/links`);
+    expect(response.status).toBe(200);
+    const body = response.json<{ items: Array<Record<string, unknown>>; linkableProviders: string[] }>();
+    expect(body.items).toEqual([
+      expect.objectContaining({
+        id: link.id,
+        provider: 'signicat-idin',
+        subject: `${link.subject.slice(0, 4)}…${link.subject.slice(-4)}`,
+        usedByThisSession: true,
+      }),
+    ]);
+    expect(body.linkableProviders).toEqual(['digidentity']);
+  });
+
+  it('links a second provider through a fresh provider login in the same browser, in one transaction', async () => {
+    const { account, browser } = await idinOnlyAccount();
+    const started = await startLink(browser, bed.app, 'digidentity', { returnTo: '/settings/logins' });
+    expect(started.status).toBe(201);
+    const { redirectUrl } = started.json<{ mode: string; redirectUrl: string }>();
+    // A link login must be a fresh authentication at the provider, never its single sign-on session.
+    expect(new URL(redirectUrl).searchParams.get('prompt')).toBe('login');
+    const callback = await browser.request(await reachCallbackFrom(browser, redirectUrl, callbackPrefix, IOE_PA.id));
+    expect([callback.status, callback.location]).toEqual([302, `${bed.app.baseUrl}/settings/logins`]);
+    expect(await linksOf(account.id)).toEqual([
+      { provider: 'digidentity', subject: IOE_PA.id, person_key: '5550001111B' },
+      expect.objectContaining({ provider: 'signicat-idin' }),
+    ]);
+    const [linked] = (await auditEvents(bed.app.dataSource, 'identity.linked')).slice(-1);
+    expect(linked).toMatchObject({ actor_account_id: account.id, subject_account_id: account.id });
+    expect(linked.details).toMatchObject({ provider: 'digidentity', via: 'link_login' });
+    // The session stays the one the person had; the new login method now signs in to the same account.
+    expect((await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ account: { id: string } }>().account.id).toBe(
+      account.id,
+    );
+    const other = new Browser();
+    await bed.webLogin(other, IOE_PA.id);
+    expect((await other.request(`${bed.app.baseUrl}/api/me`)).json<{ account: { id: string } }>().account.id).toBe(
+      account.id,
+    );
+  });
+
+  it('refuses to start a link without a recent login and says where to re-authenticate', async () => {
+    const { browser, session, account } = await idinOnlyAccount();
+    await ageSession(bed.app, session.sessionId, 11 * 60);
+    const response = await startLink(browser, bed.app, 'digidentity', { returnTo: '/settings' });
+    expect(response.status).toBe(403);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    const problem = response.json<{ code: string; reauthenticateUrl: string }>();
+    expect(problem.code).toBe('reauthentication_required');
+    expect(problem.reauthenticateUrl).toBe(`${bed.app.baseUrl}/auth/reauthenticate?returnTo=%2Fsettings`);
+    expect(await linksOf(account.id)).toHaveLength(1);
+  });
+
+  it('refuses a link callback delivered in another browser, and a replayed one', async () => {
+    const { account, browser } = await idinOnlyAccount();
+    const { redirectUrl } = (await startLink(browser, bed.app, 'digidentity')).json<{ redirectUrl: string }>();
+    const callbackUrl = await reachCallbackFrom(browser, redirectUrl, callbackPrefix, RSSE.id);
+
+    const elsewhere = new Browser();
+    const stolen = await elsewhere.request(callbackUrl);
+    expect(stolen.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=login_wrong_browser`);
+    // The transaction was consumed by the refused delivery: the same callback cannot be used again anywhere.
+    const replay = await browser.request(callbackUrl);
+    expect(replay.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=login_replayed`);
+    expect(await linksOf(account.id)).toHaveLength(1);
+  });
+
+  it('refuses an identity that is already linked to another account and moves nothing', async () => {
+    const owner = new Browser();
+    await bed.webLogin(owner, IOE.id);
+    const ownerAccount = (await owner.request(`${bed.app.baseUrl}/api/me`)).json<{ account: { id: string } }>().account
+      .id;
+    const { account, browser } = await idinOnlyAccount();
+    const { redirectUrl } = (await startLink(browser, bed.app, 'digidentity')).json<{ redirectUrl: string }>();
+    const callback = await browser.request(await reachCallbackFrom(browser, redirectUrl, callbackPrefix, IOE.id));
+    expect(callback.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=identity_already_linked`);
+    expect(await linksOf(account.id)).toHaveLength(1);
+    expect(await linksOf(ownerAccount)).toEqual([expect.objectContaining({ subject: IOE.id })]);
+    const [refused] = (await auditEvents(bed.app.dataSource, 'identity.link_refused')).slice(-1);
+    expect(refused.subject_account_id).toBe(account.id);
+    expect(refused.details).toMatchObject({ code: 'identity_already_linked', heldByAccountId: ownerAccount });
+  });
+
+  it('refuses a link callback once the browser signed out of the account that started it', async () => {
+    const { account, browser } = await idinOnlyAccount();
+    const { redirectUrl } = (await startLink(browser, bed.app, 'digidentity')).json<{ redirectUrl: string }>();
+    const callbackUrl = await reachCallbackFrom(browser, redirectUrl, callbackPrefix, RSSE.id);
+    await portalWrite(browser, bed.app, 'POST', '/auth/logout');
+    const callback = await browser.request(callbackUrl);
+    expect(callback.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=link_account_mismatch`);
+    expect(await linksOf(account.id)).toHaveLength(1);
+  });
+
+  it('refuses to link a provider the account already has, unless asked to replace it', async () => {
+    const browser = new Browser();
+    await bed.webLogin(browser, RSSE.id);
+    const response = await startLink(browser, bed.app, 'digidentity');
+    expect([response.status, response.json().code]).toEqual([409, 'provider_already_linked']);
+    const unknown = await startLink(browser, bed.app, 'itsme');
+    expect([unknown.status, unknown.json().code]).toEqual([404, 'provider_not_enabled']);
+    const invalid = await startLink(browser, bed.app, 'facebook');
+    expect([invalid.status, invalid.json().code]).toEqual([400, 'validation_failed']);
+  });
+
+  it('starts a passwordless (QR) link whose poll completes the link', async () => {
+    const { account, browser } = await idinOnlyAccount();
+    const started = await startLink(browser, bed.app, 'digidentity', { mode: 'passwordless' });
+    expect(started.status).toBe(201);
+    const { passwordless } = started.json<{ passwordless: { id: string; qrCodeUri: string; pollUrl: string } }>();
+    expect(passwordless.pollUrl).toBe(`/auth/digidentity/passwordless/${passwordless.id}`);
+    const scanId = passwordless.qrCodeUri.split('/').pop()!;
+    expect(await bed.sandbox.confirmPasswordless(scanId, QR_PERSON.id)).toBe(true);
+    const poll = await browser.request(`${bed.app.baseUrl}${passwordless.pollUrl}`);
+    expect(poll.json()).toEqual({ status: 'complete', returnTo: '/' });
+    expect(await linksOf(account.id)).toEqual([
+      expect.objectContaining({ provider: 'digidentity', subject: QR_PERSON.id }),
+      expect.objectContaining({ provider: 'signicat-idin' }),
+    ]);
+  });
+
+  describe('removing a login method', () => {
+    it('refuses to remove the last one', async () => {
+      const { account, browser, link } = await idinOnlyAccount();
+      const response = await portalWrite(browser, bed.app, 'DELETE', `/api/me/links/${link.id}`);
+      expect([response.status, response.json().code]).toEqual([409, 'last_login_method']);
+      expect(await linksOf(account.id)).toHaveLength(1);
+      const [refused] = (await auditEvents(bed.app.dataSource, 'identity.unlink_refused')).slice(-1);
+      expect(refused.details).toMatchObject({ linkId: link.id, code: 'last_login_method' });
+    });
+
+    it('removes one and ends the sessions that were authenticated through it', async () => {
+      const { account, browser, link, session } = await idinOnlyAccount();
+      const other = await createLink(bed.app.dataSource, account.id, { provider: 'digidentity' });
+      const otherSession = await signIn(bed.app, account, other);
+      const response = await portalWrite(browser, bed.app, 'DELETE', `/api/me/links/${link.id}`);
+      expect(response.status).toBe(200);
+      expect(response.json()).toEqual({ removedLinkId: link.id, revokedSessions: 1, signedOut: true });
+      expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
+      const [revoked] = await bed.app.dataSource.query(`SELECT revoke_reason FROM sessions WHERE id = $1`, [
+        session.sessionId,
+      ]);
+      expect(revoked.revoke_reason).toBe('link_removed');
+      const [kept] = await bed.app.dataSource.query(`SELECT revoked_at FROM sessions WHERE id = $1`, [
+        otherSession.sessionId,
+      ]);
+      expect(kept.revoked_at).toBeNull();
+      expect(await linksOf(account.id)).toEqual([expect.objectContaining({ provider: 'digidentity' })]);
+      const [unlinked] = (await auditEvents(bed.app.dataSource, 'identity.unlinked')).slice(-1);
+      expect(unlinked.details).toMatchObject({ linkId: link.id, revokedSessionIds: [session.sessionId] });
+    });
+
+    it('needs a recent login, and answers 404 for a link of another account', async () => {
+      const { account, browser, session } = await idinOnlyAccount();
+      const second = await createLink(bed.app.dataSource, account.id, { provider: 'digidentity' });
+      const stranger = await idinOnlyAccount();
+      const foreign = await portalWrite(browser, bed.app, 'DELETE', `/api/me/links/${stranger.link.id}`);
+      expect([foreign.status, foreign.json().code]).toEqual([404, 'link_not_found']);
+      await ageSession(bed.app, session.sessionId, 3600);
+      const stale = await portalWrite(browser, bed.app, 'DELETE', `/api/me/links/${second.id}`);
+      expect([stale.status, stale.json().code]).toEqual([403, 'reauthentication_required']);
+      expect(await linksOf(account.id)).toHaveLength(2);
+    });
+
+    it('never lets two concurrent removals take both of two methods', async () => {
+      const { account, link } = await idinOnlyAccount();
+      const second = await createLink(bed.app.dataSource, account.id, { provider: 'digidentity' });
+      // Sessions not tied to either link, so neither removal signs the other browser out.
+      const [a, b] = [new Browser(), new Browser()];
+      useSession(a, bed.app, await signIn(bed.app, account));
+      useSession(b, bed.app, await signIn(bed.app, account));
+      const answers = await Promise.all([
+        portalWrite(a, bed.app, 'DELETE', `/api/me/links/${link.id}`),
+        portalWrite(b, bed.app, 'DELETE', `/api/me/links/${second.id}`),
+      ]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+      expect(await linksOf(account.id)).toHaveLength(1);
+    });
+  });
+
+  describe('re-authentication', () => {
+    it('signs the same account in again through a fresh provider login', async () => {
+      const browser = new Browser();
+      await bed.webLogin(browser, RSSE.id);
+      const before = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{
+        account: { id: string };
+        session: { id: string };
+      }>();
+      const again = await browser.request(`${bed.app.baseUrl}/auth/reauthenticate?returnTo=/settings`);
+      expect(new URL(again.location!).searchParams.get('prompt')).toBe('login');
+      const callback = await browser.request(
+        await reachCallbackFrom(browser, again.location!, callbackPrefix, RSSE.id),
+      );
+      expect(callback.location).toBe(`${bed.app.baseUrl}/settings`);
+      const after = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{
+        account: { id: string };
+        session: { id: string };
+      }>();
+      expect(after.account.id).toBe(before.account.id);
+      expect(after.session.id).not.toBe(before.session.id);
+    });
+
+    it('refuses a re-authentication as another identity and keeps the session as it was', async () => {
+      const browser = new Browser();
+      await bed.webLogin(browser, RSSE.id);
+      const before = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ session: { id: string } }>();
+      const again = await browser.request(`${bed.app.baseUrl}/auth/reauthenticate`);
+      forgetProviderSession(browser, bed.sandbox.issuer);
+      const callback = await browser.request(await reachCallbackFrom(browser, again.location!, callbackPrefix, IOE.id));
+      expect(callback.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=reauthentication_account_mismatch`);
+      const after = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ session: { id: string } }>();
+      expect(after.session.id).toBe(before.session.id);
+    });
+
+    it('sends a browser without a session to the error page', async () => {
+      const response = await new Browser().request(`${bed.app.baseUrl}/auth/reauthenticate`);
+      expect(response.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=unauthenticated`);
+    });
+  });
+});

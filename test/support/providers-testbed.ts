@@ -1,0 +1,192 @@
+import type { Type } from '@nestjs/common';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { startDigidentitySandbox, type DigidentitySandbox } from '../../sandbox/digidentity/digidentity-sandbox.js';
+import type { Persona } from '../../sandbox/digidentity/personas.js';
+import {
+  startSignicatIdinSandbox,
+  type SignicatIdinSandbox,
+} from '../../sandbox/signicat-idin/signicat-idin-sandbox.js';
+import { IDIN_PERSONAS, type IdinPersona } from '../../sandbox/signicat-idin/personas.js';
+import type { Browser, BrowserResponse } from './browser.js';
+import {
+  type DigidentityTestbed,
+  errorPage as digidentityErrorPage,
+  footprint as digidentityFootprint,
+  type Footprint,
+  loginFailures as digidentityLoginFailures,
+} from './digidentity-testbed.js';
+import { freePort } from './free-port.js';
+import { hostileProvider, type HostileControl } from './hostile-provider.js';
+import { startTestApp, type TestApp } from './test-app.js';
+import type { TestDatabase } from './test-database.js';
+
+export const IDIN_VRIES = IDIN_PERSONAS[0];
+export const IDIN_BAKKER = IDIN_PERSONAS[1];
+export const IDIN_MINOR = IDIN_PERSONAS[2];
+
+export const DIGIDENTITY_CALLBACK = '/auth/digidentity/callback';
+export const IDIN_CALLBACK = '/auth/signicat-idin/callback';
+
+/** Ways the iDIN sandbox can misbehave, set per test (it rewrites the real provider's answers on their way out). */
+export interface IdinHostility {
+  userinfo?: (body: Record<string, unknown>) => Record<string, unknown>;
+}
+
+export interface ProvidersTestbedOptions {
+  /** Digidentity sandbox people (default: its PERSONAS). */
+  digidentityPersonas?: Persona[];
+  /** iDIN sandbox people (default: IDIN_PERSONAS). */
+  idinPersonas?: IdinPersona[];
+  /** More app settings, e.g. SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY or LINK_RECENT_AUTH_SECONDS. */
+  env?: Record<string, string>;
+  database?: TestDatabase;
+  port?: number;
+  /** Test-only routes. */
+  extraModules?: Type[];
+}
+
+export interface ProvidersTestbed {
+  /** One app with both Digidentity and Signicat iDIN configured as real providers against their sandboxes. */
+  app: TestApp;
+  digidentity: DigidentitySandbox;
+  idin: SignicatIdinSandbox;
+  /** Set `digidentityHostile.hostility` to make Digidentity misbehave; `.requests` lists the paths it received. */
+  digidentityHostile: HostileControl;
+  /** Set to make the iDIN sandbox misbehave; reset it after the test. */
+  idinHostility: IdinHostility;
+  /** Every path the iDIN sandbox's provider received, below its /auth/open mount path (e.g. /connect/token). */
+  idinRequests: string[];
+  /** Starts a Digidentity web login in `browser` (GET /auth/digidentity/login) and stops at the callback. */
+  reachDigidentityCallback(browser: Browser, personaId: string, returnTo?: string): Promise<string>;
+  /** Starts an iDIN login in `browser` (GET /auth/signicat-idin/login) and stops at the callback (not delivered). */
+  reachIdinCallback(browser: Browser, personaId: string, returnTo?: string): Promise<string>;
+  /** The whole Digidentity web login; returns the callback's response. */
+  digidentityLogin(browser: Browser, personaId: string, returnTo?: string): Promise<BrowserResponse>;
+  /** The whole iDIN login; returns the callback's response. */
+  idinLogin(browser: Browser, personaId: string, returnTo?: string): Promise<BrowserResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * Drives a login from any URL that leads to a sandbox provider (a login route, a link or re-authentication start,
+ * or the provider's authorization URL itself): follows the redirects, picks the persona on the provider's page and
+ * stops before the callback under `callbackPrefix` is delivered, returning its URL. A browser with a live provider
+ * session (and no prompt=login) comes straight back without the persona page.
+ */
+export async function reachProviderCallback(
+  browser: Browser,
+  startUrl: string,
+  personaId: string,
+  callbackPrefix: string,
+): Promise<string> {
+  const isCallback = (url: string) => url.startsWith(callbackPrefix);
+  const interaction = await browser.follow(startUrl, isCallback);
+  if (interaction.location && isCallback(interaction.location)) return interaction.location;
+  if (interaction.status !== 200) throw new Error(`no persona page: ${interaction.status} ${interaction.body}`);
+  const chosen = await browser.follow(`${interaction.url.replace(/\/$/, '')}/login`, isCallback, {
+    form: { persona: personaId },
+  });
+  if (!chosen.location || !isCallback(chosen.location)) throw new Error(`no callback: ${chosen.status} ${chosen.body}`);
+  return chosen.location;
+}
+
+/** The real app on its own port with Digidentity and Signicat iDIN, each pointing at its own sandbox. */
+export async function startProvidersTestbed(options: ProvidersTestbedOptions = {}): Promise<ProvidersTestbed> {
+  const port = options.port ?? (await freePort());
+  const baseUrl = `http://localhost:${port}`;
+  let digidentityRef: DigidentitySandbox | undefined;
+  const digidentityHostile = hostileProvider(() => digidentityRef!.signingKeys[0]);
+  const idinRequests: string[] = [];
+  const bed = { idinHostility: {} as IdinHostility };
+  const idinMiddleware = async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    idinRequests.push(ctx.path);
+    await next();
+    const rewrite = bed.idinHostility.userinfo;
+    if (ctx.path === '/connect/userinfo' && ctx.status === 200 && rewrite && ctx.body)
+      ctx.body = rewrite({ ...(ctx.body as Record<string, unknown>) });
+  };
+
+  const [digidentity, idin] = await Promise.all([
+    startDigidentitySandbox({
+      redirectUris: [`${baseUrl}${DIGIDENTITY_CALLBACK}`],
+      personas: options.digidentityPersonas,
+      middleware: [digidentityHostile.middleware],
+    }),
+    startSignicatIdinSandbox({
+      redirectUris: [`${baseUrl}${IDIN_CALLBACK}`],
+      personas: options.idinPersonas,
+      middleware: [idinMiddleware],
+    }),
+  ]);
+  digidentityRef = digidentity;
+  let app: TestApp;
+  try {
+    app = await startTestApp(
+      {
+        DIGIDENTITY_ENABLED: 'true',
+        DIGIDENTITY_ISSUER: digidentity.issuer,
+        DIGIDENTITY_CLIENT_ID: digidentity.clientId,
+        DIGIDENTITY_CLIENT_SECRET: digidentity.clientSecret,
+        DIGIDENTITY_PRODUCT_SCOPE: digidentity.productScope,
+        DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS: '500',
+        SIGNICAT_IDIN_ENABLED: 'true',
+        SIGNICAT_IDIN_ISSUER: idin.issuer,
+        SIGNICAT_IDIN_CLIENT_ID: idin.clientId,
+        SIGNICAT_IDIN_CLIENT_SECRET: idin.clientSecret,
+        OIDC_ALLOW_INSECURE_HTTP: 'true',
+        OIDC_HTTP_TIMEOUT_MS: '2000',
+        OIDC_JWKS_REFETCH_COOLDOWN_SECONDS: '0',
+        ...options.env,
+      },
+      { listen: port, database: options.database, extraModules: options.extraModules },
+    );
+  } catch (error) {
+    await Promise.all([digidentity.close(), idin.close()]);
+    throw error;
+  }
+
+  const reachDigidentityCallback = (browser: Browser, personaId: string, returnTo = '/portal/home') =>
+    reachProviderCallback(
+      browser,
+      `${baseUrl}/auth/digidentity/login?returnTo=${encodeURIComponent(returnTo)}`,
+      personaId,
+      `${baseUrl}${DIGIDENTITY_CALLBACK}`,
+    );
+  const reachIdinCallback = (browser: Browser, personaId: string, returnTo = '/portal/home') =>
+    reachProviderCallback(
+      browser,
+      `${baseUrl}/auth/signicat-idin/login?returnTo=${encodeURIComponent(returnTo)}`,
+      personaId,
+      `${baseUrl}${IDIN_CALLBACK}`,
+    );
+
+  return Object.assign(bed, {
+    app,
+    digidentity,
+    idin,
+    digidentityHostile,
+    idinRequests,
+    reachDigidentityCallback,
+    reachIdinCallback,
+    digidentityLogin: async (browser: Browser, personaId: string, returnTo?: string) =>
+      browser.request(await reachDigidentityCallback(browser, personaId, returnTo)),
+    idinLogin: async (browser: Browser, personaId: string, returnTo?: string) =>
+      browser.request(await reachIdinCallback(browser, personaId, returnTo)),
+    close: async () => {
+      await app.close();
+      await Promise.all([digidentity.close(), idin.close()]);
+    },
+  });
+}
+
+// The Digidentity testbed's helpers read only `bed.app`; these take any testbed.
+type WithApp = { app: TestApp };
+
+/** What a login can leave behind: compare before and after a refused login. */
+export const footprint = (bed: WithApp): Promise<Footprint> => digidentityFootprint(bed as DigidentityTestbed);
+
+/** The login failures audited so far (any provider), newest last. */
+export const loginFailures = (bed: WithApp) => digidentityLoginFailures(bed as DigidentityTestbed);
+
+/** The error page a refused browser login lands on: LOGIN_ERROR_URL?code=… */
+export const errorPage = (bed: WithApp, code: string) => digidentityErrorPage(bed as DigidentityTestbed, code);
