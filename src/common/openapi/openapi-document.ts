@@ -19,6 +19,10 @@ export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
     DIGIDENTITY_CLIENT_ID: 'openapi',
     DIGIDENTITY_CLIENT_SECRET: 'openapi',
     DIGIDENTITY_PRODUCT_SCOPE: 'openapiopenapi00',
+    SIGNICAT_IDIN_ENABLED: 'true',
+    SIGNICAT_IDIN_ISSUER: 'https://idin.example/auth/open',
+    SIGNICAT_IDIN_CLIENT_ID: 'openapi',
+    SIGNICAT_IDIN_CLIENT_SECRET: 'openapi',
     SERMI_GRANT_SIGNING_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString(),

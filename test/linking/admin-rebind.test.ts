@@ -1,0 +1,292 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Persona } from '../../sandbox/digidentity/personas.js';
+import { Browser } from '../support/browser.js';
+import { errorPage, IOE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
+import { auditEvents, createAccount, createAdmin, createLink, signIn } from '../support/factories.js';
+import { portalWrite, useSession } from '../support/link-flow.js';
+
+interface PendingItem {
+  id: string;
+  subject: string;
+  reason: string;
+  flags: Record<string, unknown>;
+  suspectedAccount: { id: string } | null;
+  rebindable: boolean;
+  openRebindRequestId: string | null;
+}
+
+let personaCount = 0;
+/** A new sandbox person (own SERMI authorisation UID), so tests do not share identities. */
+function newPerson(bed: DigidentityTestbed): Persona {
+  personaCount += 1;
+  const id = `rebind-person-${personaCount}-${Math.random().toString(36).slice(2, 8)}`;
+  const uid = String(1_000_000_000 + Math.floor(Math.random() * 8_999_999_999)).slice(0, 10);
+  const persona = { id, label: id, description: id, claims: { ...IOE.claims, ioeuid: `NL/EXAMPLECAB/${uid}R` } };
+  bed.sandbox.personas.push(persona);
+  return persona;
+}
+
+async function accountOf(bed: DigidentityTestbed, browser: Browser): Promise<{ id: string; sessionId: string }> {
+  const me = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{
+    account: { id: string };
+    session: { id: string };
+  }>();
+  return { id: me.account.id, sessionId: me.session.id };
+}
+
+async function adminBrowser(bed: DigidentityTestbed, name: string): Promise<Browser> {
+  const admin = await createAdmin(bed.app, name);
+  const browser = new Browser();
+  useSession(browser, bed.app, admin.session);
+  return browser;
+}
+
+async function pendingFor(bed: DigidentityTestbed, admin: Browser, subject: string): Promise<PendingItem> {
+  const page = (await admin.request(`${bed.app.baseUrl}/api/admin/pending-identities`)).json<{
+    items: PendingItem[];
+  }>();
+  const item = page.items.find((candidate) => candidate.subject === subject);
+  if (!item) throw new Error(`no pending identity for ${subject}`);
+  return item;
+}
+
+/** The person signs in, deletes and re-creates their provider account, and signs in again: held for review. */
+async function recreatedIdentity(bed: DigidentityTestbed) {
+  const person = newPerson(bed);
+  const original = new Browser();
+  await bed.webLogin(original, person.id);
+  const account = await accountOf(bed, original);
+  const newSubject = bed.sandbox.recreateAccount(person.id);
+  const again = new Browser();
+  expect((await bed.webLogin(again, person.id)).location).toBe(errorPage(bed, 'identity_pending'));
+  return { person, original, account, oldSubject: person.id, newSubject };
+}
+
+const rebind = (bed: DigidentityTestbed, admin: Browser, accountId: string, body: Record<string, unknown>) =>
+  portalWrite(admin, bed.app, 'POST', `/api/admin/accounts/${accountId}/rebind`, body);
+
+describe('admin re-binding', () => {
+  let bed: DigidentityTestbed;
+  let admin: Browser;
+
+  beforeAll(async () => {
+    bed = await startDigidentityTestbed();
+    admin = await adminBrowser(bed, 'Support desk');
+  });
+  afterAll(async () => bed.close());
+
+  it('re-binds a re-created identity end to end: old subject out, new subject in, audited old → new', async () => {
+    const { person, original, account, oldSubject, newSubject } = await recreatedIdentity(bed);
+
+    const pending = await pendingFor(bed, admin, newSubject);
+    expect(pending).toMatchObject({
+      reason: 'probable_recreated_identity',
+      suspectedAccount: { id: account.id },
+      flags: { samePersonKeyAsAccount: account.id },
+      rebindable: true,
+    });
+
+    const response = await rebind(bed, admin, account.id, {
+      pendingIdentityId: pending.id,
+      reason: 'Ticket 4711: itsme account re-created, identity checked by phone',
+    });
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({ status: 'applied', oldSubject, revokedSessions: 1 });
+
+    // The session of the old subject ended with the re-bind.
+    expect((await original.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
+    // The new subject signs in to the same account.
+    const fresh = new Browser();
+    await bed.webLogin(fresh, person.id);
+    expect((await accountOf(bed, fresh)).id).toBe(account.id);
+    // The old subject no longer does: it is just another unknown identity held for review.
+    bed.sandbox.setSubject(person.id, oldSubject);
+    const old = new Browser();
+    expect((await bed.webLogin(old, person.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    expect((await old.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
+    bed.sandbox.setSubject(person.id, newSubject);
+
+    const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
+    expect(rebound.subject_account_id).toBe(account.id);
+    expect(rebound.actor_account_id).not.toBeNull();
+    expect(rebound.details).toMatchObject({
+      via: 'admin_rebind',
+      provider: 'digidentity',
+      oldSubject,
+      newSubject,
+      pendingIdentityId: pending.id,
+      reason: 'Ticket 4711: itsme account re-created, identity checked by phone',
+    });
+    const [resolved] = await bed.app.dataSource.query(
+      `SELECT resolution, resolved_account_id FROM pending_identities WHERE id = $1`,
+      [pending.id],
+    );
+    expect(resolved).toEqual({ resolution: 'rebound', resolved_account_id: account.id });
+  });
+
+  it('lets exactly one of two concurrent re-binds of the same pending identity succeed', async () => {
+    const { account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, admin, newSubject);
+    const second = await adminBrowser(bed, 'Second desk');
+    const answers = await Promise.all([
+      rebind(bed, admin, account.id, { pendingIdentityId: pending.id, reason: 'ticket 1' }),
+      rebind(bed, second, account.id, { pendingIdentityId: pending.id, reason: 'ticket 2' }),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    expect(answers.find((answer) => answer.status === 409)!.json().code).toBe('pending_identity_resolved');
+    const events = (await auditEvents(bed.app.dataSource, 'identity.rebound')).filter(
+      (event) => event.details.pendingIdentityId === pending.id,
+    );
+    expect(events).toHaveLength(1);
+  });
+
+  it('refuses a pending identity whose last login is too old, or that belongs to another person', async () => {
+    const { account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, admin, newSubject);
+    const other = await createAccount(bed.app.dataSource);
+    await createLink(bed.app.dataSource, other.id, { provider: 'signicat-idin' });
+    // Its person key is the first account's: binding it to another account would make one person two accounts.
+    const elsewhere = await rebind(bed, admin, other.id, { pendingIdentityId: pending.id, reason: 'wrong account' });
+    expect([elsewhere.status, elsewhere.json().code]).toEqual([409, 'identity_already_linked']);
+    const [refused] = (await auditEvents(bed.app.dataSource, 'identity.link_refused')).slice(-1);
+    expect(refused.details).toMatchObject({ code: 'identity_already_linked', heldByAccountId: account.id });
+
+    await bed.app.dataSource.query(
+      `UPDATE pending_identities SET last_seen_at = now() - interval '4 days' WHERE id = $1`,
+      [pending.id],
+    );
+    const old = await rebind(bed, admin, account.id, { pendingIdentityId: pending.id, reason: 'too late' });
+    expect([old.status, old.json().code]).toEqual([410, 'pending_identity_expired']);
+  });
+
+  it('validates: a reason is required, ids must exist', async () => {
+    const { account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, admin, newSubject);
+    const noReason = await rebind(bed, admin, account.id, { pendingIdentityId: pending.id });
+    expect([noReason.status, noReason.json().code]).toEqual([400, 'validation_failed']);
+    const blank = await rebind(bed, admin, account.id, { pendingIdentityId: pending.id, reason: '   ' });
+    expect([blank.status, blank.json().code]).toEqual([400, 'validation_failed']);
+    const typedIn = await rebind(bed, admin, account.id, { subject: 'typed-by-hand', reason: 'x' });
+    expect([typedIn.status, typedIn.json().code]).toEqual([400, 'validation_failed']);
+    const unknownPending = await rebind(bed, admin, account.id, {
+      pendingIdentityId: '00000000-0000-4000-8000-000000000000',
+      reason: 'x',
+    });
+    expect([unknownPending.status, unknownPending.json().code]).toEqual([404, 'pending_identity_not_found']);
+    const unknownAccount = await rebind(bed, admin, '00000000-0000-4000-8000-000000000000', {
+      pendingIdentityId: pending.id,
+      reason: 'x',
+    });
+    expect([unknownAccount.status, unknownAccount.json().code]).toEqual([404, 'account_not_found']);
+  });
+
+  it('refuses non-admins', async () => {
+    const user = await createAccount(bed.app.dataSource);
+    const browser = new Browser();
+    useSession(browser, bed.app, await signIn(bed.app, user));
+    const list = await browser.request(`${bed.app.baseUrl}/api/admin/pending-identities`);
+    expect([list.status, list.json().code]).toEqual([403, 'forbidden']);
+    const write = await rebind(bed, browser, user.id, {
+      pendingIdentityId: '00000000-0000-4000-8000-000000000000',
+      reason: 'self-help',
+    });
+    expect([write.status, write.json().code]).toEqual([403, 'forbidden']);
+  });
+});
+
+describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
+  let bed: DigidentityTestbed;
+  let requester: Browser;
+  let approver: Browser;
+
+  beforeAll(async () => {
+    bed = await startDigidentityTestbed({ env: { REBIND_FOUR_EYES: 'true' } });
+    requester = await adminBrowser(bed, 'Requester');
+    approver = await adminBrowser(bed, 'Approver');
+  });
+  afterAll(async () => bed.close());
+
+  const decide = (
+    admin: Browser,
+    requestId: string,
+    decision: 'approve' | 'reject',
+    body: Record<string, unknown> = {},
+  ) => portalWrite(admin, bed.app, 'POST', `/api/admin/rebind-requests/${requestId}/${decision}`, body);
+
+  it('stores the request; only a different admin can approve it, and then it is applied', async () => {
+    const { person, original, account, oldSubject, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+
+    const requested = await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 99' });
+    expect(requested.status).toBe(202);
+    const { requestId } = requested.json<{ status: string; requestId: string }>();
+    // Nothing changed yet.
+    expect((await original.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
+    expect((await pendingFor(bed, requester, newSubject)).openRebindRequestId).toBe(requestId);
+
+    const self = await decide(requester, requestId, 'approve');
+    expect([self.status, self.json().code]).toEqual([403, 'four_eyes_required']);
+
+    const approved = await decide(approver, requestId, 'approve', { comment: 'checked the ticket' });
+    expect(approved.status).toBe(200);
+    expect(approved.json()).toMatchObject({ status: 'applied', oldSubject, requestId });
+    expect((await original.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
+    const fresh = new Browser();
+    await bed.webLogin(fresh, person.id);
+    expect((await accountOf(bed, fresh)).id).toBe(account.id);
+
+    const again = await decide(approver, requestId, 'approve');
+    expect([again.status, again.json().code]).toEqual([409, 'rebind_request_decided']);
+    const types = (await auditEvents(bed.app.dataSource))
+      .filter((event) => event.details.requestId === requestId)
+      .map((event) => event.type);
+    expect(types).toEqual(['identity.rebind_requested', 'identity.rebound', 'identity.rebind_approved']);
+    const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
+    expect(rebound.details).toMatchObject({ oldSubject, newSubject, requestId, reason: 'Ticket 99' });
+  });
+
+  it('a rejected request changes nothing; the pending identity can be requested again', async () => {
+    const { original, account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+    const { requestId } = (
+      await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 100' })
+    ).json<{ requestId: string }>();
+    const noComment = await decide(approver, requestId, 'reject');
+    expect([noComment.status, noComment.json().code]).toEqual([400, 'validation_failed']);
+    const rejected = await decide(approver, requestId, 'reject', { comment: 'caller could not be verified' });
+    expect(rejected.json()).toMatchObject({ status: 'rejected', decisionComment: 'caller could not be verified' });
+    expect((await original.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
+    const retry = await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 101' });
+    expect(retry.status).toBe(202);
+  });
+
+  it('an unapproved request expires', async () => {
+    const { original, account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+    const { requestId } = (
+      await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 102' })
+    ).json<{ requestId: string }>();
+    await bed.app.dataSource.query(
+      `UPDATE rebind_requests SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [requestId],
+    );
+    const late = await decide(approver, requestId, 'approve');
+    expect([late.status, late.json().code]).toEqual([410, 'rebind_request_expired']);
+    const list = (await requester.request(`${bed.app.baseUrl}/api/admin/rebind-requests?status=expired`)).json<{
+      items: Array<{ id: string; status: string }>;
+    }>();
+    expect(list.items).toContainEqual(expect.objectContaining({ id: requestId, status: 'expired' }));
+    expect((await original.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
+  });
+
+  it('of two concurrent requests for the same pending identity, one is stored and one is a conflict', async () => {
+    const { account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+    const answers = await Promise.all([
+      rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'a' }),
+      rebind(bed, approver, account.id, { pendingIdentityId: pending.id, reason: 'b' }),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409]);
+    expect(answers.find((answer) => answer.status === 409)!.json().code).toBe('rebind_already_requested');
+  });
+});
