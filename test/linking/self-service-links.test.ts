@@ -3,14 +3,8 @@ import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
 import { Browser } from '../support/browser.js';
 import { IOE, IOE_PA, RSSE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
 import { auditEvents, createAccount, createLink, signIn } from '../support/factories.js';
-import {
-  ageSession,
-  forgetProviderSession,
-  portalWrite,
-  reachCallbackFrom,
-  startLink,
-  useSession,
-} from '../support/link-flow.js';
+import { ageSession, forgetProviderSession, portalWrite, startLink, useSession } from '../support/link-flow.js';
+import { reachProviderCallback } from '../support/web-login.js';
 
 const QR_PERSON: Persona = {
   id: 'link-by-qr-0001',
@@ -71,7 +65,9 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     const { redirectUrl } = started.json<{ mode: string; redirectUrl: string }>();
     // A link login must be a fresh authentication at the provider, never its single sign-on session.
     expect(new URL(redirectUrl).searchParams.get('prompt')).toBe('login');
-    const callback = await browser.request(await reachCallbackFrom(browser, redirectUrl, callbackPrefix, IOE_PA.id));
+    const callback = await browser.request(
+      await reachProviderCallback(browser, redirectUrl, IOE_PA.id, callbackPrefix),
+    );
     expect([callback.status, callback.location]).toEqual([302, `${bed.app.baseUrl}/settings/logins`]);
     expect(await linksOf(account.id)).toEqual([
       { provider: 'digidentity', subject: IOE_PA.id, person_key: '5550001111B' },
@@ -106,7 +102,7 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
   it('refuses a link callback delivered in another browser, and a replayed one', async () => {
     const { account, browser } = await idinOnlyAccount();
     const { redirectUrl } = (await startLink(browser, bed.app, 'digidentity')).json<{ redirectUrl: string }>();
-    const callbackUrl = await reachCallbackFrom(browser, redirectUrl, callbackPrefix, RSSE.id);
+    const callbackUrl = await reachProviderCallback(browser, redirectUrl, RSSE.id, callbackPrefix);
 
     const elsewhere = new Browser();
     const stolen = await elsewhere.request(callbackUrl);
@@ -124,7 +120,7 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
       .id;
     const { account, browser } = await idinOnlyAccount();
     const { redirectUrl } = (await startLink(browser, bed.app, 'digidentity')).json<{ redirectUrl: string }>();
-    const callback = await browser.request(await reachCallbackFrom(browser, redirectUrl, callbackPrefix, IOE.id));
+    const callback = await browser.request(await reachProviderCallback(browser, redirectUrl, IOE.id, callbackPrefix));
     expect(callback.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=identity_already_linked`);
     expect(await linksOf(account.id)).toHaveLength(1);
     expect(await linksOf(ownerAccount)).toEqual([expect.objectContaining({ subject: IOE.id })]);
@@ -136,7 +132,7 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
   it('refuses a link callback once the browser signed out of the account that started it', async () => {
     const { account, browser } = await idinOnlyAccount();
     const { redirectUrl } = (await startLink(browser, bed.app, 'digidentity')).json<{ redirectUrl: string }>();
-    const callbackUrl = await reachCallbackFrom(browser, redirectUrl, callbackPrefix, RSSE.id);
+    const callbackUrl = await reachProviderCallback(browser, redirectUrl, RSSE.id, callbackPrefix);
     await portalWrite(browser, bed.app, 'POST', '/auth/logout');
     const callback = await browser.request(callbackUrl);
     expect(callback.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=link_account_mismatch`);
@@ -240,7 +236,7 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
       const again = await browser.request(`${bed.app.baseUrl}/auth/reauthenticate?returnTo=/settings`);
       expect(new URL(again.location!).searchParams.get('prompt')).toBe('login');
       const callback = await browser.request(
-        await reachCallbackFrom(browser, again.location!, callbackPrefix, RSSE.id),
+        await reachProviderCallback(browser, again.location!, RSSE.id, callbackPrefix),
       );
       expect(callback.location).toBe(`${bed.app.baseUrl}/settings`);
       const after = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{
@@ -257,7 +253,9 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
       const before = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ session: { id: string } }>();
       const again = await browser.request(`${bed.app.baseUrl}/auth/reauthenticate`);
       forgetProviderSession(browser, bed.sandbox.issuer);
-      const callback = await browser.request(await reachCallbackFrom(browser, again.location!, callbackPrefix, IOE.id));
+      const callback = await browser.request(
+        await reachProviderCallback(browser, again.location!, IOE.id, callbackPrefix),
+      );
       expect(callback.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=reauthentication_account_mismatch`);
       const after = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ session: { id: string } }>();
       expect(after.session.id).toBe(before.session.id);

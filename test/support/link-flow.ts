@@ -3,27 +3,6 @@ import type { SignedIn } from './factories.js';
 import type { TestApp } from './test-app.js';
 
 /**
- * Drives a provider's persona page from any URL that leads there (a link start's redirectUrl, the re-authentication
- * URL): follows redirects, picks the persona, and stops before the callback is delivered; returns the callback URL.
- */
-export async function reachCallbackFrom(
-  browser: Browser,
-  startUrl: string,
-  callbackPrefix: string,
-  personaId: string,
-): Promise<string> {
-  const isCallback = (url: string) => url.startsWith(callbackPrefix);
-  const interaction = await browser.follow(startUrl, isCallback);
-  if (interaction.location && isCallback(interaction.location)) return interaction.location;
-  if (interaction.status !== 200) throw new Error(`no persona page: ${interaction.status} ${interaction.body}`);
-  const chosen = await browser.follow(`${interaction.url.replace(/\/$/, '')}/login`, isCallback, {
-    form: { persona: personaId },
-  });
-  if (!chosen.location || !isCallback(chosen.location)) throw new Error(`no callback: ${chosen.status} ${chosen.body}`);
-  return chosen.location;
-}
-
-/**
  * Forgets the browser's session at a provider (as after closing the browser), so the next provider login shows
  * the persona page instead of oidc-provider's "switch account" form, which needs a script to submit.
  */

@@ -8,6 +8,9 @@ import {
 } from '../../sandbox/signicat-idin/signicat-idin-sandbox.js';
 import { IDIN_PERSONAS, type IdinPersona } from '../../sandbox/signicat-idin/personas.js';
 import type { Browser, BrowserResponse } from './browser.js';
+import { reachProviderCallback } from './web-login.js';
+
+export { reachProviderCallback };
 import {
   type DigidentityTestbed,
   errorPage as digidentityErrorPage,
@@ -65,29 +68,6 @@ export interface ProvidersTestbed {
   /** The whole iDIN login; returns the callback's response. */
   idinLogin(browser: Browser, personaId: string, returnTo?: string): Promise<BrowserResponse>;
   close(): Promise<void>;
-}
-
-/**
- * Drives a login from any URL that leads to a sandbox provider (a login route, a link or re-authentication start,
- * or the provider's authorization URL itself): follows the redirects, picks the persona on the provider's page and
- * stops before the callback under `callbackPrefix` is delivered, returning its URL. A browser with a live provider
- * session (and no prompt=login) comes straight back without the persona page.
- */
-export async function reachProviderCallback(
-  browser: Browser,
-  startUrl: string,
-  personaId: string,
-  callbackPrefix: string,
-): Promise<string> {
-  const isCallback = (url: string) => url.startsWith(callbackPrefix);
-  const interaction = await browser.follow(startUrl, isCallback);
-  if (interaction.location && isCallback(interaction.location)) return interaction.location;
-  if (interaction.status !== 200) throw new Error(`no persona page: ${interaction.status} ${interaction.body}`);
-  const chosen = await browser.follow(`${interaction.url.replace(/\/$/, '')}/login`, isCallback, {
-    form: { persona: personaId },
-  });
-  if (!chosen.location || !isCallback(chosen.location)) throw new Error(`no callback: ${chosen.status} ${chosen.body}`);
-  return chosen.location;
 }
 
 /** The real app on its own port with Digidentity and Signicat iDIN, each pointing at its own sandbox. */

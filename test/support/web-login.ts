@@ -1,19 +1,19 @@
 import type { Browser } from './browser.js';
 
 /**
- * Drives a Digidentity web login the way a person does in the sandbox: the portal's login link, the provider's
- * persona page, the persona's button. Stops before the callback is delivered and returns its URL, so callers can
- * deliver it (or replay it, or deliver it elsewhere). A browser with a live provider session comes straight back.
+ * Drives a login from any URL that leads to a sandbox provider (a login route, a link or re-authentication start,
+ * or the provider's authorization URL itself): follows the redirects, picks the persona on the provider's page and
+ * stops before the callback under `callbackPrefix` is delivered, returning its URL. A browser with a live provider
+ * session (and no prompt=login) comes straight back without the persona page.
  */
-export async function reachCallback(
+export async function reachProviderCallback(
   browser: Browser,
-  appBaseUrl: string,
+  startUrl: string,
   personaId: string,
-  returnTo = '/portal/home',
+  callbackPrefix: string,
 ): Promise<string> {
-  const isCallback = (url: string) => url.startsWith(`${appBaseUrl}/auth/digidentity/callback`);
-  const start = `${appBaseUrl}/auth/digidentity/login?returnTo=${encodeURIComponent(returnTo)}`;
-  const interaction = await browser.follow(start, isCallback);
+  const isCallback = (url: string) => url.startsWith(callbackPrefix);
+  const interaction = await browser.follow(startUrl, isCallback);
   if (interaction.location && isCallback(interaction.location)) return interaction.location;
   if (interaction.status !== 200) throw new Error(`no persona page: ${interaction.status} ${interaction.body}`);
   const chosen = await browser.follow(`${interaction.url.replace(/\/$/, '')}/login`, isCallback, {
@@ -21,4 +21,15 @@ export async function reachCallback(
   });
   if (!chosen.location || !isCallback(chosen.location)) throw new Error(`no callback: ${chosen.status} ${chosen.body}`);
   return chosen.location;
+}
+
+/** A Digidentity web login from the portal's login link, stopped before the callback (see reachProviderCallback). */
+export function reachCallback(
+  browser: Browser,
+  appBaseUrl: string,
+  personaId: string,
+  returnTo = '/portal/home',
+): Promise<string> {
+  const start = `${appBaseUrl}/auth/digidentity/login?returnTo=${encodeURIComponent(returnTo)}`;
+  return reachProviderCallback(browser, start, personaId, `${appBaseUrl}/auth/digidentity/callback`);
 }

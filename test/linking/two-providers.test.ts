@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
+import { Browser } from '../support/browser.js';
+import { auditEvents } from '../support/factories.js';
+import { portalWrite, startLink } from '../support/link-flow.js';
+import {
+  errorPage,
+  IDIN_BAKKER,
+  IDIN_CALLBACK,
+  IDIN_VRIES,
+  reachProviderCallback,
+  startProvidersTestbed,
+  type ProvidersTestbed,
+} from '../support/providers-testbed.js';
+
+const WORKSHOP_OWNER: Persona = {
+  id: 'two-providers-owner-0001',
+  label: 'Workshop owner',
+  description: 'signs in with Digidentity and iDIN',
+  claims: { ...PERSONAS[0].claims, ioeuid: 'NL/EXAMPLECAB/8080808080B' },
+};
+const MECHANIC: Persona = {
+  id: 'two-providers-mechanic-0001',
+  label: 'Mechanic',
+  description: 'Digidentity first, iDIN later',
+  claims: { ...PERSONAS[0].claims, ioeuid: 'NL/EXAMPLECAB/9090909090B' },
+};
+
+/** Both sandbox providers over real HTTP; iDIN with its default policy (pending). */
+describe('linking across Digidentity and iDIN', () => {
+  let bed: ProvidersTestbed;
+
+  beforeAll(async () => {
+    bed = await startProvidersTestbed({ digidentityPersonas: [...PERSONAS, WORKSHOP_OWNER, MECHANIC] });
+  });
+  afterAll(async () => bed.close());
+
+  const accountIdOf = async (browser: Browser) =>
+    (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ account: { id: string } }>().account.id;
+
+  it('links iDIN to an account that signs in with Digidentity; then either provider signs in to it', async () => {
+    const browser = new Browser();
+    await bed.digidentityLogin(browser, WORKSHOP_OWNER.id);
+    const accountId = await accountIdOf(browser);
+
+    const started = await startLink(browser, bed.app, 'signicat-idin', { returnTo: '/settings' });
+    expect(started.status).toBe(201);
+    const { redirectUrl } = started.json<{ redirectUrl: string }>();
+    const callback = await browser.request(
+      await reachProviderCallback(browser, redirectUrl, IDIN_VRIES.id, `${bed.app.baseUrl}${IDIN_CALLBACK}`),
+    );
+    expect(callback.location).toBe(`${bed.app.baseUrl}/settings`);
+
+    const links = (await browser.request(`${bed.app.baseUrl}/api/me/links`)).json<{
+      items: Array<{ provider: string; attributes: Record<string, unknown> }>;
+      linkableProviders: string[];
+    }>();
+    expect(links.items.map((link) => link.provider).sort()).toEqual(['digidentity', 'signicat-idin']);
+    expect(links.items.find((link) => link.provider === 'signicat-idin')!.attributes.bin).toBe(
+      IDIN_VRIES.claims.idp_id,
+    );
+    expect(links.linkableProviders).toEqual([]);
+
+    const viaIdin = new Browser();
+    await bed.idinLogin(viaIdin, IDIN_VRIES.id);
+    expect(await accountIdOf(viaIdin)).toBe(accountId);
+  });
+
+  it('attaches an iDIN identity held as pending after the same browser signs in with Digidentity', async () => {
+    const existing = new Browser();
+    await bed.digidentityLogin(existing, MECHANIC.id);
+    const accountId = await accountIdOf(existing);
+
+    const browser = new Browser();
+    expect((await bed.idinLogin(browser, IDIN_BAKKER.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    const pending = (await browser.request(`${bed.app.baseUrl}/api/pending-identity`)).json<{
+      id: string;
+      provider: string;
+      canAttach: boolean;
+    }>();
+    expect(pending).toMatchObject({ provider: 'signicat-idin', canAttach: true });
+
+    await bed.digidentityLogin(browser, MECHANIC.id);
+    const attached = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
+      pendingIdentityId: pending.id,
+    });
+    expect(attached.status).toBe(200);
+
+    const later = new Browser();
+    await bed.idinLogin(later, IDIN_BAKKER.id);
+    expect(await accountIdOf(later)).toBe(accountId);
+  });
+
+  it('lets a person re-bind their own re-created Digidentity account after signing in with iDIN', async () => {
+    // WORKSHOP_OWNER has Digidentity and iDIN (first test). Their Digidentity account is deleted and re-created.
+    const owner = new Browser();
+    await bed.idinLogin(owner, IDIN_VRIES.id);
+    const accountId = await accountIdOf(owner);
+    const oldSession = new Browser();
+    await bed.digidentityLogin(oldSession, WORKSHOP_OWNER.id);
+    const newSubject = bed.digidentity.recreateAccount(WORKSHOP_OWNER.id);
+
+    const browser = new Browser();
+    expect((await bed.digidentityLogin(browser, WORKSHOP_OWNER.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    const pending = (await browser.request(`${bed.app.baseUrl}/api/pending-identity`)).json<{
+      id: string;
+      reason: string;
+    }>();
+    expect(pending.reason).toBe('probable_recreated_identity');
+
+    await bed.idinLogin(browser, IDIN_VRIES.id);
+    const attached = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
+      pendingIdentityId: pending.id,
+    });
+    expect(attached.json()).toMatchObject({ replaced: true });
+    expect((await oldSession.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
+    const fresh = new Browser();
+    await bed.digidentityLogin(fresh, WORKSHOP_OWNER.id);
+    expect(await accountIdOf(fresh)).toBe(accountId);
+    const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
+    expect(rebound).toMatchObject({ actor_account_id: accountId, subject_account_id: accountId });
+    expect(rebound.details).toMatchObject({ via: 'pending_attach', oldSubject: WORKSHOP_OWNER.id, newSubject });
+  });
+});
