@@ -7,6 +7,7 @@ import { SessionsModule } from '../sessions/sessions.module.js';
 import { AdminRebindController } from './admin-rebind.controller.js';
 import { LinkingService } from './linking.service.js';
 import { MeLinksController } from './me-links.controller.js';
+import { PendingIdentityHousekeeping } from './pending-identity-housekeeping.js';
 import { PendingIdentityController } from './pending-identity.controller.js';
 import { ReauthenticateController } from './reauthenticate.controller.js';
 import { RebindService } from './rebind.service.js';
@@ -15,6 +16,6 @@ import { RebindService } from './rebind.service.js';
 @Module({
   imports: [AuditModule, AuthModule, IdentityLinksModule, LoginTransactionsModule, SessionsModule],
   controllers: [MeLinksController, PendingIdentityController, ReauthenticateController, AdminRebindController],
-  providers: [LinkingService, RebindService],
+  providers: [LinkingService, RebindService, PendingIdentityHousekeeping],
 })
 export class LinkingModule {}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PendingIdentityHousekeeping } from '../../src/linking/pending-identity-housekeeping.js';
 import { Browser } from '../support/browser.js';
 import {
   errorPage,
@@ -158,6 +159,29 @@ describe('pending identities, provider policy pending', () => {
     );
     const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
     expect(rebound.details).toMatchObject({ oldSubject: null, newSubject: persona.id });
+  });
+
+  it('marks expired pending identities and drops the raw claims of every closed one', async () => {
+    const browser = new Browser();
+    const persona = { ...IOE, id: 'housekeeping-0001', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/5757575757B' } };
+    bed.sandbox.personas.push(persona);
+    await bed.webLogin(browser, persona.id);
+    const [open] = await bed.app.dataSource.query(`SELECT id, raw_claims FROM pending_identities WHERE subject = $1`, [
+      persona.id,
+    ]);
+    expect(open.raw_claims).toMatchObject({ sub: persona.id, ioeuid: persona.claims.ioeuid });
+    await bed.app.dataSource.query(`UPDATE pending_identities SET expires_at = now() WHERE id = $1`, [open.id]);
+
+    await bed.app.app.get(PendingIdentityHousekeeping).run();
+    const [closed] = await bed.app.dataSource.query(
+      `SELECT resolution, raw_claims, attributes FROM pending_identities WHERE id = $1`,
+      [open.id],
+    );
+    expect(closed).toMatchObject({ resolution: 'expired', raw_claims: {} });
+    const [{ leftover }] = await bed.app.dataSource.query(
+      `SELECT count(*)::int AS leftover FROM pending_identities WHERE resolved_at IS NOT NULL AND raw_claims <> '{}'::jsonb`,
+    );
+    expect(leftover).toBe(0);
   });
 
   it('validates the body: a garbage id is a 400, unknown fields are refused', async () => {
