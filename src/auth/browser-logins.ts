@@ -30,6 +30,7 @@ export class BrowserLogins {
       browserBindingHash: binding ? hashBinding(binding) : null,
     });
     if (outcome.kind === 'session') this.sessionCookie.set(res, outcome.token, outcome.absoluteExpiresAt);
+    if (outcome.kind === 'linked' && outcome.signedOut) this.sessionCookie.clear(res);
     if (outcome.kind === 'pending' && binding) {
       this.binding.keep(res, binding, this.config.linking.pendingSelfServiceSeconds);
     }

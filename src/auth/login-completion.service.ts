@@ -22,7 +22,31 @@ export type LoginOutcome =
   | { kind: 'session'; accountId: string; sessionId: string; token: string; absoluteExpiresAt: Date; returnTo: string }
   | { kind: 'pending'; pendingIdentityId: string }
   /** A link intent: the identity now belongs to the signed-in account; the session stays as it was. */
-  | { kind: 'linked'; accountId: string; linkId: string; replaced: boolean; returnTo: string };
+  | {
+      kind: 'linked';
+      accountId: string;
+      linkId: string;
+      replaced: boolean;
+      /** The browser's session was authenticated through the replaced subject and has ended. */
+      signedOut: boolean;
+      returnTo: string;
+    };
+
+/** Clock skew allowed between the provider's `auth_time` and our record of when the login started. */
+const AUTH_TIME_SKEW_MS = 60_000;
+
+/**
+ * Link and re-authentication logins must be a fresh authentication: `auth_time` no earlier than the start of this
+ * login. The request asked for it (`max_age=0`), and a provider must then report `auth_time` (OIDC Core 3.1.2.1).
+ */
+function assertFreshAuthentication(login: VerifiedLogin): void {
+  const started = login.transaction.createdAt.getTime();
+  if (login.authTime && login.authTime.getTime() >= started - AUTH_TIME_SKEW_MS) return;
+  throw new LoginFailure('authentication_not_fresh', 'the provider reused an earlier sign-in instead of a new one', {
+    authTime: login.authTime?.toISOString() ?? null,
+    loginStartedAt: login.transaction.createdAt.toISOString(),
+  });
+}
 
 /**
  * The last step of every provider's login: map the identity to an account, replace the browser's session with a
@@ -46,6 +70,7 @@ export class LoginCompletionService {
   async complete(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
     const { purpose } = login.transaction;
     try {
+      if (purpose !== 'login') assertFreshAuthentication(login);
       if (purpose === 'link') return await this.completeLink(login, meta);
       // A re-authentication must prove the same account again: only the general path checks that.
       if (purpose === 'reauthenticate') return await this.completeInTransaction(login, meta);
@@ -77,9 +102,9 @@ export class LoginCompletionService {
     const accountId = transaction.accountId!;
     return this.dataSource.transaction(async (manager) => {
       const [session] = looksLikeSessionToken(meta.previousSessionToken)
-        ? await sqlRows<{ account_id: string }>(
+        ? await sqlRows<{ id: string; account_id: string }>(
             manager,
-            `SELECT account_id FROM sessions
+            `SELECT id, account_id FROM sessions
               WHERE token_hash = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`,
             [hashSessionToken(meta.previousSessionToken)],
           )
@@ -93,9 +118,28 @@ export class LoginCompletionService {
           },
         );
       }
-      const actor = { type: 'account', accountId } as const;
-      const details = { via: 'link_login', loginTransactionId: transaction.id };
       const replace = transaction.providerData.replaceExisting === true;
+      const expected = transaction.providerData.pendingIdentityId;
+      const actor = { type: 'account', accountId } as const;
+      const details = {
+        via: typeof expected === 'string' ? 'pending_attach' : 'link_login',
+        loginTransactionId: transaction.id,
+        ...(typeof expected === 'string' ? { pendingIdentityId: expected } : {}),
+      };
+      if (typeof expected === 'string') {
+        const [pending] = await sqlRows<{ id: string }>(
+          manager,
+          `SELECT id FROM pending_identities
+            WHERE id = $1 AND provider = $2 AND issuer = $3 AND subject = $4 AND resolved_at IS NULL FOR UPDATE`,
+          [expected, identity.provider, identity.issuer, identity.subject],
+        );
+        if (!pending) {
+          throw new LoginFailure('link_identity_mismatch', 'the provider login was not the identity to attach', {
+            accountId,
+            pendingIdentityId: expected,
+          });
+        }
+      }
       // Pending rows before the account: the same lock order as re-binding, so the two cannot deadlock.
       await manager.query(
         `UPDATE pending_identities SET resolved_at = now(), resolution = $4, resolved_account_id = $5
@@ -110,6 +154,7 @@ export class LoginCompletionService {
         accountId,
         linkId: change.linkId,
         replaced: change.previous !== null,
+        signedOut: change.revokedSessionIds.includes(session.id),
         returnTo: transaction.returnTo,
       } as const;
     });
@@ -145,6 +190,18 @@ export class LoginCompletionService {
         );
       }
       if (mapped.kind === 'pending') {
+        // Which account this browser was signed in to when the identity was held: only that one may attach it
+        // without proving the identity again.
+        const previous = looksLikeSessionToken(meta.previousSessionToken)
+          ? hashSessionToken(meta.previousSessionToken)
+          : null;
+        await manager.query(
+          `UPDATE pending_identities SET held_for_account_id = (
+             SELECT account_id FROM sessions
+              WHERE token_hash = $2 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now())
+            WHERE id = $1`,
+          [mapped.pendingIdentityId, previous],
+        );
         await this.audit.record(
           {
             type: 'auth.login_held',

@@ -12,11 +12,25 @@ export interface LoginIntent {
   browserBinding: string;
   /** A link that replaces the account's existing link for the provider (the person's own re-bind). */
   replaceExisting?: boolean;
+  /** A link that proves this pending identity again before it is attached: the login must be that identity. */
+  pendingIdentityId?: string;
+}
+
+/**
+ * Authorization request parameters for the intent: link and re-authentication logins demand a fresh
+ * authentication (`prompt=login`, `max_age=0`); the completion then checks the ID token's `auth_time`, because
+ * these parameters pass through the browser and could be stripped.
+ */
+export function freshAuthenticationParameters(intent: LoginIntent): Record<string, string> {
+  return intent.purpose === 'login' ? {} : { prompt: 'login', max_age: '0' };
 }
 
 /** What a provider stores on the login transaction for the intent, besides its own state. */
 export function intentData(intent: LoginIntent): Record<string, unknown> {
-  return intent.replaceExisting ? { replaceExisting: true } : {};
+  return {
+    ...(intent.replaceExisting ? { replaceExisting: true } : {}),
+    ...(intent.pendingIdentityId ? { pendingIdentityId: intent.pendingIdentityId } : {}),
+  };
 }
 
 /** A QR login to show to the person; the browser polls the provider module's poll route with `id`. */

@@ -1,7 +1,8 @@
-import { Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -19,6 +20,7 @@ export class LogoutController {
     private readonly sessions: SessionsService,
     private readonly cookie: SessionCookie,
     private readonly audit: AuditService,
+    private readonly binding: BrowserBinding,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -35,8 +37,18 @@ export class LogoutController {
   @ApiProblems(403)
   async logout(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
+    // Identities this browser left pending are not for whoever signs in here next (a shared workshop PC).
+    const binding = this.binding.read(req);
+    if (binding) {
+      await this.dataSource.query(
+        `UPDATE pending_identities SET browser_binding_hash = NULL WHERE browser_binding_hash = $1 AND resolved_at IS NULL`,
+        [hashBinding(binding)],
+      );
+      this.binding.clear(res);
+    }
     if (principal) {
       await this.dataSource.transaction(async (manager) => {
         if (await this.sessions.revoke(principal.sessionId, 'logout', manager)) {

@@ -13,6 +13,11 @@ export interface VerifiedLogin {
   warnings: string[];
   /** A SERMI Trust Centre login: written to the SERMI access log with the session. */
   sermiLogin?: SermiLoginRecord;
+  /**
+   * When the person authenticated at the provider (ID token `auth_time`); null when the provider did not say.
+   * Link and re-authentication logins must have authenticated after they were started.
+   */
+  authTime: Date | null;
   /** Caps the session's absolute lifetime below SESSION_ABSOLUTE_TIMEOUT_SECONDS (RSSE chain sessions). */
   maxSessionSeconds?: number;
 }
@@ -23,4 +28,11 @@ export interface RequestMeta {
   /** The browser's current session token, if any: replaced by the new session (no session fixation). */
   previousSessionToken?: string;
   browserBindingHash: Buffer | null;
+}
+
+/** The ID token's `auth_time` as a date, or null. */
+export function authTimeOf(claims: { auth_time?: unknown } | undefined): Date | null {
+  return typeof claims?.auth_time === 'number' && Number.isFinite(claims.auth_time)
+    ? new Date(claims.auth_time * 1000)
+    : null;
 }

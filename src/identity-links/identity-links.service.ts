@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { EntityManager } from 'typeorm';
 import type { Actor, AuditEventInput } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -50,6 +52,7 @@ export class IdentityLinksService {
   constructor(
     private readonly audit: AuditService,
     private readonly sessions: SessionsService,
+    @InjectRootLogger() private readonly logger: Logger,
   ) {}
 
   /** Adds the identity to the account. Refused when another account holds it (or its person key) or the provider. */
@@ -77,7 +80,7 @@ export class IdentityLinksService {
       `INSERT INTO identity_links (account_id, provider, issuer, subject, person_key, attributes, first_login_at, last_login_at)
        VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
       [accountId, identity.provider, identity.issuer, identity.subject, identity.personKey, jsonb(identity.attributes)],
-    );
+    ).catch(raceLost(accountId, identity, actor, details));
     await this.audit.record(
       {
         type: 'identity.linked',
@@ -115,12 +118,14 @@ export class IdentityLinksService {
     let revokedSessionIds: string[] = [];
     if (current) {
       revokedSessionIds = await this.sessions.revokeForLink(current.id, 'identity_rebound', manager);
-      await manager.query(
-        `UPDATE identity_links SET issuer = $2, subject = $3, person_key = $4, attributes = $5,
+      await manager
+        .query(
+          `UPDATE identity_links SET issuer = $2, subject = $3, person_key = $4, attributes = $5,
                 first_login_at = now(), last_login_at = now(), updated_at = now()
           WHERE id = $1`,
-        [current.id, identity.issuer, identity.subject, identity.personKey, jsonb(identity.attributes)],
-      );
+          [current.id, identity.issuer, identity.subject, identity.personKey, jsonb(identity.attributes)],
+        )
+        .catch(raceLost(accountId, identity, actor, details));
       linkId = current.id;
     } else {
       const [link] = await sqlRows<{ id: string }>(
@@ -220,10 +225,36 @@ export class IdentityLinksService {
     });
   }
 
-  /** Writes the audit event of a refused link change, after its transaction rolled back; other errors pass. */
-  async auditRefusal(error: unknown, manager?: EntityManager): Promise<void> {
-    if (error instanceof LinkRefused) await this.audit.record(error.audit, manager);
+  /**
+   * Writes the audit event of a refused link change, after its transaction rolled back; other errors pass. Best
+   * effort: if the audit write fails too, the caller still answers with the refusal, not with that failure.
+   */
+  async auditRefusal(error: unknown): Promise<void> {
+    if (!(error instanceof LinkRefused)) return;
+    await this.audit.record(error.audit).catch((auditError: unknown) => {
+      this.logger.error({ err: auditError, refusal: error.code }, 'could not audit a refused link change');
+    });
   }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** A concurrent change took the identity (or the provider slot) first: the same answer as when we had seen it. */
+function raceLost(accountId: string, identity: LinkableIdentity, actor: Actor, details: Record<string, unknown>) {
+  return (error: unknown): never => {
+    const { code, driverError } = error as { code?: string; driverError?: { code?: string; constraint?: string } };
+    if ((driverError?.code ?? code) !== UNIQUE_VIOLATION) throw error;
+    if (driverError?.constraint === 'identity_links_account_provider_key') {
+      throw refusal(accountId, identity, 'provider_already_linked', actor, details, {
+        detail: `a ${identity.provider} login was added to the account a moment ago`,
+        concurrent: true,
+      });
+    }
+    throw refusal(accountId, identity, 'identity_already_linked', actor, details, {
+      detail: 'this identity was linked to an account a moment ago',
+      concurrent: true,
+    });
+  };
 }
 
 function refusal(
@@ -244,6 +275,10 @@ function refusal(
 
 /** Link changes of one account happen one at a time (two removals at once could otherwise remove both). */
 async function lockAccount(accountId: string, manager: EntityManager): Promise<void> {
-  const rows = await sqlRows<{ id: string }>(manager, `SELECT id FROM accounts WHERE id = $1 FOR UPDATE`, [accountId]);
+  // NO KEY UPDATE: serialises link changes, yet a concurrent login can still insert a session for the account
+  // (its foreign-key check takes KEY SHARE); FOR UPDATE would deadlock with a login through the link being changed.
+  const rows = await sqlRows<{ id: string }>(manager, `SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, [
+    accountId,
+  ]);
   if (rows.length === 0) throw new AppException('account_not_found', 'no account with this id');
 }

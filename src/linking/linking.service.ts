@@ -13,7 +13,15 @@ import type { IdentityProvider } from '../identity-links/providers.js';
 import { maskSubject } from '../accounts/account.mapper.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { type IssuedSession, SessionsService } from '../sessions/sessions.service.js';
-import type { LinkListDto, PendingIdentityDto, StartedLinkDto, StartLinkDto } from './dto/links.dto.js';
+import type {
+  AttachOutcomeDto as AttachOutcome,
+  LinkListDto,
+  PendingIdentityDto,
+  StartedLinkDto,
+  StartLinkDto,
+} from './dto/links.dto.js';
+import { hashBinding } from '../login-transactions/browser-binding.js';
+import { hashSessionToken, looksLikeSessionToken } from '../sessions/session-token.js';
 import { assertRecentAuthentication } from './recent-authentication.js';
 
 export interface PendingIdentityRow {
@@ -28,6 +36,8 @@ export interface PendingIdentityRow {
   suspected_account_id: string | null;
   browser_binding_hash: Buffer | null;
   may_create_account: boolean;
+  held_for_account_id: string | null;
+  display_name: string | null;
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
@@ -37,8 +47,8 @@ export interface PendingIdentityRow {
 }
 
 export const PENDING_COLUMNS = `id, provider, issuer, subject, person_key, attributes, reason, flags, suspected_account_id,
-  browser_binding_hash, may_create_account, created_at, last_seen_at, expires_at, resolved_at, resolution,
-  resolved_account_id`;
+  browser_binding_hash, may_create_account, held_for_account_id, display_name, created_at, last_seen_at, expires_at,
+  resolved_at, resolution, resolved_account_id`;
 
 /**
  * Self-service linking for the signed-in person: list, add (through a fresh provider login in this browser) and
@@ -160,19 +170,24 @@ export class LinkingService {
   }
 
   /**
-   * Attaches this browser's pending identity to the signed-in account. A probable re-created identity (same person
-   * key as this account's link) replaces that link — the person's own re-bind; one that points at another account
-   * is for an admin to review.
+   * Attaches this browser's pending identity to the signed-in account. Directly only when that cannot hand a
+   * stranger's identity to this account: it was produced while this browser was signed in to this very account,
+   * or it is a probable re-created identity of this account (same person key), which then replaces the old link —
+   * the person's own re-bind. Otherwise (a shared workshop PC: whoever signs in next is not necessarily who left
+   * the identity behind) the answer is a fresh login with that identity, which links it when it comes back.
    */
   async attachPending(
     principal: SessionPrincipal,
     pendingIdentityId: string,
-    browserBindingHash: Buffer | null,
-  ): Promise<LinkChange> {
-    this.assertRecent(principal, undefined);
+    browserBinding: string | undefined,
+    meta: ClientMeta,
+    returnTo: string,
+  ): Promise<AttachOutcome> {
+    this.assertRecent(principal, returnTo);
+    const bindingHash = browserBinding ? hashBinding(browserBinding) : null;
     const actor = { type: 'account', accountId: principal.accountId } as const;
-    return this.inTransaction(async (manager) => {
-      const pending = await this.lockPendingForBrowser(pendingIdentityId, browserBindingHash, manager);
+    const outcome = await this.inTransaction(async (manager): Promise<AttachOutcome | PendingIdentityRow> => {
+      const pending = await this.lockPendingForBrowser(pendingIdentityId, bindingHash, manager);
       const details = { via: 'pending_attach', pendingIdentityId, sessionId: principal.sessionId };
       let change: LinkChange;
       if (pending.reason === 'probable_recreated_identity') {
@@ -183,19 +198,42 @@ export class LinkingService {
           );
         }
         change = await this.links.rebind(principal.accountId, identityOf(pending), actor, details, manager);
-      } else {
+      } else if (pending.held_for_account_id === principal.accountId) {
         change = await this.links.add(principal.accountId, identityOf(pending), actor, details, manager);
+      } else {
+        return pending;
       }
       await resolvePending(manager, pending.id, change.previous ? 'rebound' : 'attached', principal.accountId);
-      return change;
+      return {
+        status: 'attached',
+        linkId: change.linkId,
+        replaced: change.previous !== null,
+        signedOut: change.revokedSessionIds.includes(principal.sessionId),
+      };
     });
+    if ('status' in outcome) return outcome;
+    const starter = this.starters.get(outcome.provider);
+    if (!starter || !browserBinding) {
+      throw new AppException('identity_reproof_required', `sign in with ${outcome.provider} again to attach it`);
+    }
+    const url = await starter.startRedirect(
+      {
+        purpose: 'link',
+        accountId: principal.accountId,
+        returnTo,
+        browserBinding,
+        pendingIdentityId: outcome.id,
+      },
+      meta,
+    );
+    return { status: 'confirm_with_provider', redirectUrl: url.href };
   }
 
   /** Policy `choose`: a new account from this browser's pending identity, signed in at once. */
   async createAccountFromPending(
     pendingIdentityId: string,
     browserBindingHash: Buffer | null,
-    meta: ClientMeta,
+    meta: ClientMeta & { previousSessionToken?: string },
   ): Promise<{ accountId: string; linkId: string; session: IssuedSession }> {
     return this.inTransaction(async (manager) => {
       const pending = await this.lockPendingForBrowser(pendingIdentityId, browserBindingHash, manager);
@@ -205,12 +243,23 @@ export class LinkingService {
           'this identity can only be attached to an account that already exists',
         );
       }
-      const displayName = String(pending.attributes.displayName ?? pending.attributes.name ?? pending.provider);
+      // The choice belongs right after the login that produced it, not to whoever uses this browser later.
+      if (Date.now() - pending.last_seen_at.getTime() > this.config.login.transactionTtlSeconds * 1000) {
+        throw new AppException('pending_identity_expired', 'sign in with that identity again, then create the account');
+      }
       const [account] = await sqlRows<{ id: string }>(
         manager,
         `INSERT INTO accounts (display_name) VALUES ($1) RETURNING id`,
-        [displayName.slice(0, 200)],
+        [(pending.display_name ?? pending.provider).slice(0, 200)],
       );
+      // Whatever session this browser had is replaced (no session fixation), as a login would.
+      if (looksLikeSessionToken(meta.previousSessionToken)) {
+        await manager.query(
+          `UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login'
+            WHERE token_hash = $1 AND revoked_at IS NULL`,
+          [hashSessionToken(meta.previousSessionToken)],
+        );
+      }
       const actor = { type: 'account', accountId: account.id } as const;
       const change = await this.links.add(
         account.id,

@@ -10,12 +10,8 @@ import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { CurrentPrincipal, Public } from '../sessions/auth.decorators.js';
 import { assertTrustedSource, CSRF_HEADER } from '../sessions/csrf.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
-import {
-  AttachedIdentityDto,
-  CreatedAccountDto,
-  PendingIdentityActionDto,
-  PendingIdentityDto,
-} from './dto/links.dto.js';
+import { safeReturnTo } from '../login-transactions/return-to.js';
+import { AttachOutcomeDto, CreatedAccountDto, PendingIdentityActionDto, PendingIdentityDto } from './dto/links.dto.js';
 import { LinkingService } from './linking.service.js';
 
 /**
@@ -48,15 +44,24 @@ export class PendingIdentityController {
     summary: 'Attach it to the signed-in account (a recent login with a method already linked is needed)',
   })
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
-  @ApiOkResponse({ type: AttachedIdentityDto })
+  @ApiOkResponse({ type: AttachOutcomeDto })
   @ApiSession(400, 403, 404, 409, 410)
   async attach(
     @CurrentPrincipal() principal: SessionPrincipal,
     @Body() body: PendingIdentityActionDto,
     @Req() req: Request,
-  ): Promise<AttachedIdentityDto> {
-    const change = await this.linking.attachPending(principal, body.pendingIdentityId, this.bindingHash(req));
-    return { linkId: change.linkId, replaced: change.previous !== null };
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AttachOutcomeDto> {
+    res.setHeader('Cache-Control', 'no-store');
+    const outcome = await this.linking.attachPending(
+      principal,
+      body.pendingIdentityId,
+      this.binding.read(req),
+      clientMeta(req),
+      safeReturnTo(body.returnTo, this.config.http.publicBaseUrl),
+    );
+    if (outcome.signedOut) this.sessionCookie.clear(res);
+    return outcome;
   }
 
   @Public()
@@ -71,11 +76,10 @@ export class PendingIdentityController {
   ): Promise<CreatedAccountDto> {
     // No session yet, so no CSRF token: the Origin check keeps other sites from creating accounts in this browser.
     assertTrustedSource(req, this.config.http.trustedOrigins);
-    const created = await this.linking.createAccountFromPending(
-      body.pendingIdentityId,
-      this.bindingHash(req),
-      clientMeta(req),
-    );
+    const created = await this.linking.createAccountFromPending(body.pendingIdentityId, this.bindingHash(req), {
+      ...clientMeta(req),
+      previousSessionToken: this.sessionCookie.read(req),
+    });
     this.sessionCookie.set(res, created.session.token, created.session.absoluteExpiresAt);
     res.setHeader('Cache-Control', 'no-store');
     return { accountId: created.accountId, linkId: created.linkId };

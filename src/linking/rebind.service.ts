@@ -34,6 +34,11 @@ interface RebindRequestRow {
 }
 
 const UNIQUE_VIOLATION = '23505';
+const UNUSABLE_PENDING = new Set([
+  'pending_identity_resolved',
+  'pending_identity_expired',
+  'pending_identity_not_found',
+]);
 
 /**
  * Admin re-binding: an account's link for a provider is pointed at a verified identity that recently signed in and
@@ -193,9 +198,21 @@ export class RebindService {
       );
       await this.decide(manager, request, adminId, 'applied', comment);
       return { expired: false, change } as const;
-    });
+    }).catch((error: unknown) => this.closeIfUnusable(requestId, error));
     if (result.expired) throw new AppException('rebind_request_expired', 'request the re-bind again');
     return { ...applied(result.change), requestId };
+  }
+
+  /** Approving a request whose pending identity can no longer be re-bound closes it instead of leaving it open. */
+  private async closeIfUnusable(requestId: string, error: unknown): Promise<never> {
+    if (error instanceof AppException && UNUSABLE_PENDING.has(error.code)) {
+      await this.dataSource.query(
+        `UPDATE rebind_requests SET status = 'expired', decided_at = now(), decision_comment = $2
+          WHERE id = $1 AND status = 'requested'`,
+        [requestId, `closed: ${error.code}`],
+      );
+    }
+    throw error;
   }
 
   async reject(adminId: string, requestId: string, comment: string): Promise<RebindRequestDto> {

@@ -35,6 +35,16 @@ export class BrowserBinding {
     });
   }
 
+  /** Forgets the binding (sign-out): what it bound can no longer be used from this browser. */
+  clear(res: Response): void {
+    res.clearCookie(this.config.login.bindingCookieName, {
+      httpOnly: true,
+      secure: this.config.session.cookieSecure,
+      sameSite: 'lax',
+      path: '/',
+    });
+  }
+
   read(req: Request): string | undefined {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[this.config.login.bindingCookieName];
     return typeof value === 'string' && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;

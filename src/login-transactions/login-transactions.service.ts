@@ -31,6 +31,7 @@ export interface StoredLoginTransaction {
   returnTo: string;
   accountId: string | null;
   providerData: Record<string, unknown>;
+  createdAt: Date;
   expiresAt: Date;
 }
 
@@ -43,13 +44,14 @@ interface Row {
   return_to: string;
   account_id: string | null;
   provider_data: Record<string, unknown>;
+  created_at: Date;
   expires_at: Date;
   browser_binding_hash: Buffer;
   consumed_at: Date | null;
   expired: boolean;
 }
 
-const COLUMNS = `id, provider, purpose, nonce, pkce_verifier, return_to, account_id, provider_data, expires_at,
+const COLUMNS = `id, provider, purpose, nonce, pkce_verifier, return_to, account_id, provider_data, created_at, expires_at,
                  browser_binding_hash, consumed_at, expires_at <= now() AS expired`;
 
 function toStored(row: Row): StoredLoginTransaction {
@@ -62,6 +64,7 @@ function toStored(row: Row): StoredLoginTransaction {
     returnTo: row.return_to,
     accountId: row.account_id,
     providerData: row.provider_data,
+    createdAt: row.created_at,
     expiresAt: row.expires_at,
   };
 }

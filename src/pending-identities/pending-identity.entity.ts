@@ -77,6 +77,21 @@ export class PendingIdentity {
   })
   suspectedAccount?: Relation<Account> | null;
 
+  /**
+   * The account the producing browser was signed in to at that login, if any. Only that account may attach an
+   * unknown identity without proving it again: on a shared browser the next person to sign in is someone else.
+   */
+  @Column({ name: 'held_for_account_id', type: 'uuid', nullable: true })
+  heldForAccountId: string | null;
+
+  @ManyToOne('Account', { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'held_for_account_id', foreignKeyConstraintName: 'pending_identities_held_for_account_id_fkey' })
+  heldForAccount?: Relation<Account> | null;
+
+  /** Name for an account created from it (policy `choose`), as provisioning would have chosen it. */
+  @Column({ name: 'display_name', type: 'text', nullable: true })
+  displayName: string | null;
+
   /** The browser that produced it; only that browser may attach it through self-service. */
   @Column({ name: 'browser_binding_hash', type: 'bytea', nullable: true })
   browserBindingHash: Buffer | null;

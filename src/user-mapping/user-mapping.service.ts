@@ -206,14 +206,14 @@ export class UserMappingService {
          UPDATE pending_identities
             SET attributes = $4, raw_claims = $5, reason = $6, flags = $7, suspected_account_id = $8,
                 browser_binding_hash = $9, person_key = $10, expires_at = now() + make_interval(secs => $11),
-                may_create_account = $12, last_seen_at = now()
+                may_create_account = $12, display_name = $13, last_seen_at = now(), held_for_account_id = NULL
           WHERE provider = $1 AND issuer = $2 AND subject = $3 AND resolved_at IS NULL AND expires_at > now()
           RETURNING id
        ), created AS (
          INSERT INTO pending_identities (provider, issuer, subject, attributes, raw_claims, reason, flags,
                                          suspected_account_id, browser_binding_hash, person_key, expires_at,
-                                         may_create_account)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11), $12
+                                         may_create_account, display_name)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11), $12, $13
           WHERE NOT EXISTS (SELECT 1 FROM refreshed)
          RETURNING id
        )
@@ -231,6 +231,7 @@ export class UserMappingService {
         identity.personKey,
         context.pendingTtlSeconds,
         mayCreateAccount,
+        identity.displayName.slice(0, 200) || identity.provider,
       ],
     );
     await this.audit.record(

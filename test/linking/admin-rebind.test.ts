@@ -279,6 +279,25 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     expect((await original.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
   });
 
+  it('closes a request whose pending identity can no longer be re-bound when someone tries to approve it', async () => {
+    const { account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+    const { requestId } = (
+      await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 103' })
+    ).json<{ requestId: string }>();
+    await bed.app.dataSource.query(
+      `UPDATE pending_identities SET last_seen_at = now() - interval '4 days' WHERE id = $1`,
+      [pending.id],
+    );
+    const approve = await decide(approver, requestId, 'approve');
+    expect([approve.status, approve.json().code]).toEqual([410, 'pending_identity_expired']);
+    const [request] = await bed.app.dataSource.query(
+      `SELECT status, decision_comment FROM rebind_requests WHERE id = $1`,
+      [requestId],
+    );
+    expect(request).toEqual({ status: 'expired', decision_comment: 'closed: pending_identity_expired' });
+  });
+
   it('of two concurrent requests for the same pending identity, one is stored and one is a conflict', async () => {
     const { account, newSubject } = await recreatedIdentity(bed);
     const pending = await pendingFor(bed, requester, newSubject);

@@ -11,7 +11,8 @@ import {
   type DigidentityTestbed,
 } from '../support/digidentity-testbed.js';
 import { auditEvents, createAccount, createAdmin, createLink, signIn } from '../support/factories.js';
-import { ageSession, portalWrite, useSession } from '../support/link-flow.js';
+import { ageSession, forgetProviderSession, portalWrite, useSession } from '../support/link-flow.js';
+import { reachProviderCallback } from '../support/web-login.js';
 
 interface PendingView {
   id: string;
@@ -20,6 +21,8 @@ interface PendingView {
   canAttach: boolean;
   canCreateAccount: boolean;
 }
+
+const callbackOf = (bed: DigidentityTestbed) => `${bed.app.baseUrl}/auth/digidentity/callback`;
 
 const pendingOf = (bed: DigidentityTestbed, browser: Browser) =>
   browser.request(`${bed.app.baseUrl}/api/pending-identity`);
@@ -44,7 +47,7 @@ describe('pending identities, provider policy pending', () => {
   });
   afterAll(async () => bed.close());
 
-  it('lets the same browser attach the identity after signing in with a method already linked', async () => {
+  it('attaches it after the browser signs in with a method already linked and confirms it at the provider', async () => {
     const browser = new Browser();
     expect((await bed.webLogin(browser, IOE.id)).location).toBe(errorPage(bed, 'identity_pending'));
     const pending = (await pendingOf(bed, browser)).json<PendingView>();
@@ -56,11 +59,18 @@ describe('pending identities, provider policy pending', () => {
     });
 
     const { account } = await signInElsewhere(bed, browser);
-    const attached = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
+    const attach = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
       pendingIdentityId: pending.id,
+      returnTo: '/settings/logins',
     });
-    expect(attached.status).toBe(200);
-    expect(attached.json()).toMatchObject({ replaced: false });
+    expect(attach.status).toBe(200);
+    // The identity was left before this account signed in here: it must be proven again, in this browser.
+    const { status, redirectUrl } = attach.json<{ status: string; redirectUrl: string }>();
+    expect(status).toBe('confirm_with_provider');
+    expect(new URL(redirectUrl).searchParams.get('max_age')).toBe('0');
+    const callback = await browser.request(await reachProviderCallback(browser, redirectUrl, IOE.id, callbackOf(bed)));
+    expect(callback.location).toBe(`${bed.app.baseUrl}/settings/logins`);
+
     const [row] = await bed.app.dataSource.query(
       `SELECT resolution, resolved_account_id FROM pending_identities WHERE id = $1`,
       [pending.id],
@@ -75,6 +85,71 @@ describe('pending identities, provider policy pending', () => {
     const me = (await later.request(`${bed.app.baseUrl}/api/me`)).json<{ account: { id: string } }>();
     expect(me.account.id).toBe(account.id);
     // And it is no longer waiting.
+    expect((await pendingOf(bed, browser)).status).toBe(404);
+  });
+
+  it('attaches at once an identity produced while this browser was signed in to the account', async () => {
+    const persona = {
+      ...IOE,
+      id: 'attach-direct-0001',
+      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6161616161B' },
+    };
+    bed.sandbox.personas.push(persona);
+    const browser = new Browser();
+    const { account } = await signInElsewhere(bed, browser);
+    expect((await bed.webLogin(browser, persona.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    // The attempt did not end the session the browser had.
+    expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
+    const pending = (await pendingOf(bed, browser)).json<PendingView>();
+    const attach = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
+      pendingIdentityId: pending.id,
+    });
+    expect(attach.json()).toMatchObject({ status: 'attached', replaced: false, signedOut: false });
+    const links = await bed.app.dataSource.query(
+      `SELECT provider, subject FROM identity_links WHERE account_id = $1 ORDER BY provider`,
+      [account.id],
+    );
+    expect(links).toEqual([
+      { provider: 'digidentity', subject: persona.id },
+      expect.objectContaining({ provider: 'signicat-idin' }),
+    ]);
+  });
+
+  it('does not hand an identity left behind on a shared browser to the next person who signs in', async () => {
+    const stranger = { ...IOE, id: 'shared-pc-0001', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6262626262B' } };
+    bed.sandbox.personas.push(stranger);
+    const browser = new Browser();
+    await bed.webLogin(browser, stranger.id);
+    const pending = (await pendingOf(bed, browser)).json<PendingView>();
+
+    // Someone else sits down, signs in with their own account and is offered the identity.
+    const { account } = await signInElsewhere(bed, browser);
+    const attach = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
+      pendingIdentityId: pending.id,
+    });
+    const { redirectUrl } = attach.json<{ status: string; redirectUrl: string }>();
+    // They cannot prove the stranger's identity: signing in as themselves does not attach it.
+    forgetProviderSession(browser, bed.sandbox.issuer);
+    const callback = await browser.request(await reachProviderCallback(browser, redirectUrl, RSSE.id, callbackOf(bed)));
+    expect(callback.location).toBe(errorPage(bed, 'link_identity_mismatch'));
+    const links = await bed.app.dataSource.query(`SELECT provider FROM identity_links WHERE account_id = $1`, [
+      account.id,
+    ]);
+    expect(links).toEqual([{ provider: 'signicat-idin' }]);
+    const [still] = await bed.app.dataSource.query(`SELECT resolved_at FROM pending_identities WHERE id = $1`, [
+      pending.id,
+    ]);
+    expect(still.resolved_at).toBeNull();
+  });
+
+  it('forgets the identities a browser left pending when that browser signs out', async () => {
+    const persona = { ...IOE, id: 'signout-0001', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6363636363B' } };
+    bed.sandbox.personas.push(persona);
+    const browser = new Browser();
+    await signInElsewhere(bed, browser);
+    await bed.webLogin(browser, persona.id);
+    expect((await pendingOf(bed, browser)).status).toBe(200);
+    await portalWrite(browser, bed.app, 'POST', '/auth/logout');
     expect((await pendingOf(bed, browser)).status).toBe(404);
   });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
+import { Account } from '../../src/accounts/account.entity.js';
 import { Browser } from '../support/browser.js';
 import { IOE, IOE_PA, RSSE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
 import { auditEvents, createAccount, createLink, signIn } from '../support/factories.js';
@@ -35,6 +36,8 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     useSession(browser, bed.app, session);
     return { account, link, session, browser };
   }
+
+  const accountById = (id: string) => bed.app.dataSource.getRepository(Account).findOneByOrFail({ id });
 
   const linksOf = (accountId: string) =>
     bed.app.dataSource.query(
@@ -129,14 +132,26 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     expect(refused.details).toMatchObject({ code: 'identity_already_linked', heldByAccountId: ownerAccount });
   });
 
-  it('refuses a link callback once the browser signed out of the account that started it', async () => {
-    const { account, browser } = await idinOnlyAccount();
+  it('refuses a link callback once the session that started it has ended, or after signing out', async () => {
+    const { account, browser, session } = await idinOnlyAccount();
     const { redirectUrl } = (await startLink(browser, bed.app, 'digidentity')).json<{ redirectUrl: string }>();
     const callbackUrl = await reachProviderCallback(browser, redirectUrl, RSSE.id, callbackPrefix);
-    await portalWrite(browser, bed.app, 'POST', '/auth/logout');
+    await bed.app.dataSource.query(`UPDATE sessions SET revoked_at = now(), revoke_reason = 'test' WHERE id = $1`, [
+      session.sessionId,
+    ]);
     const callback = await browser.request(callbackUrl);
     expect(callback.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=link_account_mismatch`);
+
+    // Signing out also forgets the browser binding: a link started before cannot finish afterwards.
+    const second = await idinOnlyAccount();
+    const started = (await startLink(second.browser, bed.app, 'digidentity')).json<{ redirectUrl: string }>();
+    const secondCallback = await reachProviderCallback(second.browser, started.redirectUrl, RSSE.id, callbackPrefix);
+    await portalWrite(second.browser, bed.app, 'POST', '/auth/logout');
+    expect((await second.browser.request(secondCallback)).location).toBe(
+      `${bed.app.baseUrl}/auth/login-error?code=login_wrong_browser`,
+    );
     expect(await linksOf(account.id)).toHaveLength(1);
+    expect(await linksOf(second.account.id)).toHaveLength(1);
   });
 
   it('refuses to link a provider the account already has, unless asked to replace it', async () => {
@@ -164,6 +179,61 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
       expect.objectContaining({ provider: 'digidentity', subject: QR_PERSON.id }),
       expect.objectContaining({ provider: 'signicat-idin' }),
     ]);
+  });
+
+  it('refuses a link login the provider did not authenticate afresh (prompt and max_age stripped)', async () => {
+    const { account, browser } = await idinOnlyAccount();
+    // The browser still has a session at the provider from an earlier login.
+    await bed.webLogin(new Browser(), RSSE.id);
+    await reachProviderCallback(browser, `${bed.app.baseUrl}/auth/digidentity/login`, RSSE.id, callbackPrefix);
+    const { redirectUrl } = (await startLink(browser, bed.app, 'digidentity')).json<{ redirectUrl: string }>();
+    const stripped = new URL(redirectUrl);
+    stripped.searchParams.delete('prompt');
+    stripped.searchParams.delete('max_age');
+    const callback = await browser.request(
+      await reachProviderCallback(browser, stripped.href, RSSE.id, callbackPrefix),
+    );
+    expect(callback.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=authentication_not_fresh`);
+    expect(await linksOf(account.id)).toHaveLength(1);
+  });
+
+  it('keeps logins through a link and its removal apart: no deadlock, no half-done change', async () => {
+    const persona: Persona = {
+      ...QR_PERSON,
+      id: 'race-unlink-0001',
+      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/7171717171B' },
+    };
+    bed.sandbox.personas.push(persona);
+    for (let round = 0; round < 4; round += 1) {
+      const owner = new Browser();
+      await bed.webLogin(owner, persona.id);
+      const me = (await owner.request(`${bed.app.baseUrl}/api/me`)).json<{
+        account: { id: string };
+        links: Array<{ id: string; provider: string }>;
+      }>();
+      await createLink(bed.app.dataSource, me.account.id, { provider: 'signicat-idin' });
+      const remover = new Browser();
+      useSession(remover, bed.app, await signIn(bed.app, await accountById(me.account.id)));
+      const callbacks = await Promise.all(
+        [0, 1].map(async () => {
+          const browser = new Browser();
+          return { browser, url: await bed.startWebLogin(browser, persona.id) };
+        }),
+      );
+      const [removal, ...logins] = await Promise.all([
+        portalWrite(remover, bed.app, 'DELETE', `/api/me/links/${me.links[0].id}`),
+        ...callbacks.map(({ browser, url }) => browser.request(url)),
+      ]);
+      if (removal.status !== 200) throw new Error(removal.body);
+      for (const login of logins) expect(login.status).toBe(302);
+      // Whatever the order, the subject is no longer this account's; logins after the removal made a new account,
+      // which the next round must not find.
+      await bed.app.dataSource.query(`DELETE FROM identity_links WHERE subject = $1`, [persona.id]);
+    }
+    const failures = (await auditEvents(bed.app.dataSource, 'auth.login_failed')).filter(
+      (event) => event.details.code === 'internal_error',
+    );
+    expect(failures).toEqual([]);
   });
 
   describe('removing a login method', () => {

@@ -81,10 +81,15 @@ describe('linking across Digidentity and iDIN', () => {
     expect(pending).toMatchObject({ provider: 'signicat-idin', canAttach: true });
 
     await bed.digidentityLogin(browser, MECHANIC.id);
-    const attached = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
+    const attach = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
       pendingIdentityId: pending.id,
     });
-    expect(attached.status).toBe(200);
+    const { status, redirectUrl } = attach.json<{ status: string; redirectUrl: string }>();
+    expect(status).toBe('confirm_with_provider');
+    const callback = await browser.request(
+      await reachProviderCallback(browser, redirectUrl, IDIN_BAKKER.id, `${bed.app.baseUrl}${IDIN_CALLBACK}`),
+    );
+    expect(callback.location).toBe(`${bed.app.baseUrl}/`);
 
     const later = new Browser();
     await bed.idinLogin(later, IDIN_BAKKER.id);

@@ -85,6 +85,12 @@ export class PendingIdentityActionDto {
   @ApiProperty({ format: 'uuid', description: 'The id from GET /api/pending-identity' })
   @IsUUID()
   pendingIdentityId: string;
+
+  @ApiPropertyOptional({ description: 'Same-site path to return to after a confirmation at the provider' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  returnTo?: string;
 }
 
 export class PendingIdentityDto {
@@ -101,10 +107,18 @@ export class PendingIdentityDto {
   canCreateAccount: boolean;
 }
 
-export class AttachedIdentityDto {
-  @ApiProperty({ format: 'uuid' }) linkId: string;
-  @ApiProperty({ description: "It replaced the account's earlier link for that provider (a re-bind)" })
-  replaced: boolean;
+export class AttachOutcomeDto {
+  @ApiProperty({
+    enum: ['attached', 'confirm_with_provider'],
+    description:
+      'confirm_with_provider: the identity was left in this browser before this account signed in here; send the browser to redirectUrl to sign in with it again, which attaches it',
+  })
+  status: 'attached' | 'confirm_with_provider';
+  @ApiPropertyOptional({ format: 'uuid' }) linkId?: string;
+  @ApiPropertyOptional({ description: "It replaced the account's earlier link for that provider (a re-bind)" })
+  replaced?: boolean;
+  @ApiPropertyOptional({ description: 'This session used the replaced link and has ended' }) signedOut?: boolean;
+  @ApiPropertyOptional() redirectUrl?: string;
 }
 
 export class CreatedAccountDto {

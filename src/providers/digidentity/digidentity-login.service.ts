@@ -5,12 +5,13 @@ import * as client from 'openid-client';
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
 import { LoginCompletionService } from '../../auth/login-completion.service.js';
-import type { VerifiedLogin } from '../../auth/verified-login.js';
+import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
 import {
   type ClientMeta,
   type LoginIntent,
   LoginStarters,
   intentData,
+  freshAuthenticationParameters,
   type ProviderLoginStarter,
   type QrLoginStart,
 } from '../../auth/login-starters.js';
@@ -140,7 +141,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         scope: this.scope,
         state: transaction.state,
         nonce,
-        ...(intent.purpose === 'login' ? {} : { prompt: 'login' }),
+        ...freshAuthenticationParameters(intent),
         ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
       });
     } catch (error) {
@@ -161,7 +162,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         pkceVerifier: transaction.pkceVerifier,
       });
       const userinfo = await this.client.userinfo(tokens.accessToken, tokens.idTokenClaims!.sub);
-      return await this.verifiedLogin(userinfo, transaction, 'web');
+      return await this.verifiedLogin(userinfo, transaction, 'web', authTimeOf(tokens.idTokenClaims));
     } catch (error) {
       throw await this.failed(error, 'code', meta, transaction);
     }
@@ -286,7 +287,9 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         tokens.accessToken,
         tokens.idTokenClaims?.sub ?? client.skipSubjectCheck,
       );
-      return { status: 'complete', login: await this.verifiedLogin(userinfo, transaction, 'passwordless') };
+      // The PIN was confirmed between the last `login_pending` poll and this one: a fresh authentication.
+      const authTime = authTimeOf(tokens.idTokenClaims) ?? new Date();
+      return { status: 'complete', login: await this.verifiedLogin(userinfo, transaction, 'passwordless', authTime) };
     } catch (error) {
       const reported = await this.failed(error, 'userinfo', meta, transaction);
       const code = reported instanceof LoginFailure ? reported.code : 'internal_error';
@@ -313,6 +316,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
     userinfo: Record<string, unknown>,
     transaction: StoredLoginTransaction,
     method: 'web' | 'passwordless',
+    authTime: Date | null,
   ): Promise<VerifiedLogin> {
     const sermi = evaluateSermiClaims(userinfo);
     if (!sermi.ok) {
@@ -345,6 +349,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         },
       },
       transaction,
+      authTime,
       warnings: sermi.warnings,
       sermiLogin: { method, ...sermiLogIdentifiers(identity) },
       // A chain authorisation is proven for this long only; the session does not outlive it (sermi.md, rule 5).

@@ -8,9 +8,11 @@ import {
   type ClientMeta,
   type LoginIntent,
   LoginStarters,
+  intentData,
+  freshAuthenticationParameters,
   type ProviderLoginStarter,
 } from '../../auth/login-starters.js';
-import type { VerifiedLogin } from '../../auth/verified-login.js';
+import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
 import type { AppConfig, SignicatIdinSettings } from '../../config/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
@@ -54,6 +56,19 @@ function eighteenOrOlder(value: unknown): boolean | undefined {
  * What the portal keeps of an iDIN user-info answer: the BIN and the name. Never the date of birth (data
  * minimisation: the portal needs at most the age check), nor address, phone, e-mail or gender.
  */
+const REVIEW_CLAIMS = new Set([
+  'sub',
+  'idp_id',
+  'idp_issuer',
+  'name',
+  'initials',
+  'idin_legal_last_name',
+  'idin_legal_last_name_prefix',
+  'idin_preferred_last_name',
+  'idin_preferred_last_name_prefix',
+  'eighteen_or_older',
+]);
+
 function idinAttributes(userinfo: Record<string, unknown>, bin: string): Record<string, unknown> {
   const attributes: Record<string, unknown> = {
     bin,
@@ -144,6 +159,7 @@ export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginS
         accountId: intent.accountId,
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
+        providerData: intentData(intent),
         nonce,
         pkceVerifier,
       });
@@ -152,7 +168,7 @@ export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginS
         state: transaction.state,
         nonce,
         acr_values: this.acrValues,
-        ...(intent.purpose === 'login' ? {} : { prompt: 'login' }),
+        ...freshAuthenticationParameters(intent),
         ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
       });
     } catch (error) {
@@ -208,7 +224,9 @@ export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginS
       });
     }
     const attributes = idinAttributes(userinfo, bin);
-    const { birthdate: _birthdate, ...rawClaims } = userinfo;
+    // Only what a reviewer needs: whatever else a widened scope brings (address, e-mail, phone, birth date) is
+    // never stored.
+    const rawClaims = Object.fromEntries(Object.entries(userinfo).filter(([key]) => REVIEW_CLAIMS.has(key)));
     const { issuer } = await this.client.metadata();
     return {
       identity: {
@@ -228,6 +246,7 @@ export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginS
         acr: typeof idTokenClaims.acr === 'string' ? idTokenClaims.acr : null,
       },
       transaction,
+      authTime: authTimeOf(idTokenClaims),
       warnings: [],
     };
   }

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class AccountLinking1796157808360 implements MigrationInterface {
-  name = 'AccountLinking1796157808360';
+export class AccountLinking1796158929227 implements MigrationInterface {
+  name = 'AccountLinking1796158929227';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -11,6 +11,8 @@ export class AccountLinking1796157808360 implements MigrationInterface {
     await queryRunner.query(
       `CREATE UNIQUE INDEX "rebind_requests_open_pending_identity_key" ON "rebind_requests"  ("pending_identity_id") WHERE "status" = 'requested'`,
     );
+    await queryRunner.query(`ALTER TABLE "pending_identities" ADD "held_for_account_id" uuid`);
+    await queryRunner.query(`ALTER TABLE "pending_identities" ADD "display_name" text`);
     await queryRunner.query(`ALTER TABLE "pending_identities" ADD "may_create_account" boolean NOT NULL DEFAULT false`);
     await queryRunner.query(
       `ALTER TABLE "pending_identities" ADD "last_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()`,
@@ -29,6 +31,9 @@ export class AccountLinking1796157808360 implements MigrationInterface {
       `ALTER TABLE "rebind_requests" ADD CONSTRAINT "rebind_requests_decided_by_fkey" FOREIGN KEY ("decided_by") REFERENCES "accounts"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
     );
     await queryRunner.query(
+      `ALTER TABLE "pending_identities" ADD CONSTRAINT "pending_identities_held_for_account_id_fkey" FOREIGN KEY ("held_for_account_id") REFERENCES "accounts"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
+    );
+    await queryRunner.query(
       `ALTER TABLE "pending_identities" ADD CONSTRAINT "pending_identities_resolved_account_id_fkey" FOREIGN KEY ("resolved_account_id") REFERENCES "accounts"("id") ON DELETE SET NULL ON UPDATE NO ACTION`,
     );
   }
@@ -37,6 +42,9 @@ export class AccountLinking1796157808360 implements MigrationInterface {
     await queryRunner.query(
       `ALTER TABLE "pending_identities" DROP CONSTRAINT "pending_identities_resolved_account_id_fkey"`,
     );
+    await queryRunner.query(
+      `ALTER TABLE "pending_identities" DROP CONSTRAINT "pending_identities_held_for_account_id_fkey"`,
+    );
     await queryRunner.query(`ALTER TABLE "rebind_requests" DROP CONSTRAINT "rebind_requests_decided_by_fkey"`);
     await queryRunner.query(`ALTER TABLE "rebind_requests" DROP CONSTRAINT "rebind_requests_requested_by_fkey"`);
     await queryRunner.query(`ALTER TABLE "rebind_requests" DROP CONSTRAINT "rebind_requests_pending_identity_id_fkey"`);
@@ -44,6 +52,8 @@ export class AccountLinking1796157808360 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "pending_identities" DROP COLUMN "resolved_account_id"`);
     await queryRunner.query(`ALTER TABLE "pending_identities" DROP COLUMN "last_seen_at"`);
     await queryRunner.query(`ALTER TABLE "pending_identities" DROP COLUMN "may_create_account"`);
+    await queryRunner.query(`ALTER TABLE "pending_identities" DROP COLUMN "display_name"`);
+    await queryRunner.query(`ALTER TABLE "pending_identities" DROP COLUMN "held_for_account_id"`);
     await queryRunner.query(`DROP INDEX "public"."rebind_requests_open_pending_identity_key"`);
     await queryRunner.query(`DROP INDEX "public"."rebind_requests_created_at_idx"`);
     await queryRunner.query(`DROP TABLE "rebind_requests"`);
