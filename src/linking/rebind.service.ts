@@ -145,7 +145,7 @@ export class RebindService {
       return applied(change);
     }
     const request = await this.inTransaction(async (manager) => {
-      await this.lockRebindablePending(manager, pendingIdentityId);
+      const pending = await this.lockRebindablePending(manager, pendingIdentityId);
       await this.assertAccount(manager, accountId);
       // A request nobody approved in time no longer blocks a new one.
       await manager.query(
@@ -170,7 +170,21 @@ export class RebindService {
           type: 'identity.rebind_requested',
           actor: { type: 'account', accountId: adminId },
           subjectAccountId: accountId,
-          details: { requestId: row.id, pendingIdentityId, reason, expiresAt: row.expires_at.toISOString() },
+          // What the requester reviewed; a later login of the identity may refresh the hints before approval.
+          details: {
+            requestId: row.id,
+            pendingIdentityId,
+            reason,
+            expiresAt: row.expires_at.toISOString(),
+            reviewed: {
+              provider: pending.provider,
+              subject: pending.subject,
+              personKey: pending.person_key,
+              pendingReason: pending.reason,
+              flags: pending.flags,
+              suspectedAccountId: pending.suspected_account_id,
+            },
+          },
         },
         manager,
       );

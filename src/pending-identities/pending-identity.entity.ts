@@ -36,6 +36,10 @@ export type PendingResolution = (typeof PENDING_RESOLUTIONS)[number];
   `jsonb_typeof("attributes") = 'object' AND jsonb_typeof("raw_claims") = 'object' AND jsonb_typeof("flags") = 'object'`,
 )
 @Index('pending_identities_provider_issuer_subject_idx', ['provider', 'issuer', 'subject'])
+@Index('pending_identities_open_identity_key', ['provider', 'issuer', 'subject'], {
+  unique: true,
+  where: `"resolved_at" IS NULL`,
+})
 @Index('pending_identities_created_at_idx', ['createdAt'])
 export class PendingIdentity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'pending_identities_pkey' })

@@ -199,25 +199,21 @@ export class UserMappingService {
       ...extraFlags,
     };
     const mayCreateAccount = context.policy === 'choose' && reason === 'unknown_identity';
-    // One open pending entry per identity: a repeated login refreshes it instead of piling up rows.
+    // One open pending entry per identity (a partial unique index): a repeated login refreshes it — also when two
+    // logins of the same new identity race — instead of piling up rows.
     const [{ id }] = await sqlRows<{ id: string }>(
       manager,
-      `WITH refreshed AS (
-         UPDATE pending_identities
-            SET attributes = $4, raw_claims = $5, reason = $6, flags = $7, suspected_account_id = $8,
-                browser_binding_hash = $9, person_key = $10, expires_at = now() + make_interval(secs => $11),
-                may_create_account = $12, display_name = $13, last_seen_at = now(), held_for_account_id = NULL
-          WHERE provider = $1 AND issuer = $2 AND subject = $3 AND resolved_at IS NULL AND expires_at > now()
-          RETURNING id
-       ), created AS (
-         INSERT INTO pending_identities (provider, issuer, subject, attributes, raw_claims, reason, flags,
-                                         suspected_account_id, browser_binding_hash, person_key, expires_at,
-                                         may_create_account, display_name)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11), $12, $13
-          WHERE NOT EXISTS (SELECT 1 FROM refreshed)
-         RETURNING id
-       )
-       SELECT id FROM refreshed UNION ALL SELECT id FROM created`,
+      `INSERT INTO pending_identities (provider, issuer, subject, attributes, raw_claims, reason, flags,
+                                       suspected_account_id, browser_binding_hash, person_key, expires_at,
+                                       may_create_account, display_name)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11), $12, $13)
+       ON CONFLICT (provider, issuer, subject) WHERE resolved_at IS NULL DO UPDATE
+          SET attributes = EXCLUDED.attributes, raw_claims = EXCLUDED.raw_claims, reason = EXCLUDED.reason,
+              flags = EXCLUDED.flags, suspected_account_id = EXCLUDED.suspected_account_id,
+              browser_binding_hash = EXCLUDED.browser_binding_hash, person_key = EXCLUDED.person_key,
+              expires_at = EXCLUDED.expires_at, may_create_account = EXCLUDED.may_create_account,
+              display_name = EXCLUDED.display_name, last_seen_at = now(), held_for_account_id = NULL
+       RETURNING id`,
       [
         identity.provider,
         identity.issuer,

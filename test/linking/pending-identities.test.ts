@@ -259,6 +259,20 @@ describe('pending identities, provider policy pending', () => {
     expect(leftover).toBe(0);
   });
 
+  it('keeps one open pending entry when two first logins of the same identity race', async () => {
+    const persona = { ...IOE, id: 'pending-race-0001', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6464646464B' } };
+    bed.sandbox.personas.push(persona);
+    const browsers = [new Browser(), new Browser(), new Browser()];
+    const callbacks = await Promise.all(browsers.map((browser) => bed.startWebLogin(browser, persona.id)));
+    const answers = await Promise.all(callbacks.map((url, index) => browsers[index].request(url)));
+    expect(answers.map((answer) => answer.location)).toEqual(browsers.map(() => errorPage(bed, 'identity_pending')));
+    const [{ open }] = await bed.app.dataSource.query(
+      `SELECT count(*)::int AS open FROM pending_identities WHERE subject = $1 AND resolved_at IS NULL`,
+      [persona.id],
+    );
+    expect(open).toBe(1);
+  });
+
   it('validates the body: a garbage id is a 400, unknown fields are refused', async () => {
     const browser = new Browser();
     await signInElsewhere(bed, browser);

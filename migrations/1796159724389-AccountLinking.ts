@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class AccountLinking1796158929227 implements MigrationInterface {
-  name = 'AccountLinking1796158929227';
+export class AccountLinking1796159724389 implements MigrationInterface {
+  name = 'AccountLinking1796159724389';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -18,6 +18,9 @@ export class AccountLinking1796158929227 implements MigrationInterface {
       `ALTER TABLE "pending_identities" ADD "last_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()`,
     );
     await queryRunner.query(`ALTER TABLE "pending_identities" ADD "resolved_account_id" uuid`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "pending_identities_open_identity_key" ON "pending_identities"  ("provider", "issuer", "subject") WHERE "resolved_at" IS NULL`,
+    );
     await queryRunner.query(
       `ALTER TABLE "rebind_requests" ADD CONSTRAINT "rebind_requests_account_id_fkey" FOREIGN KEY ("account_id") REFERENCES "accounts"("id") ON DELETE CASCADE ON UPDATE NO ACTION`,
     );
@@ -49,6 +52,7 @@ export class AccountLinking1796158929227 implements MigrationInterface {
     await queryRunner.query(`ALTER TABLE "rebind_requests" DROP CONSTRAINT "rebind_requests_requested_by_fkey"`);
     await queryRunner.query(`ALTER TABLE "rebind_requests" DROP CONSTRAINT "rebind_requests_pending_identity_id_fkey"`);
     await queryRunner.query(`ALTER TABLE "rebind_requests" DROP CONSTRAINT "rebind_requests_account_id_fkey"`);
+    await queryRunner.query(`DROP INDEX "public"."pending_identities_open_identity_key"`);
     await queryRunner.query(`ALTER TABLE "pending_identities" DROP COLUMN "resolved_account_id"`);
     await queryRunner.query(`ALTER TABLE "pending_identities" DROP COLUMN "last_seen_at"`);
     await queryRunner.query(`ALTER TABLE "pending_identities" DROP COLUMN "may_create_account"`);
