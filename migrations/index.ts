@@ -3,7 +3,7 @@ import { AuditTrail1795321700000 } from './1795321700000-AuditTrail.js';
 import { IdentityPersonKey1795325945875 } from './1795325945875-IdentityPersonKey.js';
 import { SermiAccessControl1796154697582 } from './1796154697582-SermiAccessControl.js';
 import { SermiAccessLogGuards1796154700000 } from './1796154700000-SermiAccessLogGuards.js';
-import { AccountLinking1796159724389 } from './1796159724389-AccountLinking.js';
+import { AccountLinking1796160361472 } from './1796160361472-AccountLinking.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -16,5 +16,5 @@ export const MIGRATIONS = [
   IdentityPersonKey1795325945875,
   SermiAccessControl1796154697582,
   SermiAccessLogGuards1796154700000,
-  AccountLinking1796159724389,
+  AccountLinking1796160361472,
 ];

@@ -129,9 +129,12 @@ export class LoginCompletionService {
       if (typeof expected === 'string') {
         const [pending] = await sqlRows<{ id: string }>(
           manager,
+          // Proven after it was held: a provider session left over from the login that produced it (a stranger's,
+          // on a shared browser) does not count. auth_time has whole seconds: a later second is required.
           `SELECT id FROM pending_identities
-            WHERE id = $1 AND provider = $2 AND issuer = $3 AND subject = $4 AND resolved_at IS NULL FOR UPDATE`,
-          [expected, identity.provider, identity.issuer, identity.subject],
+            WHERE id = $1 AND provider = $2 AND issuer = $3 AND subject = $4 AND resolved_at IS NULL
+              AND date_trunc('second', last_seen_at) < $5 FOR UPDATE`,
+          [expected, identity.provider, identity.issuer, identity.subject, login.authTime],
         );
         if (!pending) {
           throw new LoginFailure('link_identity_mismatch', 'the provider login was not the identity to attach', {
@@ -190,14 +193,14 @@ export class LoginCompletionService {
         );
       }
       if (mapped.kind === 'pending') {
-        // Which account this browser was signed in to when the identity was held: only that one may attach it
-        // without proving the identity again.
+        // The session this browser was signed in with when the identity was held: only it may attach the identity
+        // without proving it again.
         const previous = looksLikeSessionToken(meta.previousSessionToken)
           ? hashSessionToken(meta.previousSessionToken)
           : null;
         await manager.query(
-          `UPDATE pending_identities SET held_for_account_id = (
-             SELECT account_id FROM sessions
+          `UPDATE pending_identities SET held_for_session_id = (
+             SELECT id FROM sessions
               WHERE token_hash = $2 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now())
             WHERE id = $1`,
           [mapped.pendingIdentityId, previous],
@@ -231,7 +234,9 @@ export class LoginCompletionService {
           accountId: mapped.accountId,
           provider: identity.provider,
           identityLinkId: mapped.linkId,
-          authenticatedAt: new Date(),
+          // When the person authenticated at the provider: a provider's single sign-on session does not make a
+          // login "recent" (linking, SERMI freshness).
+          authenticatedAt: login.authTime ?? new Date(),
           authContext: login.authContext,
           clientIp: meta.clientIp,
           userAgent: meta.userAgent,
@@ -319,6 +324,7 @@ export class LoginCompletionService {
           ...(login.warnings.length > 0 ? { warnings: login.warnings } : {}),
         }),
         login.sermiLogin ? jsonb(login.sermiLogin) : null,
+        login.authTime,
       ],
     );
     if (!row) return undefined;

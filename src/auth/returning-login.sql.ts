@@ -10,7 +10,8 @@ import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
  *
  * $1 provider, $2 issuer, $3 subject, $4 attributes, $5 person key, $6 previous session token hash,
  * $7 new session token hash, $8 auth context, $9 idle timeout s, $10 absolute timeout s, $11 client ip,
- * $12 user agent, $13 request id, $14 login audit details, $15 SERMI login record (or null).
+ * $12 user agent, $13 request id, $14 login audit details, $15 SERMI login record (or null), $16 when the person
+ * authenticated at the provider (ID token auth_time; null: now).
  */
 export const RETURNING_LOGIN_SQL = `
 WITH link AS (
@@ -33,7 +34,7 @@ WITH link AS (
 ), session AS (
   INSERT INTO sessions (token_hash, account_id, provider, identity_link_id, authenticated_at, auth_context,
                         last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent)
-  SELECT $7, t.account_id, $1, t.id, now(), $8::jsonb, now(),
+  SELECT $7, t.account_id, $1, t.id, COALESCE($16::timestamptz, now()), $8::jsonb, now(),
          LEAST(now() + make_interval(secs => $9), now() + make_interval(secs => $10)),
          now() + make_interval(secs => $10), $11, $12
     FROM touched t

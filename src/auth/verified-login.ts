@@ -30,9 +30,13 @@ export interface RequestMeta {
   browserBindingHash: Buffer | null;
 }
 
-/** The ID token's `auth_time` as a date, or null. */
-export function authTimeOf(claims: { auth_time?: unknown } | undefined): Date | null {
-  return typeof claims?.auth_time === 'number' && Number.isFinite(claims.auth_time)
-    ? new Date(claims.auth_time * 1000)
-    : null;
+/** How far a provider's clock may run ahead of ours. */
+const FUTURE_SKEW_SECONDS = 60;
+
+/** The ID token's `auth_time` as a date; null when absent or not a plausible time (never in the future). */
+export function authTimeOf(claims: { auth_time?: unknown } | undefined, now = Date.now()): Date | null {
+  const value = claims?.auth_time;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return null;
+  if (value > now / 1000 + FUTURE_SKEW_SECONDS) return null;
+  return new Date(Math.min(value * 1000, now));
 }

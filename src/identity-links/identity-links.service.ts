@@ -140,7 +140,7 @@ export class IdentityLinksService {
           identity.personKey,
           jsonb(identity.attributes),
         ],
-      );
+      ).catch(raceLost(accountId, identity, actor, details));
       linkId = link.id;
     }
     const previous = current ? { issuer: current.issuer, subject: current.subject } : null;

@@ -36,7 +36,7 @@ export interface PendingIdentityRow {
   suspected_account_id: string | null;
   browser_binding_hash: Buffer | null;
   may_create_account: boolean;
-  held_for_account_id: string | null;
+  held_for_session_id: string | null;
   display_name: string | null;
   created_at: Date;
   last_seen_at: Date;
@@ -47,7 +47,7 @@ export interface PendingIdentityRow {
 }
 
 export const PENDING_COLUMNS = `id, provider, issuer, subject, person_key, attributes, reason, flags, suspected_account_id,
-  browser_binding_hash, may_create_account, held_for_account_id, display_name, created_at, last_seen_at, expires_at,
+  browser_binding_hash, may_create_account, held_for_session_id, display_name, created_at, last_seen_at, expires_at,
   resolved_at, resolution, resolved_account_id`;
 
 /**
@@ -186,9 +186,11 @@ export class LinkingService {
     this.assertRecent(principal, returnTo);
     const bindingHash = browserBinding ? hashBinding(browserBinding) : null;
     const actor = { type: 'account', accountId: principal.accountId } as const;
+    const hasProvider = (provider: string) => principal.links.some((link) => link.provider === provider);
     const outcome = await this.inTransaction(async (manager): Promise<AttachOutcome | PendingIdentityRow> => {
       const pending = await this.lockPendingForBrowser(pendingIdentityId, bindingHash, manager);
       const details = { via: 'pending_attach', pendingIdentityId, sessionId: principal.sessionId };
+      const identity = identityOf(pending);
       let change: LinkChange;
       if (pending.reason === 'probable_recreated_identity') {
         if (pending.suspected_account_id !== principal.accountId) {
@@ -197,9 +199,13 @@ export class LinkingService {
             'this identity looks like a re-created identity of another account: an administrator must review it',
           );
         }
-        change = await this.links.rebind(principal.accountId, identityOf(pending), actor, details, manager);
-      } else if (pending.held_for_account_id === principal.accountId) {
-        change = await this.links.add(principal.accountId, identityOf(pending), actor, details, manager);
+        change = await this.links.rebind(principal.accountId, identity, actor, details, manager);
+      } else if (pending.held_for_session_id === principal.sessionId) {
+        // Produced by this very session's browser while signed in; with a login of that provider already on the
+        // account it replaces it (the person's own re-bind, e.g. a re-created itsme account).
+        change = hasProvider(pending.provider)
+          ? await this.links.rebind(principal.accountId, identity, actor, details, manager)
+          : await this.links.add(principal.accountId, identity, actor, details, manager);
       } else {
         return pending;
       }
@@ -223,6 +229,7 @@ export class LinkingService {
         returnTo,
         browserBinding,
         pendingIdentityId: outcome.id,
+        replaceExisting: hasProvider(outcome.provider),
       },
       meta,
     );

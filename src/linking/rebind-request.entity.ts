@@ -57,6 +57,13 @@ export class RebindRequest {
   @Column({ type: 'text' })
   reason: string;
 
+  /**
+   * What the requesting admin reviewed (reason held, person key, suspected account). A later login of the identity
+   * refreshes those hints; approval is refused when they changed, so nobody approves something else.
+   */
+  @Column({ type: 'jsonb', default: () => `'{}'` })
+  reviewed: Record<string, unknown>;
+
   @Column({ type: 'text', default: 'requested' })
   status: RebindRequestStatus;
 

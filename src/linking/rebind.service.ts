@@ -7,7 +7,7 @@ import { isReasonableInstant } from '../common/http/date-time.js';
 import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { SqlParameters, sqlRows } from '../database/sql.js';
+import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
 import { IdentityLinksService, type LinkChange } from '../identity-links/identity-links.service.js';
 import type {
   AdminPendingIdentityDto,
@@ -24,6 +24,7 @@ interface RebindRequestRow {
   pending_identity_id: string;
   requested_by: string;
   reason: string;
+  reviewed: Record<string, unknown>;
   status: 'requested' | 'applied' | 'rejected' | 'expired';
   decided_by: string | null;
   decided_at: Date | null;
@@ -38,7 +39,20 @@ const UNUSABLE_PENDING = new Set([
   'pending_identity_resolved',
   'pending_identity_expired',
   'pending_identity_not_found',
+  'pending_identity_changed',
 ]);
+
+/** What a reviewer decides on: who the identity is and what the hints say; compared again at approval. */
+function reviewOf(pending: PendingIdentityRow): Record<string, unknown> {
+  return {
+    provider: pending.provider,
+    issuer: pending.issuer,
+    subject: pending.subject,
+    personKey: pending.person_key,
+    pendingReason: pending.reason,
+    suspectedAccountId: pending.suspected_account_id,
+  };
+}
 
 /**
  * Admin re-binding: an account's link for a provider is pointed at a verified identity that recently signed in and
@@ -155,9 +169,16 @@ export class RebindService {
       );
       const [row] = await sqlRows<{ id: string; expires_at: Date }>(
         manager,
-        `INSERT INTO rebind_requests (account_id, pending_identity_id, requested_by, reason, expires_at)
-         VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING id, expires_at`,
-        [accountId, pendingIdentityId, adminId, reason, this.config.linking.approvalTtlSeconds],
+        `INSERT INTO rebind_requests (account_id, pending_identity_id, requested_by, reason, reviewed, expires_at)
+         VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6)) RETURNING id, expires_at`,
+        [
+          accountId,
+          pendingIdentityId,
+          adminId,
+          reason,
+          jsonb(reviewOf(pending)),
+          this.config.linking.approvalTtlSeconds,
+        ],
       ).catch((error: unknown) => {
         const { code, driverError } = error as { code?: string; driverError?: { code?: string } };
         if ((driverError?.code ?? code) === UNIQUE_VIOLATION) {
@@ -176,14 +197,7 @@ export class RebindService {
             pendingIdentityId,
             reason,
             expiresAt: row.expires_at.toISOString(),
-            reviewed: {
-              provider: pending.provider,
-              subject: pending.subject,
-              personKey: pending.person_key,
-              pendingReason: pending.reason,
-              flags: pending.flags,
-              suspectedAccountId: pending.suspected_account_id,
-            },
+            reviewed: reviewOf(pending),
           },
         },
         manager,
@@ -198,6 +212,14 @@ export class RebindService {
     const result = await this.inTransaction(async (manager) => {
       const request = await this.lockOpenRequest(manager, requestId, adminId);
       if (request.expired) return { expired: true } as const;
+      const current = await this.lockRebindablePending(manager, request.pending_identity_id);
+      const now = reviewOf(current);
+      if (Object.keys(now).some((key) => now[key] !== (request.reviewed[key] ?? null))) {
+        throw new AppException(
+          'pending_identity_changed',
+          'the identity signed in again since the request and its review hints changed: review and request anew',
+        );
+      }
       const change = await this.apply(
         manager,
         adminId,

@@ -1,11 +1,16 @@
 import { AppException } from '../common/problem/app-exception.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import type { IdentityProvider } from '../identity-links/providers.js';
 
-/** Where a browser re-authenticates this session's account (GET /auth/reauthenticate), coming back to `returnTo`. */
-export function reauthenticateUrl(publicBaseUrl: URL, returnTo: unknown): string {
+/**
+ * Where a browser re-authenticates this session's account (GET /auth/reauthenticate), coming back to `returnTo`;
+ * with `provider`, through that one of the account's providers.
+ */
+export function reauthenticateUrl(publicBaseUrl: URL, returnTo: unknown, provider?: IdentityProvider): string {
   const url = new URL('/auth/reauthenticate', publicBaseUrl);
   url.searchParams.set('returnTo', safeReturnTo(returnTo, publicBaseUrl));
+  if (provider) url.searchParams.set('provider', provider);
   return url.href;
 }
 

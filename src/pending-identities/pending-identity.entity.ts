@@ -10,6 +10,7 @@ import {
   type Relation,
 } from 'typeorm';
 import type { Account } from '../accounts/account.entity.js';
+import type { Session } from '../sessions/session.entity.js';
 import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../identity-links/providers.js';
 
 export const PENDING_REASONS = ['unknown_identity', 'probable_recreated_identity'] as const;
@@ -82,15 +83,15 @@ export class PendingIdentity {
   suspectedAccount?: Relation<Account> | null;
 
   /**
-   * The account the producing browser was signed in to at that login, if any. Only that account may attach an
-   * unknown identity without proving it again: on a shared browser the next person to sign in is someone else.
+   * The session the producing browser was signed in with at that login, if any. Only that session may attach an
+   * unknown identity without proving it again: on a shared browser whoever signs in next is someone else.
    */
-  @Column({ name: 'held_for_account_id', type: 'uuid', nullable: true })
-  heldForAccountId: string | null;
+  @Column({ name: 'held_for_session_id', type: 'uuid', nullable: true })
+  heldForSessionId: string | null;
 
-  @ManyToOne('Account', { onDelete: 'SET NULL', nullable: true })
-  @JoinColumn({ name: 'held_for_account_id', foreignKeyConstraintName: 'pending_identities_held_for_account_id_fkey' })
-  heldForAccount?: Relation<Account> | null;
+  @ManyToOne('Session', { onDelete: 'SET NULL', nullable: true })
+  @JoinColumn({ name: 'held_for_session_id', foreignKeyConstraintName: 'pending_identities_held_for_session_id_fkey' })
+  heldForSession?: Relation<Session> | null;
 
   /** Name for an account created from it (policy `choose`), as provisioning would have chosen it. */
   @Column({ name: 'display_name', type: 'text', nullable: true })

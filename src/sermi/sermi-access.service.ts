@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { preparedRows } from '../database/sql.js';
 import { StatementBatcher } from '../database/statement-batcher.js';
+import { reauthenticateUrl } from '../linking/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { ACCESS_DECISIONS_SQL, CHAIN_BINDING_SQL } from './access-log/access-log.sql.js';
@@ -173,7 +174,7 @@ export class SermiAccessService {
       actor: session ? { type: session.actorType, ...session.actor } : null,
       principal: session ? session.principal : null,
       grant: granted && row.security_related && session ? this.grant(row.id, request, session, now) : null,
-      reauthenticateUrl: granted ? null : this.reauthenticateUrl(request.returnTo),
+      reauthenticateUrl: granted ? null : this.reauthenticateUrl(request.returnTo, session !== null),
     };
   }
 
@@ -196,10 +197,15 @@ export class SermiAccessService {
     );
   }
 
-  /** A fresh Trust Centre login helps with every denial; there is none to offer when Digidentity is off. */
-  private reauthenticateUrl(returnTo: string | undefined): string | null {
+  /**
+   * A fresh Trust Centre login helps with every denial; there is none to offer when Digidentity is off. A session
+   * that already came through Digidentity re-authenticates (the provider must sign the person in again, never
+   * reuse its own session); any other session signs in with Digidentity.
+   */
+  private reauthenticateUrl(returnTo: string | undefined, sermiSession: boolean): string | null {
     if (!this.config.digidentity) return null;
     const base = this.config.http.publicBaseUrl;
+    if (sermiSession) return reauthenticateUrl(base, returnTo, 'digidentity');
     const url = new URL('/auth/digidentity/login', base);
     url.searchParams.set('returnTo', safeReturnTo(returnTo, base));
     return url.toString();

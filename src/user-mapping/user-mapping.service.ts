@@ -212,7 +212,10 @@ export class UserMappingService {
               flags = EXCLUDED.flags, suspected_account_id = EXCLUDED.suspected_account_id,
               browser_binding_hash = EXCLUDED.browser_binding_hash, person_key = EXCLUDED.person_key,
               expires_at = EXCLUDED.expires_at, may_create_account = EXCLUDED.may_create_account,
-              display_name = EXCLUDED.display_name, last_seen_at = now(), held_for_account_id = NULL
+              display_name = EXCLUDED.display_name, last_seen_at = now(), held_for_session_id = NULL,
+              -- An expired entry that comes back is new for its reviewers: it sorts with the newest.
+              created_at = CASE WHEN pending_identities.expires_at <= now() THEN now()
+                                ELSE pending_identities.created_at END
        RETURNING id`,
       [
         identity.provider,

@@ -298,6 +298,22 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     expect(request).toEqual({ status: 'expired', decision_comment: 'closed: pending_identity_expired' });
   });
 
+  it('refuses to approve when the identity signed in again and its review hints changed', async () => {
+    const { account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+    const { requestId } = (
+      await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 104' })
+    ).json<{ requestId: string }>();
+    await bed.app.dataSource.query(
+      `UPDATE pending_identities SET reason = 'unknown_identity', suspected_account_id = NULL WHERE id = $1`,
+      [pending.id],
+    );
+    const approve = await decide(approver, requestId, 'approve');
+    expect([approve.status, approve.json().code]).toEqual([409, 'pending_identity_changed']);
+    const [request] = await bed.app.dataSource.query(`SELECT status FROM rebind_requests WHERE id = $1`, [requestId]);
+    expect(request.status).toBe('expired');
+  });
+
   it('of two concurrent requests for the same pending identity, one is stored and one is a conflict', async () => {
     const { account, newSubject } = await recreatedIdentity(bed);
     const pending = await pendingFor(bed, requester, newSubject);

@@ -11,7 +11,13 @@ import {
   type DigidentityTestbed,
 } from '../support/digidentity-testbed.js';
 import { auditEvents, createAccount, createAdmin, createLink, signIn } from '../support/factories.js';
-import { ageSession, forgetProviderSession, portalWrite, useSession } from '../support/link-flow.js';
+import {
+  agePendingIdentity,
+  ageSession,
+  forgetProviderSession,
+  portalWrite,
+  useSession,
+} from '../support/link-flow.js';
 import { reachProviderCallback } from '../support/web-login.js';
 
 interface PendingView {
@@ -59,6 +65,7 @@ describe('pending identities, provider policy pending', () => {
     });
 
     const { account } = await signInElsewhere(bed, browser);
+    await agePendingIdentity(bed.app, pending.id);
     const attach = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
       pendingIdentityId: pending.id,
       returnTo: '/settings/logins',
@@ -140,6 +147,34 @@ describe('pending identities, provider policy pending', () => {
       pending.id,
     ]);
     expect(still.resolved_at).toBeNull();
+  });
+
+  it("does not count the provider session left over from the stranger's login as proof of the identity", async () => {
+    const stranger = {
+      ...IOE,
+      id: 'shared-pc-sso-0001',
+      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6565656565B' },
+    };
+    bed.sandbox.personas.push(stranger);
+    const browser = new Browser();
+    await bed.webLogin(browser, stranger.id);
+    const pending = (await pendingOf(bed, browser)).json<PendingView>();
+    const { account } = await signInElsewhere(bed, browser);
+    const { redirectUrl } = (
+      await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', { pendingIdentityId: pending.id })
+    ).json<{ redirectUrl: string }>();
+    // Whoever sits at the browser strips the demand for a new sign-in: the provider reuses the stranger's session.
+    const tampered = new URL(redirectUrl);
+    tampered.searchParams.delete('prompt');
+    tampered.searchParams.set('max_age', '3600');
+    const callback = await browser.request(
+      await reachProviderCallback(browser, tampered.href, stranger.id, callbackOf(bed)),
+    );
+    expect(callback.location).toBe(errorPage(bed, 'link_identity_mismatch'));
+    const links = await bed.app.dataSource.query(`SELECT provider FROM identity_links WHERE account_id = $1`, [
+      account.id,
+    ]);
+    expect(links).toEqual([{ provider: 'signicat-idin' }]);
   });
 
   it('forgets the identities a browser left pending when that browser signs out', async () => {

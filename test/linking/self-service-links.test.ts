@@ -236,6 +236,40 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     expect(failures).toEqual([]);
   });
 
+  it('replaces its own link after the person re-created their provider account (replaceExisting)', async () => {
+    const persona: Persona = {
+      ...QR_PERSON,
+      id: 'replace-own-0001',
+      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/7272727272B' },
+    };
+    bed.sandbox.personas.push(persona);
+    const old = new Browser();
+    await bed.webLogin(old, persona.id);
+    const accountId = (await old.request(`${bed.app.baseUrl}/api/me`)).json<{ account: { id: string } }>().account.id;
+    const account = await accountById(accountId);
+    const idin = await createLink(bed.app.dataSource, accountId, { provider: 'signicat-idin' });
+    const browser = new Browser();
+    useSession(browser, bed.app, await signIn(bed.app, account, idin));
+    const newSubject = bed.sandbox.recreateAccount(persona.id);
+
+    const started = await startLink(browser, bed.app, 'digidentity', { replaceExisting: true, returnTo: '/settings' });
+    const { redirectUrl } = started.json<{ redirectUrl: string }>();
+    const callback = await browser.request(
+      await reachProviderCallback(browser, redirectUrl, persona.id, callbackPrefix),
+    );
+    expect(callback.location).toBe(`${bed.app.baseUrl}/settings`);
+    expect(await linksOf(accountId)).toEqual([
+      { provider: 'digidentity', subject: newSubject, person_key: '7272727272B' },
+      expect.objectContaining({ provider: 'signicat-idin' }),
+    ]);
+    // The session of the old subject ended; this browser's (through iDIN) did not.
+    expect((await old.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
+    expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
+    const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
+    expect(rebound).toMatchObject({ actor_account_id: accountId, subject_account_id: accountId });
+    expect(rebound.details).toMatchObject({ via: 'link_login', oldSubject: persona.id, newSubject });
+  });
+
   describe('removing a login method', () => {
     it('refuses to remove the last one', async () => {
       const { account, browser, link } = await idinOnlyAccount();

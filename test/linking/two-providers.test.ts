@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
 import { Browser } from '../support/browser.js';
 import { auditEvents } from '../support/factories.js';
-import { portalWrite, startLink } from '../support/link-flow.js';
+import { agePendingIdentity, portalWrite, startLink } from '../support/link-flow.js';
 import {
   errorPage,
   IDIN_BAKKER,
@@ -81,6 +81,7 @@ describe('linking across Digidentity and iDIN', () => {
     expect(pending).toMatchObject({ provider: 'signicat-idin', canAttach: true });
 
     await bed.digidentityLogin(browser, MECHANIC.id);
+    await agePendingIdentity(bed.app, pending.id);
     const attach = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
       pendingIdentityId: pending.id,
     });

@@ -234,7 +234,8 @@ describe('SERMI access decisions', () => {
     );
     const decision = (await ask(ioe, { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>();
     expect(decision).toMatchObject({ decision: 'denied', reason: 'reauthentication_required', grant: null });
-    expect(decision.reauthenticateUrl).toBe(`${base}/auth/digidentity/login?returnTo=%2F`);
+    // A fresh Trust Centre login: the provider must sign the person in again, not reuse its own session.
+    expect(decision.reauthenticateUrl).toBe(`${base}/auth/reauthenticate?returnTo=%2F&provider=digidentity`);
     const nonSecurity = (await ask(ioe, { vin: VIN_A, item: 'SERVICE_SCHEDULE' })).json<Decision>();
     expect(nonSecurity).toMatchObject({ decision: 'granted', reason: 'not_security_related' });
   });
