@@ -182,31 +182,30 @@ export class SessionsService {
   }
 
   /** Revokes every live session authenticated through one identity link (unlinked or re-bound); returns their ids. */
-  async revokeForLink(
-    linkId: string,
-    reason: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<string[]> {
-    const rows = await sqlRows<{ id: string }>(
-      manager,
-      `UPDATE sessions SET revoked_at = now(), revoke_reason = $2
-        WHERE identity_link_id = $1 AND revoked_at IS NULL AND absolute_expires_at > now() RETURNING id`,
-      [linkId, reason],
-    );
-    return rows.map((row) => row.id);
+  revokeForLink(linkId: string, reason: string, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
+    return this.revokeLive('identity_link_id', linkId, reason, manager);
   }
 
   /** Revokes every live session of an account; returns their ids. */
-  async revokeAllForAccount(
+  revokeAllForAccount(
     accountId: string,
     reason: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<string[]> {
+    return this.revokeLive('account_id', accountId, reason, manager);
+  }
+
+  private async revokeLive(
+    column: 'account_id' | 'identity_link_id',
+    id: string,
+    reason: string,
+    manager: EntityManager,
+  ): Promise<string[]> {
     const rows = await sqlRows<{ id: string }>(
       manager,
       `UPDATE sessions SET revoked_at = now(), revoke_reason = $2
-        WHERE account_id = $1 AND revoked_at IS NULL AND absolute_expires_at > now() RETURNING id`,
-      [accountId, reason],
+        WHERE ${column} = $1 AND revoked_at IS NULL AND absolute_expires_at > now() RETURNING id`,
+      [id, reason],
     );
     return rows.map((row) => row.id);
   }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request } from 'express';
 import * as client from 'openid-client';
@@ -11,7 +10,6 @@ import {
   type LoginIntent,
   LoginStarters,
   intentData,
-  freshAuthenticationParameters,
   type ProviderLoginStarter,
   type QrLoginStart,
 } from '../../auth/login-starters.js';
@@ -21,18 +19,13 @@ import {
   LoginTransactionsService,
   type StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
-import { ProviderHttpClient } from '../../oidc/http-client.js';
+import { OidcCodeFlow } from '../../oidc/code-flow.js';
 import { LoginFailure } from '../../oidc/login-failure.js';
 import { OidcClient } from '../../oidc/oidc-client.js';
-import { isProviderFailure, toLoginFailure, type OidcStage } from '../../oidc/oidc-errors.js';
+import { toLoginFailure } from '../../oidc/oidc-errors.js';
 import { sermiLogIdentifiers } from '../../sermi/access-rules.js';
 import { evaluateSermiClaims } from '../../sermi/sermi-claims.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
-
-/** RFC 7636 S256, with node:crypto (WebCrypto's async digest costs more than the whole hash). */
-function pkceChallenge(verifier: string): string {
-  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
-}
 
 function withoutSub<T extends { sub: string }>(claims: T): Omit<T, 'sub'> {
   const { sub: _sub, ...rest } = claims;
@@ -75,13 +68,13 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
   readonly provider = 'digidentity' as const;
   readonly passwordlessPollPath = '/auth/digidentity/passwordless/:id';
   readonly client: OidcClient;
-  private readonly http: ProviderHttpClient;
+  private readonly flow: OidcCodeFlow;
   private readonly settings: ResolvedDigidentitySettings;
 
   constructor(
     @InjectAppConfig() private readonly config: AppConfig,
     private readonly transactions: LoginTransactionsService,
-    private readonly completion: LoginCompletionService,
+    completion: LoginCompletionService,
     @InjectRootLogger() private readonly logger: Logger,
     starters: LoginStarters,
   ) {
@@ -93,25 +86,26 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       );
     }
     this.settings = settings as ResolvedDigidentitySettings;
-    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
-    this.client = new OidcClient(
+    this.flow = new OidcCodeFlow(
       {
         provider: 'digidentity',
         issuer: settings.issuer,
         clientId: settings.clientId,
         clientSecret: settings.clientSecret,
-        redirectUri: new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href,
+        callbackPath: DIGIDENTITY_CALLBACK_PATH,
         idTokenAlgorithms: settings.idTokenAlgorithms,
-        allowInsecureHttp: settings.issuer.protocol === 'http:' && (settings.sandbox || config.oidc.allowInsecureHttp),
+        sandbox: settings.sandbox,
       },
-      this.http,
-      config.oidc,
-      logger.child({ component: 'digidentity' }),
+      config,
+      transactions,
+      completion,
+      logger,
     );
+    this.client = this.flow.client;
   }
 
   onModuleDestroy() {
-    this.http.close();
+    this.flow.close();
   }
 
   private get scope(): string {
@@ -122,50 +116,16 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
    * Web login, step 1: the URL of Digidentity's login page. Nothing is stored when the provider is unreachable.
    * Link and re-authentication intents ask for a fresh authentication, not an existing Digidentity session.
    */
-  async startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
-    try {
-      const pkce = await this.client.supportsPkce();
-      const nonce = client.randomNonce();
-      const pkceVerifier = pkce ? client.randomPKCECodeVerifier() : null;
-      const transaction = await this.transactions.create({
-        provider: 'digidentity',
-        purpose: intent.purpose,
-        accountId: intent.accountId,
-        returnTo: intent.returnTo,
-        browserBinding: intent.browserBinding,
-        providerData: intentData(intent),
-        nonce,
-        pkceVerifier,
-      });
-      return await this.client.authorizationUrl({
-        scope: this.scope,
-        state: transaction.state,
-        nonce,
-        ...freshAuthenticationParameters(intent),
-        ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
-      });
-    } catch (error) {
-      throw await this.failed(error, 'discovery', meta);
-    }
+  startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
+    return this.flow.start(intent, meta, { scope: this.scope });
   }
 
   /** Web login, step 2: the callback. The login transaction is consumed before Digidentity is called. */
-  async completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
-    let transaction: StoredLoginTransaction | undefined;
-    try {
-      transaction = await this.transactions.consumeByState('digidentity', req.query.state, browserBinding);
-      const callbackUrl = new URL(this.client.settings.redirectUri);
-      callbackUrl.search = new URLSearchParams(req.query as Record<string, string>).toString();
-      const tokens = await this.client.redeemCode(callbackUrl, {
-        state: String(req.query.state),
-        nonce: transaction.nonce ?? '',
-        pkceVerifier: transaction.pkceVerifier,
-      });
+  completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
+    return this.flow.complete(req, browserBinding, meta, async (tokens, transaction) => {
       const userinfo = await this.client.userinfo(tokens.accessToken, tokens.idTokenClaims!.sub);
-      return await this.verifiedLogin(userinfo, transaction, 'web', authTimeOf(tokens.idTokenClaims));
-    } catch (error) {
-      throw await this.failed(error, 'code', meta, transaction);
-    }
+      return this.verifiedLogin(userinfo, transaction, 'web', authTimeOf(tokens.idTokenClaims));
+    });
   }
 
   /** Passwordless, step 1: a QR login session at Digidentity. Its authorisation code never leaves this server. */
@@ -180,7 +140,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         scope: this.scope,
         response_type: 'code',
       }).toString();
-      const response = await this.http.fetch(authorizeJson, { headers: { accept: 'application/json' } });
+      const response = await this.flow.http.fetch(authorizeJson, { headers: { accept: 'application/json' } });
       const body = (await response.json().catch(() => undefined)) as
         { data?: { id?: unknown; attributes?: { qr_code_uri?: unknown } } } | undefined;
       const code = body?.data?.id;
@@ -212,7 +172,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         pollIntervalMs: this.settings.passwordlessPollIntervalMs,
       };
     } catch (error) {
-      throw await this.failed(error, 'discovery', meta);
+      throw await this.flow.failed(error, 'discovery', meta);
     }
   }
 
@@ -228,7 +188,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       const failure = new LoginFailure('passwordless_not_found', 'no passwordless login with this id in this browser', {
         loginTransactionId: id,
       });
-      throw await this.failed(failure, 'token', meta);
+      throw await this.flow.failed(failure, 'token', meta);
     }
     if (transaction.consumed) {
       if (state.status === 'complete') {
@@ -239,7 +199,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
             loginTransactionId: id,
           },
         );
-        throw await this.failed(failure, 'token', meta);
+        throw await this.flow.failed(failure, 'token', meta);
       }
       return state.status === 'failed'
         ? {
@@ -272,7 +232,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         await this.finishPasswordless(id, 'expired');
         return { status: 'expired' };
       }
-      const reported = await this.failed(error, 'token', meta, transaction);
+      const reported = await this.flow.failed(error, 'token', meta, transaction);
       if (!(reported instanceof LoginFailure) || reported.retryable) {
         await this.transactions.releasePoll(id, intervalSeconds);
         throw reported;
@@ -291,7 +251,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       const authTime = authTimeOf(tokens.idTokenClaims) ?? new Date();
       return { status: 'complete', login: await this.verifiedLogin(userinfo, transaction, 'passwordless', authTime) };
     } catch (error) {
-      const reported = await this.failed(error, 'userinfo', meta, transaction);
+      const reported = await this.flow.failed(error, 'userinfo', meta, transaction);
       const code = reported instanceof LoginFailure ? reported.code : 'internal_error';
       await this.transactions.setProviderDataOfConsumed(id, { status: 'failed', failureCode: code });
       if (!(reported instanceof LoginFailure)) throw reported;
@@ -355,25 +315,5 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       // A chain authorisation is proven for this long only; the session does not outlive it (sermi.md, rule 5).
       ...(identity.actorType === 'RSSE' ? { maxSessionSeconds: this.config.sermi.rsseMaxAgeSeconds } : {}),
     };
-  }
-
-  /**
-   * Audits a refused login (a security event) and returns what the caller should throw or report: the LoginFailure
-   * for anything the provider or the user caused, the original error for a fault of our own (audited as
-   * `internal_error`; the error filters turn it into a 500 or, for an unreachable database, a 503).
-   */
-  private async failed(
-    error: unknown,
-    stage: OidcStage,
-    meta: ClientMeta,
-    transaction?: StoredLoginTransaction,
-  ): Promise<unknown> {
-    const failure = isProviderFailure(error)
-      ? toLoginFailure(error, stage)
-      : new LoginFailure('internal_error', 'the login failed unexpectedly');
-    await this.completion
-      .recordFailure('digidentity', failure, meta, transaction ? { loginTransactionId: transaction.id } : {})
-      .catch((auditError: unknown) => this.logger.error({ err: auditError }, 'could not audit a refused login'));
-    return failure.code === 'internal_error' ? error : failure;
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request } from 'express';
 import * as client from 'openid-client';
@@ -8,8 +7,6 @@ import {
   type ClientMeta,
   type LoginIntent,
   LoginStarters,
-  intentData,
-  freshAuthenticationParameters,
   type ProviderLoginStarter,
 } from '../../auth/login-starters.js';
 import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
@@ -20,10 +17,9 @@ import {
   LoginTransactionsService,
   type StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
-import { ProviderHttpClient } from '../../oidc/http-client.js';
+import { OidcCodeFlow } from '../../oidc/code-flow.js';
 import { LoginFailure } from '../../oidc/login-failure.js';
 import { OidcClient } from '../../oidc/oidc-client.js';
-import { isProviderFailure, toLoginFailure, type OidcStage } from '../../oidc/oidc-errors.js';
 
 export const SIGNICAT_IDIN_CALLBACK_PATH = '/auth/signicat-idin/callback';
 
@@ -36,11 +32,6 @@ const MAX_BIN_LENGTH = 1026;
 
 type ResolvedSignicatIdinSettings = SignicatIdinSettings &
   Required<Pick<SignicatIdinSettings, 'issuer' | 'clientId' | 'clientSecret'>>;
-
-/** RFC 7636 S256 (as in the Digidentity module). */
-function pkceChallenge(verifier: string): string {
-  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
-}
 
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
@@ -101,14 +92,14 @@ function displayName(attributes: Record<string, unknown>): string {
 export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginStarter {
   readonly provider = 'signicat-idin' as const;
   readonly client: OidcClient;
-  private readonly http: ProviderHttpClient;
+  private readonly flow: OidcCodeFlow;
   private readonly settings: ResolvedSignicatIdinSettings;
 
   constructor(
     @InjectAppConfig() config: AppConfig,
-    private readonly transactions: LoginTransactionsService,
-    private readonly completion: LoginCompletionService,
-    @InjectRootLogger() private readonly logger: Logger,
+    transactions: LoginTransactionsService,
+    completion: LoginCompletionService,
+    @InjectRootLogger() logger: Logger,
     starters: LoginStarters,
   ) {
     starters.register(this);
@@ -119,25 +110,26 @@ export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginS
       );
     }
     this.settings = settings as ResolvedSignicatIdinSettings;
-    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
-    this.client = new OidcClient(
+    this.flow = new OidcCodeFlow(
       {
         provider: 'signicat-idin',
         issuer: settings.issuer,
         clientId: settings.clientId,
         clientSecret: settings.clientSecret,
-        redirectUri: new URL(SIGNICAT_IDIN_CALLBACK_PATH, config.http.publicBaseUrl).href,
+        callbackPath: SIGNICAT_IDIN_CALLBACK_PATH,
         idTokenAlgorithms: settings.idTokenAlgorithms,
-        allowInsecureHttp: settings.issuer.protocol === 'http:' && (settings.sandbox || config.oidc.allowInsecureHttp),
+        sandbox: settings.sandbox,
       },
-      this.http,
-      config.oidc,
-      logger.child({ component: 'signicat-idin' }),
+      config,
+      transactions,
+      completion,
+      logger,
     );
+    this.client = this.flow.client;
   }
 
   onModuleDestroy() {
-    this.http.close();
+    this.flow.close();
   }
 
   private get acrValues(): string {
@@ -148,53 +140,18 @@ export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginS
    * Step 1: the URL of Signicat's iDIN page (bank choice). Nothing is stored when Signicat is unreachable.
    * Link and re-authentication intents ask for a fresh bank login (`prompt=login`), never an existing session.
    */
-  async startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
-    try {
-      const pkce = await this.client.supportsPkce();
-      const nonce = client.randomNonce();
-      const pkceVerifier = pkce ? client.randomPKCECodeVerifier() : null;
-      const transaction = await this.transactions.create({
-        provider: 'signicat-idin',
-        purpose: intent.purpose,
-        accountId: intent.accountId,
-        returnTo: intent.returnTo,
-        browserBinding: intent.browserBinding,
-        providerData: intentData(intent),
-        nonce,
-        pkceVerifier,
-      });
-      return await this.client.authorizationUrl({
-        scope: this.settings.scopes.join(' '),
-        state: transaction.state,
-        nonce,
-        acr_values: this.acrValues,
-        ...freshAuthenticationParameters(intent),
-        ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
-      });
-    } catch (error) {
-      throw await this.failed(error, 'discovery', meta);
-    }
+  startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
+    return this.flow.start(intent, meta, { scope: this.settings.scopes.join(' '), acr_values: this.acrValues });
   }
 
   /** Step 2: the callback. The login transaction is consumed before Signicat is called. */
-  async completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
-    let transaction: StoredLoginTransaction | undefined;
-    try {
-      transaction = await this.transactions.consumeByState('signicat-idin', req.query.state, browserBinding);
-      const callbackUrl = new URL(this.client.settings.redirectUri);
-      callbackUrl.search = new URLSearchParams(req.query as Record<string, string>).toString();
-      const tokens = await this.client.redeemCode(callbackUrl, {
-        state: String(req.query.state),
-        nonce: transaction.nonce ?? '',
-        pkceVerifier: transaction.pkceVerifier,
-      });
+  completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
+    return this.flow.complete(req, browserBinding, meta, async (tokens, transaction) => {
       const claims = tokens.idTokenClaims!;
       // Signicat returns the iDIN attributes from user-info only (seed 003); bound to the ID token's subject.
       const userinfo = await this.client.userinfo(tokens.accessToken, claims.sub);
-      return await this.verifiedLogin(userinfo, claims, transaction);
-    } catch (error) {
-      throw await this.failed(error, 'code', meta, transaction);
-    }
+      return this.verifiedLogin(userinfo, claims, transaction);
+    });
   }
 
   private async verifiedLogin(
@@ -249,21 +206,5 @@ export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginS
       authTime: authTimeOf(idTokenClaims),
       warnings: [],
     };
-  }
-
-  /** Audits a refused login and returns what the caller should throw (see DigidentityLoginService.failed). */
-  private async failed(
-    error: unknown,
-    stage: OidcStage,
-    meta: ClientMeta,
-    transaction?: StoredLoginTransaction,
-  ): Promise<unknown> {
-    const failure = isProviderFailure(error)
-      ? toLoginFailure(error, stage)
-      : new LoginFailure('internal_error', 'the login failed unexpectedly');
-    await this.completion
-      .recordFailure('signicat-idin', failure, meta, transaction ? { loginTransactionId: transaction.id } : {})
-      .catch((auditError: unknown) => this.logger.error({ err: auditError }, 'could not audit a refused login'));
-    return failure.code === 'internal_error' ? error : failure;
   }
 }

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import * as client from 'openid-client';
+import type { Logger } from 'pino';
+import type { LoginCompletionService } from '../auth/login-completion.service.js';
+import {
+  type ClientMeta,
+  freshAuthenticationParameters,
+  intentData,
+  type LoginIntent,
+} from '../auth/login-starters.js';
+import type { VerifiedLogin } from '../auth/verified-login.js';
+import type { AppConfig } from '../config/app.config.js';
+import type { IdentityProvider } from '../identity-links/providers.js';
+import type {
+  LoginTransactionsService,
+  StoredLoginTransaction,
+} from '../login-transactions/login-transactions.service.js';
+import { ProviderHttpClient } from './http-client.js';
+import { LoginFailure } from './login-failure.js';
+import { OidcClient, type VerifiedTokens } from './oidc-client.js';
+import { isProviderFailure, toLoginFailure, type OidcStage } from './oidc-errors.js';
+
+/** RFC 7636 S256, with node:crypto (WebCrypto's async digest costs more than the whole hash). */
+export function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+export interface CodeFlowSettings {
+  provider: IdentityProvider;
+  issuer: URL;
+  clientId: string;
+  clientSecret: string;
+  callbackPath: string;
+  idTokenAlgorithms: string[];
+  /** The local sandbox: its http:// issuer is accepted without OIDC_ALLOW_INSECURE_HTTP. */
+  sandbox: boolean;
+}
+
+/**
+ * The authorization code flow as every OIDC provider module runs it: the login transaction (state, nonce, PKCE,
+ * intent, browser binding) stored before the browser leaves; on the callback, the transaction consumed before the
+ * provider is called, the code redeemed (ID token always verified); every refusal audited. The provider module
+ * adds its own scopes, parameters and claim rules.
+ */
+export class OidcCodeFlow {
+  readonly client: OidcClient;
+  readonly http: ProviderHttpClient;
+
+  constructor(
+    private readonly settings: CodeFlowSettings,
+    config: AppConfig,
+    private readonly transactions: LoginTransactionsService,
+    private readonly completion: LoginCompletionService,
+    private readonly logger: Logger,
+  ) {
+    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
+    this.client = new OidcClient(
+      {
+        provider: settings.provider,
+        issuer: settings.issuer,
+        clientId: settings.clientId,
+        clientSecret: settings.clientSecret,
+        redirectUri: new URL(settings.callbackPath, config.http.publicBaseUrl).href,
+        idTokenAlgorithms: settings.idTokenAlgorithms,
+        allowInsecureHttp: settings.issuer.protocol === 'http:' && (settings.sandbox || config.oidc.allowInsecureHttp),
+      },
+      this.http,
+      config.oidc,
+      logger.child({ component: settings.provider }),
+    );
+  }
+
+  close(): void {
+    this.http.close();
+  }
+
+  /** Step 1: the provider's login page for this intent. Nothing is stored when the provider is unreachable. */
+  async start(intent: LoginIntent, meta: ClientMeta, parameters: Record<string, string>): Promise<URL> {
+    try {
+      const pkce = await this.client.supportsPkce();
+      const nonce = client.randomNonce();
+      const pkceVerifier = pkce ? client.randomPKCECodeVerifier() : null;
+      const transaction = await this.transactions.create({
+        provider: this.settings.provider,
+        purpose: intent.purpose,
+        accountId: intent.accountId,
+        returnTo: intent.returnTo,
+        browserBinding: intent.browserBinding,
+        providerData: intentData(intent),
+        nonce,
+        pkceVerifier,
+      });
+      return await this.client.authorizationUrl({
+        ...parameters,
+        state: transaction.state,
+        nonce,
+        ...freshAuthenticationParameters(intent),
+        ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
+      });
+    } catch (error) {
+      throw await this.failed(error, 'discovery', meta);
+    }
+  }
+
+  /** Step 2: the callback, then `verify` (user-info and the provider's rules) turns the tokens into a login. */
+  async complete(
+    req: Request,
+    browserBinding: string | undefined,
+    meta: ClientMeta,
+    verify: (tokens: VerifiedTokens, transaction: StoredLoginTransaction) => Promise<VerifiedLogin>,
+  ): Promise<VerifiedLogin> {
+    let transaction: StoredLoginTransaction | undefined;
+    try {
+      transaction = await this.transactions.consumeByState(this.settings.provider, req.query.state, browserBinding);
+      const callbackUrl = new URL(this.client.settings.redirectUri);
+      callbackUrl.search = new URLSearchParams(req.query as Record<string, string>).toString();
+      const tokens = await this.client.redeemCode(callbackUrl, {
+        state: String(req.query.state),
+        nonce: transaction.nonce ?? '',
+        pkceVerifier: transaction.pkceVerifier,
+      });
+      return await verify(tokens, transaction);
+    } catch (error) {
+      throw await this.failed(error, 'code', meta, transaction);
+    }
+  }
+
+  /**
+   * Audits a refused login (a security event) and returns what the caller should throw or report: the LoginFailure
+   * for anything the provider or the user caused, the original error for a fault of our own (audited as
+   * `internal_error`; the error filters turn it into a 500 or, for an unreachable database, a 503).
+   */
+  async failed(
+    error: unknown,
+    stage: OidcStage,
+    meta: ClientMeta,
+    transaction?: StoredLoginTransaction,
+  ): Promise<unknown> {
+    const failure = isProviderFailure(error)
+      ? toLoginFailure(error, stage)
+      : new LoginFailure('internal_error', 'the login failed unexpectedly');
+    await this.completion
+      .recordFailure(this.settings.provider, failure, meta, transaction ? { loginTransactionId: transaction.id } : {})
+      .catch((auditError: unknown) => this.logger.error({ err: auditError }, 'could not audit a refused login'));
+    return failure.code === 'internal_error' ? error : failure;
+  }
+}
