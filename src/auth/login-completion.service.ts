@@ -101,15 +101,8 @@ export class LoginCompletionService {
     const { identity, transaction } = login;
     const accountId = transaction.accountId!;
     return this.dataSource.transaction(async (manager) => {
-      const [session] = looksLikeSessionToken(meta.previousSessionToken)
-        ? await sqlRows<{ id: string; account_id: string }>(
-            manager,
-            `SELECT id, account_id FROM sessions
-              WHERE token_hash = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`,
-            [hashSessionToken(meta.previousSessionToken)],
-          )
-        : [];
-      if (session?.account_id !== accountId) {
+      const session = await this.sessions.liveSession(meta.previousSessionToken, manager);
+      if (session?.accountId !== accountId) {
         throw new LoginFailure(
           'link_account_mismatch',
           'this browser is no longer signed in to the account that started the link',
@@ -195,16 +188,11 @@ export class LoginCompletionService {
       if (mapped.kind === 'pending') {
         // The session this browser was signed in with when the identity was held: only it may attach the identity
         // without proving it again.
-        const previous = looksLikeSessionToken(meta.previousSessionToken)
-          ? hashSessionToken(meta.previousSessionToken)
-          : null;
-        await manager.query(
-          `UPDATE pending_identities SET held_for_session_id = (
-             SELECT id FROM sessions
-              WHERE token_hash = $2 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now())
-            WHERE id = $1`,
-          [mapped.pendingIdentityId, previous],
-        );
+        const heldFor = await this.sessions.liveSession(meta.previousSessionToken, manager);
+        await manager.query(`UPDATE pending_identities SET held_for_session_id = $2 WHERE id = $1`, [
+          mapped.pendingIdentityId,
+          heldFor?.id ?? null,
+        ]);
         await this.audit.record(
           {
             type: 'auth.login_held',
@@ -221,14 +209,7 @@ export class LoginCompletionService {
         );
         return { kind: 'pending', pendingIdentityId: mapped.pendingIdentityId } as const;
       }
-      const replaced = looksLikeSessionToken(meta.previousSessionToken)
-        ? await sqlRows<{ id: string }>(
-            manager,
-            `UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login'
-                WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id`,
-            [hashSessionToken(meta.previousSessionToken)],
-          )
-        : [];
+      const replacedSessionId = await this.sessions.replaceByLogin(meta.previousSessionToken, manager);
       const session = await this.sessions.create(
         {
           accountId: mapped.accountId,
@@ -276,7 +257,7 @@ export class LoginCompletionService {
             loginTransactionId: transaction.id,
             authContext: login.authContext,
             ...(login.warnings.length > 0 ? { warnings: login.warnings } : {}),
-            ...(replaced.length > 0 ? { replacedSessionId: replaced[0].id } : {}),
+            ...(replacedSessionId ? { replacedSessionId } : {}),
           },
         },
         manager,

@@ -21,8 +21,7 @@ import type {
   StartLinkDto,
 } from './dto/links.dto.js';
 import { hashBinding } from '../login-transactions/browser-binding.js';
-import { hashSessionToken, looksLikeSessionToken } from '../sessions/session-token.js';
-import { assertRecentAuthentication } from './recent-authentication.js';
+import { assertRecentAuthentication } from '../auth/recent-authentication.js';
 
 export interface PendingIdentityRow {
   id: string;
@@ -259,14 +258,7 @@ export class LinkingService {
         `INSERT INTO accounts (display_name) VALUES ($1) RETURNING id`,
         [(pending.display_name ?? pending.provider).slice(0, 200)],
       );
-      // Whatever session this browser had is replaced (no session fixation), as a login would.
-      if (looksLikeSessionToken(meta.previousSessionToken)) {
-        await manager.query(
-          `UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login'
-            WHERE token_hash = $1 AND revoked_at IS NULL`,
-          [hashSessionToken(meta.previousSessionToken)],
-        );
-      }
+      await this.sessions.replaceByLogin(meta.previousSessionToken, manager);
       const actor = { type: 'account', accountId: account.id } as const;
       const change = await this.links.add(
         account.id,

@@ -8,7 +8,7 @@ import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { preparedRows } from '../database/sql.js';
 import { StatementBatcher } from '../database/statement-batcher.js';
-import { reauthenticateUrl } from '../linking/recent-authentication.js';
+import { reauthenticateUrl } from '../auth/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { ACCESS_DECISIONS_SQL, CHAIN_BINDING_SQL } from './access-log/access-log.sql.js';

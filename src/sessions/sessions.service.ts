@@ -181,6 +181,36 @@ export class SessionsService {
     return rows.length > 0;
   }
 
+  /** The live session behind a cookie value (in the caller's transaction), without touching its expiry. */
+  async liveSession(
+    token: string | undefined,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ id: string; accountId: string } | undefined> {
+    if (!looksLikeSessionToken(token)) return undefined;
+    const [row] = await sqlRows<{ id: string; account_id: string }>(
+      manager,
+      `SELECT id, account_id FROM sessions
+        WHERE token_hash = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`,
+      [hashSessionToken(token)],
+    );
+    return row ? { id: row.id, accountId: row.account_id } : undefined;
+  }
+
+  /** A new login replaces the browser's previous session (no session fixation); returns its id if it was live. */
+  async replaceByLogin(
+    token: string | undefined,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<string | undefined> {
+    if (!looksLikeSessionToken(token)) return undefined;
+    const [row] = await sqlRows<{ id: string }>(
+      manager,
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login'
+        WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id`,
+      [hashSessionToken(token)],
+    );
+    return row?.id;
+  }
+
   /** Revokes every live session authenticated through one identity link (unlinked or re-bound); returns their ids. */
   revokeForLink(linkId: string, reason: string, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
     return this.revokeLive('identity_link_id', linkId, reason, manager);

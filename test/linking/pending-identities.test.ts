@@ -122,6 +122,25 @@ describe('pending identities, provider policy pending', () => {
     ]);
   });
 
+  it('asks for a confirmation at the provider when another session of the same account attaches it', async () => {
+    const persona = {
+      ...IOE,
+      id: 'attach-other-session-0001',
+      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6666666666B' },
+    };
+    bed.sandbox.personas.push(persona);
+    const browser = new Browser();
+    const { account } = await signInElsewhere(bed, browser);
+    await bed.webLogin(browser, persona.id);
+    const pending = (await pendingOf(bed, browser)).json<PendingView>();
+    // Someone signs in to the same account again in this browser: a new session, not the one that was there.
+    useSession(browser, bed.app, await signIn(bed.app, account));
+    const attach = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
+      pendingIdentityId: pending.id,
+    });
+    expect(attach.json()).toMatchObject({ status: 'confirm_with_provider' });
+  });
+
   it('does not hand an identity left behind on a shared browser to the next person who signs in', async () => {
     const stranger = { ...IOE, id: 'shared-pc-0001', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6262626262B' } };
     bed.sandbox.personas.push(stranger);
@@ -330,6 +349,25 @@ describe('pending identities, provider policy choose', () => {
     bed = await startDigidentityTestbed({ env: { DIGIDENTITY_UNKNOWN_IDENTITY_POLICY: 'choose' } });
   });
   afterAll(async () => bed.close());
+
+  it('offers the new account only right after the login that produced the identity', async () => {
+    const persona = { ...IOE, id: 'choose-late-0001', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6767676767B' } };
+    bed.sandbox.personas.push(persona);
+    const browser = new Browser();
+    await bed.webLogin(browser, persona.id);
+    const pending = (await pendingOf(bed, browser)).json<PendingView>();
+    await agePendingIdentity(bed.app, pending.id, 11 * 60);
+    const late = await browser.request(`${bed.app.baseUrl}/api/pending-identity/create-account`, {
+      json: { pendingIdentityId: pending.id },
+      headers: { Origin: new URL(bed.app.baseUrl).origin },
+    });
+    expect([late.status, late.json().code]).toEqual([410, 'pending_identity_expired']);
+    const [{ accounts }] = await bed.app.dataSource.query(
+      `SELECT count(*)::int AS accounts FROM identity_links WHERE subject = $1`,
+      [persona.id],
+    );
+    expect(accounts).toBe(0);
+  });
 
   it('lets the browser create a new account from the identity and signs it in', async () => {
     const browser = new Browser();

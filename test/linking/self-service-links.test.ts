@@ -345,10 +345,12 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
       expect(callback.location).toBe(`${bed.app.baseUrl}/settings`);
       const after = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{
         account: { id: string };
-        session: { id: string };
+        session: { id: string; authenticatedAt: string };
       }>();
       expect(after.account.id).toBe(before.account.id);
       expect(after.session.id).not.toBe(before.session.id);
+      // The session counts from the provider's auth_time (whole seconds), not from when the callback arrived.
+      expect(after.session.authenticatedAt).toMatch(/\.000Z$/);
     });
 
     it('refuses a re-authentication as another identity and keeps the session as it was', async () => {
