@@ -146,7 +146,12 @@ export class AccountsService {
    * status and roles are serialised (lockAccountAdministration) with the actor's own admin status re-checked
    * inside, so of two admins demoting each other at the same moment the second finds it is no longer an admin.
    */
-  async updateByAdmin(actorAccountId: string, accountId: string, changes: AccountChanges): Promise<Account> {
+  async updateByAdmin(
+    actorAccountId: string,
+    accountId: string,
+    changes: AccountChanges,
+    requestId: string | null,
+  ): Promise<Account> {
     if (changes.status === undefined && changes.roles === undefined) {
       throw new AppException('validation_failed', 'Nothing to change: send status and/or roles', {
         errors: [{ field: '', rule: 'minProperties', message: 'at least one of status, roles is required' }],
@@ -194,6 +199,7 @@ export class AccountsService {
         {
           type: AUDIT_EVENT.accountUpdated,
           actor: { type: 'account', accountId: actorAccountId },
+          requestId,
           subjectAccountId: accountId,
           details: {
             before: { status: before.status, roles: before.roles },

@@ -12,6 +12,7 @@ import { AccountsService } from './accounts.service.js';
 import { AccountDetailDto, AccountDto, AccountPageDto } from './dto/account.dto.js';
 import { AccountListQueryDto } from './dto/account-list-query.dto.js';
 import { UpdateAccountDto } from './dto/update-account.dto.js';
+import { RequestId } from '../common/request-context/request-context.js';
 
 @ApiTags('admin')
 @ApiSession(403)
@@ -29,12 +30,14 @@ export class AdminAccountsController {
   @ApiSession(400, 403)
   async list(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Query() query: AccountListQueryDto,
   ): Promise<AccountPageDto> {
     const page = await this.accounts.search(query);
     await this.audit.record({
       type: AUDIT_EVENT.accountsSearched,
       actor: { type: 'account', accountId: principal.accountId },
+      requestId,
       details: { query: { ...query, cursor: undefined }, results: page.items.length },
     });
     return { items: page.items.map(toAccountDto), nextCursor: page.nextCursor };
@@ -46,6 +49,7 @@ export class AdminAccountsController {
   @ApiSession(400, 403, 404)
   async get(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Param('id', uuidParam) id: string,
   ): Promise<AccountDetailDto> {
     const { account, links, activeSessions } = await this.accounts.findWithLinks(id);
@@ -53,6 +57,7 @@ export class AdminAccountsController {
     await this.audit.record({
       type: AUDIT_EVENT.accountViewed,
       actor: { type: 'account', accountId: principal.accountId },
+      requestId,
       subjectAccountId: account.id,
     });
     return {
@@ -69,9 +74,10 @@ export class AdminAccountsController {
   @ApiSession(400, 403, 404, 409)
   async update(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Param('id', uuidParam) id: string,
     @Body() body: UpdateAccountDto,
   ): Promise<AccountDto> {
-    return toAccountDto(await this.accounts.updateByAdmin(principal.accountId, id, body));
+    return toAccountDto(await this.accounts.updateByAdmin(principal.accountId, id, body, requestId));
   }
 }

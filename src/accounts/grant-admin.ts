@@ -34,6 +34,7 @@ export async function grantAdminRole(
       {
         type: AUDIT_EVENT.accountUpdated,
         actor: { type: 'system' },
+        requestId: null,
         subjectAccountId: account.id,
         details: {
           before: { status: account.status, roles: account.roles },

@@ -9,6 +9,7 @@ import { AuditQueryService } from './audit-query.service.js';
 import { AuditService } from './audit.service.js';
 import { AuditEventPageDto, ChainVerificationDto } from './dto/audit-event.dto.js';
 import { AuditEventQueryDto } from './dto/audit-event-query.dto.js';
+import { RequestId } from '../common/request-context/request-context.js';
 
 @ApiTags('admin')
 @ApiSession(403)
@@ -26,12 +27,14 @@ export class AdminAuditController {
   @ApiSession(400, 403)
   async list(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Query() query: AuditEventQueryDto,
   ): Promise<AuditEventPageDto> {
     const page = await this.query.list(query);
     await this.audit.record({
       type: AUDIT_EVENT.auditEventsViewed,
       actor: { type: 'account', accountId: principal.accountId },
+      requestId,
       details: { query: { ...query, cursor: undefined }, results: page.items.length },
     });
     return page;
@@ -42,11 +45,15 @@ export class AdminAuditController {
   @ApiOperation({ summary: 'Walk the hash chain and report the first broken link (the run itself is audited)' })
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
   @ApiOkResponse({ type: ChainVerificationDto })
-  async verify(@CurrentPrincipal() principal: SessionPrincipal): Promise<ChainVerificationDto> {
+  async verify(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
+  ): Promise<ChainVerificationDto> {
     const result = await this.audit.verifyChain();
     await this.audit.record({
       type: AUDIT_EVENT.auditChainVerified,
       actor: { type: 'account', accountId: principal.accountId },
+      requestId,
       details: {
         valid: result.valid,
         checkedEvents: result.checkedEvents,

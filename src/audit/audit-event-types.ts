@@ -22,4 +22,9 @@ export interface AuditEventInput {
   actor: Actor;
   subjectAccountId?: string | null;
   details?: Record<string, unknown>;
+  /** The request that caused the event; null for the system's own work (timers, scripts). */
+  requestId: string | null;
 }
+
+/** Who acted, and in which request: the part of an audit event that callers pass down to the services. */
+export type AuditOrigin = Pick<AuditEventInput, 'actor' | 'requestId'>;

@@ -4,7 +4,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { sqlRows, jsonb } from '../database/sql.js';
 import { canonicalFields, utcMicros } from '../common/hash-chain/canonical.js';
-import { currentRequestId } from '../common/request-context/request-context.js';
 import type { AuditEventInput } from './audit-event-types.js';
 
 export interface RecordedAuditEvent {
@@ -46,7 +45,7 @@ export class AuditService {
         event.actor.type === 'account' ? event.actor.accountId : null,
         event.subjectAccountId ?? null,
         jsonb(event.details ?? {}),
-        currentRequestId() ?? null,
+        event.requestId ?? null,
       ],
     );
     return rows[0];

@@ -1,7 +1,12 @@
 import type { Request } from 'express';
-import type { RequestMeta } from './verified-login.js';
+import { requestIdOf } from '../common/request-context/request-context.js';
+import type { ClientMeta } from './login-starters.js';
 
-export function clientMeta(req: Request): Pick<RequestMeta, 'clientIp' | 'userAgent'> {
+export function clientMeta(req: Request): ClientMeta {
   const userAgent = req.headers['user-agent'];
-  return { clientIp: req.ip ?? null, userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null };
+  return {
+    clientIp: req.ip ?? null,
+    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
+    requestId: requestIdOf(req),
+  };
 }

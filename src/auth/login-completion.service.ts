@@ -5,7 +5,6 @@ import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { IdentityLinksService } from '../identity-links/identity-links.service.js';
 import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
-import { currentRequestId } from '../common/request-context/request-context.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { RETURNING_LOGIN_SQL } from './returning-login.sql.js';
@@ -113,7 +112,7 @@ export class LoginCompletionService {
       }
       const replace = transaction.providerData.replaceExisting === true;
       const expected = transaction.providerData.pendingIdentityId;
-      const actor = { type: 'account', accountId } as const;
+      const origin = { actor: { type: 'account', accountId }, requestId: meta.requestId } as const;
       const details = {
         via: typeof expected === 'string' ? 'pending_attach' : 'link_login',
         loginTransactionId: transaction.id,
@@ -143,8 +142,8 @@ export class LoginCompletionService {
         [identity.provider, identity.issuer, identity.subject, replace ? 'rebound' : 'attached', accountId],
       );
       const change = replace
-        ? await this.links.rebind(accountId, identity, actor, { ...details, reason: 'self-service re-bind' }, manager)
-        : await this.links.add(accountId, identity, actor, details, manager);
+        ? await this.links.rebind(accountId, identity, origin, { ...details, reason: 'self-service re-bind' }, manager)
+        : await this.links.add(accountId, identity, origin, details, manager);
       return {
         kind: 'linked',
         accountId,
@@ -165,6 +164,7 @@ export class LoginCompletionService {
         {
           policy: login.policy,
           browserBindingHash: meta.browserBindingHash,
+          requestId: meta.requestId,
           // Kept for admin review as long as a re-bind may use it; self-service is shorter (checked when used).
           pendingTtlSeconds: Math.max(
             this.config.linking.pendingSelfServiceSeconds,
@@ -197,6 +197,7 @@ export class LoginCompletionService {
           {
             type: 'auth.login_held',
             actor: { type: 'anonymous' },
+            requestId: meta.requestId,
             subjectAccountId: mapped.suspectedAccountId,
             details: {
               provider: identity.provider,
@@ -234,20 +235,14 @@ export class LoginCompletionService {
             userAgent: '$5::text',
             requestId: '$6::text',
           }),
-          [
-            session.sessionId,
-            mapped.accountId,
-            jsonb(login.sermiLogin),
-            meta.clientIp,
-            meta.userAgent,
-            currentRequestId() ?? null,
-          ],
+          [session.sessionId, mapped.accountId, jsonb(login.sermiLogin), meta.clientIp, meta.userAgent, meta.requestId],
         );
       }
       await this.audit.record(
         {
           type: 'auth.login_succeeded',
           actor: { type: 'account', accountId: mapped.accountId },
+          requestId: meta.requestId,
           subjectAccountId: mapped.accountId,
           details: {
             provider: identity.provider,
@@ -297,7 +292,7 @@ export class LoginCompletionService {
         Math.min(this.config.session.absoluteTimeoutSeconds, login.maxSessionSeconds ?? Infinity),
         meta.clientIp,
         meta.userAgent,
-        currentRequestId() ?? null,
+        meta.requestId,
         jsonb({
           provider: identity.provider,
           loginTransactionId: transaction.id,
@@ -326,7 +321,7 @@ export class LoginCompletionService {
   async recordFailure(
     provider: IdentityProvider,
     failure: LoginFailure,
-    meta: Pick<RequestMeta, 'clientIp' | 'userAgent'>,
+    meta: Pick<RequestMeta, 'clientIp' | 'userAgent' | 'requestId'>,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
     const decision = this.failureThrottle.next(meta.clientIp);
@@ -335,6 +330,7 @@ export class LoginCompletionService {
       await this.audit.record({
         type: 'auth.login_failures_throttled',
         actor: { type: 'anonymous' },
+        requestId: meta.requestId,
         details: { provider, clientIp: meta.clientIp, limitPerMinute: this.config.login.failureAuditLimitPerMinute },
       });
       return;
@@ -342,6 +338,7 @@ export class LoginCompletionService {
     await this.audit.record({
       type: 'auth.login_failed',
       actor: { type: 'anonymous' },
+      requestId: meta.requestId,
       subjectAccountId: typeof failure.auditDetails.accountId === 'string' ? failure.auditDetails.accountId : null,
       details: {
         provider,

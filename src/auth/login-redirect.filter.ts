@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppException } from '../common/problem/app-exception.js';
 import { sendProblem, toProblem } from '../common/problem/problem-details.js';
-import { currentRequestId } from '../common/request-context/request-context.js';
+import { requestIdOf } from '../common/request-context/request-context.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
@@ -24,10 +24,11 @@ export class LoginRedirectFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
     const failure = exception instanceof AppException ? exception : new AppException('internal_error');
+    const requestId = requestIdOf(req) ?? undefined;
     if (!(exception instanceof AppException))
-      this.logger.error({ err: exception, path: req.path }, 'login failed unexpectedly');
+      this.logger.error({ err: exception, requestId, path: req.path }, 'login failed unexpectedly');
     if (res.headersSent) return void res.destroy();
-    if (wantsJson(req)) return sendProblem(res, toProblem(failure, req.path, currentRequestId()));
+    if (wantsJson(req)) return sendProblem(res, toProblem(failure, req.path, requestId));
     const target = new URL(this.config.login.errorUrl);
     target.searchParams.set('code', failure.code);
     res.setHeader('Cache-Control', 'no-store');

@@ -42,7 +42,7 @@ export interface QrLoginStart {
   pollIntervalMs: number;
 }
 
-export type ClientMeta = Pick<RequestMeta, 'clientIp' | 'userAgent'>;
+export type ClientMeta = Pick<RequestMeta, 'clientIp' | 'userAgent' | 'requestId'>;
 
 /**
  * What every provider module offers the linking and re-authentication flows: starting a browser login with an

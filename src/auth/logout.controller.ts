@@ -12,6 +12,7 @@ import { OptionalPrincipal, SessionOptional } from '../sessions/auth.decorators.
 import { CSRF_HEADER } from '../sessions/csrf.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 import { SessionsService } from '../sessions/sessions.service.js';
+import { requestIdOf } from '../common/request-context/request-context.js';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -56,6 +57,7 @@ export class LogoutController {
             {
               type: AUDIT_EVENT.sessionRevoked,
               actor: { type: 'account', accountId: principal.accountId },
+              requestId: requestIdOf(req),
               subjectAccountId: principal.accountId,
               details: { sessionId: principal.sessionId, reason: 'logout' },
             },

@@ -25,6 +25,7 @@ export interface VerifiedLogin {
 export interface RequestMeta {
   clientIp: string | null;
   userAgent: string | null;
+  requestId: string | null;
   /** The browser's current session token, if any: replaced by the new session (no session fixation). */
   previousSessionToken?: string;
   browserBindingHash: Buffer | null;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditEventInput } from '../audit/audit-event-types.js';
+import type { AuditEventInput, AuditOrigin } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
 import type { ErrorCode } from '../common/problem/error-codes.js';
@@ -59,19 +59,19 @@ export class IdentityLinksService {
   async add(
     accountId: string,
     identity: LinkableIdentity,
-    actor: Actor,
+    origin: AuditOrigin,
     details: Record<string, unknown>,
     manager: EntityManager,
   ): Promise<LinkChange> {
     await lockAccount(accountId, manager);
-    await this.assertNotHeldElsewhere(accountId, identity, actor, details, manager);
+    await this.assertNotHeldElsewhere(accountId, identity, origin, details, manager);
     const [existing] = await sqlRows<{ id: string }>(
       manager,
       `SELECT id FROM identity_links WHERE account_id = $1 AND provider = $2`,
       [accountId, identity.provider],
     );
     if (existing) {
-      throw refusal(accountId, identity, 'provider_already_linked', actor, details, {
+      throw refusal(accountId, identity, 'provider_already_linked', origin, details, {
         detail: `the account already signs in with ${identity.provider}`,
       });
     }
@@ -80,11 +80,11 @@ export class IdentityLinksService {
       `INSERT INTO identity_links (account_id, provider, issuer, subject, person_key, attributes, first_login_at, last_login_at)
        VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
       [accountId, identity.provider, identity.issuer, identity.subject, identity.personKey, jsonb(identity.attributes)],
-    ).catch(raceLost(accountId, identity, actor, details));
+    ).catch(raceLost(accountId, identity, origin, details));
     await this.audit.record(
       {
         type: 'identity.linked',
-        actor,
+        ...origin,
         subjectAccountId: accountId,
         details: { ...details, linkId: link.id, provider: identity.provider, issuer: identity.issuer },
       },
@@ -100,12 +100,12 @@ export class IdentityLinksService {
   async rebind(
     accountId: string,
     identity: LinkableIdentity,
-    actor: Actor,
+    origin: AuditOrigin,
     details: Record<string, unknown>,
     manager: EntityManager,
   ): Promise<LinkChange> {
     await lockAccount(accountId, manager);
-    await this.assertNotHeldElsewhere(accountId, identity, actor, details, manager);
+    await this.assertNotHeldElsewhere(accountId, identity, origin, details, manager);
     const [current] = await sqlRows<{ id: string; issuer: string; subject: string }>(
       manager,
       `SELECT id, issuer, subject FROM identity_links WHERE account_id = $1 AND provider = $2 FOR UPDATE`,
@@ -125,7 +125,7 @@ export class IdentityLinksService {
           WHERE id = $1`,
           [current.id, identity.issuer, identity.subject, identity.personKey, jsonb(identity.attributes)],
         )
-        .catch(raceLost(accountId, identity, actor, details));
+        .catch(raceLost(accountId, identity, origin, details));
       linkId = current.id;
     } else {
       const [link] = await sqlRows<{ id: string }>(
@@ -140,14 +140,14 @@ export class IdentityLinksService {
           identity.personKey,
           jsonb(identity.attributes),
         ],
-      ).catch(raceLost(accountId, identity, actor, details));
+      ).catch(raceLost(accountId, identity, origin, details));
       linkId = link.id;
     }
     const previous = current ? { issuer: current.issuer, subject: current.subject } : null;
     await this.audit.record(
       {
         type: 'identity.rebound',
-        actor,
+        ...origin,
         subjectAccountId: accountId,
         details: {
           ...details,
@@ -169,7 +169,7 @@ export class IdentityLinksService {
   async remove(
     accountId: string,
     linkId: string,
-    actor: Actor,
+    origin: AuditOrigin,
     details: Record<string, unknown>,
     manager: EntityManager,
   ): Promise<LinkChange> {
@@ -184,7 +184,7 @@ export class IdentityLinksService {
     if (links.length === 1) {
       throw new LinkRefused('last_login_method', 'add another login method before removing this one', {
         type: 'identity.unlink_refused',
-        actor,
+        ...origin,
         subjectAccountId: accountId,
         details: { ...details, linkId, provider: link.provider, code: 'last_login_method' },
       });
@@ -194,7 +194,7 @@ export class IdentityLinksService {
     await this.audit.record(
       {
         type: 'identity.unlinked',
-        actor,
+        ...origin,
         subjectAccountId: accountId,
         details: { ...details, linkId, provider: link.provider, issuer: link.issuer, revokedSessionIds },
       },
@@ -207,7 +207,7 @@ export class IdentityLinksService {
   private async assertNotHeldElsewhere(
     accountId: string,
     identity: LinkableIdentity,
-    actor: Actor,
+    origin: AuditOrigin,
     details: Record<string, unknown>,
     manager: EntityManager,
   ): Promise<void> {
@@ -219,7 +219,7 @@ export class IdentityLinksService {
     );
     const elsewhere = holders.find((holder) => holder.account_id !== accountId);
     if (!elsewhere) return;
-    throw refusal(accountId, identity, 'identity_already_linked', actor, details, {
+    throw refusal(accountId, identity, 'identity_already_linked', origin, details, {
       detail: 'this identity belongs to another account',
       heldByAccountId: elsewhere.account_id,
     });
@@ -232,7 +232,10 @@ export class IdentityLinksService {
   async auditRefusal(error: unknown): Promise<void> {
     if (!(error instanceof LinkRefused)) return;
     await this.audit.record(error.audit).catch((auditError: unknown) => {
-      this.logger.error({ err: auditError, refusal: error.code }, 'could not audit a refused link change');
+      this.logger.error(
+        { err: auditError, requestId: error.audit.requestId, refusal: error.code },
+        'could not audit a refused link change',
+      );
     });
   }
 }
@@ -240,17 +243,22 @@ export class IdentityLinksService {
 const UNIQUE_VIOLATION = '23505';
 
 /** A concurrent change took the identity (or the provider slot) first: the same answer as when we had seen it. */
-function raceLost(accountId: string, identity: LinkableIdentity, actor: Actor, details: Record<string, unknown>) {
+function raceLost(
+  accountId: string,
+  identity: LinkableIdentity,
+  origin: AuditOrigin,
+  details: Record<string, unknown>,
+) {
   return (error: unknown): never => {
     const { code, driverError } = error as { code?: string; driverError?: { code?: string; constraint?: string } };
     if ((driverError?.code ?? code) !== UNIQUE_VIOLATION) throw error;
     if (driverError?.constraint === 'identity_links_account_provider_key') {
-      throw refusal(accountId, identity, 'provider_already_linked', actor, details, {
+      throw refusal(accountId, identity, 'provider_already_linked', origin, details, {
         detail: `a ${identity.provider} login was added to the account a moment ago`,
         concurrent: true,
       });
     }
-    throw refusal(accountId, identity, 'identity_already_linked', actor, details, {
+    throw refusal(accountId, identity, 'identity_already_linked', origin, details, {
       detail: 'this identity was linked to an account a moment ago',
       concurrent: true,
     });
@@ -261,13 +269,13 @@ function refusal(
   accountId: string,
   identity: LinkableIdentity,
   code: ErrorCode,
-  actor: Actor,
+  origin: AuditOrigin,
   details: Record<string, unknown>,
   { detail, ...extra }: { detail: string } & Record<string, unknown>,
 ): LinkRefused {
   return new LinkRefused(code, detail, {
     type: 'identity.link_refused',
-    actor,
+    ...origin,
     subjectAccountId: accountId,
     details: { ...details, ...extra, provider: identity.provider, issuer: identity.issuer, code },
   });

@@ -19,6 +19,7 @@ import {
   RejectRebindDto,
 } from './dto/rebind.dto.js';
 import { RebindService } from './rebind.service.js';
+import { RequestId } from '../common/request-context/request-context.js';
 
 @ApiTags('admin')
 @ApiSession(403)
@@ -36,12 +37,14 @@ export class AdminRebindController {
   @ApiSession(400, 403)
   async pendingIdentities(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Query() query: PendingIdentityQueryDto,
   ): Promise<AdminPendingIdentityPageDto> {
     const page = await this.rebinds.listPending(query);
     await this.audit.record({
       type: 'identity.pending_listed',
       actor: { type: 'account', accountId: principal.accountId },
+      requestId,
       details: { query: { ...query, cursor: undefined }, results: page.items.length },
     });
     return page;
@@ -58,11 +61,17 @@ export class AdminRebindController {
   @ApiSession(400, 403, 404, 409, 410)
   async rebind(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Param('id', uuidParam) accountId: string,
     @Body() body: RebindDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<RebindOutcomeDto> {
-    const outcome = await this.rebinds.rebind(principal.accountId, accountId, body.pendingIdentityId, body.reason);
+    const outcome = await this.rebinds.rebind(
+      { adminId: principal.accountId, requestId },
+      accountId,
+      body.pendingIdentityId,
+      body.reason,
+    );
     res.status(outcome.status === 'applied' ? 200 : 202);
     return outcome;
   }
@@ -83,10 +92,11 @@ export class AdminRebindController {
   @ApiSession(400, 403, 404, 409, 410)
   approve(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Param('id', uuidParam) id: string,
     @Body() body: DecideRebindDto,
   ): Promise<RebindOutcomeDto> {
-    return this.rebinds.approve(principal.accountId, id, body.comment);
+    return this.rebinds.approve({ adminId: principal.accountId, requestId }, id, body.comment);
   }
 
   @Post('rebind-requests/:id/reject')
@@ -97,9 +107,10 @@ export class AdminRebindController {
   @ApiSession(400, 403, 404, 409, 410)
   reject(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Param('id', uuidParam) id: string,
     @Body() body: RejectRebindDto,
   ): Promise<RebindRequestDto> {
-    return this.rebinds.reject(principal.accountId, id, body.comment);
+    return this.rebinds.reject({ adminId: principal.accountId, requestId }, id, body.comment);
   }
 }

@@ -109,6 +109,7 @@ export class LinkingService {
     await this.audit.record({
       type: 'identity.link_started',
       actor: { type: 'account', accountId: principal.accountId },
+      requestId: meta.requestId,
       subjectAccountId: principal.accountId,
       details: { provider, mode: request.mode ?? 'redirect', replaceExisting, sessionId: principal.sessionId },
     });
@@ -128,13 +129,13 @@ export class LinkingService {
   }
 
   /** Removes a login method of this account; sessions authenticated through it end (perhaps this one). */
-  async remove(principal: SessionPrincipal, linkId: string): Promise<LinkChange> {
+  async remove(principal: SessionPrincipal, linkId: string, requestId: string | null): Promise<LinkChange> {
     this.assertRecent(principal, undefined);
     return this.inTransaction((manager) =>
       this.links.remove(
         principal.accountId,
         linkId,
-        { type: 'account', accountId: principal.accountId },
+        { actor: { type: 'account', accountId: principal.accountId }, requestId },
         { via: 'self_service', sessionId: principal.sessionId },
         manager,
       ),
@@ -184,7 +185,7 @@ export class LinkingService {
   ): Promise<AttachOutcome> {
     this.assertRecent(principal, returnTo);
     const bindingHash = browserBinding ? hashBinding(browserBinding) : null;
-    const actor = { type: 'account', accountId: principal.accountId } as const;
+    const origin = { actor: { type: 'account', accountId: principal.accountId }, requestId: meta.requestId } as const;
     const hasProvider = (provider: string) => principal.links.some((link) => link.provider === provider);
     const outcome = await this.inTransaction(async (manager): Promise<AttachOutcome | PendingIdentityRow> => {
       const pending = await this.lockPendingForBrowser(pendingIdentityId, bindingHash, manager);
@@ -198,13 +199,13 @@ export class LinkingService {
             'this identity looks like a re-created identity of another account: an administrator must review it',
           );
         }
-        change = await this.links.rebind(principal.accountId, identity, actor, details, manager);
+        change = await this.links.rebind(principal.accountId, identity, origin, details, manager);
       } else if (pending.held_for_session_id === principal.sessionId) {
         // Produced by this very session's browser while signed in; with a login of that provider already on the
         // account it replaces it (the person's own re-bind, e.g. a re-created itsme account).
         change = hasProvider(pending.provider)
-          ? await this.links.rebind(principal.accountId, identity, actor, details, manager)
-          : await this.links.add(principal.accountId, identity, actor, details, manager);
+          ? await this.links.rebind(principal.accountId, identity, origin, details, manager)
+          : await this.links.add(principal.accountId, identity, origin, details, manager);
       } else {
         return pending;
       }
@@ -259,18 +260,18 @@ export class LinkingService {
         [(pending.display_name ?? pending.provider).slice(0, 200)],
       );
       await this.sessions.replaceByLogin(meta.previousSessionToken, manager);
-      const actor = { type: 'account', accountId: account.id } as const;
+      const origin = { actor: { type: 'account', accountId: account.id }, requestId: meta.requestId } as const;
       const change = await this.links.add(
         account.id,
         identityOf(pending),
-        actor,
+        origin,
         { via: 'pending_create_account', pendingIdentityId },
         manager,
       );
       await this.audit.record(
         {
           type: 'account.provisioned',
-          actor,
+          ...origin,
           subjectAccountId: account.id,
           details: { provider: pending.provider, issuer: pending.issuer, linkId: change.linkId, pendingIdentityId },
         },
@@ -293,7 +294,7 @@ export class LinkingService {
       await this.audit.record(
         {
           type: 'auth.login_succeeded',
-          actor,
+          ...origin,
           subjectAccountId: account.id,
           details: {
             provider: pending.provider,

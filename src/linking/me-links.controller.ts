@@ -16,6 +16,7 @@ import { CSRF_HEADER } from '../sessions/csrf.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 import { LinkListDto, RemovedLinkDto, StartedLinkDto, StartLinkDto } from './dto/links.dto.js';
 import { LinkingService } from './linking.service.js';
+import { RequestId } from '../common/request-context/request-context.js';
 
 const providerParam = {
   transform(value: string): IdentityProvider {
@@ -83,9 +84,10 @@ export class MeLinksController {
   async remove(
     @CurrentPrincipal() principal: SessionPrincipal,
     @Param('id', uuidParam) id: string,
+    @RequestId() requestId: string | null,
     @Res({ passthrough: true }) res: Response,
   ): Promise<RemovedLinkDto> {
-    const change = await this.linking.remove(principal, id);
+    const change = await this.linking.remove(principal, id, requestId);
     const signedOut = change.revokedSessionIds.includes(principal.sessionId);
     if (signedOut) this.sessionCookie.clear(res);
     return { removedLinkId: change.linkId, revokedSessions: change.revokedSessionIds.length, signedOut };

@@ -54,6 +54,12 @@ function reviewOf(pending: PendingIdentityRow): Record<string, unknown> {
   };
 }
 
+/** The admin acting, and the HTTP request they act in: the audit events carry both. */
+export interface AdminAction {
+  adminId: string;
+  requestId: string | null;
+}
+
 /**
  * Admin re-binding: an account's link for a provider is pointed at a verified identity that recently signed in and
  * was held as pending — typically the person's re-created itsme account with its new subject. Never a subject typed
@@ -147,14 +153,14 @@ export class RebindService {
 
   /** Applies the re-bind at once, or — with four-eyes on — stores it for a different admin to approve. */
   async rebind(
-    adminId: string,
+    by: AdminAction,
     accountId: string,
     pendingIdentityId: string,
     reason: string,
   ): Promise<RebindOutcomeDto> {
     if (!this.config.linking.fourEyes) {
       const change = await this.inTransaction((manager) =>
-        this.apply(manager, adminId, accountId, pendingIdentityId, reason, {}),
+        this.apply(manager, by, accountId, pendingIdentityId, reason, {}),
       );
       return applied(change);
     }
@@ -174,7 +180,7 @@ export class RebindService {
         [
           accountId,
           pendingIdentityId,
-          adminId,
+          by.adminId,
           reason,
           jsonb(reviewOf(pending)),
           this.config.linking.approvalTtlSeconds,
@@ -189,7 +195,8 @@ export class RebindService {
       await this.audit.record(
         {
           type: 'identity.rebind_requested',
-          actor: { type: 'account', accountId: adminId },
+          actor: { type: 'account', accountId: by.adminId },
+          requestId: by.requestId,
           subjectAccountId: accountId,
           // What the requester reviewed; a later login of the identity may refresh the hints before approval.
           details: {
@@ -208,9 +215,9 @@ export class RebindService {
   }
 
   /** A different admin approves: the re-bind is applied in the same transaction as the decision. */
-  async approve(adminId: string, requestId: string, comment: string | undefined): Promise<RebindOutcomeDto> {
+  async approve(by: AdminAction, requestId: string, comment: string | undefined): Promise<RebindOutcomeDto> {
     const result = await this.inTransaction(async (manager) => {
-      const request = await this.lockOpenRequest(manager, requestId, adminId);
+      const request = await this.lockOpenRequest(manager, requestId, by.adminId);
       if (request.expired) return { expired: true } as const;
       const current = await this.lockRebindablePending(manager, request.pending_identity_id);
       const now = reviewOf(current);
@@ -220,19 +227,12 @@ export class RebindService {
           'the identity signed in again since the request and its review hints changed: review and request anew',
         );
       }
-      const change = await this.apply(
-        manager,
-        adminId,
-        request.account_id,
-        request.pending_identity_id,
-        request.reason,
-        {
-          requestId,
-          requestedBy: request.requested_by,
-          approvedBy: adminId,
-        },
-      );
-      await this.decide(manager, request, adminId, 'applied', comment);
+      const change = await this.apply(manager, by, request.account_id, request.pending_identity_id, request.reason, {
+        requestId,
+        requestedBy: request.requested_by,
+        approvedBy: by.adminId,
+      });
+      await this.decide(manager, request, by, 'applied', comment);
       return { expired: false, change } as const;
     }).catch((error: unknown) => this.closeIfUnusable(requestId, error));
     if (result.expired) throw new AppException('rebind_request_expired', 'request the re-bind again');
@@ -251,11 +251,11 @@ export class RebindService {
     throw error;
   }
 
-  async reject(adminId: string, requestId: string, comment: string): Promise<RebindRequestDto> {
+  async reject(by: AdminAction, requestId: string, comment: string): Promise<RebindRequestDto> {
     const result = await this.inTransaction(async (manager) => {
-      const request = await this.lockOpenRequest(manager, requestId, adminId);
+      const request = await this.lockOpenRequest(manager, requestId, by.adminId);
       if (request.expired) return null;
-      await this.decide(manager, request, adminId, 'rejected', comment);
+      await this.decide(manager, request, by, 'rejected', comment);
       return request;
     });
     if (!result) throw new AppException('rebind_request_expired', 'the request had already expired');
@@ -299,7 +299,7 @@ export class RebindService {
 
   private async apply(
     manager: EntityManager,
-    adminId: string,
+    by: AdminAction,
     accountId: string,
     pendingIdentityId: string,
     reason: string,
@@ -310,7 +310,7 @@ export class RebindService {
     const change = await this.links.rebind(
       accountId,
       identityOf(pending),
-      { type: 'account', accountId: adminId },
+      { actor: { type: 'account', accountId: by.adminId }, requestId: by.requestId },
       { via: 'admin_rebind', pendingIdentityId, reason, ...fourEyes },
       manager,
     );
@@ -363,18 +363,19 @@ export class RebindService {
   private async decide(
     manager: EntityManager,
     request: RebindRequestRow,
-    adminId: string,
+    by: AdminAction,
     status: 'applied' | 'rejected',
     comment: string | undefined,
   ): Promise<void> {
     await manager.query(
       `UPDATE rebind_requests SET status = $2, decided_by = $3, decided_at = now(), decision_comment = $4 WHERE id = $1`,
-      [request.id, status, adminId, comment ?? null],
+      [request.id, status, by.adminId, comment ?? null],
     );
     await this.audit.record(
       {
         type: status === 'applied' ? 'identity.rebind_approved' : 'identity.rebind_rejected',
-        actor: { type: 'account', accountId: adminId },
+        actor: { type: 'account', accountId: by.adminId },
+        requestId: by.requestId,
         subjectAccountId: request.account_id,
         details: {
           requestId: request.id,

@@ -142,7 +142,9 @@ export class OidcCodeFlow {
       : new LoginFailure('internal_error', 'the login failed unexpectedly');
     await this.completion
       .recordFailure(this.settings.provider, failure, meta, transaction ? { loginTransactionId: transaction.id } : {})
-      .catch((auditError: unknown) => this.logger.error({ err: auditError }, 'could not audit a refused login'));
+      .catch((auditError: unknown) =>
+        this.logger.error({ err: auditError, requestId: meta.requestId }, 'could not audit a refused login'),
+      );
     return failure.code === 'internal_error' ? error : failure;
   }
 }

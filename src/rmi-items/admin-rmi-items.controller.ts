@@ -22,6 +22,7 @@ import { assertImportValid, readCsvImport, readJsonImport } from './rmi-item-imp
 import { CSV_MEDIA_TYPE } from './rmi-item-import.middleware.js';
 import { toRmiItemDto } from './rmi-item.mapper.js';
 import { RmiItemsService } from './rmi-items.service.js';
+import { RequestId } from '../common/request-context/request-context.js';
 
 const CSRF = { name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' };
 
@@ -56,8 +57,12 @@ export class AdminRmiItemsController {
   @ApiHeader(CSRF)
   @ApiCreatedResponse({ type: RmiItemDto })
   @ApiSession(400, 403, 409)
-  async create(@CurrentPrincipal() principal: SessionPrincipal, @Body() body: CreateRmiItemDto): Promise<RmiItemDto> {
-    return toRmiItemDto(await this.items.create(body, principal.accountId));
+  async create(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
+    @Body() body: CreateRmiItemDto,
+  ): Promise<RmiItemDto> {
+    return toRmiItemDto(await this.items.create(body, principal.accountId, requestId));
   }
 
   @Patch(':code')
@@ -67,10 +72,11 @@ export class AdminRmiItemsController {
   @ApiSession(400, 403, 404)
   async update(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Param('code', rmiItemCodeParam) code: string,
     @Body() body: UpdateRmiItemDto,
   ): Promise<RmiItemDto> {
-    return toRmiItemDto(await this.items.update(code, body, principal.accountId));
+    return toRmiItemDto(await this.items.update(code, body, principal.accountId, requestId));
   }
 
   @Post('import')
@@ -102,10 +108,11 @@ export class AdminRmiItemsController {
   @ApiProblems(413, 415)
   async import(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Body() body: unknown,
   ): Promise<RmiItemImportResultDto> {
     const csv = Buffer.isBuffer(body);
     const rows = assertImportValid(csv ? readCsvImport(body) : readJsonImport(body));
-    return this.items.import(rows, principal.accountId, csv ? 'csv' : 'json');
+    return this.items.import(rows, principal.accountId, requestId, csv ? 'csv' : 'json');
   }
 }

@@ -6,7 +6,6 @@ import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, encodeCursor } from '../common/http/cursor.js';
 import { AppException } from '../common/problem/app-exception.js';
-import { currentRequestId } from '../common/request-context/request-context.js';
 import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
 import { RmiItem } from './rmi-item.entity.js';
 import { isRmiItemCode, RMI_ITEM_FIELDS } from './rmi-item-fields.js';
@@ -139,7 +138,7 @@ export class RmiItemsService {
     };
   }
 
-  async create(input: RmiItemInput, actorAccountId: string): Promise<RmiItem> {
+  async create(input: RmiItemInput, actorAccountId: string, requestId: string | null): Promise<RmiItem> {
     return this.dataSource.transaction(async (manager) => {
       const [row] = await sqlRows<RmiItemRow>(
         manager,
@@ -153,6 +152,7 @@ export class RmiItemsService {
         {
           type: AUDIT_EVENT.rmiItemCreated,
           actor: { type: 'account', accountId: actorAccountId },
+          requestId,
           details: { code: item.code, after: fieldsOf(item) },
         },
         manager,
@@ -162,7 +162,12 @@ export class RmiItemsService {
   }
 
   /** Returns the item as it is now; a change to the values it already has is not a change and is not audited. */
-  async update(code: string, changes: RmiItemChanges, actorAccountId: string): Promise<RmiItem> {
+  async update(
+    code: string,
+    changes: RmiItemChanges,
+    actorAccountId: string,
+    requestId: string | null,
+  ): Promise<RmiItem> {
     if (RMI_ITEM_FIELDS.every((field) => changes[field] === undefined)) {
       throw new AppException('validation_failed', 'Nothing to change', {
         errors: [
@@ -191,6 +196,7 @@ export class RmiItemsService {
         {
           type: AUDIT_EVENT.rmiItemUpdated,
           actor: { type: 'account', accountId: actorAccountId },
+          requestId,
           details: { ...change },
         },
         manager,
@@ -204,7 +210,12 @@ export class RmiItemsService {
    * of duplicate codes (readJsonImport / readCsvImport). Existing rows are locked in code order, so concurrent
    * imports queue instead of deadlocking.
    */
-  async import(rows: ImportRow[], actorAccountId: string, format: 'json' | 'csv'): Promise<ImportSummary> {
+  async import(
+    rows: ImportRow[],
+    actorAccountId: string,
+    requestId: string | null,
+    format: 'json' | 'csv',
+  ): Promise<ImportSummary> {
     return this.dataSource.transaction(async (manager) => {
       const existing = await sqlRows<RmiItemRow>(
         manager,
@@ -256,7 +267,7 @@ export class RmiItemsService {
         unchanged: rows.length - created.length - updated.length,
         total: rows.length,
       };
-      await this.recordImportEvents(manager, actorAccountId, [
+      await this.recordImportEvents(manager, actorAccountId, requestId, [
         ...created.map((item) => ({
           type: AUDIT_EVENT.rmiItemCreated,
           details: { code: item.code, after: fieldsOf(item), source: 'import' },
@@ -275,6 +286,7 @@ export class RmiItemsService {
   private async recordImportEvents(
     manager: EntityManager,
     actorAccountId: string,
+    requestId: string | null,
     events: Array<{ type: string; details: Record<string, unknown> }>,
   ): Promise<void> {
     await sqlRows(
@@ -283,12 +295,7 @@ export class RmiItemsService {
        SELECT e.type, 'account', $3::uuid, e.details::jsonb, $4
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS e(type, details, n)
         ORDER BY e.n`,
-      [
-        events.map((event) => event.type),
-        events.map((event) => jsonb(event.details)),
-        actorAccountId,
-        currentRequestId() ?? null,
-      ],
+      [events.map((event) => event.type), events.map((event) => jsonb(event.details)), actorAccountId, requestId],
     );
   }
 }

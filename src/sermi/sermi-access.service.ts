@@ -3,7 +3,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppException } from '../common/problem/app-exception.js';
-import { currentRequestId } from '../common/request-context/request-context.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { preparedRows } from '../database/sql.js';
@@ -29,6 +28,7 @@ export interface AccessRequest {
   itemCode: string;
   clientIp: string | null;
   userAgent: string | null;
+  requestId: string | null;
   /** Where a fresh login should return to (a relative path; anything else becomes `/`). */
   returnTo?: string;
 }
@@ -158,7 +158,7 @@ export class SermiAccessService {
       securityReason: security.reason,
       clientIp: request.clientIp,
       userAgent: request.userAgent,
-      requestId: currentRequestId() ?? null,
+      requestId: request.requestId,
     });
     if (!row) throw new AppException('rmi_item_not_found', `No RMI item has the code ${itemCode}`);
     const decidedAt = new Date(row.recorded_at);

@@ -15,6 +15,8 @@ export interface MappingContext {
   /** Hash of the browser binding: only that browser may later attach a pending identity itself. */
   browserBindingHash: Buffer | null;
   pendingTtlSeconds: number;
+  /** The login request: the audit events of the mapping carry it. */
+  requestId: string | null;
 }
 
 interface LinkRow {
@@ -62,7 +64,7 @@ export class UserMappingService {
 
       await manager.query('SAVEPOINT provision_identity');
       try {
-        const result = await this.provision(identity, manager);
+        const result = await this.provision(identity, context, manager);
         await manager.query('RELEASE SAVEPOINT provision_identity');
         return result;
       } catch (error) {
@@ -114,6 +116,7 @@ export class UserMappingService {
         {
           type: 'identity.person_key_changed',
           actor: { type: 'system' },
+          requestId: context.requestId,
           subjectAccountId: link.account_id,
           details: { linkId: link.id, provider: identity.provider, before: link.person_key, after: identity.personKey },
         },
@@ -132,6 +135,7 @@ export class UserMappingService {
         {
           type: 'identity.attributes_updated',
           actor: { type: 'system' },
+          requestId: context.requestId,
           subjectAccountId: link.account_id,
           details: {
             linkId: link.id,
@@ -150,7 +154,11 @@ export class UserMappingService {
     return { kind: 'account', accountId: link.account_id, linkId: link.id, provisioned: false };
   }
 
-  private async provision(identity: ExternalIdentity, manager: EntityManager): Promise<MappingResult> {
+  private async provision(
+    identity: ExternalIdentity,
+    context: MappingContext,
+    manager: EntityManager,
+  ): Promise<MappingResult> {
     const [account] = await sqlRows<{ id: string }>(
       manager,
       `INSERT INTO accounts (display_name) VALUES ($1) RETURNING id`,
@@ -173,6 +181,7 @@ export class UserMappingService {
       {
         type: 'account.provisioned',
         actor: { type: 'system' },
+        requestId: context.requestId,
         subjectAccountId: account.id,
         details: {
           provider: identity.provider,
@@ -237,6 +246,7 @@ export class UserMappingService {
       {
         type: reason === 'probable_recreated_identity' ? 'identity.recreated_suspected' : 'identity.pending_created',
         actor: { type: 'system' },
+        requestId: context.requestId,
         subjectAccountId: suspectedAccountId,
         details: { pendingIdentityId: id, provider: identity.provider, reason, attributes: identity.attributes },
       },

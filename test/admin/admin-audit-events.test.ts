@@ -26,6 +26,7 @@ describe('admin audit events API', () => {
     await audit.record({
       type: 'session.revoked',
       actor: { type: 'account', accountId: alice },
+      requestId: null,
       subjectAccountId: alice,
       details: { n: 1 },
     });
@@ -33,17 +34,19 @@ describe('admin audit events API', () => {
     await audit.record({
       type: 'account.updated',
       actor: { type: 'account', accountId: bob },
+      requestId: null,
       subjectAccountId: alice,
       details: { n: 2 },
     });
     await audit.record({
       type: 'session.created',
       actor: { type: 'system' },
+      requestId: null,
       subjectAccountId: bob,
       details: { n: 3 },
     });
     const [{ now: before }] = await t.dataSource.query(NOW);
-    await audit.record({ type: 'session.revoked', actor: { type: 'anonymous' }, details: { n: 4 } });
+    await audit.record({ type: 'session.revoked', actor: { type: 'anonymous' }, requestId: null, details: { n: 4 } });
     between = { after, before };
   });
   afterAll(async () => t.close());

@@ -12,7 +12,7 @@ describe('audit trail', () => {
     const opened = await openTestDataSource(20);
     const audit = new AuditService(opened.dataSource);
     for (let i = 0; i < events; i += 1)
-      await audit.record({ type: 'test.event', actor: { type: 'system' }, details: { i } });
+      await audit.record({ type: 'test.event', actor: { type: 'system' }, requestId: null, details: { i } });
     /** A superuser connection, as an attacker with database access would have; triggers switched off. */
     const tamper = (sql: string) =>
       adminQuery(`SET session_replication_role = replica; ${sql}`, [], opened.database.name);
@@ -54,7 +54,10 @@ describe('audit trail', () => {
       const outcome = await settle(
         Array.from({ length: 40 }, (_, i) =>
           dataSource.transaction((manager) =>
-            audit.record({ type: 'test.concurrent', actor: { type: 'system' }, details: { i } }, manager),
+            audit.record(
+              { type: 'test.concurrent', actor: { type: 'system' }, requestId: null, details: { i } },
+              manager,
+            ),
           ),
         ),
       );
@@ -66,11 +69,11 @@ describe('audit trail', () => {
     withFreshTrail(1, async ({ dataSource, audit }) => {
       await expect(
         dataSource.transaction(async (manager) => {
-          await audit.record({ type: 'test.rolled_back', actor: { type: 'system' } }, manager);
+          await audit.record({ type: 'test.rolled_back', actor: { type: 'system' }, requestId: null }, manager);
           throw new Error('business failure after the audit insert');
         }),
       ).rejects.toThrow('business failure');
-      await audit.record({ type: 'test.after_rollback', actor: { type: 'system' } });
+      await audit.record({ type: 'test.after_rollback', actor: { type: 'system' }, requestId: null });
       const rows = await dataSource.query(`SELECT seq, type FROM audit_events ORDER BY seq`);
       expect(rows).toEqual([
         { seq: '1', type: 'test.event' },
@@ -122,6 +125,7 @@ describe('audit trail', () => {
       await audit.record({
         type: 'test.unicode',
         actor: { type: 'account', accountId: '8b4a5f0e-2b7b-4f39-9a38-2d0c9f6f4a11' },
+        requestId: null,
         subjectAccountId: null,
         details: {
           name: 'Garage Müller — Ærø 𝄞',
@@ -143,7 +147,7 @@ describe('audit trail', () => {
         [],
         database.name,
       );
-      const { seq } = await audit.record({ type: 'test.after_forgery', actor: { type: 'system' } });
+      const { seq } = await audit.record({ type: 'test.after_forgery', actor: { type: 'system' }, requestId: null });
       expect((await audit.verifyChain()).firstBroken).toEqual({ seq, problem: 'hash_mismatch' });
     }));
 
@@ -185,7 +189,7 @@ describe('audit chain verification endpoint', () => {
 
   it('reports a valid chain with its head to an admin and records that it ran', async () => {
     const { account, session } = await createAdmin(t);
-    await t.app.get(AuditService).record({ type: 'test.event', actor: { type: 'system' } });
+    await t.app.get(AuditService).record({ type: 'test.event', actor: { type: 'system' }, requestId: null });
     const res = await request(t.http)
       .post('/api/admin/audit-events/verify')
       .set('Cookie', session.cookie)
@@ -227,8 +231,8 @@ describe('audit chain verification endpoint after tampering', () => {
   it('reports the first broken link', async () => {
     const { session } = await createAdmin(t);
     const audit = t.app.get(AuditService);
-    await audit.record({ type: 'test.first', actor: { type: 'system' } });
-    const { seq } = await audit.record({ type: 'test.second', actor: { type: 'system' } });
+    await audit.record({ type: 'test.first', actor: { type: 'system' }, requestId: null });
+    const { seq } = await audit.record({ type: 'test.second', actor: { type: 'system' }, requestId: null });
     await adminQuery(
       `SET session_replication_role = replica; UPDATE audit_events SET type = 'test.renamed' WHERE seq = ${Number(seq)}`,
       [],

@@ -13,7 +13,7 @@ describe('npm run audit:verify', () => {
     ({ database, close } = opened);
     const audit = new AuditService(opened.dataSource);
     for (let i = 0; i < 3; i += 1)
-      await audit.record({ type: 'test.event', actor: { type: 'system' }, details: { i } });
+      await audit.record({ type: 'test.event', actor: { type: 'system' }, requestId: null, details: { i } });
   });
   afterAll(async () => close());
 

@@ -102,7 +102,7 @@ describe('Signicat iDIN web login', () => {
     it('asks for a fresh bank login (prompt=login) for link and re-authentication intents only', async () => {
       const service = bed.app.app.get(SignicatIdinLoginService);
       const account = await createAccount(bed.app.dataSource);
-      const meta = { clientIp: '127.0.0.1', userAgent: 'jest' };
+      const meta = { clientIp: '127.0.0.1', userAgent: 'jest', requestId: null };
       const prompts = await Promise.all(
         (['login', 'link', 'reauthenticate'] as const).map(async (purpose) => {
           const url = await service.startRedirect(intent(purpose, purpose === 'login' ? null : account.id), meta);
@@ -125,7 +125,7 @@ describe('Signicat iDIN web login', () => {
       await bed.idinLogin(browser, IDIN_BAKKER.id);
       const accountId = (await me(bed, browser)).json<Me>().account.id;
       const service = bed.app.app.get(SignicatIdinLoginService);
-      const meta = { clientIp: null, userAgent: null };
+      const meta = { clientIp: null, userAgent: null, requestId: null };
       // Without prompt=login the sandbox's single sign-on session answers at once…
       const plain = await service.startRedirect(intent('login'), meta);
       expect((await browser.request(plain.href)).location).toMatch(new RegExp(`^${bed.app.baseUrl}${IDIN_CALLBACK}`));

@@ -1,11 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppException } from '../problem/app-exception.js';
-import { acceptOrCreateRequestId, requestContext } from '../request-context/request-context.js';
+import { acceptOrCreateRequestId, setRequestId } from '../request-context/request-context.js';
 
 /**
- * First middleware of every request: adopts or creates the request id, echoes it, runs the rest of the
- * request inside its async context (so every log line carries it) and writes one access-log line at the end.
+ * First middleware of every request: adopts or creates the request id, echoes it, keeps it on the request (for the
+ * audit events and log records the request writes) and writes one access-log line at the end.
  * Only the path is logged, never the query string: OIDC callbacks carry codes and state there.
  */
 export function requestContextMiddleware(logger: Logger) {
@@ -13,27 +13,26 @@ export function requestContextMiddleware(logger: Logger) {
     const requestId = acceptOrCreateRequestId(req.headers['x-request-id']);
     const startedAt = process.hrtime.bigint();
     res.setHeader('X-Request-Id', requestId);
-    requestContext.run({ requestId }, () => {
-      // 'close' rather than 'finish', so a request the client abandoned is logged too.
-      res.once('close', () => {
-        const status = res.statusCode;
-        const aborted = !res.writableFinished;
-        const level = status >= 500 || aborted ? 'error' : status >= 400 ? 'warn' : 'info';
-        logger[level](
-          {
-            requestId,
-            method: req.method,
-            path: req.path,
-            status,
-            durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
-            ip: req.ip,
-            ...(aborted ? { aborted } : {}),
-          },
-          aborted ? 'request aborted' : 'request completed',
-        );
-      });
-      next();
+    setRequestId(req, requestId);
+    // 'close' rather than 'finish', so a request the client abandoned is logged too.
+    res.once('close', () => {
+      const status = res.statusCode;
+      const aborted = !res.writableFinished;
+      const level = status >= 500 || aborted ? 'error' : status >= 400 ? 'warn' : 'info';
+      logger[level](
+        {
+          requestId,
+          method: req.method,
+          path: req.path,
+          status,
+          durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
+          ip: req.ip,
+          ...(aborted ? { aborted } : {}),
+        },
+        aborted ? 'request aborted' : 'request completed',
+      );
     });
+    next();
   };
 }
 

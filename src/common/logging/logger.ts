@@ -1,10 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger, type DestinationStream } from 'pino';
-import { currentRequestId } from '../request-context/request-context.js';
 import { redactSecrets } from './redact.js';
 import type { LogLevel } from '../../config/app.config.js';
 
-/** Structured JSON logs; every line carries the request id of the request it belongs to. */
+/** Structured JSON logs; request lines carry their request id (see requestContextMiddleware). */
 export function createRootLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -17,10 +16,6 @@ export function createRootLogger(level: LogLevel, destination?: DestinationStrea
       formatters: {
         level: (label) => ({ level: label }),
         log: (record) => redactSecrets(record) as Record<string, unknown>,
-      },
-      mixin: () => {
-        const requestId = currentRequestId();
-        return requestId ? { requestId } : {};
       },
     },
     destination,

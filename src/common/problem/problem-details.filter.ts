@@ -5,7 +5,7 @@ import { AppException } from './app-exception.js';
 import { classifyUnexpected } from './classify-unexpected.js';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
 import { sendProblem, toProblem } from './problem-details.js';
-import { currentRequestId } from '../request-context/request-context.js';
+import { requestIdOf } from '../request-context/request-context.js';
 import type { RouteTable } from '../http/route-table.js';
 
 const STATUS_CODES = new Map<number, ErrorCode>(
@@ -42,18 +42,19 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const appException = this.toAppException(exception, req);
+    const requestId = requestIdOf(req) ?? undefined;
     const headers: Record<string, string> = {};
     if (appException.code === 'method_not_allowed') {
       headers.Allow = this.routes.allowedMethods(req.path).join(', ');
     }
     if (appException.status >= 500) {
-      this.logger.error({ err: exception, method: req.method, path: req.path }, 'request failed');
+      this.logger.error({ err: exception, requestId, method: req.method, path: req.path }, 'request failed');
     }
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    sendProblem(res, toProblem(appException, req.path, currentRequestId()), headers);
+    sendProblem(res, toProblem(appException, req.path, requestId), headers);
   }
 
   private toAppException(exception: unknown, req: Request): AppException {

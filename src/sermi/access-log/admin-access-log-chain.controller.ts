@@ -7,6 +7,7 @@ import { CurrentPrincipal, RequireRoles } from '../../sessions/auth.decorators.j
 import { CSRF_HEADER } from '../../sessions/csrf.js';
 import type { LogVerification } from './log-chain.js';
 import { SermiLogVerifier } from './sermi-log-verifier.js';
+import { RequestId } from '../../common/request-context/request-context.js';
 
 class ChainHeadDto {
   @ApiProperty() seq: string;
@@ -56,11 +57,15 @@ export class AdminAccessLogChainController {
   @ApiOperation({ summary: 'Check the access log hash chain and report the first broken seal or record (audited)' })
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
   @ApiOkResponse({ type: LogVerificationDto })
-  async verify(@CurrentPrincipal() principal: SessionPrincipal): Promise<LogVerification> {
+  async verify(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
+  ): Promise<LogVerification> {
     const result = await this.verifier.verify();
     await this.audit.record({
       type: 'sermi.access_log_verified',
       actor: { type: 'account', accountId: principal.accountId },
+      requestId,
       details: { ...result },
     });
     return result;

@@ -12,6 +12,7 @@ import { EXPORT_CONTENT_TYPES, setExportHeaders, streamExport } from './access-l
 import { AccessLogQueryService } from './access-log-query.service.js';
 import { AccessLogExportQueryDto, AccessLogQueryDto } from './dto/access-log-query.dto.js';
 import { AccessLogPageDto } from './dto/access-log-record.dto.js';
+import { RequestId } from '../../common/request-context/request-context.js';
 
 /** VINs can be personal data (sermi.md, "What is logged"): admins only, and every read is itself audited. */
 @ApiTags('admin')
@@ -31,12 +32,14 @@ export class AdminAccessLogController {
   @ApiSession(400, 403)
   async list(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Query() query: AccessLogQueryDto,
   ): Promise<AccessLogPageDto> {
     const page = await this.query.list(query);
     await this.audit.record({
       type: AUDIT_EVENT.sermiAccessLogViewed,
       actor: { type: 'account', accountId: principal.accountId },
+      requestId,
       details: { query: { ...query, cursor: undefined }, results: page.items.length },
     });
     return page;
@@ -55,6 +58,7 @@ export class AdminAccessLogController {
   @ApiSession(400, 403, 429)
   async export(
     @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
     @Query() query: AccessLogExportQueryDto,
     @Res() res: Response,
   ): Promise<void> {
@@ -71,6 +75,7 @@ export class AdminAccessLogController {
       await this.audit.record({
         type: AUDIT_EVENT.sermiAccessLogExported,
         actor: { type: 'account', accountId: principal.accountId },
+        requestId,
         details: { format, filters },
       });
     } catch (error) {

@@ -144,6 +144,7 @@ export class SermiLogSealer implements OnApplicationBootstrap, OnApplicationShut
           {
             type: 'sermi.access_log_purged',
             actor: { type: 'system' },
+            requestId: null,
             details: { before: before.toISOString(), ...removed, anchorSealSeq: row.anchor_seal_seq },
           },
           manager,
@@ -158,3 +159,4 @@ export class SermiLogSealer implements OnApplicationBootstrap, OnApplicationShut
     return this.purge(new Date(now.getTime() - this.config.sermi.log.retentionDays * 24 * 3600 * 1000));
   }
 }
+
