@@ -41,9 +41,31 @@ describe('loadConfig', () => {
       ioeMaxAgeSeconds: 1800,
       rsseMaxAgeSeconds: 900,
       chainVehicleBinding: 'first_vehicle',
-      grant: { ttlSeconds: 180, audience: 'rmi-content', signingKey: null },
+      grant: { ttlSeconds: 180, audience: 'rmi-content', signingKey: null, publishedPublicKeys: [] },
       log: { retentionDays: 730, sealIntervalMs: 1000, purgeIntervalSeconds: 3600 },
     });
+  });
+
+  it('takes P-256 public keys to publish for a grant key rotation, and refuses anything else', () => {
+    const publicPem = (type: 'ec' | 'rsa') =>
+      (type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 })
+      ).publicKey
+        .export({ type: 'spki', format: 'pem' })
+        .toString();
+    const two = `${publicPem('ec')}\n${publicPem('ec')}`;
+    expect(loadConfig({ SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: two }).sermi.grant.publishedPublicKeys).toHaveLength(2);
+    expect(problemsFor({ SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: `${publicPem('ec')}${publicPem('rsa')}` })).toEqual([
+      'SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: key 2 is not a P-256 (ES256) public key',
+    ]);
+    expect(problemsFor({ SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: GRANT_KEY })).toEqual([
+      'SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: only PEM public keys (BEGIN PUBLIC KEY), one after the other',
+    ]);
+    const garbled = '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----';
+    expect(problemsFor({ SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: garbled })).toEqual([
+      'SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: key 1 is not a readable PEM public key',
+    ]);
   });
 
   it('applies the documented defaults to an empty environment', () => {

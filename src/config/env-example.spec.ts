@@ -41,6 +41,7 @@ describe('.env.example', () => {
       'SIGNICAT_IDIN_CLIENT_SECRET',
       'SIGNICAT_IDIN_BANK_BIC',
       'SERMI_GRANT_SIGNING_KEY',
+      'SERMI_GRANT_PUBLISHED_PUBLIC_KEYS',
     ];
     const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];
     expect([...documented().keys()].sort()).toEqual([...new Set(names)].sort());

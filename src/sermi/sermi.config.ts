@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { EnvInteger } from '../config/env-transforms.js';
 
@@ -36,6 +36,14 @@ export class SermiEnvironment {
   @IsString()
   SERMI_GRANT_SIGNING_KEY?: string;
 
+  /**
+   * SPKI PEMs of P-256 public keys published in the JWKS next to the signing key, never used to sign: the next key
+   * before a rotation, the previous one after it (until the last grant it signed has expired).
+   */
+  @IsOptional()
+  @IsString()
+  SERMI_GRANT_PUBLISHED_PUBLIC_KEYS?: string;
+
   @EnvInteger()
   @IsInt()
   @Min(1)
@@ -66,6 +74,8 @@ export interface SermiSettings {
     audience: string;
     /** Null outside production when no key is configured: an ephemeral key is generated at start. */
     signingKey: KeyObject | null;
+    /** Published for verification only (key rotation). */
+    publishedPublicKeys: KeyObject[];
   };
   log: { retentionDays: number; sealIntervalMs: number; purgeIntervalSeconds: number };
 }
@@ -88,11 +98,38 @@ export function sermiSettings(env: SermiEnvironment, nodeEnv: string, problems: 
     ioeMaxAgeSeconds: env.SERMI_IOE_MAX_AGE_SECONDS,
     rsseMaxAgeSeconds: env.SERMI_RSSE_MAX_AGE_SECONDS,
     chainVehicleBinding: env.SERMI_CHAIN_VEHICLE_BINDING,
-    grant: { ttlSeconds: env.SERMI_GRANT_TTL_SECONDS, audience: env.SERMI_GRANT_AUDIENCE, signingKey },
+    grant: {
+      ttlSeconds: env.SERMI_GRANT_TTL_SECONDS,
+      audience: env.SERMI_GRANT_AUDIENCE,
+      signingKey,
+      publishedPublicKeys: publishedPublicKeys(env.SERMI_GRANT_PUBLISHED_PUBLIC_KEYS, problems),
+    },
     log: {
       retentionDays: env.SERMI_LOG_RETENTION_DAYS,
       sealIntervalMs: env.SERMI_LOG_SEAL_INTERVAL_MS,
       purgeIntervalSeconds: env.SERMI_LOG_PURGE_INTERVAL_SECONDS,
     },
   };
+}
+
+const PUBLIC_KEY_PEM = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
+
+function publishedPublicKeys(pems: string | undefined, problems: string[]): KeyObject[] {
+  const text = (pems ?? '').replace(/\\n/g, '\n');
+  const blocks = text.match(PUBLIC_KEY_PEM) ?? [];
+  if (text.replace(PUBLIC_KEY_PEM, '').trim() !== '') {
+    problems.push('SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: only PEM public keys (BEGIN PUBLIC KEY), one after the other');
+    return [];
+  }
+  const keys: KeyObject[] = [];
+  for (const [index, block] of blocks.entries()) {
+    try {
+      const key = createPublicKey(block);
+      if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') keys.push(key);
+      else problems.push(`SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: key ${index + 1} is not a P-256 (ES256) public key`);
+    } catch {
+      problems.push(`SERMI_GRANT_PUBLISHED_PUBLIC_KEYS: key ${index + 1} is not a readable PEM public key`);
+    }
+  }
+  return keys;
 }

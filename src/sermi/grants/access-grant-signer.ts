@@ -32,6 +32,13 @@ export interface PublishedKey extends JsonWebKey {
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString('base64url');
 
+function publish(publicKey: KeyObject): PublishedKey {
+  const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
+  // RFC 7638 thumbprint: the required members in lexicographic order.
+  const kid = base64url(createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest());
+  return { kty, crv, x, y, kid, alg: 'ES256', use: 'sig' };
+}
+
 /**
  * Signs access grants: short-lived ES256 JWTs that the manufacturer's RMI content system verifies offline against
  * /.well-known/jwks.json. The key comes from SERMI_GRANT_SIGNING_KEY; outside production an ephemeral one is
@@ -41,6 +48,8 @@ const base64url = (value: string | Buffer) => Buffer.from(value).toString('base6
 export class AccessGrantSigner {
   private readonly key: KeyObject;
   readonly publishedKey: PublishedKey;
+  /** The signing key first, then the keys published for a rotation (SERMI_GRANT_PUBLISHED_PUBLIC_KEYS). */
+  readonly publishedKeys: PublishedKey[];
   private readonly header: string;
 
   constructor(
@@ -52,11 +61,10 @@ export class AccessGrantSigner {
       logger.warn('SERMI_GRANT_SIGNING_KEY is not set: access grants are signed with an ephemeral key');
     }
     this.key = configured ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    const { kty, crv, x, y } = createPublicKey(this.key).export({ format: 'jwk' });
-    // RFC 7638 thumbprint: the required members in lexicographic order.
-    const kid = base64url(createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest());
-    this.publishedKey = { kty, crv, x, y, kid, alg: 'ES256', use: 'sig' };
-    this.header = base64url(JSON.stringify({ alg: 'ES256', typ: ACCESS_GRANT_TYPE, kid }));
+    this.publishedKey = publish(createPublicKey(this.key));
+    const others = config.sermi.grant.publishedPublicKeys.map(publish);
+    this.publishedKeys = [this.publishedKey, ...others.filter((key) => key.kid !== this.publishedKey.kid)];
+    this.header = base64url(JSON.stringify({ alg: 'ES256', typ: ACCESS_GRANT_TYPE, kid: this.publishedKey.kid }));
   }
 
   /** Returns the compact JWT and its expiry. */

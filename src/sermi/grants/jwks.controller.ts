@@ -19,6 +19,6 @@ export class JwksController {
     },
   })
   jwks(): { keys: PublishedKey[] } {
-    return { keys: [this.signer.publishedKey] };
+    return { keys: this.signer.publishedKeys };
   }
 }
