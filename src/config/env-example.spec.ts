@@ -40,6 +40,12 @@ describe('.env.example', () => {
       'SIGNICAT_IDIN_CLIENT_ID',
       'SIGNICAT_IDIN_CLIENT_SECRET',
       'SIGNICAT_IDIN_BANK_BIC',
+      'ITSME_ISSUER',
+      'ITSME_CLIENT_ID',
+      'ITSME_SERVICE_CODE',
+      'ITSME_SIGNING_KEY',
+      'ITSME_ENCRYPTION_KEYS',
+      'ITSME_UI_LOCALES',
       'SERMI_GRANT_SIGNING_KEY',
     ];
     const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];
