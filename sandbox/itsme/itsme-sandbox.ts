@@ -155,6 +155,12 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
       userinfoEncryptionEncValues: [CONTENT_ENC],
     } as never,
     interactions: { url: (_ctx, interaction) => `${interactionPrefix}${interaction.uid}` },
+    // The client's JWKS is the backend's on localhost, which oidc-provider's SSRF guard (right for a real provider)
+    // refuses: a local stand-in fetches it without the guard.
+    fetch: (url, options) => {
+      const { dispatcher: _guard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, rest);
+    },
     pkce: { required: () => true },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     // itsme's codes live 3 minutes (seed 002).
