@@ -134,6 +134,17 @@ describe('itsme: hostile encrypted responses', () => {
     );
   });
 
+  it('refuses a login that reports the basic level when advanced (the itsme code) was asked for', async () => {
+    await expectRefusal(
+      {
+        idToken: rewritten((claims) => ({
+          claims: { ...claims, acr: 'http://itsme.services/v2/claim/acr_basic' },
+        })),
+      },
+      'id_token_invalid',
+    );
+  });
+
   it('refuses user-info about another subject', async () => {
     await expectRefusal(
       { userinfo: rewritten((claims) => ({ claims: { ...claims, sub: 'itsme-sub-someone-else' } })) },
