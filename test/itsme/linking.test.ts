@@ -7,7 +7,7 @@ import { errorPage } from '../support/providers-testbed.js';
 import { ITSME_CALLBACK, startItsmeTestbed, type ItsmeTestbed } from '../support/itsme-testbed.js';
 import { reachProviderCallback } from '../support/web-login.js';
 
-const [PEETERS, , JANSEN] = ITSME_PERSONAS;
+const [PEETERS, DUBOIS, JANSEN] = ITSME_PERSONAS;
 
 interface PendingItem {
   id: string;
@@ -65,6 +65,31 @@ describe('itsme: linking and re-binding a re-created itsme account', () => {
     const viaItsme = new Browser();
     expect((await bed.login(viaItsme, PEETERS.id)).location).toBe(`${bed.app.baseUrl}/portal/home`);
     expect(await accountIdOf(viaItsme)).toBe(account.id);
+  });
+
+  it('re-authenticates an itsme session through a fresh itsme login (prompt=login inside the request object)', async () => {
+    const { account, browser } = await signedInAccount();
+    expect((await linkItsme(browser, DUBOIS.id)).location).toBe(`${bed.app.baseUrl}/settings`);
+    const viaItsme = new Browser();
+    await bed.login(viaItsme, DUBOIS.id);
+    const before = (await viaItsme.request(`${bed.app.baseUrl}/api/me`)).json<{ session: { id: string } }>();
+
+    const again = await viaItsme.request(`${bed.app.baseUrl}/auth/reauthenticate?returnTo=/settings&provider=itsme`);
+    expect(again.location).toMatch(new RegExp(`^${bed.itsme.issuer}/authorization\\?`));
+    // The sandbox still has the person's itsme session; prompt=login makes it ask again anyway.
+    const isCallback = (url: string) => url.startsWith(`${bed.app.baseUrl}${ITSME_CALLBACK}`);
+    const page = await viaItsme.follow(again.location!, isCallback);
+    expect([page.status, page.body]).toEqual([200, expect.stringContaining('Sign in with itsme')]);
+    const chosen = await viaItsme.follow(`${page.url}/login`, isCallback, { form: { persona: DUBOIS.id } });
+    const callback = await viaItsme.request(chosen.location!);
+    expect(callback.location).toBe(`${bed.app.baseUrl}/settings`);
+    const after = (await viaItsme.request(`${bed.app.baseUrl}/api/me`)).json<{
+      account: { id: string };
+      session: { id: string; provider: string };
+    }>();
+    expect(after.account.id).toBe(account.id);
+    expect(after.session.provider).toBe('itsme');
+    expect(after.session.id).not.toBe(before.session.id);
   });
 
   it('holds a re-created itsme account (new sub) as pending, never matched; an admin re-binds it to the account', async () => {
