@@ -3,13 +3,15 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app.config.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { ProviderHttpClient } from './http-client.js';
-import { JweDecryptionError, JweDecryptor } from './jwe-decrypt.js';
+import type { JweDecryptor } from './jwe-decrypt.js';
 import { JwksCache } from './jwks-cache.js';
-import { JwsVerificationError } from './jws-verify.js';
 import { LoginFailure } from './login-failure.js';
+import { decryptingTokenFetch } from './nested-jwt.js';
 import { toLoginFailure } from './oidc-errors.js';
+import { privateKeyJwt } from './private-key-jwt.js';
 import { buildRequestObject, type RequestObjectSettings } from './request-object.js';
 import type { RelyingPartyKey } from './rp-keys.js';
+import { fetchSignedUserinfo } from './signed-userinfo.js';
 
 export interface OidcClientSettings {
   provider: IdentityProvider;
@@ -100,10 +102,16 @@ export class OidcClient {
         this.settings.clientId,
         // oauth4webapi accepts a list here: the ID token's alg must be one of them.
         { id_token_signed_response_alg: this.settings.idTokenAlgorithms as unknown as string },
-        await this.clientAuthentication(),
+        this.settings.clientAssertionKey
+          ? await privateKeyJwt(this.settings.clientAssertionKey)
+          : client.ClientSecretBasic(this.settings.clientSecret ?? ''),
         {
           [client.customFetch]: (this.settings.decryptor
-            ? this.decryptingFetch
+            ? decryptingTokenFetch(
+                this.http.fetch,
+                this.settings.decryptor,
+                () => this.discovered?.metadata.token_endpoint,
+              )
             : this.http.fetch) as client.CustomFetch,
           timeout: Math.ceil(this.timing.httpTimeoutMs / 1000),
           execute: this.settings.allowInsecureHttp ? [client.allowInsecureRequests] : [],
@@ -121,74 +129,6 @@ export class OidcClient {
         );
       }
       throw failure;
-    }
-  }
-
-  private async clientAuthentication(): Promise<client.ClientAuth> {
-    const key = this.settings.clientAssertionKey;
-    if (!key) return client.ClientSecretBasic(this.settings.clientSecret ?? '');
-    const cryptoKey = await crypto.subtle.importKey(
-      'pkcs8',
-      key.privateKey.export({ type: 'pkcs8', format: 'der' }),
-      key.alg === 'PS256' ? { name: 'RSA-PSS', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-      false,
-      ['sign'],
-    );
-    // openid-client's assertion: iss = sub = client_id, unique jti, exp in 60 s. The audience is the token endpoint,
-    // as itsme asks (seed 002, "client_assertion"); RFC 7523 accepts it as well as the issuer.
-    return (as, metadata, body, headers) =>
-      client.PrivateKeyJwt(
-        { key: cryptoKey, kid: key.kid },
-        {
-          [client.modifyAssertion]: (_header, payload) => {
-            payload.aud = as.token_endpoint ?? as.issuer;
-          },
-        },
-      )(as, metadata, body, headers);
-  }
-
-  /**
-   * The fetch openid-client uses when responses are encrypted: the token endpoint's ID token is decrypted here, so
-   * that openid-client validates the inner token's claims and `verifiedTokens` its signature, exactly as for a
-   * plain signed ID token. (openid-client's own `enableDecryptingResponses` keeps the JWE in `id_token` and never
-   * hands out the inner JWS, so our signature check could not run on it.)
-   */
-  private readonly decryptingFetch = async (input: string | URL, init?: Parameters<ProviderHttpClient['fetch']>[1]) => {
-    const response = await this.http.fetch(input, init);
-    const tokenEndpoint = this.discovered?.metadata.token_endpoint;
-    if (!response.ok || !tokenEndpoint || new URL(input).href !== new URL(tokenEndpoint).href) return response;
-    const text = await response.text();
-    const rebuilt = (body: string) => new Response(body, { status: response.status, headers: response.headers });
-    let json: Record<string, unknown>;
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      return rebuilt(text);
-    }
-    if (typeof json.id_token !== 'string') return rebuilt(text);
-    const idToken = await this.decryptNested(json.id_token, 'id_token_invalid');
-    return rebuilt(JSON.stringify({ ...json, id_token: idToken }));
-  };
-
-  /** The inner JWS of an encrypted token; a token that should have been encrypted and is not is refused. */
-  private async decryptNested(token: string, invalidCode: 'id_token_invalid' | 'userinfo_invalid'): Promise<string> {
-    const what = invalidCode === 'id_token_invalid' ? 'ID token' : 'user-info';
-    if (!JweDecryptor.isJwe(token)) {
-      throw new LoginFailure(invalidCode, `the ${what} is not encrypted`, { reason: 'not_encrypted' });
-    }
-    try {
-      return await this.settings.decryptor!.decrypt(token);
-    } catch (error) {
-      if (!(error instanceof JweDecryptionError)) throw error;
-      if (error.reason === 'not_a_jws') {
-        throw new LoginFailure(invalidCode, `the encrypted ${what} is not signed`, { reason: error.reason });
-      }
-      throw new LoginFailure(
-        'response_decryption_failed',
-        `the ${what} could not be decrypted`,
-        { reason: error.reason, token: what },
-        error,
-      );
     }
   }
 
@@ -279,74 +219,21 @@ export class OidcClient {
     }
   }
 
-  /**
-   * User-info as a signed JWT (decrypted first when the provider encrypts it): signature verified against the
-   * provider's keys with the ID token's algorithm allow-list, bound to the ID token's subject, and — when present —
-   * to the provider as issuer and to us as audience.
-   */
+  /** User-info as a signed (and, with a decryptor, encrypted) JWT, bound to the ID token's subject. */
   async signedUserinfo(accessToken: string, expectedSubject: string): Promise<Record<string, unknown>> {
-    const metadata = await this.metadata();
-    const endpoint = metadata.userinfo_endpoint;
-    if (!endpoint) throw new LoginFailure('provider_misconfigured', 'the provider publishes no userinfo_endpoint');
-    if (new URL(endpoint).protocol !== 'https:' && !this.settings.allowInsecureHttp) {
-      throw new LoginFailure('provider_misconfigured', 'the provider serves user-info over plain http');
-    }
-    let response: Response;
-    try {
-      response = await this.http.fetch(endpoint, {
-        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/jwt' },
-      });
-    } catch (error) {
-      throw toLoginFailure(error, 'userinfo');
-    }
-    const body = (await response.text()).trim();
-    if (response.status >= 500) {
-      throw new LoginFailure('provider_unavailable', 'the provider failed', { httpStatus: response.status });
-    }
-    if (response.status !== 200) {
-      // A 401 names the problem in WWW-Authenticate (error="invalid_token"); never the token itself.
-      const challenge = /error="([a-z_]{1,64})"/.exec(response.headers.get('www-authenticate') ?? '')?.[1];
-      throw new LoginFailure('userinfo_invalid', 'the provider refused the user-info request', {
-        httpStatus: response.status,
-        ...(challenge ? { oauthError: challenge } : {}),
-      });
-    }
-    if (!/^application\/jwt\b/i.test(response.headers.get('content-type') ?? '')) {
-      throw new LoginFailure('userinfo_invalid', 'user-info is not a signed JWT', { reason: 'not_a_jwt' });
-    }
-    const jws = this.settings.decryptor ? await this.decryptNested(body, 'userinfo_invalid') : body;
-    let payload: Buffer;
-    try {
-      ({ payload } = await this.jwks.verify(jws, this.settings.idTokenAlgorithms));
-    } catch (error) {
-      if (error instanceof JwsVerificationError) {
-        throw new LoginFailure('userinfo_invalid', 'the user-info signature could not be verified', {
-          reason: error.reason,
-        });
-      }
-      throw toLoginFailure(error, 'userinfo');
-    }
-    let claims: Record<string, unknown>;
-    try {
-      claims = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
-    } catch {
-      throw new LoginFailure('userinfo_invalid', 'the user-info JWT is not JSON', { reason: 'malformed' });
-    }
-    if (typeof claims !== 'object' || claims === null || claims.sub !== expectedSubject) {
-      throw new LoginFailure('userinfo_invalid', 'user-info is about another subject', { field: 'sub' });
-    }
-    if (claims.iss !== undefined && claims.iss !== metadata.issuer) {
-      throw new LoginFailure('userinfo_invalid', 'user-info comes from another issuer', { field: 'iss' });
-    }
-    const audience = claims.aud;
-    if (
-      audience !== undefined &&
-      audience !== this.settings.clientId &&
-      !(Array.isArray(audience) && audience.length === 1 && audience[0] === this.settings.clientId)
-    ) {
-      throw new LoginFailure('userinfo_invalid', 'user-info is meant for another client', { field: 'aud' });
-    }
-    return claims;
+    return fetchSignedUserinfo(
+      {
+        metadata: await this.metadata(),
+        http: this.http,
+        jwks: this.jwks,
+        clientId: this.settings.clientId,
+        algorithms: this.settings.idTokenAlgorithms,
+        allowInsecureHttp: this.settings.allowInsecureHttp,
+        decryptor: this.settings.decryptor,
+      },
+      accessToken,
+      expectedSubject,
+    );
   }
 
   private async verifiedTokens(
