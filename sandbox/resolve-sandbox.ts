@@ -6,6 +6,9 @@ import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digident
 import { SIGNICAT_IDIN_CALLBACK_PATH } from '../src/providers/signicat-idin/signicat-idin-login.service.js';
 import { startDigidentitySandbox } from './digidentity/digidentity-sandbox.js';
 import { startSignicatIdinSandbox } from './signicat-idin/signicat-idin-sandbox.js';
+import { ITSME_CALLBACK_PATH, ITSME_JWKS_PATH } from '../src/providers/itsme/itsme-login.service.js';
+import { generateKey } from '../src/oidc/rp-keys.js';
+import { startItsmeSandbox } from './itsme/itsme-sandbox.js';
 
 export interface RunningSandboxes {
   config: AppConfig;
@@ -62,6 +65,34 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
           issuer: new URL(sandbox.issuer),
           clientId: sandbox.clientId,
           clientSecret: sandbox.clientSecret,
+        },
+      };
+    }
+    if (config.itsme?.sandbox) {
+      const sandbox = await startItsmeSandbox({
+        port: config.itsme.sandboxPort,
+        redirectUris: [new URL(ITSME_CALLBACK_PATH, config.http.publicBaseUrl).href],
+        clientJwksUri: new URL(ITSME_JWKS_PATH, config.http.publicBaseUrl).href,
+      });
+      closers.push(() => sandbox.close());
+      const ephemeral = config.itsme.signingKeys.length === 0 || config.itsme.encryptionKeys.length === 0;
+      logger.warn(
+        { provider: 'itsme', issuer: sandbox.issuer, personas: sandbox.personas.length, ephemeralKeys: ephemeral },
+        `SANDBOX — not for production: itsme is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona.${
+          ephemeral ? ' Our itsme signing/encryption keys are ephemeral (generated now, gone at exit).' : ''
+        } Sign in at ${signIn}`,
+      );
+      resolved = {
+        ...resolved,
+        itsme: {
+          ...config.itsme,
+          issuer: new URL(sandbox.issuer),
+          clientId: sandbox.clientId,
+          serviceCode: sandbox.serviceCode,
+          signingKeys: config.itsme.signingKeys.length ? config.itsme.signingKeys : [generateKey('sig', 'sandbox-sig')],
+          encryptionKeys: config.itsme.encryptionKeys.length
+            ? config.itsme.encryptionKeys
+            : [generateKey('enc', 'sandbox-enc')],
         },
       };
     }

@@ -23,12 +23,24 @@ const IDIN = `<h2>iDIN (Signicat)</h2>
 attached to an account (SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY, default pending).</p>
 <a class="button" href="/auth/signicat-idin/login?returnTo=/api/me">Sign in with iDIN (sandbox)</a>`;
 
+const ITSME = `<h2>itsme</h2>
+<p>itsme is a local sandbox: pick a person instead of confirming in the itsme app. Its home page (port 3003 by
+default) deletes and re-creates a person's itsme account (a new sub). A new itsme identity is held until it is attached
+to an account (ITSME_UNKNOWN_IDENTITY_POLICY, default pending).</p>
+<a class="button" href="/auth/itsme/login?returnTo=/api/me">Sign in with itsme (sandbox)</a>`;
+
 const FOOT = `<p>Signed in already? <a href="/api/me">/api/me</a> shows the account, its SERMI identifiers and the session.</p>
 <script src="/sandbox/app.js"></script></body></html>`;
 
 /** The page lists the providers that are enabled (only those have routes). */
 function portalPage(config: AppConfig): string {
-  return [HEAD, config.digidentity ? DIGIDENTITY : '', config.signicatIdin ? IDIN : '', FOOT].join('\n');
+  return [
+    HEAD,
+    config.digidentity ? DIGIDENTITY : '',
+    config.signicatIdin ? IDIN : '',
+    config.itsme ? ITSME : '',
+    FOOT,
+  ].join('\n');
 }
 
 const SCRIPT = `const status = document.getElementById('status');

@@ -2,10 +2,13 @@ import { startDigidentitySandbox } from '../sandbox/digidentity/digidentity-sand
 import { startSignicatIdinSandbox } from '../sandbox/signicat-idin/signicat-idin-sandbox.js';
 import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digidentity-login.service.js';
 import { SIGNICAT_IDIN_CALLBACK_PATH } from '../src/providers/signicat-idin/signicat-idin-login.service.js';
+import { ITSME_CALLBACK_PATH, ITSME_JWKS_PATH } from '../src/providers/itsme/itsme-login.service.js';
+import { generateKey, privateJwk } from '../src/oidc/rp-keys.js';
+import { startItsmeSandbox } from '../sandbox/itsme/itsme-sandbox.js';
 import { loadScriptConfig, runScript } from './cli-support.js';
 
 /**
- * `npm run sandbox`: the Digidentity and Signicat iDIN sandboxes on their own, for running the backend against
+ * `npm run sandbox`: the Digidentity, Signicat iDIN and itsme sandboxes on their own, for running the backend against
  * them as if they were the real providers (e.g. in another terminal, or on another machine). Prints the settings.
  */
 await runScript(async () => {
@@ -23,7 +26,16 @@ await runScript(async () => {
     redirectUris: [new URL(SIGNICAT_IDIN_CALLBACK_PATH, config.http.publicBaseUrl).href],
     clientSecret: process.env.SANDBOX_SIGNICAT_IDIN_CLIENT_SECRET,
   });
-  console.log(`SANDBOX — not for production. Digidentity sandbox at ${digidentity.issuer}, iDIN sandbox at ${idin.issuer}.
+  const itsme = await startItsmeSandbox({
+    port: config.itsme?.sandboxPort ?? 3003,
+    host,
+    redirectUris: [new URL(ITSME_CALLBACK_PATH, config.http.publicBaseUrl).href],
+    clientJwksUri: new URL(ITSME_JWKS_PATH, config.http.publicBaseUrl).href,
+  });
+  // Throw-away keys for the backend's side of itsme (the sandbox reads their public halves from the backend's JWKS).
+  const itsmeSigningKey = JSON.stringify(privateJwk(generateKey('sig', 'sandbox-sig')));
+  const itsmeEncryptionKey = JSON.stringify(privateJwk(generateKey('enc', 'sandbox-enc')));
+  console.log(`SANDBOX — not for production. Digidentity sandbox at ${digidentity.issuer}, iDIN sandbox at ${idin.issuer}, itsme sandbox at ${itsme.issuer}.
 Backend settings:
 DIGIDENTITY_ISSUER=${digidentity.issuer}
 DIGIDENTITY_CLIENT_ID=${digidentity.clientId}
@@ -33,10 +45,16 @@ SIGNICAT_IDIN_ENABLED=true
 SIGNICAT_IDIN_ISSUER=${idin.issuer}
 SIGNICAT_IDIN_CLIENT_ID=${idin.clientId}
 SIGNICAT_IDIN_CLIENT_SECRET=${idin.clientSecret}
+ITSME_ENABLED=true
+ITSME_ISSUER=${itsme.issuer}
+ITSME_CLIENT_ID=${itsme.clientId}
+ITSME_SERVICE_CODE=${itsme.serviceCode}
+ITSME_SIGNING_KEY='${itsmeSigningKey}'
+ITSME_ENCRYPTION_KEYS='${itsmeEncryptionKey}'
 OIDC_ALLOW_INSECURE_HTTP=true`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await Promise.all([digidentity.close(), idin.close()]);
+  await Promise.all([digidentity.close(), idin.close(), itsme.close()]);
 });

@@ -5,6 +5,14 @@ import { ConfigurationError, validateEnv } from './validate-env.js';
 import { OidcEnvironment } from '../oidc/oidc.config.js';
 import { DigidentityEnvironment } from '../providers/digidentity/digidentity.config.js';
 import { idinScopes, SignicatIdinEnvironment } from '../providers/signicat-idin/signicat-idin.config.js';
+import {
+  ITSME_ACR,
+  ItsmeEnvironment,
+  itsmeKeys,
+  itsmeScopes,
+  type ItsmeAcrLevel,
+} from '../providers/itsme/itsme.config.js';
+import type { RelyingPartyKey } from '../oidc/rp-keys.js';
 import { LinkingEnvironment, type LinkingSettings, linkingSettings } from '../linking/linking.config.js';
 import { SermiEnvironment, type SermiSettings, sermiSettings } from '../sermi/sermi.config.js';
 import type { UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
@@ -164,6 +172,7 @@ export interface AppConfig {
   };
   digidentity: DigidentitySettings | null;
   signicatIdin: SignicatIdinSettings | null;
+  itsme: ItsmeSettings | null;
   sermi: SermiSettings;
   linking: LinkingSettings;
 }
@@ -197,12 +206,33 @@ export interface SignicatIdinSettings {
   sandboxPort: number;
 }
 
+export interface ItsmeSettings {
+  /** No issuer configured: a local sandbox provider is started (never in production). */
+  sandbox: boolean;
+  /** Filled in by resolveSandboxProviders() in sandbox mode. */
+  issuer?: URL;
+  clientId?: string;
+  serviceCode?: string;
+  /** Ours. The first signing key signs; all are published. The first encryption key is published; all decrypt. */
+  signingKeys: RelyingPartyKey[];
+  encryptionKeys: RelyingPartyKey[];
+  acr: ItsmeAcrLevel;
+  acrValue: string;
+  /** Besides `openid service:<code>`, which are added once the service code is known. */
+  extraScopes: string;
+  uiLocales: string | null;
+  idTokenAlgorithms: string[];
+  unknownIdentityPolicy: UnknownIdentityPolicy;
+  sandboxPort: number;
+}
+
 /** Every class of environment variables the app reads (documented in .env.example). */
 export const ENVIRONMENT_SCHEMAS = [
   EnvironmentVariables,
   OidcEnvironment,
   DigidentityEnvironment,
   SignicatIdinEnvironment,
+  ItsmeEnvironment,
   SermiEnvironment,
   LinkingEnvironment,
 ] as const;
@@ -229,10 +259,13 @@ function validateAll(env: Record<string, string | undefined>) {
   const oidc = attempt(OidcEnvironment);
   const digidentity = attempt(DigidentityEnvironment);
   const signicatIdin = attempt(SignicatIdinEnvironment);
+  const itsme = attempt(ItsmeEnvironment);
   const sermi = attempt(SermiEnvironment);
   const linking = attempt(LinkingEnvironment);
-  if (!vars || !oidc || !digidentity || !signicatIdin || !sermi || !linking) throw new ConfigurationError(problems);
-  return { vars, oidc, digidentity, signicatIdin, sermi, linking };
+  if (!vars || !oidc || !digidentity || !signicatIdin || !itsme || !sermi || !linking) {
+    throw new ConfigurationError(problems);
+  }
+  return { vars, oidc, digidentity, signicatIdin, itsme, sermi, linking };
 }
 
 /**
@@ -343,12 +376,62 @@ function signicatIdinSettings(
   };
 }
 
+/**
+ * itsme (seed 002): optional, disabled unless ITSME_ENABLED=true; same sandbox rules. With an issuer, our signing
+ * and encryption keys are required; in the sandbox, missing keys are generated at start-up (ephemeral).
+ */
+function itsmeSettings(
+  vars: EnvironmentVariables,
+  oidc: OidcEnvironment,
+  env: ItsmeEnvironment,
+  problems: string[],
+): ItsmeSettings | null {
+  if (!env.ITSME_ENABLED) return null;
+  const { problems: scopeProblems } = itsmeScopes('x', env.ITSME_SCOPES);
+  problems.push(...scopeProblems);
+  const common = {
+    signingKeys: itsmeKeys('ITSME_SIGNING_KEY', env.ITSME_SIGNING_KEY, 'sig', problems),
+    encryptionKeys: itsmeKeys('ITSME_ENCRYPTION_KEYS', env.ITSME_ENCRYPTION_KEYS, 'enc', problems),
+    acr: env.ITSME_ACR,
+    acrValue: ITSME_ACR[env.ITSME_ACR],
+    extraScopes: env.ITSME_SCOPES,
+    uiLocales: env.ITSME_UI_LOCALES ?? null,
+    idTokenAlgorithms: env.ITSME_ID_TOKEN_ALGORITHMS,
+    unknownIdentityPolicy: env.ITSME_UNKNOWN_IDENTITY_POLICY,
+    sandboxPort: env.SANDBOX_ITSME_PORT,
+  };
+  const kids = [...common.signingKeys, ...common.encryptionKeys].map((key) => key.kid);
+  if (new Set(kids).size !== kids.length) {
+    problems.push('ITSME_ENCRYPTION_KEYS: key ids must differ from the signing keys');
+  }
+  if (!env.ITSME_ISSUER) {
+    const partial = (['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE'] as const).filter((name) => env[name]);
+    const problem = sandboxProblem(vars, 'ITSME', 'itsme', partial);
+    if (problem) problems.push(problem);
+    return { sandbox: true, ...common };
+  }
+  const issuer = new URL(env.ITSME_ISSUER);
+  const insecure = insecureIssuerProblem(vars, oidc, 'ITSME', issuer);
+  if (insecure) problems.push(insecure);
+  for (const name of ['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE', 'ITSME_SIGNING_KEY', 'ITSME_ENCRYPTION_KEYS'] as const) {
+    if (!env[name]) problems.push(`${name}: required when ITSME_ISSUER is set`);
+  }
+  return {
+    sandbox: false,
+    issuer,
+    clientId: env.ITSME_CLIENT_ID,
+    serviceCode: env.ITSME_SERVICE_CODE,
+    ...common,
+  };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const {
     vars,
     oidc,
     digidentity: digidentityEnv,
     signicatIdin: signicatIdinEnv,
+    itsme: itsmeEnv,
     sermi: sermiEnv,
     linking: linkingEnv,
   } = validateAll(env);
@@ -365,6 +448,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const digidentity = digidentitySettings(vars, oidc, digidentityEnv, problems);
   const signicatIdin = signicatIdinSettings(vars, oidc, signicatIdinEnv, problems);
+  const itsme = itsmeSettings(vars, oidc, itsmeEnv, problems);
   const sermi = sermiSettings(sermiEnv, vars.NODE_ENV, problems);
   if (vars.NODE_ENV === 'production' && publicBaseUrl.protocol !== 'https:') {
     problems.push('PUBLIC_BASE_URL: must be an https:// URL when NODE_ENV=production');
@@ -419,6 +503,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     digidentity,
     signicatIdin,
+    itsme,
     sermi,
     linking: linkingSettings(linkingEnv),
   };

@@ -18,7 +18,7 @@ import type {
 } from '../login-transactions/login-transactions.service.js';
 import { ProviderHttpClient } from './http-client.js';
 import { LoginFailure } from './login-failure.js';
-import { OidcClient, type VerifiedTokens } from './oidc-client.js';
+import { OidcClient, type OidcClientSettings, type VerifiedTokens } from './oidc-client.js';
 import { isProviderFailure, toLoginFailure, type OidcStage } from './oidc-errors.js';
 
 /** RFC 7636 S256, with node:crypto (WebCrypto's async digest costs more than the whole hash). */
@@ -30,11 +30,17 @@ export interface CodeFlowSettings {
   provider: IdentityProvider;
   issuer: URL;
   clientId: string;
-  clientSecret: string;
+  clientSecret?: string;
   callbackPath: string;
   idTokenAlgorithms: string[];
   /** The local sandbox: its http:// issuer is accepted without OIDC_ALLOW_INSECURE_HTTP. */
   sandbox: boolean;
+  /** Send PKCE even when discovery does not advertise it (itsme can enforce it without saying so). */
+  alwaysPkce?: boolean;
+  /** Optional hardening capabilities of the client (see OidcClientSettings). */
+  clientAssertionKey?: OidcClientSettings['clientAssertionKey'];
+  requestObject?: OidcClientSettings['requestObject'];
+  decryptor?: OidcClientSettings['decryptor'];
 }
 
 /**
@@ -64,6 +70,9 @@ export class OidcCodeFlow {
         redirectUri: new URL(settings.callbackPath, config.http.publicBaseUrl).href,
         idTokenAlgorithms: settings.idTokenAlgorithms,
         allowInsecureHttp: settings.issuer.protocol === 'http:' && (settings.sandbox || config.oidc.allowInsecureHttp),
+        clientAssertionKey: settings.clientAssertionKey,
+        requestObject: settings.requestObject,
+        decryptor: settings.decryptor,
       },
       this.http,
       config.oidc,
@@ -78,7 +87,7 @@ export class OidcCodeFlow {
   /** Step 1: the provider's login page for this intent. Nothing is stored when the provider is unreachable. */
   async start(intent: LoginIntent, meta: ClientMeta, parameters: Record<string, string>): Promise<URL> {
     try {
-      const pkce = await this.client.supportsPkce();
+      const pkce = this.settings.alwaysPkce || (await this.client.supportsPkce());
       const nonce = client.randomNonce();
       const pkceVerifier = pkce ? client.randomPKCECodeVerifier() : null;
       const transaction = await this.transactions.create({

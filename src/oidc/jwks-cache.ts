@@ -33,6 +33,12 @@ export class JwksCache {
     }
   }
 
+  /** The provider's whole key set (signing and encryption keys), e.g. to encrypt a request object to it. */
+  async keySet(): Promise<readonly Jwk[]> {
+    await this.ensureFresh();
+    return this.keys!.set;
+  }
+
   private async ensureFresh(): Promise<void> {
     if (this.keys && this.now() - this.keys.fetchedAt < this.ttlMs) return;
     try {

@@ -3,20 +3,36 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app.config.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { ProviderHttpClient } from './http-client.js';
+import type { JweDecryptor } from './jwe-decrypt.js';
 import { JwksCache } from './jwks-cache.js';
 import { LoginFailure } from './login-failure.js';
+import { decryptingTokenFetch } from './nested-jwt.js';
 import { toLoginFailure } from './oidc-errors.js';
+import { privateKeyJwt } from './private-key-jwt.js';
+import { buildRequestObject, type RequestObjectSettings } from './request-object.js';
+import type { RelyingPartyKey } from './rp-keys.js';
+import { fetchSignedUserinfo } from './signed-userinfo.js';
 
 export interface OidcClientSettings {
   provider: IdentityProvider;
   issuer: URL;
   clientId: string;
-  clientSecret: string;
+  /** client_secret_basic; unused when `clientAssertionKey` is set. */
+  clientSecret?: string;
   redirectUri: string;
   /** Allow-list for ID token signatures. Asymmetric algorithms only. */
   idTokenAlgorithms: string[];
   /** http:// is accepted only for this client (explicit development setting, or the local sandbox). */
   allowInsecureHttp: boolean;
+  /** private_key_jwt client authentication with this key (RFC 7523), instead of client_secret_basic. */
+  clientAssertionKey?: RelyingPartyKey;
+  /** Authorization parameters sent as a signed (and optionally encrypted) request object only. */
+  requestObject?: RequestObjectSettings;
+  /**
+   * The provider encrypts ID tokens and user-info to us (nested JWTs): they must arrive encrypted, are decrypted
+   * with these keys, and the inner JWS is then verified like any other.
+   */
+  decryptor?: JweDecryptor;
 }
 
 export interface VerifiedTokens {
@@ -86,9 +102,17 @@ export class OidcClient {
         this.settings.clientId,
         // oauth4webapi accepts a list here: the ID token's alg must be one of them.
         { id_token_signed_response_alg: this.settings.idTokenAlgorithms as unknown as string },
-        client.ClientSecretBasic(this.settings.clientSecret),
+        this.settings.clientAssertionKey
+          ? await privateKeyJwt(this.settings.clientAssertionKey)
+          : client.ClientSecretBasic(this.settings.clientSecret ?? ''),
         {
-          [client.customFetch]: this.http.fetch as client.CustomFetch,
+          [client.customFetch]: (this.settings.decryptor
+            ? decryptingTokenFetch(
+                this.http.fetch,
+                this.settings.decryptor,
+                () => this.discovered?.metadata.token_endpoint,
+              )
+            : this.http.fetch) as client.CustomFetch,
           timeout: Math.ceil(this.timing.httpTimeoutMs / 1000),
           execute: this.settings.allowInsecureHttp ? [client.allowInsecureRequests] : [],
         },
@@ -120,11 +144,25 @@ export class OidcClient {
   }
 
   async authorizationUrl(parameters: Record<string, string>): Promise<URL> {
-    return client.buildAuthorizationUrl(await this.configuration(), {
+    const configuration = await this.configuration();
+    const all: Record<string, string> = {
       redirect_uri: this.settings.redirectUri,
       response_type: 'code',
       ...parameters,
-    });
+    };
+    if (!this.settings.requestObject) return client.buildAuthorizationUrl(configuration, all);
+    const request = await buildRequestObject(
+      all,
+      {
+        clientId: this.settings.clientId,
+        audience: this.discovered!.metadata.issuer,
+        providerKeys: () => this.jwks.keySet(),
+        metadata: this.discovered!.metadata as Record<string, unknown>,
+      },
+      this.settings.requestObject,
+    );
+    // Only what must stay readable outside the request object (RFC 9101 §5): client_id is added by openid-client.
+    return client.buildAuthorizationUrl(configuration, { response_type: 'code', scope: all.scope, request });
   }
 
   /**
@@ -179,6 +217,23 @@ export class OidcClient {
     } catch (error) {
       throw toLoginFailure(error, 'userinfo');
     }
+  }
+
+  /** User-info as a signed (and, with a decryptor, encrypted) JWT, bound to the ID token's subject. */
+  async signedUserinfo(accessToken: string, expectedSubject: string): Promise<Record<string, unknown>> {
+    return fetchSignedUserinfo(
+      {
+        metadata: await this.metadata(),
+        http: this.http,
+        jwks: this.jwks,
+        clientId: this.settings.clientId,
+        algorithms: this.settings.idTokenAlgorithms,
+        allowInsecureHttp: this.settings.allowInsecureHttp,
+        decryptor: this.settings.decryptor,
+      },
+      accessToken,
+      expectedSubject,
+    );
   }
 
   private async verifiedTokens(

@@ -69,6 +69,9 @@ export function isProviderFailure(error: unknown): boolean {
 export function toLoginFailure(error: unknown, stage: OidcStage): LoginFailure {
   if (error instanceof LoginFailure) return error;
   const chain = causes(error);
+  // Raised by our own fetch (decryption) inside openid-client, which wraps it.
+  const ours = chain.find((e): e is LoginFailure => e instanceof LoginFailure);
+  if (ours) return ours;
   const details = { stage, ...describe(error) };
   if (
     chain.some((e) => e instanceof ProviderUnreachableError) ||

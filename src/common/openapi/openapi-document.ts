@@ -6,6 +6,9 @@ import { AppModule } from '../../app.module.js';
 import { loadConfig } from '../../config/app.config.js';
 import { buildOpenApiDocument } from './openapi.js';
 
+const rsaPem = () =>
+  generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
 /**
  * The OpenAPI document from the route and DTO metadata alone: the module graph is built in preview mode, so no
  * provider is instantiated and no database is needed. Fixed settings keep the output stable.
@@ -23,6 +26,12 @@ export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
     SIGNICAT_IDIN_ISSUER: 'https://idin.example/auth/open',
     SIGNICAT_IDIN_CLIENT_ID: 'openapi',
     SIGNICAT_IDIN_CLIENT_SECRET: 'openapi',
+    ITSME_ENABLED: 'true',
+    ITSME_ISSUER: 'https://idp.itsme.example/v2',
+    ITSME_CLIENT_ID: 'openapi',
+    ITSME_SERVICE_CODE: 'OPENAPI',
+    ITSME_SIGNING_KEY: rsaPem(),
+    ITSME_ENCRYPTION_KEYS: rsaPem(),
     SERMI_GRANT_SIGNING_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString(),

@@ -1,0 +1,62 @@
+import type { OutboundRequest } from './http-client.js';
+import { JweDecryptionError, JweDecryptor } from './jwe-decrypt.js';
+import { LoginFailure } from './login-failure.js';
+
+type Fetch = (input: string | URL, init?: OutboundRequest) => Promise<Response>;
+
+/**
+ * The inner JWS of a token the provider must encrypt to us (a nested JWT). A token that arrives unencrypted is a
+ * downgrade and refused; an encrypted one that holds no signed token too.
+ */
+export async function innerJws(
+  decryptor: JweDecryptor,
+  token: string,
+  invalidCode: 'id_token_invalid' | 'userinfo_invalid',
+): Promise<string> {
+  const what = invalidCode === 'id_token_invalid' ? 'ID token' : 'user-info';
+  if (!JweDecryptor.isJwe(token)) {
+    throw new LoginFailure(invalidCode, `the ${what} is not encrypted`, { reason: 'not_encrypted' });
+  }
+  try {
+    return await decryptor.decrypt(token);
+  } catch (error) {
+    if (!(error instanceof JweDecryptionError)) throw error;
+    if (error.reason === 'not_a_jws') {
+      throw new LoginFailure(invalidCode, `the encrypted ${what} is not signed`, { reason: error.reason });
+    }
+    throw new LoginFailure(
+      'response_decryption_failed',
+      `the ${what} could not be decrypted`,
+      { reason: error.reason, token: what },
+      error,
+    );
+  }
+}
+
+/**
+ * The fetch openid-client uses when ID tokens are encrypted: the token endpoint's ID token is decrypted here, so
+ * openid-client validates the inner token's claims and OidcClient verifies its signature, exactly as for a plain
+ * signed ID token. openid-client's own `enableDecryptingResponses` keeps the JWE in `id_token` and never hands out
+ * the inner JWS, so our signature check could not run on it.
+ */
+export function decryptingTokenFetch(
+  fetch: Fetch,
+  decryptor: JweDecryptor,
+  tokenEndpoint: () => string | undefined,
+): Fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    const endpoint = tokenEndpoint();
+    if (!response.ok || !endpoint || new URL(input).href !== new URL(endpoint).href) return response;
+    const text = await response.text();
+    const rebuilt = (body: string) => new Response(body, { status: response.status, headers: response.headers });
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return rebuilt(text);
+    }
+    if (typeof json.id_token !== 'string') return rebuilt(text);
+    return rebuilt(JSON.stringify({ ...json, id_token: await innerJws(decryptor, json.id_token, 'id_token_invalid') }));
+  };
+}

@@ -1,0 +1,170 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Request } from 'express';
+import type * as client from 'openid-client';
+import type { Logger } from 'pino';
+import { LoginCompletionService } from '../../auth/login-completion.service.js';
+import {
+  type ClientMeta,
+  type LoginIntent,
+  LoginStarters,
+  type ProviderLoginStarter,
+} from '../../auth/login-starters.js';
+import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
+import { InjectRootLogger } from '../../common/logging/logger.module.js';
+import type { AppConfig, ItsmeSettings } from '../../config/app.config.js';
+import { InjectAppConfig } from '../../config/config.module.js';
+import {
+  LoginTransactionsService,
+  type StoredLoginTransaction,
+} from '../../login-transactions/login-transactions.service.js';
+import { OidcCodeFlow } from '../../oidc/code-flow.js';
+import { JWE_CONTENT_ALGORITHMS, JweDecryptor } from '../../oidc/jwe-decrypt.js';
+import type { Jwk } from '../../oidc/jws-verify.js';
+import { LoginFailure } from '../../oidc/login-failure.js';
+import { OidcClient } from '../../oidc/oidc-client.js';
+import { ITSME_ACR, itsmeScopes } from './itsme.config.js';
+import { itsmeAttributes, itsmeDisplayName, itsmeReviewClaims } from './itsme-claims.js';
+
+export const ITSME_CALLBACK_PATH = '/auth/itsme/callback';
+export const ITSME_JWKS_PATH = '/auth/itsme/jwks.json';
+
+type ResolvedItsmeSettings = ItsmeSettings & Required<Pick<ItsmeSettings, 'issuer' | 'clientId' | 'serviceCode'>>;
+
+/**
+ * itsme: OIDC code flow with private_key_jwt, PKCE, a signed-then-encrypted request object, and ID token and
+ * user-info signed by itsme then encrypted to us (seed 002; ../shared/domain/providers.md, "itsme"). The identity
+ * is itsme's `sub`: a re-created itsme account has a new one and is a new identity, never merged on personal data.
+ */
+@Injectable()
+export class ItsmeLoginService implements OnModuleDestroy, ProviderLoginStarter {
+  readonly provider = 'itsme' as const;
+  readonly client: OidcClient;
+  private readonly flow: OidcCodeFlow;
+  private readonly settings: ResolvedItsmeSettings;
+  private readonly scope: string;
+
+  constructor(
+    @InjectAppConfig() config: AppConfig,
+    transactions: LoginTransactionsService,
+    completion: LoginCompletionService,
+    @InjectRootLogger() logger: Logger,
+    starters: LoginStarters,
+  ) {
+    starters.register(this);
+    const settings = config.itsme;
+    if (
+      !settings?.issuer ||
+      !settings.clientId ||
+      !settings.serviceCode ||
+      settings.signingKeys.length === 0 ||
+      settings.encryptionKeys.length === 0
+    ) {
+      throw new Error(
+        'itsme is enabled but not resolved: the sandbox or the ITSME_* settings must provide issuer, client, service code and keys',
+      );
+    }
+    this.settings = settings as ResolvedItsmeSettings;
+    this.scope = itsmeScopes(settings.serviceCode, settings.extraScopes).scopes.join(' ');
+    this.flow = new OidcCodeFlow(
+      {
+        provider: 'itsme',
+        issuer: settings.issuer,
+        clientId: settings.clientId,
+        callbackPath: ITSME_CALLBACK_PATH,
+        idTokenAlgorithms: settings.idTokenAlgorithms,
+        sandbox: settings.sandbox,
+        alwaysPkce: true,
+        clientAssertionKey: settings.signingKeys[0],
+        requestObject: {
+          signingKey: settings.signingKeys[0],
+          encryption: { algs: ['RSA-OAEP-256', 'RSA-OAEP'], encs: JWE_CONTENT_ALGORITHMS },
+        },
+        decryptor: new JweDecryptor(settings.encryptionKeys),
+      },
+      config,
+      transactions,
+      completion,
+      logger,
+    );
+    this.client = this.flow.client;
+  }
+
+  onModuleDestroy() {
+    this.flow.close();
+  }
+
+  /**
+   * Our public keys for itsme: every signing key (a new one is published before it signs) and the current
+   * encryption key only (itsme encrypts to what we publish; older ones still decrypt until removed).
+   */
+  publicJwks(): { keys: Jwk[] } {
+    return {
+      keys: [...this.settings.signingKeys.map((key) => key.publicJwk), this.settings.encryptionKeys[0].publicJwk],
+    };
+  }
+
+  /** Step 1: the URL of itsme's sign-in page; all parameters travel inside the encrypted request object. */
+  startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
+    return this.flow.start(intent, meta, {
+      scope: this.scope,
+      acr_values: this.settings.acrValue,
+      ...(this.settings.uiLocales ? { ui_locales: this.settings.uiLocales } : {}),
+    });
+  }
+
+  /** Step 2: the callback. The login transaction is consumed before itsme is called. */
+  completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
+    return this.flow.complete(req, browserBinding, meta, async (tokens, transaction) => {
+      const claims = tokens.idTokenClaims!;
+      this.checkAcr(claims, transaction);
+      const userinfo = await this.client.signedUserinfo(tokens.accessToken, claims.sub);
+      return this.verifiedLogin(userinfo, claims, transaction);
+    });
+  }
+
+  /** Asked for the itsme code (advanced): a login that says it used less is refused. */
+  private checkAcr(claims: client.IDToken, transaction: StoredLoginTransaction): void {
+    if (this.settings.acr === 'advanced' && claims.acr !== undefined && claims.acr !== ITSME_ACR.advanced) {
+      throw new LoginFailure('id_token_invalid', 'the login used a lower authentication level than required', {
+        field: 'acr',
+        loginTransactionId: transaction.id,
+      });
+    }
+  }
+
+  private async verifiedLogin(
+    userinfo: Record<string, unknown>,
+    idTokenClaims: client.IDToken,
+    transaction: StoredLoginTransaction,
+  ): Promise<VerifiedLogin> {
+    // Postgres cannot store NUL in jsonb; no genuine itsme value has one.
+    if (JSON.stringify(userinfo).includes('\\u0000')) {
+      throw new LoginFailure('userinfo_invalid', 'the itsme answer contains a NUL character', {
+        loginTransactionId: transaction.id,
+      });
+    }
+    const attributes = itsmeAttributes({ ...idTokenClaims, ...userinfo });
+    const { issuer } = await this.client.metadata();
+    return {
+      identity: {
+        provider: 'itsme',
+        issuer,
+        subject: idTokenClaims.sub,
+        // Never a name, birth date or national number: a re-created itsme account is a new identity (linking.md).
+        personKey: null,
+        attributes,
+        rawClaims: itsmeReviewClaims({ ...idTokenClaims, ...userinfo }),
+        displayName: itsmeDisplayName(attributes),
+      },
+      policy: this.settings.unknownIdentityPolicy,
+      authContext: {
+        method: 'web',
+        provider: 'itsme',
+        acr: typeof idTokenClaims.acr === 'string' ? idTokenClaims.acr : null,
+      },
+      transaction,
+      authTime: authTimeOf(idTokenClaims),
+      warnings: [],
+    };
+  }
+}
