@@ -6,6 +6,7 @@ import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digident
 import { SIGNICAT_IDIN_CALLBACK_PATH } from '../src/providers/signicat-idin/signicat-idin-login.service.js';
 import { startDigidentitySandbox } from './digidentity/digidentity-sandbox.js';
 import { startSignicatIdinSandbox } from './signicat-idin/signicat-idin-sandbox.js';
+import { startSignicatEherkenningSandbox } from './signicat-eherkenning/signicat-eherkenning-sandbox.js';
 
 export interface RunningSandboxes {
   config: AppConfig;
@@ -60,6 +61,23 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
         signicatIdin: {
           ...config.signicatIdin,
           issuer: new URL(sandbox.issuer),
+          clientId: sandbox.clientId,
+          clientSecret: sandbox.clientSecret,
+        },
+      };
+    }
+    if (config.signicatEherkenning?.sandbox) {
+      const sandbox = await startSignicatEherkenningSandbox({ port: config.signicatEherkenning.sandboxPort });
+      closers.push(() => sandbox.close());
+      logger.warn(
+        { provider: 'signicat-eherkenning', baseUrl: sandbox.baseUrl, personas: sandbox.personas.length },
+        `SANDBOX — not for production: Signicat eHerkenning is a local sandbox at ${sandbox.baseUrl}; anyone can sign in as any persona. Sign in at ${signIn}`,
+      );
+      resolved = {
+        ...resolved,
+        signicatEherkenning: {
+          ...config.signicatEherkenning,
+          baseUrl: new URL(sandbox.baseUrl),
           clientId: sandbox.clientId,
           clientSecret: sandbox.clientSecret,
         },

@@ -23,12 +23,24 @@ const IDIN = `<h2>iDIN (Signicat)</h2>
 attached to an account (SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY, default pending).</p>
 <a class="button" href="/auth/signicat-idin/login?returnTo=/api/me">Sign in with iDIN (sandbox)</a>`;
 
+const EHERKENNING = `<h2>eHerkenning (Signicat)</h2>
+<p>eHerkenning is a local sandbox: pick an employee of an organisation (KvK number) instead of signing in with an
+eHerkenning broker. A new eHerkenning identity is held until it is attached to an account
+(SIGNICAT_EHERKENNING_UNKNOWN_IDENTITY_POLICY, default pending).</p>
+<a class="button" href="/auth/signicat-eherkenning/login?returnTo=/api/me">Sign in with eHerkenning (sandbox)</a>`;
+
 const FOOT = `<p>Signed in already? <a href="/api/me">/api/me</a> shows the account, its SERMI identifiers and the session.</p>
 <script src="/sandbox/app.js"></script></body></html>`;
 
 /** The page lists the providers that are enabled (only those have routes). */
 function portalPage(config: AppConfig): string {
-  return [HEAD, config.digidentity ? DIGIDENTITY : '', config.signicatIdin ? IDIN : '', FOOT].join('\n');
+  return [
+    HEAD,
+    config.digidentity ? DIGIDENTITY : '',
+    config.signicatIdin ? IDIN : '',
+    config.signicatEherkenning ? EHERKENNING : '',
+    FOOT,
+  ].join('\n');
 }
 
 const SCRIPT = `const status = document.getElementById('status');

@@ -1,11 +1,12 @@
 import { startDigidentitySandbox } from '../sandbox/digidentity/digidentity-sandbox.js';
 import { startSignicatIdinSandbox } from '../sandbox/signicat-idin/signicat-idin-sandbox.js';
+import { startSignicatEherkenningSandbox } from '../sandbox/signicat-eherkenning/signicat-eherkenning-sandbox.js';
 import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digidentity-login.service.js';
 import { SIGNICAT_IDIN_CALLBACK_PATH } from '../src/providers/signicat-idin/signicat-idin-login.service.js';
 import { loadScriptConfig, runScript } from './cli-support.js';
 
 /**
- * `npm run sandbox`: the Digidentity and Signicat iDIN sandboxes on their own, for running the backend against
+ * `npm run sandbox`: the Digidentity, Signicat iDIN and Signicat eHerkenning sandboxes on their own, for running the backend against
  * them as if they were the real providers (e.g. in another terminal, or on another machine). Prints the settings.
  */
 await runScript(async () => {
@@ -23,7 +24,12 @@ await runScript(async () => {
     redirectUris: [new URL(SIGNICAT_IDIN_CALLBACK_PATH, config.http.publicBaseUrl).href],
     clientSecret: process.env.SANDBOX_SIGNICAT_IDIN_CLIENT_SECRET,
   });
-  console.log(`SANDBOX — not for production. Digidentity sandbox at ${digidentity.issuer}, iDIN sandbox at ${idin.issuer}.
+  const eherkenning = await startSignicatEherkenningSandbox({
+    port: config.signicatEherkenning?.sandboxPort ?? 3003,
+    host,
+    clientSecret: process.env.SANDBOX_SIGNICAT_EHERKENNING_CLIENT_SECRET,
+  });
+  console.log(`SANDBOX — not for production. Digidentity sandbox at ${digidentity.issuer}, iDIN sandbox at ${idin.issuer}, eHerkenning sandbox at ${eherkenning.baseUrl}.
 Backend settings:
 DIGIDENTITY_ISSUER=${digidentity.issuer}
 DIGIDENTITY_CLIENT_ID=${digidentity.clientId}
@@ -33,10 +39,14 @@ SIGNICAT_IDIN_ENABLED=true
 SIGNICAT_IDIN_ISSUER=${idin.issuer}
 SIGNICAT_IDIN_CLIENT_ID=${idin.clientId}
 SIGNICAT_IDIN_CLIENT_SECRET=${idin.clientSecret}
+SIGNICAT_EHERKENNING_ENABLED=true
+SIGNICAT_EHERKENNING_BASE_URL=${eherkenning.baseUrl}
+SIGNICAT_EHERKENNING_CLIENT_ID=${eherkenning.clientId}
+SIGNICAT_EHERKENNING_CLIENT_SECRET=${eherkenning.clientSecret}
 OIDC_ALLOW_INSECURE_HTTP=true`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await Promise.all([digidentity.close(), idin.close()]);
+  await Promise.all([digidentity.close(), idin.close(), eherkenning.close()]);
 });

@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module.js';
 import { LoggerModule } from './common/logging/logger.module.js';
 import { DigidentityModule } from './providers/digidentity/digidentity.module.js';
 import { SignicatIdinModule } from './providers/signicat-idin/signicat-idin.module.js';
+import { SignicatEherkenningModule } from './providers/signicat-eherkenning/signicat-eherkenning.module.js';
 import type { Logger } from 'pino';
 import { MeModule } from './me/me.module.js';
 import { LinkingModule } from './linking/linking.module.js';
@@ -37,6 +38,7 @@ export class AppModule {
         SermiModule,
         ...(config.digidentity ? [DigidentityModule] : []),
         ...(config.signicatIdin ? [SignicatIdinModule] : []),
+        ...(config.signicatEherkenning ? [SignicatEherkenningModule] : []),
         ...extraModules,
       ],
     };

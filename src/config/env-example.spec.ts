@@ -40,6 +40,10 @@ describe('.env.example', () => {
       'SIGNICAT_IDIN_CLIENT_ID',
       'SIGNICAT_IDIN_CLIENT_SECRET',
       'SIGNICAT_IDIN_BANK_BIC',
+      'SIGNICAT_EHERKENNING_BASE_URL',
+      'SIGNICAT_EHERKENNING_CLIENT_ID',
+      'SIGNICAT_EHERKENNING_CLIENT_SECRET',
+      'SIGNICAT_EHERKENNING_LOA',
       'SERMI_GRANT_SIGNING_KEY',
     ];
     const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];

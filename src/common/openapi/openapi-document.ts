@@ -23,6 +23,10 @@ export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
     SIGNICAT_IDIN_ISSUER: 'https://idin.example/auth/open',
     SIGNICAT_IDIN_CLIENT_ID: 'openapi',
     SIGNICAT_IDIN_CLIENT_SECRET: 'openapi',
+    SIGNICAT_EHERKENNING_ENABLED: 'true',
+    SIGNICAT_EHERKENNING_BASE_URL: 'https://api.signicat.example',
+    SIGNICAT_EHERKENNING_CLIENT_ID: 'openapi',
+    SIGNICAT_EHERKENNING_CLIENT_SECRET: 'openapi',
     SERMI_GRANT_SIGNING_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString(),
