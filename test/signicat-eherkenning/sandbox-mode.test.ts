@@ -1,32 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 import { EHERKENNING_PERSONAS } from '../../sandbox/signicat-eherkenning/personas.js';
 import { Browser } from '../support/browser.js';
 import { freePort, runTypeScript } from '../support/spawn-process.js';
+import { createTestDatabase } from '../support/test-database.js';
 
 const [JANSEN] = EHERKENNING_PERSONAS;
 
 describe('npm start with SIGNICAT_EHERKENNING_ENABLED=true and no base URL', () => {
-  let workDir: string;
-
-  beforeAll(async () => {
-    workDir = await mkdtemp(join(tmpdir(), 'rmi-eherkenning-'));
-    // As root, Postgres runs as the postgres user, which must be able to enter the folder.
-    await chmod(workDir, 0o755);
-  });
-  afterAll(async () => rm(workDir, { recursive: true, force: true }));
-
   it('starts the eHerkenning sandbox with a loud warning, and a person signs in from /sandbox', async () => {
     const httpPort = await freePort();
     const base = `http://localhost:${httpPort}`;
     const sandboxPort = await freePort();
+    // The suite's Postgres (DATABASE_URL), not a second embedded server: the sandbox wiring is what is tested here.
+    const database = await createTestDatabase();
     const backend = runTypeScript('src/main.ts', {
       PORT: String(httpPort),
       PUBLIC_BASE_URL: base,
-      EMBEDDED_POSTGRES_DIR: join(workDir, 'pgdata'),
-      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      DATABASE_URL: database.url,
       DIGIDENTITY_ENABLED: 'false',
       SIGNICAT_EHERKENNING_ENABLED: 'true',
       SIGNICAT_EHERKENNING_UNKNOWN_IDENTITY_POLICY: 'provision',
@@ -56,6 +46,7 @@ describe('npm start with SIGNICAT_EHERKENNING_ENABLED=true and no base URL', () 
     } finally {
       backend.child.kill('SIGTERM');
       expect(await backend.exited).toBe(0);
+      await database.drop();
     }
   }, 60_000);
 });
