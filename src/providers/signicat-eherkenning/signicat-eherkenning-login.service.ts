@@ -20,6 +20,7 @@ import {
 import { ProviderHttpClient } from '../../oidc/http-client.js';
 import { LoginFailure } from '../../oidc/login-failure.js';
 import { isProviderFailure, toLoginFailure } from '../../oidc/oidc-errors.js';
+import { checkAuthenticationUrl } from './authentication-url.js';
 import {
   CALLBACK_OUTCOMES,
   type CallbackOutcome,
@@ -36,13 +37,6 @@ const PROVIDER = 'signicat-eherkenning' as const;
 
 type ResolvedSettings = SignicatEherkenningSettings &
   Required<Pick<SignicatEherkenningSettings, 'baseUrl' | 'clientId' | 'clientSecret'>>;
-
-/** The host Signicat's authentication page may be on: the API host or a sibling (api.signicat.com → *.signicat.com). */
-function allowedAuthenticationHost(host: string, baseUrl: URL): boolean {
-  if (host === baseUrl.host) return true;
-  const parent = baseUrl.hostname.split('.').slice(1).join('.');
-  return parent.includes('.') && !baseUrl.port && host.endsWith(`.${parent}`);
-}
 
 /**
  * Signicat eHerkenning through the Authentication REST API (not OIDC; seed 004 and providers.md). The backend creates
@@ -120,7 +114,7 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
         language: this.settings.language,
         ...(this.settings.loa ? { requestedLoa: this.settings.loa } : {}),
       });
-      const url = this.authenticationUrl(session.authenticationUrl);
+      const url = checkAuthenticationUrl(session.authenticationUrl, this.settings.baseUrl, this.allowHttp);
       await this.transactions.useProviderState(transaction.id, session.id);
       return url;
     } catch (error) {
@@ -186,27 +180,6 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
       authTime: new Date(),
       warnings: outcome === 'success' ? [] : [`signicat_session_success_on_${outcome}_callback`],
     };
-  }
-
-  /** https only (http for the sandbox or OIDC_ALLOW_INSECURE_HTTP), on the configured Signicat host. */
-  private authenticationUrl(value: string): URL {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      throw new LoginFailure('provider_error', 'Signicat returned an authentication URL that is not a URL', {
-        stage: 'create_session',
-      });
-    }
-    const schemeOk = url.protocol === 'https:' || (url.protocol === 'http:' && this.allowHttp);
-    if (!schemeOk || url.username || url.password || !allowedAuthenticationHost(url.host, this.settings.baseUrl)) {
-      throw new LoginFailure('provider_misconfigured', 'Signicat returned an authentication URL on another host', {
-        stage: 'create_session',
-        host: url.host.slice(0, 255),
-        protocol: url.protocol,
-      });
-    }
-    return url;
   }
 
   /** Audits the refusal; a fault of our own stays the original error (a 500 or 503 from the error filters). */
