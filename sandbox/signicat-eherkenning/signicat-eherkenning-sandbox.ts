@@ -26,6 +26,8 @@ export interface EherkenningHostility {
   status?: number;
   /** Answer API calls this late (Signicat is slow). */
   delayMs?: number;
+  /** Rewrites the answer to POST /auth/rest/sessions on its way out. */
+  created?: (body: Record<string, unknown>) => Record<string, unknown>;
   /** Rewrites a session answer on its way out. */
   session?: (body: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -188,7 +190,8 @@ export async function startSignicatEherkenningSandbox(
       expiresAt: Date.now() + lifetime * 1000,
     };
     sessions.set(id, session);
-    return sendJson(res, 200, { ...view(session), authenticationUrl: `${baseUrl}${AUTHENTICATE_PATH}${id}` });
+    const answer = { ...view(session), authenticationUrl: `${baseUrl}${AUTHENTICATE_PATH}${id}` };
+    return sendJson(res, 200, hostility.created ? hostility.created(answer) : answer);
   };
 
   /** The session as GET /auth/rest/sessions/{id} shows it; `subject` only after SUCCESS, filtered as requested. */

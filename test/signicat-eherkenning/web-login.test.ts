@@ -255,6 +255,28 @@ describe('Signicat eHerkenning web login (Authentication REST API)', () => {
     expect(await footprint(bed)).toEqual(before);
   });
 
+  it('never sends the browser to an authentication URL off the Signicat host, and burns that login', async () => {
+    const before = await footprint(bed);
+    const open = async () =>
+      (
+        await bed.app.dataSource.query(
+          `SELECT count(*)::int AS n FROM login_transactions WHERE provider = 'signicat-eherkenning' AND consumed_at IS NULL`,
+        )
+      )[0].n as number;
+    const unused = await open();
+    for (const authenticationUrl of ['https://evil.example/authenticate/x', 'javascript:alert(1)']) {
+      bed.eherkenning.hostility.created = (body) => ({ ...body, authenticationUrl });
+      const response = await new Browser().request(`${bed.app.baseUrl}/auth/signicat-eherkenning/login`);
+      expect(response.location).toBe(errorPage(bed, 'provider_misconfigured'));
+    }
+    expect(await open()).toBe(unused);
+    expect(await footprint(bed)).toEqual(before);
+    expect((await loginFailures(bed)).at(-1)).toMatchObject({
+      code: 'provider_misconfigured',
+      stage: 'create_session',
+    });
+  });
+
   it('reuses one API token for many logins and fetches a new one once when Signicat answers 401', async () => {
     await bed.eherkenningLogin(new Browser(), BAKKER.id);
     const tokens = bed.eherkenning.counters.token;
