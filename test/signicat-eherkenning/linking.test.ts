@@ -83,6 +83,27 @@ describe('Signicat eHerkenning: unknown identities and linking', () => {
     expect(await accountIdOf(viaEherkenning)).toBe(accountId);
   });
 
+  it('re-authenticates an account with eHerkenning, and refuses another organisation login for it', async () => {
+    const browser = new Browser();
+    await bed.eherkenningLogin(browser, JANSEN.id); // linked in the previous test
+    const accountId = await accountIdOf(browser);
+    const start = `${bed.app.baseUrl}/auth/reauthenticate?returnTo=/settings&provider=signicat-eherkenning`;
+    const callbackPrefix = `${bed.app.baseUrl}${EHERKENNING_CALLBACK}`;
+    const same = await browser.request(await reachProviderCallback(browser, start, JANSEN.id, callbackPrefix));
+    expect(same.location).toBe(`${bed.app.baseUrl}/settings`);
+    expect(await accountIdOf(browser)).toBe(accountId);
+    const [reauthenticated] = (await auditEvents(bed.app.dataSource, 'auth.login_succeeded')).slice(-1);
+    expect(reauthenticated).toMatchObject({
+      subject_account_id: accountId,
+      details: { provider: 'signicat-eherkenning' },
+    });
+
+    const before = await footprint(bed);
+    const other = await browser.request(await reachProviderCallback(browser, start, BAKKER.id, callbackPrefix));
+    expect(other.location).toBe(errorPage(bed, 'reauthentication_account_mismatch'));
+    expect(await footprint(bed)).toEqual(before);
+  });
+
   it('refuses to link an eHerkenning identity that already belongs to another account', async () => {
     const browser = new Browser();
     await bed.digidentityLogin(browser, PERSONAS[1].id);

@@ -200,6 +200,8 @@ describe('Signicat eHerkenning web login (Authentication REST API)', () => {
     const response = await browser.request(onPath(success, 'abort'));
     expect(response.location).toBe(`${bed.app.baseUrl}/portal/home`);
     expect((await me(browser)).json<Me>().links[0].attributes.chamberOfCommerce).toBe('87654321');
+    const [succeeded] = (await auditEvents(bed.app.dataSource, 'auth.login_succeeded')).slice(-1);
+    expect(succeeded.details.warnings).toEqual(['signicat_session_success_on_abort_callback']);
     // ABORT at Signicat, delivered to the success callback: cancelled.
     const other = new Browser();
     const page = await other.follow(`${bed.app.baseUrl}/auth/signicat-eherkenning/login`);
