@@ -9,6 +9,7 @@ import { startSignicatIdinSandbox } from './signicat-idin/signicat-idin-sandbox.
 import { ITSME_CALLBACK_PATH, ITSME_JWKS_PATH } from '../src/providers/itsme/itsme-login.service.js';
 import { generateKey } from '../src/oidc/rp-keys.js';
 import { startItsmeSandbox } from './itsme/itsme-sandbox.js';
+import { startSignicatEherkenningSandbox } from './signicat-eherkenning/signicat-eherkenning-sandbox.js';
 
 export interface RunningSandboxes {
   config: AppConfig;
@@ -93,6 +94,23 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
           encryptionKeys: config.itsme.encryptionKeys.length
             ? config.itsme.encryptionKeys
             : [generateKey('enc', 'sandbox-enc')],
+        },
+      };
+    }
+    if (config.signicatEherkenning?.sandbox) {
+      const sandbox = await startSignicatEherkenningSandbox({ port: config.signicatEherkenning.sandboxPort });
+      closers.push(() => sandbox.close());
+      logger.warn(
+        { provider: 'signicat-eherkenning', baseUrl: sandbox.baseUrl, personas: sandbox.personas.length },
+        `SANDBOX — not for production: Signicat eHerkenning is a local sandbox at ${sandbox.baseUrl}; anyone can sign in as any persona. Sign in at ${signIn}`,
+      );
+      resolved = {
+        ...resolved,
+        signicatEherkenning: {
+          ...config.signicatEherkenning,
+          baseUrl: new URL(sandbox.baseUrl),
+          clientId: sandbox.clientId,
+          clientSecret: sandbox.clientSecret,
         },
       };
     }

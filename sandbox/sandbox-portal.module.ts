@@ -28,6 +28,11 @@ const ITSME = `<h2>itsme</h2>
 default) deletes and re-creates a person's itsme account (a new sub). A new itsme identity is held until it is attached
 to an account (ITSME_UNKNOWN_IDENTITY_POLICY, default pending).</p>
 <a class="button" href="/auth/itsme/login?returnTo=/api/me">Sign in with itsme (sandbox)</a>`;
+const EHERKENNING = `<h2>eHerkenning (Signicat)</h2>
+<p>eHerkenning is a local sandbox: pick an employee of an organisation (KvK number) instead of signing in with an
+eHerkenning broker. A new eHerkenning identity is held until it is attached to an account
+(SIGNICAT_EHERKENNING_UNKNOWN_IDENTITY_POLICY, default pending).</p>
+<a class="button" href="/auth/signicat-eherkenning/login?returnTo=/api/me">Sign in with eHerkenning (sandbox)</a>`;
 
 const FOOT = `<p>Signed in already? <a href="/api/me">/api/me</a> shows the account, its SERMI identifiers and the session.</p>
 <script src="/sandbox/app.js"></script></body></html>`;
@@ -39,6 +44,7 @@ function portalPage(config: AppConfig): string {
     config.digidentity ? DIGIDENTITY : '',
     config.signicatIdin ? IDIN : '',
     config.itsme ? ITSME : '',
+    config.signicatEherkenning ? EHERKENNING : '',
     FOOT,
   ].join('\n');
 }

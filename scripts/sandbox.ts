@@ -1,5 +1,6 @@
 import { startDigidentitySandbox } from '../sandbox/digidentity/digidentity-sandbox.js';
 import { startSignicatIdinSandbox } from '../sandbox/signicat-idin/signicat-idin-sandbox.js';
+import { startSignicatEherkenningSandbox } from '../sandbox/signicat-eherkenning/signicat-eherkenning-sandbox.js';
 import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digidentity-login.service.js';
 import { SIGNICAT_IDIN_CALLBACK_PATH } from '../src/providers/signicat-idin/signicat-idin-login.service.js';
 import { ITSME_CALLBACK_PATH, ITSME_JWKS_PATH } from '../src/providers/itsme/itsme-login.service.js';
@@ -8,8 +9,9 @@ import { startItsmeSandbox } from '../sandbox/itsme/itsme-sandbox.js';
 import { loadScriptConfig, runScript } from './cli-support.js';
 
 /**
- * `npm run sandbox`: the Digidentity, Signicat iDIN and itsme sandboxes on their own, for running the backend against
- * them as if they were the real providers (e.g. in another terminal, or on another machine). Prints the settings.
+ * `npm run sandbox`: the Digidentity, Signicat iDIN, itsme and Signicat eHerkenning sandboxes on their own, for running
+ * the backend against them as if they were the real providers (e.g. in another terminal, or on another machine).
+ * Prints the settings.
  */
 await runScript(async () => {
   const config = loadScriptConfig();
@@ -35,7 +37,12 @@ await runScript(async () => {
   // Throw-away keys for the backend's side of itsme (the sandbox reads their public halves from the backend's JWKS).
   const itsmeSigningKey = JSON.stringify(privateJwk(generateKey('sig', 'sandbox-sig')));
   const itsmeEncryptionKey = JSON.stringify(privateJwk(generateKey('enc', 'sandbox-enc')));
-  console.log(`SANDBOX — not for production. Digidentity sandbox at ${digidentity.issuer}, iDIN sandbox at ${idin.issuer}, itsme sandbox at ${itsme.issuer}.
+  const eherkenning = await startSignicatEherkenningSandbox({
+    port: config.signicatEherkenning?.sandboxPort ?? 3004,
+    host,
+    clientSecret: process.env.SANDBOX_SIGNICAT_EHERKENNING_CLIENT_SECRET,
+  });
+  console.log(`SANDBOX — not for production. Digidentity sandbox at ${digidentity.issuer}, iDIN sandbox at ${idin.issuer}, itsme sandbox at ${itsme.issuer}, eHerkenning sandbox at ${eherkenning.baseUrl}.
 Backend settings:
 DIGIDENTITY_ISSUER=${digidentity.issuer}
 DIGIDENTITY_CLIENT_ID=${digidentity.clientId}
@@ -51,10 +58,14 @@ ITSME_CLIENT_ID=${itsme.clientId}
 ITSME_SERVICE_CODE=${itsme.serviceCode}
 ITSME_SIGNING_KEY='${itsmeSigningKey}'
 ITSME_ENCRYPTION_KEYS='${itsmeEncryptionKey}'
+SIGNICAT_EHERKENNING_ENABLED=true
+SIGNICAT_EHERKENNING_BASE_URL=${eherkenning.baseUrl}
+SIGNICAT_EHERKENNING_CLIENT_ID=${eherkenning.clientId}
+SIGNICAT_EHERKENNING_CLIENT_SECRET=${eherkenning.clientSecret}
 OIDC_ALLOW_INSECURE_HTTP=true`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await Promise.all([digidentity.close(), idin.close(), itsme.close()]);
+  await Promise.all([digidentity.close(), idin.close(), itsme.close(), eherkenning.close()]);
 });

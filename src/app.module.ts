@@ -10,6 +10,7 @@ import { LoggerModule } from './common/logging/logger.module.js';
 import { DigidentityModule } from './providers/digidentity/digidentity.module.js';
 import { SignicatIdinModule } from './providers/signicat-idin/signicat-idin.module.js';
 import { ItsmeModule } from './providers/itsme/itsme.module.js';
+import { SignicatEherkenningModule } from './providers/signicat-eherkenning/signicat-eherkenning.module.js';
 import type { Logger } from 'pino';
 import { MeModule } from './me/me.module.js';
 import { LinkingModule } from './linking/linking.module.js';
@@ -39,6 +40,7 @@ export class AppModule {
         ...(config.digidentity ? [DigidentityModule] : []),
         ...(config.signicatIdin ? [SignicatIdinModule] : []),
         ...(config.itsme ? [ItsmeModule] : []),
+        ...(config.signicatEherkenning ? [SignicatEherkenningModule] : []),
         ...extraModules,
       ],
     };

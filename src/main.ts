@@ -29,7 +29,10 @@ try {
   const database = await openDatabaseServer(config.database, (message) => logger.info(message));
   // Sandbox code is loaded only when a provider has no real settings (never in production).
   const sandboxes =
-    config.digidentity?.sandbox || config.signicatIdin?.sandbox || config.itsme?.sandbox
+    config.digidentity?.sandbox ||
+    config.signicatIdin?.sandbox ||
+    config.itsme?.sandbox ||
+    config.signicatEherkenning?.sandbox
       ? await (await import('../sandbox/resolve-sandbox.js')).resolveSandboxProviders(config, logger)
       : { config, modules: [], close: async () => undefined };
   const app = await createApp(

@@ -260,6 +260,63 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('leaves eHerkenning off unless enabled; without a base URL it is the sandbox, with one it needs the API client', () => {
+    expect(loadConfig({}).signicatEherkenning).toBeNull();
+    expect(loadConfig({ SIGNICAT_EHERKENNING_ENABLED: 'true' }).signicatEherkenning).toEqual({
+      sandbox: true,
+      loa: null,
+      language: 'nl',
+      unknownIdentityPolicy: 'pending',
+      sandboxPort: 3003,
+    });
+    expect(
+      problemsFor({
+        NODE_ENV: 'production',
+        PUBLIC_BASE_URL: 'https://portal.example',
+        SERMI_GRANT_SIGNING_KEY: GRANT_KEY,
+        DIGIDENTITY_ENABLED: 'false',
+        SIGNICAT_EHERKENNING_ENABLED: 'true',
+      }),
+    ).toEqual([
+      'SIGNICAT_EHERKENNING_BASE_URL: required in production (set SIGNICAT_EHERKENNING_ENABLED=false to run without eHerkenning)',
+    ]);
+    expect(problemsFor({ SIGNICAT_EHERKENNING_ENABLED: 'true', SIGNICAT_EHERKENNING_CLIENT_SECRET: 's' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_EHERKENNING_BASE_URL: required when SIGNICAT_EHERKENNING_CLIENT_SECRET is set/),
+    ]);
+    const real = { SIGNICAT_EHERKENNING_ENABLED: 'true', SIGNICAT_EHERKENNING_BASE_URL: 'https://api.signicat.com' };
+    expect(problemsFor(real)).toEqual([
+      'SIGNICAT_EHERKENNING_CLIENT_ID: required when SIGNICAT_EHERKENNING_BASE_URL is set',
+      'SIGNICAT_EHERKENNING_CLIENT_SECRET: required when SIGNICAT_EHERKENNING_BASE_URL is set',
+    ]);
+    const client = { ...real, SIGNICAT_EHERKENNING_CLIENT_ID: 'c', SIGNICAT_EHERKENNING_CLIENT_SECRET: 's' };
+    expect(
+      loadConfig({
+        ...client,
+        SIGNICAT_EHERKENNING_LOA: 'high',
+        SIGNICAT_EHERKENNING_LANGUAGE: 'en',
+        SIGNICAT_EHERKENNING_UNKNOWN_IDENTITY_POLICY: 'provision',
+      }).signicatEherkenning,
+    ).toEqual({
+      sandbox: false,
+      baseUrl: new URL('https://api.signicat.com'),
+      clientId: 'c',
+      clientSecret: 's',
+      loa: 'high',
+      language: 'en',
+      unknownIdentityPolicy: 'provision',
+      sandboxPort: 3003,
+    });
+    expect(problemsFor({ ...client, SIGNICAT_EHERKENNING_LOA: 'EH3' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_EHERKENNING_LOA:/),
+    ]);
+    expect(problemsFor({ ...client, SIGNICAT_EHERKENNING_BASE_URL: 'http://localhost:3003' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_EHERKENNING_BASE_URL: http:/),
+    ]);
+    expect(problemsFor({ ...client, SIGNICAT_EHERKENNING_BASE_URL: 'https://u:p@api.signicat.com' })).toEqual([
+      expect.stringMatching(/^SIGNICAT_EHERKENNING_BASE_URL: must be a plain URL/),
+    ]);
+  });
+
   it('refuses symmetric and unsigned ID token algorithms', () => {
     expect(problemsFor({ DIGIDENTITY_ID_TOKEN_ALGORITHMS: 'RS256,HS256' })).toEqual([
       expect.stringMatching(/^DIGIDENTITY_ID_TOKEN_ALGORITHMS:/),

@@ -13,6 +13,10 @@ import {
   type ItsmeAcrLevel,
 } from '../providers/itsme/itsme.config.js';
 import type { RelyingPartyKey } from '../oidc/rp-keys.js';
+import {
+  type EherkenningLoa,
+  SignicatEherkenningEnvironment,
+} from '../providers/signicat-eherkenning/signicat-eherkenning.config.js';
 import { LinkingEnvironment, type LinkingSettings, linkingSettings } from '../linking/linking.config.js';
 import { SermiEnvironment, type SermiSettings, sermiSettings } from '../sermi/sermi.config.js';
 import type { UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
@@ -173,6 +177,7 @@ export interface AppConfig {
   digidentity: DigidentitySettings | null;
   signicatIdin: SignicatIdinSettings | null;
   itsme: ItsmeSettings | null;
+  signicatEherkenning: SignicatEherkenningSettings | null;
   sermi: SermiSettings;
   linking: LinkingSettings;
 }
@@ -226,6 +231,20 @@ export interface ItsmeSettings {
   sandboxPort: number;
 }
 
+export interface SignicatEherkenningSettings {
+  /** No base URL configured: a local sandbox is started (never in production). */
+  sandbox: boolean;
+  /** Signicat's API host; filled in by resolveSandboxProviders() in sandbox mode. */
+  baseUrl?: URL;
+  clientId?: string;
+  clientSecret?: string;
+  /** `requestedLoa`, or null to leave it to the Signicat account's configuration. */
+  loa: EherkenningLoa | null;
+  language: string;
+  unknownIdentityPolicy: UnknownIdentityPolicy;
+  sandboxPort: number;
+}
+
 /** Every class of environment variables the app reads (documented in .env.example). */
 export const ENVIRONMENT_SCHEMAS = [
   EnvironmentVariables,
@@ -233,6 +252,7 @@ export const ENVIRONMENT_SCHEMAS = [
   DigidentityEnvironment,
   SignicatIdinEnvironment,
   ItsmeEnvironment,
+  SignicatEherkenningEnvironment,
   SermiEnvironment,
   LinkingEnvironment,
 ] as const;
@@ -260,12 +280,13 @@ function validateAll(env: Record<string, string | undefined>) {
   const digidentity = attempt(DigidentityEnvironment);
   const signicatIdin = attempt(SignicatIdinEnvironment);
   const itsme = attempt(ItsmeEnvironment);
+  const signicatEherkenning = attempt(SignicatEherkenningEnvironment);
   const sermi = attempt(SermiEnvironment);
   const linking = attempt(LinkingEnvironment);
-  if (!vars || !oidc || !digidentity || !signicatIdin || !itsme || !sermi || !linking) {
+  if (!vars || !oidc || !digidentity || !signicatIdin || !itsme || !signicatEherkenning || !sermi || !linking) {
     throw new ConfigurationError(problems);
   }
-  return { vars, oidc, digidentity, signicatIdin, itsme, sermi, linking };
+  return { vars, oidc, digidentity, signicatIdin, itsme, signicatEherkenning, sermi, linking };
 }
 
 /**
@@ -277,15 +298,16 @@ function sandboxProblem(
   prefix: string,
   providerName: string,
   partial: readonly string[],
+  urlVariable = `${prefix}_ISSUER`,
 ): string | null {
   if (vars.NODE_ENV === 'production') {
-    return `${prefix}_ISSUER: required in production (set ${prefix}_ENABLED=false to run without ${providerName})`;
+    return `${urlVariable}: required in production (set ${prefix}_ENABLED=false to run without ${providerName})`;
   }
   if (partial.length > 0) {
-    return `${prefix}_ISSUER: required when ${partial.join(', ')} ${partial.length > 1 ? 'are' : 'is'} set (without it the local sandbox would be used)`;
+    return `${urlVariable}: required when ${partial.join(', ')} ${partial.length > 1 ? 'are' : 'is'} set (without it the local sandbox would be used)`;
   }
   if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(vars.PUBLIC_BASE_URL).hostname)) {
-    return `${prefix}_ISSUER: required unless PUBLIC_BASE_URL is on localhost (the sandbox is for local development only)`;
+    return `${urlVariable}: required unless PUBLIC_BASE_URL is on localhost (the sandbox is for local development only)`;
   }
   return null;
 }
@@ -425,6 +447,57 @@ function itsmeSettings(
   };
 }
 
+/**
+ * Signicat eHerkenning through the Authentication REST API (seed 004): optional, so disabled unless
+ * SIGNICAT_EHERKENNING_ENABLED=true; the same sandbox rules with SIGNICAT_EHERKENNING_BASE_URL in place of an issuer.
+ */
+function signicatEherkenningSettings(
+  vars: EnvironmentVariables,
+  oidc: OidcEnvironment,
+  env: SignicatEherkenningEnvironment,
+  problems: string[],
+): SignicatEherkenningSettings | null {
+  if (!env.SIGNICAT_EHERKENNING_ENABLED) return null;
+  const common = {
+    loa: env.SIGNICAT_EHERKENNING_LOA ?? null,
+    language: env.SIGNICAT_EHERKENNING_LANGUAGE,
+    unknownIdentityPolicy: env.SIGNICAT_EHERKENNING_UNKNOWN_IDENTITY_POLICY,
+    sandboxPort: env.SANDBOX_SIGNICAT_EHERKENNING_PORT,
+  };
+  const clientNames = ['SIGNICAT_EHERKENNING_CLIENT_ID', 'SIGNICAT_EHERKENNING_CLIENT_SECRET'] as const;
+  if (!env.SIGNICAT_EHERKENNING_BASE_URL) {
+    const partial = clientNames.filter((name) => env[name]);
+    const problem = sandboxProblem(
+      vars,
+      'SIGNICAT_EHERKENNING',
+      'eHerkenning',
+      partial,
+      'SIGNICAT_EHERKENNING_BASE_URL',
+    );
+    if (problem) problems.push(problem);
+    return { sandbox: true, ...common };
+  }
+  const baseUrl = new URL(env.SIGNICAT_EHERKENNING_BASE_URL);
+  if (baseUrl.protocol === 'http:' && (!oidc.OIDC_ALLOW_INSECURE_HTTP || vars.NODE_ENV === 'production')) {
+    problems.push(
+      'SIGNICAT_EHERKENNING_BASE_URL: http:// URLs need OIDC_ALLOW_INSECURE_HTTP=true and are refused in production',
+    );
+  }
+  if (baseUrl.search || baseUrl.hash || baseUrl.username || baseUrl.password) {
+    problems.push('SIGNICAT_EHERKENNING_BASE_URL: must be a plain URL (no credentials, query or fragment)');
+  }
+  for (const name of clientNames) {
+    if (!env[name]) problems.push(`${name}: required when SIGNICAT_EHERKENNING_BASE_URL is set`);
+  }
+  return {
+    sandbox: false,
+    baseUrl,
+    clientId: env.SIGNICAT_EHERKENNING_CLIENT_ID,
+    clientSecret: env.SIGNICAT_EHERKENNING_CLIENT_SECRET,
+    ...common,
+  };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const {
     vars,
@@ -432,6 +505,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     digidentity: digidentityEnv,
     signicatIdin: signicatIdinEnv,
     itsme: itsmeEnv,
+    signicatEherkenning: signicatEherkenningEnv,
     sermi: sermiEnv,
     linking: linkingEnv,
   } = validateAll(env);
@@ -449,6 +523,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const digidentity = digidentitySettings(vars, oidc, digidentityEnv, problems);
   const signicatIdin = signicatIdinSettings(vars, oidc, signicatIdinEnv, problems);
   const itsme = itsmeSettings(vars, oidc, itsmeEnv, problems);
+  const signicatEherkenning = signicatEherkenningSettings(vars, oidc, signicatEherkenningEnv, problems);
   const sermi = sermiSettings(sermiEnv, vars.NODE_ENV, problems);
   if (vars.NODE_ENV === 'production' && publicBaseUrl.protocol !== 'https:') {
     problems.push('PUBLIC_BASE_URL: must be an https:// URL when NODE_ENV=production');
@@ -504,6 +579,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     digidentity,
     signicatIdin,
     itsme,
+    signicatEherkenning,
     sermi,
     linking: linkingSettings(linkingEnv),
   };

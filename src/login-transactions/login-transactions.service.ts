@@ -120,6 +120,20 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Makes a provider's own reference (e.g. a Signicat REST session id) the value its callback is found by, in place
+   * of the generated `state`: for providers that send the browser back with their id instead of our state.
+   */
+  async useProviderState(id: string, providerState: string): Promise<void> {
+    if (providerState.length === 0 || providerState.length > 512) throw new Error('unusable provider state');
+    const rows = await sqlRows<{ id: string }>(
+      this.dataSource.manager,
+      `UPDATE login_transactions SET state_hash = $2 WHERE id = $1 AND consumed_at IS NULL RETURNING id`,
+      [id, stateHash(providerState)],
+    );
+    if (rows.length === 0) throw new Error('the login transaction is gone or already used');
+  }
+
+  /**
    * Consumes the transaction a callback's `state` belongs to. Whatever the outcome, the transaction cannot be used
    * again: a replayed callback, one from another browser or one that came too late is refused here, before the
    * provider's token endpoint is called.

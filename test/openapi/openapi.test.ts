@@ -47,6 +47,8 @@ describe('OpenAPI document', () => {
       '/auth/login-error',
       '/auth/logout',
       '/auth/reauthenticate',
+      '/auth/signicat-eherkenning/callback/{outcome}',
+      '/auth/signicat-eherkenning/login',
       '/auth/signicat-idin/callback',
       '/auth/signicat-idin/login',
       '/health',

@@ -32,6 +32,10 @@ export async function generateOpenApiDocument(): Promise<OpenAPIObject> {
     ITSME_SERVICE_CODE: 'OPENAPI',
     ITSME_SIGNING_KEY: rsaPem(),
     ITSME_ENCRYPTION_KEYS: rsaPem(),
+    SIGNICAT_EHERKENNING_ENABLED: 'true',
+    SIGNICAT_EHERKENNING_BASE_URL: 'https://api.signicat.example',
+    SIGNICAT_EHERKENNING_CLIENT_ID: 'openapi',
+    SIGNICAT_EHERKENNING_CLIENT_SECRET: 'openapi',
     SERMI_GRANT_SIGNING_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString(),

@@ -1,0 +1,201 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Request } from 'express';
+import type { Logger } from 'pino';
+import { LoginCompletionService } from '../../auth/login-completion.service.js';
+import {
+  type ClientMeta,
+  intentData,
+  type LoginIntent,
+  LoginStarters,
+  type ProviderLoginStarter,
+} from '../../auth/login-starters.js';
+import type { VerifiedLogin } from '../../auth/verified-login.js';
+import { InjectRootLogger } from '../../common/logging/logger.module.js';
+import type { AppConfig, SignicatEherkenningSettings } from '../../config/app.config.js';
+import { InjectAppConfig } from '../../config/config.module.js';
+import {
+  LoginTransactionsService,
+  type StoredLoginTransaction,
+} from '../../login-transactions/login-transactions.service.js';
+import { ProviderHttpClient } from '../../oidc/http-client.js';
+import { LoginFailure } from '../../oidc/login-failure.js';
+import { isProviderFailure, toLoginFailure } from '../../oidc/oidc-errors.js';
+import { checkAuthenticationUrl } from './authentication-url.js';
+import {
+  CALLBACK_OUTCOMES,
+  type CallbackOutcome,
+  EHERKENNING_ATTRIBUTES,
+  type EherkenningIdentity,
+  readEherkenningSession,
+} from './eherkenning-session.js';
+import { SignicatApiToken } from './signicat-api-token.js';
+import { SignicatRestClient } from './signicat-rest-client.js';
+
+export const SIGNICAT_EHERKENNING_CALLBACK_PATH = '/auth/signicat-eherkenning/callback';
+
+const PROVIDER = 'signicat-eherkenning' as const;
+
+type ResolvedSettings = SignicatEherkenningSettings &
+  Required<Pick<SignicatEherkenningSettings, 'baseUrl' | 'clientId' | 'clientSecret'>>;
+
+/**
+ * Signicat eHerkenning through the Authentication REST API (not OIDC; seed 004 and providers.md). The backend creates
+ * a Signicat session server-to-server and sends the browser to its authentication page; Signicat sends the browser
+ * back with `?sessionId=`. That id is the login transaction's lookup key: it must be one this browser started and
+ * not used yet, and it is consumed before Signicat is asked how the session ended. Only `SUCCESS` signs in.
+ */
+@Injectable()
+export class SignicatEherkenningLoginService implements OnModuleDestroy, ProviderLoginStarter {
+  readonly provider = PROVIDER;
+  readonly api: SignicatRestClient;
+  private readonly http: ProviderHttpClient;
+  private readonly settings: ResolvedSettings;
+  private readonly issuer: string;
+  private readonly allowHttp: boolean;
+
+  constructor(
+    @InjectAppConfig() private readonly config: AppConfig,
+    private readonly transactions: LoginTransactionsService,
+    private readonly completion: LoginCompletionService,
+    @InjectRootLogger() private readonly logger: Logger,
+    starters: LoginStarters,
+  ) {
+    starters.register(this);
+    const settings = config.signicatEherkenning;
+    if (!settings?.baseUrl || !settings.clientId || !settings.clientSecret) {
+      throw new Error(
+        'Signicat eHerkenning is enabled but not resolved: the sandbox or the SIGNICAT_EHERKENNING_* settings must provide base URL and client',
+      );
+    }
+    this.settings = settings as ResolvedSettings;
+    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
+    const base = settings.baseUrl.href.endsWith('/') ? settings.baseUrl : new URL(`${settings.baseUrl.href}/`);
+    const token = new SignicatApiToken(
+      new URL('auth/open/connect/token', base),
+      settings.clientId,
+      settings.clientSecret,
+      this.http,
+    );
+    this.api = new SignicatRestClient(base, token, this.http);
+    this.issuer = base.href.replace(/\/$/, '');
+    this.allowHttp = settings.sandbox || config.oidc.allowInsecureHttp;
+  }
+
+  onModuleDestroy() {
+    this.http.close();
+  }
+
+  /**
+   * Step 1: a Signicat session for this login; returns its authentication page. The transaction is stored first
+   * (its id is the session's `externalReference`) and re-keyed to the session id; nothing usable is left behind
+   * when Signicat is unreachable.
+   */
+  async startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
+    let transactionId: string | undefined;
+    try {
+      const transaction = await this.transactions.create({
+        provider: PROVIDER,
+        purpose: intent.purpose,
+        accountId: intent.accountId,
+        returnTo: intent.returnTo,
+        browserBinding: intent.browserBinding,
+        providerData: intentData(intent),
+      });
+      transactionId = transaction.id;
+      const callback = (outcome: CallbackOutcome) =>
+        new URL(`${SIGNICAT_EHERKENNING_CALLBACK_PATH}/${outcome}`, this.config.http.publicBaseUrl).href;
+      const session = await this.api.createSession({
+        flow: 'redirect',
+        allowedProviders: ['eherkenning'],
+        requestedAttributes: [...EHERKENNING_ATTRIBUTES],
+        callbackUrls: { success: callback('success'), abort: callback('abort'), error: callback('error') },
+        externalReference: transaction.id,
+        sessionLifetime: this.config.login.transactionTtlSeconds,
+        language: this.settings.language,
+        ...(this.settings.loa ? { requestedLoa: this.settings.loa } : {}),
+      });
+      const url = checkAuthenticationUrl(session.authenticationUrl, this.settings.baseUrl, this.allowHttp);
+      await this.transactions.useProviderState(transaction.id, session.id);
+      return url;
+    } catch (error) {
+      if (transactionId) await this.transactions.consumeById(transactionId).catch(() => undefined);
+      throw await this.failed(error, meta, { stage: 'create_session' });
+    }
+  }
+
+  /** Step 2: the callback. The session id is consumed (browser-bound, single use) before Signicat is called. */
+  async completeCallback(
+    outcome: string,
+    req: Request,
+    browserBinding: string | undefined,
+    meta: ClientMeta,
+  ): Promise<VerifiedLogin> {
+    let transaction: StoredLoginTransaction | undefined;
+    try {
+      if (!(CALLBACK_OUTCOMES as readonly string[]).includes(outcome)) {
+        throw new LoginFailure('login_state_invalid', 'not a Signicat callback');
+      }
+      const sessionId = req.query.sessionId;
+      transaction = await this.transactions.consumeByState(PROVIDER, sessionId, browserBinding);
+      const session = await this.api.getSession(sessionId as string);
+      if (!session) throw new LoginFailure('login_expired', 'Signicat no longer knows the session');
+      const verdict = readEherkenningSession(session, {
+        sessionId: sessionId as string,
+        externalReference: transaction.id,
+      });
+      if (!verdict.ok) {
+        throw new LoginFailure(verdict.code, verdict.detail, {
+          ...(verdict.field ? { field: verdict.field } : {}),
+          sessionStatus: typeof session.status === 'string' ? session.status.slice(0, 32) : null,
+        });
+      }
+      return this.verifiedLogin(verdict.identity, transaction, outcome as CallbackOutcome);
+    } catch (error) {
+      throw await this.failed(error, meta, { stage: 'get_session', callback: outcome.slice(0, 16) }, transaction);
+    }
+  }
+
+  private verifiedLogin(
+    { subject, attributes }: EherkenningIdentity,
+    transaction: StoredLoginTransaction,
+    outcome: CallbackOutcome,
+  ): VerifiedLogin {
+    return {
+      identity: {
+        provider: PROVIDER,
+        issuer: this.issuer,
+        subject,
+        personKey: null,
+        attributes,
+        rawClaims: { id: subject, ...attributes },
+        displayName: attributes.organisationName
+          ? `${attributes.organisationName} (eHerkenning)`
+          : `KvK ${attributes.chamberOfCommerce} (eHerkenning)`,
+      },
+      policy: this.settings.unknownIdentityPolicy,
+      authContext: { method: 'web', provider: PROVIDER, kvk: attributes.chamberOfCommerce },
+      transaction,
+      // A REST session is created for this one login and cannot be reused: its SUCCESS is an authentication that
+      // happened after the transaction started (what link and re-authentication demand).
+      authTime: new Date(),
+      warnings: outcome === 'success' ? [] : [`signicat_session_success_on_${outcome}_callback`],
+    };
+  }
+
+  /** Audits the refusal; a fault of our own stays the original error (a 500 or 503 from the error filters). */
+  private async failed(
+    error: unknown,
+    meta: ClientMeta,
+    details: Record<string, unknown>,
+    transaction?: StoredLoginTransaction,
+  ): Promise<unknown> {
+    const failure = isProviderFailure(error)
+      ? toLoginFailure(error, 'token')
+      : new LoginFailure('internal_error', 'the login failed unexpectedly');
+    const extra = { ...details, ...(transaction ? { loginTransactionId: transaction.id } : {}) };
+    await this.completion
+      .recordFailure(PROVIDER, failure, meta, extra)
+      .catch((auditError: unknown) => this.logger.error({ err: auditError }, 'could not audit a refused login'));
+    return failure.code === 'internal_error' ? error : failure;
+  }
+}

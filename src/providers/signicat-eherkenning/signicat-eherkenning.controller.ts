@@ -1,0 +1,61 @@
+import { Controller, Get, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiFoundResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { BrowserLogins } from '../../auth/browser-logins.js';
+import { clientMeta } from '../../auth/client-meta.js';
+import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
+import type { VerifiedLogin } from '../../auth/verified-login.js';
+import type { AppConfig } from '../../config/app.config.js';
+import { InjectAppConfig } from '../../config/config.module.js';
+import { BrowserBinding } from '../../login-transactions/browser-binding.js';
+import { safeReturnTo } from '../../login-transactions/return-to.js';
+import { Public } from '../../sessions/auth.decorators.js';
+import { EherkenningLoginQueryDto } from './dto/signicat-eherkenning.dto.js';
+import { CALLBACK_OUTCOMES } from './eherkenning-session.js';
+import { SignicatEherkenningLoginService } from './signicat-eherkenning-login.service.js';
+import { SignicatEherkenningGuard } from './signicat-eherkenning.strategies.js';
+
+@ApiTags('signicat-eherkenning')
+@Public()
+@Controller('auth/signicat-eherkenning')
+export class SignicatEherkenningController {
+  constructor(
+    private readonly logins: SignicatEherkenningLoginService,
+    private readonly browserLogins: BrowserLogins,
+    private readonly binding: BrowserBinding,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {}
+
+  @Get('login')
+  @UseFilters(LoginRedirectFilter)
+  @ApiOperation({ summary: 'Web login: creates a Signicat session and redirects to eHerkenning (organisations)' })
+  @ApiFoundResponse({ description: "Redirect to Signicat's eHerkenning page; on failure to LOGIN_ERROR_URL?code=…" })
+  async login(@Query() query: EherkenningLoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
+    const url = await this.logins.startRedirect(
+      { purpose: 'login', accountId: null, returnTo, browserBinding: this.binding.ensure(req, res) },
+      clientMeta(req),
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, url.href);
+  }
+
+  /** Signicat's success, abort and error callbacks; the session's status at Signicat decides, not the path. */
+  @Get('callback/:outcome')
+  @UseGuards(SignicatEherkenningGuard)
+  @UseFilters(LoginRedirectFilter)
+  @ApiOperation({ summary: 'eHerkenning login callback: checks the Signicat session, signs in, redirects to returnTo' })
+  @ApiParam({ name: 'outcome', enum: CALLBACK_OUTCOMES })
+  @ApiQuery({ name: 'sessionId', required: true, description: 'The Signicat session this browser started' })
+  @ApiFoundResponse({
+    description:
+      'Signed in: redirect to returnTo with the session cookie; otherwise to LOGIN_ERROR_URL?code=… (login_cancelled, provider_error, login_expired, identity_pending…)',
+  })
+  async callback(
+    @Query() _providerParameters: Record<string, unknown>,
+    @Req() req: Request & { user: VerifiedLogin },
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.browserLogins.completeAndRedirect(req.user, req, res);
+  }
+}
