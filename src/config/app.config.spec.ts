@@ -260,6 +260,22 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('gives every sandbox its own default port, so all providers can run as sandboxes at once', () => {
+    const config = loadConfig({
+      SIGNICAT_IDIN_ENABLED: 'true',
+      ITSME_ENABLED: 'true',
+      SIGNICAT_EHERKENNING_ENABLED: 'true',
+    });
+    const ports = [
+      config.digidentity?.sandboxPort,
+      config.signicatIdin?.sandboxPort,
+      config.itsme?.sandboxPort,
+      config.signicatEherkenning?.sandboxPort,
+    ];
+    expect(ports.every((port) => typeof port === 'number')).toBe(true);
+    expect(new Set(ports).size).toBe(4);
+  });
+
   it('leaves eHerkenning off unless enabled; without a base URL it is the sandbox, with one it needs the API client', () => {
     expect(loadConfig({}).signicatEherkenning).toBeNull();
     expect(loadConfig({ SIGNICAT_EHERKENNING_ENABLED: 'true' }).signicatEherkenning).toEqual({
@@ -267,7 +283,7 @@ describe('loadConfig', () => {
       loa: null,
       language: 'nl',
       unknownIdentityPolicy: 'pending',
-      sandboxPort: 3003,
+      sandboxPort: 3004,
     });
     expect(
       problemsFor({
@@ -304,7 +320,7 @@ describe('loadConfig', () => {
       loa: 'high',
       language: 'en',
       unknownIdentityPolicy: 'provision',
-      sandboxPort: 3003,
+      sandboxPort: 3004,
     });
     expect(problemsFor({ ...client, SIGNICAT_EHERKENNING_LOA: 'EH3' })).toEqual([
       expect.stringMatching(/^SIGNICAT_EHERKENNING_LOA:/),
