@@ -4,8 +4,8 @@ import type { Request } from 'express';
 
 /**
  * The request id travels explicitly (request → meta → audit event / SERMI log record), not through
- * AsyncLocalStorage: on Node 20 that turns on promise hooks for every promise of every request, which cost 10–17 %
- * of the CPU per request in the benchmark.
+ * AsyncLocalStorage: on Node 20 that turns on promise hooks for every promise of every request (about 5 % of the
+ * CPU of a request in the benchmark).
  */
 const REQUEST_ID = Symbol('requestId');
 

@@ -159,4 +159,3 @@ export class SermiLogSealer implements OnApplicationBootstrap, OnApplicationShut
     return this.purge(new Date(now.getTime() - this.config.sermi.log.retentionDays * 24 * 3600 * 1000));
   }
 }
-
