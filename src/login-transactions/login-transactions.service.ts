@@ -124,13 +124,20 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
    * of the generated `state`: for providers that send the browser back with their id instead of our state.
    */
   async useProviderState(id: string, providerState: string): Promise<void> {
-    if (providerState.length === 0 || providerState.length > 512) throw new Error('unusable provider state');
+    // The provider chose the value: anything unusable (or one it handed out before) is its error, never a 500.
+    if (providerState.length === 0 || providerState.length > 512) {
+      throw new LoginFailure('provider_error', 'the provider answered with an unusable session reference');
+    }
     const rows = await sqlRows<{ id: string }>(
       this.dataSource.manager,
       `UPDATE login_transactions SET state_hash = $2 WHERE id = $1 AND consumed_at IS NULL RETURNING id`,
       [id, stateHash(providerState)],
-    );
-    if (rows.length === 0) throw new Error('the login transaction is gone or already used');
+    ).catch((error: unknown) => {
+      const { code, driverError } = error as { code?: string; driverError?: { code?: string } };
+      if ((driverError?.code ?? code) !== '23505') throw error;
+      throw new LoginFailure('provider_error', 'the provider answered with a session reference it used before');
+    });
+    if (rows.length === 0) throw new LoginFailure('login_expired', 'the login transaction is gone or already used');
   }
 
   /**

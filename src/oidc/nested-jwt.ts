@@ -34,20 +34,16 @@ export async function innerJws(
 }
 
 /**
- * The fetch openid-client uses when ID tokens are encrypted: the token endpoint's ID token is decrypted here, so
- * openid-client validates the inner token's claims and OidcClient verifies its signature, exactly as for a plain
- * signed ID token. openid-client's own `enableDecryptingResponses` keeps the JWE in `id_token` and never hands out
- * the inner JWS, so our signature check could not run on it.
+ * The fetch openid-client uses when ID tokens are encrypted: an ID token in any answer (the token endpoint's) is
+ * decrypted here — and refused when it is not encrypted — so openid-client validates the inner token's claims and
+ * OidcClient verifies its signature, exactly as for a plain signed ID token. openid-client's own
+ * `enableDecryptingResponses` keeps the JWE in `id_token` and never hands out the inner JWS, so our signature check
+ * could not run on it.
  */
-export function decryptingTokenFetch(
-  fetch: Fetch,
-  decryptor: JweDecryptor,
-  tokenEndpoint: () => string | undefined,
-): Fetch {
+export function decryptingTokenFetch(fetch: Fetch, decryptor: JweDecryptor): Fetch {
   return async (input, init) => {
     const response = await fetch(input, init);
-    const endpoint = tokenEndpoint();
-    if (!response.ok || !endpoint || new URL(input).href !== new URL(endpoint).href) return response;
+    if (!response.ok) return response;
     const text = await response.text();
     const rebuilt = (body: string) => new Response(body, { status: response.status, headers: response.headers });
     let json: Record<string, unknown>;

@@ -107,11 +107,7 @@ export class OidcClient {
           : client.ClientSecretBasic(this.settings.clientSecret ?? ''),
         {
           [client.customFetch]: (this.settings.decryptor
-            ? decryptingTokenFetch(
-                this.http.fetch,
-                this.settings.decryptor,
-                () => this.discovered?.metadata.token_endpoint,
-              )
+            ? decryptingTokenFetch(this.http.fetch, this.settings.decryptor)
             : this.http.fetch) as client.CustomFetch,
           timeout: Math.ceil(this.timing.httpTimeoutMs / 1000),
           execute: this.settings.allowInsecureHttp ? [client.allowInsecureRequests] : [],

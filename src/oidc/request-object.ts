@@ -37,7 +37,8 @@ export function providerEncryptionKey(keys: readonly Jwk[], alg: string): Jwk {
       key.kty === 'RSA' &&
       key.use === 'enc' &&
       (key.alg === undefined || key.alg === alg) &&
-      (key.key_ops === undefined || key.key_ops.includes('encrypt') || key.key_ops.includes('wrapKey')),
+      (key.key_ops === undefined ||
+        (Array.isArray(key.key_ops) && (key.key_ops.includes('encrypt') || key.key_ops.includes('wrapKey')))),
   );
   if (candidates.length === 0) {
     throw new LoginFailure('provider_misconfigured', `the provider publishes no encryption key for ${alg}`);

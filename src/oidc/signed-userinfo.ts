@@ -32,6 +32,7 @@ export async function fetchSignedUserinfo(
   const { metadata } = context;
   const endpoint = metadata.userinfo_endpoint;
   if (!endpoint) throw new LoginFailure('provider_misconfigured', 'the provider publishes no userinfo_endpoint');
+  if (!URL.canParse(endpoint)) throw new LoginFailure('provider_misconfigured', 'the userinfo_endpoint is not a URL');
   if (new URL(endpoint).protocol !== 'https:' && !context.allowInsecureHttp) {
     throw new LoginFailure('provider_misconfigured', 'the provider serves user-info over plain http');
   }
@@ -79,12 +80,12 @@ export async function fetchSignedUserinfo(
   if (typeof claims !== 'object' || claims === null || claims.sub !== expectedSubject) {
     throw new LoginFailure('userinfo_invalid', 'user-info is about another subject', { field: 'sub' });
   }
-  if (claims.iss !== undefined && claims.iss !== metadata.issuer) {
+  // A signed answer must say who signed it for whom (OIDC Core 5.3.2); without both it could be any token of theirs.
+  if (claims.iss !== metadata.issuer) {
     throw new LoginFailure('userinfo_invalid', 'user-info comes from another issuer', { field: 'iss' });
   }
   const audience = claims.aud;
   if (
-    audience !== undefined &&
     audience !== context.clientId &&
     !(Array.isArray(audience) && audience.length === 1 && audience[0] === context.clientId)
   ) {

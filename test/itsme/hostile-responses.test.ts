@@ -145,12 +145,39 @@ describe('itsme: hostile encrypted responses', () => {
     );
   });
 
+  it('refuses a login whose ID token reports no authentication level', async () => {
+    await expectRefusal(
+      {
+        idToken: rewritten((claims) => {
+          const { acr: _acr, ...withoutAcr } = claims;
+          return { claims: withoutAcr };
+        }),
+      },
+      'id_token_invalid',
+    );
+  });
+
   it('refuses user-info about another subject', async () => {
     await expectRefusal(
       { userinfo: rewritten((claims) => ({ claims: { ...claims, sub: 'itsme-sub-someone-else' } })) },
       'userinfo_invalid',
       { userinfoCalled: true },
     );
+  });
+
+  it('refuses signed user-info that does not name itsme as issuer and us as audience', async () => {
+    const without = (name: 'iss' | 'aud') =>
+      rewritten((claims) => {
+        const { [name]: _dropped, ...rest } = claims;
+        return { claims: rest };
+      });
+    const cases: Array<ItsmeHostility['userinfo']> = [
+      without('iss'),
+      without('aud'),
+      rewritten((claims) => ({ claims: { ...claims, iss: 'https://idp.elsewhere.example' } })),
+      rewritten((claims) => ({ claims: { ...claims, aud: 'another-client' } })),
+    ];
+    for (const userinfo of cases) await expectRefusal({ userinfo }, 'userinfo_invalid', { userinfoCalled: true });
   });
 
   it('refuses user-info signed by a foreign key, unsigned, unencrypted or encrypted to a foreign key', async () => {

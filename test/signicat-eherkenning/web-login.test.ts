@@ -279,6 +279,19 @@ describe('Signicat eHerkenning web login (Authentication REST API)', () => {
     });
   });
 
+  it('answers provider_error, not a 500, when Signicat hands out a session id it used before', async () => {
+    let first: string | undefined;
+    bed.eherkenning.hostility.created = (body) => {
+      first ??= body.id as string;
+      return { ...body, id: first };
+    };
+    await new Browser().request(`${bed.app.baseUrl}/auth/signicat-eherkenning/login`);
+    const before = await footprint(bed);
+    const again = await new Browser().request(`${bed.app.baseUrl}/auth/signicat-eherkenning/login`);
+    expect(again.location).toBe(errorPage(bed, 'provider_error'));
+    expect(await footprint(bed)).toEqual(before);
+  });
+
   it('reuses one API token for many logins and fetches a new one once when Signicat answers 401', async () => {
     await bed.eherkenningLogin(new Browser(), BAKKER.id);
     const tokens = bed.eherkenning.counters.token;

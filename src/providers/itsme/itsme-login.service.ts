@@ -122,9 +122,14 @@ export class ItsmeLoginService implements OnModuleDestroy, ProviderLoginStarter 
     });
   }
 
-  /** Asked for the itsme code (advanced): a login that says it used less is refused. */
+  /**
+   * The ID token must report the level the login used: with advanced (the itsme code) asked for, only advanced; a
+   * token that reports no level, or an unknown one, is refused like a lower one.
+   */
   private checkAcr(claims: client.IDToken, transaction: StoredLoginTransaction): void {
-    if (this.settings.acr === 'advanced' && claims.acr !== undefined && claims.acr !== ITSME_ACR.advanced) {
+    const accepted: string[] =
+      this.settings.acr === 'advanced' ? [ITSME_ACR.advanced] : [ITSME_ACR.basic, ITSME_ACR.advanced];
+    if (typeof claims.acr !== 'string' || !accepted.includes(claims.acr)) {
       throw new LoginFailure('id_token_invalid', 'the login used a lower authentication level than required', {
         field: 'acr',
         loginTransactionId: transaction.id,
@@ -137,8 +142,8 @@ export class ItsmeLoginService implements OnModuleDestroy, ProviderLoginStarter 
     idTokenClaims: client.IDToken,
     transaction: StoredLoginTransaction,
   ): Promise<VerifiedLogin> {
-    // Postgres cannot store NUL in jsonb; no genuine itsme value has one.
-    if (JSON.stringify(userinfo).includes('\\u0000')) {
+    // Postgres cannot store NUL in jsonb; no genuine itsme value has one (ID token or user-info).
+    if (JSON.stringify({ ...idTokenClaims, ...userinfo }).includes('\\u0000')) {
       throw new LoginFailure('userinfo_invalid', 'the itsme answer contains a NUL character', {
         loginTransactionId: transaction.id,
       });
