@@ -3,15 +3,18 @@ import type { Request, Response } from 'express';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
+import { safeReturnTo } from '../login-transactions/return-to.js';
 import { LoginFailure } from '../oidc/login-failure.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 import { clientMeta } from './client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
+import type { ProviderLoginStarter } from './login-starters.js';
 import type { VerifiedLogin } from './verified-login.js';
 
 /**
- * The browser side of finishing a verified login, the same for every provider: the session cookie for a new
- * session; for a held (pending) identity, the browser binding kept alive for as long as this browser may attach it.
+ * The browser side of a login, the same for every provider: the login link that sends the browser off, and on the
+ * way back the session cookie for a new session or, for a held (pending) identity, the browser binding kept alive
+ * for as long as this browser may attach it.
  */
 @Injectable()
 export class BrowserLogins {
@@ -21,6 +24,26 @@ export class BrowserLogins {
     private readonly sessionCookie: SessionCookie,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
+
+  /** A provider's login link (`?returnTo=`, same-site paths only): a plain login started in this browser. */
+  async redirectToProvider(
+    starter: Pick<ProviderLoginStarter, 'startRedirect'>,
+    returnTo: string | undefined,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
+    const url = await starter.startRedirect(
+      {
+        purpose: 'login',
+        accountId: null,
+        returnTo: safeReturnTo(returnTo, this.config.http.publicBaseUrl),
+        browserBinding: this.binding.ensure(req, res),
+      },
+      clientMeta(req),
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, url.href);
+  }
 
   async complete(login: VerifiedLogin, req: Request, res: Response): Promise<LoginOutcome> {
     const binding = this.binding.read(req);

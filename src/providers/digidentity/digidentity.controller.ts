@@ -38,13 +38,7 @@ export class DigidentityController {
   @ApiOperation({ summary: 'Web login: redirects to Digidentity (SERMI Trust Centre)' })
   @ApiFoundResponse({ description: "Redirect to Digidentity's login page; on failure to LOGIN_ERROR_URL?code=…" })
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
-    const url = await this.logins.startRedirect(
-      { purpose: 'login', accountId: null, returnTo, browserBinding: this.binding.ensure(req, res) },
-      clientMeta(req),
-    );
-    res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, url.href);
+    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }
 
   /** Query parameters are Digidentity's (code, state, iss, error…); the strategy reads and checks them. */

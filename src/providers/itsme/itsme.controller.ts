@@ -2,13 +2,8 @@ import { Controller, Get, Header, Query, Req, Res, UseFilters, UseGuards } from 
 import { ApiFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { BrowserLogins } from '../../auth/browser-logins.js';
-import { clientMeta } from '../../auth/client-meta.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
-import type { AppConfig } from '../../config/app.config.js';
-import { InjectAppConfig } from '../../config/config.module.js';
-import { BrowserBinding } from '../../login-transactions/browser-binding.js';
-import { safeReturnTo } from '../../login-transactions/return-to.js';
 import type { Jwk } from '../../oidc/jws-verify.js';
 import { Public } from '../../sessions/auth.decorators.js';
 import { ItsmeLoginQueryDto } from './dto/itsme.dto.js';
@@ -22,8 +17,6 @@ export class ItsmeController {
   constructor(
     private readonly logins: ItsmeLoginService,
     private readonly browserLogins: BrowserLogins,
-    private readonly binding: BrowserBinding,
-    @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
   @Get('login')
@@ -31,13 +24,7 @@ export class ItsmeController {
   @ApiOperation({ summary: 'Web login: redirects to itsme (encrypted request object, PKCE)' })
   @ApiFoundResponse({ description: "Redirect to itsme's sign-in page; on failure to LOGIN_ERROR_URL?code=…" })
   async login(@Query() query: ItsmeLoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
-    const url = await this.logins.startRedirect(
-      { purpose: 'login', accountId: null, returnTo, browserBinding: this.binding.ensure(req, res) },
-      clientMeta(req),
-    );
-    res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, url.href);
+    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }
 
   /** Query parameters are itsme's (code, state, error…); the strategy reads and checks them. */

@@ -2,13 +2,8 @@ import { Controller, Get, Query, Req, Res, UseFilters, UseGuards } from '@nestjs
 import { ApiFoundResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { BrowserLogins } from '../../auth/browser-logins.js';
-import { clientMeta } from '../../auth/client-meta.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
-import type { AppConfig } from '../../config/app.config.js';
-import { InjectAppConfig } from '../../config/config.module.js';
-import { BrowserBinding } from '../../login-transactions/browser-binding.js';
-import { safeReturnTo } from '../../login-transactions/return-to.js';
 import { Public } from '../../sessions/auth.decorators.js';
 import { EherkenningLoginQueryDto } from './dto/signicat-eherkenning.dto.js';
 import { CALLBACK_OUTCOMES } from './eherkenning-session.js';
@@ -22,8 +17,6 @@ export class SignicatEherkenningController {
   constructor(
     private readonly logins: SignicatEherkenningLoginService,
     private readonly browserLogins: BrowserLogins,
-    private readonly binding: BrowserBinding,
-    @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
   @Get('login')
@@ -31,13 +24,7 @@ export class SignicatEherkenningController {
   @ApiOperation({ summary: 'Web login: creates a Signicat session and redirects to eHerkenning (organisations)' })
   @ApiFoundResponse({ description: "Redirect to Signicat's eHerkenning page; on failure to LOGIN_ERROR_URL?code=…" })
   async login(@Query() query: EherkenningLoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
-    const url = await this.logins.startRedirect(
-      { purpose: 'login', accountId: null, returnTo, browserBinding: this.binding.ensure(req, res) },
-      clientMeta(req),
-    );
-    res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, url.href);
+    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }
 
   /** Signicat's success, abort and error callbacks; the session's status at Signicat decides, not the path. */

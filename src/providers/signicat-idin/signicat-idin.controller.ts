@@ -2,13 +2,8 @@ import { Controller, Get, Query, Req, Res, UseFilters, UseGuards } from '@nestjs
 import { ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { BrowserLogins } from '../../auth/browser-logins.js';
-import { clientMeta } from '../../auth/client-meta.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
-import type { AppConfig } from '../../config/app.config.js';
-import { InjectAppConfig } from '../../config/config.module.js';
-import { BrowserBinding } from '../../login-transactions/browser-binding.js';
-import { safeReturnTo } from '../../login-transactions/return-to.js';
 import { Public } from '../../sessions/auth.decorators.js';
 import { IdinLoginQueryDto } from './dto/signicat-idin.dto.js';
 import { SignicatIdinLoginService } from './signicat-idin-login.service.js';
@@ -21,8 +16,6 @@ export class SignicatIdinController {
   constructor(
     private readonly logins: SignicatIdinLoginService,
     private readonly browserLogins: BrowserLogins,
-    private readonly binding: BrowserBinding,
-    @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
   @Get('login')
@@ -30,13 +23,7 @@ export class SignicatIdinController {
   @ApiOperation({ summary: 'Web login: redirects to iDIN (through Signicat) to sign in with a Dutch bank' })
   @ApiFoundResponse({ description: "Redirect to Signicat's iDIN page; on failure to LOGIN_ERROR_URL?code=…" })
   async login(@Query() query: IdinLoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
-    const url = await this.logins.startRedirect(
-      { purpose: 'login', accountId: null, returnTo, browserBinding: this.binding.ensure(req, res) },
-      clientMeta(req),
-    );
-    res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, url.href);
+    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }
 
   /** Query parameters are Signicat's (code, state, iss, error…); the strategy reads and checks them. */
