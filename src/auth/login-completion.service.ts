@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { IdentityLinksService } from '../identity-links/identity-links.service.js';
@@ -45,6 +45,26 @@ function assertFreshAuthentication(login: VerifiedLogin): void {
     authTime: login.authTime?.toISOString() ?? null,
     loginStartedAt: login.transaction.createdAt.toISOString(),
   });
+}
+
+/** The SERMI access log's record of a Trust Centre sign-in, in the login's transaction. */
+async function recordSermiLogin(
+  manager: EntityManager,
+  sessionId: string,
+  accountId: string,
+  sermiLogin: NonNullable<VerifiedLogin['sermiLogin']>,
+  meta: RequestMeta,
+): Promise<void> {
+  await sqlRows(
+    manager,
+    sermiLoginInsert('(SELECT $1::uuid AS id, $2::uuid AS account_id)', {
+      record: '$3',
+      clientIp: '$4::inet',
+      userAgent: '$5::text',
+      requestId: '$6::text',
+    }),
+    [sessionId, accountId, jsonb(sermiLogin), meta.clientIp, meta.userAgent, meta.requestId],
+  );
 }
 
 /**
@@ -144,6 +164,8 @@ export class LoginCompletionService {
       const change = replace
         ? await this.links.rebind(accountId, identity, origin, { ...details, reason: 'self-service re-bind' }, manager)
         : await this.links.add(accountId, identity, origin, details, manager);
+      // A Trust Centre sign-in is a SERMI login even when it only adds a login method (sermi.md: one record each).
+      if (login.sermiLogin) await recordSermiLogin(manager, session.id, accountId, login.sermiLogin, meta);
       return {
         kind: 'linked',
         accountId,
@@ -227,16 +249,7 @@ export class LoginCompletionService {
         manager,
       );
       if (login.sermiLogin) {
-        await sqlRows(
-          manager,
-          sermiLoginInsert('(SELECT $1::uuid AS id, $2::uuid AS account_id)', {
-            record: '$3',
-            clientIp: '$4::inet',
-            userAgent: '$5::text',
-            requestId: '$6::text',
-          }),
-          [session.sessionId, mapped.accountId, jsonb(login.sermiLogin), meta.clientIp, meta.userAgent, meta.requestId],
-        );
+        await recordSermiLogin(manager, session.sessionId, mapped.accountId, login.sermiLogin, meta);
       }
       await this.audit.record(
         {

@@ -79,6 +79,21 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     const [linked] = (await auditEvents(bed.app.dataSource, 'identity.linked')).slice(-1);
     expect(linked).toMatchObject({ actor_account_id: account.id, subject_account_id: account.id });
     expect(linked.details).toMatchObject({ provider: 'digidentity', via: 'link_login' });
+    // The Trust Centre sign-in that added the method is a SERMI login, recorded against the session it happened in.
+    const me = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ session: { id: string } }>();
+    const sermiLogins = await bed.app.dataSource.query(
+      `SELECT account_id, login_method, sub, ioeuid, decision FROM sermi_access_log WHERE kind = 'login' AND session_id = $1`,
+      [me.session.id],
+    );
+    expect(sermiLogins).toEqual([
+      {
+        account_id: account.id,
+        login_method: 'web',
+        sub: IOE_PA.id,
+        ioeuid: IOE_PA.claims.ioeuid,
+        decision: 'granted',
+      },
+    ]);
     // The session stays the one the person had; the new login method now signs in to the same account.
     expect((await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ account: { id: string } }>().account.id).toBe(
       account.id,
