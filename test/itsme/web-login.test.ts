@@ -191,6 +191,32 @@ describe('itsme web login', () => {
       expect((await loginFailures(bed)).at(-1)).toMatchObject({ provider: 'itsme', code: 'login_replayed' });
     });
 
+    it('refuses a callback delivered to another browser, or after the login expired, before calling itsme', async () => {
+      const before = await footprint(bed);
+      const tokenCalls = () => bed.requests.filter((path) => path.endsWith('/token')).length;
+      const calls = tokenCalls();
+      const elsewhere = await browserCallback();
+      const stranger = await new Browser().request(elsewhere);
+      expect(stranger.location).toBe(errorPage(bed, 'login_wrong_browser'));
+
+      const browser = new Browser();
+      const late = await bed.reachCallback(browser, PEETERS.id);
+      await bed.app.dataSource.query(
+        `UPDATE login_transactions SET expires_at = now() - interval '1 second' WHERE provider = 'itsme' AND consumed_at IS NULL`,
+      );
+      expect((await browser.request(late)).location).toBe(errorPage(bed, 'login_expired'));
+      expect(tokenCalls()).toBe(calls);
+      expect(await footprint(bed)).toEqual(before);
+      // The counter does see token calls: a good login makes one.
+      const good = new Browser();
+      await good.request(await bed.reachCallback(good, PEETERS.id));
+      expect(tokenCalls()).toBe(calls + 1);
+    });
+
+    async function browserCallback(): Promise<string> {
+      return bed.reachCallback(new Browser(), PEETERS.id);
+    }
+
     it('reports a login cancelled in itsme (access_denied) as login_cancelled', async () => {
       const browser = new Browser();
       const before = await footprint(bed);
