@@ -281,6 +281,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ SIGNICAT_EHERKENNING_ENABLED: 'true' }).signicatEherkenning).toEqual({
       sandbox: true,
       loa: null,
+      authenticationHosts: [],
       language: 'nl',
       unknownIdentityPolicy: 'pending',
       sandboxPort: 3004,
@@ -309,6 +310,7 @@ describe('loadConfig', () => {
       loadConfig({
         ...client,
         SIGNICAT_EHERKENNING_LOA: 'high',
+        SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS: 'login.portal.example,id.portal.example:8443',
         SIGNICAT_EHERKENNING_LANGUAGE: 'en',
         SIGNICAT_EHERKENNING_UNKNOWN_IDENTITY_POLICY: 'provision',
       }).signicatEherkenning,
@@ -318,10 +320,14 @@ describe('loadConfig', () => {
       clientId: 'c',
       clientSecret: 's',
       loa: 'high',
+      authenticationHosts: ['login.portal.example', 'id.portal.example:8443'],
       language: 'en',
       unknownIdentityPolicy: 'provision',
       sandboxPort: 3004,
     });
+    expect(
+      problemsFor({ ...client, SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS: 'https://login.portal.example' }),
+    ).toEqual([expect.stringMatching(/^SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS: .*host\[:port\] names/)]);
     expect(problemsFor({ ...client, SIGNICAT_EHERKENNING_LOA: 'EH3' })).toEqual([
       expect.stringMatching(/^SIGNICAT_EHERKENNING_LOA:/),
     ]);

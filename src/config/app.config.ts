@@ -240,6 +240,8 @@ export interface SignicatEherkenningSettings {
   clientSecret?: string;
   /** `requestedLoa`, or null to leave it to the Signicat account's configuration. */
   loa: EherkenningLoa | null;
+  /** Where Signicat's authentication page may be; empty: the API host or a sibling of it. */
+  authenticationHosts: string[];
   language: string;
   unknownIdentityPolicy: UnknownIdentityPolicy;
   sandboxPort: number;
@@ -460,6 +462,7 @@ function signicatEherkenningSettings(
   if (!env.SIGNICAT_EHERKENNING_ENABLED) return null;
   const common = {
     loa: env.SIGNICAT_EHERKENNING_LOA ?? null,
+    authenticationHosts: env.SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS?.split(',') ?? [],
     language: env.SIGNICAT_EHERKENNING_LANGUAGE,
     unknownIdentityPolicy: env.SIGNICAT_EHERKENNING_UNKNOWN_IDENTITY_POLICY,
     sandboxPort: env.SANDBOX_SIGNICAT_EHERKENNING_PORT,

@@ -29,6 +29,21 @@ describe('checkAuthenticationUrl', () => {
     );
   });
 
+  it('accepts only the configured hosts when SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS is set', () => {
+    const hosts = ['login.portal.example', 'id.portal.example:8443'];
+    const check = (value: string) => checkAuthenticationUrl(value, signicat, false, hosts);
+    expect(check('https://login.portal.example/broker/x').host).toBe('login.portal.example');
+    expect(check('https://id.portal.example:8443/broker/x').host).toBe('id.portal.example:8443');
+    for (const value of [
+      'https://api.signicat.com/broker/x',
+      'https://rmi-portal.app.signicat.com/broker/x',
+      'https://id.portal.example/broker/x',
+      'https://evil.login.portal.example/broker/x',
+    ]) {
+      expect(() => check(value)).toThrow(expect.objectContaining({ code: 'provider_misconfigured' }));
+    }
+  });
+
   it('refuses something that is not a URL as provider_error', () => {
     expect(() => checkAuthenticationUrl('/relative', signicat, false)).toThrow(
       expect.objectContaining({ code: 'provider_error' }),

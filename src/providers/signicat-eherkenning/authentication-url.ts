@@ -1,7 +1,11 @@
 import { LoginFailure } from '../../oidc/login-failure.js';
 
-/** Signicat's page may be on the API host or a sibling of it (api.signicat.com → *.signicat.com). */
-function onSignicatHost(url: URL, baseUrl: URL): boolean {
+/**
+ * Signicat's page may be on the API host or a sibling of it (api.signicat.com → *.signicat.com); with
+ * SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS set (e.g. a custom domain), on exactly those hosts and nowhere else.
+ */
+function onSignicatHost(url: URL, baseUrl: URL, allowedHosts: readonly string[]): boolean {
+  if (allowedHosts.length > 0) return allowedHosts.includes(url.host);
   if (url.host === baseUrl.host) return true;
   const parent = baseUrl.hostname.split('.').slice(1).join('.');
   return parent.includes('.') && !baseUrl.port && !url.port && url.hostname.endsWith(`.${parent}`);
@@ -11,7 +15,12 @@ function onSignicatHost(url: URL, baseUrl: URL): boolean {
  * The `authenticationUrl` of a new Signicat session, before the browser is sent there: https (http only for the
  * sandbox or with OIDC_ALLOW_INSECURE_HTTP), no credentials, on the configured Signicat host.
  */
-export function checkAuthenticationUrl(value: string, baseUrl: URL, allowHttp: boolean): URL {
+export function checkAuthenticationUrl(
+  value: string,
+  baseUrl: URL,
+  allowHttp: boolean,
+  allowedHosts: readonly string[] = [],
+): URL {
   let url: URL;
   try {
     url = new URL(value);
@@ -21,7 +30,7 @@ export function checkAuthenticationUrl(value: string, baseUrl: URL, allowHttp: b
     });
   }
   const schemeOk = url.protocol === 'https:' || (url.protocol === 'http:' && allowHttp);
-  if (!schemeOk || url.username || url.password || !onSignicatHost(url, baseUrl)) {
+  if (!schemeOk || url.username || url.password || !onSignicatHost(url, baseUrl, allowedHosts)) {
     throw new LoginFailure('provider_misconfigured', 'Signicat returned an authentication URL off its own host', {
       stage: 'create_session',
       host: url.host.slice(0, 255),

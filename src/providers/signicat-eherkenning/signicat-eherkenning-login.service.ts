@@ -114,7 +114,12 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
         language: this.settings.language,
         ...(this.settings.loa ? { requestedLoa: this.settings.loa } : {}),
       });
-      const url = checkAuthenticationUrl(session.authenticationUrl, this.settings.baseUrl, this.allowHttp);
+      const url = checkAuthenticationUrl(
+        session.authenticationUrl,
+        this.settings.baseUrl,
+        this.allowHttp,
+        this.settings.authenticationHosts,
+      );
       await this.transactions.useProviderState(transaction.id, session.id);
       return url;
     } catch (error) {

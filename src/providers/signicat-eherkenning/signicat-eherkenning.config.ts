@@ -1,4 +1,4 @@
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { EnvBoolean, EnvInteger } from '../../config/env-transforms.js';
 import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../user-mapping/external-identity.js';
 
@@ -31,6 +31,17 @@ export class SignicatEherkenningEnvironment {
   @IsOptional()
   @IsIn(EHERKENNING_LOAS)
   SIGNICAT_EHERKENNING_LOA?: EherkenningLoa;
+
+  /**
+   * Hosts (host[:port], comma-separated) where Signicat's authentication page may be, e.g. a custom domain. Unset:
+   * the API host or a sibling of it.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9.-]+(:\d+)?(,[a-z0-9.-]+(:\d+)?)*$/, {
+    message: 'SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS must be host[:port] names, comma-separated, lower case',
+  })
+  SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS?: string;
 
   /** Language of Signicat's pages. */
   @IsIn(EHERKENNING_LANGUAGES)
