@@ -15,12 +15,8 @@ import { Public } from '../../sessions/auth.decorators.js';
 import { assertTrustedSource } from '../../sessions/csrf.js';
 import { DigidentityLoginService, type PasswordlessPoll } from './digidentity-login.service.js';
 import { DigidentityPasswordlessGuard, DigidentityWebGuard } from './digidentity.strategies.js';
-import {
-  LoginQueryDto,
-  PasswordlessStartDto,
-  PasswordlessStatusDto,
-  StartPasswordlessDto,
-} from './dto/digidentity.dto.js';
+import { PasswordlessStartDto, PasswordlessStatusDto, StartPasswordlessDto } from './dto/digidentity.dto.js';
+import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 
 @ApiTags('digidentity')
 @Public()

@@ -6,7 +6,7 @@ import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import type { Jwk } from '../../oidc/jws-verify.js';
 import { Public } from '../../sessions/auth.decorators.js';
-import { ItsmeLoginQueryDto } from './dto/itsme.dto.js';
+import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 import { ItsmeLoginService } from './itsme-login.service.js';
 import { ItsmeGuard } from './itsme.strategies.js';
 
@@ -23,7 +23,7 @@ export class ItsmeController {
   @UseFilters(LoginRedirectFilter)
   @ApiOperation({ summary: 'Web login: redirects to itsme (encrypted request object, PKCE)' })
   @ApiFoundResponse({ description: "Redirect to itsme's sign-in page; on failure to LOGIN_ERROR_URL?code=…" })
-  async login(@Query() query: ItsmeLoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }
 

@@ -5,7 +5,7 @@ import { BrowserLogins } from '../../auth/browser-logins.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { Public } from '../../sessions/auth.decorators.js';
-import { EherkenningLoginQueryDto } from './dto/signicat-eherkenning.dto.js';
+import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 import { CALLBACK_OUTCOMES } from './eherkenning-session.js';
 import { SignicatEherkenningLoginService } from './signicat-eherkenning-login.service.js';
 import { SignicatEherkenningGuard } from './signicat-eherkenning.strategies.js';
@@ -23,7 +23,7 @@ export class SignicatEherkenningController {
   @UseFilters(LoginRedirectFilter)
   @ApiOperation({ summary: 'Web login: creates a Signicat session and redirects to eHerkenning (organisations)' })
   @ApiFoundResponse({ description: "Redirect to Signicat's eHerkenning page; on failure to LOGIN_ERROR_URL?code=…" })
-  async login(@Query() query: EherkenningLoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }
 

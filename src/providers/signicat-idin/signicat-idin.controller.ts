@@ -5,7 +5,7 @@ import { BrowserLogins } from '../../auth/browser-logins.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { Public } from '../../sessions/auth.decorators.js';
-import { IdinLoginQueryDto } from './dto/signicat-idin.dto.js';
+import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 import { SignicatIdinLoginService } from './signicat-idin-login.service.js';
 import { SignicatIdinGuard } from './signicat-idin.strategies.js';
 
@@ -22,7 +22,7 @@ export class SignicatIdinController {
   @UseFilters(LoginRedirectFilter)
   @ApiOperation({ summary: 'Web login: redirects to iDIN (through Signicat) to sign in with a Dutch bank' })
   @ApiFoundResponse({ description: "Redirect to Signicat's iDIN page; on failure to LOGIN_ERROR_URL?code=…" })
-  async login(@Query() query: IdinLoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }
 

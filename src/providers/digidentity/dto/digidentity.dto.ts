@@ -1,17 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
-export class LoginQueryDto {
-  @ApiPropertyOptional({
-    description: 'Same-site path to return to after the login; anything else falls back to /',
-    example: '/jobs/42',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2048)
-  returnTo?: string;
-}
-
 export class StartPasswordlessDto {
   @ApiPropertyOptional({ description: 'Same-site path the portal may go to after the login', example: '/jobs/42' })
   @IsOptional()

@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 
-export class IdinLoginQueryDto {
+/** The query of every provider's login link. */
+export class LoginQueryDto {
   @ApiPropertyOptional({
     description: 'Same-site path to return to after the login; anything else falls back to /',
     example: '/jobs/42',
