@@ -42,27 +42,22 @@ await runScript(async () => {
     host,
     clientSecret: process.env.SANDBOX_SIGNICAT_EHERKENNING_CLIENT_SECRET,
   });
-  console.log(`SANDBOX — not for production. Digidentity sandbox at ${digidentity.issuer}, iDIN sandbox at ${idin.issuer}, itsme sandbox at ${itsme.issuer}, eHerkenning sandbox at ${eherkenning.baseUrl}.
-Backend settings:
-DIGIDENTITY_ISSUER=${digidentity.issuer}
-DIGIDENTITY_CLIENT_ID=${digidentity.clientId}
-DIGIDENTITY_CLIENT_SECRET=${digidentity.clientSecret}
-DIGIDENTITY_PRODUCT_SCOPE=${digidentity.productScope}
-SIGNICAT_IDIN_ENABLED=true
-SIGNICAT_IDIN_ISSUER=${idin.issuer}
-SIGNICAT_IDIN_CLIENT_ID=${idin.clientId}
-SIGNICAT_IDIN_CLIENT_SECRET=${idin.clientSecret}
-ITSME_ENABLED=true
-ITSME_ISSUER=${itsme.issuer}
-ITSME_CLIENT_ID=${itsme.clientId}
-ITSME_SERVICE_CODE=${itsme.serviceCode}
-ITSME_SIGNING_KEY='${itsmeSigningKey}'
-ITSME_ENCRYPTION_KEYS='${itsmeEncryptionKey}'
-SIGNICAT_EHERKENNING_ENABLED=true
-SIGNICAT_EHERKENNING_BASE_URL=${eherkenning.baseUrl}
-SIGNICAT_EHERKENNING_CLIENT_ID=${eherkenning.clientId}
-SIGNICAT_EHERKENNING_CLIENT_SECRET=${eherkenning.clientSecret}
-OIDC_ALLOW_INSECURE_HTTP=true`);
+  const settings = {
+    ...digidentity.backendSettings,
+    ...idin.backendSettings,
+    ...itsme.backendSettings,
+    ITSME_SIGNING_KEY: `'${itsmeSigningKey}'`,
+    ITSME_ENCRYPTION_KEYS: `'${itsmeEncryptionKey}'`,
+    ...eherkenning.backendSettings,
+    OIDC_ALLOW_INSECURE_HTTP: 'true',
+  };
+  console.log(
+    `SANDBOX — not for production. Digidentity sandbox at ${digidentity.issuer}, iDIN sandbox at ${idin.issuer}, ` +
+      `itsme sandbox at ${itsme.issuer}, eHerkenning sandbox at ${eherkenning.baseUrl}.\nBackend settings:\n` +
+      Object.entries(settings)
+        .map(([name, value]) => `${name}=${value}`)
+        .join('\n'),
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

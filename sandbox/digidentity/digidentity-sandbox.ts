@@ -35,6 +35,8 @@ export interface DigidentitySandbox {
   clientId: string;
   clientSecret: string;
   productScope: string;
+  /** The settings that point a backend at this sandbox as if it were the real provider. */
+  backendSettings: Record<string, string>;
   personas: Persona[];
   provider: Provider;
   signingKeys: JWK[];
@@ -294,6 +296,13 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     clientId,
     clientSecret,
     productScope,
+    backendSettings: {
+      DIGIDENTITY_ENABLED: 'true',
+      DIGIDENTITY_ISSUER: issuer,
+      DIGIDENTITY_CLIENT_ID: clientId,
+      DIGIDENTITY_CLIENT_SECRET: clientSecret,
+      DIGIDENTITY_PRODUCT_SCOPE: productScope,
+    },
     personas,
     provider,
     signingKeys,

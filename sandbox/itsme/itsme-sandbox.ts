@@ -35,6 +35,8 @@ export interface ItsmeSandbox {
   issuer: string;
   clientId: string;
   serviceCode: string;
+  /** The settings that point a backend at this sandbox (our own keys come on top: ITSME_SIGNING_KEY, …). */
+  backendSettings: Record<string, string>;
   personas: ItsmePersona[];
   provider: Provider;
   /** The provider's private keys (tests: forge what itsme would send). */
@@ -284,6 +286,12 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
     issuer,
     clientId,
     serviceCode,
+    backendSettings: {
+      ITSME_ENABLED: 'true',
+      ITSME_ISSUER: issuer,
+      ITSME_CLIENT_ID: clientId,
+      ITSME_SERVICE_CODE: serviceCode,
+    },
     personas,
     provider,
     signingKey,

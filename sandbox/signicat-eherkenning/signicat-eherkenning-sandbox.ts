@@ -47,6 +47,8 @@ export interface SignicatEherkenningSandbox {
   baseUrl: string;
   clientId: string;
   clientSecret: string;
+  /** The settings that point a backend at this sandbox as if it were the real provider. */
+  backendSettings: Record<string, string>;
   personas: EherkenningPersona[];
   /** How often each endpoint was called (token, createSession, getSession) and how many calls had a bad token. */
   counters: { token: number; createSession: number; getSession: number; unauthorized: number };
@@ -304,6 +306,12 @@ export async function startSignicatEherkenningSandbox(
     baseUrl,
     clientId,
     clientSecret,
+    backendSettings: {
+      SIGNICAT_EHERKENNING_ENABLED: 'true',
+      SIGNICAT_EHERKENNING_BASE_URL: baseUrl,
+      SIGNICAT_EHERKENNING_CLIENT_ID: clientId,
+      SIGNICAT_EHERKENNING_CLIENT_SECRET: clientSecret,
+    },
     personas,
     counters,
     hostility,

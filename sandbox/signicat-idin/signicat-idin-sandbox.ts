@@ -35,6 +35,8 @@ export interface SignicatIdinSandbox {
   issuer: string;
   clientId: string;
   clientSecret: string;
+  /** The settings that point a backend at this sandbox as if it were the real provider. */
+  backendSettings: Record<string, string>;
   personas: IdinPersona[];
   provider: Provider;
   signingKeys: JWK[];
@@ -211,6 +213,12 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
     issuer,
     clientId,
     clientSecret,
+    backendSettings: {
+      SIGNICAT_IDIN_ENABLED: 'true',
+      SIGNICAT_IDIN_ISSUER: issuer,
+      SIGNICAT_IDIN_CLIENT_ID: clientId,
+      SIGNICAT_IDIN_CLIENT_SECRET: clientSecret,
+    },
     personas,
     provider,
     signingKeys,

@@ -56,11 +56,7 @@ export async function startDigidentityTestbed(options: TestbedOptions = {}): Pro
   sandboxRef = sandbox;
   const app = await startTestApp(
     {
-      DIGIDENTITY_ENABLED: 'true',
-      DIGIDENTITY_ISSUER: sandbox.issuer,
-      DIGIDENTITY_CLIENT_ID: sandbox.clientId,
-      DIGIDENTITY_CLIENT_SECRET: sandbox.clientSecret,
-      DIGIDENTITY_PRODUCT_SCOPE: sandbox.productScope,
+      ...sandbox.backendSettings,
       OIDC_ALLOW_INSECURE_HTTP: 'true',
       OIDC_HTTP_TIMEOUT_MS: '2000',
       OIDC_JWKS_REFETCH_COOLDOWN_SECONDS: '0',

@@ -47,15 +47,8 @@ export async function startEherkenningTestbed(options: EherkenningTestbedOptions
   try {
     app = await startTestApp(
       {
-        DIGIDENTITY_ENABLED: 'true',
-        DIGIDENTITY_ISSUER: digidentity.issuer,
-        DIGIDENTITY_CLIENT_ID: digidentity.clientId,
-        DIGIDENTITY_CLIENT_SECRET: digidentity.clientSecret,
-        DIGIDENTITY_PRODUCT_SCOPE: digidentity.productScope,
-        SIGNICAT_EHERKENNING_ENABLED: 'true',
-        SIGNICAT_EHERKENNING_BASE_URL: eherkenning.baseUrl,
-        SIGNICAT_EHERKENNING_CLIENT_ID: eherkenning.clientId,
-        SIGNICAT_EHERKENNING_CLIENT_SECRET: eherkenning.clientSecret,
+        ...digidentity.backendSettings,
+        ...eherkenning.backendSettings,
         OIDC_ALLOW_INSECURE_HTTP: 'true',
         OIDC_HTTP_TIMEOUT_MS: '1000',
         ...options.env,

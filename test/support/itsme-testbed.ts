@@ -85,10 +85,7 @@ export async function startItsmeTestbed(options: ItsmeTestbedOptions = {}): Prom
   try {
     app = await startTestApp(
       {
-        ITSME_ENABLED: 'true',
-        ITSME_ISSUER: itsme.issuer,
-        ITSME_CLIENT_ID: itsme.clientId,
-        ITSME_SERVICE_CODE: itsme.serviceCode,
+        ...itsme.backendSettings,
         ITSME_SIGNING_KEY: JSON.stringify(privateJwk(keys.signing)),
         ITSME_ENCRYPTION_KEYS: JSON.stringify(ours),
         OIDC_ALLOW_INSECURE_HTTP: 'true',

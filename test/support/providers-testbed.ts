@@ -103,16 +103,9 @@ export async function startProvidersTestbed(options: ProvidersTestbedOptions = {
   try {
     app = await startTestApp(
       {
-        DIGIDENTITY_ENABLED: 'true',
-        DIGIDENTITY_ISSUER: digidentity.issuer,
-        DIGIDENTITY_CLIENT_ID: digidentity.clientId,
-        DIGIDENTITY_CLIENT_SECRET: digidentity.clientSecret,
-        DIGIDENTITY_PRODUCT_SCOPE: digidentity.productScope,
+        ...digidentity.backendSettings,
         DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS: '500',
-        SIGNICAT_IDIN_ENABLED: 'true',
-        SIGNICAT_IDIN_ISSUER: idin.issuer,
-        SIGNICAT_IDIN_CLIENT_ID: idin.clientId,
-        SIGNICAT_IDIN_CLIENT_SECRET: idin.clientSecret,
+        ...idin.backendSettings,
         OIDC_ALLOW_INSECURE_HTTP: 'true',
         OIDC_HTTP_TIMEOUT_MS: '2000',
         OIDC_JWKS_REFETCH_COOLDOWN_SECONDS: '0',
