@@ -25,9 +25,6 @@ function preferred(ours: readonly string[], theirs: unknown): string {
   return match;
 }
 
-/** Parameters a JAR-only provider still wants next to `request` (RFC 9101 §5, itsme's authorization request). */
-export const PLAIN_REQUEST_PARAMETERS = ['client_id', 'response_type', 'scope'] as const;
-
 const LIFETIME_SECONDS = 300;
 
 /** The provider's key for request objects: its one encryption key that fits `alg` (kid-less sets have one). */

@@ -47,7 +47,6 @@ function publish(publicKey: KeyObject): PublishedKey {
 @Injectable()
 export class AccessGrantSigner {
   private readonly key: KeyObject;
-  readonly publishedKey: PublishedKey;
   /** The signing key first, then the keys published for a rotation (SERMI_GRANT_PUBLISHED_PUBLIC_KEYS). */
   readonly publishedKeys: PublishedKey[];
   private readonly header: string;
@@ -61,10 +60,10 @@ export class AccessGrantSigner {
       logger.warn('SERMI_GRANT_SIGNING_KEY is not set: access grants are signed with an ephemeral key');
     }
     this.key = configured ?? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    this.publishedKey = publish(createPublicKey(this.key));
+    const signing = publish(createPublicKey(this.key));
     const others = config.sermi.grant.publishedPublicKeys.map(publish);
-    this.publishedKeys = [this.publishedKey, ...others.filter((key) => key.kid !== this.publishedKey.kid)];
-    this.header = base64url(JSON.stringify({ alg: 'ES256', typ: ACCESS_GRANT_TYPE, kid: this.publishedKey.kid }));
+    this.publishedKeys = [signing, ...others.filter((key) => key.kid !== signing.kid)];
+    this.header = base64url(JSON.stringify({ alg: 'ES256', typ: ACCESS_GRANT_TYPE, kid: signing.kid }));
   }
 
   /** Returns the compact JWT and its expiry. */
