@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
+import { recordsBetween } from '../../src/sermi/access-log/log-chain.js';
 import { SermiLogSealer } from '../../src/sermi/access-log/sermi-log-sealer.js';
 import { SermiLogVerifier } from '../../src/sermi/access-log/sermi-log-verifier.js';
 import { auditEvents, createAccount, createAdmin, signIn, type SignedIn } from '../support/factories.js';
@@ -109,6 +110,27 @@ describe('SERMI access log hash chain', () => {
     const [largest] = await t.dataSource.query(`SELECT max(record_count) AS n FROM sermi_log_seals`);
     expect(largest.n).toBe(6000);
     expect((await verifier.verify()).valid).toBe(true);
+  });
+
+  it('reads records in transaction order by number, not as text (transaction 1000 comes after 999)', async () => {
+    // Far above any real transaction id, so nothing seals them; removed again as the superuser.
+    const txids = ['999999999998', '999999999999', '1000000000000', '1000000000001'];
+    for (const txid of txids) {
+      await asSuperuser(
+        t,
+        `INSERT INTO sermi_access_log (txid, recorded_at, kind, vin, item_code, item_security_related, decision, reason)
+         VALUES ($1, now(), 'access', $2, 'IMMO', true, 'denied', 'sermi_login_required')`,
+        [txid, VIN],
+      );
+    }
+    try {
+      const rows = await recordsBetween(t.dataSource.manager, txids[0], '1000000000002', 3);
+      expect(rows.map((row) => row.txid)).toEqual(txids.slice(0, 3));
+      const rest = await recordsBetween(t.dataSource.manager, txids[0], '1000000000002', 3, rows[2]);
+      expect(rest.map((row) => row.txid)).toEqual(txids.slice(3));
+    } finally {
+      await asSuperuser(t, `DELETE FROM sermi_access_log WHERE txid >= $1::bigint`, [txids[0]]);
+    }
   });
 
   it('reports records written since the last seal as unsealed, not as broken', async () => {

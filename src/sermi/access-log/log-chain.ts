@@ -122,7 +122,10 @@ export async function chainEnd(manager: EntityManager): Promise<ChainPosition> {
   return (await anchorOf(manager)) ?? GENESIS;
 }
 
-/** Records written by transactions with ids in [fromTxid, toTxid), in chain order, after `after` when given. */
+/**
+ * Records written by transactions with ids in [fromTxid, toTxid), in chain order, after `after` when given. The
+ * order names the table's columns: the select list's text aliases would sort transaction 1000 before 999.
+ */
 export function recordsBetween(
   manager: EntityManager,
   fromTxid: string,
@@ -139,7 +142,8 @@ export function recordsBetween(
   return sqlRows<RecordRow>(
     manager,
     `SELECT ${RECORD_FIELDS} FROM sermi_access_log
-      WHERE txid >= $1::bigint AND txid < $2::bigint ${keyset} ORDER BY txid, id ${limit === null ? '' : `LIMIT ${limit}`}`,
+      WHERE txid >= $1::bigint AND txid < $2::bigint ${keyset}
+      ORDER BY sermi_access_log.txid, sermi_access_log.id ${limit === null ? '' : `LIMIT ${limit}`}`,
     params,
   );
 }
