@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
-import { recordsBetween } from '../../src/sermi/access-log/log-chain.js';
+import { recordDigest, recordsBetween } from '../../src/sermi/access-log/log-chain.js';
 import { SermiLogSealer } from '../../src/sermi/access-log/sermi-log-sealer.js';
 import { SermiLogVerifier } from '../../src/sermi/access-log/sermi-log-verifier.js';
 import { auditEvents, createAccount, createAdmin, signIn, type SignedIn } from '../support/factories.js';
@@ -109,6 +109,30 @@ describe('SERMI access log hash chain', () => {
     expect(await sealEverything(t)).toBe(6000);
     const [largest] = await t.dataSource.query(`SELECT max(record_count) AS n FROM sermi_log_seals`);
     expect(largest.n).toBe(6000);
+    expect((await verifier.verify()).valid).toBe(true);
+  });
+
+  it('digests NULLs, separators and non-ASCII text in the database exactly as the verifier does in the app', async () => {
+    const [record] = await t.dataSource.query(
+      `INSERT INTO sermi_access_log (kind, login_method, actor_type, sub, cabuid, iouid, ioeuid, vin, item_code,
+                                     item_security_related, decision, reason, client_ip, user_agent, request_id)
+       VALUES ('access', 'web', 'IOE', 'süb|3:x', 'TÜV-ÖSTERREICH', 'AT/ÖSTERREICH/U12345678', '-', $1, 'IMMO', true,
+               'granted', 'sermi_session_valid', '2001:db8::1', 'Mozilla/5.0 (Ünïcödé 🚗) |-|', '')
+       RETURNING id::text AS id`,
+      [VIN],
+    );
+    await sealEverything(t);
+    const [seal] = await t.dataSource.query(
+      `SELECT record_digests, array_position(record_ids, $1::uuid) AS position, from_txid::text, to_txid::text
+         FROM sermi_log_seals WHERE $1::uuid = ANY(record_ids)`,
+      [record.id],
+    );
+    const [row] = (await recordsBetween(t.dataSource.manager, seal.from_txid, seal.to_txid, 100_000)).filter(
+      (r) => r.id === record.id,
+    );
+    expect(row).toMatchObject({ sub: 'süb|3:x', account_id: null, rssuid: null, request_id: '' });
+    const stored = (seal.record_digests as Buffer).subarray((seal.position - 1) * 32, seal.position * 32);
+    expect(stored.toString('hex')).toBe(recordDigest(row).toString('hex'));
     expect((await verifier.verify()).valid).toBe(true);
   });
 

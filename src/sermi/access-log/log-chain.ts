@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { canonicalFields, utcMicros } from '../../common/hash-chain/canonical.js';
+import { canonicalFields, canonicalFieldsSql, utcMicros } from '../../common/hash-chain/canonical.js';
 import { sqlRows } from '../../database/sql.js';
 
 /** A seal holds at most about this many records (more only when one transaction wrote more). */
@@ -8,41 +8,47 @@ export const MAX_RECORDS_PER_SEAL = 5000;
 export const GENESIS = { seq: '0', hash: Buffer.alloc(32), toTxid: '0' };
 export const SEAL_LOCK = `hashtext('sermi_log.seal')`;
 
-/** Every column of a record, as the text its digest covers (the order is part of the format). */
-const RECORD_FIELDS = `id::text AS id, txid::text AS txid, ${utcMicros('recorded_at')} AS recorded_at, kind, login_method,
-  account_id::text AS account_id, session_id::text AS session_id, actor_type, sub, cabuid, iouid, ioeuid, rssuid, rsseuid,
-  vin, item_code, item_security_related::text AS item_security_related, decision, reason, client_ip::text AS client_ip,
-  user_agent, request_id`;
+/** Every column of a record as the SQL text its digest covers, by name (the order is part of the format). */
+const RECORD_FIELD_SQL: readonly (readonly [name: string, expression: string])[] = [
+  ['id', 'id::text'],
+  ['txid', 'txid::text'],
+  ['recorded_at', utcMicros('recorded_at')],
+  ['kind', 'kind'],
+  ['login_method', 'login_method'],
+  ['account_id', 'account_id::text'],
+  ['session_id', 'session_id::text'],
+  ['actor_type', 'actor_type'],
+  ['sub', 'sub'],
+  ['cabuid', 'cabuid'],
+  ['iouid', 'iouid'],
+  ['ioeuid', 'ioeuid'],
+  ['rssuid', 'rssuid'],
+  ['rsseuid', 'rsseuid'],
+  ['vin', 'vin'],
+  ['item_code', 'item_code'],
+  ['item_security_related', 'item_security_related::text'],
+  ['decision', 'decision'],
+  ['reason', 'reason'],
+  ['client_ip', 'client_ip::text'],
+  ['user_agent', 'user_agent'],
+  ['request_id', 'request_id'],
+];
+
+const RECORD_FIELDS = RECORD_FIELD_SQL.map(([name, expression]) => `${expression} AS ${name}`).join(', ');
 
 export type RecordRow = Record<string, string | null> & { id: string; txid: string; recorded_at: string };
 
+/** A record's digest, computed here from its fields (the verifier's way: independent of the database's). */
 export function recordDigest(row: RecordRow): Buffer {
-  const fields = [
-    row.id,
-    row.txid,
-    row.recorded_at,
-    row.kind,
-    row.login_method,
-    row.account_id,
-    row.session_id,
-    row.actor_type,
-    row.sub,
-    row.cabuid,
-    row.iouid,
-    row.ioeuid,
-    row.rssuid,
-    row.rsseuid,
-    row.vin,
-    row.item_code,
-    row.item_security_related,
-    row.decision,
-    row.reason,
-    row.client_ip,
-    row.user_agent,
-    row.request_id,
-  ];
+  const fields = RECORD_FIELD_SQL.map(([name]) => row[name]);
   return createHash('sha256').update(canonicalFields(fields), 'utf8').digest();
 }
+
+/**
+ * The same digest computed by Postgres (the sealer's way): the records never travel to the app, so sealing
+ * thousands of them costs the app's event loop nothing but one small answer.
+ */
+export const RECORD_DIGEST_SQL = `sha256(convert_to(${canonicalFieldsSql(RECORD_FIELD_SQL.map(([, e]) => e))}, 'UTF8'))`;
 
 export interface SealFields {
   seq: string;
@@ -130,7 +136,7 @@ export function recordsBetween(
   manager: EntityManager,
   fromTxid: string,
   toTxid: string,
-  limit: number | null,
+  limit: number,
   after?: { txid: string; id: string },
 ): Promise<RecordRow[]> {
   const params: unknown[] = [fromTxid, toTxid];
@@ -143,7 +149,42 @@ export function recordsBetween(
     manager,
     `SELECT ${RECORD_FIELDS} FROM sermi_access_log
       WHERE txid >= $1::bigint AND txid < $2::bigint ${keyset}
-      ORDER BY sermi_access_log.txid, sermi_access_log.id ${limit === null ? '' : `LIMIT ${limit}`}`,
+      ORDER BY sermi_access_log.txid, sermi_access_log.id LIMIT ${limit}`,
     params,
   );
+}
+
+/**
+ * Where the next seal after `fromTxid` ends, given that every transaction below `horizon` has ended: at
+ * `horizon`, or earlier so that a seal holds about MAX_RECORDS_PER_SEAL records — always whole transactions, so one
+ * transaction that wrote more is sealed whole. Null when there is nothing to seal.
+ */
+export async function nextSealEnd(manager: EntityManager, fromTxid: string, horizon: string): Promise<string | null> {
+  const [{ first, cut }] = await sqlRows<{ first: string | null; cut: string | null }>(
+    manager,
+    `SELECT (SELECT l.txid FROM sermi_access_log l WHERE l.txid >= $1::bigint AND l.txid < $2::bigint
+              ORDER BY l.txid, l.id LIMIT 1)::text AS first,
+            (SELECT l.txid FROM sermi_access_log l WHERE l.txid >= $1::bigint AND l.txid < $2::bigint
+              ORDER BY l.txid, l.id OFFSET ${MAX_RECORDS_PER_SEAL} LIMIT 1)::text AS cut`,
+    [fromTxid, horizon],
+  );
+  if (first === null) return null;
+  if (cut === null) return horizon;
+  return cut === first ? (BigInt(cut) + 1n).toString() : cut;
+}
+
+/** What a seal of the records in [fromTxid, toTxid) covers, digested by the database (RECORD_DIGEST_SQL). */
+export async function sealContent(
+  manager: EntityManager,
+  fromTxid: string,
+  toTxid: string,
+): Promise<{ recordCount: number; lastRecordedAt: string; digests: Buffer }> {
+  const [content] = await sqlRows<{ record_count: number; last_recorded_at: string; digests: Buffer }>(
+    manager,
+    `SELECT count(*)::int AS record_count, ${utcMicros('max(recorded_at)')} AS last_recorded_at,
+            string_agg(${RECORD_DIGEST_SQL}, ''::bytea ORDER BY txid, id) AS digests
+       FROM sermi_access_log WHERE txid >= $1::bigint AND txid < $2::bigint`,
+    [fromTxid, toTxid],
+  );
+  return { recordCount: content.record_count, lastRecordedAt: content.last_recorded_at, digests: content.digests };
 }

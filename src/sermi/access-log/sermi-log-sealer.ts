@@ -10,9 +10,9 @@ import { sqlRows } from '../../database/sql.js';
 import {
   chainEnd,
   MAX_RECORDS_PER_SEAL,
-  recordDigest,
-  recordsBetween,
+  nextSealEnd,
   SEAL_LOCK,
+  sealContent,
   type SealFields,
   sealHash,
 } from './log-chain.js';
@@ -82,47 +82,37 @@ export class SermiLogSealer implements OnApplicationBootstrap, OnApplicationShut
       );
       const previous = await chainEnd(manager);
       if (BigInt(previous.toTxid) >= BigInt(horizon)) return 0;
-      let rows = await recordsBetween(manager, previous.toTxid, horizon, MAX_RECORDS_PER_SEAL + 1);
-      if (rows.length === 0) return 0;
-      let toTxid = horizon;
-      if (rows.length > MAX_RECORDS_PER_SEAL) {
-        // Seal whole transactions only: stop before the transaction the batch limit cuts into, or take all of it.
-        const cut = rows[MAX_RECORDS_PER_SEAL].txid;
-        rows = rows.filter((row) => BigInt(row.txid) < BigInt(cut));
-        toTxid = cut;
-        if (rows.length === 0) {
-          toTxid = (BigInt(cut) + 1n).toString();
-          rows = await recordsBetween(manager, cut, toTxid, null);
-        }
-      }
-      const digests = Buffer.concat(rows.map(recordDigest));
+      const toTxid = await nextSealEnd(manager, previous.toTxid, horizon);
+      if (toTxid === null) return 0;
+      const content = await sealContent(manager, previous.toTxid, toTxid);
       const seal: SealFields = {
         seq: (BigInt(previous.seq) + 1n).toString(),
         fromTxid: previous.toTxid,
         toTxid,
-        recordCount: rows.length,
-        lastRecordedAt: rows.reduce((latest, row) => (row.recorded_at > latest ? row.recorded_at : latest), ''),
         prevHash: previous.hash,
-        digests,
+        ...content,
       };
+      // The range is closed (every transaction in it has ended), so the ids read here are the records digested above.
       await sqlRows(
         manager,
         `INSERT INTO sermi_log_seals (seq, from_txid, to_txid, record_count, record_ids, record_digests,
                                       last_recorded_at, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7::timestamptz, $8, $9)`,
+         VALUES ($1, $2, $3, $4,
+                 (SELECT array_agg(id ORDER BY txid, id) FROM sermi_access_log
+                   WHERE txid >= $2::bigint AND txid < $3::bigint),
+                 $5, $6::timestamptz, $7, $8)`,
         [
           seal.seq,
           seal.fromTxid,
           seal.toTxid,
           seal.recordCount,
-          rows.map((row) => row.id),
-          digests,
+          seal.digests,
           seal.lastRecordedAt,
           seal.prevHash,
           sealHash(seal),
         ],
       );
-      return rows.length;
+      return seal.recordCount;
     });
   }
 
