@@ -17,31 +17,57 @@ function recordingStatement() {
   return { batches, run, answerNext };
 }
 
+const endOfTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('StatementBatcher', () => {
-  it('sends a lone call at once, and the calls made meanwhile together in one statement', async () => {
+  it('sends the calls of one event-loop turn together at its end, and the calls made meanwhile in the next statement', async () => {
     const statement = recordingStatement();
     const batcher = new StatementBatcher(statement.run, { maxBatch: 100, maxInFlight: 1 });
-    const first = batcher.submit(1);
-    const later = [2, 3, 4].map((n) => batcher.submit(n));
-    expect(statement.batches).toEqual([[1]]);
+    const first = [1, 2].map((n) => batcher.submit(n));
+    expect(statement.batches).toEqual([]);
+    await endOfTurn();
+    expect(statement.batches).toEqual([[1, 2]]);
+    const later = [3, 4, 5].map((n) => batcher.submit(n));
+    await endOfTurn();
+    expect(statement.batches).toEqual([[1, 2]]);
     await statement.answerNext();
-    expect(await first).toBe('answer 1');
-    expect(statement.batches).toEqual([[1], [2, 3, 4]]);
+    expect(await Promise.all(first)).toEqual(['answer 1', 'answer 2']);
+    await endOfTurn();
+    expect(statement.batches).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
     await statement.answerNext();
-    expect(await Promise.all(later)).toEqual(['answer 2', 'answer 3', 'answer 4']);
+    expect(await Promise.all(later)).toEqual(['answer 3', 'answer 4', 'answer 5']);
+  });
+
+  it('sends a lone call without waiting for anything but the end of the turn', async () => {
+    const batcher = new StatementBatcher(async (inputs: number[]) => inputs.map((n) => n + 1), {
+      maxBatch: 10,
+      maxInFlight: 1,
+    });
+    expect(await batcher.submit(41)).toBe(42);
   });
 
   it('keeps up to maxInFlight statements running and splits queues longer than maxBatch', async () => {
     const statement = recordingStatement();
     const batcher = new StatementBatcher(statement.run, { maxBatch: 2, maxInFlight: 2 });
     const calls = [1, 2, 3, 4, 5, 6].map((n) => batcher.submit(n));
-    expect(statement.batches).toEqual([[1], [2]]);
+    await endOfTurn();
+    await endOfTurn();
+    expect(statement.batches).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     await statement.answerNext();
-    expect(statement.batches).toEqual([[1], [2], [3, 4]]);
+    await endOfTurn();
+    expect(statement.batches).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     await statement.answerNext();
     await statement.answerNext();
-    await statement.answerNext();
-    expect(statement.batches).toEqual([[1], [2], [3, 4], [5, 6]]);
     expect(await Promise.all(calls)).toEqual([1, 2, 3, 4, 5, 6].map((n) => `answer ${n}`));
   });
 
@@ -55,10 +81,20 @@ describe('StatementBatcher', () => {
         }
         return inputs.map((n) => n * 10);
       },
-      { maxBatch: 10, maxInFlight: 1 },
+      { maxBatch: 2, maxInFlight: 1 },
     );
     const results = await Promise.allSettled([1, 2, 3].map((n) => batcher.submit(n)));
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
-    expect(results.slice(1).map((r) => (r as PromiseFulfilledResult<number>).value)).toEqual([20, 30]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+    expect((results[2] as PromiseFulfilledResult<number>).value).toBe(30);
+  });
+
+  it('fails the batch, not the process, when the statement throws before returning a promise', async () => {
+    const batcher = new StatementBatcher<number, number>(
+      () => {
+        throw new Error('bad statement');
+      },
+      { maxBatch: 10, maxInFlight: 1 },
+    );
+    await expect(batcher.submit(1)).rejects.toThrow('bad statement');
   });
 });

@@ -1,13 +1,16 @@
 /**
- * Coalesces concurrent calls into one database statement: a call made while `maxInFlight` statements are already
- * running waits for one of them and then goes out together with every other call that queued meanwhile (up to
- * `maxBatch`). A lone call goes out at once, so nothing waits on a timer; under load one round trip serves many
- * requests. Each call still gets its own answer, read from the database when its statement ran — nothing is
+ * Coalesces concurrent calls into one database statement. Calls go out at the end of the current event-loop turn
+ * (setImmediate: after the turn's other I/O callbacks, never on a timer), together with every call made in that
+ * turn, up to `maxBatch`; a call made while `maxInFlight` statements are running waits for one of them and then
+ * goes out with everything that queued meanwhile. Under load one round trip serves many requests: the fifty
+ * requests one database answer releases at once reach the next statement together, instead of the first one or
+ * two going out alone. Each call still gets its own answer, read from the database when its statement ran — nothing is
  * cached. `run` answers the inputs in order; when it fails, every call of that batch fails with its error.
  */
 export class StatementBatcher<I, O> {
   private queue: { input: I; resolve: (output: O) => void; reject: (error: unknown) => void }[] = [];
   private inFlight = 0;
+  private flushScheduled = false;
 
   constructor(
     private readonly run: (inputs: I[]) => Promise<O[]>,
@@ -17,7 +20,16 @@ export class StatementBatcher<I, O> {
   submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      if (this.inFlight < this.options.maxInFlight) this.flush();
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.inFlight >= this.options.maxInFlight) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
     });
   }
 
@@ -25,14 +37,24 @@ export class StatementBatcher<I, O> {
     const batch = this.queue.splice(0, this.options.maxBatch);
     if (batch.length === 0) return;
     this.inFlight += 1;
-    this.run(batch.map((call) => call.input))
+    this.runGuarded(batch.map((call) => call.input))
       .then(
         (outputs) => batch.forEach((call, i) => call.resolve(outputs[i])),
         (error: unknown) => batch.forEach((call) => call.reject(error)),
       )
       .finally(() => {
         this.inFlight -= 1;
-        if (this.queue.length > 0) this.flush();
+        if (this.queue.length > 0) this.scheduleFlush();
       });
+    if (this.queue.length > 0) this.scheduleFlush();
+  }
+
+  /** `run`, with a synchronous throw turned into a failed batch (it runs from setImmediate, outside any caller). */
+  private runGuarded(inputs: I[]): Promise<O[]> {
+    try {
+      return this.run(inputs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }
