@@ -7,6 +7,13 @@ export interface LoadOptions {
   /** Builds request number `i`. */
   request: (i: number) => { method: string; path: string; headers?: Record<string, string>; body?: string };
   expectStatus: number;
+  /**
+   * Run this long first, on the same connections, without recording: the measured window then starts in the
+   * steady state instead of with every client connecting at the same instant.
+   */
+  warmupMs?: number;
+  /** Called when the measured window starts (e.g. to read the backend's CPU time). */
+  onMeasureStart?: () => void;
 }
 
 export interface LoadResult {
@@ -14,34 +21,52 @@ export interface LoadResult {
   errors: number;
   elapsedMs: number;
   latenciesMs: Float64Array;
+  /** Every answer with the expected status, warm-up included (e.g. to count the records a scenario wrote). */
+  expectedAnswers: number;
 }
 
-/** Closed-loop load: `concurrency` clients on keep-alive connections, each sending its next request on reply. */
+/**
+ * Closed-loop load: `concurrency` clients on keep-alive connections, each sending its next request on reply. Only
+ * requests sent after the warm-up are counted.
+ */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const latencies: number[] = [];
   let errors = 0;
+  let expectedAnswers = 0;
   let issued = 0;
-  const started = performance.now();
-  const deadline = started + options.durationMs;
+  const measureFrom = performance.now() + (options.warmupMs ?? 0);
+  const deadline = measureFrom + options.durationMs;
+  let started = Number.NaN;
+  const measuring = () => {
+    if (!Number.isNaN(started)) return true;
+    if (performance.now() < measureFrom) return false;
+    started = performance.now();
+    options.onMeasureStart?.();
+    return true;
+  };
 
   const once = (i: number) =>
     new Promise<void>((resolve) => {
       const spec = options.request(i);
+      const counted = measuring();
       const begin = performance.now();
       const req = request(
         { host: '127.0.0.1', port: options.port, method: spec.method, path: spec.path, headers: spec.headers, agent },
         (res) => {
           res.resume();
           res.on('end', () => {
-            latencies.push(performance.now() - begin);
-            if (res.statusCode !== options.expectStatus) errors += 1;
+            if (res.statusCode === options.expectStatus) expectedAnswers += 1;
+            if (counted) {
+              latencies.push(performance.now() - begin);
+              if (res.statusCode !== options.expectStatus) errors += 1;
+            }
             resolve();
           });
         },
       );
       req.on('error', () => {
-        errors += 1;
+        if (counted) errors += 1;
         resolve();
       });
       req.end(spec.body);
@@ -53,7 +78,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: options.concurrency }, client));
   const elapsedMs = performance.now() - started;
   agent.destroy();
-  return { requests: latencies.length, errors, elapsedMs, latenciesMs: Float64Array.from(latencies).sort() };
+  return {
+    requests: latencies.length,
+    errors,
+    elapsedMs,
+    latenciesMs: Float64Array.from(latencies).sort(),
+    expectedAnswers,
+  };
 }
 
 export function percentile(sorted: Float64Array, p: number): number {

@@ -11,7 +11,7 @@ import { csrfTokenFor, hashSessionToken, newSessionToken } from '../src/sessions
 import { Browser } from '../test/support/browser.js';
 import { freePort } from '../test/support/free-port.js';
 import { reachCallback } from '../test/support/web-login.js';
-import { percentile, runLoad, type LoadResult } from './load.js';
+import { type LoadOptions, type LoadResult, percentile, runLoad } from './load.js';
 import { waitForReady } from './wait-for-ready.js';
 
 /**
@@ -34,6 +34,7 @@ const TARGET_ME_THROUGHPUT_RATIO = 0.6;
 const TARGET_CPU_PER_DECISION_MS = 1.0;
 const TARGET_DECISION_P99_MS = 50;
 const DECISION_CONCURRENCY = 50;
+const WARMUP_MS = Math.min(1000, durationMs);
 
 function cpuMillis(pid: number): Promise<number> {
   // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); 100 ticks per second on Linux.
@@ -42,6 +43,19 @@ function cpuMillis(pid: number): Promise<number> {
     if (process.env.BENCH_CPU_SPLIT) console.error(`utime ${fields[11]} stime ${fields[12]}`);
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   });
+}
+
+/** A load scenario after a warm-up on the same connections, with the backend's CPU time over the measured window. */
+async function measuredLoad(options: Omit<LoadOptions, 'warmupMs' | 'onMeasureStart'>, cpu: () => Promise<number>) {
+  let before = cpu();
+  const result = await runLoad({
+    ...options,
+    warmupMs: WARMUP_MS,
+    onMeasureStart: () => {
+      before = cpu();
+    },
+  });
+  return { result, cpuMsPerRequest: ((await cpu()) - (await before)) / result.requests };
 }
 
 async function database(): Promise<{ url: string; cleanup: () => Promise<void> }> {
@@ -164,7 +178,7 @@ async function runLogins(
   workers: number,
   duration: number,
   limit = Number.POSITIVE_INFINITY,
-): Promise<LoadResult> {
+): Promise<Omit<LoadResult, 'expectedAnswers'>> {
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
@@ -224,16 +238,14 @@ async function benchDecisions(base: string, port: number, personas: Persona[], c
       }),
     }),
   };
-  const warmup = await runLoad({ ...scenario, durationMs: Math.min(1000, durationMs) });
-  const before = await cpu();
-  const result = await runLoad({ ...scenario, durationMs });
+  const { result, cpuMsPerRequest } = await measuredLoad({ ...scenario, durationMs }, cpu);
   return {
-    answered: warmup.requests - warmup.errors + result.requests - result.errors,
+    answered: result.expectedAnswers,
     row: {
       name: 'POST /api/sermi/access (granted + grant)',
       perSecond: result.requests / (result.elapsedMs / 1000),
       latencies: result.latenciesMs,
-      cpuMsPerUnit: ((await cpu()) - before) / result.requests,
+      cpuMsPerUnit: cpuMsPerRequest,
       errors: result.errors,
     },
   };
@@ -329,14 +341,12 @@ async function main() {
     ];
     const httpRows: Row[] = [];
     for (const scenario of scenarios) {
-      await runLoad({ port, concurrency, durationMs: Math.min(1000, durationMs), ...scenario });
-      const before = await cpu();
-      const result = await runLoad({ port, concurrency, durationMs, ...scenario });
+      const { result, cpuMsPerRequest } = await measuredLoad({ port, concurrency, durationMs, ...scenario }, cpu);
       httpRows.push({
         name: scenario.name,
         perSecond: result.requests / (result.elapsedMs / 1000),
         latencies: result.latenciesMs,
-        cpuMsPerUnit: ((await cpu()) - before) / result.requests,
+        cpuMsPerUnit: cpuMsPerRequest,
         errors: result.errors,
       });
     }
