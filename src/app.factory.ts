@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { requestContextMiddleware, requireJsonBodies } from './common/http/request-middleware.js';
 import { RouteTable } from './common/http/route-table.js';
-import { UndeclaredInputInterceptor } from './common/http/undeclared-input.interceptor.js';
+import { UndeclaredInputGuard } from './common/http/undeclared-input.guard.js';
 import { AppValidationPipe } from './common/http/validation.pipe.js';
 import { NestPinoLogger } from './common/logging/logger.js';
 import { buildOpenApiDocument, serveOpenApi } from './common/openapi/openapi.js';
@@ -55,7 +55,8 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
     express.json({ limit: config.http.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }),
   );
   app.useGlobalPipes(new AppValidationPipe());
-  app.useGlobalInterceptors(new UndeclaredInputInterceptor());
+  // After the SessionGuard (APP_GUARD guards are registered when the app is created, before these).
+  app.useGlobalGuards(new UndeclaredInputGuard());
   app.useGlobalFilters(
     new ProblemDetailsFilter(
       logger.child({ component: 'errors' }),

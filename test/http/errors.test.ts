@@ -94,6 +94,11 @@ describe('HTTP errors, request ids and headers', () => {
     expect((await request(t.http).get('/health?x=1')).status).toBe(400);
   });
 
+  it('authenticates before it looks at undeclared input: no session is a 401, whatever the query', async () => {
+    const res = await request(t.http).get('/api/me?foo=1');
+    expectProblem(res, 401, 'unauthenticated');
+  });
+
   it('uses a sane incoming X-Request-Id and replaces an insane one', async () => {
     const kept = await request(t.http).get('/health').set('X-Request-Id', 'edge-4f1c2a9b-0001');
     expect(kept.headers['x-request-id']).toBe('edge-4f1c2a9b-0001');

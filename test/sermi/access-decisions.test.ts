@@ -403,6 +403,19 @@ describe('SERMI access decisions', () => {
       expect(await logRow(problem.accessId)).toMatchObject({ decision: 'denied', reason: 'sermi_login_required' });
     });
 
+    it('refuses undeclared query parameters with 400 before any decision is made or logged', async () => {
+      const ioe = await sermiBrowser(IOE.id);
+      const records = async () =>
+        Number(
+          (await bed.app.dataSource.query(`SELECT count(*) FROM sermi_access_log WHERE kind = 'access'`))[0].count,
+        );
+      const before = await records();
+      const response = await ioe.browser.request(`${base}/test/vehicles/${VIN_A}/immobiliser?item=OIL`);
+      expect(response.status).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'validation_failed', errors: [{ field: 'item' }] });
+      expect(await records()).toBe(before);
+    });
+
     it('refuses a malformed VIN in the path with 400', async () => {
       const ioe = await sermiBrowser(IOE.id);
       const response = await ioe.browser.request(`${base}/test/vehicles/NOT-A-VIN/immobiliser`);

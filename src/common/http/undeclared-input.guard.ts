@@ -1,8 +1,7 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { Request } from 'express';
-import type { Observable } from 'rxjs';
 import { AppException } from '../problem/app-exception.js';
 
 interface DeclaredInput {
@@ -12,13 +11,16 @@ interface DeclaredInput {
 
 /**
  * Routes that declare no @Query() or @Body() refuse query parameters and bodies instead of ignoring them, so
- * "unknown fields are refused" holds for every endpoint, not only those with a DTO.
+ * "unknown fields are refused" holds for every endpoint, not only those with a DTO. A global guard registered after
+ * the session guard: a request is authenticated first, and refused input never reaches a route's own guards (a
+ * SERMI decision, a provider). A guard rather than an interceptor because any interceptor puts every request of
+ * the app through Nest's rxjs pipeline (about 8 % of a request's CPU here).
  */
 @Injectable()
-export class UndeclaredInputInterceptor implements NestInterceptor {
+export class UndeclaredInputGuard implements CanActivate {
   private readonly declared = new WeakMap<object, DeclaredInput>();
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request>();
     const declared = this.declaredInput(context);
     if (!declared.query) {
@@ -34,7 +36,7 @@ export class UndeclaredInputInterceptor implements NestInterceptor {
         errors: [{ field: '', rule: 'noBody', message: 'no request body is accepted here' }],
       });
     }
-    return next.handle();
+    return true;
   }
 
   private declaredInput(context: ExecutionContext): DeclaredInput {
