@@ -149,20 +149,22 @@ interface Row {
 const format = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 function printRows(unit: string, rows: Row[]) {
+  const rateHeader = `${unit}/s`.padStart(9);
+  const cpuHeader = ` cpu ms/${unit}`.padStart(14);
   console.log(
-    ['scenario'.padEnd(44), `${unit}/s`.padStart(9), 'p50 ms', 'p95 ms', 'p99 ms', 'max ms']
-      .map((h, i) => (i < 2 ? h : h.padStart(8)))
-      .join('') +
-      ` cpu ms/${unit}`.padStart(14) +
+    'scenario'.padEnd(44) +
+      rateHeader +
+      ['p50 ms', 'p95 ms', 'p99 ms', 'max ms'].map((h) => h.padStart(8)).join('') +
+      cpuHeader +
       'errors'.padStart(8),
   );
   for (const row of rows) {
     console.log(
       row.name.padEnd(44) +
-        format(row.perSecond, 0).padStart(9) +
+        format(row.perSecond, 0).padStart(rateHeader.length) +
         [50, 95, 99].map((p) => format(percentile(row.latencies, p)).padStart(8)).join('') +
         format(row.latencies.at(-1) ?? Number.NaN).padStart(8) +
-        format(row.cpuMsPerUnit, 3).padStart(14) +
+        format(row.cpuMsPerUnit, 3).padStart(cpuHeader.length) +
         String(row.errors).padStart(8),
     );
   }
