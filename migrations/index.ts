@@ -4,6 +4,7 @@ import { IdentityPersonKey1795325945875 } from './1795325945875-IdentityPersonKe
 import { SermiAccessControl1796154697582 } from './1796154697582-SermiAccessControl.js';
 import { SermiAccessLogGuards1796154700000 } from './1796154700000-SermiAccessLogGuards.js';
 import { AccountLinking1796160361472 } from './1796160361472-AccountLinking.js';
+import { AuditDigestUtf8Lengths1796173775889 } from './1796173775889-AuditDigestUtf8Lengths.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   SermiAccessControl1796154697582,
   SermiAccessLogGuards1796154700000,
   AccountLinking1796160361472,
+  AuditDigestUtf8Lengths1796173775889,
 ];

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditService } from '../../src/audit/audit.service.js';
+import { applyMigrations } from '../../src/database/migrations.js';
 import { runTypeScript } from '../support/spawn-process.js';
 import { openTestDataSource } from '../support/test-data-source.js';
 import { adminQuery, type TestDatabase } from '../support/test-database.js';
@@ -30,5 +32,31 @@ describe('npm run audit:verify', () => {
     const broken = runTypeScript('scripts/verify-audit-chain.ts', { DATABASE_URL: database.url });
     expect(await broken.exited).toBe(1);
     expect(broken.stderr()).toContain('audit chain broken at event 2: hash_mismatch');
+  });
+});
+
+describe('the audit chain in a database that is not UTF8', () => {
+  const name = `rmi_test_latin1_${randomBytes(6).toString('hex')}`;
+  const url = () => {
+    const u = new URL(process.env.RMI_TEST_SERVER_URL!);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+
+  beforeAll(async () => {
+    await adminQuery(`CREATE DATABASE ${name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
+    await applyMigrations(url());
+  });
+  afterAll(async () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+
+  it('verifies events with non-ASCII text: lengths are counted in UTF-8 bytes on both sides', async () => {
+    await adminQuery(
+      `INSERT INTO audit_events (type, actor_type, details) VALUES ('test.event', 'system', $1)`,
+      [JSON.stringify({ garage: 'Autobedrijf Müller & Zoën' })],
+      name,
+    );
+    const verify = runTypeScript('scripts/verify-audit-chain.ts', { DATABASE_URL: url() });
+    expect(await verify.exited).toBe(0);
+    expect(JSON.parse(verify.stdout())).toMatchObject({ valid: true, checkedEvents: 1 });
   });
 });
