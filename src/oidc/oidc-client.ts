@@ -113,6 +113,9 @@ export class OidcClient {
           execute: this.settings.allowInsecureHttp ? [client.allowInsecureRequests] : [],
         },
       );
+      // ProviderHttpClient times out every call itself; openid-client's own timeout would add an AbortSignal, a
+      // timer and an event listener to each call on top.
+      configuration.timeout = 0;
       // serverMetadata() clones the metadata on every call; read it once per discovery.
       this.discovered = { configuration, metadata: configuration.serverMetadata(), fetchedAt: Date.now() };
       return configuration;
