@@ -97,4 +97,15 @@ describe('StatementBatcher', () => {
     );
     await expect(batcher.submit(1)).rejects.toThrow('bad statement');
   });
+
+  it('fails the calls, instead of leaving them waiting, when the statement answers the wrong number of results', async () => {
+    const batcher = new StatementBatcher(async (inputs: number[]) => inputs.slice(1), { maxBatch: 10, maxInFlight: 1 });
+    const results = await Promise.allSettled([1, 2].map((n) => batcher.submit(n)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toContain('answered 1 results for 2 calls');
+  });
+
+  it('refuses a batch size or in-flight limit below one', () => {
+    expect(() => new StatementBatcher(async () => [], { maxBatch: 0, maxInFlight: 1 })).toThrow(/must be ≥ 1/);
+  });
 });

@@ -15,7 +15,9 @@ export class StatementBatcher<I, O> {
   constructor(
     private readonly run: (inputs: I[]) => Promise<O[]>,
     private readonly options: { maxBatch: number; maxInFlight: number },
-  ) {}
+  ) {
+    if (!(options.maxBatch >= 1 && options.maxInFlight >= 1)) throw new Error('maxBatch and maxInFlight must be ≥ 1');
+  }
 
   submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -38,10 +40,13 @@ export class StatementBatcher<I, O> {
     if (batch.length === 0) return;
     this.inFlight += 1;
     this.runGuarded(batch.map((call) => call.input))
-      .then(
-        (outputs) => batch.forEach((call, i) => call.resolve(outputs[i])),
-        (error: unknown) => batch.forEach((call) => call.reject(error)),
-      )
+      .then((outputs) => {
+        if (!Array.isArray(outputs) || outputs.length !== batch.length) {
+          throw new Error(`a batched statement answered ${String(outputs?.length)} results for ${batch.length} calls`);
+        }
+        batch.forEach((call, i) => call.resolve(outputs[i]));
+      })
+      .catch((error: unknown) => batch.forEach((call) => call.reject(error)))
       .finally(() => {
         this.inFlight -= 1;
         if (this.queue.length > 0) this.scheduleFlush();
