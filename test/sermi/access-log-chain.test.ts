@@ -112,6 +112,25 @@ describe('SERMI access log hash chain', () => {
     expect((await verifier.verify()).valid).toBe(true);
   });
 
+  it('seals everything it can in one call, also when seals are cut at transaction boundaries', async () => {
+    for (let i = 0; i < 3; i += 1) await writeRecords(t, 3000);
+    const [{ last }] = await t.dataSource.query(`SELECT max(txid)::text AS last FROM sermi_access_log`);
+    // Other test files share the server: wait until no transaction older than these records is running anywhere.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const [{ horizon }] = await t.dataSource.query(`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon`);
+      if (BigInt(horizon) > BigInt(last) || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const sealsBefore = await count(t, `SELECT count(*) FROM sermi_log_seals`);
+    expect(await sealer.sealAll()).toBeGreaterThanOrEqual(9000);
+    expect(await count(t, `SELECT count(*) FROM sermi_access_log WHERE txid <= ${BigInt(last)}`)).toBe(
+      await count(t, `SELECT coalesce(sum(record_count), 0) AS count FROM sermi_log_seals`),
+    );
+    expect((await count(t, `SELECT count(*) FROM sermi_log_seals`)) - sealsBefore).toBeGreaterThanOrEqual(3);
+    expect((await verifier.verify()).valid).toBe(true);
+  });
+
   it('digests NULLs, separators and non-ASCII text in the database exactly as the verifier does in the app', async () => {
     const [record] = await t.dataSource.query(
       `INSERT INTO sermi_access_log (kind, login_method, actor_type, sub, cabuid, iouid, ioeuid, vin, item_code,

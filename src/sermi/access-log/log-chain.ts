@@ -173,18 +173,39 @@ export async function nextSealEnd(manager: EntityManager, fromTxid: string, hori
   return cut === first ? (BigInt(cut) + 1n).toString() : cut;
 }
 
-/** What a seal of the records in [fromTxid, toTxid) covers, digested by the database (RECORD_DIGEST_SQL). */
-export async function sealContent(
+/** sealHash's canonical fields, over the columns of appendSeal's content and its parameters. */
+const SEAL_CANONICAL_SQL = canonicalFieldsSql([
+  '$1::bigint::text',
+  '$2::bigint::text',
+  '$3::bigint::text',
+  'record_count::text',
+  utcMicros('last_recorded_at'),
+]);
+
+/**
+ * Appends the seal of the records in [fromTxid, toTxid) in one statement, computed by the database: the record
+ * digests (RECORD_DIGEST_SQL), their ids and the seal hash (sealHash's formula in SQL), so ids, digests and count
+ * come from one snapshot and nothing travels to the app. The verifier recomputes all of it in Node.
+ */
+export async function appendSeal(
   manager: EntityManager,
-  fromTxid: string,
-  toTxid: string,
-): Promise<{ recordCount: number; lastRecordedAt: string; digests: Buffer }> {
-  const [content] = await sqlRows<{ record_count: number; last_recorded_at: string; digests: Buffer }>(
+  seal: { seq: string; fromTxid: string; toTxid: string; prevHash: Buffer },
+): Promise<number> {
+  const [appended] = await sqlRows<{ record_count: number }>(
     manager,
-    `SELECT count(*)::int AS record_count, ${utcMicros('max(recorded_at)')} AS last_recorded_at,
-            string_agg(${RECORD_DIGEST_SQL}, ''::bytea ORDER BY txid, id) AS digests
-       FROM sermi_access_log WHERE txid >= $1::bigint AND txid < $2::bigint`,
-    [fromTxid, toTxid],
+    `WITH content AS (
+       SELECT count(*)::int AS record_count, array_agg(id ORDER BY txid, id) AS record_ids,
+              string_agg(${RECORD_DIGEST_SQL}, ''::bytea ORDER BY txid, id) AS record_digests,
+              max(recorded_at) AS last_recorded_at
+         FROM sermi_access_log WHERE txid >= $2::bigint AND txid < $3::bigint
+     )
+     INSERT INTO sermi_log_seals (seq, from_txid, to_txid, record_count, record_ids, record_digests, last_recorded_at,
+                                  prev_hash, hash)
+     SELECT $1::bigint, $2::bigint, $3::bigint, record_count, record_ids, record_digests, last_recorded_at, $4::bytea,
+            sha256($4::bytea || convert_to(${SEAL_CANONICAL_SQL}, 'UTF8') || record_digests)
+       FROM content
+     RETURNING record_count`,
+    [seal.seq, seal.fromTxid, seal.toTxid, seal.prevHash],
   );
-  return { recordCount: content.record_count, lastRecordedAt: content.last_recorded_at, digests: content.digests };
+  return appended.record_count;
 }

@@ -7,15 +7,7 @@ import { InjectRootLogger } from '../../common/logging/logger.module.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { sqlRows } from '../../database/sql.js';
-import {
-  chainEnd,
-  MAX_RECORDS_PER_SEAL,
-  nextSealEnd,
-  SEAL_LOCK,
-  sealContent,
-  type SealFields,
-  sealHash,
-} from './log-chain.js';
+import { appendSeal, chainEnd, nextSealEnd, SEAL_LOCK } from './log-chain.js';
 
 /**
  * Chains the SERMI access log without a global write lock: records are inserted freely, and this sealer
@@ -59,9 +51,9 @@ export class SermiLogSealer implements OnApplicationBootstrap, OnApplicationShut
     this.sealing ??= (async () => {
       let total = 0;
       for (;;) {
-        const sealed = await this.sealOnce();
+        const { sealed, reachedHorizon } = await this.sealOnce();
         total += sealed;
-        if (sealed < MAX_RECORDS_PER_SEAL) return total;
+        if (sealed === 0 || reachedHorizon) return total;
       }
     })().finally(() => {
       this.sealing = null;
@@ -69,50 +61,30 @@ export class SermiLogSealer implements OnApplicationBootstrap, OnApplicationShut
     return this.sealing;
   }
 
-  private sealOnce(): Promise<number> {
+  /** One seal; `reachedHorizon` is false when it was cut short (MAX_RECORDS_PER_SEAL) and more can be sealed now. */
+  private sealOnce(): Promise<{ sealed: number; reachedHorizon: boolean }> {
     return this.dataSource.transaction(async (manager) => {
       const [{ locked }] = await sqlRows<{ locked: boolean }>(
         manager,
         `SELECT pg_try_advisory_xact_lock(${SEAL_LOCK}) AS locked`,
       );
-      if (!locked) return 0;
+      const nothing = { sealed: 0, reachedHorizon: true };
+      if (!locked) return nothing;
       const [{ horizon }] = await sqlRows<{ horizon: string }>(
         manager,
         `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon`,
       );
       const previous = await chainEnd(manager);
-      if (BigInt(previous.toTxid) >= BigInt(horizon)) return 0;
+      if (BigInt(previous.toTxid) >= BigInt(horizon)) return nothing;
       const toTxid = await nextSealEnd(manager, previous.toTxid, horizon);
-      if (toTxid === null) return 0;
-      const content = await sealContent(manager, previous.toTxid, toTxid);
-      const seal: SealFields = {
+      if (toTxid === null) return nothing;
+      const sealed = await appendSeal(manager, {
         seq: (BigInt(previous.seq) + 1n).toString(),
         fromTxid: previous.toTxid,
         toTxid,
         prevHash: previous.hash,
-        ...content,
-      };
-      // The range is closed (every transaction in it has ended), so the ids read here are the records digested above.
-      await sqlRows(
-        manager,
-        `INSERT INTO sermi_log_seals (seq, from_txid, to_txid, record_count, record_ids, record_digests,
-                                      last_recorded_at, prev_hash, hash)
-         VALUES ($1, $2, $3, $4,
-                 (SELECT array_agg(id ORDER BY txid, id) FROM sermi_access_log
-                   WHERE txid >= $2::bigint AND txid < $3::bigint),
-                 $5, $6::timestamptz, $7, $8)`,
-        [
-          seal.seq,
-          seal.fromTxid,
-          seal.toTxid,
-          seal.recordCount,
-          seal.digests,
-          seal.lastRecordedAt,
-          seal.prevHash,
-          sealHash(seal),
-        ],
-      );
-      return seal.recordCount;
+      });
+      return { sealed, reachedHorizon: toTxid === horizon };
     });
   }
 
