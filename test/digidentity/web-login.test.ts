@@ -121,7 +121,7 @@ describe('Digidentity web login', () => {
       }
     });
 
-    it('gives concurrent first logins of one identity exactly one account', async () => {
+    it('gives concurrent first logins of one identity exactly one account, and concurrent returning logins all land on it', async () => {
       const persona = person('concurrent-0001', { ioeuid: 'NL/EXAMPLECAB/3333333333B' });
       bed.sandbox.personas.push(persona);
       const browsers = Array.from({ length: 6 }, () => new Browser());
@@ -137,6 +137,16 @@ describe('Digidentity web login', () => {
         [persona.id],
       );
       expect(count).toBe(1);
+
+      // The same person again, from six browsers at once: every returning login succeeds, on the one account.
+      const again = Array.from({ length: 6 }, () => new Browser());
+      const returning = await Promise.all(again.map((browser) => bed.startWebLogin(browser, persona.id)));
+      const answers = await Promise.all(again.map((browser, i) => browser.request(returning[i])));
+      expect(answers.map((r) => r.location)).toEqual(Array(6).fill(`${bed.app.baseUrl}/portal/home`));
+      const returningAccounts = await Promise.all(
+        again.map(async (browser) => (await me(browser)).json<{ account: { id: string } }>().account.id),
+      );
+      expect(new Set([...accounts, ...returningAccounts]).size).toBe(1);
     });
   });
 
