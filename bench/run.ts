@@ -170,6 +170,12 @@ function printRows(unit: string, rows: Row[]) {
   }
 }
 
+/** The first few failed logins, said on stderr, so an error count in the table comes with a reason. */
+let loginErrorsReported = 0;
+function reportLoginError(what: string) {
+  if (loginErrorsReported++ < 3) console.error(`login failed: ${what}`);
+}
+
 /**
  * `workers` browsers log in over and over for `duration` (or until `limit` logins); only the callback request's
  * latency is recorded.
@@ -196,9 +202,13 @@ async function runLogins(
           const begin = performance.now();
           const response = await browser.request(callback);
           latencies.push(performance.now() - begin);
-          if (response.status !== 302 || response.location !== `${base}/api/me`) errors += 1;
-        } catch {
+          if (response.status !== 302 || response.location !== `${base}/api/me`) {
+            errors += 1;
+            reportLoginError(`callback answered ${response.status} → ${response.location ?? '(no location)'}`);
+          }
+        } catch (error) {
           errors += 1;
+          reportLoginError(`before the callback: ${String(error)}`);
         }
       }
     }),
