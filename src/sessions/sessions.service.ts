@@ -51,6 +51,20 @@ interface SessionRow {
 /** A timestamp as epoch milliseconds: a float for the driver, where a timestamptz costs a date-string parse. */
 const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
+/** At most this many sessions are listed; more live at once would mean something is wrong. */
+const MAX_LISTED_SESSIONS = 100;
+
+export interface LiveSession {
+  id: string;
+  provider: string;
+  createdAt: Date;
+  authenticatedAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  clientIp: string | null;
+  userAgent: string | null;
+}
+
 @Injectable()
 export class SessionsService {
   /** Last-seen is written at most this often per session, so reads do not each cost a write. */
@@ -169,6 +183,61 @@ export class SessionsService {
       },
       links: row.links,
     };
+  }
+
+  /** The account's live sessions, most recently used first (for the person to review and end them). */
+  async listLive(accountId: string): Promise<LiveSession[]> {
+    const rows = await sqlRows<{
+      id: string;
+      provider: string;
+      created_at: Date;
+      authenticated_at: Date;
+      last_seen_at: Date;
+      expires_at: Date;
+      client_ip: string | null;
+      user_agent: string | null;
+    }>(
+      this.dataSource.manager,
+      `SELECT id, provider, created_at, authenticated_at, last_seen_at,
+              least(idle_expires_at, absolute_expires_at) AS expires_at, host(client_ip) AS client_ip, user_agent
+         FROM sessions
+        WHERE account_id = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()
+        ORDER BY last_seen_at DESC, id
+        LIMIT ${MAX_LISTED_SESSIONS}`,
+      [accountId],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      provider: row.provider,
+      createdAt: row.created_at,
+      authenticatedAt: row.authenticated_at,
+      lastSeenAt: row.last_seen_at,
+      expiresAt: row.expires_at,
+      clientIp: row.client_ip,
+      userAgent: row.user_agent,
+    }));
+  }
+
+  /**
+   * Ends live sessions of one account: the one given, or (`allBut`) every other one. Returns the ids it ended;
+   * a session of another account, or one already over, is never touched.
+   */
+  async revokeOwn(
+    accountId: string,
+    target: { sessionId: string } | { allBut: string },
+    reason: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<string[]> {
+    const [condition, sessionId] = 'sessionId' in target ? ['id = $2', target.sessionId] : ['id <> $2', target.allBut];
+    const rows = await sqlRows<{ id: string }>(
+      manager,
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = $3
+        WHERE account_id = $1 AND ${condition}
+          AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()
+        RETURNING id`,
+      [accountId, sessionId, reason],
+    );
+    return rows.map((row) => row.id);
   }
 
   /** Returns false when the session was already revoked (revocation is idempotent). */

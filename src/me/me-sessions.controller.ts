@@ -1,0 +1,114 @@
+import { Controller, Delete, Get, Header, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { AUDIT_EVENT } from '../audit/audit-event-types.js';
+import { AuditService } from '../audit/audit.service.js';
+import { uuidParam } from '../common/http/uuid-param.js';
+import { ApiSession } from '../common/openapi/problem-responses.js';
+import { AppException } from '../common/problem/app-exception.js';
+import { RequestId } from '../common/request-context/request-context.js';
+import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import { CurrentPrincipal } from '../sessions/auth.decorators.js';
+import { CSRF_HEADER } from '../sessions/csrf.js';
+import { SessionCookie } from '../sessions/session-cookie.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { RevokedSessionDto, RevokedSessionsDto, SessionListDto } from './dto/sessions.dto.js';
+
+/**
+ * A person's own sessions: which devices are signed in, and ending any of them (a workshop PC left signed in, a
+ * lost phone). Ending sessions needs no fresh login — it only ever takes access away — and each is audited.
+ */
+@ApiTags('me')
+@ApiSession()
+@Controller('api/me/sessions')
+export class MeSessionsController {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sessions: SessionsService,
+    private readonly sessionCookie: SessionCookie,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: "The account's live sessions, most recently used first; `current` marks this one" })
+  @ApiOkResponse({ type: SessionListDto })
+  async list(@CurrentPrincipal() principal: SessionPrincipal): Promise<SessionListDto> {
+    const sessions = await this.sessions.listLive(principal.accountId);
+    return {
+      sessions: sessions.map((session) => ({
+        ...session,
+        current: session.id === principal.sessionId,
+        createdAt: session.createdAt.toISOString(),
+        authenticatedAt: session.authenticatedAt.toISOString(),
+        lastSeenAt: session.lastSeenAt.toISOString(),
+        expiresAt: session.expiresAt.toISOString(),
+      })),
+    };
+  }
+
+  @Post('revoke-others')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Ends every other live session of the account ("sign out everywhere else")' })
+  @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
+  @ApiOkResponse({ type: RevokedSessionsDto })
+  @ApiSession(403)
+  async revokeOthers(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
+  ): Promise<RevokedSessionsDto> {
+    const revoked = await this.dataSource.transaction(async (manager) => {
+      const ids = await this.sessions.revokeOwn(principal.accountId, { allBut: principal.sessionId }, REASON, manager);
+      if (ids.length > 0) {
+        await this.audit.record(
+          {
+            type: AUDIT_EVENT.sessionsRevokedForAccount,
+            actor: { type: 'account', accountId: principal.accountId },
+            requestId,
+            subjectAccountId: principal.accountId,
+            details: { sessionIds: ids, keptSessionId: principal.sessionId, reason: REASON },
+          },
+          manager,
+        );
+      }
+      return ids;
+    });
+    return { revokedSessions: revoked.length };
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Ends one live session of the account; ending this one signs out' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
+  @ApiOkResponse({ type: RevokedSessionDto })
+  @ApiSession(400, 403, 404)
+  async revoke(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Param('id', uuidParam) id: string,
+    @RequestId() requestId: string | null,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<RevokedSessionDto> {
+    await this.dataSource.transaction(async (manager) => {
+      const [revoked] = await this.sessions.revokeOwn(principal.accountId, { sessionId: id }, REASON, manager);
+      // Another account's session, a revoked or an expired one: the same answer, so ids reveal nothing.
+      if (!revoked) throw new AppException('session_not_found', 'No live session of this account has this id');
+      await this.audit.record(
+        {
+          type: AUDIT_EVENT.sessionRevoked,
+          actor: { type: 'account', accountId: principal.accountId },
+          requestId,
+          subjectAccountId: principal.accountId,
+          details: { sessionId: id, reason: REASON },
+        },
+        manager,
+      );
+    });
+    const signedOut = id === principal.sessionId;
+    if (signedOut) this.sessionCookie.clear(res);
+    return { revokedSessionId: id, signedOut };
+  }
+}
+
+const REASON = 'revoked_by_user';
