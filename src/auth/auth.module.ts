@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BrowserSignOut } from './browser-sign-out.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { UserMappingModule } from '../user-mapping/user-mapping.module.js';
@@ -15,7 +16,7 @@ import { LogoutController } from './logout.controller.js';
 @Module({
   imports: [AuditModule, SessionsModule, UserMappingModule, LoginTransactionsModule, IdentityLinksModule],
   controllers: [LogoutController, LoginErrorController],
-  providers: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins],
-  exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins],
+  providers: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins, BrowserSignOut],
+  exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins, BrowserSignOut],
 })
 export class AuthModule {}

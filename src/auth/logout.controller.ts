@@ -2,7 +2,6 @@ import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
-import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -10,18 +9,17 @@ import { ApiProblems } from '../common/openapi/problem-responses.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { OptionalPrincipal, SessionOptional } from '../sessions/auth.decorators.js';
 import { CSRF_HEADER } from '../sessions/csrf.js';
-import { SessionCookie } from '../sessions/session-cookie.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { requestIdOf } from '../common/request-context/request-context.js';
+import { BrowserSignOut } from './browser-sign-out.js';
 
 @ApiTags('auth')
 @Controller('auth')
 export class LogoutController {
   constructor(
     private readonly sessions: SessionsService,
-    private readonly cookie: SessionCookie,
     private readonly audit: AuditService,
-    private readonly binding: BrowserBinding,
+    private readonly signOut: BrowserSignOut,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -41,15 +39,6 @@ export class LogoutController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
-    // Identities this browser left pending are not for whoever signs in here next (a shared workshop PC).
-    const binding = this.binding.read(req);
-    if (binding) {
-      await this.dataSource.query(
-        `UPDATE pending_identities SET browser_binding_hash = NULL WHERE browser_binding_hash = $1 AND resolved_at IS NULL`,
-        [hashBinding(binding)],
-      );
-      this.binding.clear(res);
-    }
     if (principal) {
       await this.dataSource.transaction(async (manager) => {
         if (await this.sessions.revoke(principal.sessionId, 'logout', manager)) {
@@ -66,6 +55,6 @@ export class LogoutController {
         }
       });
     }
-    this.cookie.clear(res);
+    await this.signOut.apply(req, res);
   }
 }

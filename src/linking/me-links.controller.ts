@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Header, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { BrowserSignOut } from '../auth/browser-sign-out.js';
 import { clientMeta } from '../auth/client-meta.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { uuidParam } from '../common/http/uuid-param.js';
@@ -13,7 +14,6 @@ import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { CurrentPrincipal } from '../sessions/auth.decorators.js';
 import { CSRF_HEADER } from '../sessions/csrf.js';
-import { SessionCookie } from '../sessions/session-cookie.js';
 import { LinkListDto, RemovedLinkDto, StartedLinkDto, StartLinkDto } from './dto/links.dto.js';
 import { LinkingService } from './linking.service.js';
 import { RequestId } from '../common/request-context/request-context.js';
@@ -38,7 +38,7 @@ export class MeLinksController {
   constructor(
     private readonly linking: LinkingService,
     private readonly binding: BrowserBinding,
-    private readonly sessionCookie: SessionCookie,
+    private readonly signOut: BrowserSignOut,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -85,11 +85,12 @@ export class MeLinksController {
     @CurrentPrincipal() principal: SessionPrincipal,
     @Param('id', uuidParam) id: string,
     @RequestId() requestId: string | null,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<RemovedLinkDto> {
     const change = await this.linking.remove(principal, id, requestId);
     const signedOut = change.revokedSessionIds.includes(principal.sessionId);
-    if (signedOut) this.sessionCookie.clear(res);
+    if (signedOut) await this.signOut.apply(req, res);
     return { removedLinkId: change.linkId, revokedSessions: change.revokedSessionIds.length, signedOut };
   }
 }

@@ -1,10 +1,11 @@
-import { Controller, Delete, Get, Header, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Header, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
+import { BrowserSignOut } from '../auth/browser-sign-out.js';
 import { uuidParam } from '../common/http/uuid-param.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
 import { AppException } from '../common/problem/app-exception.js';
@@ -12,7 +13,6 @@ import { RequestId } from '../common/request-context/request-context.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { CurrentPrincipal } from '../sessions/auth.decorators.js';
 import { CSRF_HEADER } from '../sessions/csrf.js';
-import { SessionCookie } from '../sessions/session-cookie.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RevokedSessionDto, RevokedSessionsDto, SessionListDto } from './dto/sessions.dto.js';
 
@@ -27,7 +27,7 @@ export class MeSessionsController {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly sessions: SessionsService,
-    private readonly sessionCookie: SessionCookie,
+    private readonly signOut: BrowserSignOut,
     private readonly audit: AuditService,
   ) {}
 
@@ -88,6 +88,7 @@ export class MeSessionsController {
     @CurrentPrincipal() principal: SessionPrincipal,
     @Param('id', uuidParam) id: string,
     @RequestId() requestId: string | null,
+    @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<RevokedSessionDto> {
     await this.dataSource.transaction(async (manager) => {
@@ -100,13 +101,13 @@ export class MeSessionsController {
           actor: { type: 'account', accountId: principal.accountId },
           requestId,
           subjectAccountId: principal.accountId,
-          details: { sessionId: id, reason: REASON },
+          details: { sessionId: id, bySessionId: principal.sessionId, reason: REASON },
         },
         manager,
       );
     });
     const signedOut = id === principal.sessionId;
-    if (signedOut) this.sessionCookie.clear(res);
+    if (signedOut) await this.signOut.apply(req, res);
     return { revokedSessionId: id, signedOut };
   }
 }

@@ -207,6 +207,19 @@ describe('pending identities, provider policy pending', () => {
     expect((await pendingOf(bed, browser)).status).toBe(404);
   });
 
+  it('forgets them too when the browser ends its own session from the session list', async () => {
+    const persona = { ...IOE, id: 'signout-0002', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6363636364B' } };
+    bed.sandbox.personas.push(persona);
+    const browser = new Browser();
+    await signInElsewhere(bed, browser);
+    await bed.webLogin(browser, persona.id);
+    expect((await pendingOf(bed, browser)).status).toBe(200);
+    const current = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ session: { id: string } }>().session.id;
+    const ended = await portalWrite(browser, bed.app, 'DELETE', `/api/me/sessions/${current}`);
+    expect(ended.json()).toMatchObject({ revokedSessionId: current, signedOut: true });
+    expect((await pendingOf(bed, browser)).status).toBe(404);
+  });
+
   it('shows and attaches a pending identity only in the browser that produced it', async () => {
     const producer = new Browser();
     await bed.webLogin(producer, IOE_PA.id);

@@ -92,7 +92,7 @@ describe('a person’s own sessions (/api/me/sessions)', () => {
     expect(events).toEqual([
       expect.objectContaining({
         actor_account_id: account.id,
-        details: { sessionId: sessions[1].sessionId, reason: 'revoked_by_user' },
+        details: { sessionId: sessions[1].sessionId, bySessionId: sessions[0].sessionId, reason: 'revoked_by_user' },
       }),
     ]);
   });
@@ -101,7 +101,15 @@ describe('a person’s own sessions (/api/me/sessions)', () => {
     const { sessions } = await personWithSessions(1);
     const response = await revoke(sessions[0], sessions[0].sessionId);
     expect(response.body).toEqual({ revokedSessionId: sessions[0].sessionId, signedOut: true });
-    expect(String(response.headers['set-cookie'])).toMatch(new RegExp(`${t.config.session.cookieName}=;`));
+    const cleared = (response.headers['set-cookie'] as unknown as string[]).find((c) =>
+      c.startsWith(`${t.config.session.cookieName}=;`),
+    );
+    // Cleared with the attributes it was set with, or a browser would keep it (a __Host- cookie needs Path=/).
+    expect(cleared).toMatch(/; Path=\/;/);
+    expect(cleared).toMatch(/; Expires=Thu, 01 Jan 1970/);
+    expect(cleared).toMatch(/; HttpOnly/);
+    expect(cleared).toMatch(/; SameSite=Lax/);
+    if (t.config.session.cookieSecure) expect(cleared).toMatch(/; Secure/);
     expect(await works(sessions[0])).toBe(false);
   });
 
@@ -125,6 +133,14 @@ describe('a person’s own sessions (/api/me/sessions)', () => {
       .set('Cookie', sessions[0].cookie);
     expect([noCsrf.status, noCsrf.body.code]).toEqual([403, 'csrf_check_failed']);
     expect(await works(sessions[1])).toBe(true);
+    const foreignOrigin = await request(t.http)
+      .post('/api/me/sessions/revoke-others')
+      .set('Cookie', sessions[0].cookie)
+      .set({ ...sessions[0].writeHeaders, Origin: 'https://evil.example' });
+    expect([foreignOrigin.status, foreignOrigin.body.code]).toEqual([403, 'csrf_check_failed']);
+    const noCsrfOthers = await request(t.http).post('/api/me/sessions/revoke-others').set('Cookie', sessions[0].cookie);
+    expect([noCsrfOthers.status, noCsrfOthers.body.code]).toEqual([403, 'csrf_check_failed']);
+    expect(await works(sessions[1])).toBe(true);
     const anonymous = await request(t.http).get('/api/me/sessions');
     expect([anonymous.status, anonymous.body.code]).toEqual([401, 'unauthenticated']);
   });
@@ -138,14 +154,18 @@ describe('a person’s own sessions (/api/me/sessions)', () => {
     expect(await works(sessions[0])).toBe(true);
     expect(await works(stranger)).toBe(true);
     expect((await list(sessions[0])).map((s) => s.id)).toEqual([sessions[0].sessionId]);
-    const [event] = (await auditEvents(t.dataSource, 'session.revoked_for_account')).filter(
-      (e) => e.subject_account_id === account.id,
-    );
+    const events = async () =>
+      (await auditEvents(t.dataSource, 'session.revoked_for_account')).filter(
+        (e) => e.subject_account_id === account.id,
+      );
+    const [event, ...more] = await events();
+    expect(more).toEqual([]);
     expect(event.details).toEqual({
       sessionIds: expect.arrayContaining(sessions.slice(1).map((s) => s.sessionId)),
       keptSessionId: sessions[0].sessionId,
       reason: 'revoked_by_user',
     });
     expect(await revokeOthers(sessions[0]).then((r) => r.body)).toEqual({ revokedSessions: 0 });
+    expect(await events()).toHaveLength(1);
   });
 });

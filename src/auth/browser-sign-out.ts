@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Request, Response } from 'express';
+import { DataSource } from 'typeorm';
+import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
+import { SessionCookie } from '../sessions/session-cookie.js';
+
+/**
+ * What signing a browser out means beyond ending its session, wherever it happens (logout, ending this session
+ * from the session list, removing the login method it used): the session cookie goes, and identities this
+ * browser left pending are no longer its to attach or to make an account of — they are not for whoever signs in
+ * at this (possibly shared workshop) PC next.
+ */
+@Injectable()
+export class BrowserSignOut {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly binding: BrowserBinding,
+    private readonly sessionCookie: SessionCookie,
+  ) {}
+
+  async apply(req: Request, res: Response): Promise<void> {
+    const binding = this.binding.read(req);
+    if (binding) {
+      await this.dataSource.query(
+        `UPDATE pending_identities SET browser_binding_hash = NULL WHERE browser_binding_hash = $1 AND resolved_at IS NULL`,
+        [hashBinding(binding)],
+      );
+      this.binding.clear(res);
+    }
+    this.sessionCookie.clear(res);
+  }
+}
