@@ -10,6 +10,9 @@ import { uuidParam } from '../common/http/uuid-param.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { RequestId } from '../common/request-context/request-context.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import { assertRecentAuthentication } from '../auth/recent-authentication.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { CurrentPrincipal } from '../sessions/auth.decorators.js';
 import { CSRF_HEADER } from '../sessions/csrf.js';
@@ -18,7 +21,9 @@ import { RevokedSessionDto, RevokedSessionsDto, SessionListDto } from './dto/ses
 
 /**
  * A person's own sessions: which devices are signed in, and ending any of them (a workshop PC left signed in, a
- * lost phone). Ending sessions needs no fresh login — it only ever takes access away — and each is audited.
+ * lost phone). Ending another session needs a recent login of this one (LINK_RECENT_AUTH_SECONDS), so a stolen or
+ * forgotten session cannot sign its owner out: whoever can sign in again at the provider wins. Ending this session
+ * is a sign-out and needs nothing. Each is audited.
  */
 @ApiTags('me')
 @ApiSession()
@@ -26,6 +31,7 @@ import { RevokedSessionDto, RevokedSessionsDto, SessionListDto } from './dto/ses
 export class MeSessionsController {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectAppConfig() private readonly config: AppConfig,
     private readonly sessions: SessionsService,
     private readonly signOut: BrowserSignOut,
     private readonly audit: AuditService,
@@ -51,7 +57,11 @@ export class MeSessionsController {
 
   @Post('revoke-others')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Ends every other live session of the account ("sign out everywhere else")' })
+  @ApiOperation({
+    summary: 'Ends every other live session of the account ("sign out everywhere else")',
+    description:
+      'Needs a recent login of this session (LINK_RECENT_AUTH_SECONDS); otherwise 403 reauthentication_required.',
+  })
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
   @ApiOkResponse({ type: RevokedSessionsDto })
   @ApiSession(403)
@@ -59,6 +69,7 @@ export class MeSessionsController {
     @CurrentPrincipal() principal: SessionPrincipal,
     @RequestId() requestId: string | null,
   ): Promise<RevokedSessionsDto> {
+    this.assertRecent(principal);
     const revoked = await this.dataSource.transaction(async (manager) => {
       const ids = await this.sessions.revokeOwn(principal.accountId, { allBut: principal.sessionId }, REASON, manager);
       if (ids.length > 0) {
@@ -79,7 +90,10 @@ export class MeSessionsController {
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'Ends one live session of the account; ending this one signs out' })
+  @ApiOperation({
+    summary: 'Ends one live session of the account; ending this one signs out',
+    description: 'Ending another session needs a recent login of this one, like signing out everywhere else.',
+  })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
   @ApiOkResponse({ type: RevokedSessionDto })
@@ -91,6 +105,8 @@ export class MeSessionsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<RevokedSessionDto> {
+    const signedOut = id === principal.sessionId;
+    if (!signedOut) this.assertRecent(principal);
     await this.dataSource.transaction(async (manager) => {
       const [revoked] = await this.sessions.revokeOwn(principal.accountId, { sessionId: id }, REASON, manager);
       // Another account's session, a revoked or an expired one: the same answer, so ids reveal nothing.
@@ -106,9 +122,12 @@ export class MeSessionsController {
         manager,
       );
     });
-    const signedOut = id === principal.sessionId;
     if (signedOut) await this.signOut.apply(req, res);
     return { revokedSessionId: id, signedOut };
+  }
+
+  private assertRecent(principal: SessionPrincipal): void {
+    assertRecentAuthentication(principal, this.config.linking.recentAuthSeconds, this.config.http.publicBaseUrl, '/');
   }
 }
 

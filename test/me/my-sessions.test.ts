@@ -168,4 +168,26 @@ describe('a person’s own sessions (/api/me/sessions)', () => {
     expect(await revokeOthers(sessions[0]).then((r) => r.body)).toEqual({ revokedSessions: 0 });
     expect(await events()).toHaveLength(1);
   });
+
+  it('needs a recent login of this session to end another one, so an old or stolen session cannot sign its owner out', async () => {
+    const { sessions } = await personWithSessions(2);
+    await t.dataSource.query(`UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = $1`, [
+      sessions[0].sessionId,
+    ]);
+    for (const refused of [await revoke(sessions[0], sessions[1].sessionId), await revokeOthers(sessions[0])]) {
+      expect([refused.status, refused.body.code]).toEqual([403, 'reauthentication_required']);
+      expect(refused.body.reauthenticateUrl).toMatch(/\/auth\/reauthenticate\?returnTo=%2F/);
+    }
+    expect(await works(sessions[1])).toBe(true);
+    // The newer session may end the old one, and the old one may always end itself (a sign-out).
+    expect((await revoke(sessions[1], sessions[0].sessionId)).status).toBe(200);
+    const { sessions: mine } = await personWithSessions(1);
+    await t.dataSource.query(`UPDATE sessions SET authenticated_at = now() - interval '1 hour' WHERE id = $1`, [
+      mine[0].sessionId,
+    ]);
+    expect((await revoke(mine[0], mine[0].sessionId)).body).toEqual({
+      revokedSessionId: mine[0].sessionId,
+      signedOut: true,
+    });
+  });
 });
