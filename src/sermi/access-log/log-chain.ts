@@ -48,7 +48,7 @@ export function recordDigest(row: RecordRow): Buffer {
  * The same digest computed by Postgres (the sealer's way): the records never travel to the app, so sealing
  * thousands of them costs the app's event loop nothing but one small answer.
  */
-export const RECORD_DIGEST_SQL = `sha256(convert_to(${canonicalFieldsSql(RECORD_FIELD_SQL.map(([, e]) => e))}, 'UTF8'))`;
+const RECORD_DIGEST_SQL = `sha256(convert_to(${canonicalFieldsSql(RECORD_FIELD_SQL.map(([, e]) => e))}, 'UTF8'))`;
 
 export interface SealFields {
   seq: string;
