@@ -42,8 +42,9 @@ export class MeSessionsController {
   @ApiOperation({ summary: "The account's live sessions, most recently used first; `current` marks this one" })
   @ApiOkResponse({ type: SessionListDto })
   async list(@CurrentPrincipal() principal: SessionPrincipal): Promise<SessionListDto> {
-    const sessions = await this.sessions.listLive(principal.accountId);
+    const { sessions, truncated } = await this.sessions.listLive(principal.accountId);
     return {
+      truncated,
       sessions: sessions.map((session) => ({
         ...session,
         current: session.id === principal.sessionId,

@@ -51,7 +51,7 @@ interface SessionRow {
 /** A timestamp as epoch milliseconds: a float for the driver, where a timestamptz costs a date-string parse. */
 const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
-/** At most this many sessions are listed; more live at once would mean something is wrong. */
+/** At most this many sessions are listed; more live at once would mean something is wrong (the answer says so). */
 const MAX_LISTED_SESSIONS = 100;
 
 export interface LiveSession {
@@ -185,8 +185,11 @@ export class SessionsService {
     };
   }
 
-  /** The account's live sessions, most recently used first (for the person to review and end them). */
-  async listLive(accountId: string): Promise<LiveSession[]> {
+  /**
+   * The account's live sessions, most recently used first (for the person to review and end them); at most
+   * MAX_LISTED_SESSIONS, and whether there were more.
+   */
+  async listLive(accountId: string): Promise<{ sessions: LiveSession[]; truncated: boolean }> {
     const rows = await sqlRows<{
       id: string;
       provider: string;
@@ -203,10 +206,10 @@ export class SessionsService {
          FROM sessions
         WHERE account_id = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()
         ORDER BY last_seen_at DESC, id
-        LIMIT ${MAX_LISTED_SESSIONS}`,
+        LIMIT ${MAX_LISTED_SESSIONS + 1}`,
       [accountId],
     );
-    return rows.map((row) => ({
+    const sessions = rows.slice(0, MAX_LISTED_SESSIONS).map((row) => ({
       id: row.id,
       provider: row.provider,
       createdAt: row.created_at,
@@ -216,6 +219,7 @@ export class SessionsService {
       clientIp: row.client_ip,
       userAgent: row.user_agent,
     }));
+    return { sessions, truncated: rows.length > MAX_LISTED_SESSIONS };
   }
 
   /**

@@ -22,11 +22,12 @@ describe('a person’s own sessions (/api/me/sessions)', () => {
   });
   afterAll(async () => t.close());
 
-  const list = async (session: SignedIn) => {
+  const listing = async (session: SignedIn) => {
     const response = await request(t.http).get('/api/me/sessions').set('Cookie', session.cookie);
     expect(response.status).toBe(200);
-    return response.body.sessions as SessionSummary[];
+    return response.body as { sessions: SessionSummary[]; truncated: boolean };
   };
+  const list = async (session: SignedIn) => (await listing(session)).sessions;
   const revoke = (session: SignedIn, id: string) =>
     request(t.http).delete(`/api/me/sessions/${id}`).set('Cookie', session.cookie).set(session.writeHeaders);
   const revokeOthers = (session: SignedIn) =>
@@ -63,6 +64,16 @@ describe('a person’s own sessions (/api/me/sessions)', () => {
       userAgent: 'jest',
     });
     expect(listed.map((s) => s.id)).not.toContain(stranger.sessionId);
+  });
+
+  it('lists at most 100 and says when there are more', async () => {
+    const { sessions } = await personWithSessions(101);
+    const full = await listing(sessions[100]);
+    expect([full.sessions.length, full.truncated]).toEqual([100, true]);
+    expect(full.sessions.filter((s) => s.current)).toHaveLength(1);
+    await revoke(sessions[100], sessions[0].sessionId);
+    const fits = await listing(sessions[100]);
+    expect([fits.sessions.length, fits.truncated]).toEqual([100, false]);
   });
 
   it('orders sessions by last use and says when each ends', async () => {

@@ -16,6 +16,7 @@ export class SessionSummaryDto {
 export class SessionListDto {
   @ApiProperty({ type: [SessionSummaryDto], description: 'Live sessions, most recently used first' })
   sessions: SessionSummaryDto[];
+  @ApiProperty({ description: 'More live sessions exist than the 100 listed' }) truncated: boolean;
 }
 
 export class RevokedSessionDto {
