@@ -108,4 +108,41 @@ describe('StatementBatcher', () => {
   it('refuses a batch size or in-flight limit below one', () => {
     expect(() => new StatementBatcher(async () => [], { maxBatch: 0, maxInFlight: 1 })).toThrow(/must be ≥ 1/);
   });
+
+  it("runs each input alone when retryAlone says a failed batch may be one input's fault", async () => {
+    const statements: number[][] = [];
+    const batcher = new StatementBatcher(
+      async (inputs: number[]) => {
+        statements.push(inputs);
+        if (inputs.includes(13)) throw Object.assign(new Error('invalid input'), { code: '22P02' });
+        return inputs.map((n) => n * 2);
+      },
+      {
+        maxBatch: 10,
+        maxInFlight: 1,
+        retryAlone: (error) => (error as { code?: string }).code?.startsWith('22') === true,
+      },
+    );
+    const results = await Promise.allSettled([1, 13, 2].map((n) => batcher.submit(n)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'rejected'))).toEqual([2, 'rejected', 4]);
+    expect(statements).toEqual([[1, 13, 2], [1], [13], [2]]);
+  });
+
+  it('fails the whole batch without retrying when retryAlone does not apply (the database is down)', async () => {
+    let statements = 0;
+    const batcher = new StatementBatcher(
+      async () => {
+        statements += 1;
+        throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+      },
+      {
+        maxBatch: 10,
+        maxInFlight: 1,
+        retryAlone: (error) => (error as { code?: string }).code?.startsWith('22') === true,
+      },
+    );
+    const results = await Promise.allSettled([1, 2, 3].map((n) => batcher.submit(n)));
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(statements).toBe(1);
+  });
 });

@@ -5,7 +5,9 @@
  * goes out with everything that queued meanwhile. Under load one round trip serves many requests: the fifty
  * requests one database answer releases at once reach the next statement together, instead of the first one or
  * two going out alone. Each call still gets its own answer, read from the database when its statement ran — nothing is
- * cached. `run` answers the inputs in order; when it fails, every call of that batch fails with its error.
+ * cached. `run` answers the inputs in order; when it fails, every call of that batch fails with its error — unless
+ * `retryAlone(error)` says the error may be one input's fault (bad data): then each input of the batch runs on its
+ * own, so one bad input cannot fail the others.
  */
 export class StatementBatcher<I, O> {
   private queue: { input: I; resolve: (output: O) => void; reject: (error: unknown) => void }[] = [];
@@ -14,7 +16,7 @@ export class StatementBatcher<I, O> {
 
   constructor(
     private readonly run: (inputs: I[]) => Promise<O[]>,
-    private readonly options: { maxBatch: number; maxInFlight: number },
+    private readonly options: { maxBatch: number; maxInFlight: number; retryAlone?: (error: unknown) => boolean },
   ) {
     if (!(options.maxBatch >= 1 && options.maxInFlight >= 1)) throw new Error('maxBatch and maxInFlight must be ≥ 1');
   }
@@ -39,19 +41,28 @@ export class StatementBatcher<I, O> {
     const batch = this.queue.splice(0, this.options.maxBatch);
     if (batch.length === 0) return;
     this.inFlight += 1;
-    this.runGuarded(batch.map((call) => call.input))
-      .then((outputs) => {
-        if (!Array.isArray(outputs) || outputs.length !== batch.length) {
-          throw new Error(`a batched statement answered ${String(outputs?.length)} results for ${batch.length} calls`);
+    this.settle(batch)
+      .catch(async (error: unknown) => {
+        if (batch.length > 1 && this.options.retryAlone?.(error)) {
+          await Promise.all(batch.map((call) => this.settle([call]).catch((own: unknown) => call.reject(own))));
+        } else {
+          batch.forEach((call) => call.reject(error));
         }
-        batch.forEach((call, i) => call.resolve(outputs[i]));
       })
-      .catch((error: unknown) => batch.forEach((call) => call.reject(error)))
       .finally(() => {
         this.inFlight -= 1;
         if (this.queue.length > 0) this.scheduleFlush();
       });
     if (this.queue.length > 0) this.scheduleFlush();
+  }
+
+  /** Runs a batch and answers its calls; rejects (answering none) when the statement fails. */
+  private async settle(batch: typeof this.queue): Promise<void> {
+    const outputs = await this.runGuarded(batch.map((call) => call.input));
+    if (!Array.isArray(outputs) || outputs.length !== batch.length) {
+      throw new Error(`a batched statement answered ${String(outputs?.length)} results for ${batch.length} calls`);
+    }
+    batch.forEach((call, i) => call.resolve(outputs[i]));
   }
 
   /** `run`, with a synchronous throw turned into a failed batch (it runs from setImmediate, outside any caller). */

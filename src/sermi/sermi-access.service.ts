@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppException } from '../common/problem/app-exception.js';
+import { isDataError } from '../common/problem/classify-unexpected.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { preparedRows } from '../database/sql.js';
@@ -68,6 +69,9 @@ interface PendingDecision {
   clientIp: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** A chain session held to one vehicle: the statement grants only `boundVin` (null: the binding bound nothing). */
+  chainBound: boolean;
+  boundVin: string | null;
 }
 
 interface DecisionRow {
@@ -117,11 +121,14 @@ export class SermiAccessService {
         column('clientIp'),
         column('userAgent'),
         column('requestId'),
+        column('chainBound'),
+        column('boundVin'),
       ]);
       const byId = new Map(rows.map((row) => [row.id, row]));
       return pending.map((decision) => byId.get(decision.id));
     },
-    { maxBatch: 200, maxInFlight: 2 },
+    // One decision whose record Postgres refuses must not fail the others made at the same time.
+    { maxBatch: 200, maxInFlight: 2, retryAlone: isDataError },
   );
 
   async decide(request: AccessRequest): Promise<AccessResult> {
@@ -129,15 +136,21 @@ export class SermiAccessService {
     const now = new Date();
     const session = sermiSessionOf(principal);
     let security = decideSecurityAccess(session, now, this.config.sermi);
-    if (security.bindVehicle) {
+    const chainBound = security.bindVehicle === true;
+    let boundVin: string | null = null;
+    if (chainBound) {
       const [bound] = await preparedRows<{ vin: string }>(
         this.dataSource.manager,
         'rmi_sermi_chain_binding',
         CHAIN_BINDING_SQL,
         [principal.sessionId, vin, itemCode],
       );
-      // No binding row: the item is unknown or not security-related, and the statement below settles it.
-      if (bound) security = applyVehicleBinding(security, vin, bound.vin);
+      // No binding row: the item is unknown or was not security-related; the decision statement reads the
+      // classification again and, should the item be security-related by then, denies (nothing was bound).
+      if (bound) {
+        boundVin = bound.vin;
+        security = applyVehicleBinding(security, vin, bound.vin);
+      }
     }
     const uids = session ? sermiLogIdentifiers(session) : null;
     const row = await this.decisions.submit({
@@ -159,6 +172,8 @@ export class SermiAccessService {
       clientIp: request.clientIp,
       userAgent: request.userAgent,
       requestId: request.requestId,
+      chainBound,
+      boundVin,
     });
     if (!row) throw new AppException('rmi_item_not_found', `No RMI item has the code ${itemCode}`);
     const decidedAt = new Date(row.recorded_at);
@@ -179,6 +194,11 @@ export class SermiAccessService {
   }
 
   private grant(accessId: string, request: AccessRequest, session: SermiSession, now: Date) {
+    // A grant does not outlive what it was granted on: the SERMI login's maximum age, or the session itself.
+    const maxAgeSeconds =
+      session.actorType === 'RSSE' ? this.config.sermi.rsseMaxAgeSeconds : this.config.sermi.ioeMaxAgeSeconds;
+    const loginEnds = new Date(session.authenticatedAt.getTime() + maxAgeSeconds * 1000);
+    const sessionEnds = request.principal.absoluteExpiresAt;
     return this.signer.sign(
       {
         jti: accessId,
@@ -194,6 +214,7 @@ export class SermiAccessService {
         },
       },
       now,
+      loginEnds < sessionEnds ? loginEnds : sessionEnds,
     );
   }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module } from '@nestjs/common';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import type { Pool } from 'pg';
 import { type AccessResult } from '../../src/sermi/sermi-access.service.js';
 import { RequiresSermi, SermiAccess } from '../../src/sermi/requires-sermi.guard.js';
 import { SermiModule } from '../../src/sermi/sermi.module.js';
@@ -240,6 +241,21 @@ describe('SERMI access decisions', () => {
     expect(nonSecurity).toMatchObject({ decision: 'granted', reason: 'not_security_related' });
   });
 
+  it('never lets a grant outlive the SERMI login it was granted on', async () => {
+    const ioe = await sermiBrowser(IOE.id);
+    await bed.app.dataSource.query(
+      `UPDATE sessions SET authenticated_at = now() - interval '29 minutes' WHERE id = $1`,
+      [ioe.sessionId],
+    );
+    const decision = (await ask(ioe, { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>();
+    expect(decision.decision).toBe('granted');
+    const claims = decodeJwt(decision.grant!.token);
+    const loginEnds = (claims.auth_time as number) + bed.app.config.sermi.ioeMaxAgeSeconds;
+    expect(claims.exp).toBe(loginEnds);
+    expect(claims.exp! - claims.iat!).toBeLessThan(bed.app.config.sermi.grant.ttlSeconds);
+    expect(Date.parse(decision.grant!.expiresAt) / 1000).toBe(loginEnds);
+  });
+
   it('binds a chain session to its first vehicle: the RSSE acts, the IOE is the principal, a second VIN is denied', async () => {
     const rsse = await sermiBrowser(RSSE.id);
     expect(await sessionLifetimeSeconds(rsse.sessionId)).toBe(900);
@@ -300,6 +316,38 @@ describe('SERMI access decisions', () => {
     expect(decisions.filter((d) => d.decision === 'denied').every((d) => d.reason === 'chain_vehicle_mismatch')).toBe(
       true,
     );
+  });
+
+  it('never grants a chain session an item reclassified as security-related after its binding saw it as harmless', async () => {
+    await bed.app.dataSource.query(
+      `INSERT INTO rmi_items (code, title, security_related) VALUES ('DOOR_LOCK', 'Door lock', false)`,
+    );
+    const rsse = await sermiBrowser(RSSE.id);
+    // An admin reclassifies DOOR_LOCK right between the binding statement and the decision statement.
+    const pool = (bed.app.dataSource.driver as unknown as { master: Pool }).master;
+    const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+    let reclassify = true;
+    (pool as unknown as { query: unknown }).query = async (...args: unknown[]) => {
+      const result = await query(...args);
+      if (reclassify && (args[0] as { name?: string }).name === 'rmi_sermi_chain_binding') {
+        reclassify = false;
+        await query(`UPDATE rmi_items SET security_related = true WHERE code = 'DOOR_LOCK'`);
+      }
+      return result;
+    };
+    try {
+      const raced = (await ask(rsse, { vin: VIN_A, item: 'DOOR_LOCK' })).json<Decision>();
+      expect(reclassify).toBe(false);
+      expect(raced).toMatchObject({ decision: 'denied', reason: 'chain_vehicle_mismatch', grant: null });
+      expect(await logRow(raced.accessId)).toMatchObject({ decision: 'denied', item_security_related: true });
+      // Asked again, the binding sees the item as it is now: the session is bound to this vehicle and granted.
+      const again = (await ask(rsse, { vin: VIN_A, item: 'DOOR_LOCK' })).json<Decision>();
+      expect([again.decision, again.grant !== null]).toEqual(['granted', true]);
+      const other = (await ask(rsse, { vin: VIN_B, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>();
+      expect([other.decision, other.reason]).toEqual(['denied', 'chain_vehicle_mismatch']);
+    } finally {
+      (pool as unknown as { query: unknown }).query = query;
+    }
   });
 
   it('answers decisions made at the same time each on its own, an unknown item among them with 404 alone', async () => {
@@ -422,5 +470,44 @@ describe('SERMI access decisions', () => {
       expect(response.status).toBe(400);
       expect(response.json()).toMatchObject({ code: 'validation_failed' });
     });
+  });
+});
+
+describe('SERMI access decisions behind a proxy (TRUST_PROXY=1)', () => {
+  let bed: DigidentityTestbed;
+
+  beforeAll(async () => {
+    bed = await startDigidentityTestbed({ env: { TRUST_PROXY: '1' } });
+    await bed.app.dataSource.query(
+      `INSERT INTO rmi_items (code, title, security_related) VALUES ('IMMO_KEY_PROGRAMMING', 'Key programming', true)`,
+    );
+  });
+  afterAll(async () => bed.close());
+
+  it('logs a forwarded address that is not an IP as none, and it never fails decisions made at the same time', async () => {
+    const base = bed.app.baseUrl;
+    const signedIn = async (personaId: string) => {
+      const browser = new Browser();
+      await bed.webLogin(browser, personaId);
+      const me = (await browser.request(`${base}/api/me`)).json<{ csrfToken: string }>();
+      return { browser, headers: { Origin: base, 'X-CSRF-Token': me.csrfToken } };
+    };
+    const [spoofing, other] = [await signedIn(RSSE.id), await signedIn(IOE.id)];
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => {
+        const who = i % 2 === 0 ? spoofing : other;
+        const forwarded = i % 2 === 0 ? 'not-an-ip' : '203.0.113.7';
+        return who.browser.request(`${base}/api/sermi/access`, {
+          json: { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' },
+          headers: { ...who.headers, 'X-Forwarded-For': forwarded },
+        });
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    const rows: Array<{ client_ip: string | null }> = await bed.app.dataSource.query(
+      `SELECT host(client_ip) AS client_ip FROM sermi_access_log WHERE id = ANY($1::uuid[]) ORDER BY client_ip`,
+      [answers.map((a) => a.json<{ accessId: string }>().accessId)],
+    );
+    expect(rows.map((r) => r.client_ip)).toEqual([...Array(5).fill('203.0.113.7'), ...Array(5).fill(null)]);
   });
 });

@@ -5,7 +5,7 @@ import { AppException } from './app-exception.js';
 const RETRYABLE_SQL_STATES = new Set(['23505', '40001', '40P01']);
 
 /** SQLSTATE (or socket error code) of a failed query, whether it came through TypeORM or straight from the pool. */
-function databaseErrorCode(exception: unknown): string | undefined {
+export function databaseErrorCode(exception: unknown): string | undefined {
   const error = exception instanceof QueryFailedError ? exception.driverError : exception;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -29,6 +29,15 @@ function isDatabaseUnavailable(exception: unknown, code: string | undefined): bo
   if (code && (code.startsWith('08') || UNAVAILABLE_CODES.has(code))) return true;
   const error = exception instanceof QueryFailedError ? exception.driverError : exception;
   return error instanceof Error && !(exception instanceof HttpException) && UNAVAILABLE_MESSAGES.test(error.message);
+}
+
+/**
+ * Whether a failed statement may be one row's fault — a value Postgres refuses (class 22) or a constraint it
+ * breaks (class 23) — rather than the database's: then a batch is worth retrying row by row.
+ */
+export function isDataError(exception: unknown): boolean {
+  const code = databaseErrorCode(exception);
+  return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
 }
 
 /**

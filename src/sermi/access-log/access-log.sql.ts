@@ -4,28 +4,40 @@
  * decision the caller worked out (access-rules.ts) or, for any other item, `granted` / `not_security_related`.
  * Record ids come from the caller; a decision whose item is unknown gets no row back and writes nothing.
  *
+ * A chain session bound to one vehicle ($19 true) is granted a security-related item only for the VIN its binding
+ * returned ($20): the classification is read again here, so an item that became security-related after the
+ * binding statement saw it as harmless (and bound nothing) is denied, never granted for an unbound vehicle.
+ *
  * $1 record ids, $2 item codes, $3 login methods, $4 account ids, $5 session ids, $6 actor types, $7 subs,
  * $8 cabuids, $9 iouids, $10 ioeuids, $11 rssuids, $12 rsseuids, $13 vins, $14 security decisions,
- * $15 security reasons, $16 client ips, $17 user agents, $18 request ids.
+ * $15 security reasons, $16 client ips, $17 user agents, $18 request ids, $19 chain-bound flags, $20 bound vins.
  */
 export const ACCESS_DECISIONS_SQL = `
 WITH decision AS (
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[],
                        $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-                       $16::inet[], $17::text[], $18::text[])
+                       $16::inet[], $17::text[], $18::text[], $19::boolean[], $20::text[])
     AS d(id, item_code, login_method, account_id, session_id, actor_type, sub, cabuid, iouid, ioeuid, rssuid, rsseuid,
-         vin, security_decision, security_reason, client_ip, user_agent, request_id)
+         vin, security_decision, security_reason, client_ip, user_agent, request_id, chain_bound, bound_vin)
+),
+judged AS (
+  SELECT d.*, i.code, i.security_related,
+         CASE WHEN NOT i.security_related THEN 'granted'
+              WHEN d.chain_bound AND d.bound_vin IS DISTINCT FROM d.vin THEN 'denied'
+              ELSE d.security_decision END AS decision,
+         CASE WHEN NOT i.security_related THEN 'not_security_related'
+              WHEN d.chain_bound AND d.bound_vin IS DISTINCT FROM d.vin THEN 'chain_vehicle_mismatch'
+              ELSE d.security_reason END AS reason
+    FROM decision d JOIN rmi_items i ON i.code = d.item_code
 ),
 logged AS (
   INSERT INTO sermi_access_log (id, kind, login_method, account_id, session_id, actor_type, sub, cabuid, iouid, ioeuid,
                                 rssuid, rsseuid, vin, item_code, item_security_related, decision, reason,
                                 client_ip, user_agent, request_id)
-  SELECT d.id, 'access', d.login_method, d.account_id, d.session_id, d.actor_type, d.sub, d.cabuid, d.iouid, d.ioeuid,
-         d.rssuid, d.rsseuid, d.vin, i.code, i.security_related,
-         CASE WHEN i.security_related THEN d.security_decision ELSE 'granted' END,
-         CASE WHEN i.security_related THEN d.security_reason ELSE 'not_security_related' END,
-         d.client_ip, d.user_agent, d.request_id
-    FROM decision d JOIN rmi_items i ON i.code = d.item_code
+  SELECT j.id, 'access', j.login_method, j.account_id, j.session_id, j.actor_type, j.sub, j.cabuid, j.iouid, j.ioeuid,
+         j.rssuid, j.rsseuid, j.vin, j.code, j.security_related, j.decision, j.reason,
+         j.client_ip, j.user_agent, j.request_id
+    FROM judged j
   RETURNING id, item_code, decision, reason, item_security_related,
             (extract(epoch FROM recorded_at) * 1000)::float8 AS recorded_at
 )

@@ -66,10 +66,14 @@ export class AccessGrantSigner {
     this.header = base64url(JSON.stringify({ alg: 'ES256', typ: ACCESS_GRANT_TYPE, kid: signing.kid }));
   }
 
-  /** Returns the compact JWT and its expiry. */
-  sign(claims: AccessGrantClaims, now: Date): { token: string; expiresAt: Date } {
+  /**
+   * Returns the compact JWT and its expiry: SERMI_GRANT_TTL_SECONDS from now, but never after `notAfter` (the end
+   * of the SERMI login or session it was granted on).
+   */
+  sign(claims: AccessGrantClaims, now: Date, notAfter?: Date): { token: string; expiresAt: Date } {
     const iat = Math.floor(now.getTime() / 1000);
-    const exp = iat + this.config.sermi.grant.ttlSeconds;
+    const ttlEnd = iat + this.config.sermi.grant.ttlSeconds;
+    const exp = notAfter ? Math.max(iat + 1, Math.min(ttlEnd, Math.floor(notAfter.getTime() / 1000))) : ttlEnd;
     const payload = base64url(
       JSON.stringify({
         iss: this.config.http.publicBaseUrl.origin,
