@@ -1,0 +1,21 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Request } from 'express';
+import { clientMeta } from './client-meta.js';
+
+const requestFrom = (ip: string | undefined, userAgent?: string) =>
+  ({ ip, headers: userAgent === undefined ? {} : { 'user-agent': userAgent } }) as unknown as Request;
+
+describe('clientMeta', () => {
+  it.each(['203.0.113.7', '2001:db8::1', '::ffff:127.0.0.1'])('keeps the address %s', (ip) => {
+    expect(clientMeta(requestFrom(ip)).clientIp).toBe(ip);
+  });
+
+  // With TRUST_PROXY, req.ip is whatever X-Forwarded-For said: it is written to sessions and the SERMI log.
+  it.each(['not-an-ip', '203.0.113.7, 10.0.0.1', '1.2.3.4.5', '', undefined])('drops %j', (ip) => {
+    expect(clientMeta(requestFrom(ip)).clientIp).toBeNull();
+  });
+
+  it('keeps at most 512 characters of the user agent', () => {
+    expect(clientMeta(requestFrom('203.0.113.7', 'x'.repeat(600))).userAgent).toHaveLength(512);
+  });
+});
