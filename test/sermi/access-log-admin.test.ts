@@ -371,6 +371,10 @@ describe('admin SERMI access log API', () => {
       `cursor=${Buffer.from(JSON.stringify({ at: '2026-01-01T00:00:00.000000Z', id: 'x' })).toString('base64url')}`,
       'invalid_cursor',
     ],
+    ...['2026-02-30T00:00:00.000000Z', '0000-01-01T00:00:00.000000Z'].map((at) => [
+      `cursor=${Buffer.from(JSON.stringify({ at, id: '6f1c1b55-3b5e-4a8e-9c61-3f1d2a9b0c11' })).toString('base64url')}`,
+      'invalid_cursor',
+    ]),
   ])('refuses %s with 400 %s as problem+json', async (query, code) => {
     const res = await request(t.http).get(`${BASE}?${query}`).set('Cookie', admin.cookie);
     expect([res.status, res.body.code]).toEqual([400, code]);

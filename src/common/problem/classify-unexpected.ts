@@ -3,6 +3,7 @@ import { QueryFailedError } from 'typeorm';
 import { AppException } from './app-exception.js';
 
 const RETRYABLE_SQL_STATES = new Set(['23505', '40001', '40P01']);
+const QUERY_CANCELED = '57014';
 
 /** SQLSTATE (or socket error code) of a failed query, whether it came through TypeORM or straight from the pool. */
 export function databaseErrorCode(exception: unknown): string | undefined {
@@ -52,6 +53,10 @@ export function classifyUnexpected(exception: unknown): AppException {
   }
   if (isDatabaseUnavailable(exception, code)) {
     return new AppException('service_unavailable', 'The database is not reachable; try again shortly');
+  }
+  // The statement ran into DATABASE_STATEMENT_TIMEOUT_MS (e.g. a filter no index serves on a very large log).
+  if (code === QUERY_CANCELED) {
+    return new AppException('service_unavailable', 'The query took too long; narrow it or try again later');
   }
   // Class 22 (data exception): a value the validators let through but Postgres refuses.
   if (code?.startsWith('22')) {

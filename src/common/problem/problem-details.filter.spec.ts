@@ -86,6 +86,14 @@ describe('ProblemDetailsFilter', () => {
     expect(render(poolError('57P01')).status).toBe(503);
   });
 
+  it('turns a statement timeout (57014) into a retryable 503 that says to narrow the query', () => {
+    for (const error of [sqlError('57014'), poolError('57014')]) {
+      const { status, body } = render(error);
+      expect([status, body?.code]).toEqual([503, 'service_unavailable']);
+      expect(body?.detail).toContain('took too long');
+    }
+  });
+
   it('turns other database errors into a logged 500 that reveals nothing', () => {
     const { status, body, logged } = render(sqlError('42P01'));
     expect([status, body?.code]).toEqual([500, 'internal_error']);

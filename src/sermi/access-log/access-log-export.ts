@@ -102,17 +102,28 @@ export async function streamExport(
   return { rows, completed };
 }
 
-/** true once the response can take more, false if the client went away first. */
-function drained(res: Response): Promise<boolean> {
+/**
+ * A client that stops reading for this long (a paused download) is dropped: it would otherwise hold an export slot
+ * and a cursor's connection until Postgres's idle-in-transaction timeout, and the slot for as long as the socket.
+ */
+export const EXPORT_STALL_TIMEOUT_MS = 30_000;
+
+/** true once the response can take more; false if the client went away or stopped reading (then it is dropped). */
+export function drained(res: Response, stallTimeoutMs = EXPORT_STALL_TIMEOUT_MS): Promise<boolean> {
   if (res.destroyed || res.writableEnded) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
+      clearTimeout(stalled);
       res.off('drain', onDrain);
       res.off('close', onClose);
       resolve(ok);
     };
     const onDrain = () => done(true);
     const onClose = () => done(false);
+    const stalled = setTimeout(() => {
+      done(false);
+      res.destroy();
+    }, stallTimeoutMs);
     res.once('drain', onDrain);
     res.once('close', onClose);
   });

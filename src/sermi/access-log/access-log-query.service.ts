@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { decodeCursor, encodeCursor, TIMESTAMP_PATTERN, UUID_PATTERN } from '../../common/http/cursor.js';
+import { isReasonableInstant } from '../../common/http/date-time.js';
 import { AppException } from '../../common/problem/app-exception.js';
 import { SqlParameters, sqlRows } from '../../database/sql.js';
 import type { AccessLogFilterDto, AccessLogQueryDto } from './dto/access-log-query.dto.js';
@@ -64,7 +65,7 @@ export class AccessLogQueryService {
       const { at, id } = decodeCursor(
         query.cursor,
         ['at', 'id'],
-        (p) => TIMESTAMP_PATTERN.test(p.at) && !Number.isNaN(Date.parse(p.at)) && UUID_PATTERN.test(p.id),
+        (p) => TIMESTAMP_PATTERN.test(p.at) && isReasonableInstant(p.at) && UUID_PATTERN.test(p.id),
       );
       conditions.push(`(recorded_at, id) < (${params.add(at)}::timestamptz, ${params.add(id)}::uuid)`);
     }
