@@ -15,6 +15,7 @@ import { buildOpenApiDocument, serveOpenApi } from './common/openapi/openapi.js'
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter.js';
 import type { AppConfig } from './config/app.config.js';
 import { applyMigrations } from './database/migrations.js';
+import { SessionsService } from './sessions/sessions.service.js';
 import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from './rmi-items/rmi-item-import.middleware.js';
 
 /**
@@ -50,7 +51,12 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   app.use(helmet());
   app.use(cookieParser());
   app.use(requireJsonBodies([RMI_ITEM_IMPORT_MEDIA_TYPE]));
-  app.use(rmiItemImportBodyParser(config.session.cookieName));
+  app.use(
+    rmiItemImportBodyParser(config.session.cookieName, async (token) => {
+      const principal = await app.get(SessionsService).authenticate(token);
+      return principal?.roles.includes('admin') ?? false;
+    }),
+  );
   app.use(
     express.json({ limit: config.http.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }),
   );

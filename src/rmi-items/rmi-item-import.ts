@@ -1,4 +1,5 @@
 import { asciiUpperCase } from '../common/http/ascii-upper-case.js';
+import { isWellFormedText } from '../common/http/input-shape.js';
 import { AppException, type FieldError } from '../common/problem/app-exception.js';
 import { parseCsv, type CsvRecord } from './csv-parser.js';
 import { charLength, isRmiItemCode, RMI_ITEM_CODE_MESSAGE, RMI_ITEM_LIMITS } from './rmi-item-fields.js';
@@ -211,6 +212,8 @@ function itemErrors(value: unknown): FieldError[] {
     const text = item[field];
     if (typeof text === 'string' && text.includes('\u0000'))
       fail(field, 'noNulCharacter', `${field} must not contain NUL characters`);
+    if (typeof text === 'string' && !isWellFormedText(text))
+      fail(field, 'wellFormedUnicode', `${field} must be well-formed Unicode (no lone surrogates)`);
   }
   return errors;
 }

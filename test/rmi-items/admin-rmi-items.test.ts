@@ -96,6 +96,42 @@ describe('admin RMI items API', () => {
       expectProblem(json, 413, 'payload_too_large');
     });
 
+    it('reads a large import body only for a live admin session, not for any cookie or a non-admin', async () => {
+      // Over the 5 MB import limit: read, it would be refused with 413 before the guard could say 401 or 403.
+      const large = `code,title,securityRelated\n${'BIG.1,x,1\n'.repeat(600_000)}`;
+      const junk = await request(t.http)
+        .post(`${BASE}/import`)
+        .set('Cookie', `${t.config.session.cookieName}=junk`)
+        .set('Content-Type', 'text/csv')
+        .send(large);
+      expectProblem(junk, 401, 'unauthenticated');
+      const user = await signIn(t, await createAccount(t.dataSource));
+      const nonAdmin = await write('post', `${BASE}/import`, user).set('Content-Type', 'text/csv').send(large);
+      expectProblem(nonAdmin, 403, 'forbidden');
+    });
+
+    it('refuses text with a lone surrogate, naming the field, on create, update and import alike', async () => {
+      const before = await snapshot();
+      const refused = [
+        await create({ code: 'LONE', title: 'a\ud800', securityRelated: false }),
+        await patch('IMMO_KEY', { title: 'b\udc00' }),
+        await importJson({ items: [{ code: 'LONE.2', title: 'c\ud83d', securityRelated: true }] }),
+      ];
+      expect(refused.map((r) => [r.status, r.body.code, r.body.errors?.[0]?.rule, r.body.errors?.[0]?.field])).toEqual([
+        [400, 'validation_failed', 'wellFormedUnicode', 'title'],
+        [400, 'validation_failed', 'wellFormedUnicode', 'title'],
+        [400, 'import_invalid', 'wellFormedUnicode', 'title'],
+      ]);
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('takes the import at its path with a trailing slash too, as the router does', async () => {
+      const res = await write('post', `${BASE}/import/`)
+        .set('Content-Type', 'text/csv')
+        .send(`${HEADER}\nSLASH.1,With a slash,false,,\n`);
+      expect([res.status, res.body]).toEqual([200, { created: 1, updated: 0, unchanged: 0, total: 1 }]);
+    });
+
     it('refuses a write without the CSRF token', async () => {
       const res = await request(t.http)
         .post(BASE)

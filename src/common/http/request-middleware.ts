@@ -38,6 +38,9 @@ export function requestContextMiddleware(logger: Logger) {
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json$/i;
 
+/** A path as Express routes it (non-strict routing: a trailing slash reaches the same route). */
+export const routedPath = (path: string) => (path.length > 1 ? path.replace(/\/+$/, '') : path);
+
 /** A route that also takes a body in another media type (the RMI item import takes CSV). */
 export interface OtherBodyType {
   method: string;
@@ -55,7 +58,7 @@ export function requireJsonBodies(others: readonly OtherBodyType[] = []) {
     if (!hasBody) return next();
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim();
     if (JSON_TYPE.test(mediaType)) return next();
-    const other = others.find((o) => o.method === req.method && o.path === req.path);
+    const other = others.find((o) => o.method === req.method && o.path === routedPath(req.path));
     if (other && other.mediaType === mediaType.toLowerCase()) return next();
     next(
       new AppException(
