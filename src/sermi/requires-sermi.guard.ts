@@ -41,7 +41,11 @@ export class RequiresSermiGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const options = this.reflector.get<RequiresSermiOptions>(REQUIRES_SERMI, context.getHandler());
+    // On a method, or on a whole controller (every route of it, the method's options first).
+    const options = this.reflector.getAllAndOverride<RequiresSermiOptions>(REQUIRES_SERMI, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     const req = context.switchToHttp().getRequest<SermiRequest>();
     if (!req.principal) throw new AppException('unauthenticated', 'Sign in first');
     const vin = asciiUpper(options.vin ? options.vin(req) : req.params.vin);

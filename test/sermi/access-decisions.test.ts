@@ -21,7 +21,16 @@ class GuardedController {
   }
 }
 
-@Module({ imports: [SermiModule], controllers: [GuardedController] })
+@Controller('test/keys')
+@RequiresSermi({ item: 'IMMO_KEY_PROGRAMMING' })
+class GuardedByClassController {
+  @Get(':vin')
+  key(@SermiAccess() access: AccessResult) {
+    return { accessId: access.accessId };
+  }
+}
+
+@Module({ imports: [SermiModule], controllers: [GuardedController, GuardedByClassController] })
 class GuardedRoutesModule {}
 
 interface Decision {
@@ -449,6 +458,19 @@ describe('SERMI access decisions', () => {
         `${base}/auth/digidentity/login?returnTo=${encodeURIComponent(`/test/vehicles/${VIN_A}/immobiliser`)}`,
       );
       expect(await logRow(problem.accessId)).toMatchObject({ decision: 'denied', reason: 'sermi_login_required' });
+    });
+
+    it('applies to every route of a controller it is put on', async () => {
+      const ioe = await sermiBrowser(IOE.id);
+      const granted = await ioe.browser.request(`${base}/test/keys/${VIN_A}`);
+      expect(granted.status).toBe(200);
+      expect(await logRow(granted.json<{ accessId: string }>().accessId)).toMatchObject({ decision: 'granted' });
+      const account = await createAccount(bed.app.dataSource);
+      const session = await signIn(bed.app, account);
+      const browser = new Browser();
+      browser.cookies(base).set(bed.app.config.session.cookieName, session.token);
+      const denied = await browser.request(`${base}/test/keys/${VIN_A}`);
+      expect([denied.status, denied.json().code]).toEqual([403, 'sermi_login_required']);
     });
 
     it('refuses undeclared query parameters with 400 before any decision is made or logged', async () => {
