@@ -208,9 +208,10 @@ export class LoginCompletionService {
         );
       }
       if (mapped.kind === 'pending') {
-        // The session this browser was signed in with when the identity was held: only it may attach the identity
-        // without proving it again.
-        const heldFor = await this.sessions.liveSession(meta.previousSessionToken, manager);
+        // The session this browser was signed in with when this login started: only it may attach the identity
+        // without proving it again. A session begun while the login was out at the provider (the next person at a
+        // shared PC) is not the one that started it.
+        const heldFor = await this.sessions.liveSession(meta.previousSessionToken, manager, transaction.createdAt);
         await manager.query(`UPDATE pending_identities SET held_for_session_id = $2 WHERE id = $1`, [
           mapped.pendingIdentityId,
           heldFor?.id ?? null,

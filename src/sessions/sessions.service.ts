@@ -254,17 +254,22 @@ export class SessionsService {
     return rows.length > 0;
   }
 
-  /** The live session behind a cookie value (in the caller's transaction), without touching its expiry. */
+  /**
+   * The live session behind a cookie value (in the caller's transaction), without touching its expiry; with
+   * `createdBy`, only a session that already existed at that time.
+   */
   async liveSession(
     token: string | undefined,
     manager: EntityManager = this.dataSource.manager,
+    createdBy?: Date,
   ): Promise<{ id: string; accountId: string } | undefined> {
     if (!looksLikeSessionToken(token)) return undefined;
     const [row] = await sqlRows<{ id: string; account_id: string }>(
       manager,
       `SELECT id, account_id FROM sessions
-        WHERE token_hash = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`,
-      [hashSessionToken(token)],
+        WHERE token_hash = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()
+          AND ($2::timestamptz IS NULL OR created_at <= $2::timestamptz)`,
+      [hashSessionToken(token), createdBy ?? null],
     );
     return row ? { id: row.id, accountId: row.account_id } : undefined;
   }

@@ -220,6 +220,21 @@ describe('pending identities, provider policy pending', () => {
     expect((await pendingOf(bed, browser)).status).toBe(404);
   });
 
+  it('asks for proof when the session that would attach it began after the login was started (the next person)', async () => {
+    const stranger = { ...IOE, id: 'shared-pc-0001', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6464646464B' } };
+    bed.sandbox.personas.push(stranger);
+    const shared = new Browser();
+    // The stranger starts a login at a shared PC; its callback arrives only later (a held tab, an app confirmation).
+    const callback = await bed.startWebLogin(shared, stranger.id);
+    await signInElsewhere(bed, shared);
+    expect((await shared.request(callback)).location).toBe(errorPage(bed, 'identity_pending'));
+    const pending = (await pendingOf(bed, shared)).json<PendingView>();
+    const attach = await portalWrite(shared, bed.app, 'POST', '/api/pending-identity/attach', {
+      pendingIdentityId: pending.id,
+    });
+    expect(attach.json<{ status: string }>().status).toBe('confirm_with_provider');
+  });
+
   it('shows and attaches a pending identity only in the browser that produced it', async () => {
     const producer = new Browser();
     await bed.webLogin(producer, IOE_PA.id);
