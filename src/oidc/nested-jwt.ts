@@ -2,7 +2,7 @@ import type { OutboundRequest } from './http-client.js';
 import { JweDecryptionError, JweDecryptor } from './jwe-decrypt.js';
 import { LoginFailure } from './login-failure.js';
 
-type Fetch = (input: string | URL, init?: OutboundRequest) => Promise<Response>;
+export type Fetch = (input: string | URL, init?: OutboundRequest) => Promise<Response>;
 
 /**
  * The inner JWS of a token the provider must encrypt to us (a nested JWT). A token that arrives unencrypted is a

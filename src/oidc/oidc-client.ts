@@ -6,7 +6,7 @@ import { ProviderHttpClient } from './http-client.js';
 import type { JweDecryptor } from './jwe-decrypt.js';
 import { JwksCache } from './jwks-cache.js';
 import { LoginFailure } from './login-failure.js';
-import { decryptingTokenFetch } from './nested-jwt.js';
+import { decryptingTokenFetch, type Fetch } from './nested-jwt.js';
 import { toLoginFailure } from './oidc-errors.js';
 import { privateKeyJwt } from './private-key-jwt.js';
 import { buildRequestObject, type RequestObjectSettings } from './request-object.js';
@@ -106,9 +106,9 @@ export class OidcClient {
           ? await privateKeyJwt(this.settings.clientAssertionKey)
           : client.ClientSecretBasic(this.settings.clientSecret ?? ''),
         {
-          [client.customFetch]: (this.settings.decryptor
-            ? decryptingTokenFetch(this.http.fetch, this.settings.decryptor)
-            : this.http.fetch) as client.CustomFetch,
+          [client.customFetch]: refusingJwtAnswers(
+            this.settings.decryptor ? decryptingTokenFetch(this.http.fetch, this.settings.decryptor) : this.http.fetch,
+          ) as client.CustomFetch,
           timeout: Math.ceil(this.timing.httpTimeoutMs / 1000),
           execute: this.settings.allowInsecureHttp ? [client.allowInsecureRequests] : [],
         },
@@ -253,6 +253,27 @@ export class OidcClient {
     if (claims.iat < Date.now() / 1000 - MAX_ID_TOKEN_AGE_SECONDS) {
       throw new LoginFailure('id_token_invalid', 'the ID token was issued too long ago', { iat: claims.iat });
     }
+    // openid-client checks azp only when aud lists several audiences; an azp naming another client is never ours.
+    if (claims.azp !== undefined && claims.azp !== this.settings.clientId) {
+      throw new LoginFailure('id_token_invalid', 'the ID token was issued to another party (azp)', { azp: claims.azp });
+    }
     return { accessToken: tokens.access_token, idToken, idTokenClaims: claims };
   }
+}
+
+/**
+ * openid-client takes a signed (application/jwt) user-info answer without checking its signature unless its own
+ * non-repudiation checks are on. Providers whose user-info is signed go through signedUserinfo(), which verifies
+ * it; on every other call a JWT answer is refused instead of being believed.
+ */
+function refusingJwtAnswers(fetch: Fetch): Fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    if (/^application\/jwt\b/i.test(response.headers.get('content-type') ?? '')) {
+      throw new LoginFailure('userinfo_invalid', 'the provider answered a signed JWT where plain JSON was expected', {
+        url: new URL(input).pathname,
+      });
+    }
+    return response;
+  };
 }

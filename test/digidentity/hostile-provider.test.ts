@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { JWK } from 'jose';
+import type { JWK, JWTPayload } from 'jose';
 import { generateSigningKey } from '../../sandbox/digidentity/digidentity-sandbox.js';
 import { Browser } from '../support/browser.js';
 import {
@@ -10,7 +10,7 @@ import {
   startDigidentityTestbed,
   type DigidentityTestbed,
 } from '../support/digidentity-testbed.js';
-import type { Hostility } from '../support/hostile-provider.js';
+import type { ForgedToken, Hostility } from '../support/hostile-provider.js';
 
 /**
  * The relying-party checks of ../shared/domain/oidc-hardening.md (the OpenID Foundation's rp-* / oidcc-client-test
@@ -79,6 +79,7 @@ describe('Digidentity login against a hostile provider', () => {
       ['a wrong aud', (c) => ({ ...c, aud: 'someone-else' })],
       ['a missing aud', ({ aud: _aud, ...c }) => c],
       ['an aud array with an extra untrusted audience', (c) => ({ ...c, aud: [c.aud, 'untrusted'] })],
+      ['an azp naming another client (single aud)', (c) => ({ ...c, azp: 'another-client' })],
       ['a missing sub', ({ sub: _sub, ...c }) => c],
       ['a missing iat', ({ iat: _iat, ...c }) => c],
       ['an iat far in the past', (c) => ({ ...c, iat: now() - 3 * 3600, exp: now() + 600 })],
@@ -194,6 +195,29 @@ describe('Digidentity login against a hostile provider', () => {
 
     it('refuses SERMI claims that arrive without the matching sub', async () => {
       await expectRefusal({ userinfo: ({ sub: _sub, ...body }) => body }, 'userinfo_invalid');
+    });
+
+    // Claims a signed user-info must carry (iss, aud) are there: only the signature is wrong, or not checked.
+    const asJwt = (claims: JWTPayload) => ({
+      ...claims,
+      iss: bed.sandbox.issuer,
+      aud: bed.app.config.digidentity!.clientId,
+    });
+    it.each<[string, (claims: JWTPayload, header: Record<string, unknown>) => ForgedToken]>([
+      ['with a corrupted signature', (claims, header) => ({ claims: asJwt(claims), header, corruptSignature: true })],
+      ['unsigned (alg none)', (claims, header) => ({ claims: asJwt(claims), header, signWith: { alg: 'none' } })],
+      [
+        'even validly signed (this path has no signature check of its own)',
+        (c, header) => ({ claims: asJwt(c), header }),
+      ],
+    ])('refuses user-info sent as a JWT %s, however discovery advertises it', async (_, forgery) => {
+      await expectRefusal(
+        {
+          discovery: (metadata) => ({ ...metadata, userinfo_signing_alg_values_supported: ['none', 'RS256'] }),
+          userinfoJwt: forgery,
+        },
+        'userinfo_invalid',
+      );
     });
   });
 

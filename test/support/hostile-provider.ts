@@ -10,6 +10,8 @@ export interface Hostility {
   /** Rewrites the ID token of token responses: claims and header changes, and how it gets signed. */
   idToken?: (claims: JWTPayload, header: Record<string, unknown>) => ForgedToken;
   userinfo?: (body: Record<string, unknown>) => Record<string, unknown>;
+  /** Answers user-info as a signed JWT (application/jwt) of its claims, forged like an ID token. */
+  userinfoJwt?: (claims: JWTPayload, header: Record<string, unknown>) => ForgedToken;
   discovery?: (metadata: Record<string, unknown>) => Record<string, unknown>;
   /** Rewrites the provider's redirect back to the relying party (the authorization response). */
   authorizationResponse?: (location: URL) => URL;
@@ -106,6 +108,12 @@ export function hostileProvider(providerKey: () => JWK): HostileControl {
       }
       if (ctx.path === '/oauth2/user_info.json' && ctx.status === 200 && hostility.userinfo && body)
         ctx.body = hostility.userinfo(body);
+      if (ctx.path === '/oauth2/user_info.json' && ctx.status === 200 && hostility.userinfoJwt && body) {
+        const key = providerKey();
+        const unsigned = `${b64({ alg: key.alg, kid: key.kid })}.${b64(ctx.body)}.`;
+        ctx.body = await forge(unsigned, key, hostility.userinfoJwt);
+        ctx.type = 'application/jwt';
+      }
       if (ctx.path === '/.well-known/openid-configuration' && hostility.discovery && body)
         ctx.body = hostility.discovery(body);
       const location = ctx.response.get('location');
