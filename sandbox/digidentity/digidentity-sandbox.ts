@@ -54,6 +54,8 @@ export interface DigidentitySandbox {
   subjectOf(personaId: string): string;
   /** Lets a passwordless QR code time out at the provider. */
   expirePasswordless(scanId: string): void;
+  /** Rewrites the QR code URI the provider hands out (tests: a provider that hands out an unusable one). */
+  qrCodeUri: (uri: string) => string;
   /** The authorisation code behind a QR code (tests check that it never reaches the browser). */
   codeForScan(scanId: string): string | undefined;
   close(): Promise<void>;
@@ -238,7 +240,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
         data: {
           id: code,
           type: 'passwordless_login_session',
-          attributes: { type: 'qr_code', qr_code_uri: `${issuer}/passwordless/${scanId}` },
+          attributes: { type: 'qr_code', qr_code_uri: sandbox.qrCodeUri(`${issuer}/passwordless/${scanId}`) },
         },
       });
     }
@@ -291,7 +293,8 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     });
   });
 
-  return {
+  const sandbox: DigidentitySandbox = {
+    qrCodeUri: (uri) => uri,
     issuer,
     clientId,
     clientSecret,
@@ -323,6 +326,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
         server.closeAllConnections();
       }),
   };
+  return sandbox;
 }
 
 /**

@@ -83,6 +83,26 @@ describe('Digidentity passwordless (QR) login', () => {
     },
   );
 
+  it.each([
+    ['too long for a QR code', (uri: string) => `${uri}?${'a'.repeat(3000)}`],
+    ['a script', () => 'javascript:alert(1)'],
+    ['not a URI', () => 'not a uri'],
+  ])('refuses a QR code URI that is %s as the provider’s error, and stores nothing', async (_, rewrite) => {
+    bed.sandbox.qrCodeUri = rewrite;
+    try {
+      const [{ count: before }] = await bed.app.dataSource.query(`SELECT count(*)::int FROM login_transactions`);
+      const response = await new Browser().request(`${bed.app.baseUrl}/auth/digidentity/passwordless`, {
+        json: {},
+        headers: { origin: bed.app.baseUrl },
+      });
+      expect([response.status, response.json().code]).toEqual([502, 'provider_error']);
+      const [{ count: after }] = await bed.app.dataSource.query(`SELECT count(*)::int FROM login_transactions`);
+      expect(after).toBe(before);
+    } finally {
+      bed.sandbox.qrCodeUri = (uri) => uri;
+    }
+  });
+
   it('answers polls faster than the interval from the stored state, without calling Digidentity', async () => {
     const browser = new Browser();
     const started = await start(browser);

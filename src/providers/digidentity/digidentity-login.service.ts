@@ -154,6 +154,9 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
           },
         );
       }
+      // Rendered before anything is stored: a URI no QR code can hold, or one the portal must not show, is the
+      // provider's error and writes nothing.
+      const qrCodeSvg = await renderQrCode(qrCodeUri);
       const state: PasswordlessState = { mode: 'passwordless', code, qrCodeUri, status: 'pending' };
       const transaction = await this.transactions.create({
         provider: 'digidentity',
@@ -167,7 +170,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       return {
         id: transaction.id,
         qrCodeUri,
-        qrCodeSvg: await QRCode.toString(qrCodeUri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+        qrCodeSvg,
         expiresAt: transaction.expiresAt.toISOString(),
         pollIntervalMs: this.settings.passwordlessPollIntervalMs,
       };
@@ -315,5 +318,27 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       // A chain authorisation is proven for this long only; the session does not outlive it (sermi.md, rule 5).
       ...(identity.actorType === 'RSSE' ? { maxSessionSeconds: this.config.sermi.rsseMaxAgeSeconds } : {}),
     };
+  }
+}
+
+/** Longest QR code URI accepted: well under what a version-40 QR code holds at error correction M (2,331 bytes). */
+const MAX_QR_CODE_URI_LENGTH = 2048;
+
+/** The QR code (SVG) for a URI Digidentity handed out; anything unusable is the provider's error. */
+async function renderQrCode(uri: string): Promise<string> {
+  const url = URL.canParse(uri) ? new URL(uri) : undefined;
+  if (
+    !url ||
+    uri.length > MAX_QR_CODE_URI_LENGTH ||
+    ['javascript:', 'data:', 'vbscript:', 'file:'].includes(url.protocol)
+  ) {
+    throw new LoginFailure('provider_error', 'Digidentity handed out a QR code URI that cannot be shown', {
+      length: uri.length,
+    });
+  }
+  try {
+    return await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+  } catch (error) {
+    throw new LoginFailure('provider_error', 'the QR code URI does not fit a QR code', { length: uri.length }, error);
   }
 }
