@@ -165,10 +165,15 @@ export class IdentityLinksService {
     return { linkId, previous, revokedSessionIds };
   }
 
-  /** Removes a login method; never the last one (the person would be locked out for good). */
+  /**
+   * Removes a login method; never the last one the person can still sign in with here (`signInProviders`, the
+   * providers this portal has enabled): they would be locked out for good. The account's links are locked first,
+   * so a login through this link that is committing now ends before its sessions are revoked, not after.
+   */
   async remove(
     accountId: string,
     linkId: string,
+    signInProviders: readonly string[],
     origin: AuditOrigin,
     details: Record<string, unknown>,
     manager: EntityManager,
@@ -176,12 +181,13 @@ export class IdentityLinksService {
     await lockAccount(accountId, manager);
     const links = await sqlRows<{ id: string; provider: string; issuer: string; subject: string }>(
       manager,
-      `SELECT id, provider, issuer, subject FROM identity_links WHERE account_id = $1`,
+      `SELECT id, provider, issuer, subject FROM identity_links WHERE account_id = $1 FOR UPDATE`,
       [accountId],
     );
     const link = links.find((candidate) => candidate.id === linkId);
     if (!link) throw new AppException('link_not_found', 'the account has no login method with this id');
-    if (links.length === 1) {
+    const usableAfter = links.filter((other) => other.id !== linkId && signInProviders.includes(other.provider));
+    if (usableAfter.length === 0) {
       throw new LinkRefused('last_login_method', 'add another login method before removing this one', {
         type: 'identity.unlink_refused',
         ...origin,

@@ -135,6 +135,7 @@ export class LinkingService {
       this.links.remove(
         principal.accountId,
         linkId,
+        this.starters.enabled(),
         { actor: { type: 'account', accountId: principal.accountId }, requestId },
         { via: 'self_service', sessionId: principal.sessionId },
         manager,

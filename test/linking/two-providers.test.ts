@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
 import { Browser } from '../support/browser.js';
-import { auditEvents } from '../support/factories.js';
-import { agePendingIdentity, portalWrite, startLink } from '../support/link-flow.js';
+import { Account } from '../../src/accounts/account.entity.js';
+import { auditEvents, createLink, signIn } from '../support/factories.js';
+import { agePendingIdentity, portalWrite, startLink, useSession } from '../support/link-flow.js';
 import {
   errorPage,
   IDIN_BAKKER,
@@ -126,5 +127,45 @@ describe('linking across Digidentity and iDIN', () => {
     const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
     expect(rebound).toMatchObject({ actor_account_id: accountId, subject_account_id: accountId });
     expect(rebound.details).toMatchObject({ via: 'pending_attach', oldSubject: WORKSHOP_OWNER.id, newSubject });
+  });
+  it('keeps logins through a link and its removal apart: no deadlock, no half-done change', async () => {
+    const persona: Persona = {
+      ...PERSONAS[0],
+      id: 'race-unlink-0001',
+      claims: { ...PERSONAS[0].claims, ioeuid: 'NL/EXAMPLECAB/7171717171B' },
+    };
+    bed.digidentity.personas.push(persona);
+    for (let round = 0; round < 4; round += 1) {
+      const owner = new Browser();
+      await bed.digidentityLogin(owner, persona.id);
+      const me = (await owner.request(`${bed.app.baseUrl}/api/me`)).json<{
+        account: { id: string };
+        links: Array<{ id: string; provider: string }>;
+      }>();
+      // A second method this portal signs in with, so the Digidentity one may be removed.
+      await createLink(bed.app.dataSource, me.account.id, { provider: 'signicat-idin' });
+      const remover = new Browser();
+      const account = await bed.app.dataSource.getRepository(Account).findOneByOrFail({ id: me.account.id });
+      useSession(remover, bed.app, await signIn(bed.app, account));
+      const callbacks = await Promise.all(
+        [0, 1].map(async () => {
+          const browser = new Browser();
+          return { browser, url: await bed.reachDigidentityCallback(browser, persona.id) };
+        }),
+      );
+      const [removal, ...logins] = await Promise.all([
+        portalWrite(remover, bed.app, 'DELETE', `/api/me/links/${me.links[0].id}`),
+        ...callbacks.map(({ browser, url }) => browser.request(url)),
+      ]);
+      if (removal.status !== 200) throw new Error(removal.body);
+      for (const login of logins) expect(login.status).toBe(302);
+      // Whatever the order, the subject is no longer this account's; logins after the removal made a new account,
+      // which the next round must not find.
+      await bed.app.dataSource.query(`DELETE FROM identity_links WHERE subject = $1`, [persona.id]);
+    }
+    const failures = (await auditEvents(bed.app.dataSource, 'auth.login_failed')).filter(
+      (event) => event.details.code === 'internal_error',
+    );
+    expect(failures).toEqual([]);
   });
 });
