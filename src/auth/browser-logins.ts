@@ -6,6 +6,7 @@ import { BrowserBinding, hashBinding } from '../login-transactions/browser-bindi
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import { LoginFailure } from '../oidc/login-failure.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
+import { BrowserSignOut } from './browser-sign-out.js';
 import { clientMeta } from './client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
 import type { ProviderLoginStarter } from './login-starters.js';
@@ -22,6 +23,7 @@ export class BrowserLogins {
     private readonly completion: LoginCompletionService,
     private readonly binding: BrowserBinding,
     private readonly sessionCookie: SessionCookie,
+    private readonly signOut: BrowserSignOut,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -53,7 +55,7 @@ export class BrowserLogins {
       browserBindingHash: binding ? hashBinding(binding) : null,
     });
     if (outcome.kind === 'session') this.sessionCookie.set(res, outcome.token, outcome.absoluteExpiresAt);
-    if (outcome.kind === 'linked' && outcome.signedOut) this.sessionCookie.clear(res);
+    if (outcome.kind === 'linked' && outcome.signedOut) await this.signOut.apply(req, res);
     if (outcome.kind === 'pending' && binding) {
       this.binding.keep(res, binding, this.config.linking.pendingSelfServiceSeconds);
     }

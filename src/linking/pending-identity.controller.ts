@@ -10,6 +10,7 @@ import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { CurrentPrincipal, Public } from '../sessions/auth.decorators.js';
 import { assertTrustedSource, CSRF_HEADER } from '../sessions/csrf.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
+import { BrowserSignOut } from '../auth/browser-sign-out.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import { AttachOutcomeDto, CreatedAccountDto, PendingIdentityActionDto, PendingIdentityDto } from './dto/links.dto.js';
 import { LinkingService } from './linking.service.js';
@@ -25,6 +26,7 @@ export class PendingIdentityController {
     private readonly linking: LinkingService,
     private readonly binding: BrowserBinding,
     private readonly sessionCookie: SessionCookie,
+    private readonly signOut: BrowserSignOut,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -60,7 +62,7 @@ export class PendingIdentityController {
       clientMeta(req),
       safeReturnTo(body.returnTo, this.config.http.publicBaseUrl),
     );
-    if (outcome.signedOut) this.sessionCookie.clear(res);
+    if (outcome.signedOut) await this.signOut.apply(req, res);
     return outcome;
   }
 
