@@ -8,7 +8,7 @@ import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { sqlRows } from '../database/sql.js';
-import { IdentityLinksService, type LinkChange } from '../identity-links/identity-links.service.js';
+import { IdentityLinksService, type LinkChange, LinkRefused } from '../identity-links/identity-links.service.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { maskSubject } from '../accounts/account.mapper.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
@@ -195,9 +195,21 @@ export class LinkingService {
       let change: LinkChange;
       if (pending.reason === 'probable_recreated_identity') {
         if (pending.suspected_account_id !== principal.accountId) {
-          throw new AppException(
+          // Someone else's probable re-created identity: a takeover signal, on the record (after the rollback).
+          throw new LinkRefused(
             'identity_review_required',
             'this identity looks like a re-created identity of another account: an administrator must review it',
+            {
+              type: 'identity.link_refused',
+              ...origin,
+              subjectAccountId: principal.accountId,
+              details: {
+                ...details,
+                provider: pending.provider,
+                code: 'identity_review_required',
+                suspectedAccountId: pending.suspected_account_id,
+              },
+            },
           );
         }
         change = await this.links.rebind(principal.accountId, identity, origin, details, manager);

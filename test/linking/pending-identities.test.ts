@@ -235,6 +235,31 @@ describe('pending identities, provider policy pending', () => {
     expect(attach.json<{ status: string }>().status).toBe('confirm_with_provider');
   });
 
+  it('refuses, on the record, to attach another account’s probable re-created identity', async () => {
+    const person = { ...IOE, id: 'recreated-0001', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6565656565B' } };
+    bed.sandbox.personas.push(person);
+    const owner = await createAccount(bed.app.dataSource);
+    const old = await createLink(bed.app.dataSource, owner.id, {
+      provider: 'digidentity',
+      subject: 'old-recreated-0001',
+    });
+    await bed.app.dataSource.query(`UPDATE identity_links SET person_key = '6565656565B' WHERE id = $1`, [old.id]);
+    const shared = new Browser();
+    expect((await bed.webLogin(shared, person.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    const pending = (await pendingOf(bed, shared)).json<PendingView>();
+    expect(pending.reason).toBe('probable_recreated_identity');
+    const { account: intruder } = await signInElsewhere(bed, shared);
+    const attach = await portalWrite(shared, bed.app, 'POST', '/api/pending-identity/attach', {
+      pendingIdentityId: pending.id,
+    });
+    expect([attach.status, attach.json().code]).toEqual([403, 'identity_review_required']);
+    const [refused] = (await auditEvents(bed.app.dataSource, 'identity.link_refused')).slice(-1);
+    expect(refused).toMatchObject({
+      actor_account_id: intruder.id,
+      details: { code: 'identity_review_required', pendingIdentityId: pending.id, suspectedAccountId: owner.id },
+    });
+  });
+
   it('shows and attaches a pending identity only in the browser that produced it', async () => {
     const producer = new Browser();
     await bed.webLogin(producer, IOE_PA.id);
