@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   type AccessPolicy,
-  applyVehicleBinding,
   decideSecurityAccess,
   type SermiSession,
   sermiLogIdentifiers,
@@ -86,26 +85,6 @@ describe('decideSecurityAccess', () => {
       decision: 'granted',
       reason: 'sermi_session_valid',
     });
-  });
-});
-
-describe('applyVehicleBinding', () => {
-  const pending = { decision: 'granted', reason: 'sermi_session_valid', bindVehicle: true } as const;
-
-  it('grants the vehicle the chain session is bound to and denies any other', () => {
-    expect(applyVehicleBinding(pending, 'WVWZZZ1JZXW000001', 'WVWZZZ1JZXW000001')).toEqual({
-      decision: 'granted',
-      reason: 'sermi_session_valid',
-    });
-    expect(applyVehicleBinding(pending, 'WVWZZZ1JZXW000002', 'WVWZZZ1JZXW000001')).toEqual({
-      decision: 'denied',
-      reason: 'chain_vehicle_mismatch',
-    });
-  });
-
-  it('leaves decisions without a binding condition alone', () => {
-    const denied = { decision: 'denied', reason: 'reauthentication_required' } as const;
-    expect(applyVehicleBinding(denied, 'WVWZZZ1JZXW000002', 'WVWZZZ1JZXW000001')).toBe(denied);
   });
 });
 

@@ -33,7 +33,10 @@ export interface AccessPolicy {
 export interface SecurityAccess {
   decision: AccessDecision;
   reason: AccessReason;
-  /** Granted on condition that the chain session is (or becomes) bound to this vehicle: see applyVehicleBinding. */
+  /**
+   * Granted on condition that the chain session is (or becomes) bound to this vehicle: the decision statement
+   * (ACCESS_DECISIONS_SQL) denies any other with chain_vehicle_mismatch.
+   */
   bindVehicle?: true;
 }
 
@@ -70,7 +73,7 @@ export function sermiSessionOf(session: {
 
 /**
  * May this session see security-related RMI now? (sermi.md, rules 5 and 7.) Only a Trust Centre login younger
- * than the maximum age for its actor type qualifies; a chain session additionally passes applyVehicleBinding.
+ * than the maximum age for its actor type qualifies; a chain session is also held to one vehicle (bindVehicle).
  */
 export function decideSecurityAccess(session: SermiSession | null, now: Date, policy: AccessPolicy): SecurityAccess {
   if (!session) return { decision: 'denied', reason: 'sermi_login_required' };
@@ -83,14 +86,6 @@ export function decideSecurityAccess(session: SermiSession | null, now: Date, po
     return { decision: 'granted', reason: 'sermi_session_valid', bindVehicle: true };
   }
   return { decision: 'granted', reason: 'sermi_session_valid' };
-}
-
-/** A chain session bound to another vehicle than the one asked about is denied (one chain authorisation, one job). */
-export function applyVehicleBinding(access: SecurityAccess, vin: string, boundVin: string): SecurityAccess {
-  if (!access.bindVehicle) return access;
-  return vin === boundVin
-    ? { decision: 'granted', reason: 'sermi_session_valid' }
-    : { decision: 'denied', reason: 'chain_vehicle_mismatch' };
 }
 
 /** The SERMI identifiers a log record carries for a session or login: the actor's and the principal's. */

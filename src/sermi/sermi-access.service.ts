@@ -15,7 +15,6 @@ import { ACCESS_DECISIONS_SQL, CHAIN_BINDING_SQL } from './access-log/access-log
 import {
   type AccessDecision,
   type AccessReason,
-  applyVehicleBinding,
   decideSecurityAccess,
   type SermiSession,
   sermiLogIdentifiers,
@@ -135,23 +134,18 @@ export class SermiAccessService {
     const { principal, vin, itemCode } = request;
     const now = new Date();
     const session = sermiSessionOf(principal);
-    let security = decideSecurityAccess(session, now, this.config.sermi);
+    const security = decideSecurityAccess(session, now, this.config.sermi);
     const chainBound = security.bindVehicle === true;
-    let boundVin: string | null = null;
-    if (chainBound) {
-      const [bound] = await preparedRows<{ vin: string }>(
-        this.dataSource.manager,
-        'rmi_sermi_chain_binding',
-        CHAIN_BINDING_SQL,
-        [principal.sessionId, vin, itemCode],
-      );
-      // No binding row: the item is unknown or was not security-related; the decision statement reads the
-      // classification again and, should the item be security-related by then, denies (nothing was bound).
-      if (bound) {
-        boundVin = bound.vin;
-        security = applyVehicleBinding(security, vin, bound.vin);
-      }
-    }
+    // A chain session held to one vehicle: bind it (the first writer wins) and let the decision statement grant
+    // only the bound VIN. No binding row: the item is unknown or was not security-related; the statement reads the
+    // classification again and, should the item be security-related by then, denies (nothing was bound).
+    const [bound] = chainBound
+      ? await preparedRows<{ vin: string }>(this.dataSource.manager, 'rmi_sermi_chain_binding', CHAIN_BINDING_SQL, [
+          principal.sessionId,
+          vin,
+          itemCode,
+        ])
+      : [];
     const uids = session ? sermiLogIdentifiers(session) : null;
     const row = await this.decisions.submit({
       id: randomUUID(),
@@ -173,7 +167,7 @@ export class SermiAccessService {
       userAgent: request.userAgent,
       requestId: request.requestId,
       chainBound,
-      boundVin,
+      boundVin: bound?.vin ?? null,
     });
     if (!row) throw new AppException('rmi_item_not_found', `No RMI item has the code ${itemCode}`);
     const decidedAt = new Date(row.recorded_at);
