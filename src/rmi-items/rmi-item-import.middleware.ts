@@ -26,7 +26,9 @@ export function rmiItemImportBodyParser(
   const json = express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] });
   const csv = express.raw({ limit, type: CSV_MEDIA_TYPE });
   return (req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'POST' || routedPath(req.path) !== RMI_ITEM_IMPORT_PATH) return next();
+    // Every POST passes here (SERMI decisions among them): the cheap test first.
+    if (req.method !== 'POST' || !req.path.startsWith(RMI_ITEM_IMPORT_PATH)) return next();
+    if (routedPath(req.path) !== RMI_ITEM_IMPORT_PATH) return next();
     const token = (req.cookies as Record<string, string> | undefined)?.[sessionCookie];
     if (!token) return next();
     isAdmin(token).then(

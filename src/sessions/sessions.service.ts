@@ -51,6 +51,9 @@ interface SessionRow {
 /** A timestamp as epoch milliseconds: a float for the driver, where a timestamptz costs a date-string parse. */
 const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
+/** A session that still lets its holder in: not revoked, neither idle- nor absolutely expired. */
+const LIVE = `revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`;
+
 /** At most this many sessions are listed; more live at once would mean something is wrong (the answer says so). */
 const MAX_LISTED_SESSIONS = 100;
 
@@ -204,7 +207,7 @@ export class SessionsService {
       `SELECT id, provider, created_at, authenticated_at, last_seen_at,
               least(idle_expires_at, absolute_expires_at) AS expires_at, host(client_ip) AS client_ip, user_agent
          FROM sessions
-        WHERE account_id = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()
+        WHERE account_id = $1 AND ${LIVE}
         ORDER BY last_seen_at DESC, id
         LIMIT ${MAX_LISTED_SESSIONS + 1}`,
       [accountId],
@@ -237,7 +240,7 @@ export class SessionsService {
       manager,
       `UPDATE sessions SET revoked_at = now(), revoke_reason = $3
         WHERE account_id = $1 AND ${condition}
-          AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()
+          AND ${LIVE}
         RETURNING id`,
       [accountId, sessionId, reason],
     );
@@ -267,7 +270,7 @@ export class SessionsService {
     const [row] = await sqlRows<{ id: string; account_id: string }>(
       manager,
       `SELECT id, account_id FROM sessions
-        WHERE token_hash = $1 AND revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()
+        WHERE token_hash = $1 AND ${LIVE}
           AND ($2::timestamptz IS NULL OR created_at <= $2::timestamptz)`,
       [hashSessionToken(token), createdBy ?? null],
     );

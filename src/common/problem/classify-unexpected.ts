@@ -6,7 +6,7 @@ const RETRYABLE_SQL_STATES = new Set(['23505', '40001', '40P01']);
 const QUERY_CANCELED = '57014';
 
 /** SQLSTATE (or socket error code) of a failed query, whether it came through TypeORM or straight from the pool. */
-export function databaseErrorCode(exception: unknown): string | undefined {
+function databaseErrorCode(exception: unknown): string | undefined {
   const error = exception instanceof QueryFailedError ? exception.driverError : exception;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
