@@ -3,6 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type KoaContextWithOIDC, type Configuration } from 'oidc-provider';
+import {
+  logoutPages,
+  postLogoutRedirectUris,
+  signInSessions,
+  type SignInSessionControls,
+} from '../common/sign-in-sessions.js';
 import { escape, publicPart, readBody, sandboxPages, sendHtml } from '../common/pages.js';
 import { memoryAdapterFactory } from './memory-adapter.js';
 import { PERSONAS, type Persona } from './personas.js';
@@ -39,6 +45,8 @@ export interface DigidentitySandbox {
   backendSettings: Record<string, string>;
   personas: Persona[];
   provider: Provider;
+  /** Its single sign-on sessions, and knobs that make it less kind (see SignInSessionControls). */
+  signIns: SignInSessionControls;
   signingKeys: JWK[];
   /** What the JWKS endpoint publishes (public parts); starts as the signing keys. Tests rotate keys through it. */
   publishedKeys: JWK[];
@@ -117,6 +125,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
         client_id: clientId,
         client_secret: clientSecret,
         redirect_uris: options.redirectUris,
+        ...postLogoutRedirectUris(options.redirectUris),
         response_types: ['code'],
         grant_types: ['authorization_code'],
         token_endpoint_auth_method: 'client_secret_basic',
@@ -138,7 +147,11 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
       if (!persona) return undefined;
       return { accountId: id, claims: async () => ({ sub: id, ...persona.claims }) };
     },
-    features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: logoutPages(page),
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     pkce: { required: () => false },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -155,6 +168,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     },
   };
   const provider = new Provider(issuer, configuration);
+  const signIns = signInSessions(provider, storage);
   provider.on('server_error', (_ctx, error) => console.error('digidentity sandbox error', error));
 
   for (const middleware of options.middleware ?? []) provider.use(middleware);
@@ -308,6 +322,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     },
     personas,
     provider,
+    signIns,
     signingKeys,
     publishedKeys,
     confirmPasswordless,

@@ -10,7 +10,14 @@ interface Entry {
  * the size cap of the built-in development adapter, so benchmark runs with thousands of logins do not evict state
  * mid-flow. Expired entries are swept every minute.
  */
-export function memoryAdapterFactory(): { factory: (name: string) => Adapter; stop(): void } {
+export interface MemoryStorage {
+  factory: (name: string) => Adapter;
+  /** The stored payloads of one model (e.g. `Session`), live ones only; changes to them are kept. */
+  payloads(name: string): AdapterPayload[];
+  stop(): void;
+}
+
+export function memoryAdapterFactory(): MemoryStorage {
   const stores = new Map<string, Map<string, Entry>>();
   const store = (name: string) => {
     let models = stores.get(name);
@@ -55,5 +62,7 @@ export function memoryAdapterFactory(): { factory: (name: string) => Adapter; st
       },
     };
   };
-  return { factory, stop: () => clearInterval(sweep) };
+  const payloads = (name: string) =>
+    [...store(name).values()].filter((entry) => entry.expiresAt > Date.now()).map((entry) => entry.payload);
+  return { factory, payloads, stop: () => clearInterval(sweep) };
 }

@@ -3,6 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import {
+  logoutPages,
+  postLogoutRedirectUris,
+  signInSessions,
+  type SignInSessionControls,
+} from '../common/sign-in-sessions.js';
 import { escape, readBody, sandboxPages, sendHtml } from '../common/pages.js';
 import { generateSigningKey } from '../digidentity/digidentity-sandbox.js';
 import { memoryAdapterFactory } from '../digidentity/memory-adapter.js';
@@ -39,6 +45,8 @@ export interface ItsmeSandbox {
   backendSettings: Record<string, string>;
   personas: ItsmePersona[];
   provider: Provider;
+  /** Its single sign-on sessions, and knobs that make it less kind (see SignInSessionControls). */
+  signIns: SignInSessionControls;
   /** The provider's private keys (tests: forge what itsme would send). */
   signingKey: JWK;
   encryptionKey: JWK;
@@ -106,6 +114,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
       {
         client_id: clientId,
         redirect_uris: options.redirectUris,
+        ...postLogoutRedirectUris(options.redirectUris),
         response_types: ['code'],
         grant_types: ['authorization_code'],
         token_endpoint_auth_method: 'private_key_jwt',
@@ -138,6 +147,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
     },
     features: {
       devInteractions: { enabled: false },
+      rpInitiatedLogout: logoutPages(page),
       userinfo: { enabled: true },
       jwtUserinfo: { enabled: true },
       encryption: { enabled: true },
@@ -176,6 +186,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
     },
   };
   const provider = new Provider(issuer, configuration);
+  const signIns = signInSessions(provider, storage);
   provider.on('server_error', (_ctx, error) => console.error('itsme sandbox error', error));
   // itsme accepts the authorization request only as a signed-then-encrypted request object (seed 002, "request").
   provider.use(async (ctx, next) => {
@@ -294,6 +305,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
     },
     personas,
     provider,
+    signIns,
     signingKey,
     encryptionKey,
     recreateAccount,

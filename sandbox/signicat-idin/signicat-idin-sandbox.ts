@@ -3,6 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import {
+  logoutPages,
+  postLogoutRedirectUris,
+  signInSessions,
+  type SignInSessionControls,
+} from '../common/sign-in-sessions.js';
 import { escape, publicPart, readBody, sandboxPages, sendHtml } from '../common/pages.js';
 import { generateSigningKey } from '../digidentity/digidentity-sandbox.js';
 import { memoryAdapterFactory } from '../digidentity/memory-adapter.js';
@@ -39,6 +45,8 @@ export interface SignicatIdinSandbox {
   backendSettings: Record<string, string>;
   personas: IdinPersona[];
   provider: Provider;
+  /** Its single sign-on sessions, and knobs that make it less kind (see SignInSessionControls). */
+  signIns: SignInSessionControls;
   signingKeys: JWK[];
   close(): Promise<void>;
 }
@@ -88,6 +96,7 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
         client_id: clientId,
         client_secret: clientSecret,
         redirect_uris: options.redirectUris,
+        ...postLogoutRedirectUris(options.redirectUris),
         response_types: ['code'],
         grant_types: ['authorization_code'],
         token_endpoint_auth_method: 'client_secret_basic',
@@ -110,7 +119,11 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
       if (!persona) return undefined;
       return { accountId: id, claims: async () => ({ sub: id, idp_issuer: 'idin', ...persona.claims }) };
     },
-    features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: logoutPages(page),
+    },
     interactions: { url: (_ctx, interaction) => `${interactionPrefix}${interaction.uid}` },
     pkce: { required: () => false },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -127,6 +140,7 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
     },
   };
   const provider = new Provider(issuer, configuration);
+  const signIns = signInSessions(provider, storage);
   provider.on('server_error', (_ctx, error) => console.error('signicat-idin sandbox error', error));
   for (const middleware of options.middleware ?? []) provider.use(middleware);
   provider.use(async (ctx, next) => {
@@ -221,6 +235,7 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
     },
     personas,
     provider,
+    signIns,
     signingKeys,
     close: () =>
       new Promise<void>((resolve) => {

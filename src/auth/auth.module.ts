@@ -11,12 +11,20 @@ import { BrowserLogins } from './browser-logins.js';
 import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
 import { IdentityLinksModule } from '../identity-links/identity-links.module.js';
 import { LogoutController } from './logout.controller.js';
+import { ProviderLogout } from './provider-logout.js';
 
 /** What every provider module shares: completing a login, reporting its failures, signing out. */
 @Module({
   imports: [AuditModule, SessionsModule, UserMappingModule, LoginTransactionsModule, IdentityLinksModule],
   controllers: [LogoutController, LoginErrorController],
-  providers: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins, BrowserSignOut],
+  providers: [
+    LoginCompletionService,
+    LoginRedirectFilter,
+    LoginStarters,
+    BrowserLogins,
+    BrowserSignOut,
+    ProviderLogout,
+  ],
   exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins, BrowserSignOut],
 })
 export class AuthModule {}

@@ -54,7 +54,7 @@ export class BrowserLogins {
       previousSessionToken: this.sessionCookie.read(req),
       browserBindingHash: binding ? hashBinding(binding) : null,
     });
-    if (outcome.kind === 'session') this.sessionCookie.set(res, outcome.token, outcome.absoluteExpiresAt);
+    if (outcome.kind === 'session') this.sessionCookie.set(res, outcome.token);
     if (outcome.kind === 'linked' && outcome.signedOut) await this.signOut.apply(req, res);
     if (outcome.kind === 'pending' && binding) {
       this.binding.keep(res, binding, this.config.linking.pendingSelfServiceSeconds);

@@ -187,6 +187,7 @@ export class LoginCompletionService {
           policy: login.policy,
           browserBindingHash: meta.browserBindingHash,
           requestId: meta.requestId,
+          authenticatedAt: login.authTime,
           // Kept for admin review as long as a re-bind may use it; self-service is shorter (checked when used).
           pendingTtlSeconds: Math.max(
             this.config.linking.pendingSelfServiceSeconds,
@@ -239,13 +240,13 @@ export class LoginCompletionService {
           accountId: mapped.accountId,
           provider: identity.provider,
           identityLinkId: mapped.linkId,
-          // When the person authenticated at the provider: a provider's single sign-on session does not make a
-          // login "recent" (linking, SERMI freshness).
-          authenticatedAt: login.authTime ?? new Date(),
+          // The provider's auth_time (null: not said): a single sign-on answer is not a fresh sign-in.
+          authenticatedAt: login.authTime,
+          idTokenHint: login.idTokenHint ?? null,
           authContext: login.authContext,
           clientIp: meta.clientIp,
           userAgent: meta.userAgent,
-          absoluteTimeoutSeconds: login.maxSessionSeconds,
+          endsBy: login.sessionEndsBy,
         },
         manager,
       );
@@ -303,7 +304,7 @@ export class LoginCompletionService {
         hashSessionToken(token),
         jsonb(login.authContext),
         this.config.session.idleTimeoutSeconds,
-        Math.min(this.config.session.absoluteTimeoutSeconds, login.maxSessionSeconds ?? Infinity),
+        this.config.session.absoluteTimeoutSeconds,
         meta.clientIp,
         meta.userAgent,
         meta.requestId,
@@ -315,6 +316,8 @@ export class LoginCompletionService {
         }),
         login.sermiLogin ? jsonb(login.sermiLogin) : null,
         login.authTime,
+        login.idTokenHint ?? null,
+        login.sessionEndsBy ?? null,
       ],
     );
     if (!row) return undefined;

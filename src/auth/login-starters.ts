@@ -17,12 +17,18 @@ export interface LoginIntent {
 }
 
 /**
- * Authorization request parameters for the intent: link and re-authentication logins demand a fresh
- * authentication (`prompt=login`, `max_age=0`); the completion then checks the ID token's `auth_time`, because
- * these parameters pass through the browser and could be stripped.
+ * How old a sign-in at the provider the login may be answered with. Every request sends `max_age`, which makes the
+ * provider report `auth_time` in the ID token (OIDC Core 3.1.2.1): the session's freshness comes from it. Link and
+ * re-authentication logins, and providers whose every login must be a real authentication (the SERMI Trust
+ * Centre), demand a new one (`prompt=login`, `max_age=0`); the completion checks `auth_time` again, because these
+ * parameters pass through the browser and could be stripped.
  */
-export function freshAuthenticationParameters(intent: LoginIntent): Record<string, string> {
-  return intent.purpose === 'login' ? {} : { prompt: 'login', max_age: '0' };
+export function authenticationAgeParameters(
+  intent: LoginIntent,
+  policy: { loginMaxAgeSeconds: number; alwaysFresh?: boolean },
+): Record<string, string> {
+  if (intent.purpose !== 'login' || policy.alwaysFresh) return { prompt: 'login', max_age: '0' };
+  return { max_age: String(policy.loginMaxAgeSeconds) };
 }
 
 /** What a provider stores on the login transaction for the intent, besides its own state. */
@@ -57,6 +63,13 @@ export interface ProviderLoginStarter {
   startPasswordless?(intent: LoginIntent, meta: ClientMeta): Promise<QrLoginStart>;
   /** Where the browser polls a QR login started here (`:id` replaced). */
   readonly passwordlessPollPath?: string;
+  /** Providers whose single sign-on session can be ended from here (RP-initiated logout). */
+  readonly providerLogout?: ProviderSessionLogout;
+}
+
+export interface ProviderSessionLogout {
+  /** The provider's end-session URL, or null when its discovery lists no end_session_endpoint. */
+  endSessionUrl(idTokenHint: string, postLogoutRedirectUri: string, state: string): Promise<URL | null>;
 }
 
 /** The enabled providers' login starters; each provider module registers its own when it is constructed. */

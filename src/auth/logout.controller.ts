@@ -1,17 +1,38 @@
-import { Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiSeeOtherResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ApiProblems } from '../common/openapi/problem-responses.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import { OptionalPrincipal, SessionOptional } from '../sessions/auth.decorators.js';
+import { OptionalPrincipal, Public, SessionOptional } from '../sessions/auth.decorators.js';
 import { CSRF_HEADER } from '../sessions/csrf.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { requestIdOf } from '../common/request-context/request-context.js';
 import { BrowserSignOut } from './browser-sign-out.js';
+import { ProviderLogout } from './provider-logout.js';
+import { LogoutDoneQueryDto } from './dto/login-query.dto.js';
+
+export class LogoutDto {
+  @ApiProperty({
+    format: 'uri',
+    description:
+      "Send the browser here next: the provider's sign-out page, which ends its single sign-on session and comes back to /auth/logout/done",
+  })
+  providerLogoutUrl: string;
+}
 
 @ApiTags('auth')
 @Controller('auth')
@@ -20,41 +41,83 @@ export class LogoutController {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly signOut: BrowserSignOut,
+    private readonly providerLogout: ProviderLogout,
     @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
   /**
    * A browser with an expired or unknown session can still clear its cookie; a live session is revoked
-   * server-side, after the guard's CSRF check, so another site cannot sign the user out.
+   * server-side, after the guard's CSRF check, so another site cannot sign the user out. Where the session's
+   * provider offers RP-initiated logout, the browser is sent on to end the provider's session too: a browser
+   * (Accept: text/html) by a 303, an API client by `providerLogoutUrl`.
    */
   @SessionOptional()
   @Post('logout')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke the current session and clear its cookie' })
+  @ApiOperation({ summary: "Revoke the current session, clear its cookie, and end the provider's session too" })
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
-  @ApiNoContentResponse({ description: 'Signed out (also when there was no live session)' })
+  @ApiNoContentResponse({
+    description: 'Signed out (also when there was no live session); nothing to do at the provider',
+  })
+  @ApiOkResponse({ type: LogoutDto, description: "Signed out here; the provider's session ends at providerLogoutUrl" })
+  @ApiSeeOtherResponse({ description: "Signed out here; a browser is sent to the provider's sign-out page" })
   @ApiProblems(403)
   async logout(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<void> {
-    if (principal) {
-      await this.dataSource.transaction(async (manager) => {
-        if (await this.sessions.revoke(principal.sessionId, 'logout', manager)) {
-          await this.audit.record(
-            {
-              type: AUDIT_EVENT.sessionRevoked,
-              actor: { type: 'account', accountId: principal.accountId },
-              requestId: requestIdOf(req),
-              subjectAccountId: principal.accountId,
-              details: { sessionId: principal.sessionId, reason: 'logout' },
-            },
-            manager,
-          );
-        }
-      });
-    }
+  ): Promise<LogoutDto | undefined> {
+    const ended = principal
+      ? await this.dataSource.transaction(async (manager) => {
+          const session = await this.sessions.end(principal.sessionId, 'logout', manager);
+          if (session) {
+            await this.audit.record(
+              {
+                type: AUDIT_EVENT.sessionRevoked,
+                actor: { type: 'account', accountId: principal.accountId },
+                requestId: requestIdOf(req),
+                subjectAccountId: principal.accountId,
+                details: { sessionId: principal.sessionId, reason: 'logout' },
+              },
+              manager,
+            );
+          }
+          return session;
+        })
+      : undefined;
     await this.signOut.apply(req, res);
+    const providerLogoutUrl = ended?.idTokenHint
+      ? await this.providerLogout.start(ended.provider, ended.idTokenHint, res)
+      : null;
+    if (!providerLogoutUrl) return undefined;
+    res.setHeader('Cache-Control', 'no-store');
+    if (prefersHtml(req)) {
+      res.redirect(303, providerLogoutUrl.href);
+      return undefined;
+    }
+    res.status(200);
+    return { providerLogoutUrl: providerLogoutUrl.href };
   }
+
+  /**
+   * The provider's sign-out page sends the browser back here (post_logout_redirect_uri). It only leads on to
+   * LOGOUT_REDIRECT_URL, a fixed page, so a `state` that does not match is no danger: it is noted and the browser
+   * goes to the same page.
+   */
+  @Public()
+  @Get('logout/done')
+  @ApiOperation({ summary: "Back from the provider's sign-out page: on to LOGOUT_REDIRECT_URL" })
+  @ApiSeeOtherResponse({ description: 'Redirect to LOGOUT_REDIRECT_URL' })
+  done(@Query() query: LogoutDoneQueryDto, @Req() req: Request, @Res() res: Response): void {
+    const confirmed = this.providerLogout.finish(req, query.state, res);
+    res.setHeader('Cache-Control', 'no-store');
+    const target = new URL(this.config.login.afterLogoutUrl);
+    if (!confirmed) target.searchParams.set('providerLogout', 'unconfirmed');
+    res.redirect(303, target.href);
+  }
+}
+
+function prefersHtml(req: Request): boolean {
+  return /text\/html/.test(req.headers.accept ?? '');
 }

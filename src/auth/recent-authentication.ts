@@ -16,7 +16,8 @@ export function reauthenticateUrl(publicBaseUrl: URL, returnTo: unknown, provide
 
 /**
  * Adding or removing a login method needs a login of this session at most `maxAgeSeconds` old: a session left
- * open on a shared workshop PC must not be enough to attach a stranger's identity or remove the owner's.
+ * open on a shared workshop PC must not be enough to attach a stranger's identity or remove the owner's. The age is
+ * the provider's `auth_time`; a session whose provider did not say when the person signed in is never recent.
  */
 export function assertRecentAuthentication(
   principal: SessionPrincipal,
@@ -25,7 +26,7 @@ export function assertRecentAuthentication(
   returnTo: unknown,
   now = Date.now(),
 ): void {
-  if (now - principal.authenticatedAt.getTime() <= maxAgeSeconds * 1000) return;
+  if (isRecent(principal.authenticatedAt, maxAgeSeconds, now)) return;
   throw new AppException(
     'reauthentication_required',
     `sign in again: this needs a login less than ${maxAgeSeconds} s old`,
@@ -34,4 +35,9 @@ export function assertRecentAuthentication(
       maxAgeSeconds,
     },
   );
+}
+
+/** Whether an authentication at `authenticatedAt` (the provider's `auth_time`, or null) is at most `maxAgeSeconds` old. */
+export function isRecent(authenticatedAt: Date | null, maxAgeSeconds: number, now = Date.now()): boolean {
+  return authenticatedAt !== null && now - authenticatedAt.getTime() <= maxAgeSeconds * 1000;
 }

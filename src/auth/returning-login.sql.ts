@@ -1,4 +1,5 @@
 import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
+import { ABSOLUTE_EXPIRY } from '../sessions/sessions.service.js';
 
 /**
  * The common login — a known identity of an active account — as one statement (one round trip, atomic as any
@@ -11,7 +12,8 @@ import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
  * $1 provider, $2 issuer, $3 subject, $4 attributes, $5 person key, $6 previous session token hash,
  * $7 new session token hash, $8 auth context, $9 idle timeout s, $10 absolute timeout s, $11 client ip,
  * $12 user agent, $13 request id, $14 login audit details, $15 SERMI login record (or null), $16 when the person
- * authenticated at the provider (ID token auth_time; null: now).
+ * authenticated at the provider (its auth_time; null: it did not say, and the session is never recent), $17 the ID
+ * token kept for RP-initiated logout (or null), $18 when the session must end at the latest (or null).
  */
 export const RETURNING_LOGIN_SQL = `
 WITH link AS (
@@ -28,15 +30,15 @@ WITH link AS (
     FROM link WHERE l.id = link.id
   RETURNING l.id, l.account_id, link.before
 ), replaced AS (
-  UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login'
+  UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login', id_token_hint = NULL
    WHERE token_hash = $6 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM touched)
   RETURNING id
 ), session AS (
   INSERT INTO sessions (token_hash, account_id, provider, identity_link_id, authenticated_at, auth_context,
-                        last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent)
-  SELECT $7, t.account_id, $1, t.id, COALESCE($16::timestamptz, now()), $8::jsonb, now(),
-         LEAST(now() + make_interval(secs => $9), now() + make_interval(secs => $10)),
-         now() + make_interval(secs => $10), $11, $12
+                        last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent, id_token_hint)
+  SELECT $7, t.account_id, $1, t.id, $16::timestamptz, $8::jsonb, now(),
+         LEAST(now() + make_interval(secs => $9), ${ABSOLUTE_EXPIRY('$10', '$18')}),
+         ${ABSOLUTE_EXPIRY('$10', '$18')}, $11, $12, $17::text
     FROM touched t
   RETURNING id, account_id, identity_link_id, absolute_expires_at
 ), changes AS (

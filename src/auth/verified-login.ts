@@ -14,12 +14,17 @@ export interface VerifiedLogin {
   /** A SERMI Trust Centre login: written to the SERMI access log with the session. */
   sermiLogin?: SermiLoginRecord;
   /**
-   * When the person authenticated at the provider (ID token `auth_time`); null when the provider did not say.
-   * Link and re-authentication logins must have authenticated after they were started.
+   * When the person authenticated at the provider (ID token `auth_time`), or a time the protocol guarantees the
+   * authentication was no earlier than; null when neither is known. Never the time of this callback: a provider
+   * answering from its single sign-on session is as old as the sign-in behind it. Becomes the session's
+   * `authenticatedAt`, which every freshness rule (SERMI maximum age, linking, re-authentication) reads; null is
+   * never fresh. Link and re-authentication logins must have authenticated after they were started.
    */
   authTime: Date | null;
-  /** Caps the session's absolute lifetime below SESSION_ABSOLUTE_TIMEOUT_SECONDS (RSSE chain sessions). */
-  maxSessionSeconds?: number;
+  /** The session ends by then at the latest, before SESSION_ABSOLUTE_TIMEOUT_SECONDS (RSSE chain sessions). */
+  sessionEndsBy?: Date;
+  /** The ID token, kept with the session when the provider offers RP-initiated logout. */
+  idTokenHint?: string;
 }
 
 export interface RequestMeta {

@@ -168,8 +168,12 @@ export interface AppConfig {
   };
   login: {
     transactionTtlSeconds: number;
+    /** `max_age` of ordinary logins (LOGIN_MAX_AGE_SECONDS). */
+    maxAgeSeconds: number;
     /** Absolute URL of the portal page for failed logins; `?code=` is appended. */
     errorUrl: URL;
+    /** Absolute URL of the page browsers land on after signing out. */
+    afterLogoutUrl: URL;
     /** Cookie that binds a started login to the browser that started it. */
     bindingCookieName: string;
     failureAuditLimitPerMinute: number;
@@ -523,6 +527,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch {
     problems.push('LOGIN_ERROR_URL: must be a URL or a path');
   }
+  let afterLogoutUrl: URL | undefined;
+  try {
+    afterLogoutUrl = new URL(oidc.LOGOUT_REDIRECT_URL, publicBaseUrl);
+  } catch {
+    problems.push('LOGOUT_REDIRECT_URL: must be a URL or a path');
+  }
   const digidentity = digidentitySettings(vars, oidc, digidentityEnv, problems);
   const signicatIdin = signicatIdinSettings(vars, oidc, signicatIdinEnv, problems);
   const itsme = itsmeSettings(vars, oidc, itsmeEnv, problems);
@@ -575,7 +585,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     login: {
       transactionTtlSeconds: oidc.LOGIN_TRANSACTION_TTL_SECONDS,
+      maxAgeSeconds: oidc.LOGIN_MAX_AGE_SECONDS,
       errorUrl: errorUrl!,
+      afterLogoutUrl: afterLogoutUrl!,
       bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
     },

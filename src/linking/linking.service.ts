@@ -39,6 +39,7 @@ export interface PendingIdentityRow {
   display_name: string | null;
   created_at: Date;
   last_seen_at: Date;
+  authenticated_at: Date | null;
   expires_at: Date;
   resolved_at: Date | null;
   resolution: string | null;
@@ -46,8 +47,8 @@ export interface PendingIdentityRow {
 }
 
 export const PENDING_COLUMNS = `id, provider, issuer, subject, person_key, attributes, reason, flags, suspected_account_id,
-  browser_binding_hash, may_create_account, held_for_session_id, display_name, created_at, last_seen_at, expires_at,
-  resolved_at, resolution, resolved_account_id`;
+  browser_binding_hash, may_create_account, held_for_session_id, display_name, created_at, last_seen_at,
+  authenticated_at, expires_at, resolved_at, resolution, resolved_account_id`;
 
 /**
  * Self-service linking for the signed-in person: list, add (through a fresh provider login in this browser) and
@@ -74,9 +75,9 @@ export class LinkingService {
         usedByThisSession: link.id === principal.identityLinkId,
       })),
       linkableProviders: this.starters.enabled().filter((provider) => !linked.has(provider)),
-      recentAuthenticationUntil: new Date(
-        principal.authenticatedAt.getTime() + this.config.linking.recentAuthSeconds * 1000,
-      ).toISOString(),
+      recentAuthenticationUntil: principal.authenticatedAt
+        ? new Date(principal.authenticatedAt.getTime() + this.config.linking.recentAuthSeconds * 1000).toISOString()
+        : null,
     };
   }
 
@@ -291,13 +292,13 @@ export class LinkingService {
         manager,
       );
       await resolvePending(manager, pending.id, 'provisioned', account.id);
-      // The person authenticated at the provider when the identity was held, not now.
+      // As fresh as the provider said the login that held the identity was (its auth_time), never "now".
       const session = await this.sessions.create(
         {
           accountId: account.id,
           provider: pending.provider,
           identityLinkId: change.linkId,
-          authenticatedAt: pending.last_seen_at,
+          authenticatedAt: pending.authenticated_at,
           authContext: { method: 'pending_identity', provider: pending.provider },
           clientIp: meta.clientIp,
           userAgent: meta.userAgent,

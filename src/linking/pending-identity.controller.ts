@@ -82,7 +82,7 @@ export class PendingIdentityController {
       ...clientMeta(req),
       previousSessionToken: this.sessionCookie.read(req),
     });
-    this.sessionCookie.set(res, created.session.token, created.session.absoluteExpiresAt);
+    this.sessionCookie.set(res, created.session.token);
     res.setHeader('Cache-Control', 'no-store');
     return { accountId: created.accountId, linkId: created.linkId };
   }

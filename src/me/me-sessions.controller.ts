@@ -49,7 +49,7 @@ export class MeSessionsController {
         ...session,
         current: session.id === principal.sessionId,
         createdAt: session.createdAt.toISOString(),
-        authenticatedAt: session.authenticatedAt.toISOString(),
+        authenticatedAt: session.authenticatedAt?.toISOString() ?? null,
         lastSeenAt: session.lastSeenAt.toISOString(),
         expiresAt: session.expiresAt.toISOString(),
       })),

@@ -24,7 +24,7 @@ export class MeController {
         id: principal.sessionId,
         provider: principal.provider,
         identityLinkId: principal.identityLinkId,
-        authenticatedAt: principal.authenticatedAt.toISOString(),
+        authenticatedAt: principal.authenticatedAt?.toISOString() ?? null,
         authContext: principal.authContext,
         createdAt: principal.createdAt.toISOString(),
         idleExpiresAt: principal.idleExpiresAt.toISOString(),

@@ -5,9 +5,10 @@ import type { Logger } from 'pino';
 import type { LoginCompletionService } from '../auth/login-completion.service.js';
 import {
   type ClientMeta,
-  freshAuthenticationParameters,
+  authenticationAgeParameters,
   intentData,
   type LoginIntent,
+  type ProviderSessionLogout,
 } from '../auth/login-starters.js';
 import type { VerifiedLogin } from '../auth/verified-login.js';
 import type { AppConfig } from '../config/app.config.js';
@@ -37,6 +38,8 @@ export interface CodeFlowSettings {
   sandbox: boolean;
   /** Send PKCE even when discovery does not advertise it (itsme can enforce it without saying so). */
   alwaysPkce?: boolean;
+  /** Every login is a new authentication at the provider (`prompt=login`), never its single sign-on session. */
+  alwaysFresh?: boolean;
   /** Optional hardening capabilities of the client (see OidcClientSettings). */
   clientAssertionKey?: OidcClientSettings['clientAssertionKey'];
   requestObject?: OidcClientSettings['requestObject'];
@@ -49,9 +52,11 @@ export interface CodeFlowSettings {
  * provider is called, the code redeemed (ID token always verified); every refusal audited. The provider module
  * adds its own scopes, parameters and claim rules.
  */
-export class OidcCodeFlow {
+export class OidcCodeFlow implements ProviderSessionLogout {
   readonly client: OidcClient;
   readonly http: ProviderHttpClient;
+
+  private readonly loginMaxAgeSeconds: number;
 
   constructor(
     private readonly settings: CodeFlowSettings,
@@ -60,6 +65,7 @@ export class OidcCodeFlow {
     private readonly completion: LoginCompletionService,
     private readonly logger: Logger,
   ) {
+    this.loginMaxAgeSeconds = config.login.maxAgeSeconds;
     this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
     this.client = new OidcClient(
       {
@@ -104,7 +110,10 @@ export class OidcCodeFlow {
         ...parameters,
         state: transaction.state,
         nonce,
-        ...freshAuthenticationParameters(intent),
+        ...authenticationAgeParameters(intent, {
+          loginMaxAgeSeconds: this.loginMaxAgeSeconds,
+          alwaysFresh: this.settings.alwaysFresh,
+        }),
         ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
       });
     } catch (error) {
@@ -129,10 +138,25 @@ export class OidcCodeFlow {
         nonce: transaction.nonce ?? '',
         pkceVerifier: transaction.pkceVerifier,
       });
-      return await verify(tokens, transaction);
+      const login = await verify(tokens, transaction);
+      // Kept with the session only where signing out can end the provider's session with it.
+      return (await this.client.endSessionEndpoint()) ? { ...login, idTokenHint: tokens.idToken } : login;
     } catch (error) {
       throw await this.failed(error, 'code', meta, transaction);
     }
+  }
+
+  /**
+   * Where the browser ends the provider's single sign-on session (RP-initiated logout), or null when the provider
+   * offers none: the session's ID token as `id_token_hint`, our post-logout page and a `state` to check there.
+   */
+  async endSessionUrl(idTokenHint: string, postLogoutRedirectUri: string, state: string): Promise<URL | null> {
+    if (!(await this.client.endSessionEndpoint())) return null;
+    return client.buildEndSessionUrl(await this.client.configuration(), {
+      id_token_hint: idTokenHint,
+      post_logout_redirect_uri: postLogoutRedirectUri,
+      state,
+    });
   }
 
   /**

@@ -137,6 +137,11 @@ export class OidcClient {
     return this.discovered!.metadata;
   }
 
+  /** The provider's RP-initiated logout endpoint, if discovery lists one. */
+  async endSessionEndpoint(): Promise<string | undefined> {
+    return (await this.metadata()).end_session_endpoint;
+  }
+
   async supportsPkce(): Promise<boolean> {
     const methods = (await this.metadata()).code_challenge_methods_supported;
     return Array.isArray(methods) && methods.includes('S256');

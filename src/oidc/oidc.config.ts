@@ -41,6 +41,17 @@ export class OidcEnvironment {
   @Max(3600)
   LOGIN_TRANSACTION_TTL_SECONDS = 600;
 
+  /**
+   * Sent as `max_age` with every ordinary login, so the provider reports when the person signed in (`auth_time`)
+   * and answers from a single sign-on session no older than this. SERMI, link and re-authentication logins always
+   * ask for a new sign-in instead.
+   */
+  @EnvInteger()
+  @IsInt()
+  @Min(60)
+  @Max(86_400)
+  LOGIN_MAX_AGE_SECONDS = 3600;
+
   /** Refused logins audited per client address and minute; beyond that only the start of throttling is. */
   @EnvInteger()
   @IsInt()
@@ -51,4 +62,8 @@ export class OidcEnvironment {
   /** Where browsers go when a login fails; `?code=<stable code>` is appended. A path is relative to PUBLIC_BASE_URL. */
   @IsString()
   LOGIN_ERROR_URL = '/auth/login-error';
+
+  /** Where browsers land after signing out (also after the provider's own sign-out page). A path is relative to PUBLIC_BASE_URL. */
+  @IsString()
+  LOGOUT_REDIRECT_URL = '/';
 }

@@ -21,7 +21,8 @@ export interface SermiSession {
   actor: { sub: string; uid: string; organisationUid: string };
   principal: { ioeuid: string; iouid: string };
   cabuid: string;
-  authenticatedAt: Date;
+  /** The Trust Centre's `auth_time`; null when it did not say, and then the session is never fresh enough. */
+  authenticatedAt: Date | null;
 }
 
 export interface AccessPolicy {
@@ -47,7 +48,7 @@ export interface SecurityAccess {
 export function sermiSessionOf(session: {
   provider: string;
   authContext: Record<string, unknown>;
-  authenticatedAt: Date;
+  authenticatedAt: Date | null;
 }): SermiSession | null {
   if (session.provider !== 'digidentity') return null;
   const { method, sermi } = session.authContext as { method?: unknown; sermi?: Record<string, unknown> };
@@ -72,14 +73,16 @@ export function sermiSessionOf(session: {
 }
 
 /**
- * May this session see security-related RMI now? (sermi.md, rules 5 and 7.) Only a Trust Centre login younger
- * than the maximum age for its actor type qualifies; a chain session is also held to one vehicle (bindVehicle).
+ * May this session see security-related RMI now? (SERMI rules 5 and 7.) Only a Trust Centre authentication younger
+ * than the maximum age for its actor type qualifies — by the Trust Centre's own `auth_time`, so a login it answered
+ * from its single sign-on session is as old as the sign-in behind it, and one without `auth_time` never qualifies.
+ * A chain authorisation is also held to one vehicle (bindVehicle).
  */
 export function decideSecurityAccess(session: SermiSession | null, now: Date, policy: AccessPolicy): SecurityAccess {
   if (!session) return { decision: 'denied', reason: 'sermi_login_required' };
   const chain = session.actorType === 'RSSE';
   const maxAgeMs = (chain ? policy.rsseMaxAgeSeconds : policy.ioeMaxAgeSeconds) * 1000;
-  if (now.getTime() - session.authenticatedAt.getTime() >= maxAgeMs) {
+  if (!session.authenticatedAt || now.getTime() - session.authenticatedAt.getTime() >= maxAgeMs) {
     return { decision: 'denied', reason: 'reauthentication_required' };
   }
   if (chain && policy.chainVehicleBinding === 'first_vehicle') {

@@ -136,14 +136,18 @@ export class SermiAccessService {
     const session = sermiSessionOf(principal);
     const security = decideSecurityAccess(session, now, this.config.sermi);
     const chainBound = security.bindVehicle === true;
-    // A chain session held to one vehicle: bind it (the first writer wins) and let the decision statement grant
-    // only the bound VIN. No binding row: the item is unknown or was not security-related; the statement reads the
-    // classification again and, should the item be security-related by then, denies (nothing was bound).
+    // A chain authorisation held to one vehicle: bind it (the first writer wins, whichever of its sessions) and let
+    // the decision statement grant only the bound VIN. No binding row: the item is unknown or was not
+    // security-related; the statement reads the classification again and, should the item be security-related by
+    // then, denies (nothing was bound). bindVehicle implies a granted chain session, so auth_time is known.
     const [bound] = chainBound
       ? await preparedRows<{ vin: string }>(this.dataSource.manager, 'rmi_sermi_chain_binding', CHAIN_BINDING_SQL, [
-          principal.sessionId,
+          session!.actor.uid,
+          session!.principal.ioeuid,
+          session!.authenticatedAt,
           vin,
           itemCode,
+          principal.sessionId,
         ])
       : [];
     const uids = session ? sermiLogIdentifiers(session) : null;
@@ -191,7 +195,8 @@ export class SermiAccessService {
     // A grant does not outlive what it was granted on: the SERMI login's maximum age, or the session itself.
     const maxAgeSeconds =
       session.actorType === 'RSSE' ? this.config.sermi.rsseMaxAgeSeconds : this.config.sermi.ioeMaxAgeSeconds;
-    const loginEnds = new Date(session.authenticatedAt.getTime() + maxAgeSeconds * 1000);
+    const authenticatedAt = session.authenticatedAt!;
+    const loginEnds = new Date(authenticatedAt.getTime() + maxAgeSeconds * 1000);
     const sessionEnds = request.principal.absoluteExpiresAt;
     return this.signer.sign(
       {
@@ -199,7 +204,7 @@ export class SermiAccessService {
         sub: request.principal.accountId,
         vin: request.vin,
         item: request.itemCode,
-        auth_time: Math.floor(session.authenticatedAt.getTime() / 1000),
+        auth_time: Math.floor(authenticatedAt.getTime() / 1000),
         sermi: {
           actorType: session.actorType,
           actor: session.actor,

@@ -25,7 +25,8 @@ export interface SessionPrincipal {
   roles: AccountRole[];
   provider: IdentityProvider;
   identityLinkId: string | null;
-  authenticatedAt: Date;
+  /** The provider's `auth_time` of the login behind the session; null when it did not say (never recent). */
+  authenticatedAt: Date | null;
   authContext: Record<string, unknown>;
   createdAt: Date;
   idleExpiresAt: Date;

@@ -12,14 +12,17 @@ export class SessionCookie {
     return typeof value === 'string' ? value : undefined;
   }
 
-  /** HttpOnly (scripts cannot read it), Secure, SameSite=Lax, host-only; lives as long as the session may. */
-  set(res: Response, token: string, absoluteExpiresAt: Date): void {
+  /**
+   * HttpOnly (scripts cannot read it), Secure, SameSite=Lax, host-only, and a browser-session cookie (no Max-Age or
+   * Expires): closing the browser of a shared workshop PC ends it. The server's idle and absolute timeouts still
+   * end the session itself.
+   */
+  set(res: Response, token: string): void {
     res.cookie(this.config.session.cookieName, token, {
       httpOnly: true,
       secure: this.config.session.cookieSecure,
       sameSite: 'lax',
       path: '/',
-      maxAge: Math.max(0, absoluteExpiresAt.getTime() - Date.now()),
     });
   }
 

@@ -52,8 +52,19 @@ export class Session {
   @JoinColumn({ name: 'identity_link_id', foreignKeyConstraintName: 'sessions_identity_link_id_fkey' })
   identityLink?: Relation<IdentityLink> | null;
 
-  @Column({ name: 'authenticated_at', type: 'timestamptz' })
-  authenticatedAt: Date;
+  /**
+   * When the person authenticated at the provider, as the provider said (ID token `auth_time`); null when it did
+   * not say. Never the time of the login here: a provider's single sign-on answer is not a fresh sign-in.
+   */
+  @Column({ name: 'authenticated_at', type: 'timestamptz', nullable: true })
+  authenticatedAt: Date | null;
+
+  /**
+   * The provider's ID token, kept only while the provider offers RP-initiated logout: signing out sends it back as
+   * `id_token_hint` so the provider ends its own single sign-on session too.
+   */
+  @Column({ name: 'id_token_hint', type: 'text', nullable: true })
+  idTokenHint: string | null;
 
   /** Facts from the login that later rules need (e.g. acr, login method, SERMI actor and principal). */
   @Column({ name: 'auth_context', type: 'jsonb', default: () => `'{}'` })

@@ -14,12 +14,15 @@ export interface NewSession {
   accountId: string;
   provider: IdentityProvider;
   identityLinkId: string | null;
-  authenticatedAt: Date;
+  /** The provider's `auth_time`; null when it did not say (the session is then never "recent"). */
+  authenticatedAt: Date | null;
+  /** The ID token, when the provider offers RP-initiated logout (see Session.idTokenHint). */
+  idTokenHint?: string | null;
   authContext?: Record<string, unknown>;
   clientIp?: string | null;
   userAgent?: string | null;
-  /** Shorter than SESSION_ABSOLUTE_TIMEOUT_SECONDS for sessions whose proof expires sooner. */
-  absoluteTimeoutSeconds?: number;
+  /** Ends by then at the latest, before SESSION_ABSOLUTE_TIMEOUT_SECONDS: sessions whose proof expires sooner. */
+  endsBy?: Date;
 }
 
 export interface IssuedSession {
@@ -35,7 +38,7 @@ interface SessionRow {
   roles: string[];
   provider: IdentityProvider;
   identity_link_id: string | null;
-  authenticated_at: number;
+  authenticated_at: number | null;
   auth_context: Record<string, unknown>;
   created_at: number;
   idle_expires_at: number;
@@ -51,6 +54,10 @@ interface SessionRow {
 /** A timestamp as epoch milliseconds: a float for the driver, where a timestamptz costs a date-string parse. */
 const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 
+/** When a new session ends at the latest: the absolute timeout (seconds) from now, or an earlier end (or null). */
+export const ABSOLUTE_EXPIRY = (timeoutSeconds: string, endsBy: string) =>
+  `LEAST(now() + make_interval(secs => ${timeoutSeconds}), COALESCE(${endsBy}::timestamptz, 'infinity'))`;
+
 /** A session that still lets its holder in: not revoked, neither idle- nor absolutely expired. */
 const LIVE = `revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`;
 
@@ -61,7 +68,7 @@ export interface LiveSession {
   id: string;
   provider: string;
   createdAt: Date;
-  authenticatedAt: Date;
+  authenticatedAt: Date | null;
   lastSeenAt: Date;
   expiresAt: Date;
   clientIp: string | null;
@@ -117,17 +124,14 @@ export class SessionsService {
   async create(input: NewSession, manager: EntityManager = this.dataSource.manager): Promise<IssuedSession> {
     const token = newSessionToken();
     const { idleTimeoutSeconds } = this.config.session;
-    const absoluteTimeoutSeconds = Math.min(
-      this.config.session.absoluteTimeoutSeconds,
-      input.absoluteTimeoutSeconds ?? Infinity,
-    );
+    const { absoluteTimeoutSeconds } = this.config.session;
     const rows: { id: string; absolute_expires_at: Date }[] = await sqlRows(
       manager,
       `INSERT INTO sessions (token_hash, account_id, provider, identity_link_id, authenticated_at, auth_context,
-                             last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent)
+                             last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent, id_token_hint)
        VALUES ($1, $2, $3, $4, $5, $6, now(),
-               LEAST(now() + make_interval(secs => $7), now() + make_interval(secs => $8)),
-               now() + make_interval(secs => $8), $9, $10)
+               LEAST(now() + make_interval(secs => $7), ${ABSOLUTE_EXPIRY('$8', '$12')}),
+               ${ABSOLUTE_EXPIRY('$8', '$12')}, $9, $10, $11)
        RETURNING id, absolute_expires_at`,
       [
         hashSessionToken(token),
@@ -140,6 +144,8 @@ export class SessionsService {
         absoluteTimeoutSeconds,
         input.clientIp ?? null,
         input.userAgent?.slice(0, 512) ?? null,
+        input.idTokenHint ?? null,
+        input.endsBy ?? null,
       ],
     );
     return { sessionId: rows[0].id, token, absoluteExpiresAt: rows[0].absolute_expires_at };
@@ -171,7 +177,7 @@ export class SessionsService {
       roles: row.roles as SessionPrincipal['roles'],
       provider: row.provider,
       identityLinkId: row.identity_link_id,
-      authenticatedAt: new Date(row.authenticated_at),
+      authenticatedAt: row.authenticated_at === null ? null : new Date(row.authenticated_at),
       authContext: row.auth_context,
       createdAt: new Date(row.created_at),
       idleExpiresAt,
@@ -197,7 +203,7 @@ export class SessionsService {
       id: string;
       provider: string;
       created_at: Date;
-      authenticated_at: Date;
+      authenticated_at: Date | null;
       last_seen_at: Date;
       expires_at: Date;
       client_ip: string | null;
@@ -238,7 +244,7 @@ export class SessionsService {
     const [condition, sessionId] = 'sessionId' in target ? ['id = $2', target.sessionId] : ['id <> $2', target.allBut];
     const rows = await sqlRows<{ id: string }>(
       manager,
-      `UPDATE sessions SET revoked_at = now(), revoke_reason = $3
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = $3, id_token_hint = NULL
         WHERE account_id = $1 AND ${condition}
           AND ${LIVE}
         RETURNING id`,
@@ -249,12 +255,26 @@ export class SessionsService {
 
   /** Returns false when the session was already revoked (revocation is idempotent). */
   async revoke(sessionId: string, reason: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
-    const rows = await sqlRows<unknown>(
+    return (await this.end(sessionId, reason, manager)) !== undefined;
+  }
+
+  /**
+   * Revokes the session and hands back what ending the provider's session too needs (its provider and ID token,
+   * which the row forgets now); undefined when it was already revoked.
+   */
+  async end(
+    sessionId: string,
+    reason: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ provider: IdentityProvider; idTokenHint: string | null } | undefined> {
+    const [row] = await sqlRows<{ provider: IdentityProvider; id_token_hint: string | null }>(
       manager,
-      `UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+      `UPDATE sessions s SET revoked_at = now(), revoke_reason = $2, id_token_hint = NULL
+         FROM sessions old WHERE s.id = $1 AND old.id = s.id AND s.revoked_at IS NULL
+       RETURNING s.provider, old.id_token_hint`,
       [sessionId, reason],
     );
-    return rows.length > 0;
+    return row ? { provider: row.provider, idTokenHint: row.id_token_hint } : undefined;
   }
 
   /**
@@ -285,7 +305,7 @@ export class SessionsService {
     if (!looksLikeSessionToken(token)) return undefined;
     const [row] = await sqlRows<{ id: string }>(
       manager,
-      `UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login'
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login', id_token_hint = NULL
         WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id`,
       [hashSessionToken(token)],
     );
@@ -314,7 +334,7 @@ export class SessionsService {
   ): Promise<string[]> {
     const rows = await sqlRows<{ id: string }>(
       manager,
-      `UPDATE sessions SET revoked_at = now(), revoke_reason = $2
+      `UPDATE sessions SET revoked_at = now(), revoke_reason = $2, id_token_hint = NULL
         WHERE ${column} = $1 AND revoked_at IS NULL AND absolute_expires_at > now() RETURNING id`,
       [id, reason],
     );

@@ -17,6 +17,8 @@ export interface MappingContext {
   pendingTtlSeconds: number;
   /** The login request: the audit events of the mapping carry it. */
   requestId: string | null;
+  /** The provider's auth_time of the login (null: not said); an identity held pending keeps it. */
+  authenticatedAt: Date | null;
 }
 
 interface LinkRow {
@@ -214,14 +216,15 @@ export class UserMappingService {
       manager,
       `INSERT INTO pending_identities (provider, issuer, subject, attributes, raw_claims, reason, flags,
                                        suspected_account_id, browser_binding_hash, person_key, expires_at,
-                                       may_create_account, display_name)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11), $12, $13)
+                                       may_create_account, display_name, authenticated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(secs => $11), $12, $13, $14)
        ON CONFLICT (provider, issuer, subject) WHERE resolved_at IS NULL DO UPDATE
           SET attributes = EXCLUDED.attributes, raw_claims = EXCLUDED.raw_claims, reason = EXCLUDED.reason,
               flags = EXCLUDED.flags, suspected_account_id = EXCLUDED.suspected_account_id,
               browser_binding_hash = EXCLUDED.browser_binding_hash, person_key = EXCLUDED.person_key,
               expires_at = EXCLUDED.expires_at, may_create_account = EXCLUDED.may_create_account,
               display_name = EXCLUDED.display_name, last_seen_at = now(), held_for_session_id = NULL,
+              authenticated_at = EXCLUDED.authenticated_at,
               -- An expired entry that comes back is new for its reviewers: it sorts with the newest.
               created_at = CASE WHEN pending_identities.expires_at <= now() THEN now()
                                 ELSE pending_identities.created_at END
@@ -240,6 +243,7 @@ export class UserMappingService {
         context.pendingTtlSeconds,
         mayCreateAccount,
         identity.displayName.slice(0, 200) || identity.provider,
+        context.authenticatedAt,
       ],
     );
     await this.audit.record(

@@ -76,10 +76,18 @@ describe('Digidentity passwordless (QR) login', () => {
       const done = await poll(browser, started.id);
       expect(done.json()).toEqual({ status: 'complete', returnTo: '/jobs/7' });
       const me = await browser.request(`${bed.app.baseUrl}/api/me`);
-      expect(me.json<{ session: { authContext: Record<string, unknown> } }>().session.authContext).toMatchObject({
+      const session = me.json<{ session: { authContext: Record<string, unknown>; authenticatedAt: string } }>().session;
+      expect(session.authContext).toMatchObject({
         method: 'passwordless',
         sermi: { actorType, actor: { sub: persona.id } },
       });
+      // The ID token carries no auth_time: the PIN was confirmed after the QR code was handed out, so the session
+      // is as fresh as the start of this login — never the time the poll happened to see it.
+      const [{ created_at: startedAt }] = await bed.app.dataSource.query(
+        `SELECT created_at FROM login_transactions WHERE id = $1`,
+        [started.id],
+      );
+      expect(session.authenticatedAt).toBe((startedAt as Date).toISOString());
     },
   );
 

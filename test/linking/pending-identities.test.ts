@@ -443,9 +443,16 @@ describe('pending identities, provider policy choose', () => {
     const me = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{
       account: { id: string };
       links: Array<{ provider: string }>;
+      session: { authenticatedAt: string };
     }>();
     expect(me.account.id).toBe(accountId);
     expect(me.links.map((link) => link.provider)).toEqual(['digidentity']);
+    // As fresh as the provider's auth_time of the login that held the identity (whole seconds), not our clock.
+    const [held] = await bed.app.dataSource.query(`SELECT authenticated_at FROM pending_identities WHERE id = $1`, [
+      pending.id,
+    ]);
+    expect(me.session.authenticatedAt).toBe((held.authenticated_at as Date).toISOString());
+    expect(me.session.authenticatedAt).toMatch(/:\d\d\.000Z$/);
     const [provisioned] = (await auditEvents(bed.app.dataSource, 'account.provisioned')).slice(-1);
     expect(provisioned.details).toMatchObject({ pendingIdentityId: pending.id });
 

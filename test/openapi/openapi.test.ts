@@ -49,6 +49,7 @@ describe('OpenAPI document', () => {
       '/auth/itsme/login',
       '/auth/login-error',
       '/auth/logout',
+      '/auth/logout/done',
       '/auth/reauthenticate',
       '/auth/signicat-eherkenning/callback/{outcome}',
       '/auth/signicat-eherkenning/login',

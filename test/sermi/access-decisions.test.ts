@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module } from '@nestjs/common';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Pool } from 'pg';
@@ -81,6 +81,9 @@ describe('SERMI access decisions', () => {
     );
   });
   afterAll(async () => bed.close());
+  // A binding belongs to a Trust Centre authentication (its auth_time, in whole seconds): two tests' logins of the
+  // same RSSE in one second would share it, as no two real authentications of one person do.
+  beforeEach(async () => bed.app.dataSource.query(`DELETE FROM sermi_chain_bindings`));
 
   /** A browser signed in through the sandbox Trust Centre, with what it needs to POST. */
   async function sermiBrowser(personaId: string) {
@@ -307,6 +310,78 @@ describe('SERMI access decisions', () => {
     });
     // Non-security RMI stays open for any vehicle.
     expect((await ask(rsse, { vin: VIN_A, item: 'SERVICE_SCHEDULE' })).json<Decision>().decision).toBe('granted');
+  });
+
+  it('holds a chain authorisation to its vehicle through any number of silent re-logins', async () => {
+    const { signIns } = bed.sandbox;
+    // The RSSE signed in at the Trust Centre five minutes ago, and the Trust Centre ignores prompt=login: every
+    // login in this browser is answered silently from that one authentication.
+    const browser = new Browser();
+    await bed.webLogin(browser, RSSE.id);
+    signIns.ageSignIns(300);
+    signIns.ignoreFreshnessRequests = true;
+    const silentSession = async () => {
+      expect((await bed.webLogin(browser, RSSE.id)).status).toBe(302);
+      const me = (await browser.request(`${base}/api/me`)).json<{
+        csrfToken: string;
+        session: { id: string; authenticatedAt: string };
+      }>();
+      return { browser, sessionId: me.session.id, me, headers: { Origin: base, 'X-CSRF-Token': me.csrfToken } };
+    };
+    let authTime = 0;
+    try {
+      const chain = await silentSession();
+      authTime = Date.parse(chain.me.session.authenticatedAt);
+      expect(Date.now() - authTime).toBeGreaterThanOrEqual(299_000);
+      expect((await ask(chain, { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>().decision).toBe(
+        'granted',
+      );
+      const sessions = new Set([chain.sessionId]);
+      for (let relogin = 0; relogin < 3; relogin += 1) {
+        const again = await silentSession();
+        sessions.add(again.sessionId);
+        expect(Date.parse(again.me.session.authenticatedAt)).toBe(authTime);
+        // No session of this chain authorisation outlives it: auth_time + the RSSE maximum age, exactly.
+        const [{ ends }] = await bed.app.dataSource.query(
+          `SELECT (extract(epoch FROM absolute_expires_at) * 1000)::float8 AS ends FROM sessions WHERE id = $1`,
+          [again.sessionId],
+        );
+        expect(ends).toBe(authTime + bed.app.config.sermi.rsseMaxAgeSeconds * 1000);
+        expect((await ask(again, { vin: VIN_B, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>()).toMatchObject({
+          decision: 'denied',
+          reason: 'chain_vehicle_mismatch',
+          grant: null,
+        });
+        expect((await ask(again, { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>().decision).toBe(
+          'granted',
+        );
+      }
+      expect(sessions.size).toBe(4);
+
+      // Past the chain authorisation's maximum age, a silent answer signs nobody in.
+      signIns.ageSignIns(bed.app.config.sermi.rsseMaxAgeSeconds);
+      const expired = await bed.webLogin(browser, RSSE.id);
+      expect(expired.location).toBe(`${base}/auth/login-error?code=authentication_not_fresh`);
+    } finally {
+      signIns.ignoreFreshnessRequests = false;
+    }
+
+    // A new Trust Centre authentication brings a new chain authorisation, which may be bound to another vehicle.
+    const fresh = await sermiBrowser(RSSE.id);
+    expect((await ask(fresh, { vin: VIN_B, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>().decision).toBe('granted');
+    const boundVin = async (authenticatedAt: number) =>
+      (
+        await bed.app.dataSource.query(
+          `SELECT vin FROM sermi_chain_bindings WHERE rsseuid = $1 AND ioeuid = $2 AND authenticated_at = $3`,
+          [RSSE.claims.rsseuid, RSSE.claims.ioeuid, new Date(authenticatedAt)],
+        )
+      ).map((row: { vin: string }) => row.vin);
+    expect(await boundVin(authTime)).toEqual([VIN_A]);
+    const freshAuthTime = (
+      await bed.app.dataSource.query(`SELECT authenticated_at FROM sessions WHERE id = $1`, [fresh.sessionId])
+    )[0].authenticated_at as Date;
+    expect(freshAuthTime.getTime()).toBeGreaterThan(authTime);
+    expect(await boundVin(freshAuthTime.getTime())).toEqual([VIN_B]);
   });
 
   it('binds a chain session to one vehicle even when two are asked for at the same time', async () => {

@@ -20,7 +20,7 @@ const NO_BRANCH: EherkenningPersona = {
 interface Me {
   account: { id: string; displayName: string };
   links: Array<{ provider: string; attributes: Record<string, unknown> }>;
-  session: { provider: string; authContext: Record<string, unknown> };
+  session: { id: string; provider: string; authContext: Record<string, unknown> };
 }
 
 const sessionIdOf = (callback: string) => new URL(callback).searchParams.get('sessionId')!;
@@ -63,6 +63,14 @@ describe('Signicat eHerkenning web login (Authentication REST API)', () => {
       `SELECT issuer, subject, person_key FROM identity_links WHERE provider = 'signicat-eherkenning'`,
     );
     expect(link).toEqual({ issuer: bed.eherkenning.baseUrl, subject: JANSEN.id, person_key: null });
+    // Signicat reports no authentication time: the session is as fresh as the start of this login (after which
+    // the one-time REST session was authenticated), never the time of the callback.
+    const [{ started }] = await bed.app.dataSource.query(
+      `SELECT t.created_at AS started FROM login_transactions t JOIN sessions s ON s.authenticated_at = date_trunc('milliseconds', t.created_at)
+        WHERE s.id = $1`,
+      [body.session.id],
+    );
+    expect(started).toBeInstanceOf(Date);
     // The same identity signs in to the same account next time.
     const again = new Browser();
     await bed.eherkenningLogin(again, JANSEN.id);

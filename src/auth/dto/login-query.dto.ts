@@ -12,3 +12,12 @@ export class LoginQueryDto {
   @MaxLength(2048)
   returnTo?: string;
 }
+
+/** What the provider's sign-out page sends back to /auth/logout/done. */
+export class LogoutDoneQueryDto {
+  @ApiPropertyOptional({ description: 'The state sent with the RP-initiated logout request' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  state?: string;
+}

@@ -19,10 +19,13 @@ export class LinkListDto {
   @ApiProperty({ enum: IDENTITY_PROVIDERS, isArray: true, description: 'Enabled providers this account can add' })
   linkableProviders: IdentityProvider[];
   @ApiProperty({
+    type: String,
     format: 'date-time',
-    description: 'Until then, links can be added or removed without signing in again',
+    nullable: true,
+    description:
+      'Until then, links can be added or removed without signing in again; null when the provider did not say when the person signed in (sign in again first)',
   })
-  recentAuthenticationUntil: string;
+  recentAuthenticationUntil: string | null;
 }
 
 export class ReauthenticateQueryDto {

@@ -7,7 +7,13 @@ export class SessionFactsDto {
   @ApiProperty({ enum: IDENTITY_PROVIDERS, description: 'Provider the session was authenticated with' })
   provider: IdentityProvider;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) identityLinkId: string | null;
-  @ApiProperty({ format: 'date-time' }) authenticatedAt: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the person signed in at the provider (its auth_time); null when it did not say: never recent',
+  })
+  authenticatedAt: string | null;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,

@@ -5,8 +5,13 @@ export class SessionSummaryDto {
   @ApiProperty({ description: 'The provider the session signed in with', example: 'digidentity' }) provider: string;
   @ApiProperty({ description: 'Whether this is the session making the request' }) current: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
-  @ApiProperty({ format: 'date-time', description: 'When the person last authenticated at the provider' })
-  authenticatedAt: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the person last authenticated at the provider (its auth_time); null when it did not say',
+  })
+  authenticatedAt: string | null;
   @ApiProperty({ format: 'date-time' }) lastSeenAt: string;
   @ApiProperty({ format: 'date-time', description: 'When it ends unless used or revoked first' }) expiresAt: string;
   @ApiProperty({ type: String, nullable: true, description: 'Where it signed in from' }) clientIp: string | null;

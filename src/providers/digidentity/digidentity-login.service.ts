@@ -95,6 +95,9 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         callbackPath: DIGIDENTITY_CALLBACK_PATH,
         idTokenAlgorithms: settings.idTokenAlgorithms,
         sandbox: settings.sandbox,
+        // A SERMI login proves the authorisation at the moment of login only: each one is a real Trust Centre
+        // authentication, never the Trust Centre's single sign-on session.
+        alwaysFresh: true,
       },
       config,
       transactions,
@@ -106,6 +109,10 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
 
   onModuleDestroy() {
     this.flow.close();
+  }
+
+  get providerLogout(): OidcCodeFlow {
+    return this.flow;
   }
 
   private get scope(): string {
@@ -250,8 +257,9 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         tokens.accessToken,
         tokens.idTokenClaims?.sub ?? client.skipSubjectCheck,
       );
-      // The PIN was confirmed between the last `login_pending` poll and this one: a fresh authentication.
-      const authTime = authTimeOf(tokens.idTokenClaims) ?? new Date();
+      // A QR login has no single sign-on: the PIN was confirmed after the QR code was handed out, so when the ID
+      // token does not say, the start of this login is a time the authentication is guaranteed not to precede.
+      const authTime = authTimeOf(tokens.idTokenClaims) ?? transaction.createdAt;
       return { status: 'complete', login: await this.verifiedLogin(userinfo, transaction, 'passwordless', authTime) };
     } catch (error) {
       const reported = await this.flow.failed(error, 'userinfo', meta, transaction);
@@ -272,6 +280,27 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
     if (await this.transactions.consumeById(id)) {
       await this.transactions.setProviderDataOfConsumed(id, { status, ...(failureCode ? { failureCode } : {}) });
     }
+  }
+
+  /**
+   * A chain authorisation is proven for the RSSE maximum age from the Trust Centre authentication that brought it
+   * (SERMI rule 5): no session of it outlives that. One the Trust Centre answered from an authentication already
+   * past it (it ignored prompt=login) signs nobody in.
+   */
+  private chainAuthorisationEnd(authTime: Date | null): Date {
+    const maxAgeMs = this.config.sermi.rsseMaxAgeSeconds * 1000;
+    // Without auth_time the session gets no SERMI access anyway; it is still held to the same lifetime.
+    const end = new Date((authTime?.getTime() ?? Date.now()) + maxAgeMs);
+    if (end.getTime() <= Date.now()) {
+      throw new LoginFailure(
+        'authentication_not_fresh',
+        'the Trust Centre reused a sign-in older than a chain authorisation lasts',
+        {
+          authTime: authTime?.toISOString(),
+        },
+      );
+    }
+    return end;
   }
 
   /** The SERMI claim-set rules, then the normalised identity every provider hands to the user mapping. */
@@ -315,8 +344,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       authTime,
       warnings: sermi.warnings,
       sermiLogin: { method, ...sermiLogIdentifiers(identity) },
-      // A chain authorisation is proven for this long only; the session does not outlive it (sermi.md, rule 5).
-      ...(identity.actorType === 'RSSE' ? { maxSessionSeconds: this.config.sermi.rsseMaxAgeSeconds } : {}),
+      ...(identity.actorType === 'RSSE' ? { sessionEndsBy: this.chainAuthorisationEnd(authTime) } : {}),
     };
   }
 }

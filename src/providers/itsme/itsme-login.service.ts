@@ -93,6 +93,10 @@ export class ItsmeLoginService implements OnModuleDestroy, ProviderLoginStarter 
     this.flow.close();
   }
 
+  get providerLogout(): OidcCodeFlow {
+    return this.flow;
+  }
+
   /**
    * Our public keys for itsme: every signing key (a new one is published before it signs) and the current
    * encryption key only (itsme encrypts to what we publish; older ones still decrypt until removed).

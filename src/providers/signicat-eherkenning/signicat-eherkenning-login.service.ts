@@ -180,9 +180,10 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
       policy: this.settings.unknownIdentityPolicy,
       authContext: { method: 'web', provider: PROVIDER, kvk: attributes.chamberOfCommerce },
       transaction,
-      // A REST session is created for this one login and cannot be reused: its SUCCESS is an authentication that
-      // happened after the transaction started (what link and re-authentication demand).
-      authTime: new Date(),
+      // Signicat reports no authentication time. A REST session is created for this one login and cannot be reused:
+      // its SUCCESS is an authentication that happened after the login started, so that start is the time the
+      // authentication is guaranteed not to precede (never the callback's time).
+      authTime: transaction.createdAt,
       warnings: outcome === 'success' ? [] : [`signicat_session_success_on_${outcome}_callback`],
     };
   }

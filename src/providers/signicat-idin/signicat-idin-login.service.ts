@@ -132,6 +132,10 @@ export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginS
     this.flow.close();
   }
 
+  get providerLogout(): OidcCodeFlow {
+    return this.flow;
+  }
+
   private get acrValues(): string {
     return this.settings.bankBic ? `${IDIN_ACR_VALUE} idin_idp:${this.settings.bankBic}` : IDIN_ACR_VALUE;
   }

@@ -45,17 +45,21 @@ SELECT l.id, l.decision, l.reason, l.recorded_at, l.item_security_related AS sec
   FROM logged l JOIN rmi_items i ON i.code = l.item_code`;
 
 /**
- * Binds a chain session to a vehicle unless it is bound already, and returns the bound VIN — the first writer's
- * under concurrency (ON CONFLICT waits for it). Only for security-related items: no row back otherwise.
- * $1 session id, $2 vin, $3 item code.
+ * Binds a chain authorisation (RSSEUID, IOEUID, Trust Centre auth_time) to a vehicle unless it is bound already,
+ * and returns the bound VIN — the first writer's under concurrency (ON CONFLICT waits for it), whichever session of
+ * that authorisation wrote it. Only for security-related items: no row back otherwise.
+ * $1 rsseuid, $2 ioeuid, $3 auth_time, $4 vin, $5 item code, $6 the deciding session.
  */
 export const CHAIN_BINDING_SQL = `
-WITH item AS (SELECT 1 FROM rmi_items WHERE code = $3 AND security_related),
-existing AS (SELECT vin FROM sermi_chain_bindings WHERE session_id = $1 AND EXISTS (SELECT 1 FROM item)),
+WITH item AS (SELECT 1 FROM rmi_items WHERE code = $5 AND security_related),
+existing AS (
+  SELECT vin FROM sermi_chain_bindings
+   WHERE rsseuid = $1 AND ioeuid = $2 AND authenticated_at = $3 AND EXISTS (SELECT 1 FROM item)
+),
 bound AS (
-  INSERT INTO sermi_chain_bindings (session_id, vin)
-  SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM item) AND NOT EXISTS (SELECT 1 FROM existing)
-  ON CONFLICT (session_id) DO UPDATE SET vin = sermi_chain_bindings.vin
+  INSERT INTO sermi_chain_bindings (rsseuid, ioeuid, authenticated_at, vin, bound_by_session_id)
+  SELECT $1, $2, $3, $4, $6 WHERE EXISTS (SELECT 1 FROM item) AND NOT EXISTS (SELECT 1 FROM existing)
+  ON CONFLICT (rsseuid, ioeuid, authenticated_at) DO UPDATE SET vin = sermi_chain_bindings.vin
   RETURNING vin
 )
 SELECT vin FROM bound UNION ALL SELECT vin FROM existing`;

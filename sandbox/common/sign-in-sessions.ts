@@ -1,0 +1,80 @@
+import type Provider from 'oidc-provider';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { POST_LOGOUT_PATH } from '../../src/auth/provider-logout.js';
+import type { MemoryStorage } from '../digidentity/memory-adapter.js';
+
+/**
+ * How the OIDC sandboxes treat a person's sign-in, as real providers do: a single sign-on session that answers
+ * later logins silently unless the relying party sends `prompt=login` or a `max_age` it has outlived; `auth_time`
+ * in the ID token whenever `max_age` or `prompt=login` was sent; RP-initiated logout that ends the session. All of
+ * it is oidc-provider's own behaviour; these controls let tests and developers make the provider less kind.
+ */
+export interface SignInSessionControls {
+  /** false: ID tokens leave `auth_time` out (a provider that does not say when the person signed in). */
+  reportAuthTime: boolean;
+  /**
+   * true: `prompt` and the value of `max_age` are ignored, so a live sign-in session always answers silently (and
+   * still reports its `auth_time`, as `max_age` asks). Not inside request objects (itsme).
+   */
+  ignoreFreshnessRequests: boolean;
+  /** Moves the sign-in behind every live single sign-on session this many seconds into the past. */
+  ageSignIns(seconds: number): void;
+}
+
+/** The client registration the backend's RP-initiated logout needs: its post-logout page next to each callback. */
+export function postLogoutRedirectUris(redirectUris: string[]): Pick<ClientMetadata, 'post_logout_redirect_uris'> {
+  return {
+    post_logout_redirect_uris: [...new Set(redirectUris.map((uri) => new URL(POST_LOGOUT_PATH, uri).href))],
+  };
+}
+
+/** The provider's sign-out confirmation and success pages in the sandbox's own look (no external fonts). */
+export function logoutPages(
+  page: (title: string, body: string) => string,
+): NonNullable<NonNullable<Configuration['features']>['rpInitiatedLogout']> {
+  return {
+    enabled: true,
+    logoutSource: async (ctx, form) => {
+      ctx.type = 'html';
+      ctx.body = page(
+        'Sign out',
+        `<p>Sign out of this provider too? The next person at this computer then has to sign in themselves.</p>${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+      );
+    },
+    postLogoutSuccessSource: async (ctx) => {
+      ctx.type = 'html';
+      ctx.body = page('Signed out', '<p>You are signed out of this provider.</p>');
+    },
+  };
+}
+
+export function signInSessions(provider: Provider, storage: MemoryStorage): SignInSessionControls {
+  const controls: SignInSessionControls = {
+    reportAuthTime: true,
+    ignoreFreshnessRequests: false,
+    ageSignIns(seconds) {
+      for (const session of storage.payloads('Session')) {
+        if (typeof session.loginTs === 'number') session.loginTs -= seconds;
+      }
+    },
+  };
+  const IdToken = provider.IdToken as unknown as { prototype: { payload(): Promise<Record<string, unknown>> } };
+  const payload = IdToken.prototype.payload;
+  IdToken.prototype.payload = async function (this: unknown) {
+    const claims = await payload.call(this);
+    if (!controls.reportAuthTime) delete claims.auth_time;
+    return claims;
+  };
+  provider.use(async (ctx: KoaContextWithOIDC, next) => {
+    if (controls.ignoreFreshnessRequests && /\/authorize$/.test(ctx.path)) {
+      const query = new URLSearchParams(ctx.querystring);
+      query.delete('prompt');
+      if (query.has('max_age')) query.set('max_age', String(10 * 365 * 24 * 3600));
+      ctx.querystring = query.toString();
+    }
+    await next();
+  });
+  return controls;
+}

@@ -1,0 +1,249 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { decodeJwt } from 'jose';
+import { PERSONAS } from '../../sandbox/digidentity/personas.js';
+import { Browser, type BrowserResponse } from '../support/browser.js';
+import { csrfHeaders, portalWrite, startLink } from '../support/link-flow.js';
+import {
+  DIGIDENTITY_CALLBACK,
+  errorPage,
+  IDIN_CALLBACK,
+  IDIN_VRIES,
+  reachProviderCallback,
+  startProvidersTestbed,
+  type ProvidersTestbed,
+} from '../support/providers-testbed.js';
+
+const IOE = PERSONAS.find((p) => !p.claims.rsseuid)!;
+const VIN = 'WVWZZZ1JZXW000001';
+
+interface Me {
+  account: { id: string };
+  session: { id: string; authenticatedAt: string | null };
+  csrfToken: string;
+}
+
+/**
+ * A login is only as fresh as the provider says (`auth_time`): a provider's single sign-on answer is not a new
+ * sign-in, a login without `auth_time` is never recent, SERMI logins are always new Trust Centre sign-ins, and
+ * signing out ends the provider's session too. Both OIDC sandboxes keep single sign-on sessions like the real
+ * providers; their knobs make them answer without `auth_time` or ignore prompt=login / max_age.
+ */
+describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () => {
+  let bed: ProvidersTestbed;
+  let base: string;
+
+  beforeAll(async () => {
+    bed = await startProvidersTestbed({ env: { SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY: 'provision' } });
+    base = bed.app.baseUrl;
+    await bed.app.dataSource.query(
+      `INSERT INTO rmi_items (code, title, security_related) VALUES ('IMMO_KEY_PROGRAMMING', 'Key programming', true)`,
+    );
+  });
+  afterEach(() => {
+    for (const signIns of [bed.digidentity.signIns, bed.idin.signIns]) {
+      signIns.reportAuthTime = true;
+      signIns.ignoreFreshnessRequests = false;
+    }
+  });
+  afterAll(async () => bed.close());
+
+  const me = async (browser: Browser) => (await browser.request(`${base}/api/me`)).json<Me>();
+  const sessionRow = async (id: string) =>
+    (
+      await bed.app.dataSource.query(
+        `SELECT authenticated_at, id_token_hint, revoked_at, revoke_reason FROM sessions WHERE id = $1`,
+        [id],
+      )
+    )[0] as { authenticated_at: Date | null; id_token_hint: string | null; revoked_at: Date | null };
+
+  /** Starts a login and reports whether the provider answered without showing its sign-in page. */
+  async function answeredSilently(browser: Browser, loginPath: string, callbackPath: string): Promise<boolean> {
+    const first = await browser.follow(`${base}${loginPath}`, (next) => next.startsWith(`${base}${callbackPath}`));
+    return first.location?.startsWith(`${base}${callbackPath}`) === true;
+  }
+
+  const idinLoginPath = '/auth/signicat-idin/login?returnTo=%2Fportal';
+  const signOutAsApiClient = async (browser: Browser) =>
+    browser.request(`${base}/auth/logout`, { method: 'POST', headers: await csrfHeaders(browser, bed.app) });
+  const decide = async (browser: Browser) =>
+    portalWrite(browser, bed.app, 'POST', '/api/sermi/access', { vin: VIN, item: 'IMMO_KEY_PROGRAMMING' });
+
+  it('asks every provider for auth_time: max_age on ordinary logins, prompt=login and max_age=0 on SERMI logins', async () => {
+    const idin = new URL((await new Browser().request(`${base}${idinLoginPath}`)).location!);
+    expect(idin.searchParams.get('max_age')).toBe(String(bed.app.config.login.maxAgeSeconds));
+    expect(idin.searchParams.has('prompt')).toBe(false);
+
+    const digidentity = new URL((await new Browser().request(`${base}/auth/digidentity/login`)).location!);
+    expect(digidentity.searchParams.get('prompt')).toBe('login');
+    expect(digidentity.searchParams.get('max_age')).toBe('0');
+  });
+
+  it("keeps the provider's auth_time: the next person at a shared PC gets no recent login from a silent answer", async () => {
+    // Person A signed in at iDIN 15 minutes ago (LINK_RECENT_AUTH_SECONDS is 10 minutes) and signs out of the
+    // portal only, as an API client that does not follow providerLogoutUrl.
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const accountA = (await me(pc)).account.id;
+    bed.idin.signIns.ageSignIns(15 * 60);
+    expect((await signOutAsApiClient(pc)).status).toBe(200);
+
+    // Person B clicks "Sign in with iDIN": the provider answers from A's single sign-on session.
+    const started = Date.now();
+    expect(await answeredSilently(pc, idinLoginPath, IDIN_CALLBACK)).toBe(true);
+    const callback = await pc.request(
+      await reachProviderCallback(pc, `${base}${idinLoginPath}`, IDIN_VRIES.id, `${base}${IDIN_CALLBACK}`),
+    );
+    expect(callback.status).toBe(302);
+    const session = await me(pc);
+    expect(session.account.id).toBe(accountA);
+    const authenticatedAt = new Date(session.session.authenticatedAt!).getTime();
+    expect(started - authenticatedAt).toBeGreaterThanOrEqual(15 * 60 * 1000 - 2000);
+
+    // Not recent: B cannot attach a method of their own to A's account, nor end A's other sessions.
+    const link = await startLink(pc, bed.app, 'digidentity');
+    expect(link.status).toBe(403);
+    expect(link.json()).toMatchObject({ code: 'reauthentication_required', reauthenticateUrl: expect.any(String) });
+    const others = await portalWrite(pc, bed.app, 'POST', '/api/me/sessions/revoke-others');
+    expect(others.status).toBe(403);
+    expect(others.json()).toMatchObject({ code: 'reauthentication_required', reauthenticateUrl: expect.any(String) });
+    const links = (await pc.request(`${base}/api/me/links`)).json<{ recentAuthenticationUntil: string }>();
+    expect(new Date(links.recentAuthenticationUntil).getTime()).toBeLessThan(Date.now());
+  });
+
+  it('refuses a re-authentication that the provider answers from its old single sign-on session', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    bed.idin.signIns.ageSignIns(15 * 60);
+    bed.idin.signIns.ignoreFreshnessRequests = true;
+    const reauth = await pc.request(`${base}/auth/reauthenticate?provider=signicat-idin&returnTo=%2Fsettings`);
+    const callback = await pc.request(
+      await reachProviderCallback(pc, reauth.location!, IDIN_VRIES.id, `${base}${IDIN_CALLBACK}`),
+    );
+    expect(callback.location).toBe(errorPage(bed, 'authentication_not_fresh'));
+  });
+
+  it('signs a login without auth_time in, but it never counts as recent or fresh', async () => {
+    bed.digidentity.signIns.reportAuthTime = false;
+    const pc = new Browser();
+    expect((await bed.digidentityLogin(pc, IOE.id)).status).toBe(302);
+    const session = await me(pc);
+    expect(session.session.authenticatedAt).toBeNull();
+    expect((await sessionRow(session.session.id)).authenticated_at).toBeNull();
+
+    const decision = await decide(pc);
+    expect(decision.json()).toMatchObject({
+      decision: 'denied',
+      reason: 'reauthentication_required',
+      grant: null,
+      reauthenticateUrl: expect.stringContaining('/auth/reauthenticate'),
+    });
+    const link = await startLink(pc, bed.app, 'signicat-idin');
+    expect(link.json()).toMatchObject({ code: 'reauthentication_required', reauthenticateUrl: expect.any(String) });
+    const others = await portalWrite(pc, bed.app, 'POST', '/api/me/sessions/revoke-others');
+    expect(others.json()).toMatchObject({ code: 'reauthentication_required', reauthenticateUrl: expect.any(String) });
+    expect((await pc.request(`${base}/api/me/links`)).json()).toMatchObject({ recentAuthenticationUntil: null });
+    const sessions = (await pc.request(`${base}/api/me/sessions`)).json<{
+      sessions: Array<{ current: boolean; authenticatedAt: string | null }>;
+    }>();
+    expect(sessions.sessions.find((s) => s.current)).toMatchObject({ authenticatedAt: null });
+
+    // Re-authenticating does not help while the provider keeps not saying when the person signed in.
+    const reauth = await pc.request(`${base}/auth/reauthenticate?provider=digidentity`);
+    const callback = await pc.request(
+      await reachProviderCallback(pc, reauth.location!, IOE.id, `${base}${DIGIDENTITY_CALLBACK}`),
+    );
+    expect(callback.location).toBe(errorPage(bed, 'authentication_not_fresh'));
+
+    // Once it says again, a new Trust Centre sign-in is fresh and the decision is granted.
+    bed.digidentity.signIns.reportAuthTime = true;
+    const again = await pc.request(`${base}/auth/reauthenticate?provider=digidentity`);
+    await pc.request(await reachProviderCallback(pc, again.location!, IOE.id, `${base}${DIGIDENTITY_CALLBACK}`));
+    expect((await decide(pc)).json()).toMatchObject({ decision: 'granted', grant: expect.any(Object) });
+  });
+
+  it('never treats a Trust Centre answer from an old sign-in as a SERMI login, even when it ignores prompt=login', async () => {
+    const pc = new Browser();
+    await bed.digidentityLogin(pc, IOE.id);
+    expect((await decide(pc)).json()).toMatchObject({ decision: 'granted' });
+    expect((await signOutAsApiClient(pc)).status).toBe(200);
+
+    // An honest Trust Centre asks again (prompt=login): the next person sees the sign-in page.
+    expect(await answeredSilently(pc, '/auth/digidentity/login', DIGIDENTITY_CALLBACK)).toBe(false);
+
+    // One that ignores prompt=login answers silently from the hour-old sign-in: signed in, but never fresh.
+    bed.digidentity.signIns.ageSignIns(60 * 60);
+    bed.digidentity.signIns.ignoreFreshnessRequests = true;
+    expect(await answeredSilently(pc, '/auth/digidentity/login', DIGIDENTITY_CALLBACK)).toBe(true);
+    await bed.digidentityLogin(pc, IOE.id);
+    const decision = await decide(pc);
+    expect(decision.json()).toMatchObject({
+      decision: 'denied',
+      reason: 'reauthentication_required',
+      grant: null,
+      reauthenticateUrl: expect.stringContaining('provider=digidentity'),
+    });
+    const link = await startLink(pc, bed.app, 'signicat-idin');
+    expect(link.json()).toMatchObject({ code: 'reauthentication_required' });
+  });
+
+  it('ends the provider session on sign-out (RP-initiated logout), so the next person must sign in themselves', async () => {
+    const pc = new Browser();
+    const login = await bed.idinLogin(pc, IDIN_VRIES.id);
+    const sessionId = (await me(pc)).session.id;
+    const hint = (await sessionRow(sessionId)).id_token_hint!;
+    expect(decodeJwt(hint)).toMatchObject({ aud: bed.idin.clientId, iss: bed.idin.issuer });
+    // The session cookie ends with the browser: no Max-Age, no Expires.
+    const setCookie = login.headers.getSetCookie().find((c) => c.startsWith(`${bed.app.config.session.cookieName}=`))!;
+    expect(setCookie).not.toMatch(/Max-Age|Expires/i);
+
+    const signedOut = await signOutAsApiClient(pc);
+    expect(signedOut.status).toBe(200);
+    const providerLogoutUrl = new URL(signedOut.json<{ providerLogoutUrl: string }>().providerLogoutUrl);
+    expect(providerLogoutUrl.origin + providerLogoutUrl.pathname).toBe(`${bed.idin.issuer}/connect/endsession`);
+    expect(Object.fromEntries(providerLogoutUrl.searchParams)).toEqual({
+      id_token_hint: hint,
+      post_logout_redirect_uri: `${base}/auth/logout/done`,
+      state: expect.stringMatching(/^[\w-]{32}$/),
+      client_id: bed.idin.clientId,
+    });
+    expect(await sessionRow(sessionId)).toMatchObject({ revoke_reason: 'logout', id_token_hint: null });
+
+    // The browser goes to the provider's sign-out page and confirms; the provider sends it back to us.
+    const confirm = await pc.request(providerLogoutUrl.href);
+    expect(confirm.status).toBe(200);
+    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(confirm.body)?.[1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1];
+    const back = await pc.follow(new URL(action!, providerLogoutUrl).href, (next) => next.startsWith(base), {
+      form: { xsrf: xsrf!, logout: 'yes' },
+    });
+    expect(back.location).toBe(`${base}/auth/logout/done?state=${providerLogoutUrl.searchParams.get('state')}`);
+    const done = await pc.request(back.location!);
+    expect(done.status).toBe(303);
+    expect(done.location).toBe(`${base}/`);
+
+    // The provider's session is gone: the next login shows its sign-in page.
+    expect(await answeredSilently(pc, idinLoginPath, IDIN_CALLBACK)).toBe(false);
+  });
+
+  it('sends a browser signing out straight to the provider, and notes a state that does not match on return', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const signedOut: BrowserResponse = await pc.request(`${base}/auth/logout`, {
+      method: 'POST',
+      headers: { ...(await csrfHeaders(pc, bed.app)), Accept: 'text/html' },
+    });
+    expect(signedOut.status).toBe(303);
+    expect(signedOut.location).toMatch(new RegExp(`^${bed.idin.issuer}/connect/endsession\\?`));
+    const done = await pc.request(`${base}/auth/logout/done?state=not-the-one`);
+    expect(done.location).toBe(`${base}/?providerLogout=unconfirmed`);
+  });
+
+  it('signs out with 204 and no provider step when the session has no ID token to send back', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    await bed.app.dataSource.query(`UPDATE sessions SET id_token_hint = NULL WHERE id = $1`, [
+      (await me(pc)).session.id,
+    ]);
+    expect((await signOutAsApiClient(pc)).status).toBe(204);
+  });
+});
