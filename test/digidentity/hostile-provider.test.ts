@@ -83,6 +83,7 @@ describe('Digidentity login against a hostile provider', () => {
       ['a missing sub', ({ sub: _sub, ...c }) => c],
       ['a missing iat', ({ iat: _iat, ...c }) => c],
       ['an iat far in the past', (c) => ({ ...c, iat: now() - 3 * 3600, exp: now() + 600 })],
+      ['an iat 10 minutes in the future', (c) => ({ ...c, iat: now() + 600, exp: now() + 1200 })],
       ['an expired exp', (c) => ({ ...c, exp: now() - 600 })],
       ['a missing exp', ({ exp: _exp, ...c }) => c],
       ['a wrong nonce', (c) => ({ ...c, nonce: 'not-the-one-sent' })],
@@ -140,6 +141,20 @@ describe('Digidentity login against a hostile provider', () => {
         { idToken: (claims) => ({ claims, header: { kid: rs384.kid }, signWith: rs384 }) },
         'id_token_invalid',
       );
+    });
+
+    it('refuses a validly signed token in an allowed algorithm that discovery does not advertise', async () => {
+      // Ours: RS256, PS256, ES256. Discovery: RS256 only (the sandbox's signing key). The PS256 key is published.
+      bed.sandbox.publishedKeys.push(ps256);
+      try {
+        const result = await expectRefusal(
+          { idToken: (claims) => ({ claims, header: { kid: ps256.kid }, signWith: ps256 }) },
+          'id_token_invalid',
+        );
+        expect(result.userinfoCalled).toBe(false);
+      } finally {
+        bed.sandbox.publishedKeys.pop();
+      }
     });
 
     it('refuses a token signed with a key the provider never published', async () => {
@@ -273,6 +288,21 @@ describe('Digidentity login against a hostile provider', () => {
 });
 
 describe('Digidentity provider availability and metadata', () => {
+  it('accepts an allowed algorithm other than RS256 when discovery advertises it', async () => {
+    const [rs256, ps256] = await Promise.all([generateSigningKey('RS256'), generateSigningKey('PS256')]);
+    const bed = await startDigidentityTestbed({
+      signingKeys: [rs256, ps256],
+      env: { DIGIDENTITY_ID_TOKEN_ALGORITHMS: 'RS256,PS256' },
+    });
+    try {
+      bed.hostile.hostility = { idToken: (claims) => ({ claims, header: { kid: ps256.kid }, signWith: ps256 }) };
+      const response = await bed.webLogin(new Browser(), IOE.id);
+      expect(response.location).toBe(`${bed.app.baseUrl}/portal/home`);
+    } finally {
+      await bed.close();
+    }
+  });
+
   it('refuses a provider whose discovery names another issuer, loudly', async () => {
     const bed = await startDigidentityTestbed();
     try {
