@@ -273,6 +273,34 @@ describe('Digidentity login against a hostile provider', () => {
       );
     });
 
+    it.each([
+      ['access_denied', 'login_cancelled'],
+      ['server_error', 'provider_error'],
+      ['temporarily_unavailable', 'provider_unavailable'],
+    ])('reports error=%s without state as %s, not as a state problem, consuming nothing', async (error, code) => {
+      const consumed = async () =>
+        (
+          await bed.app.dataSource.query(
+            `SELECT count(*)::int AS n FROM login_transactions WHERE consumed_at IS NOT NULL`,
+          )
+        )[0].n;
+      const consumedBefore = await consumed();
+      const tokenCalls = bed.hostile.requests.filter((path) => path === '/oauth2/token').length;
+      const result = await expectRefusal(
+        {
+          authorizationResponse: (url) => {
+            const answer = new URL(url.origin + url.pathname);
+            answer.search = new URLSearchParams({ error, iss: url.searchParams.get('iss')! }).toString();
+            return answer;
+          },
+        },
+        code,
+      );
+      expect(result.lastFailure).toMatchObject({ stateMissing: true, oauthError: error });
+      expect(await consumed()).toBe(consumedBefore);
+      expect(bed.hostile.requests.filter((path) => path === '/oauth2/token').length).toBe(tokenCalls);
+    });
+
     it('refuses a response whose state was removed', async () => {
       await expectRefusal(
         {
