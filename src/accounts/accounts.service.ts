@@ -167,6 +167,8 @@ export class AccountsService {
       if (actor?.status !== 'active' || !actor.roles.includes('admin'))
         throw new AppException('forbidden', 'Requires the admin role');
 
+      // FOR UPDATE, not NO KEY UPDATE: it is what makes a login in progress (FOR KEY SHARE on this row, see
+      // UserMappingService.findLink) finish before the sessions are revoked, and a later one see the new status.
       const [beforeRow] = await sqlRows<AccountRow>(
         manager,
         `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1 FOR UPDATE`,
@@ -191,10 +193,16 @@ export class AccountsService {
         `UPDATE accounts SET status = $2, roles = $3, updated_at = now() WHERE id = $1 RETURNING ${ACCOUNT_COLUMNS}`,
         [accountId, after.status, after.roles],
       );
-      const revokedSessions =
-        after.status === 'disabled' && before.status !== 'disabled'
-          ? await this.sessions.revokeAllForAccount(accountId, 'account_disabled', manager)
-          : [];
+      // Re-enabling ends whatever session the account still has: none should have survived the disable, and one
+      // that did anyway (a path that forgot the lock above) must not come back to life with the account.
+      const statusChanged = after.status !== before.status;
+      const revokedSessions = statusChanged
+        ? await this.sessions.revokeAllForAccount(
+            accountId,
+            after.status === 'disabled' ? 'account_disabled' : 'account_reenabled',
+            manager,
+          )
+        : [];
       await this.audit.record(
         {
           type: AUDIT_EVENT.accountUpdated,

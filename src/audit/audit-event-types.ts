@@ -1,7 +1,6 @@
 /** Audit event types written by the foundation. Provider and SERMI modules add their own. */
 export const AUDIT_EVENT = {
   accountUpdated: 'account.updated',
-  sessionCreated: 'session.created',
   sessionRevoked: 'session.revoked',
   sessionsRevokedForAccount: 'session.revoked_for_account',
   auditChainVerified: 'audit.chain_verified',

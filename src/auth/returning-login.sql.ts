@@ -22,7 +22,8 @@ WITH link AS (
    WHERE l.provider = $1 AND l.issuer = $2 AND l.subject = $3 AND a.status = 'active'
      -- A changed person key needs the general path's checks.
      AND ($5::text IS NULL OR l.person_key IS NOT DISTINCT FROM $5::text)
-   FOR UPDATE OF l
+   -- KEY SHARE on the account (see UserMappingService.findLink): a disable in progress is waited for and then seen.
+   FOR UPDATE OF l FOR KEY SHARE OF a
 ), touched AS (
   UPDATE identity_links l
      SET last_login_at = now(), attributes = $4::jsonb, person_key = COALESCE($5, l.person_key),

@@ -37,7 +37,7 @@ export interface RequestMeta {
 }
 
 /** How far a provider's clock may run ahead of ours. */
-const FUTURE_SKEW_SECONDS = 60;
+export const FUTURE_SKEW_SECONDS = 60;
 
 /** The ID token's `auth_time` as a date; null when absent or not a plausible time (never in the future). */
 export function authTimeOf(claims: { auth_time?: unknown } | undefined, now = Date.now()): Date | null {

@@ -112,7 +112,11 @@ export class IdentityLinksService {
       [accountId, identity.provider],
     );
     if (current && current.issuer === identity.issuer && current.subject === identity.subject) {
-      throw new AppException('identity_already_linked', 'the account is already bound to this identity');
+      throw refusal(accountId, identity, 'identity_already_linked', origin, details, {
+        detail: 'the account is already bound to this identity',
+        alreadyBound: true,
+        linkId: current.id,
+      });
     }
     let linkId: string;
     let revokedSessionIds: string[] = [];

@@ -94,11 +94,36 @@ export class LinkingService {
     const starter = this.starters.get(provider);
     if (!starter) throw new AppException('provider_not_enabled', `${provider} is not enabled on this portal`);
     const replaceExisting = request.replaceExisting === true;
-    if (!replaceExisting && principal.links.some((link) => link.provider === provider)) {
+    const mode = request.mode ?? 'redirect';
+    const event = {
+      actor: { type: 'account', accountId: principal.accountId },
+      requestId: meta.requestId,
+      subjectAccountId: principal.accountId,
+    } as const;
+    const existing = principal.links.find((link) => link.provider === provider);
+    if (!replaceExisting && existing) {
+      await this.audit.record({
+        ...event,
+        type: 'identity.link_refused',
+        details: {
+          via: 'link_start',
+          provider,
+          mode,
+          sessionId: principal.sessionId,
+          code: 'provider_already_linked',
+          linkId: existing.id,
+        },
+      });
       throw new AppException(
         'provider_already_linked',
         `the account already signs in with ${provider}; send replaceExisting: true to replace that login`,
       );
+    }
+    const pollPath = starter.passwordlessPollPath;
+    if (mode === 'passwordless' && (!starter.startPasswordless || !pollPath)) {
+      throw new AppException('validation_failed', `${provider} has no passwordless login`, {
+        errors: [{ field: 'mode', rule: 'isIn', message: `${provider} supports mode redirect only` }],
+      });
     }
     const intent = {
       purpose: 'link',
@@ -107,26 +132,20 @@ export class LinkingService {
       browserBinding,
       replaceExisting,
     } as const;
-    await this.audit.record({
-      type: 'identity.link_started',
-      actor: { type: 'account', accountId: principal.accountId },
-      requestId: meta.requestId,
-      subjectAccountId: principal.accountId,
-      details: { provider, mode: request.mode ?? 'redirect', replaceExisting, sessionId: principal.sessionId },
-    });
-    if (request.mode === 'passwordless') {
-      if (!starter.startPasswordless || !starter.passwordlessPollPath) {
-        throw new AppException('validation_failed', `${provider} has no passwordless login`, {
-          errors: [{ field: 'mode', rule: 'isIn', message: `${provider} supports mode redirect only` }],
-        });
-      }
+    let answer: StartedLinkDto;
+    if (mode === 'passwordless' && starter.startPasswordless && pollPath) {
       const started = await starter.startPasswordless(intent, meta);
-      return {
-        mode: 'passwordless',
-        passwordless: { ...started, pollUrl: starter.passwordlessPollPath.replace(':id', started.id) },
-      };
+      answer = { mode: 'passwordless', passwordless: { ...started, pollUrl: pollPath.replace(':id', started.id) } };
+    } else {
+      answer = { mode: 'redirect', redirectUrl: (await starter.startRedirect(intent, meta)).href };
     }
-    return { mode: 'redirect', redirectUrl: (await starter.startRedirect(intent, meta)).href };
+    // Only a link that really started (validated, and the provider answered) is on the record as started.
+    await this.audit.record({
+      ...event,
+      type: 'identity.link_started',
+      details: { provider, mode, replaceExisting, sessionId: principal.sessionId },
+    });
+    return answer;
   }
 
   /** Removes a login method of this account; sessions authenticated through it end (perhaps this one). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { AuditOrigin } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, encodeCursor, TIMESTAMP_PATTERN, UUID_PATTERN } from '../common/http/cursor.js';
 import { isReasonableInstant } from '../common/http/date-time.js';
@@ -8,7 +9,7 @@ import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
-import { IdentityLinksService, type LinkChange } from '../identity-links/identity-links.service.js';
+import { IdentityLinksService, type LinkChange, LinkRefused } from '../identity-links/identity-links.service.js';
 import type {
   AdminPendingIdentityDto,
   PendingIdentityQueryDto,
@@ -52,6 +53,47 @@ function reviewOf(pending: PendingIdentityRow): Record<string, unknown> {
     pendingReason: pending.reason,
     suspectedAccountId: pending.suspected_account_id,
   };
+}
+
+/** What an expired request's audit event needs; `RETURNING ${CLOSED_COLUMNS}` of the closing UPDATE. */
+export interface ClosedRebindRequest {
+  id: string;
+  account_id: string;
+  pending_identity_id: string;
+  requested_by: string;
+}
+
+export const CLOSED_COLUMNS = 'id, account_id, pending_identity_id, requested_by';
+
+/**
+ * The record of requests closed without a decision (status `expired`), in the closing transaction: `cause` is `ttl`
+ * (nobody decided in time) or the code that made the request unusable; `noticedBy` what closed it.
+ */
+export async function recordClosedRequests(
+  audit: AuditService,
+  manager: EntityManager,
+  closed: ClosedRebindRequest[],
+  origin: AuditOrigin,
+  cause: string,
+  noticedBy: 'rebind' | 'approve' | 'reject' | 'housekeeping',
+): Promise<void> {
+  for (const request of closed) {
+    await audit.record(
+      {
+        type: 'identity.rebind_expired',
+        ...origin,
+        subjectAccountId: request.account_id,
+        details: {
+          requestId: request.id,
+          pendingIdentityId: request.pending_identity_id,
+          requestedBy: request.requested_by,
+          cause,
+          noticedBy,
+        },
+      },
+      manager,
+    );
+  }
 }
 
 /** The admin acting, and the HTTP request they act in: the audit events carry both. */
@@ -168,11 +210,14 @@ export class RebindService {
       const pending = await this.lockRebindablePending(manager, pendingIdentityId);
       await this.assertAccount(manager, accountId);
       // A request nobody approved in time no longer blocks a new one.
-      await manager.query(
+      const expired = await sqlRows<ClosedRebindRequest>(
+        manager,
         `UPDATE rebind_requests SET status = 'expired', decided_at = now()
-          WHERE pending_identity_id = $1 AND status = 'requested' AND expires_at <= now()`,
+          WHERE pending_identity_id = $1 AND status = 'requested' AND expires_at <= now()
+          RETURNING ${CLOSED_COLUMNS}`,
         [pendingIdentityId],
       );
+      await recordClosedRequests(this.audit, manager, expired, bySystem(by), 'ttl', 'rebind');
       const [row] = await sqlRows<{ id: string; expires_at: Date }>(
         manager,
         `INSERT INTO rebind_requests (account_id, pending_identity_id, requested_by, reason, reviewed, expires_at)
@@ -217,7 +262,7 @@ export class RebindService {
   /** A different admin approves: the re-bind is applied in the same transaction as the decision. */
   async approve(by: AdminAction, requestId: string, comment: string | undefined): Promise<RebindOutcomeDto> {
     const result = await this.inTransaction(async (manager) => {
-      const request = await this.lockOpenRequest(manager, requestId, by.adminId);
+      const request = await this.lockOpenRequest(manager, requestId, by, 'approve');
       if (request.expired) return { expired: true } as const;
       const current = await this.lockRebindablePending(manager, request.pending_identity_id);
       const now = reviewOf(current);
@@ -234,26 +279,32 @@ export class RebindService {
       });
       await this.decide(manager, request, by, 'applied', comment);
       return { expired: false, change } as const;
-    }).catch((error: unknown) => this.closeIfUnusable(requestId, error));
+    }).catch((error: unknown) => this.closeIfUnusable(requestId, by, error));
     if (result.expired) throw new AppException('rebind_request_expired', 'request the re-bind again');
     return { ...applied(result.change), requestId };
   }
 
   /** Approving a request whose pending identity can no longer be re-bound closes it instead of leaving it open. */
-  private async closeIfUnusable(requestId: string, error: unknown): Promise<never> {
+  private async closeIfUnusable(requestId: string, by: AdminAction, error: unknown): Promise<never> {
     if (error instanceof AppException && UNUSABLE_PENDING.has(error.code)) {
-      await this.dataSource.query(
-        `UPDATE rebind_requests SET status = 'expired', decided_at = now(), decision_comment = $2
-          WHERE id = $1 AND status = 'requested'`,
-        [requestId, `closed: ${error.code}`],
-      );
+      const { code } = error;
+      await this.dataSource.transaction(async (manager) => {
+        const closed = await sqlRows<ClosedRebindRequest>(
+          manager,
+          `UPDATE rebind_requests SET status = 'expired', decided_at = now(), decision_comment = $2
+            WHERE id = $1 AND status = 'requested' RETURNING ${CLOSED_COLUMNS}`,
+          [requestId, `closed: ${code}`],
+        );
+        const origin = { actor: { type: 'account', accountId: by.adminId }, requestId: by.requestId } as const;
+        await recordClosedRequests(this.audit, manager, closed, origin, code, 'approve');
+      });
     }
     throw error;
   }
 
   async reject(by: AdminAction, requestId: string, comment: string): Promise<RebindRequestDto> {
     const result = await this.inTransaction(async (manager) => {
-      const request = await this.lockOpenRequest(manager, requestId, by.adminId);
+      const request = await this.lockOpenRequest(manager, requestId, by, 'reject');
       if (request.expired) return null;
       await this.decide(manager, request, by, 'rejected', comment);
       return request;
@@ -342,7 +393,12 @@ export class RebindService {
     if (!account) throw new AppException('account_not_found', 'no account with this id');
   }
 
-  private async lockOpenRequest(manager: EntityManager, id: string, adminId: string): Promise<RebindRequestRow> {
+  private async lockOpenRequest(
+    manager: EntityManager,
+    id: string,
+    by: AdminAction,
+    decision: 'approve' | 'reject',
+  ): Promise<RebindRequestRow> {
     const [request] = await sqlRows<RebindRequestRow>(
       manager,
       `SELECT *, expires_at <= now() AS expired FROM rebind_requests WHERE id = $1 FOR UPDATE`,
@@ -351,11 +407,30 @@ export class RebindService {
     if (!request) throw new AppException('rebind_request_not_found', 'no re-bind request with this id');
     if (request.status !== 'requested')
       throw new AppException('rebind_request_decided', `it was already ${request.status}`);
-    if (request.requested_by === adminId) {
-      throw new AppException('four_eyes_required', 'the admin who requested a re-bind cannot decide it');
+    if (request.requested_by === by.adminId) {
+      // An admin deciding their own request is what four-eyes exists to stop: on the record (after the rollback).
+      throw new LinkRefused('four_eyes_required', 'the admin who requested a re-bind cannot decide it', {
+        type: 'identity.link_refused',
+        actor: { type: 'account', accountId: by.adminId },
+        requestId: by.requestId,
+        subjectAccountId: request.account_id,
+        details: {
+          via: 'admin_rebind',
+          code: 'four_eyes_required',
+          decision,
+          requestId: request.id,
+          pendingIdentityId: request.pending_identity_id,
+          requestedBy: request.requested_by,
+        },
+      });
     }
     if (request.expired) {
-      await manager.query(`UPDATE rebind_requests SET status = 'expired', decided_at = now() WHERE id = $1`, [id]);
+      const closed = await sqlRows<ClosedRebindRequest>(
+        manager,
+        `UPDATE rebind_requests SET status = 'expired', decided_at = now() WHERE id = $1 RETURNING ${CLOSED_COLUMNS}`,
+        [id],
+      );
+      await recordClosedRequests(this.audit, manager, closed, bySystem(by), 'ttl', decision);
     }
     return request;
   }
@@ -396,6 +471,11 @@ export class RebindService {
       throw error;
     }
   }
+}
+
+/** A request running out is nobody's act; the event still names the request that noticed it. */
+function bySystem(by: AdminAction): AuditOrigin {
+  return { actor: { type: 'system' }, requestId: by.requestId };
 }
 
 function applied(change: LinkChange): RebindOutcomeDto {

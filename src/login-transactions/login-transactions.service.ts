@@ -228,12 +228,16 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  /** Consumes by id (passwordless completion); false when it was already consumed. */
-  async consumeById(id: string): Promise<boolean> {
+  /**
+   * Consumes by id (passwordless completion); false when it was already consumed. `providerData` is merged in the
+   * same statement, so nobody ever sees the transaction consumed without the state its consumer left.
+   */
+  async consumeById(id: string, providerData: Record<string, unknown> = {}): Promise<boolean> {
     const rows = await sqlRows<{ id: string }>(
       this.dataSource.manager,
-      `UPDATE login_transactions SET consumed_at = now() WHERE id = $1 AND consumed_at IS NULL RETURNING id`,
-      [id],
+      `UPDATE login_transactions SET consumed_at = now(), provider_data = provider_data || $2::jsonb
+        WHERE id = $1 AND consumed_at IS NULL RETURNING id`,
+      [id, jsonb(providerData)],
     );
     return rows.length > 0;
   }

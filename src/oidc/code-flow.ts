@@ -27,6 +27,29 @@ export function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
 
+/**
+ * An error answer without `state`: the person cancelled (or the provider failed) and the provider dropped the state
+ * RFC 6749 §4.1.2.1 asks it to return. Not a state problem, so not reported as one; with no state there is no
+ * transaction to consume, and an error answer carries no code, so nothing can be redeemed either.
+ */
+function statelessError(query: Request['query']): LoginFailure | undefined {
+  const { state, error, error_description: description } = query;
+  if ((state !== undefined && state !== '') || typeof error !== 'string') return undefined;
+  const details = {
+    stage: 'code',
+    stateMissing: true,
+    oauthError: error.slice(0, 100),
+    ...(typeof description === 'string' ? { oauthErrorDescription: description.slice(0, 200) } : {}),
+  };
+  if (error === 'access_denied') {
+    return new LoginFailure('login_cancelled', 'the user cancelled the login (the answer carried no state)', details);
+  }
+  if (error === 'temporarily_unavailable') {
+    return new LoginFailure('provider_unavailable', 'the provider is temporarily unavailable', details);
+  }
+  return new LoginFailure('provider_error', 'the provider answered an error without state', details);
+}
+
 export interface CodeFlowSettings {
   provider: IdentityProvider;
   issuer: URL;
@@ -130,6 +153,8 @@ export class OidcCodeFlow implements ProviderSessionLogout {
   ): Promise<VerifiedLogin> {
     let transaction: StoredLoginTransaction | undefined;
     try {
+      const stateless = statelessError(req.query);
+      if (stateless) throw stateless;
       transaction = await this.transactions.consumeByState(this.settings.provider, req.query.state, browserBinding);
       const callbackUrl = new URL(this.client.settings.redirectUri);
       callbackUrl.search = new URLSearchParams(req.query as Record<string, string>).toString();

@@ -1,5 +1,6 @@
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
+import { FUTURE_SKEW_SECONDS } from '../auth/verified-login.js';
 import type { AppConfig } from '../config/app.config.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { ProviderHttpClient } from './http-client.js';
@@ -240,6 +241,16 @@ export class OidcClient {
     );
   }
 
+  /**
+   * Our allow-list, narrowed to what discovery says the provider signs ID tokens with (when it says). openid-client
+   * ignores the discovered list once the client names algorithms, so the narrowing happens here.
+   */
+  private async idTokenAlgorithms(): Promise<string[]> {
+    const advertised: unknown = (await this.metadata()).id_token_signing_alg_values_supported;
+    const ours = this.settings.idTokenAlgorithms;
+    return Array.isArray(advertised) ? ours.filter((alg) => advertised.includes(alg)) : ours;
+  }
+
   private async verifiedTokens(
     tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
     idTokenRequired: boolean,
@@ -250,13 +261,18 @@ export class OidcClient {
       return { accessToken: tokens.access_token };
     }
     try {
-      await this.jwks.verify(idToken, this.settings.idTokenAlgorithms);
+      await this.jwks.verify(idToken, await this.idTokenAlgorithms());
     } catch (error) {
       throw toLoginFailure(error, 'id_token_signature');
     }
     const claims = tokens.claims()!;
-    if (claims.iat < Date.now() / 1000 - MAX_ID_TOKEN_AGE_SECONDS) {
+    const now = Date.now() / 1000;
+    if (claims.iat < now - MAX_ID_TOKEN_AGE_SECONDS) {
       throw new LoginFailure('id_token_invalid', 'the ID token was issued too long ago', { iat: claims.iat });
+    }
+    // openid-client checks only that iat is a number: a token "issued" ahead of time could outlive its exp check.
+    if (claims.iat > now + FUTURE_SKEW_SECONDS) {
+      throw new LoginFailure('id_token_invalid', 'the ID token was issued in the future', { iat: claims.iat });
     }
     // openid-client checks azp only when aud lists several audiences; an azp naming another client is never ours.
     if (claims.azp !== undefined && claims.azp !== this.settings.clientId) {

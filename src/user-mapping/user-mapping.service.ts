@@ -78,13 +78,23 @@ export class UserMappingService {
     }
   }
 
+  /**
+   * The link, locked, with its account's status as of now. The account row is locked too (the returning-login
+   * statement does the same): a login must not read "active", have an admin disable the account and revoke its
+   * sessions, and then add a session the revocation never saw — it would come back to life when the account is
+   * enabled again. KEY SHARE is the cheapest lock that closes this: it conflicts only with FOR UPDATE (and key
+   * changes), which the disable takes (AccountsService.updateByAdmin) — a login waits for a disable in progress
+   * and then re-reads the status (READ COMMITTED re-checks a locked row that changed), and a disable waits for a
+   * login holding it and then revokes its session. Logins never wait for each other or for link changes (FOR NO KEY
+   * UPDATE), and the session insert's foreign-key check takes this very lock anyway.
+   */
   private findLink(identity: ExternalIdentity, manager: EntityManager): Promise<LinkRow | undefined> {
     return sqlRows<LinkRow>(
       manager,
       `SELECT l.id, l.account_id, l.attributes, l.person_key, a.status AS account_status
          FROM identity_links l JOIN accounts a ON a.id = l.account_id
         WHERE l.provider = $1 AND l.issuer = $2 AND l.subject = $3
-        FOR UPDATE OF l`,
+        FOR UPDATE OF l FOR KEY SHARE OF a`,
       [identity.provider, identity.issuer, identity.subject],
     ).then((rows) => rows[0]);
   }

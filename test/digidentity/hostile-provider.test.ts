@@ -83,6 +83,7 @@ describe('Digidentity login against a hostile provider', () => {
       ['a missing sub', ({ sub: _sub, ...c }) => c],
       ['a missing iat', ({ iat: _iat, ...c }) => c],
       ['an iat far in the past', (c) => ({ ...c, iat: now() - 3 * 3600, exp: now() + 600 })],
+      ['an iat 10 minutes in the future', (c) => ({ ...c, iat: now() + 600, exp: now() + 1200 })],
       ['an expired exp', (c) => ({ ...c, exp: now() - 600 })],
       ['a missing exp', ({ exp: _exp, ...c }) => c],
       ['a wrong nonce', (c) => ({ ...c, nonce: 'not-the-one-sent' })],
@@ -140,6 +141,20 @@ describe('Digidentity login against a hostile provider', () => {
         { idToken: (claims) => ({ claims, header: { kid: rs384.kid }, signWith: rs384 }) },
         'id_token_invalid',
       );
+    });
+
+    it('refuses a validly signed token in an allowed algorithm that discovery does not advertise', async () => {
+      // Ours: RS256, PS256, ES256. Discovery: RS256 only (the sandbox's signing key). The PS256 key is published.
+      bed.sandbox.publishedKeys.push(ps256);
+      try {
+        const result = await expectRefusal(
+          { idToken: (claims) => ({ claims, header: { kid: ps256.kid }, signWith: ps256 }) },
+          'id_token_invalid',
+        );
+        expect(result.userinfoCalled).toBe(false);
+      } finally {
+        bed.sandbox.publishedKeys.pop();
+      }
     });
 
     it('refuses a token signed with a key the provider never published', async () => {
@@ -258,6 +273,34 @@ describe('Digidentity login against a hostile provider', () => {
       );
     });
 
+    it.each([
+      ['access_denied', 'login_cancelled'],
+      ['server_error', 'provider_error'],
+      ['temporarily_unavailable', 'provider_unavailable'],
+    ])('reports error=%s without state as %s, not as a state problem, consuming nothing', async (error, code) => {
+      const consumed = async () =>
+        (
+          await bed.app.dataSource.query(
+            `SELECT count(*)::int AS n FROM login_transactions WHERE consumed_at IS NOT NULL`,
+          )
+        )[0].n;
+      const consumedBefore = await consumed();
+      const tokenCalls = bed.hostile.requests.filter((path) => path === '/oauth2/token').length;
+      const result = await expectRefusal(
+        {
+          authorizationResponse: (url) => {
+            const answer = new URL(url.origin + url.pathname);
+            answer.search = new URLSearchParams({ error, iss: url.searchParams.get('iss')! }).toString();
+            return answer;
+          },
+        },
+        code,
+      );
+      expect(result.lastFailure).toMatchObject({ stateMissing: true, oauthError: error });
+      expect(await consumed()).toBe(consumedBefore);
+      expect(bed.hostile.requests.filter((path) => path === '/oauth2/token').length).toBe(tokenCalls);
+    });
+
     it('refuses a response whose state was removed', async () => {
       await expectRefusal(
         {
@@ -273,6 +316,21 @@ describe('Digidentity login against a hostile provider', () => {
 });
 
 describe('Digidentity provider availability and metadata', () => {
+  it('accepts an allowed algorithm other than RS256 when discovery advertises it', async () => {
+    const [rs256, ps256] = await Promise.all([generateSigningKey('RS256'), generateSigningKey('PS256')]);
+    const bed = await startDigidentityTestbed({
+      signingKeys: [rs256, ps256],
+      env: { DIGIDENTITY_ID_TOKEN_ALGORITHMS: 'RS256,PS256' },
+    });
+    try {
+      bed.hostile.hostility = { idToken: (claims) => ({ claims, header: { kid: ps256.kid }, signWith: ps256 }) };
+      const response = await bed.webLogin(new Browser(), IOE.id);
+      expect(response.location).toBe(`${bed.app.baseUrl}/portal/home`);
+    } finally {
+      await bed.close();
+    }
+  });
+
   it('refuses a provider whose discovery names another issuer, loudly', async () => {
     const bed = await startDigidentityTestbed();
     try {

@@ -135,6 +135,53 @@ describe('Digidentity passwordless (QR) login', () => {
     expect((await poll(browser, started.id)).status).toBe(410);
   });
 
+  it('answers pending, not expired, to a poll that arrives while a confirmed login is being completed', async () => {
+    const browser = new Browser();
+    const started = await start(browser, { returnTo: '/jobs/8' });
+    await scan(started, IOE.id);
+    await intervalPassed(started.id);
+    // The completing poll is held at user-info: it has consumed the transaction and not finished yet.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const atUserinfo = new Promise<void>((resolve) => (reached = resolve));
+    bed.hostile.hostility = {
+      beforeUserinfo: () => {
+        reached();
+        return released;
+      },
+    };
+    const completing = poll(browser, started.id);
+    try {
+      await atUserinfo;
+      const meanwhile = await poll(browser, started.id);
+      expect([meanwhile.status, meanwhile.json()]).toEqual([200, { status: 'pending' }]);
+    } finally {
+      release();
+    }
+    expect((await completing).json()).toEqual({ status: 'complete', returnTo: '/jobs/8' });
+    expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
+    const after = await poll(browser, started.id);
+    expect([after.status, after.json().code]).toEqual([410, 'passwordless_already_used']);
+  });
+
+  it('answers expired to a poll of a login whose completion never finished once it ran out', async () => {
+    const browser = new Browser();
+    const started = await start(browser);
+    // As a completing instance that died would leave it: consumed, still completing.
+    await bed.app.dataSource.query(
+      `UPDATE login_transactions SET consumed_at = now(), provider_data = provider_data || '{"status": "completing"}'
+        WHERE id = $1`,
+      [started.id],
+    );
+    expect((await poll(browser, started.id)).json()).toEqual({ status: 'pending' });
+    await bed.app.dataSource.query(
+      `UPDATE login_transactions SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [started.id],
+    );
+    expect((await poll(browser, started.id)).json()).toEqual({ status: 'expired' });
+  });
+
   it('refuses a poll from another browser, and does not let it complete the login', async () => {
     const owner = new Browser();
     const started = await start(owner);

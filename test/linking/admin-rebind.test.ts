@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Persona } from '../../sandbox/digidentity/personas.js';
 import { Browser } from '../support/browser.js';
 import { errorPage, IOE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
+import { PendingIdentityHousekeeping } from '../../src/linking/pending-identity-housekeeping.js';
 import { auditEvents, createAccount, createAdmin, createLink, signIn } from '../support/factories.js';
 import { portalWrite, useSession } from '../support/link-flow.js';
 
@@ -197,13 +198,23 @@ describe('admin re-binding', () => {
 describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
   let bed: DigidentityTestbed;
   let requester: Browser;
+  let requesterId: string;
   let approver: Browser;
+  let approverId: string;
 
   beforeAll(async () => {
     bed = await startDigidentityTestbed({ env: { REBIND_FOUR_EYES: 'true' } });
     requester = await adminBrowser(bed, 'Requester');
+    requesterId = (await accountOf(bed, requester)).id;
     approver = await adminBrowser(bed, 'Approver');
+    approverId = (await accountOf(bed, approver)).id;
   });
+
+  /** The events that say a request closed without a decision. */
+  const expiries = async (requestId: string) =>
+    (await auditEvents(bed.app.dataSource, 'identity.rebind_expired')).filter(
+      (event) => event.details.requestId === requestId,
+    );
   afterAll(async () => bed.close());
 
   const decide = (
@@ -226,6 +237,28 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
 
     const self = await decide(requester, requestId, 'approve');
     expect([self.status, self.json().code]).toEqual([403, 'four_eyes_required']);
+    const selfReject = await decide(requester, requestId, 'reject', { comment: 'my own' });
+    expect([selfReject.status, selfReject.json().code]).toEqual([403, 'four_eyes_required']);
+    // Both attempts are on the record: the requester tried to decide their own request.
+    const refusals = (await auditEvents(bed.app.dataSource, 'identity.link_refused')).filter(
+      (event) => event.details.requestId === requestId,
+    );
+    expect(refusals).toEqual(
+      ['approve', 'reject'].map((decision) =>
+        expect.objectContaining({
+          actor_account_id: requesterId,
+          subject_account_id: account.id,
+          details: expect.objectContaining({
+            code: 'four_eyes_required',
+            via: 'admin_rebind',
+            decision,
+            requestId,
+            pendingIdentityId: pending.id,
+            requestedBy: requesterId,
+          }),
+        }),
+      ),
+    );
 
     const approved = await decide(approver, requestId, 'approve', { comment: 'checked the ticket' });
     expect(approved.status).toBe(200);
@@ -240,7 +273,13 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     const types = (await auditEvents(bed.app.dataSource))
       .filter((event) => event.details.requestId === requestId)
       .map((event) => event.type);
-    expect(types).toEqual(['identity.rebind_requested', 'identity.rebound', 'identity.rebind_approved']);
+    expect(types).toEqual([
+      'identity.rebind_requested',
+      'identity.link_refused',
+      'identity.link_refused',
+      'identity.rebound',
+      'identity.rebind_approved',
+    ]);
     const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
     expect(rebound.details).toMatchObject({ oldSubject, newSubject, requestId, reason: 'Ticket 99' });
   });
@@ -272,6 +311,23 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     );
     const late = await decide(approver, requestId, 'approve');
     expect([late.status, late.json().code]).toEqual([410, 'rebind_request_expired']);
+    expect(await expiries(requestId)).toEqual([
+      expect.objectContaining({
+        actor_account_id: null,
+        subject_account_id: account.id,
+        details: {
+          requestId,
+          pendingIdentityId: pending.id,
+          requestedBy: requesterId,
+          cause: 'ttl',
+          noticedBy: 'approve',
+        },
+      }),
+    ]);
+    // Noticed once: a second late decision finds it decided.
+    const again = await decide(approver, requestId, 'reject', { comment: 'too late' });
+    expect([again.status, again.json().code]).toEqual([409, 'rebind_request_decided']);
+    expect(await expiries(requestId)).toHaveLength(1);
     const list = (await requester.request(`${bed.app.baseUrl}/api/admin/rebind-requests?status=expired`)).json<{
       items: Array<{ id: string; status: string }>;
     }>();
@@ -296,6 +352,53 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
       [requestId],
     );
     expect(request).toEqual({ status: 'expired', decision_comment: 'closed: pending_identity_expired' });
+    expect(await expiries(requestId)).toEqual([
+      expect.objectContaining({
+        actor_account_id: approverId,
+        subject_account_id: account.id,
+        details: {
+          requestId,
+          pendingIdentityId: pending.id,
+          requestedBy: requesterId,
+          cause: 'pending_identity_expired',
+          noticedBy: 'approve',
+        },
+      }),
+    ]);
+  });
+
+  it('records a request that expired unnoticed: when a new one replaces it, and by housekeeping', async () => {
+    const { account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+    const first = (
+      await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 105' })
+    ).json<{ requestId: string }>().requestId;
+    await bed.app.dataSource.query(`UPDATE rebind_requests SET expires_at = now() WHERE id = $1`, [first]);
+    const second = await rebind(bed, approver, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 106' });
+    expect(second.status).toBe(202);
+    expect(await expiries(first)).toEqual([
+      expect.objectContaining({
+        actor_account_id: null,
+        subject_account_id: account.id,
+        details: expect.objectContaining({ cause: 'ttl', noticedBy: 'rebind', requestedBy: requesterId }),
+      }),
+    ]);
+
+    const { requestId } = second.json<{ requestId: string }>();
+    await bed.app.dataSource.query(`UPDATE rebind_requests SET expires_at = now() WHERE id = $1`, [requestId]);
+    await bed.app.app.get(PendingIdentityHousekeeping).run();
+    const [stored] = await bed.app.dataSource.query(`SELECT status FROM rebind_requests WHERE id = $1`, [requestId]);
+    expect(stored.status).toBe('expired');
+    expect(await expiries(requestId)).toEqual([
+      expect.objectContaining({
+        actor_account_id: null,
+        request_id: null,
+        subject_account_id: account.id,
+        details: expect.objectContaining({ cause: 'ttl', noticedBy: 'housekeeping', requestedBy: approverId }),
+      }),
+    ]);
+    await bed.app.app.get(PendingIdentityHousekeeping).run();
+    expect(await expiries(requestId)).toHaveLength(1);
   });
 
   it('refuses to approve when the identity signed in again and its review hints changed', async () => {

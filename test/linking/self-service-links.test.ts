@@ -173,8 +173,29 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
   it('refuses to link a provider the account already has, unless asked to replace it', async () => {
     const browser = new Browser();
     await bed.webLogin(browser, RSSE.id);
+    const me = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{
+      account: { id: string };
+      session: { id: string };
+    }>();
     const response = await startLink(browser, bed.app, 'digidentity');
     expect([response.status, response.json().code]).toEqual([409, 'provider_already_linked']);
+    const [refused] = (await auditEvents(bed.app.dataSource, 'identity.link_refused')).slice(-1);
+    expect(refused).toMatchObject({
+      actor_account_id: me.account.id,
+      subject_account_id: me.account.id,
+      details: {
+        via: 'link_start',
+        provider: 'digidentity',
+        code: 'provider_already_linked',
+        sessionId: me.session.id,
+        mode: 'redirect',
+      },
+    });
+    // A refused start is not a started link.
+    const started = (await auditEvents(bed.app.dataSource, 'identity.link_started')).filter(
+      (event) => event.subject_account_id === me.account.id,
+    );
+    expect(started).toEqual([]);
     const unknown = await startLink(browser, bed.app, 'itsme');
     expect([unknown.status, unknown.json().code]).toEqual([404, 'provider_not_enabled']);
     const invalid = await startLink(browser, bed.app, 'facebook');
@@ -245,6 +266,45 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
     expect(rebound).toMatchObject({ actor_account_id: accountId, subject_account_id: accountId });
     expect(rebound.details).toMatchObject({ via: 'link_login', oldSubject: persona.id, newSubject });
+  });
+
+  it('refuses, on the record, to replace a link with the very identity it already names', async () => {
+    const persona: Persona = {
+      ...QR_PERSON,
+      id: 'replace-same-0001',
+      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/7373737373B' },
+    };
+    bed.sandbox.personas.push(persona);
+    await bed.webLogin(new Browser(), persona.id);
+    const [link] = await bed.app.dataSource.query(
+      `SELECT id, account_id FROM identity_links WHERE provider = 'digidentity' AND subject = $1`,
+      [persona.id],
+    );
+    const account = await accountById(link.account_id);
+    const browser = new Browser();
+    useSession(browser, bed.app, await signIn(bed.app, account));
+    const { redirectUrl } = (await startLink(browser, bed.app, 'digidentity', { replaceExisting: true })).json<{
+      redirectUrl: string;
+    }>();
+    const callback = await browser.request(
+      await reachProviderCallback(browser, redirectUrl, persona.id, callbackPrefix),
+    );
+    expect(callback.location).toBe(`${bed.app.baseUrl}/auth/login-error?code=identity_already_linked`);
+    expect(await linksOf(account.id)).toEqual([
+      { provider: 'digidentity', subject: persona.id, person_key: '7373737373B' },
+    ]);
+    const [refused] = (await auditEvents(bed.app.dataSource, 'identity.link_refused')).slice(-1);
+    expect(refused).toMatchObject({
+      actor_account_id: account.id,
+      subject_account_id: account.id,
+      details: {
+        via: 'link_login',
+        code: 'identity_already_linked',
+        provider: 'digidentity',
+        alreadyBound: true,
+        linkId: link.id,
+      },
+    });
   });
 
   describe('removing a login method', () => {

@@ -26,13 +26,19 @@ const MECHANIC: Persona = {
   description: 'Digidentity first, iDIN later',
   claims: { ...PERSONAS[0].claims, ioeuid: 'NL/EXAMPLECAB/9090909090B' },
 };
+const STARTER: Persona = {
+  id: 'two-providers-starter-0001',
+  label: 'Starter',
+  description: 'starts links',
+  claims: { ...PERSONAS[0].claims, ioeuid: 'NL/EXAMPLECAB/7070707070B' },
+};
 
 /** Both sandbox providers over real HTTP; iDIN with its default policy (pending). */
 describe('linking across Digidentity and iDIN', () => {
   let bed: ProvidersTestbed;
 
   beforeAll(async () => {
-    bed = await startProvidersTestbed({ digidentityPersonas: [...PERSONAS, WORKSHOP_OWNER, MECHANIC] });
+    bed = await startProvidersTestbed({ digidentityPersonas: [...PERSONAS, WORKSHOP_OWNER, MECHANIC, STARTER] });
   });
   afterAll(async () => bed.close());
 
@@ -65,6 +71,28 @@ describe('linking across Digidentity and iDIN', () => {
     const viaIdin = new Browser();
     await bed.idinLogin(viaIdin, IDIN_VRIES.id);
     expect(await accountIdOf(viaIdin)).toBe(accountId);
+  });
+
+  it('writes identity.link_started only for a start that passed validation', async () => {
+    const browser = new Browser();
+    await bed.digidentityLogin(browser, STARTER.id);
+    const accountId = await accountIdOf(browser);
+    const startedEvents = async () =>
+      (await auditEvents(bed.app.dataSource, 'identity.link_started')).filter(
+        (event) => event.subject_account_id === accountId,
+      );
+    // iDIN has no QR login: refused before anything starts.
+    const refused = await startLink(browser, bed.app, 'signicat-idin', { mode: 'passwordless' });
+    expect([refused.status, refused.json().code]).toEqual([400, 'validation_failed']);
+    expect(await startedEvents()).toEqual([]);
+    const started = await startLink(browser, bed.app, 'signicat-idin');
+    expect(started.status).toBe(201);
+    expect(await startedEvents()).toEqual([
+      expect.objectContaining({
+        actor_account_id: accountId,
+        details: expect.objectContaining({ provider: 'signicat-idin', mode: 'redirect', replaceExisting: false }),
+      }),
+    ]);
   });
 
   it('attaches an iDIN identity held as pending after the same browser signs in with Digidentity', async () => {

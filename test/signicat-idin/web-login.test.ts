@@ -179,6 +179,34 @@ describe('Signicat iDIN web login', () => {
       expect((await loginFailures(bed)).at(-1)).toMatchObject({ provider: 'signicat-idin', code: 'login_cancelled' });
     });
 
+    it('reports access_denied without state as login_cancelled, consuming and creating nothing', async () => {
+      const browser = new Browser();
+      const page = await browser.follow(`${bed.app.baseUrl}/auth/signicat-idin/login`);
+      expect(page.status).toBe(200);
+      const before = await footprint(bed);
+      const open = async () =>
+        (
+          await bed.app.dataSource.query(
+            `SELECT count(*)::int AS n FROM login_transactions WHERE provider = 'signicat-idin' AND consumed_at IS NULL`,
+          )
+        )[0].n;
+      const openBefore = await open();
+      const response = await browser.request(
+        `${bed.app.baseUrl}${IDIN_CALLBACK}?error=access_denied&error_description=cancelled`,
+      );
+      expect(response.location).toBe(errorPage(bed, 'login_cancelled'));
+      expect(await footprint(bed)).toEqual(before);
+      expect(await open()).toBe(openBefore);
+      expect((await loginFailures(bed)).at(-1)).toMatchObject({
+        provider: 'signicat-idin',
+        code: 'login_cancelled',
+        stateMissing: true,
+        oauthError: 'access_denied',
+      });
+      const other = await browser.request(`${bed.app.baseUrl}${IDIN_CALLBACK}?error=invalid_request`);
+      expect(other.location).toBe(errorPage(bed, 'provider_error'));
+    });
+
     it('refuses a login without a BIN (idp_id)', async () => {
       const before = await footprint(bed);
       const response = await bed.idinLogin(new Browser(), NO_BIN.id);

@@ -17,6 +17,8 @@ export interface Hostility {
   authorizationResponse?: (location: URL) => URL;
   /** Makes the token endpoint this slow. */
   tokenDelayMs?: number;
+  /** Holds each user-info request until the promise it returns settles (to freeze a login mid-way). */
+  beforeUserinfo?: () => Promise<void>;
 }
 
 export interface ForgedToken {
@@ -96,6 +98,7 @@ export function hostileProvider(providerKey: () => JWK): HostileControl {
           return;
         }
       }
+      if (ctx.path === '/oauth2/user_info.json' && hostility.beforeUserinfo) await hostility.beforeUserinfo();
       await next();
       const body = ctx.body as Record<string, unknown> | undefined;
       if (

@@ -48,7 +48,8 @@ interface PasswordlessState {
   mode: 'passwordless';
   code: string;
   qrCodeUri: string;
-  status: 'pending' | 'expired' | 'failed' | 'complete';
+  /** `completing`: a poll consumed the confirmed login and is still fetching user-info and signing in. */
+  status: 'pending' | 'completing' | 'expired' | 'failed' | 'complete';
   lastPolledAt?: string;
   failureCode?: string;
 }
@@ -211,6 +212,9 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         );
         throw await this.flow.failed(failure, 'token', meta);
       }
+      // Another poll is finishing this login: it ends complete or failed in a moment. Only if that poll never
+      // finished (its instance died) does the login run out.
+      if (state.status === 'completing') return { status: transaction.expired ? 'expired' : 'pending' };
       return state.status === 'failed'
         ? {
             status: 'failed',
@@ -251,7 +255,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       return { status: 'failed', failure: reported };
     }
     // Only the poll that consumes the transaction goes on; a concurrent expiry has already decided the outcome.
-    if (!(await this.transactions.consumeById(id))) return { status: 'expired' };
+    if (!(await this.transactions.consumeById(id, { status: 'completing' }))) return { status: 'expired' };
     try {
       const userinfo = await this.client.userinfo(
         tokens.accessToken,
@@ -277,9 +281,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
 
   /** Ends a passwordless login; only the request that consumes it writes the outcome. */
   private async finishPasswordless(id: string, status: 'expired' | 'failed', failureCode?: string): Promise<void> {
-    if (await this.transactions.consumeById(id)) {
-      await this.transactions.setProviderDataOfConsumed(id, { status, ...(failureCode ? { failureCode } : {}) });
-    }
+    await this.transactions.consumeById(id, { status, ...(failureCode ? { failureCode } : {}) });
   }
 
   /**

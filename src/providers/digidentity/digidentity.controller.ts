@@ -96,7 +96,11 @@ export class DigidentityController {
       await this.logins.recordPasswordlessOutcome(id, 'complete');
       return { status: 'complete', returnTo: outcome.returnTo };
     } catch (error) {
-      if (!(error instanceof LoginFailure)) throw error;
+      if (!(error instanceof LoginFailure)) {
+        // Later polls would otherwise see it completing until it runs out.
+        await this.logins.recordPasswordlessOutcome(id, 'failed', 'internal_error').catch(() => undefined);
+        throw error;
+      }
       await this.logins.recordPasswordlessOutcome(id, 'failed', error.code);
       return { status: 'failed', code: error.code };
     }
