@@ -4,6 +4,7 @@ import { createApp } from './app.factory.js';
 import { type AppConfig, loadConfig } from './config/app.config.js';
 import { ConfigurationError } from './config/validate-env.js';
 import { createRootLogger } from './common/logging/logger.js';
+import { NonBlockingLogStream } from './common/logging/non-blocking-log-stream.js';
 import { openDatabaseServer } from './database/database-server.js';
 
 function readConfig(): AppConfig {
@@ -22,7 +23,15 @@ function readConfig(): AppConfig {
 }
 
 const config = readConfig();
-const logger = createRootLogger(config.logLevel);
+// Logging never waits for the reader of stdout (see NonBlockingLogStream): a stalled log collector must not freeze
+// request handling or the shutdown.
+const logStream = new NonBlockingLogStream(1);
+const logger = createRootLogger(config.logLevel, logStream);
+/** The last lines out before the process ends, as far as the reader takes them within a second. */
+const exitAfterFlush = async (code: number): Promise<never> => {
+  await logStream.flush(1000);
+  process.exit(code);
+};
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
 
 try {
@@ -43,14 +52,17 @@ try {
   await app.listen(config.http.port, config.http.host);
   logger.info({ url: await app.getUrl(), publicBaseUrl: config.http.publicBaseUrl.href }, 'listening');
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // Past the shutdown timeout the process should be gone already: whatever holds it, exit now.
+      if (Date.now() - stoppingSince >= config.http.shutdownTimeoutMs) process.exit(1);
       logger.warn({ signal }, 'already shutting down');
       return;
     }
-    stopping = true;
+    stoppingSince = Date.now();
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    // Nothing on this path waits for the log reader: the forced exit happens whatever stdout does.
     const force = setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
@@ -61,17 +73,17 @@ try {
       await sandboxes.close();
       await database.stop();
       logger.info('stopped');
-      process.exit(0);
+      await exitAfterFlush(0);
     } catch (error) {
       logger.error({ err: error }, 'error during shutdown');
-      process.exit(1);
+      await exitAfterFlush(1);
     }
   };
   // Repeated signals (a second Ctrl+C, a supervisor and its child both signalled) must not cut the shutdown
-  // short: SHUTDOWN_TIMEOUT_SECONDS bounds it instead.
+  // short: SHUTDOWN_TIMEOUT_SECONDS bounds it instead; one that comes after that time exits at once.
   process.on('SIGTERM', (signal) => void shutdown(signal));
   process.on('SIGINT', (signal) => void shutdown(signal));
 } catch (error) {
   logger.fatal({ err: error }, 'failed to start');
-  process.exit(1);
+  await exitAfterFlush(1);
 }
