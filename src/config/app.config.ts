@@ -122,6 +122,12 @@ export class EnvironmentVariables {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
+  /** Swagger UI and the OpenAPI JSON at /api/docs. Unset: on, except in production. */
+  @IsOptional()
+  @EnvBoolean()
+  @IsBoolean()
+  API_DOCS_ENABLED?: boolean;
+
   @EnvInteger()
   @IsInt()
   @Min(1)
@@ -140,6 +146,8 @@ export interface AppConfig {
     bodyLimitBytes: number;
     trustProxy: boolean | number | string;
     shutdownTimeoutMs: number;
+    /** Swagger UI and the OpenAPI JSON are served (API_DOCS_ENABLED; off in production unless set). */
+    apiDocs: boolean;
   };
   database: {
     /** Undefined means: start the embedded Postgres. */
@@ -548,6 +556,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bodyLimitBytes: vars.BODY_LIMIT_BYTES,
       trustProxy: parseTrustProxy(vars.TRUST_PROXY),
       shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+      apiDocs: vars.API_DOCS_ENABLED ?? vars.NODE_ENV !== 'production',
     },
     database: {
       url: vars.DATABASE_URL,
