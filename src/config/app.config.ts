@@ -180,6 +180,8 @@ export interface AppConfig {
     errorUrl: URL;
     /** Cookie that binds a started login to the browser that started it. */
     bindingCookieName: string;
+    /** Signs that cookie (LOGIN_BINDING_KEY); null: the key kept in the database. */
+    bindingKey: Buffer | null;
     failureAuditLimitPerMinute: number;
   };
   digidentity: DigidentitySettings | null;
@@ -586,6 +588,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       transactionTtlSeconds: oidc.LOGIN_TRANSACTION_TTL_SECONDS,
       errorUrl: errorUrl!,
       bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
+      bindingKey: oidc.LOGIN_BINDING_KEY ? Buffer.from(oidc.LOGIN_BINDING_KEY, 'utf8') : null,
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
     },
     digidentity,

@@ -10,6 +10,7 @@ import { SermiLogAnchor } from '../sermi/access-log/sermi-log-anchor.entity.js';
 import { SermiLogSeal } from '../sermi/access-log/sermi-log-seal.entity.js';
 import { SermiChainBinding } from '../sermi/chain-binding.entity.js';
 import { Session } from '../sessions/session.entity.js';
+import { ServerSecret } from './server-secret.entity.js';
 
 export const ENTITIES = [
   Account,
@@ -24,4 +25,5 @@ export const ENTITIES = [
   SermiLogAnchor,
   SermiChainBinding,
   RebindRequest,
+  ServerSecret,
 ];
