@@ -9,6 +9,7 @@ import { SermiAccessRecord } from '../sermi/access-log/sermi-access-record.entit
 import { SermiLogAnchor } from '../sermi/access-log/sermi-log-anchor.entity.js';
 import { SermiLogSeal } from '../sermi/access-log/sermi-log-seal.entity.js';
 import { SermiChainBinding } from '../sermi/chain-binding.entity.js';
+import { SermiGrantKey } from '../sermi/grants/grant-key.entity.js';
 import { Session } from '../sessions/session.entity.js';
 import { ServerSecret } from './server-secret.entity.js';
 
@@ -26,4 +27,5 @@ export const ENTITIES = [
   SermiChainBinding,
   RebindRequest,
   ServerSecret,
+  SermiGrantKey,
 ];
