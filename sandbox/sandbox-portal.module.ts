@@ -52,7 +52,10 @@ function portalPage(config: AppConfig): string {
 const SCRIPT = `const status = document.getElementById('status');
 document.getElementById('start')?.addEventListener('click', async () => {
   status.textContent = 'Starting…';
-  const response = await fetch('/auth/digidentity/passwordless', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"returnTo":"/api/me"}' });
+  // A signed-in browser sends its session's CSRF token with every state-changing request, a login start too.
+  const me = await fetch('/api/me');
+  const csrf = me.ok ? { 'x-csrf-token': (await me.json()).csrfToken } : {};
+  const response = await fetch('/auth/digidentity/passwordless', { method: 'POST', headers: { 'content-type': 'application/json', ...csrf }, body: '{"returnTo":"/api/me"}' });
   const login = await response.json();
   if (!response.ok) { status.textContent = 'Could not start: ' + login.code; return; }
   document.getElementById('qr').innerHTML = login.qrCodeSvg;

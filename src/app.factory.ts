@@ -37,7 +37,7 @@ export async function createApp(
     abortOnError: false,
   });
   configureHttp(app, config, logger);
-  serveOpenApi(app, buildOpenApiDocument(app, config));
+  if (config.http.apiDocs) serveOpenApi(app, buildOpenApiDocument(app, config));
   await app.init();
   return app;
 }

@@ -25,8 +25,12 @@ export class LoginRedirectFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const failure = exception instanceof AppException ? exception : new AppException('internal_error');
     const requestId = requestIdOf(req) ?? undefined;
-    if (!(exception instanceof AppException))
+    // Logged here, once: the error page the browser is sent to only explains the code and logs nothing.
+    if (!(exception instanceof AppException)) {
       this.logger.error({ err: exception, requestId, path: req.path }, 'login failed unexpectedly');
+    } else if (failure.status >= 500) {
+      this.logger.warn({ failure: failure.code, detail: failure.detail, requestId, path: req.path }, 'login failed');
+    }
     if (res.headersSent) return void res.destroy();
     if (wantsJson(req)) return sendProblem(res, toProblem(failure, req.path, requestId));
     const target = new URL(this.config.login.errorUrl);

@@ -122,6 +122,12 @@ export class EnvironmentVariables {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
+  /** Swagger UI and the OpenAPI JSON at /api/docs. Unset: on, except in production. */
+  @IsOptional()
+  @EnvBoolean()
+  @IsBoolean()
+  API_DOCS_ENABLED?: boolean;
+
   @EnvInteger()
   @IsInt()
   @Min(1)
@@ -140,6 +146,8 @@ export interface AppConfig {
     bodyLimitBytes: number;
     trustProxy: boolean | number | string;
     shutdownTimeoutMs: number;
+    /** Swagger UI and the OpenAPI JSON are served (API_DOCS_ENABLED; off in production unless set). */
+    apiDocs: boolean;
   };
   database: {
     /** Undefined means: start the embedded Postgres. */
@@ -176,6 +184,8 @@ export interface AppConfig {
     afterLogoutUrl: URL;
     /** Cookie that binds a started login to the browser that started it. */
     bindingCookieName: string;
+    /** Signs that cookie (LOGIN_BINDING_KEY); null: the key kept in the database. */
+    bindingKey: Buffer | null;
     failureAuditLimitPerMinute: number;
   };
   digidentity: DigidentitySettings | null;
@@ -558,6 +568,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bodyLimitBytes: vars.BODY_LIMIT_BYTES,
       trustProxy: parseTrustProxy(vars.TRUST_PROXY),
       shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+      apiDocs: vars.API_DOCS_ENABLED ?? vars.NODE_ENV !== 'production',
     },
     database: {
       url: vars.DATABASE_URL,
@@ -589,6 +600,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       errorUrl: errorUrl!,
       afterLogoutUrl: afterLogoutUrl!,
       bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
+      bindingKey: oidc.LOGIN_BINDING_KEY ? Buffer.from(oidc.LOGIN_BINDING_KEY, 'utf8') : null,
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
     },
     digidentity,

@@ -53,6 +53,8 @@ describe('.env.example', () => {
       'SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS',
       'SERMI_GRANT_SIGNING_KEY',
       'SERMI_GRANT_PUBLISHED_PUBLIC_KEYS',
+      'API_DOCS_ENABLED',
+      'LOGIN_BINDING_KEY',
     ];
     const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];
     expect([...documented().keys()].sort()).toEqual([...new Set(names)].sort());

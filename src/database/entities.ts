@@ -9,7 +9,9 @@ import { SermiAccessRecord } from '../sermi/access-log/sermi-access-record.entit
 import { SermiLogAnchor } from '../sermi/access-log/sermi-log-anchor.entity.js';
 import { SermiLogSeal } from '../sermi/access-log/sermi-log-seal.entity.js';
 import { SermiChainBinding } from '../sermi/chain-binding.entity.js';
+import { SermiGrantKey } from '../sermi/grants/grant-key.entity.js';
 import { Session } from '../sessions/session.entity.js';
+import { ServerSecret } from './server-secret.entity.js';
 
 export const ENTITIES = [
   Account,
@@ -24,4 +26,6 @@ export const ENTITIES = [
   SermiLogAnchor,
   SermiChainBinding,
   RebindRequest,
+  ServerSecret,
+  SermiGrantKey,
 ];

@@ -8,7 +8,7 @@ import { InjectAppConfig } from '../config/config.module.js';
 import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { CurrentPrincipal, Public } from '../sessions/auth.decorators.js';
-import { assertTrustedSource, CSRF_HEADER } from '../sessions/csrf.js';
+import { CSRF_HEADER } from '../sessions/csrf.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 import { BrowserSignOut } from '../auth/browser-sign-out.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
@@ -68,7 +68,11 @@ export class PendingIdentityController {
 
   @Public()
   @Post('create-account')
-  @ApiOperation({ summary: 'Create a new account from it and sign in (provider policy `choose` only)' })
+  @ApiOperation({
+    summary: 'Create a new account from it and sign in (provider policy `choose` only)',
+    description: 'A browser that is signed in (a live session cookie) must send the X-CSRF-Token of that session.',
+  })
+  @ApiHeader({ name: CSRF_HEADER, required: false, description: 'csrfToken from GET /api/me, when signed in' })
   @ApiCreatedResponse({ type: CreatedAccountDto })
   @ApiProblems(400, 403, 404, 409, 410)
   async createAccount(
@@ -76,8 +80,6 @@ export class PendingIdentityController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<CreatedAccountDto> {
-    // No session yet, so no CSRF token: the Origin check keeps other sites from creating accounts in this browser.
-    assertTrustedSource(req, this.config.http.trustedOrigins);
     const created = await this.linking.createAccountFromPending(body.pendingIdentityId, this.bindingHash(req), {
       ...clientMeta(req),
       previousSessionToken: this.sessionCookie.read(req),

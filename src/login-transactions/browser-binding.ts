@@ -1,8 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
+import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
+import { sharedSecret } from '../database/server-secrets.js';
+
+/** A passwordless (QR) login may take this long, whatever LOGIN_TRANSACTION_TTL_SECONDS says. */
+export const PASSWORDLESS_LOGIN_TTL_SECONDS = 300;
+
+const MINTED = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 
 export function hashBinding(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -12,26 +20,47 @@ export function hashBinding(value: string): Buffer {
  * Ties a started login to the browser that started it: a random value in an HttpOnly cookie, stored hashed on the
  * login transaction. A callback or poll from any other browser (a phished or leaked callback URL) is refused.
  * SameSite=Lax, so the cookie comes back on the provider's top-level redirect to the callback.
+ *
+ * The value carries an HMAC of itself under a key every instance shares (LOGIN_BINDING_KEY, else one kept in the
+ * database), so only values this portal minted count: a value chosen by someone else (planted, guessed, made up)
+ * reads as no binding and is replaced by the next login start, on whichever instance.
  */
 @Injectable()
-export class BrowserBinding {
-  constructor(@InjectAppConfig() private readonly config: AppConfig) {}
+export class BrowserBinding implements OnModuleInit {
+  private key?: Buffer;
 
-  /** The browser's binding value; a new one (and its cookie) when it has none. */
+  constructor(
+    @InjectAppConfig() private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.key = this.config.login.bindingKey ?? (await sharedSecret(this.dataSource.manager, 'login_binding'));
+  }
+
+  /** How long the cookie lives from a login start: as long as the longest login it may have to complete. */
+  get lifetimeSeconds(): number {
+    return Math.max(this.config.login.transactionTtlSeconds, PASSWORDLESS_LOGIN_TTL_SECONDS);
+  }
+
+  /** The browser's binding value if this portal minted it; otherwise a new one (and its cookie). */
   ensure(req: Request, res: Response): string {
-    const value = this.read(req) ?? randomBytes(32).toString('base64url');
-    this.keep(res, value, this.config.login.transactionTtlSeconds);
+    const value = this.read(req) ?? this.mint();
+    this.keep(res, value, 0);
     return value;
   }
 
-  /** (Re)sets the cookie to live `seconds` more, e.g. while a pending identity of this browser may be attached. */
+  /**
+   * (Re)sets the cookie to live `seconds` more, e.g. while a pending identity of this browser may be attached — never
+   * less than a login started in this browser may still need.
+   */
   keep(res: Response, value: string, seconds: number): void {
     res.cookie(this.config.login.bindingCookieName, value, {
       httpOnly: true,
       secure: this.config.session.cookieSecure,
       sameSite: 'lax',
       path: '/',
-      maxAge: seconds * 1000,
+      maxAge: Math.max(seconds, this.lifetimeSeconds) * 1000,
     });
   }
 
@@ -45,8 +74,24 @@ export class BrowserBinding {
     });
   }
 
+  /** The browser's binding value, only if this portal minted it. */
   read(req: Request): string | undefined {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[this.config.login.bindingCookieName];
-    return typeof value === 'string' && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
+    if (typeof value !== 'string') return undefined;
+    const parts = MINTED.exec(value);
+    if (!parts) return undefined;
+    // Compared as text: a base64url string has variants that decode to the same bytes; only the minted one counts.
+    const expected = Buffer.from(this.mac(parts[1]).toString('base64url'));
+    return timingSafeEqual(Buffer.from(parts[2]), expected) ? value : undefined;
+  }
+
+  private mint(): string {
+    const nonce = randomBytes(32).toString('base64url');
+    return `${nonce}.${this.mac(nonce).toString('base64url')}`;
+  }
+
+  private mac(nonce: string): Buffer {
+    if (!this.key) throw new Error('BrowserBinding used before its key was loaded');
+    return createHmac('sha256', this.key).update(`rmi-login-binding:${nonce}`).digest();
   }
 }

@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, IsString, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import { EnvBoolean, EnvInteger } from '../config/env-transforms.js';
 
 /** Settings shared by every OIDC provider module and by the login flow around them. */
@@ -66,4 +66,12 @@ export class OidcEnvironment {
   /** Where browsers land after signing out (also after the provider's own sign-out page). A path is relative to PUBLIC_BASE_URL. */
   @IsString()
   LOGOUT_REDIRECT_URL = '/';
+  /**
+   * Signs the login-binding cookie, so only values this portal minted bind a login to a browser. The same on every
+   * instance. Unset: a key generated once and kept in the database (server_secrets), shared by every instance.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'LOGIN_BINDING_KEY must be at least 32 characters (e.g. openssl rand -base64 32)' })
+  LOGIN_BINDING_KEY?: string;
 }

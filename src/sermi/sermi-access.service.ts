@@ -176,6 +176,7 @@ export class SermiAccessService {
     if (!row) throw new AppException('rmi_item_not_found', `No RMI item has the code ${itemCode}`);
     const decidedAt = new Date(row.recorded_at);
     const granted = row.decision === 'granted';
+    const grant = granted && row.security_related && session ? await this.grant(row.id, request, session, now) : null;
     return {
       accessId: row.id,
       decision: row.decision,
@@ -186,7 +187,7 @@ export class SermiAccessService {
       sermiRequired: row.security_related,
       actor: session ? { type: session.actorType, ...session.actor } : null,
       principal: session ? session.principal : null,
-      grant: granted && row.security_related && session ? this.grant(row.id, request, session, now) : null,
+      grant,
       reauthenticateUrl: granted ? null : this.reauthenticateUrl(request.returnTo, session !== null),
     };
   }

@@ -37,8 +37,8 @@ export class SermiEnvironment {
   SERMI_GRANT_SIGNING_KEY?: string;
 
   /**
-   * SPKI PEMs of P-256 public keys published in the JWKS next to the signing key, never used to sign: the next key
-   * before a rotation, the previous one after it (until the last grant it signed has expired).
+   * SPKI PEMs of P-256 public keys published in the JWKS next to the signing key, never used to sign: the next key,
+   * announced before a rotation. (Previous keys stay published by themselves, see AccessGrantSigner.)
    */
   @IsOptional()
   @IsString()
@@ -92,7 +92,7 @@ export function sermiSettings(env: SermiEnvironment, nodeEnv: string, problems: 
       problems.push('SERMI_GRANT_SIGNING_KEY: not a PEM private key');
     }
   } else if (nodeEnv === 'production') {
-    problems.push('SERMI_GRANT_SIGNING_KEY: required in production (access grants must verify on every instance)');
+    problems.push('SERMI_GRANT_SIGNING_KEY: required in production (a generated key changes with every restart)');
   }
   return {
     ioeMaxAgeSeconds: env.SERMI_IOE_MAX_AGE_SECONDS,

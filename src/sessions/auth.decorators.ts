@@ -8,7 +8,10 @@ export const REQUIRED_ROLES = 'auth:requiredRoles';
 /** `required` (the default for every route), `optional` (used when present and valid) or `none`. */
 export type SessionRequirement = 'required' | 'optional' | 'none';
 
-/** Opts a route out of the global session requirement; the session cookie is not even read. */
+/**
+ * Opts a route out of the global session requirement: the route never sees a session. A state-changing request
+ * that brings a live session cookie still needs the CSRF token (the guard checks it), one without the origin check.
+ */
 export const Public = () => SetMetadata(SESSION_REQUIREMENT, 'none' satisfies SessionRequirement);
 
 /**

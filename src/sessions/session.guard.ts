@@ -7,14 +7,17 @@ import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { AuthenticatedRequest } from './authenticated-request.js';
 import { REQUIRED_ROLES, SESSION_REQUIREMENT, type SessionRequirement } from './auth.decorators.js';
-import { assertSameOriginRequest, isStateChanging } from './csrf.js';
+import { assertSameOriginRequest, assertTrustedSource, isStateChanging } from './csrf.js';
 import { SessionCookie } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 
 /**
- * Global guard: every route needs a live session unless marked @Public() or @SessionOptional(); state-changing
- * requests with a session also pass the CSRF check; @RequireRoles() routes need the roles. Roles are read from the account on every request, so a
- * demotion takes effect immediately.
+ * Global guard: every route needs a live session unless marked @Public() or @SessionOptional(); @RequireRoles()
+ * routes need the roles. Roles are read from the account on every request, so a demotion takes effect immediately.
+ *
+ * CSRF, on every state-changing request whatever the route's requirement: with a live session cookie the origin
+ * check and the session's CSRF token; without one (none, or a dead cookie, which is cleared — no token can exist
+ * for it) the origin check alone. A @Public() route thus cannot be driven cross-site with the browser's session.
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
@@ -29,18 +32,22 @@ export class SessionGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     const requirement =
       this.reflector.getAllAndOverride<SessionRequirement>(SESSION_REQUIREMENT, targets) ?? 'required';
-    if (requirement === 'none') return true;
-
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
+    const writes = isStateChanging(req);
+    if (requirement === 'none' && !writes) return true;
+
     const token = this.cookie.read(req);
     const principal = token ? await this.sessions.authenticate(token) : null;
     if (!principal) {
       if (token) this.cookie.clear(http.getResponse<Response>());
-      if (requirement === 'optional') return true;
-      throw new AppException('unauthenticated', 'Sign in to continue');
+      if (requirement === 'required') throw new AppException('unauthenticated', 'Sign in to continue');
+      if (writes) assertTrustedSource(req, this.config.http.trustedOrigins);
+      return true;
     }
-    if (isStateChanging(req)) assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins);
+    if (writes) assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins);
+    // A public route does not act on the session; it was looked at only for the CSRF check above.
+    if (requirement === 'none') return true;
 
     const required = this.reflector.getAllAndOverride<AccountRole[] | undefined>(REQUIRED_ROLES, targets) ?? [];
     if (!required.every((role) => principal.roles.includes(role))) {

@@ -456,10 +456,15 @@ describe('pending identities, provider policy choose', () => {
     const [provisioned] = (await auditEvents(bed.app.dataSource, 'account.provisioned')).slice(-1);
     expect(provisioned.details).toMatchObject({ pendingIdentityId: pending.id });
 
-    // Used once: a second attempt finds it resolved.
-    const again = await browser.request(`${bed.app.baseUrl}/api/pending-identity/create-account`, {
+    // Now signed in: a further attempt needs the session's CSRF token like any other write.
+    const withoutToken = await browser.request(`${bed.app.baseUrl}/api/pending-identity/create-account`, {
       json: { pendingIdentityId: pending.id },
       headers: { Origin: new URL(bed.app.baseUrl).origin },
+    });
+    expect([withoutToken.status, withoutToken.json().code]).toEqual([403, 'csrf_check_failed']);
+    // Used once: a second attempt finds it resolved.
+    const again = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/create-account', {
+      pendingIdentityId: pending.id,
     });
     expect([again.status, again.json().code]).toEqual([409, 'pending_identity_resolved']);
   });

@@ -15,6 +15,7 @@ import {
 } from '../../auth/login-starters.js';
 import type { AppConfig, DigidentitySettings } from '../../config/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
+import { PASSWORDLESS_LOGIN_TTL_SECONDS } from '../../login-transactions/browser-binding.js';
 import {
   LoginTransactionsService,
   type StoredLoginTransaction,
@@ -57,7 +58,8 @@ interface PasswordlessState {
 /** Digidentity answers an unconfirmed QR login with 400 and this description (seed 001; public client code). */
 const LOGIN_PENDING = 'login_pending';
 const SESSION_NOT_FOUND = 'session_not_found';
-const PASSWORDLESS_TTL_SECONDS = 300;
+// The browser-binding cookie is kept at least this long, so a QR login can complete whatever the transaction TTL.
+const PASSWORDLESS_TTL_SECONDS = PASSWORDLESS_LOGIN_TTL_SECONDS;
 
 /**
  * Digidentity, the SERMI Trust Centre: web login (OIDC code flow) and passwordless QR login (authorize.json + token

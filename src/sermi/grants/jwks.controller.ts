@@ -11,14 +11,19 @@ export class JwksController {
 
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=300')
-  @ApiOperation({ summary: 'Public keys that verify SERMI access grants (RFC 7517)' })
+  @ApiOperation({
+    summary: 'Public keys that verify SERMI access grants (RFC 7517)',
+    description:
+      "This instance's signing key, keys announced for a rotation, and every key any instance signed with until the " +
+      'grants it signed have expired.',
+  })
   @ApiOkResponse({
     schema: {
       type: 'object',
       properties: { keys: { type: 'array', items: { type: 'object', additionalProperties: true } } },
     },
   })
-  jwks(): { keys: PublishedKey[] } {
-    return { keys: this.signer.publishedKeys };
+  async jwks(): Promise<{ keys: PublishedKey[] }> {
+    return { keys: await this.signer.publishedKeys() };
   }
 }
