@@ -5,6 +5,7 @@ import { SermiAccessControl1796154697582 } from './1796154697582-SermiAccessCont
 import { SermiAccessLogGuards1796154700000 } from './1796154700000-SermiAccessLogGuards.js';
 import { AccountLinking1796160361472 } from './1796160361472-AccountLinking.js';
 import { AuditDigestUtf8Lengths1796173775889 } from './1796173775889-AuditDigestUtf8Lengths.js';
+import { LoginStartLimits1796318964482 } from './1796318964482-LoginStartLimits.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   SermiAccessLogGuards1796154700000,
   AccountLinking1796160361472,
   AuditDigestUtf8Lengths1796173775889,
+  LoginStartLimits1796318964482,
 ];

@@ -82,6 +82,11 @@ describe('loadConfig', () => {
       absoluteTimeoutSeconds: 43200,
     });
     expect([...config.http.trustedOrigins]).toEqual(['http://localhost:3000']);
+    expect(config.login).toMatchObject({
+      startLimitPerMinute: 60,
+      passwordlessStartLimitPerMinute: 30,
+      openPerBrowser: 5,
+    });
   });
 
   it('treats empty values as unset', () => {
@@ -100,6 +105,9 @@ describe('loadConfig', () => {
     [{ SESSION_IDLE_TIMEOUT_SECONDS: '5' }, 'SESSION_IDLE_TIMEOUT_SECONDS'],
     [{ TRUST_PROXY: 'everyone; rm -rf' }, 'TRUST_PROXY'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ LOGIN_START_LIMIT_PER_MINUTE: '0' }, 'LOGIN_START_LIMIT_PER_MINUTE'],
+    [{ PASSWORDLESS_START_LIMIT_PER_MINUTE: 'many' }, 'PASSWORDLESS_START_LIMIT_PER_MINUTE'],
+    [{ LOGIN_OPEN_PER_BROWSER: '0' }, 'LOGIN_OPEN_PER_BROWSER'],
   ])('refuses %j and names the variable', (env, variable) => {
     const problems = problemsFor(env);
     expect(problems.length).toBeGreaterThan(0);

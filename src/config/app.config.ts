@@ -173,6 +173,9 @@ export interface AppConfig {
     /** Cookie that binds a started login to the browser that started it. */
     bindingCookieName: string;
     failureAuditLimitPerMinute: number;
+    startLimitPerMinute: number;
+    passwordlessStartLimitPerMinute: number;
+    openPerBrowser: number;
   };
   digidentity: DigidentitySettings | null;
   signicatIdin: SignicatIdinSettings | null;
@@ -578,6 +581,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       errorUrl: errorUrl!,
       bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
+      startLimitPerMinute: oidc.LOGIN_START_LIMIT_PER_MINUTE,
+      passwordlessStartLimitPerMinute: oidc.PASSWORDLESS_START_LIMIT_PER_MINUTE,
+      openPerBrowser: oidc.LOGIN_OPEN_PER_BROWSER,
     },
     digidentity,
     signicatIdin,
