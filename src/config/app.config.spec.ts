@@ -86,6 +86,8 @@ describe('loadConfig', () => {
       startLimitPerMinute: 60,
       passwordlessStartLimitPerMinute: 30,
       openPerBrowser: 5,
+      purgeGraceSeconds: 300,
+      purgeIntervalSeconds: 60,
     });
   });
 
@@ -108,6 +110,8 @@ describe('loadConfig', () => {
     [{ LOGIN_START_LIMIT_PER_MINUTE: '0' }, 'LOGIN_START_LIMIT_PER_MINUTE'],
     [{ PASSWORDLESS_START_LIMIT_PER_MINUTE: 'many' }, 'PASSWORDLESS_START_LIMIT_PER_MINUTE'],
     [{ LOGIN_OPEN_PER_BROWSER: '0' }, 'LOGIN_OPEN_PER_BROWSER'],
+    [{ LOGIN_TRANSACTION_PURGE_GRACE_SECONDS: '-1' }, 'LOGIN_TRANSACTION_PURGE_GRACE_SECONDS'],
+    [{ LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS: '1.5' }, 'LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS'],
   ])('refuses %j and names the variable', (env, variable) => {
     const problems = problemsFor(env);
     expect(problems.length).toBeGreaterThan(0);

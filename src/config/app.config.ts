@@ -176,6 +176,8 @@ export interface AppConfig {
     startLimitPerMinute: number;
     passwordlessStartLimitPerMinute: number;
     openPerBrowser: number;
+    purgeGraceSeconds: number;
+    purgeIntervalSeconds: number;
   };
   digidentity: DigidentitySettings | null;
   signicatIdin: SignicatIdinSettings | null;
@@ -584,6 +586,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       startLimitPerMinute: oidc.LOGIN_START_LIMIT_PER_MINUTE,
       passwordlessStartLimitPerMinute: oidc.PASSWORDLESS_START_LIMIT_PER_MINUTE,
       openPerBrowser: oidc.LOGIN_OPEN_PER_BROWSER,
+      purgeGraceSeconds: oidc.LOGIN_TRANSACTION_PURGE_GRACE_SECONDS,
+      purgeIntervalSeconds: oidc.LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS,
     },
     digidentity,
     signicatIdin,

@@ -115,6 +115,10 @@ const CREATE_COUNTED_BEFORE = `
   WITH room AS (SELECT ${MAKE_ROOM})
   ${INSERT_LOGIN} FROM room RETURNING id, expires_at`;
 
+const PURGE_LOCK = `hashtext('login_transactions.purge')`;
+const PURGE_BATCH = 1000;
+const PURGE_MAX_BATCHES = 50;
+
 /**
  * In-flight logins live in Postgres, never in process memory: any instance can finish a login another started.
  * Each is consumed exactly once, by one conditional UPDATE, before anything is sent to the provider.
@@ -130,7 +134,13 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit() {
-    this.purgeTimer = setInterval(() => void this.purgeExpired().catch(() => undefined), 10 * 60_000);
+    const { purgeIntervalSeconds } = this.config.login;
+    if (purgeIntervalSeconds === 0) return;
+    this.purgeTimer = setInterval(() => {
+      this.purgeExpired().catch((error: unknown) =>
+        this.logger.error({ err: error }, 'purging expired login transactions failed'),
+      );
+    }, purgeIntervalSeconds * 1000);
     this.purgeTimer.unref();
   }
 
@@ -332,12 +342,49 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     return rows.length > 0;
   }
 
-  async purgeExpired(): Promise<number> {
-    const rows = await sqlRows<{ id: string }>(
-      this.dataSource.manager,
-      `DELETE FROM login_transactions WHERE expires_at < now() - interval '1 day' RETURNING id`,
+  /**
+   * Deletes login transactions expired for longer than LOGIN_TRANSACTION_PURGE_GRACE_SECONDS and finished
+   * rate-limit windows, in bounded batches. Every instance runs it; each batch holds an advisory lock, so a batch
+   * that finds another instance's batch running stops this run (`skipped`) instead of competing for the same rows.
+   */
+  async purgeExpired(): Promise<{ transactions: number; counters: number; skipped: boolean }> {
+    const grace = this.config.login.purgeGraceSeconds;
+    const transactions = await this.purgeInBatches(
+      `DELETE FROM login_transactions
+        WHERE id IN (SELECT id FROM login_transactions WHERE expires_at < now() - make_interval(secs => $2::int)
+                      ORDER BY expires_at LIMIT $1::int FOR UPDATE SKIP LOCKED)`,
+      [grace],
     );
-    return rows.length;
+    if (transactions.skipped) return { transactions: transactions.deleted, counters: 0, skipped: true };
+    const counters = await this.purgeInBatches(
+      `DELETE FROM login_start_counters
+        WHERE (kind, client_key, window_start) IN (
+              SELECT kind, client_key, window_start FROM login_start_counters
+               WHERE window_start < date_trunc('minute', now()) LIMIT $1::int FOR UPDATE SKIP LOCKED)`,
+      [],
+    );
+    return { transactions: transactions.deleted, counters: counters.deleted, skipped: counters.skipped };
+  }
+
+  /** Runs a bounded DELETE (`$1` is the batch size) until it deletes less than a batch or another instance purges. */
+  private async purgeInBatches(
+    deleteStatement: string,
+    parameters: unknown[],
+  ): Promise<{ deleted: number; skipped: boolean }> {
+    let deleted = 0;
+    for (let batch = 0; batch < PURGE_MAX_BATCHES; batch += 1) {
+      const [row] = await sqlRows<{ locked: boolean; deleted: number }>(
+        this.dataSource.manager,
+        `WITH leader AS (SELECT pg_try_advisory_xact_lock(${PURGE_LOCK}) AS locked),
+              gone AS (${deleteStatement} AND (SELECT locked FROM leader) RETURNING 1)
+         SELECT (SELECT locked FROM leader) AS locked, (SELECT count(*)::int FROM gone) AS deleted`,
+        [PURGE_BATCH, ...parameters],
+      );
+      if (!row.locked) return { deleted, skipped: true };
+      deleted += row.deleted;
+      if (row.deleted < PURGE_BATCH) break;
+    }
+    return { deleted, skipped: false };
   }
 
   private assertUsable(row: Row, browserBinding: string | undefined): void {

@@ -72,6 +72,20 @@ export class OidcEnvironment {
   @Max(100)
   LOGIN_OPEN_PER_BROWSER = 5;
 
+  /** How long an expired login transaction is kept (late polls and replayed callbacks still get their answer). */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  LOGIN_TRANSACTION_PURGE_GRACE_SECONDS = 300;
+
+  /** How often expired login transactions and finished rate-limit windows are deleted; 0 turns it off. */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS = 60;
+
   /** Where browsers go when a login fails; `?code=<stable code>` is appended. A path is relative to PUBLIC_BASE_URL. */
   @IsString()
   LOGIN_ERROR_URL = '/auth/login-error';
