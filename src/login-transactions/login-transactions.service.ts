@@ -84,12 +84,16 @@ const LONGEST_TTL_SECONDS = 3600;
 
 /**
  * Counts a start in the client's current one-minute window (placeholders: kind, client key, limit). Once the window
- * is full, the first refused start takes `hits` to limit + 1 (so that it is logged once) and later ones change
- * nothing: no row comes back.
+ * is full, the first refused start takes `hits` to limit + 1 (so that it is logged once); later ones see that in
+ * their snapshot and leave the row alone: no row lock, no write, no WAL flush at commit, so a flood from one
+ * address does not queue on its counter row. No row comes back for a refused start.
  */
 const countStart = (kind: string, client: string, limit: string) => `
   INSERT INTO login_start_counters AS c (kind, client_key, window_start)
-  VALUES (${kind}, ${client}, date_trunc('minute', now()))
+  SELECT ${kind}, ${client}, date_trunc('minute', now())
+   WHERE NOT EXISTS (SELECT FROM login_start_counters
+                      WHERE kind = ${kind} AND client_key = ${client} AND window_start = date_trunc('minute', now())
+                        AND hits > ${limit})
   ON CONFLICT (kind, client_key, window_start) DO UPDATE SET hits = c.hits + 1 WHERE c.hits <= ${limit}
   RETURNING hits`;
 
