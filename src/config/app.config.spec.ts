@@ -82,6 +82,13 @@ describe('loadConfig', () => {
       absoluteTimeoutSeconds: 43200,
     });
     expect([...config.http.trustedOrigins]).toEqual(['http://localhost:3000']);
+    expect(config.login).toMatchObject({
+      startLimitPerMinute: 60,
+      passwordlessStartLimitPerMinute: 30,
+      openPerBrowser: 5,
+      purgeGraceSeconds: 300,
+      purgeIntervalSeconds: 60,
+    });
   });
 
   it('treats empty values as unset', () => {
@@ -100,6 +107,11 @@ describe('loadConfig', () => {
     [{ SESSION_IDLE_TIMEOUT_SECONDS: '5' }, 'SESSION_IDLE_TIMEOUT_SECONDS'],
     [{ TRUST_PROXY: 'everyone; rm -rf' }, 'TRUST_PROXY'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ LOGIN_START_LIMIT_PER_MINUTE: '0' }, 'LOGIN_START_LIMIT_PER_MINUTE'],
+    [{ PASSWORDLESS_START_LIMIT_PER_MINUTE: 'many' }, 'PASSWORDLESS_START_LIMIT_PER_MINUTE'],
+    [{ LOGIN_OPEN_PER_BROWSER: '0' }, 'LOGIN_OPEN_PER_BROWSER'],
+    [{ LOGIN_TRANSACTION_PURGE_GRACE_SECONDS: '-1' }, 'LOGIN_TRANSACTION_PURGE_GRACE_SECONDS'],
+    [{ LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS: '1.5' }, 'LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS'],
   ])('refuses %j and names the variable', (env, variable) => {
     const problems = problemsFor(env);
     expect(problems.length).toBeGreaterThan(0);

@@ -187,6 +187,11 @@ export interface AppConfig {
     /** Signs that cookie (LOGIN_BINDING_KEY); null: the key kept in the database. */
     bindingKey: Buffer | null;
     failureAuditLimitPerMinute: number;
+    startLimitPerMinute: number;
+    passwordlessStartLimitPerMinute: number;
+    openPerBrowser: number;
+    purgeGraceSeconds: number;
+    purgeIntervalSeconds: number;
   };
   digidentity: DigidentitySettings | null;
   signicatIdin: SignicatIdinSettings | null;
@@ -602,6 +607,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
       bindingKey: oidc.LOGIN_BINDING_KEY ? Buffer.from(oidc.LOGIN_BINDING_KEY, 'utf8') : null,
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
+      startLimitPerMinute: oidc.LOGIN_START_LIMIT_PER_MINUTE,
+      passwordlessStartLimitPerMinute: oidc.PASSWORDLESS_START_LIMIT_PER_MINUTE,
+      openPerBrowser: oidc.LOGIN_OPEN_PER_BROWSER,
+      purgeGraceSeconds: oidc.LOGIN_TRANSACTION_PURGE_GRACE_SECONDS,
+      purgeIntervalSeconds: oidc.LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS,
     },
     digidentity,
     signicatIdin,

@@ -17,6 +17,7 @@ import type {
   LoginTransactionsService,
   StoredLoginTransaction,
 } from '../login-transactions/login-transactions.service.js';
+import { TooManyLoginStarts } from '../login-transactions/login-start-limits.js';
 import { ProviderHttpClient } from './http-client.js';
 import { LoginFailure } from './login-failure.js';
 import { OidcClient, type OidcClientSettings, type VerifiedTokens } from './oidc-client.js';
@@ -128,6 +129,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         providerData: intentData(intent),
         nonce,
         pkceVerifier,
+        startLimit: { clientIp: meta.clientIp },
       });
       return await this.client.authorizationUrl({
         ...parameters,
@@ -195,6 +197,8 @@ export class OidcCodeFlow implements ProviderSessionLogout {
     meta: ClientMeta,
     transaction?: StoredLoginTransaction,
   ): Promise<unknown> {
+    // A refused start is no login failure: audited one by one, the flood it stops would queue on the audit chain.
+    if (error instanceof TooManyLoginStarts) return error;
     const failure = isProviderFailure(error)
       ? toLoginFailure(error, stage)
       : new LoginFailure('internal_error', 'the login failed unexpectedly');

@@ -17,6 +17,7 @@ import {
   LoginTransactionsService,
   type StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
+import { TooManyLoginStarts } from '../../login-transactions/login-start-limits.js';
 import { ProviderHttpClient } from '../../oidc/http-client.js';
 import { LoginFailure } from '../../oidc/login-failure.js';
 import { isProviderFailure, toLoginFailure } from '../../oidc/oidc-errors.js';
@@ -100,6 +101,7 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
         providerData: intentData(intent),
+        startLimit: { clientIp: meta.clientIp },
       });
       transactionId = transaction.id;
       const callback = (outcome: CallbackOutcome) =>
@@ -195,6 +197,8 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
     details: Record<string, unknown>,
     transaction?: StoredLoginTransaction,
   ): Promise<unknown> {
+    // A refused start is no login failure (see OidcCodeFlow.failed).
+    if (error instanceof TooManyLoginStarts) return error;
     const failure = isProviderFailure(error)
       ? toLoginFailure(error, 'token')
       : new LoginFailure('internal_error', 'the login failed unexpectedly');
