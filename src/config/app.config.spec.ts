@@ -166,7 +166,24 @@ describe('loadConfig', () => {
     expect(problemsFor({ PUBLIC_BASE_URL: 'https://portal.example' })).toEqual([
       expect.stringMatching(/^DIGIDENTITY_ISSUER: required unless PUBLIC_BASE_URL is on localhost/),
     ]);
-    expect(loadConfig({ PUBLIC_BASE_URL: 'http://127.0.0.1:8080' }).digidentity?.sandbox).toBe(true);
+    expect(loadConfig({ PUBLIC_BASE_URL: 'http://127.0.0.1:8080', PORT: '8080' }).digidentity?.sandbox).toBe(true);
+  });
+
+  it('follows PORT with the default PUBLIC_BASE_URL, and refuses a local one on another port', () => {
+    expect(loadConfig({ PORT: '4100' }).http.publicBaseUrl.href).toBe('http://localhost:4100/');
+    expect(loadConfig({}).http.publicBaseUrl.href).toBe('http://localhost:3000/');
+    expect(problemsFor({ PORT: '4100', PUBLIC_BASE_URL: 'http://localhost:3000' })).toEqual([
+      expect.stringMatching(
+        /^PUBLIC_BASE_URL: http:\/\/localhost:3000 names port 3000, but the app listens on PORT=4100/,
+      ),
+    ]);
+    // Behind a local proxy, or a public address, the ports may differ.
+    expect(loadConfig({ PORT: '4100', PUBLIC_BASE_URL: 'https://localhost', TRUST_PROXY: 'loopback' }).http.port).toBe(
+      4100,
+    );
+    expect(problemsFor({ NODE_ENV: 'production' })).toContainEqual(
+      expect.stringMatching(/^PUBLIC_BASE_URL: required when NODE_ENV=production/),
+    );
   });
 
   it('requires the client settings with a real Digidentity issuer, and https unless explicitly allowed', () => {

@@ -55,6 +55,7 @@ describe('.env.example', () => {
       'SERMI_GRANT_PUBLISHED_PUBLIC_KEYS',
       'API_DOCS_ENABLED',
       'LOGIN_BINDING_KEY',
+      'PUBLIC_BASE_URL',
     ];
     const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];
     expect([...documented().keys()].sort()).toEqual([...new Set(names)].sort());

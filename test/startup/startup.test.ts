@@ -53,6 +53,12 @@ describe('the backend process', () => {
     const first = runTypeScript('src/main.ts', env);
     await first.waitForLog((line) => line.msg === 'listening');
     expect(first.stdout()).toContain(`data in ${join(workDir, 'pgdata')}`);
+    // Quiet by default: no line per module or route, and a missing favicon is no warning.
+    expect(first.stdout()).not.toMatch(/Mapped \{|dependencies initialized/);
+    expect(first.stdout().trim().split('\n').length).toBeLessThan(12);
+    expect((await fetch(`http://127.0.0.1:${httpPort}/favicon.ico`)).status).toBe(404);
+    const favicon = await first.waitForLog((line) => line.path === '/favicon.ico');
+    expect(favicon.level).toBe('info');
     expect((await fetch(`http://127.0.0.1:${httpPort}/ready`)).status).toBe(200);
 
     const password = (await readFile(join(workDir, 'pgdata', 'password'), 'utf8')).trim();

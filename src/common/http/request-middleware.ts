@@ -18,7 +18,8 @@ export function requestContextMiddleware(logger: Logger) {
     res.once('close', () => {
       const status = res.statusCode;
       const aborted = !res.writableFinished;
-      const level = status >= 500 || aborted ? 'error' : status >= 400 ? 'warn' : 'info';
+      // A client's 4xx (a stale link, a favicon, a refused login) is ordinary traffic, not a warning.
+      const level = status >= 500 || aborted ? 'error' : 'info';
       logger[level](
         {
           requestId,
