@@ -181,6 +181,14 @@ export class EmbeddedPostgres {
       () => false,
     );
     if (running) {
+      // postmaster.pid, line 4: the port it listens on.
+      const runningPort = Number((await readFile(join(clusterDir, 'postmaster.pid'), 'utf8')).split('\n')[3]);
+      if (runningPort !== options.port) {
+        throw new Error(
+          `embedded Postgres for ${clusterDir} is already running on port ${runningPort}, not ${options.port} ` +
+            `(left over from a process that did not stop): stop it with npm run db:stop, or set EMBEDDED_POSTGRES_PORT=${runningPort}`,
+        );
+      }
       log(`embedded Postgres already running for ${clusterDir}; reusing it`);
     } else {
       const serverFlags = [
@@ -219,6 +227,20 @@ export class EmbeddedPostgres {
       await client.end();
     }
     return new EmbeddedPostgres(serverUrl(databaseName), serverUrl('postgres'), clusterDir, binaries, runAs, !running);
+  }
+
+  /** Stops the cluster of `dataDir` if it runs, on whatever port (npm run db:stop). Returns whether it ran. */
+  static async stopRunning(dataDir: string, log: (message: string) => void = () => undefined): Promise<boolean> {
+    const runAs = await resolveRunAs();
+    const binaries = await runnableBinaries(await loadBinaries(), runAs, log);
+    const clusterDir = await clusterLocation(resolve(dataDir), runAs, log);
+    const options = { ...runAs, env: { ...process.env, LC_ALL: 'C' } };
+    const running = await run(binaries.pg_ctl, ['status', `--pgdata=${clusterDir}`], options).then(
+      () => true,
+      () => false,
+    );
+    if (running) await run(binaries.pg_ctl, ['stop', `--pgdata=${clusterDir}`, '--mode=fast', '--wait'], options);
+    return running;
   }
 
   /**
