@@ -76,12 +76,9 @@ function reachable(path: string, runAs: RunAs): Promise<boolean> {
 async function runnableBinaries(binaries: Binaries, runAs: RunAs, log: (message: string) => void): Promise<Binaries> {
   if (runAs.uid === undefined || (await reachable(binaries.initdb, runAs))) return binaries;
   const native = dirname(dirname(binaries.initdb));
-  const version = createHash('sha256')
-    .update(await realpath(native))
-    .update(process.version)
-    .digest('hex')
-    .slice(0, 16);
-  const target = join(ROOT_RUN_BASE, `postgres-${version}`);
+  // One copy per package version on this machine, whichever checkout (a CI run's private copy, say) needs it.
+  const { version } = JSON.parse(await readFile(join(native, '..', 'package.json'), 'utf8')) as { version: string };
+  const target = join(ROOT_RUN_BASE, `postgres-${version}-${process.platform}-${process.arch}`);
   if (!existsSync(join(target, '.complete'))) {
     log(`the postgres system user cannot reach ${native}; copying the Postgres binaries to ${target}`);
     await mkdir(ROOT_RUN_BASE, { recursive: true, mode: 0o755 });
@@ -90,8 +87,11 @@ async function runnableBinaries(binaries: Binaries, runAs: RunAs, log: (message:
     await rm(staging, { recursive: true, force: true });
     await cp(native, staging, { recursive: true, verbatimSymlinks: true });
     await writeFile(join(staging, '.complete'), '');
-    await rm(target, { recursive: true, force: true });
-    await rename(staging, target);
+    // Another process may have finished the same copy meanwhile (and may be running from it): keep that one.
+    await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
+      await rm(staging, { recursive: true, force: true });
+      if (!existsSync(join(target, '.complete'))) throw error;
+    });
   }
   return { initdb: join(target, 'bin', 'initdb'), pg_ctl: join(target, 'bin', 'pg_ctl') };
 }
