@@ -86,7 +86,7 @@ describe('the backend process', () => {
       second.child.kill('SIGINT');
       expect(await second.exited).toBe(0);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('finishes a request that is in flight when SIGTERM arrives, then exits', async () => {
     const database = await createTestDatabase();
@@ -115,7 +115,7 @@ describe('the backend process', () => {
       await link.cut();
       await database.drop();
     }
-  }, 30_000);
+  }, 120_000);
 
   it('runs a Digidentity sandbox when no provider is configured, and a person can sign in by web login and by QR', async () => {
     const httpPort = await freePort();
@@ -166,5 +166,5 @@ describe('the backend process', () => {
       backend.child.kill('SIGTERM');
       expect(await backend.exited).toBe(0);
     }
-  }, 60_000);
+  }, 180_000);
 });
