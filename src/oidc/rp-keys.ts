@@ -103,8 +103,14 @@ export function parseKeys(value: string, use: KeyUse): RelyingPartyKey[] {
 
 /** A fresh 2048-bit RSA key (sandbox and tests; 3072 bits costs four times as much per decryption). */
 export function generateKey(use: KeyUse, kidPrefix: string, alg?: string): RelyingPartyKey {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const key = toKey(privateKey, use, undefined, alg);
+  // As DER, then a KeyObject of its own: reading the details of the key object the generation job returned can
+  // deadlock Node 20 when a garbage collection finalises that job meanwhile (both take the key's mutex).
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+  });
+  const key = toKey(createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' }), use, undefined, alg);
   const kid = `${kidPrefix}-${key.kid.slice(0, 16)}`;
   return { ...key, kid, publicJwk: { ...key.publicJwk, kid } };
 }
