@@ -11,7 +11,7 @@ import { RETURNING_LOGIN_SQL } from './returning-login.sql.js';
 import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
 import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
-import { LoginFailure } from '../oidc/login-failure.js';
+import { LoginFailure, unexpectedLoginFailure } from '../oidc/login-failure.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../sessions/session-token.js';
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
@@ -100,7 +100,7 @@ export class LoginCompletionService {
           ? error
           : error instanceof AppException
             ? new LoginFailure(error.code, error.detail ?? error.code)
-            : new LoginFailure('internal_error', 'the login could not be completed');
+            : unexpectedLoginFailure(error);
       // Best effort: when the database itself is the problem, the audit write fails too; the error still surfaces.
       await this.links.auditRefusal(error).catch(() => undefined);
       await this.recordFailure(login.identity.provider, failure, meta, {

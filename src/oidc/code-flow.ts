@@ -18,7 +18,8 @@ import type {
   StoredLoginTransaction,
 } from '../login-transactions/login-transactions.service.js';
 import { ProviderHttpClient } from './http-client.js';
-import { LoginFailure } from './login-failure.js';
+import { LoginFailure, unexpectedLoginFailure } from './login-failure.js';
+import { logFailure } from '../common/logging/fault-log.js';
 import { OidcClient, type OidcClientSettings, type VerifiedTokens } from './oidc-client.js';
 import { isProviderFailure, toLoginFailure, type OidcStage } from './oidc-errors.js';
 
@@ -195,14 +196,13 @@ export class OidcCodeFlow implements ProviderSessionLogout {
     meta: ClientMeta,
     transaction?: StoredLoginTransaction,
   ): Promise<unknown> {
-    const failure = isProviderFailure(error)
-      ? toLoginFailure(error, stage)
-      : new LoginFailure('internal_error', 'the login failed unexpectedly');
+    const ours = !isProviderFailure(error);
+    const failure = ours ? unexpectedLoginFailure(error) : toLoginFailure(error, stage);
     await this.completion
       .recordFailure(this.settings.provider, failure, meta, transaction ? { loginTransactionId: transaction.id } : {})
       .catch((auditError: unknown) =>
-        this.logger.error({ err: auditError, requestId: meta.requestId }, 'could not audit a refused login'),
+        logFailure(this.logger, auditError, { requestId: meta.requestId }, 'could not audit a refused login'),
       );
-    return failure.code === 'internal_error' ? error : failure;
+    return ours ? error : failure;
   }
 }

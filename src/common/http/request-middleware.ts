@@ -18,7 +18,9 @@ export function requestContextMiddleware(logger: Logger) {
     res.once('close', () => {
       const status = res.statusCode;
       const aborted = !res.writableFinished;
-      const level = status >= 500 || aborted ? 'error' : status >= 400 ? 'warn' : 'info';
+      // 502 and 503 say a provider or the database is down or slow: expected during an outage, reported as such.
+      const level =
+        (status >= 500 && status !== 502 && status !== 503) || aborted ? 'error' : status >= 400 ? 'warn' : 'info';
       logger[level](
         {
           requestId,

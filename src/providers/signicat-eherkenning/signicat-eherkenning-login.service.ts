@@ -18,7 +18,8 @@ import {
   type StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
 import { ProviderHttpClient } from '../../oidc/http-client.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure, unexpectedLoginFailure } from '../../oidc/login-failure.js';
+import { logFailure } from '../../common/logging/fault-log.js';
 import { isProviderFailure, toLoginFailure } from '../../oidc/oidc-errors.js';
 import { checkAuthenticationUrl } from './authentication-url.js';
 import {
@@ -195,13 +196,14 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
     details: Record<string, unknown>,
     transaction?: StoredLoginTransaction,
   ): Promise<unknown> {
-    const failure = isProviderFailure(error)
-      ? toLoginFailure(error, 'token')
-      : new LoginFailure('internal_error', 'the login failed unexpectedly');
+    const ours = !isProviderFailure(error);
+    const failure = ours ? unexpectedLoginFailure(error) : toLoginFailure(error, 'token');
     const extra = { ...details, ...(transaction ? { loginTransactionId: transaction.id } : {}) };
     await this.completion
       .recordFailure(PROVIDER, failure, meta, extra)
-      .catch((auditError: unknown) => this.logger.error({ err: auditError }, 'could not audit a refused login'));
-    return failure.code === 'internal_error' ? error : failure;
+      .catch((auditError: unknown) =>
+        logFailure(this.logger, auditError, { requestId: meta.requestId }, 'could not audit a refused login'),
+      );
+    return ours ? error : failure;
   }
 }
