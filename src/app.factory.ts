@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -44,6 +45,7 @@ export async function createApp(
 
 /** Middleware order matters: request id first (so even a rejected body is traced), then headers, then parsing. */
 export function configureHttp(app: NestExpressApplication, config: AppConfig, logger: Logger): void {
+  applyConnectionTimeouts(app.getHttpServer() as Server, config.operations.http);
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.disable('etag');
@@ -69,4 +71,15 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
       new RouteTable(() => app.getHttpAdapter().getInstance()),
     ),
   );
+}
+
+/**
+ * Node closes a keep-alive connection after 5 s idle by default: a proxy that keeps it longer sends the next request
+ * into a closing socket and answers 502. Idle connections are kept longer than the proxy keeps them, so it is always
+ * the proxy that closes them (HTTP_KEEP_ALIVE_TIMEOUT_MS); headers and whole requests still have their limits.
+ */
+export function applyConnectionTimeouts(server: Server, timeouts: AppConfig['operations']['http']): void {
+  server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+  server.headersTimeout = timeouts.headersTimeoutMs;
+  server.requestTimeout = timeouts.requestTimeoutMs;
 }

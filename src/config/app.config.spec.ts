@@ -100,6 +100,9 @@ describe('loadConfig', () => {
     [{ SESSION_IDLE_TIMEOUT_SECONDS: '5' }, 'SESSION_IDLE_TIMEOUT_SECONDS'],
     [{ TRUST_PROXY: 'everyone; rm -rf' }, 'TRUST_PROXY'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '200000' }, 'HTTP_HEADERS_TIMEOUT_MS'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: 'soon' }, 'HTTP_REQUEST_TIMEOUT_MS'],
   ])('refuses %j and names the variable', (env, variable) => {
     const problems = problemsFor(env);
     expect(problems.length).toBeGreaterThan(0);
