@@ -26,10 +26,18 @@ export class OperationsEnvironment {
   @Min(0)
   @Max(3_600_000)
   HTTP_REQUEST_TIMEOUT_MS = 120_000;
+
+  /** Sealing of the SERMI access log behind by more than this is logged as a warning and shown on /ready. */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  SERMI_LOG_SEAL_LAG_WARN_SECONDS = 60;
 }
 
 export interface OperationsSettings {
   http: { keepAliveTimeoutMs: number; headersTimeoutMs: number; requestTimeoutMs: number };
+  sealLagWarnSeconds: number;
 }
 
 export function operationsSettings(
@@ -47,5 +55,6 @@ export function operationsSettings(
       headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     },
+    sealLagWarnSeconds: env.SERMI_LOG_SEAL_LAG_WARN_SECONDS,
   };
 }
