@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import request from 'supertest';
 import { SermiLogSealer } from '../../src/sermi/access-log/sermi-log-sealer.js';
 import { SermiLogVerifier } from '../../src/sermi/access-log/sermi-log-verifier.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -74,7 +75,7 @@ describe('SERMI access log sealing behind a long transaction', () => {
     expect(status).toMatchObject({ unsealedRecords: 0, lagSeconds: 0, lagging: false });
   });
 
-  it('is reported while a transaction of its own database holds it back, and catches up after', async () => {
+  it('is reported (log, /ready) while a transaction of its own database holds it back, and catches up after', async () => {
     const logsBefore = t.logs.lines.length;
     const blocker = await openWriteTransaction(t.database.url);
     held.push(blocker);
@@ -93,6 +94,15 @@ describe('SERMI access log sealing behind a long transaction', () => {
       measuredAt: expect.any(Date),
     });
     expect(sealer.status!.lagSeconds).toBeGreaterThan(1);
+    // /ready says so, and stays 200: lagging sealing is every instance's, not a reason to take this one out.
+    const ready = await request(t.http).get('/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks.accessLogSealing).toEqual({
+      status: 'lagging',
+      unsealedRecords: 20,
+      lagSeconds: expect.any(Number),
+      measuredAt: expect.any(String),
+    });
     const warnings = t.logs.lines
       .slice(logsBefore)
       .filter((line) => String(line.msg).startsWith('SERMI access log sealing is behind'));
@@ -113,6 +123,10 @@ describe('SERMI access log sealing behind a long transaction', () => {
     }
     expect(await unsealed(t)).toBe(0);
     expect(sealer.status).toMatchObject({ unsealedRecords: 0, lagging: false });
+    expect((await request(t.http).get('/ready')).body.checks.accessLogSealing).toMatchObject({
+      status: 'ok',
+      unsealedRecords: 0,
+    });
     expect(t.logs.lines.slice(logsBefore).filter((line) => line.msg === 'SERMI access log sealing caught up')).toEqual([
       expect.objectContaining({ level: 'info' }),
     ]);
