@@ -16,6 +16,7 @@ import { buildOpenApiDocument, serveOpenApi } from './common/openapi/openapi.js'
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter.js';
 import type { AppConfig } from './config/app.config.js';
 import { applyMigrations } from './database/migrations.js';
+import { Metrics } from './operations/metrics.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from './rmi-items/rmi-item-import.middleware.js';
 
@@ -49,7 +50,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use(requestContextMiddleware(logger.child({ component: 'http' })));
+  app.use(requestContextMiddleware(logger.child({ component: 'http' }), app.get(Metrics).countResponse));
   app.use(helmet());
   app.use(cookieParser());
   app.use(requireJsonBodies([RMI_ITEM_IMPORT_MEDIA_TYPE]));

@@ -55,6 +55,8 @@ describe('.env.example', () => {
       'SERMI_GRANT_PUBLISHED_PUBLIC_KEYS',
       'API_DOCS_ENABLED',
       'LOGIN_BINDING_KEY',
+      'METRICS_PORT',
+      'METRICS_TOKEN',
     ];
     const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];
     expect([...documented().keys()].sort()).toEqual([...new Set(names)].sort());

@@ -90,7 +90,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
     private readonly logger: Logger,
   ) {
     this.loginMaxAgeSeconds = config.login.maxAgeSeconds;
-    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
+    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs, completion.metrics.providerCalls(settings.provider));
     this.client = new OidcClient(
       {
         provider: settings.provider,

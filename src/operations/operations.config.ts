@@ -1,4 +1,4 @@
-import { IsInt, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { EnvInteger } from '../config/env-transforms.js';
 
 /** Settings for running several instances behind a load balancer. */
@@ -27,6 +27,24 @@ export class OperationsEnvironment {
   @Max(3_600_000)
   HTTP_REQUEST_TIMEOUT_MS = 120_000;
 
+  /** Port of the Prometheus metrics listener (`GET /metrics`); unset: no metrics are served. */
+  @IsOptional()
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  METRICS_PORT?: number;
+
+  @IsString()
+  @Matches(/^[0-9a-fA-F.:]+$|^localhost$/, { message: 'METRICS_HOST must be an IP address or localhost' })
+  METRICS_HOST = '127.0.0.1';
+
+  /** A bearer token the scraper must send; required in production when METRICS_HOST is not a loopback address. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\x21-\x7e]{32,}$/, { message: 'METRICS_TOKEN must be at least 32 printable characters, no spaces' })
+  METRICS_TOKEN?: string;
+
   /** Sealing of the SERMI access log behind by more than this is logged as a warning and shown on /ready. */
   @EnvInteger()
   @IsInt()
@@ -37,8 +55,12 @@ export class OperationsEnvironment {
 
 export interface OperationsSettings {
   http: { keepAliveTimeoutMs: number; headersTimeoutMs: number; requestTimeoutMs: number };
+  /** Null: no metrics listener. */
+  metrics: { port: number; host: string; token: string | null } | null;
   sealLagWarnSeconds: number;
 }
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
 
 export function operationsSettings(
   env: OperationsEnvironment,
@@ -49,12 +71,24 @@ export function operationsSettings(
   if (env.HTTP_REQUEST_TIMEOUT_MS > 0 && env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS');
   }
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT === appPort) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the public listener)');
+  }
+  if (nodeEnv === 'production' && env.METRICS_PORT !== undefined && !LOOPBACK.test(env.METRICS_HOST)) {
+    if (!env.METRICS_TOKEN) {
+      problems.push('METRICS_TOKEN: required in production when METRICS_HOST is not a loopback address');
+    }
+  }
   return {
     http: {
       keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     },
+    metrics:
+      env.METRICS_PORT === undefined
+        ? null
+        : { port: env.METRICS_PORT, host: env.METRICS_HOST, token: env.METRICS_TOKEN ?? null },
     sealLagWarnSeconds: env.SERMI_LOG_SEAL_LAG_WARN_SECONDS,
   };
 }

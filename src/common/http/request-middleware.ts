@@ -8,15 +8,16 @@ import { acceptOrCreateRequestId, setRequestId } from '../request-context/reques
  * audit events and log records the request writes) and writes one access-log line at the end.
  * Only the path is logged, never the query string: OIDC callbacks carry codes and state there.
  */
-export function requestContextMiddleware(logger: Logger) {
+export function requestContextMiddleware(logger: Logger, countResponse: (status: number) => void = () => undefined) {
   return (req: Request, res: Response, next: NextFunction) => {
     const requestId = acceptOrCreateRequestId(req.headers['x-request-id']);
-    const startedAt = process.hrtime.bigint();
+    const startedAt = performance.now();
     res.setHeader('X-Request-Id', requestId);
-    setRequestId(req, requestId);
+    setRequestId(req, requestId, startedAt);
     // 'close' rather than 'finish', so a request the client abandoned is logged too.
     res.once('close', () => {
       const status = res.statusCode;
+      countResponse(status);
       const aborted = !res.writableFinished;
       // 502 and 503 say a provider or the database is down or slow: expected during an outage, reported as such.
       const level =
@@ -27,7 +28,7 @@ export function requestContextMiddleware(logger: Logger) {
           method: req.method,
           path: req.path,
           status,
-          durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
+          durationMs: performance.now() - startedAt,
           ip: req.ip,
           ...(aborted ? { aborted } : {}),
         },

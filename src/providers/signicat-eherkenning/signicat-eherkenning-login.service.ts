@@ -69,7 +69,7 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
       );
     }
     this.settings = settings as ResolvedSettings;
-    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
+    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs, completion.metrics.providerCalls(PROVIDER));
     const base = settings.baseUrl.href.endsWith('/') ? settings.baseUrl : new URL(`${settings.baseUrl.href}/`);
     const token = new SignicatApiToken(
       new URL('auth/open/connect/token', base),
