@@ -8,6 +8,7 @@ import { AuditDigestUtf8Lengths1796173775889 } from './1796173775889-AuditDigest
 import { ChainAuthorisationBinding1796318573696 } from './1796318573696-ChainAuthorisationBinding.js';
 import { ServerSecrets1796319200088 } from './1796319200088-ServerSecrets.js';
 import { SermiGrantKeys1796320078345 } from './1796320078345-SermiGrantKeys.js';
+import { SessionRetention1796323556217 } from './1796323556217-SessionRetention.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   ChainAuthorisationBinding1796318573696,
   ServerSecrets1796319200088,
   SermiGrantKeys1796320078345,
+  SessionRetention1796323556217,
 ];

@@ -45,6 +45,20 @@ export class OperationsEnvironment {
   @Matches(/^[\x21-\x7e]{32,}$/, { message: 'METRICS_TOKEN must be at least 32 printable characters, no spaces' })
   METRICS_TOKEN?: string;
 
+  /** Ended sessions (expired or revoked) are deleted this long after they could last have been used. */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  SESSION_RETENTION_DAYS = 30;
+
+  /** How often the session retention job runs; 0 turns it off. */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3600)
+  SESSION_PURGE_INTERVAL_SECONDS = 3600;
+
   /** Sealing of the SERMI access log behind by more than this is logged as a warning and shown on /ready. */
   @EnvInteger()
   @IsInt()
@@ -57,6 +71,7 @@ export interface OperationsSettings {
   http: { keepAliveTimeoutMs: number; headersTimeoutMs: number; requestTimeoutMs: number };
   /** Null: no metrics listener. */
   metrics: { port: number; host: string; token: string | null } | null;
+  sessionRetention: { retentionDays: number; purgeIntervalSeconds: number };
   sealLagWarnSeconds: number;
 }
 
@@ -89,6 +104,10 @@ export function operationsSettings(
       env.METRICS_PORT === undefined
         ? null
         : { port: env.METRICS_PORT, host: env.METRICS_HOST, token: env.METRICS_TOKEN ?? null },
+    sessionRetention: {
+      retentionDays: env.SESSION_RETENTION_DAYS,
+      purgeIntervalSeconds: env.SESSION_PURGE_INTERVAL_SECONDS,
+    },
     sealLagWarnSeconds: env.SERMI_LOG_SEAL_LAG_WARN_SECONDS,
   };
 }
