@@ -6,6 +6,7 @@ import { SermiAccessLogGuards1796154700000 } from './1796154700000-SermiAccessLo
 import { AccountLinking1796160361472 } from './1796160361472-AccountLinking.js';
 import { AuditDigestUtf8Lengths1796173775889 } from './1796173775889-AuditDigestUtf8Lengths.js';
 import { ChainAuthorisationBinding1796318573696 } from './1796318573696-ChainAuthorisationBinding.js';
+import { LoginStartLimits1796318964482 } from './1796318964482-LoginStartLimits.js';
 import { ServerSecrets1796319200088 } from './1796319200088-ServerSecrets.js';
 import { SermiGrantKeys1796320078345 } from './1796320078345-SermiGrantKeys.js';
 import { SessionRetention1796323556217 } from './1796323556217-SessionRetention.js';
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   AccountLinking1796160361472,
   AuditDigestUtf8Lengths1796173775889,
   ChainAuthorisationBinding1796318573696,
+  LoginStartLimits1796318964482,
   ServerSecrets1796319200088,
   SermiGrantKeys1796320078345,
   SessionRetention1796323556217,

@@ -3,10 +3,10 @@ import { type AppConfig, loadConfig } from '../src/config/app.config.js';
 import { openDatabaseServer, type DatabaseServer } from '../src/database/database-server.js';
 
 /** Scripts read the same configuration as the app: the environment, then ENV_FILE (default `.env`). */
-export function loadScriptConfig(): AppConfig {
+export function loadScriptConfig(overrides: Record<string, string> = {}): AppConfig {
   const envFile = process.env.ENV_FILE ?? '.env';
   if (existsSync(envFile)) process.loadEnvFile(envFile);
-  return loadConfig(process.env);
+  return loadConfig({ ...process.env, ...overrides });
 }
 
 /** DATABASE_URL, or the embedded Postgres the app would use (started if needed, stopped again after). */

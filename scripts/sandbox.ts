@@ -14,22 +14,28 @@ import { loadScriptConfig, runScript } from './cli-support.js';
  * Prints the settings.
  */
 await runScript(async () => {
-  const config = loadScriptConfig();
+  // Every sandbox runs, so every provider's settings (its SANDBOX_*_PORT) count, enabled in the backend or not.
+  const config = loadScriptConfig({
+    DIGIDENTITY_ENABLED: 'true',
+    SIGNICAT_IDIN_ENABLED: 'true',
+    ITSME_ENABLED: 'true',
+    SIGNICAT_EHERKENNING_ENABLED: 'true',
+  });
   const host = process.env.SANDBOX_HOST ?? '127.0.0.1';
   const digidentity = await startDigidentitySandbox({
-    port: config.digidentity?.sandboxPort ?? 3001,
+    port: config.digidentity!.sandboxPort,
     host,
     redirectUris: [new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href],
     clientSecret: process.env.SANDBOX_DIGIDENTITY_CLIENT_SECRET,
   });
   const idin = await startSignicatIdinSandbox({
-    port: config.signicatIdin?.sandboxPort ?? 3002,
+    port: config.signicatIdin!.sandboxPort,
     host,
     redirectUris: [new URL(SIGNICAT_IDIN_CALLBACK_PATH, config.http.publicBaseUrl).href],
     clientSecret: process.env.SANDBOX_SIGNICAT_IDIN_CLIENT_SECRET,
   });
   const itsme = await startItsmeSandbox({
-    port: config.itsme?.sandboxPort ?? 3003,
+    port: config.itsme!.sandboxPort,
     host,
     redirectUris: [new URL(ITSME_CALLBACK_PATH, config.http.publicBaseUrl).href],
     clientJwksUri: new URL(ITSME_JWKS_PATH, config.http.publicBaseUrl).href,
@@ -38,7 +44,7 @@ await runScript(async () => {
   const itsmeSigningKey = JSON.stringify(privateJwk(generateKey('sig', 'sandbox-sig')));
   const itsmeEncryptionKey = JSON.stringify(privateJwk(generateKey('enc', 'sandbox-enc')));
   const eherkenning = await startSignicatEherkenningSandbox({
-    port: config.signicatEherkenning?.sandboxPort ?? 3004,
+    port: config.signicatEherkenning!.sandboxPort,
     host,
     clientSecret: process.env.SANDBOX_SIGNICAT_EHERKENNING_CLIENT_SECRET,
   });

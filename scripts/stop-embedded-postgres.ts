@@ -12,8 +12,7 @@ await runScript(async () => {
     console.error(`no embedded Postgres in ${embedded.dataDir}`);
     return 0;
   }
-  const server = await EmbeddedPostgres.start({ ...embedded, log: (message) => console.error(message) });
-  await server.stop({ evenIfReused: true });
-  console.error(`embedded Postgres in ${embedded.dataDir} stopped`);
+  const stopped = await EmbeddedPostgres.stopRunning(embedded.dataDir, (message) => console.error(message));
+  console.error(`embedded Postgres in ${embedded.dataDir} ${stopped ? 'stopped' : 'was not running'}`);
   return 0;
 });

@@ -66,6 +66,8 @@ export interface DigidentitySandbox {
   qrCodeUri: (uri: string) => string;
   /** The authorisation code behind a QR code (tests check that it never reaches the browser). */
   codeForScan(scanId: string): string | undefined;
+  /** How many passwordless starts (GET /oauth2/authorize.json) reached the sandbox (tests: refused ones do not). */
+  passwordlessStarts(): number;
   close(): Promise<void>;
 }
 
@@ -205,6 +207,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     return true;
   };
 
+  let passwordlessStarts = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', issuer);
     const interaction = /^\/interaction\/([\w-]+)(\/login|\/abort)?$/.exec(url.pathname);
@@ -238,6 +241,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
       }
     }
     if (req.method === 'GET' && url.pathname === '/oauth2/authorize.json') {
+      passwordlessStarts += 1;
       const scope = url.searchParams.get('scope') ?? '';
       if (
         url.searchParams.get('client_id') !== clientId ||
@@ -334,6 +338,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
       if (session) session.expiresAt = 0;
     },
     codeForScan: (scanId) => scans.get(scanId),
+    passwordlessStarts: () => passwordlessStarts,
     close: () =>
       new Promise<void>((resolve) => {
         storage.stop();

@@ -11,6 +11,7 @@ export const AUDIT_EVENT = {
   rmiItemCreated: 'rmi_item.created',
   rmiItemUpdated: 'rmi_item.updated',
   rmiItemsImported: 'rmi_items.imported',
+  rmiItemsSeeded: 'rmi_items.seeded',
   sermiAccessLogViewed: 'sermi.access_log_viewed',
   sermiAccessLogExported: 'sermi.access_log_exported',
 } as const;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { AppException } from '../common/problem/app-exception.js';
 import { classifyUnexpected } from '../common/problem/classify-unexpected.js';
 import { logFailure, reportOutage } from '../common/logging/fault-log.js';
-import { sendProblem, toProblem } from '../common/problem/problem-details.js';
+import { type ProblemDetails, retryAfterHeader, sendProblem, toProblem } from '../common/problem/problem-details.js';
 import { requestIdOf } from '../common/request-context/request-context.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../config/app.config.js';
@@ -12,7 +12,8 @@ import { InjectAppConfig } from '../config/config.module.js';
 
 /**
  * Browser legs of a login (start and callback) end on a page, not on JSON: failures go to LOGIN_ERROR_URL with the
- * stable code. A client that asks for JSON (Accept: application/json) gets problem+json instead.
+ * stable code. A client that asks for JSON (Accept: application/json) gets problem+json instead. A start over
+ * the client's limit (429) is answered here, with Retry-After, for browsers too.
  */
 @Catch()
 @Injectable()
@@ -42,7 +43,10 @@ export class LoginRedirectFilter implements ExceptionFilter {
       );
     }
     if (res.headersSent) return void res.destroy();
-    if (wantsJson(req)) return sendProblem(res, toProblem(failure, req.path, requestId));
+    const problem = toProblem(failure, req.path, requestId);
+    if (wantsJson(req)) return sendProblem(res, problem, retryAfterHeader(failure));
+    // A redirect would lose both the status and Retry-After: a browser that must wait is told so here.
+    if (failure.status === 429) return sendWaitPage(res, problem, retryAfterHeader(failure));
     const target = new URL(this.config.login.errorUrl);
     target.searchParams.set('code', failure.code);
     res.setHeader('Cache-Control', 'no-store');
@@ -53,4 +57,21 @@ export class LoginRedirectFilter implements ExceptionFilter {
 function wantsJson(req: Request): boolean {
   const accept = req.headers.accept ?? '';
   return /application\/(problem\+)?json/.test(accept) && !/text\/html/.test(accept);
+}
+
+/** A minimal page for a browser that must wait (429): the status and Retry-After stay as they are. */
+function sendWaitPage(res: Response, problem: ProblemDetails, headers: Record<string, string>): void {
+  res.status(problem.status);
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(problem.title)}</title></head>` +
+      `<body><h1>${escapeHtml(problem.title)}</h1><p>${escapeHtml(problem.detail ?? '')}</p>` +
+      `<p>Code: <code>${escapeHtml(problem.code)}</code></p></body></html>`,
+  );
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

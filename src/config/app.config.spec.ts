@@ -82,6 +82,13 @@ describe('loadConfig', () => {
       absoluteTimeoutSeconds: 43200,
     });
     expect([...config.http.trustedOrigins]).toEqual(['http://localhost:3000']);
+    expect(config.login).toMatchObject({
+      startLimitPerMinute: 60,
+      passwordlessStartLimitPerMinute: 30,
+      openPerBrowser: 5,
+      purgeGraceSeconds: 300,
+      purgeIntervalSeconds: 60,
+    });
   });
 
   it('serves no metrics unless METRICS_PORT is set, and in production beyond loopback only with a token', () => {
@@ -126,6 +133,11 @@ describe('loadConfig', () => {
     [{ SESSION_IDLE_TIMEOUT_SECONDS: '5' }, 'SESSION_IDLE_TIMEOUT_SECONDS'],
     [{ TRUST_PROXY: 'everyone; rm -rf' }, 'TRUST_PROXY'],
     [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ LOGIN_START_LIMIT_PER_MINUTE: '0' }, 'LOGIN_START_LIMIT_PER_MINUTE'],
+    [{ PASSWORDLESS_START_LIMIT_PER_MINUTE: 'many' }, 'PASSWORDLESS_START_LIMIT_PER_MINUTE'],
+    [{ LOGIN_OPEN_PER_BROWSER: '0' }, 'LOGIN_OPEN_PER_BROWSER'],
+    [{ LOGIN_TRANSACTION_PURGE_GRACE_SECONDS: '-1' }, 'LOGIN_TRANSACTION_PURGE_GRACE_SECONDS'],
+    [{ LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS: '1.5' }, 'LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS'],
     [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
     [{ HTTP_HEADERS_TIMEOUT_MS: '200000' }, 'HTTP_HEADERS_TIMEOUT_MS'],
     [{ HTTP_REQUEST_TIMEOUT_MS: 'soon' }, 'HTTP_REQUEST_TIMEOUT_MS'],
@@ -188,7 +200,24 @@ describe('loadConfig', () => {
     expect(problemsFor({ PUBLIC_BASE_URL: 'https://portal.example' })).toEqual([
       expect.stringMatching(/^DIGIDENTITY_ISSUER: required unless PUBLIC_BASE_URL is on localhost/),
     ]);
-    expect(loadConfig({ PUBLIC_BASE_URL: 'http://127.0.0.1:8080' }).digidentity?.sandbox).toBe(true);
+    expect(loadConfig({ PUBLIC_BASE_URL: 'http://127.0.0.1:8080', PORT: '8080' }).digidentity?.sandbox).toBe(true);
+  });
+
+  it('follows PORT with the default PUBLIC_BASE_URL, and refuses a local one on another port', () => {
+    expect(loadConfig({ PORT: '4100' }).http.publicBaseUrl.href).toBe('http://localhost:4100/');
+    expect(loadConfig({}).http.publicBaseUrl.href).toBe('http://localhost:3000/');
+    expect(problemsFor({ PORT: '4100', PUBLIC_BASE_URL: 'http://localhost:3000' })).toEqual([
+      expect.stringMatching(
+        /^PUBLIC_BASE_URL: http:\/\/localhost:3000 names port 3000, but the app listens on PORT=4100/,
+      ),
+    ]);
+    // Behind a local proxy, or a public address, the ports may differ.
+    expect(loadConfig({ PORT: '4100', PUBLIC_BASE_URL: 'https://localhost', TRUST_PROXY: 'loopback' }).http.port).toBe(
+      4100,
+    );
+    expect(problemsFor({ NODE_ENV: 'production' })).toContainEqual(
+      expect.stringMatching(/^PUBLIC_BASE_URL: required when NODE_ENV=production/),
+    );
   });
 
   it('requires the client settings with a real Digidentity issuer, and https unless explicitly allowed', () => {

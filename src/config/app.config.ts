@@ -43,8 +43,10 @@ export class EnvironmentVariables {
   @Matches(/^[0-9a-fA-F.:]+$|^localhost$/, { message: 'HOST must be an IP address or localhost' })
   HOST = '127.0.0.1';
 
+  /** Unset outside production: http://localhost:<PORT>. */
+  @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
-  PUBLIC_BASE_URL = 'http://localhost:3000';
+  PUBLIC_BASE_URL?: string;
 
   @EnvList()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { each: true })
@@ -188,6 +190,11 @@ export interface AppConfig {
     /** Signs that cookie (LOGIN_BINDING_KEY); null: the key kept in the database. */
     bindingKey: Buffer | null;
     failureAuditLimitPerMinute: number;
+    startLimitPerMinute: number;
+    passwordlessStartLimitPerMinute: number;
+    openPerBrowser: number;
+    purgeGraceSeconds: number;
+    purgeIntervalSeconds: number;
   };
   digidentity: DigidentitySettings | null;
   signicatIdin: SignicatIdinSettings | null;
@@ -336,7 +343,7 @@ function sandboxProblem(
   if (partial.length > 0) {
     return `${urlVariable}: required when ${partial.join(', ')} ${partial.length > 1 ? 'are' : 'is'} set (without it the local sandbox would be used)`;
   }
-  if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(vars.PUBLIC_BASE_URL).hostname)) {
+  if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(vars.PUBLIC_BASE_URL!).hostname)) {
     return `${urlVariable}: required unless PUBLIC_BASE_URL is on localhost (the sandbox is for local development only)`;
   }
   return null;
@@ -529,6 +536,18 @@ function signicatEherkenningSettings(
   };
 }
 
+/**
+ * A PUBLIC_BASE_URL on this machine whose port is not the one the app listens on can only work behind a local
+ * proxy (TRUST_PROXY); otherwise every login would redirect browsers to a port nobody answers.
+ */
+function unreachablePublicPort(publicBaseUrl: URL, port: number, trustProxy: string): string | undefined {
+  if (!['localhost', '127.0.0.1', '[::1]'].includes(publicBaseUrl.hostname) || port === 0) return undefined;
+  if (trustProxy !== 'false') return undefined;
+  const publicPort = Number(publicBaseUrl.port || (publicBaseUrl.protocol === 'https:' ? 443 : 80));
+  if (publicPort === port) return undefined;
+  return `PUBLIC_BASE_URL: ${publicBaseUrl.origin} names port ${publicPort}, but the app listens on PORT=${port}: browsers would be sent to a port nobody answers (unset PUBLIC_BASE_URL to follow PORT, or set TRUST_PROXY behind a local proxy)`;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const {
     vars,
@@ -541,8 +560,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     linking: linkingEnv,
     operations: operationsEnv,
   } = validateAll(env);
-  const publicBaseUrl = new URL(vars.PUBLIC_BASE_URL);
   const problems: string[] = [];
+  if (vars.PUBLIC_BASE_URL === undefined && vars.NODE_ENV === 'production') {
+    problems.push('PUBLIC_BASE_URL: required when NODE_ENV=production (the https:// address browsers use)');
+  }
+  // Outside production the default follows PORT, so changing the port alone keeps every redirect right.
+  vars.PUBLIC_BASE_URL ??= `http://localhost:${vars.PORT || 3000}`;
+  const publicBaseUrl = new URL(vars.PUBLIC_BASE_URL);
+  const portProblem = unreachablePublicPort(publicBaseUrl, vars.PORT, vars.TRUST_PROXY);
+  if (portProblem) problems.push(portProblem);
   if (vars.NODE_ENV === 'production' && oidc.OIDC_ALLOW_INSECURE_HTTP) {
     problems.push('OIDC_ALLOW_INSECURE_HTTP: cannot be true when NODE_ENV=production');
   }
@@ -618,6 +644,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
       bindingKey: oidc.LOGIN_BINDING_KEY ? Buffer.from(oidc.LOGIN_BINDING_KEY, 'utf8') : null,
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
+      startLimitPerMinute: oidc.LOGIN_START_LIMIT_PER_MINUTE,
+      passwordlessStartLimitPerMinute: oidc.PASSWORDLESS_START_LIMIT_PER_MINUTE,
+      openPerBrowser: oidc.LOGIN_OPEN_PER_BROWSER,
+      purgeGraceSeconds: oidc.LOGIN_TRANSACTION_PURGE_GRACE_SECONDS,
+      purgeIntervalSeconds: oidc.LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS,
     },
     digidentity,
     signicatIdin,

@@ -55,6 +55,7 @@ describe('.env.example', () => {
       'SERMI_GRANT_PUBLISHED_PUBLIC_KEYS',
       'API_DOCS_ENABLED',
       'LOGIN_BINDING_KEY',
+      'PUBLIC_BASE_URL',
       'METRICS_PORT',
       'METRICS_TOKEN',
     ];

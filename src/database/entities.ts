@@ -1,6 +1,7 @@
 import { Account } from '../accounts/account.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { IdentityLink } from '../identity-links/identity-link.entity.js';
+import { LoginStartCounter } from '../login-transactions/login-start-counter.entity.js';
 import { LoginTransaction } from '../login-transactions/login-transaction.entity.js';
 import { RebindRequest } from '../linking/rebind-request.entity.js';
 import { PendingIdentity } from '../pending-identities/pending-identity.entity.js';
@@ -19,6 +20,7 @@ export const ENTITIES = [
   Session,
   AuditEvent,
   LoginTransaction,
+  LoginStartCounter,
   PendingIdentity,
   RmiItem,
   SermiAccessRecord,

@@ -5,7 +5,7 @@ import { BrowserSignOut } from '../auth/browser-sign-out.js';
 import { clientMeta } from '../auth/client-meta.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { uuidParam } from '../common/http/uuid-param.js';
-import { ApiSession } from '../common/openapi/problem-responses.js';
+import { ApiLoginStartLimit, ApiSession } from '../common/openapi/problem-responses.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { IDENTITY_PROVIDERS, type IdentityProvider } from '../identity-links/providers.js';
@@ -61,6 +61,7 @@ export class MeLinksController {
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
   @ApiCreatedResponse({ type: StartedLinkDto })
   @ApiSession(400, 403, 404, 409, 502, 503)
+  @ApiLoginStartLimit()
   start(
     @CurrentPrincipal() principal: SessionPrincipal,
     @Param('provider', providerParam) provider: IdentityProvider,

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Post, Req, Res } from '@nestjs
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { clientMeta } from '../auth/client-meta.js';
-import { ApiProblems, ApiSession } from '../common/openapi/problem-responses.js';
+import { ApiLoginStartLimit, ApiProblems, ApiSession } from '../common/openapi/problem-responses.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
@@ -48,6 +48,7 @@ export class PendingIdentityController {
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
   @ApiOkResponse({ type: AttachOutcomeDto })
   @ApiSession(400, 403, 404, 409, 410)
+  @ApiLoginStartLimit()
   async attach(
     @CurrentPrincipal() principal: SessionPrincipal,
     @Body() body: PendingIdentityActionDto,

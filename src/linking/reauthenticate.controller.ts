@@ -12,6 +12,7 @@ import { BrowserBinding } from '../login-transactions/browser-binding.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../sessions/authenticated-request.js';
 import { OptionalPrincipal, SessionOptional } from '../sessions/auth.decorators.js';
+import { ApiLoginStartLimit } from '../common/openapi/problem-responses.js';
 
 /**
  * The `reauthenticateUrl` of a `reauthentication_required` answer: a fresh login (the provider is asked not to
@@ -31,6 +32,7 @@ export class ReauthenticateController {
   @UseFilters(LoginRedirectFilter)
   @ApiOperation({ summary: "Re-authenticate this session's account; redirects to the provider" })
   @ApiFoundResponse({ description: "Redirect to the provider's login page; on failure to LOGIN_ERROR_URL?code=…" })
+  @ApiLoginStartLimit()
   async reauthenticate(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
     @Query() query: ReauthenticateQueryDto,

@@ -33,6 +33,8 @@ export type LoginPurpose = (typeof LOGIN_PURPOSES)[number];
 @Check('login_transactions_return_to_check', `"return_to" ~ '^/([^/\\\\]|$)' AND "return_to" !~ '[[:cntrl:]\\\\]'`)
 @Check('login_transactions_provider_data_check', `jsonb_typeof("provider_data") = 'object'`)
 @Index('login_transactions_expires_at_idx', ['expiresAt'])
+// A browser's recent logins, for the cap on open logins per browser (login_transactions_make_room).
+@Index('login_transactions_browser_binding_idx', ['browserBindingHash', 'createdAt'])
 export class LoginTransaction {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'login_transactions_pkey' })
   id: string;

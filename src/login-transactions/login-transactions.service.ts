@@ -1,13 +1,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
 import { LoginFailure } from '../oidc/login-failure.js';
 import { hashBinding } from './browser-binding.js';
+import { clientKey, type LoginStartKind, TooManyLoginStarts } from './login-start-limits.js';
 import type { LoginPurpose } from './login-transaction.entity.js';
 
 export interface NewLoginTransaction {
@@ -20,6 +23,11 @@ export interface NewLoginTransaction {
   accountId?: string | null;
   providerData?: Record<string, unknown>;
   ttlSeconds?: number;
+  /**
+   * The client whose login-start limit this start counts against, in the statement that stores it; `counted` when
+   * the caller already did (admitStart, before a passwordless start calls the provider).
+   */
+  startLimit: { clientIp: string | null } | 'counted';
 }
 
 export interface StoredLoginTransaction {
@@ -71,6 +79,50 @@ function toStored(row: Row): StoredLoginTransaction {
 
 const stateHash = (state: string) => createHash('sha256').update(state, 'utf8').digest();
 
+/** No login lives longer than this (LOGIN_TRANSACTION_TTL_SECONDS ≤ 3600, passwordless 300 s). */
+const LONGEST_TTL_SECONDS = 3600;
+
+/**
+ * Counts a start in the client's current one-minute window (placeholders: kind, client key, limit). Once the window
+ * is full, the first refused start takes `hits` to limit + 1 (so that it is logged once); later ones see that in
+ * their snapshot and leave the row alone: no row lock, no write, no WAL flush at commit, so a flood from one
+ * address does not queue on its counter row. No row comes back for a refused start.
+ */
+const countStart = (kind: string, client: string, limit: string) => `
+  INSERT INTO login_start_counters AS c (kind, client_key, window_start)
+  SELECT ${kind}, ${client}, date_trunc('minute', now())
+   WHERE NOT EXISTS (SELECT FROM login_start_counters
+                      WHERE kind = ${kind} AND client_key = ${client} AND window_start = date_trunc('minute', now())
+                        AND hits > ${limit})
+  ON CONFLICT (kind, client_key, window_start) DO UPDATE SET hits = c.hits + 1 WHERE c.hits <= ${limit}
+  RETURNING hits`;
+
+/** Seconds until the current window ends (1–60), in database time like the windows themselves. */
+const RETRY_AFTER = `ceil(extract(epoch FROM date_trunc('minute', now()) + interval '1 minute' - now()))::int`;
+
+const INSERT_LOGIN = `
+  INSERT INTO login_transactions (provider, purpose, state_hash, nonce, pkce_verifier, return_to, browser_binding_hash,
+                                  account_id, provider_data, expires_at)
+  SELECT $1::text, $2::text, $3::bytea, $4::text, $5::text, $6::text, $7::bytea, $8::uuid, $9::jsonb,
+         now() + make_interval(secs => $10::int)`;
+const MAKE_ROOM = `login_transactions_make_room($7::bytea, $11::int, ${LONGEST_TTL_SECONDS})`;
+
+/** The login's own parameters ($1–$11), then the client key and the limit: counted in the same statement. */
+const CREATE_COUNTED_HERE = `
+  WITH hit AS (${countStart(`'login'`, '$12::text', '$13::int')}),
+       room AS (SELECT ${MAKE_ROOM} FROM hit WHERE hit.hits <= $13::int),
+       created AS (${INSERT_LOGIN} FROM room RETURNING id, expires_at)
+  SELECT created.id, created.expires_at, (SELECT hits FROM hit) AS hits, ${RETRY_AFTER} AS retry_after
+    FROM (SELECT 1) AS one LEFT JOIN created ON true`;
+
+const CREATE_COUNTED_BEFORE = `
+  WITH room AS (SELECT ${MAKE_ROOM})
+  ${INSERT_LOGIN} FROM room RETURNING id, expires_at`;
+
+const PURGE_LOCK = `hashtext('login_transactions.purge')`;
+const PURGE_BATCH = 1000;
+const PURGE_MAX_BATCHES = 50;
+
 /**
  * In-flight logins live in Postgres, never in process memory: any instance can finish a login another started.
  * Each is consumed exactly once, by one conditional UPDATE, before anything is sent to the provider.
@@ -82,10 +134,17 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectAppConfig() private readonly config: AppConfig,
+    @InjectRootLogger() private readonly logger: Logger,
   ) {}
 
   onModuleInit() {
-    this.purgeTimer = setInterval(() => void this.purgeExpired().catch(() => undefined), 10 * 60_000);
+    const { purgeIntervalSeconds } = this.config.login;
+    if (purgeIntervalSeconds === 0) return;
+    this.purgeTimer = setInterval(() => {
+      this.purgeExpired().catch((error: unknown) =>
+        this.logger.error({ err: error }, 'purging expired login transactions failed'),
+      );
+    }, purgeIntervalSeconds * 1000);
     this.purgeTimer.unref();
   }
 
@@ -93,30 +152,79 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.purgeTimer);
   }
 
-  /** Returns the transaction id and the `state` value to send to the provider (only its hash is stored). */
+  /**
+   * Stores a new login and returns its id and the `state` value to send to the provider (only its hash is stored).
+   * In the same statement: the start is counted against the client's limit (TooManyLoginStarts when over it, and
+   * nothing is stored), and the browser's oldest open logins beyond LOGIN_OPEN_PER_BROWSER are expired.
+   */
   async create(input: NewLoginTransaction): Promise<{ id: string; state: string; expiresAt: Date }> {
     const state = randomBytes(32).toString('base64url');
-    const [row] = await preparedRows<{ id: string; expires_at: Date }>(
-      this.dataSource.manager,
-      'rmi_login_transaction_create',
-      `INSERT INTO login_transactions (provider, purpose, state_hash, nonce, pkce_verifier, return_to,
-                                       browser_binding_hash, account_id, provider_data, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
-       RETURNING id, expires_at`,
-      [
-        input.provider,
-        input.purpose ?? 'login',
-        stateHash(state),
-        input.nonce ?? null,
-        input.pkceVerifier ?? null,
-        input.returnTo,
-        hashBinding(input.browserBinding),
-        input.accountId ?? null,
-        jsonb(input.providerData ?? {}),
-        input.ttlSeconds ?? this.config.login.transactionTtlSeconds,
-      ],
-    );
+    const parameters = [
+      input.provider,
+      input.purpose ?? 'login',
+      stateHash(state),
+      input.nonce ?? null,
+      input.pkceVerifier ?? null,
+      input.returnTo,
+      hashBinding(input.browserBinding),
+      input.accountId ?? null,
+      jsonb(input.providerData ?? {}),
+      input.ttlSeconds ?? this.config.login.transactionTtlSeconds,
+      this.config.login.openPerBrowser,
+    ];
+    if (input.startLimit === 'counted') {
+      const [row] = await preparedRows<{ id: string; expires_at: Date }>(
+        this.dataSource.manager,
+        'rmi_login_transaction_create_counted',
+        CREATE_COUNTED_BEFORE,
+        parameters,
+      );
+      return { id: row.id, state, expiresAt: row.expires_at };
+    }
+    const client = clientKey(input.startLimit.clientIp);
+    const limit = this.config.login.startLimitPerMinute;
+    const [row] = await preparedRows<{
+      id: string | null;
+      expires_at: Date | null;
+      hits: number | null;
+      retry_after: number;
+    }>(this.dataSource.manager, 'rmi_login_transaction_create', CREATE_COUNTED_HERE, [...parameters, client, limit]);
+    if (row.id === null || row.expires_at === null) throw this.refused('login', client, limit, row);
     return { id: row.id, state, expiresAt: row.expires_at };
+  }
+
+  /**
+   * Counts a start that calls the provider before anything is stored (passwordless): refused with
+   * TooManyLoginStarts before the provider is called. One statement; the start is then stored with
+   * `startLimit: 'counted'`.
+   */
+  async admitStart(kind: LoginStartKind, clientIp: string | null): Promise<void> {
+    const client = clientKey(clientIp);
+    const limit =
+      kind === 'passwordless'
+        ? this.config.login.passwordlessStartLimitPerMinute
+        : this.config.login.startLimitPerMinute;
+    const [row] = await preparedRows<{ hits: number | null; retry_after: number }>(
+      this.dataSource.manager,
+      'rmi_login_start_admit',
+      `WITH hit AS (${countStart('$1::text', '$2::text', '$3::int')})
+       SELECT (SELECT hits FROM hit) AS hits, ${RETRY_AFTER} AS retry_after`,
+      [kind, client, limit],
+    );
+    if (row.hits === null || row.hits > limit) throw this.refused(kind, client, limit, row);
+  }
+
+  private refused(
+    kind: LoginStartKind,
+    client: string,
+    limit: number,
+    row: { hits: number | null; retry_after: number },
+  ): TooManyLoginStarts {
+    // Logged once per client and window (the first refusal), never audited: the flood would queue on the chain.
+    if (row.hits === limit + 1) {
+      this.logger.warn({ kind, client, limitPerMinute: limit }, 'login starts of a client are being refused');
+    }
+    return new TooManyLoginStarts(kind, Math.max(1, row.retry_after));
   }
 
   /**
@@ -242,12 +350,49 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     return rows.length > 0;
   }
 
-  async purgeExpired(): Promise<number> {
-    const rows = await sqlRows<{ id: string }>(
-      this.dataSource.manager,
-      `DELETE FROM login_transactions WHERE expires_at < now() - interval '1 day' RETURNING id`,
+  /**
+   * Deletes login transactions expired for longer than LOGIN_TRANSACTION_PURGE_GRACE_SECONDS and finished
+   * rate-limit windows, in bounded batches. Every instance runs it; each batch holds an advisory lock, so a batch
+   * that finds another instance's batch running stops this run (`skipped`) instead of competing for the same rows.
+   */
+  async purgeExpired(): Promise<{ transactions: number; counters: number; skipped: boolean }> {
+    const grace = this.config.login.purgeGraceSeconds;
+    const transactions = await this.purgeInBatches(
+      `DELETE FROM login_transactions
+        WHERE id IN (SELECT id FROM login_transactions WHERE expires_at < now() - make_interval(secs => $2::int)
+                      ORDER BY expires_at LIMIT $1::int FOR UPDATE SKIP LOCKED)`,
+      [grace],
     );
-    return rows.length;
+    if (transactions.skipped) return { transactions: transactions.deleted, counters: 0, skipped: true };
+    const counters = await this.purgeInBatches(
+      `DELETE FROM login_start_counters
+        WHERE (kind, client_key, window_start) IN (
+              SELECT kind, client_key, window_start FROM login_start_counters
+               WHERE window_start < date_trunc('minute', now()) LIMIT $1::int FOR UPDATE SKIP LOCKED)`,
+      [],
+    );
+    return { transactions: transactions.deleted, counters: counters.deleted, skipped: counters.skipped };
+  }
+
+  /** Runs a bounded DELETE (`$1` is the batch size) until it deletes less than a batch or another instance purges. */
+  private async purgeInBatches(
+    deleteStatement: string,
+    parameters: unknown[],
+  ): Promise<{ deleted: number; skipped: boolean }> {
+    let deleted = 0;
+    for (let batch = 0; batch < PURGE_MAX_BATCHES; batch += 1) {
+      const [row] = await sqlRows<{ locked: boolean; deleted: number }>(
+        this.dataSource.manager,
+        `WITH leader AS (SELECT pg_try_advisory_xact_lock(${PURGE_LOCK}) AS locked),
+              gone AS (${deleteStatement} AND (SELECT locked FROM leader) RETURNING 1)
+         SELECT (SELECT locked FROM leader) AS locked, (SELECT count(*)::int FROM gone) AS deleted`,
+        [PURGE_BATCH, ...parameters],
+      );
+      if (!row.locked) return { deleted, skipped: true };
+      deleted += row.deleted;
+      if (row.deleted < PURGE_BATCH) break;
+    }
+    return { deleted, skipped: false };
   }
 
   private assertUsable(row: Row, browserBinding: string | undefined): void {

@@ -17,6 +17,7 @@ import type {
   LoginTransactionsService,
   StoredLoginTransaction,
 } from '../login-transactions/login-transactions.service.js';
+import { TooManyLoginStarts } from '../login-transactions/login-start-limits.js';
 import { ProviderHttpClient } from './http-client.js';
 import { LoginFailure, unexpectedLoginFailure } from './login-failure.js';
 import { logFailure } from '../common/logging/fault-log.js';
@@ -129,6 +130,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         providerData: intentData(intent),
         nonce,
         pkceVerifier,
+        startLimit: { clientIp: meta.clientIp },
       });
       return await this.client.authorizationUrl({
         ...parameters,
@@ -196,6 +198,8 @@ export class OidcCodeFlow implements ProviderSessionLogout {
     meta: ClientMeta,
     transaction?: StoredLoginTransaction,
   ): Promise<unknown> {
+    // A refused start is no login failure: audited one by one, the flood it stops would queue on the audit chain.
+    if (error instanceof TooManyLoginStarts) return error;
     const ours = !isProviderFailure(error);
     const failure = ours ? unexpectedLoginFailure(error) : toLoginFailure(error, stage);
     await this.completion

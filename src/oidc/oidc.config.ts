@@ -59,6 +59,44 @@ export class OidcEnvironment {
   @Max(100_000)
   LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE = 120;
 
+  /**
+   * Browser login starts (every provider, link and re-authentication starts too) per client address (IPv6: /64)
+   * and minute; beyond that 429 `too_many_login_attempts` until the minute is over.
+   */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  LOGIN_START_LIMIT_PER_MINUTE = 60;
+
+  /** The same for passwordless (QR) starts, each of which calls the provider; refused before it is called. */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  PASSWORDLESS_START_LIMIT_PER_MINUTE = 30;
+
+  /** Open (unconsumed, unexpired) logins per browser binding; a newer start expires the oldest beyond this. */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  LOGIN_OPEN_PER_BROWSER = 5;
+
+  /** How long an expired login transaction is kept (late polls and replayed callbacks still get their answer). */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  LOGIN_TRANSACTION_PURGE_GRACE_SECONDS = 300;
+
+  /** How often expired login transactions and finished rate-limit windows are deleted; 0 turns it off. */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS = 60;
+
   /** Where browsers go when a login fails; `?code=<stable code>` is appended. A path is relative to PUBLIC_BASE_URL. */
   @IsString()
   LOGIN_ERROR_URL = '/auth/login-error';

@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { AdminRmiItemsController } from './admin-rmi-items.controller.js';
 import { RmiItemsService } from './rmi-items.service.js';
+import { DevelopmentRmiItems } from './development-rmi-items.js';
 
 @Module({
   imports: [AuditModule],
   controllers: [AdminRmiItemsController],
-  providers: [RmiItemsService],
+  providers: [RmiItemsService, DevelopmentRmiItems],
   exports: [RmiItemsService],
 })
 export class RmiItemsModule {}

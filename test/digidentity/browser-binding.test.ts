@@ -40,7 +40,8 @@ describe('the login-binding cookie', () => {
       hostile: first.hostile,
       database: first.app.database,
       port: await freePort(),
-      env: { PUBLIC_BASE_URL: first.app.baseUrl, ...env },
+      // Both behind one public address, as behind a load balancer (which is why the ports differ).
+      env: { PUBLIC_BASE_URL: first.app.baseUrl, TRUST_PROXY: 'loopback', ...env },
     });
   /**
    * Passport keeps one strategy per name for the whole process: the instance started last completes every

@@ -15,7 +15,8 @@ describe('a login across app instances', () => {
       hostile: first.hostile,
       database: first.app.database,
       port: await freePort(),
-      env: { PUBLIC_BASE_URL: first.app.baseUrl },
+      // Both behind one public address, as behind a load balancer (which is why the ports differ).
+      env: { PUBLIC_BASE_URL: first.app.baseUrl, TRUST_PROXY: 'loopback' },
     });
   });
   afterAll(async () => {

@@ -127,7 +127,7 @@ describe('HTTP errors, request ids and headers', () => {
     expect(res.status).toBe(400);
     expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['code', 'state']);
     const line = t.logs.lines.find((l) => l.requestId === 'trace-logging-0001' && l.msg === 'request completed');
-    expect(line).toMatchObject({ method: 'GET', path: '/api/me', status: 400, level: 'warn' });
+    expect(line).toMatchObject({ method: 'GET', path: '/api/me', status: 400, level: 'info' });
     const text = t.logs.text();
     expect(text).not.toContain(user.token);
     expect(text).not.toContain('secret-code');

@@ -48,5 +48,5 @@ describe('npm start with SIGNICAT_EHERKENNING_ENABLED=true and no base URL', () 
       expect(await backend.exited).toBe(0);
       await database.drop();
     }
-  }, 60_000);
+  }, 180_000);
 });

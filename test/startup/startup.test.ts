@@ -53,6 +53,12 @@ describe('the backend process', () => {
     const first = runTypeScript('src/main.ts', env);
     await first.waitForLog((line) => line.msg === 'listening');
     expect(first.stdout()).toContain(`data in ${join(workDir, 'pgdata')}`);
+    // Quiet by default: no line per module or route, and a missing favicon is no warning.
+    expect(first.stdout()).not.toMatch(/Mapped \{|dependencies initialized/);
+    expect(first.stdout().trim().split('\n').length).toBeLessThan(12);
+    expect((await fetch(`http://127.0.0.1:${httpPort}/favicon.ico`)).status).toBe(404);
+    const favicon = await first.waitForLog((line) => line.path === '/favicon.ico');
+    expect(favicon.level).toBe('info');
     expect((await fetch(`http://127.0.0.1:${httpPort}/ready`)).status).toBe(200);
 
     const password = (await readFile(join(workDir, 'pgdata', 'password'), 'utf8')).trim();
@@ -80,7 +86,7 @@ describe('the backend process', () => {
       second.child.kill('SIGINT');
       expect(await second.exited).toBe(0);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('finishes a request that is in flight when SIGTERM arrives, then exits', async () => {
     const database = await createTestDatabase();
@@ -109,7 +115,7 @@ describe('the backend process', () => {
       await link.cut();
       await database.drop();
     }
-  }, 30_000);
+  }, 120_000);
 
   it('runs a Digidentity sandbox when no provider is configured, and a person can sign in by web login and by QR', async () => {
     const httpPort = await freePort();
@@ -135,6 +141,12 @@ describe('the backend process', () => {
       expect(
         signedIn.json<{ links: Array<{ attributes: Record<string, string> }> }>().links[0].attributes,
       ).toMatchObject(IOE.claims);
+      // The README's SERMI example answers on a fresh development database (its RMI items are seeded).
+      const decision = await web.request(`${base}/api/sermi/access`, {
+        json: { vin: 'WVWZZZ1JZXW000001', item: 'IMMO_KEY_PROGRAMMING' },
+        headers: { Origin: base, 'X-CSRF-Token': signedIn.json<{ csrfToken: string }>().csrfToken },
+      });
+      expect(decision.json()).toMatchObject({ decision: 'granted', item: { securityRelated: true } });
 
       const qr = new Browser();
       const started = (
@@ -154,5 +166,5 @@ describe('the backend process', () => {
       backend.child.kill('SIGTERM');
       expect(await backend.exited).toBe(0);
     }
-  }, 60_000);
+  }, 180_000);
 });

@@ -55,7 +55,7 @@ export function runTypeScript(entry: string, env: Record<string, string>): Runni
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitForLog: (predicate, timeoutMs = 20_000) =>
+    waitForLog: (predicate, timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(
           () => reject(new Error(`no matching log line within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)),

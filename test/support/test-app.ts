@@ -57,7 +57,11 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const baseUrl = options.listen ? `http://localhost:${options.listen}` : TEST_ORIGIN;
-  const config = testConfig(options.databaseUrl ?? database.url, { PUBLIC_BASE_URL: baseUrl, ...env });
+  const config = testConfig(options.databaseUrl ?? database.url, {
+    PUBLIC_BASE_URL: baseUrl,
+    ...(options.listen ? { PORT: String(options.listen) } : {}),
+    ...env,
+  });
   const logs = new CapturedLogs();
   const app = await createApp(config, createRootLogger(config.logLevel, logs), options.extraModules);
   if (options.listen) await app.listen(options.listen, '127.0.0.1');

@@ -19,9 +19,10 @@ export function requestContextMiddleware(logger: Logger, countResponse: (status:
       const status = res.statusCode;
       countResponse(status);
       const aborted = !res.writableFinished;
-      // 502 and 503 say a provider or the database is down or slow: expected during an outage, reported as such.
+      // A client's 4xx (a stale link, a favicon, a refused login) is ordinary traffic, not a warning; a 502 or 503 says
+      // a provider or the database is down or slow: expected during an outage, a warning.
       const level =
-        (status >= 500 && status !== 502 && status !== 503) || aborted ? 'error' : status >= 400 ? 'warn' : 'info';
+        (status >= 500 && status !== 502 && status !== 503) || aborted ? 'error' : status >= 500 ? 'warn' : 'info';
       logger[level](
         {
           requestId,

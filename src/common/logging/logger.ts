@@ -22,12 +22,21 @@ export function createRootLogger(level: LogLevel, destination?: DestinationStrea
   );
 }
 
+/** Nest's start-up chatter (a line per module and per route): debug, so a start says only what matters. */
+const BOOTSTRAP_CONTEXTS = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
 /** Routes Nest's own logging (bootstrap, exceptions) into the same pino stream. */
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string) {
-    this.write('info', message, context);
+    this.write(context && BOOTSTRAP_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
   }
   error(message: unknown, traceOrContext?: string, context?: string) {
     const stack = context ? traceOrContext : undefined;

@@ -51,7 +51,8 @@ describe('NonBlockingLogStream on a pipe nobody reads', () => {
     expect(stream.droppedLines).toBe(refused);
     expect(stream.bufferedBytes).toBeLessThanOrEqual(100_000);
 
-    const text = await readUntil((t) => t.includes('log lines dropped'));
+    // Read everything (the stream must hold nothing more before its pipe is closed and the descriptor reused).
+    const text = await readUntil((t) => t.includes('log lines dropped') && stream.bufferedBytes === 0);
     const lines = text.split('\n').filter(Boolean);
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const notice = records.find((r) => r.msg === 'log lines dropped: the log reader did not keep up');

@@ -23,3 +23,15 @@ export function ApiProblems(...statuses: number[]) {
 export function ApiSession(...statuses: number[]) {
   return applyDecorators(ApiCookieAuth(SESSION_COOKIE_SECURITY), ApiProblems(401, ...statuses));
 }
+
+/** Routes that start a login: 429 `too_many_login_attempts` over the client's limit, with Retry-After. */
+export function ApiLoginStartLimit() {
+  return ApiResponse({
+    status: 429,
+    description:
+      'too_many_login_attempts: too many logins started from this client address in the current minute. ' +
+      'problem+json (browsers on a login link: a short HTML page); never a redirect.',
+    headers: { 'Retry-After': { description: 'Seconds until starts are accepted again', schema: { type: 'integer' } } },
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } },
+  });
+}

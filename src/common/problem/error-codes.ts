@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   rmi_item_exists: 409,
   payload_too_large: 413,
   too_many_exports: 429,
+  too_many_login_attempts: 429,
   // Logins. Web logins deliver these to LOGIN_ERROR_URL as ?code=; JSON clients get problem+json.
   login_cancelled: 400,
   login_state_invalid: 400,
@@ -92,6 +93,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   rmi_item_exists: 'An RMI item with this code already exists',
   payload_too_large: 'Request body too large',
   too_many_exports: 'Too many exports are running; try again shortly',
+  too_many_login_attempts: 'Too many logins were started from this network; try again shortly',
   login_cancelled: 'The login was cancelled at the identity provider',
   login_state_invalid: 'The login response does not belong to a login started here',
   login_replayed: 'This login response was already used',

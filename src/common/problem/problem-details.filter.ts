@@ -5,7 +5,7 @@ import { AppException } from './app-exception.js';
 import { classifyUnexpected, outageCause } from './classify-unexpected.js';
 import { reportOutage } from '../logging/fault-log.js';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
-import { sendProblem, toProblem } from './problem-details.js';
+import { retryAfterHeader, sendProblem, toProblem } from './problem-details.js';
 import { requestIdOf } from '../request-context/request-context.js';
 import type { RouteTable } from '../http/route-table.js';
 
@@ -44,7 +44,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const appException = this.toAppException(exception, req);
     const requestId = requestIdOf(req) ?? undefined;
-    const headers: Record<string, string> = {};
+    const headers = retryAfterHeader(appException);
     if (appException.code === 'method_not_allowed') {
       headers.Allow = this.routes.allowedMethods(req.path).join(', ');
     }

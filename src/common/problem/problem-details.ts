@@ -32,6 +32,14 @@ export function toProblem(exception: AppException, instance: string, requestId: 
   };
 }
 
+/** `Retry-After` (seconds) for a problem that says when to try again (`retryAfterSeconds`, e.g. a 429). */
+export function retryAfterHeader(exception: AppException): Record<string, string> {
+  const seconds = exception.extensions.retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0
+    ? { 'Retry-After': String(seconds) }
+    : {};
+}
+
 export function sendProblem(res: Response, problem: ProblemDetails, headers: Record<string, string> = {}): void {
   res.status(problem.status);
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);

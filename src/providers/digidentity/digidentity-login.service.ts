@@ -140,6 +140,8 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
 
   /** Passwordless, step 1: a QR login session at Digidentity. Its authorisation code never leaves this server. */
   async startPasswordless(intent: LoginIntent, meta: ClientMeta): Promise<PasswordlessStart> {
+    // Each start costs a call to Digidentity: a client over its limit is refused before that call.
+    await this.transactions.admitStart('passwordless', meta.clientIp);
     try {
       const authorizeJson = new URL(
         '/oauth2/authorize.json',
@@ -176,6 +178,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
         browserBinding: intent.browserBinding,
         providerData: { ...state, ...intentData(intent) },
         ttlSeconds: PASSWORDLESS_TTL_SECONDS,
+        startLimit: 'counted',
       });
       return {
         id: transaction.id,

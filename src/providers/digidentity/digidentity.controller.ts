@@ -5,7 +5,7 @@ import { clientMeta } from '../../auth/client-meta.js';
 import { BrowserLogins } from '../../auth/browser-logins.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
-import { ApiProblems } from '../../common/openapi/problem-responses.js';
+import { ApiLoginStartLimit, ApiProblems } from '../../common/openapi/problem-responses.js';
 import type { AppConfig } from '../../config/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { BrowserBinding } from '../../login-transactions/browser-binding.js';
@@ -33,6 +33,7 @@ export class DigidentityController {
   @UseFilters(LoginRedirectFilter)
   @ApiOperation({ summary: 'Web login: redirects to Digidentity (SERMI Trust Centre)' })
   @ApiFoundResponse({ description: "Redirect to Digidentity's login page; on failure to LOGIN_ERROR_URL?code=…" })
+  @ApiLoginStartLimit()
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }
@@ -57,6 +58,7 @@ export class DigidentityController {
   @ApiOperation({ summary: 'Passwordless (QR) login: start; show the QR code, then poll' })
   @ApiCreatedResponse({ type: PasswordlessStartDto })
   @ApiProblems(403, 502, 503)
+  @ApiLoginStartLimit()
   async startPasswordless(
     @Body() body: StartPasswordlessDto,
     @Req() req: Request,

@@ -9,6 +9,7 @@ import { Public } from '../../sessions/auth.decorators.js';
 import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 import { ItsmeLoginService } from './itsme-login.service.js';
 import { ItsmeGuard } from './itsme.strategies.js';
+import { ApiLoginStartLimit } from '../../common/openapi/problem-responses.js';
 
 @ApiTags('itsme')
 @Public()
@@ -23,6 +24,7 @@ export class ItsmeController {
   @UseFilters(LoginRedirectFilter)
   @ApiOperation({ summary: 'Web login: redirects to itsme (encrypted request object, PKCE)' })
   @ApiFoundResponse({ description: "Redirect to itsme's sign-in page; on failure to LOGIN_ERROR_URL?code=…" })
+  @ApiLoginStartLimit()
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }

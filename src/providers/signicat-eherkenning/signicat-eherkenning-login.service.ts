@@ -17,6 +17,7 @@ import {
   LoginTransactionsService,
   type StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
+import { TooManyLoginStarts } from '../../login-transactions/login-start-limits.js';
 import { ProviderHttpClient } from '../../oidc/http-client.js';
 import { LoginFailure, unexpectedLoginFailure } from '../../oidc/login-failure.js';
 import { logFailure } from '../../common/logging/fault-log.js';
@@ -101,6 +102,7 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
         providerData: intentData(intent),
+        startLimit: { clientIp: meta.clientIp },
       });
       transactionId = transaction.id;
       const callback = (outcome: CallbackOutcome) =>
@@ -196,6 +198,8 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
     details: Record<string, unknown>,
     transaction?: StoredLoginTransaction,
   ): Promise<unknown> {
+    // A refused start is no login failure (see OidcCodeFlow.failed).
+    if (error instanceof TooManyLoginStarts) return error;
     const ours = !isProviderFailure(error);
     const failure = ours ? unexpectedLoginFailure(error) : toLoginFailure(error, 'token');
     const extra = { ...details, ...(transaction ? { loginTransactionId: transaction.id } : {}) };

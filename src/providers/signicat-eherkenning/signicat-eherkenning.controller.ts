@@ -9,6 +9,7 @@ import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 import { CALLBACK_OUTCOMES } from './eherkenning-session.js';
 import { SignicatEherkenningLoginService } from './signicat-eherkenning-login.service.js';
 import { SignicatEherkenningGuard } from './signicat-eherkenning.strategies.js';
+import { ApiLoginStartLimit } from '../../common/openapi/problem-responses.js';
 
 @ApiTags('signicat-eherkenning')
 @Public()
@@ -23,6 +24,7 @@ export class SignicatEherkenningController {
   @UseFilters(LoginRedirectFilter)
   @ApiOperation({ summary: 'Web login: creates a Signicat session and redirects to eHerkenning (organisations)' })
   @ApiFoundResponse({ description: "Redirect to Signicat's eHerkenning page; on failure to LOGIN_ERROR_URL?code=…" })
+  @ApiLoginStartLimit()
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }

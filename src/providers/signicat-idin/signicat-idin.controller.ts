@@ -8,6 +8,7 @@ import { Public } from '../../sessions/auth.decorators.js';
 import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 import { SignicatIdinLoginService } from './signicat-idin-login.service.js';
 import { SignicatIdinGuard } from './signicat-idin.strategies.js';
+import { ApiLoginStartLimit } from '../../common/openapi/problem-responses.js';
 
 @ApiTags('signicat-idin')
 @Public()
@@ -22,6 +23,7 @@ export class SignicatIdinController {
   @UseFilters(LoginRedirectFilter)
   @ApiOperation({ summary: 'Web login: redirects to iDIN (through Signicat) to sign in with a Dutch bank' })
   @ApiFoundResponse({ description: "Redirect to Signicat's iDIN page; on failure to LOGIN_ERROR_URL?code=…" })
+  @ApiLoginStartLimit()
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
   }
