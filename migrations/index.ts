@@ -9,6 +9,7 @@ import { ChainAuthorisationBinding1796318573696 } from './1796318573696-ChainAut
 import { LoginStartLimits1796318964482 } from './1796318964482-LoginStartLimits.js';
 import { ServerSecrets1796319200088 } from './1796319200088-ServerSecrets.js';
 import { SermiGrantKeys1796320078345 } from './1796320078345-SermiGrantKeys.js';
+import { SessionRetention1796323556217 } from './1796323556217-SessionRetention.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   LoginStartLimits1796318964482,
   ServerSecrets1796319200088,
   SermiGrantKeys1796320078345,
+  SessionRetention1796323556217,
 ];

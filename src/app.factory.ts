@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -15,6 +16,7 @@ import { buildOpenApiDocument, serveOpenApi } from './common/openapi/openapi.js'
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter.js';
 import type { AppConfig } from './config/app.config.js';
 import { applyMigrations } from './database/migrations.js';
+import { Metrics } from './operations/metrics.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from './rmi-items/rmi-item-import.middleware.js';
 
@@ -44,10 +46,11 @@ export async function createApp(
 
 /** Middleware order matters: request id first (so even a rejected body is traced), then headers, then parsing. */
 export function configureHttp(app: NestExpressApplication, config: AppConfig, logger: Logger): void {
+  applyConnectionTimeouts(app.getHttpServer() as Server, config.operations.http);
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use(requestContextMiddleware(logger.child({ component: 'http' })));
+  app.use(requestContextMiddleware(logger.child({ component: 'http' }), app.get(Metrics).countResponse));
   app.use(helmet());
   app.use(cookieParser());
   app.use(requireJsonBodies([RMI_ITEM_IMPORT_MEDIA_TYPE]));
@@ -69,4 +72,15 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
       new RouteTable(() => app.getHttpAdapter().getInstance()),
     ),
   );
+}
+
+/**
+ * Node closes a keep-alive connection after 5 s idle by default: a proxy that keeps it longer sends the next request
+ * into a closing socket and answers 502. Idle connections are kept longer than the proxy keeps them, so it is always
+ * the proxy that closes them (HTTP_KEEP_ALIVE_TIMEOUT_MS); headers and whole requests still have their limits.
+ */
+export function applyConnectionTimeouts(server: Server, timeouts: AppConfig['operations']['http']): void {
+  server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
+  server.headersTimeout = timeouts.headersTimeoutMs;
+  server.requestTimeout = timeouts.requestTimeoutMs;
 }

@@ -13,6 +13,7 @@ import { ItsmeModule } from './providers/itsme/itsme.module.js';
 import { SignicatEherkenningModule } from './providers/signicat-eherkenning/signicat-eherkenning.module.js';
 import type { Logger } from 'pino';
 import { MeModule } from './me/me.module.js';
+import { OperationsModule } from './operations/operations.module.js';
 import { LinkingModule } from './linking/linking.module.js';
 import { RmiItemsModule } from './rmi-items/rmi-items.module.js';
 import { SermiModule } from './sermi/sermi.module.js';
@@ -28,6 +29,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(logger),
         DatabaseModule.forRoot(config.database),
+        OperationsModule,
         AuditModule,
         SessionsModule,
         AccountsModule,

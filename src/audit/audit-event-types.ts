@@ -3,6 +3,7 @@ export const AUDIT_EVENT = {
   accountUpdated: 'account.updated',
   sessionRevoked: 'session.revoked',
   sessionsRevokedForAccount: 'session.revoked_for_account',
+  sessionsPurged: 'session.purged',
   auditChainVerified: 'audit.chain_verified',
   auditEventsViewed: 'audit.events_viewed',
   accountViewed: 'account.viewed',

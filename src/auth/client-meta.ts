@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Request } from 'express';
-import { requestIdOf } from '../common/request-context/request-context.js';
+import { receivedAtOf, requestIdOf } from '../common/request-context/request-context.js';
 import type { ClientMeta } from './login-starters.js';
 
 /**
@@ -14,5 +14,6 @@ export function clientMeta(req: Request): ClientMeta {
     clientIp: req.ip && isIP(req.ip) ? req.ip : null,
     userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
     requestId: requestIdOf(req),
+    receivedAt: receivedAtOf(req),
   };
 }

@@ -11,10 +11,11 @@ import { RETURNING_LOGIN_SQL } from './returning-login.sql.js';
 import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
 import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../identity-links/providers.js';
-import { LoginFailure } from '../oidc/login-failure.js';
+import { LoginFailure, unexpectedLoginFailure } from '../oidc/login-failure.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../sessions/session-token.js';
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
+import { Metrics } from '../operations/metrics.js';
 import type { RequestMeta, VerifiedLogin } from './verified-login.js';
 
 export type LoginOutcome =
@@ -30,6 +31,9 @@ export type LoginOutcome =
       signedOut: boolean;
       returnTo: string;
     };
+
+/** The `outcome` label of rmi_logins_total for a login that went through (refusals are labelled with their code). */
+const OUTCOME_METRIC: Record<LoginOutcome['kind'], string> = { session: 'success', linked: 'linked', pending: 'held' };
 
 /** Clock skew allowed between the provider's `auth_time` and our record of when the login started. */
 const AUTH_TIME_SKEW_MS = 60_000;
@@ -80,6 +84,8 @@ export class LoginCompletionService {
     private readonly audit: AuditService,
     private readonly links: IdentityLinksService,
     @InjectAppConfig() private readonly config: AppConfig,
+    /** Also what the providers' HTTP clients report their calls to. */
+    readonly metrics: Metrics,
   ) {
     this.failureThrottle = new FailureAuditThrottle(config.login.failureAuditLimitPerMinute);
   }
@@ -87,6 +93,12 @@ export class LoginCompletionService {
   private readonly failureThrottle: FailureAuditThrottle;
 
   async complete(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
+    const outcome = await this.completeOrAudit(login, meta);
+    this.metrics.loginFinished(login.identity.provider, OUTCOME_METRIC[outcome.kind], meta.receivedAt);
+    return outcome;
+  }
+
+  private async completeOrAudit(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
     const { purpose } = login.transaction;
     try {
       if (purpose !== 'login') assertFreshAuthentication(login);
@@ -100,7 +112,7 @@ export class LoginCompletionService {
           ? error
           : error instanceof AppException
             ? new LoginFailure(error.code, error.detail ?? error.code)
-            : new LoginFailure('internal_error', 'the login could not be completed');
+            : unexpectedLoginFailure(error);
       // Best effort: when the database itself is the problem, the audit write fails too; the error still surfaces.
       await this.links.auditRefusal(error).catch(() => undefined);
       await this.recordFailure(login.identity.provider, failure, meta, {
@@ -338,9 +350,10 @@ export class LoginCompletionService {
   async recordFailure(
     provider: IdentityProvider,
     failure: LoginFailure,
-    meta: Pick<RequestMeta, 'clientIp' | 'userAgent' | 'requestId'>,
+    meta: Pick<RequestMeta, 'clientIp' | 'userAgent' | 'requestId' | 'receivedAt'>,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
+    this.metrics.loginFinished(provider, failure.code, meta.receivedAt);
     const decision = this.failureThrottle.next(meta.clientIp);
     if (decision === 'skip') return;
     if (decision === 'throttle-start') {

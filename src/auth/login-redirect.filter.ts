@@ -2,6 +2,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable } from '@ne
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppException } from '../common/problem/app-exception.js';
+import { classifyUnexpected } from '../common/problem/classify-unexpected.js';
+import { logFailure, reportOutage } from '../common/logging/fault-log.js';
 import { type ProblemDetails, retryAfterHeader, sendProblem, toProblem } from '../common/problem/problem-details.js';
 import { requestIdOf } from '../common/request-context/request-context.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
@@ -24,13 +26,21 @@ export class LoginRedirectFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
-    const failure = exception instanceof AppException ? exception : new AppException('internal_error');
+    // A database that is down or slow is `service_unavailable` (try again), as on the API routes; only a genuine
+    // fault is `internal_error`.
+    const failure = exception instanceof AppException ? exception : classifyUnexpected(exception);
     const requestId = requestIdOf(req) ?? undefined;
     // Logged here, once: the error page the browser is sent to only explains the code and logs nothing.
     if (!(exception instanceof AppException)) {
-      this.logger.error({ err: exception, requestId, path: req.path }, 'login failed unexpectedly');
+      const message = failure.code === 'internal_error' ? 'login failed unexpectedly' : 'login failed';
+      logFailure(this.logger, exception, { requestId, path: req.path, failure: failure.code }, message);
     } else if (failure.status >= 500) {
-      this.logger.warn({ failure: failure.code, detail: failure.detail, requestId, path: req.path }, 'login failed');
+      reportOutage(
+        this.logger,
+        failure.code,
+        { failure: failure.code, detail: failure.detail, requestId, path: req.path },
+        'login failed',
+      );
     }
     if (res.headersSent) return void res.destroy();
     const problem = toProblem(failure, req.path, requestId);

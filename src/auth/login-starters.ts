@@ -48,7 +48,7 @@ export interface QrLoginStart {
   pollIntervalMs: number;
 }
 
-export type ClientMeta = Pick<RequestMeta, 'clientIp' | 'userAgent' | 'requestId'>;
+export type ClientMeta = Pick<RequestMeta, 'clientIp' | 'userAgent' | 'requestId' | 'receivedAt'>;
 
 /**
  * What every provider module offers the linking and re-authentication flows: starting a browser login with an

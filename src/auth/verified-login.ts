@@ -31,6 +31,8 @@ export interface RequestMeta {
   clientIp: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** When the request arrived (performance.now()): times the login it finishes. */
+  receivedAt?: number;
   /** The browser's current session token, if any: replaced by the new session (no session fixation). */
   previousSessionToken?: string;
   browserBindingHash: Buffer | null;

@@ -91,6 +91,32 @@ describe('loadConfig', () => {
     });
   });
 
+  it('serves no metrics unless METRICS_PORT is set, and in production beyond loopback only with a token', () => {
+    expect(loadConfig({}).operations.metrics).toBeNull();
+    expect(loadConfig({ METRICS_PORT: '9464' }).operations.metrics).toEqual({
+      port: 9464,
+      host: '127.0.0.1',
+      token: null,
+    });
+    const production = {
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: 'https://portal.example',
+      DIGIDENTITY_ENABLED: 'false',
+      SERMI_GRANT_SIGNING_KEY: GRANT_KEY,
+      METRICS_PORT: '9464',
+    };
+    expect(loadConfig(production).operations.metrics?.host).toBe('127.0.0.1');
+    expect(problemsFor({ ...production, METRICS_HOST: '0.0.0.0' })).toEqual([
+      'METRICS_TOKEN: required in production when METRICS_HOST is not a loopback address',
+    ]);
+    const token = 'x'.repeat(32);
+    expect(loadConfig({ ...production, METRICS_HOST: '0.0.0.0', METRICS_TOKEN: token }).operations.metrics).toEqual({
+      port: 9464,
+      host: '0.0.0.0',
+      token,
+    });
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '  ' }).http.port).toBe(3000);
   });
@@ -112,6 +138,14 @@ describe('loadConfig', () => {
     [{ LOGIN_OPEN_PER_BROWSER: '0' }, 'LOGIN_OPEN_PER_BROWSER'],
     [{ LOGIN_TRANSACTION_PURGE_GRACE_SECONDS: '-1' }, 'LOGIN_TRANSACTION_PURGE_GRACE_SECONDS'],
     [{ LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS: '1.5' }, 'LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '0' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '200000' }, 'HTTP_HEADERS_TIMEOUT_MS'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: 'soon' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ SESSION_RETENTION_DAYS: '0' }, 'SESSION_RETENTION_DAYS'],
+    [{ SESSION_PURGE_INTERVAL_SECONDS: '-1' }, 'SESSION_PURGE_INTERVAL_SECONDS'],
+    [{ METRICS_PORT: '3000' }, 'METRICS_PORT'],
+    [{ METRICS_HOST: 'metrics.example' }, 'METRICS_HOST'],
+    [{ METRICS_PORT: '9464', METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
   ])('refuses %j and names the variable', (env, variable) => {
     const problems = problemsFor(env);
     expect(problems.length).toBeGreaterThan(0);

@@ -19,6 +19,7 @@ import {
 } from '../providers/signicat-eherkenning/signicat-eherkenning.config.js';
 import { LinkingEnvironment, type LinkingSettings, linkingSettings } from '../linking/linking.config.js';
 import { SermiEnvironment, type SermiSettings, sermiSettings } from '../sermi/sermi.config.js';
+import { OperationsEnvironment, type OperationsSettings, operationsSettings } from '../operations/operations.config.js';
 import type { UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -201,6 +202,7 @@ export interface AppConfig {
   signicatEherkenning: SignicatEherkenningSettings | null;
   sermi: SermiSettings;
   linking: LinkingSettings;
+  operations: OperationsSettings;
 }
 
 export interface DigidentitySettings {
@@ -278,6 +280,7 @@ export const ENVIRONMENT_SCHEMAS = [
   SignicatEherkenningEnvironment,
   SermiEnvironment,
   LinkingEnvironment,
+  OperationsEnvironment,
 ] as const;
 
 function parseTrustProxy(value: string): boolean | number | string {
@@ -306,10 +309,21 @@ function validateAll(env: Record<string, string | undefined>) {
   const signicatEherkenning = attempt(SignicatEherkenningEnvironment);
   const sermi = attempt(SermiEnvironment);
   const linking = attempt(LinkingEnvironment);
-  if (!vars || !oidc || !digidentity || !signicatIdin || !itsme || !signicatEherkenning || !sermi || !linking) {
+  const operations = attempt(OperationsEnvironment);
+  if (
+    !vars ||
+    !oidc ||
+    !digidentity ||
+    !signicatIdin ||
+    !itsme ||
+    !signicatEherkenning ||
+    !sermi ||
+    !linking ||
+    !operations
+  ) {
     throw new ConfigurationError(problems);
   }
-  return { vars, oidc, digidentity, signicatIdin, itsme, signicatEherkenning, sermi, linking };
+  return { vars, oidc, digidentity, signicatIdin, itsme, signicatEherkenning, sermi, linking, operations };
 }
 
 /**
@@ -544,6 +558,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signicatEherkenning: signicatEherkenningEnv,
     sermi: sermiEnv,
     linking: linkingEnv,
+    operations: operationsEnv,
   } = validateAll(env);
   const problems: string[] = [];
   if (vars.PUBLIC_BASE_URL === undefined && vars.NODE_ENV === 'production') {
@@ -574,6 +589,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const itsme = itsmeSettings(vars, oidc, itsmeEnv, problems);
   const signicatEherkenning = signicatEherkenningSettings(vars, oidc, signicatEherkenningEnv, problems);
   const sermi = sermiSettings(sermiEnv, vars.NODE_ENV, problems);
+  const operations = operationsSettings(operationsEnv, vars.NODE_ENV, vars.PORT, problems);
   if (vars.NODE_ENV === 'production' && publicBaseUrl.protocol !== 'https:') {
     problems.push('PUBLIC_BASE_URL: must be an https:// URL when NODE_ENV=production');
   }
@@ -640,5 +656,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signicatEherkenning,
     sermi,
     linking: linkingSettings(linkingEnv),
+    operations,
   };
 }

@@ -56,6 +56,8 @@ describe('.env.example', () => {
       'API_DOCS_ENABLED',
       'LOGIN_BINDING_KEY',
       'PUBLIC_BASE_URL',
+      'METRICS_PORT',
+      'METRICS_TOKEN',
     ];
     const names = [...instances.flatMap((instance) => Object.keys(instance)), ...optional];
     expect([...documented().keys()].sort()).toEqual([...new Set(names)].sort());

@@ -1,22 +1,67 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppException } from '../common/problem/app-exception.js';
 import { ApiProblems } from '../common/openapi/problem-responses.js';
+import { type DatabaseProbe, MonitoringDatabase } from '../operations/monitoring-database.js';
+import { SermiLogSealer } from '../sermi/access-log/sermi-log-sealer.js';
 import { Public } from '../sessions/auth.decorators.js';
-
-const READY_TIMEOUT_MS = 2000;
 
 class HealthDto {
   status: 'ok';
 }
 
+type SealingCheck =
+  | { status: 'ok' | 'lagging'; unsealedRecords: number; lagSeconds: number; measuredAt: string }
+  | { status: 'not_measured' };
+
+class ReadyDto {
+  status: 'ok';
+  checks: { database: DatabaseProbe; accessLogSealing: SealingCheck };
+}
+
+const READY_SCHEMA = {
+  type: 'object',
+  required: ['status', 'checks'],
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    checks: {
+      type: 'object',
+      required: ['database', 'accessLogSealing'],
+      properties: {
+        database: {
+          type: 'object',
+          description: 'Checked on a connection of its own, never behind the request pool',
+          properties: {
+            status: { type: 'string', enum: ['ok', 'failing'] },
+            latencyMs: { type: 'number' },
+            reason: { type: 'string', enum: ['timeout', 'connection_refused', 'authentication_failed', 'unavailable'] },
+          },
+        },
+        accessLogSealing: {
+          type: 'object',
+          description:
+            'How far behind the SERMI access log sealing is, as this instance last measured it. `lagging` (past ' +
+            'SERMI_LOG_SEAL_LAG_WARN_SECONDS) does not make the instance unready: every instance shares it.',
+          properties: {
+            status: { type: 'string', enum: ['ok', 'lagging', 'not_measured'] },
+            unsealedRecords: { type: 'integer' },
+            lagSeconds: { type: 'number' },
+            measuredAt: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
+    },
+  },
+};
+
 @ApiTags('health')
 @Public()
 @Controller()
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly database: MonitoringDatabase,
+    private readonly sealer: SermiLogSealer,
+  ) {}
 
   @Get('health')
   @Header('Cache-Control', 'no-store')
@@ -28,21 +73,28 @@ export class HealthController {
 
   @Get('ready')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Readiness: the database answers' })
-  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } })
+  @ApiOperation({
+    summary: 'Readiness: the database answers (503 with the reason when it does not); access log sealing lag',
+  })
+  @ApiOkResponse({ schema: READY_SCHEMA })
   @ApiProblems(503)
-  async ready(): Promise<HealthDto> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('database check timed out')), READY_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
-      return { status: 'ok' };
-    } catch {
-      throw new AppException('service_unavailable', 'The database is not reachable');
-    } finally {
-      clearTimeout(timer);
+  async ready(): Promise<ReadyDto> {
+    const database = await this.database.probe();
+    const checks = { database, accessLogSealing: this.sealing() };
+    if (database.status !== 'ok') {
+      throw new AppException('service_unavailable', `The database is not reachable (${database.reason})`, { checks });
     }
+    return { status: 'ok', checks };
+  }
+
+  private sealing(): SealingCheck {
+    const status = this.sealer.status;
+    if (!status) return { status: 'not_measured' };
+    return {
+      status: status.lagging ? 'lagging' : 'ok',
+      unsealedRecords: status.unsealedRecords,
+      lagSeconds: status.lagSeconds,
+      measuredAt: status.measuredAt.toISOString(),
+    };
   }
 }

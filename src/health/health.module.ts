@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AccessLogModule } from '../sermi/access-log/access-log.module.js';
 import { HealthController } from './health.controller.js';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [AccessLogModule], controllers: [HealthController] })
 export class HealthModule {}

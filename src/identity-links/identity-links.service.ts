@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
+import { logFailure } from '../common/logging/fault-log.js';
 import type { EntityManager } from 'typeorm';
 import type { AuditEventInput, AuditOrigin } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -242,8 +243,10 @@ export class IdentityLinksService {
   async auditRefusal(error: unknown): Promise<void> {
     if (!(error instanceof LinkRefused)) return;
     await this.audit.record(error.audit).catch((auditError: unknown) => {
-      this.logger.error(
-        { err: auditError, requestId: error.audit.requestId, refusal: error.code },
+      logFailure(
+        this.logger,
+        auditError,
+        { requestId: error.audit.requestId, refusal: error.code },
         'could not audit a refused link change',
       );
     });

@@ -3,6 +3,7 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { logFailure } from '../common/logging/fault-log.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
@@ -142,7 +143,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     if (purgeIntervalSeconds === 0) return;
     this.purgeTimer = setInterval(() => {
       this.purgeExpired().catch((error: unknown) =>
-        this.logger.error({ err: error }, 'purging expired login transactions failed'),
+        logFailure(this.logger, error, {}, 'purging expired login transactions failed'),
       );
     }, purgeIntervalSeconds * 1000);
     this.purgeTimer.unref();

@@ -19,7 +19,8 @@ import type {
 } from '../login-transactions/login-transactions.service.js';
 import { TooManyLoginStarts } from '../login-transactions/login-start-limits.js';
 import { ProviderHttpClient } from './http-client.js';
-import { LoginFailure } from './login-failure.js';
+import { LoginFailure, unexpectedLoginFailure } from './login-failure.js';
+import { logFailure } from '../common/logging/fault-log.js';
 import { OidcClient, type OidcClientSettings, type VerifiedTokens } from './oidc-client.js';
 import { isProviderFailure, toLoginFailure, type OidcStage } from './oidc-errors.js';
 
@@ -90,7 +91,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
     private readonly logger: Logger,
   ) {
     this.loginMaxAgeSeconds = config.login.maxAgeSeconds;
-    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
+    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs, completion.metrics.providerCalls(settings.provider));
     this.client = new OidcClient(
       {
         provider: settings.provider,
@@ -199,14 +200,13 @@ export class OidcCodeFlow implements ProviderSessionLogout {
   ): Promise<unknown> {
     // A refused start is no login failure: audited one by one, the flood it stops would queue on the audit chain.
     if (error instanceof TooManyLoginStarts) return error;
-    const failure = isProviderFailure(error)
-      ? toLoginFailure(error, stage)
-      : new LoginFailure('internal_error', 'the login failed unexpectedly');
+    const ours = !isProviderFailure(error);
+    const failure = ours ? unexpectedLoginFailure(error) : toLoginFailure(error, stage);
     await this.completion
       .recordFailure(this.settings.provider, failure, meta, transaction ? { loginTransactionId: transaction.id } : {})
       .catch((auditError: unknown) =>
-        this.logger.error({ err: auditError, requestId: meta.requestId }, 'could not audit a refused login'),
+        logFailure(this.logger, auditError, { requestId: meta.requestId }, 'could not audit a refused login'),
       );
-    return failure.code === 'internal_error' ? error : failure;
+    return ours ? error : failure;
   }
 }

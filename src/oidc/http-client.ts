@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { ProviderCallObserver } from '../operations/metrics.js';
 
 export interface OutboundRequest {
   method?: string;
@@ -31,9 +32,14 @@ export class ProviderHttpClient {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(
+    private readonly timeoutMs: number,
+    /** Told every call's duration and failure (the provider's metrics). */
+    private readonly observe: ProviderCallObserver = () => undefined,
+  ) {}
 
   readonly fetch = (input: string | URL, init: OutboundRequest = {}): Promise<Response> => {
+    const startedAt = performance.now();
     const url = new URL(input);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
@@ -50,6 +56,7 @@ export class ProviderHttpClient {
         clearTimeout(timer);
         init.signal?.removeEventListener('abort', abort);
         req.destroy();
+        this.observe((performance.now() - startedAt) / 1000, reason);
         reject(
           error instanceof ProviderUnreachableError ? error : new ProviderUnreachableError(url.href, reason, error),
         );
@@ -72,6 +79,7 @@ export class ProviderHttpClient {
           clearTimeout(timer);
           init.signal?.removeEventListener('abort', abort);
           const status = res.statusCode ?? 502;
+          this.observe((performance.now() - startedAt) / 1000, status >= 500 ? 'status_5xx' : null);
           const responseHeaders = new Headers();
           for (const [name, value] of Object.entries(res.headers)) {
             if (Array.isArray(value)) value.forEach((v) => responseHeaders.append(name, v));

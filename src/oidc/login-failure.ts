@@ -1,4 +1,5 @@
 import { AppException } from '../common/problem/app-exception.js';
+import { classifyUnexpected } from '../common/problem/classify-unexpected.js';
 import type { ErrorCode } from '../common/problem/error-codes.js';
 
 /**
@@ -19,6 +20,16 @@ export class LoginFailure extends AppException {
 
   /** Codes for which trying again later can succeed without the user changing anything. */
   get retryable(): boolean {
-    return this.code === 'provider_unavailable';
+    return this.code === 'provider_unavailable' || this.code === 'service_unavailable';
   }
+}
+
+/**
+ * How a fault of our own during a login (neither the provider's nor the user's) is audited and counted: the same
+ * code the error filters answer with — `service_unavailable` when the database is down or too slow (try again),
+ * `internal_error` for a genuine fault.
+ */
+export function unexpectedLoginFailure(error: unknown): LoginFailure {
+  const { code, detail } = classifyUnexpected(error);
+  return new LoginFailure(code, code === 'internal_error' ? 'the login failed unexpectedly' : (detail ?? code));
 }

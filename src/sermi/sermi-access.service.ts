@@ -21,6 +21,7 @@ import {
   sermiSessionOf,
 } from './access-rules.js';
 import { AccessGrantSigner } from './grants/access-grant-signer.js';
+import { Metrics } from '../operations/metrics.js';
 
 export interface AccessRequest {
   principal: SessionPrincipal;
@@ -92,6 +93,7 @@ export class SermiAccessService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectAppConfig() private readonly config: AppConfig,
     private readonly signer: AccessGrantSigner,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -131,6 +133,7 @@ export class SermiAccessService {
   );
 
   async decide(request: AccessRequest): Promise<AccessResult> {
+    const startedAt = performance.now();
     const { principal, vin, itemCode } = request;
     const now = new Date();
     const session = sermiSessionOf(principal);
@@ -177,6 +180,7 @@ export class SermiAccessService {
     const decidedAt = new Date(row.recorded_at);
     const granted = row.decision === 'granted';
     const grant = granted && row.security_related && session ? await this.grant(row.id, request, session, now) : null;
+    this.metrics.decision(row.decision, row.reason, (performance.now() - startedAt) / 1000);
     return {
       accessId: row.id,
       decision: row.decision,

@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AuditModule } from '../audit/audit.module.js';
 import { SessionCookie } from './session-cookie.js';
+import { SessionRetention } from './session-retention.js';
 import { SessionGuard } from './session.guard.js';
 import { SessionsService } from './sessions.service.js';
 
 @Module({
-  providers: [SessionsService, SessionCookie, { provide: APP_GUARD, useClass: SessionGuard }],
+  imports: [AuditModule],
+  providers: [SessionsService, SessionCookie, SessionRetention, { provide: APP_GUARD, useClass: SessionGuard }],
   exports: [SessionsService, SessionCookie],
 })
 export class SessionsModule {}

@@ -28,7 +28,12 @@ describe('/ready', () => {
     await link.cut();
     const down = await request(t.http).get('/ready');
     expect(down.status).toBe(503);
-    expect(down.body).toMatchObject({ code: 'service_unavailable', status: 503 });
+    expect(down.body).toMatchObject({
+      code: 'service_unavailable',
+      status: 503,
+      detail: expect.stringMatching(/^The database is not reachable \((connection_refused|unavailable)\)$/),
+      checks: { database: { status: 'failing', reason: expect.stringMatching(/^(connection_refused|unavailable)$/) } },
+    });
     expect((await request(t.http).get('/health')).status).toBe(200);
     const signedIn = await request(t.http)
       .get('/api/me')
@@ -40,5 +45,28 @@ describe('/ready', () => {
     for (let attempt = 0; attempt < 3 && status !== 200; attempt += 1)
       status = (await request(t.http).get('/ready')).status;
     expect(status).toBe(200);
+  });
+
+  it('stays 200 while every connection of the request pool is busy and the database answers', async () => {
+    const held = Array.from({ length: t.config.database.poolSize }, () => t.dataSource.createQueryRunner());
+    await Promise.all(held.map((runner) => runner.connect()));
+    try {
+      // The request pool is saturated: a request's query waits for a connection and gives up.
+      await expect(t.dataSource.query('SELECT 1')).rejects.toThrow(/timeout exceeded when trying to connect/);
+      const ready = await Promise.all([1, 2, 3].map(() => request(t.http).get('/ready')));
+      for (const response of ready) {
+        expect(response.status).toBe(200);
+        expect(response.body).toEqual({
+          status: 'ok',
+          checks: {
+            database: { status: 'ok', latencyMs: expect.any(Number) },
+            // Sealing is off in this app (SERMI_LOG_SEAL_INTERVAL_MS=0).
+            accessLogSealing: { status: 'not_measured' },
+          },
+        });
+      }
+    } finally {
+      await Promise.all(held.map((runner) => runner.release()));
+    }
   });
 });

@@ -33,6 +33,8 @@ export interface TestbedOptions {
   hostile?: HostileControl;
   env?: Record<string, string>;
   database?: TestDatabase;
+  /** Where the app reaches `database` (e.g. through a TcpLink); default: its own URL. */
+  databaseUrl?: string;
   /** A second app instance on the same database and provider. */
   sandbox?: DigidentitySandbox;
   port?: number;
@@ -63,7 +65,7 @@ export async function startDigidentityTestbed(options: TestbedOptions = {}): Pro
       DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS: '500',
       ...options.env,
     },
-    { listen: port, database: options.database, extraModules: options.extraModules },
+    { listen: port, database: options.database, databaseUrl: options.databaseUrl, extraModules: options.extraModules },
   );
   const startWebLogin = (browser: Browser, personaId: string, returnTo?: string) =>
     reachCallback(browser, app.baseUrl, personaId, returnTo);

@@ -8,25 +8,28 @@ import { acceptOrCreateRequestId, setRequestId } from '../request-context/reques
  * audit events and log records the request writes) and writes one access-log line at the end.
  * Only the path is logged, never the query string: OIDC callbacks carry codes and state there.
  */
-export function requestContextMiddleware(logger: Logger) {
+export function requestContextMiddleware(logger: Logger, countResponse: (status: number) => void = () => undefined) {
   return (req: Request, res: Response, next: NextFunction) => {
     const requestId = acceptOrCreateRequestId(req.headers['x-request-id']);
-    const startedAt = process.hrtime.bigint();
+    const startedAt = performance.now();
     res.setHeader('X-Request-Id', requestId);
-    setRequestId(req, requestId);
+    setRequestId(req, requestId, startedAt);
     // 'close' rather than 'finish', so a request the client abandoned is logged too.
     res.once('close', () => {
       const status = res.statusCode;
+      countResponse(status);
       const aborted = !res.writableFinished;
-      // A client's 4xx (a stale link, a favicon, a refused login) is ordinary traffic, not a warning.
-      const level = status >= 500 || aborted ? 'error' : 'info';
+      // A client's 4xx (a stale link, a favicon, a refused login) is ordinary traffic, not a warning; a 502 or 503 says
+      // a provider or the database is down or slow: expected during an outage, a warning.
+      const level =
+        (status >= 500 && status !== 502 && status !== 503) || aborted ? 'error' : status >= 500 ? 'warn' : 'info';
       logger[level](
         {
           requestId,
           method: req.method,
           path: req.path,
           status,
-          durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
+          durationMs: performance.now() - startedAt,
           ip: req.ip,
           ...(aborted ? { aborted } : {}),
         },

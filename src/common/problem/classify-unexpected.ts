@@ -24,12 +24,29 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 const UNAVAILABLE_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly/;
+/** The pool's "no connection within DATABASE_CONNECT_TIMEOUT_MS": every connection busy, or the server slow to accept. */
+const POOL_TIMEOUT_MESSAGE = /timeout exceeded when trying to connect/;
 
 /** The database went away or is refusing connections: a 503 the caller may retry, not a 500. */
 function isDatabaseUnavailable(exception: unknown, code: string | undefined): boolean {
   if (code && (code.startsWith('08') || UNAVAILABLE_CODES.has(code))) return true;
   const error = exception instanceof QueryFailedError ? exception.driverError : exception;
   return error instanceof Error && !(exception instanceof HttpException) && UNAVAILABLE_MESSAGES.test(error.message);
+}
+
+/**
+ * An expected outage behind an error: the database unreachable (`database_unavailable`) or too slow — a statement
+ * timeout, or no pool connection in time (`database_timeout`); null for anything else. Such errors answer 503 and
+ * are logged as one warning per cause (see reportOutage), not as errors with stacks.
+ */
+export function outageCause(exception: unknown): 'database_unavailable' | 'database_timeout' | null {
+  const code = databaseErrorCode(exception);
+  if (code === QUERY_CANCELED) return 'database_timeout';
+  if (!isDatabaseUnavailable(exception, code)) return null;
+  const error = exception instanceof QueryFailedError ? exception.driverError : exception;
+  return error instanceof Error && POOL_TIMEOUT_MESSAGE.test(error.message)
+    ? 'database_timeout'
+    : 'database_unavailable';
 }
 
 /**

@@ -10,9 +10,8 @@ import { AppException } from './app-exception.js';
 import { ProblemDetailsFilter } from './problem-details.filter.js';
 
 /** Runs the filter on one exception and returns what it sent and logged. */
-function render(exception: unknown, method = 'GET', path = '/x') {
+function render(exception: unknown, method = 'GET', path = '/x', logged: Array<Record<string, unknown>> = []) {
   const sent: { status?: number; headers: Record<string, string>; body?: Record<string, unknown> } = { headers: {} };
-  const logged: unknown[] = [];
   const res = {
     headersSent: false,
     status(code: number) {
@@ -34,9 +33,24 @@ function render(exception: unknown, method = 'GET', path = '/x') {
       .get('/x', () => undefined)
       .post('/y', () => undefined),
   );
-  const logger = { error: (entry: unknown) => logged.push(entry) } as unknown as Logger;
-  new ProblemDetailsFilter(logger, routes).catch(exception, host);
+  new ProblemDetailsFilter(loggerInto(logged), routes).catch(exception, host);
   return { ...sent, logged };
+}
+
+/** One fake logger per list of lines, so outage reports are counted across the renders that share the list. */
+const loggers = new WeakMap<object, Logger>();
+function loggerInto(logged: Array<Record<string, unknown>>): Logger {
+  let logger = loggers.get(logged);
+  if (!logger) {
+    const into =
+      (level: string) =>
+      (entry: Record<string, unknown>, msg: string): void => {
+        logged.push({ level, msg, ...entry });
+      };
+    logger = { error: into('error'), warn: into('warn') } as unknown as Logger;
+    loggers.set(logged, logger);
+  }
+  return logger;
 }
 
 const poolError = (code: string) => Object.assign(new pg.DatabaseError('duplicate key', 0, 'error'), { code });
@@ -98,7 +112,30 @@ describe('ProblemDetailsFilter', () => {
     const { status, body, logged } = render(sqlError('42P01'));
     expect([status, body?.code]).toEqual([500, 'internal_error']);
     expect(JSON.stringify(body)).not.toContain('INSERT');
-    expect(logged).toHaveLength(1);
+    expect(logged).toEqual([expect.objectContaining({ level: 'error', err: expect.any(QueryFailedError) })]);
+  });
+
+  it('reports an outage as one warning per cause, without a stack, while every request gets its 503', () => {
+    const logged: Array<Record<string, unknown>> = [];
+    const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    for (let i = 0; i < 20; i += 1) expect(render(refused(), 'GET', '/x', logged).status).toBe(503);
+    // No pool connection within DATABASE_CONNECT_TIMEOUT_MS, and statements cancelled by the statement timeout.
+    expect(render(new Error('timeout exceeded when trying to connect'), 'GET', '/x', logged).status).toBe(503);
+    for (let i = 0; i < 5; i += 1) expect(render(sqlError('57014'), 'GET', '/x', logged).status).toBe(503);
+    render(new AppException('provider_unavailable', 'Digidentity timed out'), 'GET', '/x', logged);
+    expect(logged).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        cause: 'database_unavailable',
+        detail: expect.stringContaining('ECONN'),
+      }),
+      expect.objectContaining({ level: 'warn', cause: 'database_timeout', detail: expect.stringMatching(/^timeout/) }),
+      expect.objectContaining({ level: 'warn', cause: 'provider_unavailable', detail: 'Digidentity timed out' }),
+    ]);
+    expect(logged.some((line) => 'err' in line || 'stack' in line)).toBe(false);
+    // A genuine fault in the middle of an outage still gets its error line with the stack.
+    render(sqlError('42P01'), 'GET', '/x', logged);
+    expect(logged.at(-1)).toMatchObject({ level: 'error', err: expect.any(QueryFailedError) });
   });
 
   it('maps framework exceptions by status', () => {

@@ -2,7 +2,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppException } from './app-exception.js';
-import { classifyUnexpected } from './classify-unexpected.js';
+import { classifyUnexpected, outageCause } from './classify-unexpected.js';
+import { reportOutage } from '../logging/fault-log.js';
 import { ERROR_STATUS, type ErrorCode } from './error-codes.js';
 import { retryAfterHeader, sendProblem, toProblem } from './problem-details.js';
 import { requestIdOf } from '../request-context/request-context.js';
@@ -47,8 +48,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (appException.code === 'method_not_allowed') {
       headers.Allow = this.routes.allowedMethods(req.path).join(', ');
     }
-    if (appException.status >= 500) {
+    if (appException.code === 'internal_error') {
       this.logger.error({ err: exception, requestId, method: req.method, path: req.path }, 'request failed');
+    } else if (appException.status >= 500) {
+      // The database or a provider is down or slow: expected, retryable, and reported once per cause.
+      reportOutage(
+        this.logger,
+        outageCause(exception) ?? appException.code,
+        { requestId, method: req.method, path: req.path, code: appException.code, detail: errorDetail(exception) },
+        'request failed',
+      );
     }
     if (res.headersSent) {
       res.destroy();
@@ -77,4 +86,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     return classifyUnexpected(exception);
   }
+}
+
+function errorDetail(exception: unknown): string | undefined {
+  if (exception instanceof AppException) return exception.detail;
+  return exception instanceof Error ? exception.message.slice(0, 200) : undefined;
 }

@@ -8,11 +8,18 @@ import type { Request } from 'express';
  * CPU of a request in the benchmark).
  */
 const REQUEST_ID = Symbol('requestId');
+const RECEIVED_AT = Symbol('receivedAt');
 
-type WithRequestId = Request & { [REQUEST_ID]?: string };
+type WithRequestId = Request & { [REQUEST_ID]?: string; [RECEIVED_AT]?: number };
 
-export function setRequestId(req: Request, requestId: string): void {
+export function setRequestId(req: Request, requestId: string, receivedAt?: number): void {
   (req as WithRequestId)[REQUEST_ID] = requestId;
+  (req as WithRequestId)[RECEIVED_AT] = receivedAt;
+}
+
+/** When the request arrived (performance.now()), for timing what it finishes (e.g. a login). */
+export function receivedAtOf(req: Request): number | undefined {
+  return (req as WithRequestId)[RECEIVED_AT];
 }
 
 /** The id the first middleware gave this request; null only for a request that never passed it. */

@@ -21,7 +21,7 @@ import {
   type StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
 import { OidcCodeFlow } from '../../oidc/code-flow.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure, unexpectedLoginFailure } from '../../oidc/login-failure.js';
 import { OidcClient } from '../../oidc/oidc-client.js';
 import { toLoginFailure } from '../../oidc/oidc-errors.js';
 import { sermiLogIdentifiers } from '../../sermi/access-rules.js';
@@ -272,7 +272,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       return { status: 'complete', login: await this.verifiedLogin(userinfo, transaction, 'passwordless', authTime) };
     } catch (error) {
       const reported = await this.flow.failed(error, 'userinfo', meta, transaction);
-      const code = reported instanceof LoginFailure ? reported.code : 'internal_error';
+      const code = (reported instanceof LoginFailure ? reported : unexpectedLoginFailure(reported)).code;
       await this.transactions.setProviderDataOfConsumed(id, { status: 'failed', failureCode: code });
       if (!(reported instanceof LoginFailure)) throw reported;
       return { status: 'failed', failure: reported };

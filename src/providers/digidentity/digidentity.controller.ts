@@ -10,7 +10,7 @@ import type { AppConfig } from '../../config/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { BrowserBinding } from '../../login-transactions/browser-binding.js';
 import { safeReturnTo } from '../../login-transactions/return-to.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure, unexpectedLoginFailure } from '../../oidc/login-failure.js';
 import { Public } from '../../sessions/auth.decorators.js';
 import { assertTrustedSource } from '../../sessions/csrf.js';
 import { DigidentityLoginService, type PasswordlessPoll } from './digidentity-login.service.js';
@@ -100,7 +100,8 @@ export class DigidentityController {
     } catch (error) {
       if (!(error instanceof LoginFailure)) {
         // Later polls would otherwise see it completing until it runs out.
-        await this.logins.recordPasswordlessOutcome(id, 'failed', 'internal_error').catch(() => undefined);
+        const { code } = unexpectedLoginFailure(error);
+        await this.logins.recordPasswordlessOutcome(id, 'failed', code).catch(() => undefined);
         throw error;
       }
       await this.logins.recordPasswordlessOutcome(id, 'failed', error.code);

@@ -19,7 +19,8 @@ import {
 } from '../../login-transactions/login-transactions.service.js';
 import { TooManyLoginStarts } from '../../login-transactions/login-start-limits.js';
 import { ProviderHttpClient } from '../../oidc/http-client.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure, unexpectedLoginFailure } from '../../oidc/login-failure.js';
+import { logFailure } from '../../common/logging/fault-log.js';
 import { isProviderFailure, toLoginFailure } from '../../oidc/oidc-errors.js';
 import { checkAuthenticationUrl } from './authentication-url.js';
 import {
@@ -69,7 +70,7 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
       );
     }
     this.settings = settings as ResolvedSettings;
-    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs);
+    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs, completion.metrics.providerCalls(PROVIDER));
     const base = settings.baseUrl.href.endsWith('/') ? settings.baseUrl : new URL(`${settings.baseUrl.href}/`);
     const token = new SignicatApiToken(
       new URL('auth/open/connect/token', base),
@@ -199,13 +200,14 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
   ): Promise<unknown> {
     // A refused start is no login failure (see OidcCodeFlow.failed).
     if (error instanceof TooManyLoginStarts) return error;
-    const failure = isProviderFailure(error)
-      ? toLoginFailure(error, 'token')
-      : new LoginFailure('internal_error', 'the login failed unexpectedly');
+    const ours = !isProviderFailure(error);
+    const failure = ours ? unexpectedLoginFailure(error) : toLoginFailure(error, 'token');
     const extra = { ...details, ...(transaction ? { loginTransactionId: transaction.id } : {}) };
     await this.completion
       .recordFailure(PROVIDER, failure, meta, extra)
-      .catch((auditError: unknown) => this.logger.error({ err: auditError }, 'could not audit a refused login'));
-    return failure.code === 'internal_error' ? error : failure;
+      .catch((auditError: unknown) =>
+        logFailure(this.logger, auditError, { requestId: meta.requestId }, 'could not audit a refused login'),
+      );
+    return ours ? error : failure;
   }
 }

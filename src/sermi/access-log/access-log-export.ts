@@ -4,6 +4,7 @@ import type { AccessLogExportFormat } from './dto/access-log-query.dto.js';
 import type { AccessLogRecordDto } from './dto/access-log-record.dto.js';
 import { ACCESS_LOG_FIELDS, type AccessLogExportCursor } from './access-log-query.service.js';
 import { requestIdOf } from '../../common/request-context/request-context.js';
+import { logFailure } from '../../common/logging/fault-log.js';
 
 export const EXPORT_CONTENT_TYPES: Record<AccessLogExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
@@ -89,8 +90,10 @@ export async function streamExport(
     }
   } catch (error) {
     if (!res.headersSent) throw error;
-    logger.error(
-      { err: error, requestId: requestIdOf(res.req), rows },
+    logFailure(
+      logger,
+      error,
+      { requestId: requestIdOf(res.req), rows },
       'SERMI access log export failed after the download started',
     );
     res.destroy();

@@ -1,0 +1,113 @@
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { EnvInteger } from '../config/env-transforms.js';
+
+/** Settings for running several instances behind a load balancer. */
+export class OperationsEnvironment {
+  /**
+   * How long an idle keep-alive connection stays open. Longer than the idle timeout of the proxy in front (60 s for
+   * AWS ALB, nginx' upstream keep-alive, Google's 600 s needs more), so the proxy, never the app, closes it.
+   */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+  /** Time allowed to receive a request's headers (slow-header clients are cut off). */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 66_000;
+
+  /** Time allowed to receive a whole request, body included; 0: no limit. */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 120_000;
+
+  /** Port of the Prometheus metrics listener (`GET /metrics`); unset: no metrics are served. */
+  @IsOptional()
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  METRICS_PORT?: number;
+
+  @IsString()
+  @Matches(/^[0-9a-fA-F.:]+$|^localhost$/, { message: 'METRICS_HOST must be an IP address or localhost' })
+  METRICS_HOST = '127.0.0.1';
+
+  /** A bearer token the scraper must send; required in production when METRICS_HOST is not a loopback address. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\x21-\x7e]{32,}$/, { message: 'METRICS_TOKEN must be at least 32 printable characters, no spaces' })
+  METRICS_TOKEN?: string;
+
+  /** Ended sessions (expired or revoked) are deleted this long after they could last have been used. */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  SESSION_RETENTION_DAYS = 30;
+
+  /** How often the session retention job runs; 0 turns it off. */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3600)
+  SESSION_PURGE_INTERVAL_SECONDS = 3600;
+
+  /** Sealing of the SERMI access log behind by more than this is logged as a warning and shown on /ready. */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  SERMI_LOG_SEAL_LAG_WARN_SECONDS = 60;
+}
+
+export interface OperationsSettings {
+  http: { keepAliveTimeoutMs: number; headersTimeoutMs: number; requestTimeoutMs: number };
+  /** Null: no metrics listener. */
+  metrics: { port: number; host: string; token: string | null } | null;
+  sessionRetention: { retentionDays: number; purgeIntervalSeconds: number };
+  sealLagWarnSeconds: number;
+}
+
+const LOOPBACK = /^(127\.|::1$|localhost$)/;
+
+export function operationsSettings(
+  env: OperationsEnvironment,
+  nodeEnv: string,
+  appPort: number,
+  problems: string[],
+): OperationsSettings {
+  if (env.HTTP_REQUEST_TIMEOUT_MS > 0 && env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS');
+  }
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT === appPort) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics are never served on the public listener)');
+  }
+  if (nodeEnv === 'production' && env.METRICS_PORT !== undefined && !LOOPBACK.test(env.METRICS_HOST)) {
+    if (!env.METRICS_TOKEN) {
+      problems.push('METRICS_TOKEN: required in production when METRICS_HOST is not a loopback address');
+    }
+  }
+  return {
+    http: {
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    },
+    metrics:
+      env.METRICS_PORT === undefined
+        ? null
+        : { port: env.METRICS_PORT, host: env.METRICS_HOST, token: env.METRICS_TOKEN ?? null },
+    sessionRetention: {
+      retentionDays: env.SESSION_RETENTION_DAYS,
+      purgeIntervalSeconds: env.SESSION_PURGE_INTERVAL_SECONDS,
+    },
+    sealLagWarnSeconds: env.SERMI_LOG_SEAL_LAG_WARN_SECONDS,
+  };
+}

@@ -1,0 +1,112 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Browser } from '../support/browser.js';
+import { errorPage, IOE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
+import { TcpLink } from '../support/tcp-link.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * The database goes away in the middle of logins: every one ends on "try again" (`service_unavailable`), never on
+ * `internal_error`, and the login can be tried again once the database is back.
+ */
+describe('a database outage during a login', () => {
+  let database: TestDatabase;
+  let link: TcpLink;
+  let bed: DigidentityTestbed;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const opened = await TcpLink.to(database.url);
+    link = opened.link;
+    bed = await startDigidentityTestbed({
+      database,
+      databaseUrl: opened.viaLink,
+      env: { DATABASE_CONNECT_TIMEOUT_MS: '1000' },
+    });
+  });
+  afterEach(async () => {
+    bed.hostile.hostility = {};
+    await link.restore();
+  });
+  afterAll(async () => {
+    await bed.close();
+    await link.cut();
+    await database.drop();
+  });
+
+  const warningsAndErrors = (from: number) =>
+    bed.app.logs.lines
+      .slice(from)
+      .filter((line) => line.level === 'error' || line.level === 'fatal' || line.level === 'warn');
+
+  it('ends on service_unavailable while the database is down at the callback, and a reload then completes the login', async () => {
+    const browsers = [new Browser(), new Browser(), new Browser()];
+    const callbacks = await Promise.all(browsers.map((browser) => bed.startWebLogin(browser, IOE.id, '/portal/home')));
+    const logsBefore = bed.app.logs.lines.length;
+
+    await link.cut();
+    for (const [i, browser] of browsers.entries()) {
+      const refused = await browser.request(callbacks[i]);
+      expect([refused.status, refused.location]).toEqual([302, errorPage(bed, 'service_unavailable')]);
+    }
+    // The error page explains the code with 200 even while the database is down (it needs none).
+    expect((await browsers[0].request(errorPage(bed, 'service_unavailable'))).status).toBe(200);
+
+    // Expected outage: one warning for the cause, no error lines, no stacks.
+    const logged = warningsAndErrors(logsBefore).filter((line) => line.msg !== 'request completed');
+    expect(logged).toEqual([expect.objectContaining({ level: 'warn', cause: 'database_unavailable' })]);
+    expect(JSON.stringify(bed.app.logs.lines.slice(logsBefore))).not.toMatch(/"stack"|"err"/);
+
+    // Nothing was consumed while the database was away: the very same callback signs the person in now.
+    await link.restore();
+    for (const [i, browser] of browsers.entries()) {
+      const reloaded = await browser.request(callbacks[i]);
+      expect([reloaded.status, reloaded.location]).toEqual([302, `${bed.app.baseUrl}/portal/home`]);
+      expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
+    }
+  });
+
+  it('ends on service_unavailable when the database goes away after the provider answered; a new login works', async () => {
+    const browser = new Browser();
+    const callback = await bed.startWebLogin(browser, IOE.id, '/portal/home');
+    // The code is redeemed and the ID token verified; the database goes away before the login is written.
+    bed.hostile.hostility = { beforeUserinfo: () => link.cut() };
+    const refused = await browser.request(callback);
+    expect([refused.status, refused.location]).toEqual([302, errorPage(bed, 'service_unavailable')]);
+    expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).not.toBe(200);
+
+    bed.hostile.hostility = {};
+    await link.restore();
+    // The provider's code is spent and the transaction consumed: that callback cannot sign in again...
+    expect((await browser.request(callback)).location).toBe(errorPage(bed, 'login_replayed'));
+    // ...but trying again from the start does, in the same browser.
+    const again = await bed.webLogin(browser, IOE.id, '/portal/home');
+    expect([again.status, again.location]).toEqual([302, `${bed.app.baseUrl}/portal/home`]);
+    expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
+  });
+
+  it('ends on service_unavailable when no pool connection comes in time, and the same callback works afterwards', async () => {
+    const browser = new Browser();
+    const callback = await bed.startWebLogin(browser, IOE.id, '/portal/home');
+    const held = Array.from({ length: bed.app.config.database.poolSize }, () => bed.app.dataSource.createQueryRunner());
+    await Promise.all(held.map((runner) => runner.connect()));
+    try {
+      const refused = await browser.request(callback);
+      expect([refused.status, refused.location]).toEqual([302, errorPage(bed, 'service_unavailable')]);
+    } finally {
+      await Promise.all(held.map((runner) => runner.release()));
+    }
+    const reloaded = await browser.request(callback);
+    expect([reloaded.status, reloaded.location]).toEqual([302, `${bed.app.baseUrl}/portal/home`]);
+  });
+
+  it('answers a login start with service_unavailable while the database is down', async () => {
+    const browser = new Browser();
+    await link.cut();
+    const start = await browser.request(`${bed.app.baseUrl}/auth/digidentity/login?returnTo=/portal/home`);
+    expect([start.status, start.location]).toEqual([302, errorPage(bed, 'service_unavailable')]);
+    const json = await browser.request(`${bed.app.baseUrl}/auth/digidentity/login`, {
+      headers: { accept: 'application/json' },
+    });
+    expect([json.status, json.json().code]).toEqual([503, 'service_unavailable']);
+  });
+});
