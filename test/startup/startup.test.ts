@@ -162,9 +162,16 @@ describe('the backend process', () => {
         session: { authContext: { sermi: { actorType: string } } };
       }>();
       expect(me.session.authContext.sermi.actorType).toBe('RSSE');
-    } finally {
-      backend.child.kill('SIGTERM');
-      expect(await backend.exited).toBe(0);
+    } catch (error) {
+      backend.child.kill('SIGKILL');
+      throw new Error(`${String(error)}\nstdout:\n${backend.stdout().slice(-4000)}\nstderr:\n${backend.stderr()}`);
     }
+    backend.child.kill('SIGTERM');
+    const exitCode = await backend.exited;
+    // Says why the exit was not clean (the last lines of the process), instead of only that it was not.
+    expect({ exitCode, tail: exitCode === 0 ? '' : backend.stdout().slice(-2000) + backend.stderr() }).toEqual({
+      exitCode: 0,
+      tail: '',
+    });
   }, 180_000);
 });
