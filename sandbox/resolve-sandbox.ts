@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { SandboxPortalModule } from './sandbox-portal.module.js';
+import { sandboxPortalModule } from './sandbox-portal.module.js';
+import type { SandboxInfo } from '../src/pages/common/sandbox-info.js';
 import type { AppConfig } from '../src/config/app.config.js';
 import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digidentity-login.service.js';
 import { SIGNICAT_IDIN_CALLBACK_PATH } from '../src/providers/signicat-idin/signicat-idin-login.service.js';
@@ -27,6 +28,7 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
   let resolved = config;
   const closers: Array<() => Promise<void>> = [];
   const signIn = new URL('/sandbox', config.http.publicBaseUrl).href;
+  const info: SandboxInfo = { providers: [] };
   try {
     if (config.digidentity?.sandbox) {
       const sandbox = await startDigidentitySandbox({
@@ -38,6 +40,11 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
         { provider: 'digidentity', issuer: sandbox.issuer, personas: sandbox.personas.length },
         `SANDBOX — not for production: Digidentity is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona. Sign in at ${signIn}`,
       );
+      info.providers.push({
+        provider: 'digidentity',
+        homeUrl: new URL('/', sandbox.issuer).href,
+        personaHints: sandbox.personas.map((p) => `${p.label}: ${p.description}`),
+      });
       resolved = {
         ...resolved,
         digidentity: {
@@ -59,6 +66,11 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
         { provider: 'signicat-idin', issuer: sandbox.issuer, personas: sandbox.personas.length },
         `SANDBOX — not for production: Signicat iDIN is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona. Sign in at ${signIn}`,
       );
+      info.providers.push({
+        provider: 'signicat-idin',
+        homeUrl: new URL('/', sandbox.issuer).href,
+        personaHints: sandbox.personas.map((p) => `${p.label}: ${p.description}`),
+      });
       resolved = {
         ...resolved,
         signicatIdin: {
@@ -83,6 +95,11 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
           ephemeral ? ' Our itsme signing/encryption keys are ephemeral (generated now, gone at exit).' : ''
         } Sign in at ${signIn}`,
       );
+      info.providers.push({
+        provider: 'itsme',
+        homeUrl: new URL('/', sandbox.issuer).href,
+        personaHints: sandbox.personas.map((p) => `${p.label}: ${p.description}`),
+      });
       resolved = {
         ...resolved,
         itsme: {
@@ -104,6 +121,11 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
         { provider: 'signicat-eherkenning', baseUrl: sandbox.baseUrl, personas: sandbox.personas.length },
         `SANDBOX — not for production: Signicat eHerkenning is a local sandbox at ${sandbox.baseUrl}; anyone can sign in as any persona. Sign in at ${signIn}`,
       );
+      info.providers.push({
+        provider: 'signicat-eherkenning',
+        homeUrl: new URL('/', sandbox.baseUrl).href,
+        personaHints: sandbox.personas.map((p) => `${p.label}: ${p.description}`),
+      });
       resolved = {
         ...resolved,
         signicatEherkenning: {
@@ -122,5 +144,5 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
   const close = async () => {
     await Promise.all(closers.map((closeOne) => closeOne()));
   };
-  return { config: resolved, modules: closers.length > 0 ? [SandboxPortalModule] : [], close };
+  return { config: resolved, modules: closers.length > 0 ? [sandboxPortalModule(info)] : [], close };
 }

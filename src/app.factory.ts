@@ -17,6 +17,7 @@ import type { AppConfig } from './config/app.config.js';
 import { applyMigrations } from './database/migrations.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from './rmi-items/rmi-item-import.middleware.js';
+import { PAGE_FORM_BODIES, pageFormBodyParser } from './pages/common/form-bodies.js';
 
 /**
  * Builds the HTTP application exactly as production runs it; the tests use this too. The database URL must be
@@ -50,7 +51,8 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   app.use(requestContextMiddleware(logger.child({ component: 'http' })));
   app.use(helmet());
   app.use(cookieParser());
-  app.use(requireJsonBodies([RMI_ITEM_IMPORT_MEDIA_TYPE]));
+  app.use(requireJsonBodies([RMI_ITEM_IMPORT_MEDIA_TYPE, PAGE_FORM_BODIES]));
+  app.use(pageFormBodyParser(config.http.bodyLimitBytes));
   app.use(
     rmiItemImportBodyParser(config.session.cookieName, async (token) => {
       const principal = await app.get(SessionsService).authenticate(token);

@@ -60,7 +60,8 @@ describe('HTTP errors, request ids and headers', () => {
   it('answers a non-JSON body with 415', async () => {
     const res = await request(t.http).post('/auth/logout').set('Content-Type', 'text/plain').send('hello');
     expectProblem(res, 415, 'unsupported_media_type');
-    const form = await request(t.http).post('/auth/logout').type('form').send({ a: 1 });
+    // Form posts are for the backend's own pages (and signing out from them) only.
+    const form = await request(t.http).post('/api/me/sessions/revoke-others').type('form').send({ a: 1 });
     expectProblem(form, 415, 'unsupported_media_type');
   });
 

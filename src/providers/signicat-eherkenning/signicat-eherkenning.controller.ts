@@ -24,7 +24,7 @@ export class SignicatEherkenningController {
   @ApiOperation({ summary: 'Web login: creates a Signicat session and redirects to eHerkenning (organisations)' })
   @ApiFoundResponse({ description: "Redirect to Signicat's eHerkenning page; on failure to LOGIN_ERROR_URL?code=…" })
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
+    await this.browserLogins.redirectToProvider(this.logins, query, req, res);
   }
 
   /** Signicat's success, abort and error callbacks; the session's status at Signicat decides, not the path. */

@@ -23,7 +23,7 @@ export class SignicatIdinController {
   @ApiOperation({ summary: 'Web login: redirects to iDIN (through Signicat) to sign in with a Dutch bank' })
   @ApiFoundResponse({ description: "Redirect to Signicat's iDIN page; on failure to LOGIN_ERROR_URL?code=…" })
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
+    await this.browserLogins.redirectToProvider(this.logins, query, req, res);
   }
 
   /** Query parameters are Signicat's (code, state, iss, error…); the strategy reads and checks them. */
