@@ -7,6 +7,8 @@ import { PageRenderer } from './common/page-renderer.js';
 import { SignInController } from './sign-in/sign-in.controller.js';
 import { PendingPageController } from './pending/pending.controller.js';
 import { AccountPageController } from './account/account.controller.js';
+import { ConsolePageController } from './console/console.controller.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import { LinkingModule } from '../linking/linking.module.js';
 import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
 
@@ -15,8 +17,14 @@ import { LoginTransactionsModule } from '../login-transactions/login-transaction
  * same services as the REST API. Server-rendered (nunjucks, escaped), with static CSS and scripts only.
  */
 @Module({
-  imports: [AuthModule, LinkingModule, LoginTransactionsModule],
-  controllers: [AssetsController, SignInController, PendingPageController, AccountPageController],
+  imports: [AuthModule, LinkingModule, LoginTransactionsModule, SessionsModule],
+  controllers: [
+    AssetsController,
+    SignInController,
+    PendingPageController,
+    AccountPageController,
+    ConsolePageController,
+  ],
   providers: [{ provide: PageAssets, useFactory: () => new PageAssets() }, PageRenderer, PageErrorFilter],
   exports: [PageRenderer, PageAssets, PageErrorFilter],
 })

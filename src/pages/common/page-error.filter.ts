@@ -46,6 +46,10 @@ export class PageErrorFilter implements ExceptionFilter {
       res.setHeader('Cache-Control', 'no-store');
       return res.redirect(303, `/?returnTo=${encodeURIComponent(back)}`);
     }
+    if (failure.code === 'forbidden' && req.principal && /^\/console(\/|$)/.test(req.path)) {
+      const title = 'The support desk is for administrators';
+      return this.pages.render(req, res, 'console/not-admin.njk', { title, viewer: viewerOf(req.principal) }, 403);
+    }
     this.pages.render(
       req,
       res,
