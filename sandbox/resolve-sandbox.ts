@@ -1,3 +1,4 @@
+import { dirname, join, resolve } from 'node:path';
 import type { Type } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { sandboxPortalModule } from './sandbox-portal.module.js';
@@ -29,10 +30,15 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
   const closers: Array<() => Promise<void>> = [];
   const signIn = new URL('/sandbox', config.http.publicBaseUrl).href;
   const info: SandboxInfo = { providers: [] };
+  // Re-created sandbox accounts live next to the database, which keeps the subjects they were re-bound to.
+  const stateFile = join(dirname(resolve(config.database.embedded.dataDir)), 'sandbox-state.json');
+  const portalUrl = signIn;
   try {
     if (config.digidentity?.sandbox) {
       const sandbox = await startDigidentitySandbox({
         port: config.digidentity.sandboxPort,
+        stateFile,
+        portalUrl,
         redirectUris: [new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href],
       });
       closers.push(() => sandbox.close());
@@ -59,6 +65,7 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
     if (config.signicatIdin?.sandbox) {
       const sandbox = await startSignicatIdinSandbox({
         port: config.signicatIdin.sandboxPort,
+        portalUrl,
         redirectUris: [new URL(SIGNICAT_IDIN_CALLBACK_PATH, config.http.publicBaseUrl).href],
       });
       closers.push(() => sandbox.close());
@@ -84,6 +91,8 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
     if (config.itsme?.sandbox) {
       const sandbox = await startItsmeSandbox({
         port: config.itsme.sandboxPort,
+        stateFile,
+        portalUrl,
         redirectUris: [new URL(ITSME_CALLBACK_PATH, config.http.publicBaseUrl).href],
         clientJwksUri: new URL(ITSME_JWKS_PATH, config.http.publicBaseUrl).href,
       });
@@ -115,7 +124,10 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
       };
     }
     if (config.signicatEherkenning?.sandbox) {
-      const sandbox = await startSignicatEherkenningSandbox({ port: config.signicatEherkenning.sandboxPort });
+      const sandbox = await startSignicatEherkenningSandbox({
+        port: config.signicatEherkenning.sandboxPort,
+        portalUrl,
+      });
       closers.push(() => sandbox.close());
       logger.warn(
         { provider: 'signicat-eherkenning', baseUrl: sandbox.baseUrl, personas: sandbox.personas.length },

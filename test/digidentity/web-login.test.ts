@@ -118,7 +118,8 @@ describe('Digidentity web login', () => {
     it('sends the browser back only to a path on this site', async () => {
       for (const returnTo of ['https://evil.example/phish', '//evil.example', '/\\evil.example']) {
         const callback = await bed.webLogin(new Browser(), IOE.id, returnTo);
-        expect([returnTo, callback.location]).toEqual([returnTo, `${bed.app.baseUrl}/`]);
+        // Nothing safe to return to: LOGIN_SUCCESS_URL (the account page).
+        expect([returnTo, callback.location]).toEqual([returnTo, `${bed.app.baseUrl}/account`]);
       }
     });
 

@@ -119,7 +119,7 @@ describe('linking across Digidentity and iDIN', () => {
     const callback = await browser.request(
       await reachProviderCallback(browser, redirectUrl, IDIN_BAKKER.id, `${bed.app.baseUrl}${IDIN_CALLBACK}`),
     );
-    expect(callback.location).toBe(`${bed.app.baseUrl}/`);
+    expect(callback.location).toBe(`${bed.app.baseUrl}/account`);
 
     const later = new Browser();
     await bed.idinLogin(later, IDIN_BAKKER.id);
