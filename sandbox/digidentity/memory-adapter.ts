@@ -56,9 +56,11 @@ export function memoryAdapterFactory(): MemoryStorage {
       destroy: async (id) => {
         models.delete(id);
       },
+      // oidc-provider calls this on each token model's adapter: only that model's entries go. Sweeping every
+      // store also dropped the Interaction that carries the old grant's id, so a sign-in as another persona over
+      // an existing session ("sign in as someone else") failed with "interaction session not found".
       revokeByGrantId: async (grantId) => {
-        for (const models of stores.values())
-          for (const [id, entry] of models) if (entry.payload.grantId === grantId) models.delete(id);
+        for (const [id, entry] of models) if (entry.payload.grantId === grantId) models.delete(id);
       },
     };
   };

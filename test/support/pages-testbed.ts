@@ -179,8 +179,8 @@ export async function checkPage(page: Page, name: string): Promise<void> {
   const viewport = page.viewportSize();
   await page.setViewportSize({ width: 360, height: 800 });
   // Nothing may need sideways scrolling at 360 px (wide tables scroll inside their own box).
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  const overflow = await page.evaluate<number>(
+    'document.documentElement.scrollWidth - document.documentElement.clientWidth',
   );
   expect({ page: name, overflowAt360px: overflow }).toEqual({ page: name, overflowAt360px: 0 });
   expect({ page: name, violationsAt360px: await seriousAccessibilityViolations(page) }).toEqual({
