@@ -114,8 +114,11 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
   const subjectOf = (personaId: string) => subjects.get(personaId) ?? personaId;
   const recreateAccount = (personaId: string): string => {
     if (!personas.some((p) => p.id === personaId)) throw new Error(`unknown persona ${personaId}`);
+    const previous = subjectOf(personaId);
     const subject = randomUUID();
     subjects.set(personaId, subject);
+    // The deleted account's single sign-on sessions end with it, as at the real provider.
+    storage.forget('Session', (session) => session.accountId === previous);
     return subject;
   };
 

@@ -14,6 +14,8 @@ export interface MemoryStorage {
   factory: (name: string) => Adapter;
   /** The stored payloads of one model (e.g. `Session`), live ones only; changes to them are kept. */
   payloads(name: string): AdapterPayload[];
+  /** Deletes the stored payloads of one model that match (e.g. the sign-in sessions of a deleted account). */
+  forget(name: string, matches: (payload: AdapterPayload) => boolean): void;
   stop(): void;
 }
 
@@ -66,5 +68,9 @@ export function memoryAdapterFactory(): MemoryStorage {
   };
   const payloads = (name: string) =>
     [...store(name).values()].filter((entry) => entry.expiresAt > Date.now()).map((entry) => entry.payload);
-  return { factory, payloads, stop: () => clearInterval(sweep) };
+  const forget = (name: string, matches: (payload: AdapterPayload) => boolean) => {
+    const models = store(name);
+    for (const [id, entry] of models) if (matches(entry.payload)) models.delete(id);
+  };
+  return { factory, payloads, forget, stop: () => clearInterval(sweep) };
 }

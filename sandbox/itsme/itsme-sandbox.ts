@@ -102,8 +102,11 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
   const subjectOf = (personaId: string) => subjects.get(personaId) ?? personaId;
   const recreateAccount = (personaId: string): string => {
     if (!personas.some((p) => p.id === personaId)) throw new Error(`unknown persona ${personaId}`);
+    const previous = subjectOf(personaId);
     const subject = `itsme-sub-${randomUUID()}`;
     subjects.set(personaId, subject);
+    // The deleted account's single sign-on sessions end with it, as at the real provider.
+    storage.forget('Session', (session) => session.accountId === previous);
     return subject;
   };
 

@@ -194,7 +194,16 @@ export async function checkPage(page: Page, name: string): Promise<void> {
 /** At a sandbox's persona page: continue as the persona whose label contains `label`. */
 export async function choosePersona(page: Page, label: string): Promise<void> {
   const form = page.locator('form.persona', { hasText: label });
-  await form.getByRole('button').click();
+  await form
+    .getByRole('button')
+    .click({ timeout: 10_000 })
+    .catch(async (error: Error) => {
+      const text = await page
+        .locator('body')
+        .innerText()
+        .catch(() => '');
+      throw new Error(`no persona "${label}" at ${page.url()}: ${text.slice(0, 500)} (${error.message})`);
+    });
 }
 
 /** The account made admin as `npm run admin:grant` would (by provider subject or account id). */
