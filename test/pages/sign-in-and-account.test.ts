@@ -183,6 +183,27 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     expectNoPageProblems(page);
   });
 
+  it('asks for a fresh sign-in before changing sign-in methods when the login is too old', async () => {
+    const { page } = await bed.newPerson();
+    await signInWith(page, 'Digidentity', PERSONAS[1].label);
+    await page.waitForURL(`${bed.baseUrl}/account`);
+    const accountId = (await page.locator('dd code').first().textContent())!.trim();
+    await bed.dataSource.query(
+      `UPDATE sessions SET authenticated_at = now() - interval '2 hours' WHERE account_id = $1 AND revoked_at IS NULL`,
+      [accountId],
+    );
+    await page.reload();
+    await expect(page.getByText('sign in again first').isVisible()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Add iDIN' }).click();
+    await page.waitForURL(`${bed.baseUrl}/account?error=reauthentication_required`);
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('This needs a recent sign-in');
+    await checkPage(page, 'account-reauthenticate');
+    await page.getByRole('alert').getByRole('link', { name: 'Sign in again' }).click();
+    await choosePersona(page, PERSONAS[1].label);
+    await page.waitForURL(`${bed.baseUrl}/account`);
+    await expect(page.getByText('recent enough to add or remove methods').isVisible()).resolves.toBe(true);
+  });
+
   it('explains a failed sign-in on an HTML page with what to do next and a reference; API clients get JSON', async () => {
     const { page } = await bed.newPerson();
     await page.goto(`${bed.baseUrl}/`);
