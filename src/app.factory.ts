@@ -18,6 +18,7 @@ import { applyMigrations } from './database/migrations.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from './rmi-items/rmi-item-import.middleware.js';
 import { PAGE_FORM_BODIES, pageFormBodyParser } from './pages/common/form-bodies.js';
+import { PageErrorFilter } from './pages/common/page-error.filter.js';
 
 /**
  * Builds the HTTP application exactly as production runs it; the tests use this too. The database URL must be
@@ -69,6 +70,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
     new ProblemDetailsFilter(
       logger.child({ component: 'errors' }),
       new RouteTable(() => app.getHttpAdapter().getInstance()),
+      (req, res, problem) => app.get(PageErrorFilter).renderPage(req, res, problem),
     ),
   );
 }

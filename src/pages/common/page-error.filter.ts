@@ -46,9 +46,15 @@ export class PageErrorFilter implements ExceptionFilter {
       res.setHeader('Cache-Control', 'no-store');
       return res.redirect(303, `/?returnTo=${encodeURIComponent(back)}`);
     }
+    this.renderPage(req, res, failure);
+  }
+
+  /** The error page for a browser (also for errors outside the pages: an unknown address, a refused form post). */
+  renderPage(req: Request & { principal?: SessionPrincipal }, res: Response, failure: AppException): boolean {
     if (failure.code === 'forbidden' && req.principal && /^\/console(\/|$)/.test(req.path)) {
       const title = 'The support desk is for administrators';
-      return this.pages.render(req, res, 'console/not-admin.njk', { title, viewer: viewerOf(req.principal) }, 403);
+      this.pages.render(req, res, 'console/not-admin.njk', { title, viewer: viewerOf(req.principal) }, 403);
+      return true;
     }
     this.pages.render(
       req,
@@ -64,5 +70,6 @@ export class PageErrorFilter implements ExceptionFilter {
       },
       failure.status,
     );
+    return true;
   }
 }
