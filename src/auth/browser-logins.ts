@@ -19,7 +19,7 @@ import type { VerifiedLogin } from './verified-login.js';
  */
 export type LoginFollowUp = (
   signedIn: { token: string; accountId: string },
-  subjectId: string,
+  pendingIdentityId: string,
   returnTo: string,
   req: Request,
   res: Response,

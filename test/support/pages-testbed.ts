@@ -168,12 +168,12 @@ export async function seriousAccessibilityViolations(page: Page): Promise<AxeVio
     }));
 }
 
-/** Checks a page as a person meets it: no serious accessibility problem, nothing refused, usable at 360 px. */
+/**
+ * Checks a page as a person meets it: nothing refused, no sideways scrolling at 360 px, and no serious accessibility
+ * problem there (axe runs once, at 360 px: the markup is the same at every width, and only the narrow layout has
+ * tables that scroll sideways); a screenshot at both widths.
+ */
 export async function checkPage(page: Page, name: string): Promise<void> {
-  expect({ page: name, violations: await seriousAccessibilityViolations(page) }).toEqual({
-    page: name,
-    violations: [],
-  });
   expectNoPageProblems(page);
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
   const viewport = page.viewportSize();
@@ -183,9 +183,9 @@ export async function checkPage(page: Page, name: string): Promise<void> {
     'document.documentElement.scrollWidth - document.documentElement.clientWidth',
   );
   expect({ page: name, overflowAt360px: overflow }).toEqual({ page: name, overflowAt360px: 0 });
-  expect({ page: name, violationsAt360px: await seriousAccessibilityViolations(page) }).toEqual({
+  expect({ page: name, violations: await seriousAccessibilityViolations(page) }).toEqual({
     page: name,
-    violationsAt360px: [],
+    violations: [],
   });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-360px.png`), fullPage: true });
   if (viewport) await page.setViewportSize(viewport);
