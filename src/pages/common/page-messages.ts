@@ -47,12 +47,12 @@ const ERRORS: Partial<Record<ErrorCode, string>> = {
   self_modification_refused: 'Ask another administrator to change your own account.',
 };
 
-export function noticeText(code: string | undefined): string | null {
-  return code ? (NOTICES[code] ?? null) : null;
+export function noticeText(code: unknown): string | null {
+  return typeof code === 'string' && Object.hasOwn(NOTICES, code) ? NOTICES[code] : null;
 }
 
-export function errorText(code: string | undefined): string | null {
-  if (!code || !Object.hasOwn(ERROR_STATUS, code)) return null;
+export function errorText(code: unknown): string | null {
+  if (typeof code !== 'string' || !Object.hasOwn(ERROR_STATUS, code)) return null;
   return ERRORS[code as ErrorCode] ?? `${ERROR_TITLES[code as ErrorCode]}.`;
 }
 
