@@ -13,6 +13,9 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The pages' templates and static files are read at run time from src/pages (see src/pages/common/page-files.ts).
+COPY --from=build /app/src/pages/views ./src/pages/views
+COPY --from=build /app/src/pages/assets ./src/pages/assets
 COPY package.json ./
 USER node
 EXPOSE 3000

@@ -1,6 +1,8 @@
+import { dirname, join, resolve } from 'node:path';
 import type { Type } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { SandboxPortalModule } from './sandbox-portal.module.js';
+import { sandboxPortalModule } from './sandbox-portal.module.js';
+import type { SandboxInfo } from '../src/pages/common/sandbox-info.js';
 import type { AppConfig } from '../src/config/app.config.js';
 import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digidentity-login.service.js';
 import { SIGNICAT_IDIN_CALLBACK_PATH } from '../src/providers/signicat-idin/signicat-idin-login.service.js';
@@ -27,10 +29,16 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
   let resolved = config;
   const closers: Array<() => Promise<void>> = [];
   const signIn = new URL('/sandbox', config.http.publicBaseUrl).href;
+  const info: SandboxInfo = { providers: [] };
+  // Re-created sandbox accounts live next to the database, which keeps the subjects they were re-bound to.
+  const stateFile = join(dirname(resolve(config.database.embedded.dataDir)), 'sandbox-state.json');
+  const portalUrl = signIn;
   try {
     if (config.digidentity?.sandbox) {
       const sandbox = await startDigidentitySandbox({
         port: config.digidentity.sandboxPort,
+        stateFile,
+        portalUrl,
         redirectUris: [new URL(DIGIDENTITY_CALLBACK_PATH, config.http.publicBaseUrl).href],
       });
       closers.push(() => sandbox.close());
@@ -38,6 +46,11 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
         { provider: 'digidentity', issuer: sandbox.issuer, personas: sandbox.personas.length },
         `SANDBOX — not for production: Digidentity is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona. Sign in at ${signIn}`,
       );
+      info.providers.push({
+        provider: 'digidentity',
+        homeUrl: new URL('/', sandbox.issuer).href,
+        personaHints: sandbox.personas.map((p) => `${p.label}: ${p.description}`),
+      });
       resolved = {
         ...resolved,
         digidentity: {
@@ -52,6 +65,7 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
     if (config.signicatIdin?.sandbox) {
       const sandbox = await startSignicatIdinSandbox({
         port: config.signicatIdin.sandboxPort,
+        portalUrl,
         redirectUris: [new URL(SIGNICAT_IDIN_CALLBACK_PATH, config.http.publicBaseUrl).href],
       });
       closers.push(() => sandbox.close());
@@ -59,6 +73,11 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
         { provider: 'signicat-idin', issuer: sandbox.issuer, personas: sandbox.personas.length },
         `SANDBOX — not for production: Signicat iDIN is a local sandbox at ${sandbox.issuer}; anyone can sign in as any persona. Sign in at ${signIn}`,
       );
+      info.providers.push({
+        provider: 'signicat-idin',
+        homeUrl: new URL('/', sandbox.issuer).href,
+        personaHints: sandbox.personas.map((p) => `${p.label}: ${p.description}`),
+      });
       resolved = {
         ...resolved,
         signicatIdin: {
@@ -72,6 +91,8 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
     if (config.itsme?.sandbox) {
       const sandbox = await startItsmeSandbox({
         port: config.itsme.sandboxPort,
+        stateFile,
+        portalUrl,
         redirectUris: [new URL(ITSME_CALLBACK_PATH, config.http.publicBaseUrl).href],
         clientJwksUri: new URL(ITSME_JWKS_PATH, config.http.publicBaseUrl).href,
       });
@@ -83,6 +104,11 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
           ephemeral ? ' Our itsme signing/encryption keys are ephemeral (generated now, gone at exit).' : ''
         } Sign in at ${signIn}`,
       );
+      info.providers.push({
+        provider: 'itsme',
+        homeUrl: new URL('/', sandbox.issuer).href,
+        personaHints: sandbox.personas.map((p) => `${p.label}: ${p.description}`),
+      });
       resolved = {
         ...resolved,
         itsme: {
@@ -98,12 +124,20 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
       };
     }
     if (config.signicatEherkenning?.sandbox) {
-      const sandbox = await startSignicatEherkenningSandbox({ port: config.signicatEherkenning.sandboxPort });
+      const sandbox = await startSignicatEherkenningSandbox({
+        port: config.signicatEherkenning.sandboxPort,
+        portalUrl,
+      });
       closers.push(() => sandbox.close());
       logger.warn(
         { provider: 'signicat-eherkenning', baseUrl: sandbox.baseUrl, personas: sandbox.personas.length },
         `SANDBOX — not for production: Signicat eHerkenning is a local sandbox at ${sandbox.baseUrl}; anyone can sign in as any persona. Sign in at ${signIn}`,
       );
+      info.providers.push({
+        provider: 'signicat-eherkenning',
+        homeUrl: new URL('/', sandbox.baseUrl).href,
+        personaHints: sandbox.personas.map((p) => `${p.label}: ${p.description}`),
+      });
       resolved = {
         ...resolved,
         signicatEherkenning: {
@@ -122,5 +156,5 @@ export async function resolveSandboxProviders(config: AppConfig, logger: Logger)
   const close = async () => {
     await Promise.all(closers.map((closeOne) => closeOne()));
   };
-  return { config: resolved, modules: closers.length > 0 ? [SandboxPortalModule] : [], close };
+  return { config: resolved, modules: closers.length > 0 ? [sandboxPortalModule(info)] : [], close };
 }

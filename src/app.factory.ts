@@ -19,6 +19,8 @@ import { applyMigrations } from './database/migrations.js';
 import { Metrics } from './operations/metrics.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from './rmi-items/rmi-item-import.middleware.js';
+import { PAGE_FORM_BODIES, pageFormBodyParser } from './pages/common/form-bodies.js';
+import { PageErrorFilter } from './pages/common/page-error.filter.js';
 
 /**
  * Builds the HTTP application exactly as production runs it; the tests use this too. The database URL must be
@@ -53,7 +55,8 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
   app.use(requestContextMiddleware(logger.child({ component: 'http' }), app.get(Metrics).countResponse));
   app.use(helmet());
   app.use(cookieParser());
-  app.use(requireJsonBodies([RMI_ITEM_IMPORT_MEDIA_TYPE]));
+  app.use(requireJsonBodies([RMI_ITEM_IMPORT_MEDIA_TYPE, PAGE_FORM_BODIES]));
+  app.use(pageFormBodyParser(config.http.bodyLimitBytes));
   app.use(
     rmiItemImportBodyParser(config.session.cookieName, async (token) => {
       const principal = await app.get(SessionsService).authenticate(token);
@@ -70,6 +73,7 @@ export function configureHttp(app: NestExpressApplication, config: AppConfig, lo
     new ProblemDetailsFilter(
       logger.child({ component: 'errors' }),
       new RouteTable(() => app.getHttpAdapter().getInstance()),
+      (req, res, problem) => app.get(PageErrorFilter).renderPage(req, res, problem),
     ),
   );
 }

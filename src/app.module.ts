@@ -18,6 +18,7 @@ import { LinkingModule } from './linking/linking.module.js';
 import { RmiItemsModule } from './rmi-items/rmi-items.module.js';
 import { SermiModule } from './sermi/sermi.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { PagesModule } from './pages/pages.module.js';
 
 @Module({})
 export class AppModule {
@@ -39,6 +40,7 @@ export class AppModule {
         HealthModule,
         RmiItemsModule,
         SermiModule,
+        PagesModule,
         ...(config.digidentity ? [DigidentityModule] : []),
         ...(config.signicatIdin ? [SignicatIdinModule] : []),
         ...(config.itsme ? [ItsmeModule] : []),

@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import { interactionPolicy } from 'oidc-provider';
 import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { POST_LOGOUT_PATH } from '../../src/auth/provider-logout.js';
 import type { MemoryStorage } from '../digidentity/memory-adapter.js';
@@ -78,3 +79,16 @@ export function signInSessions(provider: Provider, storage: MemoryStorage): Sign
   });
   return controls;
 }
+
+/**
+ * oidc-provider's prompts plus `select_account`: the persona page is shown even while a single sign-on session
+ * exists, as "sign in as someone else" asks (prompt=login is built in). The persona page's answer resolves it.
+ */
+export function promptsWithSelectAccount(): ReturnType<typeof interactionPolicy.base> {
+  const policy = interactionPolicy.base();
+  policy.add(new interactionPolicy.Prompt({ name: 'select_account', requestable: true }), 0);
+  return policy;
+}
+
+/** What an interaction's persona choice resolves besides the login itself. */
+export const SELECT_ACCOUNT_RESOLVED = { select_account: {} };

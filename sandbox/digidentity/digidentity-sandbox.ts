@@ -6,10 +6,13 @@ import Provider, { type KoaContextWithOIDC, type Configuration } from 'oidc-prov
 import {
   logoutPages,
   postLogoutRedirectUris,
+  promptsWithSelectAccount,
+  SELECT_ACCOUNT_RESOLVED,
   signInSessions,
   type SignInSessionControls,
 } from '../common/sign-in-sessions.js';
-import { escape, publicPart, readBody, sandboxPages, sendHtml } from '../common/pages.js';
+import { escape, homePage, publicPart, readBody, sandboxPages, sendHtml } from '../common/pages.js';
+import { subjectStore } from '../common/sandbox-state.js';
 import { memoryAdapterFactory } from './memory-adapter.js';
 import { PERSONAS, type Persona } from './personas.js';
 
@@ -34,6 +37,10 @@ export interface DigidentitySandboxOptions {
   passwordlessTtlSeconds?: number;
   /** Extra Koa middleware in front of the provider (the hostile test provider corrupts responses with it). */
   middleware?: Array<(ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>>;
+  /** Where re-created accounts' subjects are kept across restarts (see subjectStore); unset: in memory. */
+  stateFile?: string;
+  /** The portal's sign-in page, linked from the sandbox's home page. */
+  portalUrl?: string;
 }
 
 export interface DigidentitySandbox {
@@ -105,12 +112,15 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
   // The QR code carries its own id, not the authorisation code: only the relying party's backend sees the code.
   const scans = new Map<string, string>();
   const publishedKeys = [...signingKeys];
-  const subjects = new Map<string, string>();
+  const subjects = subjectStore(options.stateFile, 'digidentity');
   const subjectOf = (personaId: string) => subjects.get(personaId) ?? personaId;
   const recreateAccount = (personaId: string): string => {
     if (!personas.some((p) => p.id === personaId)) throw new Error(`unknown persona ${personaId}`);
+    const previous = subjectOf(personaId);
     const subject = randomUUID();
     subjects.set(personaId, subject);
+    // The deleted account's single sign-on sessions end with it, as at the real provider.
+    storage.forget('Session', (session) => session.accountId === previous);
     return subject;
   };
 
@@ -154,7 +164,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
       userinfo: { enabled: true },
       rpInitiatedLogout: logoutPages(page),
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { policy: promptsWithSelectAccount(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     pkce: { required: () => false },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
@@ -235,7 +245,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
         return provider.interactionFinished(
           req,
           res,
-          { login: { accountId: subjectOf(personaId) }, consent: { grantId } },
+          { login: { accountId: subjectOf(personaId) }, consent: { grantId }, ...SELECT_ACCOUNT_RESOLVED },
           { mergeWithLastSubmission: false },
         );
       }
@@ -282,25 +292,16 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
         );
       }
     }
-    const recreate = /^\/sandbox\/personas\/([\w-]+)\/recreate$/.exec(url.pathname);
-    if (req.method === 'POST' && recreate) {
-      if (!personas.some((p) => p.id === recreate[1])) return sendJson(res, { error: 'unknown persona' }, 404);
-      return sendJson(res, { persona: recreate[1], subject: recreateAccount(recreate[1]) });
-    }
-    if (req.method === 'GET' && url.pathname === '/') {
-      const rows = personas
-        .map(
-          (
-            p,
-          ) => `<form method="post" action="/sandbox/personas/${escape(p.id)}/recreate"><strong>${escape(p.label)}</strong>
-<br><small>sub ${escape(subjectOf(p.id))}</small><br><button type="submit">Delete and re-create this Digidentity account (new sub)</button></form>`,
-        )
-        .join('\n');
-      return sendHtml(
-        res,
-        page('Digidentity sandbox', `<p>SANDBOX — not for production.</p><p>Issuer: ${escape(issuer)}</p>${rows}`),
-      );
-    }
+    const home = homePage({
+      page,
+      name: 'Digidentity',
+      endpoint: `Issuer: ${issuer}`,
+      personas,
+      subjectOf,
+      recreateAccount,
+      portalUrl: options.portalUrl,
+    });
+    if (await home(req, res, url)) return;
     return provider.callback()(req, res);
   };
   server.on('request', (req, res) => {
@@ -331,7 +332,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     publishedKeys,
     confirmPasswordless,
     recreateAccount,
-    setSubject: (personaId, subject) => void subjects.set(personaId, subject),
+    setSubject: (personaId, subject) => subjects.set(personaId, subject),
     subjectOf,
     expirePasswordless: (scanId) => {
       const session = passwordless.get(scans.get(scanId) ?? '');

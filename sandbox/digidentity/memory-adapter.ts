@@ -14,6 +14,8 @@ export interface MemoryStorage {
   factory: (name: string) => Adapter;
   /** The stored payloads of one model (e.g. `Session`), live ones only; changes to them are kept. */
   payloads(name: string): AdapterPayload[];
+  /** Deletes the stored payloads of one model that match (e.g. the sign-in sessions of a deleted account). */
+  forget(name: string, matches: (payload: AdapterPayload) => boolean): void;
   stop(): void;
 }
 
@@ -56,13 +58,19 @@ export function memoryAdapterFactory(): MemoryStorage {
       destroy: async (id) => {
         models.delete(id);
       },
+      // oidc-provider calls this on each token model's adapter: only that model's entries go. Sweeping every
+      // store also dropped the Interaction that carries the old grant's id, so a sign-in as another persona over
+      // an existing session ("sign in as someone else") failed with "interaction session not found".
       revokeByGrantId: async (grantId) => {
-        for (const models of stores.values())
-          for (const [id, entry] of models) if (entry.payload.grantId === grantId) models.delete(id);
+        for (const [id, entry] of models) if (entry.payload.grantId === grantId) models.delete(id);
       },
     };
   };
   const payloads = (name: string) =>
     [...store(name).values()].filter((entry) => entry.expiresAt > Date.now()).map((entry) => entry.payload);
-  return { factory, payloads, stop: () => clearInterval(sweep) };
+  const forget = (name: string, matches: (payload: AdapterPayload) => boolean) => {
+    const models = store(name);
+    for (const [id, entry] of models) if (matches(entry.payload)) models.delete(id);
+  };
+  return { factory, payloads, forget, stop: () => clearInterval(sweep) };
 }

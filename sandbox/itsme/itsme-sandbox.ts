@@ -6,10 +6,13 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import {
   logoutPages,
   postLogoutRedirectUris,
+  promptsWithSelectAccount,
+  SELECT_ACCOUNT_RESOLVED,
   signInSessions,
   type SignInSessionControls,
 } from '../common/sign-in-sessions.js';
-import { escape, readBody, sandboxPages, sendHtml } from '../common/pages.js';
+import { escape, homePage, readBody, sandboxPages, sendHtml } from '../common/pages.js';
+import { subjectStore } from '../common/sandbox-state.js';
 import { generateSigningKey } from '../digidentity/digidentity-sandbox.js';
 import { memoryAdapterFactory } from '../digidentity/memory-adapter.js';
 import { ITSME_PERSONAS, type ItsmePersona } from './personas.js';
@@ -34,6 +37,10 @@ export interface ItsmeSandboxOptions {
   personas?: ItsmePersona[];
   /** Extra Koa middleware in front of the provider (paths as seen below the mount path, e.g. /token). */
   middleware?: Array<(ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>>;
+  /** Where re-created accounts' subjects are kept across restarts (see subjectStore); unset: in memory. */
+  stateFile?: string;
+  /** The portal's sign-in page, linked from the sandbox's home page. */
+  portalUrl?: string;
 }
 
 export interface ItsmeSandbox {
@@ -91,12 +98,15 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
   const signingKey = { ...(await generateSigningKey('RS256')), use: 'sig' };
   const encryptionKey = await generateEncryptionKey();
 
-  const subjects = new Map<string, string>();
+  const subjects = subjectStore(options.stateFile, 'itsme');
   const subjectOf = (personaId: string) => subjects.get(personaId) ?? personaId;
   const recreateAccount = (personaId: string): string => {
     if (!personas.some((p) => p.id === personaId)) throw new Error(`unknown persona ${personaId}`);
+    const previous = subjectOf(personaId);
     const subject = `itsme-sub-${randomUUID()}`;
     subjects.set(personaId, subject);
+    // The deleted account's single sign-on sessions end with it, as at the real provider.
+    storage.forget('Session', (session) => session.accountId === previous);
     return subject;
   };
 
@@ -166,7 +176,10 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
       userinfoEncryptionAlgValues: [KEY_ALG],
       userinfoEncryptionEncValues: [CONTENT_ENC],
     } as never,
-    interactions: { url: (_ctx, interaction) => `${interactionPrefix}${interaction.uid}` },
+    interactions: {
+      policy: promptsWithSelectAccount(),
+      url: (_ctx, interaction) => `${interactionPrefix}${interaction.uid}`,
+    },
     // The client's JWKS is the backend's on localhost, which oidc-provider's SSRF guard (right for a real provider)
     // refuses: a local stand-in fetches it without the guard.
     fetch: (url, options) => {
@@ -252,7 +265,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
         return provider.interactionFinished(
           req,
           res,
-          { login: { accountId, acr }, consent: { grantId } },
+          { login: { accountId, acr }, consent: { grantId }, ...SELECT_ACCOUNT_RESOLVED },
           { mergeWithLastSubmission: false },
         );
       }
@@ -263,26 +276,16 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
       req.url = req.url!.slice(ITSME_MOUNT_PATH.length) || '/';
       return callback(req, res);
     }
-    const recreate = /^\/sandbox\/personas\/([\w-]+)\/recreate$/.exec(url.pathname);
-    if (req.method === 'POST' && recreate) {
-      if (!personas.some((p) => p.id === recreate[1])) return sendHtml(res, page('Unknown persona', ''), 404);
-      const subject = recreateAccount(recreate[1]);
-      return sendHtml(res, page('itsme account re-created', `<p>New sub: <code>${escape(subject)}</code></p>`));
-    }
-    if (req.method === 'GET' && url.pathname === '/') {
-      const list = personas
-        .map(
-          (
-            p,
-          ) => `<form method="post" action="/sandbox/personas/${escape(p.id)}/recreate"><strong>${escape(p.label)}</strong>
-— sub <code>${escape(subjectOf(p.id))}</code> <button type="submit">Delete and re-create the itsme account</button></form>`,
-        )
-        .join('\n');
-      return sendHtml(
-        res,
-        page('itsme sandbox', `<p>SANDBOX — not for production.</p><p>Issuer: ${escape(issuer)}</p>${list}`),
-      );
-    }
+    const home = homePage({
+      page,
+      name: 'itsme',
+      endpoint: `Issuer: ${issuer}`,
+      personas,
+      subjectOf,
+      recreateAccount,
+      portalUrl: options.portalUrl,
+    });
+    if (await home(req, res, url)) return;
     return sendHtml(res, page('Not found', '<p>Nothing here.</p>'), 404);
   };
   server.on('request', (req, res) => {

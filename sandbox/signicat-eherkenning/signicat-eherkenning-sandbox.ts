@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { escape, readBody, sandboxPages, sendHtml } from '../common/pages.js';
+import { readBody, sandboxPages, sendHtml } from '../common/pages.js';
+import { homePage } from '../common/pages.js';
 import { EHERKENNING_PERSONAS, type EherkenningPersona } from './personas.js';
 
 /**
@@ -18,6 +19,8 @@ export interface SignicatEherkenningSandboxOptions {
   clientSecret?: string;
   personas?: EherkenningPersona[];
   tokenLifetimeSeconds?: number;
+  /** The portal's sign-in page, linked from the sandbox's home page. */
+  portalUrl?: string;
 }
 
 /** Ways to make the sandbox misbehave (tests); applies to the token and REST endpoints. */
@@ -283,16 +286,14 @@ export async function startSignicatEherkenningSandbox(
     }
     if (url.pathname.startsWith(AUTHENTICATE_PATH))
       return authenticate(req, res, url.pathname.slice(AUTHENTICATE_PATH.length));
-    if (req.method === 'GET' && url.pathname === '/') {
-      const list = personas.map((p) => `<li>${escape(p.label)} — ${escape(p.description)}</li>`).join('');
-      return sendHtml(
-        res,
-        page(
-          'Signicat eHerkenning sandbox',
-          `<p>SANDBOX — not for production.</p><p>API base URL: ${escape(baseUrl)}</p><ul>${list}</ul>`,
-        ),
-      );
-    }
+    const home = homePage({
+      page,
+      name: 'Signicat eHerkenning',
+      endpoint: `API base URL: ${baseUrl}`,
+      personas,
+      portalUrl: options.portalUrl,
+    });
+    if (await home(req, res, url)) return;
     return sendHtml(res, page('Not found', '<p>Nothing here.</p>'), 404);
   };
   server.on('request', (req, res) => {

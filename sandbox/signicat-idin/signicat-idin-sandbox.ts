@@ -6,10 +6,13 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import {
   logoutPages,
   postLogoutRedirectUris,
+  promptsWithSelectAccount,
+  SELECT_ACCOUNT_RESOLVED,
   signInSessions,
   type SignInSessionControls,
 } from '../common/sign-in-sessions.js';
 import { escape, publicPart, readBody, sandboxPages, sendHtml } from '../common/pages.js';
+import { homePage } from '../common/pages.js';
 import { generateSigningKey } from '../digidentity/digidentity-sandbox.js';
 import { memoryAdapterFactory } from '../digidentity/memory-adapter.js';
 import { IDIN_PERSONAS, type IdinPersona } from './personas.js';
@@ -34,6 +37,8 @@ export interface SignicatIdinSandboxOptions {
   signingKeys?: JWK[];
   /** Extra Koa middleware in front of the provider (paths as seen below the mount path, e.g. /connect/token). */
   middleware?: Array<(ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>>;
+  /** The portal's sign-in page, linked from the sandbox's home page. */
+  portalUrl?: string;
 }
 
 export interface SignicatIdinSandbox {
@@ -124,7 +129,10 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
       userinfo: { enabled: true },
       rpInitiatedLogout: logoutPages(page),
     },
-    interactions: { url: (_ctx, interaction) => `${interactionPrefix}${interaction.uid}` },
+    interactions: {
+      policy: promptsWithSelectAccount(),
+      url: (_ctx, interaction) => `${interactionPrefix}${interaction.uid}`,
+    },
     pkce: { required: () => false },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
@@ -195,7 +203,7 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
         return provider.interactionFinished(
           req,
           res,
-          { login: { accountId: personaId, acr: 'idp:idin' }, consent: { grantId } },
+          { login: { accountId: personaId, acr: 'idp:idin' }, consent: { grantId }, ...SELECT_ACCOUNT_RESOLVED },
           { mergeWithLastSubmission: false },
         );
       }
@@ -207,12 +215,14 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
       req.url = req.url!.slice(SIGNICAT_MOUNT_PATH.length) || '/';
       return callback(req, res);
     }
-    if (req.method === 'GET' && url.pathname === '/') {
-      return sendHtml(
-        res,
-        page('Signicat iDIN sandbox', `<p>SANDBOX — not for production.</p><p>Issuer: ${escape(issuer)}</p>`),
-      );
-    }
+    const home = homePage({
+      page,
+      name: 'Signicat iDIN',
+      endpoint: `Issuer: ${issuer}`,
+      personas,
+      portalUrl: options.portalUrl,
+    });
+    if (await home(req, res, url)) return;
     return sendHtml(res, page('Not found', '<p>Nothing here.</p>'), 404);
   };
   server.on('request', (req, res) => {

@@ -94,7 +94,11 @@ export class AccountsService {
     return { account: fromRow(row), links, activeSessions: row.active_sessions };
   }
 
-  /** Newest first, keyset-paginated on (created_at, id). */
+  /**
+   * Newest first, keyset-paginated on (created_at, id). `q` matches part of the name, or exactly an account id, a
+   * provider subject or one of the identity's own attribute values: an RSSE's chain names its IOE (ioeuid, iouid),
+   * which identify the IOE's account, not the RSSE's.
+   */
   async search(search: AccountSearch): Promise<{ items: Account[]; nextCursor: string | null }> {
     const conditions: string[] = [];
     const params = new SqlParameters();
@@ -106,7 +110,10 @@ export class AccountsService {
           OR a.id::text = ${exact}
           OR EXISTS (SELECT 1 FROM identity_links l WHERE l.account_id = a.id
                       AND (l.subject = ${exact}
-                           OR jsonb_path_exists(l.attributes, '$.** ? (@ == $v)', jsonb_build_object('v', ${exact}::text)))))`,
+                           OR EXISTS (SELECT 1 FROM jsonb_each_text(l.attributes) attribute
+                                       WHERE attribute.value = ${exact}
+                                         AND (l.attributes->>'actorType' IS DISTINCT FROM 'RSSE'
+                                              OR attribute.key NOT IN ('ioeuid', 'iouid'))))))`,
       );
     }
     if (search.status) conditions.push(`a.status = ${params.add(search.status)}`);

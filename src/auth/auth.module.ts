@@ -7,7 +7,7 @@ import { LoginCompletionService } from './login-completion.service.js';
 import { LoginErrorController } from './login-error.controller.js';
 import { LoginRedirectFilter } from './login-redirect.filter.js';
 import { LoginStarters } from './login-starters.js';
-import { BrowserLogins } from './browser-logins.js';
+import { BrowserLogins, LoginFollowUps } from './browser-logins.js';
 import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
 import { IdentityLinksModule } from '../identity-links/identity-links.module.js';
 import { LogoutController } from './logout.controller.js';
@@ -22,9 +22,10 @@ import { ProviderLogout } from './provider-logout.js';
     LoginRedirectFilter,
     LoginStarters,
     BrowserLogins,
+    LoginFollowUps,
     BrowserSignOut,
     ProviderLogout,
   ],
-  exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins, BrowserSignOut],
+  exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins, LoginFollowUps, BrowserSignOut],
 })
 export class AuthModule {}

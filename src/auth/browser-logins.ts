@@ -10,7 +10,33 @@ import { BrowserSignOut } from './browser-sign-out.js';
 import { clientMeta } from './client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
 import type { ProviderLoginStarter } from './login-starters.js';
+import { afterLoginUrl, pendingPageUrl } from './login-outcome-pages.js';
 import type { VerifiedLogin } from './verified-login.js';
+
+/**
+ * What a login started with a follow-up does once it has signed in (e.g. attach this browser's pending identity):
+ * answers where the browser goes next. Registered by the module that owns the action.
+ */
+export type LoginFollowUp = (
+  signedIn: { token: string; accountId: string },
+  pendingIdentityId: string,
+  returnTo: string,
+  req: Request,
+  res: Response,
+) => Promise<string>;
+
+@Injectable()
+export class LoginFollowUps {
+  private attach: LoginFollowUp | undefined;
+
+  registerAttachPending(followUp: LoginFollowUp): void {
+    this.attach = followUp;
+  }
+
+  attachPending(): LoginFollowUp | undefined {
+    return this.attach;
+  }
+}
 
 /**
  * The browser side of a login, the same for every provider: the login link that sends the browser off, and on the
@@ -24,22 +50,29 @@ export class BrowserLogins {
     private readonly binding: BrowserBinding,
     private readonly sessionCookie: SessionCookie,
     private readonly signOut: BrowserSignOut,
+    private readonly followUps: LoginFollowUps,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
-  /** A provider's login link (`?returnTo=`, same-site paths only): a plain login started in this browser. */
+  /**
+   * A provider's login link (`?returnTo=`, same-site paths only; `?prompt=` for "sign in as someone else"): a plain
+   * login started in this browser.
+   */
   async redirectToProvider(
     starter: Pick<ProviderLoginStarter, 'startRedirect'>,
-    returnTo: string | undefined,
+    query: { returnTo?: string; prompt?: 'login' | 'select_account' },
     req: Request,
     res: Response,
+    extra: { attachPendingIdentityId?: string } = {},
   ): Promise<void> {
     const url = await starter.startRedirect(
       {
         purpose: 'login',
         accountId: null,
-        returnTo: safeReturnTo(returnTo, this.config.http.publicBaseUrl),
+        returnTo: safeReturnTo(query.returnTo, this.config.http.publicBaseUrl),
         browserBinding: this.binding.ensure(req, res),
+        ...(query.prompt ? { prompt: query.prompt } : {}),
+        ...extra,
       },
       clientMeta(req),
     );
@@ -62,16 +95,33 @@ export class BrowserLogins {
     return outcome;
   }
 
-  /** A provider callback: back to `returnTo`; a held identity ends on the error page (`identity_pending`). */
+  /**
+   * A provider callback: back to `returnTo` (LOGIN_SUCCESS_URL when it named none); a held identity goes to
+   * LOGIN_PENDING_URL with its reference (an API client asking for JSON gets the `identity_pending` problem). A
+   * login started to attach a pending identity does that next.
+   */
   async completeAndRedirect(login: VerifiedLogin, req: Request, res: Response): Promise<void> {
     const outcome = await this.complete(login, req, res);
-    if (outcome.kind === 'pending') {
-      throw new LoginFailure(
-        'identity_pending',
-        'the identity is not linked to an account yet: GET /api/pending-identity says what this browser can do',
-      );
-    }
     res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, outcome.returnTo);
+    if (outcome.kind === 'pending') {
+      if (wantsJson(req)) {
+        throw new LoginFailure(
+          'identity_pending',
+          'the identity is not linked to an account yet: GET /api/pending-identity says what this browser can do',
+        );
+      }
+      return res.redirect(302, pendingPageUrl(outcome.pendingIdentityId, this.config));
+    }
+    const attach = login.transaction.providerData.attachPendingIdentityId;
+    const followUp = this.followUps.attachPending();
+    if (outcome.kind === 'session' && typeof attach === 'string' && followUp) {
+      return res.redirect(302, await followUp(outcome, attach, outcome.returnTo, req, res));
+    }
+    res.redirect(302, afterLoginUrl(outcome.returnTo, this.config));
   }
+}
+
+function wantsJson(req: Request): boolean {
+  const accept = req.headers.accept ?? '';
+  return /application\/(problem\+)?json/.test(accept) && !/text\/html/.test(accept);
 }

@@ -6,6 +6,8 @@ import { ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../common/problem/er
 import { problemTypeUri } from '../common/problem/problem-details.js';
 import { requestIdOf } from '../common/request-context/request-context.js';
 import { Public } from '../sessions/auth.decorators.js';
+import { ModuleRef } from '@nestjs/core';
+import { PageRenderer } from '../pages/common/page-renderer.js';
 
 class LoginErrorQueryDto {
   @ApiPropertyOptional({ description: 'The stable code of the failure (any other value gets a generic text)' })
@@ -74,35 +76,11 @@ export function explainLoginError(code: unknown, requestId: string | null): Logi
   };
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
-
-/** A deliberately plain page: no script, no styles, every value escaped. Portals set LOGIN_ERROR_URL to their own. */
-export function loginErrorPage(explanation: LoginErrorExplanation): string {
-  const text = (value: string) => escapeHtml(value);
-  const reference = [
-    explanation.code ? `error code <code>${text(explanation.code)}</code>` : null,
-    explanation.requestId ? `reference <code>${text(explanation.requestId)}</code>` : null,
-  ].filter((part) => part !== null);
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>Sign-in failed: ${text(explanation.title)}</title></head>`,
-    '<body><main>',
-    `<h1>${text(explanation.title)}</h1>`,
-    `<p>${text(explanation.detail)}</p>`,
-    `<p>${text(explanation.nextStep)}</p>`,
-    reference.length > 0 ? `<p>${reference.join(', ')}</p>` : '',
-    '<p><a href="/">Back to the portal</a></p>',
-    '</main></body></html>',
-    '',
-  ].join('\n');
-}
-
 @ApiTags('auth')
 @Controller('auth')
 export class LoginErrorController {
+  constructor(private readonly moduleRef: ModuleRef) {}
+
   /**
    * The default LOGIN_ERROR_URL: explains a login failure code. Always 200 — viewing the explanation is not a
    * failure (the failure was answered and logged where it happened), so it writes no error log and no 5xx.
@@ -133,7 +111,16 @@ export class LoginErrorController {
     const explanation = explainLoginError(query.code, requestIdOf(req) ?? null);
     res.status(200).setHeader('Cache-Control', 'no-store').setHeader('Vary', 'Accept');
     if (req.accepts(['application/json', 'text/html']) === 'text/html') {
-      res.type('text/html; charset=utf-8').send(loginErrorPage(explanation));
+      // The portal's own page, in the pages' layout (the pages module is looked up, not imported: it imports this one).
+      const pages = this.moduleRef.get(PageRenderer, { strict: false });
+      pages.render(req, res, 'error.njk', {
+        title: `Sign-in failed: ${explanation.title}`,
+        viewer: { signedIn: false },
+        code: explanation.code,
+        heading: explanation.title,
+        detail: explanation.detail,
+        nextStep: explanation.nextStep,
+      });
     } else {
       res.type('application/json; charset=utf-8').send(JSON.stringify(explanation));
     }

@@ -14,6 +14,10 @@ export interface LoginIntent {
   replaceExisting?: boolean;
   /** A link that proves this pending identity again before it is attached: the login must be that identity. */
   pendingIdentityId?: string;
+  /** A plain login that attaches this browser's pending identity to the account it signs in to (one click). */
+  attachPendingIdentityId?: string;
+  /** A plain login the person asked to make with a new sign-in or the provider's account choice. */
+  prompt?: 'login' | 'select_account';
 }
 
 /**
@@ -27,8 +31,10 @@ export function authenticationAgeParameters(
   intent: LoginIntent,
   policy: { loginMaxAgeSeconds: number; alwaysFresh?: boolean },
 ): Record<string, string> {
-  if (intent.purpose !== 'login' || policy.alwaysFresh) return { prompt: 'login', max_age: '0' };
-  return { max_age: String(policy.loginMaxAgeSeconds) };
+  if (intent.purpose !== 'login' || policy.alwaysFresh || intent.attachPendingIdentityId) {
+    return { prompt: 'login', max_age: '0' };
+  }
+  return { ...(intent.prompt ? { prompt: intent.prompt } : {}), max_age: String(policy.loginMaxAgeSeconds) };
 }
 
 /** What a provider stores on the login transaction for the intent, besides its own state. */
@@ -36,6 +42,7 @@ export function intentData(intent: LoginIntent): Record<string, unknown> {
   return {
     ...(intent.replaceExisting ? { replaceExisting: true } : {}),
     ...(intent.pendingIdentityId ? { pendingIdentityId: intent.pendingIdentityId } : {}),
+    ...(intent.attachPendingIdentityId ? { attachPendingIdentityId: intent.attachPendingIdentityId } : {}),
   };
 }
 

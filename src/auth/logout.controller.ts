@@ -90,12 +90,14 @@ export class LogoutController {
     const providerLogoutUrl = ended?.idTokenHint
       ? await this.providerLogout.start(ended.provider, ended.idTokenHint, res)
       : null;
-    if (!providerLogoutUrl) return undefined;
-    res.setHeader('Cache-Control', 'no-store');
+    // A browser (the pages' sign-out form) always goes on to a page: the provider's sign-out, or LOGOUT_REDIRECT_URL.
     if (prefersHtml(req)) {
-      res.redirect(303, providerLogoutUrl.href);
+      res.setHeader('Cache-Control', 'no-store');
+      res.redirect(303, (providerLogoutUrl ?? this.config.login.afterLogoutUrl).href);
       return undefined;
     }
+    if (!providerLogoutUrl) return undefined;
+    res.setHeader('Cache-Control', 'no-store');
     res.status(200);
     return { providerLogoutUrl: providerLogoutUrl.href };
   }

@@ -185,6 +185,10 @@ export interface AppConfig {
     errorUrl: URL;
     /** Absolute URL of the page browsers land on after signing out. */
     afterLogoutUrl: URL;
+    /** Absolute URL where a login without a page to return to lands (LOGIN_SUCCESS_URL). */
+    successUrl: URL;
+    /** Absolute URL of the page for a login held as a pending identity; `?code=&reference=` are appended. */
+    pendingUrl: URL;
     /** Cookie that binds a started login to the browser that started it. */
     bindingCookieName: string;
     /** Signs that cookie (LOGIN_BINDING_KEY); null: the key kept in the database. */
@@ -584,6 +588,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch {
     problems.push('LOGOUT_REDIRECT_URL: must be a URL or a path');
   }
+  const pageUrl = (name: 'LOGIN_SUCCESS_URL' | 'LOGIN_PENDING_URL'): URL | undefined => {
+    try {
+      return new URL(oidc[name], publicBaseUrl);
+    } catch {
+      problems.push(`${name}: must be a URL or a path`);
+      return undefined;
+    }
+  };
+  const successUrl = pageUrl('LOGIN_SUCCESS_URL');
+  const pendingUrl = pageUrl('LOGIN_PENDING_URL');
   const digidentity = digidentitySettings(vars, oidc, digidentityEnv, problems);
   const signicatIdin = signicatIdinSettings(vars, oidc, signicatIdinEnv, problems);
   const itsme = itsmeSettings(vars, oidc, itsmeEnv, problems);
@@ -641,6 +655,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAgeSeconds: oidc.LOGIN_MAX_AGE_SECONDS,
       errorUrl: errorUrl!,
       afterLogoutUrl: afterLogoutUrl!,
+      successUrl: successUrl!,
+      pendingUrl: pendingUrl!,
       bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
       bindingKey: oidc.LOGIN_BINDING_KEY ? Buffer.from(oidc.LOGIN_BINDING_KEY, 'utf8') : null,
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,

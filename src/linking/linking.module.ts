@@ -13,9 +13,12 @@ import { ReauthenticateController } from './reauthenticate.controller.js';
 import { RebindService } from './rebind.service.js';
 
 /** Account linking: self-service links and pending identities, re-authentication, and admin re-binding. */
+import { PendingAttachFollowUp } from './pending-attach.follow-up.js';
+
 @Module({
   imports: [AuditModule, AuthModule, IdentityLinksModule, LoginTransactionsModule, SessionsModule],
   controllers: [MeLinksController, PendingIdentityController, ReauthenticateController, AdminRebindController],
-  providers: [LinkingService, RebindService, PendingIdentityHousekeeping],
+  providers: [LinkingService, RebindService, PendingIdentityHousekeeping, PendingAttachFollowUp],
+  exports: [LinkingService, RebindService],
 })
 export class LinkingModule {}

@@ -22,6 +22,7 @@ import type {
 } from './dto/links.dto.js';
 import { hashBinding } from '../login-transactions/browser-binding.js';
 import { assertRecentAuthentication } from '../auth/recent-authentication.js';
+import { pendingReference } from '../auth/login-outcome-pages.js';
 
 export interface PendingIdentityRow {
   id: string;
@@ -180,6 +181,7 @@ export class LinkingService {
       id: row.id,
       provider: row.provider,
       reason: row.reason,
+      reference: pendingReference(row.id),
       attributes: row.attributes,
       lastSeenAt: row.last_seen_at.toISOString(),
       selfServiceUntil: new Date(

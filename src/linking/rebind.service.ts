@@ -1,3 +1,4 @@
+import { pendingReference, referencePrefix } from '../auth/login-outcome-pages.js';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -127,6 +128,8 @@ export class RebindService {
     if (status === 'resolved') conditions.push(`p.resolved_at IS NOT NULL`);
     if (query.provider) conditions.push(`p.provider = ${params.add(query.provider)}`);
     if (query.reason) conditions.push(`p.reason = ${params.add(query.reason)}`);
+    const reference = query.reference ? referencePrefix(query.reference) : null;
+    if (reference) conditions.push(`replace(p.id::text, '-', '') LIKE ${params.add(`${reference}%`)}`);
     if (query.cursor) {
       const position = decodeCursor(
         query.cursor,
@@ -168,6 +171,7 @@ export class RebindService {
     return {
       items: page.map((row) => ({
         id: row.id,
+        reference: pendingReference(row.id),
         provider: row.provider,
         issuer: row.issuer,
         subject: row.subject,

@@ -104,6 +104,20 @@ export class OidcEnvironment {
   /** Where browsers land after signing out (also after the provider's own sign-out page). A path is relative to PUBLIC_BASE_URL. */
   @IsString()
   LOGOUT_REDIRECT_URL = '/';
+
+  /**
+   * Where a login that named no page to return to lands (the account page by default). A portal with its own front
+   * end points it at its page. A path is relative to PUBLIC_BASE_URL.
+   */
+  @IsString()
+  LOGIN_SUCCESS_URL = '/account';
+
+  /**
+   * Where browsers go when a login is held as a pending identity; `?code=identity_pending&reference=<short
+   * reference>` is appended. A path is relative to PUBLIC_BASE_URL.
+   */
+  @IsString()
+  LOGIN_PENDING_URL = '/pending';
   /**
    * Signs the login-binding cookie, so only values this portal minted bind a login to a browser. The same on every
    * instance. Unset: a key generated once and kept in the database (server_secrets), shared by every instance.

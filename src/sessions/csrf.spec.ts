@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Request } from 'express';
 import { AppException } from '../common/problem/app-exception.js';
-import { assertSameOriginRequest } from './csrf.js';
+import { assertSameOriginRequest, takeFormCsrfToken } from './csrf.js';
 import { csrfTokenFor, newSessionToken } from './session-token.js';
 
 const trusted = new Set(['https://portal.example']);
@@ -39,5 +39,30 @@ describe('assertSameOriginRequest', () => {
     ],
   ])('refuses %s', (_, headers) => {
     expect(attempt(headers)).toBe('csrf_check_failed');
+  });
+});
+
+describe('the CSRF token of a form post', () => {
+  const form = (body: Record<string, unknown>, contentType = 'application/x-www-form-urlencoded') =>
+    ({
+      headers: { 'content-type': contentType, origin: 'https://portal.example' },
+      body,
+      is: (type: string) => (contentType === type ? type : false),
+    }) as unknown as Request;
+
+  it('is taken out of a url-encoded body, so no route sees it as input, and checked like the header', () => {
+    const req = form({ _csrf: csrfTokenFor(token), provider: 'itsme' });
+    const presented = takeFormCsrfToken(req);
+    expect(req.body).toEqual({ provider: 'itsme' });
+    expect(() => assertSameOriginRequest(req, token, trusted, presented)).not.toThrow();
+  });
+
+  it('refuses a wrong or missing form token, and never reads one from a JSON body', () => {
+    const wrong = form({ _csrf: csrfTokenFor(newSessionToken()) });
+    expect(() => assertSameOriginRequest(wrong, token, trusted, takeFormCsrfToken(wrong))).toThrow(AppException);
+    const json = form({ _csrf: csrfTokenFor(token) }, 'application/json');
+    expect(takeFormCsrfToken(json)).toBeUndefined();
+    expect(json.body).toEqual({ _csrf: csrfTokenFor(token) });
+    expect(() => assertSameOriginRequest(json, token, trusted, takeFormCsrfToken(json))).toThrow(AppException);
   });
 });

@@ -3,6 +3,8 @@ import { AppException } from '../common/problem/app-exception.js';
 import { csrfTokenMatches } from './session-token.js';
 
 export const CSRF_HEADER = 'x-csrf-token';
+/** The same token as a field of an HTML form post (the backend's own pages). */
+export const CSRF_FORM_FIELD = '_csrf';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function isStateChanging(req: Request): boolean {
@@ -40,14 +42,34 @@ export function assertTrustedSource(req: Request, trustedOrigins: ReadonlySet<st
 }
 
 /**
- * Cookie-authenticated state-changing requests must (1) not come from another site according to the browser
- * (Origin, else Referer, else Sec-Fetch-Site) and (2) carry the session's CSRF token in X-CSRF-Token, which a
- * page on another origin cannot read. SameSite=Lax on the cookie is a third, independent layer.
+ * Takes the CSRF form field out of a form post's body, so that no route sees it as input, and returns it. Only
+ * url-encoded form bodies carry it; a JSON body's `_csrf` is an ordinary (unknown) field.
  */
-export function assertSameOriginRequest(req: Request, sessionToken: string, trustedOrigins: ReadonlySet<string>): void {
+export function takeFormCsrfToken(req: Request): string | undefined {
+  if (!req.is('application/x-www-form-urlencoded')) return undefined;
+  const body = req.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object' || !Object.hasOwn(body, CSRF_FORM_FIELD)) return undefined;
+  const value = body[CSRF_FORM_FIELD];
+  delete body[CSRF_FORM_FIELD];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Cookie-authenticated state-changing requests must (1) not come from another site according to the browser
+ * (Origin, else Referer, else Sec-Fetch-Site) and (2) carry the session's CSRF token in X-CSRF-Token — or, for a
+ * form post, in the `_csrf` field — which a page on another origin cannot read. SameSite=Lax on the cookie is a
+ * third, independent layer.
+ */
+export function assertSameOriginRequest(
+  req: Request,
+  sessionToken: string,
+  trustedOrigins: ReadonlySet<string>,
+  formToken?: string,
+): void {
   assertTrustedSource(req, trustedOrigins);
-  const presented = req.headers[CSRF_HEADER];
-  if (!csrfTokenMatches(sessionToken, typeof presented === 'string' ? presented : undefined)) {
+  const header = req.headers[CSRF_HEADER];
+  const presented = typeof header === 'string' ? header : formToken;
+  if (!csrfTokenMatches(sessionToken, presented)) {
     throw new AppException('csrf_check_failed', `Missing or wrong ${CSRF_HEADER} header`);
   }
 }

@@ -7,7 +7,7 @@ import type { AppConfig } from '../config/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { AuthenticatedRequest } from './authenticated-request.js';
 import { REQUIRED_ROLES, SESSION_REQUIREMENT, type SessionRequirement } from './auth.decorators.js';
-import { assertSameOriginRequest, assertTrustedSource, isStateChanging } from './csrf.js';
+import { assertSameOriginRequest, assertTrustedSource, isStateChanging, takeFormCsrfToken } from './csrf.js';
 import { SessionCookie } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -36,6 +36,7 @@ export class SessionGuard implements CanActivate {
     const req = http.getRequest<Request>();
     const writes = isStateChanging(req);
     if (requirement === 'none' && !writes) return true;
+    const formToken = writes ? takeFormCsrfToken(req) : undefined;
 
     const token = this.cookie.read(req);
     const principal = token ? await this.sessions.authenticate(token) : null;
@@ -45,7 +46,7 @@ export class SessionGuard implements CanActivate {
       if (writes) assertTrustedSource(req, this.config.http.trustedOrigins);
       return true;
     }
-    if (writes) assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins);
+    if (writes) assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins, formToken);
     // A public route does not act on the session; it was looked at only for the CSRF check above.
     if (requirement === 'none') return true;
 

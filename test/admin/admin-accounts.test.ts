@@ -81,6 +81,26 @@ describe('admin accounts API', () => {
       expect(partialSubject.body.items).toEqual([]);
     });
 
+    it('matches a UID exactly to the identity it belongs to: an IOEUID finds the IOE, not the RSSE whose chain names it', async () => {
+      const ioeuid = 'NL/EXAMPLECAB/7770001111B';
+      const iouid = 'EXAMPLEIO/SEARCHSTREET1/NL777000111B01';
+      const ioe = await createAccount(t.dataSource, { displayName: 'Exact IOE' });
+      await createLink(t.dataSource, ioe.id, {
+        subject: 'sub-exact-ioe',
+        attributes: { actorType: 'IOE', ioeuid, iouid },
+      });
+      const rsse = await createAccount(t.dataSource, { displayName: 'Exact RSSE' });
+      await createLink(t.dataSource, rsse.id, {
+        subject: 'sub-exact-rsse',
+        attributes: { actorType: 'RSSE', ioeuid, iouid, rsseuid: 'NL/EXAMPLECAB/7779998887D' },
+      });
+      const ids = async (q: string) =>
+        (await get(`/api/admin/accounts?q=${encodeURIComponent(q)}`)).body.items.map((a: { id: string }) => a.id);
+      expect(await ids(ioeuid)).toEqual([ioe.id]);
+      expect(await ids(iouid)).toEqual([ioe.id]);
+      expect(await ids('NL/EXAMPLECAB/7779998887D')).toEqual([rsse.id]);
+    });
+
     it('treats LIKE wildcards in the query literally', async () => {
       const res = await get('/api/admin/accounts?q=%25');
       expect(res.status).toBe(200);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Browser } from '../support/browser.js';
 import {
-  errorPage,
   footprint,
   IOE,
   startDigidentityTestbed,
   type DigidentityTestbed,
+  pendingPage,
 } from '../support/digidentity-testbed.js';
 import { auditEvents } from '../support/factories.js';
 
@@ -21,7 +21,7 @@ describe('Digidentity with DIGIDENTITY_UNKNOWN_IDENTITY_POLICY=pending', () => {
     const before = await footprint(bed);
     const browser = new Browser();
     const response = await bed.webLogin(browser, IOE.id);
-    expect(response.location).toBe(errorPage(bed, 'identity_pending'));
+    expect(response.location).toEqual(pendingPage(bed));
     expect(await footprint(bed)).toEqual({ ...before, pending: before.pending + 1 });
     const [pending] = await bed.app.dataSource.query(
       `SELECT reason, suspected_account_id, person_key, attributes, raw_claims->>'sub' AS sub,

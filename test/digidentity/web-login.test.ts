@@ -10,6 +10,7 @@ import {
   RSSE,
   startDigidentityTestbed,
   type DigidentityTestbed,
+  pendingPage,
 } from '../support/digidentity-testbed.js';
 import { auditEvents } from '../support/factories.js';
 
@@ -117,7 +118,8 @@ describe('Digidentity web login', () => {
     it('sends the browser back only to a path on this site', async () => {
       for (const returnTo of ['https://evil.example/phish', '//evil.example', '/\\evil.example']) {
         const callback = await bed.webLogin(new Browser(), IOE.id, returnTo);
-        expect([returnTo, callback.location]).toEqual([returnTo, `${bed.app.baseUrl}/`]);
+        // Nothing safe to return to: LOGIN_SUCCESS_URL (the account page).
+        expect([returnTo, callback.location]).toEqual([returnTo, `${bed.app.baseUrl}/account`]);
       }
     });
 
@@ -182,7 +184,7 @@ describe('Digidentity web login', () => {
       second.claims.ioeuid = first.claims.ioeuid;
       const before = await footprint(bed);
       const response = await bed.webLogin(new Browser(), second.id);
-      expect(response.location).toBe(errorPage(bed, 'identity_pending'));
+      expect(response.location).toEqual(pendingPage(bed));
       expect(await footprint(bed)).toEqual({ ...before, pending: before.pending + 1 });
       const [pending] = await bed.app.dataSource.query(
         `SELECT reason, flags FROM pending_identities WHERE subject = $1`,
@@ -290,7 +292,7 @@ describe('Digidentity web login', () => {
       const accountId = (await me(holder)).json<{ account: { id: string } }>().account.id;
       const before = await footprint(bed);
       const response = await bed.webLogin(new Browser(), RECREATED.id);
-      expect(response.location).toBe(errorPage(bed, 'identity_pending'));
+      expect(response.location).toEqual(pendingPage(bed));
       expect(await footprint(bed)).toEqual({ ...before, pending: before.pending + 1 });
       const [pending] = await bed.app.dataSource.query(
         `SELECT reason, suspected_account_id, person_key, flags FROM pending_identities WHERE subject = $1`,

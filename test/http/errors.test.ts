@@ -57,10 +57,23 @@ describe('HTTP errors, request ids and headers', () => {
     expectProblem(res, 413, 'payload_too_large');
   });
 
+  it('shows a browser an error page outside the API (an unknown address), with the code and request id', async () => {
+    const page = await request(t.http).get('/no-such-page').set('Accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(page.status).toBe(404);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.text).toContain('<code>not_found</code>');
+    expect(page.text).toContain(page.headers['x-request-id']);
+    expectProblem(await request(t.http).get('/no-such-page'), 404, 'not_found');
+    const api = await request(t.http).get('/api/no-such-thing').set('Accept', 'text/html');
+    expectProblem(api, 404, 'not_found');
+  });
+
   it('answers a non-JSON body with 415', async () => {
     const res = await request(t.http).post('/auth/logout').set('Content-Type', 'text/plain').send('hello');
     expectProblem(res, 415, 'unsupported_media_type');
-    const form = await request(t.http).post('/auth/logout').type('form').send({ a: 1 });
+    // Form posts are for the backend's own pages (and signing out from them) only.
+    const form = await request(t.http).post('/api/me/sessions/revoke-others').type('form').send({ a: 1 });
     expectProblem(form, 415, 'unsupported_media_type');
   });
 

@@ -7,7 +7,7 @@ import { ITSME_ACR } from '../../src/providers/itsme/itsme.config.js';
 import { ItsmeLoginService } from '../../src/providers/itsme/itsme-login.service.js';
 import { Browser } from '../support/browser.js';
 import { auditEvents, createAccount } from '../support/factories.js';
-import { errorPage, footprint, loginFailures } from '../support/providers-testbed.js';
+import { errorPage, footprint, loginFailures, pendingPage } from '../support/providers-testbed.js';
 import { ITSME_CALLBACK, startItsmeTestbed, type ItsmeTestbed } from '../support/itsme-testbed.js';
 
 const [PEETERS, DUBOIS] = ITSME_PERSONAS;
@@ -255,7 +255,7 @@ describe('itsme web login', () => {
       const before = await footprint(bed);
       const browser = new Browser();
       const response = await bed.login(browser, DUBOIS.id);
-      expect(response.location).toBe(errorPage(bed, 'identity_pending'));
+      expect(response.location).toEqual(pendingPage(bed));
       expect(await footprint(bed)).toEqual({ ...before, pending: before.pending + 1 });
       expect((await me(bed, browser)).status).toBe(401);
       const [pending] = await bed.app.dataSource.query(

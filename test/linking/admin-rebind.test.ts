@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Persona } from '../../sandbox/digidentity/personas.js';
 import { Browser } from '../support/browser.js';
-import { errorPage, IOE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
+import { IOE, startDigidentityTestbed, type DigidentityTestbed, pendingPage } from '../support/digidentity-testbed.js';
 import { PendingIdentityHousekeeping } from '../../src/linking/pending-identity-housekeeping.js';
 import { auditEvents, createAccount, createAdmin, createLink, signIn } from '../support/factories.js';
 import { portalWrite, useSession } from '../support/link-flow.js';
@@ -59,7 +59,7 @@ async function recreatedIdentity(bed: DigidentityTestbed) {
   const account = await accountOf(bed, original);
   const newSubject = bed.sandbox.recreateAccount(person.id);
   const again = new Browser();
-  expect((await bed.webLogin(again, person.id)).location).toBe(errorPage(bed, 'identity_pending'));
+  expect((await bed.webLogin(again, person.id)).location).toEqual(pendingPage(bed));
   return { person, original, account, oldSubject: person.id, newSubject };
 }
 
@@ -103,7 +103,7 @@ describe('admin re-binding', () => {
     // The old subject no longer does: it is just another unknown identity held for review.
     bed.sandbox.setSubject(person.id, oldSubject);
     const old = new Browser();
-    expect((await bed.webLogin(old, person.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    expect((await bed.webLogin(old, person.id)).location).toEqual(pendingPage(bed));
     expect((await old.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
     bed.sandbox.setSubject(person.id, newSubject);
 

@@ -9,6 +9,7 @@ import {
   RSSE,
   startDigidentityTestbed,
   type DigidentityTestbed,
+  pendingPage,
 } from '../support/digidentity-testbed.js';
 import { auditEvents, createAccount, createAdmin, createLink, signIn } from '../support/factories.js';
 import {
@@ -55,7 +56,7 @@ describe('pending identities, provider policy pending', () => {
 
   it('attaches it after the browser signs in with a method already linked and confirms it at the provider', async () => {
     const browser = new Browser();
-    expect((await bed.webLogin(browser, IOE.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    expect((await bed.webLogin(browser, IOE.id)).location).toEqual(pendingPage(bed));
     const pending = (await pendingOf(bed, browser)).json<PendingView>();
     expect(pending).toMatchObject({
       provider: 'digidentity',
@@ -104,7 +105,7 @@ describe('pending identities, provider policy pending', () => {
     bed.sandbox.personas.push(persona);
     const browser = new Browser();
     const { account } = await signInElsewhere(bed, browser);
-    expect((await bed.webLogin(browser, persona.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    expect((await bed.webLogin(browser, persona.id)).location).toEqual(pendingPage(bed));
     // The attempt did not end the session the browser had.
     expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
     const pending = (await pendingOf(bed, browser)).json<PendingView>();
@@ -227,7 +228,7 @@ describe('pending identities, provider policy pending', () => {
     // The stranger starts a login at a shared PC; its callback arrives only later (a held tab, an app confirmation).
     const callback = await bed.startWebLogin(shared, stranger.id);
     await signInElsewhere(bed, shared);
-    expect((await shared.request(callback)).location).toBe(errorPage(bed, 'identity_pending'));
+    expect((await shared.request(callback)).location).toEqual(pendingPage(bed));
     const pending = (await pendingOf(bed, shared)).json<PendingView>();
     const attach = await portalWrite(shared, bed.app, 'POST', '/api/pending-identity/attach', {
       pendingIdentityId: pending.id,
@@ -245,7 +246,7 @@ describe('pending identities, provider policy pending', () => {
     });
     await bed.app.dataSource.query(`UPDATE identity_links SET person_key = '6565656565B' WHERE id = $1`, [old.id]);
     const shared = new Browser();
-    expect((await bed.webLogin(shared, person.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    expect((await bed.webLogin(shared, person.id)).location).toEqual(pendingPage(bed));
     const pending = (await pendingOf(bed, shared)).json<PendingView>();
     expect(pending.reason).toBe('probable_recreated_identity');
     const { account: intruder } = await signInElsewhere(bed, shared);
@@ -372,7 +373,7 @@ describe('pending identities, provider policy pending', () => {
     const browsers = [new Browser(), new Browser(), new Browser()];
     const callbacks = await Promise.all(browsers.map((browser) => bed.startWebLogin(browser, persona.id)));
     const answers = await Promise.all(callbacks.map((url, index) => browsers[index].request(url)));
-    expect(answers.map((answer) => answer.location)).toEqual(browsers.map(() => errorPage(bed, 'identity_pending')));
+    expect(answers.map((answer) => answer.location)).toEqual(browsers.map(() => pendingPage(bed)));
     const [{ open }] = await bed.app.dataSource.query(
       `SELECT count(*)::int AS open FROM pending_identities WHERE subject = $1 AND resolved_at IS NULL`,
       [persona.id],

@@ -211,7 +211,7 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     const scanId = passwordless.qrCodeUri.split('/').pop()!;
     expect(await bed.sandbox.confirmPasswordless(scanId, QR_PERSON.id)).toBe(true);
     const poll = await browser.request(`${bed.app.baseUrl}${passwordless.pollUrl}`);
-    expect(poll.json()).toEqual({ status: 'complete', returnTo: '/' });
+    expect(poll.json()).toEqual({ status: 'complete', returnTo: `${bed.app.baseUrl}/account` });
     expect(await linksOf(account.id)).toEqual([
       expect.objectContaining({ provider: 'digidentity', subject: QR_PERSON.id }),
       expect.objectContaining({ provider: 'signicat-idin' }),

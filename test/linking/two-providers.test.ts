@@ -5,13 +5,13 @@ import { Account } from '../../src/accounts/account.entity.js';
 import { auditEvents, createLink, signIn } from '../support/factories.js';
 import { agePendingIdentity, portalWrite, startLink, useSession } from '../support/link-flow.js';
 import {
-  errorPage,
   IDIN_BAKKER,
   IDIN_CALLBACK,
   IDIN_VRIES,
   reachProviderCallback,
   startProvidersTestbed,
   type ProvidersTestbed,
+  pendingPage,
 } from '../support/providers-testbed.js';
 
 const WORKSHOP_OWNER: Persona = {
@@ -101,7 +101,7 @@ describe('linking across Digidentity and iDIN', () => {
     const accountId = await accountIdOf(existing);
 
     const browser = new Browser();
-    expect((await bed.idinLogin(browser, IDIN_BAKKER.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    expect((await bed.idinLogin(browser, IDIN_BAKKER.id)).location).toEqual(pendingPage(bed));
     const pending = (await browser.request(`${bed.app.baseUrl}/api/pending-identity`)).json<{
       id: string;
       provider: string;
@@ -119,7 +119,7 @@ describe('linking across Digidentity and iDIN', () => {
     const callback = await browser.request(
       await reachProviderCallback(browser, redirectUrl, IDIN_BAKKER.id, `${bed.app.baseUrl}${IDIN_CALLBACK}`),
     );
-    expect(callback.location).toBe(`${bed.app.baseUrl}/`);
+    expect(callback.location).toBe(`${bed.app.baseUrl}/account`);
 
     const later = new Browser();
     await bed.idinLogin(later, IDIN_BAKKER.id);
@@ -136,7 +136,7 @@ describe('linking across Digidentity and iDIN', () => {
     const newSubject = bed.digidentity.recreateAccount(WORKSHOP_OWNER.id);
 
     const browser = new Browser();
-    expect((await bed.digidentityLogin(browser, WORKSHOP_OWNER.id)).location).toBe(errorPage(bed, 'identity_pending'));
+    expect((await bed.digidentityLogin(browser, WORKSHOP_OWNER.id)).location).toEqual(pendingPage(bed));
     const pending = (await browser.request(`${bed.app.baseUrl}/api/pending-identity`)).json<{
       id: string;
       reason: string;

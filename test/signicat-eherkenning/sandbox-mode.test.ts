@@ -31,7 +31,7 @@ describe('npm start with SIGNICAT_EHERKENNING_ENABLED=true and no base URL', () 
 
       const browser = new Browser();
       const portal = await browser.request(`${base}/sandbox`);
-      expect(portal.body).toContain('/auth/signicat-eherkenning/login?returnTo=/api/me');
+      expect(portal.body).toContain('href="/auth/signicat-eherkenning/login"');
       const page = await browser.follow(`${base}/auth/signicat-eherkenning/login?returnTo=/api/me`);
       expect(page.url.startsWith(`http://localhost:${sandboxPort}/authenticate/`)).toBe(true);
       const signedIn = await browser.follow(`${page.url}/login`, () => false, { form: { persona: JANSEN.id } });

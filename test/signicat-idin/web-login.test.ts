@@ -14,6 +14,7 @@ import {
   loginFailures,
   type ProvidersTestbed,
   startProvidersTestbed,
+  pendingPage,
 } from '../support/providers-testbed.js';
 
 const NO_BIN: IdinPersona = {
@@ -253,7 +254,7 @@ describe('Signicat iDIN web login', () => {
       const browser = new Browser();
       const response = await bed.idinLogin(browser, IDIN_VRIES.id);
       bed.idinHostility = {};
-      expect(response.location).toBe(errorPage(bed, 'identity_pending'));
+      expect(response.location).toEqual(pendingPage(bed));
       expect(await footprint(bed)).toEqual({ ...before, pending: before.pending + 1 });
       expect((await me(bed, browser)).status).toBe(401);
       const [pending] = await bed.app.dataSource.query(

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import type { Type } from '@nestjs/common';
 import type { JWK } from 'jose';
 import { startDigidentitySandbox, type DigidentitySandbox } from '../../sandbox/digidentity/digidentity-sandbox.js';
@@ -111,4 +112,11 @@ export async function loginFailures(bed: DigidentityTestbed): Promise<Array<Reco
 /** The error page a refused browser login lands on: LOGIN_ERROR_URL?code=… */
 export function errorPage(bed: DigidentityTestbed, code: string): string {
   return `${bed.app.baseUrl}/auth/login-error?code=${code}`;
+}
+
+/** The page a login held as a pending identity lands on: LOGIN_PENDING_URL?code=identity_pending&reference=… */
+export function pendingPage(bed: { app: { baseUrl: string } }): string {
+  return expect.stringMatching(
+    new RegExp(`^${bed.app.baseUrl}/pending\\?code=identity_pending&reference=[0-9A-F]{4}-[0-9A-F]{4}$`),
+  ) as unknown as string;
 }

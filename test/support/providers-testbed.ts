@@ -17,7 +17,10 @@ import {
   footprint as digidentityFootprint,
   type Footprint,
   loginFailures as digidentityLoginFailures,
+  pendingPage,
 } from './digidentity-testbed.js';
+
+export { pendingPage };
 import { freePort } from './free-port.js';
 import { hostileProvider, type HostileControl } from './hostile-provider.js';
 import { startTestApp, type TestApp } from './test-app.js';

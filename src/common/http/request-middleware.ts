@@ -48,7 +48,8 @@ export const routedPath = (path: string) => (path.length > 1 ? path.replace(/\/+
 /** A route that also takes a body in another media type (the RMI item import takes CSV). */
 export interface OtherBodyType {
   method: string;
-  path: string;
+  /** The exact path, or a pattern for a group of routes (the backend's own pages). */
+  path: string | RegExp;
   mediaType: string;
 }
 
@@ -62,8 +63,12 @@ export function requireJsonBodies(others: readonly OtherBodyType[] = []) {
     if (!hasBody) return next();
     const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim();
     if (JSON_TYPE.test(mediaType)) return next();
-    const other = others.find((o) => o.method === req.method && o.path === routedPath(req.path));
-    if (other && other.mediaType === mediaType.toLowerCase()) return next();
+    const path = routedPath(req.path);
+    const matching = others.filter(
+      (o) => o.method === req.method && (typeof o.path === 'string' ? o.path === path : o.path.test(path)),
+    );
+    if (matching.some((o) => o.mediaType === mediaType.toLowerCase())) return next();
+    const other = matching[0];
     next(
       new AppException(
         'unsupported_media_type',

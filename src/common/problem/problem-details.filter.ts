@@ -31,11 +31,15 @@ const STATUS_CODES = new Map<number, ErrorCode>(
  * The single place errors become responses: every error is RFC 9457 problem+json with a stable `code` and the
  * request id. Anything unexpected is a 500 with no internals in the body and the full error in the log.
  */
+/** Renders a problem as an HTML page for a browser; false when it did not (then problem+json is sent). */
+export type ProblemPage = (req: Request, res: Response, problem: AppException) => boolean;
+
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   constructor(
     private readonly logger: Logger,
     private readonly routes: RouteTable,
+    private readonly page?: ProblemPage,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -62,6 +66,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (res.headersSent) {
       res.destroy();
       return;
+    }
+    // A person's browser (it asks for HTML, not JSON) outside the API gets a page: an unknown address, a form post
+    // refused. API clients get problem+json as always.
+    if (this.page && !req.path.startsWith('/api/') && req.accepts(['application/json', 'text/html']) === 'text/html') {
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      if (this.page(req, res, appException)) return;
     }
     sendProblem(res, toProblem(appException, req.path, requestId), headers);
   }

@@ -100,6 +100,11 @@ export class PendingIdentityDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: IDENTITY_PROVIDERS }) provider: IdentityProvider;
   @ApiProperty({ enum: ['unknown_identity', 'probable_recreated_identity'] }) reason: string;
+  @ApiProperty({
+    example: '7F3A-9C21',
+    description: 'A short reference the person can give the support desk, which finds the identity by it',
+  })
+  reference: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) attributes: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) lastSeenAt: string;
   @ApiProperty({ format: 'date-time', description: 'This browser can attach it (or create an account) until then' })

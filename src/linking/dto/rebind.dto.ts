@@ -24,6 +24,14 @@ export class PendingIdentityQueryDto {
   @IsIn(PENDING_REASONS)
   reason?: PendingReason;
 
+  @ApiPropertyOptional({
+    example: '7F3A-9C21',
+    description: 'The short reference the person was shown (LOGIN_PENDING_URL): 8 hex digits, dash optional',
+  })
+  @IsOptional()
+  @Matches(/^\s*[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}\s*$/, { message: 'reference must look like 7F3A-9C21' })
+  reference?: string;
+
   @PageLimit(200, 50)
   limit?: number;
 
@@ -38,6 +46,7 @@ export class SuspectedAccountDto {
 
 export class AdminPendingIdentityDto {
   @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: '7F3A-9C21', description: 'The short reference the person was shown' }) reference: string;
   @ApiProperty({ enum: IDENTITY_PROVIDERS }) provider: IdentityProvider;
   @ApiProperty() issuer: string;
   @ApiProperty({ description: 'The new provider subject, in full (admins only)' }) subject: string;

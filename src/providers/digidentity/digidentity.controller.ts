@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiP
 import type { Request, Response } from 'express';
 import { clientMeta } from '../../auth/client-meta.js';
 import { BrowserLogins } from '../../auth/browser-logins.js';
+import { afterLoginUrl } from '../../auth/login-outcome-pages.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { ApiLoginStartLimit, ApiProblems } from '../../common/openapi/problem-responses.js';
@@ -35,7 +36,7 @@ export class DigidentityController {
   @ApiFoundResponse({ description: "Redirect to Digidentity's login page; on failure to LOGIN_ERROR_URL?code=…" })
   @ApiLoginStartLimit()
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
+    await this.browserLogins.redirectToProvider(this.logins, query, req, res);
   }
 
   /** Query parameters are Digidentity's (code, state, iss, error…); the strategy reads and checks them. */
@@ -96,7 +97,7 @@ export class DigidentityController {
         return { status: 'failed', code: 'identity_pending' };
       }
       await this.logins.recordPasswordlessOutcome(id, 'complete');
-      return { status: 'complete', returnTo: outcome.returnTo };
+      return { status: 'complete', returnTo: afterLoginUrl(outcome.returnTo, this.config) };
     } catch (error) {
       if (!(error instanceof LoginFailure)) {
         // Later polls would otherwise see it completing until it runs out.

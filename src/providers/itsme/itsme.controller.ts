@@ -26,7 +26,7 @@ export class ItsmeController {
   @ApiFoundResponse({ description: "Redirect to itsme's sign-in page; on failure to LOGIN_ERROR_URL?code=…" })
   @ApiLoginStartLimit()
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
+    await this.browserLogins.redirectToProvider(this.logins, query, req, res);
   }
 
   /** Query parameters are itsme's (code, state, error…); the strategy reads and checks them. */

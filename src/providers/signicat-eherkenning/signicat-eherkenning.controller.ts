@@ -26,7 +26,7 @@ export class SignicatEherkenningController {
   @ApiFoundResponse({ description: "Redirect to Signicat's eHerkenning page; on failure to LOGIN_ERROR_URL?code=…" })
   @ApiLoginStartLimit()
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
+    await this.browserLogins.redirectToProvider(this.logins, query, req, res);
   }
 
   /** Signicat's success, abort and error callbacks; the session's status at Signicat decides, not the path. */

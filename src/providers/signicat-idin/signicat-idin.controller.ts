@@ -25,7 +25,7 @@ export class SignicatIdinController {
   @ApiFoundResponse({ description: "Redirect to Signicat's iDIN page; on failure to LOGIN_ERROR_URL?code=…" })
   @ApiLoginStartLimit()
   async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.browserLogins.redirectToProvider(this.logins, query.returnTo, req, res);
+    await this.browserLogins.redirectToProvider(this.logins, query, req, res);
   }
 
   /** Query parameters are Signicat's (code, state, iss, error…); the strategy reads and checks them. */

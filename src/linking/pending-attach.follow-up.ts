@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { LoginFollowUps } from '../auth/browser-logins.js';
+import { BrowserSignOut } from '../auth/browser-sign-out.js';
+import { clientMeta } from '../auth/client-meta.js';
+import { afterLoginUrl, pendingPageUrl } from '../auth/login-outcome-pages.js';
+import { AppException } from '../common/problem/app-exception.js';
+import type { AppConfig } from '../config/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
+import { BrowserBinding } from '../login-transactions/browser-binding.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { LinkingService } from './linking.service.js';
+
+/**
+ * "Sign in with a method you already have to attach it", in one click: a login started for that (see the pending
+ * page) attaches this browser's pending identity as soon as it has signed in, through the same attach as
+ * POST /api/pending-identity/attach — directly, or by sending the browser to the provider to confirm it.
+ */
+@Injectable()
+export class PendingAttachFollowUp {
+  constructor(
+    followUps: LoginFollowUps,
+    private readonly linking: LinkingService,
+    private readonly sessions: SessionsService,
+    private readonly binding: BrowserBinding,
+    private readonly signOut: BrowserSignOut,
+    @InjectAppConfig() private readonly config: AppConfig,
+  ) {
+    followUps.registerAttachPending((signedIn, pendingIdentityId, returnTo, req, res) =>
+      this.attach(signedIn.token, pendingIdentityId, returnTo, req, res),
+    );
+  }
+
+  private async attach(
+    token: string,
+    pendingIdentityId: string,
+    returnTo: string,
+    req: Request,
+    res: Response,
+  ): Promise<string> {
+    const principal = await this.sessions.authenticate(token);
+    if (!principal) return afterLoginUrl(returnTo, this.config);
+    try {
+      const outcome = await this.linking.attachPending(
+        principal,
+        pendingIdentityId,
+        this.binding.read(req),
+        clientMeta(req),
+        returnTo,
+      );
+      if (outcome.status === 'confirm_with_provider' && outcome.redirectUrl) return outcome.redirectUrl;
+      if (outcome.signedOut) {
+        await this.signOut.apply(req, res);
+        return this.config.login.afterLogoutUrl.href;
+      }
+      return afterLoginUrl(returnTo, this.config);
+    } catch (error) {
+      if (!(error instanceof AppException)) throw error;
+      // Signed in, but not attached: the pending page says why.
+      const target = new URL(pendingPageUrl(pendingIdentityId, this.config));
+      target.searchParams.set('code', error.code);
+      return target.href;
+    }
+  }
+}

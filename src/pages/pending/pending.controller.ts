@@ -1,0 +1,139 @@
+import { Body, Controller, Get, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ApiExcludeController, ApiHideProperty } from '@nestjs/swagger';
+import { IsOptional, Matches } from 'class-validator';
+import type { Request, Response } from 'express';
+import { BrowserLogins } from '../../auth/browser-logins.js';
+import { LoginStarters } from '../../auth/login-starters.js';
+import { AppException } from '../../common/problem/app-exception.js';
+import { hashBinding, BrowserBinding } from '../../login-transactions/browser-binding.js';
+import { LinkingService } from '../../linking/linking.service.js';
+import { PendingIdentityController } from '../../linking/pending-identity.controller.js';
+import type { PendingIdentityDto } from '../../linking/dto/links.dto.js';
+import type { SessionPrincipal } from '../../sessions/authenticated-request.js';
+import { CurrentPrincipal, OptionalPrincipal, SessionOptional } from '../../sessions/auth.decorators.js';
+import { PageErrorFilter } from '../common/page-error.filter.js';
+import { PendingIdentityFormDto, PendingSignInFormDto, seeOther } from '../common/page-forms.js';
+import { errorText, PageMessageQueryDto, withMessage } from '../common/page-messages.js';
+import { PageRenderer, viewerOf } from '../common/page-renderer.js';
+import { PROVIDER_NAMES } from '../common/provider-names.js';
+
+class PendingPageQueryDto extends PageMessageQueryDto {
+  @ApiHideProperty()
+  @IsOptional()
+  @Matches(/^[a-z_]{1,64}$/)
+  code?: string;
+
+  @ApiHideProperty()
+  @IsOptional()
+  @Matches(/^[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}$/)
+  reference?: string;
+}
+
+const ATTACHED = withMessage('/account', 'notice', 'attached');
+
+/**
+ * LOGIN_PENDING_URL's default: a sign-in that no account knows yet, in plain words, with what the person can do —
+ * attach it by signing in with a method they already have (one click), create an account where the provider's
+ * policy allows it, or give the support desk the reference. Every action goes through the same linking service as
+ * /api/pending-identity.
+ */
+@ApiExcludeController()
+@UseFilters(PageErrorFilter)
+@Controller('pending')
+export class PendingPageController {
+  constructor(
+    private readonly pages: PageRenderer,
+    private readonly linking: LinkingService,
+    private readonly binding: BrowserBinding,
+    private readonly starters: LoginStarters,
+    private readonly browserLogins: BrowserLogins,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  @SessionOptional()
+  @Get()
+  async show(
+    @OptionalPrincipal() principal: SessionPrincipal | undefined,
+    @Query() query: PendingPageQueryDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const binding = this.binding.read(req);
+    let pending: PendingIdentityDto | null = null;
+    try {
+      pending = await this.linking.pendingForBrowser(binding ? hashBinding(binding) : null);
+    } catch (error) {
+      if (!(error instanceof AppException) || error.code !== 'pending_identity_not_found') throw error;
+    }
+    const failure = query.error ?? (query.code && query.code !== 'identity_pending' ? query.code : undefined);
+    const attributes = pending?.attributes ?? {};
+    const name = ['name', 'displayName', 'organisationName', 'legalLastName']
+      .map((key) => attributes[key])
+      .find((value) => typeof value === 'string');
+    this.pages.render(req, res, 'pending.njk', {
+      title: 'Your sign-in needs one more step',
+      viewer: viewerOf(principal),
+      error: errorText(failure),
+      pending: pending && {
+        ...pending,
+        providerName: PROVIDER_NAMES[pending.provider].name,
+        name: typeof name === 'string' ? name : null,
+      },
+      // What the person reads out when nothing is waiting in this browser any more (a reference from the URL).
+      reference: pending?.reference ?? query.reference?.toUpperCase() ?? null,
+      signInWith: pending
+        ? this.starters
+            .enabled()
+            .filter((provider) => provider !== pending.provider)
+            .map((provider) => ({ id: provider, ...PROVIDER_NAMES[provider] }))
+        : [],
+    });
+  }
+
+  /** One click: a login with a method the person already has, which attaches the identity once signed in. */
+  @SessionOptional()
+  @Post('sign-in')
+  async signInToAttach(@Body() body: PendingSignInFormDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const starter = this.starters.get(body.provider);
+    if (!starter) throw new AppException('provider_not_enabled', `${body.provider} is not enabled on this portal`);
+    await this.browserLogins.redirectToProvider(starter, { returnTo: ATTACHED }, req, res, {
+      attachPendingIdentityId: body.pendingIdentityId,
+    });
+  }
+
+  /** Signed in already: attach it to this account (directly, or after confirming it at its provider). */
+  @Post('attach')
+  async attach(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @Body() body: PendingIdentityFormDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    try {
+      const outcome = await this.moduleRef
+        .get(PendingIdentityController, { strict: false })
+        .attach(principal, { pendingIdentityId: body.pendingIdentityId, returnTo: ATTACHED }, req, res);
+      if (outcome.status === 'confirm_with_provider' && outcome.redirectUrl) return seeOther(res, outcome.redirectUrl);
+      seeOther(res, outcome.signedOut ? '/' : ATTACHED);
+    } catch (error) {
+      if (!(error instanceof AppException)) throw error;
+      seeOther(res, withMessage('/pending', 'error', error.code));
+    }
+  }
+
+  /** Policy `choose`: a new account from this identity, signed in. */
+  @SessionOptional()
+  @Post('create-account')
+  async createAccount(@Body() body: PendingIdentityFormDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    try {
+      await this.moduleRef
+        .get(PendingIdentityController, { strict: false })
+        .createAccount({ pendingIdentityId: body.pendingIdentityId }, req, res);
+      seeOther(res, withMessage('/account', 'notice', 'account_created'));
+    } catch (error) {
+      if (!(error instanceof AppException)) throw error;
+      seeOther(res, withMessage('/pending', 'error', error.code));
+    }
+  }
+}

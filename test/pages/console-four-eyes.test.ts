@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { PERSONAS } from '../../sandbox/digidentity/personas.js';
+import { rebindFromConsole, recreatedItsmeAccount, signInWith, signsInAgain } from '../support/console-flow.js';
+import { checkPage, grantAdmin, startPagesTestbed, type PagesTestbed } from '../support/pages-testbed.js';
+
+jest.setTimeout(90_000);
+
+/** Re-binding with four-eyes (REBIND_FOUR_EYES=true): one administrator requests, a second one decides. */
+describe('support-desk console in a browser, four-eyes', () => {
+  let bed: PagesTestbed;
+  let first: Page;
+  let second: Page;
+  beforeAll(async () => {
+    bed = await startPagesTestbed({ ITSME_UNKNOWN_IDENTITY_POLICY: 'choose', REBIND_FOUR_EYES: 'true' });
+    ({ page: first } = await bed.newPerson());
+    ({ page: second } = await bed.newPerson());
+    for (const [page, persona] of [
+      [first, PERSONAS[0]],
+      [second, PERSONAS[1]],
+    ] as const) {
+      await signInWith(bed, page, 'Digidentity', persona.label);
+      await page.waitForURL(`${bed.baseUrl}/account`);
+      await grantAdmin(bed, persona.id);
+    }
+  }, 60_000);
+  afterAll(async () => bed?.close());
+
+  it('applies a re-bind only when a second administrator approves the request', async () => {
+    const { page: person } = await bed.newPerson();
+    const reference = await recreatedItsmeAccount(bed, person);
+    await rebindFromConsole(bed, first, reference);
+    await first.getByRole('button', { name: 'Request the re-bind' }).click();
+    await first.waitForURL(`${bed.baseUrl}/console/requests?notice=rebind_requested`);
+    await expect(
+      first.getByText('You requested this: another administrator must approve or reject it.').isVisible(),
+    ).resolves.toBe(true);
+    await expect(first.getByRole('button', { name: 'Approve and apply' }).count()).resolves.toBe(0);
+
+    await second.goto(`${bed.baseUrl}/console`);
+    await expect(second.getByRole('link', { name: /1 re-bind request waiting/ }).isVisible()).resolves.toBe(true);
+    await second.getByRole('link', { name: /1 re-bind request waiting/ }).click();
+    await checkPage(second, 'console-requests');
+    await second.getByLabel('Comment (optional)').fill('Ticket 4711 checked');
+    await second.getByRole('button', { name: 'Approve and apply' }).click();
+    await second.waitForURL(/\/console\/requests\?status=all&notice=rebind_approved$/);
+    await expect(second.getByRole('heading', { level: 2, name: /— applied$/ }).isVisible()).resolves.toBe(true);
+
+    await signsInAgain(bed, person);
+  });
+
+  it('lets the second administrator reject a request with a comment, which changes nothing', async () => {
+    const { page: person } = await bed.newPerson();
+    // The same person re-creates her itsme account once more.
+    await person.goto(`${bed.baseUrl}/sandbox`);
+    await person.getByRole('link', { name: 'itsme sandbox home page' }).click();
+    await person.getByRole('button', { name: /Delete and re-create Els Jansen/ }).click();
+    await signInWith(bed, person, 'itsme', 'Els Jansen');
+    await person.waitForURL(/\/pending\?/);
+    const reference = (await person.locator('.reference').textContent())!.trim();
+
+    await rebindFromConsole(bed, second, reference);
+    await second.getByRole('button', { name: 'Request the re-bind' }).click();
+    await second.waitForURL(/notice=rebind_requested/);
+    await first.goto(`${bed.baseUrl}/console/requests`);
+    await first.getByLabel('Why it is rejected').fill('Could not reach the workshop owner');
+    await first.getByRole('button', { name: 'Reject' }).click();
+    await first.waitForURL(/notice=rebind_rejected/);
+    await expect(first.getByRole('heading', { level: 2, name: /— rejected$/ }).isVisible()).resolves.toBe(true);
+    await first.goto(`${bed.baseUrl}/console?reference=${reference}`);
+    await expect(first.getByRole('link', { name: `Review and re-bind ${reference}` }).isVisible()).resolves.toBe(true);
+  });
+});

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { PERSONAS } from '../../sandbox/digidentity/personas.js';
+import { JANSEN, rebindFromConsole, recreatedItsmeAccount, signInWith, signsInAgain } from '../support/console-flow.js';
+import { checkPage, grantAdmin, startPagesTestbed, type PagesTestbed } from '../support/pages-testbed.js';
+
+const SUPPORT = PERSONAS[0];
+
+jest.setTimeout(90_000);
+
+/** The support desk's console in a real browser, re-binding without four-eyes. */
+describe('support-desk console in a browser', () => {
+  let bed: PagesTestbed;
+  let admin: Page;
+  beforeAll(async () => {
+    bed = await startPagesTestbed({ ITSME_UNKNOWN_IDENTITY_POLICY: 'choose' });
+    ({ page: admin } = await bed.newPerson());
+    await signInWith(bed, admin, 'Digidentity', SUPPORT.label);
+    await admin.waitForURL(`${bed.baseUrl}/account`);
+  }, 60_000);
+  afterAll(async () => bed?.close());
+
+  it('tells a signed-in person who is not an administrator how the first administrator is appointed', async () => {
+    await admin.goto(`${bed.baseUrl}/console`);
+    await expect(
+      admin.getByRole('heading', { name: 'The support desk is for administrators' }).isVisible(),
+    ).resolves.toBe(true);
+    await expect(admin.getByText(/npm run admin:grant -- [0-9a-f-]{36}/).isVisible()).resolves.toBe(true);
+    await checkPage(admin, 'console-not-admin');
+    await grantAdmin(bed, SUPPORT.id);
+    await admin.reload();
+    await expect(admin.getByRole('heading', { level: 1, name: 'Support desk' }).isVisible()).resolves.toBe(true);
+  });
+
+  it('re-binds a re-created itsme account from the pending identity list, with a reason; the person signs in again', async () => {
+    const { page: person } = await bed.newPerson();
+    const reference = await recreatedItsmeAccount(bed, person);
+    await checkPage(person, 'pending-reference');
+
+    await admin.goto(`${bed.baseUrl}/console?reference=${reference}`);
+    await expect(admin.getByRole('cell', { name: reference, exact: true }).isVisible()).resolves.toBe(true);
+    await checkPage(admin, 'console-pending');
+    await rebindFromConsole(bed, admin, reference);
+    await checkPage(admin, 'console-rebind');
+    await admin.getByRole('button', { name: 'Re-bind', exact: true }).click();
+    await admin.waitForURL(/\/console\/accounts\/[0-9a-f-]{36}\?notice=rebind_applied$/);
+    await expect(admin.getByRole('status').first().textContent()).resolves.toContain('The re-bind was applied');
+    await expect(admin.getByRole('cell', { name: 'identity.rebound' }).count()).resolves.toBeGreaterThan(0);
+    await checkPage(admin, 'console-account');
+
+    await signsInAgain(bed, person);
+  });
+
+  it('finds accounts by exact UID and appoints another administrator by clicks', async () => {
+    await admin.goto(`${bed.baseUrl}/console/accounts`);
+    await admin.getByLabel(/exact UID/).fill(SUPPORT.claims.ioeuid);
+    await admin.getByRole('button', { name: 'Search' }).click();
+    const rows = admin.locator('tbody tr');
+    await expect(rows.count()).resolves.toBe(1);
+    await checkPage(admin, 'console-accounts');
+
+    await admin.getByLabel(/exact UID/).fill('Jansen');
+    await admin.getByRole('button', { name: 'Search' }).click();
+    await admin.getByRole('link', { name: JANSEN.claims.name as string }).click();
+    await admin.getByRole('button', { name: 'Make administrator' }).click();
+    await admin.waitForURL(/notice=account_updated/);
+    await expect(admin.getByRole('button', { name: 'Remove the administrator role' }).isVisible()).resolves.toBe(true);
+  });
+
+  it('shows the SERMI access log with filters and exports it', async () => {
+    await admin.goto(`${bed.baseUrl}/console/access-log`);
+    await admin.getByLabel('IOE UID').fill(SUPPORT.claims.ioeuid);
+    await admin.getByRole('button', { name: 'Filter' }).click();
+    await expect(admin.getByRole('cell', { name: /login/ }).count()).resolves.toBeGreaterThan(0);
+    await checkPage(admin, 'console-access-log');
+    const [download] = await Promise.all([
+      admin.waitForEvent('download'),
+      admin.getByRole('link', { name: 'Export as CSV' }).click(),
+    ]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).toContain('ioeuid');
+    expect(csv).toContain(SUPPORT.claims.ioeuid);
+  });
+
+  it('imports the RMI item classification from a CSV file', async () => {
+    await admin.goto(`${bed.baseUrl}/console/rmi-items`);
+    await admin.getByLabel('CSV file', { exact: true }).setInputFiles({
+      name: 'items.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'code,title,securityRelated,category\r\nIMMO.KEY-PROG,Key programming,yes,Immobiliser\r\nBRAKE.PADS,Brake pads,no,Brakes\r\n',
+      ),
+    });
+    await admin.getByRole('button', { name: 'Import' }).click();
+    await expect(admin.getByRole('status').filter({ hasText: 'Imported 2 rows' }).textContent()).resolves.toContain(
+      '2 created',
+    );
+    await admin.waitForLoadState('load');
+    await admin.goto(`${bed.baseUrl}/console/rmi-items`);
+    await expect(admin.getByRole('cell', { name: 'IMMO.KEY-PROG' }).isVisible()).resolves.toBe(true);
+    await checkPage(admin, 'console-rmi-items');
+
+    await admin.getByLabel('CSV file', { exact: true }).setInputFiles({
+      name: 'bad.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('code,title,securityRelated\r\nbad code,Broken,maybe\r\n'),
+    });
+    await admin.getByRole('button', { name: 'Import' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Nothing was imported' }).waitFor();
+    await expect(admin.locator('#rmi-import-result li').count()).resolves.toBeGreaterThan(0);
+  });
+});
