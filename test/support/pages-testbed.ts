@@ -54,6 +54,7 @@ export async function startPagesTestbed(env: Record<string, string> = {}): Promi
   const baseUrl = `http://localhost:${port}`;
   const database: TestDatabase = await createTestDatabase();
   const base = testConfig(database.url, {
+    PORT: String(port),
     PUBLIC_BASE_URL: baseUrl,
     DIGIDENTITY_ENABLED: 'true',
     SIGNICAT_IDIN_ENABLED: 'true',
