@@ -7,7 +7,7 @@ import pg from 'pg';
 import { startDigidentitySandbox } from '../sandbox/digidentity/digidentity-sandbox.js';
 import { IOE_CLAIMS, type Persona } from '../sandbox/digidentity/personas.js';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
-import { csrfTokenFor, hashSessionToken, newSessionToken } from '../src/sessions/session-token.js';
+import { csrfTokenFor, hashSessionToken, newSessionToken } from '../src/access/session-token.js';
 import { Browser } from '../test/support/browser.js';
 import { freePort } from '../test/support/free-port.js';
 import { reachCallback } from '../test/support/web-login.js';

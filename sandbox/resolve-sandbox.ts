@@ -3,7 +3,7 @@ import type { Type } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { sandboxPortalModule } from './sandbox-portal.module.js';
 import type { SandboxInfo } from '../src/pages/common/sandbox-info.js';
-import type { AppConfig } from '../src/config/app.config.js';
+import type { AppConfig } from '../src/app/app.config.js';
 import { DIGIDENTITY_CALLBACK_PATH } from '../src/providers/digidentity/digidentity-login.service.js';
 import { SIGNICAT_IDIN_CALLBACK_PATH } from '../src/providers/signicat-idin/signicat-idin-login.service.js';
 import { startDigidentitySandbox } from './digidentity/digidentity-sandbox.js';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type AppConfig, loadConfig } from '../src/config/app.config.js';
+import { type AppConfig, loadConfig } from '../src/app/app.config.js';
 import { openDatabaseServer, type DatabaseServer } from '../src/database/database-server.js';
 
 /** Scripts read the same configuration as the app: the environment, then ENV_FILE (default `.env`). */

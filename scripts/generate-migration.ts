@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyMigrations } from '../src/database/migrations.js';
-import { schemaDiff } from '../src/database/schema-drift.js';
+import { applyMigrations } from '../src/app/migrations.js';
+import { schemaDiff } from '../src/app/schema-drift.js';
 import { openScriptDatabase, runScript } from './cli-support.js';
 import { withScratchDatabase } from './scratch-database.js';
 

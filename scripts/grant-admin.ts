@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { DataSource } from 'typeorm';
 import { grantAdminRole } from '../src/accounts/grant-admin.js';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { dataSourceOptions } from '../src/app/data-source-options.js';
 import { openScriptDatabase, runScript } from './cli-support.js';
 
 /** `npm run admin:grant -- <account id | provider subject>`: appoint an administrator (audited). */

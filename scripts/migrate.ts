@@ -1,4 +1,4 @@
-import { applyMigrations } from '../src/database/migrations.js';
+import { applyMigrations } from '../src/app/migrations.js';
 import { loadScriptConfig, openScriptDatabase, runScript } from './cli-support.js';
 
 /** Applies pending migrations: for deployments that run them separately (MIGRATIONS_RUN=false in the app). */

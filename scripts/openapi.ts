@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { generateOpenApiDocument, serializeOpenApi } from '../src/common/openapi/openapi-document.js';
+import { generateOpenApiDocument, serializeOpenApi } from '../src/app/openapi-document.js';
 import { runScript } from './cli-support.js';
 
 export const OPENAPI_FILE = 'openapi.json';

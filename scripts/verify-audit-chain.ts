@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditService } from '../src/audit/audit.service.js';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { dataSourceOptions } from '../src/app/data-source-options.js';
 import { openScriptDatabase, runScript } from './cli-support.js';
 
 /**

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source-options.js';
+import { dataSourceOptions } from '../src/app/data-source-options.js';
 import { SermiLogVerifier } from '../src/sermi/access-log/sermi-log-verifier.js';
 import { openScriptDatabase, runScript } from './cli-support.js';
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { createApp } from './app.factory.js';
-import { type AppConfig, loadConfig } from './config/app.config.js';
+import { createApp } from './app/app.factory.js';
+import { type AppConfig, loadConfig } from './app/app.config.js';
 import { ConfigurationError } from './config/validate-env.js';
 import { createRootLogger } from './common/logging/logger.js';
 import { NonBlockingLogStream } from './common/logging/non-blocking-log-stream.js';

@@ -1,9 +1,9 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiSession } from '../common/openapi/problem-responses.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import { CurrentPrincipal, RequireRoles } from '../sessions/auth.decorators.js';
-import { CSRF_HEADER } from '../sessions/csrf.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
+import { CurrentPrincipal, RequireRoles } from '../access/auth.decorators.js';
+import { CSRF_HEADER } from '../access/csrf.js';
 import { AUDIT_EVENT } from './audit-event-types.js';
 import { AuditQueryService } from './audit-query.service.js';
 import { AuditService } from './audit.service.js';

@@ -4,7 +4,6 @@ import { AuditModule } from '../audit/audit.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { UserMappingModule } from '../user-mapping/user-mapping.module.js';
 import { LoginCompletionService } from './login-completion.service.js';
-import { LoginErrorController } from './login-error.controller.js';
 import { LoginRedirectFilter } from './login-redirect.filter.js';
 import { LoginStarters } from './login-starters.js';
 import { BrowserLogins, LoginFollowUps } from './browser-logins.js';
@@ -16,7 +15,7 @@ import { ProviderLogout } from './provider-logout.js';
 /** What every provider module shares: completing a login, reporting its failures, signing out. */
 @Module({
   imports: [AuditModule, SessionsModule, UserMappingModule, LoginTransactionsModule, IdentityLinksModule],
-  controllers: [LogoutController, LoginErrorController],
+  controllers: [LogoutController],
   providers: [
     LoginCompletionService,
     LoginRedirectFilter,

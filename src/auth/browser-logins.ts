@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
-import { LoginFailure } from '../oidc/login-failure.js';
+import { LoginFailure } from '../common/problem/login-failure.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 import { BrowserSignOut } from './browser-sign-out.js';
-import { clientMeta } from './client-meta.js';
+import { clientMeta } from '../common/http/client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
 import type { ProviderLoginStarter } from './login-starters.js';
 import { afterLoginUrl, pendingPageUrl } from './login-outcome-pages.js';

@@ -1,4 +1,4 @@
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 
 /**
  * Where a browser goes after a login, by outcome: the page it asked to return to, or LOGIN_SUCCESS_URL when it

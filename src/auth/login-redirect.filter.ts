@@ -7,7 +7,7 @@ import { logFailure, reportOutage } from '../common/logging/fault-log.js';
 import { type ProblemDetails, retryAfterHeader, sendProblem, toProblem } from '../common/problem/problem-details.js';
 import { requestIdOf } from '../common/request-context/request-context.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 
 /**

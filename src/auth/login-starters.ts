@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { IdentityProvider } from '../identity-links/providers.js';
+import type { IdentityProvider } from '../common/identity-providers.js';
 import type { LoginPurpose } from '../login-transactions/login-transaction.entity.js';
 import type { RequestMeta } from './verified-login.js';
 

@@ -3,9 +3,9 @@ import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import type { IdentityProvider } from '../identity-links/providers.js';
+import type { IdentityProvider } from '../common/identity-providers.js';
 import { LoginStarters } from './login-starters.js';
 
 /** Where the provider sends the browser back after ending its session (registered there as post_logout_redirect_uri). */

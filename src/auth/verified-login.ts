@@ -1,3 +1,4 @@
+import { FUTURE_SKEW_SECONDS } from '../oidc/clock-skew.js';
 import type { SermiLoginRecord } from '../sermi/access-rules.js';
 import type { StoredLoginTransaction } from '../login-transactions/login-transactions.service.js';
 import type { ExternalIdentity, UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
@@ -37,9 +38,6 @@ export interface RequestMeta {
   previousSessionToken?: string;
   browserBindingHash: Buffer | null;
 }
-
-/** How far a provider's clock may run ahead of ours. */
-export const FUTURE_SKEW_SECONDS = 60;
 
 /** The ID token's `auth_time` as a date; null when absent or not a plausible time (never in the future). */
 export function authTimeOf(claims: { auth_time?: unknown } | undefined, now = Date.now()): Date | null {

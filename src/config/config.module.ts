@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Inject, Module } from '@nestjs/common';
-import type { AppConfig } from './app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 

@@ -1,4 +1,4 @@
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 
 export interface DatabaseServer {

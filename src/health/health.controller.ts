@@ -4,7 +4,7 @@ import { AppException } from '../common/problem/app-exception.js';
 import { ApiProblems } from '../common/openapi/problem-responses.js';
 import { type DatabaseProbe, MonitoringDatabase } from '../operations/monitoring-database.js';
 import { SermiLogSealer } from '../sermi/access-log/sermi-log-sealer.js';
-import { Public } from '../sessions/auth.decorators.js';
+import { Public } from '../access/auth.decorators.js';
 
 class HealthDto {
   status: 'ok';

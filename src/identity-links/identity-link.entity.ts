@@ -12,7 +12,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { Account } from '../accounts/account.entity.js';
-import { type IdentityProvider, PROVIDER_CHECK_SQL } from './providers.js';
+import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-providers.js';
 
 /**
  * Binds one provider subject to one account. The unique constraints are the guard against the classic

@@ -4,9 +4,9 @@ import type { Response } from 'express';
 import { AuditService } from '../audit/audit.service.js';
 import { uuidParam } from '../common/http/uuid-param.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import { CurrentPrincipal, RequireRoles } from '../sessions/auth.decorators.js';
-import { CSRF_HEADER } from '../sessions/csrf.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
+import { CurrentPrincipal, RequireRoles } from '../access/auth.decorators.js';
+import { CSRF_HEADER } from '../access/csrf.js';
 import {
   AdminPendingIdentityPageDto,
   DecideRebindDto,

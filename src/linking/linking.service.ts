@@ -5,13 +5,13 @@ import type { ClientMeta } from '../auth/login-starters.js';
 import { LoginStarters } from '../auth/login-starters.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { sqlRows } from '../database/sql.js';
 import { IdentityLinksService, type LinkChange, LinkRefused } from '../identity-links/identity-links.service.js';
-import type { IdentityProvider } from '../identity-links/providers.js';
+import type { IdentityProvider } from '../common/identity-providers.js';
 import { maskSubject } from '../accounts/account.mapper.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
 import { type IssuedSession, SessionsService } from '../sessions/sessions.service.js';
 import type {
   AttachOutcomeDto as AttachOutcome,
@@ -21,7 +21,7 @@ import type {
   StartLinkDto,
 } from './dto/links.dto.js';
 import { hashBinding } from '../login-transactions/browser-binding.js';
-import { assertRecentAuthentication } from '../auth/recent-authentication.js';
+import { assertRecentAuthentication } from '../sessions/recent-authentication.js';
 import { pendingReference } from '../auth/login-outcome-pages.js';
 
 export interface PendingIdentityRow {

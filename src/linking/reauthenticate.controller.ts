@@ -1,17 +1,17 @@
 import { Controller, Get, Query, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { clientMeta } from '../auth/client-meta.js';
+import { clientMeta } from '../common/http/client-meta.js';
 import { LoginRedirectFilter } from '../auth/login-redirect.filter.js';
 import { LoginStarters } from '../auth/login-starters.js';
 import { AppException } from '../common/problem/app-exception.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { ReauthenticateQueryDto } from './dto/links.dto.js';
 import { BrowserBinding } from '../login-transactions/browser-binding.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import { OptionalPrincipal, SessionOptional } from '../sessions/auth.decorators.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
+import { OptionalPrincipal, SessionOptional } from '../access/auth.decorators.js';
 import { ApiLoginStartLimit } from '../common/openapi/problem-responses.js';
 
 /**

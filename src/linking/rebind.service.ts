@@ -7,7 +7,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, encodeCursor, TIMESTAMP_PATTERN, UUID_PATTERN } from '../common/http/cursor.js';
 import { isReasonableInstant } from '../common/http/date-time.js';
 import { AppException } from '../common/problem/app-exception.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
 import { IdentityLinksService, type LinkChange, LinkRefused } from '../identity-links/identity-links.service.js';

@@ -11,7 +11,7 @@ import {
   Unique,
 } from 'typeorm';
 import type { Account } from '../accounts/account.entity.js';
-import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../identity-links/providers.js';
+import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-providers.js';
 
 export const LOGIN_PURPOSES = ['login', 'link', 'reauthenticate'] as const;
 export type LoginPurpose = (typeof LOGIN_PURPOSES)[number];

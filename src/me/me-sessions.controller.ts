@@ -10,12 +10,12 @@ import { uuidParam } from '../common/http/uuid-param.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { RequestId } from '../common/request-context/request-context.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { assertRecentAuthentication } from '../auth/recent-authentication.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import { CurrentPrincipal } from '../sessions/auth.decorators.js';
-import { CSRF_HEADER } from '../sessions/csrf.js';
+import { assertRecentAuthentication } from '../sessions/recent-authentication.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
+import { CurrentPrincipal } from '../access/auth.decorators.js';
+import { CSRF_HEADER } from '../access/csrf.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RevokedSessionDto, RevokedSessionsDto, SessionListDto } from './dto/sessions.dto.js';
 

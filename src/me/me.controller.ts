@@ -2,9 +2,9 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { maskSubject, toAccountDto } from '../accounts/account.mapper.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import { CurrentPrincipal } from '../sessions/auth.decorators.js';
-import { csrfTokenFor } from '../sessions/session-token.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
+import { CurrentPrincipal } from '../access/auth.decorators.js';
+import { csrfTokenFor } from '../access/session-token.js';
 import { MeDto } from './dto/me.dto.js';
 
 @ApiTags('me')

@@ -1,5 +1,5 @@
 import { ProviderUnreachableError } from './http-client.js';
-import { LoginFailure } from './login-failure.js';
+import { LoginFailure } from '../common/problem/login-failure.js';
 import { JwsVerificationError, verifyCompactJws, type Jwk } from './jws-verify.js';
 
 type Fetch = (url: string) => Promise<Response>;

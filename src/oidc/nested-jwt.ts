@@ -1,6 +1,6 @@
 import type { OutboundRequest } from './http-client.js';
 import { JweDecryptionError, JweDecryptor } from './jwe-decrypt.js';
-import { LoginFailure } from './login-failure.js';
+import { LoginFailure } from '../common/problem/login-failure.js';
 
 export type Fetch = (input: string | URL, init?: OutboundRequest) => Promise<Response>;
 

@@ -1,12 +1,12 @@
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
-import { FUTURE_SKEW_SECONDS } from '../auth/verified-login.js';
-import type { AppConfig } from '../config/app.config.js';
-import type { IdentityProvider } from '../identity-links/providers.js';
+import { FUTURE_SKEW_SECONDS } from './clock-skew.js';
+import type { AppConfig } from '../app/app.config.js';
+import type { IdentityProvider } from '../common/identity-providers.js';
 import { ProviderHttpClient } from './http-client.js';
 import type { JweDecryptor } from './jwe-decrypt.js';
 import { JwksCache } from './jwks-cache.js';
-import { LoginFailure } from './login-failure.js';
+import { LoginFailure } from '../common/problem/login-failure.js';
 import { decryptingTokenFetch, type Fetch } from './nested-jwt.js';
 import { toLoginFailure } from './oidc-errors.js';
 import { privateKeyJwt } from './private-key-jwt.js';

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { ProviderUnreachableError } from './http-client.js';
 import { JwsVerificationError } from './jws-verify.js';
-import { LoginFailure } from './login-failure.js';
+import { LoginFailure } from '../common/problem/login-failure.js';
 
 /** oauth4webapi error codes (openid-client passes them through on `code`). */
 const OAUTH = {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CompactEncrypt, CompactSign } from 'jose';
 import type { Jwk } from './jws-verify.js';
-import { LoginFailure } from './login-failure.js';
+import { LoginFailure } from '../common/problem/login-failure.js';
 import type { RelyingPartyKey } from './rp-keys.js';
 
 export interface RequestObjectSettings {

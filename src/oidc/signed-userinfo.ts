@@ -3,7 +3,7 @@ import type { ProviderHttpClient } from './http-client.js';
 import type { JweDecryptor } from './jwe-decrypt.js';
 import type { JwksCache } from './jwks-cache.js';
 import { JwsVerificationError } from './jws-verify.js';
-import { LoginFailure } from './login-failure.js';
+import { LoginFailure } from '../common/problem/login-failure.js';
 import { innerJws } from './nested-jwt.js';
 import { toLoginFailure } from './oidc-errors.js';
 

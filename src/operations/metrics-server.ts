@@ -4,7 +4,7 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import type { Logger } from 'pino';
 import { logFailure } from '../common/logging/fault-log.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { Metrics } from './metrics.js';
 

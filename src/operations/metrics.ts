@@ -5,10 +5,10 @@ import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import type { IdentityProvider } from '../identity-links/providers.js';
-import { SermiLogSealer } from '../sermi/access-log/sermi-log-sealer.js';
+import type { IdentityProvider } from '../common/identity-providers.js';
+import type { AccessLogSealStatus } from '../sermi/access-log/sermi-log-sealer.js';
 import { FixedHistogram } from './fixed-histogram.js';
 import { MonitoringDatabase } from './monitoring-database.js';
 
@@ -64,15 +64,22 @@ export class Metrics {
     registers: [],
   });
 
+  private readSealStatus: () => AccessLogSealStatus | null = () => null;
+
+  /** The access log's sealer reports here (the SERMI module depends on operations, not the other way round). */
+  watchSealStatus(read: () => AccessLogSealStatus | null): void {
+    this.readSealStatus = read;
+  }
+
   constructor(
     @InjectDataSource() dataSource: DataSource,
     monitoring: MonitoringDatabase,
-    sealer: SermiLogSealer,
     @InjectRootLogger() logger: Logger,
     @InjectAppConfig() config: AppConfig,
   ) {
     const register = (...metrics: Array<Metric | FixedHistogram>) =>
       metrics.forEach((metric) => this.registry.registerMetric(metric as Metric));
+    const sealStatus = () => this.readSealStatus();
     const responses = this.responses;
     const decisionCounts = this.decisionCounts;
     const pool = () => (dataSource.driver as unknown as { master?: pg.Pool }).master;
@@ -122,7 +129,8 @@ export class Metrics {
         help: 'Committed SERMI access log records not yet sealed into the hash chain (last measurement)',
         registers: [],
         collect() {
-          if (sealer.status) this.set(sealer.status.unsealedRecords);
+          const status = sealStatus();
+          if (status) this.set(status.unsealedRecords);
         },
       }),
       new Gauge({
@@ -130,7 +138,8 @@ export class Metrics {
         help: 'How long the oldest unsealed SERMI access log record has waited for its seal (last measurement)',
         registers: [],
         collect() {
-          if (sealer.status) this.set(sealer.status.lagSeconds);
+          const status = sealStatus();
+          if (status) this.set(status.lagSeconds);
         },
       }),
       new Gauge({

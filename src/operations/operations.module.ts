@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { AccessLogModule } from '../sermi/access-log/access-log.module.js';
 import { KeepAliveDrain } from './keep-alive-drain.js';
 import { Metrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
@@ -8,7 +7,6 @@ import { MonitoringDatabase } from './monitoring-database.js';
 /** What operators see of the running app: readiness checks on a connection of their own, Prometheus metrics. */
 @Global()
 @Module({
-  imports: [AccessLogModule],
   providers: [MonitoringDatabase, Metrics, MetricsServer, KeepAliveDrain],
   exports: [MonitoringDatabase, Metrics],
 })

@@ -8,6 +8,7 @@ import { SignInController } from './sign-in/sign-in.controller.js';
 import { PendingPageController } from './pending/pending.controller.js';
 import { AccountPageController } from './account/account.controller.js';
 import { ConsolePageController } from './console/console.controller.js';
+import { LoginErrorController } from './error/login-error.controller.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { LinkingModule } from '../linking/linking.module.js';
 import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
@@ -24,6 +25,7 @@ import { LoginTransactionsModule } from '../login-transactions/login-transaction
     PendingPageController,
     AccountPageController,
     ConsolePageController,
+    LoginErrorController,
   ],
   providers: [{ provide: PageAssets, useFactory: () => new PageAssets() }, PageRenderer, PageErrorFilter],
   exports: [PageRenderer, PageAssets, PageErrorFilter],

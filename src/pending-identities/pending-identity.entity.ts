@@ -11,7 +11,7 @@ import {
 } from 'typeorm';
 import type { Account } from '../accounts/account.entity.js';
 import type { Session } from '../sessions/session.entity.js';
-import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../identity-links/providers.js';
+import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-providers.js';
 
 export const PENDING_REASONS = ['unknown_identity', 'probable_recreated_identity'] as const;
 export type PendingReason = (typeof PENDING_REASONS)[number];

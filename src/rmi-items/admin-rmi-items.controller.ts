@@ -10,9 +10,9 @@ import {
 } from '@nestjs/swagger';
 import { ApiProblems, ApiSession } from '../common/openapi/problem-responses.js';
 import { AppException } from '../common/problem/app-exception.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import { CurrentPrincipal, RequireRoles } from '../sessions/auth.decorators.js';
-import { CSRF_HEADER } from '../sessions/csrf.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
+import { CurrentPrincipal, RequireRoles } from '../access/auth.decorators.js';
+import { CSRF_HEADER } from '../access/csrf.js';
 import { CreateRmiItemDto, ImportRmiItemsDto } from './dto/create-rmi-item.dto.js';
 import { RmiItemDto, RmiItemImportResultDto, RmiItemPageDto } from './dto/rmi-item.dto.js';
 import { RmiItemListQueryDto } from './dto/rmi-item-list-query.dto.js';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { jsonb, sqlRows } from '../database/sql.js';
 

@@ -10,10 +10,10 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { clientMeta } from '../auth/client-meta.js';
+import { clientMeta } from '../common/http/client-meta.js';
 import { AppException, type FieldError } from '../common/problem/app-exception.js';
 import { RMI_ITEM_CODE_PATTERN } from '../rmi-items/rmi-item.entity.js';
-import type { AuthenticatedRequest } from '../sessions/authenticated-request.js';
+import type { AuthenticatedRequest } from '../access/authenticated-request.js';
 import { VIN_PATTERN } from './access-rules.js';
 import { type AccessResult, SermiAccessService } from './sermi-access.service.js';
 

@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { clientMeta } from '../auth/client-meta.js';
+import { clientMeta } from '../common/http/client-meta.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import { CurrentPrincipal } from '../sessions/auth.decorators.js';
-import { CSRF_HEADER } from '../sessions/csrf.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
+import { CurrentPrincipal } from '../access/auth.decorators.js';
+import { CSRF_HEADER } from '../access/csrf.js';
 import { AccessDecisionDto, AccessRequestDto } from './dto/access.dto.js';
 import { type AccessResult, SermiAccessService } from './sermi-access.service.js';
 

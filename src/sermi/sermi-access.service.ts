@@ -4,13 +4,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppException } from '../common/problem/app-exception.js';
 import { isDataError } from '../common/problem/classify-unexpected.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { preparedRows } from '../database/sql.js';
 import { StatementBatcher } from '../database/statement-batcher.js';
-import { reauthenticateUrl } from '../auth/recent-authentication.js';
+import { reauthenticateUrl } from '../sessions/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
 import { ACCESS_DECISIONS_SQL, CHAIN_BINDING_SQL } from './access-log/access-log.sql.js';
 import {
   type AccessDecision,

@@ -6,7 +6,7 @@ import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { logFailure } from '../common/logging/fault-log.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { sqlRows } from '../database/sql.js';
 

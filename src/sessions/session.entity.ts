@@ -12,7 +12,7 @@ import {
 } from 'typeorm';
 import type { Account } from '../accounts/account.entity.js';
 import type { IdentityLink } from '../identity-links/identity-link.entity.js';
-import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../identity-links/providers.js';
+import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-providers.js';
 
 /**
  * A server-side session. The browser holds a random 256-bit token; only its SHA-256 is stored, so a database

@@ -3,11 +3,11 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { AccountRole } from '../accounts/account.entity.js';
 import { AppException } from '../common/problem/app-exception.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import type { AuthenticatedRequest } from './authenticated-request.js';
-import { REQUIRED_ROLES, SESSION_REQUIREMENT, type SessionRequirement } from './auth.decorators.js';
-import { assertSameOriginRequest, assertTrustedSource, isStateChanging, takeFormCsrfToken } from './csrf.js';
+import type { AuthenticatedRequest } from '../access/authenticated-request.js';
+import { REQUIRED_ROLES, SESSION_REQUIREMENT, type SessionRequirement } from '../access/auth.decorators.js';
+import { assertSameOriginRequest, assertTrustedSource, isStateChanging, takeFormCsrfToken } from '../access/csrf.js';
 import { SessionCookie } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 

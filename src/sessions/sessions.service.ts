@@ -3,12 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
 import { StatementBatcher } from '../database/statement-batcher.js';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import type { IdentityProvider } from '../identity-links/providers.js';
+import type { IdentityProvider } from '../common/identity-providers.js';
 import type { AccountStatus } from '../accounts/account.entity.js';
-import type { LinkSummary, SessionPrincipal } from './authenticated-request.js';
-import { hashSessionToken, looksLikeSessionToken, newSessionToken } from './session-token.js';
+import type { LinkSummary, SessionPrincipal } from '../access/authenticated-request.js';
+import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../access/session-token.js';
 
 export interface NewSession {
   accountId: string;

@@ -1,4 +1,4 @@
-import type { IdentityProvider } from '../identity-links/providers.js';
+import type { IdentityProvider } from '../common/identity-providers.js';
 
 /**
  * What every provider module hands to the user mapping, whatever its protocol: one verified identity.

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { sqlRows, jsonb } from '../database/sql.js';
-import { LoginFailure } from '../oidc/login-failure.js';
+import { LoginFailure } from '../common/problem/login-failure.js';
 import type { PendingReason } from '../pending-identities/pending-identity.entity.js';
 import type { ExternalIdentity, UnknownIdentityPolicy } from './external-identity.js';
 

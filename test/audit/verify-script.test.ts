@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditService } from '../../src/audit/audit.service.js';
-import { applyMigrations } from '../../src/database/migrations.js';
+import { applyMigrations } from '../../src/app/migrations.js';
 import { runTypeScript } from '../support/spawn-process.js';
 import { openTestDataSource } from '../support/test-data-source.js';
 import { adminQuery, type TestDatabase } from '../support/test-database.js';

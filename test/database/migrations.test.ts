@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { PROJECT_ROOT } from '../support/spawn-process.js';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options.js';
-import { applyMigrations } from '../../src/database/migrations.js';
-import { schemaDiff } from '../../src/database/schema-drift.js';
+import { dataSourceOptions } from '../../src/app/data-source-options.js';
+import { applyMigrations } from '../../src/app/migrations.js';
+import { schemaDiff } from '../../src/app/schema-drift.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 describe('migrations', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import request from 'supertest';
 import { AuditService } from '../../src/audit/audit.service.js';
-import { applyMigrations } from '../../src/database/migrations.js';
+import { applyMigrations } from '../../src/app/migrations.js';
 import { adminQuery } from '../support/test-database.js';
 import { PROJECT_ROOT } from '../support/spawn-process.js';
 import { startTestApp } from '../support/test-app.js';

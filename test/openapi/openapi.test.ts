@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateOpenApiDocument, serializeOpenApi } from '../../src/common/openapi/openapi-document.js';
+import { generateOpenApiDocument, serializeOpenApi } from '../../src/app/openapi-document.js';
 import { PROJECT_ROOT } from '../support/spawn-process.js';
 
 describe('OpenAPI document', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/app.config.js';
+import { loadConfig } from '../../src/app/app.config.js';
 import { PROJECT_ROOT } from '../support/spawn-process.js';
 
 const manifest = readFileSync(join(PROJECT_ROOT, 'deploy', 'kubernetes', 'rmi-identity-backend.yaml'), 'utf8');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openSync } from 'node:fs';
-import { createApp } from '../../src/app.factory.js';
+import { createApp } from '../../src/app/app.factory.js';
 import { createRootLogger } from '../../src/common/logging/logger.js';
 import { NonBlockingLogStream } from '../../src/common/logging/non-blocking-log-stream.js';
 import { Browser } from '../support/browser.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import request from 'supertest';
 import { SessionCookie } from '../../src/sessions/session-cookie.js';
-import { hashSessionToken } from '../../src/sessions/session-token.js';
+import { hashSessionToken } from '../../src/access/session-token.js';
 import { auditEvents, createAccount, createLink, signIn, type SignedIn } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { Account, type AccountRole, type AccountStatus } from '../../src/accounts/account.entity.js';
 import { IdentityLink } from '../../src/identity-links/identity-link.entity.js';
-import type { IdentityProvider } from '../../src/identity-links/providers.js';
-import { csrfTokenFor } from '../../src/sessions/session-token.js';
+import type { IdentityProvider } from '../../src/common/identity-providers.js';
+import { csrfTokenFor } from '../../src/access/session-token.js';
 import { SessionsService } from '../../src/sessions/sessions.service.js';
 import type { TestApp } from './test-app.js';
 import { randomUUID } from 'node:crypto';

@@ -4,8 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Writable } from 'node:stream';
 import type { DataSource } from 'typeorm';
-import { createApp } from '../../src/app.factory.js';
-import { type AppConfig, loadConfig } from '../../src/config/app.config.js';
+import { createApp } from '../../src/app/app.factory.js';
+import { type AppConfig, loadConfig } from '../../src/app/app.config.js';
 import { createRootLogger } from '../../src/common/logging/logger.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { dataSourceOptions } from '../../src/app/data-source-options.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /** A fresh database and a DataSource on it, for tests of the schema itself (no HTTP app). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
-import { applyMigrations } from '../../src/database/migrations.js';
+import { applyMigrations } from '../../src/app/migrations.js';
 import { freePort } from './free-port.js';
 
 /**

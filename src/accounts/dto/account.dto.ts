@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ACCOUNT_ROLES, ACCOUNT_STATUSES, type AccountRole, type AccountStatus } from '../account.entity.js';
-import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../identity-links/providers.js';
+import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../common/identity-providers.js';
 
 export class AccountDto {
   @ApiProperty({ format: 'uuid' }) id: string;

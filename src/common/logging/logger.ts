@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import { redactSecrets } from './redact.js';
-import type { LogLevel } from '../../config/app.config.js';
+import type { LogLevel } from '../../app/app.config.js';
 
 /** Structured JSON logs; request lines carry their request id (see requestContextMiddleware). */
 export function createRootLogger(level: LogLevel, destination?: DestinationStream): Logger {

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { AppConfig } from '../../config/app.config.js';
+import type { AppConfig } from '../../app/app.config.js';
 import { ERROR_STATUS } from '../problem/error-codes.js';
 import { SESSION_COOKIE_SECURITY } from './problem-responses.js';
 

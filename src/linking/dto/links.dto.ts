@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
-import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../identity-links/providers.js';
+import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../common/identity-providers.js';
 import { PasswordlessStartDto } from '../../providers/digidentity/dto/digidentity.dto.js';
 
 export class LinkDto {

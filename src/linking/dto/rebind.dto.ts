@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { PageCursor, PageLimit } from '../../common/http/page-query.js';
-import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../identity-links/providers.js';
+import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../common/identity-providers.js';
 import { PENDING_REASONS, type PendingReason } from '../../pending-identities/pending-identity.entity.js';
 import { REBIND_REQUEST_STATUSES, type RebindRequestStatus } from '../rebind-request.entity.js';
 

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { AccountDto, IdentityLinkDto } from '../../accounts/dto/account.dto.js';
-import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../identity-links/providers.js';
+import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../common/identity-providers.js';
 
 export class SessionFactsDto {
   @ApiProperty({ format: 'uuid' }) id: string;

@@ -2,7 +2,7 @@ import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AppException } from '../../common/problem/app-exception.js';
-import { Public } from '../../sessions/auth.decorators.js';
+import { Public } from '../../access/auth.decorators.js';
 import { PageAssets } from './page-assets.js';
 
 /** The pages' CSS, scripts and images. A URL names the file's content, so browsers keep each for a year. */

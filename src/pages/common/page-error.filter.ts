@@ -10,7 +10,7 @@ import { requestIdOf } from '../../common/request-context/request-context.js';
 import { safeReturnTo } from '../../login-transactions/return-to.js';
 import { errorText } from './page-messages.js';
 import { PageRenderer, viewerOf } from './page-renderer.js';
-import type { SessionPrincipal } from '../../sessions/authenticated-request.js';
+import type { SessionPrincipal } from '../../access/authenticated-request.js';
 
 /**
  * Errors on the backend's pages end on a page, never on JSON: what went wrong, what to do next and the request id.

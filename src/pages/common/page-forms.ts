@@ -1,6 +1,6 @@
 import { ApiHideProperty } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
-import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../identity-links/providers.js';
+import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../common/identity-providers.js';
 import type { Response } from 'express';
 
 export class PendingIdentityFormDto {

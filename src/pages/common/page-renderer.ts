@@ -1,11 +1,11 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import nunjucks from 'nunjucks';
-import type { AppConfig } from '../../config/app.config.js';
+import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { requestIdOf } from '../../common/request-context/request-context.js';
-import type { SessionPrincipal } from '../../sessions/authenticated-request.js';
-import { csrfTokenFor } from '../../sessions/session-token.js';
+import type { SessionPrincipal } from '../../access/authenticated-request.js';
+import { csrfTokenFor } from '../../access/session-token.js';
 import { PageAssets } from './page-assets.js';
 import { VIEWS_DIR } from './page-files.js';
 import { providerName } from './provider-names.js';

@@ -1,4 +1,4 @@
-import type { IdentityProvider } from '../../identity-links/providers.js';
+import type { IdentityProvider } from '../../common/identity-providers.js';
 
 /** How the pages name each provider, and what it is for a person at a workshop. */
 export const PROVIDER_NAMES: Record<IdentityProvider, { name: string; about: string }> = {

@@ -1,4 +1,4 @@
-import type { IdentityProvider } from '../../identity-links/providers.js';
+import type { IdentityProvider } from '../../common/identity-providers.js';
 
 /** What the sign-in page shows about the local sandbox providers (only while they run, never in production). */
 export interface SandboxInfo {

@@ -10,8 +10,8 @@ import { hashBinding, BrowserBinding } from '../../login-transactions/browser-bi
 import { LinkingService } from '../../linking/linking.service.js';
 import { PendingIdentityController } from '../../linking/pending-identity.controller.js';
 import type { PendingIdentityDto } from '../../linking/dto/links.dto.js';
-import type { SessionPrincipal } from '../../sessions/authenticated-request.js';
-import { CurrentPrincipal, OptionalPrincipal, SessionOptional } from '../../sessions/auth.decorators.js';
+import type { SessionPrincipal } from '../../access/authenticated-request.js';
+import { CurrentPrincipal, OptionalPrincipal, SessionOptional } from '../../access/auth.decorators.js';
 import { PageErrorFilter } from '../common/page-error.filter.js';
 import { PendingIdentityFormDto, PendingSignInFormDto, seeOther } from '../common/page-forms.js';
 import { errorText, PageMessageQueryDto, withMessage } from '../common/page-messages.js';

@@ -13,15 +13,15 @@ import {
   type ProviderLoginStarter,
   type QrLoginStart,
 } from '../../auth/login-starters.js';
-import type { AppConfig, DigidentitySettings } from '../../config/app.config.js';
+import type { AppConfig, DigidentitySettings } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { PASSWORDLESS_LOGIN_TTL_SECONDS } from '../../login-transactions/browser-binding.js';
 import {
   LoginTransactionsService,
   type StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
-import { OidcCodeFlow } from '../../oidc/code-flow.js';
-import { LoginFailure, unexpectedLoginFailure } from '../../oidc/login-failure.js';
+import { OidcCodeFlow } from '../kit/oidc-code-flow.js';
+import { LoginFailure, unexpectedLoginFailure } from '../../common/problem/login-failure.js';
 import { OidcClient } from '../../oidc/oidc-client.js';
 import { toLoginFailure } from '../../oidc/oidc-errors.js';
 import { sermiLogIdentifiers } from '../../sermi/access-rules.js';

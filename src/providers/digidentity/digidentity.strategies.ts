@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { clientMeta } from '../../auth/client-meta.js';
+import { clientMeta } from '../../common/http/client-meta.js';
 import { RequestStrategy } from '../../auth/request-strategy.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { UUID_PATTERN } from '../../common/http/cursor.js';
 import { BrowserBinding } from '../../login-transactions/browser-binding.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure } from '../../common/problem/login-failure.js';
 import { DigidentityLoginService, type PasswordlessPoll } from './digidentity-login.service.js';
 
 /** Web login callback: verifies Digidentity's answer and yields the VerifiedLogin (Passport strategy `digidentity`). */

@@ -11,16 +11,16 @@ import {
 } from '../../auth/login-starters.js';
 import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
-import type { AppConfig, ItsmeSettings } from '../../config/app.config.js';
+import type { AppConfig, ItsmeSettings } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import {
   LoginTransactionsService,
   type StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
-import { OidcCodeFlow } from '../../oidc/code-flow.js';
+import { OidcCodeFlow } from '../kit/oidc-code-flow.js';
 import { JWE_CONTENT_ALGORITHMS, JweDecryptor } from '../../oidc/jwe-decrypt.js';
 import type { Jwk } from '../../oidc/jws-verify.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure } from '../../common/problem/login-failure.js';
 import { OidcClient } from '../../oidc/oidc-client.js';
 import { ITSME_ACR, itsmeScopes } from './itsme.config.js';
 import { itsmeAttributes, itsmeDisplayName, itsmeReviewClaims } from './itsme-claims.js';

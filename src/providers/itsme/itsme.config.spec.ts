@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadConfig } from '../../config/app.config.js';
+import { loadConfig } from '../../app/app.config.js';
 import { ConfigurationError } from '../../config/validate-env.js';
 import { generateKey, privateJwk } from '../../oidc/rp-keys.js';
 import { ITSME_ACR } from './itsme.config.js';

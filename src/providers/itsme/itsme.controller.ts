@@ -5,7 +5,7 @@ import { BrowserLogins } from '../../auth/browser-logins.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import type { Jwk } from '../../oidc/jws-verify.js';
-import { Public } from '../../sessions/auth.decorators.js';
+import { Public } from '../../access/auth.decorators.js';
 import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 import { ItsmeLoginService } from './itsme-login.service.js';
 import { ItsmeGuard } from './itsme.strategies.js';

@@ -1,4 +1,4 @@
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure } from '../../common/problem/login-failure.js';
 
 /**
  * Signicat's page may be on the API host or a sibling of it (api.signicat.com → *.signicat.com); with

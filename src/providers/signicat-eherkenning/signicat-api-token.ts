@@ -1,5 +1,5 @@
 import type { ProviderHttpClient } from '../../oidc/http-client.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure } from '../../common/problem/login-failure.js';
 
 /** RFC 6749 2.3.1: client id and secret are form-encoded before they go into the Basic header. */
 const formEncode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');

@@ -11,7 +11,7 @@ import {
 } from '../../auth/login-starters.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
-import type { AppConfig, SignicatEherkenningSettings } from '../../config/app.config.js';
+import type { AppConfig, SignicatEherkenningSettings } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import {
   LoginTransactionsService,
@@ -19,7 +19,7 @@ import {
 } from '../../login-transactions/login-transactions.service.js';
 import { TooManyLoginStarts } from '../../login-transactions/login-start-limits.js';
 import { ProviderHttpClient } from '../../oidc/http-client.js';
-import { LoginFailure, unexpectedLoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure, unexpectedLoginFailure } from '../../common/problem/login-failure.js';
 import { logFailure } from '../../common/logging/fault-log.js';
 import { isProviderFailure, toLoginFailure } from '../../oidc/oidc-errors.js';
 import { checkAuthenticationUrl } from './authentication-url.js';

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { BrowserLogins } from '../../auth/browser-logins.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
-import { Public } from '../../sessions/auth.decorators.js';
+import { Public } from '../../access/auth.decorators.js';
 import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 import { CALLBACK_OUTCOMES } from './eherkenning-session.js';
 import { SignicatEherkenningLoginService } from './signicat-eherkenning-login.service.js';

@@ -1,5 +1,5 @@
 import type { ProviderHttpClient } from '../../oidc/http-client.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure } from '../../common/problem/login-failure.js';
 import type { SignicatApiToken } from './signicat-api-token.js';
 
 /** `POST /auth/rest/sessions` (seed 004, "Request example"). */

@@ -11,14 +11,14 @@ import {
 } from '../../auth/login-starters.js';
 import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
-import type { AppConfig, SignicatIdinSettings } from '../../config/app.config.js';
+import type { AppConfig, SignicatIdinSettings } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import {
   LoginTransactionsService,
   type StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
-import { OidcCodeFlow } from '../../oidc/code-flow.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { OidcCodeFlow } from '../kit/oidc-code-flow.js';
+import { LoginFailure } from '../../common/problem/login-failure.js';
 import { OidcClient } from '../../oidc/oidc-client.js';
 
 export const SIGNICAT_IDIN_CALLBACK_PATH = '/auth/signicat-idin/callback';

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { clientMeta } from '../../auth/client-meta.js';
+import { clientMeta } from '../../common/http/client-meta.js';
 import { RequestStrategy } from '../../auth/request-strategy.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { BrowserBinding } from '../../login-transactions/browser-binding.js';
-import { LoginFailure } from '../../oidc/login-failure.js';
+import { LoginFailure } from '../../common/problem/login-failure.js';
 import { SignicatIdinLoginService } from './signicat-idin-login.service.js';
 
 /** Callback: verifies Signicat's answer and yields the VerifiedLogin (Passport strategy `signicat-idin`). */

@@ -1,3 +1,4 @@
+import { Metrics } from '../../operations/metrics.js';
 import { type BeforeApplicationShutdown, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
@@ -5,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../../audit/audit.service.js';
 import { logFailure } from '../../common/logging/fault-log.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
-import type { AppConfig } from '../../config/app.config.js';
+import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { sqlRows } from '../../database/sql.js';
 import { appendSeal, chainEnd, nextSealEnd, SEAL_LOCK } from './log-chain.js';
@@ -69,7 +70,10 @@ export class SermiLogSealer implements OnApplicationBootstrap, BeforeApplication
     private readonly audit: AuditService,
     @InjectAppConfig() private readonly config: AppConfig,
     @InjectRootLogger() private readonly logger: Logger,
-  ) {}
+    metrics: Metrics,
+  ) {
+    metrics.watchSealStatus(() => this.status);
+  }
 
   onApplicationBootstrap(): void {
     const { sealIntervalMs, purgeIntervalSeconds } = this.config.sermi.log;

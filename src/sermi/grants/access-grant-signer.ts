@@ -3,7 +3,7 @@ import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import type { AppConfig } from '../../config/app.config.js';
+import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
 import { jsonb, sqlRows } from '../../database/sql.js';

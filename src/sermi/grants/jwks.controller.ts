@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../../sessions/auth.decorators.js';
+import { Public } from '../../access/auth.decorators.js';
 import { AccessGrantSigner, type PublishedKey } from './access-grant-signer.js';
 
 @ApiTags('sermi')

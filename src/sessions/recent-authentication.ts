@@ -1,7 +1,7 @@
 import { AppException } from '../common/problem/app-exception.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
-import type { SessionPrincipal } from '../sessions/authenticated-request.js';
-import type { IdentityProvider } from '../identity-links/providers.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
+import type { IdentityProvider } from '../common/identity-providers.js';
 
 /**
  * Where a browser re-authenticates this session's account (GET /auth/reauthenticate), coming back to `returnTo`;

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from './app.config.js';
-import { ConfigurationError } from './validate-env.js';
+import { ConfigurationError } from '../config/validate-env.js';
 
 function problemsFor(env: Record<string, string>): string[] {
   try {

@@ -2,27 +2,27 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import * as client from 'openid-client';
 import type { Logger } from 'pino';
-import type { LoginCompletionService } from '../auth/login-completion.service.js';
+import type { LoginCompletionService } from '../../auth/login-completion.service.js';
 import {
   type ClientMeta,
   authenticationAgeParameters,
   intentData,
   type LoginIntent,
   type ProviderSessionLogout,
-} from '../auth/login-starters.js';
-import type { VerifiedLogin } from '../auth/verified-login.js';
-import type { AppConfig } from '../config/app.config.js';
-import type { IdentityProvider } from '../identity-links/providers.js';
+} from '../../auth/login-starters.js';
+import type { VerifiedLogin } from '../../auth/verified-login.js';
+import type { AppConfig } from '../../app/app.config.js';
+import type { IdentityProvider } from '../../common/identity-providers.js';
 import type {
   LoginTransactionsService,
   StoredLoginTransaction,
-} from '../login-transactions/login-transactions.service.js';
-import { TooManyLoginStarts } from '../login-transactions/login-start-limits.js';
-import { ProviderHttpClient } from './http-client.js';
-import { LoginFailure, unexpectedLoginFailure } from './login-failure.js';
-import { logFailure } from '../common/logging/fault-log.js';
-import { OidcClient, type OidcClientSettings, type VerifiedTokens } from './oidc-client.js';
-import { isProviderFailure, toLoginFailure, type OidcStage } from './oidc-errors.js';
+} from '../../login-transactions/login-transactions.service.js';
+import { TooManyLoginStarts } from '../../login-transactions/login-start-limits.js';
+import { ProviderHttpClient } from '../../oidc/http-client.js';
+import { LoginFailure, unexpectedLoginFailure } from '../../common/problem/login-failure.js';
+import { logFailure } from '../../common/logging/fault-log.js';
+import { OidcClient, type OidcClientSettings, type VerifiedTokens } from '../../oidc/oidc-client.js';
+import { isProviderFailure, toLoginFailure, type OidcStage } from '../../oidc/oidc-errors.js';
 
 /** RFC 7636 S256, with node:crypto (WebCrypto's async digest costs more than the whole hash). */
 export function pkceChallenge(verifier: string): string {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
-import { EnvBoolean, EnvInteger, EnvList } from './env-transforms.js';
-import { ConfigurationError, validateEnv } from './validate-env.js';
+import { EnvBoolean, EnvInteger, EnvList } from '../config/env-transforms.js';
+import { ConfigurationError, validateEnv } from '../config/validate-env.js';
 import { OidcEnvironment } from '../oidc/oidc.config.js';
 import { DigidentityEnvironment } from '../providers/digidentity/digidentity.config.js';
 import { idinScopes, SignicatIdinEnvironment } from '../providers/signicat-idin/signicat-idin.config.js';

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { AppConfig } from '../config/app.config.js';
+import type { AppConfig } from './app.config.js';
 import { dataSourceOptions } from './data-source-options.js';
 
 @Module({})

@@ -1,6 +1,6 @@
-import { AppException } from '../common/problem/app-exception.js';
-import { classifyUnexpected } from '../common/problem/classify-unexpected.js';
-import type { ErrorCode } from '../common/problem/error-codes.js';
+import { AppException } from './app-exception.js';
+import { classifyUnexpected } from './classify-unexpected.js';
+import type { ErrorCode } from './error-codes.js';
 
 /**
  * Why a login was refused. Carries a stable code for the browser (or JSON client) and, separately, details for

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { AccountRole, AccountStatus } from '../accounts/account.entity.js';
-import type { IdentityProvider } from '../identity-links/providers.js';
+import type { IdentityProvider } from '../common/identity-providers.js';
 
 /** An identity link as the session lookup returns it (timestamps already ISO 8601 strings). */
 export interface LinkSummary {

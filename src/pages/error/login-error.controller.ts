@@ -2,12 +2,11 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Allow } from 'class-validator';
 import type { Request, Response } from 'express';
-import { ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../common/problem/error-codes.js';
-import { problemTypeUri } from '../common/problem/problem-details.js';
-import { requestIdOf } from '../common/request-context/request-context.js';
-import { Public } from '../sessions/auth.decorators.js';
-import { ModuleRef } from '@nestjs/core';
-import { PageRenderer } from '../pages/common/page-renderer.js';
+import { ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../../common/problem/error-codes.js';
+import { problemTypeUri } from '../../common/problem/problem-details.js';
+import { requestIdOf } from '../../common/request-context/request-context.js';
+import { Public } from '../../access/auth.decorators.js';
+import { PageRenderer } from '../common/page-renderer.js';
 
 class LoginErrorQueryDto {
   @ApiPropertyOptional({ description: 'The stable code of the failure (any other value gets a generic text)' })
@@ -79,7 +78,7 @@ export function explainLoginError(code: unknown, requestId: string | null): Logi
 @ApiTags('auth')
 @Controller('auth')
 export class LoginErrorController {
-  constructor(private readonly moduleRef: ModuleRef) {}
+  constructor(private readonly pages: PageRenderer) {}
 
   /**
    * The default LOGIN_ERROR_URL: explains a login failure code. Always 200 — viewing the explanation is not a
@@ -111,9 +110,7 @@ export class LoginErrorController {
     const explanation = explainLoginError(query.code, requestIdOf(req) ?? null);
     res.status(200).setHeader('Cache-Control', 'no-store').setHeader('Vary', 'Accept');
     if (req.accepts(['application/json', 'text/html']) === 'text/html') {
-      // The portal's own page, in the pages' layout (the pages module is looked up, not imported: it imports this one).
-      const pages = this.moduleRef.get(PageRenderer, { strict: false });
-      pages.render(req, res, 'error.njk', {
+      this.pages.render(req, res, 'error.njk', {
         title: `Sign-in failed: ${explanation.title}`,
         viewer: { signedIn: false },
         code: explanation.code,

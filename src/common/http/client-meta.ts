@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Request } from 'express';
-import { receivedAtOf, requestIdOf } from '../common/request-context/request-context.js';
-import type { ClientMeta } from './login-starters.js';
+import { receivedAtOf, requestIdOf } from '../request-context/request-context.js';
+import type { ClientMeta } from '../../auth/login-starters.js';
 
 /**
  * Who is calling, for sessions, audit events and the SERMI log. The address is Express's `req.ip`, which comes from

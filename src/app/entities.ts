@@ -12,7 +12,7 @@ import { SermiLogSeal } from '../sermi/access-log/sermi-log-seal.entity.js';
 import { SermiChainBinding } from '../sermi/chain-binding.entity.js';
 import { SermiGrantKey } from '../sermi/grants/grant-key.entity.js';
 import { Session } from '../sessions/session.entity.js';
-import { ServerSecret } from './server-secret.entity.js';
+import { ServerSecret } from '../database/server-secret.entity.js';
 
 export const ENTITIES = [
   Account,

@@ -2,9 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { pino } from 'pino';
-import { AppModule } from '../../app.module.js';
-import { loadConfig } from '../../config/app.config.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { AppModule } from './app.module.js';
+import { loadConfig } from './app.config.js';
+import { buildOpenApiDocument } from '../common/openapi/openapi.js';
 
 const rsaPem = () =>
   generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -7,20 +7,20 @@ import express from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { requestContextMiddleware, requireJsonBodies } from './common/http/request-middleware.js';
-import { RouteTable } from './common/http/route-table.js';
-import { UndeclaredInputGuard } from './common/http/undeclared-input.guard.js';
-import { AppValidationPipe } from './common/http/validation.pipe.js';
-import { NestPinoLogger } from './common/logging/logger.js';
-import { buildOpenApiDocument, serveOpenApi } from './common/openapi/openapi.js';
-import { ProblemDetailsFilter } from './common/problem/problem-details.filter.js';
-import type { AppConfig } from './config/app.config.js';
-import { applyMigrations } from './database/migrations.js';
-import { Metrics } from './operations/metrics.js';
-import { SessionsService } from './sessions/sessions.service.js';
-import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from './rmi-items/rmi-item-import.middleware.js';
-import { PAGE_FORM_BODIES, pageFormBodyParser } from './pages/common/form-bodies.js';
-import { PageErrorFilter } from './pages/common/page-error.filter.js';
+import { requestContextMiddleware, requireJsonBodies } from '../common/http/request-middleware.js';
+import { RouteTable } from '../common/http/route-table.js';
+import { UndeclaredInputGuard } from '../common/http/undeclared-input.guard.js';
+import { AppValidationPipe } from '../common/http/validation.pipe.js';
+import { NestPinoLogger } from '../common/logging/logger.js';
+import { buildOpenApiDocument, serveOpenApi } from '../common/openapi/openapi.js';
+import { ProblemDetailsFilter } from '../common/problem/problem-details.filter.js';
+import type { AppConfig } from './app.config.js';
+import { applyMigrations } from './migrations.js';
+import { Metrics } from '../operations/metrics.js';
+import { SessionsService } from '../sessions/sessions.service.js';
+import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from '../rmi-items/rmi-item-import.middleware.js';
+import { PAGE_FORM_BODIES, pageFormBodyParser } from '../pages/common/form-bodies.js';
+import { PageErrorFilter } from '../pages/common/page-error.filter.js';
 
 /**
  * Builds the HTTP application exactly as production runs it; the tests use this too. The database URL must be
