@@ -18,7 +18,7 @@ import { waitForReady } from './wait-for-ready.js';
  * `npm run bench`: builds the backend and runs it as production does (its own process, node dist/src/main.js) on a
  * real Postgres with synchronous commit, with Digidentity played by the sandbox provider (in this process, so its
  * work is not counted as the backend's). Prints throughput, latency percentiles and the backend's CPU time per
- * request or login (from /proc, so Linux only), then checks the targets of the README.
+ * request or login (from /proc, so Linux only), then checks the targets of docs/benchmark.md#targets.
  *
  * Postgres: DATABASE_URL's server when set (a scratch database is created and dropped), otherwise a temporary
  * embedded one. Tuning: BENCH_CONCURRENCY (32, HTTP scenarios), BENCH_LOGIN_CONCURRENCY (50),

@@ -1,6 +1,6 @@
 /**
- * Sandbox people. The SERMI values come from Digidentity's pre-production examples (seeds 000 and 001); the broken
- * sets exercise the claim-set refusals. `claims` is exactly what user_info.json returns besides `sub`.
+ * Sandbox people. The SERMI values come from Digidentity's published examples (docs/sermi.md#example-values); the
+ * broken sets exercise the claim-set refusals. `claims` is exactly what user_info.json returns besides `sub`.
  */
 export interface Persona {
   id: string;
@@ -19,7 +19,7 @@ export const PERSONAS: Persona[] = [
   {
     id: 'e2x0a6mp-37l0-42ps-94ef-u69755438d3o',
     label: 'IOE — Example IO employee',
-    description: 'Independent-operator employee (the seed IOE set)',
+    description: "Independent-operator employee (Digidentity's example IOE set)",
     claims: IOE_CLAIMS,
   },
   {
@@ -35,7 +35,7 @@ export const PERSONAS: Persona[] = [
   {
     id: 'e6x3a4mp-49l2-66ps-94ef-u39455005d8o',
     label: 'RSSE — chain authorisation from the IOE',
-    description: 'Remote-service employee acting under an IOE chain authorisation (the seed RSSE set)',
+    description: "Remote-service employee acting under an IOE chain authorisation (Digidentity's example RSSE set)",
     claims: {
       ...IOE_CLAIMS,
       rssuid: 'EXAMPLERSS/WALDORPSTRAAT13FTHEHAGUE2521CA/NL987654321B02',

@@ -18,12 +18,12 @@ import { memoryAdapterFactory } from '../digidentity/memory-adapter.js';
 import { ITSME_PERSONAS, type ItsmePersona } from './personas.js';
 
 /**
- * A local stand-in for itsme, built on the certified `oidc-provider` and configured like itsme (seed 002): issuer
- * below `/v2`, client authentication by private_key_jwt only, PKCE required, the authorization request only as a
- * request object that is signed by the client **and** encrypted to the provider, `service:<code>` in the scope,
- * acr basic/advanced, and ID token and user-info signed by the provider then encrypted to the client (nested JWTs,
- * with the client's keys from its `jwks_uri`). A persona page stands in for the itsme app. For development and
- * tests only: it trusts whoever picks a persona.
+ * A local stand-in for itsme, built on the certified `oidc-provider` and configured like itsme
+ * (docs/providers.md#itsme): issuer below `/v2`, client authentication by private_key_jwt only, PKCE required, the
+ * authorization request only as a request object that is signed by the client **and** encrypted to the provider,
+ * `service:<code>` in the scope, acr basic/advanced, and ID token and user-info signed by the provider then encrypted
+ * to the client (nested JWTs, with the client's keys from its `jwks_uri`). A persona page stands in for the itsme app.
+ * For development and tests only: it trusts whoever picks a persona.
  */
 export interface ItsmeSandboxOptions {
   port?: number;
@@ -68,7 +68,10 @@ export const ITSME_NATIONAL_NUMBER = 'http://itsme.services/v2/claim/BENationalN
 const ACR_BASIC = 'http://itsme.services/v2/claim/acr_basic';
 const ACR_ADVANCED = 'http://itsme.services/v2/claim/acr_advanced';
 
-/** Scope → claims as itsme releases them (seed 002, "scope"). */
+/**
+ * Scope → claims as itsme releases them
+ * (docs/providers.md#itsme-scopes-claims-and-authentication-levels).
+ */
 const ITSME_CLAIMS: Record<string, string[]> = {
   openid: ['sub'],
   profile: ['name', 'given_name', 'family_name', 'birthdate', 'gender', 'locale'],
@@ -188,7 +191,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
     },
     pkce: { required: () => true },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    // itsme's codes live 3 minutes (seed 002).
+    // itsme's codes live 3 minutes (docs/providers.md#itsme-client-authentication-and-pkce).
     ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
@@ -201,7 +204,8 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
   const provider = new Provider(issuer, configuration);
   const signIns = signInSessions(provider, storage);
   provider.on('server_error', (_ctx, error) => console.error('itsme sandbox error', error));
-  // itsme accepts the authorization request only as a signed-then-encrypted request object (seed 002, "request").
+  // itsme accepts the authorization request only as a signed-then-encrypted request object
+  // (docs/providers.md#itsme-request-object).
   provider.use(async (ctx, next) => {
     if (ctx.path === '/authorization') {
       const request =

@@ -1,7 +1,8 @@
 /**
- * Sandbox itsme users. The claims follow itsme's ID token / user-info (seed 002, "Authorization Request
- * parameters"); `claims` is everything the sandbox can release besides `sub`, before filtering by scope. Birth date
- * and national number are there on purpose: the backend must not keep them. The national numbers are made up.
+ * Sandbox itsme users. The claims follow itsme's ID token / user-info
+ * (docs/providers.md#itsme-scopes-claims-and-authentication-levels); `claims` is everything the sandbox can release
+ * besides `sub`, before filtering by scope. Birth date and national number are there on purpose: the backend must not
+ * keep them. The national numbers are made up.
  */
 export interface ItsmePersona {
   /** The persona's first itsme `sub`; a re-created itsme account gets a new one (see recreateAccount). */

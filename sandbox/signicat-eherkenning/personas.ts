@@ -1,6 +1,7 @@
 /**
  * Sandbox eHerkenning users: people acting for an organisation. `subject` is what a SUCCESS session can carry
- * (seed 004, "Response example"), before Signicat filters it by `requestedAttributes`; `id` is Signicat's subject id.
+ * (docs/providers.md#eherkenning-attributes), before Signicat filters it by `requestedAttributes`; `id` is Signicat's
+ * subject id.
  * KvK numbers, branch numbers and pseudonyms are made up.
  */
 export interface EherkenningPersona {

@@ -6,7 +6,8 @@ import { homePage } from '../common/pages.js';
 import { EHERKENNING_PERSONAS, type EherkenningPersona } from './personas.js';
 
 /**
- * A local stand-in for the Signicat Authentication REST API with eHerkenning (seed 004): client-credentials tokens
+ * A local stand-in for the Signicat Authentication REST API with eHerkenning (docs/providers.md#signicat-eherkenning):
+ * client-credentials tokens
  * at /auth/open/connect/token (Basic auth, scope signicat-api, tokens expire), POST /auth/rest/sessions and
  * GET /auth/rest/sessions/{id} with a bearer token, and an authentication page where a person picks an
  * organisation persona or cancels, sent back to the session's success, abort or error URL with `?sessionId=`.

@@ -1,5 +1,6 @@
 /**
- * Sandbox iDIN users. The claims follow Signicat's iDIN user-info (seed 003); `claims` is exactly what user-info
+ * Sandbox iDIN users. The claims follow Signicat's iDIN user-info (docs/providers.md#idin-scopes-and-claims); `claims`
+ * is exactly what user-info
  * can return besides `sub` and `idp_issuer`, before filtering by the requested scopes. The BINs are made up
  * (iDIN BINs are opaque per service provider).
  */
@@ -17,7 +18,7 @@ export const IDIN_PERSONAS: IdinPersona[] = [
   {
     id: 'idin-sub-vries-0001',
     label: 'V.J. de Vries — Sandbox Bank',
-    description: 'Adult with legal, preferred and partner names (the seed example)',
+    description: "Adult with legal, preferred and partner names (Signicat's example)",
     bankBic: 'SNDBNL2A',
     claims: {
       idp_id: 'FANL01SNDB0000000000000000000000000000000000000000000000000000000001',

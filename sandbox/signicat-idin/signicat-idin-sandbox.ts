@@ -19,10 +19,10 @@ import { IDIN_PERSONAS, type IdinPersona } from './personas.js';
 
 /**
  * A local stand-in for Signicat's OIDC broker with iDIN, built on the certified `oidc-provider`: the issuer ends in
- * `/auth/open` like Signicat's (the provider is mounted under that path), iDIN is selected with
- * `acr_values=idp:idin` (optionally `idin_idp:<BIC>` to pre-select the bank), the iDIN scopes map to Signicat's
- * claims (seed 003), the attributes come from user-info only, and the client authenticates with
- * client_secret_basic and may use PKCE. A persona page stands in for the bank. For development and tests only: it
+ * `/auth/open` like Signicat's (the provider is mounted under that path), iDIN is selected with `acr_values=idp:idin`
+ * (optionally `idin_idp:<BIC>` to pre-select the bank), the iDIN scopes map to Signicat's claims
+ * (docs/providers.md#idin-scopes-and-claims), the attributes come from user-info only, and the client authenticates
+ * with client_secret_basic and may use PKCE. A persona page stands in for the bank. For development and tests only: it
  * trusts whoever picks a persona.
  */
 export interface SignicatIdinSandboxOptions {
@@ -59,7 +59,8 @@ export interface SignicatIdinSandbox {
 /** Signicat's OIDC issuer path. */
 export const SIGNICAT_MOUNT_PATH = '/auth/open';
 
-/** Scope → claims, as Signicat maps them for iDIN (seed 003); `idp_issuer` names the identity provider used. */
+/** Scope → claims, as Signicat maps them for iDIN (docs/providers.md#idin-scopes-and-claims); `idp_issuer` names the
+ * identity provider used. */
 const IDIN_CLAIMS: Record<string, string[]> = {
   openid: ['sub', 'idp_issuer'],
   'idp-id': ['idp_id'],
@@ -137,7 +138,8 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     enabledJWA: { idTokenSigningAlgValues: [...new Set(signingKeys.map((key) => key.alg!))] as never },
-    // "By default only user-info returns all claims" (providers.md): the ID token carries the subject.
+    // By default only user-info returns all claims (docs/providers.md#idin-scopes-and-claims): the ID token carries
+    // the subject.
     conformIdTokenClaims: true,
     renderError: async (ctx, out) => {
       ctx.type = 'html';

@@ -26,93 +26,130 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * Every environment variable the foundation reads. Property names are the variable names; defaults are the
- * property initialisers and are repeated in `.env.example`.
+ * The HTTP listener, the database, sessions and logging.
+ * @title General
  */
 export class EnvironmentVariables {
+  /** `development`, `test` or `production`. Production refuses insecure cookies and a plain-http `PUBLIC_BASE_URL`. */
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
 
+  /** Port of the HTTP listener. */
   @EnvInteger()
   @IsInt()
   @Min(0)
   @Max(65535)
   PORT = 3000;
 
+  /** Address of the HTTP listener. Use `0.0.0.0` in containers. */
   @IsString()
   @Matches(/^[0-9a-fA-F.:]+$|^localhost$/, { message: 'HOST must be an IP address or localhost' })
   HOST = '127.0.0.1';
 
-  /** Unset outside production: http://localhost:<PORT>. */
+  /**
+   * Where browsers reach the portal. Its origin is trusted for state-changing requests; provider redirect URIs are
+   * built from it. Required in production; outside it the default follows `PORT`, and a localhost URL on another
+   * port than `PORT` stops the start (unless `TRUST_PROXY` is set).
+   * @default `http://localhost:<PORT>`
+   */
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   PUBLIC_BASE_URL?: string;
 
+  /** More origins (comma-separated) allowed to send cookie-authenticated state-changing requests. */
   @EnvList()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }, { each: true })
   TRUSTED_ORIGINS: string[] = [];
 
+  /** Postgres URL (`?sslmode=verify-full` for TLS). Unset: the embedded Postgres. */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// connection URL' })
   DATABASE_URL?: string;
 
+  /**
+   * The table owner's URL, used only for migrations, when `DATABASE_URL` is a runtime role that owns nothing
+   * (docs/operations.md#deployment). Unset: `DATABASE_URL`.
+   */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_MIGRATION_URL must be a postgres:// connection URL' })
   DATABASE_MIGRATION_URL?: string;
 
+  /**
+   * Connections of the request pool per instance (readiness and metrics use two more of their own; sizing in
+   * docs/operations.md#sizing-postgres).
+   */
   @EnvInteger()
   @IsInt()
   @Min(1)
   @Max(200)
   DATABASE_POOL_SIZE = 10;
 
+  /** Time allowed to open a connection, or to wait for one from the pool. */
   @EnvInteger()
   @IsInt()
   @Min(100)
   @Max(60000)
   DATABASE_CONNECT_TIMEOUT_MS = 5000;
 
+  /** Postgres `statement_timeout` for the app's connections. */
   @EnvInteger()
   @IsInt()
   @Min(100)
   @Max(600000)
   DATABASE_STATEMENT_TIMEOUT_MS = 15000;
 
+  /** Data folder of the embedded Postgres (used when `DATABASE_URL` is unset). */
   @IsString()
   EMBEDDED_POSTGRES_DIR = '.data/postgres';
 
+  /** Port of the embedded Postgres (127.0.0.1 only; its password is in `<dir>/password`). */
   @EnvInteger()
   @IsInt()
   @Min(1024)
   @Max(65535)
   EMBEDDED_POSTGRES_PORT = 54329;
 
+  /**
+   * Apply pending migrations at start-up (under an advisory lock). `false` for deployments that run
+   * `npm run migration:run` separately.
+   */
   @EnvBoolean()
   @IsBoolean()
   MIGRATIONS_RUN = true;
 
+  /**
+   * `false` only for plain-http development on a host other than localhost (Chrome and Firefox accept Secure cookies
+   * on `http://localhost`); the cookies then lose their `__Host-` prefix. Refused in production.
+   */
   @EnvBoolean()
   @IsBoolean()
   SESSION_COOKIE_SECURE = true;
 
+  /** A session unused this long is dead (use extends it, never past the absolute timeout). */
   @EnvInteger()
   @IsInt()
   @Min(60)
   @Max(7 * 24 * 3600)
   SESSION_IDLE_TIMEOUT_SECONDS = 30 * 60;
 
+  /** A session is dead this long after it was created, used or not. */
   @EnvInteger()
   @IsInt()
   @Min(60)
   @Max(30 * 24 * 3600)
   SESSION_ABSOLUTE_TIMEOUT_SECONDS = 12 * 3600;
 
+  /** Largest accepted request body (413 `payload_too_large` above). */
   @EnvInteger()
   @IsInt()
   @Min(1024)
   @Max(10 * 1024 * 1024)
   BODY_LIMIT_BYTES = 100 * 1024;
 
+  /**
+   * Express `trust proxy`: `false`, `true`, a hop count, or proxy addresses/subnets (`loopback`, `10.0.0.0/8`, …), so
+   * client addresses are right behind a load balancer (they key the limits on login starts).
+   */
   @IsString()
   @Matches(
     /^(false|true|\d{1,2}|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)(,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?))*)$/,
@@ -122,15 +159,23 @@ export class EnvironmentVariables {
   )
   TRUST_PROXY = 'false';
 
+  /** `fatal`, `error`, `warn`, `info`, `debug`, `trace`, or `silent`. */
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
-  /** Swagger UI and the OpenAPI JSON at /api/docs. Unset: on, except in production. */
+  /**
+   * Swagger UI at `/api/docs` and the OpenAPI JSON at `/api/docs/openapi.json` (both or neither). Unset: served,
+   * except with `NODE_ENV=production`.
+   */
   @IsOptional()
   @EnvBoolean()
   @IsBoolean()
   API_DOCS_ENABLED?: boolean;
 
+  /**
+   * How long a shutdown (`SIGTERM`) may take to finish in-flight requests; keep it shorter than the orchestrator's
+   * grace period.
+   */
   @EnvInteger()
   @IsInt()
   @Min(1)
@@ -274,7 +319,11 @@ export interface SignicatEherkenningSettings {
   sandboxPort: number;
 }
 
-/** Every class of environment variables the app reads (documented in .env.example). */
+/**
+ * Every class of environment variables the app reads. In each, the property names are the variable names and the
+ * initial values the defaults (repeated in .env.example); the JSDoc above a property is its only description, from
+ * which `npm run docs:config` writes docs/configuration.md (a class's JSDoc gives its section `@title` and intro).
+ */
 export const ENVIRONMENT_SCHEMAS = [
   EnvironmentVariables,
   OidcEnvironment,
@@ -396,7 +445,10 @@ function digidentitySettings(
   };
 }
 
-/** Signicat iDIN (seed 003): optional, so disabled unless SIGNICAT_IDIN_ENABLED=true; same sandbox rules. */
+/**
+ * Signicat iDIN (docs/providers.md#signicat-idin): optional, so disabled unless SIGNICAT_IDIN_ENABLED=true; same
+ * sandbox rules.
+ */
 function signicatIdinSettings(
   vars: EnvironmentVariables,
   oidc: OidcEnvironment,
@@ -440,8 +492,8 @@ function signicatIdinSettings(
 }
 
 /**
- * itsme (seed 002): optional, disabled unless ITSME_ENABLED=true; same sandbox rules. With an issuer, our signing
- * and encryption keys are required; in the sandbox, missing keys are generated at start-up (ephemeral).
+ * itsme (docs/providers.md#itsme): optional, disabled unless ITSME_ENABLED=true; same sandbox rules. With an issuer,
+ * our signing and encryption keys are required; in the sandbox, missing keys are generated at start-up (ephemeral).
  */
 function itsmeSettings(
   vars: EnvironmentVariables,
@@ -489,8 +541,9 @@ function itsmeSettings(
 }
 
 /**
- * Signicat eHerkenning through the Authentication REST API (seed 004): optional, so disabled unless
- * SIGNICAT_EHERKENNING_ENABLED=true; the same sandbox rules with SIGNICAT_EHERKENNING_BASE_URL in place of an issuer.
+ * Signicat eHerkenning through the Authentication REST API (docs/providers.md#signicat-eherkenning): optional, so
+ * disabled unless SIGNICAT_EHERKENNING_ENABLED=true; the same sandbox rules with SIGNICAT_EHERKENNING_BASE_URL in
+ * place of an issuer.
  */
 function signicatEherkenningSettings(
   vars: EnvironmentVariables,

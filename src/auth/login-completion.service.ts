@@ -176,7 +176,8 @@ export class LoginCompletionService {
       const change = replace
         ? await this.links.rebind(accountId, identity, origin, { ...details, reason: 'self-service re-bind' }, manager)
         : await this.links.add(accountId, identity, origin, details, manager);
-      // A Trust Centre sign-in is a SERMI login even when it only adds a login method (sermi.md: one record each).
+      // A Trust Centre sign-in is a SERMI login even when it only adds a login method: one access log record each
+      // (docs/sermi.md#what-is-logged).
       if (login.sermiLogin) await recordSermiLogin(manager, session.id, accountId, login.sermiLogin, meta);
       return {
         kind: 'linked',

@@ -16,7 +16,7 @@ import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-pr
 
 /**
  * Binds one provider subject to one account. The unique constraints are the guard against the classic
- * duplicate-link bug (one upstream subject on two accounts): see ../shared/domain/linking.md.
+ * duplicate-link bug (one upstream subject on two accounts): see docs/linking.md#why-it-is-built-this-way.
  */
 @Entity('identity_links')
 @Unique('identity_links_provider_issuer_subject_key', ['provider', 'issuer', 'subject'])

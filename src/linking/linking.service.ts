@@ -54,7 +54,7 @@ export const PENDING_COLUMNS = `id, provider, issuer, subject, person_key, attri
 /**
  * Self-service linking for the signed-in person: list, add (through a fresh provider login in this browser) and
  * remove login methods, and attach — or turn into a new account — an identity this browser just signed in with
- * that no account knew yet. See ../shared/domain/linking.md.
+ * that no account knew yet. See docs/linking.md#self-service-flows.
  */
 @Injectable()
 export class LinkingService {

@@ -25,8 +25,8 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**
  * A `fetch` for calls to identity providers, on node:http with keep-alive: Node 20's global fetch costs several
- * times the CPU per call (measured in ../shared/stack-notes.md), and every login makes two or three calls. A hard
- * timeout covers connect, request and response; responses above 1 MiB are refused.
+ * times the CPU per call (docs/benchmark.md#costs-of-the-building-blocks), and every login makes two or three
+ * calls. A hard timeout covers connect, request and response; responses above 1 MiB are refused.
  */
 export class ProviderHttpClient {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });

@@ -2,8 +2,8 @@ import { compactDecrypt } from 'jose';
 import type { RelyingPartyKey } from './rp-keys.js';
 
 /**
- * Key management and content encryption we accept (../shared/domain/oidc-hardening.md, "Encryption"). RSA1_5 is
- * not on the list: it is open to padding-oracle attacks and refused whatever the provider sends.
+ * Key management and content encryption we accept (docs/oidc-hardening.md#encryption-itsme). RSA1_5 is not on the
+ * list: it is open to padding-oracle attacks and refused whatever the provider sends.
  */
 export const JWE_KEY_ALGORITHMS = ['RSA-OAEP', 'RSA-OAEP-256'] as const;
 export const JWE_CONTENT_ALGORITHMS = ['A128CBC-HS256', 'A256CBC-HS512', 'A128GCM', 'A256GCM'] as const;

@@ -3,8 +3,8 @@ import type { RelyingPartyKey } from './rp-keys.js';
 
 /**
  * private_key_jwt client authentication (RFC 7523) with one of our keys: openid-client's assertion (iss = sub =
- * client_id, unique jti, exp in 60 s) with the token endpoint as audience, as itsme asks (seed 002,
- * "client_assertion"); RFC 7523 accepts it as well as the issuer.
+ * client_id, unique jti, exp in 60 s) with the token endpoint as audience, as itsme asks
+ * (docs/providers.md#itsme-client-authentication-and-pkce); RFC 7523 accepts it as well as the issuer.
  */
 export async function privateKeyJwt(key: RelyingPartyKey): Promise<client.ClientAuth> {
   const cryptoKey = await crypto.subtle.importKey(

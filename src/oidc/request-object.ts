@@ -46,7 +46,7 @@ export function providerEncryptionKey(keys: readonly Jwk[], alg: string): Jwk {
 
 /**
  * The authorization request as a JWT signed with our key (RFC 9101) and, when asked, encrypted to the provider
- * (signed, then encrypted: a nested JWT, as itsme requires — seed 002, "request").
+ * (signed, then encrypted: a nested JWT, as itsme requires — docs/providers.md#itsme-request-object).
  */
 export async function buildRequestObject(
   parameters: Record<string, string>,

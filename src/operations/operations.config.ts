@@ -1,11 +1,16 @@
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { EnvInteger } from '../config/env-transforms.js';
 
-/** Settings for running several instances behind a load balancer. */
+/**
+ * Running several instances behind a load balancer: connection timeouts, metrics, retention of ended sessions and
+ * the access log's seal lag warning (docs/operations.md).
+ * @title Operations
+ */
 export class OperationsEnvironment {
   /**
    * How long an idle keep-alive connection stays open. Longer than the idle timeout of the proxy in front (60 s for
-   * AWS ALB, nginx' upstream keep-alive, Google's 600 s needs more), so the proxy, never the app, closes it.
+   * AWS ALB, nginx' upstream keep-alive, Google's 600 s needs more), so the proxy, never the app, closes it (Node's
+   * 5 s made proxies answer 502).
    */
   @EnvInteger()
   @IsInt()
@@ -20,14 +25,17 @@ export class OperationsEnvironment {
   @Max(3_600_000)
   HTTP_HEADERS_TIMEOUT_MS = 66_000;
 
-  /** Time allowed to receive a whole request, body included; 0: no limit. */
+  /** Time allowed to receive a whole request, body included (`0`: no limit; not shorter than the headers timeout). */
   @EnvInteger()
   @IsInt()
   @Min(0)
   @Max(3_600_000)
   HTTP_REQUEST_TIMEOUT_MS = 120_000;
 
-  /** Port of the Prometheus metrics listener (`GET /metrics`); unset: no metrics are served. */
+  /**
+   * Port of the Prometheus metrics listener (`GET /metrics`), a listener of its own, never the public port; unset:
+   * no metrics are served (docs/operations.md#metrics).
+   */
   @IsOptional()
   @EnvInteger()
   @IsInt()
@@ -35,31 +43,41 @@ export class OperationsEnvironment {
   @Max(65535)
   METRICS_PORT?: number;
 
+  /** Address of the metrics listener. */
   @IsString()
   @Matches(/^[0-9a-fA-F.:]+$|^localhost$/, { message: 'METRICS_HOST must be an IP address or localhost' })
   METRICS_HOST = '127.0.0.1';
 
-  /** A bearer token the scraper must send; required in production when METRICS_HOST is not a loopback address. */
+  /**
+   * A bearer token (at least 32 characters) scrapes must send; required in production when `METRICS_HOST` is not a
+   * loopback address.
+   */
   @IsOptional()
   @IsString()
   @Matches(/^[\x21-\x7e]{32,}$/, { message: 'METRICS_TOKEN must be at least 32 printable characters, no spaces' })
   METRICS_TOKEN?: string;
 
-  /** Ended sessions (expired or revoked) are deleted this long after they could last have been used. */
+  /**
+   * Ended sessions (expired or revoked) are deleted this many days after their idle expiry, the last moment they
+   * could have been used (audited as `session.purged`).
+   */
   @EnvInteger()
   @IsInt()
   @Min(1)
   @Max(3650)
   SESSION_RETENTION_DAYS = 30;
 
-  /** How often the session retention job runs; 0 turns it off. */
+  /** How often that purge runs on every instance, one instance at a time; `0` turns it off. */
   @EnvInteger()
   @IsInt()
   @Min(0)
   @Max(7 * 24 * 3600)
   SESSION_PURGE_INTERVAL_SECONDS = 3600;
 
-  /** Sealing of the SERMI access log behind by more than this is logged as a warning and shown on /ready. */
+  /**
+   * Sealing of the SERMI access log behind by more than this (the oldest unsealed record's wait) is logged as a
+   * warning and shown on `/ready` (`accessLogSealing`).
+   */
   @EnvInteger()
   @IsInt()
   @Min(1)

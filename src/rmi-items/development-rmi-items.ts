@@ -7,7 +7,10 @@ import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { jsonb, sqlRows } from '../database/sql.js';
 
-/** A few items of each kind, so the README's SERMI example answers on a fresh development database. */
+/**
+ * A few items of each kind, so the SERMI examples of docs/sermi.md#access-decisions answer on a fresh development
+ * database.
+ */
 export const DEVELOPMENT_RMI_ITEMS = [
   { code: 'IMMO_KEY_PROGRAMMING', title: 'Key programming (immobiliser)', securityRelated: true, category: 'keys' },
   { code: 'DOOR_LOCK_CYLINDER', title: 'Door lock cylinder replacement', securityRelated: true, category: 'locks' },

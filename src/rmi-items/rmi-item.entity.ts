@@ -5,7 +5,8 @@ export const RMI_ITEM_CODE_PATTERN = /^[A-Z0-9][A-Z0-9._-]{0,63}$/;
 
 /**
  * One kind of repair and maintenance information, classified by the vehicle manufacturer. Only items marked
- * `security_related` are gated by SERMI (sermi.md, rule 8); everything else stays open to every signed-in user.
+ * `security_related` are gated by SERMI (docs/sermi.md#the-rules, rule 8); everything else stays open to every
+ * signed-in user.
  */
 @Entity('rmi_items')
 @Check('rmi_items_code_check', `"code" ~ '^[A-Z0-9][A-Z0-9._-]{0,63}$'`)

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { evaluateSermiClaims } from './sermi-claims.js';
 
-// Seed 001 (Digidentity "API integration") and seed 000 (pre-production environment values).
+// Digidentity's published example values (docs/sermi.md#example-values): its integration guide's IOE and RSSE sets,
+// and the values of its pre-production environment.
 const IOE = {
   sub: 'e2x0a6mp-37l0-42ps-94ef-u69755438d3o',
   cabuid: 'EXA/NL/1234/1EXA2MP34LE5',
@@ -16,7 +17,7 @@ const RSSE = {
   rssuid: 'EXAMPLERSS/WALDORPSTRAAT13FTHEHAGUE2521CA/NL987654321B02',
   rsseuid: 'NL/EXAMPLECAB/9876543210D',
 };
-const SEED_000_RSSE = {
+const PREPRODUCTION_RSSE = {
   ...IOE,
   rssuid: 'EXAMPLERSS/WALDORPSTRAAT13FTHEHAGUE2521CA/NL123456789B02',
   rsseuid: 'NL/EXAMPLECAB/1234567890D',
@@ -24,7 +25,7 @@ const SEED_000_RSSE = {
 const PA_IOUID = 'EXAMPLEIO/WALDORPSTRAAT13FTHEHAGUE2521CA/PA123BC456D78EF9';
 
 describe('evaluateSermiClaims', () => {
-  it('accepts the seed IOE set: the IOE is actor and principal', () => {
+  it('accepts the example IOE set: the IOE is actor and principal', () => {
     const result = evaluateSermiClaims(IOE);
     expect(result).toEqual({
       ok: true,
@@ -41,8 +42,8 @@ describe('evaluateSermiClaims', () => {
   });
 
   it.each([
-    ['seed 001', RSSE, '9876543210D'],
-    ['seed 000', SEED_000_RSSE, '1234567890D'],
+    ['integration guide', RSSE, '9876543210D'],
+    ['pre-production', PREPRODUCTION_RSSE, '1234567890D'],
   ])('accepts the %s RSSE chain set: the RSSE acts for the IOE principal', (_, claims, authorisationUid) => {
     const result = evaluateSermiClaims(claims);
     expect(result.ok).toBe(true);

@@ -10,7 +10,7 @@ export type SermiEvaluation =
 const BASE_CLAIMS = ['sub', 'cabuid', 'iouid', 'ioeuid'] as const;
 const CHAIN_CLAIMS = ['rssuid', 'rsseuid'] as const;
 
-/** CABUID: first 3 chars of the CAB name / ISO country / 4 digits / 12 alphanumerics (sermi.md, "UID formats"). */
+/** CABUID: first 3 chars of the CAB name / ISO country / 4 digits / 12 alphanumerics (docs/sermi.md#uid-formats). */
 const CABUID = /^[^/\s]{3}\/[A-Z]{2}\/[0-9]{4}\/[^/\s]{12}$/u;
 
 /**
@@ -36,7 +36,8 @@ const present = (claims: Record<string, unknown>, name: string) =>
   claims[name] !== undefined && claims[name] !== null && claims[name] !== '';
 
 /**
- * Applies the SERMI claim-set rules to the user-info of a Trust Centre login (sermi.md, rules 2–4 and 6). Pure:
+ * Applies the SERMI claim-set rules to the user-info of a Trust Centre login (docs/sermi.md#the-rules, rules 2–4
+ * and 6). Pure:
  * no I/O, the same answer for the same claims. Refusals name the rule; the CAB consistency check only warns.
  */
 export function evaluateSermiClaims(claims: Record<string, unknown>): SermiEvaluation {

@@ -1,4 +1,4 @@
-/** The SERMI identifiers of a login, as received (raw strings, unchanged). See ../shared/domain/sermi.md. */
+/** The SERMI identifiers of a login, as received (raw strings, unchanged). See docs/sermi.md#uid-formats. */
 export interface SermiClaims {
   sub: string;
   cabuid: string;

@@ -2,62 +2,83 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { EnvInteger } from '../config/env-transforms.js';
 
+/**
+ * Security-related RMI: how fresh a SERMI login must be, the chain binding, the signed access grants and the access
+ * log (docs/sermi.md).
+ * @title SERMI
+ */
 export class SermiEnvironment {
-  /** How old an IOE's SERMI login may be for security-related RMI (sermi.md, rule 7). */
+  /** How old an IOE's SERMI login may be when it asks for security-related RMI (docs/sermi.md#the-rules, rule 7). */
   @EnvInteger()
   @IsInt()
   @Min(60)
   @Max(24 * 3600)
   SERMI_IOE_MAX_AGE_SECONDS = 30 * 60;
 
-  /** The same for an RSSE chain session; such a session also ends at this age (rule 5). */
+  /**
+   * The same for an RSSE chain session, which also ends at this age, never extended (docs/sermi.md#the-rules,
+   * rule 5).
+   */
   @EnvInteger()
   @IsInt()
   @Min(60)
   @Max(24 * 3600)
   SERMI_RSSE_MAX_AGE_SECONDS = 15 * 60;
 
-  /** `first_vehicle`: a chain session gets security-related RMI for the first vehicle it asks about only. */
+  /**
+   * `first_vehicle`: a chain authorisation gets security-related RMI for the first vehicle it is granted only;
+   * `none`: no binding.
+   */
   @IsIn(['first_vehicle', 'none'])
   SERMI_CHAIN_VEHICLE_BINDING: 'first_vehicle' | 'none' = 'first_vehicle';
 
+  /** Lifetime of the signed access grants. */
   @EnvInteger()
   @IsInt()
   @Min(30)
   @Max(900)
   SERMI_GRANT_TTL_SECONDS = 180;
 
+  /** `aud` of the signed access grants. */
   @IsString()
   @Matches(/^\S{1,200}$/, { message: 'SERMI_GRANT_AUDIENCE must be a non-empty string without spaces' })
   SERMI_GRANT_AUDIENCE = 'rmi-content';
 
-  /** PKCS#8 PEM of a P-256 key (`\n` may be written as a literal backslash-n). Required in production. */
+  /**
+   * PKCS#8 PEM of the P-256 key that signs grants (`\n` may be written as a literal backslash-n). Required in
+   * production; outside it an ephemeral key is generated (published by every instance like any signing key).
+   */
   @IsOptional()
   @IsString()
   SERMI_GRANT_SIGNING_KEY?: string;
 
   /**
    * SPKI PEMs of P-256 public keys published in the JWKS next to the signing key, never used to sign: the next key,
-   * announced before a rotation. (Previous keys stay published by themselves, see AccessGrantSigner.)
+   * announced before a rotation (docs/sermi.md#rotating-the-grant-key). Previous keys need no listing: they stay
+   * published by themselves (AccessGrantSigner).
    */
   @IsOptional()
   @IsString()
   SERMI_GRANT_PUBLISHED_PUBLIC_KEYS?: string;
 
+  /**
+   * Access log records older than this are purged (whole sealed batches; an anchor keeps the rest verifiable). Set it
+   * to your legal retention period.
+   */
   @EnvInteger()
   @IsInt()
   @Min(1)
   @Max(36500)
   SERMI_LOG_RETENTION_DAYS = 730;
 
-  /** How often new log records are sealed into the hash chain; 0 turns the scheduled sealing off. */
+  /** How often new access log records are sealed into the hash chain; `0` turns the scheduled sealing off. */
   @EnvInteger()
   @IsInt()
   @Min(0)
   @Max(3_600_000)
   SERMI_LOG_SEAL_INTERVAL_MS = 1000;
 
-  /** How often records past the retention are purged; 0 turns the scheduled purge off. */
+  /** How often access log records past the retention are purged; `0` turns the scheduled purge off. */
   @EnvInteger()
   @IsInt()
   @Min(0)

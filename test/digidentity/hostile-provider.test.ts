@@ -13,7 +13,7 @@ import {
 import type { ForgedToken, Hostility } from '../support/hostile-provider.js';
 
 /**
- * The relying-party checks of ../shared/domain/oidc-hardening.md (the OpenID Foundation's rp-* / oidcc-client-test
+ * The relying-party checks of docs/oidc-hardening.md (the OpenID Foundation's rp-* / oidcc-client-test
  * cases that apply to the code flow), against a real provider whose responses are rewritten and re-signed.
  * Every refusal: the login lands on the error page with a specific code, nothing is written but the audit event,
  * and user-info is never fetched after a bad ID token.

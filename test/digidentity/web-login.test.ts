@@ -22,7 +22,7 @@ const CHANGING: Persona = {
   claims: { cabuid: IOE.claims.cabuid, iouid: 'FIRSTIO/STREET1/NL000000001B01', ioeuid: 'NL/EXAMPLECAB/7777777777B' },
 };
 
-/** A sandbox person with the seed IOE's claims, except for `claims`. */
+/** A sandbox person with the example IOE's claims (docs/sermi.md#example-values), except for `claims`. */
 function person(id: string, claims: Record<string, string>): Persona {
   return { id, label: id, description: id, claims: { ...IOE.claims, ...claims } };
 }

@@ -13,8 +13,8 @@ const [PEETERS] = ITSME_PERSONAS;
 
 /**
  * itsme's answers rewritten on their way out — decrypted with our key (the test holds it), changed, re-signed and
- * re-encrypted — as the OpenID Foundation's relying-party tests do (../shared/domain/oidc-hardening.md,
- * "Encryption" and "User-info"). Every refusal must leave no account, link or session and write an audit event.
+ * re-encrypted — as the OpenID Foundation's relying-party tests do (docs/oidc-hardening.md#encryption-itsme and
+ * docs/oidc-hardening.md#user-info). Every refusal must leave no account, link or session and write an audit event.
  */
 describe('itsme: hostile encrypted responses', () => {
   let bed: ItsmeTestbed;

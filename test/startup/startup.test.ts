@@ -141,7 +141,8 @@ describe('the backend process', () => {
       expect(
         signedIn.json<{ links: Array<{ attributes: Record<string, string> }> }>().links[0].attributes,
       ).toMatchObject(IOE.claims);
-      // The README's SERMI example answers on a fresh development database (its RMI items are seeded).
+      // The SERMI examples of docs/sermi.md#access-decisions answer on a fresh development database (its RMI items are
+      // seeded).
       const decision = await web.request(`${base}/api/sermi/access`, {
         json: { vin: 'WVWZZZ1JZXW000001', item: 'IMMO_KEY_PROGRAMMING' },
         headers: { Origin: base, 'X-CSRF-Token': signedIn.json<{ csrfToken: string }>().csrfToken },

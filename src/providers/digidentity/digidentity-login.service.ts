@@ -55,7 +55,10 @@ interface PasswordlessState {
   failureCode?: string;
 }
 
-/** Digidentity answers an unconfirmed QR login with 400 and this description (seed 001; public client code). */
+/**
+ * Digidentity answers an unconfirmed QR login with 400 and this description
+ * (docs/providers.md#digidentity-passwordless-qr-login).
+ */
 const LOGIN_PENDING = 'login_pending';
 const SESSION_NOT_FOUND = 'session_not_found';
 // The browser-binding cookie is kept at least this long, so a QR login can complete whatever the transaction TTL.
@@ -64,7 +67,7 @@ const PASSWORDLESS_TTL_SECONDS = PASSWORDLESS_LOGIN_TTL_SECONDS;
 /**
  * Digidentity, the SERMI Trust Centre: web login (OIDC code flow) and passwordless QR login (authorize.json + token
  * polling), both ending in user_info.json with the SERMI UIDs, checked by the SERMI claim-set rules.
- * See ../shared/domain/providers.md and seeds 000/001.
+ * See docs/providers.md#digidentity and docs/login-flows.md#digidentity.
  */
 @Injectable()
 export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginStarter {

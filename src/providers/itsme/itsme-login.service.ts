@@ -32,7 +32,7 @@ type ResolvedItsmeSettings = ItsmeSettings & Required<Pick<ItsmeSettings, 'issue
 
 /**
  * itsme: OIDC code flow with private_key_jwt, PKCE, a signed-then-encrypted request object, and ID token and
- * user-info signed by itsme then encrypted to us (seed 002; ../shared/domain/providers.md, "itsme"). The identity
+ * user-info signed by itsme then encrypted to us (docs/providers.md#itsme, docs/login-flows.md#itsme). The identity
  * is itsme's `sub`: a re-created itsme account has a new one and is a new identity, never merged on personal data.
  */
 @Injectable()
@@ -159,7 +159,8 @@ export class ItsmeLoginService implements OnModuleDestroy, ProviderLoginStarter 
         provider: 'itsme',
         issuer,
         subject: idTokenClaims.sub,
-        // Never a name, birth date or national number: a re-created itsme account is a new identity (linking.md).
+        // Never a name, birth date or national number: a re-created itsme account is a new identity
+        // (docs/providers.md#itsme-account-re-creation).
         personKey: null,
         attributes,
         rawClaims: itsmeReviewClaims({ ...idTokenClaims, ...userinfo }),

@@ -4,58 +4,90 @@ import { KeyParseError, parseKeys, type KeyUse, type RelyingPartyKey } from '../
 import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../user-mapping/external-identity.js';
 import { ASYMMETRIC_JWS_ALGORITHMS } from '../digidentity/digidentity.config.js';
 
-/** itsme's authentication levels (seed 002, `acr_values`): basic lets the person use a fingerprint, advanced forces the itsme code. */
+/**
+ * itsme's authentication levels (`acr_values`, docs/providers.md#itsme): basic lets the person use a fingerprint,
+ * advanced forces the itsme code.
+ */
 export const ITSME_ACR = {
   basic: 'http://itsme.services/v2/claim/acr_basic',
   advanced: 'http://itsme.services/v2/claim/acr_advanced',
 } as const;
 export type ItsmeAcrLevel = keyof typeof ITSME_ACR;
 
-/** The optional scopes itsme offers besides `openid service:<code>` (seed 002, "scope"). */
+/** The optional scopes itsme offers besides `openid service:<code>` (docs/providers.md#itsme). */
 export const ITSME_OPTIONAL_SCOPES = ['profile', 'email', 'address', 'phone', 'eid'] as const;
 
+/**
+ * itsme: OIDC with `private_key_jwt`, PKCE, an encrypted request object and encrypted answers
+ * (docs/login-flows.md#itsme). Optional; enabled without an issuer (outside production, on localhost) it starts the
+ * local itsme sandbox.
+ * @title itsme
+ */
 export class ItsmeEnvironment {
-  /** itsme is optional for the portal. Enabled without ITSME_ISSUER (outside production): a local sandbox. */
+  /**
+   * itsme is optional. `true` without an issuer (outside production, localhost only) starts the local itsme sandbox,
+   * with ephemeral keys unless the two key settings are given.
+   */
   @EnvBoolean()
   @IsBoolean()
   ITSME_ENABLED = false;
 
-  /** e.g. https://idp.e2e.itsme.services/v2 (discovery below it). */
+  /**
+   * `https://idp.e2e.itsme.services/v2` (production `https://idp.prd.itsme.services/v2`); discovery below it.
+   * Redirect URI to register: `<PUBLIC_BASE_URL>/auth/itsme/callback`; JWKS URL to register:
+   * `<PUBLIC_BASE_URL>/auth/itsme/jwks.json`.
+   */
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   ITSME_ISSUER?: string;
 
+  /** From onboarding (client authentication: `private_key_jwt`). Required with an issuer. */
   @IsOptional()
   @IsString()
   ITSME_CLIENT_ID?: string;
 
-  /** The service code from onboarding; sent as the scope `service:<code>`. */
+  /** The service code from onboarding; sent as the scope `service:<code>`. Required with an issuer. */
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'ITSME_SERVICE_CODE must be the service code from onboarding' })
   ITSME_SERVICE_CODE?: string;
 
-  /** Our private signing key(s): a private JWK, a JSON list / JWK set, or PEM. The first signs; all are published. */
+  /**
+   * Our private RSA signing key(s) (at least 2048 bits; `RS256` or `PS256`): a private JWK, a JSON list or JWK set,
+   * or PEM (`\n` allowed). The first signs client assertions and request objects; all are published. Required with
+   * an issuer; rotation in docs/login-flows.md#key-rotation.
+   */
   @IsOptional()
   @IsString()
   ITSME_SIGNING_KEY?: string;
 
-  /** Our private encryption key(s), same formats. The first is published; all decrypt (key rotation). */
+  /**
+   * Our private RSA encryption key(s) (`RSA-OAEP-256` by default, or `RSA-OAEP`), same formats. The first is
+   * published; all decrypt (key rotation). Required with an issuer. Keys are never logged.
+   */
   @IsOptional()
   @IsString()
   ITSME_ENCRYPTION_KEYS?: string;
 
+  /**
+   * `advanced` (itsme code only) or `basic` (fingerprint or code); sent as `acr_values`. With `advanced`, an ID token
+   * that reports `acr_basic` is refused.
+   */
   @IsIn(Object.keys(ITSME_ACR))
   ITSME_ACR: ItsmeAcrLevel = 'advanced';
 
-  /** Scopes besides `openid service:<code>`, space-separated. */
+  /**
+   * Scopes besides `openid service:<code>`, space-separated: `profile email address phone eid`. Only name and e-mail
+   * are kept, whatever is asked for.
+   */
   @Matches(/^$|^[a-z]+( +[a-z]+)*$/, { message: 'ITSME_SCOPES must be space-separated scope names' })
   ITSME_SCOPES = 'profile';
 
-  /** Languages for itsme's pages, in order of preference (`ui_locales`), e.g. "nl fr en". */
+  /** Languages for itsme's pages, in order of preference (`ui_locales`), e.g. `nl fr en`. */
   @IsOptional()
   @Matches(/^[a-z]{2}( [a-z]{2})*$/, { message: 'ITSME_UI_LOCALES must be space-separated language codes' })
   ITSME_UI_LOCALES?: string;
 
+  /** Allowed signature algorithms of the inner ID token and user-info (asymmetric only). */
   @EnvList()
   @IsIn(ASYMMETRIC_JWS_ALGORITHMS, {
     each: true,
@@ -64,12 +96,14 @@ export class ItsmeEnvironment {
   ITSME_ID_TOKEN_ALGORITHMS: string[] = ['RS256', 'PS256', 'ES256'];
 
   /**
-   * `pending`: a re-created itsme account arrives with a new `sub` and must never become a second account by itself
-   * (../shared/domain/linking.md); it is held until it is attached or an admin re-binds it.
+   * As `DIGIDENTITY_UNKNOWN_IDENTITY_POLICY`. `pending`: a re-created itsme account arrives with a new `sub` and must
+   * never become a second account by itself (docs/linking.md#why-it-is-built-this-way); it is held until it is
+   * attached or an admin re-binds it.
    */
   @IsIn(UNKNOWN_IDENTITY_POLICIES)
   ITSME_UNKNOWN_IDENTITY_POLICY: UnknownIdentityPolicy = 'pending';
 
+  /** Port of the local itsme sandbox (sandbox mode only). */
   @EnvInteger()
   @IsInt()
   @Min(0)

@@ -20,7 +20,7 @@ const success = {
 const withSubject = (patch: Record<string, unknown>) => ({ ...success, subject: { ...success.subject, ...patch } });
 
 describe('readEherkenningSession', () => {
-  it('keeps the subject id and the allow-listed organisation attributes of a SUCCESS session (seed 004 example)', () => {
+  it('keeps the subject id and the allow-listed organisation attributes of a SUCCESS session (the Signicat example)', () => {
     expect(readEherkenningSession(success, expected)).toEqual({
       ok: true,
       identity: {

@@ -1,8 +1,8 @@
 import type { ErrorCode } from '../../common/problem/error-codes.js';
 
 /**
- * What the portal asks eHerkenning for and keeps (seed 004, "Attributes table"): the organisation (KvK number,
- * branch, name) and the pseudonym of the person acting for it. Nothing about the person beyond that.
+ * What the portal asks eHerkenning for and keeps (docs/providers.md#eherkenning-attributes): the organisation (KvK
+ * number, branch, name) and the pseudonym of the person acting for it. Nothing about the person beyond that.
  */
 export const EHERKENNING_ATTRIBUTES = [
   'eherkenningPseudo',

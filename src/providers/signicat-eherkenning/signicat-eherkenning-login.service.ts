@@ -41,7 +41,8 @@ type ResolvedSettings = SignicatEherkenningSettings &
   Required<Pick<SignicatEherkenningSettings, 'baseUrl' | 'clientId' | 'clientSecret'>>;
 
 /**
- * Signicat eHerkenning through the Authentication REST API (not OIDC; seed 004 and providers.md). The backend creates
+ * Signicat eHerkenning through the Authentication REST API (not OIDC; docs/providers.md#signicat-eherkenning,
+ * docs/login-flows.md#signicat-eherkenning). The backend creates
  * a Signicat session server-to-server and sends the browser to its authentication page; Signicat sends the browser
  * back with `?sessionId=`. That id is the login transaction's lookup key: it must be one this browser started and
  * not used yet, and it is consumed before Signicat is asked how the session ended. Only `SUCCESS` signs in.

@@ -8,26 +8,43 @@ export type EherkenningLoa = (typeof EHERKENNING_LOAS)[number];
 
 export const EHERKENNING_LANGUAGES = ['nl', 'en'] as const;
 
+/**
+ * Signicat eHerkenning, organisation login through Signicat's Authentication REST API, not OIDC
+ * (docs/login-flows.md#signicat-eherkenning). Optional; enabled without a base URL (outside production, on
+ * localhost) it starts the local eHerkenning sandbox.
+ * @title Signicat eHerkenning
+ */
 export class SignicatEherkenningEnvironment {
-  /** eHerkenning is optional. Enabled without SIGNICAT_EHERKENNING_BASE_URL (outside production): a local sandbox. */
+  /**
+   * eHerkenning is optional. `true` without a base URL (outside production, localhost only) starts the local
+   * eHerkenning sandbox.
+   */
   @EnvBoolean()
   @IsBoolean()
   SIGNICAT_EHERKENNING_ENABLED = false;
 
-  /** Signicat's API host, e.g. https://api.signicat.com (token: /auth/open/connect/token, sessions: /auth/rest). */
+  /**
+   * Signicat's API host, e.g. `https://api.signicat.com` (token: `/auth/open/connect/token`, sessions: `/auth/rest`).
+   * Callbacks: `<PUBLIC_BASE_URL>/auth/signicat-eherkenning/callback/{success,abort,error}`.
+   */
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   SIGNICAT_EHERKENNING_BASE_URL?: string;
 
+  /** The Signicat API client (client credentials, scope `signicat-api`, Basic auth). Required with a base URL. */
   @IsOptional()
   @IsString()
   SIGNICAT_EHERKENNING_CLIENT_ID?: string;
 
+  /** Its secret. Required with a base URL; never logged. */
   @IsOptional()
   @IsString()
   SIGNICAT_EHERKENNING_CLIENT_SECRET?: string;
 
-  /** Sent as `requestedLoa`; unset: the level configured for the Signicat account. */
+  /**
+   * `requestedLoa`: `low`, `substantial` or `high`; unset: the level configured for the Signicat account. Not yet
+   * checked in the answer (docs/login-flows.md#signicat-eherkenning).
+   */
   @IsOptional()
   @IsIn(EHERKENNING_LOAS)
   SIGNICAT_EHERKENNING_LOA?: EherkenningLoa;
@@ -43,15 +60,18 @@ export class SignicatEherkenningEnvironment {
   })
   SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS?: string;
 
-  /** Language of Signicat's pages. */
+  /** Language of Signicat's pages (`nl`, `en`). */
   @IsIn(EHERKENNING_LANGUAGES)
   SIGNICAT_EHERKENNING_LANGUAGE: (typeof EHERKENNING_LANGUAGES)[number] = 'nl';
 
-  /** `pending`: an eHerkenning identity is attached to an account that already exists, not made into a new one. */
+  /**
+   * As `DIGIDENTITY_UNKNOWN_IDENTITY_POLICY`. `pending`: an eHerkenning identity is attached to an account that
+   * already exists, not made into a new one.
+   */
   @IsIn(UNKNOWN_IDENTITY_POLICIES)
   SIGNICAT_EHERKENNING_UNKNOWN_IDENTITY_POLICY: UnknownIdentityPolicy = 'pending';
 
-  /** Port of the local sandbox (sandbox mode only). */
+  /** Port of the local eHerkenning sandbox (sandbox mode only). */
   @EnvInteger()
   @IsInt()
   @Min(0)

@@ -2,7 +2,7 @@ import type { ProviderHttpClient } from '../../oidc/http-client.js';
 import { LoginFailure } from '../../common/problem/login-failure.js';
 import type { SignicatApiToken } from './signicat-api-token.js';
 
-/** `POST /auth/rest/sessions` (seed 004, "Request example"). */
+/** `POST /auth/rest/sessions` (docs/providers.md#eherkenning-sessions). */
 export interface CreateSessionRequest {
   flow: 'redirect';
   allowedProviders: string[];

@@ -23,11 +23,11 @@ import { OidcClient } from '../../oidc/oidc-client.js';
 
 export const SIGNICAT_IDIN_CALLBACK_PATH = '/auth/signicat-idin/callback';
 
-/** Signicat's identity-provider selection (seed 003, "IdP discovery"): iDIN, and optionally one bank. */
+/** Signicat's identity-provider selection (docs/providers.md#idin-bank-selection): iDIN, and optionally one bank. */
 export const IDIN_ACR_VALUE = 'idp:idin';
 /** What Signicat's user-info names as the identity provider of an iDIN login. */
 const IDIN_IDP_ISSUER = 'idin';
-/** The BIN: a country and bank prefix plus at most 1020 characters (seed 003). */
+/** The BIN: a country and bank prefix plus at most 1020 characters (docs/providers.md#idin-scopes-and-claims). */
 const MAX_BIN_LENGTH = 1026;
 
 type ResolvedSignicatIdinSettings = SignicatIdinSettings &
@@ -86,7 +86,7 @@ function displayName(attributes: Record<string, unknown>): string {
 /**
  * Signicat iDIN: the Dutch banks' identity service, through Signicat's OIDC broker (code flow, PKCE, user-info).
  * The identity is Signicat's `sub`; the BIN (`idp_id`, persistent per service provider) is kept as an attribute.
- * See ../shared/domain/providers.md ("Signicat iDIN") and seed 003.
+ * See docs/providers.md#signicat-idin and docs/login-flows.md#signicat-idin.
  */
 @Injectable()
 export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginStarter {
@@ -152,7 +152,8 @@ export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginS
   completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
     return this.flow.complete(req, browserBinding, meta, async (tokens, transaction) => {
       const claims = tokens.idTokenClaims!;
-      // Signicat returns the iDIN attributes from user-info only (seed 003); bound to the ID token's subject.
+      // Signicat returns the iDIN attributes from user-info only (docs/providers.md#idin-scopes-and-claims); bound to
+      // the ID token's subject.
       const userinfo = await this.client.userinfo(tokens.accessToken, claims.sub);
       return this.verifiedLogin(userinfo, claims, transaction);
     });

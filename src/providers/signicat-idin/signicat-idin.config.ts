@@ -5,41 +5,55 @@ import { ASYMMETRIC_JWS_ALGORITHMS } from '../digidentity/digidentity.config.js'
 
 /** Scopes that must always be asked for: an iDIN login without its BIN (`idp-id` → `idp_id`) is refused. */
 export const IDIN_REQUIRED_SCOPES = ['openid', 'idp-id'];
-/** Age checks: Signicat accepts one or the other, never both (seed 003, "Age verification"). */
+/** Age checks: Signicat accepts one or the other, never both (docs/providers.md#signicat-idin). */
 export const IDIN_AGE_SCOPES = ['date-of-birth', 'eighteen-or-older'];
 
+/**
+ * Signicat iDIN, sign-in with a Dutch bank over OIDC (docs/login-flows.md#signicat-idin). Optional; enabled without
+ * an issuer (outside production, on localhost) it starts the local iDIN sandbox.
+ * @title Signicat iDIN
+ */
 export class SignicatIdinEnvironment {
-  /** iDIN is optional for the portal. Enabled without SIGNICAT_IDIN_ISSUER (outside production): a local sandbox. */
+  /** iDIN is optional. `true` without an issuer (outside production, localhost only) starts the local iDIN sandbox. */
   @EnvBoolean()
   @IsBoolean()
   SIGNICAT_IDIN_ENABLED = false;
 
-  /** https://<account domain>/auth/open; discovery is read below it. */
+  /**
+   * `https://<account domain>/auth/open`; discovery is read below it. Redirect URI to register:
+   * `<PUBLIC_BASE_URL>/auth/signicat-idin/callback`.
+   */
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   SIGNICAT_IDIN_ISSUER?: string;
 
+  /** From the Signicat dashboard (client authentication: `client_secret_basic`). Required with an issuer. */
   @IsOptional()
   @IsString()
   SIGNICAT_IDIN_CLIENT_ID?: string;
 
+  /** From the Signicat dashboard. Required with an issuer; never logged. */
   @IsOptional()
   @IsString()
   SIGNICAT_IDIN_CLIENT_SECRET?: string;
 
-  /** Space-separated, as sent in the authorization request. */
+  /**
+   * Space-separated, as sent in the authorization request. Must contain `openid` and `idp-id` (the BIN);
+   * `date-of-birth` and `eighteen-or-older` are mutually exclusive. The date of birth is never stored.
+   */
   @Matches(/^[A-Za-z0-9_.:-]+( +[A-Za-z0-9_.:-]+)*$/, {
     message: 'SIGNICAT_IDIN_SCOPES must be space-separated scope names',
   })
   SIGNICAT_IDIN_SCOPES = 'openid idp-id idin-name';
 
-  /** Pre-selects the person's bank (`acr_values=idin_idp:<BIC>`); unset, the person picks it at Signicat. */
+  /** Pre-selects the person's bank (`acr_values=idp:idin idin_idp:<BIC>`); unset, the person picks it at Signicat. */
   @IsOptional()
   @Matches(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, {
     message: 'SIGNICAT_IDIN_BANK_BIC must be a BIC (ISO 9362), e.g. CURRNL2A',
   })
   SIGNICAT_IDIN_BANK_BIC?: string;
 
+  /** Allowed ID token signature algorithms (asymmetric only). */
   @EnvList()
   @IsIn(ASYMMETRIC_JWS_ALGORITHMS, {
     each: true,
@@ -47,11 +61,14 @@ export class SignicatIdinEnvironment {
   })
   SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS: string[] = ['RS256', 'PS256', 'ES256'];
 
-  /** `pending`: an iDIN identity is attached to an account that already exists, not made into a new one. */
+  /**
+   * As `DIGIDENTITY_UNKNOWN_IDENTITY_POLICY`. `pending`: an iDIN identity is attached to an account that already
+   * exists, not made into a new one.
+   */
   @IsIn(UNKNOWN_IDENTITY_POLICIES)
   SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY: UnknownIdentityPolicy = 'pending';
 
-  /** Port of the local sandbox provider (sandbox mode only). */
+  /** Port of the local iDIN sandbox (sandbox mode only). */
   @EnvInteger()
   @IsInt()
   @Min(0)

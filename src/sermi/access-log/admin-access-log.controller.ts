@@ -14,7 +14,7 @@ import { AccessLogExportQueryDto, AccessLogQueryDto } from './dto/access-log-que
 import { AccessLogPageDto } from './dto/access-log-record.dto.js';
 import { RequestId } from '../../common/request-context/request-context.js';
 
-/** VINs can be personal data (sermi.md, "What is logged"): admins only, and every read is itself audited. */
+/** VINs can be personal data (docs/sermi.md#what-is-logged): admins only, and every read is itself audited. */
 @ApiTags('admin')
 @ApiSession(403)
 @RequireRoles('admin')

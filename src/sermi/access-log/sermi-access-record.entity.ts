@@ -1,7 +1,7 @@
 import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * The SERMI access log: one row per SERMI login and per RMI access decision (sermi.md, "What is logged").
+ * The SERMI access log: one row per SERMI login and per RMI access decision (docs/sermi.md#what-is-logged).
  * Append-only: the `SermiAccessLog` migration's triggers stamp `txid` and `recorded_at` and refuse UPDATE,
  * and DELETE outside the retention purge. Rows are sealed into a hash chain in batches (`sermi_log_seals`), so
  * writing a row takes no lock. Account and session ids are not foreign keys: the log outlives both.

@@ -11,7 +11,7 @@ export const ACCESS_LOG_DECISIONS = ['granted', 'denied'] as const;
 export const ACCESS_LOG_EXPORT_FORMATS = ['csv', 'ndjson'] as const;
 export type AccessLogExportFormat = (typeof ACCESS_LOG_EXPORT_FORMATS)[number];
 
-/** SERMI UIDs are stored raw (sermi.md, "UID formats"); a filter only has to be one line of printable text. */
+/** SERMI UIDs are stored raw (docs/sermi.md#uid-formats); a filter only has to be one line of printable text. */
 const NO_CONTROL_CHARACTERS = /^[^\p{Cc}]+$/u;
 
 function UidFilter(): PropertyDecorator {

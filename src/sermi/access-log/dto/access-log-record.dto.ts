@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** One SERMI access-log row, every column (sermi.md, "What is logged"). */
+/** One SERMI access-log row, every column (docs/sermi.md#what-is-logged). */
 export class AccessLogRecordDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ description: 'Id of the writing transaction (the sealing order)', example: '1234' }) txid: string;

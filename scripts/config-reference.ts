@@ -1,0 +1,156 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
+import ts from 'typescript';
+import { ENVIRONMENT_SCHEMAS } from '../src/config/app.config.js';
+
+/**
+ * docs/configuration.md, generated from the settings classes (ENVIRONMENT_SCHEMAS): the classes are the only place a
+ * setting is described. A setting's description is the JSDoc comment above its property, its default the property's
+ * initial value (or an `@default` tag where the default is computed at start-up); a class's JSDoc gives the section
+ * its `@title` and introduction.
+ */
+
+export const CONFIGURATION_FILE = 'docs/configuration.md';
+
+const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface SettingReference {
+  name: string;
+  /** Markdown for the table's default column. */
+  default: string;
+  description: string;
+}
+
+export interface SettingsSection {
+  className: string;
+  /** Project-relative path of the file that declares the class. */
+  file: string;
+  title: string;
+  introduction: string;
+  settings: SettingReference[];
+}
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') ? [path] : [];
+  });
+}
+
+function findClass(name: string, files: string[]): { file: string; node: ts.ClassDeclaration } {
+  const declaration = new RegExp(`\\bclass ${name}\\b`);
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    if (!declaration.test(text)) continue;
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+    const node = source.statements.find(
+      (statement): statement is ts.ClassDeclaration =>
+        ts.isClassDeclaration(statement) && statement.name?.text === name,
+    );
+    if (node) return { file, node };
+  }
+  throw new Error(`settings class ${name} not found under src/`);
+}
+
+/** The JSDoc right above a node: its text on one line and its tags. */
+function jsDoc(node: ts.Node): { text: string; tags: Map<string, string> } {
+  const docs = ts.getJSDocCommentsAndTags(node).filter(ts.isJSDoc);
+  const doc = docs.at(-1);
+  const tags = new Map<string, string>();
+  for (const tag of doc?.tags ?? []) {
+    tags.set(tag.tagName.text, oneLine(ts.getTextOfJSDocComment(tag.comment) ?? ''));
+  }
+  return { text: oneLine(ts.getTextOfJSDocComment(doc?.comment) ?? ''), tags };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function defaultValue(value: unknown, tag: string | undefined): string {
+  if (tag !== undefined) return tag;
+  const text = Array.isArray(value) ? value.join(',') : value === undefined ? '' : String(value);
+  return text === '' ? '—' : `\`${text}\``;
+}
+
+/** Every settings class with its settings, in the order the app reads them. */
+export function settingsSections(): SettingsSection[] {
+  const files = sourceFiles(join(PROJECT_ROOT, 'src'));
+  return ENVIRONMENT_SCHEMAS.map((Schema) => {
+    const { file, node } = findClass(Schema.name, files);
+    const defaults = new Schema() as unknown as Record<string, unknown>;
+    const classDoc = jsDoc(node);
+    const settings = node.members.filter(ts.isPropertyDeclaration).map((property) => {
+      const name = property.name.getText();
+      const doc = jsDoc(property);
+      return { name, default: defaultValue(defaults[name], doc.tags.get('default')), description: doc.text };
+    });
+    return {
+      className: Schema.name,
+      file: relative(PROJECT_ROOT, file),
+      title: classDoc.tags.get('title') ?? '',
+      introduction: classDoc.text,
+      settings,
+    };
+  });
+}
+
+/** `docs/<file>.md#<heading>` in a comment becomes a link that works from docs/configuration.md. */
+function markdown(text: string): string {
+  return text.replace(/\bdocs\/([a-z0-9-]+\.md(?:#[\w-]+)?)/g, '[$1]($1)').replace(/\|/g, '\\|');
+}
+
+function anchor(title: string): string {
+  return title
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} -]/gu, '')
+    .replace(/ /g, '-');
+}
+
+export async function configurationReference(): Promise<string> {
+  const sections = settingsSections();
+  const untitled = sections.filter((section) => !section.title || !section.introduction);
+  const undescribed = sections.flatMap((section) => section.settings.filter((setting) => !setting.description));
+  if (untitled.length > 0 || undescribed.length > 0) {
+    throw new Error(
+      [
+        ...untitled.map((section) => `${section.className} (${section.file}): no JSDoc with a @title above the class`),
+        ...undescribed.map((setting) => `${setting.name}: no JSDoc description above the property`),
+      ].join('\n'),
+    );
+  }
+  const lines = [
+    '# Configuration',
+    '',
+    '<!-- Generated by `npm run docs:config` from the settings classes: edit their JSDoc comments, not this file. -->',
+    '',
+    'The backend reads environment variables and validates them at start-up: an invalid value stops the app with a',
+    'message naming the variable (`PORT: PORT must be an integer number`), and so does a combination that cannot work',
+    '(an enabled provider with half its settings, an insecure setting in production). A `.env` file in the working',
+    'directory is read if present (variables already set win); `ENV_FILE=<path>` reads another file.',
+    '[`.env.example`](../.env.example) lists every variable with its default, and a test keeps it in step with the',
+    'code.',
+    '',
+    'This page is generated from the settings classes, one section per class: a setting is described by the comment',
+    'above its property and nowhere else. A test fails when this file and the classes disagree.',
+    '',
+    ...sections.map((section) => `- [${section.title}](#${anchor(section.title)})`),
+  ];
+  for (const section of sections) {
+    lines.push('', `## ${section.title}`, '', `${markdown(section.introduction)} (\`${section.className}\` in`);
+    lines.push(
+      `[\`${section.file}\`](../${section.file}))`,
+      '',
+      '| variable | default | description |',
+      '| - | - | - |',
+    );
+    for (const setting of section.settings) {
+      lines.push(`| \`${setting.name}\` | ${setting.default} | ${markdown(setting.description)} |`);
+    }
+  }
+  const options = await resolveConfig(join(PROJECT_ROOT, CONFIGURATION_FILE));
+  return format(lines.join('\n') + '\n', { ...options, parser: 'markdown' });
+}
