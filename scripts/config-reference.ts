@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import ts from 'typescript';
-import { ENVIRONMENT_SCHEMAS } from '../src/config/app.config.js';
+import { ENVIRONMENT_SCHEMAS } from '../src/app/app.config.js';
 
 /**
  * docs/configuration.md, generated from the settings classes (ENVIRONMENT_SCHEMAS): the classes are the only place a
