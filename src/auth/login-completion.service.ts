@@ -12,6 +12,7 @@ import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
 import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
 import { LoginFailure, unexpectedLoginFailure } from '../common/problem/login-failure.js';
+import { PendingIdentitiesRepository } from '../pending-identities/pending-identities.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../access/session-token.js';
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
@@ -83,6 +84,7 @@ export class LoginCompletionService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly links: IdentityLinksService,
+    private readonly pending: PendingIdentitiesRepository,
     @InjectAppConfig() private readonly config: AppConfig,
     /** Also what the providers' HTTP clients report their calls to. */
     readonly metrics: Metrics,
@@ -151,16 +153,8 @@ export class LoginCompletionService {
         ...(typeof expected === 'string' ? { pendingIdentityId: expected } : {}),
       };
       if (typeof expected === 'string') {
-        const [pending] = await sqlRows<{ id: string }>(
-          manager,
-          // Proven after it was held: a provider session left over from the login that produced it (a stranger's,
-          // on a shared browser) does not count. auth_time has whole seconds: a later second is required.
-          `SELECT id FROM pending_identities
-            WHERE id = $1 AND provider = $2 AND issuer = $3 AND subject = $4 AND resolved_at IS NULL
-              AND date_trunc('second', last_seen_at) < $5 FOR UPDATE`,
-          [expected, identity.provider, identity.issuer, identity.subject, login.authTime],
-        );
-        if (!pending) {
+        const proven = await this.pending.lockProvenSince(manager, expected, identity, login.authTime);
+        if (!proven) {
           throw new LoginFailure('link_identity_mismatch', 'the provider login was not the identity to attach', {
             accountId,
             pendingIdentityId: expected,
@@ -168,11 +162,7 @@ export class LoginCompletionService {
         }
       }
       // Pending rows before the account: the same lock order as re-binding, so the two cannot deadlock.
-      await manager.query(
-        `UPDATE pending_identities SET resolved_at = now(), resolution = $4, resolved_account_id = $5
-          WHERE provider = $1 AND issuer = $2 AND subject = $3 AND resolved_at IS NULL`,
-        [identity.provider, identity.issuer, identity.subject, replace ? 'rebound' : 'attached', accountId],
-      );
+      await this.pending.resolveIdentity(manager, identity, replace ? 'rebound' : 'attached', accountId);
       const change = replace
         ? await this.links.rebind(accountId, identity, origin, { ...details, reason: 'self-service re-bind' }, manager)
         : await this.links.add(accountId, identity, origin, details, manager);
@@ -226,10 +216,7 @@ export class LoginCompletionService {
         // without proving it again. A session begun while the login was out at the provider (the next person at a
         // shared PC) is not the one that started it.
         const heldFor = await this.sessions.liveSession(meta.previousSessionToken, manager, transaction.createdAt);
-        await manager.query(`UPDATE pending_identities SET held_for_session_id = $2 WHERE id = $1`, [
-          mapped.pendingIdentityId,
-          heldFor?.id ?? null,
-        ]);
+        await this.pending.holdFor(manager, mapped.pendingIdentityId, heldFor?.id ?? null);
         await this.audit.record(
           {
             type: 'auth.login_held',

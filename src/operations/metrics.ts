@@ -11,6 +11,7 @@ import type { IdentityProvider } from '../common/identity-providers.js';
 import type { AccessLogSealStatus } from '../sermi/access-log/sermi-log-sealer.js';
 import { FixedHistogram } from './fixed-histogram.js';
 import { MonitoringDatabase } from './monitoring-database.js';
+import { COUNT_LIVE_SESSIONS_SQL } from '../sessions/sessions.repository.js';
 
 /** Why a provider call counts as failed: no answer in time, a transport error, or a 5xx from the provider. */
 export type ProviderCallError = 'timeout' | 'network' | 'status_5xx';
@@ -222,10 +223,7 @@ export class Metrics {
   /** On the monitoring pool, never behind the request pool; the index on idle_expires_at keeps it a range scan. */
   private async countLiveSessions(monitoring: MonitoringDatabase): Promise<number | null> {
     try {
-      const [row] = await monitoring.query<{ live: number }>(
-        `SELECT count(*)::int AS live FROM sessions
-          WHERE revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`,
-      );
+      const [row] = await monitoring.query<{ live: number }>(COUNT_LIVE_SESSIONS_SQL);
       return row.live;
     } catch {
       // The database is away: the series keeps its last value, /ready says why.
