@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { IdentityProvider } from '../common/identity-providers.js';
-import { keysetPage, type KeysetPage, newestFirst } from '../database/keyset.js';
+import { keysetPage, type KeysetPage, newestFirst } from '../common/http/keyset.js';
 import { SqlParameters, sqlRows } from '../database/sql.js';
 import type { AccountRole, AccountStatus } from './account.entity.js';
 

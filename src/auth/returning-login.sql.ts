@@ -1,3 +1,4 @@
+import { insertAuditEvents } from '../audit/audit-events.repository.js';
 import { lockLinkForLoginSql, touchLinkForLoginSql } from '../identity-links/identity-links.repository.js';
 import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
 import { insertSessionSql, replaceSessionSql } from '../sessions/sessions.repository.js';
@@ -52,7 +53,7 @@ WITH link AS (
    WHERE t.before -> k IS DISTINCT FROM $4::jsonb -> k
    GROUP BY t.account_id, t.id
 ), audited AS (
-  INSERT INTO audit_events (type, actor_type, actor_account_id, subject_account_id, details, request_id)
+  ${insertAuditEvents(`
   SELECT 'identity.attributes_updated', 'system', NULL, c.account_id,
          jsonb_build_object('linkId', c.link_id, 'provider', $1, 'changes', c.changes), $13
     FROM changes c
@@ -61,7 +62,7 @@ WITH link AS (
          $14::jsonb || jsonb_build_object('sessionId', s.id, 'linkId', s.identity_link_id, 'provisioned', false)
            || COALESCE((SELECT jsonb_build_object('replacedSessionId', r.id) FROM replaced r LIMIT 1), '{}'::jsonb),
          $13
-    FROM session s
+    FROM session s`)}
   RETURNING seq
 ), sermi_logged AS (
   ${sermiLoginInsert('session', { record: '$15', clientIp: '$11::inet', userAgent: '$12::text', requestId: '$13::text' })}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { IdentityProvider } from '../common/identity-providers.js';
-import { keysetPage, type KeysetPage, newestFirst } from '../database/keyset.js';
+import { keysetPage, type KeysetPage, newestFirst } from '../common/http/keyset.js';
 import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
 import type { PendingReason, PendingResolution } from './pending-identity.entity.js';
 

@@ -6,7 +6,7 @@ import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { decodeCursor, encodeCursor } from '../common/http/cursor.js';
 import { AppException } from '../common/problem/app-exception.js';
-import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
+import { SqlParameters, sqlRows } from '../database/sql.js';
 import { RmiItem } from './rmi-item.entity.js';
 import { isRmiItemCode, RMI_ITEM_FIELDS } from './rmi-item-fields.js';
 import type { ImportRow } from './rmi-item-import.js';
@@ -279,23 +279,17 @@ export class RmiItemsService {
     });
   }
 
-  /**
-   * All events of an import in one statement, last in the transaction: the audit trigger holds the chain lock
-   * until commit, so the fewer statements after the first event, the shorter other writers wait.
-   */
+  /** All events of an import in one statement. */
   private async recordImportEvents(
     manager: EntityManager,
     actorAccountId: string,
     requestId: string | null,
     events: Array<{ type: string; details: Record<string, unknown> }>,
   ): Promise<void> {
-    await sqlRows(
+    const actor = { type: 'account' as const, accountId: actorAccountId };
+    await this.audit.recordAll(
+      events.map((event) => ({ ...event, actor, requestId })),
       manager,
-      `INSERT INTO audit_events (type, actor_type, actor_account_id, details, request_id)
-       SELECT e.type, 'account', $3::uuid, e.details::jsonb, $4
-         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS e(type, details, n)
-        ORDER BY e.n`,
-      [events.map((event) => event.type), events.map((event) => jsonb(event.details)), actorAccountId, requestId],
     );
   }
 }

@@ -4,7 +4,8 @@ import { AuditModule } from '../audit/audit.module.js';
 import { SessionCookie } from './session-cookie.js';
 import { SessionRetention } from './session-retention.js';
 import { SessionGuard } from './session.guard.js';
-import { SessionsRepository } from './sessions.repository.js';
+import { Metrics } from '../operations/metrics.js';
+import { COUNT_LIVE_SESSIONS_SQL, SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 
 @Module({
@@ -18,4 +19,8 @@ import { SessionsService } from './sessions.service.js';
   ],
   exports: [SessionsService, SessionsRepository, SessionCookie],
 })
-export class SessionsModule {}
+export class SessionsModule {
+  constructor(metrics: Metrics) {
+    metrics.countLiveSessionsWith(COUNT_LIVE_SESSIONS_SQL);
+  }
+}

@@ -1,7 +1,7 @@
-import { decodeCursor, encodeCursor, TIMESTAMP_PATTERN, UUID_PATTERN } from '../common/http/cursor.js';
-import { isReasonableInstant } from '../common/http/date-time.js';
-import { utcMicros } from '../common/hash-chain/canonical.js';
-import type { SqlParameters } from './sql.js';
+import { decodeCursor, encodeCursor, TIMESTAMP_PATTERN, UUID_PATTERN } from './cursor.js';
+import { isReasonableInstant } from './date-time.js';
+import { utcMicros } from '../hash-chain/canonical.js';
+import type { SqlParameters } from '../../database/sql.js';
 
 /** One page of a keyset-paginated list: nextCursor is null on the last page. */
 export interface KeysetPage<T> {
