@@ -1,3 +1,5 @@
+import { rmiItemJoin, securityRelatedItem } from '../../rmi-items/rmi-items.repository.js';
+
 /**
  * Access decisions, many in one statement (one row per decision, as parallel arrays): look up each item's
  * classification and write the log record with the decision that classification selects — the security-related
@@ -28,7 +30,7 @@ judged AS (
          CASE WHEN NOT i.security_related THEN 'not_security_related'
               WHEN d.chain_bound AND d.bound_vin IS DISTINCT FROM d.vin THEN 'chain_vehicle_mismatch'
               ELSE d.security_reason END AS reason
-    FROM decision d JOIN rmi_items i ON i.code = d.item_code
+    FROM decision d ${rmiItemJoin('i', 'd.item_code')}
 ),
 logged AS (
   INSERT INTO sermi_access_log (id, kind, login_method, account_id, session_id, actor_type, sub, cabuid, iouid, ioeuid,
@@ -42,7 +44,7 @@ logged AS (
             (extract(epoch FROM recorded_at) * 1000)::float8 AS recorded_at
 )
 SELECT l.id, l.decision, l.reason, l.recorded_at, l.item_security_related AS security_related, i.title
-  FROM logged l JOIN rmi_items i ON i.code = l.item_code`;
+  FROM logged l ${rmiItemJoin('i', 'l.item_code')}`;
 
 /**
  * Binds a chain authorisation (RSSEUID, IOEUID, Trust Centre auth_time) to a vehicle unless it is bound already,
@@ -51,7 +53,7 @@ SELECT l.id, l.decision, l.reason, l.recorded_at, l.item_security_related AS sec
  * $1 rsseuid, $2 ioeuid, $3 auth_time, $4 vin, $5 item code, $6 the deciding session.
  */
 export const CHAIN_BINDING_SQL = `
-WITH item AS (SELECT 1 FROM rmi_items WHERE code = $5 AND security_related),
+WITH item AS (${securityRelatedItem('$5')}),
 existing AS (
   SELECT vin FROM sermi_chain_bindings
    WHERE rsseuid = $1 AND ioeuid = $2 AND authenticated_at = $3 AND EXISTS (SELECT 1 FROM item)
