@@ -5,12 +5,13 @@ import { JwksController } from './grants/jwks.controller.js';
 import { RequiresSermiGuard } from './requires-sermi.guard.js';
 import { SermiAccessController } from './sermi-access.controller.js';
 import { SermiAccessService } from './sermi-access.service.js';
+import { SermiChainBindingsRepository } from './sermi-chain-bindings.repository.js';
 
 /** SERMI: security-related RMI access decisions, access grants and the tamper-evident access log. */
 @Module({
   imports: [AccessLogModule],
   controllers: [SermiAccessController, JwksController],
-  providers: [SermiAccessService, AccessGrantSigner, RequiresSermiGuard],
-  exports: [SermiAccessService, RequiresSermiGuard],
+  providers: [SermiAccessService, SermiChainBindingsRepository, AccessGrantSigner, RequiresSermiGuard],
+  exports: [SermiAccessService, SermiChainBindingsRepository, RequiresSermiGuard],
 })
 export class SermiModule {}
