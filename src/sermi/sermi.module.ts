@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccessLogModule } from './access-log/access-log.module.js';
 import { AccessGrantSigner } from './grants/access-grant-signer.js';
 import { JwksController } from './grants/jwks.controller.js';
+import { SermiGrantKeysRepository } from './grants/sermi-grant-keys.repository.js';
 import { RequiresSermiGuard } from './requires-sermi.guard.js';
 import { SermiAccessController } from './sermi-access.controller.js';
 import { SermiAccessService } from './sermi-access.service.js';
@@ -11,7 +12,13 @@ import { SermiChainBindingsRepository } from './sermi-chain-bindings.repository.
 @Module({
   imports: [AccessLogModule],
   controllers: [SermiAccessController, JwksController],
-  providers: [SermiAccessService, SermiChainBindingsRepository, AccessGrantSigner, RequiresSermiGuard],
-  exports: [SermiAccessService, SermiChainBindingsRepository, RequiresSermiGuard],
+  providers: [
+    SermiAccessService,
+    SermiChainBindingsRepository,
+    AccessGrantSigner,
+    SermiGrantKeysRepository,
+    RequiresSermiGuard,
+  ],
+  exports: [SermiAccessService, SermiChainBindingsRepository, SermiGrantKeysRepository, RequiresSermiGuard],
 })
 export class SermiModule {}
