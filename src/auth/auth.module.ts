@@ -10,6 +10,7 @@ import { BrowserLogins, LoginFollowUps } from './browser-logins.js';
 import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
 import { IdentityLinksModule } from '../identity-links/identity-links.module.js';
 import { LogoutController } from './logout.controller.js';
+import { AccessLogModule } from '../sermi/access-log/access-log.module.js';
 import { PendingIdentitiesModule } from '../pending-identities/pending-identities.module.js';
 import { ProviderLogout } from './provider-logout.js';
 
@@ -22,6 +23,7 @@ import { ProviderLogout } from './provider-logout.js';
     LoginTransactionsModule,
     IdentityLinksModule,
     PendingIdentitiesModule,
+    AccessLogModule,
   ],
   controllers: [LogoutController],
   providers: [

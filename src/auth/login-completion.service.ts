@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { IdentityLinksService } from '../identity-links/identity-links.service.js';
-import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
+import { preparedRows, jsonb } from '../database/sql.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { RETURNING_LOGIN_SQL } from './returning-login.sql.js';
-import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
+import { SermiAccessLogRepository } from '../sermi/access-log/sermi-access-log.repository.js';
 import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
 import { LoginFailure, unexpectedLoginFailure } from '../common/problem/login-failure.js';
@@ -52,26 +52,6 @@ function assertFreshAuthentication(login: VerifiedLogin): void {
   });
 }
 
-/** The SERMI access log's record of a Trust Centre sign-in, in the login's transaction. */
-async function recordSermiLogin(
-  manager: EntityManager,
-  sessionId: string,
-  accountId: string,
-  sermiLogin: NonNullable<VerifiedLogin['sermiLogin']>,
-  meta: RequestMeta,
-): Promise<void> {
-  await sqlRows(
-    manager,
-    sermiLoginInsert('(SELECT $1::uuid AS id, $2::uuid AS account_id)', {
-      record: '$3',
-      clientIp: '$4::inet',
-      userAgent: '$5::text',
-      requestId: '$6::text',
-    }),
-    [sessionId, accountId, jsonb(sermiLogin), meta.clientIp, meta.userAgent, meta.requestId],
-  );
-}
-
 /**
  * The last step of every provider's login: map the identity to an account, replace the browser's session with a
  * new one, and audit it — one transaction, so a failure leaves no account, link or session behind.
@@ -85,6 +65,7 @@ export class LoginCompletionService {
     private readonly audit: AuditService,
     private readonly links: IdentityLinksService,
     private readonly pending: PendingIdentitiesRepository,
+    private readonly accessLog: SermiAccessLogRepository,
     @InjectAppConfig() private readonly config: AppConfig,
     /** Also what the providers' HTTP clients report their calls to. */
     readonly metrics: Metrics,
@@ -168,7 +149,8 @@ export class LoginCompletionService {
         : await this.links.add(accountId, identity, origin, details, manager);
       // A Trust Centre sign-in is a SERMI login even when it only adds a login method: one access log record each
       // (docs/sermi.md#what-is-logged).
-      if (login.sermiLogin) await recordSermiLogin(manager, session.id, accountId, login.sermiLogin, meta);
+      if (login.sermiLogin)
+        await this.accessLog.insertLogin(manager, { id: session.id, accountId }, login.sermiLogin, meta);
       return {
         kind: 'linked',
         accountId,
@@ -251,7 +233,12 @@ export class LoginCompletionService {
         manager,
       );
       if (login.sermiLogin) {
-        await recordSermiLogin(manager, session.sessionId, mapped.accountId, login.sermiLogin, meta);
+        await this.accessLog.insertLogin(
+          manager,
+          { id: session.sessionId, accountId: mapped.accountId },
+          login.sermiLogin,
+          meta,
+        );
       }
       await this.audit.record(
         {

@@ -1,6 +1,6 @@
 import { insertAuditEvents } from '../audit/audit-events.repository.js';
 import { lockLinkForLoginSql, touchLinkForLoginSql } from '../identity-links/identity-links.repository.js';
-import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
+import { sermiLoginInsert } from '../sermi/access-log/sermi-access-log.repository.js';
 import { insertSessionSql, replaceSessionSql } from '../sessions/sessions.repository.js';
 
 /**

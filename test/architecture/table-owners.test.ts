@@ -13,6 +13,16 @@ const OWNERS: Record<string, string> = {
   sessions: 'sessions/sessions.repository.ts',
   pending_identities: 'pending-identities/pending-identities.repository.ts',
   rebind_requests: 'linking/rebind-requests.repository.ts',
+  audit_events: 'audit/audit-events.repository.ts',
+  login_transactions: 'login-transactions/login-transactions.repository.ts',
+  login_start_counters: 'login-transactions/login-start-counters.repository.ts',
+  rmi_items: 'rmi-items/rmi-items.repository.ts',
+  sermi_access_log: 'sermi/access-log/sermi-access-log.repository.ts',
+  sermi_chain_bindings: 'sermi/sermi-chain-bindings.repository.ts',
+  sermi_grant_keys: 'sermi/grants/sermi-grant-keys.repository.ts',
+  server_secrets: 'database/server-secrets.ts',
+  // The seal and anchor tables of both logs are written by the shared sealer, src/common/hash-chain/sealed-log.ts,
+  // from each log's description (table names as values): no statement names them literally.
 };
 
 const src = join(PROJECT_ROOT, 'src');
