@@ -1,45 +1,5 @@
-import { Check, Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { SealColumns, SealTable } from '../../common/hash-chain/seal.entity.js';
 
-/**
- * One link of the access log's hash chain: every record written by transactions with ids in
- * [from_txid, to_txid), in (txid, id) order. hash = sha256(prev_hash || canonical(seal) || record digests); the
- * record ids and digests are kept so verification can name the first record that no longer matches.
- */
-@Entity('sermi_log_seals')
-@Check('sermi_log_seals_range_check', `"from_txid" < "to_txid"`)
-@Check(
-  'sermi_log_seals_records_check',
-  `"record_count" > 0 AND cardinality("record_ids") = "record_count" AND octet_length("record_digests") = 32 * "record_count"`,
-)
-@Check('sermi_log_seals_hash_check', `octet_length("prev_hash") = 32 AND octet_length("hash") = 32`)
-export class SermiLogSeal {
-  @PrimaryColumn({ type: 'bigint', primaryKeyConstraintName: 'sermi_log_seals_pkey' })
-  seq: string;
-
-  @Column({ name: 'from_txid', type: 'bigint' })
-  fromTxid: string;
-
-  @Column({ name: 'to_txid', type: 'bigint' })
-  toTxid: string;
-
-  @Column({ name: 'record_count', type: 'integer' })
-  recordCount: number;
-
-  @Column({ name: 'record_ids', type: 'uuid', array: true })
-  recordIds: string[];
-
-  @Column({ name: 'record_digests', type: 'bytea' })
-  recordDigests: Buffer;
-
-  @Column({ name: 'last_recorded_at', type: 'timestamptz' })
-  lastRecordedAt: Date;
-
-  @Column({ name: 'prev_hash', type: 'bytea' })
-  prevHash: Buffer;
-
-  @Column({ type: 'bytea' })
-  hash: Buffer;
-
-  @CreateDateColumn({ name: 'sealed_at', type: 'timestamptz' })
-  sealedAt: Date;
-}
+/** One seal of the SERMI access log (sealed-log.ts); after a retention purge the first one continues from an anchor. */
+@SealTable('sermi_log_seals')
+export class SermiLogSeal extends SealColumns {}
