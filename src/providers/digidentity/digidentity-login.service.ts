@@ -13,7 +13,8 @@ import {
   type ProviderLoginStarter,
   type QrLoginStart,
 } from '../../auth/login-starters.js';
-import type { AppConfig, DigidentitySettings } from '../../app/app.config.js';
+import type { AppConfig } from '../../app/app.config.js';
+import type { DigidentitySettings } from './digidentity.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { PASSWORDLESS_LOGIN_TTL_SECONDS } from '../../login-transactions/browser-binding.js';
 import {

@@ -1,20 +1,12 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { EnvBoolean, EnvInteger, EnvList } from '../../config/env-transforms.js';
 import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../user-mapping/external-identity.js';
-
-/** Asymmetric signature algorithms only: `none` and HMAC (which would turn a public key into a secret) never. */
-export const ASYMMETRIC_JWS_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
+import {
+  ASYMMETRIC_JWS_ALGORITHMS,
+  providerConfig,
+  type ProviderSettingsBase,
+  resolveProviderSettings,
+} from '../kit/provider-settings.js';
 
 /**
  * Digidentity, the SERMI Trust Centre: web and passwordless (QR) login (docs/login-flows.md#digidentity). With no
@@ -81,3 +73,42 @@ export class DigidentityEnvironment {
   @Max(65535)
   SANDBOX_DIGIDENTITY_PORT = 3001;
 }
+
+export interface DigidentitySettings extends ProviderSettingsBase {
+  /** Filled in by the sandbox in sandbox mode. */
+  issuer?: URL;
+  clientId?: string;
+  clientSecret?: string;
+  productScope?: string;
+  idTokenAlgorithms: string[];
+  passwordlessPollIntervalMs: number;
+}
+
+export const DIGIDENTITY_CONFIG = providerConfig({
+  key: 'digidentity',
+  environment: DigidentityEnvironment,
+  resolve: (env, context): DigidentitySettings | null =>
+    resolveProviderSettings(
+      env,
+      {
+        enabled: 'DIGIDENTITY_ENABLED',
+        prefix: 'DIGIDENTITY',
+        name: 'Digidentity',
+        url: 'DIGIDENTITY_ISSUER',
+        requiredWithUrl: ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'],
+      },
+      context,
+      () => ({
+        idTokenAlgorithms: env.DIGIDENTITY_ID_TOKEN_ALGORITHMS,
+        unknownIdentityPolicy: env.DIGIDENTITY_UNKNOWN_IDENTITY_POLICY,
+        passwordlessPollIntervalMs: env.DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS,
+        sandboxPort: env.SANDBOX_DIGIDENTITY_PORT,
+      }),
+      (issuer) => ({
+        issuer,
+        clientId: env.DIGIDENTITY_CLIENT_ID,
+        clientSecret: env.DIGIDENTITY_CLIENT_SECRET,
+        productScope: env.DIGIDENTITY_PRODUCT_SCOPE,
+      }),
+    ),
+});

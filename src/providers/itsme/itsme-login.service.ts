@@ -11,7 +11,8 @@ import {
 } from '../../auth/login-starters.js';
 import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
-import type { AppConfig, ItsmeSettings } from '../../app/app.config.js';
+import type { AppConfig } from '../../app/app.config.js';
+import type { ItsmeSettings } from './itsme.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import {
   LoginTransactionsService,
