@@ -4,8 +4,8 @@ import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../use
 import {
   ASYMMETRIC_JWS_ALGORITHMS,
   providerConfig,
+  type ProviderConfig,
   type ProviderSettingsBase,
-  resolveProviderSettings,
 } from '../kit/provider-settings.js';
 
 /**
@@ -77,38 +77,27 @@ export class DigidentityEnvironment {
 export interface DigidentitySettings extends ProviderSettingsBase {
   /** Filled in by the sandbox in sandbox mode. */
   issuer?: URL;
-  clientId?: string;
   clientSecret?: string;
   productScope?: string;
   idTokenAlgorithms: string[];
   passwordlessPollIntervalMs: number;
 }
 
-export const DIGIDENTITY_CONFIG = providerConfig({
-  key: 'digidentity',
-  environment: DigidentityEnvironment,
-  resolve: (env, context): DigidentitySettings | null =>
-    resolveProviderSettings(
-      env,
-      {
-        enabled: 'DIGIDENTITY_ENABLED',
-        prefix: 'DIGIDENTITY',
-        name: 'Digidentity',
-        url: 'DIGIDENTITY_ISSUER',
-        requiredWithUrl: ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'],
-      },
-      context,
-      () => ({
-        idTokenAlgorithms: env.DIGIDENTITY_ID_TOKEN_ALGORITHMS,
-        unknownIdentityPolicy: env.DIGIDENTITY_UNKNOWN_IDENTITY_POLICY,
-        passwordlessPollIntervalMs: env.DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS,
-        sandboxPort: env.SANDBOX_DIGIDENTITY_PORT,
-      }),
-      (issuer) => ({
-        issuer,
-        clientId: env.DIGIDENTITY_CLIENT_ID,
-        clientSecret: env.DIGIDENTITY_CLIENT_SECRET,
-        productScope: env.DIGIDENTITY_PRODUCT_SCOPE,
-      }),
-    ),
-});
+export const DIGIDENTITY_CONFIG: ProviderConfig<'digidentity', DigidentityEnvironment, DigidentitySettings> =
+  providerConfig({
+    key: 'digidentity',
+    prefix: 'DIGIDENTITY',
+    name: 'Digidentity',
+    environment: DigidentityEnvironment,
+    url: 'DIGIDENTITY_ISSUER',
+    requiredWithUrl: ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'],
+    settings: (env) => ({
+      idTokenAlgorithms: env.DIGIDENTITY_ID_TOKEN_ALGORITHMS,
+      passwordlessPollIntervalMs: env.DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS,
+    }),
+    real: (env, issuer) => ({
+      issuer,
+      clientSecret: env.DIGIDENTITY_CLIENT_SECRET,
+      productScope: env.DIGIDENTITY_PRODUCT_SCOPE,
+    }),
+  });

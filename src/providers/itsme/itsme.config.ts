@@ -5,8 +5,8 @@ import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../use
 import {
   ASYMMETRIC_JWS_ALGORITHMS,
   providerConfig,
+  type ProviderConfig,
   type ProviderSettingsBase,
-  resolveProviderSettings,
 } from '../kit/provider-settings.js';
 
 /**
@@ -148,7 +148,6 @@ export function itsmeKeys(
 export interface ItsmeSettings extends ProviderSettingsBase {
   /** Filled in by the sandbox in sandbox mode. */
   issuer?: URL;
-  clientId?: string;
   serviceCode?: string;
   /** Ours. The first signing key signs; all are published. The first encryption key is published; all decrypt. */
   signingKeys: RelyingPartyKey[];
@@ -165,42 +164,31 @@ export interface ItsmeSettings extends ProviderSettingsBase {
  * itsme is optional, disabled unless ITSME_ENABLED=true (docs/providers.md#itsme). With an issuer, our signing and
  * encryption keys are required; in the sandbox, missing keys are generated at start-up (ephemeral).
  */
-export const ITSME_CONFIG = providerConfig({
+export const ITSME_CONFIG: ProviderConfig<'itsme', ItsmeEnvironment, ItsmeSettings> = providerConfig({
   key: 'itsme',
+  prefix: 'ITSME',
+  name: 'itsme',
   environment: ItsmeEnvironment,
-  resolve: (env, context): ItsmeSettings | null =>
-    resolveProviderSettings(
-      env,
-      {
-        enabled: 'ITSME_ENABLED',
-        prefix: 'ITSME',
-        name: 'itsme',
-        url: 'ITSME_ISSUER',
-        sandboxConflicts: ['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE'],
-        requiredWithUrl: ['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE', 'ITSME_SIGNING_KEY', 'ITSME_ENCRYPTION_KEYS'],
-      },
-      context,
-      () => {
-        const { problems } = context;
-        problems.push(...itsmeScopes('x', env.ITSME_SCOPES).problems);
-        const signingKeys = itsmeKeys('ITSME_SIGNING_KEY', env.ITSME_SIGNING_KEY, 'sig', problems);
-        const encryptionKeys = itsmeKeys('ITSME_ENCRYPTION_KEYS', env.ITSME_ENCRYPTION_KEYS, 'enc', problems);
-        const kids = [...signingKeys, ...encryptionKeys].map((key) => key.kid);
-        if (new Set(kids).size !== kids.length) {
-          problems.push('ITSME_ENCRYPTION_KEYS: key ids must differ from the signing keys');
-        }
-        return {
-          signingKeys,
-          encryptionKeys,
-          acr: env.ITSME_ACR,
-          acrValue: ITSME_ACR[env.ITSME_ACR],
-          extraScopes: env.ITSME_SCOPES,
-          uiLocales: env.ITSME_UI_LOCALES ?? null,
-          idTokenAlgorithms: env.ITSME_ID_TOKEN_ALGORITHMS,
-          unknownIdentityPolicy: env.ITSME_UNKNOWN_IDENTITY_POLICY,
-          sandboxPort: env.SANDBOX_ITSME_PORT,
-        };
-      },
-      (issuer) => ({ issuer, clientId: env.ITSME_CLIENT_ID, serviceCode: env.ITSME_SERVICE_CODE }),
-    ),
+  url: 'ITSME_ISSUER',
+  sandboxConflicts: ['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE'],
+  requiredWithUrl: ['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE', 'ITSME_SIGNING_KEY', 'ITSME_ENCRYPTION_KEYS'],
+  settings: (env, problems) => {
+    problems.push(...itsmeScopes('x', env.ITSME_SCOPES).problems);
+    const signingKeys = itsmeKeys('ITSME_SIGNING_KEY', env.ITSME_SIGNING_KEY, 'sig', problems);
+    const encryptionKeys = itsmeKeys('ITSME_ENCRYPTION_KEYS', env.ITSME_ENCRYPTION_KEYS, 'enc', problems);
+    const kids = [...signingKeys, ...encryptionKeys].map((key) => key.kid);
+    if (new Set(kids).size !== kids.length) {
+      problems.push('ITSME_ENCRYPTION_KEYS: key ids must differ from the signing keys');
+    }
+    return {
+      signingKeys,
+      encryptionKeys,
+      acr: env.ITSME_ACR,
+      acrValue: ITSME_ACR[env.ITSME_ACR],
+      extraScopes: env.ITSME_SCOPES,
+      uiLocales: env.ITSME_UI_LOCALES ?? null,
+      idTokenAlgorithms: env.ITSME_ID_TOKEN_ALGORITHMS,
+    };
+  },
+  real: (env, issuer) => ({ issuer, serviceCode: env.ITSME_SERVICE_CODE }),
 });

@@ -4,8 +4,8 @@ import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../use
 import {
   ASYMMETRIC_JWS_ALGORITHMS,
   providerConfig,
+  type ProviderConfig,
   type ProviderSettingsBase,
-  resolveProviderSettings,
 } from '../kit/provider-settings.js';
 
 /** Scopes that must always be asked for: an iDIN login without its BIN (`idp-id` → `idp_id`) is refused. */
@@ -96,7 +96,6 @@ export function idinScopes(value: string): { scopes: string[]; problems: string[
 export interface SignicatIdinSettings extends ProviderSettingsBase {
   /** Filled in by the sandbox in sandbox mode. */
   issuer?: URL;
-  clientId?: string;
   clientSecret?: string;
   scopes: string[];
   /** Bank pre-selection (`acr_values=idin_idp:<BIC>`), or null to let the person pick the bank. */
@@ -105,35 +104,22 @@ export interface SignicatIdinSettings extends ProviderSettingsBase {
 }
 
 /** iDIN is optional, so disabled unless SIGNICAT_IDIN_ENABLED=true (docs/providers.md#signicat-idin). */
-export const SIGNICAT_IDIN_CONFIG = providerConfig({
-  key: 'signicatIdin',
-  environment: SignicatIdinEnvironment,
-  resolve: (env, context): SignicatIdinSettings | null =>
-    resolveProviderSettings(
-      env,
-      {
-        enabled: 'SIGNICAT_IDIN_ENABLED',
-        prefix: 'SIGNICAT_IDIN',
-        name: 'iDIN',
-        url: 'SIGNICAT_IDIN_ISSUER',
-        requiredWithUrl: ['SIGNICAT_IDIN_CLIENT_ID', 'SIGNICAT_IDIN_CLIENT_SECRET'],
-      },
-      context,
-      () => {
-        const { scopes, problems } = idinScopes(env.SIGNICAT_IDIN_SCOPES);
-        context.problems.push(...problems);
-        return {
-          scopes,
-          bankBic: env.SIGNICAT_IDIN_BANK_BIC ?? null,
-          idTokenAlgorithms: env.SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS,
-          unknownIdentityPolicy: env.SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY,
-          sandboxPort: env.SANDBOX_SIGNICAT_IDIN_PORT,
-        };
-      },
-      (issuer) => ({
-        issuer,
-        clientId: env.SIGNICAT_IDIN_CLIENT_ID,
-        clientSecret: env.SIGNICAT_IDIN_CLIENT_SECRET,
-      }),
-    ),
-});
+export const SIGNICAT_IDIN_CONFIG: ProviderConfig<'signicatIdin', SignicatIdinEnvironment, SignicatIdinSettings> =
+  providerConfig({
+    key: 'signicatIdin',
+    prefix: 'SIGNICAT_IDIN',
+    name: 'iDIN',
+    environment: SignicatIdinEnvironment,
+    url: 'SIGNICAT_IDIN_ISSUER',
+    requiredWithUrl: ['SIGNICAT_IDIN_CLIENT_ID', 'SIGNICAT_IDIN_CLIENT_SECRET'],
+    settings: (env, problems) => {
+      const scopes = idinScopes(env.SIGNICAT_IDIN_SCOPES);
+      problems.push(...scopes.problems);
+      return {
+        scopes: scopes.scopes,
+        bankBic: env.SIGNICAT_IDIN_BANK_BIC ?? null,
+        idTokenAlgorithms: env.SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS,
+      };
+    },
+    real: (env, issuer) => ({ issuer, clientSecret: env.SIGNICAT_IDIN_CLIENT_SECRET }),
+  });
