@@ -244,7 +244,7 @@ export interface CoreAppConfig {
 /**
  * The identity providers, in the order their problems are reported. Each provider folder owns its environment class
  * and how it resolves (see src/providers/kit/provider-settings.ts); its settings land under its `key`, null when
- * the provider is disabled. Adding a provider: docs/adding-a-provider.md.
+ * the provider is disabled. Adding a provider: docs/new-provider.md.
  */
 export const PROVIDER_CONFIGS = [
   DIGIDENTITY_CONFIG,
