@@ -22,5 +22,7 @@ export default {
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
   setupFiles: ['reflect-metadata', '<rootDir>/test/support/quiet-console.js'],
   maxWorkers: 2,
-  testTimeout: 30000,
+  // A hang guard, not a timing assertion: tests that start processes (scripts, the built app, sandboxes) took over
+  // 30 s on a 2-core machine busy with other runs.
+  testTimeout: 90000,
 };

@@ -14,6 +14,10 @@ export interface LoadOptions {
   warmupMs?: number;
   /** Called when the measured window starts (e.g. to read the backend's CPU time). */
   onMeasureStart?: () => void;
+  /** Ends the run early (checked before each request). */
+  shouldStop?: () => boolean;
+  /** Called for every answer, warm-up included, with when the request was sent (performance.now()). */
+  onAnswer?: (sentAt: number, latencyMs: number, ok: boolean) => void;
 }
 
 export interface LoadResult {
@@ -57,6 +61,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           res.resume();
           res.on('end', () => {
             if (res.statusCode === options.expectStatus) expectedAnswers += 1;
+            options.onAnswer?.(begin, performance.now() - begin, res.statusCode === options.expectStatus);
             if (counted) {
               latencies.push(performance.now() - begin);
               if (res.statusCode !== options.expectStatus) errors += 1;
@@ -73,7 +78,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     });
 
   const client = async () => {
-    while (performance.now() < deadline) await once(issued++);
+    while (performance.now() < deadline && !options.shouldStop?.()) await once(issued++);
   };
   await Promise.all(Array.from({ length: options.concurrency }, client));
   const elapsedMs = performance.now() - started;

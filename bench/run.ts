@@ -1,87 +1,78 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startDigidentitySandbox } from '../sandbox/digidentity/digidentity-sandbox.js';
 import { IOE_CLAIMS, type Persona } from '../sandbox/digidentity/personas.js';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { csrfTokenFor, hashSessionToken, newSessionToken } from '../src/access/session-token.js';
-import { Browser } from '../test/support/browser.js';
 import { freePort } from '../test/support/free-port.js';
-import { reachCallback } from '../test/support/web-login.js';
-import { type LoadOptions, type LoadResult, percentile, runLoad } from './load.js';
-import { waitForReady } from './wait-for-ready.js';
+import { type LoadOptions, percentile, runLoad } from './load.js';
+import { backendLogin, type LoginRoute, peerLogin, logInEach, runLogins } from './logins.js';
+import { PostgresUsage, scratchDatabases, settle } from './postgres-usage.js';
+import { type Service, startBackend, startPeerProcess } from './processes.js';
+import { startRoundRobinProxy } from './proxy.js';
 
 /**
- * `npm run bench`: builds the backend and runs it as production does (its own process, node dist/src/main.js) on a
- * real Postgres with synchronous commit, with Digidentity played by the sandbox provider (in this process, so its
- * work is not counted as the backend's). Prints throughput, latency percentiles and the backend's CPU time per
- * request or login (from /proc, so Linux only), then checks the targets of docs/benchmark.md#targets.
+ * `npm run bench [-- --instances N] [-- --soak 10m]`: builds the backend and runs it as production does (its own
+ * process, node dist/src/main.js) on a real Postgres with synchronous commit, next to the idiomatic peer
+ * (bench/peer, its own process), both logging in at the Digidentity sandbox (in this process, so its work is counted
+ * for neither). Method, flags and targets: docs/benchmark.md.
  *
- * Postgres: DATABASE_URL's server when set (a scratch database is created and dropped), otherwise a temporary
+ * Postgres: DATABASE_URL's server when set (scratch databases are created and dropped), otherwise a temporary
  * embedded one. Tuning: BENCH_CONCURRENCY (32, HTTP scenarios), BENCH_LOGIN_CONCURRENCY (50),
- * BENCH_SECONDS (5 per scenario), BENCH_PERSONAS (200 distinct people logging in).
+ * BENCH_SECONDS (5 per window), BENCH_PERSONAS (200 distinct people logging in), BENCH_WINDOWS (3 per system).
  */
+const { values: flags } = parseArgs({
+  options: {
+    instances: { type: 'string', default: '1' },
+    soak: { type: 'string', default: '30s' },
+  },
+});
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const loginConcurrency = Number(process.env.BENCH_LOGIN_CONCURRENCY ?? 50);
 const durationMs = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const personaCount = Number(process.env.BENCH_PERSONAS ?? 200);
+const windowsPerSystem = Number(process.env.BENCH_WINDOWS ?? 3);
+const instances = Number(flags.instances);
+const soakMs = parseDuration(flags.soak);
 
 const TARGET_CPU_PER_LOGIN_MS = 2.0;
 const TARGET_ME_THROUGHPUT_RATIO = 0.6;
 const TARGET_CPU_PER_DECISION_MS = 1.0;
 const TARGET_DECISION_P99_MS = 50;
+const TARGET_LOGIN_CPU_RATIO = 0.7;
+const TARGET_INSTANCES_PG_CPU_RATIO = 1.5;
 const DECISION_CONCURRENCY = 50;
+const DECISION_PEOPLE = 10;
 const WARMUP_MS = Math.min(1000, durationMs);
 
-function cpuMillis(pid: number): Promise<number> {
-  // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); 100 ticks per second on Linux.
-  return readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => {
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (process.env.BENCH_CPU_SPLIT) console.error(`utime ${fields[11]} stime ${fields[12]}`);
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  });
+function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new Error(`--soak: not a duration: ${text} (e.g. 30s, 10m, 0)`);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
 }
 
-/** A load scenario after a warm-up on the same connections, with the backend's CPU time over the measured window. */
-async function measuredLoad(options: Omit<LoadOptions, 'warmupMs' | 'onMeasureStart'>, cpu: () => Promise<number>) {
-  let before = cpu();
-  const result = await runLoad({
-    ...options,
-    warmupMs: WARMUP_MS,
-    onMeasureStart: () => {
-      before = cpu();
-    },
-  });
-  return { result, cpuMsPerRequest: ((await cpu()) - (await before)) / result.requests };
-}
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const format = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+const mb = (bytes: number) => `${format(bytes / 2 ** 20, 1)} MB`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+const merged = (parts: Float64Array[]) => Float64Array.from(parts.flatMap((part) => [...part])).sort();
 
-async function database(): Promise<{ url: string; cleanup: () => Promise<void> }> {
-  if (process.env.DATABASE_URL) {
-    const name = `rmi_bench_${randomUUID().slice(0, 8)}`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      cleanup: async () => {
-        const again = new pg.Client({ connectionString: process.env.DATABASE_URL });
-        await again.connect();
-        await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await again.end();
-      },
-    };
-  }
+async function postgresServer(): Promise<{ adminUrl: string; cleanup: () => Promise<void> }> {
+  if (process.env.DATABASE_URL) return { adminUrl: process.env.DATABASE_URL, cleanup: async () => undefined };
   const dataDir = await mkdtemp(join(tmpdir(), 'rmi-bench-pg-'));
   await chmod(dataDir, 0o755);
   const server = await EmbeddedPostgres.start({ dataDir, port: await freePort(), durability: 'durable' });
   return {
-    url: server.url,
+    adminUrl: server.adminUrl,
     cleanup: async () => {
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
@@ -89,7 +80,7 @@ async function database(): Promise<{ url: string; cleanup: () => Promise<void> }
   };
 }
 
-/** An admin with a session (for the audited write scenario) and an account for it to change. */
+/** An admin with a session (for the audited write scenario), an account for it to change, and a security item. */
 async function seedAdmin(url: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -100,7 +91,8 @@ async function seedAdmin(url: string) {
     const adminId = await insertAccount('Bench admin', ['admin']);
     const targetId = await insertAccount('Bench target', []);
     await client.query(
-      `INSERT INTO rmi_items (code, title, security_related) VALUES ('IMMO_KEY_PROGRAMMING', 'Key programming', true)`,
+      `INSERT INTO rmi_items (code, title, security_related) VALUES ('IMMO_KEY_PROGRAMMING', 'Key programming', true)
+       ON CONFLICT (code) DO UPDATE SET security_related = true`,
     );
     const token = newSessionToken();
     await client.query(
@@ -108,19 +100,7 @@ async function seedAdmin(url: string) {
        VALUES ($1, $2, 'digidentity', now(), now(), now() + interval '1 hour', now() + interval '2 hours')`,
       [hashSessionToken(token), adminId],
     );
-    // Distinct people for the /api/me scenario, so concurrent lookups are of different sessions, as in production.
-    const memberTokens: string[] = [];
-    for (let i = 0; i < concurrency; i += 1) {
-      const memberId = await insertAccount(`Bench member ${i}`, []);
-      const memberToken = newSessionToken();
-      await client.query(
-        `INSERT INTO sessions (token_hash, account_id, provider, authenticated_at, last_seen_at, idle_expires_at, absolute_expires_at)
-         VALUES ($1, $2, 'digidentity', now(), now(), now() + interval '1 hour', now() + interval '2 hours')`,
-        [hashSessionToken(memberToken), memberId],
-      );
-      memberTokens.push(memberToken);
-    }
-    return { token, targetId, memberTokens };
+    return { token, targetId };
   } finally {
     await client.end();
   }
@@ -146,8 +126,6 @@ interface Row {
   errors: number;
 }
 
-const format = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-
 function printRows(unit: string, rows: Row[]) {
   const rateHeader = `${unit}/s`.padStart(9);
   const cpuHeader = ` cpu ms/${unit}`.padStart(14);
@@ -170,97 +148,146 @@ function printRows(unit: string, rows: Row[]) {
   }
 }
 
-/** The first few failed logins, said on stderr, so an error count in the table comes with a reason. */
-let loginErrorsReported = 0;
-function reportLoginError(what: string) {
-  if (loginErrorsReported++ < 3) console.error(`login failed: ${what}`);
-}
-
-/**
- * `workers` browsers log in over and over for `duration` (or until `limit` logins); only the callback request's
- * latency is recorded.
- */
-async function runLogins(
-  base: string,
-  personas: Persona[],
-  workers: number,
-  duration: number,
-  limit = Number.POSITIVE_INFINITY,
-): Promise<Omit<LoadResult, 'expectedAnswers'>> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const started = performance.now();
-  const deadline = started + duration;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (performance.now() < deadline && next < limit) {
-        const persona = personas[next++ % personas.length];
-        const browser = new Browser();
-        try {
-          const callback = await reachCallback(browser, base, persona.id, '/api/me');
-          const begin = performance.now();
-          const response = await browser.request(callback);
-          latencies.push(performance.now() - begin);
-          if (response.status !== 302 || response.location !== `${base}/api/me`) {
-            errors += 1;
-            reportLoginError(`callback answered ${response.status} → ${response.location ?? '(no location)'}`);
-          }
-        } catch (error) {
-          errors += 1;
-          reportLoginError(`before the callback: ${String(error)}`);
-        }
-      }
-    }),
-  );
-  return {
-    requests: latencies.length,
-    errors,
-    elapsedMs: performance.now() - started,
-    latenciesMs: Float64Array.from(latencies).sort(),
-  };
-}
-
-/** Real SERMI logins of a few IOEs, then DECISION_CONCURRENCY clients asking for a security item on their sessions. */
-async function benchDecisions(base: string, port: number, personas: Persona[], cpu: () => Promise<number>) {
-  const sessions = await Promise.all(
-    personas.map(async (persona) => {
-      const browser = new Browser();
-      await browser.request(await reachCallback(browser, base, persona.id, '/'));
-      const token = browser.cookie(base, '__Host-rmi_session')!;
-      return {
-        Cookie: `__Host-rmi_session=${token}`,
-        Origin: base,
-        'X-CSRF-Token': csrfTokenFor(token),
-        'Content-Type': 'application/json',
-      };
-    }),
-  );
-  const scenario = {
-    port,
-    concurrency: DECISION_CONCURRENCY,
-    expectStatus: 200,
-    request: (i: number) => ({
-      method: 'POST',
-      path: '/api/sermi/access',
-      headers: sessions[i % sessions.length],
-      body: JSON.stringify({
-        vin: `WVWZZZ1JZXW${String(i % 1_000_000).padStart(6, '0')}`,
-        item: 'IMMO_KEY_PROGRAMMING',
-      }),
-    }),
-  };
-  const { result, cpuMsPerRequest } = await measuredLoad({ ...scenario, durationMs }, cpu);
-  return {
-    answered: result.expectedAnswers,
-    row: {
-      name: 'POST /api/sermi/access (granted + grant)',
-      perSecond: result.requests / (result.elapsedMs / 1000),
-      latencies: result.latenciesMs,
-      cpuMsPerUnit: cpuMsPerRequest,
-      errors: result.errors,
+/** A load scenario after a warm-up on the same connections, with the service's CPU time over the measured window. */
+async function measuredLoad(options: Omit<LoadOptions, 'warmupMs' | 'onMeasureStart'>, cpu: () => Promise<number>) {
+  let before = cpu();
+  const result = await runLoad({
+    ...options,
+    warmupMs: WARMUP_MS,
+    onMeasureStart: () => {
+      before = cpu();
     },
-  };
+  });
+  return { result, cpuMsPerRequest: ((await cpu()) - (await before)) / result.requests };
+}
+
+/** One system of the side-by-side comparison. */
+interface System {
+  name: string;
+  service: Service;
+  database: string;
+  login: LoginRoute;
+  /** The authenticated "who am I" route. */
+  mePath: string;
+  meCookies: string[];
+}
+
+interface Window {
+  /** Operations in the measured part of the window (the CPU figures). */
+  operations: number;
+  /** Warm-up included (the commit counts, read only once Postgres reported them). */
+  allOperations: number;
+  appCpuMs: number;
+  postgresCpuMs: number;
+  latencies: Float64Array;
+  perSecond: number;
+  errors: number;
+}
+
+/** Alternating windows of one workload on each system: A B A B …, the same load in each. */
+async function alternate(
+  systems: System[],
+  usage: PostgresUsage,
+  windowOf: (system: System, measure: Measure) => Promise<Omit<Window, 'appCpuMs' | 'postgresCpuMs'>>,
+) {
+  const windows = new Map<System, Window[]>(systems.map((system) => [system, []]));
+  const commitsBefore = await Promise.all(systems.map((system) => usage.commits(system.database)));
+  for (let round = 0; round < windowsPerSystem; round += 1) {
+    for (const system of systems) {
+      const measure = new Measure(system, usage);
+      const result = await windowOf(system, measure);
+      windows.get(system)!.push({ ...result, ...(await measure.end()) });
+    }
+  }
+  await settle();
+  const commitsAfter = await Promise.all(systems.map((system) => usage.commits(system.database)));
+  return systems.map((system, i) => {
+    const mine = windows.get(system)!;
+    const operations = mine.reduce((sum, w) => sum + w.operations, 0);
+    const allOperations = mine.reduce((sum, w) => sum + w.allOperations, 0);
+    return {
+      system,
+      appCpuMs: median(mine.map((w) => w.appCpuMs / w.operations)),
+      postgresCpuMs: median(mine.map((w) => w.postgresCpuMs / w.operations)),
+      commits: (commitsAfter[i] - commitsBefore[i]) / allOperations,
+      perSecond: median(mine.map((w) => w.perSecond)),
+      latencies: merged(mine.map((w) => w.latencies)),
+      errors: mine.reduce((sum, w) => sum + w.errors, 0),
+      operations,
+    };
+  });
+}
+type Side = Awaited<ReturnType<typeof alternate>>[number];
+
+/** The CPU of a service and of its database's Postgres processes, from `start()` (or construction) to `end()`. */
+class Measure {
+  private app: Promise<number>;
+  private postgres: Promise<{ stop: () => Promise<number> }>;
+
+  constructor(
+    private readonly system: System,
+    private readonly usage: PostgresUsage,
+  ) {
+    this.app = system.service.cpu();
+    this.postgres = usage.cpu(system.database);
+  }
+
+  /** Restarts the clock (e.g. after a warm-up). */
+  start(): void {
+    void this.postgres.then((tracker) => tracker.stop());
+    this.app = this.system.service.cpu();
+    this.postgres = this.usage.cpu(this.system.database);
+  }
+
+  async end(): Promise<{ appCpuMs: number; postgresCpuMs: number }> {
+    const [appAfter, postgresCpuMs] = await Promise.all([
+      this.system.service.cpu(),
+      this.postgres.then((tracker) => tracker.stop()),
+    ]);
+    return { appCpuMs: appAfter - (await this.app), postgresCpuMs };
+  }
+}
+
+function printSideBySide(title: string, unit: string, sides: Side[]) {
+  const [a, b] = sides;
+  console.log(`\n${title}`);
+  console.log(
+    'per ' + unit.padEnd(38) + a.system.name.padStart(12) + b.system.name.padStart(12) + 'ratio'.padStart(10),
+  );
+  const line = (label: string, x: number, y: number, digits = 2) =>
+    console.log(
+      label.padEnd(42) + format(x, digits).padStart(12) + format(y, digits).padStart(12) + format(x / y).padStart(10),
+    );
+  line('app CPU ms (median of windows)', a.appCpuMs, b.appCpuMs, 3);
+  line('Postgres CPU ms (median of windows)', a.postgresCpuMs, b.postgresCpuMs, 3);
+  line('app + Postgres CPU ms', a.appCpuMs + a.postgresCpuMs, b.appCpuMs + b.postgresCpuMs, 3);
+  line('Postgres commits', a.commits, b.commits, 3);
+  line('latency p50 ms', percentile(a.latencies, 50), percentile(b.latencies, 50));
+  line('latency p99 ms', percentile(a.latencies, 99), percentile(b.latencies, 99));
+  line(`${unit}s per second (median)`, a.perSecond, b.perSecond, 0);
+  console.log(
+    `${a.system.name}: ${a.operations} in ${windowsPerSystem} windows, ${a.errors} errors; ` +
+      `${b.system.name}: ${b.operations}, ${b.errors} errors (ratio = ${a.system.name}/${b.system.name})`,
+  );
+}
+
+/** Sessions of IOEs logged in through `route`, as the headers of a SERMI access request. */
+async function decisionHeaders(route: LoginRoute, personas: Persona[]) {
+  return (await logInEach(route, personas)).map((cookie) => ({
+    Cookie: cookie,
+    Origin: route.base,
+    'X-CSRF-Token': csrfTokenFor(cookie.slice(cookie.indexOf('=') + 1)),
+    'Content-Type': 'application/json',
+  }));
+}
+
+function decisionRequest(headers: Record<string, string>[]) {
+  return (i: number) => ({
+    method: 'POST',
+    path: '/api/sermi/access',
+    headers: headers[i % headers.length],
+    body: JSON.stringify({ vin: `WVWZZZ1JZXW${String(i % 1_000_000).padStart(6, '0')}`, item: 'IMMO_KEY_PROGRAMMING' }),
+  });
 }
 
 /** Counts the granted access records and, once the sealer caught up, verifies the access log's chain. */
@@ -285,39 +312,223 @@ async function sermiLogAfterRun(base: string, adminHeaders: Record<string, strin
   return { recorded, ...verification };
 }
 
+/**
+ * Shift start: SERMI decisions run steadily, then every person logs in at once (50 browsers) while they go on.
+ * Decision latencies are split by when the request was sent: before the burst, and during it.
+ */
+async function shiftStart(port: number, route: LoginRoute, personas: Persona[], headers: Record<string, string>[]) {
+  const steadyMs = 3000;
+  const before: number[] = [];
+  const during: number[] = [];
+  let burst: { start: number; end: number } | undefined;
+  let done = false;
+  const decisions = runLoad({
+    port,
+    concurrency: DECISION_CONCURRENCY,
+    durationMs: 10 * 60_000,
+    warmupMs: WARMUP_MS,
+    expectStatus: 200,
+    request: decisionRequest(headers),
+    shouldStop: () => done,
+    onAnswer: (sentAt, latency) => {
+      if (!burst) before.push(latency);
+      else if (sentAt >= burst.start && sentAt < burst.end) during.push(latency);
+    },
+  });
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS + steadyMs));
+  burst = { start: performance.now(), end: Number.POSITIVE_INFINITY };
+  const logins = await runLogins(route, personas, loginConcurrency, Number.POSITIVE_INFINITY, personas.length);
+  burst.end = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  done = true;
+  const result = await decisions;
+  const sorted = (values: number[]) => Float64Array.from(values).sort();
+  return { logins, before: sorted(before), during: sorted(during), burstMs: burst.end - burst.start, result };
+}
+
+/** `instances` backends on one database behind the round-robin proxy: SERMI decisions through one of them vs all. */
+async function instancesMode(options: {
+  count: number;
+  usage: PostgresUsage;
+  database: string;
+  databaseUrl: string;
+  proxy: Awaited<ReturnType<typeof startRoundRobinProxy>>;
+  sandboxSettings: Record<string, string>;
+  personas: Persona[];
+}) {
+  const { count, usage, database, proxy } = options;
+  const base = `http://localhost:${proxy.port}`;
+  const settings = {
+    PUBLIC_BASE_URL: base,
+    TRUST_PROXY: 'loopback',
+    DATABASE_URL: options.databaseUrl,
+    ...options.sandboxSettings,
+  };
+  // The first one migrates the database; the others start on it.
+  const first = await startBackend(await freePort(), settings);
+  const rest = await Promise.all(
+    Array.from({ length: count - 1 }, async () => startBackend(await freePort(), settings)),
+  );
+  const all = [first, ...rest];
+  try {
+    await seedAdmin(options.databaseUrl);
+    proxy.route(all.map((service) => service.port));
+    const headers = await decisionHeaders(backendLogin(base), options.personas);
+    const rows = new Map<number, { postgres: number[]; commits: number[]; app: number[]; latencies: Float64Array[] }>(
+      [1, count].map((n) => [n, { postgres: [], commits: [], app: [], latencies: [] }]),
+    );
+    const appCpu = async () => (await Promise.all(all.map((service) => service.cpu()))).reduce((a, b) => a + b, 0);
+    await settle();
+    for (let round = 0; round < windowsPerSystem; round += 1) {
+      for (const n of [1, count]) {
+        proxy.route(all.slice(0, n).map((service) => service.port));
+        const commitsBefore = await usage.commits(database);
+        let postgres: ReturnType<PostgresUsage['cpu']> | undefined;
+        let appBefore: Promise<number> | undefined;
+        const result = await runLoad({
+          port: proxy.port,
+          concurrency: DECISION_CONCURRENCY,
+          durationMs,
+          warmupMs: WARMUP_MS,
+          expectStatus: 200,
+          request: decisionRequest(headers),
+          onMeasureStart: () => {
+            postgres = usage.cpu(database);
+            appBefore = appCpu();
+          },
+        });
+        const row = rows.get(n)!;
+        // CPU in the steady state after the warm-up (the sealer keeps up within a second, so the window's sealing is
+        // in it); commits of every decision sent, sealing included, once the database was idle long enough to tell.
+        row.postgres.push((await (await postgres!).stop()) / result.requests);
+        row.app.push(((await appCpu()) - (await appBefore!)) / result.requests);
+        await settle();
+        row.commits.push(((await usage.commits(database)) - commitsBefore) / result.expectedAnswers);
+        row.latencies.push(result.latenciesMs);
+        if (result.errors > 0) console.error(`${result.errors} failed decisions at ${n} instance(s)`);
+      }
+    }
+    return [1, count].map((n) => {
+      const row = rows.get(n)!;
+      return {
+        n,
+        postgres: median(row.postgres),
+        commits: median(row.commits),
+        app: median(row.app),
+        latencies: merged(row.latencies),
+      };
+    });
+  } finally {
+    await Promise.all(all.map((service) => service.stop()));
+  }
+}
+
+/**
+ * A backend with its metrics listener (for the heap figure) under mixed load — logins, /api/me and decisions — for
+ * `ms`; its memory sampled throughout.
+ */
+async function soak(options: {
+  ms: number;
+  port: number;
+  settings: Record<string, string>;
+  route: LoginRoute;
+  personas: Persona[];
+  meCookies: string[];
+  decisionHeaders: Record<string, string>[];
+}) {
+  const metricsPort = await freePort();
+  const service = await startBackend(options.port, {
+    ...options.settings,
+    METRICS_PORT: String(metricsPort),
+    METRICS_HOST: '127.0.0.1',
+  });
+  try {
+    const heapUsed = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+    };
+    const samples: { at: number; rss: number; heap: number }[] = [];
+    const started = performance.now();
+    const deadline = started + options.ms;
+    const sampler = setInterval(
+      () => {
+        void Promise.all([service.rss(), heapUsed()]).then(([rss, heap]) =>
+          samples.push({ at: performance.now() - started, rss, heap }),
+        );
+      },
+      Math.max(1000, options.ms / 60),
+    );
+    const load = (concurrency: number, request: LoadOptions['request']) =>
+      runLoad({ port: options.port, concurrency, durationMs: options.ms, expectStatus: 200, request });
+    const [decisions, me, logins] = await Promise.all([
+      load(20, decisionRequest(options.decisionHeaders)),
+      load(10, (i) => ({
+        method: 'GET',
+        path: '/api/me',
+        headers: { Cookie: options.meCookies[i % options.meCookies.length] },
+      })),
+      runLogins(options.route, options.personas, 10, deadline - performance.now()),
+    ]);
+    clearInterval(sampler);
+    const fifth = Math.max(1, Math.floor(samples.length / 5));
+    const first = samples.slice(0, fifth);
+    const last = samples.slice(-fifth);
+    return {
+      decisions,
+      me,
+      logins,
+      rss: [median(first.map((s) => s.rss)), median(last.map((s) => s.rss))],
+      heap: [Math.min(...first.map((s) => s.heap)), Math.min(...last.map((s) => s.heap))],
+      samples: samples.length,
+    };
+  } finally {
+    await service.stop();
+  }
+}
+
 async function main() {
+  if (!Number.isInteger(instances) || instances < 1) throw new Error('--instances: a whole number ≥ 1');
   console.error('building…');
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-  const db = await database();
+  const server = await postgresServer();
+  const dbs = await scratchDatabases(server.adminUrl, ['backend', 'peer', ...(instances > 1 ? ['instances'] : [])]);
+  const [backendDb, peerDb] = dbs.names;
+  const [backendUrl, peerUrl] = dbs.urls;
   const port = await freePort();
+  const peerPort = await freePort();
   const base = `http://localhost:${port}`;
+  const peerBase = `http://localhost:${peerPort}`;
+  const proxy = await startRoundRobinProxy([]);
+  const proxyBase = `http://localhost:${proxy.port}`;
   const personas = benchPersonas(personaCount);
-  const sandbox = await startDigidentitySandbox({ redirectUris: [`${base}/auth/digidentity/callback`], personas });
-  const backend = spawn(process.execPath, ['dist/src/main.js'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ENV_FILE: '/dev/null',
-      NODE_ENV: 'development',
-      PORT: String(port),
-      PUBLIC_BASE_URL: base,
-      DATABASE_URL: db.url,
-      DATABASE_POOL_SIZE: '20',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      ...sandbox.backendSettings,
-      OIDC_ALLOW_INSECURE_HTTP: 'true',
-      // Every simulated browser comes from 127.0.0.1: the limits stay on (their cost is measured) but out of reach.
-      LOGIN_START_LIMIT_PER_MINUTE: '1000000',
-      PASSWORDLESS_START_LIMIT_PER_MINUTE: '1000000',
-    },
-    stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
+  const sandbox = await startDigidentitySandbox({
+    redirectUris: [
+      `${base}/auth/digidentity/callback`,
+      `${peerBase}/auth/callback`,
+      `${proxyBase}/auth/digidentity/callback`,
+    ],
+    personas,
   });
-  const cpu = () => cpuMillis(backend.pid!);
+  const backendSettings = { PUBLIC_BASE_URL: base, DATABASE_URL: backendUrl, ...sandbox.backendSettings };
+  let backend: Service | undefined;
+  let peer: Service | undefined;
+  const usage = await PostgresUsage.connect(server.adminUrl);
   try {
-    await waitForReady(port);
-    const { token, targetId, memberTokens } = await seedAdmin(db.url);
-    const cookie = `__Host-rmi_session=${token}`;
+    [backend, peer] = await Promise.all([
+      startBackend(port, backendSettings),
+      startPeerProcess(peerPort, {
+        PUBLIC_BASE_URL: peerBase,
+        DATABASE_URL: peerUrl,
+        OIDC_ISSUER: sandbox.issuer,
+        OIDC_CLIENT_ID: sandbox.clientId,
+        OIDC_CLIENT_SECRET: sandbox.clientSecret,
+        OIDC_SCOPE: `openid sermi ${sandbox.productScope}`,
+        SESSION_SECRET: randomBytes(32).toString('base64url'),
+      }),
+    ]);
+    const { token, targetId } = await seedAdmin(backendUrl);
     const writeHeaders = {
-      Cookie: cookie,
+      Cookie: `__Host-rmi_session=${token}`,
       Origin: base,
       'X-CSRF-Token': csrfTokenFor(token),
       'Content-Type': 'application/json',
@@ -325,7 +536,8 @@ async function main() {
 
     console.log(
       `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Postgres with synchronous_commit=on, ` +
-        `${durationMs / 1000}s per scenario; load generator and Digidentity sandbox share the machine`,
+        `${durationMs / 1000}s per window; load generator and Digidentity sandbox share the machine` +
+        (usage.seesProcesses ? '' : '; Postgres runs elsewhere, so its CPU is not measured'),
     );
 
     const scenarios = [
@@ -333,15 +545,6 @@ async function main() {
         name: 'GET /health (trivial public route)',
         expectStatus: 200,
         request: () => ({ method: 'GET', path: '/health' }),
-      },
-      {
-        name: 'GET /api/me (authenticated)',
-        expectStatus: 200,
-        request: (i: number) => ({
-          method: 'GET',
-          path: '/api/me',
-          headers: { Cookie: `__Host-rmi_session=${memberTokens[i % memberTokens.length]}` },
-        }),
       },
       {
         name: 'PATCH admin account (tx + audit chain)',
@@ -356,7 +559,10 @@ async function main() {
     ];
     const httpRows: Row[] = [];
     for (const scenario of scenarios) {
-      const { result, cpuMsPerRequest } = await measuredLoad({ port, concurrency, durationMs, ...scenario }, cpu);
+      const service = backend;
+      const { result, cpuMsPerRequest } = await measuredLoad({ port, concurrency, durationMs, ...scenario }, () =>
+        service.cpu(),
+      );
       httpRows.push({
         name: scenario.name,
         perSecond: result.requests / (result.elapsedMs / 1000),
@@ -368,66 +574,218 @@ async function main() {
     console.log(`\nHTTP (${concurrency} concurrent keep-alive clients)`);
     printRows('req', httpRows);
 
-    // Every persona logs in once first, so the measured logins are returning people (the common case).
-    const firstLogins = await runLogins(base, personas, loginConcurrency, Number.POSITIVE_INFINITY, personas.length);
-    const before = await cpu();
-    const logins = await runLogins(base, personas, loginConcurrency, durationMs);
-    const loginCpu = ((await cpu()) - before) / logins.requests;
-    console.log(
-      `\nDigidentity web login (${loginConcurrency} concurrent browsers; latency of the callback request; CPU of the whole login: start + callback)`,
-    );
-    printRows('login', [
+    const systems: System[] = [
       {
-        name: 'web login, returning IOE',
-        perSecond: logins.requests / (logins.elapsedMs / 1000),
-        latencies: logins.latenciesMs,
-        cpuMsPerUnit: loginCpu,
-        errors: logins.errors + firstLogins.errors,
+        name: 'backend',
+        service: backend,
+        database: backendDb,
+        login: backendLogin(base),
+        mePath: '/api/me',
+        meCookies: [],
       },
-    ]);
+      { name: 'peer', service: peer, database: peerDb, login: peerLogin(peerBase), mePath: '/me', meCookies: [] },
+    ];
+    // Every persona logs in once first, so the measured logins are returning people (the common case); the first
+    // `concurrency` sessions serve the "who am I" windows.
+    for (const system of systems) {
+      system.meCookies = (await logInEach(system.login, personas, loginConcurrency)).slice(0, concurrency);
+    }
+    await settle();
 
-    const decisions = await benchDecisions(base, port, personas.slice(0, 10), cpu);
-    console.log(
-      `\nSERMI access decision (${DECISION_CONCURRENCY} concurrent clients on 10 fresh IOE sessions; security item: grant signed, log written)`,
+    const logins = await alternate(systems, usage, async (system, measure) => {
+      const warmup = await runLogins(system.login, personas, loginConcurrency, WARMUP_MS);
+      measure.start();
+      const result = await runLogins(system.login, personas, loginConcurrency, durationMs);
+      return {
+        operations: result.requests,
+        allOperations: warmup.requests + result.requests,
+        latencies: result.latenciesMs,
+        perSecond: result.requests / (result.elapsedMs / 1000),
+        errors: result.errors,
+      };
+    });
+    printSideBySide(
+      `Returning web login, side by side (${loginConcurrency} browsers, ${personaCount} people, alternating ${durationMs / 1000}s windows; ` +
+        'latency of the callback; CPU of the whole login: start + callback)',
+      'login',
+      logins,
     );
-    printRows('decision', [decisions.row]);
 
-    const ratio = httpRows[1].perSecond / httpRows[0].perSecond;
-    const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    const me = await alternate(systems, usage, async (system, measure) => {
+      const result = await runLoad({
+        port: system.service.port,
+        concurrency,
+        durationMs,
+        warmupMs: WARMUP_MS,
+        expectStatus: 200,
+        onMeasureStart: () => measure.start(),
+        request: (i) => ({
+          method: 'GET',
+          path: system.mePath,
+          headers: { Cookie: system.meCookies[i % system.meCookies.length], ...system.login.proxyHeaders },
+        }),
+      });
+      return {
+        operations: result.requests,
+        allOperations: result.expectedAnswers,
+        latencies: result.latenciesMs,
+        perSecond: result.requests / (result.elapsedMs / 1000),
+        errors: result.errors,
+      };
+    });
+    printSideBySide(
+      `Who am I (GET /api/me vs the peer's GET /me; ${concurrency} keep-alive clients on ${concurrency} people's sessions)`,
+      'request',
+      me,
+    );
+
+    const decisionSessions = await decisionHeaders(backendLogin(base), personas.slice(0, DECISION_PEOPLE));
+    const service = backend;
+    const decisions = await measuredLoad(
+      {
+        port,
+        concurrency: DECISION_CONCURRENCY,
+        durationMs,
+        expectStatus: 200,
+        request: decisionRequest(decisionSessions),
+      },
+      () => service.cpu(),
+    );
+    console.log(
+      `\nSERMI access decision (${DECISION_CONCURRENCY} concurrent clients on ${DECISION_PEOPLE} IOE sessions; security item: grant signed, log written)`,
+    );
+    const decisionRow = {
+      name: 'POST /api/sermi/access (granted + grant)',
+      perSecond: decisions.result.requests / (decisions.result.elapsedMs / 1000),
+      latencies: decisions.result.latenciesMs,
+      cpuMsPerUnit: decisions.cpuMsPerRequest,
+      errors: decisions.result.errors,
+    };
+    printRows('decision', [decisionRow]);
+
+    const shift = await shiftStart(port, backendLogin(base), personas, decisionSessions);
+    console.log(
+      `\nShift start (decisions at ${DECISION_CONCURRENCY} clients; then all ${personaCount} people log in at once with ` +
+        `${loginConcurrency} browsers, in ${format(shift.burstMs / 1000, 1)} s)`,
+    );
+    console.log('scenario'.padEnd(44) + 'count'.padStart(9) + 'p50 ms'.padStart(8) + 'p99 ms'.padStart(8));
+    for (const [name, latencies] of [
+      ['decisions before the burst', shift.before],
+      ['decisions during the burst', shift.during],
+      ['logins in the burst (callback)', shift.logins.latenciesMs],
+    ] as const) {
+      console.log(
+        name.padEnd(44) +
+          String(latencies.length).padStart(9) +
+          format(percentile(latencies, 50)).padStart(8) +
+          format(percentile(latencies, 99)).padStart(8),
+      );
+    }
+    if (shift.logins.errors + shift.result.errors > 0)
+      console.log(`  errors: ${shift.logins.errors} logins, ${shift.result.errors} decisions`);
+
+    const [backendLogins, peerLogins] = logins;
+    const cpuRatio =
+      (backendLogins.appCpuMs + backendLogins.postgresCpuMs) / (peerLogins.appCpuMs + peerLogins.postgresCpuMs);
+    const loginP99 = [percentile(backendLogins.latencies, 99), percentile(peerLogins.latencies, 99)];
+    const meRatio = me[0].perSecond / httpRows[0].perSecond;
     console.log(`\nTargets`);
     console.log(
-      `  backend CPU per web login: ${format(loginCpu)} ms (target ≤ ${TARGET_CPU_PER_LOGIN_MS} ms): ${verdict(loginCpu <= TARGET_CPU_PER_LOGIN_MS)}`,
+      `  backend CPU per web login: ${format(backendLogins.appCpuMs)} ms (target ≤ ${TARGET_CPU_PER_LOGIN_MS} ms): ${verdict(backendLogins.appCpuMs <= TARGET_CPU_PER_LOGIN_MS)}`,
     );
     console.log(
-      `  GET /api/me throughput / GET /health throughput: ${format(ratio * 100, 0)} % (target ≥ ${TARGET_ME_THROUGHPUT_RATIO * 100} %): ${verdict(ratio >= TARGET_ME_THROUGHPUT_RATIO)}`,
+      `  backend + Postgres CPU per login vs the peer: ${format(cpuRatio)}× (target ≤ ${TARGET_LOGIN_CPU_RATIO}×): ${verdict(cpuRatio <= TARGET_LOGIN_CPU_RATIO)}`,
     );
-
+    console.log(
+      `  login p99 vs the peer: ${format(loginP99[0], 0)} vs ${format(loginP99[1], 0)} ms (target ≤ the peer's): ${verdict(loginP99[0] <= loginP99[1])}`,
+    );
+    console.log(
+      `  GET /api/me throughput / GET /health throughput: ${format(meRatio * 100, 0)} % (target ≥ ${TARGET_ME_THROUGHPUT_RATIO * 100} %): ${verdict(meRatio >= TARGET_ME_THROUGHPUT_RATIO)}`,
+    );
     const chain = (await (
       await fetch(`${base}/api/admin/audit-events/verify`, { method: 'POST', headers: writeHeaders })
-    ).json()) as {
-      valid: boolean;
-      checkedEvents: number;
-    };
+    ).json()) as { valid: boolean; checkedEvents: number };
     console.log(`  audit chain after the run: ${chain.valid ? 'valid' : 'BROKEN'} (${chain.checkedEvents} events)`);
     if (!chain.valid) process.exitCode = 1;
     console.log(
-      `  backend CPU per security decision: ${format(decisions.row.cpuMsPerUnit, 3)} ms (target ≤ ${TARGET_CPU_PER_DECISION_MS} ms): ${verdict(decisions.row.cpuMsPerUnit <= TARGET_CPU_PER_DECISION_MS)}`,
+      `  backend CPU per security decision: ${format(decisionRow.cpuMsPerUnit, 3)} ms (target ≤ ${TARGET_CPU_PER_DECISION_MS} ms): ${verdict(decisionRow.cpuMsPerUnit <= TARGET_CPU_PER_DECISION_MS)}`,
     );
-    const p99 = percentile(decisions.row.latencies, 99);
+    const p99 = percentile(decisionRow.latencies, 99);
     console.log(
       `  security decision p99 at ${DECISION_CONCURRENCY} clients: ${format(p99)} ms (target < ${TARGET_DECISION_P99_MS} ms): ${verdict(p99 < TARGET_DECISION_P99_MS)}`,
     );
-    const log = await sermiLogAfterRun(base, writeHeaders, db.url);
+    const answered = decisions.result.expectedAnswers + shift.result.expectedAnswers;
+    const log = await sermiLogAfterRun(base, writeHeaders, backendUrl);
     console.log(
-      `  SERMI access log: ${log.recorded} access records for ${decisions.answered} answered decisions (${log.recorded === decisions.answered ? 'none lost' : 'LOST RECORDS'}); ` +
+      `  SERMI access log: ${log.recorded} access records for ${answered} answered decisions (${log.recorded === answered ? 'none lost' : 'LOST RECORDS'}); ` +
         `chain ${log.valid ? 'valid' : 'BROKEN'} (${log.checkedRecords} records in ${log.checkedSeals} seals)`,
     );
-    if (!log.valid || log.recorded !== decisions.answered) process.exitCode = 1;
+    if (!log.valid || log.recorded !== answered) process.exitCode = 1;
+
+    if (instances > 1) {
+      const [one, many] = await instancesMode({
+        count: instances,
+        usage,
+        database: dbs.names[2],
+        databaseUrl: dbs.urls[2],
+        proxy,
+        sandboxSettings: sandbox.backendSettings,
+        personas: personas.slice(0, DECISION_PEOPLE),
+      });
+      console.log(
+        `\nSERMI decisions behind a round-robin proxy: 1 vs ${instances} instances on one database ` +
+          `(${DECISION_CONCURRENCY} clients, alternating windows; CPU after the warm-up, commits until Postgres was idle again)`,
+      );
+      console.log('per decision'.padEnd(42) + '1'.padStart(12) + String(instances).padStart(12) + 'ratio'.padStart(10));
+      const line = (label: string, x: number, y: number, digits = 3) =>
+        console.log(
+          label.padEnd(42) +
+            format(x, digits).padStart(12) +
+            format(y, digits).padStart(12) +
+            format(y / x).padStart(10),
+        );
+      line('Postgres CPU ms (median of windows)', one.postgres, many.postgres);
+      line('Postgres commits (median of windows)', one.commits, many.commits);
+      line('backend CPU ms, all instances', one.app, many.app);
+      line('latency p99 ms', percentile(one.latencies, 99), percentile(many.latencies, 99), 2);
+      const ratio = many.postgres / one.postgres;
+      console.log(
+        `  Postgres CPU per decision at ${instances} instances vs 1: ${format(ratio)}× (target ≤ ${TARGET_INSTANCES_PG_CPU_RATIO}×): ${verdict(ratio <= TARGET_INSTANCES_PG_CPU_RATIO)}`,
+      );
+    }
+
+    if (soakMs > 0) {
+      // The soak backend takes the port (and so the registered callback) of the one that ran until now.
+      await backend.stop();
+      const soaked = await soak({
+        ms: soakMs,
+        port,
+        settings: backendSettings,
+        route: backendLogin(base),
+        personas,
+        meCookies: systems[0].meCookies,
+        decisionHeaders: decisionSessions,
+      });
+      console.log(
+        `\nSoak (${format(soakMs / 1000, 0)} s of mixed load on a fresh backend: ${soaked.decisions.requests} decisions, ` +
+          `${soaked.me.requests} /api/me, ${soaked.logins.requests} logins; ${soaked.samples} memory samples)`,
+      );
+      console.log(
+        `  RSS (median of the first / last fifth): ${mb(soaked.rss[0])} → ${mb(soaked.rss[1])} (${format(soaked.rss[1] / soaked.rss[0])}×)`,
+      );
+      console.log(
+        `  heap used (lowest of the first / last fifth): ${mb(soaked.heap[0])} → ${mb(soaked.heap[1])} (${format(soaked.heap[1] / soaked.heap[0])}×)`,
+      );
+      const soakErrors = soaked.decisions.errors + soaked.me.errors + soaked.logins.errors;
+      if (soakErrors > 0) console.log(`  errors: ${soakErrors}`);
+    }
   } finally {
-    backend.kill('SIGTERM');
-    await new Promise((resolve) => backend.once('exit', resolve));
+    await Promise.all([backend?.stop(), peer?.stop()]);
+    await proxy.close();
     await sandbox.close();
-    await db.cleanup();
+    await usage.close();
+    await dbs.cleanup();
+    await server.cleanup();
   }
 }
 

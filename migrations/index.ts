@@ -10,6 +10,7 @@ import { LoginStartLimits1796318964482 } from './1796318964482-LoginStartLimits.
 import { ServerSecrets1796319200088 } from './1796319200088-ServerSecrets.js';
 import { SermiGrantKeys1796320078345 } from './1796320078345-SermiGrantKeys.js';
 import { SessionRetention1796323556217 } from './1796323556217-SessionRetention.js';
+import { AuditSealedBatches1796330569106 } from './1796330569106-AuditSealedBatches.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   ServerSecrets1796319200088,
   SermiGrantKeys1796320078345,
   SessionRetention1796323556217,
+  AuditSealedBatches1796330569106,
 ];

@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
-import { sqlRows } from '../database/sql.js';
 import { lockAccountAdministration } from './account-administration-lock.js';
+import type { AccountRole } from './account.entity.js';
+import { AccountsRepository } from './accounts.repository.js';
 
 export type GrantAdminResult = { outcome: 'granted' | 'already_admin'; accountId: string } | { outcome: 'not_found' };
 
@@ -18,18 +19,13 @@ export async function grantAdminRole(
 ): Promise<GrantAdminResult> {
   return dataSource.transaction(async (manager) => {
     await lockAccountAdministration(manager);
-    const rows = await sqlRows<{ id: string; roles: string[]; status: string }>(
-      manager,
-      `SELECT a.id, a.roles, a.status FROM accounts a
-        WHERE a.id::text = $1 OR a.id IN (SELECT account_id FROM identity_links WHERE subject = $1)
-        FOR UPDATE`,
-      [accountIdOrSubject],
-    );
+    const accounts = new AccountsRepository();
+    const rows = await accounts.lockByIdOrSubject(manager, accountIdOrSubject);
     if (rows.length !== 1) return { outcome: 'not_found' };
     const [account] = rows;
     if (account.roles.includes('admin')) return { outcome: 'already_admin', accountId: account.id };
-    const roles = [...account.roles, 'admin'].sort();
-    await manager.query(`UPDATE accounts SET roles = $2, updated_at = now() WHERE id = $1`, [account.id, roles]);
+    const roles: AccountRole[] = [...account.roles, 'admin' as const].sort();
+    await accounts.setStatusAndRoles(manager, account.id, account.status, roles);
     await new AuditService(dataSource).record(
       {
         type: AUDIT_EVENT.accountUpdated,

@@ -1,5 +1,7 @@
 import { Account } from '../accounts/account.entity.js';
+import { AuditAnchor } from '../audit/audit-anchor.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
+import { AuditSeal } from '../audit/audit-seal.entity.js';
 import { IdentityLink } from '../identity-links/identity-link.entity.js';
 import { LoginStartCounter } from '../login-transactions/login-start-counter.entity.js';
 import { LoginTransaction } from '../login-transactions/login-transaction.entity.js';
@@ -19,6 +21,8 @@ export const ENTITIES = [
   IdentityLink,
   Session,
   AuditEvent,
+  AuditSeal,
+  AuditAnchor,
   LoginTransaction,
   LoginStartCounter,
   PendingIdentity,

@@ -42,7 +42,9 @@ export class AdminAuditController {
 
   @Post('verify')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Walk the hash chain and report the first broken link (the run itself is audited)' })
+  @ApiOperation({
+    summary: 'Seal, then check the hash chain and report the first broken link (the run itself is audited)',
+  })
   @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
   @ApiOkResponse({ type: ChainVerificationDto })
   async verify(
@@ -57,6 +59,8 @@ export class AdminAuditController {
       details: {
         valid: result.valid,
         checkedEvents: result.checkedEvents,
+        checkedSeals: result.checkedSeals,
+        unsealedEvents: result.unsealedEvents,
         firstBroken: result.firstBroken,
         head: result.head,
       },

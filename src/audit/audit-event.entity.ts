@@ -1,9 +1,11 @@
 import { Check, Column, Entity, Generated, Index, PrimaryColumn, Unique } from 'typeorm';
 
 /**
- * Append-only, hash-chained audit trail. Rows are written only through INSERT; the trigger in the
- * `AuditTrail` migration assigns `seq`, `prev_hash`, `hash` and `occurred_at`, and refuses UPDATE, DELETE and
- * TRUNCATE. Account references are deliberately not foreign keys: the trail must outlive what it describes.
+ * Append-only, hash-chained audit trail. Rows are written only through INSERT (src/audit/audit-events.sql.ts); the
+ * `AuditSealedBatches` migration's trigger assigns `seq`, `txid`, `hash` and `occurred_at` without any lock, and
+ * the audit sealer chains events in batches (`audit_seals`). Events written before that migration form the legacy
+ * prefix, chained one by one (`prev_hash` set, `txid` null). UPDATE, DELETE and TRUNCATE are refused. Account
+ * references are deliberately not foreign keys: the trail must outlive what it describes.
  */
 @Entity('audit_events')
 @Unique('audit_events_id_key', ['id'])
@@ -14,8 +16,13 @@ import { Check, Column, Entity, Generated, Index, PrimaryColumn, Unique } from '
 @Index('audit_events_subject_account_id_seq_idx', ['subjectAccountId', 'seq'])
 @Index('audit_events_actor_account_id_seq_idx', ['actorAccountId', 'seq'])
 @Index('audit_events_occurred_at_idx', ['occurredAt'])
+@Index('audit_events_txid_id_idx', ['txid', 'id'])
+@Check('audit_events_form_check', `("txid" IS NULL) = ("prev_hash" IS NOT NULL)`)
 export class AuditEvent {
-  /** Position in the hash chain, gap-free from 1. */
+  /**
+   * Order of writing (from the `audit_events_seq` sequence; gap-free only in the legacy prefix): what the admin API
+   * sorts and pages by.
+   */
   @PrimaryColumn({ type: 'bigint', primaryKeyConstraintName: 'audit_events_pkey' })
   seq: string;
 
@@ -44,9 +51,15 @@ export class AuditEvent {
   @Column({ name: 'occurred_at', type: 'timestamptz' })
   occurredAt: Date;
 
-  @Column({ name: 'prev_hash', type: 'bytea' })
-  prevHash: Buffer;
+  /** The writing transaction's id: what the sealer orders and batches by. Null in the legacy prefix. */
+  @Column({ type: 'bigint', nullable: true })
+  txid: string | null;
 
+  /** The previous event's hash in the legacy prefix; null for sealed events. */
+  @Column({ name: 'prev_hash', type: 'bytea', nullable: true })
+  prevHash: Buffer | null;
+
+  /** Legacy prefix: the chained hash. Sealed events: the event's own digest, which its seal covers. */
   @Column({ type: 'bytea' })
   hash: Buffer;
 }

@@ -2,25 +2,45 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { sqlRows, jsonb } from '../database/sql.js';
-import { canonicalFields, utcMicros } from '../common/hash-chain/canonical.js';
+import { canonicalFields } from '../common/hash-chain/canonical.js';
+import { type LogBreak, sealAll, verifySealedLog } from '../common/hash-chain/sealed-log.js';
 import type { AuditEventInput } from './audit-event-types.js';
+import {
+  AUDIT_LOG,
+  auditAnchor,
+  insertEvent,
+  insertEvents,
+  type LegacyEvent,
+  legacyEvents,
+  type RecordedAuditEvent,
+  seqOfEvent,
+} from './audit-events.repository.js';
 
-export interface RecordedAuditEvent {
-  id: string;
-  seq: string;
+export type { RecordedAuditEvent } from './audit-events.repository.js';
+
+/** What can be wrong: a link of the legacy prefix, or (as for the SERMI access log) a seal or a sealed event. */
+export type AuditBreak =
+  'hash_mismatch' | 'previous_hash_mismatch' | 'sequence_gap' | 'legacy_head_mismatch' | 'anchor_missing' | LogBreak;
+
+export interface BrokenLink {
+  /** The event's position (as the admin API shows it), when the event exists. */
+  seq: string | null;
+  problem: AuditBreak;
+  /** The seal that no longer adds up (sealed events only). */
+  sealSeq?: string;
+  eventId?: string;
 }
 
 export interface ChainVerification {
   valid: boolean;
+  /** Events checked: the legacy prefix and every sealed event. */
   checkedEvents: number;
-  head: { seq: string; hash: string } | null;
+  checkedSeals: number;
+  /** Events not sealed yet (their transactions were still open): not covered by this verification. */
+  unsealedEvents: number;
+  /** The chain's head to record outside the database: the last seal ("0": the legacy prefix's head, no seal yet). */
+  head: { sealSeq: string; hash: string } | null;
   firstBroken: BrokenLink | null;
-}
-
-export interface BrokenLink {
-  seq: string;
-  problem: 'hash_mismatch' | 'previous_hash_mismatch' | 'sequence_gap';
 }
 
 const GENESIS_HASH = Buffer.alloc(32);
@@ -31,53 +51,82 @@ export class AuditService {
 
   /**
    * Appends an event. Pass the transaction's EntityManager so the event commits or rolls back with the change it
-   * describes. Chain position, hashes and time are assigned by the database trigger, not by this process.
+   * describes. Position, time and digest are stamped by the database trigger, which takes no lock: concurrent
+   * writers never wait for each other; the audit sealer chains the event after its transaction ends.
    */
-  async record(event: AuditEventInput, manager: EntityManager = this.dataSource.manager): Promise<RecordedAuditEvent> {
-    const rows = await sqlRows<RecordedAuditEvent>(
-      manager,
-      `INSERT INTO audit_events (type, actor_type, actor_account_id, subject_account_id, details, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       RETURNING id, seq`,
-      [
-        event.type,
-        event.actor.type,
-        event.actor.type === 'account' ? event.actor.accountId : null,
-        event.subjectAccountId ?? null,
-        jsonb(event.details ?? {}),
-        event.requestId ?? null,
-      ],
-    );
-    return rows[0];
+  record(event: AuditEventInput, manager: EntityManager = this.dataSource.manager): Promise<RecordedAuditEvent> {
+    return insertEvent(manager, event);
+  }
+
+  /** Appends several events in one statement, in this order. */
+  recordAll(
+    events: readonly AuditEventInput[],
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<RecordedAuditEvent[]> {
+    return events.length === 0 ? Promise.resolve([]) : insertEvents(manager, events);
+  }
+
+  /** Seals every event whose transaction has ended (what the audit sealer does on its schedule). */
+  seal(): Promise<number> {
+    return sealAll(this.dataSource, AUDIT_LOG);
   }
 
   /**
-   * Walks the whole chain in order and reports the first event whose link or hash does not add up. The hashes
-   * are recomputed here from the stored values (see the AuditTrail migration for the canonical form), so a
-   * replaced database function cannot vouch for tampered rows.
+   * Seals what can be sealed, then checks the whole trail: the legacy prefix link by link up to the anchor, then
+   * every seal and sealed event from the anchor. All hashes are recomputed here from the stored values, so a
+   * replaced database function cannot vouch for tampered rows. Events of transactions still open are counted as
+   * unsealed. `seal: false` only reads.
    */
-  async verifyChain(options: { batchSize?: number } = {}): Promise<ChainVerification> {
-    const batchSize = options.batchSize ?? 2000;
+  async verifyChain(options: { batchSize?: number; seal?: boolean } = {}): Promise<ChainVerification> {
+    if (options.seal ?? true) await this.seal();
+    const manager = this.dataSource.manager;
+    const anchor = await auditAnchor(manager);
+    const broken = (firstBroken: BrokenLink, checkedEvents: number, checkedSeals = 0): ChainVerification => ({
+      valid: false,
+      checkedEvents,
+      checkedSeals,
+      unsealedEvents: 0,
+      head: null,
+      firstBroken,
+    });
+    if (!anchor) return broken({ seq: null, problem: 'anchor_missing' }, 0);
+    const legacy = await this.verifyLegacyPrefix(manager, anchor, options.batchSize ?? 2000);
+    if (legacy.firstBroken) return broken(legacy.firstBroken, legacy.checked);
+    const sealed = await verifySealedLog(manager, AUDIT_LOG, anchor);
+    if (sealed.firstBroken) {
+      const { sealSeq, problem, recordId } = sealed.firstBroken;
+      const seq = recordId ? await seqOfEvent(manager, recordId) : null;
+      return broken(
+        { seq, problem, sealSeq, ...(recordId ? { eventId: recordId } : {}) },
+        legacy.checked + sealed.checkedRecords,
+        sealed.checkedSeals,
+      );
+    }
+    return {
+      valid: true,
+      checkedEvents: legacy.checked + sealed.checkedRecords,
+      checkedSeals: sealed.checkedSeals,
+      unsealedEvents: sealed.unsealedRecords,
+      head: sealed.head ? { sealSeq: sealed.head.seq, hash: sealed.head.hash.toString('hex') } : null,
+      firstBroken: null,
+    };
+  }
+
+  /** The events chained one by one before the sealed form: gap-free from 1, each linked, ending at the anchor. */
+  private async verifyLegacyPrefix(
+    manager: EntityManager,
+    anchor: { hash: Buffer; legacyHeadSeq: string },
+    batchSize: number,
+  ): Promise<{ checked: number; firstBroken: BrokenLink | null }> {
     let previousSeq = 0n;
     let previousHash: Buffer = GENESIS_HASH;
     let checked = 0;
+    const headSeq = BigInt(anchor.legacyHeadSeq);
     for (;;) {
-      const rows = await sqlRows<StoredEvent>(
-        this.dataSource.manager,
-        `SELECT seq, id::text AS id, type, actor_type, actor_account_id::text AS actor_account_id,
-                subject_account_id::text AS subject_account_id, details::text AS details, request_id,
-                ${utcMicros('occurred_at')} AS occurred_at,
-                prev_hash, hash
-           FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2`,
-        [previousSeq.toString(), batchSize],
-      );
+      const rows = await legacyEvents(manager, previousSeq.toString(), batchSize);
       for (const row of rows) {
-        const broken = (problem: BrokenLink['problem']): ChainVerification => ({
-          valid: false,
-          checkedEvents: checked,
-          head: null,
-          firstBroken: { seq: row.seq, problem },
-        });
+        const broken = (problem: AuditBreak) => ({ checked, firstBroken: { seq: row.seq, problem } });
+        if (BigInt(row.seq) > headSeq) return broken('legacy_head_mismatch');
         if (BigInt(row.seq) !== previousSeq + 1n) return broken('sequence_gap');
         if (!row.prev_hash.equals(previousHash)) return broken('previous_hash_mismatch');
         if (!row.hash.equals(eventHash(row))) return broken('hash_mismatch');
@@ -87,31 +136,18 @@ export class AuditService {
       }
       if (rows.length < batchSize) break;
     }
-    return {
-      valid: true,
-      checkedEvents: checked,
-      head: checked > 0 ? { seq: previousSeq.toString(), hash: previousHash.toString('hex') } : null,
-      firstBroken: null,
-    };
+    if (previousSeq !== headSeq || !previousHash.equals(anchor.hash)) {
+      return { checked, firstBroken: { seq: previousSeq.toString(), problem: 'legacy_head_mismatch' } };
+    }
+    return { checked, firstBroken: null };
   }
 }
 
-interface StoredEvent {
-  seq: string;
-  id: string;
-  type: string;
-  actor_type: string;
-  actor_account_id: string | null;
-  subject_account_id: string | null;
-  details: string;
-  request_id: string | null;
-  occurred_at: string;
-  prev_hash: Buffer;
-  hash: Buffer;
-}
-
-/** sha256(prev_hash || utf8(canonical)): the same computation as audit_event_digest() in the AuditTrail migration. */
-export function eventHash(event: StoredEvent): Buffer {
+/**
+ * A legacy event's chained hash: sha256(prev_hash || utf8(canonical)), as audit_event_digest() in the AuditTrail
+ * migration computed it.
+ */
+export function eventHash(event: LegacyEvent): Buffer {
   const fields = [
     event.seq,
     event.id,

@@ -10,11 +10,21 @@ import { BrowserLogins, LoginFollowUps } from './browser-logins.js';
 import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
 import { IdentityLinksModule } from '../identity-links/identity-links.module.js';
 import { LogoutController } from './logout.controller.js';
+import { AccessLogModule } from '../sermi/access-log/access-log.module.js';
+import { PendingIdentitiesModule } from '../pending-identities/pending-identities.module.js';
 import { ProviderLogout } from './provider-logout.js';
 
 /** What every provider module shares: completing a login, reporting its failures, signing out. */
 @Module({
-  imports: [AuditModule, SessionsModule, UserMappingModule, LoginTransactionsModule, IdentityLinksModule],
+  imports: [
+    AuditModule,
+    SessionsModule,
+    UserMappingModule,
+    LoginTransactionsModule,
+    IdentityLinksModule,
+    PendingIdentitiesModule,
+    AccessLogModule,
+  ],
   controllers: [LogoutController],
   providers: [
     LoginCompletionService,

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import { DataSource } from 'typeorm';
 import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
+import { PendingIdentitiesRepository } from '../pending-identities/pending-identities.repository.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 
 /**
@@ -17,15 +18,13 @@ export class BrowserSignOut {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly binding: BrowserBinding,
     private readonly sessionCookie: SessionCookie,
+    private readonly pending: PendingIdentitiesRepository,
   ) {}
 
   async apply(req: Request, res: Response): Promise<void> {
     const binding = this.binding.read(req);
     if (binding) {
-      await this.dataSource.query(
-        `UPDATE pending_identities SET browser_binding_hash = NULL WHERE browser_binding_hash = $1 AND resolved_at IS NULL`,
-        [hashBinding(binding)],
-      );
+      await this.pending.forgetBrowser(this.dataSource.manager, hashBinding(binding));
       this.binding.clear(res);
     }
     this.sessionCookie.clear(res);

@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { IdentityLinksService } from '../identity-links/identity-links.service.js';
-import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
+import { preparedRows, jsonb } from '../database/sql.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { RETURNING_LOGIN_SQL } from './returning-login.sql.js';
-import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
+import { SermiAccessLogRepository } from '../sermi/access-log/sermi-access-log.repository.js';
 import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
 import { LoginFailure, unexpectedLoginFailure } from '../common/problem/login-failure.js';
+import { PendingIdentitiesRepository } from '../pending-identities/pending-identities.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../access/session-token.js';
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
@@ -51,26 +52,6 @@ function assertFreshAuthentication(login: VerifiedLogin): void {
   });
 }
 
-/** The SERMI access log's record of a Trust Centre sign-in, in the login's transaction. */
-async function recordSermiLogin(
-  manager: EntityManager,
-  sessionId: string,
-  accountId: string,
-  sermiLogin: NonNullable<VerifiedLogin['sermiLogin']>,
-  meta: RequestMeta,
-): Promise<void> {
-  await sqlRows(
-    manager,
-    sermiLoginInsert('(SELECT $1::uuid AS id, $2::uuid AS account_id)', {
-      record: '$3',
-      clientIp: '$4::inet',
-      userAgent: '$5::text',
-      requestId: '$6::text',
-    }),
-    [sessionId, accountId, jsonb(sermiLogin), meta.clientIp, meta.userAgent, meta.requestId],
-  );
-}
-
 /**
  * The last step of every provider's login: map the identity to an account, replace the browser's session with a
  * new one, and audit it — one transaction, so a failure leaves no account, link or session behind.
@@ -83,6 +64,8 @@ export class LoginCompletionService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly links: IdentityLinksService,
+    private readonly pending: PendingIdentitiesRepository,
+    private readonly accessLog: SermiAccessLogRepository,
     @InjectAppConfig() private readonly config: AppConfig,
     /** Also what the providers' HTTP clients report their calls to. */
     readonly metrics: Metrics,
@@ -151,16 +134,8 @@ export class LoginCompletionService {
         ...(typeof expected === 'string' ? { pendingIdentityId: expected } : {}),
       };
       if (typeof expected === 'string') {
-        const [pending] = await sqlRows<{ id: string }>(
-          manager,
-          // Proven after it was held: a provider session left over from the login that produced it (a stranger's,
-          // on a shared browser) does not count. auth_time has whole seconds: a later second is required.
-          `SELECT id FROM pending_identities
-            WHERE id = $1 AND provider = $2 AND issuer = $3 AND subject = $4 AND resolved_at IS NULL
-              AND date_trunc('second', last_seen_at) < $5 FOR UPDATE`,
-          [expected, identity.provider, identity.issuer, identity.subject, login.authTime],
-        );
-        if (!pending) {
+        const proven = await this.pending.lockProvenSince(manager, expected, identity, login.authTime);
+        if (!proven) {
           throw new LoginFailure('link_identity_mismatch', 'the provider login was not the identity to attach', {
             accountId,
             pendingIdentityId: expected,
@@ -168,17 +143,14 @@ export class LoginCompletionService {
         }
       }
       // Pending rows before the account: the same lock order as re-binding, so the two cannot deadlock.
-      await manager.query(
-        `UPDATE pending_identities SET resolved_at = now(), resolution = $4, resolved_account_id = $5
-          WHERE provider = $1 AND issuer = $2 AND subject = $3 AND resolved_at IS NULL`,
-        [identity.provider, identity.issuer, identity.subject, replace ? 'rebound' : 'attached', accountId],
-      );
+      await this.pending.resolveIdentity(manager, identity, replace ? 'rebound' : 'attached', accountId);
       const change = replace
         ? await this.links.rebind(accountId, identity, origin, { ...details, reason: 'self-service re-bind' }, manager)
         : await this.links.add(accountId, identity, origin, details, manager);
       // A Trust Centre sign-in is a SERMI login even when it only adds a login method: one access log record each
       // (docs/sermi.md#what-is-logged).
-      if (login.sermiLogin) await recordSermiLogin(manager, session.id, accountId, login.sermiLogin, meta);
+      if (login.sermiLogin)
+        await this.accessLog.insertLogin(manager, { id: session.id, accountId }, login.sermiLogin, meta);
       return {
         kind: 'linked',
         accountId,
@@ -226,10 +198,7 @@ export class LoginCompletionService {
         // without proving it again. A session begun while the login was out at the provider (the next person at a
         // shared PC) is not the one that started it.
         const heldFor = await this.sessions.liveSession(meta.previousSessionToken, manager, transaction.createdAt);
-        await manager.query(`UPDATE pending_identities SET held_for_session_id = $2 WHERE id = $1`, [
-          mapped.pendingIdentityId,
-          heldFor?.id ?? null,
-        ]);
+        await this.pending.holdFor(manager, mapped.pendingIdentityId, heldFor?.id ?? null);
         await this.audit.record(
           {
             type: 'auth.login_held',
@@ -264,7 +233,12 @@ export class LoginCompletionService {
         manager,
       );
       if (login.sermiLogin) {
-        await recordSermiLogin(manager, session.sessionId, mapped.accountId, login.sermiLogin, meta);
+        await this.accessLog.insertLogin(
+          manager,
+          { id: session.sessionId, accountId: mapped.accountId },
+          login.sermiLogin,
+          meta,
+        );
       }
       await this.audit.record(
         {

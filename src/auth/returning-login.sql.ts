@@ -1,13 +1,16 @@
-import { sermiLoginInsert } from '../sermi/access-log/access-log.sql.js';
-import { ABSOLUTE_EXPIRY } from '../sessions/sessions.service.js';
+import { insertAuditEvents } from '../audit/audit-events.repository.js';
+import { lockLinkForLoginSql, touchLinkForLoginSql } from '../identity-links/identity-links.repository.js';
+import { sermiLoginInsert } from '../sermi/access-log/sermi-access-log.repository.js';
+import { insertSessionSql, replaceSessionSql } from '../sessions/sessions.repository.js';
 
 /**
  * The common login — a known identity of an active account — as one statement (one round trip, atomic as any
  * single statement): lock and refresh the identity link, replace the browser's previous session, create the
- * session, and append the audit events (changed attributes first, then the login). It does exactly what the
- * general path (UserMappingService + SessionsService + AuditService in one transaction) does for this case, and
- * returns no row for every other case (unknown identity, disabled account, changed person key), which then takes
- * the general path.
+ * session, and append the audit events (changed attributes first, then the login). It is assembled from the
+ * statements the general path (UserMappingService + SessionsService + AuditService in one transaction) runs, taken
+ * from the repositories that own them, and returns no row for every other case (unknown identity, disabled
+ * account, changed person key), which then takes the general path. test/auth/returning-login-parity.test.ts runs
+ * the same logins through both paths and compares the rows they leave.
  *
  * $1 provider, $2 issuer, $3 subject, $4 attributes, $5 person key, $6 previous session token hash,
  * $7 new session token hash, $8 auth context, $9 idle timeout s, $10 absolute timeout s, $11 client ip,
@@ -17,30 +20,31 @@ import { ABSOLUTE_EXPIRY } from '../sessions/sessions.service.js';
  */
 export const RETURNING_LOGIN_SQL = `
 WITH link AS (
-  SELECT l.id, l.account_id, l.attributes AS before
-    FROM identity_links l JOIN accounts a ON a.id = l.account_id
-   WHERE l.provider = $1 AND l.issuer = $2 AND l.subject = $3 AND a.status = 'active'
-     -- A changed person key needs the general path's checks.
-     AND ($5::text IS NULL OR l.person_key IS NOT DISTINCT FROM $5::text)
-   -- KEY SHARE on the account (see UserMappingService.findLink): a disable in progress is waited for and then seen.
-   FOR UPDATE OF l FOR KEY SHARE OF a
+  ${lockLinkForLoginSql(
+    'l.id, l.account_id, l.attributes AS before',
+    // A changed person key needs the general path's checks.
+    `AND a.status = 'active' AND ($5::text IS NULL OR l.person_key IS NOT DISTINCT FROM $5::text)`,
+  )}
 ), touched AS (
-  UPDATE identity_links l
-     SET last_login_at = now(), attributes = $4::jsonb, person_key = COALESCE($5, l.person_key),
-         updated_at = CASE WHEN l.attributes IS DISTINCT FROM $4::jsonb THEN now() ELSE l.updated_at END
-    FROM link WHERE l.id = link.id
+  ${touchLinkForLoginSql('link', { attributes: '$4::jsonb', personKey: '$5::text' })}
   RETURNING l.id, l.account_id, link.before
 ), replaced AS (
-  UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login', id_token_hint = NULL
-   WHERE token_hash = $6 AND revoked_at IS NULL AND EXISTS (SELECT 1 FROM touched)
-  RETURNING id
+  ${replaceSessionSql('$6', 'EXISTS (SELECT 1 FROM touched)')}
 ), session AS (
-  INSERT INTO sessions (token_hash, account_id, provider, identity_link_id, authenticated_at, auth_context,
-                        last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent, id_token_hint)
-  SELECT $7, t.account_id, $1, t.id, $16::timestamptz, $8::jsonb, now(),
-         LEAST(now() + make_interval(secs => $9), ${ABSOLUTE_EXPIRY('$10', '$18')}),
-         ${ABSOLUTE_EXPIRY('$10', '$18')}, $11, $12, $17::text
-    FROM touched t
+  ${insertSessionSql('touched t', {
+    tokenHash: '$7',
+    accountId: 't.account_id',
+    provider: '$1',
+    identityLinkId: 't.id',
+    authenticatedAt: '$16',
+    authContext: '$8',
+    idleTimeoutSeconds: '$9',
+    absoluteTimeoutSeconds: '$10',
+    clientIp: '$11',
+    userAgent: '$12',
+    idTokenHint: '$17',
+    endsBy: '$18',
+  })}
   RETURNING id, account_id, identity_link_id, absolute_expires_at
 ), changes AS (
   SELECT t.account_id, t.id AS link_id,
@@ -49,7 +53,7 @@ WITH link AS (
    WHERE t.before -> k IS DISTINCT FROM $4::jsonb -> k
    GROUP BY t.account_id, t.id
 ), audited AS (
-  INSERT INTO audit_events (type, actor_type, actor_account_id, subject_account_id, details, request_id)
+  ${insertAuditEvents(`
   SELECT 'identity.attributes_updated', 'system', NULL, c.account_id,
          jsonb_build_object('linkId', c.link_id, 'provider', $1, 'changes', c.changes), $13
     FROM changes c
@@ -58,7 +62,7 @@ WITH link AS (
          $14::jsonb || jsonb_build_object('sessionId', s.id, 'linkId', s.identity_link_id, 'provisioned', false)
            || COALESCE((SELECT jsonb_build_object('replacedSessionId', r.id) FROM replaced r LIMIT 1), '{}'::jsonb),
          $13
-    FROM session s
+    FROM session s`)}
   RETURNING seq
 ), sermi_logged AS (
   ${sermiLoginInsert('session', { record: '$15', clientIp: '$11::inet', userAgent: '$12::text', requestId: '$13::text' })}

@@ -3,6 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppException } from '../common/problem/app-exception.js';
 import { ApiProblems } from '../common/openapi/problem-responses.js';
 import { type DatabaseProbe, MonitoringDatabase } from '../operations/monitoring-database.js';
+import { AuditSealer } from '../audit/audit-sealer.js';
+import type { SealStatus } from '../common/hash-chain/log-sealer.js';
 import { SermiLogSealer } from '../sermi/access-log/sermi-log-sealer.js';
 import { Public } from '../access/auth.decorators.js';
 
@@ -16,7 +18,7 @@ type SealingCheck =
 
 class ReadyDto {
   status: 'ok';
-  checks: { database: DatabaseProbe; accessLogSealing: SealingCheck };
+  checks: { database: DatabaseProbe; accessLogSealing: SealingCheck; auditSealing: SealingCheck };
 }
 
 const READY_SCHEMA = {
@@ -26,7 +28,7 @@ const READY_SCHEMA = {
     status: { type: 'string', enum: ['ok'] },
     checks: {
       type: 'object',
-      required: ['database', 'accessLogSealing'],
+      required: ['database', 'accessLogSealing', 'auditSealing'],
       properties: {
         database: {
           type: 'object',
@@ -49,6 +51,18 @@ const READY_SCHEMA = {
             measuredAt: { type: 'string', format: 'date-time' },
           },
         },
+        auditSealing: {
+          type: 'object',
+          description:
+            'The same for the audit trail (unsealedRecords counts its events); `lagging` is past ' +
+            'AUDIT_SEAL_LAG_WARN_SECONDS.',
+          properties: {
+            status: { type: 'string', enum: ['ok', 'lagging', 'not_measured'] },
+            unsealedRecords: { type: 'integer' },
+            lagSeconds: { type: 'number' },
+            measuredAt: { type: 'string', format: 'date-time' },
+          },
+        },
       },
     },
   },
@@ -61,6 +75,7 @@ export class HealthController {
   constructor(
     private readonly database: MonitoringDatabase,
     private readonly sealer: SermiLogSealer,
+    private readonly auditSealer: AuditSealer,
   ) {}
 
   @Get('health')
@@ -74,27 +89,30 @@ export class HealthController {
   @Get('ready')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
-    summary: 'Readiness: the database answers (503 with the reason when it does not); access log sealing lag',
+    summary: 'Readiness: the database answers (503 with the reason when it does not); sealing lag of both logs',
   })
   @ApiOkResponse({ schema: READY_SCHEMA })
   @ApiProblems(503)
   async ready(): Promise<ReadyDto> {
     const database = await this.database.probe();
-    const checks = { database, accessLogSealing: this.sealing() };
+    const checks = {
+      database,
+      accessLogSealing: sealing(this.sealer.status),
+      auditSealing: sealing(this.auditSealer.status),
+    };
     if (database.status !== 'ok') {
       throw new AppException('service_unavailable', `The database is not reachable (${database.reason})`, { checks });
     }
     return { status: 'ok', checks };
   }
+}
 
-  private sealing(): SealingCheck {
-    const status = this.sealer.status;
-    if (!status) return { status: 'not_measured' };
-    return {
-      status: status.lagging ? 'lagging' : 'ok',
-      unsealedRecords: status.unsealedRecords,
-      lagSeconds: status.lagSeconds,
-      measuredAt: status.measuredAt.toISOString(),
-    };
-  }
+function sealing(status: SealStatus | null): SealingCheck {
+  if (!status) return { status: 'not_measured' };
+  return {
+    status: status.lagging ? 'lagging' : 'ok',
+    unsealedRecords: status.unsealedRecords,
+    lagSeconds: status.lagSeconds,
+    measuredAt: status.measuredAt.toISOString(),
+  };
 }

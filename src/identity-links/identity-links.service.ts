@@ -7,12 +7,13 @@ import type { AuditEventInput, AuditOrigin } from '../audit/audit-event-types.js
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
 import type { ErrorCode } from '../common/problem/error-codes.js';
-import { jsonb, sqlRows } from '../database/sql.js';
+import { isUniqueViolation, violatedConstraint } from '../database/postgres-errors.js';
+import { AccountsRepository } from '../accounts/accounts.repository.js';
+import { type BoundIdentity, IdentityLinksRepository, ONE_LINK_PER_PROVIDER } from './identity-links.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
-import type { ExternalIdentity } from '../user-mapping/external-identity.js';
 
 /** What is bound to an account: a verified identity, never one typed in. */
-export type LinkableIdentity = Pick<ExternalIdentity, 'provider' | 'issuer' | 'subject' | 'personKey' | 'attributes'>;
+export type LinkableIdentity = BoundIdentity;
 
 export interface LinkChange {
   linkId: string;
@@ -36,13 +37,6 @@ export class LinkRefused extends AppException {
   }
 }
 
-interface HolderRow {
-  id: string;
-  account_id: string;
-  issuer: string;
-  subject: string;
-}
-
 /**
  * Every change of an account's identity links — add, re-bind, remove — in the caller's transaction, each with its
  * audit event, so a link never changes without a record of who changed it and why. The unique constraints on
@@ -53,6 +47,8 @@ export class IdentityLinksService {
   constructor(
     private readonly audit: AuditService,
     private readonly sessions: SessionsService,
+    private readonly accounts: AccountsRepository,
+    private readonly links: IdentityLinksRepository,
     @InjectRootLogger() private readonly logger: Logger,
   ) {}
 
@@ -64,34 +60,27 @@ export class IdentityLinksService {
     details: Record<string, unknown>,
     manager: EntityManager,
   ): Promise<LinkChange> {
-    await lockAccount(accountId, manager);
+    await this.lockAccount(accountId, manager);
     await this.assertNotHeldElsewhere(accountId, identity, origin, details, manager);
-    const [existing] = await sqlRows<{ id: string }>(
-      manager,
-      `SELECT id FROM identity_links WHERE account_id = $1 AND provider = $2`,
-      [accountId, identity.provider],
-    );
+    const existing = await this.links.forProvider(manager, accountId, identity.provider);
     if (existing) {
       throw refusal(accountId, identity, 'provider_already_linked', origin, details, {
         detail: `the account already signs in with ${identity.provider}`,
       });
     }
-    const [link] = await sqlRows<{ id: string }>(
-      manager,
-      `INSERT INTO identity_links (account_id, provider, issuer, subject, person_key, attributes, first_login_at, last_login_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
-      [accountId, identity.provider, identity.issuer, identity.subject, identity.personKey, jsonb(identity.attributes)],
-    ).catch(raceLost(accountId, identity, origin, details));
+    const linkId = await this.links
+      .insert(manager, accountId, identity)
+      .catch(raceLost(accountId, identity, origin, details));
     await this.audit.record(
       {
         type: 'identity.linked',
         ...origin,
         subjectAccountId: accountId,
-        details: { ...details, linkId: link.id, provider: identity.provider, issuer: identity.issuer },
+        details: { ...details, linkId, provider: identity.provider, issuer: identity.issuer },
       },
       manager,
     );
-    return { linkId: link.id, previous: null, revokedSessionIds: [] };
+    return { linkId, previous: null, revokedSessionIds: [] };
   }
 
   /**
@@ -105,13 +94,9 @@ export class IdentityLinksService {
     details: Record<string, unknown>,
     manager: EntityManager,
   ): Promise<LinkChange> {
-    await lockAccount(accountId, manager);
+    await this.lockAccount(accountId, manager);
     await this.assertNotHeldElsewhere(accountId, identity, origin, details, manager);
-    const [current] = await sqlRows<{ id: string; issuer: string; subject: string }>(
-      manager,
-      `SELECT id, issuer, subject FROM identity_links WHERE account_id = $1 AND provider = $2 FOR UPDATE`,
-      [accountId, identity.provider],
-    );
+    const current = await this.links.forProvider(manager, accountId, identity.provider, { forUpdate: true });
     if (current && current.issuer === identity.issuer && current.subject === identity.subject) {
       throw refusal(accountId, identity, 'identity_already_linked', origin, details, {
         detail: 'the account is already bound to this identity',
@@ -123,30 +108,12 @@ export class IdentityLinksService {
     let revokedSessionIds: string[] = [];
     if (current) {
       revokedSessionIds = await this.sessions.revokeForLink(current.id, 'identity_rebound', manager);
-      await manager
-        .query(
-          `UPDATE identity_links SET issuer = $2, subject = $3, person_key = $4, attributes = $5,
-                first_login_at = now(), last_login_at = now(), updated_at = now()
-          WHERE id = $1`,
-          [current.id, identity.issuer, identity.subject, identity.personKey, jsonb(identity.attributes)],
-        )
-        .catch(raceLost(accountId, identity, origin, details));
+      await this.links.rebind(manager, current.id, identity).catch(raceLost(accountId, identity, origin, details));
       linkId = current.id;
     } else {
-      const [link] = await sqlRows<{ id: string }>(
-        manager,
-        `INSERT INTO identity_links (account_id, provider, issuer, subject, person_key, attributes, first_login_at, last_login_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
-        [
-          accountId,
-          identity.provider,
-          identity.issuer,
-          identity.subject,
-          identity.personKey,
-          jsonb(identity.attributes),
-        ],
-      ).catch(raceLost(accountId, identity, origin, details));
-      linkId = link.id;
+      linkId = await this.links
+        .insert(manager, accountId, identity)
+        .catch(raceLost(accountId, identity, origin, details));
     }
     const previous = current ? { issuer: current.issuer, subject: current.subject } : null;
     await this.audit.record(
@@ -183,12 +150,8 @@ export class IdentityLinksService {
     details: Record<string, unknown>,
     manager: EntityManager,
   ): Promise<LinkChange> {
-    await lockAccount(accountId, manager);
-    const links = await sqlRows<{ id: string; provider: string; issuer: string; subject: string }>(
-      manager,
-      `SELECT id, provider, issuer, subject FROM identity_links WHERE account_id = $1 FOR UPDATE`,
-      [accountId],
-    );
+    await this.lockAccount(accountId, manager);
+    const links = await this.links.lockAllOf(manager, accountId);
     const link = links.find((candidate) => candidate.id === linkId);
     if (!link) throw new AppException('link_not_found', 'the account has no login method with this id');
     const usableAfter = links.filter((other) => other.id !== linkId && signInProviders.includes(other.provider));
@@ -201,7 +164,7 @@ export class IdentityLinksService {
       });
     }
     const revokedSessionIds = await this.sessions.revokeForLink(linkId, 'link_removed', manager);
-    await manager.query(`DELETE FROM identity_links WHERE id = $1`, [linkId]);
+    await this.links.delete(manager, linkId);
     await this.audit.record(
       {
         type: 'identity.unlinked',
@@ -222,18 +185,20 @@ export class IdentityLinksService {
     details: Record<string, unknown>,
     manager: EntityManager,
   ): Promise<void> {
-    const holders = await sqlRows<HolderRow>(
-      manager,
-      `SELECT id, account_id, issuer, subject FROM identity_links
-        WHERE provider = $1 AND ((issuer = $2 AND subject = $3) OR (person_key IS NOT NULL AND person_key = $4))`,
-      [identity.provider, identity.issuer, identity.subject, identity.personKey],
-    );
+    const holders = await this.links.holders(manager, identity);
     const elsewhere = holders.find((holder) => holder.account_id !== accountId);
     if (!elsewhere) return;
     throw refusal(accountId, identity, 'identity_already_linked', origin, details, {
       detail: 'this identity belongs to another account',
       heldByAccountId: elsewhere.account_id,
     });
+  }
+
+  /** Link changes of one account happen one at a time (two removals at once could otherwise remove both). */
+  private async lockAccount(accountId: string, manager: EntityManager): Promise<void> {
+    if (!(await this.accounts.lockForLinkChange(manager, accountId))) {
+      throw new AppException('account_not_found', 'no account with this id');
+    }
   }
 
   /**
@@ -253,8 +218,6 @@ export class IdentityLinksService {
   }
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 /** A concurrent change took the identity (or the provider slot) first: the same answer as when we had seen it. */
 function raceLost(
   accountId: string,
@@ -263,9 +226,8 @@ function raceLost(
   details: Record<string, unknown>,
 ) {
   return (error: unknown): never => {
-    const { code, driverError } = error as { code?: string; driverError?: { code?: string; constraint?: string } };
-    if ((driverError?.code ?? code) !== UNIQUE_VIOLATION) throw error;
-    if (driverError?.constraint === 'identity_links_account_provider_key') {
+    if (!isUniqueViolation(error)) throw error;
+    if (violatedConstraint(error) === ONE_LINK_PER_PROVIDER) {
       throw refusal(accountId, identity, 'provider_already_linked', origin, details, {
         detail: `a ${identity.provider} login was added to the account a moment ago`,
         concurrent: true,
@@ -292,14 +254,4 @@ function refusal(
     subjectAccountId: accountId,
     details: { ...details, ...extra, provider: identity.provider, issuer: identity.issuer, code },
   });
-}
-
-/** Link changes of one account happen one at a time (two removals at once could otherwise remove both). */
-async function lockAccount(accountId: string, manager: EntityManager): Promise<void> {
-  // NO KEY UPDATE: serialises link changes, yet a concurrent login can still insert a session for the account
-  // (its foreign-key check takes KEY SHARE); FOR UPDATE would deadlock with a login through the link being changed.
-  const rows = await sqlRows<{ id: string }>(manager, `SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, [
-    accountId,
-  ]);
-  if (rows.length === 0) throw new AppException('account_not_found', 'no account with this id');
 }

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { PendingIdentitiesModule } from '../pending-identities/pending-identities.module.js';
+import { RebindRequestsRepository } from './rebind-requests.repository.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { IdentityLinksModule } from '../identity-links/identity-links.module.js';
 import { LoginTransactionsModule } from '../login-transactions/login-transactions.module.js';
@@ -16,9 +19,23 @@ import { RebindService } from './rebind.service.js';
 import { PendingAttachFollowUp } from './pending-attach.follow-up.js';
 
 @Module({
-  imports: [AuditModule, AuthModule, IdentityLinksModule, LoginTransactionsModule, SessionsModule],
+  imports: [
+    AccountsModule,
+    AuditModule,
+    AuthModule,
+    IdentityLinksModule,
+    LoginTransactionsModule,
+    PendingIdentitiesModule,
+    SessionsModule,
+  ],
   controllers: [MeLinksController, PendingIdentityController, ReauthenticateController, AdminRebindController],
-  providers: [LinkingService, RebindService, PendingIdentityHousekeeping, PendingAttachFollowUp],
+  providers: [
+    LinkingService,
+    RebindService,
+    RebindRequestsRepository,
+    PendingIdentityHousekeeping,
+    PendingAttachFollowUp,
+  ],
   exports: [LinkingService, RebindService],
 })
 export class LinkingModule {}

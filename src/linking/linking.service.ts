@@ -7,7 +7,11 @@ import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { sqlRows } from '../database/sql.js';
+import { AccountsRepository } from '../accounts/accounts.repository.js';
+import {
+  type PendingIdentityRow,
+  PendingIdentitiesRepository,
+} from '../pending-identities/pending-identities.repository.js';
 import { IdentityLinksService, type LinkChange, LinkRefused } from '../identity-links/identity-links.service.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
 import { maskSubject } from '../accounts/account.mapper.js';
@@ -24,33 +28,6 @@ import { hashBinding } from '../login-transactions/browser-binding.js';
 import { assertRecentAuthentication } from '../sessions/recent-authentication.js';
 import { pendingReference } from '../auth/login-outcome-pages.js';
 
-export interface PendingIdentityRow {
-  id: string;
-  provider: IdentityProvider;
-  issuer: string;
-  subject: string;
-  person_key: string | null;
-  attributes: Record<string, unknown>;
-  reason: 'unknown_identity' | 'probable_recreated_identity';
-  flags: Record<string, unknown>;
-  suspected_account_id: string | null;
-  browser_binding_hash: Buffer | null;
-  may_create_account: boolean;
-  held_for_session_id: string | null;
-  display_name: string | null;
-  created_at: Date;
-  last_seen_at: Date;
-  authenticated_at: Date | null;
-  expires_at: Date;
-  resolved_at: Date | null;
-  resolution: string | null;
-  resolved_account_id: string | null;
-}
-
-export const PENDING_COLUMNS = `id, provider, issuer, subject, person_key, attributes, reason, flags, suspected_account_id,
-  browser_binding_hash, may_create_account, held_for_session_id, display_name, created_at, last_seen_at,
-  authenticated_at, expires_at, resolved_at, resolution, resolved_account_id`;
-
 /**
  * Self-service linking for the signed-in person: list, add (through a fresh provider login in this browser) and
  * remove login methods, and attach — or turn into a new account — an identity this browser just signed in with
@@ -62,6 +39,8 @@ export class LinkingService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly starters: LoginStarters,
     private readonly links: IdentityLinksService,
+    private readonly accounts: AccountsRepository,
+    private readonly pending: PendingIdentitiesRepository,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     @InjectAppConfig() private readonly config: AppConfig,
@@ -166,16 +145,13 @@ export class LinkingService {
 
   /** The identity this browser last signed in with that no account knew, while self-service may still use it. */
   async pendingForBrowser(browserBindingHash: Buffer | null): Promise<PendingIdentityDto> {
-    const [row] = browserBindingHash
-      ? await sqlRows<PendingIdentityRow>(
+    const row = browserBindingHash
+      ? await this.pending.newestForBrowser(
           this.dataSource.manager,
-          `SELECT ${PENDING_COLUMNS} FROM pending_identities
-            WHERE browser_binding_hash = $1 AND resolved_at IS NULL
-              AND last_seen_at > now() - make_interval(secs => $2)
-            ORDER BY last_seen_at DESC LIMIT 1`,
-          [browserBindingHash, this.config.linking.pendingSelfServiceSeconds],
+          browserBindingHash,
+          this.config.linking.pendingSelfServiceSeconds,
         )
-      : [];
+      : undefined;
     if (!row) throw new AppException('pending_identity_not_found', 'this browser has no identity waiting to be linked');
     return {
       id: row.id,
@@ -244,7 +220,7 @@ export class LinkingService {
       } else {
         return pending;
       }
-      await resolvePending(manager, pending.id, change.previous ? 'rebound' : 'attached', principal.accountId);
+      await this.pending.resolve(manager, pending.id, change.previous ? 'rebound' : 'attached', principal.accountId);
       return {
         status: 'attached',
         linkId: change.linkId,
@@ -289,11 +265,7 @@ export class LinkingService {
       if (Date.now() - pending.last_seen_at.getTime() > this.config.login.transactionTtlSeconds * 1000) {
         throw new AppException('pending_identity_expired', 'sign in with that identity again, then create the account');
       }
-      const [account] = await sqlRows<{ id: string }>(
-        manager,
-        `INSERT INTO accounts (display_name) VALUES ($1) RETURNING id`,
-        [(pending.display_name ?? pending.provider).slice(0, 200)],
-      );
+      const account = { id: await this.accounts.insert(manager, pending.display_name ?? pending.provider) };
       await this.sessions.replaceByLogin(meta.previousSessionToken, manager);
       const origin = { actor: { type: 'account', accountId: account.id }, requestId: meta.requestId } as const;
       const change = await this.links.add(
@@ -312,7 +284,7 @@ export class LinkingService {
         },
         manager,
       );
-      await resolvePending(manager, pending.id, 'provisioned', account.id);
+      await this.pending.resolve(manager, pending.id, 'provisioned', account.id);
       // As fresh as the provider said the login that held the identity was (its auth_time), never "now".
       const session = await this.sessions.create(
         {
@@ -369,15 +341,15 @@ export class LinkingService {
     browserBindingHash: Buffer | null,
     manager: EntityManager,
   ): Promise<PendingIdentityRow> {
-    const [row] = await sqlRows<PendingIdentityRow & { self_service_open: boolean }>(
+    const row = await this.pending.lockForBrowser(
       manager,
-      `SELECT ${PENDING_COLUMNS}, last_seen_at > now() - make_interval(secs => $3) AS self_service_open
-         FROM pending_identities WHERE id = $1 AND browser_binding_hash = $2 FOR UPDATE`,
-      [id, browserBindingHash ?? Buffer.alloc(32), this.config.linking.pendingSelfServiceSeconds],
+      id,
+      browserBindingHash,
+      this.config.linking.pendingSelfServiceSeconds,
     );
     if (!row) throw new AppException('pending_identity_not_found', 'no pending identity with this id in this browser');
     if (row.resolved_at) throw new AppException('pending_identity_resolved', `it was already ${row.resolution}`);
-    if (!row.self_service_open) {
+    if (!row.open) {
       throw new AppException('pending_identity_expired', 'sign in with that identity again, then attach it');
     }
     return row;
@@ -392,16 +364,4 @@ export function identityOf(pending: PendingIdentityRow) {
     personKey: pending.person_key,
     attributes: pending.attributes,
   };
-}
-
-export async function resolvePending(
-  manager: EntityManager,
-  id: string,
-  resolution: 'attached' | 'provisioned' | 'rebound' | 'rejected',
-  accountId: string | null,
-): Promise<void> {
-  await manager.query(
-    `UPDATE pending_identities SET resolved_at = now(), resolution = $2, resolved_account_id = $3 WHERE id = $1`,
-    [id, resolution, accountId],
-  );
 }

@@ -2,8 +2,9 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import { sqlRows } from '../database/sql.js';
-import { type ClosedRebindRequest, CLOSED_COLUMNS, recordClosedRequests } from './rebind.service.js';
+import { PendingIdentitiesRepository } from '../pending-identities/pending-identities.repository.js';
+import { RebindRequestsRepository } from './rebind-requests.repository.js';
+import { recordClosedRequests } from './rebind.service.js';
 
 const INTERVAL_MS = 10 * 60_000;
 
@@ -20,6 +21,8 @@ export class PendingIdentityHousekeeping implements OnModuleInit, OnModuleDestro
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly pending: PendingIdentitiesRepository,
+    private readonly requests: RebindRequestsRepository,
   ) {}
 
   onModuleInit() {
@@ -33,11 +36,7 @@ export class PendingIdentityHousekeeping implements OnModuleInit, OnModuleDestro
 
   async run(): Promise<{ expired: number; cleared: number; requestsExpired: number }> {
     const requestsExpired = await this.dataSource.transaction(async (manager) => {
-      const closed = await sqlRows<ClosedRebindRequest>(
-        manager,
-        `UPDATE rebind_requests SET status = 'expired', decided_at = now()
-          WHERE status = 'requested' AND expires_at <= now() RETURNING ${CLOSED_COLUMNS}`,
-      );
+      const closed = await this.requests.expire(manager, { overdue: true });
       await recordClosedRequests(
         this.audit,
         manager,
@@ -48,16 +47,8 @@ export class PendingIdentityHousekeeping implements OnModuleInit, OnModuleDestro
       );
       return closed.length;
     });
-    const expired = await sqlRows<{ id: string }>(
-      this.dataSource.manager,
-      `UPDATE pending_identities SET resolved_at = now(), resolution = 'expired', raw_claims = '{}'
-        WHERE resolved_at IS NULL AND expires_at <= now() RETURNING id`,
-    );
-    const cleared = await sqlRows<{ id: string }>(
-      this.dataSource.manager,
-      `UPDATE pending_identities SET raw_claims = '{}'
-        WHERE resolved_at IS NOT NULL AND raw_claims <> '{}'::jsonb RETURNING id`,
-    );
-    return { expired: expired.length, cleared: cleared.length, requestsExpired };
+    const expired = await this.pending.expireOverdue(this.dataSource.manager);
+    const cleared = await this.pending.clearClosedClaims(this.dataSource.manager);
+    return { expired, cleared, requestsExpired };
   }
 }

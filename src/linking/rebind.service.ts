@@ -4,12 +4,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditOrigin } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
-import { decodeCursor, encodeCursor, TIMESTAMP_PATTERN, UUID_PATTERN } from '../common/http/cursor.js';
-import { isReasonableInstant } from '../common/http/date-time.js';
 import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
+import { isUniqueViolation } from '../database/postgres-errors.js';
+import { AccountsRepository } from '../accounts/accounts.repository.js';
+import {
+  type PendingIdentityRow,
+  PendingIdentitiesRepository,
+} from '../pending-identities/pending-identities.repository.js';
 import { IdentityLinksService, type LinkChange, LinkRefused } from '../identity-links/identity-links.service.js';
 import type {
   AdminPendingIdentityDto,
@@ -18,25 +21,13 @@ import type {
   RebindRequestDto,
   RebindRequestQueryDto,
 } from './dto/rebind.dto.js';
-import { identityOf, PENDING_COLUMNS, type PendingIdentityRow, resolvePending } from './linking.service.js';
+import { identityOf } from './linking.service.js';
+import {
+  type ClosedRebindRequest,
+  type RebindRequestRow,
+  RebindRequestsRepository,
+} from './rebind-requests.repository.js';
 
-interface RebindRequestRow {
-  id: string;
-  account_id: string;
-  pending_identity_id: string;
-  requested_by: string;
-  reason: string;
-  reviewed: Record<string, unknown>;
-  status: 'requested' | 'applied' | 'rejected' | 'expired';
-  decided_by: string | null;
-  decided_at: Date | null;
-  decision_comment: string | null;
-  created_at: Date;
-  expires_at: Date;
-  expired: boolean;
-}
-
-const UNIQUE_VIOLATION = '23505';
 const UNUSABLE_PENDING = new Set([
   'pending_identity_resolved',
   'pending_identity_expired',
@@ -55,16 +46,6 @@ function reviewOf(pending: PendingIdentityRow): Record<string, unknown> {
     suspectedAccountId: pending.suspected_account_id,
   };
 }
-
-/** What an expired request's audit event needs; `RETURNING ${CLOSED_COLUMNS}` of the closing UPDATE. */
-export interface ClosedRebindRequest {
-  id: string;
-  account_id: string;
-  pending_identity_id: string;
-  requested_by: string;
-}
-
-export const CLOSED_COLUMNS = 'id, account_id, pending_identity_id, requested_by';
 
 /**
  * The record of requests closed without a decision (status `expired`), in the closing transaction: `cause` is `ttl`
@@ -113,6 +94,9 @@ export class RebindService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly links: IdentityLinksService,
+    private readonly accounts: AccountsRepository,
+    private readonly pending: PendingIdentitiesRepository,
+    private readonly requests: RebindRequestsRepository,
     private readonly audit: AuditService,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
@@ -121,55 +105,18 @@ export class RebindService {
   async listPending(
     query: PendingIdentityQueryDto,
   ): Promise<{ items: AdminPendingIdentityDto[]; nextCursor: string | null }> {
-    const params = new SqlParameters();
-    const conditions: string[] = [];
-    const status = query.status ?? 'open';
-    if (status === 'open') conditions.push(`p.resolved_at IS NULL AND p.expires_at > now()`);
-    if (status === 'resolved') conditions.push(`p.resolved_at IS NOT NULL`);
-    if (query.provider) conditions.push(`p.provider = ${params.add(query.provider)}`);
-    if (query.reason) conditions.push(`p.reason = ${params.add(query.reason)}`);
     const reference = query.reference ? referencePrefix(query.reference) : null;
-    if (reference) conditions.push(`replace(p.id::text, '-', '') LIKE ${params.add(`${reference}%`)}`);
-    if (query.cursor) {
-      const position = decodeCursor(
-        query.cursor,
-        ['createdAt', 'id'],
-        (p) => TIMESTAMP_PATTERN.test(p.createdAt) && isReasonableInstant(p.createdAt) && UUID_PATTERN.test(p.id),
-      );
-      conditions.push(
-        `(p.created_at, p.id) < (${params.add(position.createdAt)}::timestamptz, ${params.add(position.id)}::uuid)`,
-      );
-    }
-    const limit = query.limit ?? 50;
-    const rows = await sqlRows<
-      PendingIdentityRow & {
-        created_at_key: string;
-        suspected_display_name: string | null;
-        open_request_id: string | null;
-        rebindable: boolean;
-      }
-    >(
-      this.dataSource.manager,
-      `SELECT ${PENDING_COLUMNS.split(',')
-        .map((column) => `p.${column.trim()}`)
-        .join(', ')},
-              to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_key,
-              a.display_name AS suspected_display_name,
-              (SELECT r.id FROM rebind_requests r
-                WHERE r.pending_identity_id = p.id AND r.status = 'requested' AND r.expires_at > now()) AS open_request_id,
-              p.resolved_at IS NULL AND p.last_seen_at > now() - make_interval(secs => ${params.add(
-                this.config.linking.rebindPendingMaxAgeSeconds,
-              )}) AS rebindable
-         FROM pending_identities p LEFT JOIN accounts a ON a.id = p.suspected_account_id
-         ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
-        ORDER BY p.created_at DESC, p.id DESC
-        LIMIT ${params.add(limit + 1)}`,
-      params.values,
-    );
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
+    const page = await this.pending.listForReview(this.dataSource.manager, {
+      status: query.status ?? 'open',
+      provider: query.provider,
+      reason: query.reason,
+      idPrefix: reference,
+      cursor: query.cursor,
+      limit: query.limit ?? 50,
+      rebindableSeconds: this.config.linking.rebindPendingMaxAgeSeconds,
+    });
     return {
-      items: page.map((row) => ({
+      items: page.items.map((row) => ({
         id: row.id,
         reference: pendingReference(row.id),
         provider: row.provider,
@@ -193,7 +140,7 @@ export class RebindService {
         resolvedAt: row.resolved_at?.toISOString() ?? null,
         resolvedAccountId: row.resolved_account_id,
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at_key, id: last.id }) : null,
+      nextCursor: page.nextCursor,
     };
   }
 
@@ -214,33 +161,23 @@ export class RebindService {
       const pending = await this.lockRebindablePending(manager, pendingIdentityId);
       await this.assertAccount(manager, accountId);
       // A request nobody approved in time no longer blocks a new one.
-      const expired = await sqlRows<ClosedRebindRequest>(
-        manager,
-        `UPDATE rebind_requests SET status = 'expired', decided_at = now()
-          WHERE pending_identity_id = $1 AND status = 'requested' AND expires_at <= now()
-          RETURNING ${CLOSED_COLUMNS}`,
-        [pendingIdentityId],
-      );
+      const expired = await this.requests.expire(manager, { overdue: true, pendingIdentityId });
       await recordClosedRequests(this.audit, manager, expired, bySystem(by), 'ttl', 'rebind');
-      const [row] = await sqlRows<{ id: string; expires_at: Date }>(
-        manager,
-        `INSERT INTO rebind_requests (account_id, pending_identity_id, requested_by, reason, reviewed, expires_at)
-         VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6)) RETURNING id, expires_at`,
-        [
+      const row = await this.requests
+        .insert(manager, {
           accountId,
           pendingIdentityId,
-          by.adminId,
+          requestedBy: by.adminId,
           reason,
-          jsonb(reviewOf(pending)),
-          this.config.linking.approvalTtlSeconds,
-        ],
-      ).catch((error: unknown) => {
-        const { code, driverError } = error as { code?: string; driverError?: { code?: string } };
-        if ((driverError?.code ?? code) === UNIQUE_VIOLATION) {
-          throw new AppException('rebind_already_requested', 'approve or reject the open request first');
-        }
-        throw error;
-      });
+          reviewed: reviewOf(pending),
+          ttlSeconds: this.config.linking.approvalTtlSeconds,
+        })
+        .catch((error: unknown) => {
+          if (isUniqueViolation(error)) {
+            throw new AppException('rebind_already_requested', 'approve or reject the open request first');
+          }
+          throw error;
+        });
       await this.audit.record(
         {
           type: 'identity.rebind_requested',
@@ -293,12 +230,7 @@ export class RebindService {
     if (error instanceof AppException && UNUSABLE_PENDING.has(error.code)) {
       const { code } = error;
       await this.dataSource.transaction(async (manager) => {
-        const closed = await sqlRows<ClosedRebindRequest>(
-          manager,
-          `UPDATE rebind_requests SET status = 'expired', decided_at = now(), decision_comment = $2
-            WHERE id = $1 AND status = 'requested' RETURNING ${CLOSED_COLUMNS}`,
-          [requestId, `closed: ${code}`],
-        );
+        const closed = await this.requests.expire(manager, { request: requestId, comment: `closed: ${code}` });
         const origin = { actor: { type: 'account', accountId: by.adminId }, requestId: by.requestId } as const;
         await recordClosedRequests(this.audit, manager, closed, origin, code, 'approve');
       });
@@ -318,23 +250,7 @@ export class RebindService {
   }
 
   async listRequests(query: RebindRequestQueryDto & { id?: string }): Promise<{ items: RebindRequestDto[] }> {
-    const params = new SqlParameters();
-    const conditions: string[] = [];
-    if (query.id) conditions.push(`id = ${params.add(query.id)}`);
-    if (query.status === 'expired') {
-      conditions.push(`(status = 'expired' OR (status = 'requested' AND expires_at <= now()))`);
-    } else if (query.status === 'requested') {
-      conditions.push(`status = 'requested' AND expires_at > now()`);
-    } else if (query.status) {
-      conditions.push(`status = ${params.add(query.status)}`);
-    }
-    const rows = await sqlRows<RebindRequestRow>(
-      this.dataSource.manager,
-      `SELECT *, status = 'requested' AND expires_at <= now() AS expired FROM rebind_requests
-        ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id DESC LIMIT ${params.add(query.limit ?? 50)}`,
-      params.values,
-    );
+    const rows = await this.requests.list(this.dataSource.manager, query);
     return {
       items: rows.map((row) => ({
         id: row.id,
@@ -369,21 +285,16 @@ export class RebindService {
       { via: 'admin_rebind', pendingIdentityId, reason, ...fourEyes },
       manager,
     );
-    await resolvePending(manager, pendingIdentityId, 'rebound', accountId);
+    await this.pending.resolve(manager, pendingIdentityId, 'rebound', accountId);
     return change;
   }
 
   /** Locked until the transaction ends: of two concurrent re-binds, the second sees it resolved. */
   private async lockRebindablePending(manager: EntityManager, id: string): Promise<PendingIdentityRow> {
-    const [row] = await sqlRows<PendingIdentityRow & { recent: boolean }>(
-      manager,
-      `SELECT ${PENDING_COLUMNS}, last_seen_at > now() - make_interval(secs => $2) AS recent
-         FROM pending_identities WHERE id = $1 FOR UPDATE`,
-      [id, this.config.linking.rebindPendingMaxAgeSeconds],
-    );
+    const row = await this.pending.lock(manager, id, this.config.linking.rebindPendingMaxAgeSeconds);
     if (!row) throw new AppException('pending_identity_not_found', 'no pending identity with this id');
     if (row.resolved_at) throw new AppException('pending_identity_resolved', `it was already ${row.resolution}`);
-    if (!row.recent) {
+    if (!row.open) {
       throw new AppException(
         'pending_identity_expired',
         'its last login is too old for a re-bind: ask the person to sign in with it again',
@@ -393,8 +304,8 @@ export class RebindService {
   }
 
   private async assertAccount(manager: EntityManager, accountId: string): Promise<void> {
-    const [account] = await sqlRows<{ id: string }>(manager, `SELECT id FROM accounts WHERE id = $1`, [accountId]);
-    if (!account) throw new AppException('account_not_found', 'no account with this id');
+    if (!(await this.accounts.exists(manager, accountId)))
+      throw new AppException('account_not_found', 'no account with this id');
   }
 
   private async lockOpenRequest(
@@ -403,11 +314,7 @@ export class RebindService {
     by: AdminAction,
     decision: 'approve' | 'reject',
   ): Promise<RebindRequestRow> {
-    const [request] = await sqlRows<RebindRequestRow>(
-      manager,
-      `SELECT *, expires_at <= now() AS expired FROM rebind_requests WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
+    const request = await this.requests.lock(manager, id);
     if (!request) throw new AppException('rebind_request_not_found', 'no re-bind request with this id');
     if (request.status !== 'requested')
       throw new AppException('rebind_request_decided', `it was already ${request.status}`);
@@ -429,11 +336,7 @@ export class RebindService {
       });
     }
     if (request.expired) {
-      const closed = await sqlRows<ClosedRebindRequest>(
-        manager,
-        `UPDATE rebind_requests SET status = 'expired', decided_at = now() WHERE id = $1 RETURNING ${CLOSED_COLUMNS}`,
-        [id],
-      );
+      const closed = await this.requests.expire(manager, { request: id });
       await recordClosedRequests(this.audit, manager, closed, bySystem(by), 'ttl', decision);
     }
     return request;
@@ -446,10 +349,7 @@ export class RebindService {
     status: 'applied' | 'rejected',
     comment: string | undefined,
   ): Promise<void> {
-    await manager.query(
-      `UPDATE rebind_requests SET status = $2, decided_by = $3, decided_at = now(), decision_comment = $4 WHERE id = $1`,
-      [request.id, status, by.adminId, comment ?? null],
-    );
+    await this.requests.decide(manager, request.id, status, by.adminId, comment ?? null);
     await this.audit.record(
       {
         type: status === 'applied' ? 'identity.rebind_approved' : 'identity.rebind_rejected',

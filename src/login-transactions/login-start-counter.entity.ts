@@ -3,7 +3,7 @@ import type { LoginStartKind } from './login-start-limits.js';
 
 /**
  * Login starts per client and minute (fixed windows in database time), shared by every instance. Only
- * LoginTransactionsService writes it: one upsert in the statement that stores the login, or just before a
+ * login-start-counters.repository.ts writes it: one upsert in the statement that stores the login, or just before a
  * passwordless start calls the provider. Finished windows are purged with the expired login transactions.
  */
 @Entity('login_start_counters')

@@ -8,7 +8,7 @@ import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
-import type { AccessLogSealStatus } from '../sermi/access-log/sermi-log-sealer.js';
+import type { SealStatus } from '../common/hash-chain/log-sealer.js';
 import { FixedHistogram } from './fixed-histogram.js';
 import { MonitoringDatabase } from './monitoring-database.js';
 
@@ -17,6 +17,9 @@ export type ProviderCallError = 'timeout' | 'network' | 'status_5xx';
 
 /** Called once per provider call with its duration in seconds, and what went wrong if anything. */
 export type ProviderCallObserver = (seconds: number, error: ProviderCallError | null) => void;
+
+/** The logs chained in batches by a sealer (src/common/hash-chain/sealed-log.ts). */
+export type SealedLogName = 'sermi_access_log' | 'audit_trail';
 
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
@@ -64,11 +67,21 @@ export class Metrics {
     registers: [],
   });
 
-  private readSealStatus: () => AccessLogSealStatus | null = () => null;
+  private readonly sealStatusReaders: Record<SealedLogName, () => SealStatus | null> = {
+    sermi_access_log: () => null,
+    audit_trail: () => null,
+  };
 
-  /** The access log's sealer reports here (the SERMI module depends on operations, not the other way round). */
-  watchSealStatus(read: () => AccessLogSealStatus | null): void {
-    this.readSealStatus = read;
+  /** The sealers of the access log and the audit trail report here (their modules depend on operations). */
+  watchSealStatus(log: SealedLogName, read: () => SealStatus | null): void {
+    this.sealStatusReaders[log] = read;
+  }
+
+  /** The statement that counts live sessions; the sessions module, which owns the table, supplies it. */
+  private liveSessionsSql: string | null = null;
+
+  countLiveSessionsWith(sql: string): void {
+    this.liveSessionsSql = sql;
   }
 
   constructor(
@@ -79,7 +92,8 @@ export class Metrics {
   ) {
     const register = (...metrics: Array<Metric | FixedHistogram>) =>
       metrics.forEach((metric) => this.registry.registerMetric(metric as Metric));
-    const sealStatus = () => this.readSealStatus();
+    const sealStatus = () => this.sealStatusReaders.sermi_access_log();
+    const auditSealStatus = () => this.sealStatusReaders.audit_trail();
     const responses = this.responses;
     const decisionCounts = this.decisionCounts;
     const pool = () => (dataSource.driver as unknown as { master?: pg.Pool }).master;
@@ -139,6 +153,24 @@ export class Metrics {
         registers: [],
         collect() {
           const status = sealStatus();
+          if (status) this.set(status.lagSeconds);
+        },
+      }),
+      new Gauge({
+        name: 'rmi_audit_unsealed_events',
+        help: 'Committed audit events not yet sealed into the hash chain (last measurement)',
+        registers: [],
+        collect() {
+          const status = auditSealStatus();
+          if (status) this.set(status.unsealedRecords);
+        },
+      }),
+      new Gauge({
+        name: 'rmi_audit_seal_lag_seconds',
+        help: 'How long the oldest unsealed audit event has waited for its seal (last measurement)',
+        registers: [],
+        collect() {
+          const status = auditSealStatus();
           if (status) this.set(status.lagSeconds);
         },
       }),
@@ -221,11 +253,9 @@ export class Metrics {
 
   /** On the monitoring pool, never behind the request pool; the index on idle_expires_at keeps it a range scan. */
   private async countLiveSessions(monitoring: MonitoringDatabase): Promise<number | null> {
+    if (!this.liveSessionsSql) return null;
     try {
-      const [row] = await monitoring.query<{ live: number }>(
-        `SELECT count(*)::int AS live FROM sessions
-          WHERE revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`,
-      );
+      const [row] = await monitoring.query<{ live: number }>(this.liveSessionsSql);
       return row.live;
     } catch {
       // The database is away: the series keeps its last value, /ready says why.

@@ -3,7 +3,7 @@ import { EnvInteger } from '../config/env-transforms.js';
 
 /**
  * Running several instances behind a load balancer: connection timeouts, metrics, retention of ended sessions and
- * the access log's seal lag warning (docs/operations.md).
+ * the sealing of the audit trail and the access log's seal lag warning (docs/operations.md).
  * @title Operations
  */
 export class OperationsEnvironment {
@@ -83,6 +83,27 @@ export class OperationsEnvironment {
   @Min(1)
   @Max(7 * 24 * 3600)
   SERMI_LOG_SEAL_LAG_WARN_SECONDS = 60;
+
+  /**
+   * How often each instance seals the audit trail's new events into its hash chain (one instance at a time; an
+   * event is covered by `npm run audit:verify` from then on). `0` turns scheduled sealing off: verification still
+   * seals before it checks.
+   */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(3600 * 1000)
+  AUDIT_SEAL_INTERVAL_MS = 1000;
+
+  /**
+   * Sealing of the audit trail behind by more than this (the oldest unsealed event's wait) is logged as a warning
+   * and shown on `/ready` (`auditSealing`).
+   */
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  AUDIT_SEAL_LAG_WARN_SECONDS = 60;
 }
 
 export interface OperationsSettings {
@@ -91,6 +112,7 @@ export interface OperationsSettings {
   metrics: { port: number; host: string; token: string | null } | null;
   sessionRetention: { retentionDays: number; purgeIntervalSeconds: number };
   sealLagWarnSeconds: number;
+  auditSealing: { intervalMs: number; lagWarnSeconds: number };
 }
 
 const LOOPBACK = /^(127\.|::1$|localhost$)/;
@@ -127,5 +149,6 @@ export function operationsSettings(
       purgeIntervalSeconds: env.SESSION_PURGE_INTERVAL_SECONDS,
     },
     sealLagWarnSeconds: env.SERMI_LOG_SEAL_LAG_WARN_SECONDS,
+    auditSealing: { intervalMs: env.AUDIT_SEAL_INTERVAL_MS, lagWarnSeconds: env.AUDIT_SEAL_LAG_WARN_SECONDS },
   };
 }

@@ -4,20 +4,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
-import { decodeCursor, encodeCursor } from '../common/http/cursor.js';
 import { AppException } from '../common/problem/app-exception.js';
-import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
+import type { KeysetPage } from '../common/http/keyset.js';
 import { RmiItem } from './rmi-item.entity.js';
 import { isRmiItemCode, RMI_ITEM_FIELDS } from './rmi-item-fields.js';
 import type { ImportRow } from './rmi-item-import.js';
-
-export interface RmiItemSearch {
-  securityRelated?: boolean;
-  q?: string;
-  category?: string;
-  limit: number;
-  cursor?: string;
-}
+import { type RmiItemSearch, RmiItemsRepository, type StoredRmiItem } from './rmi-items.repository.js';
 
 export type RmiItemFields = Pick<RmiItem, (typeof RMI_ITEM_FIELDS)[number]>;
 export type RmiItemInput = Pick<RmiItem, 'code' | 'title' | 'securityRelated'> &
@@ -32,37 +24,11 @@ export interface ImportSummary {
   total: number;
 }
 
-interface RmiItemRow {
-  code: string;
-  title: string;
-  security_related: boolean;
-  category: string | null;
-  notes: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
 interface ItemChange {
   code: string;
   before: RmiItemFields;
   after: RmiItemFields;
   changed: string[];
-}
-
-type StoredItem = RmiItemFields & { code: string };
-
-const COLUMNS = 'code, title, security_related, category, notes, created_at, updated_at';
-
-function fromRow(row: RmiItemRow): RmiItem {
-  return Object.assign(new RmiItem(), {
-    code: row.code,
-    title: row.title,
-    securityRelated: row.security_related,
-    category: row.category,
-    notes: row.notes,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  });
 }
 
 function fieldsOf(item: RmiItemFields): RmiItemFields {
@@ -96,58 +62,31 @@ export class RmiItemsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly items: RmiItemsRepository,
   ) {}
 
   async findByCode(code: string): Promise<RmiItem | null> {
     const normalised = asciiUpperCase(code);
     if (!isRmiItemCode(normalised)) return null;
-    const [row] = await sqlRows<RmiItemRow>(
-      this.dataSource.manager,
-      `SELECT ${COLUMNS} FROM rmi_items WHERE code = $1`,
-      [normalised],
-    );
-    return row ? fromRow(row) : null;
+    return this.items.findByCode(this.dataSource.manager, normalised);
   }
 
   /** Ordered by code, keyset-paginated on it. */
-  async list(search: RmiItemSearch): Promise<{ items: RmiItem[]; nextCursor: string | null }> {
-    const conditions: string[] = [];
-    const params = new SqlParameters();
-    if (search.securityRelated !== undefined)
-      conditions.push(`security_related = ${params.add(search.securityRelated)}`);
-    if (search.category !== undefined) conditions.push(`category = ${params.add(search.category)}`);
-    if (search.q) {
-      const pattern = params.add(`%${search.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-      conditions.push(`(code ILIKE ${pattern} OR title ILIKE ${pattern})`);
-    }
-    if (search.cursor) {
-      const { code } = decodeCursor(search.cursor, ['code'], (p) => isRmiItemCode(p.code));
-      conditions.push(`code > ${params.add(code)}`);
-    }
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const rows = await sqlRows<RmiItemRow>(
-      this.dataSource.manager,
-      `SELECT ${COLUMNS} FROM rmi_items ${where} ORDER BY code LIMIT ${params.add(search.limit + 1)}`,
-      params.values,
-    );
-    const page = rows.slice(0, search.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(fromRow),
-      nextCursor: rows.length > search.limit && last ? encodeCursor({ code: last.code }) : null,
-    };
+  list(search: RmiItemSearch): Promise<KeysetPage<RmiItem>> {
+    return this.items.list(this.dataSource.manager, search);
   }
 
   async create(input: RmiItemInput, actorAccountId: string, requestId: string | null): Promise<RmiItem> {
     return this.dataSource.transaction(async (manager) => {
-      const [row] = await sqlRows<RmiItemRow>(
-        manager,
-        `INSERT INTO rmi_items (code, title, security_related, category, notes) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (code) DO NOTHING RETURNING ${COLUMNS}`,
-        [input.code, input.title, input.securityRelated, input.category ?? null, input.notes ?? null],
-      );
-      if (!row) throw new AppException('rmi_item_exists', `An RMI item with code ${input.code} already exists`);
-      const item = fromRow(row);
+      const { code, title, securityRelated } = input;
+      const item = await this.items.insert(manager, {
+        code,
+        title,
+        securityRelated,
+        category: input.category ?? null,
+        notes: input.notes ?? null,
+      });
+      if (!item) throw new AppException('rmi_item_exists', `An RMI item with code ${input.code} already exists`);
       await this.audit.record(
         {
           type: AUDIT_EVENT.rmiItemCreated,
@@ -176,22 +115,12 @@ export class RmiItemsService {
       });
     }
     return this.dataSource.transaction(async (manager) => {
-      const [beforeRow] = await sqlRows<RmiItemRow>(
-        manager,
-        `SELECT ${COLUMNS} FROM rmi_items WHERE code = $1 FOR UPDATE`,
-        [code],
-      );
-      if (!beforeRow) throw new AppException('rmi_item_not_found', `No RMI item with code ${code}`);
-      const before = fromRow(beforeRow);
+      const before = await this.items.lockByCode(manager, code);
+      if (!before) throw new AppException('rmi_item_not_found', `No RMI item with code ${code}`);
       const after = applyChanges(before, changes);
       const change = describeChange(code, before, after);
       if (!change) return before;
-      const [row] = await sqlRows<RmiItemRow>(
-        manager,
-        `UPDATE rmi_items SET title = $2, security_related = $3, category = $4, notes = $5, updated_at = now()
-          WHERE code = $1 RETURNING ${COLUMNS}`,
-        [code, after.title, after.securityRelated, after.category, after.notes],
-      );
+      const updated = await this.items.update(manager, { code, ...after });
       await this.audit.record(
         {
           type: AUDIT_EVENT.rmiItemUpdated,
@@ -201,7 +130,7 @@ export class RmiItemsService {
         },
         manager,
       );
-      return fromRow(row);
+      return updated;
     });
   }
 
@@ -217,14 +146,13 @@ export class RmiItemsService {
     format: 'json' | 'csv',
   ): Promise<ImportSummary> {
     return this.dataSource.transaction(async (manager) => {
-      const existing = await sqlRows<RmiItemRow>(
+      const existing = await this.items.lockByCodes(
         manager,
-        `SELECT ${COLUMNS} FROM rmi_items WHERE code = ANY($1::text[]) ORDER BY code FOR UPDATE`,
-        [rows.map((row) => row.code)],
+        rows.map((row) => row.code),
       );
-      const stored = new Map(existing.map((row) => [row.code, fieldsOf(fromRow(row))]));
-      const created: StoredItem[] = [];
-      const updated: StoredItem[] = [];
+      const stored = new Map(existing.map((item) => [item.code, fieldsOf(item)]));
+      const created: StoredRmiItem[] = [];
+      const updated: StoredRmiItem[] = [];
       const changes: ItemChange[] = [];
       for (const row of rows) {
         const before = stored.get(row.code);
@@ -241,26 +169,8 @@ export class RmiItemsService {
         }
       }
 
-      if (created.length > 0) {
-        await sqlRows(
-          manager,
-          `INSERT INTO rmi_items (code, title, security_related, category, notes)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[])`,
-          columnsOf(created),
-        );
-      }
-      if (updated.length > 0) {
-        await sqlRows(
-          manager,
-          `UPDATE rmi_items r
-              SET title = v.title, security_related = v.security_related, category = v.category, notes = v.notes,
-                  updated_at = now()
-             FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[])
-                  AS v(code, title, security_related, category, notes)
-            WHERE r.code = v.code`,
-          columnsOf(updated),
-        );
-      }
+      if (created.length > 0) await this.items.insertMany(manager, created);
+      if (updated.length > 0) await this.items.updateMany(manager, updated);
       const summary = {
         created: created.length,
         updated: updated.length,
@@ -279,33 +189,17 @@ export class RmiItemsService {
     });
   }
 
-  /**
-   * All events of an import in one statement, last in the transaction: the audit trigger holds the chain lock
-   * until commit, so the fewer statements after the first event, the shorter other writers wait.
-   */
+  /** All events of an import in one statement. */
   private async recordImportEvents(
     manager: EntityManager,
     actorAccountId: string,
     requestId: string | null,
     events: Array<{ type: string; details: Record<string, unknown> }>,
   ): Promise<void> {
-    await sqlRows(
+    const actor = { type: 'account' as const, accountId: actorAccountId };
+    await this.audit.recordAll(
+      events.map((event) => ({ ...event, actor, requestId })),
       manager,
-      `INSERT INTO audit_events (type, actor_type, actor_account_id, details, request_id)
-       SELECT e.type, 'account', $3::uuid, e.details::jsonb, $4
-         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS e(type, details, n)
-        ORDER BY e.n`,
-      [events.map((event) => event.type), events.map((event) => jsonb(event.details)), actorAccountId, requestId],
     );
   }
-}
-
-function columnsOf(items: StoredItem[]): unknown[] {
-  return [
-    items.map((item) => item.code),
-    items.map((item) => item.title),
-    items.map((item) => item.securityRelated),
-    items.map((item) => item.category),
-    items.map((item) => item.notes),
-  ];
 }

@@ -6,12 +6,15 @@ import { AppException } from '../common/problem/app-exception.js';
 import { isDataError } from '../common/problem/classify-unexpected.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { preparedRows } from '../database/sql.js';
 import { StatementBatcher } from '../database/statement-batcher.js';
 import { reauthenticateUrl } from '../sessions/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../access/authenticated-request.js';
-import { ACCESS_DECISIONS_SQL, CHAIN_BINDING_SQL } from './access-log/access-log.sql.js';
+import {
+  type AccessDecisionRecord,
+  type AccessDecisionRow,
+  SermiAccessLogRepository,
+} from './access-log/sermi-access-log.repository.js';
 import {
   type AccessDecision,
   type AccessReason,
@@ -22,6 +25,7 @@ import {
 } from './access-rules.js';
 import { AccessGrantSigner } from './grants/access-grant-signer.js';
 import { Metrics } from '../operations/metrics.js';
+import { SermiChainBindingsRepository } from './sermi-chain-bindings.repository.js';
 
 export interface AccessRequest {
   principal: SessionPrincipal;
@@ -49,40 +53,6 @@ export interface AccessResult {
   reauthenticateUrl: string | null;
 }
 
-/** One decision's log record, as ACCESS_DECISIONS_SQL takes it. */
-interface PendingDecision {
-  id: string;
-  itemCode: string;
-  loginMethod: string | null;
-  accountId: string;
-  sessionId: string;
-  actorType: string | null;
-  sub: string | null;
-  cabuid: string | null;
-  iouid: string | null;
-  ioeuid: string | null;
-  rssuid: string | null;
-  rsseuid: string | null;
-  vin: string;
-  securityDecision: AccessDecision;
-  securityReason: AccessReason;
-  clientIp: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  /** A chain session held to one vehicle: the statement grants only `boundVin` (null: the binding bound nothing). */
-  chainBound: boolean;
-  boundVin: string | null;
-}
-
-interface DecisionRow {
-  id: string;
-  decision: AccessDecision;
-  reason: AccessReason;
-  recorded_at: number;
-  title: string;
-  security_related: boolean;
-}
-
 /**
  * Decides whether a session may see an RMI item for a vehicle, records the decision in the SERMI access log (one
  * statement, whatever the outcome) and, for granted security-related items, signs an access grant.
@@ -94,37 +64,17 @@ export class SermiAccessService {
     @InjectAppConfig() private readonly config: AppConfig,
     private readonly signer: AccessGrantSigner,
     private readonly metrics: Metrics,
+    private readonly accessLog: SermiAccessLogRepository,
+    private readonly chainBindings: SermiChainBindingsRepository,
   ) {}
 
   /**
    * Decisions made at the same time are logged by one statement (one round trip, one commit), each still
    * answered only after its record is committed.
    */
-  private readonly decisions = new StatementBatcher<PendingDecision, DecisionRow | undefined>(
+  private readonly decisions = new StatementBatcher<AccessDecisionRecord, AccessDecisionRow | undefined>(
     async (pending) => {
-      const column = <K extends keyof PendingDecision>(key: K) => pending.map((decision) => decision[key]);
-      const rows = await preparedRows<DecisionRow>(this.dataSource.manager, 'rmi_sermi_access', ACCESS_DECISIONS_SQL, [
-        column('id'),
-        column('itemCode'),
-        column('loginMethod'),
-        column('accountId'),
-        column('sessionId'),
-        column('actorType'),
-        column('sub'),
-        column('cabuid'),
-        column('iouid'),
-        column('ioeuid'),
-        column('rssuid'),
-        column('rsseuid'),
-        column('vin'),
-        column('securityDecision'),
-        column('securityReason'),
-        column('clientIp'),
-        column('userAgent'),
-        column('requestId'),
-        column('chainBound'),
-        column('boundVin'),
-      ]);
+      const rows = await this.accessLog.insertDecisions(this.dataSource.manager, pending);
       const byId = new Map(rows.map((row) => [row.id, row]));
       return pending.map((decision) => byId.get(decision.id));
     },
@@ -143,16 +93,16 @@ export class SermiAccessService {
     // the decision statement grant only the bound VIN. No binding row: the item is unknown or was not
     // security-related; the statement reads the classification again and, should the item be security-related by
     // then, denies (nothing was bound). bindVehicle implies a granted chain session, so auth_time is known.
-    const [bound] = chainBound
-      ? await preparedRows<{ vin: string }>(this.dataSource.manager, 'rmi_sermi_chain_binding', CHAIN_BINDING_SQL, [
-          session!.actor.uid,
-          session!.principal.ioeuid,
-          session!.authenticatedAt,
+    const boundVin = chainBound
+      ? await this.chainBindings.bind(this.dataSource.manager, {
+          rsseuid: session!.actor.uid,
+          ioeuid: session!.principal.ioeuid,
+          authenticatedAt: session!.authenticatedAt!,
           vin,
           itemCode,
-          principal.sessionId,
-        ])
-      : [];
+          sessionId: principal.sessionId,
+        })
+      : null;
     const uids = session ? sermiLogIdentifiers(session) : null;
     const row = await this.decisions.submit({
       id: randomUUID(),
@@ -174,7 +124,7 @@ export class SermiAccessService {
       userAgent: request.userAgent,
       requestId: request.requestId,
       chainBound,
-      boundVin: bound?.vin ?? null,
+      boundVin,
     });
     if (!row) throw new AppException('rmi_item_not_found', `No RMI item has the code ${itemCode}`);
     const decidedAt = new Date(row.recorded_at);

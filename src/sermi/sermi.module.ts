@@ -2,15 +2,23 @@ import { Module } from '@nestjs/common';
 import { AccessLogModule } from './access-log/access-log.module.js';
 import { AccessGrantSigner } from './grants/access-grant-signer.js';
 import { JwksController } from './grants/jwks.controller.js';
+import { SermiGrantKeysRepository } from './grants/sermi-grant-keys.repository.js';
 import { RequiresSermiGuard } from './requires-sermi.guard.js';
 import { SermiAccessController } from './sermi-access.controller.js';
 import { SermiAccessService } from './sermi-access.service.js';
+import { SermiChainBindingsRepository } from './sermi-chain-bindings.repository.js';
 
 /** SERMI: security-related RMI access decisions, access grants and the tamper-evident access log. */
 @Module({
   imports: [AccessLogModule],
   controllers: [SermiAccessController, JwksController],
-  providers: [SermiAccessService, AccessGrantSigner, RequiresSermiGuard],
-  exports: [SermiAccessService, RequiresSermiGuard],
+  providers: [
+    SermiAccessService,
+    SermiChainBindingsRepository,
+    AccessGrantSigner,
+    SermiGrantKeysRepository,
+    RequiresSermiGuard,
+  ],
+  exports: [SermiAccessService, SermiChainBindingsRepository, SermiGrantKeysRepository, RequiresSermiGuard],
 })
 export class SermiModule {}

@@ -8,9 +8,8 @@ import { logFailure } from '../common/logging/fault-log.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { sqlRows } from '../database/sql.js';
+import { SessionsRepository } from './sessions.repository.js';
 
-const PURGE_LOCK = `hashtext('sessions.purge')`;
 const PURGE_BATCH = 1000;
 /** A run stops after this many batches; the next run goes on (bounded work per run, whatever the backlog). */
 const PURGE_MAX_BATCHES = 100;
@@ -36,6 +35,7 @@ export class SessionRetention implements OnApplicationBootstrap, BeforeApplicati
     private readonly audit: AuditService,
     @InjectAppConfig() private readonly config: AppConfig,
     @InjectRootLogger() private readonly logger: Logger,
+    private readonly sessions: SessionsRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -62,19 +62,7 @@ export class SessionRetention implements OnApplicationBootstrap, BeforeApplicati
     let deleted = 0;
     let skipped = false;
     for (let batch = 0; batch < PURGE_MAX_BATCHES; batch += 1) {
-      const [row] = await sqlRows<{ locked: boolean; deleted: number }>(
-        this.dataSource.manager,
-        `WITH leader AS (SELECT pg_try_advisory_xact_lock(${PURGE_LOCK}) AS locked),
-              gone AS (
-                DELETE FROM sessions
-                 WHERE id IN (SELECT id FROM sessions
-                               WHERE idle_expires_at < now() - make_interval(days => $1::int)
-                               ORDER BY idle_expires_at LIMIT $2::int FOR UPDATE SKIP LOCKED)
-                   AND (SELECT locked FROM leader)
-                RETURNING 1)
-         SELECT (SELECT locked FROM leader) AS locked, (SELECT count(*)::int FROM gone) AS deleted`,
-        [retentionDays, PURGE_BATCH],
-      );
+      const row = await this.sessions.purgeBatch(this.dataSource.manager, retentionDays, PURGE_BATCH);
       if (!row.locked) {
         skipped = true;
         break;

@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { preparedRows, sqlRows, jsonb } from '../database/sql.js';
 import { StatementBatcher } from '../database/statement-batcher.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
-import type { AccountStatus } from '../accounts/account.entity.js';
-import type { LinkSummary, SessionPrincipal } from '../access/authenticated-request.js';
+import type { SessionPrincipal } from '../access/authenticated-request.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../access/session-token.js';
+import { type SessionLookupRow, SessionsRepository } from './sessions.repository.js';
 
 export interface NewSession {
   accountId: string;
@@ -30,36 +29,6 @@ export interface IssuedSession {
   token: string;
   absoluteExpiresAt: Date;
 }
-
-interface SessionRow {
-  token_hash: Buffer;
-  id: string;
-  account_id: string;
-  roles: string[];
-  provider: IdentityProvider;
-  identity_link_id: string | null;
-  authenticated_at: number | null;
-  auth_context: Record<string, unknown>;
-  created_at: number;
-  idle_expires_at: number;
-  absolute_expires_at: number;
-  needs_touch: boolean;
-  display_name: string;
-  status: AccountStatus;
-  account_created_at: number;
-  account_updated_at: number;
-  links: LinkSummary[];
-}
-
-/** A timestamp as epoch milliseconds: a float for the driver, where a timestamptz costs a date-string parse. */
-const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
-
-/** When a new session ends at the latest: the absolute timeout (seconds) from now, or an earlier end (or null). */
-export const ABSOLUTE_EXPIRY = (timeoutSeconds: string, endsBy: string) =>
-  `LEAST(now() + make_interval(secs => ${timeoutSeconds}), COALESCE(${endsBy}::timestamptz, 'infinity'))`;
-
-/** A session that still lets its holder in: not revoked, neither idle- nor absolutely expired. */
-const LIVE = `revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`;
 
 /** At most this many sessions are listed; more live at once would mean something is wrong (the answer says so). */
 const MAX_LISTED_SESSIONS = 100;
@@ -83,6 +52,7 @@ export class SessionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectAppConfig() private readonly config: AppConfig,
+    private readonly sessions: SessionsRepository,
   ) {
     this.touchIntervalSeconds = Math.max(1, Math.min(60, Math.floor(config.session.idleTimeoutSeconds / 10)));
   }
@@ -92,29 +62,9 @@ export class SessionsService {
    * together (StatementBatcher). Every request is still checked against the database, never a cache, so a
    * revocation takes effect at once.
    */
-  private readonly lookups = new StatementBatcher<Buffer, SessionRow | undefined>(
+  private readonly lookups = new StatementBatcher<Buffer, SessionLookupRow | undefined>(
     async (tokenHashes) => {
-      const rows = await preparedRows<SessionRow>(
-        this.dataSource.manager,
-        'rmi_session_lookup',
-        `SELECT s.token_hash, s.id, s.account_id, a.roles, s.provider, s.identity_link_id, s.auth_context,
-              ${epochMs('s.authenticated_at')} AS authenticated_at, ${epochMs('s.created_at')} AS created_at,
-              ${epochMs('s.idle_expires_at')} AS idle_expires_at, ${epochMs('s.absolute_expires_at')} AS absolute_expires_at,
-              s.last_seen_at < now() - make_interval(secs => $2) AS needs_touch,
-              a.display_name, a.status, ${epochMs('a.created_at')} AS account_created_at,
-              ${epochMs('a.updated_at')} AS account_updated_at,
-              COALESCE((SELECT jsonb_agg(jsonb_build_object(
-                          'id', l.id, 'provider', l.provider, 'issuer', l.issuer, 'subject', l.subject,
-                          'attributes', l.attributes,
-                          'firstLoginAt', to_char(l.first_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                          'lastLoginAt', to_char(l.last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-                          ORDER BY l.created_at)
-                          FROM identity_links l WHERE l.account_id = a.id), '[]') AS links
-         FROM sessions s JOIN accounts a ON a.id = s.account_id
-        WHERE s.token_hash = ANY($1::bytea[]) AND s.revoked_at IS NULL AND a.status = 'active'
-          AND s.idle_expires_at > now() AND s.absolute_expires_at > now()`,
-        [tokenHashes, this.touchIntervalSeconds],
-      );
+      const rows = await this.sessions.lookup(this.dataSource.manager, tokenHashes, this.touchIntervalSeconds);
       const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row]));
       return tokenHashes.map((hash) => byHash.get(hash.toString('hex')));
     },
@@ -125,30 +75,21 @@ export class SessionsService {
     const token = newSessionToken();
     const { idleTimeoutSeconds } = this.config.session;
     const { absoluteTimeoutSeconds } = this.config.session;
-    const rows: { id: string; absolute_expires_at: Date }[] = await sqlRows(
-      manager,
-      `INSERT INTO sessions (token_hash, account_id, provider, identity_link_id, authenticated_at, auth_context,
-                             last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent, id_token_hint)
-       VALUES ($1, $2, $3, $4, $5, $6, now(),
-               LEAST(now() + make_interval(secs => $7), ${ABSOLUTE_EXPIRY('$8', '$12')}),
-               ${ABSOLUTE_EXPIRY('$8', '$12')}, $9, $10, $11)
-       RETURNING id, absolute_expires_at`,
-      [
-        hashSessionToken(token),
-        input.accountId,
-        input.provider,
-        input.identityLinkId,
-        input.authenticatedAt,
-        jsonb(input.authContext ?? {}),
-        idleTimeoutSeconds,
-        absoluteTimeoutSeconds,
-        input.clientIp ?? null,
-        input.userAgent?.slice(0, 512) ?? null,
-        input.idTokenHint ?? null,
-        input.endsBy ?? null,
-      ],
-    );
-    return { sessionId: rows[0].id, token, absoluteExpiresAt: rows[0].absolute_expires_at };
+    const row = await this.sessions.insert(manager, {
+      tokenHash: hashSessionToken(token),
+      accountId: input.accountId,
+      provider: input.provider,
+      identityLinkId: input.identityLinkId,
+      authenticatedAt: input.authenticatedAt,
+      authContext: input.authContext ?? {},
+      idleTimeoutSeconds,
+      absoluteTimeoutSeconds,
+      clientIp: input.clientIp ?? null,
+      userAgent: input.userAgent?.slice(0, 512) ?? null,
+      idTokenHint: input.idTokenHint ?? null,
+      endsBy: input.endsBy ?? null,
+    });
+    return { sessionId: row.id, token, absoluteExpiresAt: row.absolute_expires_at };
   }
 
   /**
@@ -161,14 +102,12 @@ export class SessionsService {
     if (!row) return null;
     let idleExpiresAt = new Date(row.idle_expires_at);
     if (row.needs_touch) {
-      const touched = await sqlRows<{ idle_expires_at: Date }>(
+      const touched = await this.sessions.touch(
         this.dataSource.manager,
-        `UPDATE sessions SET last_seen_at = now(),
-                idle_expires_at = LEAST(now() + make_interval(secs => $2), absolute_expires_at)
-          WHERE id = $1 RETURNING idle_expires_at`,
-        [row.id, this.config.session.idleTimeoutSeconds],
+        row.id,
+        this.config.session.idleTimeoutSeconds,
       );
-      idleExpiresAt = touched[0]?.idle_expires_at ?? idleExpiresAt;
+      idleExpiresAt = touched ?? idleExpiresAt;
     }
     return {
       sessionId: row.id,
@@ -199,25 +138,7 @@ export class SessionsService {
    * MAX_LISTED_SESSIONS, and whether there were more.
    */
   async listLive(accountId: string): Promise<{ sessions: LiveSession[]; truncated: boolean }> {
-    const rows = await sqlRows<{
-      id: string;
-      provider: string;
-      created_at: Date;
-      authenticated_at: Date | null;
-      last_seen_at: Date;
-      expires_at: Date;
-      client_ip: string | null;
-      user_agent: string | null;
-    }>(
-      this.dataSource.manager,
-      `SELECT id, provider, created_at, authenticated_at, last_seen_at,
-              least(idle_expires_at, absolute_expires_at) AS expires_at, host(client_ip) AS client_ip, user_agent
-         FROM sessions
-        WHERE account_id = $1 AND ${LIVE}
-        ORDER BY last_seen_at DESC, id
-        LIMIT ${MAX_LISTED_SESSIONS + 1}`,
-      [accountId],
-    );
+    const rows = await this.sessions.listLive(this.dataSource.manager, accountId, MAX_LISTED_SESSIONS + 1);
     const sessions = rows.slice(0, MAX_LISTED_SESSIONS).map((row) => ({
       id: row.id,
       provider: row.provider,
@@ -241,16 +162,7 @@ export class SessionsService {
     reason: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<string[]> {
-    const [condition, sessionId] = 'sessionId' in target ? ['id = $2', target.sessionId] : ['id <> $2', target.allBut];
-    const rows = await sqlRows<{ id: string }>(
-      manager,
-      `UPDATE sessions SET revoked_at = now(), revoke_reason = $3, id_token_hint = NULL
-        WHERE account_id = $1 AND ${condition}
-          AND ${LIVE}
-        RETURNING id`,
-      [accountId, sessionId, reason],
-    );
-    return rows.map((row) => row.id);
+    return this.sessions.revokeOwn(manager, accountId, target, reason);
   }
 
   /** Returns false when the session was already revoked (revocation is idempotent). */
@@ -267,13 +179,7 @@ export class SessionsService {
     reason: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<{ provider: IdentityProvider; idTokenHint: string | null } | undefined> {
-    const [row] = await sqlRows<{ provider: IdentityProvider; id_token_hint: string | null }>(
-      manager,
-      `UPDATE sessions s SET revoked_at = now(), revoke_reason = $2, id_token_hint = NULL
-         FROM sessions old WHERE s.id = $1 AND old.id = s.id AND s.revoked_at IS NULL
-       RETURNING s.provider, old.id_token_hint`,
-      [sessionId, reason],
-    );
+    const row = await this.sessions.revoke(manager, sessionId, reason);
     return row ? { provider: row.provider, idTokenHint: row.id_token_hint } : undefined;
   }
 
@@ -287,13 +193,7 @@ export class SessionsService {
     createdBy?: Date,
   ): Promise<{ id: string; accountId: string } | undefined> {
     if (!looksLikeSessionToken(token)) return undefined;
-    const [row] = await sqlRows<{ id: string; account_id: string }>(
-      manager,
-      `SELECT id, account_id FROM sessions
-        WHERE token_hash = $1 AND ${LIVE}
-          AND ($2::timestamptz IS NULL OR created_at <= $2::timestamptz)`,
-      [hashSessionToken(token), createdBy ?? null],
-    );
+    const row = await this.sessions.findLive(manager, hashSessionToken(token), createdBy ?? null);
     return row ? { id: row.id, accountId: row.account_id } : undefined;
   }
 
@@ -303,18 +203,12 @@ export class SessionsService {
     manager: EntityManager = this.dataSource.manager,
   ): Promise<string | undefined> {
     if (!looksLikeSessionToken(token)) return undefined;
-    const [row] = await sqlRows<{ id: string }>(
-      manager,
-      `UPDATE sessions SET revoked_at = now(), revoke_reason = 'replaced_by_login', id_token_hint = NULL
-        WHERE token_hash = $1 AND revoked_at IS NULL RETURNING id`,
-      [hashSessionToken(token)],
-    );
-    return row?.id;
+    return this.sessions.replaceByLogin(manager, hashSessionToken(token));
   }
 
   /** Revokes every live session authenticated through one identity link (unlinked or re-bound); returns their ids. */
   revokeForLink(linkId: string, reason: string, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
-    return this.revokeLive('identity_link_id', linkId, reason, manager);
+    return this.sessions.revokeAllOf(manager, { identityLinkId: linkId }, reason);
   }
 
   /** Revokes every live session of an account; returns their ids. */
@@ -323,21 +217,6 @@ export class SessionsService {
     reason: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<string[]> {
-    return this.revokeLive('account_id', accountId, reason, manager);
-  }
-
-  private async revokeLive(
-    column: 'account_id' | 'identity_link_id',
-    id: string,
-    reason: string,
-    manager: EntityManager,
-  ): Promise<string[]> {
-    const rows = await sqlRows<{ id: string }>(
-      manager,
-      `UPDATE sessions SET revoked_at = now(), revoke_reason = $2, id_token_hint = NULL
-        WHERE ${column} = $1 AND revoked_at IS NULL AND absolute_expires_at > now() RETURNING id`,
-      [id, reason],
-    );
-    return rows.map((row) => row.id);
+    return this.sessions.revokeAllOf(manager, { accountId }, reason);
   }
 }

@@ -19,10 +19,16 @@ describe('npm run audit:verify', () => {
   });
   afterAll(async () => close());
 
-  it('exits 0 with the chain head when the chain is intact, and 1 naming the first broken event after tampering', async () => {
+  it('seals, exits 0 with the chain head when the chain is intact, and 1 naming the first broken event after tampering', async () => {
     const intact = runTypeScript('scripts/verify-audit-chain.ts', { DATABASE_URL: database.url });
     expect(await intact.exited).toBe(0);
-    expect(JSON.parse(intact.stdout())).toMatchObject({ valid: true, checkedEvents: 3, head: { seq: '3' } });
+    expect(JSON.parse(intact.stdout())).toMatchObject({
+      valid: true,
+      checkedEvents: 3,
+      unsealedEvents: 0,
+      head: { sealSeq: '1' },
+    });
+    expect(intact.stderr()).toContain('audit chain intact: 3 events in 1 seals, 0 not sealed yet');
 
     await adminQuery(
       `SET session_replication_role = replica; UPDATE audit_events SET details = '{"i": 7}' WHERE seq = 2`,
@@ -31,7 +37,7 @@ describe('npm run audit:verify', () => {
     );
     const broken = runTypeScript('scripts/verify-audit-chain.ts', { DATABASE_URL: database.url });
     expect(await broken.exited).toBe(1);
-    expect(broken.stderr()).toContain('audit chain broken at event 2: hash_mismatch');
+    expect(broken.stderr()).toMatch(/audit chain broken at event 2, seal 1, id [0-9a-f-]{36}: record_changed/);
   });
 });
 

@@ -60,8 +60,9 @@ describe('/ready', () => {
           status: 'ok',
           checks: {
             database: { status: 'ok', latencyMs: expect.any(Number) },
-            // Sealing is off in this app (SERMI_LOG_SEAL_INTERVAL_MS=0).
+            // Sealing is off in this app (SERMI_LOG_SEAL_INTERVAL_MS=0, AUDIT_SEAL_INTERVAL_MS=0).
             accessLogSealing: { status: 'not_measured' },
+            auditSealing: { status: 'not_measured' },
           },
         });
       }

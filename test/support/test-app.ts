@@ -45,6 +45,7 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     LOG_LEVEL: 'info',
     DIGIDENTITY_ENABLED: 'false',
     SERMI_LOG_SEAL_INTERVAL_MS: '0',
+    AUDIT_SEAL_INTERVAL_MS: '0',
     SERMI_LOG_PURGE_INTERVAL_SECONDS: '0',
     ...env,
   });

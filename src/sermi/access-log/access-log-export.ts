@@ -2,7 +2,7 @@ import type { Response } from 'express';
 import type { Logger } from 'pino';
 import type { AccessLogExportFormat } from './dto/access-log-query.dto.js';
 import type { AccessLogRecordDto } from './dto/access-log-record.dto.js';
-import { ACCESS_LOG_FIELDS, type AccessLogExportCursor } from './access-log-query.service.js';
+import { ACCESS_LOG_FIELDS, type AccessLogExportCursor } from './sermi-access-log.repository.js';
 import { requestIdOf } from '../../common/request-context/request-context.js';
 import { logFailure } from '../../common/logging/fault-log.js';
 

@@ -5,12 +5,13 @@ import { AdminAccessLogChainController } from './admin-access-log-chain.controll
 import { AdminAccessLogController } from './admin-access-log.controller.js';
 import { SermiLogSealer } from './sermi-log-sealer.js';
 import { SermiLogVerifier } from './sermi-log-verifier.js';
+import { SermiAccessLogRepository } from './sermi-access-log.repository.js';
 
 /** The SERMI access log: sealing, verification and retention (write side), admin queries and export (read side). */
 @Module({
   imports: [AuditModule],
   controllers: [AdminAccessLogController, AdminAccessLogChainController],
-  providers: [SermiLogSealer, SermiLogVerifier, AccessLogQueryService],
-  exports: [SermiLogSealer, SermiLogVerifier],
+  providers: [SermiLogSealer, SermiLogVerifier, AccessLogQueryService, SermiAccessLogRepository],
+  exports: [SermiLogSealer, SermiLogVerifier, SermiAccessLogRepository],
 })
 export class AccessLogModule {}

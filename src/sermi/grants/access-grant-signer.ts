@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
-import { jsonb, sqlRows } from '../../database/sql.js';
+import { SermiGrantKeysRepository } from './sermi-grant-keys.repository.js';
 
 export const ACCESS_GRANT_TYPE = 'rmi-access-grant+jwt';
 
@@ -47,9 +47,6 @@ function publish(publicKey: KeyObject): PublishedKey {
  * before the next refresh has expired, plus this much again for clocks that disagree.
  */
 const REFRESH_INTERVAL_SECONDS = 300;
-/** Rows of keys nobody signs with any more are deleted this long after their publication ended. */
-const FORGET_AFTER = '7 days';
-
 /**
  * Signs access grants: short-lived ES256 JWTs that the manufacturer's RMI content system verifies offline against
  * /.well-known/jwks.json. The key comes from SERMI_GRANT_SIGNING_KEY; outside production an ephemeral one is
@@ -76,6 +73,7 @@ export class AccessGrantSigner implements OnApplicationBootstrap {
     @InjectAppConfig() private readonly config: AppConfig,
     @InjectRootLogger() private readonly logger: Logger,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly grantKeys: SermiGrantKeysRepository,
   ) {
     const configured = config.sermi.grant.signingKey;
     if (!configured) {
@@ -97,12 +95,9 @@ export class AccessGrantSigner implements OnApplicationBootstrap {
 
   /** The JWKS: this instance's keys, then every other key still published by the instances that signed with it. */
   async publishedKeys(): Promise<PublishedKey[]> {
-    const rows = await sqlRows<{ public_jwk: PublishedKey }>(
-      this.dataSource.manager,
-      `SELECT public_jwk FROM sermi_grant_keys WHERE published_until > now() ORDER BY published_until DESC, kid`,
-    );
+    const published = await this.grantKeys.findPublished(this.dataSource.manager);
     const keys = [...this.ownKeys];
-    for (const { public_jwk: key } of rows) if (!keys.some((known) => known.kid === key.kid)) keys.push(key);
+    for (const key of published) if (!keys.some((known) => known.kid === key.kid)) keys.push(key);
     return keys;
   }
 
@@ -140,17 +135,7 @@ export class AccessGrantSigner implements OnApplicationBootstrap {
   private async recordSigningKey(): Promise<void> {
     const startedAt = Date.now();
     const horizonSeconds = this.config.sermi.grant.ttlSeconds + 2 * REFRESH_INTERVAL_SECONDS;
-    await sqlRows(
-      this.dataSource.manager,
-      `WITH forgotten AS (
-         DELETE FROM sermi_grant_keys WHERE published_until < now() - interval '${FORGET_AFTER}' AND kid <> $1
-       )
-       INSERT INTO sermi_grant_keys (kid, public_jwk, published_until)
-       VALUES ($1, $2::jsonb, now() + make_interval(secs => $3))
-       ON CONFLICT (kid) DO UPDATE
-         SET published_until = GREATEST(sermi_grant_keys.published_until, EXCLUDED.published_until)`,
-      [this.signing.kid, jsonb(this.signing), horizonSeconds],
-    );
+    await this.grantKeys.publish(this.dataSource.manager, this.signing, horizonSeconds);
     this.refreshDueAt = startedAt + REFRESH_INTERVAL_SECONDS * 1000;
   }
 }

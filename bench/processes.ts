@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { waitForReady } from './wait-for-ready.js';
+
+/** A system under test in a process of its own. */
+export interface Service {
+  process: ChildProcess;
+  port: number;
+  /** CPU time of the whole process (every thread) so far, in milliseconds. */
+  cpu(): Promise<number>;
+  /** Resident set size in bytes. */
+  rss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+function quiet(logLevel: string | undefined): StdioOptions {
+  return ['ignore', logLevel ? 'inherit' : 'ignore', 'inherit'];
+}
+
+export function cpuMillis(pid: number): Promise<number> {
+  // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); 100 ticks per second on Linux.
+  return readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => {
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  });
+}
+
+async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;
+}
+
+async function started(child: ChildProcess, port: number, readyPath: string): Promise<Service> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await Promise.race([
+    waitForReady(port, 60_000, readyPath),
+    exited.then(() => {
+      throw new Error(`process on port ${port} exited before it was ready`);
+    }),
+  ]);
+  return {
+    process: child,
+    port,
+    cpu: () => cpuMillis(child.pid!),
+    rss: () => rssBytes(child.pid!),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The backend as production runs it: `node dist/src/main.js` (built beforehand), settings from the environment. */
+export function startBackend(port: number, settings: Record<string, string>): Promise<Service> {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ENV_FILE: '/dev/null',
+      NODE_ENV: 'development',
+      PORT: String(port),
+      DATABASE_POOL_SIZE: '20',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      OIDC_ALLOW_INSECURE_HTTP: 'true',
+      // Every simulated browser comes from 127.0.0.1: the limits stay on (their cost is measured) but out of reach.
+      LOGIN_START_LIMIT_PER_MINUTE: '1000000',
+      PASSWORDLESS_START_LIMIT_PER_MINUTE: '1000000',
+      // The peer's openid-client waits 30 s for the provider; so does the backend here, so that a machine busy with
+      // other work shows slow logins in both rather than failed ones in one.
+      OIDC_HTTP_TIMEOUT_MS: '30000',
+      ...settings,
+    },
+    stdio: quiet(process.env.BENCH_LOG_LEVEL),
+  });
+  return started(child, port, '/ready');
+}
+
+/**
+ * The idiomatic peer (bench/peer) in its own process. Its TypeScript is compiled when the process loads it (the
+ * register hook); after that it runs as plain JavaScript like the backend.
+ */
+export function startPeerProcess(port: number, settings: Record<string, string>): Promise<Service> {
+  const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'bench/peer/main.ts'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_POOL_SIZE: '20',
+      OIDC_ALLOW_INSECURE_HTTP: 'true',
+      ...settings,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return started(child, port, '/health');
+}
