@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { createApp } from './app/app.factory.js';
-import { type AppConfig, loadConfig } from './app/app.config.js';
+import { type AppConfig, loadConfig, usesSandbox } from './app/app.config.js';
 import { ConfigurationError } from './config/validate-env.js';
 import { createRootLogger } from './common/logging/logger.js';
 import { NonBlockingLogStream } from './common/logging/non-blocking-log-stream.js';
@@ -37,13 +37,9 @@ process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unha
 try {
   const database = await openDatabaseServer(config.database, (message) => logger.info(message));
   // Sandbox code is loaded only when a provider has no real settings (never in production).
-  const sandboxes =
-    config.digidentity?.sandbox ||
-    config.signicatIdin?.sandbox ||
-    config.itsme?.sandbox ||
-    config.signicatEherkenning?.sandbox
-      ? await (await import('../sandbox/resolve-sandbox.js')).resolveSandboxProviders(config, logger)
-      : { config, modules: [], close: async () => undefined };
+  const sandboxes = usesSandbox(config)
+    ? await (await import('../sandbox/resolve-sandbox.js')).resolveSandboxProviders(config, logger)
+    : { config, modules: [], close: async () => undefined };
   const app = await createApp(
     { ...sandboxes.config, database: { ...config.database, url: database.url } },
     logger,

@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider';
 import { interactionPolicy } from 'oidc-provider';
 import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { POST_LOGOUT_PATH } from '../../src/auth/provider-logout.js';
-import type { MemoryStorage } from '../digidentity/memory-adapter.js';
+import type { MemoryStorage } from './memory-adapter.js';
 
 /**
  * How the OIDC sandboxes treat a person's sign-in, as real providers do: a single sign-on session that answers

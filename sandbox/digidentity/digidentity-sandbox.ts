@@ -1,19 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import Provider, { type KoaContextWithOIDC, type Configuration } from 'oidc-provider';
-import {
-  logoutPages,
-  postLogoutRedirectUris,
-  promptsWithSelectAccount,
-  SELECT_ACCOUNT_RESOLVED,
-  signInSessions,
-  type SignInSessionControls,
-} from '../common/sign-in-sessions.js';
-import { escape, homePage, publicPart, readBody, sandboxPages, sendHtml } from '../common/pages.js';
-import { subjectStore } from '../common/sandbox-state.js';
-import { memoryAdapterFactory } from './memory-adapter.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { JWK } from 'jose';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import { memoryAdapterFactory } from '../common/memory-adapter.js';
+import * as oidcSandbox from '../common/oidc-sandbox.js';
+import type { ProviderMiddleware } from '../common/oidc-sandbox.js';
+import { homePage, publicPart, readBody, sandboxPages, sendHtml } from '../common/pages.js';
+import { listenSandbox } from '../common/sandbox-server.js';
+import { signInSessions, type SignInSessionControls } from '../common/sign-in-sessions.js';
 import { PERSONAS, type Persona } from './personas.js';
 
 /**
@@ -36,7 +30,7 @@ export interface DigidentitySandboxOptions {
   signingKeys?: JWK[];
   passwordlessTtlSeconds?: number;
   /** Extra Koa middleware in front of the provider (the hostile test provider corrupts responses with it). */
-  middleware?: Array<(ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>>;
+  middleware?: ProviderMiddleware[];
   /** Where re-created accounts' subjects are kept across restarts (see subjectStore); unset: in memory. */
   stateFile?: string;
   /** The portal's sign-in page, linked from the sandbox's home page. */
@@ -87,62 +81,35 @@ interface PasswordlessSession {
 
 const SERMI_CLAIMS = ['cabuid', 'iouid', 'ioeuid', 'rssuid', 'rsseuid'];
 
-const { page, personaPage } = sandboxPages('SANDBOX — not Digidentity, not for production');
-
-export async function generateSigningKey(
-  alg = 'RS256',
-  kid = `sandbox-${alg.toLowerCase()}-${randomBytes(4).toString('hex')}`,
-): Promise<JWK> {
-  const { privateKey } = await generateKeyPair(alg, {
-    extractable: true,
-    ...(alg.startsWith('RS') || alg.startsWith('PS') ? { modulusLength: 2048 } : {}),
-  });
-  return { ...(await exportJWK(privateKey)), kid, alg, use: 'sig' };
-}
+const pages = sandboxPages('SANDBOX — not Digidentity, not for production');
+const { page, personaPage } = pages;
 
 export async function startDigidentitySandbox(options: DigidentitySandboxOptions): Promise<DigidentitySandbox> {
-  const host = options.host ?? '127.0.0.1';
   const personas = options.personas ?? PERSONAS;
   const clientId = options.clientId ?? 'rmi-portal-sandbox';
   const clientSecret = options.clientSecret ?? randomBytes(24).toString('base64url');
   const productScope = options.productScope ?? 'sandboxproduct01';
-  const signingKeys = options.signingKeys ?? [await generateSigningKey()];
+  const signingKeys = options.signingKeys ?? [await oidcSandbox.generateSigningKey()];
   const passwordlessTtlMs = (options.passwordlessTtlSeconds ?? 120) * 1000;
   const passwordless = new Map<string, PasswordlessSession>();
   // The QR code carries its own id, not the authorisation code: only the relying party's backend sees the code.
   const scans = new Map<string, string>();
   const publishedKeys = [...signingKeys];
-  const subjects = subjectStore(options.stateFile, 'digidentity');
-  const subjectOf = (personaId: string) => subjects.get(personaId) ?? personaId;
-  const recreateAccount = (personaId: string): string => {
-    if (!personas.some((p) => p.id === personaId)) throw new Error(`unknown persona ${personaId}`);
-    const previous = subjectOf(personaId);
-    const subject = randomUUID();
-    subjects.set(personaId, subject);
-    // The deleted account's single sign-on sessions end with it, as at the real provider.
-    storage.forget('Session', (session) => session.accountId === previous);
-    return subject;
-  };
-
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
-  const { port } = server.address() as AddressInfo;
-  const issuer = `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`;
+  const sandbox = await listenSandbox(options.port, options.host);
+  const issuer = sandbox.origin;
 
   const storage = memoryAdapterFactory();
-  const configuration: Configuration = {
-    adapter: storage.factory,
-    clients: [
-      {
-        client_id: clientId,
-        client_secret: clientSecret,
-        redirect_uris: options.redirectUris,
-        ...postLogoutRedirectUris(options.redirectUris),
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-      },
-    ],
+  const { subjects, subjectOf, recreateAccount } = oidcSandbox.recreatableAccounts({
+    stateFile: options.stateFile,
+    provider: 'digidentity',
+    personas,
+    storage,
+    newSubject: () => randomUUID(),
+  });
+  const common = oidcSandbox.oidcSandboxConfiguration(storage, page, '/interaction/');
+  const provider = new Provider(issuer, {
+    ...common,
+    clients: [oidcSandbox.sandboxClient(clientId, options.redirectUris, oidcSandbox.clientSecretBasic(clientSecret))],
     jwks: { keys: signingKeys as never },
     routes: {
       authorization: '/oauth2/authorize',
@@ -159,27 +126,11 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
       if (!persona) return undefined;
       return { accountId: id, claims: async () => ({ sub: id, ...persona.claims }) };
     },
-    features: {
-      devInteractions: { enabled: false },
-      userinfo: { enabled: true },
-      rpInitiatedLogout: logoutPages(page),
-    },
-    interactions: { policy: promptsWithSelectAccount(), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     pkce: { required: () => false },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
-    ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     enabledJWA: { idTokenSigningAlgValues: [...new Set(signingKeys.map((key) => key.alg!))] as never },
     // The SERMI UIDs come from user_info.json only, as at Digidentity.
     conformIdTokenClaims: true,
-    renderError: async (ctx, out) => {
-      ctx.type = 'html';
-      ctx.body = page(
-        'Sandbox error',
-        `<p>${escape(String(out.error))}: ${escape(String(out.error_description ?? ''))}</p>`,
-      );
-    },
-  };
-  const provider = new Provider(issuer, configuration);
+  });
   const signIns = signInSessions(provider, storage);
   provider.on('server_error', (_ctx, error) => console.error('digidentity sandbox error', error));
 
@@ -218,38 +169,17 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
   };
 
   let passwordlessStarts = 0;
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', issuer);
-    const interaction = /^\/interaction\/([\w-]+)(\/login|\/abort)?$/.exec(url.pathname);
-    if (interaction) {
-      const details = await provider.interactionDetails(req, res);
-      if (req.method === 'GET' && !interaction[2]) {
-        return sendHtml(
-          res,
-          personaPage(personas, `/interaction/${details.uid}/login`, `/interaction/${details.uid}/abort`),
-        );
-      }
-      if (req.method === 'POST' && interaction[2] === '/abort') {
-        return provider.interactionFinished(
-          req,
-          res,
-          { error: 'access_denied', error_description: 'the user cancelled the login' },
-          { mergeWithLastSubmission: false },
-        );
-      }
-      if (req.method === 'POST' && interaction[2] === '/login') {
-        const personaId = new URLSearchParams(await readBody(req)).get('persona') ?? '';
-        if (!personas.some((p) => p.id === personaId))
-          return sendHtml(res, page('Unknown persona', '<p>Pick a persona.</p>'), 400);
-        const grantId = await grantFor(subjectOf(personaId), String(details.params.scope));
-        return provider.interactionFinished(
-          req,
-          res,
-          { login: { accountId: subjectOf(personaId) }, consent: { grantId }, ...SELECT_ACCOUNT_RESOLVED },
-          { mergeWithLastSubmission: false },
-        );
-      }
-    }
+  const interactions = oidcSandbox.personaInteractions(
+    { provider, clientId, interactionPrefix: '/interaction/', pages },
+    {
+      show: () => ({ personas }),
+      login: (_details, personaId) =>
+        personas.some((p) => p.id === personaId) ? { accountId: subjectOf(personaId) } : null,
+      grant: grantFor,
+    },
+  );
+  /** The passwordless QR login: its start (authorize.json) and the page the QR code opens. */
+  const passwordlessPages = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     if (req.method === 'GET' && url.pathname === '/oauth2/authorize.json') {
       passwordlessStarts += 1;
       const scope = url.searchParams.get('scope') ?? '';
@@ -258,29 +188,33 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
         url.searchParams.get('response_type') !== 'code' ||
         !scope.split(' ').includes('openid')
       ) {
-        return sendJson(res, { errors: [{ title: 'invalid passwordless request' }] }, 400);
+        sendJson(res, { errors: [{ title: 'invalid passwordless request' }] }, 400);
+        return true;
       }
       const code = `PLS-${randomUUID()}`;
       const scanId = randomBytes(16).toString('base64url');
       passwordless.set(code, { clientId, scope, expiresAt: Date.now() + passwordlessTtlMs });
       scans.set(scanId, code);
-      return sendJson(res, {
+      sendJson(res, {
         data: {
           id: code,
           type: 'passwordless_login_session',
-          attributes: { type: 'qr_code', qr_code_uri: sandbox.qrCodeUri(`${issuer}/passwordless/${scanId}`) },
+          attributes: { type: 'qr_code', qr_code_uri: running.qrCodeUri(`${issuer}/passwordless/${scanId}`) },
         },
       });
+      return true;
     }
     const scan = /^\/passwordless\/([\w-]+)(\/confirm)?$/.exec(url.pathname);
     if (scan) {
       const scanId = scan[1];
-      if (req.method === 'GET' && !scan[2])
-        return sendHtml(res, personaPage(personas, `/passwordless/${scanId}/confirm`, null, 'Confirm with your PIN'));
+      if (req.method === 'GET' && !scan[2]) {
+        sendHtml(res, personaPage(personas, `/passwordless/${scanId}/confirm`, null, 'Confirm with your PIN'));
+        return true;
+      }
       if (req.method === 'POST' && scan[2]) {
         const personaId = new URLSearchParams(await readBody(req)).get('persona') ?? '';
         const confirmed = await confirmPasswordless(scanId, personaId);
-        return sendHtml(
+        sendHtml(
           res,
           page(
             confirmed ? 'Confirmed' : 'Not confirmed',
@@ -290,29 +224,23 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
           ),
           confirmed ? 200 : 410,
         );
+        return true;
       }
     }
-    const home = homePage({
-      page,
-      name: 'Digidentity',
-      endpoint: `Issuer: ${issuer}`,
-      personas,
-      subjectOf,
-      recreateAccount,
-      portalUrl: options.portalUrl,
-    });
-    if (await home(req, res, url)) return;
-    return provider.callback()(req, res);
+    return false;
   };
-  server.on('request', (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      console.error('digidentity sandbox', error);
-      if (!res.headersSent)
-        sendHtml(res, page('Sandbox error', `<p>${escape(String((error as Error).message))}</p>`), 400);
-    });
+  const home = homePage({
+    page,
+    name: 'Digidentity',
+    endpoint: `Issuer: ${issuer}`,
+    personas,
+    subjectOf,
+    recreateAccount,
+    portalUrl: options.portalUrl,
   });
+  oidcSandbox.serveSandbox(sandbox, 'digidentity', page, [interactions, passwordlessPages, home], provider.callback());
 
-  const sandbox: DigidentitySandbox = {
+  const running: DigidentitySandbox = {
     qrCodeUri: (uri) => uri,
     issuer,
     clientId,
@@ -340,14 +268,9 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     },
     codeForScan: (scanId) => scans.get(scanId),
     passwordlessStarts: () => passwordlessStarts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        storage.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => sandbox.close(() => storage.stop()),
   };
-  return sandbox;
+  return running;
 }
 
 /**

@@ -1,20 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import {
-  logoutPages,
-  postLogoutRedirectUris,
-  promptsWithSelectAccount,
-  SELECT_ACCOUNT_RESOLVED,
-  signInSessions,
-  type SignInSessionControls,
-} from '../common/sign-in-sessions.js';
-import { escape, homePage, readBody, sandboxPages, sendHtml } from '../common/pages.js';
-import { subjectStore } from '../common/sandbox-state.js';
-import { generateSigningKey } from '../digidentity/digidentity-sandbox.js';
-import { memoryAdapterFactory } from '../digidentity/memory-adapter.js';
+import Provider from 'oidc-provider';
+import { memoryAdapterFactory } from '../common/memory-adapter.js';
+import * as oidcSandbox from '../common/oidc-sandbox.js';
+import type { ProviderMiddleware } from '../common/oidc-sandbox.js';
+import { escape, homePage, sandboxPages } from '../common/pages.js';
+import { listenSandbox } from '../common/sandbox-server.js';
+import { signInSessions, type SignInSessionControls } from '../common/sign-in-sessions.js';
 import { ITSME_PERSONAS, type ItsmePersona } from './personas.js';
 
 /**
@@ -36,7 +28,7 @@ export interface ItsmeSandboxOptions {
   serviceCode?: string;
   personas?: ItsmePersona[];
   /** Extra Koa middleware in front of the provider (paths as seen below the mount path, e.g. /token). */
-  middleware?: Array<(ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>>;
+  middleware?: ProviderMiddleware[];
   /** Where re-created accounts' subjects are kept across restarts (see subjectStore); unset: in memory. */
   stateFile?: string;
   /** The portal's sign-in page, linked from the sandbox's home page. */
@@ -85,7 +77,8 @@ const ITSME_CLAIMS: Record<string, string[]> = {
 const KEY_ALG = 'RSA-OAEP-256';
 const CONTENT_ENC = 'A256GCM';
 
-const { page, personaPage } = sandboxPages('SANDBOX — not itsme, not for production');
+const pages = sandboxPages('SANDBOX — not itsme, not for production');
+const { page } = pages;
 
 async function generateEncryptionKey(): Promise<JWK> {
   const { privateKey } = await generateKeyPair(KEY_ALG, { extractable: true, modulusLength: 2048 });
@@ -94,42 +87,29 @@ async function generateEncryptionKey(): Promise<JWK> {
 }
 
 export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<ItsmeSandbox> {
-  const host = options.host ?? '127.0.0.1';
   const personas = options.personas ?? ITSME_PERSONAS;
   const clientId = options.clientId ?? 'rmi-portal-itsme-sandbox';
   const serviceCode = options.serviceCode ?? 'RMI_PORTAL_SANDBOX';
-  const signingKey = { ...(await generateSigningKey('RS256')), use: 'sig' };
+  const signingKey = { ...(await oidcSandbox.generateSigningKey('RS256')), use: 'sig' };
   const encryptionKey = await generateEncryptionKey();
 
-  const subjects = subjectStore(options.stateFile, 'itsme');
-  const subjectOf = (personaId: string) => subjects.get(personaId) ?? personaId;
-  const recreateAccount = (personaId: string): string => {
-    if (!personas.some((p) => p.id === personaId)) throw new Error(`unknown persona ${personaId}`);
-    const previous = subjectOf(personaId);
-    const subject = `itsme-sub-${randomUUID()}`;
-    subjects.set(personaId, subject);
-    // The deleted account's single sign-on sessions end with it, as at the real provider.
-    storage.forget('Session', (session) => session.accountId === previous);
-    return subject;
-  };
-
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`;
-  const issuer = `${origin}${ITSME_MOUNT_PATH}`;
+  const sandbox = await listenSandbox(options.port, options.host);
+  const issuer = `${sandbox.origin}${ITSME_MOUNT_PATH}`;
   const interactionPrefix = `${ITSME_MOUNT_PATH}/interaction/`;
 
   const storage = memoryAdapterFactory();
-  const configuration: Configuration = {
-    adapter: storage.factory,
+  const { subjectOf, recreateAccount } = oidcSandbox.recreatableAccounts({
+    stateFile: options.stateFile,
+    provider: 'itsme',
+    personas,
+    storage,
+    newSubject: () => `itsme-sub-${randomUUID()}`,
+  });
+  const common = oidcSandbox.oidcSandboxConfiguration(storage, page, interactionPrefix);
+  const provider = new Provider(issuer, {
+    ...common,
     clients: [
-      {
-        client_id: clientId,
-        redirect_uris: options.redirectUris,
-        ...postLogoutRedirectUris(options.redirectUris),
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
+      oidcSandbox.sandboxClient(clientId, options.redirectUris, {
         token_endpoint_auth_method: 'private_key_jwt',
         jwks_uri: options.clientJwksUri,
         require_signed_request_object: true,
@@ -139,7 +119,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
         userinfo_signed_response_alg: 'RS256',
         userinfo_encrypted_response_alg: KEY_ALG,
         userinfo_encrypted_response_enc: CONTENT_ENC,
-      },
+      }),
     ],
     jwks: { keys: [signingKey, encryptionKey] as never },
     routes: {
@@ -159,9 +139,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
       return { accountId: id, claims: async () => ({ sub: id, ...persona.claims }) };
     },
     features: {
-      devInteractions: { enabled: false },
-      rpInitiatedLogout: logoutPages(page),
-      userinfo: { enabled: true },
+      ...common.features,
       jwtUserinfo: { enabled: true },
       encryption: { enabled: true },
       requestObjects: { enabled: true, requireSignedRequestObject: true },
@@ -179,10 +157,6 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
       userinfoEncryptionAlgValues: [KEY_ALG],
       userinfoEncryptionEncValues: [CONTENT_ENC],
     } as never,
-    interactions: {
-      policy: promptsWithSelectAccount(),
-      url: (_ctx, interaction) => `${interactionPrefix}${interaction.uid}`,
-    },
     // The client's JWKS is the backend's on localhost, which oidc-provider's SSRF guard (right for a real provider)
     // refuses: a local stand-in fetches it without the guard.
     fetch: (url, options) => {
@@ -190,18 +164,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
       return globalThis.fetch(url, rest);
     },
     pkce: { required: () => true },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
-    // itsme's codes live 3 minutes (docs/providers.md#itsme-client-authentication-and-pkce).
-    ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
-    renderError: async (ctx, out) => {
-      ctx.type = 'html';
-      ctx.body = page(
-        'Sandbox error',
-        `<p>${escape(String(out.error))}: ${escape(String(out.error_description ?? ''))}</p>`,
-      );
-    },
-  };
-  const provider = new Provider(issuer, configuration);
+  });
   const signIns = signInSessions(provider, storage);
   provider.on('server_error', (_ctx, error) => console.error('itsme sandbox error', error));
   // itsme accepts the authorization request only as a signed-then-encrypted request object
@@ -223,82 +186,37 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
     await next();
   });
   for (const middleware of options.middleware ?? []) provider.use(middleware);
-  const callback = provider.callback();
 
-  const refuse = (req: IncomingMessage, res: ServerResponse, error: string, description: string) =>
-    provider.interactionFinished(
-      req,
-      res,
-      { error, error_description: description },
-      { mergeWithLastSubmission: false },
-    );
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', origin);
-    const interaction = url.pathname.startsWith(interactionPrefix)
-      ? /^([\w-]+)(\/login|\/abort)?$/.exec(url.pathname.slice(interactionPrefix.length))
-      : null;
-    if (interaction) {
-      const details = await provider.interactionDetails(req, res);
-      const base = `${interactionPrefix}${details.uid}`;
-      const scopes = String(details.params.scope ?? '').split(' ');
-      const acr = String(details.params.acr_values ?? '')
-        .split(' ')
-        .includes(ACR_ADVANCED)
-        ? ACR_ADVANCED
-        : ACR_BASIC;
-      if (req.method === 'GET' && !interaction[2]) {
+  const interactions = oidcSandbox.personaInteractions(
+    { provider, clientId, interactionPrefix, pages },
+    {
+      show: ({ params }) => {
+        const scopes = String(params.scope ?? '').split(' ');
         if (!scopes.includes(`service:${serviceCode}`))
-          return refuse(req, res, 'invalid_scope', `the scope must name the service: service:${serviceCode}`);
-        const level = acr === ACR_ADVANCED ? 'itsme code required (advanced)' : 'fingerprint or itsme code (basic)';
+          return {
+            refuse: { error: 'invalid_scope', description: `the scope must name the service: service:${serviceCode}` },
+          };
+        const level =
+          acrOf(params) === ACR_ADVANCED ? 'itsme code required (advanced)' : 'fingerprint or itsme code (basic)';
         const intro = `<p>itsme: choose the person who confirms in the itsme app — ${escape(level)}.</p>`;
         const choices = personas.map((p) => ({ ...p, description: `${p.description} — sub ${subjectOf(p.id)}` }));
-        return sendHtml(res, personaPage(choices, `${base}/login`, `${base}/abort`, 'Sign in with itsme', intro));
-      }
-      if (req.method === 'POST' && interaction[2] === '/abort') {
-        return refuse(req, res, 'access_denied', 'the user cancelled the login');
-      }
-      if (req.method === 'POST' && interaction[2] === '/login') {
-        const personaId = new URLSearchParams(await readBody(req)).get('persona') ?? '';
-        if (!personas.some((p) => p.id === personaId))
-          return sendHtml(res, page('Unknown persona', '<p>Pick a persona.</p>'), 400);
-        const accountId = subjectOf(personaId);
-        const grant = new provider.Grant({ accountId, clientId });
-        grant.addOIDCScope(scopes.join(' '));
-        const grantId = await grant.save();
-        return provider.interactionFinished(
-          req,
-          res,
-          { login: { accountId, acr }, consent: { grantId }, ...SELECT_ACCOUNT_RESOLVED },
-          { mergeWithLastSubmission: false },
-        );
-      }
-    }
-    if (url.pathname === ITSME_MOUNT_PATH || url.pathname.startsWith(`${ITSME_MOUNT_PATH}/`)) {
-      // Mounted under the issuer's path, as Express's app.use(path, …) would (see the iDIN sandbox).
-      (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
-      req.url = req.url!.slice(ITSME_MOUNT_PATH.length) || '/';
-      return callback(req, res);
-    }
-    const home = homePage({
-      page,
-      name: 'itsme',
-      endpoint: `Issuer: ${issuer}`,
-      personas,
-      subjectOf,
-      recreateAccount,
-      portalUrl: options.portalUrl,
-    });
-    if (await home(req, res, url)) return;
-    return sendHtml(res, page('Not found', '<p>Nothing here.</p>'), 404);
-  };
-  server.on('request', (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      console.error('itsme sandbox', error);
-      if (!res.headersSent)
-        sendHtml(res, page('Sandbox error', `<p>${escape(String((error as Error).message))}</p>`), 400);
-    });
+        return { personas: choices, heading: 'Sign in with itsme', intro };
+      },
+      login: ({ params }, personaId) =>
+        personas.some((p) => p.id === personaId) ? { accountId: subjectOf(personaId), acr: acrOf(params) } : null,
+    },
+  );
+  const mounted = oidcSandbox.mountedProvider(provider, ITSME_MOUNT_PATH);
+  const home = homePage({
+    page,
+    name: 'itsme',
+    endpoint: `Issuer: ${issuer}`,
+    personas,
+    subjectOf,
+    recreateAccount,
+    portalUrl: options.portalUrl,
   });
+  oidcSandbox.serveSandbox(sandbox, 'itsme', page, [interactions, mounted, home]);
 
   return {
     issuer,
@@ -317,11 +235,15 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
     encryptionKey,
     recreateAccount,
     subjectOf,
-    close: () =>
-      new Promise<void>((resolve) => {
-        storage.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => sandbox.close(() => storage.stop()),
   };
+}
+
+/** The level the relying party asked for: advanced when it names it, basic otherwise. */
+function acrOf(params: Record<string, unknown>): string {
+  return String(params.acr_values ?? '')
+    .split(' ')
+    .includes(ACR_ADVANCED)
+    ? ACR_ADVANCED
+    : ACR_BASIC;
 }

@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody, sandboxPages, sendHtml } from '../common/pages.js';
-import { homePage } from '../common/pages.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { homePage, readBody, sandboxPages, sendHtml } from '../common/pages.js';
+import { listenSandbox } from '../common/sandbox-server.js';
 import { EHERKENNING_PERSONAS, type EherkenningPersona } from './personas.js';
 
 /**
@@ -103,7 +102,6 @@ function withSessionId(url: string, id: string): string {
 export async function startSignicatEherkenningSandbox(
   options: SignicatEherkenningSandboxOptions = {},
 ): Promise<SignicatEherkenningSandbox> {
-  const host = options.host ?? '127.0.0.1';
   const personas = options.personas ?? EHERKENNING_PERSONAS;
   const clientId = options.clientId ?? 'rmi-portal-eherkenning-sandbox';
   const clientSecret = options.clientSecret ?? randomBytes(24).toString('base64url');
@@ -113,10 +111,8 @@ export async function startSignicatEherkenningSandbox(
   const counters = { token: 0, createSession: 0, getSession: 0, unauthorized: 0 };
   const hostility: EherkenningHostility = {};
 
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
-  const { port } = server.address() as AddressInfo;
-  const baseUrl = `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`;
+  const sandbox = await listenSandbox(options.port, options.host);
+  const baseUrl = sandbox.origin;
 
   const live = (id: string) => {
     const session = sessions.get(id);
@@ -297,12 +293,7 @@ export async function startSignicatEherkenningSandbox(
     if (await home(req, res, url)) return;
     return sendHtml(res, page('Not found', '<p>Nothing here.</p>'), 404);
   };
-  server.on('request', (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      console.error('signicat-eherkenning sandbox', error);
-      if (!res.headersSent) problem(res, 500, 'Sandbox error');
-    });
-  });
+  sandbox.serve('signicat-eherkenning', handle, (res) => problem(res, 500, 'Sandbox error'));
 
   return {
     baseUrl,
@@ -323,10 +314,6 @@ export async function startSignicatEherkenningSandbox(
       const session = sessions.get(id);
       if (session) session.expiresAt = Date.now();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => sandbox.close(),
   };
 }

@@ -1,20 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import {
-  logoutPages,
-  postLogoutRedirectUris,
-  promptsWithSelectAccount,
-  SELECT_ACCOUNT_RESOLVED,
-  signInSessions,
-  type SignInSessionControls,
-} from '../common/sign-in-sessions.js';
-import { escape, publicPart, readBody, sandboxPages, sendHtml } from '../common/pages.js';
-import { homePage } from '../common/pages.js';
-import { generateSigningKey } from '../digidentity/digidentity-sandbox.js';
-import { memoryAdapterFactory } from '../digidentity/memory-adapter.js';
+import Provider from 'oidc-provider';
+import { memoryAdapterFactory } from '../common/memory-adapter.js';
+import * as oidcSandbox from '../common/oidc-sandbox.js';
+import type { ProviderMiddleware } from '../common/oidc-sandbox.js';
+import { escape, homePage, publicPart, sandboxPages } from '../common/pages.js';
+import { listenSandbox } from '../common/sandbox-server.js';
+import { signInSessions, type SignInSessionControls } from '../common/sign-in-sessions.js';
 import { IDIN_PERSONAS, type IdinPersona } from './personas.js';
 
 /**
@@ -36,7 +28,7 @@ export interface SignicatIdinSandboxOptions {
   /** Signing keys (private JWKs with kid and alg); one RS256 key is generated when omitted. */
   signingKeys?: JWK[];
   /** Extra Koa middleware in front of the provider (paths as seen below the mount path, e.g. /connect/token). */
-  middleware?: Array<(ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>>;
+  middleware?: ProviderMiddleware[];
   /** The portal's sign-in page, linked from the sandbox's home page. */
   portalUrl?: string;
 }
@@ -78,36 +70,24 @@ const IDIN_CLAIMS: Record<string, string[]> = {
   'date-of-birth': ['birthdate'],
 };
 
-const { page, personaPage } = sandboxPages('SANDBOX — not Signicat or iDIN, not for production');
+const pages = sandboxPages('SANDBOX — not Signicat or iDIN, not for production');
+const { page } = pages;
 
 export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptions): Promise<SignicatIdinSandbox> {
-  const host = options.host ?? '127.0.0.1';
   const personas = options.personas ?? IDIN_PERSONAS;
   const clientId = options.clientId ?? 'rmi-portal-idin-sandbox';
   const clientSecret = options.clientSecret ?? randomBytes(24).toString('base64url');
-  const signingKeys = options.signingKeys ?? [await generateSigningKey()];
+  const signingKeys = options.signingKeys ?? [await oidcSandbox.generateSigningKey()];
 
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`;
-  const issuer = `${origin}${SIGNICAT_MOUNT_PATH}`;
+  const sandbox = await listenSandbox(options.port, options.host);
+  const issuer = `${sandbox.origin}${SIGNICAT_MOUNT_PATH}`;
   const interactionPrefix = `${SIGNICAT_MOUNT_PATH}/interaction/`;
 
   const storage = memoryAdapterFactory();
-  const configuration: Configuration = {
-    adapter: storage.factory,
-    clients: [
-      {
-        client_id: clientId,
-        client_secret: clientSecret,
-        redirect_uris: options.redirectUris,
-        ...postLogoutRedirectUris(options.redirectUris),
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-      },
-    ],
+  const common = oidcSandbox.oidcSandboxConfiguration(storage, page, interactionPrefix);
+  const provider = new Provider(issuer, {
+    ...common,
+    clients: [oidcSandbox.sandboxClient(clientId, options.redirectUris, oidcSandbox.clientSecretBasic(clientSecret))],
     jwks: { keys: signingKeys as never },
     // Signicat's paths below /auth/open.
     routes: {
@@ -125,31 +105,12 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
       if (!persona) return undefined;
       return { accountId: id, claims: async () => ({ sub: id, idp_issuer: 'idin', ...persona.claims }) };
     },
-    features: {
-      devInteractions: { enabled: false },
-      userinfo: { enabled: true },
-      rpInitiatedLogout: logoutPages(page),
-    },
-    interactions: {
-      policy: promptsWithSelectAccount(),
-      url: (_ctx, interaction) => `${interactionPrefix}${interaction.uid}`,
-    },
     pkce: { required: () => false },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
-    ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     enabledJWA: { idTokenSigningAlgValues: [...new Set(signingKeys.map((key) => key.alg!))] as never },
     // By default only user-info returns all claims (docs/providers.md#idin-scopes-and-claims): the ID token carries
     // the subject.
     conformIdTokenClaims: true,
-    renderError: async (ctx, out) => {
-      ctx.type = 'html';
-      ctx.body = page(
-        'Sandbox error',
-        `<p>${escape(String(out.error))}: ${escape(String(out.error_description ?? ''))}</p>`,
-      );
-    },
-  };
-  const provider = new Provider(issuer, configuration);
+  });
   const signIns = signInSessions(provider, storage);
   provider.on('server_error', (_ctx, error) => console.error('signicat-idin sandbox error', error));
   for (const middleware of options.middleware ?? []) provider.use(middleware);
@@ -158,82 +119,52 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
     if (ctx.path === '/.well-known/openid-configuration/jwks' && ctx.status === 200)
       ctx.body = { keys: signingKeys.map(publicPart) };
   });
-  const callback = provider.callback();
 
-  /** Finishes the interaction with an OAuth error, sent back to the relying party's callback. */
-  const refuse = (req: IncomingMessage, res: ServerResponse, error: string, description: string) =>
-    provider.interactionFinished(
-      req,
-      res,
-      { error, error_description: description },
-      { mergeWithLastSubmission: false },
-    );
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', origin);
-    const interaction = url.pathname.startsWith(interactionPrefix)
-      ? /^([\w-]+)(\/login|\/abort)?$/.exec(url.pathname.slice(interactionPrefix.length))
-      : null;
-    if (interaction) {
-      const details = await provider.interactionDetails(req, res);
-      const base = `${interactionPrefix}${details.uid}`;
-      const scopes = String(details.params.scope ?? '').split(' ');
-      const acrValues = String(details.params.acr_values ?? '').split(' ');
-      const bank = acrValues.find((value) => value.startsWith('idin_idp:'))?.slice('idin_idp:'.length);
-      const banked = bank ? personas.filter((p) => p.bankBic === bank) : personas;
-      if (req.method === 'GET' && !interaction[2]) {
+  /** The bank a request pre-selected (`idin_idp:<BIC>`), and the personas of that bank. */
+  const request = (params: Record<string, unknown>) => {
+    const acrValues = String(params.acr_values ?? '').split(' ');
+    const bank = acrValues.find((value) => value.startsWith('idin_idp:'))?.slice('idin_idp:'.length);
+    return { acrValues, bank, banked: bank ? personas.filter((p) => p.bankBic === bank) : personas };
+  };
+  const interactions = oidcSandbox.personaInteractions(
+    { provider, clientId, interactionPrefix, pages },
+    {
+      show: ({ params }) => {
+        const { acrValues, bank, banked } = request(params);
+        const scopes = String(params.scope ?? '').split(' ');
         // Checked on the page, as Signicat does before the person reaches the bank.
         if (!acrValues.includes('idp:idin'))
-          return refuse(req, res, 'invalid_request', 'this sandbox offers iDIN only: acr_values must select idp:idin');
+          return {
+            refuse: {
+              error: 'invalid_request',
+              description: 'this sandbox offers iDIN only: acr_values must select idp:idin',
+            },
+          };
         if (scopes.includes('date-of-birth') && scopes.includes('eighteen-or-older'))
-          return refuse(req, res, 'invalid_scope', 'date-of-birth and eighteen-or-older are mutually exclusive');
+          return {
+            refuse: {
+              error: 'invalid_scope',
+              description: 'date-of-birth and eighteen-or-older are mutually exclusive',
+            },
+          };
         const intro = `<p>iDIN: choose the person who signs in with their bank${
           bank ? ` (bank pre-selected: <strong>${escape(bank)}</strong>)` : ''
         }.</p>`;
-        return sendHtml(res, personaPage(banked, `${base}/login`, `${base}/abort`, 'Sign in with iDIN', intro));
-      }
-      if (req.method === 'POST' && interaction[2] === '/abort') {
-        return refuse(req, res, 'access_denied', 'the user cancelled the login');
-      }
-      if (req.method === 'POST' && interaction[2] === '/login') {
-        const personaId = new URLSearchParams(await readBody(req)).get('persona') ?? '';
-        if (!banked.some((p) => p.id === personaId))
-          return sendHtml(res, page('Unknown persona', '<p>Pick a persona.</p>'), 400);
-        const grant = new provider.Grant({ accountId: personaId, clientId });
-        grant.addOIDCScope(scopes.join(' '));
-        const grantId = await grant.save();
-        return provider.interactionFinished(
-          req,
-          res,
-          { login: { accountId: personaId, acr: 'idp:idin' }, consent: { grantId }, ...SELECT_ACCOUNT_RESOLVED },
-          { mergeWithLastSubmission: false },
-        );
-      }
-    }
-    if (url.pathname === SIGNICAT_MOUNT_PATH || url.pathname.startsWith(`${SIGNICAT_MOUNT_PATH}/`)) {
-      // Mounted under the issuer's path, as Express's app.use(path, …) would: oidc-provider reads the mount path
-      // from originalUrl and builds every URL (discovery, resume, redirects) under it.
-      (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
-      req.url = req.url!.slice(SIGNICAT_MOUNT_PATH.length) || '/';
-      return callback(req, res);
-    }
-    const home = homePage({
-      page,
-      name: 'Signicat iDIN',
-      endpoint: `Issuer: ${issuer}`,
-      personas,
-      portalUrl: options.portalUrl,
-    });
-    if (await home(req, res, url)) return;
-    return sendHtml(res, page('Not found', '<p>Nothing here.</p>'), 404);
-  };
-  server.on('request', (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      console.error('signicat-idin sandbox', error);
-      if (!res.headersSent)
-        sendHtml(res, page('Sandbox error', `<p>${escape(String((error as Error).message))}</p>`), 400);
-    });
+        return { personas: banked, heading: 'Sign in with iDIN', intro };
+      },
+      login: ({ params }, personaId) =>
+        request(params).banked.some((p) => p.id === personaId) ? { accountId: personaId, acr: 'idp:idin' } : null,
+    },
+  );
+  const mounted = oidcSandbox.mountedProvider(provider, SIGNICAT_MOUNT_PATH);
+  const home = homePage({
+    page,
+    name: 'Signicat iDIN',
+    endpoint: `Issuer: ${issuer}`,
+    personas,
+    portalUrl: options.portalUrl,
   });
+  oidcSandbox.serveSandbox(sandbox, 'signicat-idin', page, [interactions, mounted, home]);
 
   return {
     issuer,
@@ -249,11 +180,6 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
     provider,
     signIns,
     signingKeys,
-    close: () =>
-      new Promise<void>((resolve) => {
-        storage.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => sandbox.close(() => storage.stop()),
   };
 }

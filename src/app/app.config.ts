@@ -3,24 +3,14 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min 
 import { EnvBoolean, EnvInteger, EnvList } from '../config/env-transforms.js';
 import { ConfigurationError, validateEnv } from '../config/validate-env.js';
 import { OidcEnvironment } from '../oidc/oidc.config.js';
-import { DigidentityEnvironment } from '../providers/digidentity/digidentity.config.js';
-import { idinScopes, SignicatIdinEnvironment } from '../providers/signicat-idin/signicat-idin.config.js';
-import {
-  ITSME_ACR,
-  ItsmeEnvironment,
-  itsmeKeys,
-  itsmeScopes,
-  type ItsmeAcrLevel,
-} from '../providers/itsme/itsme.config.js';
-import type { RelyingPartyKey } from '../oidc/rp-keys.js';
-import {
-  type EherkenningLoa,
-  SignicatEherkenningEnvironment,
-} from '../providers/signicat-eherkenning/signicat-eherkenning.config.js';
+import { DIGIDENTITY_CONFIG } from '../providers/digidentity/digidentity.config.js';
+import { ITSME_CONFIG } from '../providers/itsme/itsme.config.js';
+import type { ProviderSettingsContext } from '../providers/kit/provider-settings.js';
+import { SIGNICAT_EHERKENNING_CONFIG } from '../providers/signicat-eherkenning/signicat-eherkenning.config.js';
+import { SIGNICAT_IDIN_CONFIG } from '../providers/signicat-idin/signicat-idin.config.js';
 import { LinkingEnvironment, type LinkingSettings, linkingSettings } from '../linking/linking.config.js';
 import { SermiEnvironment, type SermiSettings, sermiSettings } from '../sermi/sermi.config.js';
 import { OperationsEnvironment, type OperationsSettings, operationsSettings } from '../operations/operations.config.js';
-import type { UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -183,7 +173,8 @@ export class EnvironmentVariables {
   SHUTDOWN_TIMEOUT_SECONDS = 10;
 }
 
-export interface AppConfig {
+/** The configuration of everything but the identity providers (each provider's settings: PROVIDER_CONFIGS). */
+export interface CoreAppConfig {
   env: EnvironmentVariables['NODE_ENV'];
   http: {
     port: number;
@@ -245,78 +236,35 @@ export interface AppConfig {
     purgeGraceSeconds: number;
     purgeIntervalSeconds: number;
   };
-  digidentity: DigidentitySettings | null;
-  signicatIdin: SignicatIdinSettings | null;
-  itsme: ItsmeSettings | null;
-  signicatEherkenning: SignicatEherkenningSettings | null;
   sermi: SermiSettings;
   linking: LinkingSettings;
   operations: OperationsSettings;
 }
 
-export interface DigidentitySettings {
-  /** No issuer configured: a local sandbox provider is started (never in production). */
-  sandbox: boolean;
-  /** Filled in by resolveSandboxProviders() in sandbox mode. */
-  issuer?: URL;
-  clientId?: string;
-  clientSecret?: string;
-  productScope?: string;
-  idTokenAlgorithms: string[];
-  unknownIdentityPolicy: UnknownIdentityPolicy;
-  passwordlessPollIntervalMs: number;
-  sandboxPort: number;
-}
+/**
+ * The identity providers, in the order their problems are reported. Each provider folder owns its environment class
+ * and how it resolves (see src/providers/kit/provider-settings.ts); its settings land under its `key`, null when
+ * the provider is disabled. Adding a provider: docs/new-provider.md.
+ */
+export const PROVIDER_CONFIGS = [
+  DIGIDENTITY_CONFIG,
+  SIGNICAT_IDIN_CONFIG,
+  ITSME_CONFIG,
+  SIGNICAT_EHERKENNING_CONFIG,
+] as const;
 
-export interface SignicatIdinSettings {
-  /** No issuer configured: a local sandbox provider is started (never in production). */
-  sandbox: boolean;
-  /** Filled in by resolveSandboxProviders() in sandbox mode. */
-  issuer?: URL;
-  clientId?: string;
-  clientSecret?: string;
-  scopes: string[];
-  /** Bank pre-selection (`acr_values=idin_idp:<BIC>`), or null to let the person pick the bank. */
-  bankBic: string | null;
-  idTokenAlgorithms: string[];
-  unknownIdentityPolicy: UnknownIdentityPolicy;
-  sandboxPort: number;
-}
+type ProviderConfigs = (typeof PROVIDER_CONFIGS)[number];
+export type ProviderKey = ProviderConfigs['key'];
+/** Each provider's settings under its key (null: disabled). */
+export type ProviderSettingsMap = {
+  [C in ProviderConfigs as C['key']]: ReturnType<C['resolve']>;
+};
 
-export interface ItsmeSettings {
-  /** No issuer configured: a local sandbox provider is started (never in production). */
-  sandbox: boolean;
-  /** Filled in by resolveSandboxProviders() in sandbox mode. */
-  issuer?: URL;
-  clientId?: string;
-  serviceCode?: string;
-  /** Ours. The first signing key signs; all are published. The first encryption key is published; all decrypt. */
-  signingKeys: RelyingPartyKey[];
-  encryptionKeys: RelyingPartyKey[];
-  acr: ItsmeAcrLevel;
-  acrValue: string;
-  /** Besides `openid service:<code>`, which are added once the service code is known. */
-  extraScopes: string;
-  uiLocales: string | null;
-  idTokenAlgorithms: string[];
-  unknownIdentityPolicy: UnknownIdentityPolicy;
-  sandboxPort: number;
-}
+export type AppConfig = CoreAppConfig & ProviderSettingsMap;
 
-export interface SignicatEherkenningSettings {
-  /** No base URL configured: a local sandbox is started (never in production). */
-  sandbox: boolean;
-  /** Signicat's API host; filled in by resolveSandboxProviders() in sandbox mode. */
-  baseUrl?: URL;
-  clientId?: string;
-  clientSecret?: string;
-  /** `requestedLoa`, or null to leave it to the Signicat account's configuration. */
-  loa: EherkenningLoa | null;
-  /** Where Signicat's authentication page may be; empty: the API host or a sibling of it. */
-  authenticationHosts: string[];
-  language: string;
-  unknownIdentityPolicy: UnknownIdentityPolicy;
-  sandboxPort: number;
+/** A provider runs as a local sandbox (development without credentials). */
+export function usesSandbox(config: AppConfig): boolean {
+  return PROVIDER_CONFIGS.some(({ key }) => config[key]?.sandbox);
 }
 
 /**
@@ -327,10 +275,7 @@ export interface SignicatEherkenningSettings {
 export const ENVIRONMENT_SCHEMAS = [
   EnvironmentVariables,
   OidcEnvironment,
-  DigidentityEnvironment,
-  SignicatIdinEnvironment,
-  ItsmeEnvironment,
-  SignicatEherkenningEnvironment,
+  ...PROVIDER_CONFIGS.map((provider) => provider.environment),
   SermiEnvironment,
   LinkingEnvironment,
   OperationsEnvironment,
@@ -356,241 +301,24 @@ function validateAll(env: Record<string, string | undefined>) {
   };
   const vars = attempt(EnvironmentVariables);
   const oidc = attempt(OidcEnvironment);
-  const digidentity = attempt(DigidentityEnvironment);
-  const signicatIdin = attempt(SignicatIdinEnvironment);
-  const itsme = attempt(ItsmeEnvironment);
-  const signicatEherkenning = attempt(SignicatEherkenningEnvironment);
+  const providers = PROVIDER_CONFIGS.map((provider) => attempt<object>(provider.environment));
   const sermi = attempt(SermiEnvironment);
   const linking = attempt(LinkingEnvironment);
   const operations = attempt(OperationsEnvironment);
-  if (
-    !vars ||
-    !oidc ||
-    !digidentity ||
-    !signicatIdin ||
-    !itsme ||
-    !signicatEherkenning ||
-    !sermi ||
-    !linking ||
-    !operations
-  ) {
+  if (!vars || !oidc || !sermi || !linking || !operations || providers.some((env) => !env)) {
     throw new ConfigurationError(problems);
   }
-  return { vars, oidc, digidentity, signicatIdin, itsme, signicatEherkenning, sermi, linking, operations };
+  return { vars, oidc, providers: providers as object[], sermi, linking, operations };
 }
 
-/**
- * The rules for an enabled provider without an issuer, the same for every provider: the sandbox lets anyone sign
- * in as anyone, so it is only for a developer's own machine, never by accident.
- */
-function sandboxProblem(
-  vars: EnvironmentVariables,
-  prefix: string,
-  providerName: string,
-  partial: readonly string[],
-  urlVariable = `${prefix}_ISSUER`,
-): string | null {
-  if (vars.NODE_ENV === 'production') {
-    return `${urlVariable}: required in production (set ${prefix}_ENABLED=false to run without ${providerName})`;
-  }
-  if (partial.length > 0) {
-    return `${urlVariable}: required when ${partial.join(', ')} ${partial.length > 1 ? 'are' : 'is'} set (without it the local sandbox would be used)`;
-  }
-  if (!['localhost', '127.0.0.1', '[::1]'].includes(new URL(vars.PUBLIC_BASE_URL!).hostname)) {
-    return `${urlVariable}: required unless PUBLIC_BASE_URL is on localhost (the sandbox is for local development only)`;
-  }
-  return null;
-}
-
-function insecureIssuerProblem(vars: EnvironmentVariables, oidc: OidcEnvironment, prefix: string, issuer: URL) {
-  return issuer.protocol === 'http:' && (!oidc.OIDC_ALLOW_INSECURE_HTTP || vars.NODE_ENV === 'production')
-    ? `${prefix}_ISSUER: http:// issuers need OIDC_ALLOW_INSECURE_HTTP=true and are refused in production`
-    : null;
-}
-
-function digidentitySettings(
-  vars: EnvironmentVariables,
-  oidc: OidcEnvironment,
-  env: DigidentityEnvironment,
-  problems: string[],
-): DigidentitySettings | null {
-  if (!env.DIGIDENTITY_ENABLED) return null;
-  const common = {
-    idTokenAlgorithms: env.DIGIDENTITY_ID_TOKEN_ALGORITHMS,
-    unknownIdentityPolicy: env.DIGIDENTITY_UNKNOWN_IDENTITY_POLICY,
-    passwordlessPollIntervalMs: env.DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS,
-    sandboxPort: env.SANDBOX_DIGIDENTITY_PORT,
-  };
-  if (!env.DIGIDENTITY_ISSUER) {
-    const partial = (
-      ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'] as const
-    ).filter((name) => env[name]);
-    const problem = sandboxProblem(vars, 'DIGIDENTITY', 'Digidentity', partial);
-    if (problem) problems.push(problem);
-    return { sandbox: true, ...common };
-  }
-  const issuer = new URL(env.DIGIDENTITY_ISSUER);
-  const insecure = insecureIssuerProblem(vars, oidc, 'DIGIDENTITY', issuer);
-  if (insecure) problems.push(insecure);
-  for (const name of ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'] as const) {
-    if (!env[name]) problems.push(`${name}: required when DIGIDENTITY_ISSUER is set`);
-  }
-  return {
-    sandbox: false,
-    issuer,
-    clientId: env.DIGIDENTITY_CLIENT_ID,
-    clientSecret: env.DIGIDENTITY_CLIENT_SECRET,
-    productScope: env.DIGIDENTITY_PRODUCT_SCOPE,
-    ...common,
-  };
-}
-
-/**
- * Signicat iDIN (docs/providers.md#signicat-idin): optional, so disabled unless SIGNICAT_IDIN_ENABLED=true; same
- * sandbox rules.
- */
-function signicatIdinSettings(
-  vars: EnvironmentVariables,
-  oidc: OidcEnvironment,
-  env: SignicatIdinEnvironment,
-  problems: string[],
-): SignicatIdinSettings | null {
-  if (!env.SIGNICAT_IDIN_ENABLED) return null;
-  const { scopes, problems: scopeProblems } = idinScopes(env.SIGNICAT_IDIN_SCOPES);
-  problems.push(...scopeProblems);
-  const common = {
-    scopes,
-    bankBic: env.SIGNICAT_IDIN_BANK_BIC ?? null,
-    idTokenAlgorithms: env.SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS,
-    unknownIdentityPolicy: env.SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY,
-    sandboxPort: env.SANDBOX_SIGNICAT_IDIN_PORT,
-  };
-  const clientNames = ['SIGNICAT_IDIN_CLIENT_ID', 'SIGNICAT_IDIN_CLIENT_SECRET'] as const;
-  if (!env.SIGNICAT_IDIN_ISSUER) {
-    const problem = sandboxProblem(
-      vars,
-      'SIGNICAT_IDIN',
-      'iDIN',
-      clientNames.filter((name) => env[name]),
-    );
-    if (problem) problems.push(problem);
-    return { sandbox: true, ...common };
-  }
-  const issuer = new URL(env.SIGNICAT_IDIN_ISSUER);
-  const insecure = insecureIssuerProblem(vars, oidc, 'SIGNICAT_IDIN', issuer);
-  if (insecure) problems.push(insecure);
-  for (const name of clientNames) {
-    if (!env[name]) problems.push(`${name}: required when SIGNICAT_IDIN_ISSUER is set`);
-  }
-  return {
-    sandbox: false,
-    issuer,
-    clientId: env.SIGNICAT_IDIN_CLIENT_ID,
-    clientSecret: env.SIGNICAT_IDIN_CLIENT_SECRET,
-    ...common,
-  };
-}
-
-/**
- * itsme (docs/providers.md#itsme): optional, disabled unless ITSME_ENABLED=true; same sandbox rules. With an issuer,
- * our signing and encryption keys are required; in the sandbox, missing keys are generated at start-up (ephemeral).
- */
-function itsmeSettings(
-  vars: EnvironmentVariables,
-  oidc: OidcEnvironment,
-  env: ItsmeEnvironment,
-  problems: string[],
-): ItsmeSettings | null {
-  if (!env.ITSME_ENABLED) return null;
-  const { problems: scopeProblems } = itsmeScopes('x', env.ITSME_SCOPES);
-  problems.push(...scopeProblems);
-  const common = {
-    signingKeys: itsmeKeys('ITSME_SIGNING_KEY', env.ITSME_SIGNING_KEY, 'sig', problems),
-    encryptionKeys: itsmeKeys('ITSME_ENCRYPTION_KEYS', env.ITSME_ENCRYPTION_KEYS, 'enc', problems),
-    acr: env.ITSME_ACR,
-    acrValue: ITSME_ACR[env.ITSME_ACR],
-    extraScopes: env.ITSME_SCOPES,
-    uiLocales: env.ITSME_UI_LOCALES ?? null,
-    idTokenAlgorithms: env.ITSME_ID_TOKEN_ALGORITHMS,
-    unknownIdentityPolicy: env.ITSME_UNKNOWN_IDENTITY_POLICY,
-    sandboxPort: env.SANDBOX_ITSME_PORT,
-  };
-  const kids = [...common.signingKeys, ...common.encryptionKeys].map((key) => key.kid);
-  if (new Set(kids).size !== kids.length) {
-    problems.push('ITSME_ENCRYPTION_KEYS: key ids must differ from the signing keys');
-  }
-  if (!env.ITSME_ISSUER) {
-    const partial = (['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE'] as const).filter((name) => env[name]);
-    const problem = sandboxProblem(vars, 'ITSME', 'itsme', partial);
-    if (problem) problems.push(problem);
-    return { sandbox: true, ...common };
-  }
-  const issuer = new URL(env.ITSME_ISSUER);
-  const insecure = insecureIssuerProblem(vars, oidc, 'ITSME', issuer);
-  if (insecure) problems.push(insecure);
-  for (const name of ['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE', 'ITSME_SIGNING_KEY', 'ITSME_ENCRYPTION_KEYS'] as const) {
-    if (!env[name]) problems.push(`${name}: required when ITSME_ISSUER is set`);
-  }
-  return {
-    sandbox: false,
-    issuer,
-    clientId: env.ITSME_CLIENT_ID,
-    serviceCode: env.ITSME_SERVICE_CODE,
-    ...common,
-  };
-}
-
-/**
- * Signicat eHerkenning through the Authentication REST API (docs/providers.md#signicat-eherkenning): optional, so
- * disabled unless SIGNICAT_EHERKENNING_ENABLED=true; the same sandbox rules with SIGNICAT_EHERKENNING_BASE_URL in
- * place of an issuer.
- */
-function signicatEherkenningSettings(
-  vars: EnvironmentVariables,
-  oidc: OidcEnvironment,
-  env: SignicatEherkenningEnvironment,
-  problems: string[],
-): SignicatEherkenningSettings | null {
-  if (!env.SIGNICAT_EHERKENNING_ENABLED) return null;
-  const common = {
-    loa: env.SIGNICAT_EHERKENNING_LOA ?? null,
-    authenticationHosts: env.SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS?.split(',') ?? [],
-    language: env.SIGNICAT_EHERKENNING_LANGUAGE,
-    unknownIdentityPolicy: env.SIGNICAT_EHERKENNING_UNKNOWN_IDENTITY_POLICY,
-    sandboxPort: env.SANDBOX_SIGNICAT_EHERKENNING_PORT,
-  };
-  const clientNames = ['SIGNICAT_EHERKENNING_CLIENT_ID', 'SIGNICAT_EHERKENNING_CLIENT_SECRET'] as const;
-  if (!env.SIGNICAT_EHERKENNING_BASE_URL) {
-    const partial = clientNames.filter((name) => env[name]);
-    const problem = sandboxProblem(
-      vars,
-      'SIGNICAT_EHERKENNING',
-      'eHerkenning',
-      partial,
-      'SIGNICAT_EHERKENNING_BASE_URL',
-    );
-    if (problem) problems.push(problem);
-    return { sandbox: true, ...common };
-  }
-  const baseUrl = new URL(env.SIGNICAT_EHERKENNING_BASE_URL);
-  if (baseUrl.protocol === 'http:' && (!oidc.OIDC_ALLOW_INSECURE_HTTP || vars.NODE_ENV === 'production')) {
-    problems.push(
-      'SIGNICAT_EHERKENNING_BASE_URL: http:// URLs need OIDC_ALLOW_INSECURE_HTTP=true and are refused in production',
-    );
-  }
-  if (baseUrl.search || baseUrl.hash || baseUrl.username || baseUrl.password) {
-    problems.push('SIGNICAT_EHERKENNING_BASE_URL: must be a plain URL (no credentials, query or fragment)');
-  }
-  for (const name of clientNames) {
-    if (!env[name]) problems.push(`${name}: required when SIGNICAT_EHERKENNING_BASE_URL is set`);
-  }
-  return {
-    sandbox: false,
-    baseUrl,
-    clientId: env.SIGNICAT_EHERKENNING_CLIENT_ID,
-    clientSecret: env.SIGNICAT_EHERKENNING_CLIENT_SECRET,
-    ...common,
-  };
+/** Each enabled provider's settings, resolved from its own environment class by its own rules. */
+function providerSettings(envs: object[], context: ProviderSettingsContext): ProviderSettingsMap {
+  return Object.fromEntries(
+    PROVIDER_CONFIGS.map((provider, index) => [
+      provider.key,
+      (provider.resolve as (env: object, context: ProviderSettingsContext) => unknown)(envs[index], context),
+    ]),
+  ) as ProviderSettingsMap;
 }
 
 /**
@@ -609,10 +337,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const {
     vars,
     oidc,
-    digidentity: digidentityEnv,
-    signicatIdin: signicatIdinEnv,
-    itsme: itsmeEnv,
-    signicatEherkenning: signicatEherkenningEnv,
+    providers: providerEnvs,
     sermi: sermiEnv,
     linking: linkingEnv,
     operations: operationsEnv,
@@ -651,10 +376,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   const successUrl = pageUrl('LOGIN_SUCCESS_URL');
   const pendingUrl = pageUrl('LOGIN_PENDING_URL');
-  const digidentity = digidentitySettings(vars, oidc, digidentityEnv, problems);
-  const signicatIdin = signicatIdinSettings(vars, oidc, signicatIdinEnv, problems);
-  const itsme = itsmeSettings(vars, oidc, itsmeEnv, problems);
-  const signicatEherkenning = signicatEherkenningSettings(vars, oidc, signicatEherkenningEnv, problems);
+  const providers = providerSettings(providerEnvs, {
+    nodeEnv: vars.NODE_ENV,
+    publicBaseUrl,
+    allowInsecureHttp: oidc.OIDC_ALLOW_INSECURE_HTTP,
+    problems,
+  });
   const sermi = sermiSettings(sermiEnv, vars.NODE_ENV, problems);
   const operations = operationsSettings(operationsEnv, vars.NODE_ENV, vars.PORT, problems);
   if (vars.NODE_ENV === 'production' && publicBaseUrl.protocol !== 'https:') {
@@ -719,10 +446,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       purgeGraceSeconds: oidc.LOGIN_TRANSACTION_PURGE_GRACE_SECONDS,
       purgeIntervalSeconds: oidc.LOGIN_TRANSACTION_PURGE_INTERVAL_SECONDS,
     },
-    digidentity,
-    signicatIdin,
-    itsme,
-    signicatEherkenning,
+    ...providers,
     sermi,
     linking: linkingSettings(linkingEnv),
     operations,

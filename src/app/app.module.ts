@@ -2,7 +2,7 @@ import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
-import type { AppConfig } from './app.config.js';
+import { type AppConfig, PROVIDER_CONFIGS, type ProviderKey } from './app.config.js';
 import { ConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from './database.module.js';
 import { HealthModule } from '../health/health.module.js';
@@ -19,6 +19,14 @@ import { RmiItemsModule } from '../rmi-items/rmi-items.module.js';
 import { SermiModule } from '../sermi/sermi.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { PagesModule } from '../pages/pages.module.js';
+
+/** Each provider's module, imported only while the provider is enabled. */
+const PROVIDER_MODULES: Record<ProviderKey, Type> = {
+  digidentity: DigidentityModule,
+  signicatIdin: SignicatIdinModule,
+  itsme: ItsmeModule,
+  signicatEherkenning: SignicatEherkenningModule,
+};
 
 @Module({})
 export class AppModule {
@@ -41,10 +49,7 @@ export class AppModule {
         RmiItemsModule,
         SermiModule,
         PagesModule,
-        ...(config.digidentity ? [DigidentityModule] : []),
-        ...(config.signicatIdin ? [SignicatIdinModule] : []),
-        ...(config.itsme ? [ItsmeModule] : []),
-        ...(config.signicatEherkenning ? [SignicatEherkenningModule] : []),
+        ...PROVIDER_CONFIGS.filter(({ key }) => config[key]).map(({ key }) => PROVIDER_MODULES[key]),
         ...extraModules,
       ],
     };

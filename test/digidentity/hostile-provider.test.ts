@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JWK, JWTPayload } from 'jose';
-import { generateSigningKey } from '../../sandbox/digidentity/digidentity-sandbox.js';
+import { generateSigningKey } from '../../sandbox/common/oidc-sandbox.js';
 import { Browser } from '../support/browser.js';
 import {
   errorPage,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { JWK, JWTPayload } from 'jose';
-import { generateSigningKey } from '../../sandbox/digidentity/digidentity-sandbox.js';
+import { generateSigningKey } from '../../sandbox/common/oidc-sandbox.js';
 import { ITSME_PERSONAS } from '../../sandbox/itsme/personas.js';
 import { generateKey, privateJwk } from '../../src/oidc/rp-keys.js';
 import { Browser } from '../support/browser.js';

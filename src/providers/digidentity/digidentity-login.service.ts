@@ -1,32 +1,18 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Request } from 'express';
+import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
-import type { Logger } from 'pino';
 import QRCode from 'qrcode';
-import { LoginCompletionService } from '../../auth/login-completion.service.js';
 import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
-import {
-  type ClientMeta,
-  type LoginIntent,
-  LoginStarters,
-  intentData,
-  type ProviderLoginStarter,
-  type QrLoginStart,
-} from '../../auth/login-starters.js';
-import type { AppConfig, DigidentitySettings } from '../../app/app.config.js';
-import { InjectAppConfig } from '../../config/config.module.js';
+import { type ClientMeta, type LoginIntent, intentData, type QrLoginStart } from '../../auth/login-starters.js';
 import { PASSWORDLESS_LOGIN_TTL_SECONDS } from '../../login-transactions/browser-binding.js';
-import {
-  LoginTransactionsService,
-  type StoredLoginTransaction,
-} from '../../login-transactions/login-transactions.service.js';
-import { OidcCodeFlow } from '../kit/oidc-code-flow.js';
+import type { StoredLoginTransaction } from '../../login-transactions/login-transactions.service.js';
 import { LoginFailure, unexpectedLoginFailure } from '../../common/problem/login-failure.js';
-import { OidcClient } from '../../oidc/oidc-client.js';
+import type { VerifiedTokens } from '../../oidc/oidc-client.js';
 import { toLoginFailure } from '../../oidc/oidc-errors.js';
 import { sermiLogIdentifiers } from '../../sermi/access-rules.js';
 import { evaluateSermiClaims } from '../../sermi/sermi-claims.js';
-import { InjectRootLogger } from '../../common/logging/logger.module.js';
+import { OidcProviderLogin } from '../kit/oidc-provider-login.js';
+import { ProviderLoginKit } from '../kit/provider-login-kit.js';
+import type { DigidentitySettings } from './digidentity.config.js';
 
 function withoutSub<T extends { sub: string }>(claims: T): Omit<T, 'sub'> {
   const { sub: _sub, ...rest } = claims;
@@ -70,81 +56,49 @@ const PASSWORDLESS_TTL_SECONDS = PASSWORDLESS_LOGIN_TTL_SECONDS;
  * See docs/providers.md#digidentity and docs/login-flows.md#digidentity.
  */
 @Injectable()
-export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginStarter {
-  readonly provider = 'digidentity' as const;
+export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
   readonly passwordlessPollPath = '/auth/digidentity/passwordless/:id';
-  readonly client: OidcClient;
-  private readonly flow: OidcCodeFlow;
   private readonly settings: ResolvedDigidentitySettings;
 
-  constructor(
-    @InjectAppConfig() private readonly config: AppConfig,
-    private readonly transactions: LoginTransactionsService,
-    completion: LoginCompletionService,
-    @InjectRootLogger() private readonly logger: Logger,
-    starters: LoginStarters,
-  ) {
-    starters.register(this);
-    const settings = config.digidentity;
-    if (!settings?.issuer || !settings.clientId || !settings.clientSecret || !settings.productScope) {
-      throw new Error(
-        'Digidentity is enabled but not resolved: the sandbox or the DIGIDENTITY_* settings must provide issuer and client',
-      );
-    }
-    this.settings = settings as ResolvedDigidentitySettings;
-    this.flow = new OidcCodeFlow(
-      {
-        provider: 'digidentity',
-        issuer: settings.issuer,
-        clientId: settings.clientId,
-        clientSecret: settings.clientSecret,
-        callbackPath: DIGIDENTITY_CALLBACK_PATH,
-        idTokenAlgorithms: settings.idTokenAlgorithms,
-        sandbox: settings.sandbox,
-        // A SERMI login proves the authorisation at the moment of login only: each one is a real Trust Centre
-        // authentication, never the Trust Centre's single sign-on session.
-        alwaysFresh: true,
-      },
-      config,
-      transactions,
-      completion,
-      logger,
+  constructor(kit: ProviderLoginKit) {
+    const settings = kit.resolved(
+      'Digidentity',
+      kit.config.digidentity,
+      ['issuer', 'clientId', 'clientSecret', 'productScope'],
+      'DIGIDENTITY',
     );
-    this.client = this.flow.client;
-  }
-
-  onModuleDestroy() {
-    this.flow.close();
-  }
-
-  get providerLogout(): OidcCodeFlow {
-    return this.flow;
+    super(kit, {
+      provider: 'digidentity',
+      issuer: settings.issuer,
+      clientId: settings.clientId,
+      clientSecret: settings.clientSecret,
+      callbackPath: DIGIDENTITY_CALLBACK_PATH,
+      idTokenAlgorithms: settings.idTokenAlgorithms,
+      sandbox: settings.sandbox,
+      // A SERMI login proves the authorisation at the moment of login only: each one is a real Trust Centre
+      // authentication, never the Trust Centre's single sign-on session.
+      alwaysFresh: true,
+    });
+    this.settings = settings;
   }
 
   private get scope(): string {
     return `${this.settings.productScope} openid sermi`;
   }
 
-  /**
-   * Web login, step 1: the URL of Digidentity's login page. Nothing is stored when the provider is unreachable.
-   * Link and re-authentication intents ask for a fresh authentication, not an existing Digidentity session.
-   */
-  startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
-    return this.flow.start(intent, meta, { scope: this.scope });
+  protected authorizationParameters(): Record<string, string> {
+    return { scope: this.scope };
   }
 
-  /** Web login, step 2: the callback. The login transaction is consumed before Digidentity is called. */
-  completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
-    return this.flow.complete(req, browserBinding, meta, async (tokens, transaction) => {
-      const userinfo = await this.client.userinfo(tokens.accessToken, tokens.idTokenClaims!.sub);
-      return this.verifiedLogin(userinfo, transaction, 'web', authTimeOf(tokens.idTokenClaims));
-    });
+  protected async verify(tokens: VerifiedTokens, transaction: StoredLoginTransaction): Promise<VerifiedLogin> {
+    const userinfo = await this.client.userinfo(tokens.accessToken, tokens.idTokenClaims!.sub);
+    return this.verifiedLogin(userinfo, transaction, 'web', authTimeOf(tokens.idTokenClaims));
   }
 
   /** Passwordless, step 1: a QR login session at Digidentity. Its authorisation code never leaves this server. */
   async startPasswordless(intent: LoginIntent, meta: ClientMeta): Promise<PasswordlessStart> {
     // Each start costs a call to Digidentity: a client over its limit is refused before that call.
-    await this.transactions.admitStart('passwordless', meta.clientIp);
+    await this.kit.transactions.admitStart('passwordless', meta.clientIp);
     try {
       const authorizeJson = new URL(
         '/oauth2/authorize.json',
@@ -173,7 +127,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       // provider's error and writes nothing.
       const qrCodeSvg = await renderQrCode(qrCodeUri);
       const state: PasswordlessState = { mode: 'passwordless', code, qrCodeUri, status: 'pending' };
-      const transaction = await this.transactions.create({
+      const transaction = await this.kit.transactions.create({
         provider: 'digidentity',
         purpose: intent.purpose,
         accountId: intent.accountId,
@@ -201,7 +155,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
    * login, and the id can never be used again.
    */
   async pollPasswordless(id: string, browserBinding: string | undefined, meta: ClientMeta): Promise<PasswordlessPoll> {
-    const transaction = await this.transactions.findForBrowser(id, 'digidentity', browserBinding);
+    const transaction = await this.kit.transactions.findForBrowser(id, 'digidentity', browserBinding);
     const state = transaction?.providerData as PasswordlessState | undefined;
     if (!transaction || state?.mode !== 'passwordless') {
       const failure = new LoginFailure('passwordless_not_found', 'no passwordless login with this id in this browser', {
@@ -237,8 +191,8 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
     // One token call at a time per login, across instances: a lease in database time, long enough to cover the
     // call; polls inside it are answered from the stored state.
     const intervalSeconds = this.settings.passwordlessPollIntervalMs / 1000;
-    const leaseSeconds = Math.max(intervalSeconds, this.config.oidc.httpTimeoutMs / 1000 + 1);
-    if (!(await this.transactions.claimPoll(id, leaseSeconds))) return { status: 'pending' };
+    const leaseSeconds = Math.max(intervalSeconds, this.kit.config.oidc.httpTimeoutMs / 1000 + 1);
+    if (!(await this.kit.transactions.claimPoll(id, leaseSeconds))) return { status: 'pending' };
 
     let tokens;
     try {
@@ -247,7 +201,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       const failure = toLoginFailure(error, 'token');
       const description = failure.auditDetails.oauthErrorDescription;
       if (description === LOGIN_PENDING) {
-        await this.transactions.releasePoll(id, intervalSeconds);
+        await this.kit.transactions.releasePoll(id, intervalSeconds);
         return { status: 'pending' };
       }
       if (description === SESSION_NOT_FOUND) {
@@ -256,14 +210,14 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       }
       const reported = await this.flow.failed(error, 'token', meta, transaction);
       if (!(reported instanceof LoginFailure) || reported.retryable) {
-        await this.transactions.releasePoll(id, intervalSeconds);
+        await this.kit.transactions.releasePoll(id, intervalSeconds);
         throw reported;
       }
       await this.finishPasswordless(id, 'failed', reported.code);
       return { status: 'failed', failure: reported };
     }
     // Only the poll that consumes the transaction goes on; a concurrent expiry has already decided the outcome.
-    if (!(await this.transactions.consumeById(id, { status: 'completing' }))) return { status: 'expired' };
+    if (!(await this.kit.transactions.consumeById(id, { status: 'completing' }))) return { status: 'expired' };
     try {
       const userinfo = await this.client.userinfo(
         tokens.accessToken,
@@ -276,7 +230,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
     } catch (error) {
       const reported = await this.flow.failed(error, 'userinfo', meta, transaction);
       const code = (reported instanceof LoginFailure ? reported : unexpectedLoginFailure(reported)).code;
-      await this.transactions.setProviderDataOfConsumed(id, { status: 'failed', failureCode: code });
+      await this.kit.transactions.setProviderDataOfConsumed(id, { status: 'failed', failureCode: code });
       if (!(reported instanceof LoginFailure)) throw reported;
       return { status: 'failed', failure: reported };
     }
@@ -284,12 +238,12 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
 
   /** What became of a confirmed passwordless login, for any later poll of the same id. */
   async recordPasswordlessOutcome(id: string, status: 'complete' | 'failed', failureCode?: string): Promise<void> {
-    await this.transactions.setProviderDataOfConsumed(id, { status, ...(failureCode ? { failureCode } : {}) });
+    await this.kit.transactions.setProviderDataOfConsumed(id, { status, ...(failureCode ? { failureCode } : {}) });
   }
 
   /** Ends a passwordless login; only the request that consumes it writes the outcome. */
   private async finishPasswordless(id: string, status: 'expired' | 'failed', failureCode?: string): Promise<void> {
-    await this.transactions.consumeById(id, { status, ...(failureCode ? { failureCode } : {}) });
+    await this.kit.transactions.consumeById(id, { status, ...(failureCode ? { failureCode } : {}) });
   }
 
   /**
@@ -298,7 +252,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
    * past it (it ignored prompt=login) signs nobody in.
    */
   private chainAuthorisationEnd(authTime: Date | null): Date {
-    const maxAgeMs = this.config.sermi.rsseMaxAgeSeconds * 1000;
+    const maxAgeMs = this.kit.config.sermi.rsseMaxAgeSeconds * 1000;
     // Without auth_time the session gets no SERMI access anyway; it is still held to the same lifetime.
     const end = new Date((authTime?.getTime() ?? Date.now()) + maxAgeMs);
     if (end.getTime() <= Date.now()) {
@@ -325,7 +279,7 @@ export class DigidentityLoginService implements OnModuleDestroy, ProviderLoginSt
       throw new LoginFailure(sermi.refusal, sermi.detail, { field: sermi.field, loginTransactionId: transaction.id });
     }
     if (sermi.warnings.length > 0)
-      this.logger.warn({ provider: 'digidentity', warnings: sermi.warnings }, 'SERMI CAB consistency check');
+      this.kit.logger.warn({ provider: 'digidentity', warnings: sermi.warnings }, 'SERMI CAB consistency check');
     const { identity } = sermi;
     const { issuer } = await this.client.metadata();
     return {

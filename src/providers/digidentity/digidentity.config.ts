@@ -1,20 +1,12 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { EnvBoolean, EnvInteger, EnvList } from '../../config/env-transforms.js';
 import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../user-mapping/external-identity.js';
-
-/** Asymmetric signature algorithms only: `none` and HMAC (which would turn a public key into a secret) never. */
-export const ASYMMETRIC_JWS_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
+import {
+  ASYMMETRIC_JWS_ALGORITHMS,
+  providerConfig,
+  type ProviderConfig,
+  type ProviderSettingsBase,
+} from '../kit/provider-settings.js';
 
 /**
  * Digidentity, the SERMI Trust Centre: web and passwordless (QR) login (docs/login-flows.md#digidentity). With no
@@ -81,3 +73,31 @@ export class DigidentityEnvironment {
   @Max(65535)
   SANDBOX_DIGIDENTITY_PORT = 3001;
 }
+
+export interface DigidentitySettings extends ProviderSettingsBase {
+  /** Filled in by the sandbox in sandbox mode. */
+  issuer?: URL;
+  clientSecret?: string;
+  productScope?: string;
+  idTokenAlgorithms: string[];
+  passwordlessPollIntervalMs: number;
+}
+
+export const DIGIDENTITY_CONFIG: ProviderConfig<'digidentity', DigidentityEnvironment, DigidentitySettings> =
+  providerConfig({
+    key: 'digidentity',
+    prefix: 'DIGIDENTITY',
+    name: 'Digidentity',
+    environment: DigidentityEnvironment,
+    url: 'DIGIDENTITY_ISSUER',
+    requiredWithUrl: ['DIGIDENTITY_CLIENT_ID', 'DIGIDENTITY_CLIENT_SECRET', 'DIGIDENTITY_PRODUCT_SCOPE'],
+    settings: (env) => ({
+      idTokenAlgorithms: env.DIGIDENTITY_ID_TOKEN_ALGORITHMS,
+      passwordlessPollIntervalMs: env.DIGIDENTITY_PASSWORDLESS_POLL_INTERVAL_MS,
+    }),
+    real: (env, issuer) => ({
+      issuer,
+      clientSecret: env.DIGIDENTITY_CLIENT_SECRET,
+      productScope: env.DIGIDENTITY_PRODUCT_SCOPE,
+    }),
+  });

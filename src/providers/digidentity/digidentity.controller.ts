@@ -1,11 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { clientMeta } from '../../common/http/client-meta.js';
 import { BrowserLogins } from '../../auth/browser-logins.js';
 import { afterLoginUrl } from '../../auth/login-outcome-pages.js';
-import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
-import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { ApiLoginStartLimit, ApiProblems } from '../../common/openapi/problem-responses.js';
 import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
@@ -15,44 +13,32 @@ import { LoginFailure, unexpectedLoginFailure } from '../../common/problem/login
 import { Public } from '../../access/auth.decorators.js';
 import { assertTrustedSource } from '../../access/csrf.js';
 import { DigidentityLoginService, type PasswordlessPoll } from './digidentity-login.service.js';
-import { DigidentityPasswordlessGuard, DigidentityWebGuard } from './digidentity.strategies.js';
+import { ProviderLoginController } from '../kit/provider-login.controller.js';
+import { LoginGuard } from '../kit/provider-passport.js';
 import { PasswordlessStartDto, PasswordlessStatusDto, StartPasswordlessDto } from './dto/digidentity.dto.js';
-import { LoginQueryDto } from '../../auth/dto/login-query.dto.js';
 
 @ApiTags('digidentity')
 @Public()
 @Controller('auth/digidentity')
-export class DigidentityController {
+export class DigidentityController extends ProviderLoginController({
+  service: DigidentityLoginService,
+  strategy: 'digidentity',
+  login: {
+    summary: 'Web login: redirects to Digidentity (SERMI Trust Centre)',
+    redirect: "Redirect to Digidentity's login page; on failure to LOGIN_ERROR_URL?code=…",
+  },
+  callback: {
+    summary: 'Web login callback: verifies the login, signs in, redirects to returnTo',
+    outcome: 'Signed in: redirect to returnTo with the session cookie; otherwise to LOGIN_ERROR_URL?code=…',
+  },
+}) {
   constructor(
-    private readonly logins: DigidentityLoginService,
-    private readonly browserLogins: BrowserLogins,
+    logins: DigidentityLoginService,
+    browserLogins: BrowserLogins,
     private readonly binding: BrowserBinding,
     @InjectAppConfig() private readonly config: AppConfig,
-  ) {}
-
-  @Get('login')
-  @UseFilters(LoginRedirectFilter)
-  @ApiOperation({ summary: 'Web login: redirects to Digidentity (SERMI Trust Centre)' })
-  @ApiFoundResponse({ description: "Redirect to Digidentity's login page; on failure to LOGIN_ERROR_URL?code=…" })
-  @ApiLoginStartLimit()
-  async login(@Query() query: LoginQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await this.browserLogins.redirectToProvider(this.logins, query, req, res);
-  }
-
-  /** Query parameters are Digidentity's (code, state, iss, error…); the strategy reads and checks them. */
-  @Get('callback')
-  @UseGuards(DigidentityWebGuard)
-  @UseFilters(LoginRedirectFilter)
-  @ApiOperation({ summary: 'Web login callback: verifies the login, signs in, redirects to returnTo' })
-  @ApiFoundResponse({
-    description: 'Signed in: redirect to returnTo with the session cookie; otherwise to LOGIN_ERROR_URL?code=…',
-  })
-  async callback(
-    @Query() _providerParameters: Record<string, unknown>,
-    @Req() req: Request & { user: VerifiedLogin },
-    @Res() res: Response,
-  ): Promise<void> {
-    await this.browserLogins.completeAndRedirect(req.user, req, res);
+  ) {
+    super(logins, browserLogins);
   }
 
   @Post('passwordless')
@@ -75,7 +61,7 @@ export class DigidentityController {
   }
 
   @Get('passwordless/:id')
-  @UseGuards(DigidentityPasswordlessGuard)
+  @UseGuards(LoginGuard('digidentity-passwordless'))
   @HttpCode(200)
   @ApiOperation({ summary: 'Passwordless (QR) login: poll; on complete the session cookie is set' })
   @ApiParam({ name: 'id', format: 'uuid' })

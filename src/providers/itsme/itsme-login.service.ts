@@ -1,28 +1,14 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Request } from 'express';
+import { Injectable } from '@nestjs/common';
 import type * as client from 'openid-client';
-import type { Logger } from 'pino';
-import { LoginCompletionService } from '../../auth/login-completion.service.js';
-import {
-  type ClientMeta,
-  type LoginIntent,
-  LoginStarters,
-  type ProviderLoginStarter,
-} from '../../auth/login-starters.js';
 import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
-import { InjectRootLogger } from '../../common/logging/logger.module.js';
-import type { AppConfig, ItsmeSettings } from '../../app/app.config.js';
-import { InjectAppConfig } from '../../config/config.module.js';
-import {
-  LoginTransactionsService,
-  type StoredLoginTransaction,
-} from '../../login-transactions/login-transactions.service.js';
-import { OidcCodeFlow } from '../kit/oidc-code-flow.js';
+import type { StoredLoginTransaction } from '../../login-transactions/login-transactions.service.js';
 import { JWE_CONTENT_ALGORITHMS, JweDecryptor } from '../../oidc/jwe-decrypt.js';
 import type { Jwk } from '../../oidc/jws-verify.js';
 import { LoginFailure } from '../../common/problem/login-failure.js';
-import { OidcClient } from '../../oidc/oidc-client.js';
-import { ITSME_ACR, itsmeScopes } from './itsme.config.js';
+import type { VerifiedTokens } from '../../oidc/oidc-client.js';
+import { OidcProviderLogin } from '../kit/oidc-provider-login.js';
+import { ProviderLoginKit } from '../kit/provider-login-kit.js';
+import { ITSME_ACR, itsmeScopes, type ItsmeSettings } from './itsme.config.js';
 import { itsmeAttributes, itsmeDisplayName, itsmeReviewClaims } from './itsme-claims.js';
 
 export const ITSME_CALLBACK_PATH = '/auth/itsme/callback';
@@ -36,65 +22,34 @@ type ResolvedItsmeSettings = ItsmeSettings & Required<Pick<ItsmeSettings, 'issue
  * is itsme's `sub`: a re-created itsme account has a new one and is a new identity, never merged on personal data.
  */
 @Injectable()
-export class ItsmeLoginService implements OnModuleDestroy, ProviderLoginStarter {
-  readonly provider = 'itsme' as const;
-  readonly client: OidcClient;
-  private readonly flow: OidcCodeFlow;
+export class ItsmeLoginService extends OidcProviderLogin<'itsme'> {
   private readonly settings: ResolvedItsmeSettings;
   private readonly scope: string;
 
-  constructor(
-    @InjectAppConfig() config: AppConfig,
-    transactions: LoginTransactionsService,
-    completion: LoginCompletionService,
-    @InjectRootLogger() logger: Logger,
-    starters: LoginStarters,
-  ) {
-    starters.register(this);
-    const settings = config.itsme;
-    if (
-      !settings?.issuer ||
-      !settings.clientId ||
-      !settings.serviceCode ||
-      settings.signingKeys.length === 0 ||
-      settings.encryptionKeys.length === 0
-    ) {
-      throw new Error(
-        'itsme is enabled but not resolved: the sandbox or the ITSME_* settings must provide issuer, client, service code and keys',
-      );
-    }
-    this.settings = settings as ResolvedItsmeSettings;
-    this.scope = itsmeScopes(settings.serviceCode, settings.extraScopes).scopes.join(' ');
-    this.flow = new OidcCodeFlow(
-      {
-        provider: 'itsme',
-        issuer: settings.issuer,
-        clientId: settings.clientId,
-        callbackPath: ITSME_CALLBACK_PATH,
-        idTokenAlgorithms: settings.idTokenAlgorithms,
-        sandbox: settings.sandbox,
-        alwaysPkce: true,
-        clientAssertionKey: settings.signingKeys[0],
-        requestObject: {
-          signingKey: settings.signingKeys[0],
-          encryption: { algs: ['RSA-OAEP-256', 'RSA-OAEP'], encs: JWE_CONTENT_ALGORITHMS },
-        },
-        decryptor: new JweDecryptor(settings.encryptionKeys),
-      },
-      config,
-      transactions,
-      completion,
-      logger,
+  constructor(kit: ProviderLoginKit) {
+    const settings = kit.resolved(
+      'itsme',
+      kit.config.itsme,
+      ['issuer', 'clientId', 'serviceCode', 'signingKeys', 'encryptionKeys'],
+      'ITSME',
     );
-    this.client = this.flow.client;
-  }
-
-  onModuleDestroy() {
-    this.flow.close();
-  }
-
-  get providerLogout(): OidcCodeFlow {
-    return this.flow;
+    super(kit, {
+      provider: 'itsme',
+      issuer: settings.issuer,
+      clientId: settings.clientId,
+      callbackPath: ITSME_CALLBACK_PATH,
+      idTokenAlgorithms: settings.idTokenAlgorithms,
+      sandbox: settings.sandbox,
+      alwaysPkce: true,
+      clientAssertionKey: settings.signingKeys[0],
+      requestObject: {
+        signingKey: settings.signingKeys[0],
+        encryption: { algs: ['RSA-OAEP-256', 'RSA-OAEP'], encs: JWE_CONTENT_ALGORITHMS },
+      },
+      decryptor: new JweDecryptor(settings.encryptionKeys),
+    });
+    this.settings = settings;
+    this.scope = itsmeScopes(settings.serviceCode, settings.extraScopes).scopes.join(' ');
   }
 
   /**
@@ -107,23 +62,20 @@ export class ItsmeLoginService implements OnModuleDestroy, ProviderLoginStarter 
     };
   }
 
-  /** Step 1: the URL of itsme's sign-in page; all parameters travel inside the encrypted request object. */
-  startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
-    return this.flow.start(intent, meta, {
+  /** All parameters travel inside the encrypted request object. */
+  protected authorizationParameters(): Record<string, string> {
+    return {
       scope: this.scope,
       acr_values: this.settings.acrValue,
       ...(this.settings.uiLocales ? { ui_locales: this.settings.uiLocales } : {}),
-    });
+    };
   }
 
-  /** Step 2: the callback. The login transaction is consumed before itsme is called. */
-  completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
-    return this.flow.complete(req, browserBinding, meta, async (tokens, transaction) => {
-      const claims = tokens.idTokenClaims!;
-      this.checkAcr(claims, transaction);
-      const userinfo = await this.client.signedUserinfo(tokens.accessToken, claims.sub);
-      return this.verifiedLogin(userinfo, claims, transaction);
-    });
+  protected async verify(tokens: VerifiedTokens, transaction: StoredLoginTransaction): Promise<VerifiedLogin> {
+    const claims = tokens.idTokenClaims!;
+    this.checkAcr(claims, transaction);
+    const userinfo = await this.client.signedUserinfo(tokens.accessToken, claims.sub);
+    return this.verifiedLogin(userinfo, claims, transaction);
   }
 
   /**

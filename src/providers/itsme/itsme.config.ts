@@ -2,7 +2,12 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min 
 import { EnvBoolean, EnvInteger, EnvList } from '../../config/env-transforms.js';
 import { KeyParseError, parseKeys, type KeyUse, type RelyingPartyKey } from '../../oidc/rp-keys.js';
 import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../user-mapping/external-identity.js';
-import { ASYMMETRIC_JWS_ALGORITHMS } from '../digidentity/digidentity.config.js';
+import {
+  ASYMMETRIC_JWS_ALGORITHMS,
+  providerConfig,
+  type ProviderConfig,
+  type ProviderSettingsBase,
+} from '../kit/provider-settings.js';
 
 /**
  * itsme's authentication levels (`acr_values`, docs/providers.md#itsme): basic lets the person use a fingerprint,
@@ -139,3 +144,51 @@ export function itsmeKeys(
     return [];
   }
 }
+
+export interface ItsmeSettings extends ProviderSettingsBase {
+  /** Filled in by the sandbox in sandbox mode. */
+  issuer?: URL;
+  serviceCode?: string;
+  /** Ours. The first signing key signs; all are published. The first encryption key is published; all decrypt. */
+  signingKeys: RelyingPartyKey[];
+  encryptionKeys: RelyingPartyKey[];
+  acr: ItsmeAcrLevel;
+  acrValue: string;
+  /** Besides `openid service:<code>`, which are added once the service code is known. */
+  extraScopes: string;
+  uiLocales: string | null;
+  idTokenAlgorithms: string[];
+}
+
+/**
+ * itsme is optional, disabled unless ITSME_ENABLED=true (docs/providers.md#itsme). With an issuer, our signing and
+ * encryption keys are required; in the sandbox, missing keys are generated at start-up (ephemeral).
+ */
+export const ITSME_CONFIG: ProviderConfig<'itsme', ItsmeEnvironment, ItsmeSettings> = providerConfig({
+  key: 'itsme',
+  prefix: 'ITSME',
+  name: 'itsme',
+  environment: ItsmeEnvironment,
+  url: 'ITSME_ISSUER',
+  sandboxConflicts: ['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE'],
+  requiredWithUrl: ['ITSME_CLIENT_ID', 'ITSME_SERVICE_CODE', 'ITSME_SIGNING_KEY', 'ITSME_ENCRYPTION_KEYS'],
+  settings: (env, problems) => {
+    problems.push(...itsmeScopes('x', env.ITSME_SCOPES).problems);
+    const signingKeys = itsmeKeys('ITSME_SIGNING_KEY', env.ITSME_SIGNING_KEY, 'sig', problems);
+    const encryptionKeys = itsmeKeys('ITSME_ENCRYPTION_KEYS', env.ITSME_ENCRYPTION_KEYS, 'enc', problems);
+    const kids = [...signingKeys, ...encryptionKeys].map((key) => key.kid);
+    if (new Set(kids).size !== kids.length) {
+      problems.push('ITSME_ENCRYPTION_KEYS: key ids must differ from the signing keys');
+    }
+    return {
+      signingKeys,
+      encryptionKeys,
+      acr: env.ITSME_ACR,
+      acrValue: ITSME_ACR[env.ITSME_ACR],
+      extraScopes: env.ITSME_SCOPES,
+      uiLocales: env.ITSME_UI_LOCALES ?? null,
+      idTokenAlgorithms: env.ITSME_ID_TOKEN_ALGORITHMS,
+    };
+  },
+  real: (env, issuer) => ({ issuer, serviceCode: env.ITSME_SERVICE_CODE }),
+});

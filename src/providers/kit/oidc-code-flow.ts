@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import * as client from 'openid-client';
-import type { Logger } from 'pino';
-import type { LoginCompletionService } from '../../auth/login-completion.service.js';
 import {
   type ClientMeta,
   authenticationAgeParameters,
@@ -11,18 +9,16 @@ import {
   type ProviderSessionLogout,
 } from '../../auth/login-starters.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
-import type { AppConfig } from '../../app/app.config.js';
 import type { IdentityProvider } from '../../common/identity-providers.js';
 import type {
   LoginTransactionsService,
   StoredLoginTransaction,
 } from '../../login-transactions/login-transactions.service.js';
-import { TooManyLoginStarts } from '../../login-transactions/login-start-limits.js';
-import { ProviderHttpClient } from '../../oidc/http-client.js';
-import { LoginFailure, unexpectedLoginFailure } from '../../common/problem/login-failure.js';
-import { logFailure } from '../../common/logging/fault-log.js';
+import type { ProviderHttpClient } from '../../oidc/http-client.js';
+import { LoginFailure } from '../../common/problem/login-failure.js';
 import { OidcClient, type OidcClientSettings, type VerifiedTokens } from '../../oidc/oidc-client.js';
-import { isProviderFailure, toLoginFailure, type OidcStage } from '../../oidc/oidc-errors.js';
+import type { OidcStage } from '../../oidc/oidc-errors.js';
+import type { ProviderLoginKit } from './provider-login-kit.js';
 
 /** RFC 7636 S256, with node:crypto (WebCrypto's async digest costs more than the whole hash). */
 export function pkceChallenge(verifier: string): string {
@@ -82,16 +78,16 @@ export class OidcCodeFlow implements ProviderSessionLogout {
   readonly http: ProviderHttpClient;
 
   private readonly loginMaxAgeSeconds: number;
+  private readonly transactions: LoginTransactionsService;
 
   constructor(
     private readonly settings: CodeFlowSettings,
-    config: AppConfig,
-    private readonly transactions: LoginTransactionsService,
-    private readonly completion: LoginCompletionService,
-    private readonly logger: Logger,
+    private readonly kit: ProviderLoginKit,
   ) {
+    const { config, transactions, logger } = kit;
+    this.transactions = transactions;
     this.loginMaxAgeSeconds = config.login.maxAgeSeconds;
-    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs, completion.metrics.providerCalls(settings.provider));
+    this.http = kit.httpClient(settings.provider);
     this.client = new OidcClient(
       {
         provider: settings.provider,
@@ -187,26 +183,9 @@ export class OidcCodeFlow implements ProviderSessionLogout {
     });
   }
 
-  /**
-   * Audits a refused login (a security event) and returns what the caller should throw or report: the LoginFailure
-   * for anything the provider or the user caused, the original error for a fault of our own (audited as
-   * `internal_error`; the error filters turn it into a 500 or, for an unreachable database, a 503).
-   */
-  async failed(
-    error: unknown,
-    stage: OidcStage,
-    meta: ClientMeta,
-    transaction?: StoredLoginTransaction,
-  ): Promise<unknown> {
-    // A refused start is no login failure: audited one by one, the flood it stops would queue on the audit chain.
-    if (error instanceof TooManyLoginStarts) return error;
-    const ours = !isProviderFailure(error);
-    const failure = ours ? unexpectedLoginFailure(error) : toLoginFailure(error, stage);
-    await this.completion
-      .recordFailure(this.settings.provider, failure, meta, transaction ? { loginTransactionId: transaction.id } : {})
-      .catch((auditError: unknown) =>
-        logFailure(this.logger, auditError, { requestId: meta.requestId }, 'could not audit a refused login'),
-      );
-    return ours ? error : failure;
+  /** Audits a refused login; see ProviderLoginKit.refusal. */
+  failed(error: unknown, stage: OidcStage, meta: ClientMeta, transaction?: StoredLoginTransaction): Promise<unknown> {
+    const details = transaction ? { loginTransactionId: transaction.id } : {};
+    return this.kit.refusal(this.settings.provider, error, stage, meta, details);
   }
 }

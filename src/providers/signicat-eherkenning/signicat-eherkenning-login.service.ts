@@ -1,27 +1,12 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Logger } from 'pino';
-import { LoginCompletionService } from '../../auth/login-completion.service.js';
-import {
-  type ClientMeta,
-  intentData,
-  type LoginIntent,
-  LoginStarters,
-  type ProviderLoginStarter,
-} from '../../auth/login-starters.js';
+import { type ClientMeta, intentData, type LoginIntent, type ProviderLoginStarter } from '../../auth/login-starters.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
-import { InjectRootLogger } from '../../common/logging/logger.module.js';
-import type { AppConfig, SignicatEherkenningSettings } from '../../app/app.config.js';
-import { InjectAppConfig } from '../../config/config.module.js';
-import {
-  LoginTransactionsService,
-  type StoredLoginTransaction,
-} from '../../login-transactions/login-transactions.service.js';
-import { TooManyLoginStarts } from '../../login-transactions/login-start-limits.js';
-import { ProviderHttpClient } from '../../oidc/http-client.js';
-import { LoginFailure, unexpectedLoginFailure } from '../../common/problem/login-failure.js';
-import { logFailure } from '../../common/logging/fault-log.js';
-import { isProviderFailure, toLoginFailure } from '../../oidc/oidc-errors.js';
+import type { StoredLoginTransaction } from '../../login-transactions/login-transactions.service.js';
+import type { ProviderHttpClient } from '../../oidc/http-client.js';
+import { LoginFailure } from '../../common/problem/login-failure.js';
+import { ProviderLoginKit } from '../kit/provider-login-kit.js';
+import type { SignicatEherkenningSettings } from './signicat-eherkenning.config.js';
 import { checkAuthenticationUrl } from './authentication-url.js';
 import {
   CALLBACK_OUTCOMES,
@@ -56,22 +41,16 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
   private readonly issuer: string;
   private readonly allowHttp: boolean;
 
-  constructor(
-    @InjectAppConfig() private readonly config: AppConfig,
-    private readonly transactions: LoginTransactionsService,
-    private readonly completion: LoginCompletionService,
-    @InjectRootLogger() private readonly logger: Logger,
-    starters: LoginStarters,
-  ) {
-    starters.register(this);
-    const settings = config.signicatEherkenning;
-    if (!settings?.baseUrl || !settings.clientId || !settings.clientSecret) {
-      throw new Error(
-        'Signicat eHerkenning is enabled but not resolved: the sandbox or the SIGNICAT_EHERKENNING_* settings must provide base URL and client',
-      );
-    }
-    this.settings = settings as ResolvedSettings;
-    this.http = new ProviderHttpClient(config.oidc.httpTimeoutMs, completion.metrics.providerCalls(PROVIDER));
+  constructor(private readonly kit: ProviderLoginKit) {
+    const settings = kit.resolved(
+      'Signicat eHerkenning',
+      kit.config.signicatEherkenning,
+      ['baseUrl', 'clientId', 'clientSecret'],
+      'SIGNICAT_EHERKENNING',
+    );
+    kit.register(this);
+    this.settings = settings;
+    this.http = kit.httpClient(PROVIDER);
     const base = settings.baseUrl.href.endsWith('/') ? settings.baseUrl : new URL(`${settings.baseUrl.href}/`);
     const token = new SignicatApiToken(
       new URL('auth/open/connect/token', base),
@@ -81,7 +60,7 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
     );
     this.api = new SignicatRestClient(base, token, this.http);
     this.issuer = base.href.replace(/\/$/, '');
-    this.allowHttp = settings.sandbox || config.oidc.allowInsecureHttp;
+    this.allowHttp = settings.sandbox || kit.config.oidc.allowInsecureHttp;
   }
 
   onModuleDestroy() {
@@ -96,7 +75,7 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
   async startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
     let transactionId: string | undefined;
     try {
-      const transaction = await this.transactions.create({
+      const transaction = await this.kit.transactions.create({
         provider: PROVIDER,
         purpose: intent.purpose,
         accountId: intent.accountId,
@@ -107,14 +86,14 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
       });
       transactionId = transaction.id;
       const callback = (outcome: CallbackOutcome) =>
-        new URL(`${SIGNICAT_EHERKENNING_CALLBACK_PATH}/${outcome}`, this.config.http.publicBaseUrl).href;
+        new URL(`${SIGNICAT_EHERKENNING_CALLBACK_PATH}/${outcome}`, this.kit.config.http.publicBaseUrl).href;
       const session = await this.api.createSession({
         flow: 'redirect',
         allowedProviders: ['eherkenning'],
         requestedAttributes: [...EHERKENNING_ATTRIBUTES],
         callbackUrls: { success: callback('success'), abort: callback('abort'), error: callback('error') },
         externalReference: transaction.id,
-        sessionLifetime: this.config.login.transactionTtlSeconds,
+        sessionLifetime: this.kit.config.login.transactionTtlSeconds,
         language: this.settings.language,
         ...(this.settings.loa ? { requestedLoa: this.settings.loa } : {}),
       });
@@ -124,10 +103,10 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
         this.allowHttp,
         this.settings.authenticationHosts,
       );
-      await this.transactions.useProviderState(transaction.id, session.id);
+      await this.kit.transactions.useProviderState(transaction.id, session.id);
       return url;
     } catch (error) {
-      if (transactionId) await this.transactions.consumeById(transactionId).catch(() => undefined);
+      if (transactionId) await this.kit.transactions.consumeById(transactionId).catch(() => undefined);
       throw await this.failed(error, meta, { stage: 'create_session' });
     }
   }
@@ -145,7 +124,7 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
         throw new LoginFailure('login_state_invalid', 'not a Signicat callback');
       }
       const sessionId = req.query.sessionId;
-      transaction = await this.transactions.consumeByState(PROVIDER, sessionId, browserBinding);
+      transaction = await this.kit.transactions.consumeByState(PROVIDER, sessionId, browserBinding);
       const session = await this.api.getSession(sessionId as string);
       if (!session) throw new LoginFailure('login_expired', 'Signicat no longer knows the session');
       const verdict = readEherkenningSession(session, {
@@ -193,22 +172,13 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
   }
 
   /** Audits the refusal; a fault of our own stays the original error (a 500 or 503 from the error filters). */
-  private async failed(
+  private failed(
     error: unknown,
     meta: ClientMeta,
     details: Record<string, unknown>,
     transaction?: StoredLoginTransaction,
   ): Promise<unknown> {
-    // A refused start is no login failure (see OidcCodeFlow.failed).
-    if (error instanceof TooManyLoginStarts) return error;
-    const ours = !isProviderFailure(error);
-    const failure = ours ? unexpectedLoginFailure(error) : toLoginFailure(error, 'token');
     const extra = { ...details, ...(transaction ? { loginTransactionId: transaction.id } : {}) };
-    await this.completion
-      .recordFailure(PROVIDER, failure, meta, extra)
-      .catch((auditError: unknown) =>
-        logFailure(this.logger, auditError, { requestId: meta.requestId }, 'could not audit a refused login'),
-      );
-    return ours ? error : failure;
+    return this.kit.refusal(PROVIDER, error, 'token', meta, extra);
   }
 }

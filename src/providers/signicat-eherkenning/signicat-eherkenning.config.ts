@@ -1,6 +1,7 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { EnvBoolean, EnvInteger } from '../../config/env-transforms.js';
 import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../user-mapping/external-identity.js';
+import { providerConfig, type ProviderConfig, type ProviderSettingsBase } from '../kit/provider-settings.js';
 
 /** `requestedLoa` of the Authentication REST API (Signicat's API reference, "Create a new session"). */
 export const EHERKENNING_LOAS = ['low', 'substantial', 'high'] as const;
@@ -78,3 +79,41 @@ export class SignicatEherkenningEnvironment {
   @Max(65535)
   SANDBOX_SIGNICAT_EHERKENNING_PORT = 3004;
 }
+
+export interface SignicatEherkenningSettings extends ProviderSettingsBase {
+  /** Signicat's API host; filled in by the sandbox in sandbox mode. */
+  baseUrl?: URL;
+  clientSecret?: string;
+  /** `requestedLoa`, or null to leave it to the Signicat account's configuration. */
+  loa: EherkenningLoa | null;
+  /** Where Signicat's authentication page may be; empty: the API host or a sibling of it. */
+  authenticationHosts: string[];
+  language: string;
+}
+
+/**
+ * Optional, so disabled unless SIGNICAT_EHERKENNING_ENABLED=true (docs/providers.md#signicat-eherkenning); the
+ * same sandbox rules as the OIDC providers with SIGNICAT_EHERKENNING_BASE_URL in place of an issuer.
+ */
+export const SIGNICAT_EHERKENNING_CONFIG: ProviderConfig<
+  'signicatEherkenning',
+  SignicatEherkenningEnvironment,
+  SignicatEherkenningSettings
+> = providerConfig({
+  key: 'signicatEherkenning',
+  prefix: 'SIGNICAT_EHERKENNING',
+  name: 'eHerkenning',
+  environment: SignicatEherkenningEnvironment,
+  url: 'SIGNICAT_EHERKENNING_BASE_URL',
+  requiredWithUrl: ['SIGNICAT_EHERKENNING_CLIENT_ID', 'SIGNICAT_EHERKENNING_CLIENT_SECRET'],
+  checkUrl: (url) =>
+    url.search || url.hash || url.username || url.password
+      ? 'SIGNICAT_EHERKENNING_BASE_URL: must be a plain URL (no credentials, query or fragment)'
+      : null,
+  settings: (env) => ({
+    loa: env.SIGNICAT_EHERKENNING_LOA ?? null,
+    authenticationHosts: env.SIGNICAT_EHERKENNING_AUTHENTICATION_HOSTS?.split(',') ?? [],
+    language: env.SIGNICAT_EHERKENNING_LANGUAGE,
+  }),
+  real: (env, baseUrl) => ({ baseUrl, clientSecret: env.SIGNICAT_EHERKENNING_CLIENT_SECRET }),
+});

@@ -1,16 +1,20 @@
 import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
-import { AuthModule } from '../../auth/auth.module.js';
-import { LoginTransactionsModule } from '../../login-transactions/login-transactions.module.js';
-import { SessionsModule } from '../../sessions/sessions.module.js';
+import { providerModule } from '../kit/provider-module.js';
+import { ProviderStrategy } from '../kit/provider-passport.js';
 import { SignicatEherkenningController } from './signicat-eherkenning.controller.js';
 import { SignicatEherkenningLoginService } from './signicat-eherkenning-login.service.js';
-import { SignicatEherkenningGuard, SignicatEherkenningStrategy } from './signicat-eherkenning.strategies.js';
 
 /** Signicat eHerkenning (organisation login) over the Authentication REST API: a Passport strategy on the callback. */
-@Module({
-  imports: [PassportModule.register({ session: false }), AuthModule, LoginTransactionsModule, SessionsModule],
-  controllers: [SignicatEherkenningController],
-  providers: [SignicatEherkenningLoginService, SignicatEherkenningStrategy, SignicatEherkenningGuard],
-})
+@Module(
+  providerModule({
+    controllers: [SignicatEherkenningController],
+    providers: [
+      SignicatEherkenningLoginService,
+      // Checks the session id and Signicat's session, yields the VerifiedLogin.
+      ProviderStrategy('signicat-eherkenning', SignicatEherkenningLoginService, (logins, req, browserBinding, meta) =>
+        logins.completeCallback(String(req.params.outcome), req, browserBinding, meta),
+      ),
+    ],
+  }),
+)
 export class SignicatEherkenningModule {}

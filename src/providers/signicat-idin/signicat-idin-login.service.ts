@@ -1,25 +1,12 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Request } from 'express';
-import * as client from 'openid-client';
-import type { Logger } from 'pino';
-import { LoginCompletionService } from '../../auth/login-completion.service.js';
-import {
-  type ClientMeta,
-  type LoginIntent,
-  LoginStarters,
-  type ProviderLoginStarter,
-} from '../../auth/login-starters.js';
+import { Injectable } from '@nestjs/common';
+import type * as client from 'openid-client';
 import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
-import { InjectRootLogger } from '../../common/logging/logger.module.js';
-import type { AppConfig, SignicatIdinSettings } from '../../app/app.config.js';
-import { InjectAppConfig } from '../../config/config.module.js';
-import {
-  LoginTransactionsService,
-  type StoredLoginTransaction,
-} from '../../login-transactions/login-transactions.service.js';
-import { OidcCodeFlow } from '../kit/oidc-code-flow.js';
+import type { StoredLoginTransaction } from '../../login-transactions/login-transactions.service.js';
 import { LoginFailure } from '../../common/problem/login-failure.js';
-import { OidcClient } from '../../oidc/oidc-client.js';
+import type { VerifiedTokens } from '../../oidc/oidc-client.js';
+import { OidcProviderLogin } from '../kit/oidc-provider-login.js';
+import { ProviderLoginKit } from '../kit/provider-login-kit.js';
+import type { SignicatIdinSettings } from './signicat-idin.config.js';
 
 export const SIGNICAT_IDIN_CALLBACK_PATH = '/auth/signicat-idin/callback';
 
@@ -89,74 +76,40 @@ function displayName(attributes: Record<string, unknown>): string {
  * See docs/providers.md#signicat-idin and docs/login-flows.md#signicat-idin.
  */
 @Injectable()
-export class SignicatIdinLoginService implements OnModuleDestroy, ProviderLoginStarter {
-  readonly provider = 'signicat-idin' as const;
-  readonly client: OidcClient;
-  private readonly flow: OidcCodeFlow;
+export class SignicatIdinLoginService extends OidcProviderLogin<'signicat-idin'> {
   private readonly settings: ResolvedSignicatIdinSettings;
 
-  constructor(
-    @InjectAppConfig() config: AppConfig,
-    transactions: LoginTransactionsService,
-    completion: LoginCompletionService,
-    @InjectRootLogger() logger: Logger,
-    starters: LoginStarters,
-  ) {
-    starters.register(this);
-    const settings = config.signicatIdin;
-    if (!settings?.issuer || !settings.clientId || !settings.clientSecret) {
-      throw new Error(
-        'Signicat iDIN is enabled but not resolved: the sandbox or the SIGNICAT_IDIN_* settings must provide issuer and client',
-      );
-    }
-    this.settings = settings as ResolvedSignicatIdinSettings;
-    this.flow = new OidcCodeFlow(
-      {
-        provider: 'signicat-idin',
-        issuer: settings.issuer,
-        clientId: settings.clientId,
-        clientSecret: settings.clientSecret,
-        callbackPath: SIGNICAT_IDIN_CALLBACK_PATH,
-        idTokenAlgorithms: settings.idTokenAlgorithms,
-        sandbox: settings.sandbox,
-      },
-      config,
-      transactions,
-      completion,
-      logger,
+  constructor(kit: ProviderLoginKit) {
+    const settings = kit.resolved(
+      'Signicat iDIN',
+      kit.config.signicatIdin,
+      ['issuer', 'clientId', 'clientSecret'],
+      'SIGNICAT_IDIN',
     );
-    this.client = this.flow.client;
-  }
-
-  onModuleDestroy() {
-    this.flow.close();
-  }
-
-  get providerLogout(): OidcCodeFlow {
-    return this.flow;
-  }
-
-  private get acrValues(): string {
-    return this.settings.bankBic ? `${IDIN_ACR_VALUE} idin_idp:${this.settings.bankBic}` : IDIN_ACR_VALUE;
-  }
-
-  /**
-   * Step 1: the URL of Signicat's iDIN page (bank choice). Nothing is stored when Signicat is unreachable.
-   * Link and re-authentication intents ask for a fresh bank login (`prompt=login`), never an existing session.
-   */
-  startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL> {
-    return this.flow.start(intent, meta, { scope: this.settings.scopes.join(' '), acr_values: this.acrValues });
-  }
-
-  /** Step 2: the callback. The login transaction is consumed before Signicat is called. */
-  completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
-    return this.flow.complete(req, browserBinding, meta, async (tokens, transaction) => {
-      const claims = tokens.idTokenClaims!;
-      // Signicat returns the iDIN attributes from user-info only (docs/providers.md#idin-scopes-and-claims); bound to
-      // the ID token's subject.
-      const userinfo = await this.client.userinfo(tokens.accessToken, claims.sub);
-      return this.verifiedLogin(userinfo, claims, transaction);
+    super(kit, {
+      provider: 'signicat-idin',
+      issuer: settings.issuer,
+      clientId: settings.clientId,
+      clientSecret: settings.clientSecret,
+      callbackPath: SIGNICAT_IDIN_CALLBACK_PATH,
+      idTokenAlgorithms: settings.idTokenAlgorithms,
+      sandbox: settings.sandbox,
     });
+    this.settings = settings;
+  }
+
+  /** iDIN's page (bank choice), optionally with one bank pre-selected. */
+  protected authorizationParameters(): Record<string, string> {
+    const acrValues = this.settings.bankBic ? `${IDIN_ACR_VALUE} idin_idp:${this.settings.bankBic}` : IDIN_ACR_VALUE;
+    return { scope: this.settings.scopes.join(' '), acr_values: acrValues };
+  }
+
+  protected async verify(tokens: VerifiedTokens, transaction: StoredLoginTransaction): Promise<VerifiedLogin> {
+    const claims = tokens.idTokenClaims!;
+    // Signicat returns the iDIN attributes from user-info only (docs/providers.md#idin-scopes-and-claims); bound to
+    // the ID token's subject.
+    const userinfo = await this.client.userinfo(tokens.accessToken, claims.sub);
+    return this.verifiedLogin(userinfo, claims, transaction);
   }
 
   private async verifiedLogin(

@@ -1,7 +1,12 @@
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { EnvBoolean, EnvInteger, EnvList } from '../../config/env-transforms.js';
 import { UNKNOWN_IDENTITY_POLICIES, type UnknownIdentityPolicy } from '../../user-mapping/external-identity.js';
-import { ASYMMETRIC_JWS_ALGORITHMS } from '../digidentity/digidentity.config.js';
+import {
+  ASYMMETRIC_JWS_ALGORITHMS,
+  providerConfig,
+  type ProviderConfig,
+  type ProviderSettingsBase,
+} from '../kit/provider-settings.js';
 
 /** Scopes that must always be asked for: an iDIN login without its BIN (`idp-id` → `idp_id`) is refused. */
 export const IDIN_REQUIRED_SCOPES = ['openid', 'idp-id'];
@@ -87,3 +92,34 @@ export function idinScopes(value: string): { scopes: string[]; problems: string[
   }
   return { scopes, problems };
 }
+
+export interface SignicatIdinSettings extends ProviderSettingsBase {
+  /** Filled in by the sandbox in sandbox mode. */
+  issuer?: URL;
+  clientSecret?: string;
+  scopes: string[];
+  /** Bank pre-selection (`acr_values=idin_idp:<BIC>`), or null to let the person pick the bank. */
+  bankBic: string | null;
+  idTokenAlgorithms: string[];
+}
+
+/** iDIN is optional, so disabled unless SIGNICAT_IDIN_ENABLED=true (docs/providers.md#signicat-idin). */
+export const SIGNICAT_IDIN_CONFIG: ProviderConfig<'signicatIdin', SignicatIdinEnvironment, SignicatIdinSettings> =
+  providerConfig({
+    key: 'signicatIdin',
+    prefix: 'SIGNICAT_IDIN',
+    name: 'iDIN',
+    environment: SignicatIdinEnvironment,
+    url: 'SIGNICAT_IDIN_ISSUER',
+    requiredWithUrl: ['SIGNICAT_IDIN_CLIENT_ID', 'SIGNICAT_IDIN_CLIENT_SECRET'],
+    settings: (env, problems) => {
+      const scopes = idinScopes(env.SIGNICAT_IDIN_SCOPES);
+      problems.push(...scopes.problems);
+      return {
+        scopes: scopes.scopes,
+        bankBic: env.SIGNICAT_IDIN_BANK_BIC ?? null,
+        idTokenAlgorithms: env.SIGNICAT_IDIN_ID_TOKEN_ALGORITHMS,
+      };
+    },
+    real: (env, issuer) => ({ issuer, clientSecret: env.SIGNICAT_IDIN_CLIENT_SECRET }),
+  });
