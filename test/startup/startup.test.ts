@@ -96,6 +96,9 @@ describe('the backend process', () => {
       PORT: String(httpPort),
       DATABASE_URL: viaLink,
       DIGIDENTITY_ENABLED: 'false',
+      // The sealers query through the link every second: the query held in flight must be the request's.
+      SERMI_LOG_SEAL_INTERVAL_MS: '0',
+      AUDIT_SEAL_INTERVAL_MS: '0',
     });
     try {
       await backend.waitForLog((line) => line.msg === 'listening');
