@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { IdentityProvider } from '../common/identity-providers.js';
+import type { LinkSummary } from '../access/authenticated-request.js';
 import { keysetPage, type KeysetPage, newestFirst } from '../common/http/keyset.js';
 import { SqlParameters, sqlRows } from '../database/sql.js';
 import type { AccountRole, AccountStatus } from './account.entity.js';
@@ -16,16 +16,8 @@ export interface AccountRow {
   updated_at: Date;
 }
 
-/** An identity link as findWithLinks aggregates it (JSON: timestamps as strings). */
-export interface LinkJson {
-  id: string;
-  provider: IdentityProvider;
-  issuer: string;
-  subject: string;
-  attributes: Record<string, unknown>;
-  firstLoginAt: string;
-  lastLoginAt: string;
-}
+/** An identity link as findWithLinks aggregates it (JSON: timestamps as strings), like the session lookup. */
+export type LinkJson = LinkSummary;
 
 export interface AccountFilters {
   /** Part of the name, or exactly an account id, a provider subject or one of the identity's own attribute values. */
