@@ -7,7 +7,7 @@ import { IdentityLinksService } from '../identity-links/identity-links.service.j
 import { preparedRows, jsonb } from '../database/sql.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { RETURNING_LOGIN_SQL } from './returning-login.sql.js';
+import { RETURNING_LOGIN_FRESH_BROWSER_SQL, RETURNING_LOGIN_SQL } from './returning-login.sql.js';
 import { SermiAccessLogRepository } from '../sermi/access-log/sermi-access-log.repository.js';
 import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
@@ -279,8 +279,8 @@ export class LoginCompletionService {
       : null;
     const [row] = await preparedRows<{ id: string; account_id: string; absolute_expires_at: Date }>(
       this.dataSource.manager,
-      'rmi_returning_login',
-      RETURNING_LOGIN_SQL,
+      previous ? 'rmi_returning_login' : 'rmi_returning_login_fresh_browser',
+      previous ? RETURNING_LOGIN_SQL : RETURNING_LOGIN_FRESH_BROWSER_SQL,
       [
         identity.provider,
         identity.issuer,

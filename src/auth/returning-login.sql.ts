@@ -17,8 +17,12 @@ import { insertSessionSql, replaceSessionSql } from '../sessions/sessions.reposi
  * $12 user agent, $13 request id, $14 login audit details, $15 SERMI login record (or null), $16 when the person
  * authenticated at the provider (its auth_time; null: it did not say, and the session is never recent), $17 the ID
  * token kept for RP-initiated logout (or null), $18 when the session must end at the latest (or null).
+ *
+ * `replacesSession`: the browser sent a session token ($6 not null). Without one there is nothing to replace, and
+ * that variant leaves `sessions` alone: as a prepared statement the UPDATE's cached generic plan cannot know $6 is
+ * null, and one planned while the table was small scanned every live session on each login (docs/benchmark.md).
  */
-export const RETURNING_LOGIN_SQL = `
+export const returningLoginSql = (replacesSession: boolean) => `
 WITH link AS (
   ${lockLinkForLoginSql(
     'l.id, l.account_id, l.attributes AS before',
@@ -29,7 +33,7 @@ WITH link AS (
   ${touchLinkForLoginSql('link', { attributes: '$4::jsonb', personKey: '$5::text' })}
   RETURNING l.id, l.account_id, link.before
 ), replaced AS (
-  ${replaceSessionSql('$6', 'EXISTS (SELECT 1 FROM touched)')}
+  ${replacesSession ? replaceSessionSql('$6', 'EXISTS (SELECT 1 FROM touched)') : 'SELECT NULL::uuid AS id WHERE $6::bytea IS NOT NULL'}
 ), session AS (
   ${insertSessionSql('touched t', {
     tokenHash: '$7',
@@ -70,3 +74,6 @@ WITH link AS (
 )
 SELECT s.id, s.account_id, s.absolute_expires_at, (SELECT count(*) FROM audited) AS audit_events,
        (SELECT count(*) FROM sermi_logged) AS sermi_records FROM session s`;
+
+export const RETURNING_LOGIN_SQL = returningLoginSql(true);
+export const RETURNING_LOGIN_FRESH_BROWSER_SQL = returningLoginSql(false);
