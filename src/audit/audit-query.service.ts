@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { decodeCursor, encodeCursor } from '../common/http/cursor.js';
+import { decodeCursor } from '../common/http/cursor.js';
+import { keysetPage } from '../common/http/keyset.js';
 import { listEvents } from './audit-events.repository.js';
 import type { AuditEventDto } from './dto/audit-event.dto.js';
 import type { AuditEventQueryDto } from './dto/audit-event-query.dto.js';
@@ -25,10 +26,11 @@ export class AuditQueryService {
       beforeSeq,
       limit: query.limit + 1,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((row) => ({
+    return keysetPage(
+      rows,
+      query.limit,
+      (last) => ({ seq: last.seq }),
+      (row): AuditEventDto => ({
         seq: row.seq,
         id: row.id,
         type: row.type,
@@ -39,8 +41,7 @@ export class AuditQueryService {
         requestId: row.request_id,
         occurredAt: row.occurred_at.toISOString(),
         hash: row.hash.toString('hex'),
-      })),
-      nextCursor: rows.length > query.limit && last ? encodeCursor({ seq: last.seq }) : null,
-    };
+      }),
+    );
   }
 }
