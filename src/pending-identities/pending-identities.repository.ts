@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { IdentityProvider } from '../common/identity-providers.js';
 import { keysetPage, type KeysetPage, newestFirst } from '../common/http/keyset.js';
 import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
+import type { ExternalIdentity } from '../user-mapping/external-identity.js';
 import type { PendingReason, PendingResolution } from './pending-identity.entity.js';
 
 /** Every statement on `pending_identities`. */
@@ -37,20 +38,14 @@ export interface ReviewRow extends PendingIdentityRow {
   rebindable: boolean;
 }
 
-export interface NewPendingIdentity {
-  provider: IdentityProvider;
-  issuer: string;
-  subject: string;
-  personKey: string | null;
-  attributes: Record<string, unknown>;
-  rawClaims: Record<string, unknown>;
+/** The verified identity as the login produced it, and why and for how long it is held. */
+export interface NewPendingIdentity extends ExternalIdentity {
   reason: PendingReason;
   flags: Record<string, unknown>;
   suspectedAccountId: string | null;
   browserBindingHash: Buffer | null;
   ttlSeconds: number;
   mayCreateAccount: boolean;
-  displayName: string;
   authenticatedAt: Date | null;
 }
 
