@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { StatementBatcher } from './statement-batcher.js';
 
 /** A statement that records each batch it got and answers when told to. */
@@ -144,5 +144,83 @@ describe('StatementBatcher', () => {
     const results = await Promise.allSettled([1, 2, 3].map((n) => batcher.submit(n)));
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     expect(statements).toBe(1);
+  });
+
+  describe('linger', () => {
+    beforeEach(() => {
+      jest.useFakeTimers();
+    });
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    /** A statement that answers at once and records its batches. */
+    function answeringStatement() {
+      const batches: number[][] = [];
+      const run = async (inputs: number[]) => {
+        batches.push(inputs);
+        return inputs.map((n) => n * 10);
+      };
+      return { batches, run };
+    }
+    const elapse = (ms: number) => jest.advanceTimersByTimeAsync(ms);
+
+    it('never holds back calls that come slowly: each goes out at the end of its turn', async () => {
+      const statement = answeringStatement();
+      const batcher = new StatementBatcher(statement.run, {
+        maxBatch: 10,
+        maxInFlight: 1,
+        linger: { batch: 4, ms: 10 },
+      });
+      const answered: number[] = [];
+      for (const n of [1, 2, 3, 4, 5]) {
+        void batcher.submit(n).then((answer) => answered.push(answer));
+        await elapse(0);
+        expect(answered.at(-1)).toBe(n * 10);
+        await elapse(20);
+      }
+      expect(statement.batches).toEqual([[1], [2], [3], [4], [5]]);
+    });
+
+    it('holds a statement while calls come fast, until a batch has queued or the oldest call waited ms', async () => {
+      const statement = answeringStatement();
+      const batcher = new StatementBatcher(statement.run, {
+        maxBatch: 10,
+        maxInFlight: 1,
+        linger: { batch: 4, ms: 10 },
+      });
+      const calls = [1, 2, 3].map((n) => batcher.submit(n));
+      await elapse(0);
+      // The first calls of a burst go out at once: nothing showed yet that more are coming.
+      expect(statement.batches).toEqual([[1, 2, 3]]);
+      await elapse(10);
+      calls.push(batcher.submit(4));
+      await elapse(2);
+      calls.push(batcher.submit(5));
+      await elapse(7);
+      expect(statement.batches).toEqual([[1, 2, 3]]);
+      calls.push(batcher.submit(6), batcher.submit(7));
+      await elapse(0);
+      expect(statement.batches).toEqual([
+        [1, 2, 3],
+        [4, 5, 6, 7],
+      ]);
+      calls.push(batcher.submit(8));
+      await elapse(9);
+      expect(statement.batches).toHaveLength(2);
+      await elapse(1);
+      expect(statement.batches.at(-1)).toEqual([8]);
+      expect(await Promise.all(calls)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+    });
+
+    it('refuses a linger batch outside 2..maxBatch or a linger time of zero', () => {
+      const run = async () => [];
+      expect(() => new StatementBatcher(run, { maxBatch: 8, maxInFlight: 1, linger: { batch: 9, ms: 5 } })).toThrow(
+        /linger/,
+      );
+      expect(() => new StatementBatcher(run, { maxBatch: 8, maxInFlight: 1, linger: { batch: 4, ms: 0 } })).toThrow(
+        /linger/,
+      );
+    });
   });
 });

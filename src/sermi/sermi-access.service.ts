@@ -6,7 +6,7 @@ import { AppException } from '../common/problem/app-exception.js';
 import { isDataError } from '../common/problem/classify-unexpected.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { StatementBatcher } from '../database/statement-batcher.js';
+import { HOT_STATEMENT_LINGER, StatementBatcher } from '../database/statement-batcher.js';
 import { reauthenticateUrl } from '../sessions/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../access/authenticated-request.js';
@@ -70,7 +70,7 @@ export class SermiAccessService {
 
   /**
    * Decisions made at the same time are logged by one statement (one round trip, one commit), each still
-   * answered only after its record is committed.
+   * answered only after its record is committed; under load a statement lingers briefly for more decisions.
    */
   private readonly decisions = new StatementBatcher<AccessDecisionRecord, AccessDecisionRow | undefined>(
     async (pending) => {
@@ -79,7 +79,7 @@ export class SermiAccessService {
       return pending.map((decision) => byId.get(decision.id));
     },
     // One decision whose record Postgres refuses must not fail the others made at the same time.
-    { maxBatch: 200, maxInFlight: 2, retryAlone: isDataError },
+    { maxBatch: 200, maxInFlight: 2, retryAlone: isDataError, linger: HOT_STATEMENT_LINGER },
   );
 
   async decide(request: AccessRequest): Promise<AccessResult> {
