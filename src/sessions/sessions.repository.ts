@@ -20,7 +20,6 @@ export interface SessionLookupRow {
   created_at: number;
   idle_expires_at: number;
   absolute_expires_at: number;
-  needs_touch: boolean;
   display_name: string;
   status: AccountStatus;
   account_created_at: number;
@@ -113,42 +112,52 @@ export const insertSessionSql = (
 export class SessionsRepository {
   /**
    * The live sessions behind these token hashes, of active accounts: one prepared statement for a batch of
-   * requests. `needs_touch`: its last-seen is older than `touchIntervalSeconds`.
+   * requests. A session last seen more than `touchIntervalSeconds` ago is touched by the same statement (its idle
+   * expiry extended by `idleTimeoutSeconds`, never beyond the absolute one) — unless another transaction holds its
+   * row right now (SKIP LOCKED): that one is touching it already, so concurrent requests on several instances never
+   * queue behind each other's touch.
    */
-  lookup(manager: EntityManager, tokenHashes: Buffer[], touchIntervalSeconds: number): Promise<SessionLookupRow[]> {
+  lookup(
+    manager: EntityManager,
+    tokenHashes: Buffer[],
+    touch: { intervalSeconds: number; idleTimeoutSeconds: number },
+  ): Promise<SessionLookupRow[]> {
     return preparedRows<SessionLookupRow>(
       manager,
       'rmi_session_lookup',
-      `SELECT s.token_hash, s.id, s.account_id, a.roles, s.provider, s.identity_link_id, s.auth_context,
-              ${epochMs('s.authenticated_at')} AS authenticated_at, ${epochMs('s.created_at')} AS created_at,
-              ${epochMs('s.idle_expires_at')} AS idle_expires_at, ${epochMs('s.absolute_expires_at')} AS absolute_expires_at,
-              s.last_seen_at < now() - make_interval(secs => $2) AS needs_touch,
-              a.display_name, a.status, ${epochMs('a.created_at')} AS account_created_at,
-              ${epochMs('a.updated_at')} AS account_updated_at,
+      `WITH found AS MATERIALIZED (
+         SELECT s.token_hash, s.id, s.account_id, a.roles, s.provider, s.identity_link_id, s.auth_context,
+                s.authenticated_at, s.created_at, s.idle_expires_at, s.absolute_expires_at,
+                s.last_seen_at < now() - make_interval(secs => $2) AS due,
+                a.display_name, a.status, a.created_at AS account_created_at, a.updated_at AS account_updated_at
+           FROM sessions s JOIN accounts a ON a.id = s.account_id
+          WHERE s.token_hash = ANY($1::bytea[]) AND s.revoked_at IS NULL AND a.status = 'active'
+            AND s.idle_expires_at > now() AND s.absolute_expires_at > now()
+       ),
+       touched AS (
+         UPDATE sessions t SET last_seen_at = now(),
+                idle_expires_at = LEAST(now() + make_interval(secs => $3), t.absolute_expires_at)
+           FROM (SELECT id FROM sessions WHERE id IN (SELECT id FROM found WHERE due)
+                   FOR NO KEY UPDATE SKIP LOCKED) due
+          WHERE t.id = due.id
+         RETURNING t.id, t.idle_expires_at
+       )
+       SELECT f.token_hash, f.id, f.account_id, f.roles, f.provider, f.identity_link_id, f.auth_context,
+              ${epochMs('f.authenticated_at')} AS authenticated_at, ${epochMs('f.created_at')} AS created_at,
+              ${epochMs('COALESCE(touched.idle_expires_at, f.idle_expires_at)')} AS idle_expires_at,
+              ${epochMs('f.absolute_expires_at')} AS absolute_expires_at,
+              f.display_name, f.status, ${epochMs('f.account_created_at')} AS account_created_at,
+              ${epochMs('f.account_updated_at')} AS account_updated_at,
               COALESCE((SELECT jsonb_agg(jsonb_build_object(
                           'id', l.id, 'provider', l.provider, 'issuer', l.issuer, 'subject', l.subject,
                           'attributes', l.attributes,
                           'firstLoginAt', to_char(l.first_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                           'lastLoginAt', to_char(l.last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
                           ORDER BY l.created_at)
-                          FROM identity_links l WHERE l.account_id = a.id), '[]') AS links
-         FROM sessions s JOIN accounts a ON a.id = s.account_id
-        WHERE s.token_hash = ANY($1::bytea[]) AND s.revoked_at IS NULL AND a.status = 'active'
-          AND s.idle_expires_at > now() AND s.absolute_expires_at > now()`,
-      [tokenHashes, touchIntervalSeconds],
+                          FROM identity_links l WHERE l.account_id = f.account_id), '[]') AS links
+         FROM found f LEFT JOIN touched ON touched.id = f.id`,
+      [tokenHashes, touch.intervalSeconds, touch.idleTimeoutSeconds],
     );
-  }
-
-  /** Records that the session was used, extending its idle expiry (never beyond the absolute one). */
-  async touch(manager: EntityManager, id: string, idleTimeoutSeconds: number): Promise<Date | undefined> {
-    const [row] = await sqlRows<{ idle_expires_at: Date }>(
-      manager,
-      `UPDATE sessions SET last_seen_at = now(),
-              idle_expires_at = LEAST(now() + make_interval(secs => $2), absolute_expires_at)
-        WHERE id = $1 RETURNING idle_expires_at`,
-      [id, idleTimeoutSeconds],
-    );
-    return row?.idle_expires_at;
   }
 
   async insert(manager: EntityManager, session: NewSessionRow): Promise<{ id: string; absolute_expires_at: Date }> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { StatementBatcher } from '../database/statement-batcher.js';
+import { HOT_STATEMENT_LINGER, StatementBatcher } from '../database/statement-batcher.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
@@ -59,16 +59,20 @@ export class SessionsService {
 
   /**
    * The lookup behind authenticate(), batched: requests arriving while a lookup runs are answered by the next one
-   * together (StatementBatcher). Every request is still checked against the database, never a cache, so a
-   * revocation takes effect at once.
+   * together, and under load a lookup lingers briefly for more (StatementBatcher). Every request is still checked
+   * against the database, never a cache, so a revocation takes effect at once. The same statement touches sessions
+   * that are due (their idle expiry), so a request never waits for a touch of its own.
    */
   private readonly lookups = new StatementBatcher<Buffer, SessionLookupRow | undefined>(
     async (tokenHashes) => {
-      const rows = await this.sessions.lookup(this.dataSource.manager, tokenHashes, this.touchIntervalSeconds);
+      const rows = await this.sessions.lookup(this.dataSource.manager, tokenHashes, {
+        intervalSeconds: this.touchIntervalSeconds,
+        idleTimeoutSeconds: this.config.session.idleTimeoutSeconds,
+      });
       const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row]));
       return tokenHashes.map((hash) => byHash.get(hash.toString('hex')));
     },
-    { maxBatch: 200, maxInFlight: 2 },
+    { maxBatch: 200, maxInFlight: 2, linger: HOT_STATEMENT_LINGER },
   );
 
   async create(input: NewSession, manager: EntityManager = this.dataSource.manager): Promise<IssuedSession> {
@@ -100,15 +104,6 @@ export class SessionsService {
     if (!looksLikeSessionToken(token)) return null;
     const row = await this.lookups.submit(hashSessionToken(token));
     if (!row) return null;
-    let idleExpiresAt = new Date(row.idle_expires_at);
-    if (row.needs_touch) {
-      const touched = await this.sessions.touch(
-        this.dataSource.manager,
-        row.id,
-        this.config.session.idleTimeoutSeconds,
-      );
-      idleExpiresAt = touched ?? idleExpiresAt;
-    }
     return {
       sessionId: row.id,
       token,
@@ -119,7 +114,7 @@ export class SessionsService {
       authenticatedAt: row.authenticated_at === null ? null : new Date(row.authenticated_at),
       authContext: row.auth_context,
       createdAt: new Date(row.created_at),
-      idleExpiresAt,
+      idleExpiresAt: new Date(row.idle_expires_at),
       absoluteExpiresAt: new Date(row.absolute_expires_at),
       account: {
         id: row.account_id,

@@ -130,6 +130,36 @@ describe('sessions', () => {
     expect(row).toEqual({ touched: true, capped: true });
   });
 
+  it('answers without waiting while another transaction holds the session row, and touches it on a later request', async () => {
+    const session = await signIn(t, await createAccount(t.dataSource));
+    await t.dataSource.query(`UPDATE sessions SET last_seen_at = now() - interval '5 minutes' WHERE id = $1`, [
+      session.sessionId,
+    ]);
+    const lastSeenRecently = async () =>
+      (
+        await t.dataSource.query(
+          `SELECT last_seen_at > now() - interval '1 minute' AS recent FROM sessions WHERE id = $1`,
+          [session.sessionId],
+        )
+      )[0].recent as boolean;
+    // Another instance touching the same session right now: its row lock is held until we commit. Were the request
+    // to wait for it, it would never be answered inside this transaction.
+    const holder = t.dataSource.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query(`SELECT 1 FROM sessions WHERE id = $1 FOR NO KEY UPDATE`, [session.sessionId]);
+      expect((await me(session)).status).toBe(200);
+      expect((await me(session)).status).toBe(200);
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+    expect(await lastSeenRecently()).toBe(false);
+    expect((await me(session)).status).toBe(200);
+    expect(await lastSeenRecently()).toBe(true);
+  });
+
   it('refuses a revoked session', async () => {
     const session = await signIn(t, await createAccount(t.dataSource));
     await t.dataSource.query(`UPDATE sessions SET revoked_at = now(), revoke_reason = 'test' WHERE id = $1`, [
