@@ -17,7 +17,7 @@ import { type Service, startBackend, startPeerProcess } from './processes.js';
 import { startRoundRobinProxy } from './proxy.js';
 
 /**
- * `npm run bench [-- --instances N] [-- --soak 10m]`: builds the backend and runs it as production does (its own
+ * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only instances]`: builds the backend and runs it as production does (its own
  * process, node dist/src/main.js) on a real Postgres with synchronous commit, next to the idiomatic peer
  * (bench/peer, its own process), both logging in at the Digidentity sandbox (in this process, so its work is counted
  * for neither). Method, flags and targets: docs/benchmark.md.
@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
   options: {
     instances: { type: 'string', default: '1' },
     soak: { type: 'string', default: '30s' },
+    only: { type: 'string' },
   },
 });
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -39,6 +40,9 @@ const personaCount = Number(process.env.BENCH_PERSONAS ?? 200);
 const windowsPerSystem = Number(process.env.BENCH_WINDOWS ?? 3);
 const instances = Number(flags.instances);
 const soakMs = parseDuration(flags.soak);
+/** `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching. */
+const onlyInstances = flags.only === 'instances';
+if (flags.only !== undefined && !onlyInstances) throw new Error(`--only: the one scenario run alone is 'instances'`);
 
 const TARGET_CPU_PER_LOGIN_MS = 2.0;
 const TARGET_ME_THROUGHPUT_RATIO = 0.6;
@@ -540,6 +544,45 @@ async function main() {
         (usage.seesProcesses ? '' : '; Postgres runs elsewhere, so its CPU is not measured'),
     );
 
+    /** 1 vs `instances` backends behind the round-robin proxy, printed as ratios. */
+    async function reportInstances() {
+      const [one, many] = await instancesMode({
+        count: instances,
+        usage,
+        database: dbs.names[2],
+        databaseUrl: dbs.urls[2],
+        proxy,
+        sandboxSettings: sandbox.backendSettings,
+        personas: personas.slice(0, DECISION_PEOPLE),
+      });
+      console.log(
+        `\nSERMI decisions behind a round-robin proxy: 1 vs ${instances} instances on one database ` +
+          `(${DECISION_CONCURRENCY} clients, alternating windows; CPU after the warm-up, commits until Postgres was idle again)`,
+      );
+      console.log('per decision'.padEnd(42) + '1'.padStart(12) + String(instances).padStart(12) + 'ratio'.padStart(10));
+      const line = (label: string, x: number, y: number, digits = 3) =>
+        console.log(
+          label.padEnd(42) +
+            format(x, digits).padStart(12) +
+            format(y, digits).padStart(12) +
+            format(y / x).padStart(10),
+        );
+      line('Postgres CPU ms (median of windows)', one.postgres, many.postgres);
+      line('Postgres commits (median of windows)', one.commits, many.commits);
+      line('backend CPU ms, all instances', one.app, many.app);
+      line('latency p99 ms', percentile(one.latencies, 99), percentile(many.latencies, 99), 2);
+      const ratio = many.postgres / one.postgres;
+      console.log(
+        `  Postgres CPU per decision at ${instances} instances vs 1: ${format(ratio)}× (target ≤ ${TARGET_INSTANCES_PG_CPU_RATIO}×): ${verdict(ratio <= TARGET_INSTANCES_PG_CPU_RATIO)}`,
+      );
+    }
+
+    if (onlyInstances) {
+      if (instances < 2) throw new Error('--only instances needs --instances N (N ≥ 2)');
+      await reportInstances();
+      return;
+    }
+
     const scenarios = [
       {
         name: 'GET /health (trivial public route)',
@@ -722,37 +765,7 @@ async function main() {
     );
     if (!log.valid || log.recorded !== answered) process.exitCode = 1;
 
-    if (instances > 1) {
-      const [one, many] = await instancesMode({
-        count: instances,
-        usage,
-        database: dbs.names[2],
-        databaseUrl: dbs.urls[2],
-        proxy,
-        sandboxSettings: sandbox.backendSettings,
-        personas: personas.slice(0, DECISION_PEOPLE),
-      });
-      console.log(
-        `\nSERMI decisions behind a round-robin proxy: 1 vs ${instances} instances on one database ` +
-          `(${DECISION_CONCURRENCY} clients, alternating windows; CPU after the warm-up, commits until Postgres was idle again)`,
-      );
-      console.log('per decision'.padEnd(42) + '1'.padStart(12) + String(instances).padStart(12) + 'ratio'.padStart(10));
-      const line = (label: string, x: number, y: number, digits = 3) =>
-        console.log(
-          label.padEnd(42) +
-            format(x, digits).padStart(12) +
-            format(y, digits).padStart(12) +
-            format(y / x).padStart(10),
-        );
-      line('Postgres CPU ms (median of windows)', one.postgres, many.postgres);
-      line('Postgres commits (median of windows)', one.commits, many.commits);
-      line('backend CPU ms, all instances', one.app, many.app);
-      line('latency p99 ms', percentile(one.latencies, 99), percentile(many.latencies, 99), 2);
-      const ratio = many.postgres / one.postgres;
-      console.log(
-        `  Postgres CPU per decision at ${instances} instances vs 1: ${format(ratio)}× (target ≤ ${TARGET_INSTANCES_PG_CPU_RATIO}×): ${verdict(ratio <= TARGET_INSTANCES_PG_CPU_RATIO)}`,
-      );
-    }
+    if (instances > 1) await reportInstances();
 
     if (soakMs > 0) {
       // The soak backend takes the port (and so the registered callback) of the one that ran until now.
