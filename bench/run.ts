@@ -17,7 +17,7 @@ import { type Service, startBackend, startPeerProcess } from './processes.js';
 import { startRoundRobinProxy } from './proxy.js';
 
 /**
- * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only instances]`: builds the backend and runs it as production does (its own
+ * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only instances|soak]`: builds the backend and runs it as production does (its own
  * process, node dist/src/main.js) on a real Postgres with synchronous commit, next to the idiomatic peer
  * (bench/peer, its own process), both logging in at the Digidentity sandbox (in this process, so its work is counted
  * for neither). Method, flags and targets: docs/benchmark.md.
@@ -40,9 +40,14 @@ const personaCount = Number(process.env.BENCH_PERSONAS ?? 200);
 const windowsPerSystem = Number(process.env.BENCH_WINDOWS ?? 3);
 const instances = Number(flags.instances);
 const soakMs = parseDuration(flags.soak);
-/** `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching. */
-const onlyInstances = flags.only === 'instances';
-if (flags.only !== undefined && !onlyInstances) throw new Error(`--only: the one scenario run alone is 'instances'`);
+/**
+ * `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching;
+ * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory.
+ */
+const only = flags.only;
+if (only !== undefined && only !== 'instances' && only !== 'soak') {
+  throw new Error(`--only: 'instances' or 'soak' (the scenarios that can run alone)`);
+}
 
 const TARGET_CPU_PER_LOGIN_MS = 2.0;
 const TARGET_ME_THROUGHPUT_RATIO = 0.6;
@@ -577,7 +582,40 @@ async function main() {
       );
     }
 
-    if (onlyInstances) {
+    /** A fresh backend under mixed load for the soak's length, its memory at the start and the end. */
+    async function reportSoak(meCookies: string[], decisionSessionHeaders: Record<string, string>[]) {
+      // The soak backend takes the port (and so the registered callback) of the one that ran until now.
+      await backend?.stop();
+      const soaked = await soak({
+        ms: soakMs,
+        port,
+        settings: backendSettings,
+        route: backendLogin(base),
+        personas,
+        meCookies,
+        decisionHeaders: decisionSessionHeaders,
+      });
+      console.log(
+        `\nSoak (${format(soakMs / 1000, 0)} s of mixed load on a fresh backend: ${soaked.decisions.requests} decisions, ` +
+          `${soaked.me.requests} /api/me, ${soaked.logins.requests} logins; ${soaked.samples} memory samples)`,
+      );
+      console.log(
+        `  RSS (median of the first / last fifth): ${mb(soaked.rss[0])} → ${mb(soaked.rss[1])} (${format(soaked.rss[1] / soaked.rss[0])}×)`,
+      );
+      console.log(
+        `  heap used (lowest of the first / last fifth): ${mb(soaked.heap[0])} → ${mb(soaked.heap[1])} (${format(soaked.heap[1] / soaked.heap[0])}×)`,
+      );
+      const soakErrors = soaked.decisions.errors + soaked.me.errors + soaked.logins.errors;
+      if (soakErrors > 0) console.log(`  errors: ${soakErrors}`);
+    }
+
+    if (only === 'soak') {
+      if (soakMs === 0) throw new Error('--only soak needs a soak length (--soak 10m)');
+      const cookies = (await logInEach(backendLogin(base), personas, loginConcurrency)).slice(0, concurrency);
+      await reportSoak(cookies, await decisionHeaders(backendLogin(base), personas.slice(0, DECISION_PEOPLE)));
+      return;
+    }
+    if (only === 'instances') {
       if (instances < 2) throw new Error('--only instances needs --instances N (N ≥ 2)');
       await reportInstances();
       return;
@@ -767,31 +805,7 @@ async function main() {
 
     if (instances > 1) await reportInstances();
 
-    if (soakMs > 0) {
-      // The soak backend takes the port (and so the registered callback) of the one that ran until now.
-      await backend.stop();
-      const soaked = await soak({
-        ms: soakMs,
-        port,
-        settings: backendSettings,
-        route: backendLogin(base),
-        personas,
-        meCookies: systems[0].meCookies,
-        decisionHeaders: decisionSessions,
-      });
-      console.log(
-        `\nSoak (${format(soakMs / 1000, 0)} s of mixed load on a fresh backend: ${soaked.decisions.requests} decisions, ` +
-          `${soaked.me.requests} /api/me, ${soaked.logins.requests} logins; ${soaked.samples} memory samples)`,
-      );
-      console.log(
-        `  RSS (median of the first / last fifth): ${mb(soaked.rss[0])} → ${mb(soaked.rss[1])} (${format(soaked.rss[1] / soaked.rss[0])}×)`,
-      );
-      console.log(
-        `  heap used (lowest of the first / last fifth): ${mb(soaked.heap[0])} → ${mb(soaked.heap[1])} (${format(soaked.heap[1] / soaked.heap[0])}×)`,
-      );
-      const soakErrors = soaked.decisions.errors + soaked.me.errors + soaked.logins.errors;
-      if (soakErrors > 0) console.log(`  errors: ${soakErrors}`);
-    }
+    if (soakMs > 0) await reportSoak(systems[0].meCookies, decisionSessions);
   } finally {
     await Promise.all([backend?.stop(), peer?.stop()]);
     await proxy.close();
