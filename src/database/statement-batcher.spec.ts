@@ -146,6 +146,18 @@ describe('StatementBatcher', () => {
     expect(statements).toBe(1);
   });
 
+  it('tells onStatement how many calls each statement carried', async () => {
+    const sizes: number[] = [];
+    const batcher = new StatementBatcher(async (inputs: number[]) => inputs, {
+      maxBatch: 3,
+      maxInFlight: 1,
+      onStatement: (calls) => sizes.push(calls),
+    });
+    await Promise.all([1, 2, 3, 4].map((n) => batcher.submit(n)));
+    await batcher.submit(5);
+    expect(sizes).toEqual([3, 1, 1]);
+  });
+
   describe('linger', () => {
     beforeEach(() => {
       jest.useFakeTimers();

@@ -36,6 +36,8 @@ export class StatementBatcher<I, O> {
       maxInFlight: number;
       retryAlone?: (error: unknown) => boolean;
       linger?: { batch: number; ms: number };
+      /** Told the number of calls of every statement sent (a metric). */
+      onStatement?: (calls: number) => void;
     },
   ) {
     if (!(options.maxBatch >= 1 && options.maxInFlight >= 1)) throw new Error('maxBatch and maxInFlight must be ≥ 1');
@@ -93,6 +95,7 @@ export class StatementBatcher<I, O> {
   private flush(): void {
     const batch = this.queue.splice(0, this.options.maxBatch);
     if (batch.length === 0) return;
+    this.options.onStatement?.(batch.length);
     this.inFlight += 1;
     this.settle(batch)
       .catch(async (error: unknown) => {

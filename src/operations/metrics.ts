@@ -22,6 +22,7 @@ export type ProviderCallObserver = (seconds: number, error: ProviderCallError | 
 export type SealedLogName = 'sermi_access_log' | 'audit_trail';
 
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 200];
 
 /**
  * The app's Prometheus metrics (prom-client), in a registry of its own per app. Label values come from small fixed
@@ -39,6 +40,17 @@ export class Metrics {
     'rmi_sermi_decision_duration_seconds',
     'Time to answer a SERMI access decision (decision, log record committed, grant signed)',
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  );
+  /** Calls per batched statement (StatementBatcher): how much batching each instance gets. */
+  readonly sessionLookupBatch = new FixedHistogram(
+    'rmi_session_lookup_batch_calls',
+    'Requests whose session lookups one statement answered (several instances each batch their own share)',
+    BATCH_BUCKETS,
+  );
+  readonly sermiDecisionBatch = new FixedHistogram(
+    'rmi_sermi_decision_batch_calls',
+    'SERMI decisions whose log records one statement wrote (several instances each batch their own share)',
+    BATCH_BUCKETS,
   );
   private readonly logins = new Counter({
     name: 'rmi_logins_total',
@@ -116,6 +128,8 @@ export class Metrics {
       this.providerSeconds,
       this.providerErrors,
       this.decisionSeconds,
+      this.sessionLookupBatch,
+      this.sermiDecisionBatch,
       new Counter({
         name: 'rmi_http_responses_total',
         help: 'HTTP responses by status class',

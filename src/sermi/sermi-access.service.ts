@@ -79,7 +79,13 @@ export class SermiAccessService {
       return pending.map((decision) => byId.get(decision.id));
     },
     // One decision whose record Postgres refuses must not fail the others made at the same time.
-    { maxBatch: 200, maxInFlight: 2, retryAlone: isDataError, linger: HOT_STATEMENT_LINGER },
+    {
+      maxBatch: 200,
+      maxInFlight: 2,
+      retryAlone: isDataError,
+      linger: HOT_STATEMENT_LINGER,
+      onStatement: (calls) => this.metrics.sermiDecisionBatch.observe(calls),
+    },
   );
 
   async decide(request: AccessRequest): Promise<AccessResult> {

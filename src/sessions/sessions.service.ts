@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HOT_STATEMENT_LINGER, StatementBatcher } from '../database/statement-batcher.js';
+import { Metrics } from '../operations/metrics.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
@@ -53,6 +54,7 @@ export class SessionsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectAppConfig() private readonly config: AppConfig,
     private readonly sessions: SessionsRepository,
+    private readonly metrics: Metrics,
   ) {
     this.touchIntervalSeconds = Math.max(1, Math.min(60, Math.floor(config.session.idleTimeoutSeconds / 10)));
   }
@@ -72,7 +74,12 @@ export class SessionsService {
       const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row]));
       return tokenHashes.map((hash) => byHash.get(hash.toString('hex')));
     },
-    { maxBatch: 200, maxInFlight: 2, linger: HOT_STATEMENT_LINGER },
+    {
+      maxBatch: 200,
+      maxInFlight: 2,
+      linger: HOT_STATEMENT_LINGER,
+      onStatement: (calls) => this.metrics.sessionLookupBatch.observe(calls),
+    },
   );
 
   async create(input: NewSession, manager: EntityManager = this.dataSource.manager): Promise<IssuedSession> {

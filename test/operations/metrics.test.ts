@@ -91,6 +91,8 @@ describe('Prometheus metrics', () => {
       rmi_provider_request_errors_total: 'counter',
       rmi_sermi_decisions_total: 'counter',
       rmi_sermi_decision_duration_seconds: 'histogram',
+      rmi_sermi_decision_batch_calls: 'histogram',
+      rmi_session_lookup_batch_calls: 'histogram',
       rmi_sermi_access_log_unsealed_records: 'gauge',
       rmi_sermi_access_log_seal_lag_seconds: 'gauge',
       rmi_database_pool_connections: 'gauge',
@@ -145,6 +147,11 @@ describe('Prometheus metrics', () => {
     expect(moved('rmi_sermi_decisions_total', { decision: 'granted', reason: 'sermi_session_valid' })).toBe(3);
     expect(moved('rmi_sermi_decision_duration_seconds_count')).toBe(3);
     expect(moved('rmi_sermi_decision_duration_seconds_bucket', { le: '+Inf' })).toBe(3);
+    // One request at a time: every statement carried one call.
+    expect(moved('rmi_sermi_decision_batch_calls_count')).toBe(3);
+    expect(moved('rmi_sermi_decision_batch_calls_bucket', { le: '1' })).toBe(3);
+    expect(moved('rmi_session_lookup_batch_calls_count')).toBeGreaterThanOrEqual(4);
+    expect(moved('rmi_session_lookup_batch_calls_sum')).toBe(moved('rmi_session_lookup_batch_calls_count'));
     expect(moved('rmi_http_responses_total', { status_class: '2xx' })).toBeGreaterThanOrEqual(4);
     expect(moved('rmi_http_responses_total', { status_class: '3xx' })).toBeGreaterThanOrEqual(5);
     expect(moved('rmi_http_responses_total', { status_class: '4xx' })).toBeGreaterThanOrEqual(1);
