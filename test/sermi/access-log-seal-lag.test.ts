@@ -132,3 +132,40 @@ describe('SERMI access log sealing behind a long transaction', () => {
     ]);
   });
 });
+
+describe('SERMI access log sealing on demand', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ SERMI_LOG_SEAL_INTERVAL_MS: '0' });
+  });
+  afterAll(async () => t.close());
+
+  it('seals records committed while a run was under way: the call waits for that run and starts another', async () => {
+    const sealer = t.app.get(SermiLogSealer);
+    await writeRecords(t, 10);
+    // Hold the run at its seal INSERT, after it fixed its horizon on the first 10 records.
+    const holder = new pg.Client({ connectionString: t.database.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE sermi_log_seals IN EXCLUSIVE MODE');
+    const first = sealer.sealAll();
+    const waitingOnTheLock = async () =>
+      (
+        await t.dataSource.query(
+          `SELECT count(*)::int AS waiting FROM pg_locks
+            WHERE relation = 'sermi_log_seals'::regclass AND NOT granted`,
+        )
+      )[0].waiting as number;
+    while ((await waitingOnTheLock()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    await writeRecords(t, 50);
+    const second = sealer.sealAll();
+    await holder.query('ROLLBACK');
+    await holder.end();
+
+    expect(await first).toBe(10);
+    expect(await second).toBe(50);
+    expect(await unsealed(t)).toBe(0);
+  });
+});

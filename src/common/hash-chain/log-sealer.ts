@@ -21,6 +21,8 @@ export interface SealStatus {
  */
 export class LogSealer {
   private sealing: Promise<number> | null = null;
+  /** The run that follows the one under way, shared by the calls made during it. */
+  private nextRun: Promise<number> | null = null;
   /** The last horizons seen (server-wide and this database's), for the lag report. */
   private horizons: Horizons | null = null;
   /** The last measureLag(); null until the first scheduled run (or with sealing off). */
@@ -56,14 +58,30 @@ export class LogSealer {
     await this.scheduled;
   }
 
-  /** Seals everything that can be sealed now; returns the number of records sealed. Concurrent calls share a run. */
+  /**
+   * Seals everything that can be sealed now; returns the number of records sealed by the run that covered the call.
+   * A run already under way may have fixed its horizon before the caller's records committed, so a call made during
+   * one waits for it and shares the next (calls made meanwhile share that one too).
+   */
   sealAll(): Promise<number> {
-    this.sealing ??= sealAll(this.dataSource, this.log, (run) => {
-      if (run.horizons) this.horizons = run.horizons;
+    if (!this.sealing) return this.startRun();
+    this.nextRun ??= this.sealing
+      .catch(() => 0)
+      .then(() => {
+        this.nextRun = null;
+        return this.sealing ?? this.startRun();
+      });
+    return this.nextRun;
+  }
+
+  private startRun(): Promise<number> {
+    const run = sealAll(this.dataSource, this.log, (progress) => {
+      if (progress.horizons) this.horizons = progress.horizons;
     }).finally(() => {
-      this.sealing = null;
+      if (this.sealing === run) this.sealing = null;
     });
-    return this.sealing;
+    this.sealing = run;
+    return run;
   }
 
   /** The scheduled run: seal what can be sealed, then see how far behind sealing is (on every instance). */
