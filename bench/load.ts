@@ -16,6 +16,11 @@ export interface LoadOptions {
   onMeasureStart?: () => void;
   /** Ends the run early (checked before each request). */
   shouldStop?: () => boolean;
+  /**
+   * Open loop: send this many requests a second on a fixed schedule, whether or not earlier ones were answered
+   * (`concurrency` caps the requests in flight). Without it, closed loop.
+   */
+  ratePerSecond?: number;
   /** Called for every answer, warm-up included, with when the request was sent (performance.now()). */
   onAnswer?: (sentAt: number, latencyMs: number, ok: boolean) => void;
 }
@@ -30,8 +35,8 @@ export interface LoadResult {
 }
 
 /**
- * Closed-loop load: `concurrency` clients on keep-alive connections, each sending its next request on reply. Only
- * requests sent after the warm-up are counted.
+ * Closed-loop load: `concurrency` clients on keep-alive connections, each sending its next request on reply; or, with
+ * `ratePerSecond`, open-loop load at that rate. Only requests sent after the warm-up are counted.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
@@ -80,7 +85,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const client = async () => {
     while (performance.now() < deadline && !options.shouldStop?.()) await once(issued++);
   };
-  await Promise.all(Array.from({ length: options.concurrency }, client));
+  const openLoop = async (rate: number) => {
+    const inFlight = new Set<Promise<void>>();
+    let due = performance.now();
+    while (performance.now() < deadline && !options.shouldStop?.()) {
+      if (inFlight.size < options.concurrency) {
+        const sent = once(issued++).finally(() => inFlight.delete(sent));
+        inFlight.add(sent);
+      }
+      due += 1000 / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    await Promise.all(inFlight);
+  };
+  if (options.ratePerSecond) await openLoop(options.ratePerSecond);
+  else await Promise.all(Array.from({ length: options.concurrency }, client));
   const elapsedMs = performance.now() - started;
   agent.destroy();
   return {

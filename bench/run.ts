@@ -17,7 +17,7 @@ import { type Service, startBackend, startPeerProcess } from './processes.js';
 import { startRoundRobinProxy } from './proxy.js';
 
 /**
- * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only instances|soak]`: builds the backend and runs it as production does (its own
+ * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only instances|soak|steady]`: builds the backend and runs it as production does (its own
  * process, node dist/src/main.js) on a real Postgres with synchronous commit, next to the idiomatic peer
  * (bench/peer, its own process), both logging in at the Digidentity sandbox (in this process, so its work is counted
  * for neither). Method, flags and targets: docs/benchmark.md.
@@ -42,11 +42,12 @@ const instances = Number(flags.instances);
 const soakMs = parseDuration(flags.soak);
 /**
  * `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching;
- * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory.
+ * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory; `--only steady`: just the decisions at
+ * steady rates, for work on the linger.
  */
 const only = flags.only;
-if (only !== undefined && only !== 'instances' && only !== 'soak') {
-  throw new Error(`--only: 'instances' or 'soak' (the scenarios that can run alone)`);
+if (only !== undefined && only !== 'instances' && only !== 'soak' && only !== 'steady') {
+  throw new Error(`--only: 'instances', 'soak' or 'steady' (the scenarios that can run alone)`);
 }
 
 const TARGET_CPU_PER_LOGIN_MS = 2.0;
@@ -57,6 +58,8 @@ const TARGET_LOGIN_CPU_RATIO = 0.7;
 const TARGET_INSTANCES_PG_CPU_RATIO = 1.5;
 const DECISION_CONCURRENCY = 50;
 const DECISION_PEOPLE = 10;
+/** Below, inside and above the range where batched statements linger (HOT_STATEMENT_LINGER). */
+const STEADY_DECISION_RATES = [100, 500, 1500];
 const WARMUP_MS = Math.min(1000, durationMs);
 
 function parseDuration(text: string): number {
@@ -609,6 +612,37 @@ async function main() {
       if (soakErrors > 0) console.log(`  errors: ${soakErrors}`);
     }
 
+    /** Decisions at steady rates (open loop): what batching and its linger cost in latency below saturation. */
+    async function reportSteadyRates(sessions: Record<string, string>[]) {
+      const rows: Row[] = [];
+      for (const rate of STEADY_DECISION_RATES) {
+        const { result, cpuMsPerRequest } = await measuredLoad(
+          {
+            port,
+            concurrency: 4 * DECISION_CONCURRENCY,
+            ratePerSecond: rate,
+            durationMs,
+            expectStatus: 200,
+            request: decisionRequest(sessions),
+          },
+          () => backend!.cpu(),
+        );
+        rows.push({
+          name: `POST /api/sermi/access, ${rate} a second`,
+          perSecond: result.requests / (result.elapsedMs / 1000),
+          latencies: result.latenciesMs,
+          cpuMsPerUnit: cpuMsPerRequest,
+          errors: result.errors,
+        });
+      }
+      console.log(`\nSERMI access decisions at steady rates (open loop, ${DECISION_PEOPLE} IOE sessions)`);
+      printRows('decision', rows);
+    }
+
+    if (only === 'steady') {
+      await reportSteadyRates(await decisionHeaders(backendLogin(base), personas.slice(0, DECISION_PEOPLE)));
+      return;
+    }
     if (only === 'soak') {
       if (soakMs === 0) throw new Error('--only soak needs a soak length (--soak 10m)');
       const cookies = (await logInEach(backendLogin(base), personas, loginConcurrency)).slice(0, concurrency);
@@ -743,6 +777,7 @@ async function main() {
       errors: decisions.result.errors,
     };
     printRows('decision', [decisionRow]);
+    await reportSteadyRates(decisionSessions);
 
     const shift = await shiftStart(port, backendLogin(base), personas, decisionSessions);
     console.log(
