@@ -6,7 +6,7 @@ import { AppException } from '../common/problem/app-exception.js';
 import { isDataError } from '../common/problem/classify-unexpected.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { HOT_STATEMENT_LINGER, StatementBatcher } from '../database/statement-batcher.js';
+import { HOT_STATEMENT_BATCHING, StatementBatcher } from '../database/statement-batcher.js';
 import { reauthenticateUrl } from '../sessions/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../access/authenticated-request.js';
@@ -80,10 +80,8 @@ export class SermiAccessService {
     },
     // One decision whose record Postgres refuses must not fail the others made at the same time.
     {
-      maxBatch: 200,
-      maxInFlight: 2,
+      ...HOT_STATEMENT_BATCHING,
       retryAlone: isDataError,
-      linger: HOT_STATEMENT_LINGER,
       onStatement: (calls) => this.metrics.sermiDecisionBatch.observe(calls),
     },
   );

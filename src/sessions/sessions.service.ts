@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { HOT_STATEMENT_LINGER, StatementBatcher } from '../database/statement-batcher.js';
+import { HOT_STATEMENT_BATCHING, StatementBatcher } from '../database/statement-batcher.js';
 import { Metrics } from '../operations/metrics.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
@@ -48,7 +48,8 @@ export interface LiveSession {
 @Injectable()
 export class SessionsService {
   /** Last-seen is written at most this often per session, so reads do not each cost a write. */
-  private readonly touchIntervalSeconds: number;
+  /** When a lookup extends a session's idle expiry: last seen longer ago than a tenth of it (1–60 s). */
+  private readonly touch: { intervalSeconds: number; idleTimeoutSeconds: number };
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -56,7 +57,11 @@ export class SessionsService {
     private readonly sessions: SessionsRepository,
     private readonly metrics: Metrics,
   ) {
-    this.touchIntervalSeconds = Math.max(1, Math.min(60, Math.floor(config.session.idleTimeoutSeconds / 10)));
+    const { idleTimeoutSeconds } = config.session;
+    this.touch = {
+      intervalSeconds: Math.max(1, Math.min(60, Math.floor(idleTimeoutSeconds / 10))),
+      idleTimeoutSeconds,
+    };
   }
 
   /**
@@ -67,19 +72,11 @@ export class SessionsService {
    */
   private readonly lookups = new StatementBatcher<Buffer, SessionLookupRow | undefined>(
     async (tokenHashes) => {
-      const rows = await this.sessions.lookup(this.dataSource.manager, tokenHashes, {
-        intervalSeconds: this.touchIntervalSeconds,
-        idleTimeoutSeconds: this.config.session.idleTimeoutSeconds,
-      });
+      const rows = await this.sessions.lookup(this.dataSource.manager, tokenHashes, this.touch);
       const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row]));
       return tokenHashes.map((hash) => byHash.get(hash.toString('hex')));
     },
-    {
-      maxBatch: 200,
-      maxInFlight: 2,
-      linger: HOT_STATEMENT_LINGER,
-      onStatement: (calls) => this.metrics.sessionLookupBatch.observe(calls),
-    },
+    { ...HOT_STATEMENT_BATCHING, onStatement: (calls) => this.metrics.sessionLookupBatch.observe(calls) },
   );
 
   async create(input: NewSession, manager: EntityManager = this.dataSource.manager): Promise<IssuedSession> {
