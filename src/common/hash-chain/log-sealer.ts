@@ -78,7 +78,7 @@ export class LogSealer {
     const run = sealAll(this.dataSource, this.log, (progress) => {
       if (progress.horizons) this.horizons = progress.horizons;
     }).finally(() => {
-      if (this.sealing === run) this.sealing = null;
+      this.sealing = null;
     });
     this.sealing = run;
     return run;
