@@ -45,10 +45,9 @@ const soakMs = parseDuration(flags.soak);
  * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory; `--only steady`: just the decisions at
  * steady rates, for work on the linger.
  */
-const only = flags.only;
-if (only !== undefined && only !== 'instances' && only !== 'soak' && only !== 'steady') {
-  throw new Error(`--only: 'instances', 'soak' or 'steady' (the scenarios that can run alone)`);
-}
+const ALONE = ['instances', 'soak', 'steady'] as const;
+const only = flags.only as (typeof ALONE)[number] | undefined;
+if (only !== undefined && !ALONE.includes(only)) throw new Error(`--only: one of ${ALONE.join(', ')}`);
 
 const TARGET_CPU_PER_LOGIN_MS = 2.0;
 const TARGET_ME_THROUGHPUT_RATIO = 0.6;
@@ -58,7 +57,7 @@ const TARGET_LOGIN_CPU_RATIO = 0.7;
 const TARGET_INSTANCES_PG_CPU_RATIO = 1.5;
 const DECISION_CONCURRENCY = 50;
 const DECISION_PEOPLE = 10;
-/** Below, inside and above the range where batched statements linger (HOT_STATEMENT_LINGER). */
+/** Below, inside and above the range where batched statements linger (HOT_STATEMENT_BATCHING). */
 const STEADY_DECISION_RATES = [100, 500, 1500];
 const WARMUP_MS = Math.min(1000, durationMs);
 
