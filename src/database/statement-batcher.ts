@@ -1,4 +1,11 @@
 /**
+ * The batching of the hot statements (session lookups, decision records), linger included: measured with `npm run
+ * bench -- --instances 3 --only instances` (docs/benchmark.md#several-instances-batching-that-holds-up). The linger
+ * engages from about 270 calls a second per instance.
+ */
+export const HOT_STATEMENT_BATCHING = { maxBatch: 200, maxInFlight: 2, linger: { batch: 16, ms: 15 } } as const;
+
+/**
  * Coalesces concurrent calls into one database statement. Calls go out at the end of the current event-loop turn
  * (setImmediate: after the turn's other I/O callbacks, never on a timer), together with every call made in that
  * turn, up to `maxBatch`; a call made while `maxInFlight` statements are running waits for one of them and then
@@ -10,18 +17,11 @@
  * own, so one bad input cannot fail the others.
  *
  * `linger` (optional) trades a little latency for fewer statements when calls come fast: while the last `ms`
- * brought at least half a `batch` of calls, a statement waits until `batch` calls have queued or the oldest has
+ * brought at least a quarter of a `batch` of calls, a statement waits until `batch` calls have queued or the oldest has
  * waited `ms`. Several instances on one database each see a share of the load; without lingering their batches
  * shrink with that share and the database runs more statements (and commits) per call. A slower stream of calls
  * never waits: each goes out at the end of its turn as before.
  */
-/**
- * The batching of the hot statements (session lookups, decision records), linger included: measured with `npm run
- * bench -- --instances 3 --only instances` (docs/benchmark.md#several-instances-batching-that-holds-up). The linger
- * engages from about 270 calls a second per instance.
- */
-export const HOT_STATEMENT_BATCHING = { maxBatch: 200, maxInFlight: 2, linger: { batch: 16, ms: 15 } } as const;
-
 export class StatementBatcher<I, O> {
   private queue: { input: I; resolve: (output: O) => void; reject: (error: unknown) => void; at: number }[] = [];
   private inFlight = 0;

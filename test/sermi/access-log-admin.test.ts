@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import request, { type Response } from 'supertest';
 import type { DataSource } from 'typeorm';
 import { auditEvents, createAccount, createAdmin, signIn, type SignedIn } from '../support/factories.js';
+import { eventually } from '../support/eventually.js';
 import { freePort } from '../support/free-port.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { adminQuery } from '../support/test-database.js';
@@ -505,15 +506,6 @@ describe('admin SERMI access log API', () => {
 function checkedOut(dataSource: DataSource): number {
   const pool = (dataSource.driver as unknown as { master: Pool }).master;
   return pool.totalCount - pool.idleCount;
-}
-
-/** Polls (no fixed sleep) until `condition` holds, failing after `ms`. */
-async function eventually(condition: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /**

@@ -3,6 +3,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { SermiLogSealer } from '../../src/sermi/access-log/sermi-log-sealer.js';
 import { SermiLogVerifier } from '../../src/sermi/access-log/sermi-log-verifier.js';
+import { eventually } from '../support/eventually.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -157,7 +158,7 @@ describe('SERMI access log sealing on demand', () => {
             WHERE relation = 'sermi_log_seals'::regclass AND NOT granted`,
         )
       )[0].waiting as number;
-    while ((await waitingOnTheLock()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(async () => (await waitingOnTheLock()) > 0);
 
     await writeRecords(t, 50);
     const second = sealer.sealAll();
