@@ -116,3 +116,18 @@ export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+
+/** A load scenario after a warm-up on the same connections, with the service's CPU time over the measured window. */
+export async function measuredLoad(
+  options: Omit<LoadOptions, 'onMeasureStart'> & { warmupMs: number },
+  cpu: () => Promise<number>,
+) {
+  let before = cpu();
+  const result = await runLoad({
+    ...options,
+    onMeasureStart: () => {
+      before = cpu();
+    },
+  });
+  return { result, cpuMsPerRequest: ((await cpu()) - (await before)) / result.requests };
+}

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+
+/**
+ * The benchmark's flags and environment (docs/benchmark.md#flags-and-settings), read once.
+ *
+ * `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching;
+ * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory; `--only steady`: just the decisions at
+ * steady rates, for work on the linger.
+ */
+const ALONE = ['instances', 'soak', 'steady'] as const;
+export type Alone = (typeof ALONE)[number];
+
+function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new Error(`--soak: not a duration: ${text} (e.g. 30s, 10m, 0)`);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
+}
+
+function readSettings() {
+  const { values: flags } = parseArgs({
+    options: {
+      instances: { type: 'string', default: '1' },
+      soak: { type: 'string', default: '30s' },
+      only: { type: 'string' },
+    },
+  });
+  const instances = Number(flags.instances);
+  if (!Number.isInteger(instances) || instances < 1) throw new Error('--instances: a whole number ≥ 1');
+  const only = flags.only as Alone | undefined;
+  if (only !== undefined && !ALONE.includes(only)) throw new Error(`--only: one of ${ALONE.join(', ')}`);
+  const soakMs = parseDuration(flags.soak);
+  if (only === 'soak' && soakMs === 0) throw new Error('--only soak needs a soak length (--soak 10m)');
+  if (only === 'instances' && instances < 2) throw new Error('--only instances needs --instances N (N ≥ 2)');
+  const durationMs = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
+  return {
+    /** Keep-alive clients of the HTTP scenarios and "who am I". */
+    concurrency: Number(process.env.BENCH_CONCURRENCY ?? 32),
+    /** Browsers logging in at once. */
+    loginConcurrency: Number(process.env.BENCH_LOGIN_CONCURRENCY ?? 50),
+    /** Length of a measured window. */
+    durationMs,
+    /** Distinct people logging in. */
+    personaCount: Number(process.env.BENCH_PERSONAS ?? 200),
+    /** Windows per system in the alternating scenarios. */
+    windowsPerSystem: Number(process.env.BENCH_WINDOWS ?? 3),
+    /** Each HTTP scenario runs this long unmeasured first, on the same connections. */
+    warmupMs: Math.min(1000, durationMs),
+    instances,
+    soakMs,
+    only,
+  };
+}
+
+export const settings = readSettings();
+
+/** SERMI decisions: closed-loop clients, on the sessions of this many IOEs. */
+export const DECISIONS = { concurrency: 50, people: 10 } as const;
+/** Below, inside and above the range where batched statements linger (HOT_STATEMENT_BATCHING). */
+export const STEADY_DECISION_RATES = [100, 500, 1500];
+
+export const TARGETS = {
+  cpuPerLoginMs: 2.0,
+  meThroughputRatio: 0.6,
+  cpuPerDecisionMs: 1.0,
+  decisionP99Ms: 50,
+  loginCpuRatio: 0.7,
+  instancesPostgresCpuRatio: 1.5,
+} as const;
