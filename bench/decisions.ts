@@ -58,9 +58,13 @@ export async function closedLoopDecisions(rig: Rig, sessions: Record<string, str
   return { row, answered: result.expectedAnswers };
 }
 
-/** Decisions at steady rates (open loop): what batching and its linger cost in latency below saturation. */
-export async function reportSteadyRates(rig: Rig, sessions: Record<string, string>[]) {
+/**
+ * Decisions at steady rates (open loop): what batching and its linger cost in latency below saturation. Prints the
+ * table; returns every answered decision.
+ */
+export async function reportSteadyRates(rig: Rig, sessions: Record<string, string>[]): Promise<number> {
   const rows: Row[] = [];
+  let answered = 0;
   for (const rate of STEADY_DECISION_RATES) {
     const { result, cpuMsPerRequest } = await measuredLoad(
       {
@@ -74,6 +78,7 @@ export async function reportSteadyRates(rig: Rig, sessions: Record<string, strin
       },
       () => rig.backend.cpu(),
     );
+    answered += result.expectedAnswers;
     rows.push({
       name: `POST /api/sermi/access, ${rate} a second`,
       perSecond: result.requests / (result.elapsedMs / 1000),
@@ -84,6 +89,7 @@ export async function reportSteadyRates(rig: Rig, sessions: Record<string, strin
   }
   console.log(`\nSERMI access decisions at steady rates (open loop, ${DECISIONS.people} IOE sessions)`);
   printRows('decision', rows);
+  return answered;
 }
 
 /**

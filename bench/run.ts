@@ -156,7 +156,7 @@ async function everything(rig: Rig) {
   const { logins, me, meCookies } = await sideBySide(rig);
   const decisionSessions = await backendDecisionSessions(rig);
   const decisions = await closedLoopDecisions(rig, decisionSessions);
-  await reportSteadyRates(rig, decisionSessions);
+  const steadyDecisions = await reportSteadyRates(rig, decisionSessions);
   const shiftDecisions = await reportShiftStart(rig, decisionSessions);
 
   const [backendLogins, peerLogins] = logins;
@@ -190,7 +190,7 @@ async function everything(rig: Rig) {
   console.log(
     `  security decision p99 at ${DECISIONS.concurrency} clients: ${format(p99)} ms (target < ${TARGETS.decisionP99Ms} ms): ${verdict(p99 < TARGETS.decisionP99Ms)}`,
   );
-  const answered = decisions.answered + shiftDecisions;
+  const answered = decisions.answered + steadyDecisions + shiftDecisions;
   const log = await sermiLogAfterRun(rig);
   console.log(
     `  SERMI access log: ${log.recorded} access records for ${answered} answered decisions (${log.recorded === answered ? 'none lost' : 'LOST RECORDS'}); ` +
