@@ -149,6 +149,6 @@ export class AccountsRepository {
         LIMIT ${params.add(filters.limit + 1)}`,
       params.values,
     );
-    return keysetPage(rows, filters.limit, NEWEST_FIRST.positionOf, (row) => row);
+    return keysetPage(rows, filters.limit, NEWEST_FIRST.positionOf);
   }
 }

@@ -36,7 +36,7 @@ export class PendingIdentityHousekeeping implements OnModuleInit, OnModuleDestro
 
   async run(): Promise<{ expired: number; cleared: number; requestsExpired: number }> {
     const requestsExpired = await this.dataSource.transaction(async (manager) => {
-      const closed = await this.requests.expire(manager, { overdue: true });
+      const closed = await this.requests.expireOverdue(manager);
       await recordClosedRequests(
         this.audit,
         manager,

@@ -76,29 +76,25 @@ export class RebindRequestsRepository {
     return row;
   }
 
-  /**
-   * Closes open requests without a decision (status `expired`): those past their expiry (`overdue`, all of them or
-   * those of one pending identity), or one request by id whatever its expiry (`request`).
-   */
-  expire(
-    manager: EntityManager,
-    which: { overdue: true; pendingIdentityId?: string } | { request: string; comment?: string },
-  ): Promise<ClosedRebindRequest[]> {
-    if ('overdue' in which) {
-      return sqlRows<ClosedRebindRequest>(
-        manager,
-        `UPDATE rebind_requests SET status = 'expired', decided_at = now()
-          WHERE status = 'requested' AND expires_at <= now()
-            AND ($1::uuid IS NULL OR pending_identity_id = $1::uuid)
-          RETURNING ${CLOSED}`,
-        [which.pendingIdentityId ?? null],
-      );
-    }
+  /** Closes the open requests past their expiry (status `expired`): all of them, or those of one pending identity. */
+  expireOverdue(manager: EntityManager, pendingIdentityId?: string): Promise<ClosedRebindRequest[]> {
+    return sqlRows<ClosedRebindRequest>(
+      manager,
+      `UPDATE rebind_requests SET status = 'expired', decided_at = now()
+        WHERE status = 'requested' AND expires_at <= now()
+          AND ($1::uuid IS NULL OR pending_identity_id = $1::uuid)
+        RETURNING ${CLOSED}`,
+      [pendingIdentityId ?? null],
+    );
+  }
+
+  /** Closes one open request without a decision (status `expired`), whatever its expiry; empty when it is not open. */
+  expireOne(manager: EntityManager, id: string, comment?: string): Promise<ClosedRebindRequest[]> {
     return sqlRows<ClosedRebindRequest>(
       manager,
       `UPDATE rebind_requests SET status = 'expired', decided_at = now(), decision_comment = $2
         WHERE id = $1 AND status = 'requested' RETURNING ${CLOSED}`,
-      [which.request, which.comment ?? null],
+      [id, comment ?? null],
     );
   }
 

@@ -161,7 +161,7 @@ export class RebindService {
       const pending = await this.lockRebindablePending(manager, pendingIdentityId);
       await this.assertAccount(manager, accountId);
       // A request nobody approved in time no longer blocks a new one.
-      const expired = await this.requests.expire(manager, { overdue: true, pendingIdentityId });
+      const expired = await this.requests.expireOverdue(manager, pendingIdentityId);
       await recordClosedRequests(this.audit, manager, expired, bySystem(by), 'ttl', 'rebind');
       const row = await this.requests
         .insert(manager, {
@@ -230,7 +230,7 @@ export class RebindService {
     if (error instanceof AppException && UNUSABLE_PENDING.has(error.code)) {
       const { code } = error;
       await this.dataSource.transaction(async (manager) => {
-        const closed = await this.requests.expire(manager, { request: requestId, comment: `closed: ${code}` });
+        const closed = await this.requests.expireOne(manager, requestId, `closed: ${code}`);
         const origin = { actor: { type: 'account', accountId: by.adminId }, requestId: by.requestId } as const;
         await recordClosedRequests(this.audit, manager, closed, origin, code, 'approve');
       });
@@ -336,7 +336,7 @@ export class RebindService {
       });
     }
     if (request.expired) {
-      const closed = await this.requests.expire(manager, { request: id });
+      const closed = await this.requests.expireOne(manager, id);
       await recordClosedRequests(this.audit, manager, closed, bySystem(by), 'ttl', decision);
     }
     return request;

@@ -284,6 +284,6 @@ export class PendingIdentitiesRepository {
         LIMIT ${params.add(filters.limit + 1)}`,
       params.values,
     );
-    return keysetPage(rows, filters.limit, REVIEW_ORDER.positionOf, (row) => row);
+    return keysetPage(rows, filters.limit, REVIEW_ORDER.positionOf);
   }
 }

@@ -11,17 +11,31 @@ export interface KeysetPage<T> {
 
 /**
  * The page out of rows fetched with `LIMIT limit + 1`: the extra row only tells that there is a next page, whose
- * cursor is the position of this page's last row.
+ * cursor is the position of this page's last row. The rows are the items unless `toItem` maps them.
  */
+export function keysetPage<Row>(
+  rows: Row[],
+  limit: number,
+  positionOf: (last: Row) => Record<string, string>,
+): KeysetPage<Row>;
 export function keysetPage<Row, Item>(
   rows: Row[],
   limit: number,
   positionOf: (last: Row) => Record<string, string>,
   toItem: (row: Row) => Item,
-): KeysetPage<Item> {
+): KeysetPage<Item>;
+export function keysetPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  positionOf: (last: Row) => Record<string, string>,
+  toItem?: (row: Row) => Item,
+): KeysetPage<Row | Item> {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { items: page.map(toItem), nextCursor: rows.length > limit && last ? encodeCursor(positionOf(last)) : null };
+  return {
+    items: toItem ? page.map(toItem) : page,
+    nextCursor: rows.length > limit && last ? encodeCursor(positionOf(last)) : null,
+  };
 }
 
 /**

@@ -210,11 +210,8 @@ export class SermiAccessLogRepository {
         ORDER BY ${NEWEST_FIRST.orderBy} LIMIT ${params.add(query.limit + 1)}`,
       params.values,
     );
-    return keysetPage(
-      rows,
-      query.limit,
-      (last) => NEWEST_FIRST.positionOf({ cursor_at: last.recordedAt, id: last.id }),
-      (row) => row,
+    return keysetPage(rows, query.limit, (last) =>
+      NEWEST_FIRST.positionOf({ cursor_at: last.recordedAt, id: last.id }),
     );
   }
 
