@@ -13,6 +13,11 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** Node flags for both systems under test, from BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles`). */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
 function quiet(logLevel: string | undefined): StdioOptions {
   return ['ignore', logLevel ? 'inherit' : 'ignore', 'inherit'];
 }
@@ -52,7 +57,7 @@ async function started(child: ChildProcess, port: number, readyPath: string): Pr
 
 /** The backend as production runs it: `node dist/src/main.js` (built beforehand), settings from the environment. */
 export function startBackend(port: number, settings: Record<string, string>): Promise<Service> {
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const child = spawn(process.execPath, [...nodeArgs(), 'dist/src/main.js'], {
     env: {
       PATH: process.env.PATH ?? '',
       ENV_FILE: '/dev/null',
@@ -79,16 +84,20 @@ export function startBackend(port: number, settings: Record<string, string>): Pr
  * register hook); after that it runs as plain JavaScript like the backend.
  */
 export function startPeerProcess(port: number, settings: Record<string, string>): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'bench/peer/main.ts'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_POOL_SIZE: '20',
-      OIDC_ALLOW_INSECURE_HTTP: 'true',
-      ...settings,
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs(), '--import', '@swc-node/register/esm-register', 'bench/peer/main.ts'],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        PORT: String(port),
+        DATABASE_POOL_SIZE: '20',
+        OIDC_ALLOW_INSECURE_HTTP: 'true',
+        ...settings,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   return started(child, port, '/health');
 }
