@@ -37,12 +37,19 @@ async function rssBytes(pid: number): Promise<number> {
 
 async function started(child: ChildProcess, port: number, readyPath: string): Promise<Service> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await Promise.race([
-    waitForReady(port, 60_000, readyPath),
-    exited.then(() => {
-      throw new Error(`process on port ${port} exited before it was ready`);
-    }),
-  ]);
+  try {
+    await Promise.race([
+      waitForReady(port, 60_000, readyPath),
+      exited.then(() => {
+        throw new Error(`process on port ${port} exited before it was ready`);
+      }),
+    ]);
+  } catch (error) {
+    // Not ready in time: nobody gets a Service to stop it with, so it must not keep running (and its port).
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    throw error;
+  }
   return {
     process: child,
     port,

@@ -95,8 +95,11 @@ function benchPersonas(count: number): Persona[] {
 /** Starts the rig; whatever started is stopped again when a later step fails. */
 export async function startRig(): Promise<Rig> {
   const closers: (() => Promise<unknown>)[] = [];
+  /** Runs every closer, newest first, even when one fails; then throws what failed. */
   const close = async () => {
-    for (const closer of closers.splice(0).reverse()) await closer();
+    const failures: unknown[] = [];
+    for (const closer of closers.splice(0).reverse()) await closer().catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw new AggregateError(failures, 'the bench rig did not stop cleanly');
   };
   try {
     const server = await postgresServer();
@@ -162,7 +165,7 @@ export async function startRig(): Promise<Rig> {
       close,
     };
   } catch (error) {
-    await close();
+    await close().catch((failure: unknown) => console.error(failure));
     throw error;
   }
 }

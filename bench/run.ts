@@ -192,8 +192,14 @@ async function everything(rig: Rig) {
   );
   const answered = decisions.answered + steadyDecisions + shiftDecisions;
   const log = await sermiLogAfterRun(rig);
+  const counted =
+    log.recorded === answered
+      ? 'none lost'
+      : log.recorded < answered
+        ? 'LOST RECORDS'
+        : 'MORE RECORDS THAN ANSWERS: a scenario is not counted';
   console.log(
-    `  SERMI access log: ${log.recorded} access records for ${answered} answered decisions (${log.recorded === answered ? 'none lost' : 'LOST RECORDS'}); ` +
+    `  SERMI access log: ${log.recorded} access records for ${answered} answered decisions (${counted}); ` +
       `chain ${log.valid ? 'valid' : 'BROKEN'} (${log.checkedRecords} records in ${log.checkedSeals} seals)`,
   );
   if (!log.valid || log.recorded !== answered) process.exitCode = 1;
@@ -210,9 +216,11 @@ async function main() {
     console.log(
       `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Postgres with synchronous_commit=on, ` +
         `${settings.durationMs / 1000}s per window; load generator and Digidentity sandbox share the machine` +
-        (rig.usage.seesProcesses ? '' : '; Postgres runs elsewhere, so its CPU is not measured'),
+        (rig.usage.seesProcesses ? '' : '; Postgres runs elsewhere, so its CPU is not measured') +
+        (process.env.BENCH_NODE_ARGS ? `; PROFILED with node ${process.env.BENCH_NODE_ARGS}` : ''),
     );
-    switch (settings.only) {
+    const only = settings.only;
+    switch (only) {
       case 'steady':
         await reportSteadyRates(rig, await backendDecisionSessions(rig));
         break;
@@ -224,8 +232,11 @@ async function main() {
       case 'instances':
         await reportInstances(rig);
         break;
-      default:
+      case undefined:
         await everything(rig);
+        break;
+      default:
+        throw new Error(`--only ${only satisfies never}: no such part`);
     }
   } finally {
     await rig.close();

@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 
 /**
- * The benchmark's flags and environment (docs/benchmark.md#flags-and-settings), read once.
+ * The benchmark's flags and the environment that shapes its load (docs/benchmark.md#flags-and-settings), read once.
+ * What only the processes it starts need is read where they start: BENCH_LOG_LEVEL and BENCH_NODE_ARGS in
+ * processes.ts (bench:statements uses it too), DATABASE_URL in rig.ts.
  *
  * `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching;
  * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory; `--only steady`: just the decisions at
@@ -9,6 +11,7 @@ import { parseArgs } from 'node:util';
  */
 const ALONE = ['instances', 'soak', 'steady'] as const;
 export type Alone = (typeof ALONE)[number];
+const isAlone = (value: string): value is Alone => (ALONE as readonly string[]).includes(value);
 
 function parseDuration(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
@@ -26,8 +29,8 @@ function readSettings() {
   });
   const instances = Number(flags.instances);
   if (!Number.isInteger(instances) || instances < 1) throw new Error('--instances: a whole number ≥ 1');
-  const only = flags.only as Alone | undefined;
-  if (only !== undefined && !ALONE.includes(only)) throw new Error(`--only: one of ${ALONE.join(', ')}`);
+  const only = flags.only;
+  if (only !== undefined && !isAlone(only)) throw new Error(`--only: one of ${ALONE.join(', ')}`);
   const soakMs = parseDuration(flags.soak);
   if (only === 'soak' && soakMs === 0) throw new Error('--only soak needs a soak length (--soak 10m)');
   if (only === 'instances' && instances < 2) throw new Error('--only instances needs --instances N (N ≥ 2)');

@@ -29,22 +29,30 @@ async function soak(rig: Rig, meCookies: string[], decisionSessions: Record<stri
     const samples: { at: number; rss: number; heap: number }[] = [];
     const started = performance.now();
     const deadline = started + ms;
+    let sampling: Promise<unknown> = Promise.resolve();
     const sampler = setInterval(
       () => {
-        void Promise.all([service.rss(), heapUsed()]).then(([rss, heap]) =>
-          samples.push({ at: performance.now() - started, rss, heap }),
-        );
+        // A sample that fails (the process busy or gone) is left out rather than ending the bench.
+        sampling = Promise.all([service.rss(), heapUsed()])
+          .then(([rss, heap]) => samples.push({ at: performance.now() - started, rss, heap }))
+          .catch(() => undefined);
       },
       Math.max(1000, ms / 60),
     );
     const load = (concurrency: number, request: LoadOptions['request']) =>
       runLoad({ port: rig.port, concurrency, durationMs: ms, expectStatus: 200, request });
-    const [decisions, me, logins] = await Promise.all([
-      load(20, decisionRequest(decisionSessions)),
-      load(10, (i) => ({ method: 'GET', path: '/api/me', headers: { Cookie: meCookies[i % meCookies.length] } })),
-      runLogins(backendLogin(rig.base), rig.personas, 10, deadline - performance.now()),
-    ]);
-    clearInterval(sampler);
+    let loads;
+    try {
+      loads = await Promise.all([
+        load(20, decisionRequest(decisionSessions)),
+        load(10, (i) => ({ method: 'GET', path: '/api/me', headers: { Cookie: meCookies[i % meCookies.length] } })),
+        runLogins(backendLogin(rig.base), rig.personas, 10, deadline - performance.now()),
+      ]);
+    } finally {
+      clearInterval(sampler);
+      await sampling;
+    }
+    const [decisions, me, logins] = loads;
     const fifth = Math.max(1, Math.floor(samples.length / 5));
     const first = samples.slice(0, fifth);
     const last = samples.slice(-fifth);

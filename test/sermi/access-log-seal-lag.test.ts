@@ -148,22 +148,28 @@ describe('SERMI access log sealing on demand', () => {
     // Hold the run at its seal INSERT, after it fixed its horizon on the first 10 records.
     const holder = new pg.Client({ connectionString: t.database.url });
     await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query('LOCK TABLE sermi_log_seals IN EXCLUSIVE MODE');
-    const first = sealer.sealAll();
-    const waitingOnTheLock = async () =>
-      (
-        await t.dataSource.query(
-          `SELECT count(*)::int AS waiting FROM pg_locks
-            WHERE relation = 'sermi_log_seals'::regclass AND NOT granted`,
-        )
-      )[0].waiting as number;
-    await eventually(async () => (await waitingOnTheLock()) > 0);
+    let first: Promise<number>;
+    let second: Promise<number>;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE sermi_log_seals IN EXCLUSIVE MODE');
+      first = sealer.sealAll();
+      const waitingOnTheLock = async () =>
+        (
+          await t.dataSource.query(
+            `SELECT count(*)::int AS waiting FROM pg_locks
+              WHERE relation = 'sermi_log_seals'::regclass AND NOT granted`,
+          )
+        )[0].waiting as number;
+      await eventually(async () => (await waitingOnTheLock()) > 0);
 
-    await writeRecords(t, 50);
-    const second = sealer.sealAll();
-    await holder.query('ROLLBACK');
-    await holder.end();
+      await writeRecords(t, 50);
+      second = sealer.sealAll();
+    } finally {
+      // Also when the run never reached the lock: the app's close must not wait on it.
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
 
     expect(await first).toBe(10);
     expect(await second).toBe(50);
