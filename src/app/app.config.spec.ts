@@ -75,6 +75,7 @@ describe('loadConfig', () => {
     expect(config.database.url).toBeUndefined();
     expect(config.database.runMigrations).toBe(true);
     expect(config.database.embedded).toEqual({ dataDir: '.data/postgres', port: 54329 });
+    expect(config.database.batchLingerMs).toBe(15);
     expect(config.session).toEqual({
       cookieSecure: true,
       cookieName: '__Host-rmi_session',
@@ -117,6 +118,10 @@ describe('loadConfig', () => {
     });
   });
 
+  it('takes a batch linger of 0 (statements never wait for more calls)', () => {
+    expect(loadConfig({ DATABASE_BATCH_LINGER_MS: '0' }).database.batchLingerMs).toBe(0);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '  ' }).http.port).toBe(3000);
   });
@@ -146,6 +151,8 @@ describe('loadConfig', () => {
     [{ METRICS_PORT: '3000' }, 'METRICS_PORT'],
     [{ METRICS_HOST: 'metrics.example' }, 'METRICS_HOST'],
     [{ METRICS_PORT: '9464', METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ DATABASE_BATCH_LINGER_MS: '-1' }, 'DATABASE_BATCH_LINGER_MS'],
+    [{ DATABASE_BATCH_LINGER_MS: '500' }, 'DATABASE_BATCH_LINGER_MS'],
   ])('refuses %j and names the variable', (env, variable) => {
     const problems = problemsFor(env);
     expect(problems.length).toBeGreaterThan(0);

@@ -81,6 +81,17 @@ export class EnvironmentVariables {
   @Max(60000)
   DATABASE_CONNECT_TIMEOUT_MS = 5000;
 
+  /**
+   * How long a session lookup or a SERMI decision record may wait, under load, for more of its kind to share its
+   * statement (0: never). Several instances on one database: keep it (fewer statements and commits per request, and
+   * less CPU); one instance where every millisecond counts: 0. Figures: docs/operations.md#sizing-postgres.
+   */
+  @EnvInteger()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  DATABASE_BATCH_LINGER_MS = 15;
+
   /** Postgres `statement_timeout` for the app's connections. */
   @EnvInteger()
   @IsInt()
@@ -194,6 +205,8 @@ export interface CoreAppConfig {
     /** The table owner's connection for migrations, when the app itself runs as a less privileged role. */
     migrationUrl?: string;
     poolSize: number;
+    /** DATABASE_BATCH_LINGER_MS (hotStatementBatching). */
+    batchLingerMs: number;
     connectTimeoutMs: number;
     statementTimeoutMs: number;
     runMigrations: boolean;
@@ -410,6 +423,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       url: vars.DATABASE_URL,
       migrationUrl: vars.DATABASE_MIGRATION_URL,
       poolSize: vars.DATABASE_POOL_SIZE,
+      batchLingerMs: vars.DATABASE_BATCH_LINGER_MS,
       connectTimeoutMs: vars.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
       runMigrations: vars.MIGRATIONS_RUN,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { StatementBatcher } from './statement-batcher.js';
+import { hotStatementBatching, StatementBatcher } from './statement-batcher.js';
 
 /** A statement that records each batch it got and answers when told to. */
 function recordingStatement() {
@@ -223,6 +223,26 @@ describe('StatementBatcher', () => {
       await elapse(1);
       expect(statement.batches.at(-1)).toEqual([8]);
       expect(await Promise.all(calls)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+    });
+
+    it('lingers with hotStatementBatching(ms) as DATABASE_BATCH_LINGER_MS sets it, and never with 0', async () => {
+      const sent = async (lingerMs: number) => {
+        const statement = answeringStatement();
+        const batcher = new StatementBatcher(statement.run, hotStatementBatching(lingerMs));
+        const calls = Array.from({ length: 8 }, (_, n) => batcher.submit(n));
+        await elapse(0);
+        await elapse(Math.max(lingerMs, 1));
+        calls.push(...[8, 9, 10].map((n) => batcher.submit(n)));
+        await elapse(0);
+        const beforeTheLinger = statement.batches.length;
+        await elapse(lingerMs);
+        await Promise.all(calls);
+        return { beforeTheLinger, batches: statement.batches.length };
+      };
+      // Eight calls in the last window: the next three wait up to 15 ms for more.
+      expect(await sent(15)).toEqual({ beforeTheLinger: 1, batches: 2 });
+      expect(await sent(0)).toEqual({ beforeTheLinger: 2, batches: 2 });
+      expect(hotStatementBatching(0)).not.toHaveProperty('linger');
     });
 
     it('refuses a linger batch outside 2..maxBatch or a linger time of zero', () => {

@@ -1,9 +1,16 @@
 /**
- * The batching of the hot statements (session lookups, decision records), linger included: measured with `npm run
- * bench -- --instances 3 --only instances` (docs/benchmark.md#several-instances-batching-that-holds-up). The linger
- * engages from about 270 calls a second per instance.
+ * The batching of the hot statements (session lookups, decision records). Under load a statement lingers up to
+ * `lingerMs` (DATABASE_BATCH_LINGER_MS) for 16 calls: from 4 calls per `lingerMs` on, about 270 a second at the
+ * default 15 ms; 0 never lingers. Measured with `npm run bench -- --instances 3 --only instances` and `--only steady`
+ * (docs/benchmark.md#several-instances-batching-that-holds-up).
  */
-export const HOT_STATEMENT_BATCHING = { maxBatch: 200, maxInFlight: 2, linger: { batch: 16, ms: 15 } } as const;
+export function hotStatementBatching(lingerMs: number): {
+  maxBatch: number;
+  maxInFlight: number;
+  linger?: { batch: number; ms: number };
+} {
+  return { maxBatch: 200, maxInFlight: 2, ...(lingerMs > 0 ? { linger: { batch: 16, ms: lingerMs } } : {}) };
+}
 
 /**
  * Coalesces concurrent calls into one database statement. Calls go out at the end of the current event-loop turn

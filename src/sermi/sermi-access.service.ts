@@ -6,7 +6,7 @@ import { AppException } from '../common/problem/app-exception.js';
 import { isDataError } from '../common/problem/classify-unexpected.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { HOT_STATEMENT_BATCHING, StatementBatcher } from '../database/statement-batcher.js';
+import { hotStatementBatching, StatementBatcher } from '../database/statement-batcher.js';
 import { reauthenticateUrl } from '../sessions/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../access/authenticated-request.js';
@@ -59,6 +59,12 @@ export interface AccessResult {
  */
 @Injectable()
 export class SermiAccessService {
+  /**
+   * Decisions made at the same time are logged by one statement (one round trip, one commit), each still
+   * answered only after its record is committed; under load a statement lingers briefly for more decisions.
+   */
+  private readonly decisions: StatementBatcher<AccessDecisionRecord, AccessDecisionRow | undefined>;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectAppConfig() private readonly config: AppConfig,
@@ -66,25 +72,21 @@ export class SermiAccessService {
     private readonly metrics: Metrics,
     private readonly accessLog: SermiAccessLogRepository,
     private readonly chainBindings: SermiChainBindingsRepository,
-  ) {}
-
-  /**
-   * Decisions made at the same time are logged by one statement (one round trip, one commit), each still
-   * answered only after its record is committed; under load a statement lingers briefly for more decisions.
-   */
-  private readonly decisions = new StatementBatcher<AccessDecisionRecord, AccessDecisionRow | undefined>(
-    async (pending) => {
-      const rows = await this.accessLog.insertDecisions(this.dataSource.manager, pending);
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return pending.map((decision) => byId.get(decision.id));
-    },
-    // One decision whose record Postgres refuses must not fail the others made at the same time.
-    {
-      ...HOT_STATEMENT_BATCHING,
-      retryAlone: isDataError,
-      onStatement: (calls) => this.metrics.sermiDecisionBatch.observe(calls),
-    },
-  );
+  ) {
+    this.decisions = new StatementBatcher(
+      async (pending) => {
+        const rows = await this.accessLog.insertDecisions(this.dataSource.manager, pending);
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        return pending.map((decision) => byId.get(decision.id));
+      },
+      // One decision whose record Postgres refuses must not fail the others made at the same time.
+      {
+        ...hotStatementBatching(config.database.batchLingerMs),
+        retryAlone: isDataError,
+        onStatement: (calls) => this.metrics.sermiDecisionBatch.observe(calls),
+      },
+    );
+  }
 
   async decide(request: AccessRequest): Promise<AccessResult> {
     const startedAt = performance.now();

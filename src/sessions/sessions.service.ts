@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { HOT_STATEMENT_BATCHING, StatementBatcher } from '../database/statement-batcher.js';
+import { hotStatementBatching, StatementBatcher } from '../database/statement-batcher.js';
 import { Metrics } from '../operations/metrics.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
@@ -47,9 +47,16 @@ export interface LiveSession {
 
 @Injectable()
 export class SessionsService {
-  /** Last-seen is written at most this often per session, so reads do not each cost a write. */
   /** When a lookup extends a session's idle expiry: last seen longer ago than a tenth of it (1–60 s). */
   private readonly touch: { intervalSeconds: number; idleTimeoutSeconds: number };
+
+  /**
+   * The lookup behind authenticate(), batched: requests arriving while a lookup runs are answered by the next one
+   * together, and under load a lookup lingers briefly for more (StatementBatcher). Every request is still checked
+   * against the database, never a cache, so a revocation takes effect at once. The same statement touches sessions
+   * that are due (their idle expiry), so a request never waits for a touch of its own.
+   */
+  private readonly lookups: StatementBatcher<Buffer, SessionLookupRow | undefined>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -62,22 +69,18 @@ export class SessionsService {
       intervalSeconds: Math.max(1, Math.min(60, Math.floor(idleTimeoutSeconds / 10))),
       idleTimeoutSeconds,
     };
+    this.lookups = new StatementBatcher(
+      async (tokenHashes) => {
+        const rows = await this.sessions.lookup(this.dataSource.manager, tokenHashes, this.touch);
+        const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row]));
+        return tokenHashes.map((hash) => byHash.get(hash.toString('hex')));
+      },
+      {
+        ...hotStatementBatching(config.database.batchLingerMs),
+        onStatement: (calls) => this.metrics.sessionLookupBatch.observe(calls),
+      },
+    );
   }
-
-  /**
-   * The lookup behind authenticate(), batched: requests arriving while a lookup runs are answered by the next one
-   * together, and under load a lookup lingers briefly for more (StatementBatcher). Every request is still checked
-   * against the database, never a cache, so a revocation takes effect at once. The same statement touches sessions
-   * that are due (their idle expiry), so a request never waits for a touch of its own.
-   */
-  private readonly lookups = new StatementBatcher<Buffer, SessionLookupRow | undefined>(
-    async (tokenHashes) => {
-      const rows = await this.sessions.lookup(this.dataSource.manager, tokenHashes, this.touch);
-      const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row]));
-      return tokenHashes.map((hash) => byHash.get(hash.toString('hex')));
-    },
-    { ...HOT_STATEMENT_BATCHING, onStatement: (calls) => this.metrics.sessionLookupBatch.observe(calls) },
-  );
 
   async create(input: NewSession, manager: EntityManager = this.dataSource.manager): Promise<IssuedSession> {
     const token = newSessionToken();
