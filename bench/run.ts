@@ -26,7 +26,8 @@ import { reportSoak } from './soak.js';
  *
  * Postgres: DATABASE_URL's server when set (scratch databases are created and dropped), otherwise a temporary
  * embedded one. Tuning: BENCH_CONCURRENCY (32, HTTP scenarios), BENCH_LOGIN_CONCURRENCY (50),
- * BENCH_SECONDS (5 per window), BENCH_PERSONAS (200 distinct people logging in), BENCH_WINDOWS (3 per system).
+ * BENCH_SECONDS (5 per window), BENCH_PERSONAS (200 distinct people logging in), BENCH_WINDOWS (3 per system),
+ * BENCH_LOGIN_WARMUP_SECONDS (15 of logins on each system before the login windows).
  */
 
 /** The trivial route and the audited write, on the backend alone. */
@@ -98,6 +99,7 @@ async function sideBySide(rig: Rig) {
   // `concurrency` sessions serve the "who am I" windows.
   for (const system of systems) {
     system.meCookies = (await logInEach(system.login, rig.personas, loginConcurrency)).slice(0, concurrency);
+    await runLogins(system.login, rig.personas, loginConcurrency, settings.loginWarmupMs);
   }
   await settle();
 

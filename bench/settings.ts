@@ -48,6 +48,11 @@ function readSettings() {
     windowsPerSystem: Number(process.env.BENCH_WINDOWS ?? 3),
     /** Each HTTP scenario runs this long unmeasured first, on the same connections. */
     warmupMs: Math.min(1000, durationMs),
+    /**
+     * Logins run this long on each system before the first login window: a login runs through far more code than a
+     * request, and after 300 logins both systems still cost about half as much again as in steady state.
+     */
+    loginWarmupMs: Number(process.env.BENCH_LOGIN_WARMUP_SECONDS ?? 15) * 1000,
     instances,
     soakMs,
     only,
