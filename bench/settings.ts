@@ -63,7 +63,7 @@ export const settings = readSettings();
 
 /** SERMI decisions: closed-loop clients, on the sessions of this many IOEs. */
 export const DECISIONS = { concurrency: 50, people: 10 } as const;
-/** Below, inside and above the range where batched statements linger (hotStatementBatching, DATABASE_BATCH_LINGER_MS). */
+/** Below, inside and above the range where batched statements linger (hotStatementBatcher, DATABASE_BATCH_LINGER_MS). */
 export const STEADY_DECISION_RATES = [100, 500, 1500];
 
 export const TARGETS = {

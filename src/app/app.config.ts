@@ -205,7 +205,7 @@ export interface CoreAppConfig {
     /** The table owner's connection for migrations, when the app itself runs as a less privileged role. */
     migrationUrl?: string;
     poolSize: number;
-    /** DATABASE_BATCH_LINGER_MS (hotStatementBatching). */
+    /** DATABASE_BATCH_LINGER_MS (hotStatementBatcher). */
     batchLingerMs: number;
     connectTimeoutMs: number;
     statementTimeoutMs: number;

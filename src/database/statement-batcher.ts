@@ -1,15 +1,23 @@
 /**
- * The batching of the hot statements (session lookups, decision records). Under load a statement lingers up to
- * `lingerMs` (DATABASE_BATCH_LINGER_MS) for 16 calls: from 4 calls per `lingerMs` on, about 270 a second at the
- * default 15 ms; 0 never lingers. Measured with `npm run bench -- --instances 3 --only instances` and `--only steady`
- * (docs/benchmark.md#several-instances-batching-that-holds-up).
+ * A batcher for a hot statement (session lookups, decision records): `fetch` reads or writes the rows of a batch in
+ * any order, and each call gets the row whose `keys.row` is its `keys.input` (undefined when there is none). Under
+ * load a statement lingers up to `lingerMs` (DATABASE_BATCH_LINGER_MS) for 16 calls: from 4 calls per `lingerMs` on,
+ * about 270 a second at the default 15 ms; 0 never lingers. Measured with `npm run bench -- --instances 3 --only
+ * instances` and `--only steady` (docs/benchmark.md#several-instances-batching-that-holds-up).
  */
-export function hotStatementBatching(lingerMs: number): {
-  maxBatch: number;
-  maxInFlight: number;
-  linger?: { batch: number; ms: number };
-} {
-  return { maxBatch: 200, maxInFlight: 2, ...(lingerMs > 0 ? { linger: { batch: 16, ms: lingerMs } } : {}) };
+export function hotStatementBatcher<I, R>(
+  lingerMs: number,
+  fetch: (inputs: I[]) => Promise<R[]>,
+  keys: { input: (input: I) => string; row: (row: R) => string },
+  options: { onStatement: (calls: number) => void; retryAlone?: (error: unknown) => boolean },
+): StatementBatcher<I, R | undefined> {
+  return new StatementBatcher(
+    async (inputs) => {
+      const byKey = new Map((await fetch(inputs)).map((row) => [keys.row(row), row]));
+      return inputs.map((input) => byKey.get(keys.input(input)));
+    },
+    { maxBatch: 200, maxInFlight: 2, ...(lingerMs > 0 ? { linger: { batch: 16, ms: lingerMs } } : {}), ...options },
+  );
 }
 
 /**

@@ -6,7 +6,7 @@ import { AppException } from '../common/problem/app-exception.js';
 import { isDataError } from '../common/problem/classify-unexpected.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { hotStatementBatching, StatementBatcher } from '../database/statement-batcher.js';
+import { hotStatementBatcher, type StatementBatcher } from '../database/statement-batcher.js';
 import { reauthenticateUrl } from '../sessions/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../access/authenticated-request.js';
@@ -73,17 +73,14 @@ export class SermiAccessService {
     private readonly accessLog: SermiAccessLogRepository,
     private readonly chainBindings: SermiChainBindingsRepository,
   ) {
-    this.decisions = new StatementBatcher(
-      async (pending) => {
-        const rows = await this.accessLog.insertDecisions(this.dataSource.manager, pending);
-        const byId = new Map(rows.map((row) => [row.id, row]));
-        return pending.map((decision) => byId.get(decision.id));
-      },
-      // One decision whose record Postgres refuses must not fail the others made at the same time.
+    this.decisions = hotStatementBatcher(
+      config.database.batchLingerMs,
+      (pending) => this.accessLog.insertDecisions(this.dataSource.manager, pending),
+      { input: (decision) => decision.id, row: (row) => row.id },
       {
-        ...hotStatementBatching(config.database.batchLingerMs),
-        retryAlone: isDataError,
         onStatement: (calls) => this.metrics.sermiDecisionBatch.observe(calls),
+        // One decision whose record Postgres refuses must not fail the others made at the same time.
+        retryAlone: isDataError,
       },
     );
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { hotStatementBatching, StatementBatcher } from '../database/statement-batcher.js';
+import { hotStatementBatcher, type StatementBatcher } from '../database/statement-batcher.js';
 import { Metrics } from '../operations/metrics.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
@@ -69,16 +69,11 @@ export class SessionsService {
       intervalSeconds: Math.max(1, Math.min(60, Math.floor(idleTimeoutSeconds / 10))),
       idleTimeoutSeconds,
     };
-    this.lookups = new StatementBatcher(
-      async (tokenHashes) => {
-        const rows = await this.sessions.lookup(this.dataSource.manager, tokenHashes, this.touch);
-        const byHash = new Map(rows.map((row) => [row.token_hash.toString('hex'), row]));
-        return tokenHashes.map((hash) => byHash.get(hash.toString('hex')));
-      },
-      {
-        ...hotStatementBatching(config.database.batchLingerMs),
-        onStatement: (calls) => this.metrics.sessionLookupBatch.observe(calls),
-      },
+    this.lookups = hotStatementBatcher(
+      config.database.batchLingerMs,
+      (tokenHashes) => this.sessions.lookup(this.dataSource.manager, tokenHashes, this.touch),
+      { input: (hash) => hash.toString('hex'), row: (row) => row.token_hash.toString('hex') },
+      { onStatement: (calls) => this.metrics.sessionLookupBatch.observe(calls) },
     );
   }
 
