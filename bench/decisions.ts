@@ -1,9 +1,9 @@
 import pg from 'pg';
 import type { Persona } from '../sandbox/digidentity/personas.js';
 import { csrfTokenFor } from '../src/access/session-token.js';
-import { measuredLoad, percentile, runLoad } from './load.js';
+import { type LoadOptions, measuredLoad, percentile } from './load.js';
 import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js';
-import { format, printRows, type Row } from './report.js';
+import { format, printRows, type Row, rowOf } from './report.js';
 import type { Rig } from './rig.js';
 import { DECISIONS, settings, STEADY_DECISION_RATES } from './settings.js';
 
@@ -31,85 +31,68 @@ export function decisionRequest(headers: Record<string, string>[]) {
   });
 }
 
-/** Decisions at DECISIONS.concurrency closed-loop clients: the table row and every answered decision. */
-export async function closedLoopDecisions(rig: Rig, sessions: Record<string, string>[]) {
-  const { result, cpuMsPerRequest } = await measuredLoad(
-    {
-      port: rig.port,
-      concurrency: DECISIONS.concurrency,
-      durationMs: settings.durationMs,
-      warmupMs: settings.warmupMs,
-      expectStatus: 200,
-      request: decisionRequest(sessions),
-    },
+/**
+ * SERMI decisions against the rig's backend with its CPU over the measured window; every answered one is added to
+ * `rig.decisionsAnswered`, which the access-log check compares with the records.
+ */
+async function loadDecisions(
+  rig: Rig,
+  sessions: Record<string, string>[],
+  options: Omit<LoadOptions, 'port' | 'request' | 'expectStatus' | 'onMeasureStart'> & { warmupMs: number },
+) {
+  const measured = await measuredLoad(
+    { ...options, port: rig.port, expectStatus: 200, request: decisionRequest(sessions) },
     () => rig.backend.cpu(),
   );
+  rig.decisionsAnswered += measured.result.expectedAnswers;
+  return measured;
+}
+
+/** Decisions at DECISIONS.concurrency closed-loop clients: printed, and their table row. */
+export async function closedLoopDecisions(rig: Rig, sessions: Record<string, string>[]): Promise<Row> {
+  const measured = await loadDecisions(rig, sessions, {
+    concurrency: DECISIONS.concurrency,
+    durationMs: settings.durationMs,
+    warmupMs: settings.warmupMs,
+  });
   console.log(
     `\nSERMI access decision (${DECISIONS.concurrency} concurrent clients on ${DECISIONS.people} IOE sessions; security item: grant signed, log written)`,
   );
-  const row: Row = {
-    name: 'POST /api/sermi/access (granted + grant)',
-    perSecond: result.requests / (result.elapsedMs / 1000),
-    latencies: result.latenciesMs,
-    cpuMsPerUnit: cpuMsPerRequest,
-    errors: result.errors,
-  };
+  const row = rowOf('POST /api/sermi/access (granted + grant)', measured);
   printRows('decision', [row]);
-  return { row, answered: result.expectedAnswers };
+  return row;
 }
 
-/**
- * Decisions at steady rates (open loop): what batching and its linger cost in latency below saturation. Prints the
- * table; returns every answered decision.
- */
-export async function reportSteadyRates(rig: Rig, sessions: Record<string, string>[]): Promise<number> {
+/** Decisions at steady rates (open loop): what batching and its linger cost in latency below saturation. */
+export async function reportSteadyRates(rig: Rig, sessions: Record<string, string>[]) {
   const rows: Row[] = [];
-  let answered = 0;
   for (const rate of STEADY_DECISION_RATES) {
-    const { result, cpuMsPerRequest } = await measuredLoad(
-      {
-        port: rig.port,
-        concurrency: 4 * DECISIONS.concurrency,
-        ratePerSecond: rate,
-        durationMs: settings.durationMs,
-        warmupMs: settings.warmupMs,
-        expectStatus: 200,
-        request: decisionRequest(sessions),
-      },
-      () => rig.backend.cpu(),
-    );
-    answered += result.expectedAnswers;
-    rows.push({
-      name: `POST /api/sermi/access, ${rate} a second`,
-      perSecond: result.requests / (result.elapsedMs / 1000),
-      latencies: result.latenciesMs,
-      cpuMsPerUnit: cpuMsPerRequest,
-      errors: result.errors,
+    const measured = await loadDecisions(rig, sessions, {
+      concurrency: 4 * DECISIONS.concurrency,
+      ratePerSecond: rate,
+      durationMs: settings.durationMs,
+      warmupMs: settings.warmupMs,
     });
+    rows.push(rowOf(`POST /api/sermi/access, ${rate} a second`, measured));
   }
   console.log(`\nSERMI access decisions at steady rates (open loop, ${DECISIONS.people} IOE sessions)`);
   printRows('decision', rows);
-  return answered;
 }
 
 /**
  * Shift start: SERMI decisions run steadily, then every person logs in at once (50 browsers) while they go on.
- * Decision latencies are split by when the request was sent: before the burst, and during it. Prints the table;
- * returns every answered decision.
+ * Decision latencies are split by when the request was sent: before the burst, and during it.
  */
-export async function reportShiftStart(rig: Rig, sessions: Record<string, string>[]): Promise<number> {
+export async function reportShiftStart(rig: Rig, sessions: Record<string, string>[]) {
   const steadyMs = 3000;
   const before: number[] = [];
   const during: number[] = [];
   let burst: { start: number; end: number } | undefined;
   let done = false;
-  const decisions = runLoad({
-    port: rig.port,
+  const decisions = loadDecisions(rig, sessions, {
     concurrency: DECISIONS.concurrency,
     durationMs: 10 * 60_000,
     warmupMs: settings.warmupMs,
-    expectStatus: 200,
-    request: decisionRequest(sessions),
     shouldStop: () => done,
     onAnswer: (sentAt, latency) => {
       if (!burst) before.push(latency);
@@ -128,7 +111,7 @@ export async function reportShiftStart(rig: Rig, sessions: Record<string, string
   burst.end = performance.now();
   await new Promise((resolve) => setTimeout(resolve, 1000));
   done = true;
-  const result = await decisions;
+  const { result } = await decisions;
 
   console.log(
     `\nShift start (decisions at ${DECISIONS.concurrency} clients; then all ${rig.personas.length} people log in at once with ` +
@@ -149,10 +132,12 @@ export async function reportShiftStart(rig: Rig, sessions: Record<string, string
     );
   }
   if (logins.errors + result.errors > 0) console.log(`  errors: ${logins.errors} logins, ${result.errors} decisions`);
-  return result.expectedAnswers;
 }
 
-/** Counts the granted access records and, once the sealer caught up, verifies the access log's chain. */
+/**
+ * Counts the granted access records against the decisions the backend answered so far and, once the sealer caught
+ * up, verifies the access log's chain.
+ */
 export async function sermiLogAfterRun(rig: Rig) {
   const client = new pg.Client({ connectionString: rig.databases.backend.url });
   await client.connect();
@@ -171,5 +156,5 @@ export async function sermiLogAfterRun(rig: Rig) {
     });
     verification = (await response.json()) as typeof verification;
   } while (verification.valid && verification.unsealedRecords > 0 && Date.now() < deadline);
-  return { recorded, ...verification };
+  return { recorded, answered: rig.decisionsAnswered, ...verification };
 }

@@ -1,4 +1,4 @@
-import { percentile } from './load.js';
+import { type LoadResult, percentile } from './load.js';
 
 export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -17,6 +17,22 @@ export interface Row {
   latencies: Float64Array;
   cpuMsPerUnit: number;
   errors: number;
+}
+
+/** Answered requests a second over the measured window. */
+export const perSecond = (result: Pick<LoadResult, 'requests' | 'elapsedMs'>) =>
+  result.requests / (result.elapsedMs / 1000);
+
+/** The table line of a measured load (measuredLoad). */
+export function rowOf(name: string, measured: { result: LoadResult; cpuMsPerRequest: number }): Row {
+  const { result, cpuMsPerRequest } = measured;
+  return {
+    name,
+    perSecond: perSecond(result),
+    latencies: result.latenciesMs,
+    cpuMsPerUnit: cpuMsPerRequest,
+    errors: result.errors,
+  };
 }
 
 export function printRows(unit: string, rows: Row[]) {

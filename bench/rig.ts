@@ -31,6 +31,8 @@ export interface Rig {
   personas: Persona[];
   /** An admin session on the backend: headers for audited writes, and the account it changes. */
   admin: { headers: Record<string, string>; targetId: string };
+  /** SERMI decisions the backend answered so far, added by the decision scenarios; the access-log check compares. */
+  decisionsAnswered: number;
   close(): Promise<void>;
 }
 
@@ -162,6 +164,7 @@ export async function startRig(): Promise<Rig> {
       usage,
       personas,
       admin: { headers, targetId },
+      decisionsAnswered: 0,
       close,
     };
   } catch (error) {

@@ -11,7 +11,7 @@ import { reportInstances } from './instances.js';
 import { measuredLoad, percentile, runLoad } from './load.js';
 import { backendLogin, logInEach, peerLogin, runLogins } from './logins.js';
 import { settle } from './postgres-usage.js';
-import { format, printRows, type Row, verdict } from './report.js';
+import { format, perSecond, printRows, type Row, rowOf, verdict } from './report.js';
 import { type Rig, startRig } from './rig.js';
 import { DECISIONS, settings, TARGETS } from './settings.js';
 import { alternate, printSideBySide, type System } from './side-by-side.js';
@@ -21,13 +21,8 @@ import { reportSoak } from './soak.js';
  * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only instances|soak|steady]`: builds the backend and runs it
  * as production does (its own process, node dist/src/main.js) on a real Postgres with synchronous commit, next to the
  * idiomatic peer (bench/peer, its own process), both logging in at the Digidentity sandbox (in this process, so its
- * work is counted for neither). Method, flags and targets: docs/benchmark.md; the flags and the environment are read
- * in bench/settings.ts.
- *
- * Postgres: DATABASE_URL's server when set (scratch databases are created and dropped), otherwise a temporary
- * embedded one. Tuning: BENCH_CONCURRENCY (32, HTTP scenarios), BENCH_LOGIN_CONCURRENCY (50),
- * BENCH_SECONDS (5 per window), BENCH_PERSONAS (200 distinct people logging in), BENCH_WINDOWS (3 per system),
- * BENCH_LOGIN_WARMUP_SECONDS (15 of logins on each system before the login windows).
+ * work is counted for neither). Method, flags and targets: docs/benchmark.md; the flags and the BENCH_* tuning are
+ * read in bench/settings.ts, the Postgres server (DATABASE_URL or a temporary embedded one) in bench/rig.ts.
  */
 
 /** The trivial route and the audited write, on the backend alone. */
@@ -51,7 +46,7 @@ async function httpScenarios(rig: Rig): Promise<Row[]> {
   ];
   const rows: Row[] = [];
   for (const scenario of scenarios) {
-    const { result, cpuMsPerRequest } = await measuredLoad(
+    const measured = await measuredLoad(
       {
         port: rig.port,
         concurrency: settings.concurrency,
@@ -61,13 +56,7 @@ async function httpScenarios(rig: Rig): Promise<Row[]> {
       },
       () => rig.backend.cpu(),
     );
-    rows.push({
-      name: scenario.name,
-      perSecond: result.requests / (result.elapsedMs / 1000),
-      latencies: result.latenciesMs,
-      cpuMsPerUnit: cpuMsPerRequest,
-      errors: result.errors,
-    });
+    rows.push(rowOf(scenario.name, measured));
   }
   console.log(`\nHTTP (${settings.concurrency} concurrent keep-alive clients)`);
   printRows('req', rows);
@@ -111,7 +100,7 @@ async function sideBySide(rig: Rig) {
       operations: result.requests,
       allOperations: warmup.requests + result.requests,
       latencies: result.latenciesMs,
-      perSecond: result.requests / (result.elapsedMs / 1000),
+      perSecond: perSecond(result),
       errors: result.errors,
     };
   });
@@ -140,7 +129,7 @@ async function sideBySide(rig: Rig) {
       operations: result.requests,
       allOperations: result.expectedAnswers,
       latencies: result.latenciesMs,
-      perSecond: result.requests / (result.elapsedMs / 1000),
+      perSecond: perSecond(result),
       errors: result.errors,
     };
   });
@@ -158,8 +147,8 @@ async function everything(rig: Rig) {
   const { logins, me, meCookies } = await sideBySide(rig);
   const decisionSessions = await backendDecisionSessions(rig);
   const decisions = await closedLoopDecisions(rig, decisionSessions);
-  const steadyDecisions = await reportSteadyRates(rig, decisionSessions);
-  const shiftDecisions = await reportShiftStart(rig, decisionSessions);
+  await reportSteadyRates(rig, decisionSessions);
+  await reportShiftStart(rig, decisionSessions);
 
   const [backendLogins, peerLogins] = logins;
   const cpuRatio =
@@ -184,27 +173,26 @@ async function everything(rig: Rig) {
   ).json()) as { valid: boolean; checkedEvents: number };
   console.log(`  audit chain after the run: ${chain.valid ? 'valid' : 'BROKEN'} (${chain.checkedEvents} events)`);
   if (!chain.valid) process.exitCode = 1;
-  const decisionCpu = decisions.row.cpuMsPerUnit;
+  const decisionCpu = decisions.cpuMsPerUnit;
   console.log(
     `  backend CPU per security decision: ${format(decisionCpu, 3)} ms (target ≤ ${TARGETS.cpuPerDecisionMs} ms): ${verdict(decisionCpu <= TARGETS.cpuPerDecisionMs)}`,
   );
-  const p99 = percentile(decisions.row.latencies, 99);
+  const p99 = percentile(decisions.latencies, 99);
   console.log(
     `  security decision p99 at ${DECISIONS.concurrency} clients: ${format(p99)} ms (target < ${TARGETS.decisionP99Ms} ms): ${verdict(p99 < TARGETS.decisionP99Ms)}`,
   );
-  const answered = decisions.answered + steadyDecisions + shiftDecisions;
   const log = await sermiLogAfterRun(rig);
   const counted =
-    log.recorded === answered
+    log.recorded === log.answered
       ? 'none lost'
-      : log.recorded < answered
+      : log.recorded < log.answered
         ? 'LOST RECORDS'
         : 'MORE RECORDS THAN ANSWERS: a scenario is not counted';
   console.log(
-    `  SERMI access log: ${log.recorded} access records for ${answered} answered decisions (${counted}); ` +
+    `  SERMI access log: ${log.recorded} access records for ${log.answered} answered decisions (${counted}); ` +
       `chain ${log.valid ? 'valid' : 'BROKEN'} (${log.checkedRecords} records in ${log.checkedSeals} seals)`,
   );
-  if (!log.valid || log.recorded !== answered) process.exitCode = 1;
+  if (!log.valid || log.recorded !== log.answered) process.exitCode = 1;
 
   if (settings.instances > 1) await reportInstances(rig);
   if (settings.soakMs > 0) await reportSoak(rig, meCookies, decisionSessions);
