@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { answerText, closeOwnListener, listenOnOwnPort } from '../common/http/own-listener.js';
 import { logFailure } from '../common/logging/fault-log.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../app/app.config.js';
@@ -32,35 +33,27 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     const settings = this.config.operations.metrics;
     if (!settings) return;
-    const server = createServer((req, res) => void this.handle(req, res));
-    server.keepAliveTimeout = this.config.operations.http.keepAliveTimeoutMs;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(settings.port, settings.host, () => resolve());
-    });
-    this.server = server;
+    this.server = await listenOnOwnPort(
+      { ...settings, keepAliveTimeoutMs: this.config.operations.http.keepAliveTimeoutMs },
+      (req, res) => this.handle(req, res),
+    );
     this.logger.info(
       { url: `http://${settings.host}:${settings.port}/metrics`, token: this.token !== null },
       'metrics listening',
     );
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+  onApplicationShutdown(): Promise<void> {
+    return closeOwnListener(this.server, 'drop');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== '/metrics') return this.answer(res, 404, 'not found\n');
-    if (req.method !== 'GET' && req.method !== 'HEAD') return this.answer(res, 405, 'method not allowed\n');
+    if (path !== '/metrics') return answerText(res, 404, 'not found');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return answerText(res, 405, 'method not allowed');
     if (!this.authorised(req.headers.authorization)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return this.answer(res, 401, 'unauthorised\n');
+      return answerText(res, 401, 'unauthorised');
     }
     try {
       const body = await this.metrics.registry.metrics();
@@ -69,7 +62,7 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (error) {
       logFailure(this.logger, error, {}, 'metrics scrape failed');
-      this.answer(res, 500, 'metrics unavailable\n');
+      answerText(res, 500, 'metrics unavailable');
     }
   }
 
@@ -77,11 +70,5 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
     if (!this.token) return true;
     const match = /^Bearer (\S+)$/.exec(header ?? '');
     return match !== null && timingSafeEqual(digest(match[1]), this.token);
-  }
-
-  private answer(res: ServerResponse, status: number, text: string): void {
-    res.statusCode = status;
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.end(text);
   }
 }
