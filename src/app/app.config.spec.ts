@@ -118,6 +118,19 @@ describe('loadConfig', () => {
     });
   });
 
+  it('has each instance write its own access log records unless SERMI_LOG_WRITER_URL or _PORT is set', () => {
+    expect(loadConfig({}).sermi.log.writer).toBeNull();
+    const secret = 's'.repeat(32);
+    expect(
+      loadConfig({ SERMI_LOG_WRITER_URL: 'http://rmi-0.internal:8081', SERMI_LOG_WRITER_SECRET: secret }).sermi.log
+        .writer,
+    ).toEqual({ url: new URL('http://rmi-0.internal:8081'), listen: null, secret: Buffer.from(secret) });
+    expect(
+      loadConfig({ SERMI_LOG_WRITER_PORT: '8081', SERMI_LOG_WRITER_HOST: '0.0.0.0', SERMI_LOG_WRITER_SECRET: secret })
+        .sermi.log.writer,
+    ).toEqual({ url: null, listen: { port: 8081, host: '0.0.0.0' }, secret: Buffer.from(secret) });
+  });
+
   it('takes a batch linger of 0 (statements never wait for more calls)', () => {
     expect(loadConfig({ DATABASE_BATCH_LINGER_MS: '0' }).database.batchLingerMs).toBe(0);
   });
@@ -153,6 +166,14 @@ describe('loadConfig', () => {
     [{ METRICS_PORT: '9464', METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
     [{ DATABASE_BATCH_LINGER_MS: '-1' }, 'DATABASE_BATCH_LINGER_MS'],
     [{ DATABASE_BATCH_LINGER_MS: '500' }, 'DATABASE_BATCH_LINGER_MS'],
+    [{ SERMI_LOG_WRITER_URL: 'http://rmi-0.internal:8081' }, 'SERMI_LOG_WRITER_SECRET'],
+    [{ SERMI_LOG_WRITER_PORT: '8081', SERMI_LOG_WRITER_SECRET: 'short' }, 'SERMI_LOG_WRITER_SECRET'],
+    [{ SERMI_LOG_WRITER_URL: 'rmi-0:8081', SERMI_LOG_WRITER_SECRET: 's'.repeat(32) }, 'SERMI_LOG_WRITER_URL'],
+    [{ SERMI_LOG_WRITER_PORT: '3000', SERMI_LOG_WRITER_SECRET: 's'.repeat(32) }, 'SERMI_LOG_WRITER_PORT'],
+    [
+      { SERMI_LOG_WRITER_PORT: '9464', METRICS_PORT: '9464', SERMI_LOG_WRITER_SECRET: 's'.repeat(32) },
+      'SERMI_LOG_WRITER_PORT',
+    ],
   ])('refuses %j and names the variable', (env, variable) => {
     const problems = problemsFor(env);
     expect(problems.length).toBeGreaterThan(0);

@@ -397,6 +397,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
   const sermi = sermiSettings(sermiEnv, vars.NODE_ENV, problems);
   const operations = operationsSettings(operationsEnv, vars.NODE_ENV, vars.PORT, problems);
+  const writerPort = sermi.log.writer?.listen?.port;
+  if (writerPort !== undefined && (writerPort === vars.PORT || writerPort === operations.metrics?.port)) {
+    problems.push('SERMI_LOG_WRITER_PORT: must differ from PORT and METRICS_PORT (a listener of its own)');
+  }
   if (vars.NODE_ENV === 'production' && publicBaseUrl.protocol !== 'https:') {
     problems.push('PUBLIC_BASE_URL: must be an https:// URL when NODE_ENV=production');
   }

@@ -36,6 +36,8 @@ export class Metrics {
 
   private readonly responses = new Float64Array(6);
   private readonly decisionCounts: Record<string, Record<string, number>> = {};
+  /** Access log records by where they were written when one instance writes for all (SERMI_LOG_WRITER_*). */
+  readonly accessLogWriterRecords = { sent: 0, received: 0, written_here: 0 };
   private readonly decisionSeconds = new FixedHistogram(
     'rmi_sermi_decision_duration_seconds',
     'Time to answer a SERMI access decision (decision, log record committed, grant signed)',
@@ -108,6 +110,7 @@ export class Metrics {
     const auditSealStatus = () => this.sealStatusReaders.audit_trail();
     const responses = this.responses;
     const decisionCounts = this.decisionCounts;
+    const writerRecords = this.accessLogWriterRecords;
     const pool = () => (dataSource.driver as unknown as { master?: pg.Pool }).master;
     // The root logger's destination: in production the NonBlockingLogStream, which counts what it had to drop.
     const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
@@ -150,6 +153,18 @@ export class Metrics {
           for (const [decision, byReason] of Object.entries(decisionCounts)) {
             for (const [reason, count] of Object.entries(byReason)) this.inc({ decision, reason }, count);
           }
+        },
+      }),
+      new Counter({
+        name: 'rmi_sermi_log_writer_records_total',
+        help:
+          'Access log records when one instance writes for all: sent (written by the writer for this instance), ' +
+          'received (written here for other instances), written_here (the writer could not be reached or refused them)',
+        labelNames: ['outcome'] as const,
+        registers: [],
+        collect() {
+          this.reset();
+          for (const [outcome, count] of Object.entries(writerRecords)) this.inc({ outcome }, count);
         },
       }),
       new Gauge({

@@ -3,18 +3,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppException } from '../common/problem/app-exception.js';
-import { isDataError } from '../common/problem/classify-unexpected.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { hotStatementBatcher, type StatementBatcher } from '../database/statement-batcher.js';
 import { reauthenticateUrl } from '../sessions/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../access/authenticated-request.js';
-import {
-  type AccessDecisionRecord,
-  type AccessDecisionRow,
-  SermiAccessLogRepository,
-} from './access-log/sermi-access-log.repository.js';
+import { AccessLogWriter } from './access-log/access-log-writer.js';
 import {
   type AccessDecision,
   type AccessReason,
@@ -59,31 +53,18 @@ export interface AccessResult {
  */
 @Injectable()
 export class SermiAccessService {
-  /**
-   * Decisions made at the same time are logged by one statement (one round trip, one commit), each still
-   * answered only after its record is committed; under load a statement lingers briefly for more decisions.
-   */
-  private readonly decisions: StatementBatcher<AccessDecisionRecord, AccessDecisionRow | undefined>;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectAppConfig() private readonly config: AppConfig,
     private readonly signer: AccessGrantSigner,
     private readonly metrics: Metrics,
-    private readonly accessLog: SermiAccessLogRepository,
+    /**
+     * Decisions made at the same time are logged by one statement (one round trip, one commit), each still answered
+     * only after its record is committed; under load a statement lingers briefly for more decisions.
+     */
+    private readonly accessLog: AccessLogWriter,
     private readonly chainBindings: SermiChainBindingsRepository,
-  ) {
-    this.decisions = hotStatementBatcher(
-      config.database.batchLingerMs,
-      (pending) => this.accessLog.insertDecisions(this.dataSource.manager, pending),
-      { input: (decision) => decision.id, row: (row) => row.id },
-      {
-        onStatement: (calls) => this.metrics.sermiDecisionBatch.observe(calls),
-        // One decision whose record Postgres refuses must not fail the others made at the same time.
-        retryAlone: isDataError,
-      },
-    );
-  }
+  ) {}
 
   async decide(request: AccessRequest): Promise<AccessResult> {
     const startedAt = performance.now();
@@ -107,7 +88,7 @@ export class SermiAccessService {
         })
       : null;
     const uids = session ? sermiLogIdentifiers(session) : null;
-    const row = await this.decisions.submit({
+    const row = await this.accessLog.record({
       id: randomUUID(),
       itemCode,
       loginMethod: session?.method ?? null,

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { EnvInteger } from '../config/env-transforms.js';
 
 /**
@@ -84,6 +84,53 @@ export class SermiEnvironment {
   @Min(0)
   @Max(7 * 24 * 3600)
   SERMI_LOG_PURGE_INTERVAL_SECONDS = 3600;
+
+  /**
+   * Several instances: the `SERMI_LOG_WRITER_PORT` listener of the one instance that writes the access log records
+   * of all, so that their decisions share its statements and commits instead of each instance batching its own
+   * share (docs/operations.md#one-writer-for-the-access-log). Give every instance the same value, the writer
+   * included (it recognises itself). Unset: each instance writes its own records. An instance that cannot reach the
+   * writer writes its own until it can again.
+   */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  SERMI_LOG_WRITER_URL?: string;
+
+  /**
+   * Port of a listener of its own on which this instance writes the records other instances send it (never the
+   * public port); unset: none.
+   */
+  @IsOptional()
+  @EnvInteger()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  SERMI_LOG_WRITER_PORT?: number;
+
+  /** Address of that listener: `0.0.0.0` in containers, on a network only the instances reach. */
+  @IsString()
+  @Matches(/^[0-9a-fA-F.:]+$|^localhost$/, { message: 'SERMI_LOG_WRITER_HOST must be an IP address or localhost' })
+  SERMI_LOG_WRITER_HOST = '127.0.0.1';
+
+  /**
+   * A secret of at least 32 characters shared by the instances: every batch of records sent to the writer is signed
+   * with it (HMAC-SHA256) and the writer refuses what it did not sign. Required with either setting above.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\x21-\x7e]{32,}$/, {
+    message: 'SERMI_LOG_WRITER_SECRET must be at least 32 printable characters, no spaces',
+  })
+  SERMI_LOG_WRITER_SECRET?: string;
+}
+
+/** One instance writes the access log records of all (SERMI_LOG_WRITER_*); null: each writes its own. */
+export interface AccessLogWriterSettings {
+  /** Where this instance sends its records; null: it only writes (what it is sent and its own). */
+  url: URL | null;
+  /** This instance's listener for the others' records; null: none. */
+  listen: { port: number; host: string } | null;
+  secret: Buffer;
 }
 
 export interface SermiSettings {
@@ -98,7 +145,12 @@ export interface SermiSettings {
     /** Published for verification only (key rotation). */
     publishedPublicKeys: KeyObject[];
   };
-  log: { retentionDays: number; sealIntervalMs: number; purgeIntervalSeconds: number };
+  log: {
+    retentionDays: number;
+    sealIntervalMs: number;
+    purgeIntervalSeconds: number;
+    writer: AccessLogWriterSettings | null;
+  };
 }
 
 export function sermiSettings(env: SermiEnvironment, nodeEnv: string, problems: string[]): SermiSettings {
@@ -129,7 +181,22 @@ export function sermiSettings(env: SermiEnvironment, nodeEnv: string, problems: 
       retentionDays: env.SERMI_LOG_RETENTION_DAYS,
       sealIntervalMs: env.SERMI_LOG_SEAL_INTERVAL_MS,
       purgeIntervalSeconds: env.SERMI_LOG_PURGE_INTERVAL_SECONDS,
+      writer: accessLogWriterSettings(env, problems),
     },
+  };
+}
+
+function accessLogWriterSettings(env: SermiEnvironment, problems: string[]): AccessLogWriterSettings | null {
+  const { SERMI_LOG_WRITER_URL: url, SERMI_LOG_WRITER_PORT: port, SERMI_LOG_WRITER_SECRET: secret } = env;
+  if (url === undefined && port === undefined) return null;
+  if (!secret) {
+    problems.push('SERMI_LOG_WRITER_SECRET: required with SERMI_LOG_WRITER_URL or SERMI_LOG_WRITER_PORT');
+    return null;
+  }
+  return {
+    url: url === undefined ? null : new URL(url),
+    listen: port === undefined ? null : { port, host: env.SERMI_LOG_WRITER_HOST },
+    secret: Buffer.from(secret, 'utf8'),
   };
 }
 

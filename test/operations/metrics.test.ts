@@ -92,6 +92,7 @@ describe('Prometheus metrics', () => {
       rmi_sermi_decisions_total: 'counter',
       rmi_sermi_decision_duration_seconds: 'histogram',
       rmi_sermi_decision_batch_calls: 'histogram',
+      rmi_sermi_log_writer_records_total: 'counter',
       rmi_session_lookup_batch_calls: 'histogram',
       rmi_sermi_access_log_unsealed_records: 'gauge',
       rmi_sermi_access_log_seal_lag_seconds: 'gauge',
@@ -150,6 +151,9 @@ describe('Prometheus metrics', () => {
     // One request at a time: every statement carried one call.
     expect(moved('rmi_sermi_decision_batch_calls_count')).toBe(3);
     expect(moved('rmi_sermi_decision_batch_calls_bucket', { le: '1' })).toBe(3);
+    // One instance: it writes its own records (no SERMI_LOG_WRITER_URL).
+    expect(moved('rmi_sermi_log_writer_records_total', { outcome: 'written_here' })).toBe(0);
+    expect(moved('rmi_sermi_log_writer_records_total', { outcome: 'sent' })).toBe(0);
     expect(moved('rmi_session_lookup_batch_calls_count')).toBeGreaterThanOrEqual(4);
     expect(moved('rmi_session_lookup_batch_calls_sum')).toBe(moved('rmi_session_lookup_batch_calls_count'));
     expect(moved('rmi_http_responses_total', { status_class: '2xx' })).toBeGreaterThanOrEqual(4);
