@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { freePort } from '../test/support/free-port.js';
 import { decisionHeaders, decisionRequest } from './decisions.js';
 import { percentile, runLoad } from './load.js';
@@ -17,14 +18,18 @@ async function oneVersusAll(rig: Rig) {
   const { proxy, usage } = rig;
   const database = rig.databases.instances;
   const base = `http://localhost:${proxy.port}`;
+  const writerPort = await freePort();
   const backendSettings = {
     PUBLIC_BASE_URL: base,
     TRUST_PROXY: 'loopback',
     DATABASE_URL: database.url,
+    // The first instance writes the access log records of all (docs/operations.md#one-writer-for-the-access-log).
+    SERMI_LOG_WRITER_URL: `http://127.0.0.1:${writerPort}`,
+    SERMI_LOG_WRITER_SECRET: randomBytes(32).toString('base64url'),
     ...rig.sandbox.backendSettings,
   };
   // The first one migrates the database; the others start on it.
-  const first = await startBackend(await freePort(), backendSettings);
+  const first = await startBackend(await freePort(), { ...backendSettings, SERMI_LOG_WRITER_PORT: String(writerPort) });
   const rest = await Promise.allSettled(
     Array.from({ length: count - 1 }, async () => startBackend(await freePort(), backendSettings)),
   );
