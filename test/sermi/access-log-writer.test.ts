@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { Agent, createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { Metrics } from '../../src/operations/metrics.js';
-import { signBatch, WRITER_PATH } from '../../src/sermi/access-log/access-log-writer.js';
+import { signAnswer, signBatch, WRITER_PATH } from '../../src/sermi/access-log/access-log-writer.js';
 import type { AccessDecisionRecord } from '../../src/sermi/access-log/sermi-access-log.repository.js';
 import { createAccount, signIn } from '../support/factories.js';
 import { freePort } from '../support/free-port.js';
@@ -65,13 +65,68 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
     return rows[0];
   }
 
-  function post(body: string, signature?: string, path = WRITER_PATH) {
-    return fetch(`${writerUrl}${path}`, {
+  /** A batch as a sender signs it (`secret`, `sentAt` and `path` changeable to forge one). */
+  function post(body: string, options: { secret?: string; sentAt?: number; path?: string; unsigned?: boolean } = {}) {
+    const timestamp = String(options.sentAt ?? Date.now());
+    const signature = signBatch(Buffer.from(options.secret ?? SECRET), timestamp, body);
+    return fetch(`${writerUrl}${options.path ?? WRITER_PATH}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...(signature ? { 'X-RMI-Signature': signature } : {}) },
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options.unsigned ? {} : { 'X-RMI-Signature': signature, 'X-RMI-Timestamp': timestamp }),
+      },
       body,
     });
   }
+
+  /** A stand-in writer on a port of its own: `answer` handles each batch; an app sending to it on the test database. */
+  async function withFakeWriter(
+    answer: (req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) => void,
+    use: (app: TestApp) => Promise<void>,
+  ) {
+    const fake = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => answer(req, res, JSON.parse(Buffer.concat(chunks).toString()) as AccessDecisionRecord[]));
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const app = await startTestApp(
+      {
+        SERMI_LOG_WRITER_URL: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`,
+        SERMI_LOG_WRITER_SECRET: SECRET,
+      },
+      { database },
+    );
+    try {
+      await use(app);
+    } finally {
+      await app.close();
+      fake.closeAllConnections();
+      fake.close();
+    }
+  }
+
+  /** Answers as a writer does, signed with `secret`. */
+  function signedAnswer(req: IncomingMessage, res: ServerResponse, answer: unknown, secret = SECRET) {
+    const body = JSON.stringify(answer);
+    const instance = randomUUID();
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('X-RMI-Instance', instance);
+    res.setHeader(
+      'X-RMI-Signature',
+      signAnswer(Buffer.from(secret), String(req.headers['x-rmi-signature']), instance, body),
+    );
+    res.end(body);
+  }
+
+  const rowFor = (sent: AccessDecisionRecord) => ({
+    id: sent.id,
+    decision: 'denied',
+    reason: 'sermi_login_required',
+    recorded_at: Date.now(),
+    title: 'Key programming',
+    security_related: true,
+  });
 
   function record(fields: Partial<AccessDecisionRecord> = {}): AccessDecisionRecord {
     return {
@@ -141,67 +196,194 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
     expect(warnings[0]).toMatchObject({ level: 'warn', writer: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
   });
 
-  it('writes the records itself that the writer answers it could not write', async () => {
-    // A writer whose statements all fail: it answers every record as failed.
-    const failing = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        const ids = (JSON.parse(body) as AccessDecisionRecord[]).map((sent) => sent.id);
-        res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify({ rows: [], failed: ids }));
-      });
-    });
-    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
-    const app = await startTestApp(
-      {
-        SERMI_LOG_WRITER_URL: `http://127.0.0.1:${(failing.address() as AddressInfo).port}`,
-        SERMI_LOG_WRITER_SECRET: SECRET,
+  it('takes the rows of a signed answer, and writes itself the records the writer could not', async () => {
+    // The stand-in "writes" the first record it is sent (it answers a row but writes nothing) and fails the rest.
+    let answered = 0;
+    await withFakeWriter(
+      (req, res, records) => {
+        const [rows, failed] = [records.slice(0, answered === 0 ? 1 : 0), records.slice(answered === 0 ? 1 : 0)];
+        answered += rows.length;
+        signedAnswer(req, res, { rows: rows.map(rowFor), failed: failed.map((sent) => sent.id) });
       },
-      { database },
+      async (app) => {
+        const decisions = await Promise.all([decide(app), decide(app)]);
+        const loggedHere = await Promise.all(decisions.map((decision) => logged(decision.accessId)));
+        // The stand-in wrote nothing: the one record in the table is the one the sender wrote itself.
+        expect(loggedHere.filter((row) => row !== undefined)).toHaveLength(1);
+        expect(counts(app)).toEqual({ sent: 1, received: 0, written_here: 1 });
+      },
     );
-    try {
-      const decision = await decide(app);
-      expect(await logged(decision.accessId)).toMatchObject({ decision: 'denied' });
-      expect(counts(app)).toEqual({ sent: 0, received: 0, written_here: 1 });
-    } finally {
-      await app.close();
-      failing.close();
-    }
   });
 
-  it('writes nothing it was sent unless the batch is signed with the shared secret', async () => {
+  it.each([
+    [
+      'signed with another secret',
+      (req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) =>
+        signedAnswer(req, res, { rows: records.map(rowFor), failed: [] }, 'another-secret-of-enough-length-0123'),
+    ],
+    [
+      'not signed',
+      (_req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) =>
+        res.end(JSON.stringify({ rows: records.map(rowFor), failed: [] })),
+    ],
+    [
+      'with a row that is not one of the batch',
+      (req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) =>
+        signedAnswer(req, res, { rows: [{ ...rowFor(records[0]), id: randomUUID() }], failed: [] }),
+    ],
+    [
+      'with a malformed row',
+      (req: IncomingMessage, res: ServerResponse) => signedAnswer(req, res, { rows: [null], failed: [] }),
+    ],
+    [
+      'with a 500',
+      (_req: IncomingMessage, res: ServerResponse) => {
+        res.statusCode = 500;
+        res.end('no');
+      },
+    ],
+  ])('writes its records itself when the writer answers %s', async (_case, answer) => {
+    await withFakeWriter(answer, async (app) => {
+      const decision = await decide(app);
+      expect(await logged(decision.accessId)).toMatchObject({ decision: 'denied', reason: decision.reason });
+      expect(counts(app)).toEqual({ sent: 0, received: 0, written_here: 1 });
+      expect(app.logs.text()).toContain('writer not reachable or refused the batch');
+    });
+  });
+
+  it('writes its records itself when the writer does not answer within WRITER_ANSWER_TIMEOUT_MS', async () => {
+    await withFakeWriter(
+      () => undefined,
+      async (app) => {
+        const decision = await decide(app);
+        expect(await logged(decision.accessId)).toBeDefined();
+        expect(counts(app)).toEqual({ sent: 0, received: 0, written_here: 1 });
+      },
+    );
+  });
+
+  it('answers from the committed record when the writer wrote it but its answer was lost', async () => {
+    // Passes the batch on to the real writer, then drops the connection instead of answering.
+    await withFakeWriter(
+      (req, res, records) => {
+        void fetch(`${writerUrl}${WRITER_PATH}`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            'X-RMI-Signature': String(req.headers['x-rmi-signature']),
+            'X-RMI-Timestamp': String(req.headers['x-rmi-timestamp']),
+          },
+          body: JSON.stringify(records),
+        }).then(() => res.destroy());
+      },
+      async (app) => {
+        const writtenBefore = counts(writer).received;
+        const decision = await decide(app);
+        const row = await logged(decision.accessId);
+        expect(row).toMatchObject({ decision: decision.decision, reason: decision.reason });
+        expect(row.recorded_at.toISOString()).toBe(decision.decidedAt);
+        expect(counts(writer).received).toBe(writtenBefore + 1);
+        expect(counts(app)).toEqual({ sent: 0, received: 0, written_here: 0 });
+      },
+    );
+  });
+
+  it('writes nothing it was sent unless the batch is signed with the shared secret, lately', async () => {
     const batch = JSON.stringify([record()]);
     const id = (JSON.parse(batch) as AccessDecisionRecord[])[0].id;
-    expect((await post(batch)).status).toBe(401);
-    expect((await post(batch, signBatch(Buffer.from('another-secret-of-enough-length-0123'), batch))).status).toBe(401);
-    expect((await post(batch, `${signBatch(Buffer.from(SECRET), batch)}x`)).status).toBe(401);
+    expect((await post(batch, { unsigned: true })).status).toBe(401);
+    expect((await post(batch, { secret: 'another-secret-of-enough-length-0123' })).status).toBe(401);
+    expect((await post(batch, { sentAt: Date.now() - 5 * 60_000 })).status).toBe(401);
+    expect((await post(batch, { sentAt: Date.now() + 5 * 60_000 })).status).toBe(401);
     expect(await logged(id)).toBeUndefined();
-    const signed = await post(batch, signBatch(Buffer.from(SECRET), batch));
+    const signed = await post(batch);
     expect(signed.status).toBe(200);
     expect(await logged(id)).toMatchObject({ decision: 'granted', reason: 'not_security_related' });
   });
 
   it('refuses what is not a batch of records, and answers only its one path', async () => {
-    const sign = (body: string) => signBatch(Buffer.from(SECRET), body);
-    for (const body of ['not json', '{"id":"x"}', JSON.stringify([{ ...record(), chainBound: 'yes' }])]) {
-      const response = await post(body, sign(body));
+    const invalid = [
+      'not json',
+      '{"id":"x"}',
+      JSON.stringify([{ ...record(), chainBound: 'yes' }]),
+      JSON.stringify([{ ...record(), id: 'not-a-uuid' }]),
+      JSON.stringify([{ ...record(), vin: null }]),
+      JSON.stringify([{ ...record(), securityDecision: 'maybe' }]),
+    ];
+    for (const body of invalid) {
+      const response = await post(body);
       expect([response.status, await response.text()]).toEqual([400, expect.stringMatching(/not JSON|not a batch/)]);
     }
-    expect((await post('[]', sign('[]'), '/other')).status).toBe(404);
+    expect((await post('[]', { path: '/other' })).status).toBe(404);
     expect((await fetch(`${writerUrl}${WRITER_PATH}`)).status).toBe(405);
   });
 
   it('answers which records it could not write, and writes the others of the batch', async () => {
     const good = record();
-    const bad = record({ id: 'not-a-uuid' });
+    const refused = record({ clientIp: 'not an address' });
     const unknownItem = record({ itemCode: 'NO_SUCH_ITEM' });
-    const body = JSON.stringify([good, bad, unknownItem]);
-    const response = await post(body, signBatch(Buffer.from(SECRET), body));
+    const response = await post(JSON.stringify([good, refused, unknownItem]));
     expect(response.status).toBe(200);
     const answer = (await response.json()) as { rows: { id: string }[]; failed: string[] };
     expect(answer.rows.map((row) => row.id)).toEqual([good.id]);
-    expect(answer.failed).toEqual(['not-a-uuid']);
+    expect(answer.failed).toEqual([refused.id]);
     expect(await logged(good.id)).toBeDefined();
+  });
+});
+
+describe('the access log writer shutting down', () => {
+  it('closes while a sender keeps its connection busy, refusing batches meanwhile', async () => {
+    const database = await createTestDatabase();
+    const port = await freePort();
+    const writer = await startTestApp(
+      { SERMI_LOG_WRITER_PORT: String(port), SERMI_LOG_WRITER_SECRET: SECRET },
+      { database },
+    );
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = () =>
+      new Promise<number>((resolve, reject) => {
+        const timestamp = String(Date.now());
+        const request = httpRequest(
+          `http://127.0.0.1:${port}${WRITER_PATH}`,
+          {
+            method: 'POST',
+            agent,
+            headers: {
+              'Content-Type': 'application/json',
+              'X-RMI-Timestamp': timestamp,
+              'X-RMI-Signature': signBatch(Buffer.from(SECRET), timestamp, '[]'),
+            },
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve(response.statusCode!));
+          },
+        );
+        request.on('error', reject);
+        request.end('[]');
+      });
+    try {
+      expect(await send()).toBe(200);
+      // A sender that keeps sending on its kept-alive connection does not hold the shutdown up.
+      let sending = true;
+      const statuses: (number | string)[] = [];
+      const sender = (async () => {
+        while (sending) statuses.push(await send().catch((error: NodeJS.ErrnoException) => error.code ?? 'error'));
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await writer.close();
+      sending = false;
+      await sender;
+      // Batches were answered, or refused with 503 once it was closing (or their connection closed): never failed.
+      const answered = statuses.filter((status) => typeof status === 'number');
+      expect(answered.every((status) => status === 200 || status === 503)).toBe(true);
+      // Closed: nothing answers any more, on a kept-alive connection or a new one.
+      expect(['ECONNREFUSED', 'ECONNRESET']).toContain(
+        await send().catch((error: NodeJS.ErrnoException) => error.code),
+      );
+    } finally {
+      agent.destroy();
+      await database.drop();
+    }
   });
 });

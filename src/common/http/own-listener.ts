@@ -5,11 +5,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
  * route to, with the app's keep-alive timeout. Resolves once it listens; a taken port rejects.
  */
 export async function listenOnOwnPort(
-  settings: { port: number; host: string; keepAliveTimeoutMs: number },
+  settings: { port: number; host: string; keepAliveTimeoutMs: number; requestTimeoutMs?: number },
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
 ): Promise<Server> {
   const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = settings.keepAliveTimeoutMs;
+  if (settings.requestTimeoutMs !== undefined) {
+    server.requestTimeout = settings.requestTimeoutMs;
+    server.headersTimeout = settings.requestTimeoutMs;
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());

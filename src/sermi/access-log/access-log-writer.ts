@@ -9,6 +9,7 @@ import type { AppConfig } from '../../app/app.config.js';
 import { isDataError } from '../../common/problem/classify-unexpected.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
 import { InjectAppConfig } from '../../config/config.module.js';
+import { isUniqueViolation } from '../../database/postgres-errors.js';
 import { hotStatementBatcher, type StatementBatcher } from '../../database/statement-batcher.js';
 import { Metrics } from '../../operations/metrics.js';
 import type { AccessLogWriterSettings } from '../sermi.config.js';
@@ -18,37 +19,62 @@ import {
   SermiAccessLogRepository,
 } from './sermi-access-log.repository.js';
 
-/** Where the writer takes records, and the headers of a batch sent to it. */
+/** Where the writer takes records, and the headers of a batch sent to it and of its answer. */
 export const WRITER_PATH = '/sermi-log/records';
 export const SIGNATURE_HEADER = 'x-rmi-signature';
+export const TIMESTAMP_HEADER = 'x-rmi-timestamp';
 export const INSTANCE_HEADER = 'x-rmi-instance';
+/** A batch signed longer ago than this (or this far ahead) is refused: a recorded batch cannot be replayed later. */
+export const BATCH_MAX_AGE_MS = 60_000;
 /** After the writer could not be reached, this instance writes its own records this long before it tries again. */
 export const WRITER_RETRY_MS = 5000;
-/** A writer silent this long is taken as unreachable (its answers normally take a few milliseconds). */
+/** A writer that has not answered this long after the batch was sent (connecting included) counts as unreachable. */
 export const WRITER_ANSWER_TIMEOUT_MS = 2000;
+/** An answer holds at most a few hundred short rows. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
-/** The writer's answer: the rows it wrote, and the records whose statement failed there (retried here). */
+/** The writer's answer: the rows it wrote, and the records whose statement failed there (written by the sender). */
 export interface WriterAnswer {
   rows: AccessDecisionRow[];
   failed: string[];
 }
 
-export const signBatch = (secret: Buffer, body: string) =>
-  createHmac('sha256', secret).update(body).digest('base64url');
+/** A batch's signature: the time it was sent and its bytes. */
+export const signBatch = (secret: Buffer, timestamp: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(`batch.${timestamp}.`).update(body).digest('base64url');
 
-const KEYS = {
-  input: (record: AccessDecisionRecord) => record.id,
-  row: (row: AccessDecisionRow) => row.id,
+/** An answer's signature: the batch it answers, the instance answering, and its bytes. */
+export const signAnswer = (secret: Buffer, batchSignature: string, instanceId: string, body: Buffer | string) =>
+  createHmac('sha256', secret).update(`answer.${batchSignature}.${instanceId}.`).update(body).digest('base64url');
+
+/** What became of one record sent to the writer: its row, or the error that refused it. */
+type Outcome = { id: string; row: AccessDecisionRow } | { id: string; error: unknown };
+
+const isRow = (value: unknown, sent: Set<string>): value is AccessDecisionRow => {
+  const row = value as Partial<Record<keyof AccessDecisionRow, unknown>> | null;
+  return (
+    typeof row === 'object' &&
+    row !== null &&
+    typeof row.id === 'string' &&
+    sent.has(row.id) &&
+    (row.decision === 'granted' || row.decision === 'denied') &&
+    typeof row.reason === 'string' &&
+    typeof row.recorded_at === 'number' &&
+    Number.isFinite(row.recorded_at) &&
+    typeof row.title === 'string' &&
+    typeof row.security_related === 'boolean'
+  );
 };
 
 /**
  * Writes the SERMI access log records of this instance's decisions — batched (hotStatementBatcher), each answered
  * once its record is committed. With SERMI_LOG_WRITER_URL one instance writes the records of all: the others send
  * it their batches, and it puts them into its own statements, so that several instances cost Postgres about as many
- * record statements and commits per decision as one (docs/operations.md#one-writer-for-the-access-log). An instance
- * that cannot reach the writer, or whose batch it refuses, writes that batch itself; the records' ids are made here,
- * so a batch the writer did commit although its answer was lost cannot be written twice (the second insert fails on
- * the key, and those decisions answer 409, try again).
+ * record statements and commits per decision as one (docs/operations.md#one-writer-for-the-access-log). Batches and
+ * answers are signed with the shared secret. An instance that cannot reach the writer, or gets no valid answer in
+ * time, writes that batch itself, each record on its own terms as on one instance. Record ids are made here, so a
+ * record the writer committed although its answer was lost is not written twice: the second insert fails on the key,
+ * and the decision is answered from the committed record.
  */
 @Injectable()
 export class AccessLogWriter implements OnApplicationShutdown {
@@ -57,12 +83,12 @@ export class AccessLogWriter implements OnApplicationShutdown {
   /** Statements of this instance: its own records (unless sent), and those other instances sent it. */
   private readonly here: StatementBatcher<AccessDecisionRecord, AccessDecisionRow | undefined>;
   /** This instance's records, batched, to the writer; null when no writer is configured. */
-  private readonly toWriter: StatementBatcher<AccessDecisionRecord, AccessDecisionRow | undefined> | null;
-  private readonly settings: AccessLogWriterSettings | null;
+  private readonly toWriter: StatementBatcher<AccessDecisionRecord, Outcome | undefined> | null;
+  private readonly secret: Buffer | null;
   private readonly agent: HttpAgent | HttpsAgent | undefined;
   private writerIsHere = false;
   private sendAgainAt = 0;
-  private writerUnreachable = false;
+  private writerAway = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -72,21 +98,31 @@ export class AccessLogWriter implements OnApplicationShutdown {
     @InjectRootLogger() private readonly logger: Logger,
   ) {
     const linger = config.database.batchLingerMs;
-    this.settings = config.sermi.log.writer;
-    this.here = hotStatementBatcher(linger, (records) => this.insert(records), KEYS, {
-      onStatement: (calls) => metrics.sermiDecisionBatch.observe(calls),
-      // One decision whose record Postgres refuses must not fail the others made at the same time.
-      retryAlone: isDataError,
-    });
-    const url = this.settings?.url;
+    const settings: AccessLogWriterSettings | null = config.sermi.log.writer;
+    this.secret = settings?.secret ?? null;
+    this.here = hotStatementBatcher(
+      linger,
+      (records) => this.accessLog.insertDecisions(this.dataSource.manager, records),
+      { input: (record) => record.id, row: (row) => row.id },
+      {
+        onStatement: (calls) => metrics.sermiDecisionBatch.observe(calls),
+        // One decision whose record Postgres refuses must not fail the others made at the same time.
+        retryAlone: isDataError,
+      },
+    );
+    const url = settings?.url;
     this.toWriter = url
-      ? hotStatementBatcher(linger, (records) => this.send(url, records), KEYS, {
-          onStatement: () => undefined,
-          retryAlone: isDataError,
-        })
+      ? hotStatementBatcher(
+          linger,
+          (records) => this.send(url, records),
+          { input: (record) => record.id, row: (outcome) => outcome.id },
+          { onStatement: () => undefined },
+        )
       : null;
     if (url) {
-      this.agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+      // Idle sockets are let go well before the writer's keep-alive timeout would close them under a request.
+      const options = { keepAlive: true, timeout: 30_000 };
+      this.agent = url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
     }
   }
 
@@ -95,8 +131,11 @@ export class AccessLogWriter implements OnApplicationShutdown {
   }
 
   /** Logs one decision; the row it was logged with once committed, undefined when the item is unknown. */
-  record(record: AccessDecisionRecord): Promise<AccessDecisionRow | undefined> {
-    return this.toWriter && !this.writerIsHere ? this.toWriter.submit(record) : this.here.submit(record);
+  async record(record: AccessDecisionRecord): Promise<AccessDecisionRow | undefined> {
+    if (!this.toWriter || this.writerIsHere) return this.here.submit(record);
+    const outcome = await this.toWriter.submit(record);
+    if (outcome && 'error' in outcome) throw outcome.error;
+    return outcome?.row;
   }
 
   /** Records another instance sent: each joins this instance's statements; the ids of those that failed. */
@@ -111,45 +150,60 @@ export class AccessLogWriter implements OnApplicationShutdown {
     return answer;
   }
 
-  private insert(records: AccessDecisionRecord[]): Promise<AccessDecisionRow[]> {
-    return this.accessLog.insertDecisions(this.dataSource.manager, records);
-  }
-
-  private async writeHere(records: AccessDecisionRecord[]): Promise<AccessDecisionRow[]> {
-    const rows = await this.insert(records);
-    this.metrics.accessLogWriterRecords.written_here += rows.length;
-    return rows;
-  }
-
-  private async send(url: URL, records: AccessDecisionRecord[]): Promise<AccessDecisionRow[]> {
+  private async send(url: URL, records: AccessDecisionRecord[]): Promise<Outcome[]> {
     if (performance.now() < this.sendAgainAt) return this.writeHere(records);
     let answer: WriterAnswer;
     try {
-      answer = await this.post(url, JSON.stringify(records));
+      answer = await this.post(url, records);
     } catch (error) {
       this.sendAgainAt = performance.now() + WRITER_RETRY_MS;
-      if (!this.writerUnreachable) {
+      if (!this.writerAway) {
         this.logger.warn(
           { writer: url.origin, error: error instanceof Error ? error.message : String(error) },
-          'SERMI access log writer not reachable: this instance writes its own records for now',
+          'SERMI access log writer not reachable or refused the batch: this instance writes its own records for now',
         );
       }
-      this.writerUnreachable = true;
+      this.writerAway = true;
       return this.writeHere(records);
     }
-    if (this.writerUnreachable) this.logger.info({ writer: url.origin }, 'SERMI access log writer reachable again');
-    this.writerUnreachable = false;
+    if (this.writerAway) this.logger.info({ writer: url.origin }, 'SERMI access log writer reachable again');
+    this.writerAway = false;
     this.metrics.accessLogWriterRecords.sent += answer.rows.length;
-    if (answer.failed.length === 0) return answer.rows;
+    const outcomes: Outcome[] = answer.rows.map((row) => ({ id: row.id, row }));
+    if (answer.failed.length === 0) return outcomes;
     const failed = new Set(answer.failed);
-    return [...answer.rows, ...(await this.writeHere(records.filter((record) => failed.has(record.id))))];
+    return [...outcomes, ...(await this.writeHere(records.filter((record) => failed.has(record.id))))];
   }
 
-  /** One signed batch to the writer; its answer, or an error when it could not be reached or refused the batch. */
-  private post(url: URL, body: string): Promise<WriterAnswer> {
+  /** Each record in this instance's statements, failing alone as on one instance. */
+  private async writeHere(records: AccessDecisionRecord[]): Promise<Outcome[]> {
+    const outcomes = await Promise.all(records.map((record) => this.writeOneHere(record)));
+    return outcomes.filter((outcome) => outcome !== null);
+  }
+
+  private async writeOneHere(record: AccessDecisionRecord): Promise<Outcome | null> {
+    try {
+      const row = await this.here.submit(record);
+      if (!row) return null;
+      this.metrics.accessLogWriterRecords.written_here += 1;
+      return { id: record.id, row };
+    } catch (error) {
+      // The writer committed this record, but its answer never arrived: the decision is what it logged.
+      const logged = isUniqueViolation(error)
+        ? await this.accessLog.decisionRow(this.dataSource.manager, record.id).catch(() => undefined)
+        : undefined;
+      return logged ? { id: record.id, row: logged } : { id: record.id, error };
+    }
+  }
+
+  /** One signed batch to the writer; its checked answer, or an error when it could not be reached or refused. */
+  private post(url: URL, records: AccessDecisionRecord[]): Promise<WriterAnswer> {
+    const body = JSON.stringify(records);
+    const timestamp = String(Date.now());
+    const signature = signBatch(this.secret!, timestamp, body);
     const target = new URL(WRITER_PATH, url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
+    return new Promise<WriterAnswer>((resolve, reject) => {
       const request = send(
         target,
         {
@@ -157,32 +211,58 @@ export class AccessLogWriter implements OnApplicationShutdown {
           agent: this.agent,
           headers: {
             'Content-Type': 'application/json',
-            [SIGNATURE_HEADER]: signBatch(this.settings!.secret, body),
+            [SIGNATURE_HEADER]: signature,
+            [TIMESTAMP_HEADER]: timestamp,
             [INSTANCE_HEADER]: this.instanceId,
           },
         },
         (response) => {
-          readAnswer(response).then((answer) => {
-            if (response.headers[INSTANCE_HEADER] === this.instanceId && !this.writerIsHere) {
-              this.writerIsHere = true;
-              this.logger.info('this instance is the SERMI access log writer: it writes its records itself');
-            }
-            resolve(answer);
-          }, reject);
+          this.readAnswer(response, signature, records).then(resolve, reject);
         },
       );
-      request.setTimeout(WRITER_ANSWER_TIMEOUT_MS, () => request.destroy(new Error('no answer in time')));
+      // One deadline from the start, connecting included (a socket timeout counts only once connected).
+      const deadline = setTimeout(() => request.destroy(new Error('no answer in time')), WRITER_ANSWER_TIMEOUT_MS);
+      request.on('close', () => clearTimeout(deadline));
       request.on('error', reject);
       request.end(body);
     });
   }
-}
 
-async function readAnswer(response: IncomingMessage): Promise<WriterAnswer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  if (response.statusCode !== 200) throw new Error(`the writer answered ${response.statusCode}`);
-  const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<WriterAnswer>;
-  if (!Array.isArray(answer.rows) || !Array.isArray(answer.failed)) throw new Error('the writer answered nonsense');
-  return answer as WriterAnswer;
+  private async readAnswer(
+    response: IncomingMessage,
+    batchSignature: string,
+    records: AccessDecisionRecord[],
+  ): Promise<WriterAnswer> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_ANSWER_BYTES) throw new Error('the writer answered too much');
+      chunks.push(chunk as Buffer);
+    }
+    if (response.statusCode !== 200) throw new Error(`the writer answered ${response.statusCode}`);
+    const body = Buffer.concat(chunks);
+    const instance = response.headers[INSTANCE_HEADER];
+    if (
+      typeof instance !== 'string' ||
+      response.headers[SIGNATURE_HEADER] !== signAnswer(this.secret!, batchSignature, instance, body)
+    ) {
+      throw new Error('the answer is not signed with the shared secret');
+    }
+    const sent = new Set(records.map((record) => record.id));
+    const answer = JSON.parse(body.toString('utf8')) as Partial<Record<keyof WriterAnswer, unknown>>;
+    if (
+      !Array.isArray(answer.rows) ||
+      !answer.rows.every((row) => isRow(row, sent)) ||
+      !Array.isArray(answer.failed) ||
+      !answer.failed.every((id) => typeof id === 'string' && sent.has(id))
+    ) {
+      throw new Error('the writer answered something else than rows of the batch');
+    }
+    if (instance === this.instanceId && !this.writerIsHere) {
+      this.writerIsHere = true;
+      this.logger.info('this instance is the SERMI access log writer: it writes its records itself');
+    }
+    return answer as WriterAnswer;
+  }
 }

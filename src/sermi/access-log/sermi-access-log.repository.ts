@@ -180,6 +180,19 @@ export class SermiAccessLogRepository {
     ]);
   }
 
+  /** The decision an access record was logged with, as insertDecisions returns it; undefined when there is none. */
+  async decisionRow(manager: EntityManager, id: string): Promise<AccessDecisionRow | undefined> {
+    const [row] = await sqlRows<AccessDecisionRow>(
+      manager,
+      `SELECT l.id, l.decision, l.reason, (extract(epoch FROM l.recorded_at) * 1000)::float8 AS recorded_at,
+              l.item_security_related AS security_related, i.title
+         FROM sermi_access_log l ${rmiItemJoin('i', 'l.item_code')}
+        WHERE l.id = $1 AND l.kind = 'access'`,
+      [id],
+    );
+    return row;
+  }
+
   /** Logs a SERMI login of a session (sermiLoginInsert): `sermiLogin` is the verified login's record, or null. */
   async insertLogin(
     manager: EntityManager,
