@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { equalInConstantTime } from '../common/constant-time.js';
 
 /** 256 random bits, base64url: what the browser holds in the session cookie. */
 export function newSessionToken(): string {
@@ -19,10 +20,7 @@ export function csrfTokenFor(sessionToken: string): string {
 }
 
 export function csrfTokenMatches(sessionToken: string, presented: string | undefined): boolean {
-  if (!presented) return false;
-  const expected = Buffer.from(csrfTokenFor(sessionToken));
-  const actual = Buffer.from(presented);
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  return equalInConstantTime(csrfTokenFor(sessionToken), presented);
 }
 
 /** Session tokens are base64url of 32 bytes; anything else is not worth a database round trip. */

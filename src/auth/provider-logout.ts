@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { equalInConstantTime } from '../common/constant-time.js';
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -75,9 +76,6 @@ export class ProviderLogout {
       sameSite: 'lax',
       path: '/',
     });
-    if (typeof expected !== 'string' || typeof presented !== 'string') return false;
-    const a = Buffer.from(expected);
-    const b = Buffer.from(presented);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return typeof expected === 'string' && equalInConstantTime(expected, presented);
   }
 }

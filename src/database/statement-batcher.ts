@@ -9,7 +9,7 @@ export function hotStatementBatcher<I, R>(
   lingerMs: number,
   fetch: (inputs: I[]) => Promise<R[]>,
   keys: { input: (input: I) => string; row: (row: R) => string },
-  options: { onStatement: (calls: number) => void; retryAlone?: (error: unknown) => boolean },
+  options: { onStatement?: (calls: number) => void; retryAlone?: (error: unknown) => boolean } = {},
 ): StatementBatcher<I, R | undefined> {
   return new StatementBatcher(
     async (inputs) => {

@@ -34,6 +34,22 @@ export function closeOwnListener(server: Server | undefined, active: 'drop' | 'f
   });
 }
 
+/** A request's or an answer's whole body, refused with `tooLarge()` as soon as it exceeds `maxBytes`. */
+export async function readLimited(
+  stream: AsyncIterable<unknown>,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 /** A short plain-text answer. */
 export function answerText(res: ServerResponse, status: number, text: string): void {
   res.statusCode = status;

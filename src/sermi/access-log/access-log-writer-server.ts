@@ -1,9 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type BeforeApplicationShutdown, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../../app/app.config.js';
-import { answerText, closeOwnListener, listenOnOwnPort } from '../../common/http/own-listener.js';
+import { equalInConstantTime } from '../../common/constant-time.js';
+import { answerText, closeOwnListener, listenOnOwnPort, readLimited } from '../../common/http/own-listener.js';
 import { logFailure } from '../../common/logging/fault-log.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
 import { InjectAppConfig } from '../../config/config.module.js';
@@ -141,7 +141,7 @@ export class AccessLogWriterServer implements OnApplicationBootstrap, BeforeAppl
       const timestamp = req.headers[TIMESTAMP_HEADER];
       if (typeof signature !== 'string' || typeof timestamp !== 'string') throw new Refused(401, 'not signed');
       if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw new Refused(413, 'batch too large');
-      const body = await readBody(req);
+      const body = await readLimited(req, MAX_BODY_BYTES, () => new Refused(413, 'batch too large'));
       if (!this.signed(body, timestamp, signature)) throw new Refused(401, 'not signed with the shared secret');
       const records = parseRecords(body);
       const answer = Buffer.from(JSON.stringify(await this.writer.writeForOthers(records)), 'utf8');
@@ -163,21 +163,8 @@ export class AccessLogWriterServer implements OnApplicationBootstrap, BeforeAppl
   private signed(body: Buffer, timestamp: string, signature: string): boolean {
     const age = Date.now() - Number(timestamp);
     if (!/^\d{1,15}$/.test(timestamp) || Math.abs(age) > BATCH_MAX_AGE_MS) return false;
-    const expected = Buffer.from(signBatch(this.secret, timestamp, body));
-    const given = Buffer.from(signature);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return equalInConstantTime(signBatch(this.secret, timestamp, body), signature);
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Refused(413, 'batch too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function parseRecords(body: Buffer): AccessDecisionRecord[] {

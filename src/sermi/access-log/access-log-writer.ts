@@ -6,6 +6,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../app/app.config.js';
+import { equalInConstantTime } from '../../common/constant-time.js';
+import { readLimited } from '../../common/http/own-listener.js';
 import { isDataError } from '../../common/problem/classify-unexpected.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
 import { InjectAppConfig } from '../../config/config.module.js';
@@ -87,8 +89,8 @@ export class AccessLogWriter implements OnApplicationShutdown {
   private readonly secret: Buffer | null;
   private readonly agent: HttpAgent | HttpsAgent | undefined;
   private writerIsHere = false;
-  private sendAgainAt = 0;
-  private writerAway = false;
+  /** When the writer was last away: this instance writes its own records until then plus WRITER_RETRY_MS. */
+  private awaySince: number | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -112,12 +114,10 @@ export class AccessLogWriter implements OnApplicationShutdown {
     );
     const url = settings?.url;
     this.toWriter = url
-      ? hotStatementBatcher(
-          linger,
-          (records) => this.send(url, records),
-          { input: (record) => record.id, row: (outcome) => outcome.id },
-          { onStatement: () => undefined },
-        )
+      ? hotStatementBatcher(linger, (records) => this.send(url, records), {
+          input: (record) => record.id,
+          row: (outcome) => outcome.id,
+        })
       : null;
     if (url) {
       // Idle sockets are let go well before the writer's keep-alive timeout would close them under a request.
@@ -151,23 +151,24 @@ export class AccessLogWriter implements OnApplicationShutdown {
   }
 
   private async send(url: URL, records: AccessDecisionRecord[]): Promise<Outcome[]> {
-    if (performance.now() < this.sendAgainAt) return this.writeHere(records);
+    if (this.awaySince !== null && performance.now() < this.awaySince + WRITER_RETRY_MS) {
+      return this.writeHere(records);
+    }
     let answer: WriterAnswer;
     try {
       answer = await this.post(url, records);
     } catch (error) {
-      this.sendAgainAt = performance.now() + WRITER_RETRY_MS;
-      if (!this.writerAway) {
+      if (this.awaySince === null) {
         this.logger.warn(
           { writer: url.origin, error: error instanceof Error ? error.message : String(error) },
           'SERMI access log writer not reachable or refused the batch: this instance writes its own records for now',
         );
       }
-      this.writerAway = true;
+      this.awaySince = performance.now();
       return this.writeHere(records);
     }
-    if (this.writerAway) this.logger.info({ writer: url.origin }, 'SERMI access log writer reachable again');
-    this.writerAway = false;
+    if (this.awaySince !== null) this.logger.info({ writer: url.origin }, 'SERMI access log writer reachable again');
+    this.awaySince = null;
     this.metrics.accessLogWriterRecords.sent += answer.rows.length;
     const outcomes: Outcome[] = answer.rows.map((row) => ({ id: row.id, row }));
     if (answer.failed.length === 0) return outcomes;
@@ -233,19 +234,12 @@ export class AccessLogWriter implements OnApplicationShutdown {
     batchSignature: string,
     records: AccessDecisionRecord[],
   ): Promise<WriterAnswer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_ANSWER_BYTES) throw new Error('the writer answered too much');
-      chunks.push(chunk as Buffer);
-    }
+    const body = await readLimited(response, MAX_ANSWER_BYTES, () => new Error('the writer answered too much'));
     if (response.statusCode !== 200) throw new Error(`the writer answered ${response.statusCode}`);
-    const body = Buffer.concat(chunks);
     const instance = response.headers[INSTANCE_HEADER];
     if (
       typeof instance !== 'string' ||
-      response.headers[SIGNATURE_HEADER] !== signAnswer(this.secret!, batchSignature, instance, body)
+      !equalInConstantTime(signAnswer(this.secret!, batchSignature, instance, body), response.headers[SIGNATURE_HEADER])
     ) {
       throw new Error('the answer is not signed with the shared secret');
     }
