@@ -251,6 +251,23 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
     });
   });
 
+  it('does not try a writer that just failed again for WRITER_RETRY_MS, writing its records itself', async () => {
+    let batchesSeen = 0;
+    await withFakeWriter(
+      (_req, res) => {
+        batchesSeen += 1;
+        res.statusCode = 500;
+        res.end('no');
+      },
+      async (app) => {
+        const decisions = [await decide(app), await decide(app), await decide(app)];
+        for (const decision of decisions) expect(await logged(decision.accessId)).toBeDefined();
+        expect(batchesSeen).toBe(1);
+        expect(counts(app)).toEqual({ sent: 0, received: 0, written_here: 3 });
+      },
+    );
+  });
+
   it('writes its records itself when the writer does not answer within WRITER_ANSWER_TIMEOUT_MS', async () => {
     await withFakeWriter(
       () => undefined,
@@ -314,6 +331,8 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
       const response = await post(body);
       expect([response.status, await response.text()]).toEqual([400, expect.stringMatching(/not JSON|not a batch/)]);
     }
+    const tooLarge = JSON.stringify([{ ...record(), userAgent: 'x'.repeat(1024 * 1024) }]);
+    expect((await post(tooLarge)).status).toBe(413);
     expect((await post('[]', { path: '/other' })).status).toBe(404);
     expect((await fetch(`${writerUrl}${WRITER_PATH}`)).status).toBe(405);
   });
