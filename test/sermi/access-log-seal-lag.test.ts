@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
+import { chainEnd, unsealedTailSql } from '../../src/common/hash-chain/sealed-log.js';
+import { SERMI_LOG } from '../../src/sermi/access-log/log-chain.js';
 import { SermiLogSealer } from '../../src/sermi/access-log/sermi-log-sealer.js';
 import { SermiLogVerifier } from '../../src/sermi/access-log/sermi-log-verifier.js';
 import { eventually } from '../support/eventually.js';
@@ -174,5 +176,61 @@ describe('SERMI access log sealing on demand', () => {
     expect(await first).toBe(10);
     expect(await second).toBe(50);
     expect(await unsealed(t)).toBe(0);
+  });
+});
+
+/** The plan nodes that read `table`, by node type, for a statement and its parameters. */
+async function scansOf(client: pg.Client, table: string, sql: string, params: unknown[]): Promise<string[]> {
+  const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+  const scans: string[] = [];
+  const walk = (node: PlanNode) => {
+    if (node['Relation Name'] === table) scans.push(node['Node Type']);
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(rows[0]['QUERY PLAN'][0].Plan);
+  return scans;
+}
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
+describe('SERMI access log: measuring the unsealed tail of a long log', () => {
+  let database: TestDatabase;
+  let t: TestApp;
+  let admin: pg.Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    t = await startTestApp({ SERMI_LOG_SEAL_INTERVAL_MS: '0' }, { database });
+    admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    // Statistics that lag behind the newest records, as they do between two automatic ANALYZEs of a busy log.
+    await admin.query('ALTER TABLE sermi_access_log SET (autovacuum_enabled = off)');
+  });
+  afterAll(async () => {
+    await admin.end();
+    await t.close();
+    await database.drop();
+  });
+
+  it('reads the tail through the index, not the whole log, before and after its statistics are gathered', async () => {
+    const sealer = t.app.get(SermiLogSealer);
+    await writeRecords(t, 20_000);
+    expect(await sealer.sealAll()).toBe(20_000);
+    await writeRecords(t, 7);
+    const end = await chainEnd(t.dataSource.manager, SERMI_LOG);
+
+    for (const statistics of ['none', 'gathered']) {
+      if (statistics === 'gathered') await admin.query('ANALYZE sermi_access_log');
+      const scans = await scansOf(admin, 'sermi_access_log', unsealedTailSql(SERMI_LOG), [end.toTxid]);
+      expect({ statistics, scans }).toEqual({
+        statistics,
+        scans: [expect.not.stringMatching(/Seq Scan/), expect.not.stringMatching(/Seq Scan/)],
+      });
+      expect(await sealer.measureLag()).toMatchObject({ unsealedRecords: 7, lagging: false });
+      expect(await t.app.get(SermiLogVerifier).verify()).toMatchObject({ valid: true, unsealedRecords: 7 });
+    }
   });
 });

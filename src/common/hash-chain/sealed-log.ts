@@ -291,20 +291,34 @@ export async function sealAll(
 /** Unsealed records are counted up to this many: counting millions of them every second would be a load itself. */
 export const UNSEALED_COUNT_CAP = 100_000;
 
+/**
+ * The records after the chain's end ($1): bounded above as well, by the first transaction id not yet issued (no
+ * visible record can lie beyond it). A one-sided `txid >= $1` is estimated to match a third of the table while its
+ * statistics lag behind the newest transaction ids, and the planner then reads the whole log to count a tail of a
+ * few hundred records — every second, on every instance. A two-sided range is estimated small and uses the index.
+ */
+const afterChainEnd = (log: SealedLog) =>
+  `${log.records}.txid >= $1::bigint AND ${log.records}.txid < pg_snapshot_xmax(pg_current_snapshot())::text::bigint`;
+
+/** Counts the records after the chain's end ($1), at most `cap` of them. */
+export const unsealedCountSql = (log: SealedLog, cap: number) =>
+  `SELECT count(*)::int FROM (SELECT 1 FROM ${log.records} WHERE ${afterChainEnd(log)} LIMIT ${cap}) capped`;
+
+/** The records after the chain's end ($1): their number (up to UNSEALED_COUNT_CAP) and the oldest one's wait. */
+export const unsealedTailSql = (log: SealedLog) =>
+  `SELECT (${unsealedCountSql(log, UNSEALED_COUNT_CAP)}) AS unsealed,
+          (SELECT greatest(0, extract(epoch FROM clock_timestamp() - ${log.recordedAt}))::float8 FROM ${log.records}
+            WHERE ${afterChainEnd(log)} ORDER BY txid, id LIMIT 1) AS lag_seconds`;
+
 /** Committed records after the chain's end (counted up to UNSEALED_COUNT_CAP) and the oldest one's wait. */
 export async function unsealedTail(
   manager: EntityManager,
   log: SealedLog,
 ): Promise<{ unsealed: number; lagSeconds: number; sealedUpToTxid: string }> {
   const end = await chainEnd(manager, log);
-  const [row] = await sqlRows<{ unsealed: number; lag_seconds: number | null }>(
-    manager,
-    `SELECT (SELECT count(*)::int FROM (SELECT 1 FROM ${log.records} WHERE txid >= $1::bigint
-                                        LIMIT ${UNSEALED_COUNT_CAP}) capped) AS unsealed,
-            (SELECT greatest(0, extract(epoch FROM clock_timestamp() - ${log.recordedAt}))::float8 FROM ${log.records}
-              WHERE txid >= $1::bigint ORDER BY txid, id LIMIT 1) AS lag_seconds`,
-    [end.toTxid],
-  );
+  const [row] = await sqlRows<{ unsealed: number; lag_seconds: number | null }>(manager, unsealedTailSql(log), [
+    end.toTxid,
+  ]);
   return {
     unsealed: row.unsealed,
     lagSeconds: Math.round((row.lag_seconds ?? 0) * 1000) / 1000,
@@ -332,11 +346,12 @@ export async function verifySealedLog(
     head: firstBroken ? null : previous,
     firstBroken,
   });
-  const [stale] = await sqlRows<{ id: string }>(
+  // The log's first record (an index probe, whatever the table's size) must not lie before the chain's start.
+  const [first] = await sqlRows<{ id: string; txid: string }>(
     manager,
-    `SELECT id FROM ${log.records} WHERE txid < $1::bigint LIMIT 1`,
-    [previous.toTxid],
+    `SELECT id, txid FROM ${log.records} ORDER BY txid, id LIMIT 1`,
   );
+  const stale = first && BigInt(first.txid) < BigInt(previous.toTxid) ? first : null;
   if (stale) return result({ sealSeq: previous.seq, problem: 'record_unexpected', recordId: stale.id }, 0);
   for (;;) {
     const seals = await sqlRows<StoredSeal>(
@@ -357,7 +372,7 @@ export async function verifySealedLog(
   }
   const [{ unsealed }] = await sqlRows<{ unsealed: number }>(
     manager,
-    `SELECT count(*)::int AS unsealed FROM ${log.records} WHERE txid >= $1::bigint`,
+    `SELECT (${unsealedCountSql(log, 2 ** 31 - 1)}) AS unsealed`,
     [previous.toTxid],
   );
   return result(null, unsealed);
