@@ -349,7 +349,7 @@ export async function verifySealedLog(
   // The log's first record (an index probe, whatever the table's size) must not lie before the chain's start.
   const [first] = await sqlRows<{ id: string; txid: string }>(
     manager,
-    `SELECT id, txid FROM ${log.records} ORDER BY txid, id LIMIT 1`,
+    `SELECT id, txid FROM ${log.records} WHERE txid IS NOT NULL ORDER BY txid, id LIMIT 1`,
   );
   const stale = first && BigInt(first.txid) < BigInt(previous.toTxid) ? first : null;
   if (stale) return result({ sealSeq: previous.seq, problem: 'record_unexpected', recordId: stale.id }, 0);
