@@ -1,12 +1,20 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { AccountRole } from '../accounts/account.entity.js';
-import type { AuthenticatedRequest, SessionPrincipal } from './authenticated-request.js';
+import type {
+  AuthenticatedRequest,
+  SessionFacts,
+  SessionFactsRequest,
+  SessionPrincipal,
+} from './authenticated-request.js';
 
 export const SESSION_REQUIREMENT = 'auth:session';
 export const REQUIRED_ROLES = 'auth:requiredRoles';
 
-/** `required` (the default for every route), `optional` (used when present and valid) or `none`. */
-export type SessionRequirement = 'required' | 'optional' | 'none';
+/**
+ * `required` (the default for every route), `optional` (used when present and valid), `none`, or
+ * `checked_by_statement` (required; the route's own statement checks that it is live).
+ */
+export type SessionRequirement = 'required' | 'optional' | 'none' | 'checked_by_statement';
 
 /**
  * Opts a route out of the global session requirement: the route never sees a session. A state-changing request
@@ -20,6 +28,14 @@ export const Public = () => SetMetadata(SESSION_REQUIREMENT, 'none' satisfies Se
  */
 export const SessionOptional = () => SetMetadata(SESSION_REQUIREMENT, 'optional' satisfies SessionRequirement);
 
+/**
+ * A required session that the route checks itself, in the statement that does its work (sessionIsLiveSql): the
+ * guard hands it the session's fixed facts (@CurrentSessionFacts()) — from this instance's memory when it looked the
+ * session up within the last touch interval — so the route needs no lookup statement of its own. For a hot route
+ * whose every request writes anyway (the SERMI decision, which logs itself); with no roles (they can change).
+ */
+export const SessionCheckedByStatement = () =>
+  SetMetadata(SESSION_REQUIREMENT, 'checked_by_statement' satisfies SessionRequirement);
 /** The session must belong to an account with every listed role. */
 export const RequireRoles = (...roles: AccountRole[]) => SetMetadata(REQUIRED_ROLES, roles);
 
@@ -33,4 +49,10 @@ export const CurrentPrincipal = createParamDecorator(
 export const OptionalPrincipal = createParamDecorator(
   (_: unknown, context: ExecutionContext): SessionPrincipal | undefined =>
     context.switchToHttp().getRequest<Partial<AuthenticatedRequest>>().principal,
+);
+
+/** The session facts of the current request (routes marked @SessionCheckedByStatement()). */
+export const CurrentSessionFacts = createParamDecorator(
+  (_: unknown, context: ExecutionContext): SessionFacts =>
+    context.switchToHttp().getRequest<SessionFactsRequest>().sessionFacts,
 );

@@ -14,23 +14,30 @@ export interface LinkSummary {
 }
 
 /**
- * The signed-in session, its account and the account's links: everything GET /api/me shows, loaded by the one
- * query that authenticates the request.
+ * What a session was created with and keeps for its whole life — never a statement of whether it is still live.
+ * A route marked @SessionCheckedByStatement() gets only these, and checks liveness in its own statement.
  */
-export interface SessionPrincipal {
+export interface SessionFacts {
   sessionId: string;
   /** The raw token from the cookie; needed to derive the CSRF token. Never logged or stored. */
   token: string;
   accountId: string;
-  roles: AccountRole[];
   provider: IdentityProvider;
-  identityLinkId: string | null;
   /** The provider's `auth_time` of the login behind the session; null when it did not say (never recent). */
   authenticatedAt: Date | null;
   authContext: Record<string, unknown>;
+  absoluteExpiresAt: Date;
+}
+
+/**
+ * The signed-in session, its account and the account's links: everything GET /api/me shows, loaded by the one
+ * query that authenticates the request.
+ */
+export interface SessionPrincipal extends SessionFacts {
+  roles: AccountRole[];
+  identityLinkId: string | null;
   createdAt: Date;
   idleExpiresAt: Date;
-  absoluteExpiresAt: Date;
   account: {
     id: string;
     displayName: string;
@@ -43,3 +50,4 @@ export interface SessionPrincipal {
 }
 
 export type AuthenticatedRequest = Request & { principal: SessionPrincipal };
+export type SessionFactsRequest = Request & { sessionFacts: SessionFacts };

@@ -63,7 +63,7 @@ export class RequiresSermiGuard implements CanActivate {
     }
     if (errors.length > 0) throw new AppException('validation_failed', 'The vehicle or item is not valid', { errors });
     const result = await this.access.decide({
-      principal: req.principal,
+      session: req.principal,
       vin: vin as string,
       itemCode: item as string,
       ...clientMeta(req),

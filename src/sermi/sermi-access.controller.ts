@@ -3,8 +3,8 @@ import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger
 import type { Request } from 'express';
 import { clientMeta } from '../common/http/client-meta.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
-import type { SessionPrincipal } from '../access/authenticated-request.js';
-import { CurrentPrincipal } from '../access/auth.decorators.js';
+import type { SessionFacts } from '../access/authenticated-request.js';
+import { CurrentSessionFacts, SessionCheckedByStatement } from '../access/auth.decorators.js';
 import { CSRF_HEADER } from '../access/csrf.js';
 import { AccessDecisionDto, AccessRequestDto } from './dto/access.dto.js';
 import { type AccessResult, SermiAccessService } from './sermi-access.service.js';
@@ -16,6 +16,7 @@ export class SermiAccessController {
 
   @Post('access')
   @HttpCode(200)
+  @SessionCheckedByStatement()
   @ApiOperation({
     summary: 'May this session see an RMI item for a vehicle? Every decision is logged',
     description:
@@ -26,12 +27,12 @@ export class SermiAccessController {
   @ApiOkResponse({ type: AccessDecisionDto })
   @ApiSession(400, 403, 404)
   async decide(
-    @CurrentPrincipal() principal: SessionPrincipal,
+    @CurrentSessionFacts() session: SessionFacts,
     @Body() body: AccessRequestDto,
     @Req() req: Request,
   ): Promise<AccessDecisionDto> {
     const result = await this.access.decide({
-      principal,
+      session,
       vin: body.vin,
       itemCode: body.item,
       returnTo: body.returnTo,

@@ -7,7 +7,8 @@ import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { reauthenticateUrl } from '../sessions/recent-authentication.js';
 import { safeReturnTo } from '../login-transactions/return-to.js';
-import type { SessionPrincipal } from '../access/authenticated-request.js';
+import type { SessionFacts } from '../access/authenticated-request.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { AccessLogWriter } from './access-log/access-log-writer.js';
 import {
   type AccessDecision,
@@ -22,7 +23,8 @@ import { Metrics } from '../operations/metrics.js';
 import { SermiChainBindingsRepository } from './sermi-chain-bindings.repository.js';
 
 export interface AccessRequest {
-  principal: SessionPrincipal;
+  /** The deciding session: its liveness is checked by the statements that bind and log the decision. */
+  session: SessionFacts;
   vin: string;
   itemCode: string;
   clientIp: string | null;
@@ -64,13 +66,14 @@ export class SermiAccessService {
      */
     private readonly accessLog: AccessLogWriter,
     private readonly chainBindings: SermiChainBindingsRepository,
+    private readonly sessions: SessionsService,
   ) {}
 
   async decide(request: AccessRequest): Promise<AccessResult> {
     const startedAt = performance.now();
-    const { principal, vin, itemCode } = request;
+    const { session: deciding, vin, itemCode } = request;
     const now = new Date();
-    const session = sermiSessionOf(principal);
+    const session = sermiSessionOf(deciding);
     const security = decideSecurityAccess(session, now, this.config.sermi);
     const chainBound = security.bindVehicle === true;
     // A chain authorisation held to one vehicle: bind it (the first writer wins, whichever of its sessions) and let
@@ -84,7 +87,7 @@ export class SermiAccessService {
           authenticatedAt: session!.authenticatedAt!,
           vin,
           itemCode,
-          sessionId: principal.sessionId,
+          sessionId: deciding.sessionId,
         })
       : null;
     const uids = session ? sermiLogIdentifiers(session) : null;
@@ -92,8 +95,8 @@ export class SermiAccessService {
       id: randomUUID(),
       itemCode,
       loginMethod: session?.method ?? null,
-      accountId: principal.accountId,
-      sessionId: principal.sessionId,
+      accountId: deciding.accountId,
+      sessionId: deciding.sessionId,
       actorType: uids?.actorType ?? null,
       sub: uids?.sub ?? null,
       cabuid: uids?.cabuid ?? null,
@@ -110,7 +113,13 @@ export class SermiAccessService {
       chainBound,
       boundVin,
     });
-    if (!row) throw new AppException('rmi_item_not_found', `No RMI item has the code ${itemCode}`);
+    if (!row) {
+      // Nothing logged: the item is unknown, or the session ended since this instance last looked it up.
+      if (!(await this.sessions.lookUpFacts(deciding.token))) {
+        throw new AppException('unauthenticated', 'Sign in to continue');
+      }
+      throw new AppException('rmi_item_not_found', `No RMI item has the code ${itemCode}`);
+    }
     const decidedAt = new Date(row.recorded_at);
     const granted = row.decision === 'granted';
     const grant = granted && row.security_related && session ? await this.grant(row.id, request, session, now) : null;
@@ -136,11 +145,11 @@ export class SermiAccessService {
       session.actorType === 'RSSE' ? this.config.sermi.rsseMaxAgeSeconds : this.config.sermi.ioeMaxAgeSeconds;
     const authenticatedAt = session.authenticatedAt!;
     const loginEnds = new Date(authenticatedAt.getTime() + maxAgeSeconds * 1000);
-    const sessionEnds = request.principal.absoluteExpiresAt;
+    const sessionEnds = request.session.absoluteExpiresAt;
     return this.signer.sign(
       {
         jti: accessId,
-        sub: request.principal.accountId,
+        sub: request.session.accountId,
         vin: request.vin,
         item: request.itemCode,
         auth_time: Math.floor(authenticatedAt.getTime() / 1000),

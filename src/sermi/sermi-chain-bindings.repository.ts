@@ -3,22 +3,24 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { preparedRows } from '../database/sql.js';
 import { securityRelatedItem } from '../rmi-items/rmi-items.repository.js';
+import { sessionIsLiveSql } from '../sessions/sessions.repository.js';
 
 /**
  * Binds a chain authorisation (RSSEUID, IOEUID, Trust Centre auth_time) to a vehicle unless it is bound already,
  * and returns the bound VIN — the first writer's under concurrency (ON CONFLICT waits for it), whichever session of
- * that authorisation wrote it. Only for security-related items: no row back otherwise.
+ * that authorisation wrote it. Only for security-related items, and only while the deciding session lets its holder
+ * in (the decision route checks its session in its statements): no row back otherwise.
  * $1 rsseuid, $2 ioeuid, $3 auth_time, $4 vin, $5 item code, $6 the deciding session.
  */
 const CHAIN_BINDING_SQL = `
-WITH item AS (${securityRelatedItem('$5')}),
+WITH asked AS (${securityRelatedItem('$5')} AND ${sessionIsLiveSql('$6::uuid')}),
 existing AS (
   SELECT vin FROM sermi_chain_bindings
-   WHERE rsseuid = $1 AND ioeuid = $2 AND authenticated_at = $3 AND EXISTS (SELECT 1 FROM item)
+   WHERE rsseuid = $1 AND ioeuid = $2 AND authenticated_at = $3 AND EXISTS (SELECT 1 FROM asked)
 ),
 bound AS (
   INSERT INTO sermi_chain_bindings (rsseuid, ioeuid, authenticated_at, vin, bound_by_session_id)
-  SELECT $1, $2, $3, $4, $6 WHERE EXISTS (SELECT 1 FROM item) AND NOT EXISTS (SELECT 1 FROM existing)
+  SELECT $1, $2, $3, $4, $6 WHERE EXISTS (SELECT 1 FROM asked) AND NOT EXISTS (SELECT 1 FROM existing)
   ON CONFLICT (rsseuid, ioeuid, authenticated_at) DO UPDATE SET vin = sermi_chain_bindings.vin
   RETURNING vin
 )

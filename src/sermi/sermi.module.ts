@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module.js';
 import { AccessLogModule } from './access-log/access-log.module.js';
 import { AccessGrantSigner } from './grants/access-grant-signer.js';
 import { JwksController } from './grants/jwks.controller.js';
@@ -10,7 +11,7 @@ import { SermiChainBindingsRepository } from './sermi-chain-bindings.repository.
 
 /** SERMI: security-related RMI access decisions, access grants and the tamper-evident access log. */
 @Module({
-  imports: [AccessLogModule],
+  imports: [AccessLogModule, SessionsModule],
   controllers: [SermiAccessController, JwksController],
   providers: [
     SermiAccessService,

@@ -5,7 +5,7 @@ import type { AccountRole } from '../accounts/account.entity.js';
 import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import type { AuthenticatedRequest } from '../access/authenticated-request.js';
+import type { AuthenticatedRequest, SessionFactsRequest } from '../access/authenticated-request.js';
 import { REQUIRED_ROLES, SESSION_REQUIREMENT, type SessionRequirement } from '../access/auth.decorators.js';
 import { assertSameOriginRequest, assertTrustedSource, isStateChanging, takeFormCsrfToken } from '../access/csrf.js';
 import { SessionCookie } from './session-cookie.js';
@@ -14,6 +14,9 @@ import { SessionsService } from './sessions.service.js';
 /**
  * Global guard: every route needs a live session unless marked @Public() or @SessionOptional(); @RequireRoles()
  * routes need the roles. Roles are read from the account on every request, so a demotion takes effect immediately.
+ *
+ * A route marked @SessionCheckedByStatement() gets the session's fixed facts instead (SessionsService.facts()) and
+ * checks liveness in its own statement.
  *
  * CSRF, on every state-changing request whatever the route's requirement: with a live session cookie the origin
  * check and the session's CSRF token; without one (none, or a dead cookie, which is cleared — no token can exist
@@ -37,8 +40,21 @@ export class SessionGuard implements CanActivate {
     const writes = isStateChanging(req);
     if (requirement === 'none' && !writes) return true;
     const formToken = writes ? takeFormCsrfToken(req) : undefined;
-
     const token = this.cookie.read(req);
+    if (requirement === 'checked_by_statement') {
+      if ((this.reflector.getAllAndOverride<AccountRole[]>(REQUIRED_ROLES, targets) ?? []).length > 0) {
+        throw new Error('A route whose statement checks its session cannot require roles: they are not in it');
+      }
+      const facts = token ? await this.sessions.facts(token) : null;
+      if (!facts) {
+        if (token) this.cookie.clear(http.getResponse<Response>());
+        throw new AppException('unauthenticated', 'Sign in to continue');
+      }
+      if (writes) assertSameOriginRequest(req, facts.token, this.config.http.trustedOrigins, formToken);
+      (req as SessionFactsRequest).sessionFacts = facts;
+      return true;
+    }
+
     const principal = token ? await this.sessions.authenticate(token) : null;
     if (!principal) {
       if (token) this.cookie.clear(http.getResponse<Response>());

@@ -6,7 +6,7 @@ import { Metrics } from '../operations/metrics.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
-import type { SessionPrincipal } from '../access/authenticated-request.js';
+import type { SessionFacts, SessionPrincipal } from '../access/authenticated-request.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../access/session-token.js';
 import { type SessionLookupRow, SessionsRepository } from './sessions.repository.js';
 
@@ -30,6 +30,9 @@ export interface IssuedSession {
   token: string;
   absoluteExpiresAt: Date;
 }
+
+/** Sessions whose facts one instance keeps (SessionsService.facts()): a few MB at most, the oldest go first. */
+const REMEMBERED_SESSIONS = 10_000;
 
 /** At most this many sessions are listed; more live at once would mean something is wrong (the answer says so). */
 const MAX_LISTED_SESSIONS = 100;
@@ -57,6 +60,13 @@ export class SessionsService {
    * that are due (their idle expiry), so a request never waits for a touch of its own.
    */
   private readonly lookups: StatementBatcher<Buffer, SessionLookupRow | undefined>;
+
+  /**
+   * Sessions this instance looked up lately (by token hash, oldest first): their fixed facts, for the routes that
+   * check liveness in their own statement (facts()). Nothing here says a session is live. Entries older than the
+   * touch interval are looked up again — which also touches the session, as any request's lookup does.
+   */
+  private readonly lookedUp = new Map<string, { facts: Omit<SessionFacts, 'token'>; at: number }>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -128,6 +138,36 @@ export class SessionsService {
       },
       links: row.links,
     };
+  }
+
+  /**
+   * The fixed facts of the session behind a cookie value, for a route whose own statement checks that the session
+   * is live (@SessionCheckedByStatement(), sessionIsLiveSql): from memory when this instance looked it up within the
+   * touch interval, else by the lookup (null when that finds no live session). Whoever uses them must check.
+   */
+  async facts(token: unknown): Promise<SessionFacts | null> {
+    if (!looksLikeSessionToken(token)) return null;
+    const known = this.lookedUp.get(hashSessionToken(token).toString('hex'));
+    if (known && performance.now() - known.at < this.touch.intervalSeconds * 1000) return { ...known.facts, token };
+    return this.lookUpFacts(token);
+  }
+
+  /**
+   * The lookup again, remembered or forgotten by its answer: after a statement found the session of facts() no
+   * longer live, this says whether it ended (null) or something else kept the statement from writing.
+   */
+  async lookUpFacts(token: string): Promise<SessionFacts | null> {
+    const key = hashSessionToken(token).toString('hex');
+    const principal = await this.authenticate(token);
+    this.lookedUp.delete(key);
+    if (!principal) return null;
+    const { sessionId, accountId, provider, authenticatedAt, authContext, absoluteExpiresAt } = principal;
+    this.lookedUp.set(key, {
+      facts: { sessionId, accountId, provider, authenticatedAt, authContext, absoluteExpiresAt },
+      at: performance.now(),
+    });
+    if (this.lookedUp.size > REMEMBERED_SESSIONS) this.lookedUp.delete(this.lookedUp.keys().next().value!);
+    return principal;
   }
 
   /**

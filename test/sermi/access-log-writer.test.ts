@@ -21,6 +21,8 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
   let sender: TestApp;
   let stranded: TestApp;
   let writerUrl: string;
+  /** The live session the hand-made records of a batch are decided for (the statement checks it). */
+  let deciding: { accountId: string; sessionId: string };
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -37,6 +39,8 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
       `INSERT INTO rmi_items (code, title, security_related) VALUES
          ('IMMO_KEY_PROGRAMMING', 'Key programming', true), ('SERVICE_SCHEDULE', 'Service schedule', false)`,
     );
+    const account = await createAccount(writer.dataSource);
+    deciding = { accountId: account.id, sessionId: (await signIn(writer, account)).sessionId };
   });
 
   afterAll(async () => {
@@ -133,8 +137,7 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
       id: randomUUID(),
       itemCode: 'SERVICE_SCHEDULE',
       loginMethod: null,
-      accountId: randomUUID(),
-      sessionId: randomUUID(),
+      ...deciding,
       actorType: null,
       sub: null,
       cabuid: null,

@@ -6,6 +6,7 @@ import { utcMicros } from '../../common/hash-chain/canonical.js';
 import { type KeysetPage, keysetPage, newestFirst } from '../../common/http/keyset.js';
 import { jsonb, preparedRows, SqlParameters, sqlRows } from '../../database/sql.js';
 import { rmiItemJoin } from '../../rmi-items/rmi-items.repository.js';
+import { sessionIsLiveSql } from '../../sessions/sessions.repository.js';
 import type { AccessDecision, AccessReason } from '../access-rules.js';
 import type { AccessLogFilterDto, AccessLogQueryDto } from './dto/access-log-query.dto.js';
 import type { AccessLogRecordDto } from './dto/access-log-record.dto.js';
@@ -14,7 +15,9 @@ import type { AccessLogRecordDto } from './dto/access-log-record.dto.js';
  * Access decisions, many in one statement (one row per decision, as parallel arrays): look up each item's
  * classification and write the log record with the decision that classification selects — the security-related
  * decision the caller worked out (access-rules.ts) or, for any other item, `granted` / `not_security_related`.
- * Record ids come from the caller; a decision whose item is unknown gets no row back and writes nothing.
+ * Record ids come from the caller; a decision whose item is unknown gets no row back and writes nothing. So does one
+ * whose session no longer lets its holder in (revoked, expired, its account disabled): the decision route checks its
+ * session here, in the statement that logs the decision, not in a lookup of its own (@SessionCheckedByStatement()).
  *
  * A chain session bound to one vehicle ($19 true) is granted a security-related item only for the VIN its binding
  * returned ($20): the classification is read again here, so an item that became security-related after the
@@ -41,6 +44,7 @@ judged AS (
               WHEN d.chain_bound AND d.bound_vin IS DISTINCT FROM d.vin THEN 'chain_vehicle_mismatch'
               ELSE d.security_reason END AS reason
     FROM decision d ${rmiItemJoin('i', 'd.item_code')}
+   WHERE ${sessionIsLiveSql('d.session_id')}
 ),
 logged AS (
   INSERT INTO sermi_access_log (id, kind, login_method, account_id, session_id, actor_type, sub, cabuid, iouid, ioeuid,
