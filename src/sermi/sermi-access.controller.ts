@@ -1,6 +1,8 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { AppException } from '../common/problem/app-exception.js';
+import { SessionCookie } from '../sessions/session-cookie.js';
 import { clientMeta } from '../common/http/client-meta.js';
 import { ApiSession } from '../common/openapi/problem-responses.js';
 import type { SessionFacts } from '../access/authenticated-request.js';
@@ -12,7 +14,10 @@ import { type AccessResult, SermiAccessService } from './sermi-access.service.js
 @ApiTags('sermi')
 @Controller('api/sermi')
 export class SermiAccessController {
-  constructor(private readonly access: SermiAccessService) {}
+  constructor(
+    private readonly access: SermiAccessService,
+    private readonly cookie: SessionCookie,
+  ) {}
 
   @Post('access')
   @HttpCode(200)
@@ -30,15 +35,22 @@ export class SermiAccessController {
     @CurrentSessionFacts() session: SessionFacts,
     @Body() body: AccessRequestDto,
     @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<AccessDecisionDto> {
-    const result = await this.access.decide({
-      session,
-      vin: body.vin,
-      itemCode: body.item,
-      returnTo: body.returnTo,
-      ...clientMeta(req),
-    });
-    return toDto(result);
+    try {
+      const result = await this.access.decide({
+        session,
+        vin: body.vin,
+        itemCode: body.item,
+        returnTo: body.returnTo,
+        ...clientMeta(req),
+      });
+      return toDto(result);
+    } catch (error) {
+      // The statement found the session ended: its cookie goes, as the guard clears a dead one.
+      if (error instanceof AppException && error.code === 'unauthenticated') this.cookie.clear(res);
+      throw error;
+    }
   }
 }
 

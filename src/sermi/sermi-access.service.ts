@@ -88,6 +88,7 @@ export class SermiAccessService {
           vin,
           itemCode,
           sessionId: deciding.sessionId,
+          accountId: deciding.accountId,
         })
       : null;
     const uids = session ? sermiLogIdentifiers(session) : null;

@@ -10,10 +10,10 @@ import { sessionIsLiveSql } from '../sessions/sessions.repository.js';
  * and returns the bound VIN — the first writer's under concurrency (ON CONFLICT waits for it), whichever session of
  * that authorisation wrote it. Only for security-related items, and only while the deciding session lets its holder
  * in (the decision route checks its session in its statements): no row back otherwise.
- * $1 rsseuid, $2 ioeuid, $3 auth_time, $4 vin, $5 item code, $6 the deciding session.
+ * $1 rsseuid, $2 ioeuid, $3 auth_time, $4 vin, $5 item code, $6 the deciding session, $7 its account.
  */
 const CHAIN_BINDING_SQL = `
-WITH asked AS (${securityRelatedItem('$5')} AND ${sessionIsLiveSql('$6::uuid')}),
+WITH asked AS (${securityRelatedItem('$5')} AND ${sessionIsLiveSql('$6::uuid', '$7::uuid')}),
 existing AS (
   SELECT vin FROM sermi_chain_bindings
    WHERE rsseuid = $1 AND ioeuid = $2 AND authenticated_at = $3 AND EXISTS (SELECT 1 FROM asked)
@@ -34,6 +34,7 @@ export interface ChainBindingRequest {
   vin: string;
   itemCode: string;
   sessionId: string;
+  accountId: string;
 }
 
 @Injectable()
@@ -47,6 +48,7 @@ export class SermiChainBindingsRepository {
       request.vin,
       request.itemCode,
       request.sessionId,
+      request.accountId,
     ]);
     return bound?.vin ?? null;
   }

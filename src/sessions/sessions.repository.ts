@@ -64,14 +64,14 @@ const absoluteExpiry = (timeoutSeconds: string, endsBy: string) =>
 const LIVE = `revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`;
 
 /**
- * True while the session (an SQL expression for its id) lets its holder in and its account is active — the
- * condition of the session lookup, for a statement that checks the session itself in the same statement that does
- * its work (routes marked @SessionCheckedByStatement()).
+ * True while the session (SQL expressions for its id and its account's) lets its holder in and its account is
+ * active — the condition of the session lookup, for a statement that checks the session itself in the same statement
+ * that does its work (routes marked @SessionCheckedByStatement()).
  */
-export const sessionIsLiveSql = (sessionId: string) => `EXISTS (
+export const sessionIsLiveSql = (sessionId: string, accountId: string) => `EXISTS (
   SELECT 1 FROM sessions live_s JOIN accounts live_a ON live_a.id = live_s.account_id
-   WHERE live_s.id = ${sessionId} AND live_a.status = 'active' AND live_s.revoked_at IS NULL
-     AND live_s.idle_expires_at > now() AND live_s.absolute_expires_at > now())`;
+   WHERE live_s.id = ${sessionId} AND live_s.account_id = ${accountId} AND live_a.status = 'active'
+     AND live_s.revoked_at IS NULL AND live_s.idle_expires_at > now() AND live_s.absolute_expires_at > now())`;
 
 /** Live sessions, all instances: what the rmi_sessions_live gauge shows. */
 export const COUNT_LIVE_SESSIONS_SQL = `SELECT count(*)::int AS live FROM sessions WHERE ${LIVE}`;

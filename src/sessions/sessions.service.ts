@@ -162,12 +162,10 @@ export class SessionsService {
     this.lookedUp.delete(key);
     if (!principal) return null;
     const { sessionId, accountId, provider, authenticatedAt, authContext, absoluteExpiresAt } = principal;
-    this.lookedUp.set(key, {
-      facts: { sessionId, accountId, provider, authenticatedAt, authContext, absoluteExpiresAt },
-      at: performance.now(),
-    });
+    const facts = { sessionId, accountId, provider, authenticatedAt, authContext, absoluteExpiresAt };
+    this.lookedUp.set(key, { facts, at: performance.now() });
     if (this.lookedUp.size > REMEMBERED_SESSIONS) this.lookedUp.delete(this.lookedUp.keys().next().value!);
-    return principal;
+    return { ...facts, token };
   }
 
   /**

@@ -179,6 +179,33 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
     );
   });
 
+  it('has the writer check the sessions of the records it is sent: one that ended meanwhile decides nothing', async () => {
+    const user = await signIn(sender, await createAccount(sender.dataSource));
+    const ask = () =>
+      request(sender.http)
+        .post('/api/sermi/access')
+        .set('Cookie', user.cookie)
+        .set(user.writeHeaders)
+        .send({ vin: VIN, item: 'SERVICE_SCHEDULE' });
+    const first = counts(sender);
+    expect((await ask()).status).toBe(200);
+    const before = counts(sender);
+    expect(before).toEqual({ ...first, sent: first.sent + 1 });
+    await writer.dataSource.query(`UPDATE sessions SET revoked_at = now(), revoke_reason = 'test' WHERE id = $1`, [
+      user.sessionId,
+    ]);
+
+    const refused = await ask();
+    expect([refused.status, refused.body.code]).toEqual([401, 'unauthenticated']);
+    // The writer's statement had the record and wrote nothing: it answered no row, and the sender wrote none itself.
+    expect(counts(sender)).toEqual(before);
+    const rows = await writer.dataSource.query(
+      `SELECT count(*)::int AS n FROM sermi_access_log WHERE session_id = $1`,
+      [user.sessionId],
+    );
+    expect(rows).toEqual([{ n: 1 }]);
+  });
+
   it('lets the writer, named in its own SERMI_LOG_WRITER_URL, write its records without sending them', async () => {
     // The first batch may still go to itself over its listener; from its answer on, the writer knows itself.
     await decide(writer);
@@ -237,6 +264,14 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
     [
       'with a malformed row',
       (req: IncomingMessage, res: ServerResponse) => signedAnswer(req, res, { rows: [null], failed: [] }),
+    ],
+    [
+      // A writer of the protocol before sessions were checked by its statement, during a rolling update.
+      'only on the path of an older protocol',
+      (req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) => {
+        if (req.url === '/sermi-log/records') signedAnswer(req, res, { rows: records.map(rowFor), failed: [] });
+        else res.writeHead(404).end();
+      },
     ],
     [
       'with a 500',

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { Metrics } from '../../src/operations/metrics.js';
 import { Browser } from '../support/browser.js';
@@ -26,6 +26,8 @@ describe('a SERMI decision checks its session in the statement that logs it', ()
     );
   });
   afterAll(async () => bed.close());
+  // Every test signs the same personas in: an account one of them disabled is enabled again.
+  afterEach(async () => bed.app.dataSource.query(`UPDATE accounts SET status = 'active'`));
 
   async function sermiBrowser(personaId: string) {
     const browser = new Browser();
@@ -41,7 +43,7 @@ describe('a SERMI decision checks its session in the statement that logs it', ()
         .count,
     );
 
-  it.each([
+  const ends: Array<[string, string]> = [
     [
       'revoked (signed out on another instance)',
       `UPDATE sessions SET revoked_at = now(), revoke_reason = 'test' WHERE id = $1`,
@@ -56,17 +58,34 @@ describe('a SERMI decision checks its session in the statement that logs it', ()
       'of an account disabled since',
       `UPDATE accounts SET status = 'disabled' WHERE id = (SELECT account_id FROM sessions WHERE id = $1)`,
     ],
-  ])('decides nothing for a session %s after this instance looked it up', async (_, end) => {
-    const ioe = await sermiBrowser(IOE.id);
-    expect((await ask(ioe, 'IMMO_KEY_PROGRAMMING')).json()).toMatchObject({ decision: 'granted' });
-    const before = await logged(ioe.sessionId);
+  ];
+  it.each(ends.flatMap(([how, end]) => ['IMMO_KEY_PROGRAMMING', 'SERVICE_SCHEDULE'].map((item) => [how, item, end])))(
+    'decides nothing for a session %s after this instance looked it up (%s)',
+    async (_, item, end) => {
+      const ioe = await sermiBrowser(IOE.id);
+      expect((await ask(ioe, 'IMMO_KEY_PROGRAMMING')).json()).toMatchObject({ decision: 'granted' });
+      const before = await logged(ioe.sessionId);
 
-    await bed.app.dataSource.query(end, [ioe.sessionId]);
-    for (const item of ['IMMO_KEY_PROGRAMMING', 'SERVICE_SCHEDULE']) {
+      await bed.app.dataSource.query(end, [ioe.sessionId]);
       const response = await ask(ioe, item);
       expect(response.status).toBe(401);
       expect(response.headers.get('content-type')).toContain('application/problem+json');
       expect(response.json()).toMatchObject({ code: 'unauthenticated' });
+      expect(ioe.browser.cookie(base, bed.app.config.session.cookieName)).toBeUndefined();
+      expect(await logged(ioe.sessionId)).toBe(before);
+    },
+  );
+
+  it('still needs the CSRF token and the origin for a session this instance remembers', async () => {
+    const ioe = await sermiBrowser(IOE.id);
+    expect((await ask(ioe, 'SERVICE_SCHEDULE')).status).toBe(200);
+    const before = await logged(ioe.sessionId);
+    for (const headers of [
+      { Origin: 'https://evil.example', 'X-CSRF-Token': ioe.headers['X-CSRF-Token'] },
+      { Origin: base },
+    ]) {
+      const response = await ask({ browser: ioe.browser, headers }, 'SERVICE_SCHEDULE');
+      expect([response.status, response.json<{ code: string }>().code]).toEqual([403, 'csrf_check_failed']);
     }
     expect(await logged(ioe.sessionId)).toBe(before);
   });

@@ -73,10 +73,10 @@ class Refused extends Error {
 
 /**
  * The writer's side of SERMI_LOG_WRITER_*: on a listener of its own (SERMI_LOG_WRITER_HOST:SERMI_LOG_WRITER_PORT,
- * never the public port), `POST /sermi-log/records` takes a batch of another instance's records, signed with the
+ * never the public port), `POST /sermi-log/v2/records` takes a batch of another instance's records, signed with the
  * shared secret less than a minute ago, writes them in this instance's statements and answers signed. Nothing here
- * passes through Express or the session guard: the decisions were made, and their sessions checked, by the instance
- * that sent them.
+ * passes through Express or the session guard: the decisions were made by the instance that sent them, and the
+ * statement that writes them checks each one's session (a record of a session that ended gets no row back).
  */
 @Injectable()
 export class AccessLogWriterServer implements OnApplicationBootstrap, BeforeApplicationShutdown {

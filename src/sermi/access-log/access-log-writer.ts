@@ -21,8 +21,12 @@ import {
   SermiAccessLogRepository,
 } from './sermi-access-log.repository.js';
 
-/** Where the writer takes records, and the headers of a batch sent to it and of its answer. */
-export const WRITER_PATH = '/sermi-log/records';
+/**
+ * Where the writer takes records, and the headers of a batch sent to it and of its answer. The path names the
+ * protocol's version: since version 2 the writer's statement checks each record's session (senders keep no lookup of
+ * their own), so during a rolling update a writer of an older version answers 404 and the sender writes itself.
+ */
+export const WRITER_PATH = '/sermi-log/v2/records';
 export const SIGNATURE_HEADER = 'x-rmi-signature';
 export const TIMESTAMP_HEADER = 'x-rmi-timestamp';
 export const INSTANCE_HEADER = 'x-rmi-instance';

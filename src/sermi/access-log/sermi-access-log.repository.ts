@@ -44,7 +44,7 @@ judged AS (
               WHEN d.chain_bound AND d.bound_vin IS DISTINCT FROM d.vin THEN 'chain_vehicle_mismatch'
               ELSE d.security_reason END AS reason
     FROM decision d ${rmiItemJoin('i', 'd.item_code')}
-   WHERE ${sessionIsLiveSql('d.session_id')}
+   WHERE ${sessionIsLiveSql('d.session_id', 'd.account_id')}
 ),
 logged AS (
   INSERT INTO sermi_access_log (id, kind, login_method, account_id, session_id, actor_type, sub, cabuid, iouid, ioeuid,
