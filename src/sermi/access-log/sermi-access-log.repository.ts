@@ -155,8 +155,8 @@ const EXPORT_CURSOR = 'sermi_access_log_export';
 @Injectable()
 export class SermiAccessLogRepository {
   /**
-   * Logs access decisions in one statement (ACCESS_DECISIONS_SQL); a decision whose item is unknown has no row in
-   * the result and wrote nothing.
+   * Logs access decisions in one statement (ACCESS_DECISIONS_SQL); a decision whose item is unknown, or whose
+   * session no longer lets its holder in, has no row in the result and wrote nothing.
    */
   insertDecisions(manager: EntityManager, records: AccessDecisionRecord[]): Promise<AccessDecisionRow[]> {
     const column = <K extends keyof AccessDecisionRecord>(key: K) => records.map((record) => record[key]);
