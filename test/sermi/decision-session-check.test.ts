@@ -80,10 +80,11 @@ describe('a SERMI decision checks its session in the statement that logs it', ()
     const ioe = await sermiBrowser(IOE.id);
     expect((await ask(ioe, 'SERVICE_SCHEDULE')).status).toBe(200);
     const before = await logged(ioe.sessionId);
-    for (const headers of [
+    const forged: Array<Record<string, string>> = [
       { Origin: 'https://evil.example', 'X-CSRF-Token': ioe.headers['X-CSRF-Token'] },
       { Origin: base },
-    ]) {
+    ];
+    for (const headers of forged) {
       const response = await ask({ browser: ioe.browser, headers }, 'SERVICE_SCHEDULE');
       expect([response.status, response.json<{ code: string }>().code]).toEqual([403, 'csrf_check_failed']);
     }
