@@ -60,18 +60,22 @@ const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::flo
 const absoluteExpiry = (timeoutSeconds: string, endsBy: string) =>
   `LEAST(now() + make_interval(secs => ${timeoutSeconds}), COALESCE(${endsBy}::timestamptz, 'infinity'))`;
 
-/** A session that still lets its holder in: not revoked, neither idle- nor absolutely expired. */
-const LIVE = `revoked_at IS NULL AND idle_expires_at > now() AND absolute_expires_at > now()`;
+/** A session (its table or alias) that is not revoked, neither idle- nor absolutely expired. */
+const live = (s: string) =>
+  `${s}.revoked_at IS NULL AND ${s}.idle_expires_at > now() AND ${s}.absolute_expires_at > now()`;
+const LIVE = live('sessions');
+
+/** A session (`s`) that lets its holder in: live, and its account (`a`, joined) active. */
+const letsHolderIn = (s: string, a: string) => `${live(s)} AND ${a}.status = 'active'`;
 
 /**
- * True while the session (SQL expressions for its id and its account's) lets its holder in and its account is
- * active — the condition of the session lookup, for a statement that checks the session itself in the same statement
- * that does its work (routes marked @SessionCheckedByStatement()).
+ * True while the session (SQL expressions for its id and its account's) lets its holder in — the lookup's
+ * condition, for a statement that checks the session itself in the same statement that does its work (routes
+ * marked @SessionCheckedByStatement()).
  */
 export const sessionIsLiveSql = (sessionId: string, accountId: string) => `EXISTS (
   SELECT 1 FROM sessions live_s JOIN accounts live_a ON live_a.id = live_s.account_id
-   WHERE live_s.id = ${sessionId} AND live_s.account_id = ${accountId} AND live_a.status = 'active'
-     AND live_s.revoked_at IS NULL AND live_s.idle_expires_at > now() AND live_s.absolute_expires_at > now())`;
+   WHERE live_s.id = ${sessionId} AND live_s.account_id = ${accountId} AND ${letsHolderIn('live_s', 'live_a')})`;
 
 /** Live sessions, all instances: what the rmi_sessions_live gauge shows. */
 export const COUNT_LIVE_SESSIONS_SQL = `SELECT count(*)::int AS live FROM sessions WHERE ${LIVE}`;
@@ -141,8 +145,7 @@ export class SessionsRepository {
                 s.last_seen_at < now() - make_interval(secs => $2) AS due,
                 a.display_name, a.status, a.created_at AS account_created_at, a.updated_at AS account_updated_at
            FROM sessions s JOIN accounts a ON a.id = s.account_id
-          WHERE s.token_hash = ANY($1::bytea[]) AND s.revoked_at IS NULL AND a.status = 'active'
-            AND s.idle_expires_at > now() AND s.absolute_expires_at > now()
+          WHERE s.token_hash = ANY($1::bytea[]) AND ${letsHolderIn('s', 'a')}
        ),
        touched AS (
          UPDATE sessions t SET last_seen_at = now(),

@@ -114,7 +114,11 @@ export class SessionsService {
    */
   async authenticate(token: unknown): Promise<SessionPrincipal | null> {
     if (!looksLikeSessionToken(token)) return null;
-    const row = await this.lookups.submit(hashSessionToken(token));
+    return this.lookUp(token, hashSessionToken(token));
+  }
+
+  private async lookUp(token: string, tokenHash: Buffer): Promise<SessionPrincipal | null> {
+    const row = await this.lookups.submit(tokenHash);
     if (!row) return null;
     return {
       sessionId: row.id,
@@ -147,18 +151,19 @@ export class SessionsService {
    */
   async facts(token: unknown): Promise<SessionFacts | null> {
     if (!looksLikeSessionToken(token)) return null;
-    const known = this.lookedUp.get(hashSessionToken(token).toString('hex'));
+    const tokenHash = hashSessionToken(token);
+    const known = this.lookedUp.get(tokenHash.toString('hex'));
     if (known && performance.now() - known.at < this.touch.intervalSeconds * 1000) return { ...known.facts, token };
-    return this.lookUpFacts(token);
+    return this.lookUpFacts(token, tokenHash);
   }
 
   /**
    * The lookup again, remembered or forgotten by its answer: after a statement found the session of facts() no
    * longer live, this says whether it ended (null) or something else kept the statement from writing.
    */
-  async lookUpFacts(token: string): Promise<SessionFacts | null> {
-    const key = hashSessionToken(token).toString('hex');
-    const principal = await this.authenticate(token);
+  async lookUpFacts(token: string, tokenHash = hashSessionToken(token)): Promise<SessionFacts | null> {
+    const key = tokenHash.toString('hex');
+    const principal = await this.lookUp(token, tokenHash);
     this.lookedUp.delete(key);
     if (!principal) return null;
     const { sessionId, accountId, provider, authenticatedAt, authContext, absoluteExpiresAt } = principal;

@@ -300,9 +300,9 @@ export const UNSEALED_COUNT_CAP = 100_000;
 const afterChainEnd = (log: SealedLog) =>
   `${log.records}.txid >= $1::bigint AND ${log.records}.txid < pg_snapshot_xmax(pg_current_snapshot())::text::bigint`;
 
-/** Counts the records after the chain's end ($1), at most `cap` of them. */
-export const unsealedCountSql = (log: SealedLog, cap: number) =>
-  `SELECT count(*)::int FROM (SELECT 1 FROM ${log.records} WHERE ${afterChainEnd(log)} LIMIT ${cap}) capped`;
+/** Counts the records after the chain's end ($1), at most `cap` of them when given. */
+export const unsealedCountSql = (log: SealedLog, cap?: number) =>
+  `SELECT count(*)::int FROM (SELECT 1 FROM ${log.records} WHERE ${afterChainEnd(log)}${cap ? ` LIMIT ${cap}` : ''}) tail`;
 
 /** The records after the chain's end ($1): their number (up to UNSEALED_COUNT_CAP) and the oldest one's wait. */
 export const unsealedTailSql = (log: SealedLog) =>
@@ -370,11 +370,9 @@ export async function verifySealedLog(
     }
     if (seals.length < 50) break;
   }
-  const [{ unsealed }] = await sqlRows<{ unsealed: number }>(
-    manager,
-    `SELECT (${unsealedCountSql(log, 2 ** 31 - 1)}) AS unsealed`,
-    [previous.toTxid],
-  );
+  const [{ unsealed }] = await sqlRows<{ unsealed: number }>(manager, `SELECT (${unsealedCountSql(log)}) AS unsealed`, [
+    previous.toTxid,
+  ]);
   return result(null, unsealed);
 }
 

@@ -134,7 +134,10 @@ export class AccessLogWriter implements OnApplicationShutdown {
     this.agent?.destroy();
   }
 
-  /** Logs one decision; the row it was logged with once committed, undefined when the item is unknown. */
+  /**
+   * Logs one decision; the row it was logged with once committed, undefined when the item is unknown or the session
+   * no longer lets its holder in (the statement checks it).
+   */
   async record(record: AccessDecisionRecord): Promise<AccessDecisionRow | undefined> {
     if (!this.toWriter || this.writerIsHere) return this.here.submit(record);
     const outcome = await this.toWriter.submit(record);
