@@ -112,8 +112,7 @@ describe('Prometheus metrics', () => {
 
   it('move with logins, provider calls, decisions and responses, with labels from small fixed sets', async () => {
     const before = await scrape();
-    const browser = new Browser();
-    expect((await bed.webLogin(browser, IOE.id)).status).toBe(302);
+    const { browser, headers } = await bed.signedInBrowser(IOE.id);
     // A replayed callback is a refused login.
     const replay = new Browser();
     const callback = await bed.startWebLogin(replay, IOE.id);
@@ -125,8 +124,6 @@ describe('Prometheus metrics', () => {
     expect((await slow.request(await bed.startWebLogin(slow, IOE.id))).location).toContain('code=provider_unavailable');
     bed.hostile.hostility = {};
 
-    const me = (await browser.request(`${bed.app.baseUrl}/api/me`)).json<{ csrfToken: string }>();
-    const headers = { Origin: bed.app.baseUrl, 'X-CSRF-Token': me.csrfToken };
     for (let i = 0; i < 3; i += 1) {
       const decision = await browser.request(`${bed.app.baseUrl}/api/sermi/access`, {
         json: { vin: VIN, item: 'IMMO_KEY_PROGRAMMING' },

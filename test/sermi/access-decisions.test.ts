@@ -85,14 +85,6 @@ describe('SERMI access decisions', () => {
   // same RSSE in one second would share it, as no two real authentications of one person do.
   beforeEach(async () => bed.app.dataSource.query(`DELETE FROM sermi_chain_bindings`));
 
-  /** A browser signed in through the sandbox Trust Centre, with what it needs to POST. */
-  async function sermiBrowser(personaId: string) {
-    const browser = new Browser();
-    expect((await bed.webLogin(browser, personaId)).status).toBe(302);
-    const me = (await browser.request(`${base}/api/me`)).json<{ csrfToken: string; session: { id: string } }>();
-    return { browser, sessionId: me.session.id, headers: { Origin: base, 'X-CSRF-Token': me.csrfToken } };
-  }
-
   async function ask(signedIn: { browser: Browser; headers: Record<string, string> }, body: unknown) {
     return signedIn.browser.request(`${base}/api/sermi/access`, { json: body, headers: signedIn.headers });
   }
@@ -156,7 +148,7 @@ describe('SERMI access decisions', () => {
   });
 
   it('grants security RMI to a fresh IOE session with a grant that verifies against the JWKS and expires', async () => {
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     const response = await ask(ioe, { vin: VIN_A.toLowerCase(), item: 'IMMO_KEY_PROGRAMMING' });
     expect(response.status).toBe(200);
     const decision = response.json<Decision>();
@@ -222,7 +214,7 @@ describe('SERMI access decisions', () => {
   });
 
   it('records a returning SERMI login itself in the access log', async () => {
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     const rows = await loginRecords(ioe.sessionId);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -240,7 +232,7 @@ describe('SERMI access decisions', () => {
   });
 
   it('denies a stale IOE session and tells the portal where to sign in again', async () => {
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     await bed.app.dataSource.query(
       `UPDATE sessions SET authenticated_at = now() - interval '31 minutes' WHERE id = $1`,
       [ioe.sessionId],
@@ -254,7 +246,7 @@ describe('SERMI access decisions', () => {
   });
 
   it('never lets a grant outlive the SERMI login it was granted on', async () => {
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     await bed.app.dataSource.query(
       `UPDATE sessions SET authenticated_at = now() - interval '29 minutes' WHERE id = $1`,
       [ioe.sessionId],
@@ -269,7 +261,7 @@ describe('SERMI access decisions', () => {
   });
 
   it('binds a chain session to its first vehicle: the RSSE acts, the IOE is the principal, a second VIN is denied', async () => {
-    const rsse = await sermiBrowser(RSSE.id);
+    const rsse = await bed.signedInBrowser(RSSE.id);
     expect(await sessionLifetimeSeconds(rsse.sessionId)).toBe(900);
     // The first login of this person (account provisioned): its log record carries both actor and principal.
     expect(await loginRecords(rsse.sessionId)).toEqual([
@@ -367,7 +359,7 @@ describe('SERMI access decisions', () => {
     }
 
     // A new Trust Centre authentication brings a new chain authorisation, which may be bound to another vehicle.
-    const fresh = await sermiBrowser(RSSE.id);
+    const fresh = await bed.signedInBrowser(RSSE.id);
     expect((await ask(fresh, { vin: VIN_B, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>().decision).toBe('granted');
     const boundVin = async (authenticatedAt: number) =>
       (
@@ -386,7 +378,7 @@ describe('SERMI access decisions', () => {
 
   it('binds a chain session to one vehicle even when two are asked for at the same time', async () => {
     // A returning login (the one-statement path): the same cap and the same log record.
-    const rsse = await sermiBrowser(RSSE.id);
+    const rsse = await bed.signedInBrowser(RSSE.id);
     expect(await sessionLifetimeSeconds(rsse.sessionId)).toBe(900);
     expect(await loginRecords(rsse.sessionId)).toEqual([
       expect.objectContaining({ actor_type: 'RSSE', rsseuid: RSSE.claims.rsseuid, ioeuid: RSSE.claims.ioeuid }),
@@ -406,7 +398,7 @@ describe('SERMI access decisions', () => {
     await bed.app.dataSource.query(
       `INSERT INTO rmi_items (code, title, security_related) VALUES ('DOOR_LOCK', 'Door lock', false)`,
     );
-    const rsse = await sermiBrowser(RSSE.id);
+    const rsse = await bed.signedInBrowser(RSSE.id);
     // An admin reclassifies DOOR_LOCK right between the binding statement and the decision statement.
     const pool = (bed.app.dataSource.driver as unknown as { master: Pool }).master;
     const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
@@ -435,7 +427,7 @@ describe('SERMI access decisions', () => {
   });
 
   it('answers decisions made at the same time each on its own, an unknown item among them with 404 alone', async () => {
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     const before = await logCount();
     const asked = [
       'IMMO_KEY_PROGRAMMING',
@@ -458,7 +450,7 @@ describe('SERMI access decisions', () => {
   });
 
   it('answers an unknown item with 404 and writes nothing', async () => {
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     const before = await logCount();
     const response = await ask(ioe, { vin: VIN_A, item: 'NO_SUCH_ITEM' });
     expect(response.status).toBe(404);
@@ -475,7 +467,7 @@ describe('SERMI access decisions', () => {
     ['an unknown field', { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING', decision: 'granted' }, 'decision'],
     ['no item', { vin: VIN_A }, 'item'],
   ])('refuses %s with problem+json and writes nothing', async (_, body, field) => {
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     const before = await logCount();
     const response = await ask(ioe, body);
     expect(response.status).toBe(400);
@@ -485,7 +477,7 @@ describe('SERMI access decisions', () => {
   });
 
   it('refuses a huge body with 413 and writes nothing', async () => {
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     const before = await logCount();
     const response = await ask(ioe, { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING', returnTo: 'x'.repeat(200_000) });
     expect(response.status).toBe(413);
@@ -499,7 +491,7 @@ describe('SERMI access decisions', () => {
       headers: { Origin: base },
     });
     expect(anonymous.status).toBe(401);
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     const before = await logCount();
     const forged = await ioe.browser.request(`${base}/api/sermi/access`, {
       json: { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' },
@@ -512,7 +504,7 @@ describe('SERMI access decisions', () => {
 
   describe('@RequiresSermi() on another route', () => {
     it('lets a fresh SERMI session through with its grant, and logs the decision', async () => {
-      const ioe = await sermiBrowser(IOE.id);
+      const ioe = await bed.signedInBrowser(IOE.id);
       const response = await ioe.browser.request(`${base}/test/vehicles/${VIN_A.toLowerCase()}/immobiliser`);
       expect(response.status).toBe(200);
       const body = response.json<{ accessId: string; grant: string }>();
@@ -536,7 +528,7 @@ describe('SERMI access decisions', () => {
     });
 
     it('applies to every route of a controller it is put on', async () => {
-      const ioe = await sermiBrowser(IOE.id);
+      const ioe = await bed.signedInBrowser(IOE.id);
       const granted = await ioe.browser.request(`${base}/test/keys/${VIN_A}`);
       expect(granted.status).toBe(200);
       expect(await logRow(granted.json<{ accessId: string }>().accessId)).toMatchObject({ decision: 'granted' });
@@ -549,7 +541,7 @@ describe('SERMI access decisions', () => {
     });
 
     it('refuses undeclared query parameters with 400 before any decision is made or logged', async () => {
-      const ioe = await sermiBrowser(IOE.id);
+      const ioe = await bed.signedInBrowser(IOE.id);
       const records = async () =>
         Number(
           (await bed.app.dataSource.query(`SELECT count(*) FROM sermi_access_log WHERE kind = 'access'`))[0].count,
@@ -562,7 +554,7 @@ describe('SERMI access decisions', () => {
     });
 
     it('refuses a malformed VIN in the path with 400', async () => {
-      const ioe = await sermiBrowser(IOE.id);
+      const ioe = await bed.signedInBrowser(IOE.id);
       const response = await ioe.browser.request(`${base}/test/vehicles/NOT-A-VIN/immobiliser`);
       expect(response.status).toBe(400);
       expect(response.json()).toMatchObject({ code: 'validation_failed' });
@@ -583,13 +575,7 @@ describe('SERMI access decisions behind a proxy (TRUST_PROXY=1)', () => {
 
   it('logs a forwarded address that is not an IP as none, and it never fails decisions made at the same time', async () => {
     const base = bed.app.baseUrl;
-    const signedIn = async (personaId: string) => {
-      const browser = new Browser();
-      await bed.webLogin(browser, personaId);
-      const me = (await browser.request(`${base}/api/me`)).json<{ csrfToken: string }>();
-      return { browser, headers: { Origin: base, 'X-CSRF-Token': me.csrfToken } };
-    };
-    const [spoofing, other] = [await signedIn(RSSE.id), await signedIn(IOE.id)];
+    const [spoofing, other] = [await bed.signedInBrowser(RSSE.id), await bed.signedInBrowser(IOE.id)];
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) => {
         const who = i % 2 === 0 ? spoofing : other;

@@ -29,12 +29,6 @@ describe('a SERMI decision checks its session in the statement that logs it', ()
   // Every test signs the same personas in: an account one of them disabled is enabled again.
   afterEach(async () => bed.app.dataSource.query(`UPDATE accounts SET status = 'active'`));
 
-  async function sermiBrowser(personaId: string) {
-    const browser = new Browser();
-    expect((await bed.webLogin(browser, personaId)).status).toBe(302);
-    const me = (await browser.request(`${base}/api/me`)).json<{ csrfToken: string; session: { id: string } }>();
-    return { browser, sessionId: me.session.id, headers: { Origin: base, 'X-CSRF-Token': me.csrfToken } };
-  }
   const ask = (signedIn: { browser: Browser; headers: Record<string, string> }, item: string) =>
     signedIn.browser.request(`${base}/api/sermi/access`, { json: { vin: VIN, item }, headers: signedIn.headers });
   const logged = async (sessionId: string) =>
@@ -62,7 +56,7 @@ describe('a SERMI decision checks its session in the statement that logs it', ()
   it.each(ends.flatMap(([how, end]) => ['IMMO_KEY_PROGRAMMING', 'SERVICE_SCHEDULE'].map((item) => [how, item, end])))(
     'decides nothing for a session %s after this instance looked it up (%s)',
     async (_, item, end) => {
-      const ioe = await sermiBrowser(IOE.id);
+      const ioe = await bed.signedInBrowser(IOE.id);
       expect((await ask(ioe, 'IMMO_KEY_PROGRAMMING')).json()).toMatchObject({ decision: 'granted' });
       const before = await logged(ioe.sessionId);
 
@@ -77,7 +71,7 @@ describe('a SERMI decision checks its session in the statement that logs it', ()
   );
 
   it('still needs the CSRF token and the origin for a session this instance remembers', async () => {
-    const ioe = await sermiBrowser(IOE.id);
+    const ioe = await bed.signedInBrowser(IOE.id);
     expect((await ask(ioe, 'SERVICE_SCHEDULE')).status).toBe(200);
     const before = await logged(ioe.sessionId);
     const forged: Array<Record<string, string>> = [
@@ -92,7 +86,7 @@ describe('a SERMI decision checks its session in the statement that logs it', ()
   });
 
   it('binds no vehicle to a chain authorisation for a session revoked after this instance looked it up', async () => {
-    const rsse = await sermiBrowser(RSSE.id);
+    const rsse = await bed.signedInBrowser(RSSE.id);
     expect((await ask(rsse, 'SERVICE_SCHEDULE')).json()).toMatchObject({ decision: 'granted' });
     await bed.app.dataSource.query(`UPDATE sessions SET revoked_at = now(), revoke_reason = 'test' WHERE id = $1`, [
       rsse.sessionId,

@@ -4,7 +4,7 @@ import type { JWK } from 'jose';
 import { startDigidentitySandbox, type DigidentitySandbox } from '../../sandbox/digidentity/digidentity-sandbox.js';
 import type { Persona } from '../../sandbox/digidentity/personas.js';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
-import type { Browser, BrowserResponse } from './browser.js';
+import { Browser, type BrowserResponse } from './browser.js';
 import { reachCallback } from './web-login.js';
 import { freePort } from './free-port.js';
 import { hostileProvider, type HostileControl } from './hostile-provider.js';
@@ -24,7 +24,15 @@ export interface DigidentityTestbed {
   startWebLogin(browser: Browser, personaId: string, returnTo?: string): Promise<string>;
   /** The whole web login; returns the callback's response. */
   webLogin(browser: Browser, personaId: string, returnTo?: string): Promise<BrowserResponse>;
+  /** A new browser signed in through the sandbox, with its session id and the headers a same-origin write sends. */
+  signedInBrowser(personaId: string): Promise<SignedInBrowser>;
   close(): Promise<void>;
+}
+
+export interface SignedInBrowser {
+  browser: Browser;
+  sessionId: string;
+  headers: Record<string, string>;
 }
 
 export interface TestbedOptions {
@@ -70,14 +78,24 @@ export async function startDigidentityTestbed(options: TestbedOptions = {}): Pro
   );
   const startWebLogin = (browser: Browser, personaId: string, returnTo?: string) =>
     reachCallback(browser, app.baseUrl, personaId, returnTo);
+  const webLogin = async (browser: Browser, personaId: string, returnTo?: string) =>
+    browser.request(await startWebLogin(browser, personaId, returnTo));
 
   return {
     app,
     sandbox,
     hostile,
     startWebLogin,
-    webLogin: async (browser, personaId, returnTo) =>
-      browser.request(await startWebLogin(browser, personaId, returnTo)),
+    webLogin,
+    signedInBrowser: async (personaId) => {
+      const browser = new Browser();
+      expect((await webLogin(browser, personaId)).status).toBe(302);
+      const me = (await browser.request(`${app.baseUrl}/api/me`)).json<{
+        csrfToken: string;
+        session: { id: string };
+      }>();
+      return { browser, sessionId: me.session.id, headers: { Origin: app.baseUrl, 'X-CSRF-Token': me.csrfToken } };
+    },
     close: async () => {
       await app.close();
       if (!options.sandbox) await sandbox.close();
