@@ -102,6 +102,9 @@ describe('the backend process', () => {
     });
     try {
       await backend.waitForLog((line) => line.msg === 'listening');
+      // Opens the readiness check's connection first: through the slow link, opening it would take several round
+      // trips of 500 ms, close to the check's own 2 s limit on a busy machine.
+      expect((await fetch(`http://127.0.0.1:${httpPort}/ready`)).status).toBe(200);
       link.delayMs = 500;
       const queried = link.nextQuery();
       const inFlight = fetch(`http://127.0.0.1:${httpPort}/ready`);
