@@ -11,6 +11,7 @@ import { ServerSecrets1796319200088 } from './1796319200088-ServerSecrets.js';
 import { SermiGrantKeys1796320078345 } from './1796320078345-SermiGrantKeys.js';
 import { SessionRetention1796323556217 } from './1796323556217-SessionRetention.js';
 import { AuditSealedBatches1796330569106 } from './1796330569106-AuditSealedBatches.js';
+import { UnloggedLoginState1796376240314 } from './1796376240314-UnloggedLoginState.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   SermiGrantKeys1796320078345,
   SessionRetention1796323556217,
   AuditSealedBatches1796330569106,
+  UnloggedLoginState1796376240314,
 ];
