@@ -16,7 +16,7 @@ import { SessionsService } from './sessions.service.js';
  * routes need the roles. Roles are read from the account on every request, so a demotion takes effect immediately.
  *
  * A route marked @SessionCheckedByStatement() gets the session's fixed facts instead (SessionsService.facts()) and
- * checks liveness in its own statement.
+ * checks liveness in its own statement; it has no roles (SessionRequirementsCheck refuses them at start-up).
  *
  * CSRF, on every state-changing request whatever the route's requirement: with a live session cookie the origin
  * check and the session's CSRF token; without one (none, or a dead cookie, which is cleared — no token can exist
@@ -42,9 +42,6 @@ export class SessionGuard implements CanActivate {
     const formToken = writes ? takeFormCsrfToken(req) : undefined;
     const token = this.cookie.read(req);
     if (requirement === 'checked_by_statement') {
-      if ((this.reflector.getAllAndOverride<AccountRole[]>(REQUIRED_ROLES, targets) ?? []).length > 0) {
-        throw new Error('A route whose statement checks its session cannot require roles: they are not in it');
-      }
       const facts = token ? await this.sessions.facts(token) : null;
       if (!facts) {
         if (token) this.cookie.clear(http.getResponse<Response>());

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { AuditModule } from '../audit/audit.module.js';
 import { SessionCookie } from './session-cookie.js';
+import { SessionRequirementsCheck } from './session-requirements-check.js';
 import { SessionRetention } from './session-retention.js';
 import { SessionGuard } from './session.guard.js';
 import { Metrics } from '../operations/metrics.js';
@@ -9,12 +10,13 @@ import { COUNT_LIVE_SESSIONS_SQL, SessionsRepository } from './sessions.reposito
 import { SessionsService } from './sessions.service.js';
 
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, DiscoveryModule],
   providers: [
     SessionsService,
     SessionsRepository,
     SessionCookie,
     SessionRetention,
+    SessionRequirementsCheck,
     { provide: APP_GUARD, useClass: SessionGuard },
   ],
   exports: [SessionsService, SessionsRepository, SessionCookie],
