@@ -62,9 +62,13 @@ async function started(child: ChildProcess, port: number, readyPath: string): Pr
   };
 }
 
-/** The backend as production runs it: `node dist/src/main.js` (built beforehand), settings from the environment. */
-export function startBackend(port: number, settings: Record<string, string>): Promise<Service> {
+/**
+ * The backend as production runs it: `node dist/src/main.js` (built beforehand), settings from the environment;
+ * from the checkout in `checkout` when given (another build, for `--against`), else from this one.
+ */
+export function startBackend(port: number, settings: Record<string, string>, checkout?: string): Promise<Service> {
   const child = spawn(process.execPath, [...nodeArgs(), 'dist/src/main.js'], {
+    cwd: checkout,
     env: {
       PATH: process.env.PATH ?? '',
       ENV_FILE: '/dev/null',

@@ -23,7 +23,9 @@ export interface Rig {
   backendSettings: Record<string, string>;
   peerBase: string;
   peer: Service;
-  databases: { backend: Database; peer: Database; instances: Database };
+  databases: { backend: Database; peer: Database; instances: Database; against: Database };
+  /** Where a backend of another build listens for `--against` (the sandbox knows its callback). */
+  againstPort: number;
   /** Unrouted until a scenario routes it; its address is registered at the sandbox. */
   proxy: RoundRobinProxy;
   sandbox: DigidentitySandbox;
@@ -106,12 +108,12 @@ export async function startRig(): Promise<Rig> {
   try {
     const server = await postgresServer();
     closers.push(server.cleanup);
-    const dbs = await scratchDatabases(server.adminUrl, ['backend', 'peer', 'instances']);
+    const dbs = await scratchDatabases(server.adminUrl, ['backend', 'peer', 'instances', 'against']);
     closers.push(dbs.cleanup);
-    const [backendDb, peerDb, instancesDb] = dbs.names.map((name, i) => ({ name, url: dbs.urls[i] }));
+    const [backendDb, peerDb, instancesDb, againstDb] = dbs.names.map((name, i) => ({ name, url: dbs.urls[i] }));
     const usage = await PostgresUsage.connect(server.adminUrl);
     closers.push(() => usage.close());
-    const [port, peerPort] = [await freePort(), await freePort()];
+    const [port, peerPort, againstPort] = [await freePort(), await freePort(), await freePort()];
     const base = `http://localhost:${port}`;
     const peerBase = `http://localhost:${peerPort}`;
     const proxy = await startRoundRobinProxy([]);
@@ -122,6 +124,7 @@ export async function startRig(): Promise<Rig> {
         `${base}/auth/digidentity/callback`,
         `${peerBase}/auth/callback`,
         `http://localhost:${proxy.port}/auth/digidentity/callback`,
+        `http://localhost:${againstPort}/auth/digidentity/callback`,
       ],
       personas,
     });
@@ -158,7 +161,8 @@ export async function startRig(): Promise<Rig> {
       backendSettings,
       peerBase,
       peer,
-      databases: { backend: backendDb, peer: peerDb, instances: instancesDb },
+      databases: { backend: backendDb, peer: peerDb, instances: instancesDb, against: againstDb },
+      againstPort,
       proxy,
       sandbox,
       usage,

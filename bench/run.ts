@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { reportAgainst } from './against.js';
 import {
   backendDecisionSessions,
   closedLoopDecisions,
@@ -8,17 +9,16 @@ import {
   sermiLogAfterRun,
 } from './decisions.js';
 import { reportInstances } from './instances.js';
-import { measuredLoad, percentile, runLoad } from './load.js';
-import { backendLogin, logInEach, peerLogin, runLogins } from './logins.js';
-import { settle } from './postgres-usage.js';
-import { format, perSecond, printRows, type Row, rowOf, verdict } from './report.js';
+import { measuredLoad, percentile } from './load.js';
+import { backendLogin, logInEach, peerLogin } from './logins.js';
+import { format, printRows, type Row, rowOf, verdict } from './report.js';
 import { type Rig, startRig } from './rig.js';
 import { DECISIONS, settings, TARGETS } from './settings.js';
-import { alternate, printSideBySide, type System } from './side-by-side.js';
+import { loginsAndMe, type System } from './side-by-side.js';
 import { reportSoak } from './soak.js';
 
 /**
- * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only instances|soak|steady]`: builds the backend and runs it
+ * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only instances|soak|steady] [-- --against REV]`: builds the backend and runs it
  * as production does (its own process, node dist/src/main.js) on a real Postgres with synchronous commit, next to the
  * idiomatic peer (bench/peer, its own process), both logging in at the Digidentity sandbox (in this process, so its
  * work is counted for neither). Method, flags and targets: docs/benchmark.md; the flags and the BENCH_* tuning are
@@ -65,7 +65,6 @@ async function httpScenarios(rig: Rig): Promise<Row[]> {
 
 /** Returning logins and "who am I", backend and peer in alternating windows. */
 async function sideBySide(rig: Rig) {
-  const { concurrency, loginConcurrency } = settings;
   const systems: System[] = [
     {
       name: 'backend',
@@ -84,60 +83,7 @@ async function sideBySide(rig: Rig) {
       meCookies: [],
     },
   ];
-  // Every persona logs in once first, so the measured logins are returning people (the common case); the first
-  // `concurrency` sessions serve the "who am I" windows.
-  for (const system of systems) {
-    system.meCookies = (await logInEach(system.login, rig.personas, loginConcurrency)).slice(0, concurrency);
-    await runLogins(system.login, rig.personas, loginConcurrency, settings.loginWarmupMs);
-  }
-  await settle();
-
-  const logins = await alternate(systems, rig.usage, async (system, measure) => {
-    const warmup = await runLogins(system.login, rig.personas, loginConcurrency, settings.warmupMs);
-    measure.start();
-    const result = await runLogins(system.login, rig.personas, loginConcurrency, settings.durationMs);
-    return {
-      operations: result.requests,
-      allOperations: warmup.requests + result.requests,
-      latencies: result.latenciesMs,
-      perSecond: perSecond(result),
-      errors: result.errors,
-    };
-  });
-  printSideBySide(
-    `Returning web login, side by side (${loginConcurrency} browsers, ${rig.personas.length} people, alternating ${settings.durationMs / 1000}s windows; ` +
-      'latency of the callback; CPU of the whole login: start + callback)',
-    'login',
-    logins,
-  );
-
-  const me = await alternate(systems, rig.usage, async (system, measure) => {
-    const result = await runLoad({
-      port: system.service.port,
-      concurrency,
-      durationMs: settings.durationMs,
-      warmupMs: settings.warmupMs,
-      expectStatus: 200,
-      onMeasureStart: () => measure.start(),
-      request: (i) => ({
-        method: 'GET',
-        path: system.mePath,
-        headers: { Cookie: system.meCookies[i % system.meCookies.length], ...system.login.proxyHeaders },
-      }),
-    });
-    return {
-      operations: result.requests,
-      allOperations: result.expectedAnswers,
-      latencies: result.latenciesMs,
-      perSecond: perSecond(result),
-      errors: result.errors,
-    };
-  });
-  printSideBySide(
-    `Who am I (GET /api/me vs the peer's GET /me; ${concurrency} keep-alive clients on ${concurrency} people's sessions)`,
-    'request',
-    me,
-  );
+  const { logins, me } = await loginsAndMe(systems, rig, `GET /api/me vs the peer's GET /me`);
   return { logins, me, meCookies: systems[0].meCookies };
 }
 
@@ -210,6 +156,10 @@ async function main() {
         (process.env.BENCH_NODE_ARGS ? `; PROFILED with node ${process.env.BENCH_NODE_ARGS}` : ''),
     );
     const only = settings.only;
+    if (settings.against !== undefined) {
+      await reportAgainst(rig, settings.against);
+      return;
+    }
     switch (only) {
       case 'steady':
         await reportSteadyRates(rig, await backendDecisionSessions(rig));

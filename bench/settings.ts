@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
  *
  * `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching;
  * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory; `--only steady`: just the decisions at
- * steady rates, for work on the linger.
+ * steady rates, for work on the linger. `--against REV`: just this build against another commit's (the A/B of a
+ * change).
  */
 const ALONE = ['instances', 'soak', 'steady'] as const;
 export type Alone = (typeof ALONE)[number];
@@ -25,6 +26,7 @@ function readSettings() {
       instances: { type: 'string', default: '1' },
       soak: { type: 'string', default: '30s' },
       only: { type: 'string' },
+      against: { type: 'string' },
     },
   });
   const instances = Number(flags.instances);
@@ -34,6 +36,7 @@ function readSettings() {
   const soakMs = parseDuration(flags.soak);
   if (only === 'soak' && soakMs === 0) throw new Error('--only soak needs a soak length (--soak 10m)');
   if (only === 'instances' && instances < 2) throw new Error('--only instances needs --instances N (N ≥ 2)');
+  if (flags.against !== undefined && only !== undefined) throw new Error('--against runs alone: no --only with it');
   const durationMs = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
   return {
     /** Keep-alive clients of the HTTP scenarios and "who am I". */
@@ -56,6 +59,8 @@ function readSettings() {
     instances,
     soakMs,
     only,
+    /** A commit to compare this build with (`--against`). */
+    against: flags.against,
   };
 }
 

@@ -1,9 +1,10 @@
-import type { LoginRoute } from './logins.js';
-import { percentile } from './load.js';
+import type { Persona } from '../sandbox/digidentity/personas.js';
+import { type LoadOptions, percentile, runLoad } from './load.js';
+import { type LoginRoute, logInEach, runLogins } from './logins.js';
 import type { PostgresUsage } from './postgres-usage.js';
 import { settle } from './postgres-usage.js';
 import type { Service } from './processes.js';
-import { median, merged, printComparison } from './report.js';
+import { median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
 
 /** One system of the side-by-side comparison. */
@@ -118,4 +119,83 @@ export function printSideBySide(title: string, unit: string, sides: Side[]) {
     `${a.system.name}: ${a.operations} in ${settings.windowsPerSystem} windows, ${a.errors} errors; ` +
       `${b.system.name}: ${b.operations}, ${b.errors} errors (ratio = ${a.system.name}/${b.system.name})`,
   );
+}
+
+/**
+ * The same closed-loop requests (`request`, at `concurrency` keep-alive clients) on each system in alternating
+ * windows; every answer must be 200.
+ */
+export function alternateLoad(
+  systems: System[],
+  usage: PostgresUsage,
+  concurrency: number,
+  request: (system: System) => LoadOptions['request'],
+) {
+  return alternate(systems, usage, async (system, measure) => {
+    const result = await runLoad({
+      port: system.service.port,
+      concurrency,
+      durationMs: settings.durationMs,
+      warmupMs: settings.warmupMs,
+      expectStatus: 200,
+      onMeasureStart: () => measure.start(),
+      request: request(system),
+    });
+    return {
+      operations: result.requests,
+      allOperations: result.expectedAnswers,
+      latencies: result.latenciesMs,
+      perSecond: perSecond(result),
+      errors: result.errors,
+    };
+  });
+}
+
+/**
+ * Returning web logins, then "who am I", on two systems in alternating windows, printed side by side. Every persona
+ * logs in once first, so that the measured logins are returning people (the common case), then logins run
+ * unmeasured for `loginWarmupMs` on each; the first `concurrency` sessions serve the "who am I" windows.
+ */
+export async function loginsAndMe(
+  systems: System[],
+  rig: { usage: PostgresUsage; personas: Persona[] },
+  meTitle: string,
+) {
+  const { concurrency, loginConcurrency } = settings;
+  for (const system of systems) {
+    system.meCookies = (await logInEach(system.login, rig.personas, loginConcurrency)).slice(0, concurrency);
+    await runLogins(system.login, rig.personas, loginConcurrency, settings.loginWarmupMs);
+  }
+  await settle();
+
+  const logins = await alternate(systems, rig.usage, async (system, measure) => {
+    const warmup = await runLogins(system.login, rig.personas, loginConcurrency, settings.warmupMs);
+    measure.start();
+    const result = await runLogins(system.login, rig.personas, loginConcurrency, settings.durationMs);
+    return {
+      operations: result.requests,
+      allOperations: warmup.requests + result.requests,
+      latencies: result.latenciesMs,
+      perSecond: perSecond(result),
+      errors: result.errors,
+    };
+  });
+  printSideBySide(
+    `Returning web login, side by side (${loginConcurrency} browsers, ${rig.personas.length} people, alternating ${settings.durationMs / 1000}s windows; ` +
+      'latency of the callback; CPU of the whole login: start + callback)',
+    'login',
+    logins,
+  );
+
+  const me = await alternateLoad(systems, rig.usage, concurrency, (system) => (i) => ({
+    method: 'GET',
+    path: system.mePath,
+    headers: { Cookie: system.meCookies[i % system.meCookies.length], ...system.login.proxyHeaders },
+  }));
+  printSideBySide(
+    `Who am I (${meTitle}; ${concurrency} keep-alive clients on ${concurrency} people's sessions)`,
+    'request',
+    me,
+  );
+  return { logins, me };
 }

@@ -1,0 +1,62 @@
+import { decisionHeaders, decisionRequest } from './decisions.js';
+import { backendLogin } from './logins.js';
+import { checkOutAndBuild } from './other-build.js';
+import { startBackend } from './processes.js';
+import { type Rig, seedAdmin } from './rig.js';
+import { DECISIONS } from './settings.js';
+import { alternateLoad, loginsAndMe, printSideBySide, type System } from './side-by-side.js';
+
+/**
+ * `--against REV`: this build and REV's, each on a database of its own on the same Postgres and at the same sandbox,
+ * in alternating windows: returning logins, "who am I" and SERMI decisions, printed side by side (ratio this/REV).
+ * For the A/B of a change: both run in one process of the bench, so the machine's drift falls on both.
+ */
+export async function reportAgainst(rig: Rig, revision: string) {
+  const other = await checkOutAndBuild(revision);
+  try {
+    const base = `http://localhost:${rig.againstPort}`;
+    const service = await startBackend(
+      rig.againstPort,
+      { ...rig.backendSettings, PUBLIC_BASE_URL: base, DATABASE_URL: rig.databases.against.url },
+      other.dir,
+    );
+    try {
+      await seedAdmin(rig.databases.against.url);
+      const systems: System[] = [
+        {
+          name: 'this build',
+          service: rig.backend,
+          database: rig.databases.backend.name,
+          login: backendLogin(rig.base),
+          mePath: '/api/me',
+          meCookies: [],
+        },
+        {
+          name: other.commit.slice(0, 10),
+          service,
+          database: rig.databases.against.name,
+          login: backendLogin(base),
+          mePath: '/api/me',
+          meCookies: [],
+        },
+      ];
+      console.log(`\nThis build against ${revision} (${other.commit})`);
+      await loginsAndMe(systems, rig, 'GET /api/me');
+      const people = rig.personas.slice(0, DECISIONS.people);
+      const sessions = new Map<System, Record<string, string>[]>();
+      for (const system of systems) sessions.set(system, await decisionHeaders(system.login, people));
+      const decisions = await alternateLoad(systems, rig.usage, DECISIONS.concurrency, (system) =>
+        decisionRequest(sessions.get(system)!),
+      );
+      printSideBySide(
+        `SERMI access decision (${DECISIONS.concurrency} concurrent clients on ${DECISIONS.people} IOE sessions; security item: grant signed, log written)`,
+        'decision',
+        decisions,
+      );
+    } finally {
+      await service.stop();
+    }
+  } finally {
+    other.remove();
+  }
+}
