@@ -372,11 +372,12 @@ describe('Digidentity provider availability and metadata', () => {
   });
 
   it('gives up on a slow token endpoint with a retryable error, leaving no account or session', async () => {
-    const bed = await startDigidentityTestbed({ env: { OIDC_HTTP_TIMEOUT_MS: '300' } });
+    const bed = await startDigidentityTestbed();
     try {
       const browser = new Browser();
       const callback = await bed.startWebLogin(browser, IOE.id);
-      bed.hostile.hostility = { tokenDelayMs: 1500 };
+      // Far beyond the testbed's OIDC_HTTP_TIMEOUT_MS; the provider stops waiting when the app gives up.
+      bed.hostile.hostility = { tokenDelayMs: 30_000 };
       const before = await footprint(bed);
       const response = await browser.request(callback);
       expect(response.location).toBe(errorPage(bed, 'provider_unavailable'));

@@ -92,12 +92,13 @@ describe('support-desk console in a browser', () => {
         'code,title,securityRelated,category\r\nIMMO.KEY-PROG,Key programming,yes,Immobiliser\r\nBRAKE.PADS,Brake pads,no,Brakes\r\n',
       ),
     });
+    // On success the page reloads itself a moment later to show the new list: waited for, not raced by a goto.
+    const reloaded = admin.waitForEvent('load');
     await admin.getByRole('button', { name: 'Import' }).click();
     await expect(admin.getByRole('status').filter({ hasText: 'Imported 2 rows' }).textContent()).resolves.toContain(
       '2 created',
     );
-    await admin.waitForLoadState('load');
-    await admin.goto(`${bed.baseUrl}/console/rmi-items`);
+    await reloaded;
     await expect(admin.getByRole('cell', { name: 'IMMO.KEY-PROG' }).isVisible()).resolves.toBe(true);
     await checkPage(admin, 'console-rmi-items');
 

@@ -127,10 +127,10 @@ describe('a session used only for SERMI decisions', () => {
     for (let i = 0; i < 5; i += 1) expect((await decide(session)).status).toBe(200);
     expect(await lookupStatements()).toBe(before);
 
-    // Near its idle end and not seen for a while: the first decision after the touch interval looks it up again,
+    // Half-way to its idle end and not seen for a while: the first decision after the touch interval looks it up again,
     // which extends it as any request's lookup does.
     await t.dataSource.query(
-      `UPDATE sessions SET last_seen_at = now() - interval '50 seconds', idle_expires_at = now() + interval '8 seconds'
+      `UPDATE sessions SET last_seen_at = now() - interval '50 seconds', idle_expires_at = now() + interval '30 seconds'
         WHERE id = $1`,
       [session.sessionId],
     );

@@ -10,7 +10,7 @@ import { SignicatRestClient } from '../../src/providers/signicat-eherkenning/sig
 /** The API token against the sandbox's real token endpoint (client credentials, Basic auth, expiring tokens). */
 describe('Signicat API token', () => {
   let sandbox: SignicatEherkenningSandbox;
-  const http = new ProviderHttpClient(1000);
+  const http = new ProviderHttpClient(10_000);
 
   beforeAll(async () => {
     sandbox = await startSignicatEherkenningSandbox({ tokenLifetimeSeconds: 300 });

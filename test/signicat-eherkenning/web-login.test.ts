@@ -329,7 +329,8 @@ describe('Signicat eHerkenning web login (Authentication REST API)', () => {
     delete bed.eherkenning.hostility.status;
 
     const callback = await bed.reachEherkenningCallback(browser, JANSEN.id);
-    bed.eherkenning.hostility.delayMs = 1500;
+    // Far beyond the testbed's OIDC_HTTP_TIMEOUT_MS (afterEach ends the hostility).
+    bed.eherkenning.hostility.delayMs = 30_000;
     expect((await browser.request(callback)).location).toBe(errorPage(bed, 'provider_unavailable'));
     expect(await footprint(bed)).toEqual(before);
     expect((await loginFailures(bed)).at(-1)).toMatchObject({ code: 'provider_unavailable', stage: 'get_session' });

@@ -50,7 +50,7 @@ export async function startEherkenningTestbed(options: EherkenningTestbedOptions
         ...digidentity.backendSettings,
         ...eherkenning.backendSettings,
         OIDC_ALLOW_INSECURE_HTTP: 'true',
-        OIDC_HTTP_TIMEOUT_MS: '1000',
+        OIDC_HTTP_TIMEOUT_MS: '2000',
         ...options.env,
       },
       { listen: port },

@@ -17,6 +17,8 @@ export interface Hostility {
   authorizationResponse?: (location: URL) => URL;
   /** Makes the token endpoint this slow. */
   tokenDelayMs?: number;
+  /** Holds each token request until the promise it returns settles (to freeze a login in its token call). */
+  beforeToken?: () => Promise<void>;
   /** Holds each user-info request until the promise it returns settles (to freeze a login mid-way). */
   beforeUserinfo?: () => Promise<void>;
 }
@@ -98,6 +100,7 @@ export function hostileProvider(providerKey: () => JWK): HostileControl {
           return;
         }
       }
+      if (ctx.path === '/oauth2/token' && hostility.beforeToken) await hostility.beforeToken();
       if (ctx.path === '/oauth2/user_info.json' && hostility.beforeUserinfo) await hostility.beforeUserinfo();
       await next();
       const body = ctx.body as Record<string, unknown> | undefined;
