@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { Browser } from '../support/browser.js';
+import { hold } from '../support/hostile-provider.js';
 import {
   footprint,
   IOE,
@@ -127,23 +128,15 @@ describe('Digidentity passwordless (QR) login', () => {
     const started = await start(browser);
     await scan(started, IOE.id);
     await intervalPassed(started.id);
-    let inTokenCall!: () => void;
-    const tokenCallReached = new Promise<void>((resolve) => (inTokenCall = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    bed.hostile.hostility = {
-      beforeToken: () => {
-        inTokenCall();
-        return released;
-      },
-    };
+    const tokenCall = hold();
+    bed.hostile.hostility = { beforeToken: tokenCall.hook };
     const calls = tokenCalls();
     const first = poll(browser, started.id);
-    await tokenCallReached;
+    await tokenCall.reached;
     // The first poll holds the login's lease while its token call hangs: the second is answered from the stored state.
     expect((await poll(browser, started.id)).json()).toEqual({ status: 'pending' });
     expect(tokenCalls()).toBe(calls + 1);
-    release();
+    tokenCall.release();
     expect((await first).json()).toMatchObject({ status: 'complete' });
     expect(tokenCalls()).toBe(calls + 1);
     await intervalPassed(started.id);
@@ -156,23 +149,15 @@ describe('Digidentity passwordless (QR) login', () => {
     await scan(started, IOE.id);
     await intervalPassed(started.id);
     // The completing poll is held at user-info: it has consumed the transaction and not finished yet.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let reached!: () => void;
-    const atUserinfo = new Promise<void>((resolve) => (reached = resolve));
-    bed.hostile.hostility = {
-      beforeUserinfo: () => {
-        reached();
-        return released;
-      },
-    };
+    const userinfo = hold();
+    bed.hostile.hostility = { beforeUserinfo: userinfo.hook };
     const completing = poll(browser, started.id);
     try {
-      await atUserinfo;
+      await userinfo.reached;
       const meanwhile = await poll(browser, started.id);
       expect([meanwhile.status, meanwhile.json()]).toEqual([200, { status: 'pending' }]);
     } finally {
-      release();
+      userinfo.release();
     }
     expect((await completing).json()).toEqual({ status: 'complete', returnTo: '/jobs/8' });
     expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);

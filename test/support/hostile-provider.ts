@@ -38,6 +38,25 @@ export interface HostileControl {
   middleware: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>;
 }
 
+/**
+ * A gate for `beforeToken` / `beforeUserinfo`: `hook` holds each request until `release()`; `reached` resolves when
+ * the first one is held (the login is then frozen at that call).
+ */
+export function hold(): { hook: () => Promise<void>; reached: Promise<void>; release: () => void } {
+  let arrived!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (arrived = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return {
+    hook: () => {
+      arrived();
+      return released;
+    },
+    reached,
+    release,
+  };
+}
+
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export async function forge(
