@@ -18,9 +18,9 @@ export class SessionRequirementsCheck implements OnModuleInit {
 
   onModuleInit(): void {
     const conflicts: string[] = [];
-    for (const { instance, metatype } of this.discovery.getControllers()) {
-      if (!instance || !metatype) continue;
-      const prototype = Object.getPrototypeOf(instance) as Record<string, () => unknown>;
+    for (const { metatype } of this.discovery.getControllers()) {
+      if (!metatype) continue;
+      const prototype = metatype.prototype as Record<string, () => unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const targets = [prototype[name], metatype];
         const requirement = this.reflector.getAllAndOverride<SessionRequirement>(SESSION_REQUIREMENT, targets);

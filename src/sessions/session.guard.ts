@@ -42,6 +42,10 @@ export class SessionGuard implements CanActivate {
     const formToken = writes ? takeFormCsrfToken(req) : undefined;
     const token = this.cookie.read(req);
     if (requirement === 'checked_by_statement') {
+      // SessionRequirementsCheck refuses such a route at start-up; should one get here anyway, it fails closed.
+      if ((this.reflector.getAllAndOverride<AccountRole[]>(REQUIRED_ROLES, targets) ?? []).length > 0) {
+        throw new Error('A route whose statement checks its session cannot require roles: they are not in it');
+      }
       const facts = token ? await this.sessions.facts(token) : null;
       if (!facts) {
         if (token) this.cookie.clear(http.getResponse<Response>());
