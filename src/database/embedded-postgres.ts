@@ -245,11 +245,13 @@ export class EmbeddedPostgres {
 
   /**
    * Fast shutdown: open connections are closed, committed data is safe. A server this process found already
-   * running is left alone unless `evenIfReused`.
+   * running is left alone unless `evenIfReused`. `mode: 'immediate'` ends it as a crash would (no checkpoint; the
+   * next start recovers from the WAL and empties unlogged tables), for tests of exactly that.
    */
-  async stop(options: { evenIfReused?: boolean } = {}): Promise<void> {
+  async stop(options: { evenIfReused?: boolean; mode?: 'fast' | 'immediate' } = {}): Promise<void> {
     if (!this.startedByUs && !options.evenIfReused) return;
-    await run(this.binaries.pg_ctl, ['stop', `--pgdata=${this.clusterDir}`, '--mode=fast', '--wait'], {
+    const mode = options.mode ?? 'fast';
+    await run(this.binaries.pg_ctl, ['stop', `--pgdata=${this.clusterDir}`, `--mode=${mode}`, '--wait'], {
       ...this.runAs,
       env: { ...process.env, LC_ALL: 'C' },
     });

@@ -18,23 +18,6 @@ async function query<T extends pg.QueryResultRow>(url: string, text: string, val
   }
 }
 
-/** Ends the server as a crash would (an immediate shutdown: no checkpoint; the next start recovers from the WAL). */
-async function crash(server: EmbeddedPostgres): Promise<void> {
-  const [{ pid }] = await query<{ pid: string }>(
-    server.adminUrl,
-    `SELECT split_part(pg_read_file('postmaster.pid'), E'\\n', 1) AS pid`,
-  );
-  process.kill(Number(pid), 'SIGQUIT');
-  for (;;) {
-    try {
-      process.kill(Number(pid), 0);
-    } catch {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('a database crash', () => {
   let dataDir: string;
   let port: number;
@@ -68,7 +51,7 @@ describe('a database crash', () => {
       `INSERT INTO login_start_counters (kind, client_key, window_start) VALUES ('login', '192.0.2.1', now())`,
     );
 
-    await crash(before);
+    await before.stop({ mode: 'immediate' });
     const after = await EmbeddedPostgres.start({ dataDir, port, durability: 'durable' });
     try {
       expect(await query(after.url, `SELECT id FROM accounts`)).toEqual([{ id: account.id }]);
