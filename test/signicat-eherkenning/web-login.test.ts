@@ -329,7 +329,7 @@ describe('Signicat eHerkenning web login (Authentication REST API)', () => {
     delete bed.eherkenning.hostility.status;
 
     const callback = await bed.reachEherkenningCallback(browser, JANSEN.id);
-    // Far beyond the testbed's OIDC_HTTP_TIMEOUT_MS (afterEach ends the hostility).
+    // Far beyond the testbed's OIDC_HTTP_TIMEOUT_MS; the sandbox stops waiting when the app gives up.
     bed.eherkenning.hostility.delayMs = 30_000;
     expect((await browser.request(callback)).location).toBe(errorPage(bed, 'provider_unavailable'));
     expect(await footprint(bed)).toEqual(before);
