@@ -11,8 +11,8 @@ import { alternateLoad, loginsAndMe, printSideBySide, type System } from './side
  * in alternating windows: returning logins, "who am I" and SERMI decisions, printed side by side (ratio this/REV).
  * For the A/B of a change: both run in one process of the bench, so the machine's drift falls on both.
  */
-export async function reportAgainst(rig: Rig, revision: string) {
-  const other = await checkOutAndBuild(revision);
+export async function reportAgainst(rig: Rig, { revision, commit }: { revision: string; commit: string }) {
+  const other = await checkOutAndBuild(commit);
   try {
     const base = `http://localhost:${rig.againstPort}`;
     const service = await startBackend(
@@ -57,6 +57,6 @@ export async function reportAgainst(rig: Rig, revision: string) {
       await service.stop();
     }
   } finally {
-    other.remove();
+    await other.remove();
   }
 }

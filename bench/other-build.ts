@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -8,27 +8,39 @@ export interface OtherBuild {
   /** The checkout; `startBackend(…, dir)` runs its dist/. */
   dir: string;
   commit: string;
-  remove(): void;
+  /** Removes the checkout; never throws (a failure is reported, `git worktree prune` clears what is left). */
+  remove(): Promise<void>;
 }
 
 const git = (args: string[], cwd?: string) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
+/** The commit `revision` names; throws at once for a name git does not know. */
+export function commitOf(revision: string): string {
+  return git(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]);
+}
+
 /**
- * Checks `revision` out in a temporary worktree and builds it. Its dependencies are this checkout's node_modules
+ * Checks `commit` out in a temporary worktree and builds it. Its dependencies are this checkout's node_modules
  * when both lockfiles are the same, else installed with `npm ci`.
  */
-export async function checkOutAndBuild(revision: string): Promise<OtherBuild> {
-  const commit = git(['rev-parse', '--verify', `${revision}^{commit}`]);
+export async function checkOutAndBuild(commit: string): Promise<OtherBuild> {
   const dir = await mkdtemp(join(tmpdir(), 'rmi-bench-against-'));
-  git(['worktree', 'add', '--detach', '--force', dir, commit]);
-  const remove = () => git(['worktree', 'remove', '--force', dir]);
+  const remove = async () => {
+    try {
+      git(['worktree', 'remove', '--force', dir]);
+    } catch (error) {
+      console.error(`could not remove the worktree ${dir} (git worktree prune clears it): ${String(error)}`);
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
   try {
+    git(['worktree', 'add', '--detach', '--force', dir, commit]);
     const sameLockfile = spawnSync('git', ['diff', '--quiet', commit, '--', 'package-lock.json']).status === 0;
     if (sameLockfile) await symlink(resolve('node_modules'), join(dir, 'node_modules'), 'dir');
     else execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: dir, stdio: 'inherit' });
   } catch (error) {
-    remove();
+    await remove();
     throw error;
   }
   return { dir, commit, remove };

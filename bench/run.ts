@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { reportAgainst } from './against.js';
+import { commitOf } from './other-build.js';
 import {
   backendDecisionSessions,
   closedLoopDecisions,
@@ -145,6 +146,9 @@ async function everything(rig: Rig) {
 }
 
 async function main() {
+  // A revision git does not know fails here, before anything is built or started.
+  const against =
+    settings.against === undefined ? undefined : { revision: settings.against, commit: commitOf(settings.against) };
   console.error('building…');
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   const rig = await startRig();
@@ -156,8 +160,8 @@ async function main() {
         (process.env.BENCH_NODE_ARGS ? `; PROFILED with node ${process.env.BENCH_NODE_ARGS}` : ''),
     );
     const only = settings.only;
-    if (settings.against !== undefined) {
-      await reportAgainst(rig, settings.against);
+    if (against) {
+      await reportAgainst(rig, against);
       return;
     }
     switch (only) {

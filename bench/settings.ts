@@ -36,7 +36,9 @@ function readSettings() {
   const soakMs = parseDuration(flags.soak);
   if (only === 'soak' && soakMs === 0) throw new Error('--only soak needs a soak length (--soak 10m)');
   if (only === 'instances' && instances < 2) throw new Error('--only instances needs --instances N (N ≥ 2)');
-  if (flags.against !== undefined && only !== undefined) throw new Error('--against runs alone: no --only with it');
+  if (flags.against !== undefined && (only !== undefined || instances > 1)) {
+    throw new Error('--against runs alone: no --only or --instances with it');
+  }
   const durationMs = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
   return {
     /** Keep-alive clients of the HTTP scenarios and "who am I". */
