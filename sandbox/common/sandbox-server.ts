@@ -37,3 +37,17 @@ export async function listenSandbox(port = 0, host = '127.0.0.1'): Promise<Sandb
       }),
   };
 }
+
+/**
+ * Holds an answer `ms` long, like a slow provider; a client that gives up first (the relying party's timeout) ends
+ * the wait, as it would at a real server. True when the client is gone: there is nobody left to answer.
+ */
+export function answerLate(res: ServerResponse, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms).unref();
+    res.once('close', () => {
+      clearTimeout(timer);
+      resolve(!res.writableEnded);
+    });
+  });
+}

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { homePage, readBody, sandboxPages, sendHtml } from '../common/pages.js';
-import { listenSandbox } from '../common/sandbox-server.js';
+import { answerLate, listenSandbox } from '../common/sandbox-server.js';
 import { EHERKENNING_PERSONAS, type EherkenningPersona } from './personas.js';
 
 /**
@@ -272,18 +272,7 @@ export async function startSignicatEherkenningSandbox(
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', baseUrl);
     const api = url.pathname === '/auth/open/connect/token' || url.pathname.startsWith(SESSIONS_PATH);
-    if (api && hostility.delayMs) {
-      // A client that gives up (the relying party's timeout) ends the wait, as it would at a real slow server.
-      const delay = hostility.delayMs;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay).unref();
-        res.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      if (res.destroyed) return;
-    }
+    if (api && hostility.delayMs && (await answerLate(res, hostility.delayMs))) return;
     if (api && hostility.status) return problem(res, hostility.status, 'Sandbox hostility');
     if (req.method === 'POST' && url.pathname === '/auth/open/connect/token') return token(req, res);
     if (url.pathname === SESSIONS_PATH && req.method === 'POST') {

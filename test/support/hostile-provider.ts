@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { answerLate } from '../../sandbox/common/sandbox-server.js';
 
 /**
  * Ways the test provider can misbehave, set per test. Each hook rewrites a real response of the real provider
@@ -104,20 +105,13 @@ export function hostileProvider(providerKey: () => JWK): HostileControl {
     middleware: async (ctx, next) => {
       control.requests.push(ctx.path);
       const { hostility } = control;
-      if (ctx.path === '/oauth2/token' && hostility.tokenDelayMs) {
-        const delay = hostility.tokenDelayMs;
-        // A client that gives up (the relying party's timeout) ends the request here, like a real slow server's would.
-        const abandoned = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), delay).unref();
-          ctx.req.once('close', () => {
-            clearTimeout(timer);
-            resolve(!ctx.res.writableEnded);
-          });
-        });
-        if (abandoned) {
-          ctx.respond = false;
-          return;
-        }
+      if (
+        ctx.path === '/oauth2/token' &&
+        hostility.tokenDelayMs &&
+        (await answerLate(ctx.res, hostility.tokenDelayMs))
+      ) {
+        ctx.respond = false;
+        return;
       }
       if (ctx.path === '/oauth2/token' && hostility.beforeToken) await hostility.beforeToken();
       if (ctx.path === '/oauth2/user_info.json' && hostility.beforeUserinfo) await hostility.beforeUserinfo();
