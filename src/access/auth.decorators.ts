@@ -1,4 +1,5 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
 import type { AccountRole } from '../accounts/account.entity.js';
 import type {
   AuthenticatedRequest,
@@ -7,8 +8,8 @@ import type {
   SessionPrincipal,
 } from './authenticated-request.js';
 
-export const SESSION_REQUIREMENT = 'auth:session';
-export const REQUIRED_ROLES = 'auth:requiredRoles';
+const SESSION_REQUIREMENT = 'auth:session';
+const REQUIRED_ROLES = 'auth:requiredRoles';
 
 /**
  * `required` (the default for every route), `optional` (used when present and valid), `none`, or
@@ -38,6 +39,17 @@ export const SessionCheckedByStatement = () =>
   SetMetadata(SESSION_REQUIREMENT, 'checked_by_statement' satisfies SessionRequirement);
 /** The session must belong to an account with every listed role. */
 export const RequireRoles = (...roles: AccountRole[]) => SetMetadata(REQUIRED_ROLES, roles);
+
+/** What a route's decorators are read from: its handler first, then its controller. */
+type RouteTargets = Parameters<Reflector['getAllAndOverride']>[1];
+
+/** A route's session requirement: `required` unless its handler or controller says otherwise. */
+export const sessionRequirementOf = (reflector: Reflector, targets: RouteTargets): SessionRequirement =>
+  reflector.getAllAndOverride<SessionRequirement | undefined>(SESSION_REQUIREMENT, targets) ?? 'required';
+
+/** The roles a route requires (@RequireRoles() on its handler or controller); none unless marked. */
+export const requiredRolesOf = (reflector: Reflector, targets: RouteTargets): AccountRole[] =>
+  reflector.getAllAndOverride<AccountRole[] | undefined>(REQUIRED_ROLES, targets) ?? [];
 
 /** The signed-in session of the current request (routes with a required session). */
 export const CurrentPrincipal = createParamDecorator(

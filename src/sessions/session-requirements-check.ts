@@ -1,7 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import type { AccountRole } from '../accounts/account.entity.js';
-import { REQUIRED_ROLES, SESSION_REQUIREMENT, type SessionRequirement } from '../access/auth.decorators.js';
+import { requiredRolesOf, sessionRequirementOf } from '../access/auth.decorators.js';
 
 /**
  * Refuses to start an app with a route that SessionGuard could not serve: @SessionCheckedByStatement() hands the
@@ -23,9 +22,10 @@ export class SessionRequirementsCheck implements OnModuleInit {
       const prototype = metatype.prototype as Record<string, () => unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const targets = [prototype[name], metatype];
-        const requirement = this.reflector.getAllAndOverride<SessionRequirement>(SESSION_REQUIREMENT, targets);
-        const roles = this.reflector.getAllAndOverride<AccountRole[]>(REQUIRED_ROLES, targets) ?? [];
-        if (requirement === 'checked_by_statement' && roles.length > 0) conflicts.push(`${metatype.name}.${name}`);
+        const statementChecked = sessionRequirementOf(this.reflector, targets) === 'checked_by_statement';
+        if (statementChecked && requiredRolesOf(this.reflector, targets).length > 0) {
+          conflicts.push(`${metatype.name}.${name}`);
+        }
       }
     }
     if (conflicts.length > 0) {

@@ -1,12 +1,11 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import type { AccountRole } from '../accounts/account.entity.js';
 import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { AuthenticatedRequest, SessionFactsRequest } from '../access/authenticated-request.js';
-import { REQUIRED_ROLES, SESSION_REQUIREMENT, type SessionRequirement } from '../access/auth.decorators.js';
+import { requiredRolesOf, sessionRequirementOf } from '../access/auth.decorators.js';
 import { assertSameOriginRequest, assertTrustedSource, isStateChanging, takeFormCsrfToken } from '../access/csrf.js';
 import { SessionCookie } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
@@ -33,8 +32,7 @@ export class SessionGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    const requirement =
-      this.reflector.getAllAndOverride<SessionRequirement>(SESSION_REQUIREMENT, targets) ?? 'required';
+    const requirement = sessionRequirementOf(this.reflector, targets);
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const writes = isStateChanging(req);
@@ -43,7 +41,7 @@ export class SessionGuard implements CanActivate {
     const token = this.cookie.read(req);
     if (requirement === 'checked_by_statement') {
       // SessionRequirementsCheck refuses such a route at start-up; should one get here anyway, it fails closed.
-      if ((this.reflector.getAllAndOverride<AccountRole[]>(REQUIRED_ROLES, targets) ?? []).length > 0) {
+      if (requiredRolesOf(this.reflector, targets).length > 0) {
         throw new Error('A route whose statement checks its session cannot require roles: they are not in it');
       }
       const facts = token ? await this.sessions.facts(token) : null;
@@ -67,7 +65,7 @@ export class SessionGuard implements CanActivate {
     // A public route does not act on the session; it was looked at only for the CSRF check above.
     if (requirement === 'none') return true;
 
-    const required = this.reflector.getAllAndOverride<AccountRole[] | undefined>(REQUIRED_ROLES, targets) ?? [];
+    const required = requiredRolesOf(this.reflector, targets);
     if (!required.every((role) => principal.roles.includes(role))) {
       throw new AppException('forbidden', `Requires the ${required.join(', ')} role`);
     }
