@@ -1,10 +1,9 @@
-import { decisionHeaders, decisionRequest } from './decisions.js';
-import { backendLogin } from './logins.js';
+import { DECISIONS_TITLE, decisionRequest, decisionSessionsAt } from './decisions.js';
 import { checkOutAndBuild } from './other-build.js';
 import { startBackend } from './processes.js';
 import { type Rig, seedAdmin } from './rig.js';
 import { DECISIONS } from './settings.js';
-import { alternateLoad, loginsAndMe, printSideBySide, type System } from './side-by-side.js';
+import { alternateLoad, backendSystem, loginsAndMe, printSideBySide, type System } from './side-by-side.js';
 
 /**
  * `--against REV`: this build and REV's, each on a database of its own on the same Postgres and at the same sandbox,
@@ -22,37 +21,18 @@ export async function reportAgainst(rig: Rig, { revision, commit }: { revision: 
     );
     try {
       await seedAdmin(rig.databases.against.url);
-      const systems: System[] = [
-        {
-          name: 'this build',
-          service: rig.backend,
-          database: rig.databases.backend.name,
-          login: backendLogin(rig.base),
-          mePath: '/api/me',
-          meCookies: [],
-        },
-        {
-          name: other.commit.slice(0, 10),
-          service,
-          database: rig.databases.against.name,
-          login: backendLogin(base),
-          mePath: '/api/me',
-          meCookies: [],
-        },
+      const systems = [
+        backendSystem('this build', rig.backend, rig.databases.backend.name, rig.base),
+        backendSystem(other.commit.slice(0, 10), service, rig.databases.against.name, base),
       ];
       console.log(`\nThis build against ${revision} (${other.commit})`);
       await loginsAndMe(systems, rig, 'GET /api/me');
-      const people = rig.personas.slice(0, DECISIONS.people);
       const sessions = new Map<System, Record<string, string>[]>();
-      for (const system of systems) sessions.set(system, await decisionHeaders(system.login, people));
+      for (const system of systems) sessions.set(system, await decisionSessionsAt(system.login.base, rig.personas));
       const decisions = await alternateLoad(systems, rig.usage, DECISIONS.concurrency, (system) =>
         decisionRequest(sessions.get(system)!),
       );
-      printSideBySide(
-        `SERMI access decision (${DECISIONS.concurrency} concurrent clients on ${DECISIONS.people} IOE sessions; security item: grant signed, log written)`,
-        'decision',
-        decisions,
-      );
+      printSideBySide(DECISIONS_TITLE, 'decision', decisions);
     } finally {
       await service.stop();
     }

@@ -17,10 +17,20 @@ export async function decisionHeaders(route: LoginRoute, personas: Persona[]) {
   }));
 }
 
-/** The sessions of the first DECISIONS.people personas, signed in at the rig's backend. */
-export function backendDecisionSessions(rig: Rig) {
-  return decisionHeaders(backendLogin(rig.base), rig.personas.slice(0, DECISIONS.people));
+/** The sessions of the first DECISIONS.people personas, signed in at the backend at `base`. */
+export function decisionSessionsAt(base: string, personas: Persona[]) {
+  return decisionHeaders(backendLogin(base), personas.slice(0, DECISIONS.people));
 }
+
+/** The same at the rig's backend. */
+export function backendDecisionSessions(rig: Rig) {
+  return decisionSessionsAt(rig.base, rig.personas);
+}
+
+/** What the closed-loop decision figures measure, as their tables say it. */
+export const DECISIONS_TITLE =
+  `SERMI access decision (${DECISIONS.concurrency} concurrent clients on ${DECISIONS.people} IOE sessions; ` +
+  'security item: grant signed, log written)';
 
 export function decisionRequest(headers: Record<string, string>[]) {
   return (i: number) => ({
@@ -55,9 +65,7 @@ export async function closedLoopDecisions(rig: Rig, sessions: Record<string, str
     durationMs: settings.durationMs,
     warmupMs: settings.warmupMs,
   });
-  console.log(
-    `\nSERMI access decision (${DECISIONS.concurrency} concurrent clients on ${DECISIONS.people} IOE sessions; security item: grant signed, log written)`,
-  );
+  console.log(`\n${DECISIONS_TITLE}`);
   const row = rowOf('POST /api/sermi/access (granted + grant)', measured);
   printRows('decision', [row]);
   return row;

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../test/support/free-port.js';
-import { decisionHeaders, decisionRequest } from './decisions.js';
+import { decisionRequest, decisionSessionsAt } from './decisions.js';
 import { percentile, runLoad } from './load.js';
-import { backendLogin } from './logins.js';
 import { type PostgresUsage, settle } from './postgres-usage.js';
 import { startBackend } from './processes.js';
 import { format, median, merged, printComparison, verdict } from './report.js';
@@ -39,7 +38,7 @@ async function oneVersusAll(rig: Rig) {
     if (failed) throw failed.reason;
     await seedAdmin(database.url);
     proxy.route(all.map((service) => service.port));
-    const headers = await decisionHeaders(backendLogin(base), rig.personas.slice(0, DECISIONS.people));
+    const headers = await decisionSessionsAt(base, rig.personas);
     const rows = new Map<number, { postgres: number[]; commits: number[]; app: number[]; latencies: Float64Array[] }>(
       [1, count].map((n) => [n, { postgres: [], commits: [], app: [], latencies: [] }]),
     );

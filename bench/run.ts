@@ -15,7 +15,7 @@ import { backendLogin, logInEach, peerLogin } from './logins.js';
 import { format, printRows, type Row, rowOf, verdict } from './report.js';
 import { type Rig, startRig } from './rig.js';
 import { DECISIONS, settings, TARGETS } from './settings.js';
-import { loginsAndMe, type System } from './side-by-side.js';
+import { backendSystem, loginsAndMe, type System } from './side-by-side.js';
 import { reportSoak } from './soak.js';
 
 /**
@@ -67,14 +67,7 @@ async function httpScenarios(rig: Rig): Promise<Row[]> {
 /** Returning logins and "who am I", backend and peer in alternating windows. */
 async function sideBySide(rig: Rig) {
   const systems: System[] = [
-    {
-      name: 'backend',
-      service: rig.backend,
-      database: rig.databases.backend.name,
-      login: backendLogin(rig.base),
-      mePath: '/api/me',
-      meCookies: [],
-    },
+    backendSystem('backend', rig.backend, rig.databases.backend.name, rig.base),
     {
       name: 'peer',
       service: rig.peer,

@@ -1,6 +1,6 @@
 import type { Persona } from '../sandbox/digidentity/personas.js';
 import { type LoadOptions, percentile, runLoad } from './load.js';
-import { type LoginRoute, logInEach, runLogins } from './logins.js';
+import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js';
 import type { PostgresUsage } from './postgres-usage.js';
 import { settle } from './postgres-usage.js';
 import type { Service } from './processes.js';
@@ -16,6 +16,11 @@ export interface System {
   /** The authenticated "who am I" route. */
   mePath: string;
   meCookies: string[];
+}
+
+/** A backend (this build or another) as a system of the comparison, signed in at `base`. */
+export function backendSystem(name: string, service: Service, database: string, base: string): System {
+  return { name, service, database, login: backendLogin(base), mePath: '/api/me', meCookies: [] };
 }
 
 interface Window {
