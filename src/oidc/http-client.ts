@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ProviderCallObserver } from '../operations/metrics.js';
 
@@ -23,6 +23,83 @@ export class ProviderUnreachableError extends Error {
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
+/** A provider's answer headers: what `Headers` offers for reading, over the names Node already lower-cased. */
+export class ProviderResponseHeaders {
+  constructor(private readonly fields: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const value = this.fields[name.toLowerCase()];
+    if (value === undefined) return null;
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  has(name: string): boolean {
+    return this.fields[name.toLowerCase()] !== undefined;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.fields).sort()) yield [name, this.get(name)!];
+  }
+}
+
+/**
+ * A provider's answer, read whole before it is handed on: the part of the fetch `Response` that openid-client,
+ * oauth4webapi and the provider modules read (status, headers, the body once as text or JSON, a clone), without
+ * undici's Response and Headers, whose body stream and WebIDL checks cost about ten times the CPU per call
+ * (docs/benchmark.md#costs-of-the-building-blocks). oauth4webapi takes it for a Response by its toStringTag, as it
+ * does a Response from another realm; http-client.spec.ts holds it to the real one.
+ */
+export class ProviderResponse {
+  readonly headers: ProviderResponseHeaders;
+  private used = false;
+
+  constructor(
+    readonly status: number,
+    headers: IncomingHttpHeaders,
+    private readonly bytes: Buffer | null,
+  ) {
+    this.headers = new ProviderResponseHeaders(headers);
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status <= 299;
+  }
+
+  get bodyUsed(): boolean {
+    return this.used;
+  }
+
+  /** Only `cancel()` is ever called on it (a body not read). */
+  get body(): { cancel(): Promise<void> } | null {
+    if (this.bytes === null) return null;
+    return { cancel: async () => void (this.used = true) };
+  }
+
+  async text(): Promise<string> {
+    if (this.used) throw new TypeError('Body is unusable: Body has already been read');
+    this.used = true;
+    return this.bytes?.toString('utf8') ?? '';
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+
+  /** The same answer with another body (an ID token decrypted in it). */
+  withBody(body: string): ProviderResponse {
+    return new ProviderResponse(this.status, Object.fromEntries(this.headers), Buffer.from(body, 'utf8'));
+  }
+
+  clone(): ProviderResponse {
+    if (this.used) throw new TypeError('Response.clone: Body has already been consumed.');
+    return new ProviderResponse(this.status, Object.fromEntries(this.headers), this.bytes);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Response';
+  }
+}
+
 /**
  * A `fetch` for calls to identity providers, on node:http with keep-alive: Node 20's global fetch costs several
  * times the CPU per call (docs/benchmark.md#costs-of-the-building-blocks), and every login makes two or three
@@ -38,7 +115,7 @@ export class ProviderHttpClient {
     private readonly observe: ProviderCallObserver = () => undefined,
   ) {}
 
-  readonly fetch = (input: string | URL, init: OutboundRequest = {}): Promise<Response> => {
+  readonly fetch = (input: string | URL, init: OutboundRequest = {}): Promise<ProviderResponse> => {
     const startedAt = performance.now();
     const url = new URL(input);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -48,7 +125,7 @@ export class ProviderHttpClient {
     if (body !== undefined && init.body instanceof URLSearchParams && !hasHeader(headers, 'content-type')) {
       headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
     }
-    return new Promise<Response>((resolve, reject) => {
+    return new Promise<ProviderResponse>((resolve, reject) => {
       let settled = false;
       const fail = (error: unknown, reason: 'timeout' | 'network') => {
         if (settled) return;
@@ -80,13 +157,8 @@ export class ProviderHttpClient {
           init.signal?.removeEventListener('abort', abort);
           const status = res.statusCode ?? 502;
           this.observe((performance.now() - startedAt) / 1000, status >= 500 ? 'status_5xx' : null);
-          const responseHeaders = new Headers();
-          for (const [name, value] of Object.entries(res.headers)) {
-            if (Array.isArray(value)) value.forEach((v) => responseHeaders.append(name, v));
-            else if (value !== undefined) responseHeaders.set(name, value);
-          }
           const noBody = status === 204 || status === 304 || (init.method ?? 'GET') === 'HEAD';
-          resolve(new Response(noBody ? null : Buffer.concat(chunks), { status, headers: responseHeaders }));
+          resolve(new ProviderResponse(status, res.headers, noBody ? null : Buffer.concat(chunks)));
         });
       });
       req.on('error', (error) => fail(error, 'network'));

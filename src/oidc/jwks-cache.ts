@@ -2,7 +2,7 @@ import { ProviderUnreachableError } from './http-client.js';
 import { LoginFailure } from '../common/problem/login-failure.js';
 import { JwsVerificationError, verifyCompactJws, type Jwk } from './jws-verify.js';
 
-type Fetch = (url: string) => Promise<Response>;
+type Fetch = (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 /**
  * A provider's signing keys: fetched lazily, cached for `ttlMs`, re-fetched once when a token names a key we do not

@@ -1,8 +1,8 @@
-import type { OutboundRequest } from './http-client.js';
+import type { OutboundRequest, ProviderResponse } from './http-client.js';
 import { JweDecryptionError, JweDecryptor } from './jwe-decrypt.js';
 import { LoginFailure } from '../common/problem/login-failure.js';
 
-export type Fetch = (input: string | URL, init?: OutboundRequest) => Promise<Response>;
+export type Fetch = (input: string | URL, init?: OutboundRequest) => Promise<ProviderResponse>;
 
 /**
  * The inner JWS of a token the provider must encrypt to us (a nested JWT). A token that arrives unencrypted is a
@@ -45,7 +45,7 @@ export function decryptingTokenFetch(fetch: Fetch, decryptor: JweDecryptor): Fet
     const response = await fetch(input, init);
     if (!response.ok) return response;
     const text = await response.text();
-    const rebuilt = (body: string) => new Response(body, { status: response.status, headers: response.headers });
+    const rebuilt = (body: string) => response.withBody(body);
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(text) as Record<string, unknown>;

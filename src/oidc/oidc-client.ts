@@ -107,9 +107,10 @@ export class OidcClient {
           ? await privateKeyJwt(this.settings.clientAssertionKey)
           : client.ClientSecretBasic(this.settings.clientSecret ?? ''),
         {
+          // A ProviderResponse stands in for the Response openid-client's type names (see ProviderResponse).
           [client.customFetch]: refusingJwtAnswers(
             this.settings.decryptor ? decryptingTokenFetch(this.http.fetch, this.settings.decryptor) : this.http.fetch,
-          ) as client.CustomFetch,
+          ) as unknown as client.CustomFetch,
           timeout: Math.ceil(this.timing.httpTimeoutMs / 1000),
           execute: this.settings.allowInsecureHttp ? [client.allowInsecureRequests] : [],
         },

@@ -1,5 +1,5 @@
 import type * as client from 'openid-client';
-import type { ProviderHttpClient } from './http-client.js';
+import type { ProviderHttpClient, ProviderResponse } from './http-client.js';
 import type { JweDecryptor } from './jwe-decrypt.js';
 import type { JwksCache } from './jwks-cache.js';
 import { JwsVerificationError } from './jws-verify.js';
@@ -36,7 +36,7 @@ export async function fetchSignedUserinfo(
   if (new URL(endpoint).protocol !== 'https:' && !context.allowInsecureHttp) {
     throw new LoginFailure('provider_misconfigured', 'the provider serves user-info over plain http');
   }
-  let response: Response;
+  let response: ProviderResponse;
   try {
     response = await context.http.fetch(endpoint, {
       headers: { authorization: `Bearer ${accessToken}`, accept: 'application/jwt' },

@@ -1,4 +1,4 @@
-import type { ProviderHttpClient } from '../../oidc/http-client.js';
+import type { ProviderHttpClient, ProviderResponse } from '../../oidc/http-client.js';
 import { LoginFailure } from '../../common/problem/login-failure.js';
 import type { SignicatApiToken } from './signicat-api-token.js';
 
@@ -60,7 +60,7 @@ export class SignicatRestClient {
     return this.json(response, 'get_session', [200]);
   }
 
-  private async call(method: string, url: URL, body?: string): Promise<Response> {
+  private async call(method: string, url: URL, body?: string): Promise<ProviderResponse> {
     for (let attempt = 0; ; attempt += 1) {
       const token = await this.token.get();
       const response = await this.http.fetch(url, {
@@ -77,7 +77,7 @@ export class SignicatRestClient {
     }
   }
 
-  private async json(response: Response, stage: string, ok: number[]): Promise<Record<string, unknown>> {
+  private async json(response: ProviderResponse, stage: string, ok: number[]): Promise<Record<string, unknown>> {
     const audit = { stage, httpStatus: response.status };
     if (response.status >= 500 || response.status === 429) {
       throw new LoginFailure('provider_unavailable', 'the Signicat API failed', audit);

@@ -1,0 +1,138 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as oauth from 'oauth4webapi';
+import { ProviderHttpClient, ProviderResponse } from './http-client.js';
+
+/** The error's name: undici's errors come from Node's realm, not the test's, so `instanceof` would not match. */
+const nameOf = (error: unknown) => (error as Error).name;
+const failureOf = async (promise: Promise<unknown>) =>
+  nameOf(
+    await promise.then(
+      () => undefined,
+      (error) => error,
+    ),
+  );
+const thrownBy = (call: () => unknown) => {
+  try {
+    call();
+    return undefined;
+  } catch (error) {
+    return nameOf(error);
+  }
+};
+
+/** The same answer as undici's Response and as ProviderResponse, for reading both the same way. */
+function both(status: number, headers: Record<string, string | string[]>, body: string | null) {
+  const real = new Headers();
+  for (const [name, value] of Object.entries(headers)) {
+    for (const one of Array.isArray(value) ? value : [value]) real.append(name, one);
+  }
+  return [
+    new Response(body, { status, headers: real }),
+    new ProviderResponse(status, headers, body === null ? null : Buffer.from(body)),
+  ] as const;
+}
+
+describe('ProviderResponse reads like the fetch Response it stands in for', () => {
+  it('status, ok and headers, whatever the case of the name', () => {
+    for (const status of [200, 204, 302, 400, 503]) {
+      const headers = { 'content-type': 'application/json', 'www-authenticate': ['Bearer error="a"', 'DPoP'] };
+      const [real, ours] = both(status, headers, null);
+      expect([ours.status, ours.ok]).toEqual([real.status, real.ok]);
+      for (const name of ['Content-Type', 'www-authenticate', 'x-missing']) {
+        expect([ours.headers.get(name), ours.headers.has(name)]).toEqual([
+          real.headers.get(name),
+          real.headers.has(name),
+        ]);
+      }
+      expect([...ours.headers]).toEqual([...real.headers]);
+    }
+  });
+
+  it('a body read once as text or JSON, then refused; a clone reads on its own', async () => {
+    const [real, ours] = both(200, { 'content-type': 'application/json' }, '{"a":"ü"}');
+    expect([real.bodyUsed, ours.bodyUsed]).toEqual([false, false]);
+    const [realClone, ourClone] = [real.clone(), ours.clone()];
+    expect(await ours.json()).toEqual(await real.json());
+    expect([real.bodyUsed, ours.bodyUsed]).toEqual([true, true]);
+    expect([await failureOf(real.text()), await failureOf(ours.text())]).toEqual(['TypeError', 'TypeError']);
+    expect([thrownBy(() => real.clone()), thrownBy(() => ours.clone())]).toEqual(['TypeError', 'TypeError']);
+    expect(await ourClone.text()).toBe(await realClone.text());
+  });
+
+  it('no body: empty text and no body to cancel; a body cancelled counts as used', async () => {
+    const [realEmpty, ourEmpty] = both(204, {}, null);
+    expect([ourEmpty.body, await ourEmpty.text()]).toEqual([realEmpty.body, await realEmpty.text()]);
+    const [real, ours] = both(400, {}, '{}');
+    await real.body?.cancel();
+    await ours.body?.cancel();
+    expect(ours.bodyUsed).toBe(real.bodyUsed);
+  });
+
+  it('invalid JSON is the same SyntaxError', async () => {
+    const [real, ours] = both(200, {}, '{not json');
+    expect([await failureOf(real.json()), await failureOf(ours.json())]).toEqual(['SyntaxError', 'SyntaxError']);
+  });
+
+  it('withBody() keeps status and headers with a new body', async () => {
+    const ours = new ProviderResponse(201, { 'content-type': 'application/json' }, Buffer.from('{"id_token":"jwe"}'));
+    const replaced = ours.withBody('{"id_token":"jws"}');
+    expect([replaced.status, replaced.headers.get('content-type'), await replaced.json()]).toEqual([
+      201,
+      'application/json',
+      { id_token: 'jws' },
+    ]);
+  });
+});
+
+describe('ProviderHttpClient answers that oauth4webapi takes for a Response', () => {
+  let server: Server;
+  let base: string;
+  const http = new ProviderHttpClient(5_000);
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/userinfo') {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ sub: 'person-1', name: 'Jan' }));
+      } else {
+        res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    http.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const as = (path: string): oauth.AuthorizationServer => ({ issuer: base, userinfo_endpoint: `${base}${path}` });
+  const client: oauth.Client = { client_id: 'rp' };
+
+  it('reads the claims of a user-info answer', async () => {
+    const response = await http.fetch(`${base}/userinfo`);
+    const claims = await oauth.processUserInfoResponse(
+      as('/userinfo'),
+      client,
+      'person-1',
+      response as unknown as Response,
+    );
+    expect(claims).toEqual({ sub: 'person-1', name: 'Jan' });
+  });
+
+  it("reads a refusal's challenge from its headers", async () => {
+    const response = await http.fetch(`${base}/refused`);
+    const failure = oauth
+      .processUserInfoResponse(as('/refused'), client, 'person-1', response as unknown as Response)
+      .catch((error: unknown) => error);
+    expect(await failure).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
+    expect(((await failure) as oauth.WWWAuthenticateChallengeError).cause[0]).toMatchObject({
+      scheme: 'bearer',
+      parameters: { error: 'invalid_token' },
+    });
+  });
+});
