@@ -70,6 +70,13 @@ describe('ProviderResponse reads like the fetch Response it stands in for', () =
     expect(ours.bodyUsed).toBe(real.bodyUsed);
   });
 
+  it('UTF-8 with a byte order mark reads as JSON, as fetch reads it', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"name":"Zoë"}')]);
+    const real = new Response(bytes);
+    const ours = new ProviderResponse(200, {}, bytes);
+    expect(await ours.json()).toEqual(await real.json());
+  });
+
   it('invalid JSON is the same SyntaxError', async () => {
     const [real, ours] = both(200, {}, '{not json');
     expect([await failureOf(real.json()), await failureOf(ours.json())]).toEqual(['SyntaxError', 'SyntaxError']);

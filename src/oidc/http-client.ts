@@ -23,6 +23,8 @@ export class ProviderUnreachableError extends Error {
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
+const utf8 = new TextDecoder();
+
 /** A provider's answer headers: what `Headers` offers for reading, over the names Node already lower-cased. */
 export class ProviderResponseHeaders {
   constructor(private readonly fields: IncomingHttpHeaders) {}
@@ -78,7 +80,8 @@ export class ProviderResponse {
   async text(): Promise<string> {
     if (this.used) throw new TypeError('Body is unusable: Body has already been read');
     this.used = true;
-    return this.bytes?.toString('utf8') ?? '';
+    // Decoded as fetch decodes a body: UTF-8, a leading byte order mark dropped.
+    return this.bytes ? utf8.decode(this.bytes) : '';
   }
 
   async json(): Promise<unknown> {
