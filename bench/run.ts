@@ -99,6 +99,7 @@ async function meAgainstHealth(rig: Rig, meCookies: string[]): Promise<number> {
     `Who am I against the trivial route, on the backend (${settings.concurrency} keep-alive clients, alternating windows)`,
     'request',
     sides,
+    { commits: false },
   );
   return sides[0].perSecond / sides[1].perSecond;
 }

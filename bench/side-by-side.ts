@@ -99,7 +99,8 @@ export class Measure {
   }
 }
 
-export function printSideBySide(title: string, unit: string, sides: Side[]) {
+/** `commits: false` when both sides share one database (commits are counted per database). */
+export function printSideBySide(title: string, unit: string, sides: Side[], { commits = true } = {}) {
   const [a, b] = sides;
   console.log(`\n${title}`);
   printComparison(
@@ -113,7 +114,9 @@ export function printSideBySide(title: string, unit: string, sides: Side[]) {
         values: [a.appCpuMs + a.postgresCpuMs, b.appCpuMs + b.postgresCpuMs],
         digits: 3,
       },
-      { label: 'Postgres commits', values: [a.commits, b.commits], digits: 3 },
+      ...(commits
+        ? [{ label: 'Postgres commits', values: [a.commits, b.commits] as [number, number], digits: 3 }]
+        : []),
       { label: 'latency p50 ms', values: [percentile(a.latencies, 50), percentile(b.latencies, 50)] },
       { label: 'latency p99 ms', values: [percentile(a.latencies, 99), percentile(b.latencies, 99)] },
       { label: `${unit}s per second (median)`, values: [a.perSecond, b.perSecond], digits: 0 },

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as oauth from 'oauth4webapi';
+import { redactSecrets } from '../common/logging/redact.js';
 import { ProviderHttpClient, ProviderResponse } from './http-client.js';
 
 /** The error's name: undici's errors come from Node's realm, not the test's, so `instanceof` would not match. */
@@ -37,7 +38,11 @@ function both(status: number, headers: Record<string, string | string[]>, body: 
 describe('ProviderResponse reads like the fetch Response it stands in for', () => {
   it('status, ok and headers, whatever the case of the name', () => {
     for (const status of [200, 204, 302, 400, 503]) {
-      const headers = { 'content-type': 'application/json', 'www-authenticate': ['Bearer error="a"', 'DPoP'] };
+      const headers = {
+        'content-type': 'application/json',
+        'www-authenticate': ['Bearer error="a"', 'DPoP'],
+        'set-cookie': ['a=1', 'b=2'],
+      };
       const [real, ours] = both(status, headers, null);
       expect([ours.status, ours.ok]).toEqual([real.status, real.ok]);
       for (const name of ['Content-Type', 'www-authenticate', 'x-missing']) {
@@ -64,6 +69,7 @@ describe('ProviderResponse reads like the fetch Response it stands in for', () =
   it('no body: empty text and no body to cancel; a body cancelled counts as used', async () => {
     const [realEmpty, ourEmpty] = both(204, {}, null);
     expect([ourEmpty.body, await ourEmpty.text()]).toEqual([realEmpty.body, await realEmpty.text()]);
+    expect([ourEmpty.bodyUsed, await ourEmpty.text()]).toEqual([realEmpty.bodyUsed, await realEmpty.text()]);
     const [real, ours] = both(400, {}, '{}');
     await real.body?.cancel();
     await ours.body?.cancel();
@@ -80,6 +86,13 @@ describe('ProviderResponse reads like the fetch Response it stands in for', () =
   it('invalid JSON is the same SyntaxError', async () => {
     const [real, ours] = both(200, {}, '{not json');
     expect([await failureOf(real.json()), await failureOf(ours.json())]).toEqual(['SyntaxError', 'SyntaxError']);
+  });
+
+  it('logged as the cause of an error, it shows its status, never its body or headers', () => {
+    const page = `<html>${'secret-looking page '.repeat(5000)}</html>`;
+    const answer = new ProviderResponse(404, { 'content-type': 'text/html', 'x-request-id': 'r1' }, Buffer.from(page));
+    const logged = JSON.stringify(redactSecrets(new Error('unexpected answer', { cause: answer })));
+    expect(JSON.parse(logged).cause).toEqual({ status: 404, headers: {} });
   });
 
   it('withBody() keeps status and headers with a new body', async () => {

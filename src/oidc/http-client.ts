@@ -25,22 +25,34 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 const utf8 = new TextDecoder();
 
-/** A provider's answer headers: what `Headers` offers for reading, over the names Node already lower-cased. */
+/**
+ * A provider's answer headers: what `Headers` offers for reading, over the names Node already lower-cased. The
+ * fields are private, so that an answer logged as an error's cause shows none of them.
+ */
 export class ProviderResponseHeaders {
-  constructor(private readonly fields: IncomingHttpHeaders) {}
+  readonly #fields: IncomingHttpHeaders;
+
+  constructor(fields: IncomingHttpHeaders) {
+    this.#fields = fields;
+  }
 
   get(name: string): string | null {
-    const value = this.fields[name.toLowerCase()];
+    const value = this.#fields[name.toLowerCase()];
     if (value === undefined) return null;
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
   has(name: string): boolean {
-    return this.fields[name.toLowerCase()] !== undefined;
+    return this.#fields[name.toLowerCase()] !== undefined;
   }
 
+  /** In name order, each Set-Cookie on its own, as `Headers` iterates. */
   *[Symbol.iterator](): IterableIterator<[string, string]> {
-    for (const name of Object.keys(this.fields).sort()) yield [name, this.get(name)!];
+    for (const name of Object.keys(this.#fields).sort()) {
+      const value = this.#fields[name];
+      if (name === 'set-cookie' && Array.isArray(value)) for (const cookie of value) yield [name, cookie];
+      else if (value !== undefined) yield [name, this.get(name)!];
+    }
   }
 }
 
@@ -49,18 +61,23 @@ export class ProviderResponseHeaders {
  * oauth4webapi and the provider modules read (status, headers, the body once as text or JSON, a clone), without
  * undici's Response and Headers, whose body stream and WebIDL checks cost about ten times the CPU per call
  * (docs/benchmark.md#costs-of-the-building-blocks). oauth4webapi takes it for a Response by its toStringTag, as it
- * does a Response from another realm; http-client.spec.ts holds it to the real one.
+ * does a Response from another realm; http-client.spec.ts holds it to the real one. The body is private: oauth4webapi
+ * makes an unexpected answer the `cause` of its error, and a log of that error must not carry the body.
  */
 export class ProviderResponse {
   readonly headers: ProviderResponseHeaders;
-  private used = false;
+  readonly #fields: IncomingHttpHeaders;
+  readonly #bytes: Buffer | null;
+  #used = false;
 
   constructor(
     readonly status: number,
-    headers: IncomingHttpHeaders,
-    private readonly bytes: Buffer | null,
+    fields: IncomingHttpHeaders,
+    bytes: Buffer | null,
   ) {
-    this.headers = new ProviderResponseHeaders(headers);
+    this.#fields = fields;
+    this.#bytes = bytes;
+    this.headers = new ProviderResponseHeaders(fields);
   }
 
   get ok(): boolean {
@@ -68,20 +85,21 @@ export class ProviderResponse {
   }
 
   get bodyUsed(): boolean {
-    return this.used;
+    return this.#used;
   }
 
   /** Only `cancel()` is ever called on it (a body not read). */
   get body(): { cancel(): Promise<void> } | null {
-    if (this.bytes === null) return null;
-    return { cancel: async () => void (this.used = true) };
+    if (this.#bytes === null) return null;
+    return { cancel: async () => void (this.#used = true) };
   }
 
   async text(): Promise<string> {
-    if (this.used) throw new TypeError('Body is unusable: Body has already been read');
-    this.used = true;
+    if (this.#bytes === null) return '';
+    if (this.#used) throw new TypeError('Body is unusable: Body has already been read');
+    this.#used = true;
     // Decoded as fetch decodes a body: UTF-8, a leading byte order mark dropped.
-    return this.bytes ? utf8.decode(this.bytes) : '';
+    return utf8.decode(this.#bytes);
   }
 
   async json(): Promise<unknown> {
@@ -90,12 +108,12 @@ export class ProviderResponse {
 
   /** The same answer with another body (an ID token decrypted in it). */
   withBody(body: string): ProviderResponse {
-    return new ProviderResponse(this.status, Object.fromEntries(this.headers), Buffer.from(body, 'utf8'));
+    return new ProviderResponse(this.status, this.#fields, Buffer.from(body, 'utf8'));
   }
 
   clone(): ProviderResponse {
-    if (this.used) throw new TypeError('Response.clone: Body has already been consumed.');
-    return new ProviderResponse(this.status, Object.fromEntries(this.headers), this.bytes);
+    if (this.#used) throw new TypeError('Response.clone: Body has already been consumed.');
+    return new ProviderResponse(this.status, this.#fields, this.#bytes);
   }
 
   get [Symbol.toStringTag](): string {

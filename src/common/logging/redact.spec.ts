@@ -30,6 +30,15 @@ describe('redactSecrets', () => {
     });
   });
 
+  it('logs binary data as its length, never its bytes', () => {
+    const body = Buffer.from('{"access_token":"abc"}');
+    expect(redactSecrets({ body, view: new Uint8Array(3), raw: new ArrayBuffer(5) })).toEqual({
+      body: `[${body.length} bytes]`,
+      view: '[3 bytes]',
+      raw: '[5 bytes]',
+    });
+  });
+
   it('does not change the object it was given', () => {
     const input = { token: 'x' };
     redactSecrets(input);

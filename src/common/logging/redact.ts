@@ -11,6 +11,8 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH) return '[truncated]';
   if (value instanceof Error) return serializeError(value, depth);
   if (value instanceof Date) return value;
+  // Bytes say nothing readable and may be anything (a provider's answer, a key): their length only.
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
   const result: Record<string, unknown> = {};
   for (const [key, entry] of Object.entries(value)) {
