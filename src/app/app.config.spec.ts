@@ -124,11 +124,22 @@ describe('loadConfig', () => {
     expect(
       loadConfig({ SERMI_LOG_WRITER_URL: 'http://rmi-0.internal:8081', SERMI_LOG_WRITER_SECRET: secret }).sermi.log
         .writer,
-    ).toEqual({ url: new URL('http://rmi-0.internal:8081'), listen: null, secret: Buffer.from(secret) });
+    ).toEqual({
+      url: new URL('http://rmi-0.internal:8081'),
+      listen: null,
+      secret: Buffer.from(secret),
+      answerTimeoutMs: 2000,
+      retryMs: 5000,
+    });
     expect(
-      loadConfig({ SERMI_LOG_WRITER_PORT: '8081', SERMI_LOG_WRITER_HOST: '0.0.0.0', SERMI_LOG_WRITER_SECRET: secret })
-        .sermi.log.writer,
-    ).toEqual({ url: null, listen: { port: 8081, host: '0.0.0.0' }, secret: Buffer.from(secret) });
+      loadConfig({
+        SERMI_LOG_WRITER_PORT: '8081',
+        SERMI_LOG_WRITER_HOST: '0.0.0.0',
+        SERMI_LOG_WRITER_SECRET: secret,
+        SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS: '750',
+        SERMI_LOG_WRITER_RETRY_MS: '30000',
+      }).sermi.log.writer,
+    ).toMatchObject({ url: null, listen: { port: 8081, host: '0.0.0.0' }, answerTimeoutMs: 750, retryMs: 30000 });
   });
 
   it('takes a batch linger of 0 (statements never wait for more calls)', () => {
@@ -162,6 +173,8 @@ describe('loadConfig', () => {
     [{ SESSION_RETENTION_DAYS: '0' }, 'SESSION_RETENTION_DAYS'],
     [{ SESSION_PURGE_INTERVAL_SECONDS: '-1' }, 'SESSION_PURGE_INTERVAL_SECONDS'],
     [{ METRICS_PORT: '3000' }, 'METRICS_PORT'],
+    [{ SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS: '10' }, 'SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS'],
+    [{ SERMI_LOG_WRITER_RETRY_MS: 'later' }, 'SERMI_LOG_WRITER_RETRY_MS'],
     [{ METRICS_HOST: 'metrics.example' }, 'METRICS_HOST'],
     [{ METRICS_PORT: '9464', METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
     [{ DATABASE_BATCH_LINGER_MS: '-1' }, 'DATABASE_BATCH_LINGER_MS'],

@@ -122,6 +122,23 @@ export class SermiEnvironment {
     message: 'SERMI_LOG_WRITER_SECRET must be at least 32 printable characters, no spaces',
   })
   SERMI_LOG_WRITER_SECRET?: string;
+
+  /**
+   * How long an instance waits for the writer's answer to a batch, connecting included (ms); then it writes that
+   * batch itself. A decision waits at most this long for the writer.
+   */
+  @EnvInteger()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS = 2000;
+
+  /** After the writer failed, an instance writes its own records for this long before it tries the writer again (ms). */
+  @EnvInteger()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  SERMI_LOG_WRITER_RETRY_MS = 5000;
 }
 
 /** One instance writes the access log records of all (SERMI_LOG_WRITER_*); null: each writes its own. */
@@ -131,6 +148,8 @@ export interface AccessLogWriterSettings {
   /** This instance's listener for the others' records; null: none. */
   listen: { port: number; host: string } | null;
   secret: Buffer;
+  answerTimeoutMs: number;
+  retryMs: number;
 }
 
 export interface SermiSettings {
@@ -197,6 +216,8 @@ function accessLogWriterSettings(env: SermiEnvironment, problems: string[]): Acc
     url: url === undefined ? null : new URL(url),
     listen: port === undefined ? null : { port, host: env.SERMI_LOG_WRITER_HOST },
     secret: Buffer.from(secret, 'utf8'),
+    answerTimeoutMs: env.SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS,
+    retryMs: env.SERMI_LOG_WRITER_RETRY_MS,
   };
 }
 

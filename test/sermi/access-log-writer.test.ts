@@ -12,6 +12,12 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const SECRET = 'writer-secret-for-the-tests-0123456789';
+/**
+ * A writer's answer comes in milliseconds, but a loaded machine must not turn a slow one into a test failure: the
+ * senders here wait long for it and do not try a failed writer again within a test (both settings' own tests set
+ * them short or rely on them being long).
+ */
+const PATIENT = { SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS: '30000', SERMI_LOG_WRITER_RETRY_MS: '600000' };
 const VIN = 'WVWZZZ1JZXW000042';
 
 /** Three instances on one database: the writer (named in its own settings too), one sending to it, one that cannot. */
@@ -28,7 +34,7 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
     database = await createTestDatabase();
     const port = await freePort();
     writerUrl = `http://127.0.0.1:${port}`;
-    const shared = { SERMI_LOG_WRITER_URL: writerUrl, SERMI_LOG_WRITER_SECRET: SECRET };
+    const shared = { SERMI_LOG_WRITER_URL: writerUrl, SERMI_LOG_WRITER_SECRET: SECRET, ...PATIENT };
     writer = await startTestApp({ ...shared, SERMI_LOG_WRITER_PORT: String(port) }, { database });
     sender = await startTestApp(shared, { database });
     stranded = await startTestApp(
@@ -87,6 +93,7 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
   async function withFakeWriter(
     answer: (req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) => void,
     use: (app: TestApp) => Promise<void>,
+    settings: Record<string, string> = {},
   ) {
     const fake = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -98,6 +105,8 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
       {
         SERMI_LOG_WRITER_URL: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`,
         SERMI_LOG_WRITER_SECRET: SECRET,
+        ...PATIENT,
+        ...settings,
       },
       { database },
     );
@@ -289,7 +298,7 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
     });
   });
 
-  it('does not try a writer that just failed again for WRITER_RETRY_MS, writing its records itself', async () => {
+  it('does not try a writer that just failed again for SERMI_LOG_WRITER_RETRY_MS, writing its records itself', async () => {
     let batchesSeen = 0;
     await withFakeWriter(
       (_req, res) => {
@@ -306,14 +315,38 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
     );
   });
 
-  it('writes its records itself when the writer does not answer within WRITER_ANSWER_TIMEOUT_MS', async () => {
+  it('writes its records itself when the writer does not answer within SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS', async () => {
+    // The stand-in answers "written" (writing nothing) only after 10 s: a sender that waited would take its word.
     await withFakeWriter(
-      () => undefined,
+      (req, res, records) => {
+        const late = setTimeout(() => signedAnswer(req, res, { rows: records.map(rowFor), failed: [] }), 10_000);
+        res.on('close', () => clearTimeout(late));
+      },
       async (app) => {
         const decision = await decide(app);
         expect(await logged(decision.accessId)).toBeDefined();
         expect(counts(app)).toEqual({ sent: 0, received: 0, written_here: 1 });
       },
+      { SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS: '300' },
+    );
+  });
+
+  it('tries the writer again once SERMI_LOG_WRITER_RETRY_MS have passed', async () => {
+    let batchesSeen = 0;
+    await withFakeWriter(
+      (req, res, records) => {
+        batchesSeen += 1;
+        if (batchesSeen === 1) res.writeHead(500).end('no');
+        else signedAnswer(req, res, { rows: [], failed: records.map((record) => record.id) });
+      },
+      async (app) => {
+        await decide(app);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        const decision = await decide(app);
+        expect(await logged(decision.accessId)).toBeDefined();
+        expect(batchesSeen).toBe(2);
+      },
+      { SERMI_LOG_WRITER_RETRY_MS: '100' },
     );
   });
 

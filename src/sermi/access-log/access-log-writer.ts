@@ -32,10 +32,6 @@ export const TIMESTAMP_HEADER = 'x-rmi-timestamp';
 export const INSTANCE_HEADER = 'x-rmi-instance';
 /** A batch signed longer ago than this (or this far ahead) is refused: a recorded batch cannot be replayed later. */
 export const BATCH_MAX_AGE_MS = 60_000;
-/** After the writer could not be reached, this instance writes its own records this long before it tries again. */
-export const WRITER_RETRY_MS = 5000;
-/** A writer that has not answered this long after the batch was sent (connecting included) counts as unreachable. */
-export const WRITER_ANSWER_TIMEOUT_MS = 2000;
 /** An answer holds at most a few hundred short rows. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
@@ -91,9 +87,11 @@ export class AccessLogWriter implements OnApplicationShutdown {
   /** This instance's records, batched, to the writer; null when no writer is configured. */
   private readonly toWriter: StatementBatcher<AccessDecisionRecord, Outcome | undefined> | null;
   private readonly secret: Buffer | null;
+  /** SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS and SERMI_LOG_WRITER_RETRY_MS. */
+  private readonly timing: { answerTimeoutMs: number; retryMs: number };
   private readonly agent: HttpAgent | HttpsAgent | undefined;
   private writerIsHere = false;
-  /** When the writer was last away: this instance writes its own records until then plus WRITER_RETRY_MS. */
+  /** When the writer was last away: this instance writes its own records until then plus SERMI_LOG_WRITER_RETRY_MS. */
   private awaySince: number | null = null;
 
   constructor(
@@ -106,6 +104,7 @@ export class AccessLogWriter implements OnApplicationShutdown {
     const linger = config.database.batchLingerMs;
     const settings: AccessLogWriterSettings | null = config.sermi.log.writer;
     this.secret = settings?.secret ?? null;
+    this.timing = { answerTimeoutMs: settings?.answerTimeoutMs ?? 0, retryMs: settings?.retryMs ?? 0 };
     this.here = hotStatementBatcher(
       linger,
       (records) => this.accessLog.insertDecisions(this.dataSource.manager, records),
@@ -158,7 +157,7 @@ export class AccessLogWriter implements OnApplicationShutdown {
   }
 
   private async send(url: URL, records: AccessDecisionRecord[]): Promise<Outcome[]> {
-    if (this.awaySince !== null && performance.now() < this.awaySince + WRITER_RETRY_MS) {
+    if (this.awaySince !== null && performance.now() < this.awaySince + this.timing.retryMs) {
       return this.writeHere(records);
     }
     let answer: WriterAnswer;
@@ -229,7 +228,7 @@ export class AccessLogWriter implements OnApplicationShutdown {
         },
       );
       // One deadline from the start, connecting included (a socket timeout counts only once connected).
-      const deadline = setTimeout(() => request.destroy(new Error('no answer in time')), WRITER_ANSWER_TIMEOUT_MS);
+      const deadline = setTimeout(() => request.destroy(new Error('no answer in time')), this.timing.answerTimeoutMs);
       request.on('close', () => clearTimeout(deadline));
       request.on('error', reject);
       request.end(body);
