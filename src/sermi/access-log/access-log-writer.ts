@@ -32,6 +32,9 @@ export const TIMESTAMP_HEADER = 'x-rmi-timestamp';
 export const INSTANCE_HEADER = 'x-rmi-instance';
 /** A batch signed longer ago than this (or this far ahead) is refused: a recorded batch cannot be replayed later. */
 export const BATCH_MAX_AGE_MS = 60_000;
+/** The writer this instance sends its records to (the settings, with a URL). */
+type Writer = AccessLogWriterSettings & { url: URL };
+
 /** An answer holds at most a few hundred short rows. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
@@ -87,8 +90,6 @@ export class AccessLogWriter implements OnApplicationShutdown {
   /** This instance's records, batched, to the writer; null when no writer is configured. */
   private readonly toWriter: StatementBatcher<AccessDecisionRecord, Outcome | undefined> | null;
   private readonly secret: Buffer | null;
-  /** SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS and SERMI_LOG_WRITER_RETRY_MS. */
-  private readonly timing: { answerTimeoutMs: number; retryMs: number };
   private readonly agent: HttpAgent | HttpsAgent | undefined;
   private writerIsHere = false;
   /** When the writer was last away: this instance writes its own records until then plus SERMI_LOG_WRITER_RETRY_MS. */
@@ -104,7 +105,6 @@ export class AccessLogWriter implements OnApplicationShutdown {
     const linger = config.database.batchLingerMs;
     const settings: AccessLogWriterSettings | null = config.sermi.log.writer;
     this.secret = settings?.secret ?? null;
-    this.timing = { answerTimeoutMs: settings?.answerTimeoutMs ?? 0, retryMs: settings?.retryMs ?? 0 };
     this.here = hotStatementBatcher(
       linger,
       (records) => this.accessLog.insertDecisions(this.dataSource.manager, records),
@@ -115,17 +115,17 @@ export class AccessLogWriter implements OnApplicationShutdown {
         retryAlone: isDataError,
       },
     );
-    const url = settings?.url;
-    this.toWriter = url
-      ? hotStatementBatcher(linger, (records) => this.send(url, records), {
+    const writer: Writer | null = settings?.url ? { ...settings, url: settings.url } : null;
+    this.toWriter = writer
+      ? hotStatementBatcher(linger, (records) => this.send(writer, records), {
           input: (record) => record.id,
           row: (outcome) => outcome.id,
         })
       : null;
-    if (url) {
+    if (writer) {
       // Idle sockets are let go well before the writer's keep-alive timeout would close them under a request.
       const options = { keepAlive: true, timeout: 30_000 };
-      this.agent = url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+      this.agent = writer.url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
     }
   }
 
@@ -156,13 +156,14 @@ export class AccessLogWriter implements OnApplicationShutdown {
     return answer;
   }
 
-  private async send(url: URL, records: AccessDecisionRecord[]): Promise<Outcome[]> {
-    if (this.awaySince !== null && performance.now() < this.awaySince + this.timing.retryMs) {
+  private async send(writer: Writer, records: AccessDecisionRecord[]): Promise<Outcome[]> {
+    const { url } = writer;
+    if (this.awaySince !== null && performance.now() < this.awaySince + writer.retryMs) {
       return this.writeHere(records);
     }
     let answer: WriterAnswer;
     try {
-      answer = await this.post(url, records);
+      answer = await this.post(writer, records);
     } catch (error) {
       if (this.awaySince === null) {
         this.logger.warn(
@@ -204,7 +205,7 @@ export class AccessLogWriter implements OnApplicationShutdown {
   }
 
   /** One signed batch to the writer; its checked answer, or an error when it could not be reached or refused. */
-  private post(url: URL, records: AccessDecisionRecord[]): Promise<WriterAnswer> {
+  private post({ url, answerTimeoutMs }: Writer, records: AccessDecisionRecord[]): Promise<WriterAnswer> {
     const body = JSON.stringify(records);
     const timestamp = String(Date.now());
     const signature = signBatch(this.secret!, timestamp, body);
@@ -228,7 +229,7 @@ export class AccessLogWriter implements OnApplicationShutdown {
         },
       );
       // One deadline from the start, connecting included (a socket timeout counts only once connected).
-      const deadline = setTimeout(() => request.destroy(new Error('no answer in time')), this.timing.answerTimeoutMs);
+      const deadline = setTimeout(() => request.destroy(new Error('no answer in time')), answerTimeoutMs);
       request.on('close', () => clearTimeout(deadline));
       request.on('error', reject);
       request.end(body);
