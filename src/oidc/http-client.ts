@@ -66,18 +66,16 @@ export class ProviderResponseHeaders {
  */
 export class ProviderResponse {
   readonly headers: ProviderResponseHeaders;
-  readonly #fields: IncomingHttpHeaders;
   readonly #bytes: Buffer | null;
   #used = false;
 
   constructor(
     readonly status: number,
-    fields: IncomingHttpHeaders,
+    headers: IncomingHttpHeaders | ProviderResponseHeaders,
     bytes: Buffer | null,
   ) {
-    this.#fields = fields;
     this.#bytes = bytes;
-    this.headers = new ProviderResponseHeaders(fields);
+    this.headers = headers instanceof ProviderResponseHeaders ? headers : new ProviderResponseHeaders(headers);
   }
 
   get ok(): boolean {
@@ -108,12 +106,12 @@ export class ProviderResponse {
 
   /** The same answer with another body (an ID token decrypted in it). */
   withBody(body: string): ProviderResponse {
-    return new ProviderResponse(this.status, this.#fields, Buffer.from(body, 'utf8'));
+    return new ProviderResponse(this.status, this.headers, Buffer.from(body, 'utf8'));
   }
 
   clone(): ProviderResponse {
     if (this.#used) throw new TypeError('Response.clone: Body has already been consumed.');
-    return new ProviderResponse(this.status, this.#fields, this.#bytes);
+    return new ProviderResponse(this.status, this.headers, this.#bytes);
   }
 
   get [Symbol.toStringTag](): string {

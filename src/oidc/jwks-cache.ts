@@ -1,8 +1,8 @@
-import { ProviderUnreachableError } from './http-client.js';
+import { type ProviderResponse, ProviderUnreachableError } from './http-client.js';
 import { LoginFailure } from '../common/problem/login-failure.js';
 import { JwsVerificationError, verifyCompactJws, type Jwk } from './jws-verify.js';
 
-type Fetch = (url: string) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+type Fetch = (url: string) => Promise<Pick<ProviderResponse, 'ok' | 'status' | 'json'>>;
 
 /**
  * A provider's signing keys: fetched lazily, cached for `ttlMs`, re-fetched once when a token names a key we do not
