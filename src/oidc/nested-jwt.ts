@@ -44,15 +44,15 @@ export function decryptingTokenFetch(fetch: Fetch, decryptor: JweDecryptor): Fet
   return async (input, init) => {
     const response = await fetch(input, init);
     if (!response.ok) return response;
-    const text = await response.text();
-    const rebuilt = (body: string) => response.withBody(body);
-    let json: Record<string, unknown>;
+    let json: Record<string, unknown> | null;
     try {
-      json = JSON.parse(text) as Record<string, unknown>;
+      // Read from a clone (the same bytes): an answer without an ID token goes on unread, for openid-client to judge.
+      json = (await response.clone().json()) as Record<string, unknown> | null;
     } catch {
-      return rebuilt(text);
+      return response;
     }
-    if (typeof json.id_token !== 'string') return rebuilt(text);
-    return rebuilt(JSON.stringify({ ...json, id_token: await innerJws(decryptor, json.id_token, 'id_token_invalid') }));
+    if (typeof json?.id_token !== 'string') return response;
+    const idToken = await innerJws(decryptor, json.id_token, 'id_token_invalid');
+    return response.withBody(JSON.stringify({ ...json, id_token: idToken }));
   };
 }
