@@ -57,7 +57,10 @@ export function printRows(unit: string, rows: Row[]) {
   }
 }
 
-/** A table of two columns and their ratio (`ratio(a, b)`), one line per figure. */
+/**
+ * A table of two columns and their ratio (`ratio(a, b)`), one line per figure; a figure neither column has (NaN in
+ * both, e.g. the commits of two systems on one database) is left out.
+ */
 export function printComparison(
   heading: string,
   columns: [string, string],
@@ -66,6 +69,7 @@ export function printComparison(
 ) {
   console.log(heading.padEnd(42) + columns[0].padStart(12) + columns[1].padStart(12) + 'ratio'.padStart(10));
   for (const { label, values, digits = 2 } of lines) {
+    if (values.every(Number.isNaN)) continue;
     console.log(
       label.padEnd(42) +
         format(values[0], digits).padStart(12) +
