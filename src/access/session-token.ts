@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomToken } from '../common/random-token.js';
 import { equalInConstantTime } from '../common/constant-time.js';
 
 /** 256 random bits, base64url: what the browser holds in the session cookie. */
 export function newSessionToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomToken();
 }
 
 /** What the database holds instead of the token. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { equalInConstantTime } from '../common/constant-time.js';
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
@@ -8,6 +7,7 @@ import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
 import { LoginStarters } from './login-starters.js';
+import { randomToken } from '../common/random-token.js';
 
 /** Where the provider sends the browser back after ending its session (registered there as post_logout_redirect_uri). */
 export const POST_LOGOUT_PATH = '/auth/logout/done';
@@ -40,7 +40,7 @@ export class ProviderLogout {
   async start(provider: IdentityProvider, idTokenHint: string, res: Response): Promise<URL | null> {
     const logout = this.starters.get(provider)?.providerLogout;
     if (!logout) return null;
-    const state = randomBytes(24).toString('base64url');
+    const state = randomToken(24);
     let url: URL | null;
     try {
       url = await logout.endSessionUrl(

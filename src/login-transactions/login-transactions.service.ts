@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
@@ -20,6 +20,7 @@ import {
   LoginTransactionsRepository,
 } from './login-transactions.repository.js';
 import type { PurgeBatch } from './purge-lock.js';
+import { randomToken } from '../common/random-token.js';
 
 export interface NewLoginTransaction {
   provider: IdentityProvider;
@@ -108,7 +109,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
    * nothing is stored), and the browser's oldest open logins beyond LOGIN_OPEN_PER_BROWSER are expired.
    */
   async create(input: NewLoginTransaction): Promise<{ id: string; state: string; expiresAt: Date }> {
-    const state = randomBytes(32).toString('base64url');
+    const state = randomToken();
     const login: LoginTransactionInsert = {
       provider: input.provider,
       purpose: input.purpose ?? 'login',

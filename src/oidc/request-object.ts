@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { CompactEncrypt, CompactSign } from 'jose';
 import type { Jwk } from './jws-verify.js';
 import { LoginFailure } from '../common/problem/login-failure.js';
 import type { RelyingPartyKey } from './rp-keys.js';
+import { randomToken } from '../common/random-token.js';
 
 export interface RequestObjectSettings {
   signingKey: RelyingPartyKey;
@@ -67,7 +67,7 @@ export async function buildRequestObject(
     iat: now,
     nbf: now,
     exp: now + LIFETIME_SECONDS,
-    jti: randomBytes(16).toString('base64url'),
+    jti: randomToken(16),
   };
   // `claims` is a JSON object inside the request object, not a string (OIDC Core §6.1).
   if (typeof parameters.claims === 'string') claims.claims = JSON.parse(parameters.claims) as unknown;

@@ -19,6 +19,7 @@ import { LoginFailure } from '../../common/problem/login-failure.js';
 import { OidcClient, type OidcClientSettings, type VerifiedTokens } from '../../oidc/oidc-client.js';
 import type { OidcStage } from '../../oidc/oidc-errors.js';
 import type { ProviderLoginKit } from './provider-login-kit.js';
+import { randomToken } from '../../common/random-token.js';
 
 /** RFC 7636 S256, with node:crypto (WebCrypto's async digest costs more than the whole hash). */
 export function pkceChallenge(verifier: string): string {
@@ -115,8 +116,8 @@ export class OidcCodeFlow implements ProviderSessionLogout {
   async start(intent: LoginIntent, meta: ClientMeta, parameters: Record<string, string>): Promise<URL> {
     try {
       const pkce = this.settings.alwaysPkce || (await this.client.supportsPkce());
-      const nonce = client.randomNonce();
-      const pkceVerifier = pkce ? client.randomPKCECodeVerifier() : null;
+      const nonce = randomToken();
+      const pkceVerifier = pkce ? randomToken() : null;
       const transaction = await this.transactions.create({
         provider: this.settings.provider,
         purpose: intent.purpose,
