@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { sharedSecret } from '../database/server-secrets.js';
+import { randomToken } from '../common/random-token.js';
 
 /** A passwordless (QR) login may take this long, whatever LOGIN_TRANSACTION_TTL_SECONDS says. */
 export const PASSWORDLESS_LOGIN_TTL_SECONDS = 300;
@@ -28,6 +29,7 @@ export function hashBinding(value: string): Buffer {
 @Injectable()
 export class BrowserBinding implements OnModuleInit {
   private key?: Buffer;
+  private readonly checked = new WeakMap<Request, { value: string; minted: boolean }>();
 
   constructor(
     @InjectAppConfig() private readonly config: AppConfig,
@@ -74,19 +76,25 @@ export class BrowserBinding implements OnModuleInit {
     });
   }
 
-  /** The browser's binding value, only if this portal minted it. */
+  /**
+   * The browser's binding value, only if this portal minted it. Checked once per request: a login callback reads it
+   * in the Passport strategy and again where the login completes.
+   */
   read(req: Request): string | undefined {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[this.config.login.bindingCookieName];
     if (typeof value !== 'string') return undefined;
+    const checked = this.checked.get(req);
+    if (checked?.value === value) return checked.minted ? value : undefined;
     const parts = MINTED.exec(value);
-    if (!parts) return undefined;
     // Compared as text: a base64url string has variants that decode to the same bytes; only the minted one counts.
-    const expected = Buffer.from(this.mac(parts[1]).toString('base64url'));
-    return timingSafeEqual(Buffer.from(parts[2]), expected) ? value : undefined;
+    const minted =
+      parts !== null && timingSafeEqual(Buffer.from(parts[2]), Buffer.from(this.mac(parts[1]).toString('base64url')));
+    this.checked.set(req, { value, minted });
+    return minted ? value : undefined;
   }
 
   private mint(): string {
-    const nonce = randomBytes(32).toString('base64url');
+    const nonce = randomToken();
     return `${nonce}.${this.mac(nonce).toString('base64url')}`;
   }
 
