@@ -23,6 +23,8 @@ export function requestContextMiddleware(logger: Logger, countResponse: (status:
       // a provider or the database is down or slow: expected during an outage, a warning.
       const level =
         (status >= 500 && status !== 502 && status !== 503) || aborted ? 'error' : status >= 500 ? 'warn' : 'info';
+      // req.path and req.ip are computed on each read: not for a line the log level drops.
+      if (!logger.isLevelEnabled(level)) return;
       logger[level](
         {
           requestId,
