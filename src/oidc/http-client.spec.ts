@@ -173,3 +173,120 @@ describe('ProviderHttpClient answers that oauth4webapi takes for a Response', ()
     });
   });
 });
+
+describe('ProviderHttpClient: what reaches the provider, and when it gives up', () => {
+  let server: Server;
+  let base: string;
+  const received: { method?: string; url?: string; contentType?: string; body: string }[] = [];
+  const http = new ProviderHttpClient(300);
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({
+          method: req.method,
+          url: req.url,
+          contentType: req.headers['content-type'],
+          body: Buffer.concat(chunks).toString(),
+        });
+        if (req.url === '/slow') return; // never answers
+        if (req.url === '/stalls-mid-body') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write('{"a":');
+          return;
+        }
+        if (req.url === '/huge') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(Buffer.alloc(1024 * 1024 + 1, 0x20));
+          return;
+        }
+        if (req.url === '/empty') {
+          res.writeHead(204);
+          res.end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] });
+        res.end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    http.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: unknown) => error as { name: string; reason?: string },
+    );
+
+  it('sends the method, path with query, and a form body with its media type', async () => {
+    const response = await http.fetch(`${base}/token?x=1`, {
+      method: 'POST',
+      headers: new Headers({ accept: 'application/json' }),
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'c 1' }),
+    });
+    expect(await response.json()).toEqual({ ok: true });
+    expect([...response.headers].filter(([name]) => name === 'set-cookie')).toEqual([
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+    ]);
+    expect(received.at(-1)).toEqual({
+      method: 'POST',
+      url: '/token?x=1',
+      contentType: 'application/x-www-form-urlencoded;charset=UTF-8',
+      body: 'grant_type=authorization_code&code=c+1',
+    });
+  });
+
+  it('gives a 204 no body', async () => {
+    const response = await http.fetch(`${base}/empty`);
+    expect([response.status, response.body, await response.text()]).toEqual([204, null, '']);
+  });
+
+  it('gives up on a provider that does not answer, or stops halfway, as a timeout', async () => {
+    for (const path of ['/slow', '/stalls-mid-body']) {
+      expect(await failure(http.fetch(`${base}${path}`))).toMatchObject({
+        name: 'ProviderUnreachableError',
+        reason: 'timeout',
+      });
+    }
+  });
+
+  it('gives up when the caller aborts, as a timeout', async () => {
+    expect(await failure(http.fetch(`${base}/slow`, { signal: AbortSignal.timeout(20) }))).toMatchObject({
+      name: 'ProviderUnreachableError',
+      reason: 'timeout',
+    });
+  });
+
+  it('refuses an answer above 1 MiB', async () => {
+    expect(await failure(http.fetch(`${base}/huge`))).toMatchObject({
+      name: 'ProviderUnreachableError',
+      reason: 'network',
+    });
+  });
+
+  it('reports a provider that refuses the connection as unreachable', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    expect(await failure(http.fetch(`http://127.0.0.1:${port}/`))).toMatchObject({
+      name: 'ProviderUnreachableError',
+      reason: 'network',
+    });
+  });
+
+  it('keeps working after each of those failures', async () => {
+    const response = await http.fetch(`${base}/after`);
+    expect(response.status).toBe(200);
+  });
+});

@@ -1,5 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, type Dispatcher } from 'undici';
 import type { ProviderCallObserver } from '../operations/metrics.js';
 
 export interface OutboundRequest {
@@ -119,26 +119,35 @@ export class ProviderResponse {
   }
 }
 
+/** undici's names for the timeouts of its own: connecting, waiting for headers, waiting for more of the body. */
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
 /**
- * A `fetch` for calls to identity providers, on node:http with keep-alive: Node 20's global fetch costs several
- * times the CPU per call (docs/benchmark.md#costs-of-the-building-blocks), and every login makes two or three
- * calls. A hard timeout covers connect, request and response; responses above 1 MiB are refused.
+ * A `fetch` for calls to identity providers, on undici's connection pools with keep-alive, handing the answer on
+ * read whole: Node 20's global fetch costs several times the CPU per call, and node:http about twice as much as
+ * undici's dispatcher (docs/benchmark.md#costs-of-the-building-blocks); every login makes two or three calls. A
+ * hard timeout covers connect, request and response; responses above 1 MiB are refused.
  */
 export class ProviderHttpClient {
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
+  private readonly agent: Agent;
 
   constructor(
     private readonly timeoutMs: number,
     /** Told every call's duration and failure (the provider's metrics). */
     private readonly observe: ProviderCallObserver = () => undefined,
-  ) {}
+  ) {
+    this.agent = new Agent({
+      connections: 64,
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  }
 
   readonly fetch = (input: string | URL, init: OutboundRequest = {}): Promise<ProviderResponse> => {
     const startedAt = performance.now();
     const url = new URL(input);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    const method = init.method ?? 'GET';
     const headers = init.headers instanceof Headers ? Object.fromEntries(init.headers) : { ...(init.headers ?? {}) };
     const body = init.body instanceof URLSearchParams ? init.body.toString() : (init.body ?? undefined);
     if (body !== undefined && init.body instanceof URLSearchParams && !hasHeader(headers, 'content-type')) {
@@ -146,12 +155,20 @@ export class ProviderHttpClient {
     }
     return new Promise<ProviderResponse>((resolve, reject) => {
       let settled = false;
-      const fail = (error: unknown, reason: 'timeout' | 'network') => {
-        if (settled) return;
+      let controller: Dispatcher.DispatchController | undefined;
+      let status = 0;
+      let fields: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const settle = () => {
         settled = true;
         clearTimeout(timer);
         init.signal?.removeEventListener('abort', abort);
-        req.destroy();
+      };
+      const fail = (error: unknown, reason: 'timeout' | 'network') => {
+        if (settled) return;
+        settle();
+        controller?.abort(error instanceof Error ? error : new Error(reason));
         this.observe((performance.now() - startedAt) / 1000, reason);
         reject(
           error instanceof ProviderUnreachableError ? error : new ProviderUnreachableError(url.href, reason, error),
@@ -160,34 +177,41 @@ export class ProviderHttpClient {
       const timer = setTimeout(() => fail(undefined, 'timeout'), this.timeoutMs);
       const abort = () => fail(init.signal?.reason, 'timeout');
       init.signal?.addEventListener('abort', abort, { once: true });
-      const req = send(url, { method: init.method ?? 'GET', headers, agent }, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) fail(new Error('response too large'), 'network');
-          else chunks.push(chunk);
-        });
-        res.on('error', (error) => fail(error, 'network'));
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          init.signal?.removeEventListener('abort', abort);
-          const status = res.statusCode ?? 502;
-          this.observe((performance.now() - startedAt) / 1000, status >= 500 ? 'status_5xx' : null);
-          const noBody = status === 204 || status === 304 || (init.method ?? 'GET') === 'HEAD';
-          resolve(new ProviderResponse(status, res.headers, noBody ? null : Buffer.concat(chunks)));
-        });
-      });
-      req.on('error', (error) => fail(error, 'network'));
-      req.end(body);
+      this.agent.dispatch(
+        { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body },
+        {
+          onRequestStart: (started) => {
+            controller = started;
+            if (settled) started.abort(new Error('timeout'));
+          },
+          // Called again for each 1xx: the last call is the answer.
+          onResponseStart: (_, statusCode, responseHeaders) => {
+            status = statusCode;
+            fields = responseHeaders;
+          },
+          onResponseData: (_, chunk) => {
+            size += chunk.length;
+            if (size > MAX_RESPONSE_BYTES) fail(new Error('response too large'), 'network');
+            else chunks.push(chunk);
+          },
+          onResponseEnd: () => {
+            if (settled) return;
+            settle();
+            this.observe((performance.now() - startedAt) / 1000, status >= 500 ? 'status_5xx' : null);
+            const noBody = status === 204 || status === 304 || method === 'HEAD';
+            resolve(new ProviderResponse(status, fields, noBody ? null : Buffer.concat(chunks)));
+          },
+          onResponseError: (_, error) => {
+            const code = (error as { code?: unknown }).code;
+            fail(error, typeof code === 'string' && TIMEOUT_CODES.has(code) ? 'timeout' : 'network');
+          },
+        },
+      );
     });
   };
 
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    void this.agent.destroy().catch(() => undefined);
   }
 }
 
