@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { randomToken } from '../common/random-token.js';
 import { equalInConstantTime } from '../common/constant-time.js';
 
@@ -9,7 +9,7 @@ export function newSessionToken(): string {
 
 /** What the database holds instead of the token. */
 export function hashSessionToken(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  return hash('sha256', token, 'buffer');
 }
 
 /**
@@ -17,7 +17,7 @@ export function hashSessionToken(token: string): Buffer {
  * being HttpOnly) with a domain separator, so it needs no storage and dies with the session.
  */
 export function csrfTokenFor(sessionToken: string): string {
-  return createHash('sha256').update(`csrf\0${sessionToken}`, 'utf8').digest('base64url');
+  return hash('sha256', `csrf\0${sessionToken}`, 'base64url');
 }
 
 export function csrfTokenMatches(sessionToken: string, presented: string | undefined): boolean {

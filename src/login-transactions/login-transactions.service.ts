@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
@@ -67,7 +67,7 @@ function toStored(row: LoginTransactionRow): StoredLoginTransaction {
   };
 }
 
-const stateHash = (state: string) => createHash('sha256').update(state, 'utf8').digest();
+const stateHash = (state: string) => hash('sha256', state, 'buffer');
 
 const PURGE_BATCH = 1000;
 const PURGE_MAX_BATCHES = 50;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Request } from 'express';
 import * as client from 'openid-client';
 import {
@@ -23,7 +23,7 @@ import { randomToken } from '../../common/random-token.js';
 
 /** RFC 7636 S256, with node:crypto (WebCrypto's async digest costs more than the whole hash). */
 export function pkceChallenge(verifier: string): string {
-  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+  return hash('sha256', verifier, 'base64url');
 }
 
 /**
