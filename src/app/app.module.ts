@@ -39,17 +39,19 @@ export class AppModule {
         LoggerModule.forRoot(logger),
         DatabaseModule.forRoot(config.database),
         OperationsModule,
+        // Express tries routes in the order their modules come here: the routes every person hits first (a login's
+        // start and callback, "who am I", a SERMI decision), the admin API and pages after them.
+        ...PROVIDER_CONFIGS.filter(({ key }) => config[key]).map(({ key }) => PROVIDER_MODULES[key]),
+        MeModule,
+        SermiModule,
         AuditModule,
         SessionsModule,
         AccountsModule,
-        MeModule,
         LinkingModule,
         AuthModule,
         HealthModule,
         RmiItemsModule,
-        SermiModule,
         PagesModule,
-        ...PROVIDER_CONFIGS.filter(({ key }) => config[key]).map(({ key }) => PROVIDER_MODULES[key]),
         ...extraModules,
       ],
     };
