@@ -12,6 +12,7 @@ import { LoginCompletionService, type LoginOutcome } from './login-completion.se
 import type { ProviderLoginStarter } from './login-starters.js';
 import { afterLoginUrl, pendingPageUrl } from './login-outcome-pages.js';
 import type { VerifiedLogin } from './verified-login.js';
+import { redirect } from '../common/http/redirect.js';
 
 /**
  * What a login started with a follow-up does once it has signed in (e.g. attach this browser's pending identity):
@@ -77,7 +78,7 @@ export class BrowserLogins {
       clientMeta(req),
     );
     res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, url.href);
+    redirect(res, 302, url.href);
   }
 
   async complete(login: VerifiedLogin, req: Request, res: Response): Promise<LoginOutcome> {
@@ -110,14 +111,14 @@ export class BrowserLogins {
           'the identity is not linked to an account yet: GET /api/pending-identity says what this browser can do',
         );
       }
-      return res.redirect(302, pendingPageUrl(outcome.pendingIdentityId, this.config));
+      return redirect(res, 302, pendingPageUrl(outcome.pendingIdentityId, this.config));
     }
     const attach = login.transaction.providerData.attachPendingIdentityId;
     const followUp = this.followUps.attachPending();
     if (outcome.kind === 'session' && typeof attach === 'string' && followUp) {
-      return res.redirect(302, await followUp(outcome, attach, outcome.returnTo, req, res));
+      return redirect(res, 302, await followUp(outcome, attach, outcome.returnTo, req, res));
     }
-    res.redirect(302, afterLoginUrl(outcome.returnTo, this.config));
+    redirect(res, 302, afterLoginUrl(outcome.returnTo, this.config));
   }
 }
 

@@ -9,6 +9,7 @@ import { requestIdOf } from '../common/request-context/request-context.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
+import { redirect } from '../common/http/redirect.js';
 
 /**
  * Browser legs of a login (start and callback) end on a page, not on JSON: failures go to LOGIN_ERROR_URL with the
@@ -50,7 +51,7 @@ export class LoginRedirectFilter implements ExceptionFilter {
     const target = new URL(this.config.login.errorUrl);
     target.searchParams.set('code', failure.code);
     res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, target.href);
+    redirect(res, 302, target.href);
   }
 }
 

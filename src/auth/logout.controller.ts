@@ -24,6 +24,7 @@ import { requestIdOf } from '../common/request-context/request-context.js';
 import { BrowserSignOut } from './browser-sign-out.js';
 import { ProviderLogout } from './provider-logout.js';
 import { LogoutDoneQueryDto } from './dto/login-query.dto.js';
+import { redirect } from '../common/http/redirect.js';
 
 export class LogoutDto {
   @ApiProperty({
@@ -93,7 +94,7 @@ export class LogoutController {
     // A browser (the pages' sign-out form) always goes on to a page: the provider's sign-out, or LOGOUT_REDIRECT_URL.
     if (prefersHtml(req)) {
       res.setHeader('Cache-Control', 'no-store');
-      res.redirect(303, (providerLogoutUrl ?? this.config.login.afterLogoutUrl).href);
+      redirect(res, 303, (providerLogoutUrl ?? this.config.login.afterLogoutUrl).href);
       return undefined;
     }
     if (!providerLogoutUrl) return undefined;
@@ -116,7 +117,7 @@ export class LogoutController {
     res.setHeader('Cache-Control', 'no-store');
     const target = new URL(this.config.login.afterLogoutUrl);
     if (!confirmed) target.searchParams.set('providerLogout', 'unconfirmed');
-    res.redirect(303, target.href);
+    redirect(res, 303, target.href);
   }
 }
 

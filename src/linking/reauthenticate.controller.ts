@@ -13,6 +13,7 @@ import { safeReturnTo } from '../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../access/authenticated-request.js';
 import { OptionalPrincipal, SessionOptional } from '../access/auth.decorators.js';
 import { ApiLoginStartLimit } from '../common/openapi/problem-responses.js';
+import { redirect } from '../common/http/redirect.js';
 
 /**
  * The `reauthenticateUrl` of a `reauthentication_required` answer: a fresh login (the provider is asked not to
@@ -53,6 +54,6 @@ export class ReauthenticateController {
       clientMeta(req),
     );
     res.setHeader('Cache-Control', 'no-store');
-    res.redirect(302, url.href);
+    redirect(res, 302, url.href);
   }
 }

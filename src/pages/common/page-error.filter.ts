@@ -11,6 +11,7 @@ import { safeReturnTo } from '../../login-transactions/return-to.js';
 import { errorText } from './page-messages.js';
 import { PageRenderer, viewerOf } from './page-renderer.js';
 import type { SessionPrincipal } from '../../access/authenticated-request.js';
+import { redirect } from '../../common/http/redirect.js';
 
 /**
  * Errors on the backend's pages end on a page, never on JSON: what went wrong, what to do next and the request id.
@@ -44,7 +45,7 @@ export class PageErrorFilter implements ExceptionFilter {
     if (failure.code === 'unauthenticated' && req.method === 'GET') {
       const back = safeReturnTo(req.originalUrl, new URL('http://page.invalid'));
       res.setHeader('Cache-Control', 'no-store');
-      return res.redirect(303, `/?returnTo=${encodeURIComponent(back)}`);
+      return redirect(res, 303, `/?returnTo=${encodeURIComponent(back)}`);
     }
     this.renderPage(req, res, failure);
   }

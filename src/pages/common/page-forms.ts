@@ -2,6 +2,7 @@ import { ApiHideProperty } from '@nestjs/swagger';
 import { IsIn, IsUUID } from 'class-validator';
 import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../common/identity-providers.js';
 import type { Response } from 'express';
+import { redirect } from '../../common/http/redirect.js';
 
 export class PendingIdentityFormDto {
   @ApiHideProperty()
@@ -24,5 +25,5 @@ export class PendingSignInFormDto extends PendingIdentityFormDto {
 /** After a form post: the browser loads the next page with GET (post/redirect/get). */
 export function seeOther(res: Response, location: string): void {
   res.setHeader('Cache-Control', 'no-store');
-  res.redirect(303, location);
+  redirect(res, 303, location);
 }
