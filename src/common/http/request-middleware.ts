@@ -14,6 +14,8 @@ export function requestContextMiddleware(logger: Logger, countResponse: (status:
     const startedAt = performance.now();
     res.setHeader('X-Request-Id', requestId);
     setRequestId(req, requestId, startedAt);
+    // Express 5 parses the query string again on every read of req.query (a login callback reads it six times).
+    Object.defineProperty(req, 'query', { value: req.query, writable: true, enumerable: true, configurable: true });
     // 'close' rather than 'finish', so a request the client abandoned is logged too.
     res.once('close', () => {
       const status = res.statusCode;
