@@ -71,7 +71,7 @@ export class BrowserLogins {
         purpose: 'login',
         accountId: null,
         returnTo: safeReturnTo(query.returnTo, this.config.http.publicBaseUrl),
-        browserBinding: this.binding.ensure(req, res),
+        ...this.binding.ensure(req, res),
         ...(query.prompt ? { prompt: query.prompt } : {}),
         ...extra,
       },

@@ -10,6 +10,8 @@ export interface LoginIntent {
   accountId: string | null;
   returnTo: string;
   browserBinding: string;
+  /** The binding was minted by this start's request (see BrowserBinding.ensure). */
+  browserBindingIsNew?: boolean;
   /** A link that replaces the account's existing link for the provider (the person's own re-bind). */
   replaceExisting?: boolean;
   /** A link that proves this pending identity again before it is attached: the login must be that identity. */

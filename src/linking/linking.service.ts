@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { ClientMeta } from '../auth/login-starters.js';
+import type { ClientMeta, LoginIntent } from '../auth/login-starters.js';
 import { LoginStarters } from '../auth/login-starters.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
@@ -66,7 +66,7 @@ export class LinkingService {
     principal: SessionPrincipal,
     provider: IdentityProvider,
     request: StartLinkDto,
-    browserBinding: string,
+    binding: Pick<LoginIntent, 'browserBinding' | 'browserBindingIsNew'>,
     meta: ClientMeta,
     returnTo: string,
   ): Promise<StartedLinkDto> {
@@ -109,7 +109,7 @@ export class LinkingService {
       purpose: 'link',
       accountId: principal.accountId,
       returnTo,
-      browserBinding,
+      ...binding,
       replaceExisting,
     } as const;
     let answer: StartedLinkDto;

@@ -49,7 +49,7 @@ export class ReauthenticateController {
         purpose: 'reauthenticate',
         accountId: principal.accountId,
         returnTo: safeReturnTo(query.returnTo, this.config.http.publicBaseUrl),
-        browserBinding: this.binding.ensure(req, res),
+        ...this.binding.ensure(req, res),
       },
       clientMeta(req),
     );

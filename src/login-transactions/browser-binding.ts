@@ -45,11 +45,15 @@ export class BrowserBinding implements OnModuleInit {
     return Math.max(this.config.login.transactionTtlSeconds, PASSWORDLESS_LOGIN_TTL_SECONDS);
   }
 
-  /** The browser's binding value if this portal minted it; otherwise a new one (and its cookie). */
-  ensure(req: Request, res: Response): string {
-    const value = this.read(req) ?? this.mint();
-    this.keep(res, value, 0);
-    return value;
+  /**
+   * For a login start: the browser's binding value if this portal minted it, otherwise a new one (and its cookie);
+   * `browserBindingIsNew` when it is new, so that no login of this browser can be open yet.
+   */
+  ensure(req: Request, res: Response): { browserBinding: string; browserBindingIsNew: boolean } {
+    const existing = this.read(req);
+    const browserBinding = existing ?? this.mint();
+    this.keep(res, browserBinding, 0);
+    return { browserBinding, browserBindingIsNew: existing === undefined };
   }
 
   /**

@@ -37,6 +37,8 @@ export interface LoginTransactionInsert {
   ttlSeconds: number;
   /** The browser's open logins beyond this many (oldest first) are expired in the same statement. */
   openPerBrowser: number;
+  /** The binding was minted by this very start: the browser can have no open login, so there is nothing to expire. */
+  browserIsNew: boolean;
 }
 
 const COLUMNS = `id, provider, purpose, nonce, pkce_verifier, return_to, account_id, provider_data, created_at, expires_at,
@@ -50,12 +52,13 @@ const INSERT_LOGIN = `
                                   account_id, provider_data, expires_at)
   SELECT $1::text, $2::text, $3::bytea, $4::text, $5::text, $6::text, $7::bytea, $8::uuid, $9::jsonb,
          now() + make_interval(secs => $10::int)`;
-const MAKE_ROOM = `login_transactions_make_room($7::bytea, $11::int, ${LONGEST_TTL_SECONDS})`;
+const MAKE_ROOM = `CASE WHEN $12::boolean THEN 0
+                        ELSE login_transactions_make_room($7::bytea, $11::int, ${LONGEST_TTL_SECONDS}) END`;
 
-/** The login's own parameters ($1–$11), then the client key and the limit: counted in the same statement. */
+/** The login's own parameters ($1–$12), then the client key and the limit: counted in the same statement. */
 const CREATE_COUNTED_HERE = `
-  WITH hit AS (${countStartSql(`'login'`, '$12::text', '$13::int')}),
-       room AS (SELECT ${MAKE_ROOM} FROM hit WHERE hit.hits <= $13::int),
+  WITH hit AS (${countStartSql(`'login'`, '$13::text', '$14::int')}),
+       room AS (SELECT ${MAKE_ROOM} FROM hit WHERE hit.hits <= $14::int),
        created AS (${INSERT_LOGIN} FROM room RETURNING id, expires_at)
   SELECT created.id, created.expires_at, (SELECT hits FROM hit) AS hits, ${RETRY_AFTER_SQL} AS retry_after
     FROM (SELECT 1) AS one LEFT JOIN created ON true`;
@@ -77,6 +80,7 @@ function insertParameters(login: LoginTransactionInsert): unknown[] {
     jsonb(login.providerData),
     login.ttlSeconds,
     login.openPerBrowser,
+    login.browserIsNew,
   ];
 }
 

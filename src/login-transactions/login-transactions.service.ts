@@ -27,6 +27,8 @@ export interface NewLoginTransaction {
   purpose?: LoginPurpose;
   returnTo: string;
   browserBinding: string;
+  /** This start minted the browser's binding (BrowserBinding.ensure): no login of the browser can be open. */
+  browserBindingIsNew?: boolean;
   nonce?: string | null;
   pkceVerifier?: string | null;
   accountId?: string | null;
@@ -122,6 +124,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
       providerData: input.providerData ?? {},
       ttlSeconds: input.ttlSeconds ?? this.config.login.transactionTtlSeconds,
       openPerBrowser: this.config.login.openPerBrowser,
+      browserIsNew: input.browserBindingIsNew ?? false,
     };
     const manager = this.dataSource.manager;
     if (input.startLimit === 'counted') {

@@ -133,6 +133,7 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
         accountId: intent.accountId,
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
+        browserBindingIsNew: intent.browserBindingIsNew,
         providerData: { ...state, ...intentData(intent) },
         ttlSeconds: PASSWORDLESS_TTL_SECONDS,
         startLimit: 'counted',

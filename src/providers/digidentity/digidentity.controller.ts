@@ -55,7 +55,7 @@ export class DigidentityController extends ProviderLoginController({
     const returnTo = safeReturnTo(body.returnTo, this.config.http.publicBaseUrl);
     res.setHeader('Cache-Control', 'no-store');
     return this.logins.startPasswordless(
-      { purpose: 'login', accountId: null, returnTo, browserBinding: this.binding.ensure(req, res) },
+      { purpose: 'login', accountId: null, returnTo, ...this.binding.ensure(req, res) },
       clientMeta(req),
     );
   }

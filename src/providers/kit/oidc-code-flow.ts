@@ -124,6 +124,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         accountId: intent.accountId,
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
+        browserBindingIsNew: intent.browserBindingIsNew,
         providerData: intentData(intent),
         nonce,
         pkceVerifier,

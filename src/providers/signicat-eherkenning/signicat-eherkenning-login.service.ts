@@ -81,6 +81,7 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
         accountId: intent.accountId,
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
+        browserBindingIsNew: intent.browserBindingIsNew,
         providerData: intentData(intent),
         startLimit: { clientIp: meta.clientIp },
       });
