@@ -19,3 +19,13 @@ describe('clientMeta', () => {
     expect(clientMeta(requestFrom('203.0.113.7', 'x'.repeat(600))).userAgent).toHaveLength(512);
   });
 });
+
+describe('clientMeta of one request', () => {
+  it('is read once: later reads give the same frozen answer', () => {
+    const req = requestFrom('203.0.113.7', 'agent');
+    const first = clientMeta(req);
+    (req as unknown as { ip: string }).ip = '198.51.100.1';
+    expect(clientMeta(req)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+});

@@ -8,12 +8,21 @@ import type { ClientMeta } from '../../auth/login-starters.js';
  * X-Forwarded-For when TRUST_PROXY trusts the hop: anything there that is not an IP address is dropped, never
  * written (a batched log insert would fail for everyone in the batch).
  */
-export function clientMeta(req: Request): ClientMeta {
-  const userAgent = req.headers['user-agent'];
-  return {
-    clientIp: req.ip && isIP(req.ip) ? req.ip : null,
-    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
-    requestId: requestIdOf(req),
-    receivedAt: receivedAtOf(req),
-  };
+export function clientMeta(req: Request): Readonly<ClientMeta> {
+  let meta = seen.get(req);
+  if (!meta) {
+    const userAgent = req.headers['user-agent'];
+    const ip = req.ip;
+    meta = Object.freeze({
+      clientIp: ip && isIP(ip) ? ip : null,
+      userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
+      requestId: requestIdOf(req),
+      receivedAt: receivedAtOf(req),
+    });
+    seen.set(req, meta);
+  }
+  return meta;
 }
+
+/** Read once per request: a login callback asks in the Passport strategy and again where the login completes. */
+const seen = new WeakMap<Request, Readonly<ClientMeta>>();
