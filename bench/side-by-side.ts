@@ -64,6 +64,8 @@ export async function alternate(
       commits: systems.some((other) => other !== system && other.database === system.database)
         ? Number.NaN
         : (commitsAfter[i] - commitsBefore[i]) / allOperations,
+      /** App + Postgres CPU per operation in each round, for the spread of the ratio. */
+      cpuByRound: mine.map((w) => (w.appCpuMs + w.postgresCpuMs) / w.operations),
       perSecond: median(mine.map((w) => w.perSecond)),
       latencies: merged(mine.map((w) => w.latencies)),
       errors: mine.reduce((sum, w) => sum + w.errors, 0),
@@ -122,6 +124,11 @@ export function printSideBySide(title: string, unit: string, sides: Side[]) {
       { label: `${unit}s per second (median)`, values: [a.perSecond, b.perSecond], digits: 0 },
     ],
     (x, y) => x / y,
+  );
+  // Windows A B of one round ran back to back: their ratio shows how far one round's reading can stray.
+  const byRound = a.cpuByRound.map((cpu, round) => cpu / b.cpuByRound[round]).sort((x, y) => x - y);
+  console.log(
+    `app + Postgres CPU ratio by round: ${byRound.map((ratio) => ratio.toFixed(2)).join(' ')} (lowest to highest)`,
   );
   console.log(
     `${a.system.name}: ${a.operations} in ${settings.windowsPerSystem} windows, ${a.errors} errors; ` +
