@@ -50,7 +50,7 @@ function readSettings() {
     /** Distinct people logging in. */
     personaCount: Number(process.env.BENCH_PERSONAS ?? 200),
     /** Windows per system in the alternating scenarios. */
-    windowsPerSystem: Number(process.env.BENCH_WINDOWS ?? 3),
+    windowsPerSystem: Number(process.env.BENCH_WINDOWS ?? 5),
     /** Each HTTP scenario runs this long unmeasured first, on the same connections. */
     warmupMs: Math.min(1000, durationMs),
     /**

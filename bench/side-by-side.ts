@@ -104,6 +104,15 @@ export class Measure {
   }
 }
 
+/**
+ * App + Postgres CPU per operation, a over b, in each round, lowest first. The two windows of a round ran back to
+ * back, so the VM's drift between rounds (which moves both systems) falls out of each ratio; their median is the
+ * steadier reading of the two systems' ratio.
+ */
+export function roundRatios(a: Side, b: Side): number[] {
+  return a.cpuByRound.map((cpu, round) => cpu / b.cpuByRound[round]).sort((x, y) => x - y);
+}
+
 export function printSideBySide(title: string, unit: string, sides: Side[]) {
   const [a, b] = sides;
   console.log(`\n${title}`);
@@ -125,8 +134,7 @@ export function printSideBySide(title: string, unit: string, sides: Side[]) {
     ],
     (x, y) => x / y,
   );
-  // Windows A B of one round ran back to back: their ratio shows how far one round's reading can stray.
-  const byRound = a.cpuByRound.map((cpu, round) => cpu / b.cpuByRound[round]).sort((x, y) => x - y);
+  const byRound = roundRatios(a, b);
   console.log(
     `app + Postgres CPU ratio by round: ${byRound.map((ratio) => ratio.toFixed(2)).join(' ')} (lowest to highest)`,
   );
