@@ -38,7 +38,7 @@ export interface LoginTransactionInsert {
   /** The browser's open logins beyond this many (oldest first) are expired in the same statement. */
   openPerBrowser: number;
   /** The binding was minted by this very start: the browser can have no open login, so there is nothing to expire. */
-  browserIsNew: boolean;
+  browserBindingIsNew: boolean;
 }
 
 const COLUMNS = `id, provider, purpose, nonce, pkce_verifier, return_to, account_id, provider_data, created_at, expires_at,
@@ -80,7 +80,7 @@ function insertParameters(login: LoginTransactionInsert): unknown[] {
     jsonb(login.providerData),
     login.ttlSeconds,
     login.openPerBrowser,
-    login.browserIsNew,
+    login.browserBindingIsNew,
   ];
 }
 

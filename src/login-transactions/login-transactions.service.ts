@@ -124,7 +124,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
       providerData: input.providerData ?? {},
       ttlSeconds: input.ttlSeconds ?? this.config.login.transactionTtlSeconds,
       openPerBrowser: this.config.login.openPerBrowser,
-      browserIsNew: input.browserBindingIsNew ?? false,
+      browserBindingIsNew: input.browserBindingIsNew ?? false,
     };
     const manager = this.dataSource.manager;
     if (input.startLimit === 'counted') {
