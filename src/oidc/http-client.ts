@@ -119,9 +119,6 @@ export class ProviderResponse {
   }
 }
 
-/** undici's names for the timeouts of its own: connecting, waiting for headers, waiting for more of the body. */
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
 /**
  * A `fetch` for calls to identity providers, on undici's connection pools with keep-alive, handing the answer on
  * read whole: Node 20's global fetch costs several times the CPU per call, and node:http about twice as much as
@@ -136,12 +133,8 @@ export class ProviderHttpClient {
     /** Told every call's duration and failure (the provider's metrics). */
     private readonly observe: ProviderCallObserver = () => undefined,
   ) {
-    this.agent = new Agent({
-      connections: 64,
-      connect: { timeout: timeoutMs },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
+    // The call's own timer aborts a request once it is on a socket; before that, only a connect timeout ends it.
+    this.agent = new Agent({ connections: 64, connect: { timeout: timeoutMs } });
   }
 
   readonly fetch = (input: string | URL, init: OutboundRequest = {}): Promise<ProviderResponse> => {
@@ -202,8 +195,8 @@ export class ProviderHttpClient {
             resolve(new ProviderResponse(status, fields, noBody ? null : Buffer.concat(chunks)));
           },
           onResponseError: (_, error) => {
-            const code = (error as { code?: unknown }).code;
-            fail(error, typeof code === 'string' && TIMEOUT_CODES.has(code) ? 'timeout' : 'network');
+            const timedOut = (error as { code?: unknown }).code === 'UND_ERR_CONNECT_TIMEOUT';
+            fail(error, timedOut ? 'timeout' : 'network');
           },
         },
       );
