@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent } from 'undici';
+import { OutboundFailure, outboundAgent, sendWhole } from '../common/http/outbound.js';
 import type { ProviderCallObserver } from '../operations/metrics.js';
 
 export interface OutboundRequest {
@@ -120,10 +121,10 @@ export class ProviderResponse {
 }
 
 /**
- * A `fetch` for calls to identity providers, on undici's connection pools with keep-alive, handing the answer on
- * read whole: Node 20's global fetch costs several times the CPU per call, and node:http about twice as much as
- * undici's dispatcher (docs/benchmark.md#costs-of-the-building-blocks); every login makes two or three calls. A
- * hard timeout covers connect, request and response; responses above 1 MiB are refused.
+ * A `fetch` for calls to identity providers, on undici's connection pools with keep-alive (`sendWhole`), handing the
+ * answer on read whole: Node 20's global fetch costs several times the CPU per call
+ * (docs/benchmark.md#costs-of-the-building-blocks), and every login makes two or three calls. A hard timeout covers
+ * connect, request and response; responses above 1 MiB are refused.
  */
 export class ProviderHttpClient {
   private readonly agent: Agent;
@@ -133,11 +134,10 @@ export class ProviderHttpClient {
     /** Told every call's duration and failure (the provider's metrics). */
     private readonly observe: ProviderCallObserver = () => undefined,
   ) {
-    // The call's own timer aborts a request once it is on a socket; before that, only a connect timeout ends it.
-    this.agent = new Agent({ connections: 64, connect: { timeout: timeoutMs } });
+    this.agent = outboundAgent(timeoutMs);
   }
 
-  readonly fetch = (input: string | URL, init: OutboundRequest = {}): Promise<ProviderResponse> => {
+  readonly fetch = async (input: string | URL, init: OutboundRequest = {}): Promise<ProviderResponse> => {
     const startedAt = performance.now();
     const url = new URL(input);
     const method = init.method ?? 'GET';
@@ -146,61 +146,22 @@ export class ProviderHttpClient {
     if (body !== undefined && init.body instanceof URLSearchParams && !hasHeader(headers, 'content-type')) {
       headers['content-type'] = 'application/x-www-form-urlencoded;charset=UTF-8';
     }
-    return new Promise<ProviderResponse>((resolve, reject) => {
-      let settled = false;
-      let controller: Dispatcher.DispatchController | undefined;
-      let status = 0;
-      let fields: IncomingHttpHeaders = {};
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const settle = () => {
-        settled = true;
-        clearTimeout(timer);
-        init.signal?.removeEventListener('abort', abort);
-      };
-      const fail = (error: unknown, reason: 'timeout' | 'network') => {
-        if (settled) return;
-        settle();
-        controller?.abort(error instanceof Error ? error : new Error(reason));
-        this.observe((performance.now() - startedAt) / 1000, reason);
-        reject(
-          error instanceof ProviderUnreachableError ? error : new ProviderUnreachableError(url.href, reason, error),
-        );
-      };
-      const timer = setTimeout(() => fail(undefined, 'timeout'), this.timeoutMs);
-      const abort = () => fail(init.signal?.reason, 'timeout');
-      init.signal?.addEventListener('abort', abort, { once: true });
-      this.agent.dispatch(
-        { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body },
-        {
-          onRequestStart: (started) => {
-            controller = started;
-            if (settled) started.abort(new Error('timeout'));
-          },
-          // Called again for each 1xx: the last call is the answer.
-          onResponseStart: (_, statusCode, responseHeaders) => {
-            status = statusCode;
-            fields = responseHeaders;
-          },
-          onResponseData: (_, chunk) => {
-            size += chunk.length;
-            if (size > MAX_RESPONSE_BYTES) fail(new Error('response too large'), 'network');
-            else chunks.push(chunk);
-          },
-          onResponseEnd: () => {
-            if (settled) return;
-            settle();
-            this.observe((performance.now() - startedAt) / 1000, status >= 500 ? 'status_5xx' : null);
-            const noBody = status === 204 || status === 304 || method === 'HEAD';
-            resolve(new ProviderResponse(status, fields, noBody ? null : Buffer.concat(chunks)));
-          },
-          onResponseError: (_, error) => {
-            const timedOut = (error as { code?: unknown }).code === 'UND_ERR_CONNECT_TIMEOUT';
-            fail(error, timedOut ? 'timeout' : 'network');
-          },
-        },
-      );
-    });
+    try {
+      const answer = await sendWhole(this.agent, url, {
+        method,
+        headers,
+        body,
+        timeoutMs: this.timeoutMs,
+        maxBytes: MAX_RESPONSE_BYTES,
+        signal: init.signal,
+      });
+      this.observe((performance.now() - startedAt) / 1000, answer.status >= 500 ? 'status_5xx' : null);
+      return new ProviderResponse(answer.status, answer.headers, answer.body);
+    } catch (error) {
+      const failure = error instanceof OutboundFailure ? error : new OutboundFailure('network', error);
+      this.observe((performance.now() - startedAt) / 1000, failure.reason);
+      throw new ProviderUnreachableError(url.href, failure.reason, failure.cause);
+    }
   };
 
   close(): void {

@@ -283,6 +283,12 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
       },
     ],
     [
+      // Signed and of the batch, but longer than any answer the writer gives (1 MiB).
+      'at a length no batch needs',
+      (req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) =>
+        signedAnswer(req, res, { rows: records.map(rowFor), failed: [], padding: ' '.repeat(1024 * 1024) }),
+    ],
+    [
       'with a 500',
       (_req: IncomingMessage, res: ServerResponse) => {
         res.statusCode = 500;

@@ -1,13 +1,12 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
+import type { Agent } from 'undici';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../app/app.config.js';
 import { equalInConstantTime } from '../../common/constant-time.js';
-import { readLimited } from '../../common/http/own-listener.js';
+import { type OutboundAnswer, outboundAgent, sendWhole } from '../../common/http/outbound.js';
 import { isDataError } from '../../common/problem/classify-unexpected.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
 import { InjectAppConfig } from '../../config/config.module.js';
@@ -90,7 +89,7 @@ export class AccessLogWriter implements OnApplicationShutdown {
   /** This instance's records, batched, to the writer; null when no writer is configured. */
   private readonly toWriter: StatementBatcher<AccessDecisionRecord, Outcome | undefined> | null;
   private readonly secret: Buffer | null;
-  private readonly agent: HttpAgent | HttpsAgent | undefined;
+  private readonly agent: Agent | undefined;
   private writerIsHere = false;
   /** When the writer was last away: this instance writes its own records until then plus SERMI_LOG_WRITER_RETRY_MS. */
   private awaySince: number | null = null;
@@ -122,15 +121,12 @@ export class AccessLogWriter implements OnApplicationShutdown {
           row: (outcome) => outcome.id,
         })
       : null;
-    if (writer) {
-      // Idle sockets are let go well before the writer's keep-alive timeout would close them under a request.
-      const options = { keepAlive: true, timeout: 30_000 };
-      this.agent = writer.url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
-    }
+    // undici lets an idle connection go before the keep-alive timeout the writer announces would close it.
+    if (writer) this.agent = outboundAgent(writer.answerTimeoutMs, 16);
   }
 
   onApplicationShutdown(): void {
-    this.agent?.destroy();
+    void this.agent?.destroy().catch(() => undefined);
   }
 
   /**
@@ -205,44 +201,28 @@ export class AccessLogWriter implements OnApplicationShutdown {
   }
 
   /** One signed batch to the writer; its checked answer, or an error when it could not be reached or refused. */
-  private post({ url, answerTimeoutMs }: Writer, records: AccessDecisionRecord[]): Promise<WriterAnswer> {
+  private async post({ url, answerTimeoutMs }: Writer, records: AccessDecisionRecord[]): Promise<WriterAnswer> {
     const body = JSON.stringify(records);
     const timestamp = String(Date.now());
     const signature = signBatch(this.secret!, timestamp, body);
-    const target = new URL(WRITER_PATH, url);
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<WriterAnswer>((resolve, reject) => {
-      const request = send(
-        target,
-        {
-          method: 'POST',
-          agent: this.agent,
-          headers: {
-            'Content-Type': 'application/json',
-            [SIGNATURE_HEADER]: signature,
-            [TIMESTAMP_HEADER]: timestamp,
-            [INSTANCE_HEADER]: this.instanceId,
-          },
-        },
-        (response) => {
-          this.readAnswer(response, signature, records).then(resolve, reject);
-        },
-      );
-      // One deadline from the start, connecting included (a socket timeout counts only once connected).
-      const deadline = setTimeout(() => request.destroy(new Error('no answer in time')), answerTimeoutMs);
-      request.on('close', () => clearTimeout(deadline));
-      request.on('error', reject);
-      request.end(body);
+    const response = await sendWhole(this.agent!, new URL(WRITER_PATH, url), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        [SIGNATURE_HEADER]: signature,
+        [TIMESTAMP_HEADER]: timestamp,
+        [INSTANCE_HEADER]: this.instanceId,
+      },
+      body,
+      timeoutMs: answerTimeoutMs,
+      maxBytes: MAX_ANSWER_BYTES,
     });
+    return this.readAnswer(response, signature, records);
   }
 
-  private async readAnswer(
-    response: IncomingMessage,
-    batchSignature: string,
-    records: AccessDecisionRecord[],
-  ): Promise<WriterAnswer> {
-    const body = await readLimited(response, MAX_ANSWER_BYTES, () => new Error('the writer answered too much'));
-    if (response.statusCode !== 200) throw new Error(`the writer answered ${response.statusCode}`);
+  private readAnswer(response: OutboundAnswer, batchSignature: string, records: AccessDecisionRecord[]): WriterAnswer {
+    if (response.status !== 200) throw new Error(`the writer answered ${response.status}`);
+    const body = response.body ?? Buffer.alloc(0);
     const instance = response.headers[INSTANCE_HEADER];
     if (
       typeof instance !== 'string' ||
