@@ -6,7 +6,10 @@ export interface DatabaseConnectionSettings {
   url: string;
   poolSize?: number;
   connectTimeoutMs?: number;
+  /** Postgres `statement_timeout`; 0 for none. */
   statementTimeoutMs?: number;
+  /** Postgres `lock_timeout`: how long a statement waits for a lock; none when unset. */
+  lockTimeoutMs?: number;
   applicationName?: string;
 }
 
@@ -33,6 +36,7 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): DataSou
     extra: {
       statement_timeout: settings.statementTimeoutMs ?? 15000,
       idle_in_transaction_session_timeout: 60000,
+      ...(settings.lockTimeoutMs === undefined ? {} : { lock_timeout: settings.lockTimeoutMs }),
     },
   };
 }

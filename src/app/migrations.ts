@@ -1,26 +1,52 @@
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { sqlState } from '../database/postgres-errors.js';
 import { dataSourceOptions } from './data-source-options.js';
 
 /** Any fixed number works; it only has to be the same for every instance of this service. */
 const MIGRATION_LOCK_KEY = 724_001;
 
 /**
- * Applies pending migrations, holding a Postgres advisory lock so that several instances starting at once
- * do not race each other. Returns the names of the migrations applied.
+ * How long a migration's statement waits for a table's lock. A statement that changes a table queues for its lock
+ * behind the transactions using it, and every query on that table after it — logins, decisions — queues behind the
+ * statement: waiting long would stall the running instances. Giving up instead leaves that migration unapplied
+ * (it is one transaction) and the start fails; the next start tries again.
  */
-export async function applyMigrations(url: string): Promise<string[]> {
+export const MIGRATION_LOCK_TIMEOUT_MS = 10_000;
+
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * Applies pending migrations, holding a Postgres advisory lock so that several instances starting at once
+ * do not race each other. Returns the names of the migrations applied. No statement timeout: rewriting or indexing a
+ * large table may take minutes; the lock timeout keeps it from waiting behind busy transactions.
+ */
+export async function applyMigrations(url: string, lockTimeoutMs = MIGRATION_LOCK_TIMEOUT_MS): Promise<string[]> {
   const lock = new pg.Client({ connectionString: url, application_name: 'rmi-identity-backend:migrations' });
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const dataSource = new DataSource(
-      dataSourceOptions({ url, poolSize: 1, applicationName: 'rmi-identity-backend:migrations' }),
+      dataSourceOptions({
+        url,
+        poolSize: 1,
+        applicationName: 'rmi-identity-backend:migrations',
+        statementTimeoutMs: 0,
+        lockTimeoutMs,
+      }),
     );
     await dataSource.initialize();
     try {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       return applied.map((migration) => migration.name);
+    } catch (error) {
+      if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
+      throw new Error(
+        `a migration waited ${lockTimeoutMs / 1000} s for a table that running transactions hold and gave up, ` +
+          'so as not to hold up the requests queued behind it; it was not applied (the migrations before it were). ' +
+          'Start again, or run `npm run migration:run`, when the database is quieter.',
+        { cause: error },
+      );
     } finally {
       await dataSource.destroy();
     }

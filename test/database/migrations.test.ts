@@ -3,11 +3,12 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { PROJECT_ROOT } from '../support/spawn-process.js';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/app/data-source-options.js';
 import { applyMigrations } from '../../src/app/migrations.js';
 import { schemaDiff } from '../../src/app/schema-drift.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { adminQuery, createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 describe('migrations', () => {
   let database: TestDatabase;
@@ -39,6 +40,50 @@ describe('migrations', () => {
     }
     expect(await applyMigrations(database.url)).toHaveLength(MIGRATIONS.length);
     expect(await schemaDiff(database.url)).toEqual({ up: [], down: [] });
+  });
+
+  it('give up on a table that running transactions hold rather than stall the queries queued behind, and apply later', async () => {
+    // Reverted back to the migration that rewrites login_transactions (SET UNLOGGED needs the table to itself).
+    const dataSource = await new DataSource(dataSourceOptions({ url: database.url, poolSize: 1 })).initialize();
+    const reverted: string[] = [];
+    try {
+      while (!reverted.includes('UnloggedLoginState1796376240314')) {
+        const [last] = await dataSource.query<{ name: string }[]>(
+          'SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1',
+        );
+        await dataSource.undoLastMigration({ transaction: 'each' });
+        reverted.push(last.name);
+      }
+    } finally {
+      await dataSource.destroy();
+    }
+    const persistence = async () =>
+      (
+        await adminQuery<{ p: string }>(
+          "SELECT relpersistence AS p FROM pg_class WHERE relname = 'login_transactions'",
+          [],
+          database.name,
+        )
+      ).rows[0].p;
+    const login = new pg.Client({ connectionString: database.url });
+    await login.connect();
+    try {
+      await login.query('BEGIN');
+      await login.query('SELECT count(*) FROM login_transactions');
+      const failure = await applyMigrations(database.url, 200).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(failure?.message).toMatch(
+        /^a migration waited 0.2 s for a table that running transactions hold and gave up/,
+      );
+      expect(await persistence()).toBe('p');
+    } finally {
+      await login.query('ROLLBACK');
+      await login.end();
+    }
+    expect((await applyMigrations(database.url)).sort()).toEqual(reverted.sort());
+    expect(await persistence()).toBe('u');
   });
 });
 
