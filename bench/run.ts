@@ -21,12 +21,13 @@ import {
   loginsAndMe,
   printSideBySide,
   roundRatios,
+  type Side,
   type System,
 } from './side-by-side.js';
 import { reportSoak } from './soak.js';
 
 /**
- * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only instances|soak|steady] [-- --against REV]`: builds the backend and runs it
+ * `npm run bench [-- --instances N] [-- --soak 10m] [-- --only logins|instances|soak|steady] [-- --against REV]`: builds the backend and runs it
  * as production does (its own process, node dist/src/main.js) on a real Postgres with synchronous commit, next to the
  * idiomatic peer (bench/peer, its own process), both logging in at the Digidentity sandbox (in this process, so its
  * work is counted for neither). Method, flags and targets: docs/benchmark.md; the flags and the BENCH_* tuning are
@@ -105,21 +106,11 @@ async function meAgainstHealth(rig: Rig, meCookies: string[]): Promise<number> {
   return sides[0].perSecond / sides[1].perSecond;
 }
 
-/** Every scenario, the targets checked; then the several instances and the soak when asked for. */
-async function everything(rig: Rig) {
-  await httpScenarios(rig);
-  const { logins, meCookies } = await sideBySide(rig);
-  const meRatio = await meAgainstHealth(rig, meCookies);
-  const decisionSessions = await backendDecisionSessions(rig);
-  const decisions = await closedLoopDecisions(rig, decisionSessions);
-  await reportSteadyRates(rig, decisionSessions);
-  await reportShiftStart(rig, decisionSessions);
-
-  const [backendLogins, peerLogins] = logins;
+/** The targets of the side-by-side logins. */
+function printLoginTargets([backendLogins, peerLogins]: Side[]) {
   const byRound = roundRatios(backendLogins, peerLogins);
   const cpuRatio = median(byRound);
   const loginP99 = [percentile(backendLogins.latencies, 99), percentile(peerLogins.latencies, 99)];
-  console.log(`\nTargets`);
   console.log(
     `  backend CPU per web login: ${format(backendLogins.appCpuMs)} ms (target ≤ ${TARGETS.cpuPerLoginMs} ms): ${verdict(backendLogins.appCpuMs <= TARGETS.cpuPerLoginMs)}`,
   );
@@ -130,6 +121,20 @@ async function everything(rig: Rig) {
   console.log(
     `  login p99 vs the peer: ${format(loginP99[0], 0)} vs ${format(loginP99[1], 0)} ms (target ≤ the peer's): ${verdict(loginP99[0] <= loginP99[1])}`,
   );
+}
+
+/** Every scenario, the targets checked; then the several instances and the soak when asked for. */
+async function everything(rig: Rig) {
+  await httpScenarios(rig);
+  const { logins, meCookies } = await sideBySide(rig);
+  const meRatio = await meAgainstHealth(rig, meCookies);
+  const decisionSessions = await backendDecisionSessions(rig);
+  const decisions = await closedLoopDecisions(rig, decisionSessions);
+  await reportSteadyRates(rig, decisionSessions);
+  await reportShiftStart(rig, decisionSessions);
+
+  console.log(`\nTargets`);
+  printLoginTargets(logins);
   console.log(
     `  GET /api/me throughput / GET /health throughput: ${format(meRatio * 100, 0)} % (target ≥ ${TARGETS.meThroughputRatio * 100} %): ${verdict(meRatio >= TARGETS.meThroughputRatio)}`,
   );
@@ -194,6 +199,12 @@ async function main() {
       case 'instances':
         await reportInstances(rig);
         break;
+      case 'logins': {
+        const { logins } = await sideBySide(rig);
+        console.log(`\nTargets`);
+        printLoginTargets(logins);
+        break;
+      }
       case undefined:
         await everything(rig);
         break;

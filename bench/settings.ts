@@ -5,12 +5,13 @@ import { parseArgs } from 'node:util';
  * What only the processes it starts need is read where they start: BENCH_LOG_LEVEL and BENCH_NODE_ARGS in
  * processes.ts (bench:statements uses it too), DATABASE_URL in rig.ts.
  *
+ * `--only logins`: just the logins and "who am I" side by side with the peer, for work on the login;
  * `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching;
  * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory; `--only steady`: just the decisions at
  * steady rates, for work on the linger. `--against REV`: just this build against another commit's (the A/B of a
  * change).
  */
-const ALONE = ['instances', 'soak', 'steady'] as const;
+const ALONE = ['logins', 'instances', 'soak', 'steady'] as const;
 export type Alone = (typeof ALONE)[number];
 const isAlone = (value: string): value is Alone => (ALONE as readonly string[]).includes(value);
 

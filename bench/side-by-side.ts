@@ -4,7 +4,7 @@ import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js
 import type { PostgresUsage } from './postgres-usage.js';
 import { settle } from './postgres-usage.js';
 import type { Service } from './processes.js';
-import { median, merged, perSecond, printComparison } from './report.js';
+import { format, median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
 
 /** One system of the side-by-side comparison. */
@@ -64,8 +64,8 @@ export async function alternate(
       commits: systems.some((other) => other !== system && other.database === system.database)
         ? Number.NaN
         : (commitsAfter[i] - commitsBefore[i]) / allOperations,
-      /** App + Postgres CPU per operation in each round, for the spread of the ratio. */
-      cpuByRound: mine.map((w) => (w.appCpuMs + w.postgresCpuMs) / w.operations),
+      /** App and Postgres CPU per operation in each round, in the order run, for the spread of the ratio. */
+      rounds: mine.map((w) => ({ app: w.appCpuMs / w.operations, postgres: w.postgresCpuMs / w.operations })),
       perSecond: median(mine.map((w) => w.perSecond)),
       latencies: merged(mine.map((w) => w.latencies)),
       errors: mine.reduce((sum, w) => sum + w.errors, 0),
@@ -110,7 +110,39 @@ export class Measure {
  * steadier reading of the two systems' ratio.
  */
 export function roundRatios(a: Side, b: Side): number[] {
-  return a.cpuByRound.map((cpu, round) => cpu / b.cpuByRound[round]).sort((x, y) => x - y);
+  return inOrder(a, b).sort((x, y) => x - y);
+}
+
+const cpuOf = (round: Side['rounds'][number]) => round.app + round.postgres;
+const inOrder = (a: Side, b: Side) => a.rounds.map((round, i) => cpuOf(round) / cpuOf(b.rounds[i]));
+
+/** Each round's figures in the order run: which system and which part moved when a round's ratio strays. */
+function printRounds(unit: string, a: Side, b: Side) {
+  const cells = (values: number[], digits: number) => values.map((v) => format(v, digits).padStart(8)).join('');
+  console.log(
+    `per ${unit}, by round`.padEnd(42) +
+      cells(
+        a.rounds.map((_, i) => i + 1),
+        0,
+      ),
+  );
+  for (const side of [a, b]) {
+    console.log(
+      `${side.system.name} app CPU ms`.padEnd(42) +
+        cells(
+          side.rounds.map((r) => r.app),
+          3,
+        ),
+    );
+    console.log(
+      `${side.system.name} Postgres CPU ms`.padEnd(42) +
+        cells(
+          side.rounds.map((r) => r.postgres),
+          3,
+        ),
+    );
+  }
+  console.log('app + Postgres CPU ratio'.padEnd(42) + cells(inOrder(a, b), 2));
 }
 
 export function printSideBySide(title: string, unit: string, sides: Side[]) {
@@ -134,10 +166,7 @@ export function printSideBySide(title: string, unit: string, sides: Side[]) {
     ],
     (x, y) => x / y,
   );
-  const byRound = roundRatios(a, b);
-  console.log(
-    `app + Postgres CPU ratio by round: ${byRound.map((ratio) => ratio.toFixed(2)).join(' ')} (lowest to highest)`,
-  );
+  printRounds(unit, a, b);
   console.log(
     `${a.system.name}: ${a.operations} in ${settings.windowsPerSystem} windows, ${a.errors} errors; ` +
       `${b.system.name}: ${b.operations}, ${b.errors} errors (ratio = ${a.system.name}/${b.system.name})`,
