@@ -5,6 +5,8 @@ import { ENTITIES } from './entities.js';
 export interface DatabaseConnectionSettings {
   url: string;
   poolSize?: number;
+  /** How long an unused connection stays in the pool (pg's default, 10 s, when unset). */
+  poolIdleTimeoutMs?: number;
   connectTimeoutMs?: number;
   /** Postgres `statement_timeout`; 0 for none. */
   statementTimeoutMs?: number;
@@ -36,6 +38,10 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): DataSou
     extra: {
       statement_timeout: settings.statementTimeoutMs ?? 15000,
       idle_in_transaction_session_timeout: 60000,
+      ...(settings.poolIdleTimeoutMs === undefined ? {} : { idleTimeoutMillis: settings.poolIdleTimeoutMs }),
+      // Probes after a minute without traffic: a connection a firewall dropped is noticed, an idle one is kept open.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 60000,
       ...(settings.lockTimeoutMs === undefined ? {} : { lock_timeout: settings.lockTimeoutMs }),
     },
   };

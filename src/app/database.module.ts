@@ -14,6 +14,7 @@ export class DatabaseModule {
           ...dataSourceOptions({
             url: database.url,
             poolSize: database.poolSize,
+            poolIdleTimeoutMs: database.poolIdleTimeoutMs,
             connectTimeoutMs: database.connectTimeoutMs,
             statementTimeoutMs: database.statementTimeoutMs,
           }),

@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import type pg from 'pg';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/** The app's request pool (pg's Pool behind TypeORM). */
+const poolOf = (app: TestApp) => (app.dataSource.driver as unknown as { master: pg.Pool }).master;
+
+async function eventually(check: () => boolean, withinMs: number): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (!check()) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+/**
+ * The timer of the TCP socket on this machine whose local port is `port` (/proc/net/tcp and tcp6, the `tr` field):
+ * 2 while a keep-alive probe is scheduled, 0 on a socket without keep-alive.
+ */
+async function socketTimer(port: number): Promise<number | undefined> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of (await readFile(table, 'utf8')).split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '01') return Number.parseInt(fields[5].split(':')[0], 16);
+    }
+  }
+  return undefined;
+}
+
+describe('the request pool (DATABASE_POOL_*)', () => {
+  const apps: TestApp[] = [];
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+  });
+
+  it('closes a connection left unused for DATABASE_POOL_IDLE_TIMEOUT_MS, and keeps it open until then', async () => {
+    const [brief, patient] = await Promise.all([
+      startTestApp({ DATABASE_POOL_IDLE_TIMEOUT_MS: '300' }),
+      startTestApp({ DATABASE_POOL_IDLE_TIMEOUT_MS: '600000' }),
+    ]);
+    apps.push(brief, patient);
+    await Promise.all([brief.dataSource.query('SELECT 1'), patient.dataSource.query('SELECT 1')]);
+    expect([poolOf(brief).totalCount, poolOf(patient).totalCount]).toEqual([1, 1]);
+    // pg's own default (10 s) would keep it far longer than this.
+    expect(await eventually(() => poolOf(brief).totalCount === 0, 5000)).toBe(true);
+    expect(poolOf(patient).totalCount).toBe(1);
+  });
+
+  it('sends TCP keep-alive probes on its connections, so a dropped one is noticed', async () => {
+    const app = await startTestApp();
+    apps.push(app);
+    const [{ port }] = await app.dataSource.query<{ port: number }[]>(
+      'SELECT client_port AS port FROM pg_stat_activity WHERE pid = pg_backend_pid()',
+    );
+    expect(await socketTimer(port)).toBe(2);
+  });
+});
