@@ -178,7 +178,9 @@ describe('ProviderHttpClient: what reaches the provider, and when it gives up', 
   let server: Server;
   let base: string;
   const received: { method?: string; url?: string; contentType?: string; body: string }[] = [];
-  const http = new ProviderHttpClient(300);
+  // Only the timeout test may time out: a loaded machine must not turn the others' answers into timeouts.
+  const http = new ProviderHttpClient(30_000);
+  const impatient = new ProviderHttpClient(300);
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -217,6 +219,7 @@ describe('ProviderHttpClient: what reaches the provider, and when it gives up', 
 
   afterAll(async () => {
     http.close();
+    impatient.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -253,7 +256,7 @@ describe('ProviderHttpClient: what reaches the provider, and when it gives up', 
 
   it('gives up on a provider that does not answer, or stops halfway, as a timeout', async () => {
     for (const path of ['/slow', '/stalls-mid-body']) {
-      expect(await failure(http.fetch(`${base}${path}`))).toMatchObject({
+      expect(await failure(impatient.fetch(`${base}${path}`))).toMatchObject({
         name: 'ProviderUnreachableError',
         reason: 'timeout',
       });
