@@ -64,6 +64,8 @@ export async function alternate(
       commits: systems.some((other) => other !== system && other.database === system.database)
         ? Number.NaN
         : (commitsAfter[i] - commitsBefore[i]) / allOperations,
+      /** App + Postgres CPU per operation over all rounds together: a cost that comes every few windows counts. */
+      cpuAllRounds: mine.reduce((sum, w) => sum + w.appCpuMs + w.postgresCpuMs, 0) / operations,
       /** App and Postgres CPU per operation in each round, in the order run, for the spread of the ratio. */
       rounds: mine.map((w) => ({ app: w.appCpuMs / w.operations, postgres: w.postgresCpuMs / w.operations })),
       perSecond: median(mine.map((w) => w.perSecond)),
@@ -159,6 +161,7 @@ export function printSideBySide(title: string, unit: string, sides: Side[]) {
         values: [a.appCpuMs + a.postgresCpuMs, b.appCpuMs + b.postgresCpuMs],
         digits: 3,
       },
+      { label: 'app + Postgres CPU ms, all rounds together', values: [a.cpuAllRounds, b.cpuAllRounds], digits: 3 },
       { label: 'Postgres commits', values: [a.commits, b.commits], digits: 3 },
       { label: 'latency p50 ms', values: [percentile(a.latencies, 50), percentile(b.latencies, 50)] },
       { label: 'latency p99 ms', values: [percentile(a.latencies, 99), percentile(b.latencies, 99)] },
