@@ -253,6 +253,31 @@ describe('limits on login starts', () => {
       expect([second_.status, second_.location]).toEqual([302, `${first.app.baseUrl}/jobs/1`]);
     });
 
+    it('skips the cap check only for a start that minted the browser binding, which no open login can carry', async () => {
+      const logins = first.app.app.get(LoginTransactionsService);
+      const binding = randomBytes(32).toString('base64url');
+      const start = (browserBindingIsNew: boolean) =>
+        logins.create({
+          provider: 'digidentity',
+          returnTo: '/',
+          browserBinding: binding,
+          browserBindingIsNew,
+          startLimit: { clientIp: newClient() },
+        });
+      const open = () =>
+        count(
+          `SELECT count(*)::int AS n FROM login_transactions
+            WHERE browser_binding_hash = sha256(convert_to($1, 'UTF8')) AND consumed_at IS NULL AND expires_at > now()`,
+          [binding],
+        );
+      for (let i = 0; i < OPEN_PER_BROWSER; i += 1) await start(false);
+      // Told the binding is new, the start does not look for the browser's open logins (the cost of the check saved).
+      await start(true);
+      expect(await open()).toBe(OPEN_PER_BROWSER + 1);
+      await start(false);
+      expect(await open()).toBe(OPEN_PER_BROWSER);
+    });
+
     it('keeps the cap when one browser starts many logins on two instances at once', async () => {
       const browser = new Browser();
       expect(toProvider(await webStart(browser, newClient()))).toBe(true);
