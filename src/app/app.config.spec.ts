@@ -182,6 +182,10 @@ describe('loadConfig', () => {
     [{ SERMI_LOG_WRITER_URL: 'http://rmi-0.internal:8081' }, 'SERMI_LOG_WRITER_SECRET'],
     [{ SERMI_LOG_WRITER_PORT: '8081', SERMI_LOG_WRITER_SECRET: 'short' }, 'SERMI_LOG_WRITER_SECRET'],
     [{ SERMI_LOG_WRITER_URL: 'rmi-0:8081', SERMI_LOG_WRITER_SECRET: 's'.repeat(32) }, 'SERMI_LOG_WRITER_URL'],
+    [
+      { SERMI_LOG_WRITER_URL: 'https://rmi:pw@rmi-0.internal:8081', SERMI_LOG_WRITER_SECRET: 's'.repeat(32) },
+      'SERMI_LOG_WRITER_URL',
+    ],
     [{ SERMI_LOG_WRITER_PORT: '3000', SERMI_LOG_WRITER_SECRET: 's'.repeat(32) }, 'SERMI_LOG_WRITER_PORT'],
     [
       { SERMI_LOG_WRITER_PORT: '9464', METRICS_PORT: '9464', SERMI_LOG_WRITER_SECRET: 's'.repeat(32) },

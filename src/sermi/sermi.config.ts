@@ -212,6 +212,11 @@ function accessLogWriterSettings(env: SermiEnvironment, problems: string[]): Acc
     problems.push('SERMI_LOG_WRITER_SECRET: required with SERMI_LOG_WRITER_URL or SERMI_LOG_WRITER_PORT');
     return null;
   }
+  // Batches are signed with the secret; a user or password in the URL would be sent nowhere (and could be logged).
+  if (url !== undefined && URL.canParse(url) && (new URL(url).username || new URL(url).password)) {
+    problems.push('SERMI_LOG_WRITER_URL: no user or password in the URL (batches are signed with the secret)');
+    return null;
+  }
   return {
     url: url === undefined ? null : new URL(url),
     listen: port === undefined ? null : { port, host: env.SERMI_LOG_WRITER_HOST },

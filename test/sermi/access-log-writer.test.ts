@@ -259,20 +259,24 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
       'signed with another secret',
       (req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) =>
         signedAnswer(req, res, { rows: records.map(rowFor), failed: [] }, 'another-secret-of-enough-length-0123'),
+      'the answer is not signed with the shared secret',
     ],
     [
       'not signed',
       (_req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) =>
         res.end(JSON.stringify({ rows: records.map(rowFor), failed: [] })),
+      'the answer is not signed with the shared secret',
     ],
     [
       'with a row that is not one of the batch',
       (req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) =>
         signedAnswer(req, res, { rows: [{ ...rowFor(records[0]), id: randomUUID() }], failed: [] }),
+      'the writer answered something else than rows of the batch',
     ],
     [
       'with a malformed row',
       (req: IncomingMessage, res: ServerResponse) => signedAnswer(req, res, { rows: [null], failed: [] }),
+      'the writer answered something else than rows of the batch',
     ],
     [
       // A writer of the protocol before sessions were checked by its statement, during a rolling update.
@@ -281,12 +285,14 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
         if (req.url === '/sermi-log/records') signedAnswer(req, res, { rows: records.map(rowFor), failed: [] });
         else res.writeHead(404).end();
       },
+      'the writer answered 404',
     ],
     [
       // Signed and of the batch, but longer than any answer the writer gives (1 MiB).
       'at a length no batch needs',
       (req: IncomingMessage, res: ServerResponse, records: AccessDecisionRecord[]) =>
         signedAnswer(req, res, { rows: records.map(rowFor), failed: [], padding: ' '.repeat(1024 * 1024) }),
+      'answer longer than 1048576 bytes',
     ],
     [
       'with a 500',
@@ -294,13 +300,15 @@ describe('one instance writes the SERMI access log records of all (SERMI_LOG_WRI
         res.statusCode = 500;
         res.end('no');
       },
+      'the writer answered 500',
     ],
-  ])('writes its records itself when the writer answers %s', async (_case, answer) => {
+  ])('writes its records itself when the writer answers %s', async (_case, answer, why) => {
     await withFakeWriter(answer, async (app) => {
       const decision = await decide(app);
       expect(await logged(decision.accessId)).toMatchObject({ decision: 'denied', reason: decision.reason });
       expect(counts(app)).toEqual({ sent: 0, received: 0, written_here: 1 });
-      expect(app.logs.text()).toContain('writer not reachable or refused the batch');
+      const warning = app.logs.lines.find((line) => String(line.msg).includes('writer not reachable'));
+      expect(warning).toMatchObject({ level: 'warn', error: expect.stringContaining(why) });
     });
   });
 

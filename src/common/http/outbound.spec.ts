@@ -77,6 +77,11 @@ describe('sendWhole: one call, its answer read whole', () => {
     });
     const given = await failure(call('/slow', { signal: AbortSignal.abort(new Error('shutting down')) }));
     expect(given).toMatchObject({ reason: 'timeout', message: 'no answer in time: shutting down' });
+    const caller = new AbortController();
+    const underway = failure(call('/slow', { signal: caller.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    caller.abort(new Error('the person left'));
+    expect(await underway).toMatchObject({ reason: 'timeout', message: 'no answer in time: the person left' });
   });
 
   it('fails an answer longer than its limit, and a refused connection, saying why', async () => {

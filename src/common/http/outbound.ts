@@ -35,11 +35,16 @@ export class OutboundFailure extends Error {
 }
 
 /**
- * A pool of keep-alive connections per origin for `sendWhole`. The call's own timer ends a request once it is on a
- * socket; before that, only a connect timeout ends it.
+ * A pool of keep-alive connections per origin for `sendWhole`, with a connect timeout: `sendWhole` stops waiting at
+ * its own deadline, and a request still queued for a connection then is dropped once it gets one. An idle connection
+ * is kept as long as the server's Keep-Alive header allows, at most `keepIdleMaxMs`.
  */
-export const outboundAgent = (timeoutMs: number, connections = 64): Agent =>
-  new Agent({ connections, connect: { timeout: timeoutMs } });
+export const outboundAgent = (timeoutMs: number, options: { connections?: number; keepIdleMaxMs?: number } = {}) =>
+  new Agent({
+    connections: options.connections ?? 64,
+    connect: { timeout: timeoutMs },
+    ...(options.keepIdleMaxMs === undefined ? {} : { keepAliveMaxTimeout: options.keepIdleMaxMs }),
+  });
 
 /**
  * One HTTP call on undici's dispatcher, the answer read whole — about half the CPU of node:http per call and a fraction

@@ -121,8 +121,9 @@ export class AccessLogWriter implements OnApplicationShutdown {
           row: (outcome) => outcome.id,
         })
       : null;
-    // undici lets an idle connection go before the keep-alive timeout the writer announces would close it.
-    if (writer) this.agent = outboundAgent(writer.answerTimeoutMs, 16);
+    // Idle connections are let go before the writer's keep-alive timeout, or a proxy's idle limit between the
+    // instances (60 s is common), could close them under a batch.
+    if (writer) this.agent = outboundAgent(writer.answerTimeoutMs, { connections: 16, keepIdleMaxMs: 30_000 });
   }
 
   onApplicationShutdown(): void {
