@@ -36,7 +36,8 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): DataSou
     poolSize: settings.poolSize ?? 10,
     connectTimeoutMS: settings.connectTimeoutMs ?? 5000,
     extra: {
-      statement_timeout: settings.statementTimeoutMs ?? 15000,
+      // pg leaves out a falsy setting, and with it the server's default would apply: 0 (none) is sent as text.
+      statement_timeout: settings.statementTimeoutMs === 0 ? '0' : (settings.statementTimeoutMs ?? 15000),
       idle_in_transaction_session_timeout: 60000,
       ...(settings.poolIdleTimeoutMs === undefined ? {} : { idleTimeoutMillis: settings.poolIdleTimeoutMs }),
       // Probes after a minute without traffic: a connection a firewall dropped is noticed, an idle one is kept open.

@@ -42,6 +42,21 @@ describe('migrations', () => {
     expect(await schemaDiff(database.url)).toEqual({ up: [], down: [] });
   });
 
+  it('run without a statement timeout (as applyMigrations asks), whatever the database sets', async () => {
+    await adminQuery(`ALTER DATABASE ${database.name} SET statement_timeout = '150ms'`);
+    try {
+      const unlimited = dataSourceOptions({ url: database.url, poolSize: 1, statementTimeoutMs: 0 });
+      const dataSource = await new DataSource(unlimited).initialize();
+      try {
+        expect(await dataSource.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '0' }]);
+      } finally {
+        await dataSource.destroy();
+      }
+    } finally {
+      await adminQuery(`ALTER DATABASE ${database.name} RESET statement_timeout`);
+    }
+  });
+
   it('give up on a table that running transactions hold rather than stall the queries queued behind, and apply later', async () => {
     // Reverted back to the migration that rewrites login_transactions (SET UNLOGGED needs the table to itself).
     const dataSource = await new DataSource(dataSourceOptions({ url: database.url, poolSize: 1 })).initialize();
@@ -75,7 +90,7 @@ describe('migrations', () => {
         (error: Error) => error,
       );
       expect(failure?.message).toMatch(
-        /^a migration waited 0.2 s for a table that running transactions hold and gave up/,
+        /^a migration waited 0\.2 s for a table that running transactions hold and gave up/,
       );
       expect(await persistence()).toBe('p');
     } finally {
