@@ -78,7 +78,7 @@ export class EnvironmentVariables {
    * How long a connection of the request pool may stay unused before the pool closes it. A new connection costs
    * Postgres a server process (several ms of its CPU, and more while that process first touches shared memory), so the
    * pool keeps its connections through quiet spells; TCP keep-alive probes after a minute of silence keep a firewall
-   * or NAT between the app and Postgres from dropping them unnoticed.
+   * or NAT between the app and Postgres (with an idle limit above a minute) from dropping them.
    */
   @EnvInteger()
   @IsInt()
