@@ -4,7 +4,7 @@ import { dataSourceOptions } from '../../src/app/data-source-options.js';
 import { preparedRows, sqlRows } from '../../src/database/sql.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
-/** The hot statements (session lookup, login start and completion, decision records) run through preparedRows. */
+/** preparedRows, which the hot statements (session lookup, login start and completion, decision records) go through. */
 describe('preparedRows', () => {
   let database: TestDatabase;
   let dataSource: DataSource;
