@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent } from 'undici';
-import { OutboundFailure, outboundAgent, sendWhole } from '../common/http/outbound.js';
+import { type OutboundFailure, outboundAgent, sendWhole } from '../common/http/outbound.js';
 import type { ProviderCallObserver } from '../operations/metrics.js';
 
 export interface OutboundRequest {
@@ -158,9 +158,9 @@ export class ProviderHttpClient {
       this.observe((performance.now() - startedAt) / 1000, answer.status >= 500 ? 'status_5xx' : null);
       return new ProviderResponse(answer.status, answer.headers, answer.body);
     } catch (error) {
-      const failure = error instanceof OutboundFailure ? error : new OutboundFailure('network', error);
-      this.observe((performance.now() - startedAt) / 1000, failure.reason);
-      throw new ProviderUnreachableError(url.href, failure.reason, failure.cause);
+      const { reason, cause } = error as OutboundFailure;
+      this.observe((performance.now() - startedAt) / 1000, reason);
+      throw new ProviderUnreachableError(url.href, reason, cause);
     }
   };
 

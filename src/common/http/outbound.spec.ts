@@ -23,6 +23,7 @@ describe('sendWhole: one call, its answer read whole', () => {
         received.push({ method: req.method, url: req.url, signature: req.headers['x-signature'] as string, body });
         if (req.url === '/slow') return; // never answers
         if (req.url === '/long') return void res.end(Buffer.alloc(2049, 0x20));
+        if (req.url === '/port') return void res.end(String(req.socket.remotePort));
         res.writeHead(req.url === '/refused' ? 409 : 200, {
           'X-Answer-Signature': 'sig',
           'Content-Type': 'text/plain',
@@ -104,7 +105,52 @@ describe('sendWhole: one call, its answer read whole', () => {
     expect(refused).toMatchObject({ reason: 'network', message: expect.stringContaining('ECONNREFUSED') });
   });
 
+  it('fails a request undici refuses (a bad header, a closed agent) the same way', async () => {
+    const badHeader = sendWhole(agent, new URL('/batch', base), {
+      method: 'GET',
+      headers: { 'x-signature': 'a\r\nb' },
+      timeoutMs: 30_000,
+      maxBytes: 1,
+    });
+    expect(await failure(badHeader)).toMatchObject({ name: 'OutboundFailure', reason: 'network' });
+    const closed = outboundAgent(30_000);
+    await closed.destroy();
+    const onClosed = sendWhole(closed, new URL('/batch', base), {
+      method: 'GET',
+      headers: {},
+      timeoutMs: 30_000,
+      maxBytes: 1,
+    });
+    expect(await failure(onClosed)).toMatchObject({ name: 'OutboundFailure', reason: 'network' });
+  });
+
   it('keeps working after those failures', async () => {
     expect((await call('/again')).status).toBe(200);
+  });
+
+  it('keeps an idle connection no longer than keepIdleMaxMs, whatever keep-alive the server announces', async () => {
+    // Node's server announces Keep-Alive: timeout=5, so an agent without a cap reuses a connection idle for 600 ms.
+    const portsAround = async (agent: Agent) => {
+      const port = async () => {
+        const answer = await sendWhole(agent, new URL('/port', base), {
+          method: 'GET',
+          headers: {},
+          timeoutMs: 30_000,
+          maxBytes: 64,
+        });
+        return answer.body!.toString();
+      };
+      const before = [await port(), await port()];
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      return { before, after: await port() };
+    };
+    const [brief, lasting] = [outboundAgent(30_000, { keepIdleMaxMs: 200 }), outboundAgent(30_000)];
+    try {
+      const [briefly, lastingly] = await Promise.all([portsAround(brief), portsAround(lasting)]);
+      expect(briefly.before).not.toContain(briefly.after);
+      expect(lastingly.before).toContain(lastingly.after);
+    } finally {
+      await Promise.all([brief.destroy(), lasting.destroy()]);
+    }
   });
 });

@@ -48,7 +48,8 @@ export const outboundAgent = (timeoutMs: number, options: { connections?: number
 
 /**
  * One HTTP call on undici's dispatcher, the answer read whole — about half the CPU of node:http per call and a fraction
- * of fetch's (docs/benchmark.md#costs-of-the-building-blocks). Every failure is an OutboundFailure.
+ * of fetch's (docs/benchmark.md#costs-of-the-building-blocks). Every failure is an OutboundFailure, a request undici
+ * refuses (a bad header, a closed agent) included: undici reports those through the handler too.
  */
 export function sendWhole(dispatcher: Dispatcher, url: URL, call: OutboundCall): Promise<OutboundAnswer> {
   const { method, headers, body, signal } = call;
