@@ -212,13 +212,14 @@ function accessLogWriterSettings(env: SermiEnvironment, problems: string[]): Acc
     problems.push('SERMI_LOG_WRITER_SECRET: required with SERMI_LOG_WRITER_URL or SERMI_LOG_WRITER_PORT');
     return null;
   }
+  const writerUrl = url === undefined ? null : new URL(url);
   // Batches are signed with the secret; a user or password in the URL would be sent nowhere (and could be logged).
-  if (url !== undefined && URL.canParse(url) && (new URL(url).username || new URL(url).password)) {
+  if (writerUrl?.username || writerUrl?.password) {
     problems.push('SERMI_LOG_WRITER_URL: no user or password in the URL (batches are signed with the secret)');
     return null;
   }
   return {
-    url: url === undefined ? null : new URL(url),
+    url: writerUrl,
     listen: port === undefined ? null : { port, host: env.SERMI_LOG_WRITER_HOST },
     secret: Buffer.from(secret, 'utf8'),
     answerTimeoutMs: env.SERMI_LOG_WRITER_ANSWER_TIMEOUT_MS,

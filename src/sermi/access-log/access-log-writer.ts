@@ -31,8 +31,8 @@ export const TIMESTAMP_HEADER = 'x-rmi-timestamp';
 export const INSTANCE_HEADER = 'x-rmi-instance';
 /** A batch signed longer ago than this (or this far ahead) is refused: a recorded batch cannot be replayed later. */
 export const BATCH_MAX_AGE_MS = 60_000;
-/** The writer this instance sends its records to (the settings, with a URL). */
-type Writer = AccessLogWriterSettings & { url: URL };
+/** The writer this instance sends its records to (the settings, with a URL, and where its batches go). */
+type Writer = AccessLogWriterSettings & { url: URL; batches: URL };
 
 /** An answer holds at most a few hundred short rows. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -114,7 +114,9 @@ export class AccessLogWriter implements OnApplicationShutdown {
         retryAlone: isDataError,
       },
     );
-    const writer: Writer | null = settings?.url ? { ...settings, url: settings.url } : null;
+    const writer: Writer | null = settings?.url
+      ? { ...settings, url: settings.url, batches: new URL(WRITER_PATH, settings.url) }
+      : null;
     this.toWriter = writer
       ? hotStatementBatcher(linger, (records) => this.send(writer, records), {
           input: (record) => record.id,
@@ -202,11 +204,11 @@ export class AccessLogWriter implements OnApplicationShutdown {
   }
 
   /** One signed batch to the writer; its checked answer, or an error when it could not be reached or refused. */
-  private async post({ url, answerTimeoutMs }: Writer, records: AccessDecisionRecord[]): Promise<WriterAnswer> {
+  private async post({ batches, answerTimeoutMs }: Writer, records: AccessDecisionRecord[]): Promise<WriterAnswer> {
     const body = JSON.stringify(records);
     const timestamp = String(Date.now());
     const signature = signBatch(this.secret!, timestamp, body);
-    const response = await sendWhole(this.agent!, new URL(WRITER_PATH, url), {
+    const response = await sendWhole(this.agent!, batches, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
