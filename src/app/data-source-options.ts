@@ -36,14 +36,16 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): DataSou
     poolSize: settings.poolSize ?? 10,
     connectTimeoutMS: settings.connectTimeoutMs ?? 5000,
     extra: {
-      // pg leaves out a falsy setting, and with it the server's default would apply: 0 (none) is sent as text.
-      statement_timeout: settings.statementTimeoutMs === 0 ? '0' : (settings.statementTimeoutMs ?? 15000),
-      idle_in_transaction_session_timeout: 60000,
+      statement_timeout: timeoutSetting(settings.statementTimeoutMs ?? 15000),
+      idle_in_transaction_session_timeout: timeoutSetting(60000),
+      ...(settings.lockTimeoutMs === undefined ? {} : { lock_timeout: timeoutSetting(settings.lockTimeoutMs) }),
       ...(settings.poolIdleTimeoutMs === undefined ? {} : { idleTimeoutMillis: settings.poolIdleTimeoutMs }),
-      // Probes after a minute without traffic: a connection a firewall dropped is noticed, an idle one is kept open.
+      // Probes after a minute without traffic keep a firewall or NAT in between from dropping an idle connection.
       keepAlive: true,
       keepAliveInitialDelayMillis: 60000,
-      ...(settings.lockTimeoutMs === undefined ? {} : { lock_timeout: settings.lockTimeoutMs }),
     },
   };
 }
+
+/** A Postgres timeout as text for pg, which leaves out a falsy setting: 0 (none) would not be sent. */
+const timeoutSetting = (ms: number) => String(ms);
