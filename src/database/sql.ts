@@ -1,5 +1,5 @@
 import pg, { type Pool, type QueryResult } from 'pg';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * Runs one SQL statement and returns its rows, for SELECT and for INSERT/UPDATE/DELETE … RETURNING alike
@@ -42,7 +42,12 @@ class NamedQuery extends pg.Query {
 }
 
 function pool(manager: EntityManager): Pool {
-  return (manager.connection.driver as unknown as { master: Pool }).master;
+  return requestPool(manager.connection);
+}
+
+/** The pg pool behind a DataSource (TypeORM's Postgres driver keeps it as `master`). */
+export function requestPool(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
 }
 
 /** Collects positional parameters while a dynamic query is assembled: `add(value)` returns its `$n`. */

@@ -1,19 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type pg from 'pg';
+import { requestPool } from '../../src/database/sql.js';
+import { eventually } from '../support/eventually.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
-
-/** The app's request pool (pg's Pool behind TypeORM). */
-const poolOf = (app: TestApp) => (app.dataSource.driver as unknown as { master: pg.Pool }).master;
-
-async function eventually(check: () => boolean, withinMs: number): Promise<boolean> {
-  const until = Date.now() + withinMs;
-  while (!check()) {
-    if (Date.now() > until) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
-}
 
 /**
  * The timer of the TCP socket on this machine whose local port is `port` (/proc/net/tcp and tcp6, the `tr` field):
@@ -44,11 +33,11 @@ describe('the request pool (DATABASE_POOL_*)', () => {
     apps.push(brief, patient);
     for (const app of [patient, brief]) {
       await app.dataSource.query('SELECT 1');
-      expect(poolOf(app).totalCount).toBe(1);
+      expect(requestPool(app.dataSource).totalCount).toBe(1);
     }
     // pg's own default (10 s) would keep it longer than this.
-    expect(await eventually(() => poolOf(brief).totalCount === 0, 8000)).toBe(true);
-    expect(poolOf(patient).totalCount).toBe(1);
+    await eventually(() => requestPool(brief.dataSource).totalCount === 0, 8000);
+    expect(requestPool(patient.dataSource).totalCount).toBe(1);
   });
 
   it('has TCP keep-alive on its connections, so that a firewall or NAT in between keeps them', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module } from '@nestjs/common';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import type { Pool } from 'pg';
+import { requestPool } from '../../src/database/sql.js';
 import { type AccessResult } from '../../src/sermi/sermi-access.service.js';
 import { RequiresSermi, SermiAccess } from '../../src/sermi/requires-sermi.guard.js';
 import { SermiModule } from '../../src/sermi/sermi.module.js';
@@ -400,7 +400,7 @@ describe('SERMI access decisions', () => {
     );
     const rsse = await bed.signedInBrowser(RSSE.id);
     // An admin reclassifies DOOR_LOCK right between the binding statement and the decision statement.
-    const pool = (bed.app.dataSource.driver as unknown as { master: Pool }).master;
+    const pool = requestPool(bed.app.dataSource);
     const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
     let reclassify = true;
     (pool as unknown as { query: unknown }).query = async (...args: unknown[]) => {

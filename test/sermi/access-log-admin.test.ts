@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { get, type IncomingMessage } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Pool } from 'pg';
+import { requestPool } from '../../src/database/sql.js';
 import request, { type Response } from 'supertest';
 import type { DataSource } from 'typeorm';
 import { auditEvents, createAccount, createAdmin, signIn, type SignedIn } from '../support/factories.js';
@@ -504,7 +504,7 @@ describe('admin SERMI access log API', () => {
 
 /** A handle on the app's pg pool: how many connections are checked out right now. */
 function checkedOut(dataSource: DataSource): number {
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const pool = requestPool(dataSource);
   return pool.totalCount - pool.idleCount;
 }
 
