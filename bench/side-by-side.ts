@@ -120,31 +120,16 @@ const inOrder = (a: Side, b: Side) => a.rounds.map((round, i) => cpuOf(round) / 
 
 /** Each round's figures in the order run: which system and which part moved when a round's ratio strays. */
 function printRounds(unit: string, a: Side, b: Side) {
-  const cells = (values: number[], digits: number) => values.map((v) => format(v, digits).padStart(8)).join('');
-  console.log(
-    `per ${unit}, by round`.padEnd(42) +
-      cells(
-        a.rounds.map((_, i) => i + 1),
-        0,
-      ),
-  );
-  for (const side of [a, b]) {
-    console.log(
-      `${side.system.name} app CPU ms`.padEnd(42) +
-        cells(
-          side.rounds.map((r) => r.app),
-          3,
-        ),
-    );
-    console.log(
-      `${side.system.name} Postgres CPU ms`.padEnd(42) +
-        cells(
-          side.rounds.map((r) => r.postgres),
-          3,
-        ),
-    );
+  const row = (label: string, digits: number, values: number[]) =>
+    console.log(label.padEnd(42) + values.map((v) => format(v, digits).padStart(8)).join(''));
+  const numbers = a.rounds.map((_, i) => i + 1);
+  row(`per ${unit}, by round`, 0, numbers);
+  for (const { system, rounds } of [a, b]) {
+    const [app, postgres] = [rounds.map((r) => r.app), rounds.map((r) => r.postgres)];
+    row(`${system.name} app CPU ms`, 3, app);
+    row(`${system.name} Postgres CPU ms`, 3, postgres);
   }
-  console.log('app + Postgres CPU ratio'.padEnd(42) + cells(inOrder(a, b), 2));
+  row('app + Postgres CPU ratio', 2, inOrder(a, b));
 }
 
 export function printSideBySide(title: string, unit: string, sides: Side[]) {
