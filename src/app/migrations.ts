@@ -17,24 +17,28 @@ export const MIGRATION_LOCK_TIMEOUT_MS = 10_000;
 const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
+ * The migrations' connection: no statement timeout (rewriting or indexing a large table may take minutes), a lock
+ * timeout so that it does not wait behind busy transactions.
+ */
+export const migrationConnection = (url: string, lockTimeoutMs = MIGRATION_LOCK_TIMEOUT_MS) =>
+  dataSourceOptions({
+    url,
+    poolSize: 1,
+    applicationName: 'rmi-identity-backend:migrations',
+    statementTimeoutMs: 0,
+    lockTimeoutMs,
+  });
+
+/**
  * Applies pending migrations, holding a Postgres advisory lock so that several instances starting at once
- * do not race each other. Returns the names of the migrations applied. No statement timeout: rewriting or indexing a
- * large table may take minutes; the lock timeout keeps it from waiting behind busy transactions.
+ * do not race each other. Returns the names of the migrations applied.
  */
 export async function applyMigrations(url: string, lockTimeoutMs = MIGRATION_LOCK_TIMEOUT_MS): Promise<string[]> {
   const lock = new pg.Client({ connectionString: url, application_name: 'rmi-identity-backend:migrations' });
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const dataSource = new DataSource(
-      dataSourceOptions({
-        url,
-        poolSize: 1,
-        applicationName: 'rmi-identity-backend:migrations',
-        statementTimeoutMs: 0,
-        lockTimeoutMs,
-      }),
-    );
+    const dataSource = new DataSource(migrationConnection(url, lockTimeoutMs));
     await dataSource.initialize();
     try {
       const applied = await dataSource.runMigrations({ transaction: 'each' });

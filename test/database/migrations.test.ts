@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from '../support/spawn-process.js';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/app/data-source-options.js';
-import { applyMigrations } from '../../src/app/migrations.js';
+import { applyMigrations, migrationConnection } from '../../src/app/migrations.js';
 import { schemaDiff } from '../../src/app/schema-drift.js';
 import { adminQuery, createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -42,13 +42,14 @@ describe('migrations', () => {
     expect(await schemaDiff(database.url)).toEqual({ up: [], down: [] });
   });
 
-  it('run without a statement timeout (as applyMigrations asks), whatever the database sets', async () => {
+  it('run without a statement timeout and with a lock timeout, whatever the database sets', async () => {
     await adminQuery(`ALTER DATABASE ${database.name} SET statement_timeout = '150ms'`);
     try {
-      const unlimited = dataSourceOptions({ url: database.url, poolSize: 1, statementTimeoutMs: 0 });
-      const dataSource = await new DataSource(unlimited).initialize();
+      const dataSource = await new DataSource(migrationConnection(database.url)).initialize();
       try {
-        expect(await dataSource.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '0' }]);
+        const [statement] = await dataSource.query('SHOW statement_timeout');
+        const [lock] = await dataSource.query('SHOW lock_timeout');
+        expect([statement, lock]).toEqual([{ statement_timeout: '0' }, { lock_timeout: '10s' }]);
       } finally {
         await dataSource.destroy();
       }
