@@ -64,10 +64,16 @@ async function started(child: ChildProcess, port: number, readyPath: string): Pr
 
 /**
  * The backend as production runs it: `node dist/src/main.js` (built beforehand), settings from the environment;
- * from the checkout in `checkout` when given (another build, for `--against`), else from this one.
+ * from the checkout in `checkout` when given (another build, for `--against`), else from this one. `extraNodeArgs`
+ * are for one scenario's own needs (the soak's inspector).
  */
-export function startBackend(port: number, settings: Record<string, string>, checkout?: string): Promise<Service> {
-  const child = spawn(process.execPath, [...nodeArgs(), 'dist/src/main.js'], {
+export function startBackend(
+  port: number,
+  settings: Record<string, string>,
+  checkout?: string,
+  extraNodeArgs: string[] = [],
+): Promise<Service> {
+  const child = spawn(process.execPath, [...nodeArgs(), ...extraNodeArgs, 'dist/src/main.js'], {
     cwd: checkout,
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,5 +1,6 @@
 import { freePort } from '../test/support/free-port.js';
 import { decisionRequest } from './decisions.js';
+import { connectInspector } from './inspector.js';
 import { type LoadOptions, runLoad } from './load.js';
 import { backendLogin, runLogins } from './logins.js';
 import { startBackend } from './processes.js';
@@ -8,24 +9,24 @@ import type { Rig } from './rig.js';
 import { settings } from './settings.js';
 
 /**
- * A fresh backend with its metrics listener (for the heap figure) under mixed load — logins, /api/me and decisions —
- * for `settings.soakMs`; its memory sampled throughout. It takes the port (and so the registered callback) of the
- * rig's backend, which it stops first.
+ * A fresh backend with its metrics listener on (as in production) under mixed load — logins, /api/me and decisions —
+ * for `settings.soakMs`; its memory sampled throughout: RSS, and the heap used right after a full collection that the
+ * bench asks for through the backend's inspector (the heap at an arbitrary moment says more about when V8 last
+ * collected than about what is kept). It takes the port (and so the registered callback) of the rig's backend, which
+ * it stops first.
  */
 async function soak(rig: Rig, meCookies: string[], decisionSessions: Record<string, string>[]) {
   await rig.backend.stop();
   const ms = settings.soakMs;
-  const metricsPort = await freePort();
-  const service = await startBackend(rig.port, {
-    ...rig.backendSettings,
-    METRICS_PORT: String(metricsPort),
-    METRICS_HOST: '127.0.0.1',
-  });
+  const inspectorPort = await freePort();
+  const service = await startBackend(
+    rig.port,
+    { ...rig.backendSettings, METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1' },
+    undefined,
+    [`--inspect=127.0.0.1:${inspectorPort}`],
+  );
+  const inspector = await connectInspector(inspectorPort);
   try {
-    const heapUsed = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
-    };
     const samples: { at: number; rss: number; heap: number }[] = [];
     const started = performance.now();
     const deadline = started + ms;
@@ -33,7 +34,7 @@ async function soak(rig: Rig, meCookies: string[], decisionSessions: Record<stri
     const sampler = setInterval(
       () => {
         // A sample that fails (the process busy or gone) is left out rather than ending the bench.
-        sampling = Promise.all([service.rss(), heapUsed()])
+        sampling = Promise.all([service.rss(), inspector.heapAfterFullCollection()])
           .then(([rss, heap]) => samples.push({ at: performance.now() - started, rss, heap }))
           .catch(() => undefined);
       },
@@ -61,10 +62,11 @@ async function soak(rig: Rig, meCookies: string[], decisionSessions: Record<stri
       me,
       logins,
       rss: [median(first.map((s) => s.rss)), median(last.map((s) => s.rss))],
-      heap: [Math.min(...first.map((s) => s.heap)), Math.min(...last.map((s) => s.heap))],
+      heap: [median(first.map((s) => s.heap)), median(last.map((s) => s.heap))],
       samples: samples.length,
     };
   } finally {
+    inspector.close();
     await service.stop();
   }
 }
@@ -80,7 +82,7 @@ export async function reportSoak(rig: Rig, meCookies: string[], decisionSessions
     `  RSS (median of the first / last fifth): ${mb(soaked.rss[0])} → ${mb(soaked.rss[1])} (${format(soaked.rss[1] / soaked.rss[0])}×)`,
   );
   console.log(
-    `  heap used (lowest of the first / last fifth): ${mb(soaked.heap[0])} → ${mb(soaked.heap[1])} (${format(soaked.heap[1] / soaked.heap[0])}×)`,
+    `  heap used after a full collection (median of the first / last fifth): ${mb(soaked.heap[0])} → ${mb(soaked.heap[1])} (${format(soaked.heap[1] / soaked.heap[0])}×)`,
   );
   const errors = soaked.decisions.errors + soaked.me.errors + soaked.logins.errors;
   if (errors > 0) console.log(`  errors: ${errors}`);
