@@ -12,7 +12,8 @@ import {
 import { reportInstances } from './instances.js';
 import { measuredLoad, percentile } from './load.js';
 import { backendLogin, logInEach, peerLogin } from './logins.js';
-import { format, median, printRows, type Row, rowOf, verdict } from './report.js';
+import { format, printRows, type Row, rowOf, verdict } from './report.js';
+import { loginCpuReading } from './readings.js';
 import { type Rig, startRig } from './rig.js';
 import { DECISIONS, settings, TARGETS } from './settings.js';
 import {
@@ -20,7 +21,6 @@ import {
   backendSystem,
   loginsAndMe,
   printSideBySide,
-  roundRatios,
   type Side,
   type System,
 } from './side-by-side.js';
@@ -108,11 +108,7 @@ async function meAgainstHealth(rig: Rig, meCookies: string[]): Promise<number> {
 
 /** The targets of the side-by-side logins. */
 function printLoginTargets([backendLogins, peerLogins]: Side[]) {
-  const byRound = roundRatios(backendLogins, peerLogins);
-  const roundsMedian = median(byRound);
-  const allRounds = backendLogins.cpuAllRounds / peerLogins.cpuAllRounds;
-  // Each reading has a blind spot (see docs/benchmark.md#method): the target takes the less favourable one.
-  const cpuRatio = Math.max(roundsMedian, allRounds);
+  const { byRound, roundsMedian, allRounds, ratio: cpuRatio } = loginCpuReading(backendLogins, peerLogins);
   const loginP99 = [percentile(backendLogins.latencies, 99), percentile(peerLogins.latencies, 99)];
   console.log(
     `  backend CPU per web login: ${format(backendLogins.appCpuMs)} ms (target ≤ ${TARGETS.cpuPerLoginMs} ms): ${verdict(backendLogins.appCpuMs <= TARGETS.cpuPerLoginMs)}`,

@@ -1,73 +1,11 @@
-import { parseArgs } from 'node:util';
+import { readSettings } from './flags.js';
 
 /**
- * The benchmark's flags and the environment that shapes its load (docs/benchmark.md#flags-and-settings), read once.
- * What only the processes it starts need is read where they start: BENCH_LOG_LEVEL and BENCH_NODE_ARGS in
- * processes.ts (bench:statements uses it too), DATABASE_URL in rig.ts.
- *
- * `--only logins`: just the logins and "who am I" side by side with the peer, for work on the login;
- * `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching;
- * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory; `--only steady`: just the decisions at
- * steady rates, for work on the linger. `--against REV`: just this build against another commit's (the A/B of a
- * change).
+ * The benchmark's flags and the environment that shapes its load, read once (bench/flags.ts). What only the
+ * processes it starts need is read where they start: BENCH_LOG_LEVEL and BENCH_NODE_ARGS in processes.ts
+ * (bench:statements uses it too), DATABASE_URL in rig.ts.
  */
-const ALONE = ['logins', 'instances', 'soak', 'steady'] as const;
-export type Alone = (typeof ALONE)[number];
-const isAlone = (value: string): value is Alone => (ALONE as readonly string[]).includes(value);
-
-function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new Error(`--soak: not a duration: ${text} (e.g. 30s, 10m, 0)`);
-  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
-}
-
-function readSettings() {
-  const { values: flags } = parseArgs({
-    options: {
-      instances: { type: 'string', default: '1' },
-      soak: { type: 'string', default: '30s' },
-      only: { type: 'string' },
-      against: { type: 'string' },
-    },
-  });
-  const instances = Number(flags.instances);
-  if (!Number.isInteger(instances) || instances < 1) throw new Error('--instances: a whole number ≥ 1');
-  const only = flags.only;
-  if (only !== undefined && !isAlone(only)) throw new Error(`--only: one of ${ALONE.join(', ')}`);
-  const soakMs = parseDuration(flags.soak);
-  if (only === 'soak' && soakMs === 0) throw new Error('--only soak needs a soak length (--soak 10m)');
-  if (only === 'instances' && instances < 2) throw new Error('--only instances needs --instances N (N ≥ 2)');
-  if (flags.against !== undefined && (only !== undefined || instances > 1)) {
-    throw new Error('--against runs alone: no --only or --instances with it');
-  }
-  const durationMs = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
-  return {
-    /** Keep-alive clients of the HTTP scenarios and "who am I". */
-    concurrency: Number(process.env.BENCH_CONCURRENCY ?? 32),
-    /** Browsers logging in at once. */
-    loginConcurrency: Number(process.env.BENCH_LOGIN_CONCURRENCY ?? 50),
-    /** Length of a measured window. */
-    durationMs,
-    /** Distinct people logging in. */
-    personaCount: Number(process.env.BENCH_PERSONAS ?? 200),
-    /** Windows per system in the alternating scenarios. */
-    windowsPerSystem: Number(process.env.BENCH_WINDOWS ?? 5),
-    /** Each HTTP scenario runs this long unmeasured first, on the same connections. */
-    warmupMs: Math.min(1000, durationMs),
-    /**
-     * Logins run this long on each system before the first login window: a login runs through far more code than a
-     * request, and after 300 logins both systems still cost about half as much again as in steady state.
-     */
-    loginWarmupMs: Number(process.env.BENCH_LOGIN_WARMUP_SECONDS ?? 15) * 1000,
-    instances,
-    soakMs,
-    only,
-    /** A commit to compare this build with (`--against`). */
-    against: flags.against,
-  };
-}
-
-export const settings = readSettings();
+export const settings = readSettings(process.argv.slice(2), process.env);
 
 /** SERMI decisions: closed-loop clients, on the sessions of this many IOEs. */
 export const DECISIONS = { concurrency: 50, people: 10 } as const;

@@ -4,6 +4,7 @@ import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js
 import type { PostgresUsage } from './postgres-usage.js';
 import { settle } from './postgres-usage.js';
 import type { Service } from './processes.js';
+import { ratiosInOrder } from './readings.js';
 import { format, median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
 
@@ -106,18 +107,6 @@ export class Measure {
   }
 }
 
-/**
- * App + Postgres CPU per operation, a over b, in each round, lowest first. The two windows of a round ran back to
- * back, so the VM's drift between rounds (which moves both systems) falls out of each ratio; their median is the
- * steadier reading of the two systems' ratio.
- */
-export function roundRatios(a: Side, b: Side): number[] {
-  return inOrder(a, b).sort((x, y) => x - y);
-}
-
-const cpuOf = (round: Side['rounds'][number]) => round.app + round.postgres;
-const inOrder = (a: Side, b: Side) => a.rounds.map((round, i) => cpuOf(round) / cpuOf(b.rounds[i]));
-
 /** Each round's figures in the order run: which system and which part moved when a round's ratio strays. */
 function printRounds(unit: string, a: Side, b: Side) {
   const row = (label: string, digits: number, values: number[]) =>
@@ -129,7 +118,7 @@ function printRounds(unit: string, a: Side, b: Side) {
     row(`${system.name} app CPU ms`, 3, app);
     row(`${system.name} Postgres CPU ms`, 3, postgres);
   }
-  row('app + Postgres CPU ratio', 2, inOrder(a, b));
+  row('app + Postgres CPU ratio', 2, ratiosInOrder(a, b));
 }
 
 export function printSideBySide(title: string, unit: string, sides: Side[]) {

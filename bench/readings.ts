@@ -1,0 +1,29 @@
+import { median } from './report.js';
+
+/** What a side-by-side comparison measured of one system: CPU per operation in each round, and over all rounds. */
+export interface CpuByRound {
+  /** App and Postgres CPU per operation in each round, in the order run. */
+  rounds: { app: number; postgres: number }[];
+  /** App + Postgres CPU per operation over all rounds together. */
+  cpuAllRounds: number;
+}
+
+const cpuOf = (round: CpuByRound['rounds'][number]) => round.app + round.postgres;
+
+/** App + Postgres CPU per operation, a over b, in each round, in the order run. */
+export const ratiosInOrder = (a: CpuByRound, b: CpuByRound) =>
+  a.rounds.map((round, i) => cpuOf(round) / cpuOf(b.rounds[i]));
+
+/**
+ * The login target's reading of a over b. The two windows of a round ran back to back, so the VM's drift between
+ * rounds falls out of each round's ratio, and their median is one that a single disturbed round cannot move; but a
+ * cost that comes every few windows (the peer's app CPU alternated from round to round on 12-04) lands in a median
+ * of five rounds by whichever phase has three. All rounds together count it. Each reading has its blind spot, so the
+ * target takes the less favourable of the two.
+ */
+export function loginCpuReading(a: CpuByRound, b: CpuByRound) {
+  const byRound = ratiosInOrder(a, b).sort((x, y) => x - y);
+  const roundsMedian = median(byRound);
+  const allRounds = a.cpuAllRounds / b.cpuAllRounds;
+  return { byRound, roundsMedian, allRounds, ratio: Math.max(roundsMedian, allRounds) };
+}

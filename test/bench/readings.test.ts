@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+import { readSettings } from '../../bench/flags.js';
+import { loginCpuReading } from '../../bench/readings.js';
+
+/** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
+const measured = (perRound: number[], allRounds = perRound.reduce((a, b) => a + b) / perRound.length) => ({
+  rounds: perRound.map((app) => ({ app, postgres: 0 })),
+  cpuAllRounds: allRounds,
+});
+
+describe("the bench's reading of the login target", () => {
+  it('is not flattered by one peer round that strays: the median of round ratios counts', () => {
+    const backend = measured([5, 5, 5, 5, 5]);
+    const peer = measured([8, 8, 8, 8, 40]);
+    const reading = loginCpuReading(backend, peer);
+    expect(reading.byRound).toEqual([0.125, 0.625, 0.625, 0.625, 0.625]);
+    expect(reading.allRounds).toBeCloseTo(5 / 14.4);
+    expect(reading.ratio).toBe(0.625);
+  });
+
+  it('takes all rounds together when a cost the median misses comes every other round', () => {
+    // The peer's CPU alternates; three of five rounds fall in its expensive phase, so the median flatters.
+    const backend = measured([5, 5, 5, 5, 5], 5);
+    const peer = measured([8, 5.6, 8, 5.6, 8], 6.2);
+    const reading = loginCpuReading(backend, peer);
+    expect(reading.roundsMedian).toBe(0.625);
+    expect(reading.allRounds).toBeCloseTo(0.806, 3);
+    expect(reading.ratio).toBe(reading.allRounds);
+  });
+
+  it('adds app and Postgres CPU of each round, and pairs rounds in the order run', () => {
+    const backend = {
+      rounds: [
+        { app: 3, postgres: 1 },
+        { app: 1, postgres: 1 },
+      ],
+      cpuAllRounds: 3,
+    };
+    const peer = {
+      rounds: [
+        { app: 4, postgres: 4 },
+        { app: 2, postgres: 2 },
+      ],
+      cpuAllRounds: 6,
+    };
+    expect(loginCpuReading(backend, peer)).toEqual({
+      byRound: [0.5, 0.5],
+      roundsMedian: 0.5,
+      allRounds: 0.5,
+      ratio: 0.5,
+    });
+  });
+});
+
+describe("the bench's flags", () => {
+  it('runs everything with a 30 s soak by default, its load from the environment', () => {
+    const settings = readSettings([], { BENCH_SECONDS: '2', BENCH_WINDOWS: '8', BENCH_PERSONAS: '60' });
+    expect(settings).toMatchObject({ only: undefined, instances: 1, soakMs: 30_000, against: undefined });
+    expect(settings).toMatchObject({ durationMs: 2000, windowsPerSystem: 8, personaCount: 60, warmupMs: 1000 });
+    expect(settings).toMatchObject({ concurrency: 32, loginConcurrency: 50, loginWarmupMs: 15_000 });
+  });
+
+  it.each([
+    [['--only', 'logins'], { only: 'logins' }],
+    [['--only', 'soak', '--soak', '10m'], { only: 'soak', soakMs: 600_000 }],
+    [['--only', 'instances', '--instances', '3'], { only: 'instances', instances: 3 }],
+    [['--soak', '0'], { soakMs: 0 }],
+    [['--soak', '1.5s'], { soakMs: 1500 }],
+    [['--against', 'HEAD~1'], { against: 'HEAD~1' }],
+  ])('reads %j', (args, expected) => {
+    expect(readSettings(args, {})).toMatchObject(expected);
+  });
+
+  it.each([
+    [['--only', 'everything'], '--only: one of logins, instances, soak, steady'],
+    [['--only', 'soak', '--soak', '0'], '--only soak needs a soak length'],
+    [['--only', 'instances'], '--only instances needs --instances N'],
+    [['--instances', '0'], '--instances: a whole number ≥ 1'],
+    [['--soak', 'ten minutes'], '--soak: not a duration'],
+    [['--against', 'HEAD~1', '--only', 'logins'], '--against runs alone'],
+    [['--against', 'HEAD~1', '--instances', '3'], '--against runs alone'],
+    [['--fast'], "Unknown option '--fast'"],
+  ])('refuses %j', (args, message) => {
+    expect(() => readSettings(args, {})).toThrow(message);
+  });
+});
