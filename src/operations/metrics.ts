@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -11,6 +10,7 @@ import type { IdentityProvider } from '../common/identity-providers.js';
 import type { SealStatus } from '../common/hash-chain/log-sealer.js';
 import { FixedHistogram } from './fixed-histogram.js';
 import { MonitoringDatabase } from './monitoring-database.js';
+import { requestPool } from '../database/sql.js';
 
 /** Why a provider call counts as failed: no answer in time, a transport error, or a 5xx from the provider. */
 export type ProviderCallError = 'timeout' | 'network' | 'status_5xx';
@@ -111,7 +111,8 @@ export class Metrics {
     const responses = this.responses;
     const decisionCounts = this.decisionCounts;
     const writerRecords = this.accessLogWriterRecords;
-    const pool = () => (dataSource.driver as unknown as { master?: pg.Pool }).master;
+    // Scraped before the database is open (or after it closed), the pool is not there: its gauges read 0.
+    const pool = () => (dataSource.isInitialized ? requestPool(dataSource) : undefined);
     // The root logger's destination: in production the NonBlockingLogStream, which counts what it had to drop.
     const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
       { droppedLines?: number } | undefined;
