@@ -16,6 +16,7 @@ import { PendingIdentitiesRepository } from '../pending-identities/pending-ident
 import { SessionsService } from '../sessions/sessions.service.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../access/session-token.js';
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
+import { subjectFits } from '../identity-links/identity-subject.js';
 import { Metrics } from '../operations/metrics.js';
 import type { RequestMeta, VerifiedLogin } from './verified-login.js';
 
@@ -84,6 +85,12 @@ export class LoginCompletionService {
   private async completeOrAudit(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
     const { purpose } = login.transaction;
     try {
+      if (!subjectFits(login.identity.subject)) {
+        throw new LoginFailure('userinfo_invalid', 'the provider sent a subject that is empty or too long', {
+          reason: 'subject_length',
+          length: [...login.identity.subject].length,
+        });
+      }
       if (purpose !== 'login') assertFreshAuthentication(login);
       if (purpose === 'link') return await this.completeLink(login, meta);
       // A re-authentication must prove the same account again: only the general path checks that.

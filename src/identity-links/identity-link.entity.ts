@@ -13,6 +13,7 @@ import {
 } from 'typeorm';
 import type { Account } from '../accounts/account.entity.js';
 import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-providers.js';
+import { MAX_SUBJECT_LENGTH } from './identity-subject.js';
 
 /**
  * Binds one provider subject to one account. The unique constraints are the guard against the classic
@@ -22,7 +23,7 @@ import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-pr
 @Unique('identity_links_provider_issuer_subject_key', ['provider', 'issuer', 'subject'])
 @Unique('identity_links_account_provider_key', ['accountId', 'provider'])
 @Check('identity_links_provider_check', PROVIDER_CHECK_SQL)
-@Check('identity_links_subject_check', `char_length("subject") BETWEEN 1 AND 255`)
+@Check('identity_links_subject_check', `char_length("subject") BETWEEN 1 AND ${MAX_SUBJECT_LENGTH}`)
 @Check('identity_links_issuer_check', `char_length("issuer") BETWEEN 1 AND 2048`)
 @Check('identity_links_attributes_check', `jsonb_typeof("attributes") = 'object'`)
 @Index('identity_links_provider_person_key_key', ['provider', 'personKey'], {

@@ -165,6 +165,22 @@ describe('itsme: hostile encrypted responses', () => {
     );
   });
 
+  /** ID token and user-info both about `sub`: a consistent answer, only the subject is odd. */
+  const withSubject = (sub: string): ItsmeHostility => ({
+    idToken: rewritten((claims) => ({ claims: { ...claims, sub } })),
+    userinfo: rewritten((claims) => ({ claims: { ...claims, sub } })),
+  });
+
+  it('refuses a subject longer than an identity link holds (255 characters), not a failed insert', async () => {
+    const failure = await expectRefusal(withSubject('s'.repeat(256)), 'userinfo_invalid', { userinfoCalled: true });
+    expect(failure).toMatchObject({ reason: 'subject_length', length: 256 });
+  });
+
+  it('accepts a subject of 255 characters, counted as Postgres counts them', async () => {
+    bed.hostility = withSubject('🔑'.repeat(255));
+    expect((await bed.login(new Browser(), PEETERS.id)).location).toBe(`${bed.app.baseUrl}/portal/home`);
+  });
+
   it('refuses signed user-info that does not name itsme as issuer and us as audience', async () => {
     const without = (name: 'iss' | 'aud') =>
       rewritten((claims) => {
