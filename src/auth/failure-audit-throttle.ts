@@ -1,7 +1,17 @@
+import { clientKey } from '../login-transactions/login-start-limits.js';
+
+/** Clients followed at once; a client beyond them shares one window with every other such client. */
+export const MAX_TRACKED_CLIENTS = 10_000;
+const WINDOW_MS = 60_000;
+const OVERFLOW = 'overflow';
+
 /**
  * Refused logins are security events, but anyone can cause one (a forged callback costs nothing), and audit writes
- * queue on the audit chain. Per client address, the first `limit` refusals in a minute are audited one by one;
- * the rest are counted, and the start of throttling is itself audited.
+ * queue on the audit chain. Per client — an IPv4 address or an IPv6 /64, as the login-start limits count them (one
+ * subscriber gets a whole /64) — the first `limit` refusals in a minute are audited one by one; the rest are
+ * counted, and the start of throttling is itself audited. Memory and work stay bounded: windows are kept in the
+ * order they started, so the expired ones are let go from the front, and once MAX_TRACKED_CLIENTS are followed,
+ * any further client shares one window (and one limit) with all the others.
  */
 export class FailureAuditThrottle {
   private readonly windows = new Map<string, { startedAt: number; count: number }>();
@@ -13,11 +23,12 @@ export class FailureAuditThrottle {
 
   /** `audit` for the next event of this client, `throttle-start` for the first one over the limit, then `skip`. */
   next(client: string | null): 'audit' | 'throttle-start' | 'skip' {
-    const key = client ?? 'unknown';
     const now = this.now();
+    this.letExpiredGo(now);
+    let key = clientKey(client);
+    if (!this.windows.has(key) && this.windows.size >= MAX_TRACKED_CLIENTS) key = OVERFLOW;
     let window = this.windows.get(key);
-    if (!window || now - window.startedAt >= 60_000) {
-      if (this.windows.size > 10_000) this.sweep(now);
+    if (!window) {
       window = { startedAt: now, count: 0 };
       this.windows.set(key, window);
     }
@@ -26,7 +37,15 @@ export class FailureAuditThrottle {
     return window.count === this.limit + 1 ? 'throttle-start' : 'skip';
   }
 
-  private sweep(now: number): void {
-    for (const [key, window] of this.windows) if (now - window.startedAt >= 60_000) this.windows.delete(key);
+  /** Clients followed now (for the tests). */
+  get tracked(): number {
+    return this.windows.size;
+  }
+
+  private letExpiredGo(now: number): void {
+    for (const [key, window] of this.windows) {
+      if (now - window.startedAt < WINDOW_MS) return;
+      this.windows.delete(key);
+    }
   }
 }

@@ -62,7 +62,7 @@ export class OidcEnvironment {
   LOGIN_MAX_AGE_SECONDS = 3600;
 
   /**
-   * Refused logins audited one by one per client address and minute; beyond that one
+   * Refused logins audited one by one per client (IPv4 address or IPv6 /64) and minute; beyond that one
    * `auth.login_failures_throttled` event (the refusals go on).
    */
   @EnvInteger()
