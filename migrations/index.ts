@@ -12,6 +12,7 @@ import { SermiGrantKeys1796320078345 } from './1796320078345-SermiGrantKeys.js';
 import { SessionRetention1796323556217 } from './1796323556217-SessionRetention.js';
 import { AuditSealedBatches1796330569106 } from './1796330569106-AuditSealedBatches.js';
 import { UnloggedLoginState1796376240314 } from './1796376240314-UnloggedLoginState.js';
+import { SealedLogGuards1796390000000 } from './1796390000000-SealedLogGuards.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   SessionRetention1796323556217,
   AuditSealedBatches1796330569106,
   UnloggedLoginState1796376240314,
+  SealedLogGuards1796390000000,
 ];

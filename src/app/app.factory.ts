@@ -16,6 +16,7 @@ import { buildOpenApiDocument, serveOpenApi } from '../common/openapi/openapi.js
 import { ProblemDetailsFilter } from '../common/problem/problem-details.filter.js';
 import type { AppConfig } from './app.config.js';
 import { applyMigrations } from './migrations.js';
+import { keepSermiLogFor } from '../sermi/access-log/sermi-log-retention.js';
 import { Metrics } from '../operations/metrics.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from '../rmi-items/rmi-item-import.middleware.js';
@@ -32,8 +33,10 @@ export async function createApp(
   extraModules: Type[] = [],
 ): Promise<NestExpressApplication> {
   if (config.database.runMigrations) {
-    const applied = await applyMigrations(config.database.migrationUrl ?? config.database.url!);
+    const ownerUrl = config.database.migrationUrl ?? config.database.url!;
+    const applied = await applyMigrations(ownerUrl);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrations applied');
+    await keepSermiLogFor(ownerUrl, config.sermi.log.retentionDays);
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logger, extraModules), {
     bodyParser: false,

@@ -63,7 +63,8 @@ export class SermiEnvironment {
 
   /**
    * Access log records older than this are purged (whole sealed batches; an anchor keeps the rest verifiable). Set it
-   * to your legal retention period.
+   * to your legal retention period. Written, when the app runs the migrations, to the row the database's purge
+   * function reads its floor from: the runtime role cannot purge younger records.
    */
   @EnvInteger()
   @IsInt()

@@ -107,14 +107,56 @@ describe('the runtime database role', () => {
         await client.query('ROLLBACK').catch(() => undefined);
       }
       expect(errorCodes).toEqual(Array(attempts.length).fill('42501'));
+      // The purge takes no cut-off younger than the retention the owner set (730 days as migrated), and only the
+      // owner sets it: the runtime role cannot purge the log it writes.
+      const refused = [
+        `SELECT * FROM sermi_log_purge(now() + interval '1 day')`,
+        `SELECT * FROM sermi_log_purge(now() - interval '728 days')`,
+        `UPDATE sermi_log_retention SET minimum_days = 0`,
+        `DELETE FROM sermi_log_retention`,
+        `INSERT INTO sermi_log_retention (singleton, minimum_days) VALUES (false, 0)`,
+        `TRUNCATE sermi_log_retention`,
+      ];
+      const refusedCodes: string[] = [];
+      for (const sql of refused) {
+        await client.query(sql).then(
+          () => refusedCodes.push('succeeded'),
+          (error: { code: string }) => refusedCodes.push(error.code),
+        );
+      }
+      expect(refusedCodes).toEqual(Array(refused.length).fill('42501'));
+      const old = await client.query(
+        `SELECT seals_removed, records_removed::int FROM sermi_log_purge(now() - interval '731 days')`,
+      );
+      expect(old.rows).toEqual([{ seals_removed: 0, records_removed: 0 }]);
+      const counts = `SELECT (SELECT count(*)::int FROM sermi_access_log) AS records,
+                             (SELECT count(*)::int FROM sermi_log_anchors) AS anchors`;
+      expect((await client.query(counts)).rows).toEqual([{ records: 1, anchors: 0 }]);
+
+      // With the owner's retention at 0 days, the same purge takes everything sealed.
+      await adminQuery(`UPDATE sermi_log_retention SET minimum_days = 0`, [], database);
       const purged = await client.query(
         `SELECT seals_removed, records_removed::int FROM sermi_log_purge(now() + interval '1 day')`,
       );
       expect(purged.rows).toEqual([{ seals_removed: 1, records_removed: 1 }]);
-      const { rows } = await client.query(
-        `SELECT (SELECT count(*)::int FROM sermi_access_log) AS records, (SELECT count(*)::int FROM sermi_log_anchors) AS anchors`,
-      );
-      expect(rows).toEqual([{ records: 0, anchors: 1 }]);
+      expect((await client.query(counts)).rows).toEqual([{ records: 0, anchors: 1 }]);
+    });
+  });
+
+  it('cannot seal past every transaction started so far (the sealer would stop for good)', async () => {
+    await asApp(async (client) => {
+      for (const seals of ['sermi_log_seals', 'audit_seals']) {
+        const far = client.query(
+          `INSERT INTO ${seals} (seq, from_txid, to_txid, record_count, record_ids, record_digests, last_recorded_at,
+                                 prev_hash, hash)
+           VALUES (1000, 1, 4611686018427387904, 1, ARRAY[gen_random_uuid()], decode(repeat('00', 32), 'hex'), now(),
+                   decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'))`,
+        );
+        await expect(far).rejects.toMatchObject({
+          code: '23514',
+          message: expect.stringContaining(`${seals} reaches past every transaction started so far`),
+        });
+      }
     });
   });
 
