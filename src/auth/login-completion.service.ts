@@ -17,6 +17,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../access/session-token.js';
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
 import { subjectFits } from '../identity-links/identity-subject.js';
+import { FRESH_SIGN_IN } from './login-starters.js';
 import { Metrics } from '../operations/metrics.js';
 import type { RequestMeta, VerifiedLogin } from './verified-login.js';
 
@@ -41,8 +42,10 @@ const OUTCOME_METRIC: Record<LoginOutcome['kind'], string> = { session: 'success
 const AUTH_TIME_SKEW_MS = 60_000;
 
 /**
- * Link and re-authentication logins must be a fresh authentication: `auth_time` no earlier than the start of this
- * login. The request asked for it (`max_age=0`), and a provider must then report `auth_time` (OIDC Core 3.1.2.1).
+ * Link and re-authentication logins, and every login whose start demanded a new sign-in (the SERMI Trust Centre's,
+ * one that attaches a pending identity), must be a fresh authentication: `auth_time` no earlier than the start of
+ * this login. The request asked for it (`max_age=0`), and a provider must then report `auth_time` (OIDC Core
+ * 3.1.2.1).
  */
 function assertFreshAuthentication(login: VerifiedLogin): void {
   const started = login.transaction.createdAt.getTime();
@@ -91,7 +94,9 @@ export class LoginCompletionService {
           length: [...login.identity.subject].length,
         });
       }
-      if (purpose !== 'login') assertFreshAuthentication(login);
+      if (purpose !== 'login' || login.transaction.providerData[FRESH_SIGN_IN] === true) {
+        assertFreshAuthentication(login);
+      }
       if (purpose === 'link') return await this.completeLink(login, meta);
       // A re-authentication must prove the same account again: only the general path checks that.
       if (purpose === 'reauthenticate') return await this.completeInTransaction(login, meta);

@@ -22,12 +22,16 @@ export interface LoginIntent {
   prompt?: 'login' | 'select_account';
 }
 
+/** On a login transaction's provider data: its start demanded a new sign-in, which the completion checks. */
+export const FRESH_SIGN_IN = 'freshSignIn';
+
 /**
  * How old a sign-in at the provider the login may be answered with. Every request sends `max_age`, which makes the
  * provider report `auth_time` in the ID token (OIDC Core 3.1.2.1): the session's freshness comes from it. Link and
  * re-authentication logins, and providers whose every login must be a real authentication (the SERMI Trust
- * Centre), demand a new one (`prompt=login`, `max_age=0`); the completion checks `auth_time` again, because these
- * parameters pass through the browser and could be stripped.
+ * Centre), demand a new one (`prompt=login`, `max_age=0`); the start notes that on the login (FRESH_SIGN_IN) and the
+ * completion checks `auth_time` against the start, because these parameters pass through the browser and could be
+ * stripped, and a provider may answer from its single sign-on session anyway.
  */
 export function authenticationAgeParameters(
   intent: LoginIntent,

@@ -4,6 +4,7 @@ import * as client from 'openid-client';
 import {
   type ClientMeta,
   authenticationAgeParameters,
+  FRESH_SIGN_IN,
   intentData,
   type LoginIntent,
   type ProviderSessionLogout,
@@ -118,6 +119,10 @@ export class OidcCodeFlow implements ProviderSessionLogout {
       const pkce = this.settings.alwaysPkce || (await this.client.supportsPkce());
       const nonce = randomToken();
       const pkceVerifier = pkce ? randomToken() : null;
+      const age = authenticationAgeParameters(intent, {
+        loginMaxAgeSeconds: this.loginMaxAgeSeconds,
+        alwaysFresh: this.settings.alwaysFresh,
+      });
       const transaction = await this.transactions.create({
         provider: this.settings.provider,
         purpose: intent.purpose,
@@ -125,7 +130,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
         browserBindingIsNew: intent.browserBindingIsNew,
-        providerData: intentData(intent),
+        providerData: { ...intentData(intent), ...(age.max_age === '0' ? { [FRESH_SIGN_IN]: true } : {}) },
         nonce,
         pkceVerifier,
         startLimit: { clientIp: meta.clientIp },
@@ -134,10 +139,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         ...parameters,
         state: transaction.state,
         nonce,
-        ...authenticationAgeParameters(intent, {
-          loginMaxAgeSeconds: this.loginMaxAgeSeconds,
-          alwaysFresh: this.settings.alwaysFresh,
-        }),
+        ...age,
         ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
       });
     } catch (error) {
