@@ -10,6 +10,10 @@ describe('clientMeta', () => {
     expect(clientMeta(requestFrom(ip)).clientIp).toBe(ip);
   });
 
+  it('leaves off an IPv6 zone, which Postgres would refuse in an inet column', () => {
+    expect(clientMeta(requestFrom('fe80::1%eth0')).clientIp).toBe('fe80::1');
+  });
+
   // With TRUST_PROXY, req.ip is whatever X-Forwarded-For said: it is written to sessions and the SERMI log.
   it.each(['not-an-ip', '203.0.113.7, 10.0.0.1', '1.2.3.4.5', '', undefined])('drops %j', (ip) => {
     expect(clientMeta(requestFrom(ip)).clientIp).toBeNull();

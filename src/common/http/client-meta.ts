@@ -6,13 +6,14 @@ import type { ClientMeta } from '../../auth/login-starters.js';
 /**
  * Who is calling, for sessions, audit events and the SERMI log. The address is Express's `req.ip`, which comes from
  * X-Forwarded-For when TRUST_PROXY trusts the hop: anything there that is not an IP address is dropped, never
- * written (a batched log insert would fail for everyone in the batch).
+ * written (a batched log insert would fail for everyone in the batch), and an IPv6 zone is left off.
  */
 export function clientMeta(req: Request): Readonly<ClientMeta> {
   let meta = seen.get(req);
   if (!meta) {
     const userAgent = req.headers['user-agent'];
-    const ip = req.ip;
+    // An IPv6 zone (`fe80::1%eth0`, a link-local peer) names this host's interface: Postgres's inet refuses it.
+    const ip = req.ip?.replace(/%.*$/, '');
     meta = Object.freeze({
       clientIp: ip && isIP(ip) ? ip : null,
       userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
