@@ -18,6 +18,7 @@ import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../acc
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
 import { subjectFits } from '../identity-links/identity-subject.js';
 import { FRESH_SIGN_IN } from './login-starters.js';
+import { NEW_SIGN_IN } from '../sessions/recent-authentication.js';
 import { Metrics } from '../operations/metrics.js';
 import type { RequestMeta, VerifiedLogin } from './verified-login.js';
 
@@ -48,12 +49,23 @@ const AUTH_TIME_SKEW_MS = 60_000;
  * 3.1.2.1).
  */
 function assertFreshAuthentication(login: VerifiedLogin): void {
-  const started = login.transaction.createdAt.getTime();
-  if (login.authTime && login.authTime.getTime() >= started - AUTH_TIME_SKEW_MS) return;
+  if (signedInDuringLogin(login)) return;
   throw new LoginFailure('authentication_not_fresh', 'the provider reused an earlier sign-in instead of a new one', {
     authTime: login.authTime?.toISOString() ?? null,
     loginStartedAt: login.transaction.createdAt.toISOString(),
   });
+}
+
+/** Whether the person signed in at the provider during this login: an `auth_time` no earlier than its start. */
+function signedInDuringLogin(login: VerifiedLogin): boolean {
+  return (
+    login.authTime !== null && login.authTime.getTime() >= login.transaction.createdAt.getTime() - AUTH_TIME_SKEW_MS
+  );
+}
+
+/** The login with NEW_SIGN_IN on its auth context, which the session keeps: only such a session can be recent. */
+function withSignInNoted(login: VerifiedLogin): VerifiedLogin {
+  return { ...login, authContext: { ...login.authContext, [NEW_SIGN_IN]: signedInDuringLogin(login) } };
 }
 
 /**
@@ -85,7 +97,8 @@ export class LoginCompletionService {
     return outcome;
   }
 
-  private async completeOrAudit(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
+  private async completeOrAudit(verified: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
+    const login = withSignInNoted(verified);
     const { purpose } = login.transaction;
     try {
       if (!subjectFits(login.identity.subject)) {

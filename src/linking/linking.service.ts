@@ -25,7 +25,7 @@ import type {
   StartLinkDto,
 } from './dto/links.dto.js';
 import { hashBinding } from '../login-transactions/browser-binding.js';
-import { assertRecentAuthentication } from '../sessions/recent-authentication.js';
+import { assertRecentAuthentication, recentSince } from '../sessions/recent-authentication.js';
 import { pendingReference } from '../auth/login-outcome-pages.js';
 
 /**
@@ -48,6 +48,7 @@ export class LinkingService {
 
   list(principal: SessionPrincipal): LinkListDto {
     const linked = new Set(principal.links.map((link) => link.provider));
+    const recent = recentSince(principal);
     return {
       items: principal.links.map((link) => ({
         ...link,
@@ -55,8 +56,8 @@ export class LinkingService {
         usedByThisSession: link.id === principal.identityLinkId,
       })),
       linkableProviders: this.starters.enabled().filter((provider) => !linked.has(provider)),
-      recentAuthenticationUntil: principal.authenticatedAt
-        ? new Date(principal.authenticatedAt.getTime() + this.config.linking.recentAuthSeconds * 1000).toISOString()
+      recentAuthenticationUntil: recent
+        ? new Date(recent.getTime() + this.config.linking.recentAuthSeconds * 1000).toISOString()
         : null,
     };
   }

@@ -52,6 +52,7 @@ describe('Digidentity web login', () => {
       expect(body.links[0].attributes).toEqual({ actorType: 'IOE', ...IOE.claims });
       expect(body.session.authContext).toEqual({
         method: 'web',
+        newSignIn: true,
         provider: 'digidentity',
         sermi: {
           actorType: 'IOE',

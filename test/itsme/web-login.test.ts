@@ -48,7 +48,12 @@ describe('itsme web login', () => {
       const body = (await me(bed, browser)).json<Me>();
       expect(body.account.displayName).toBe('Jan Peeters');
       expect(body.session.provider).toBe('itsme');
-      expect(body.session.authContext).toEqual({ method: 'web', provider: 'itsme', acr: ITSME_ACR.advanced });
+      expect(body.session.authContext).toEqual({
+        method: 'web',
+        provider: 'itsme',
+        acr: ITSME_ACR.advanced,
+        newSignIn: true,
+      });
       expect(body.links).toEqual([expect.objectContaining({ provider: 'itsme' })]);
       expect(body.links[0].attributes).toEqual({
         name: 'Jan Peeters',

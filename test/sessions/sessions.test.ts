@@ -70,7 +70,7 @@ describe('sessions', () => {
         provider: 'digidentity',
         identityLinkId: link.id,
         authenticatedAt: expect.any(String),
-        authContext: { method: 'test' },
+        authContext: { method: 'test', newSignIn: true },
         createdAt: expect.any(String),
         idleExpiresAt: expect.any(String),
         absoluteExpiresAt: expect.any(String),

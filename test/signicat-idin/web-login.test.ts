@@ -73,7 +73,12 @@ describe('Signicat iDIN web login', () => {
         eighteenOrOlder: true,
       });
       expect(body.session.provider).toBe('signicat-idin');
-      expect(body.session.authContext).toEqual({ method: 'web', provider: 'signicat-idin', acr: 'idp:idin' });
+      expect(body.session.authContext).toEqual({
+        method: 'web',
+        provider: 'signicat-idin',
+        acr: 'idp:idin',
+        newSignIn: true,
+      });
       const [link] = await bed.app.dataSource.query(
         `SELECT issuer, subject, person_key FROM identity_links WHERE provider = 'signicat-idin' AND subject = $1`,
         [IDIN_VRIES.id],

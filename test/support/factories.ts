@@ -1,3 +1,4 @@
+import { NEW_SIGN_IN } from '../../src/sessions/recent-authentication.js';
 import type { DataSource } from 'typeorm';
 import { Account, type AccountRole, type AccountStatus } from '../../src/accounts/account.entity.js';
 import { IdentityLink } from '../../src/identity-links/identity-link.entity.js';
@@ -58,8 +59,9 @@ export async function signIn(testApp: TestApp, account: Account, link?: Identity
     accountId: account.id,
     provider: link?.provider ?? 'digidentity',
     identityLinkId: link?.id ?? null,
+    // A login that included a sign-in just now, as a real one would be (NEW_SIGN_IN: it counts as recent).
     authenticatedAt: new Date(),
-    authContext: { method: 'test' },
+    authContext: { method: 'test', [NEW_SIGN_IN]: true },
     clientIp: '127.0.0.1',
     userAgent: 'jest',
   });

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters } from 
 import { ModuleRef } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { isRecent, reauthenticateUrl } from '../../sessions/recent-authentication.js';
+import { isRecent, reauthenticateUrl, recentSince } from '../../sessions/recent-authentication.js';
 import { AppException } from '../../common/problem/app-exception.js';
 import { uuidParam } from '../../common/http/uuid-param.js';
 import { requestIdOf } from '../../common/request-context/request-context.js';
@@ -61,7 +61,7 @@ export class AccountPageController {
     if (!principal) throw new AppException('unauthenticated', 'Sign in to continue');
     const links = this.linking.list(principal);
     const { sessions, truncated } = await this.sessionsApi().list(principal);
-    const recent = isRecent(principal.authenticatedAt, this.config.linking.recentAuthSeconds);
+    const recent = isRecent(recentSince(principal), this.config.linking.recentAuthSeconds);
     const reauthenticate = reauthenticateUrl(this.config.http.publicBaseUrl, ACCOUNT);
     const sermi = principal.authContext.sermi as
       { actorType?: string; actor?: { uid?: string }; principal?: { uid?: string } } | undefined;
