@@ -151,6 +151,8 @@ export class RebindService {
     pendingIdentityId: string,
     reason: string,
   ): Promise<RebindOutcomeDto> {
+    // Like status and roles, an admin's own logins are another admin's to change (UUIDs compared in one spelling).
+    if (accountId.toLowerCase() === by.adminId.toLowerCase()) throw selfRebindRefused();
     if (!this.config.linking.fourEyes) {
       const change = await this.inTransaction((manager) =>
         this.apply(manager, by, accountId, pendingIdentityId, reason, {}),
@@ -335,6 +337,7 @@ export class RebindService {
         },
       });
     }
+    if (decision === 'approve' && request.account_id === by.adminId) throw selfRebindRefused();
     if (request.expired) {
       const closed = await this.requests.expireOne(manager, id);
       await recordClosedRequests(this.audit, manager, closed, bySystem(by), 'ttl', decision);
@@ -390,3 +393,6 @@ function applied(change: LinkChange): RebindOutcomeDto {
     revokedSessions: change.revokedSessionIds.length,
   };
 }
+
+const selfRebindRefused = () =>
+  new AppException('self_modification_refused', 'Ask another administrator to re-bind a login of your own account');

@@ -181,6 +181,17 @@ describe('admin re-binding', () => {
     expect([unknownAccount.status, unknownAccount.json().code]).toEqual([404, 'account_not_found']);
   });
 
+  it('refuses an admin re-binding a login of their own account, however its id is spelled', async () => {
+    const { newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, admin, newSubject);
+    const adminId = (await accountOf(bed, admin)).id;
+    for (const id of [adminId, adminId.toUpperCase()]) {
+      const own = await rebind(bed, admin, id, { pendingIdentityId: pending.id, reason: 'my new itsme' });
+      expect([own.status, own.json().code]).toEqual([409, 'self_modification_refused']);
+    }
+    expect((await pendingFor(bed, admin, newSubject)).resolvedAt).toBeNull();
+  });
+
   it('refuses non-admins', async () => {
     const user = await createAccount(bed.app.dataSource);
     const browser = new Browser();
@@ -282,6 +293,16 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     ]);
     const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
     expect(rebound.details).toMatchObject({ oldSubject, newSubject, requestId, reason: 'Ticket 99' });
+  });
+
+  it("refuses an admin approving a re-bind of their own account's login", async () => {
+    const { newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+    const requested = await rebind(bed, requester, approverId, { pendingIdentityId: pending.id, reason: 'ticket 9' });
+    expect(requested.status).toBe(202);
+    const own = await decide(approver, requested.json<{ requestId: string }>().requestId, 'approve');
+    expect([own.status, own.json().code]).toEqual([409, 'self_modification_refused']);
+    expect((await pendingFor(bed, requester, newSubject)).resolvedAt).toBeNull();
   });
 
   it('a rejected request changes nothing; the pending identity can be requested again', async () => {

@@ -89,7 +89,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   session_not_found: 'Session not found',
   method_not_allowed: 'Method not allowed',
   conflict: 'Conflict with the current state',
-  self_modification_refused: 'Administrators cannot change their own status or roles',
+  self_modification_refused: 'Administrators cannot change their own status, roles or logins',
   rmi_item_exists: 'An RMI item with this code already exists',
   payload_too_large: 'Request body too large',
   too_many_exports: 'Too many exports are running; try again shortly',

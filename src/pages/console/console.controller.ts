@@ -15,7 +15,12 @@ import { requestIdOf } from '../../common/request-context/request-context.js';
 import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { AdminRebindController } from '../../linking/admin-rebind.controller.js';
-import { PendingIdentityQueryDto, RebindRequestQueryDto } from '../../linking/dto/rebind.dto.js';
+import {
+  PendingIdentityQueryDto,
+  RebindDto,
+  RebindRequestQueryDto,
+  RejectRebindDto,
+} from '../../linking/dto/rebind.dto.js';
 import { AdminRmiItemsController } from '../../rmi-items/admin-rmi-items.controller.js';
 import { RmiItemListQueryDto } from '../../rmi-items/dto/rmi-item-list-query.dto.js';
 import { AdminAccessLogController } from '../../sermi/access-log/admin-access-log.controller.js';
@@ -171,11 +176,13 @@ export class ConsolePageController {
   ): Promise<void> {
     const admin = this.admin(principal);
     await this.act(res, `/console/pending/${id}`, async () => {
+      // The API's own rules (a reason that says something), which calling its handler directly would skip.
+      const rebind = await queryAs(RebindDto, { pendingIdentityId: id, reason: body.reason });
       const outcome = await this.api(AdminRebindController).rebind(
         admin,
         requestIdOf(req),
         body.accountId,
-        { pendingIdentityId: id, reason: body.reason },
+        rebind,
         res,
       );
       return outcome.status === 'applied'
@@ -315,13 +322,8 @@ export class ConsolePageController {
   ): Promise<void> {
     const admin = this.admin(principal);
     await this.act(res, '/console/requests', async () => {
-      const comment = await queryAs(DecisionFormDto, { comment: body.comment });
-      if (!comment.comment) {
-        throw new AppException('validation_failed', 'A rejection needs a comment', {
-          errors: [{ field: 'comment', rule: 'isNotEmpty', message: 'comment is required to reject' }],
-        });
-      }
-      await this.api(AdminRebindController).reject(admin, requestIdOf(req), id, { comment: comment.comment });
+      const rejection = await queryAs(RejectRebindDto, { comment: body.comment });
+      await this.api(AdminRebindController).reject(admin, requestIdOf(req), id, rejection);
       return withMessage('/console/requests?status=all', 'notice', 'rebind_rejected');
     });
   }
