@@ -50,6 +50,19 @@ describe('the runtime database role', () => {
     }
   }
 
+  /** What each statement ended with, one after the other ('succeeded' or its SQLSTATE); a failed one is rolled back. */
+  async function outcomesOf(client: pg.Client, statements: string[]): Promise<string[]> {
+    const outcomes: string[] = [];
+    for (const sql of statements) {
+      await client.query(sql).then(
+        () => outcomes.push('succeeded'),
+        (error: { code: string }) => outcomes.push(error.code),
+      );
+      await client.query('ROLLBACK').catch(() => undefined);
+    }
+    return outcomes;
+  }
+
   it('can write rows and audit events but cannot switch off or rewrite the audit trail', async () => {
     await asApp(async (client) => {
       await client.query(`INSERT INTO accounts (display_name) VALUES ('runtime role')`);
@@ -63,14 +76,7 @@ describe('the runtime database role', () => {
         `DROP TRIGGER audit_events_append_only ON audit_events`,
         `CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$`,
       ];
-      const errorCodes: string[] = [];
-      for (const sql of attempts) {
-        await client.query(sql).then(
-          () => errorCodes.push('succeeded'),
-          (error: { code: string }) => errorCodes.push(error.code),
-        );
-      }
-      expect(errorCodes).toEqual(Array(attempts.length).fill('42501'));
+      expect(await outcomesOf(client, attempts)).toEqual(Array(attempts.length).fill('42501'));
       const { rows } = await client.query(`SELECT count(*)::int AS count FROM audit_events`);
       expect(rows).toEqual([{ count: 1 }]);
     });
@@ -98,15 +104,7 @@ describe('the runtime database role', () => {
         `TRUNCATE sermi_access_log`,
         `ALTER TABLE sermi_access_log DISABLE TRIGGER USER`,
       ];
-      const errorCodes: string[] = [];
-      for (const sql of attempts) {
-        await client.query(sql).then(
-          () => errorCodes.push('succeeded'),
-          (error: { code: string }) => errorCodes.push(error.code),
-        );
-        await client.query('ROLLBACK').catch(() => undefined);
-      }
-      expect(errorCodes).toEqual(Array(attempts.length).fill('42501'));
+      expect(await outcomesOf(client, attempts)).toEqual(Array(attempts.length).fill('42501'));
       // The purge takes no cut-off younger than the retention the owner set (730 days as migrated), and only the
       // owner sets it: the runtime role cannot purge the log it writes.
       const refused = [
@@ -117,14 +115,7 @@ describe('the runtime database role', () => {
         `INSERT INTO sermi_log_retention (singleton, minimum_days) VALUES (false, 0)`,
         `TRUNCATE sermi_log_retention`,
       ];
-      const refusedCodes: string[] = [];
-      for (const sql of refused) {
-        await client.query(sql).then(
-          () => refusedCodes.push('succeeded'),
-          (error: { code: string }) => refusedCodes.push(error.code),
-        );
-      }
-      expect(refusedCodes).toEqual(Array(refused.length).fill('42501'));
+      expect(await outcomesOf(client, refused)).toEqual(Array(refused.length).fill('42501'));
       const old = await client.query(
         `SELECT seals_removed, records_removed::int FROM sermi_log_purge(now() - interval '731 days')`,
       );
