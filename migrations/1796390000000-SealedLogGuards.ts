@@ -1,10 +1,29 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
+/**
+ * The table's owner, named with pg_catalog's schema: an unqualified `pg_class` is looked up in the session's
+ * temporary schema first, where any role can create a table of that name naming itself the owner.
+ */
+const TABLE_OWNER = `(SELECT pg_catalog.pg_get_userbyid(relowner) FROM pg_catalog.pg_class WHERE oid = TG_RELID)`;
+
+/** The access log's append-only guard, its delete path open only to the owner inside sermi_log_purge(). */
+const refuseChange = (owner: string) => `
+  CREATE OR REPLACE FUNCTION sermi_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'DELETE' AND TG_TABLE_NAME <> 'sermi_log_anchors'
+       AND current_setting('rmi.sermi_log_purge', true) = 'on'
+       AND current_user = ${owner} THEN
+      RETURN OLD;
+    END IF;
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+  END
+  $$`;
+
 /** Refuses a change by anyone but the table's owner (the migrations' role). */
 const OWNER_ONLY = `
   CREATE FUNCTION sermi_log_retention_owner_only() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    IF current_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID) THEN
+    IF current_user = ${TABLE_OWNER} THEN
       RETURN COALESCE(NEW, OLD);
     END IF;
     RAISE EXCEPTION 'sermi_log_retention is changed by the database owner only: % refused', TG_OP
@@ -20,14 +39,14 @@ const purgeFunction = (floor: boolean) => `
     last_seal record;
     removed_seals integer;
     removed_records bigint;
-    ${floor ? 'keep_days integer;' : ''}
+    ${floor ? 'keep_days integer; youngest timestamptz;' : ''}
   BEGIN
     ${
       floor
         ? `-- The retention is the owner's to set: whoever calls this cannot purge younger records (an hour allowed
     -- for the clocks of the app's host and the database's; 0 days: no floor).
     SELECT minimum_days INTO keep_days FROM sermi_log_retention;
-    IF keep_days > 0 AND p_before > now() - make_interval(days => keep_days) + interval '1 hour' THEN
+    IF keep_days > 0 AND p_before > now() - make_interval(hours => 24 * keep_days - 1) THEN
       RAISE EXCEPTION 'sermi_log_purge: the access log keeps records for % days (sermi_log_retention); cut-off % refused',
         keep_days, p_before USING ERRCODE = 'insufficient_privilege';
     END IF;`
@@ -46,8 +65,18 @@ const purgeFunction = (floor: boolean) => `
       RETURN;
     END IF;
     PERFORM set_config('rmi.sermi_log_purge', 'on', true);
-    DELETE FROM sermi_access_log WHERE txid < last_seal.to_txid;
-    GET DIAGNOSTICS removed_records = ROW_COUNT;
+    ${
+      floor
+        ? `-- Seals are written by the runtime role: the records themselves (stamped by their trigger) must be older.
+    WITH gone AS (DELETE FROM sermi_access_log WHERE txid < last_seal.to_txid RETURNING recorded_at)
+    SELECT count(*), max(recorded_at) INTO removed_records, youngest FROM gone;
+    IF youngest >= p_before THEN
+      RAISE EXCEPTION 'sermi_log_purge: seal % covers records younger than the cut-off %: refused', last_seal.seq,
+        p_before USING ERRCODE = 'insufficient_privilege';
+    END IF;`
+        : `DELETE FROM sermi_access_log WHERE txid < last_seal.to_txid;
+    GET DIAGNOSTICS removed_records = ROW_COUNT;`
+    }
     DELETE FROM sermi_log_seals WHERE seq <= last_seal.seq;
     GET DIAGNOSTICS removed_seals = ROW_COUNT;
     PERFORM set_config('rmi.sermi_log_purge', 'off', true);
@@ -65,6 +94,9 @@ const purgeFunction = (floor: boolean) => `
  *   an anchor that the rest verified from. It now refuses a cut-off younger than `sermi_log_retention.minimum_days`
  *   (one row, changed by the owner only; the app writes SERMI_LOG_RETENTION_DAYS there when it runs the
  *   migrations).
+ *   The purge also refuses when the records a seal covers are younger than the cut-off (a seal the runtime role
+ *   wrote claiming ancient records), and the access log's delete path and the retention row name their owner
+ *   through `pg_catalog.pg_class`: unqualified, a temporary table of that name let the runtime role pose as it.
  * - A seal with a `to_txid` beyond every transaction started so far made the sealer stop for good (it saw the chain
  *   already sealed past its horizon) while the unsealed-tail figures read 0. A seal of either log may now reach no
  *   further than the inserting transaction's snapshot (`pg_snapshot_xmax`), which the sealer's horizon never passes.
@@ -80,6 +112,21 @@ export class SealedLogGuards1796390000000 implements MigrationInterface {
       )`);
     await queryRunner.query(`INSERT INTO sermi_log_retention (minimum_days) VALUES (730)`);
     await queryRunner.query(OWNER_ONLY);
+    await queryRunner.query(refuseChange(TABLE_OWNER));
+    // Deployments grant the runtime role writes on every new table (deploy/postgres/runtime-role.sql): not on this one.
+    await queryRunner.query(`
+      DO $$
+      DECLARE grantee text;
+      BEGIN
+        FOR grantee IN
+          SELECT DISTINCT a.grantee::regrole::text FROM pg_catalog.pg_class c, aclexplode(c.relacl) a
+           WHERE c.oid = 'sermi_log_retention'::regclass AND a.grantee NOT IN (0, c.relowner)
+        LOOP
+          EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON sermi_log_retention FROM %s', grantee);
+        END LOOP;
+        REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON sermi_log_retention FROM PUBLIC;
+      END
+      $$`);
     await queryRunner.query(`CREATE TRIGGER sermi_log_retention_owner_only BEFORE INSERT OR UPDATE OR DELETE
       ON sermi_log_retention FOR EACH ROW EXECUTE FUNCTION sermi_log_retention_owner_only()`);
     await queryRunner.query(`CREATE TRIGGER sermi_log_retention_no_truncate BEFORE TRUNCATE
@@ -107,6 +154,7 @@ export class SealedLogGuards1796390000000 implements MigrationInterface {
     }
     await queryRunner.query(`DROP FUNCTION sealed_log_seal_in_reach()`);
     await queryRunner.query(purgeFunction(false));
+    await queryRunner.query(refuseChange(`(SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID)`));
     await queryRunner.query(`DROP TABLE sermi_log_retention`);
     await queryRunner.query(`DROP FUNCTION sermi_log_retention_owner_only()`);
   }

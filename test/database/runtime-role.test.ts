@@ -103,6 +103,16 @@ describe('the runtime database role', () => {
         `DELETE FROM sermi_log_seals`,
         `TRUNCATE sermi_access_log`,
         `ALTER TABLE sermi_access_log DISABLE TRIGGER USER`,
+        // A temporary table is found before pg_catalog by unqualified names: one posing as pg_class, naming this role
+        // the owner, must not open the delete path (or the retention row).
+        `BEGIN; CREATE TEMP TABLE pg_class (oid oid, relowner oid) ON COMMIT DROP;
+           INSERT INTO pg_class SELECT c.oid, r.oid FROM pg_catalog.pg_class c, pg_roles r
+            WHERE c.relname IN ('sermi_access_log', 'sermi_log_retention') AND r.rolname = current_user;
+           SELECT set_config('rmi.sermi_log_purge', 'on', true); DELETE FROM sermi_access_log; COMMIT`,
+        `BEGIN; CREATE TEMP TABLE pg_class (oid oid, relowner oid) ON COMMIT DROP;
+           INSERT INTO pg_class SELECT c.oid, r.oid FROM pg_catalog.pg_class c, pg_roles r
+            WHERE c.relname = 'sermi_log_retention' AND r.rolname = current_user;
+           UPDATE sermi_log_retention SET minimum_days = 0; COMMIT`,
       ];
       expect(await outcomesOf(client, attempts)).toEqual(Array(attempts.length).fill('42501'));
       // The purge takes no cut-off younger than the retention the owner set (730 days as migrated), and only the
@@ -120,6 +130,18 @@ describe('the runtime database role', () => {
         `SELECT seals_removed, records_removed::int FROM sermi_log_purge(now() - interval '731 days')`,
       );
       expect(old.rows).toEqual([{ seals_removed: 0, records_removed: 0 }]);
+      // A seal the runtime role wrote itself, claiming ancient records, must not let an old cut-off purge young ones.
+      await client.query(
+        `INSERT INTO sermi_log_seals (seq, from_txid, to_txid, record_count, record_ids, record_digests,
+                                      last_recorded_at, prev_hash, hash)
+         SELECT -1, 0, pg_snapshot_xmax(pg_current_snapshot())::text::bigint, 1, ARRAY[gen_random_uuid()],
+                decode(repeat('00', 32), 'hex'), now() - interval '10 years', decode(repeat('00', 32), 'hex'),
+                decode(repeat('00', 32), 'hex')`,
+      );
+      await expect(client.query(`SELECT * FROM sermi_log_purge(now() - interval '731 days')`)).rejects.toMatchObject({
+        code: '42501',
+        message: expect.stringContaining('younger than the cut-off'),
+      });
       const counts = `SELECT (SELECT count(*)::int FROM sermi_access_log) AS records,
                              (SELECT count(*)::int FROM sermi_log_anchors) AS anchors`;
       expect((await client.query(counts)).rows).toEqual([{ records: 1, anchors: 0 }]);
@@ -129,7 +151,8 @@ describe('the runtime database role', () => {
       const purged = await client.query(
         `SELECT seals_removed, records_removed::int FROM sermi_log_purge(now() + interval '1 day')`,
       );
-      expect(purged.rows).toEqual([{ seals_removed: 1, records_removed: 1 }]);
+      // The forged seal (seq -1) goes with the real one: whole seals up to the newest one all older than the cut-off.
+      expect(purged.rows).toEqual([{ seals_removed: 2, records_removed: 1 }]);
       expect((await client.query(counts)).rows).toEqual([{ records: 0, anchors: 1 }]);
     });
   });

@@ -315,20 +315,29 @@ describe('SERMI access log retention', () => {
   let sealer: SermiLogSealer;
   let verifier: SermiLogVerifier;
 
+  let floorAtStart: number;
+  const setFloor = (days: number) => t.dataSource.query(`UPDATE sermi_log_retention SET minimum_days = $1`, [days]);
+
   beforeAll(async () => {
     t = await startTestApp({ SERMI_LOG_RETENTION_DAYS: '30' });
     sealer = t.app.get(SermiLogSealer);
     verifier = t.app.get(SermiLogVerifier);
+    floorAtStart = await count(t, `SELECT minimum_days AS count FROM sermi_log_retention`);
+    // The cut-offs below are minutes old: as the owner, keep nothing back (the app runs as the owner here).
+    await setFloor(0);
   });
   afterAll(async () => t.close());
 
   it('keeps SERMI_LOG_RETENTION_DAYS where the purge reads its floor, and refuses a younger cut-off', async () => {
-    expect(await count(t, `SELECT minimum_days AS count FROM sermi_log_retention`)).toBe(30);
-    const younger = new Date(Date.now() - 29 * 24 * 3600 * 1000);
-    await expect(sealer.purge(younger)).rejects.toThrow(/keeps records for 30 days/);
-    expect(await auditEvents(t.dataSource, 'sermi.access_log_purged')).toEqual([]);
-    // The cut-offs below are minutes old: as the owner, keep nothing back (the app runs as the owner here).
-    await t.dataSource.query(`UPDATE sermi_log_retention SET minimum_days = 0`);
+    expect(floorAtStart).toBe(30);
+    await setFloor(30);
+    try {
+      const younger = new Date(Date.now() - 29 * 24 * 3600 * 1000);
+      await expect(sealer.purge(younger)).rejects.toThrow(/keeps records for 30 days/);
+      expect(await auditEvents(t.dataSource, 'sermi.access_log_purged')).toEqual([]);
+    } finally {
+      await setFloor(0);
+    }
   });
 
   it('purges whole sealed batches older than the cut-off, leaves an anchor, and what remains still verifies', async () => {
