@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { AppException } from '../common/problem/app-exception.js';
+import { withoutZone } from '../common/http/client-meta.js';
 
 /** What a limit counts: browser login starts (every provider, link and re-authentication included), QR starts. */
 export type LoginStartKind = 'login' | 'passwordless';
@@ -14,7 +15,7 @@ export const UNKNOWN_CLIENT = 'unknown';
  */
 export function clientKey(ip: string | null | undefined): string {
   if (!ip) return UNKNOWN_CLIENT;
-  const address = ip.replace(/%.*$/, '');
+  const address = withoutZone(ip);
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
   if (mapped && isIPv4(mapped[1])) return mapped[1];
   if (isIPv4(address)) return address;

@@ -12,8 +12,7 @@ export function clientMeta(req: Request): Readonly<ClientMeta> {
   let meta = seen.get(req);
   if (!meta) {
     const userAgent = req.headers['user-agent'];
-    // An IPv6 zone (`fe80::1%eth0`, a link-local peer) names this host's interface: Postgres's inet refuses it.
-    const ip = req.ip?.replace(/%.*$/, '');
+    const ip = req.ip === undefined ? undefined : withoutZone(req.ip);
     meta = Object.freeze({
       clientIp: ip && isIP(ip) ? ip : null,
       userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null,
@@ -24,6 +23,12 @@ export function clientMeta(req: Request): Readonly<ClientMeta> {
   }
   return meta;
 }
+
+/**
+ * An address without its IPv6 zone (`fe80::1%eth0`, a link-local peer): the zone names this host's interface, and
+ * Postgres's inet refuses it.
+ */
+export const withoutZone = (ip: string) => ip.replace(/%.*$/, '');
 
 /** Read once per request: a login callback asks in the Passport strategy and again where the login completes. */
 const seen = new WeakMap<Request, Readonly<ClientMeta>>();
