@@ -14,6 +14,7 @@ interface PendingItem {
   suspectedAccount: { id: string } | null;
   rebindable: boolean;
   openRebindRequestId: string | null;
+  resolvedAt: string | null;
 }
 
 let personaCount = 0;
