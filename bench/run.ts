@@ -16,14 +16,7 @@ import { format, printRows, type Row, rowOf, verdict } from './report.js';
 import { loginCpuReading } from './readings.js';
 import { type Rig, startRig } from './rig.js';
 import { DECISIONS, settings, TARGETS } from './settings.js';
-import {
-  alternateLoad,
-  backendSystem,
-  loginsAndMe,
-  printSideBySide,
-  type Side,
-  type System,
-} from './side-by-side.js';
+import { alternateLoad, backendSystem, loginsAndMe, printSideBySide, type Side, type System } from './side-by-side.js';
 import { reportSoak } from './soak.js';
 
 /**
