@@ -19,6 +19,27 @@ const refuseChange = (owner: string) => `
   END
   $$`;
 
+/**
+ * Stamps an audit event. `sequence` names `audit_events_seq` with its schema: unqualified, a temporary sequence of that
+ * name in the writer's own session came first, and the runtime role could choose its events' `seq` (the primary key:
+ * numbers claimed ahead would fail every later audit write).
+ */
+const auditStamp = (sequence: string) => `
+  CREATE OR REPLACE FUNCTION audit_events_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    NEW.seq := nextval('${sequence}');
+    NEW.txid := pg_current_xact_id()::text::bigint;
+    NEW.occurred_at := clock_timestamp();
+    NEW.id := COALESCE(NEW.id, gen_random_uuid());
+    NEW.details := COALESCE(NEW.details, '{}'::jsonb);
+    NEW.prev_hash := NULL;
+    NEW.hash := audit_event_record_digest(NEW.id, NEW.txid, NEW.seq, NEW.occurred_at, NEW.type, NEW.actor_type,
+                                          NEW.actor_account_id, NEW.subject_account_id, NEW.details,
+                                          NEW.request_id);
+    RETURN NEW;
+  END
+  $$`;
+
 /** Refuses a change by anyone but the table's owner (the migrations' role). */
 const OWNER_ONLY = `
   CREATE FUNCTION sermi_log_retention_owner_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -96,7 +117,8 @@ const purgeFunction = (floor: boolean) => `
  *   migrations).
  *   The purge also refuses when the records a seal covers are younger than the cut-off (a seal the runtime role
  *   wrote claiming ancient records), and the access log's delete path and the retention row name their owner
- *   through `pg_catalog.pg_class`: unqualified, a temporary table of that name let the runtime role pose as it.
+ *   through `pg_catalog.pg_class`: unqualified, a temporary table of that name let the runtime role pose as it. For
+ *   the same reason the audit trail's stamp names its sequence with its schema.
  * - A seal with a `to_txid` beyond every transaction started so far made the sealer stop for good (it saw the chain
  *   already sealed past its horizon) while the unsealed-tail figures read 0. A seal of either log may now reach no
  *   further than the inserting transaction's snapshot (`pg_snapshot_xmax`), which the sealer's horizon never passes.
@@ -113,6 +135,11 @@ export class SealedLogGuards1796390000000 implements MigrationInterface {
     await queryRunner.query(`INSERT INTO sermi_log_retention (minimum_days) VALUES (730)`);
     await queryRunner.query(OWNER_ONLY);
     await queryRunner.query(refuseChange(TABLE_OWNER));
+    const [{ schema }] = await queryRunner.query(
+      `SELECT quote_ident(n.nspname) AS schema FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = 'audit_events_seq'::regclass`,
+    );
+    await queryRunner.query(auditStamp(`${schema}.audit_events_seq`));
     // Deployments grant the runtime role writes on every new table (deploy/postgres/runtime-role.sql): not on this one.
     await queryRunner.query(`
       DO $$
@@ -154,6 +181,7 @@ export class SealedLogGuards1796390000000 implements MigrationInterface {
     }
     await queryRunner.query(`DROP FUNCTION sealed_log_seal_in_reach()`);
     await queryRunner.query(purgeFunction(false));
+    await queryRunner.query(auditStamp('audit_events_seq'));
     await queryRunner.query(refuseChange(`(SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID)`));
     await queryRunner.query(`DROP TABLE sermi_log_retention`);
     await queryRunner.query(`DROP FUNCTION sermi_log_retention_owner_only()`);

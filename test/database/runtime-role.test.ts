@@ -79,6 +79,13 @@ describe('the runtime database role', () => {
       expect(await outcomesOf(client, attempts)).toEqual(Array(attempts.length).fill('42501'));
       const { rows } = await client.query(`SELECT count(*)::int AS count FROM audit_events`);
       expect(rows).toEqual([{ count: 1 }]);
+      // A temporary sequence of the same name, found before the real one by an unqualified name, must not choose
+      // the event's seq (the primary key: claimed ahead, it would fail every later audit write).
+      await client.query(`CREATE TEMP SEQUENCE audit_events_seq START 1000000000`);
+      const forged = await client.query(
+        `INSERT INTO audit_events (type, actor_type) VALUES ('test.runtime', 'system') RETURNING seq::bigint AS seq`,
+      );
+      expect(Number(forged.rows[0].seq)).toBeLessThan(1_000_000_000);
     });
   });
 
