@@ -107,6 +107,7 @@ export class LoginCompletionService {
           length: [...login.identity.subject].length,
         });
       }
+      // Link and re-authentication logins through a provider whose start notes nothing (eHerkenning) are checked too.
       if (purpose !== 'login' || login.transaction.providerData[FRESH_SIGN_IN] === true) {
         assertFreshAuthentication(login);
       }

@@ -35,12 +35,15 @@ export const FRESH_SIGN_IN = 'freshSignIn';
  */
 export function authenticationAgeParameters(
   intent: LoginIntent,
-  policy: { loginMaxAgeSeconds: number; alwaysFresh?: boolean },
+  policy: { loginMaxAgeSeconds: number; newSignIn: boolean },
 ): Record<string, string> {
-  if (intent.purpose !== 'login' || policy.alwaysFresh || intent.attachPendingIdentityId) {
-    return { prompt: 'login', max_age: '0' };
-  }
+  if (policy.newSignIn) return { prompt: 'login', max_age: '0' };
   return { ...(intent.prompt ? { prompt: intent.prompt } : {}), max_age: String(policy.loginMaxAgeSeconds) };
+}
+
+/** Whether a login's start demands a new sign-in at the provider: see authenticationAgeParameters. */
+export function demandsNewSignIn(intent: LoginIntent, policy: { alwaysFresh?: boolean }): boolean {
+  return intent.purpose !== 'login' || policy.alwaysFresh === true || intent.attachPendingIdentityId !== undefined;
 }
 
 /** What a provider stores on the login transaction for the intent, besides its own state. */

@@ -454,6 +454,10 @@ describe('pending identities, provider policy choose', () => {
     ]);
     expect(me.session.authenticatedAt).toBe((held.authenticated_at as Date).toISOString());
     expect(me.session.authenticatedAt).toMatch(/:\d\d\.000Z$/);
+    // Not recent, though the sign-in was moments ago: whoever clicked "create" need not be who signed in (a shared PC).
+    expect((await browser.request(`${bed.app.baseUrl}/api/me/links`)).json()).toMatchObject({
+      recentAuthenticationUntil: null,
+    });
     const [provisioned] = (await auditEvents(bed.app.dataSource, 'account.provisioned')).slice(-1);
     expect(provisioned.details).toMatchObject({ pendingIdentityId: pending.id });
 

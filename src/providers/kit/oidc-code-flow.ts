@@ -4,6 +4,7 @@ import * as client from 'openid-client';
 import {
   type ClientMeta,
   authenticationAgeParameters,
+  demandsNewSignIn,
   FRESH_SIGN_IN,
   intentData,
   type LoginIntent,
@@ -119,10 +120,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
       const pkce = this.settings.alwaysPkce || (await this.client.supportsPkce());
       const nonce = randomToken();
       const pkceVerifier = pkce ? randomToken() : null;
-      const age = authenticationAgeParameters(intent, {
-        loginMaxAgeSeconds: this.loginMaxAgeSeconds,
-        alwaysFresh: this.settings.alwaysFresh,
-      });
+      const newSignIn = demandsNewSignIn(intent, this.settings);
       const transaction = await this.transactions.create({
         provider: this.settings.provider,
         purpose: intent.purpose,
@@ -130,7 +128,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
         browserBindingIsNew: intent.browserBindingIsNew,
-        providerData: { ...intentData(intent), ...(age.max_age === '0' ? { [FRESH_SIGN_IN]: true } : {}) },
+        providerData: { ...intentData(intent), ...(newSignIn ? { [FRESH_SIGN_IN]: true } : {}) },
         nonce,
         pkceVerifier,
         startLimit: { clientIp: meta.clientIp },
@@ -139,7 +137,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         ...parameters,
         state: transaction.state,
         nonce,
-        ...age,
+        ...authenticationAgeParameters(intent, { loginMaxAgeSeconds: this.loginMaxAgeSeconds, newSignIn }),
         ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
       });
     } catch (error) {
