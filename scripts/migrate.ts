@@ -1,5 +1,4 @@
-import { applyMigrations } from '../src/app/migrations.js';
-import { keepSermiLogFor } from '../src/sermi/access-log/sermi-log-retention.js';
+import { migrateAsOwner } from '../src/app/migrations.js';
 import { loadScriptConfig, openScriptDatabase, runScript } from './cli-support.js';
 
 /** Applies pending migrations: for deployments that run them separately (MIGRATIONS_RUN=false in the app). */
@@ -7,11 +6,8 @@ await runScript(async () => {
   const config = loadScriptConfig();
   const server = await openScriptDatabase();
   try {
-    const ownerUrl = config.database.migrationUrl ?? server.url;
-    const applied = await applyMigrations(ownerUrl);
+    const applied = await migrateAsOwner(config.database.migrationUrl ?? server.url, config);
     console.error(applied.length > 0 ? `applied: ${applied.join(', ')}` : 'no pending migrations');
-    // As the app does when it runs them: the access log's retention floor from SERMI_LOG_RETENTION_DAYS.
-    await keepSermiLogFor(ownerUrl, config.sermi.log.retentionDays);
   } finally {
     await server.stop();
   }

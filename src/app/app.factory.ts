@@ -15,8 +15,7 @@ import { NestPinoLogger } from '../common/logging/logger.js';
 import { buildOpenApiDocument, serveOpenApi } from '../common/openapi/openapi.js';
 import { ProblemDetailsFilter } from '../common/problem/problem-details.filter.js';
 import type { AppConfig } from './app.config.js';
-import { applyMigrations } from './migrations.js';
-import { keepSermiLogFor } from '../sermi/access-log/sermi-log-retention.js';
+import { migrateAsOwner } from './migrations.js';
 import { Metrics } from '../operations/metrics.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from '../rmi-items/rmi-item-import.middleware.js';
@@ -33,10 +32,8 @@ export async function createApp(
   extraModules: Type[] = [],
 ): Promise<NestExpressApplication> {
   if (config.database.runMigrations) {
-    const ownerUrl = config.database.migrationUrl ?? config.database.url!;
-    const applied = await applyMigrations(ownerUrl);
+    const applied = await migrateAsOwner(config.database.migrationUrl ?? config.database.url!, config);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrations applied');
-    await keepSermiLogFor(ownerUrl, config.sermi.log.retentionDays);
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logger, extraModules), {
     bodyParser: false,

@@ -2,6 +2,8 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { sqlState } from '../database/postgres-errors.js';
 import { dataSourceOptions } from './data-source-options.js';
+import type { AppConfig } from './app.config.js';
+import { keepSermiLogFor } from '../sermi/access-log/sermi-log-retention.js';
 
 /** Any fixed number works; it only has to be the same for every instance of this service. */
 const MIGRATION_LOCK_KEY = 724_001;
@@ -57,4 +59,14 @@ export async function applyMigrations(url: string, lockTimeoutMs = MIGRATION_LOC
   } finally {
     await lock.end();
   }
+}
+
+/**
+ * The migrations as the app (MIGRATIONS_RUN) and `npm run migration:run` apply them, on the owner's connection: the
+ * pending migrations, then what only the owner may write from the settings (the access log's retention floor).
+ */
+export async function migrateAsOwner(ownerUrl: string, config: Pick<AppConfig, 'sermi'>): Promise<string[]> {
+  const applied = await applyMigrations(ownerUrl);
+  await keepSermiLogFor(ownerUrl, config.sermi.log.retentionDays);
+  return applied;
 }
