@@ -461,6 +461,23 @@ describe('pending identities, provider policy choose', () => {
     const [provisioned] = (await auditEvents(bed.app.dataSource, 'account.provisioned')).slice(-1);
     expect(provisioned.details).toMatchObject({ pendingIdentityId: pending.id });
 
+    // The held Trust Centre sign-in opened no session, so it is no SERMI login: the session made from it carries no
+    // SERMI authorisation, and a security item needs a new Trust Centre sign-in (docs/sermi.md#what-is-logged).
+    await bed.app.dataSource.query(
+      `INSERT INTO rmi_items (code, title, security_related) VALUES ('IMMO_KEY_PROGRAMMING', 'Key programming', true)
+       ON CONFLICT DO NOTHING`,
+    );
+    const security = await portalWrite(browser, bed.app, 'POST', '/api/sermi/access', {
+      vin: 'WVWZZZ1JZXW000001',
+      item: 'IMMO_KEY_PROGRAMMING',
+    });
+    expect(security.json()).toMatchObject({ decision: 'denied', reason: 'sermi_login_required' });
+    const logged = await bed.app.dataSource.query(
+      `SELECT kind, decision FROM sermi_access_log WHERE account_id = $1 ORDER BY recorded_at`,
+      [accountId],
+    );
+    expect(logged).toEqual([{ kind: 'access', decision: 'denied' }]);
+
     // Now signed in: a further attempt needs the session's CSRF token like any other write.
     const withoutToken = await browser.request(`${bed.app.baseUrl}/api/pending-identity/create-account`, {
       json: { pendingIdentityId: pending.id },
