@@ -22,11 +22,15 @@ export class BrowserSignOut {
   ) {}
 
   async apply(req: Request, res: Response): Promise<void> {
-    const binding = this.binding.read(req);
-    if (binding) {
-      await this.pending.forgetBrowser(this.dataSource.manager, hashBinding(binding));
-      this.binding.clear(res);
-    }
+    await this.forgetHeldSignIns(req, res);
     this.sessionCookie.clear(res);
+  }
+
+  /** The identities this browser left pending are no longer its, and its binding cookie goes; a session stays. */
+  async forgetHeldSignIns(req: Request, res: Response): Promise<void> {
+    const binding = this.binding.read(req);
+    if (!binding) return;
+    await this.pending.forgetBrowser(this.dataSource.manager, hashBinding(binding));
+    this.binding.clear(res);
   }
 }

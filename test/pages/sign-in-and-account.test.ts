@@ -135,6 +135,33 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     await expect(page.getByText('your only method').count()).resolves.toBe(1);
   });
 
+  it('forgets a held sign-in when asked: the next person at that browser cannot make an account of it', async () => {
+    const { page } = await bed.newPerson();
+    await signInWith(page, 'eHerkenning', 'S. Bakker');
+    await page.waitForURL(/\/pending\?code=identity_pending&reference=[0-9A-F]{4}-[0-9A-F]{4}$/);
+    const reference = (await page.locator('.reference').textContent())!.replace('-', '').toLowerCase();
+    const bindingCookies = async () =>
+      (await page.context().cookies()).map((cookie) => cookie.name).filter((name) => name.endsWith('rmi_login'));
+    expect(await bindingCookies()).toHaveLength(1);
+    await page.getByRole('button', { name: 'Forget this sign-in' }).click();
+    await page.waitForURL(`${bed.baseUrl}/pending?notice=pending_forgotten`);
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+      'This browser has forgotten the sign-in',
+    );
+    await expect(page.getByRole('heading', { name: 'Nothing is waiting in this browser' }).isVisible()).resolves.toBe(
+      true,
+    );
+    await expect(page.getByRole('button', { name: 'Create an account' }).count()).resolves.toBe(0);
+    await checkPage(page, 'pending-forgotten');
+    // Still there for the support desk and admin review, but no browser's to use any more.
+    const held = await bed.dataSource.query(
+      `SELECT resolved_at, browser_binding_hash FROM pending_identities WHERE id::text LIKE $1 || '%'`,
+      [reference],
+    );
+    expect(held).toEqual([{ resolved_at: null, browser_binding_hash: null }]);
+    expect(await bindingCookies()).toEqual([]);
+  });
+
   it('attaches a held itsme sign-in in one click by signing in with Digidentity, confirming it at itsme', async () => {
     const { page } = await bed.newPerson();
     // The person's account, made with Digidentity earlier (on another day: this browser's session is gone).

@@ -26,6 +26,8 @@ const NOTICES: Record<string, string> = {
   others_signed_out: 'All your other sessions have ended.',
   nothing_to_end: 'There were no other sessions to end.',
   account_created: 'Your account was created and you are signed in.',
+  pending_forgotten:
+    'This browser has forgotten the sign-in: whoever uses it next cannot attach it or make an account of it.',
   rebind_applied: 'The re-bind was applied: the person can sign in with the new identity now.',
   rebind_requested: 'The re-bind was requested. Another administrator must approve it (four-eyes).',
   rebind_approved: 'The re-bind was approved and applied.',

@@ -4,6 +4,7 @@ import { ApiExcludeController, ApiHideProperty } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 import type { Request, Response } from 'express';
 import { BrowserLogins } from '../../auth/browser-logins.js';
+import { BrowserSignOut } from '../../auth/browser-sign-out.js';
 import { LoginStarters } from '../../auth/login-starters.js';
 import { AppException } from '../../common/problem/app-exception.js';
 import { hashBinding, BrowserBinding } from '../../login-transactions/browser-binding.js';
@@ -14,7 +15,7 @@ import type { SessionPrincipal } from '../../access/authenticated-request.js';
 import { CurrentPrincipal, OptionalPrincipal, SessionOptional } from '../../access/auth.decorators.js';
 import { PageErrorFilter } from '../common/page-error.filter.js';
 import { PendingIdentityFormDto, PendingSignInFormDto, seeOther } from '../common/page-forms.js';
-import { errorText, PageMessageQueryDto, withMessage } from '../common/page-messages.js';
+import { errorText, noticeText, PageMessageQueryDto, withMessage } from '../common/page-messages.js';
 import { PageRenderer, viewerOf } from '../common/page-renderer.js';
 import { PROVIDER_NAMES } from '../common/provider-names.js';
 
@@ -48,6 +49,7 @@ export class PendingPageController {
     private readonly binding: BrowserBinding,
     private readonly starters: LoginStarters,
     private readonly browserLogins: BrowserLogins,
+    private readonly browserSignOut: BrowserSignOut,
     private readonly moduleRef: ModuleRef,
   ) {}
 
@@ -75,6 +77,7 @@ export class PendingPageController {
       title: 'Your sign-in needs one more step',
       viewer: viewerOf(principal),
       error: errorText(failure),
+      notice: noticeText(query.notice),
       pending: pending && {
         ...pending,
         providerName: PROVIDER_NAMES[pending.provider].name,
@@ -120,6 +123,18 @@ export class PendingPageController {
       if (!(error instanceof AppException)) throw error;
       seeOther(res, withMessage('/pending', 'error', error.code));
     }
+  }
+
+  /**
+   * "Not you, or a shared computer?": the sign-ins this browser holds are no longer its to attach or to make an
+   * account of (as at sign-out), and its binding cookie goes. They stay for the support desk and admin review until
+   * they expire. A session the browser has is left alone.
+   */
+  @SessionOptional()
+  @Post('forget')
+  async forget(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.browserSignOut.forgetHeldSignIns(req, res);
+    seeOther(res, withMessage('/pending', 'notice', 'pending_forgotten'));
   }
 
   /** Policy `choose`: a new account from this identity, signed in. */
