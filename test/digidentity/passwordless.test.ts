@@ -257,6 +257,18 @@ describe('Digidentity passwordless (QR) login', () => {
     expect((await poll(browser, started.id)).json()).toEqual({ status: 'failed', code: 'id_token_invalid' });
   });
 
+  it('refuses an ID token whose auth_time is older than the QR code: an earlier sign-in, not this one', async () => {
+    const browser = new Browser();
+    const started = await start(browser);
+    await scan(started, IOE.id);
+    const earlier = Math.floor(Date.now() / 1000) - 600;
+    bed.hostile.hostility = { idToken: (claims, header) => ({ claims: { ...claims, auth_time: earlier }, header }) };
+    await intervalPassed(started.id);
+    const before = await footprint(bed);
+    expect((await poll(browser, started.id)).json()).toEqual({ status: 'failed', code: 'authentication_not_fresh' });
+    expect(await footprint(bed)).toEqual(before);
+  });
+
   it('refuses to start from another site', async () => {
     const response = await new Browser().request(`${bed.app.baseUrl}/auth/digidentity/passwordless`, {
       json: {},

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import QRCode from 'qrcode';
+import { FRESH_SIGN_IN } from '../../auth/login-starters.js';
 import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
 import { type ClientMeta, type LoginIntent, intentData, type QrLoginStart } from '../../auth/login-starters.js';
 import { PASSWORDLESS_LOGIN_TTL_SECONDS } from '../../login-transactions/browser-binding.js';
@@ -134,7 +135,8 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
         returnTo: intent.returnTo,
         browserBinding: intent.browserBinding,
         browserBindingIsNew: intent.browserBindingIsNew,
-        providerData: { ...state, ...intentData(intent) },
+        // The PIN is confirmed in the app after this start: an older auth_time is not this login's (FRESH_SIGN_IN).
+        providerData: { ...state, ...intentData(intent), [FRESH_SIGN_IN]: true },
         ttlSeconds: PASSWORDLESS_TTL_SECONDS,
         startLimit: 'counted',
       });
