@@ -13,6 +13,7 @@ import { SessionRetention1796323556217 } from './1796323556217-SessionRetention.
 import { AuditSealedBatches1796330569106 } from './1796330569106-AuditSealedBatches.js';
 import { UnloggedLoginState1796376240314 } from './1796376240314-UnloggedLoginState.js';
 import { SealedLogGuards1796390000000 } from './1796390000000-SealedLogGuards.js';
+import { SessionsWithoutAbsoluteExpiryIndex1796400000000 } from './1796400000000-SessionsWithoutAbsoluteExpiryIndex.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   AuditSealedBatches1796330569106,
   UnloggedLoginState1796376240314,
   SealedLogGuards1796390000000,
+  SessionsWithoutAbsoluteExpiryIndex1796400000000,
 ];

@@ -26,7 +26,6 @@ import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-pr
 @Check('sessions_auth_context_check', `jsonb_typeof("auth_context") = 'object'`)
 @Index('sessions_account_id_active_idx', ['accountId'], { where: `"revoked_at" IS NULL` })
 @Index('sessions_identity_link_id_idx', ['identityLinkId'])
-@Index('sessions_absolute_expires_at_idx', ['absoluteExpiresAt'])
 @Index('sessions_idle_expires_at_idx', ['idleExpiresAt'])
 export class Session {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'sessions_pkey' })
