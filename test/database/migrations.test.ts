@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { PROJECT_ROOT } from '../support/spawn-process.js';
+import { PROJECT_ROOT, runTypeScript } from '../support/spawn-process.js';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/app/data-source-options.js';
@@ -111,5 +112,31 @@ describe('migrations/index.ts', () => {
       return `${name}${timestamp}`;
     });
     expect(MIGRATIONS.map((migration) => migration.name)).toEqual(expected);
+  });
+});
+
+describe('npm run migration:run', () => {
+  const name = `rmi_test_empty_${randomBytes(6).toString('hex')}`;
+  const url = () => {
+    const u = new URL(process.env.RMI_TEST_SERVER_URL!);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+  const floor = async () =>
+    (await adminQuery<{ minimum_days: number }>(`SELECT minimum_days FROM sermi_log_retention`, [], name)).rows;
+
+  beforeAll(async () => adminQuery(`CREATE DATABASE ${name}`));
+  afterAll(async () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+
+  it('migrates an empty database and keeps SERMI_LOG_RETENTION_DAYS as the access log purge floor, every run', async () => {
+    const first = runTypeScript('scripts/migrate.ts', { DATABASE_URL: url(), SERMI_LOG_RETENTION_DAYS: '400' });
+    expect(await first.exited).toBe(0);
+    expect(first.stderr()).toContain(`applied: ${MIGRATIONS[0].name}`);
+    expect(await floor()).toEqual([{ minimum_days: 400 }]);
+
+    const again = runTypeScript('scripts/migrate.ts', { DATABASE_URL: url(), SERMI_LOG_RETENTION_DAYS: '500' });
+    expect(await again.exited).toBe(0);
+    expect(again.stderr()).toContain('no pending migrations');
+    expect(await floor()).toEqual([{ minimum_days: 500 }]);
   });
 });
