@@ -4,7 +4,7 @@ import { AuditService } from '../../src/audit/audit.service.js';
 import { applyMigrations } from '../../src/app/migrations.js';
 import { runTypeScript } from '../support/spawn-process.js';
 import { openTestDataSource } from '../support/test-data-source.js';
-import { adminQuery, type TestDatabase } from '../support/test-database.js';
+import { adminQuery, databaseUrl, type TestDatabase } from '../support/test-database.js';
 
 describe('npm run audit:verify', () => {
   let database: TestDatabase;
@@ -43,11 +43,7 @@ describe('npm run audit:verify', () => {
 
 describe('the audit chain in a database that is not UTF8', () => {
   const name = `rmi_test_latin1_${randomBytes(6).toString('hex')}`;
-  const url = () => {
-    const u = new URL(process.env.RMI_TEST_SERVER_URL!);
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
+  const url = () => databaseUrl(name);
 
   beforeAll(async () => {
     await adminQuery(`CREATE DATABASE ${name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);

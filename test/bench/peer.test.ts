@@ -5,7 +5,7 @@ import { logIn, peerLogin } from '../../bench/logins.js';
 import { type DigidentitySandbox, startDigidentitySandbox } from '../../sandbox/digidentity/digidentity-sandbox.js';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { freePort } from '../support/free-port.js';
-import { adminQuery } from '../support/test-database.js';
+import { adminQuery, databaseUrl } from '../support/test-database.js';
 
 /** The benchmark's idiomatic peer (bench/peer) really logs people in at the sandbox provider. */
 describe('the idiomatic peer of the benchmark', () => {
@@ -16,15 +16,13 @@ describe('the idiomatic peer of the benchmark', () => {
 
   beforeAll(async () => {
     await adminQuery(`CREATE DATABASE ${database}`);
-    const url = new URL(process.env.RMI_TEST_SERVER_URL!);
-    url.pathname = `/${database}`;
     const port = await freePort();
     const base = `http://localhost:${port}`;
     sandbox = await startDigidentitySandbox({ redirectUris: [`${base}/auth/callback`] });
     peer = await startPeer({
       port,
       publicBaseUrl: base,
-      databaseUrl: url.toString(),
+      databaseUrl: databaseUrl(database),
       poolSize: 2,
       issuer: sandbox.issuer,
       clientId: sandbox.clientId,

@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/app/data-source-options.js';
 import { applyMigrations, migrationConnection } from '../../src/app/migrations.js';
 import { schemaDiff } from '../../src/app/schema-drift.js';
-import { adminQuery, createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { adminQuery, createTestDatabase, databaseUrl, type TestDatabase } from '../support/test-database.js';
 
 describe('migrations', () => {
   let database: TestDatabase;
@@ -117,11 +117,7 @@ describe('migrations/index.ts', () => {
 
 describe('npm run migration:run', () => {
   const name = `rmi_test_empty_${randomBytes(6).toString('hex')}`;
-  const url = () => {
-    const u = new URL(process.env.RMI_TEST_SERVER_URL!);
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
+  const url = () => databaseUrl(name);
   const floor = async () =>
     (await adminQuery<{ minimum_days: number }>(`SELECT minimum_days FROM sermi_log_retention`, [], name)).rows;
 

@@ -29,14 +29,19 @@ export async function adminQuery<T extends pg.QueryResultRow = pg.QueryResultRow
   }
 }
 
+/** The URL of database `name` on the test run's Postgres server. */
+export function databaseUrl(name: string): string {
+  const url = new URL(serverUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 /** A fresh, fully migrated database cloned from the run's template: tests never see each other's rows. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `rmi_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${process.env.RMI_TEST_TEMPLATE_DB}`);
-  const url = new URL(serverUrl());
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    url: databaseUrl(name),
     name,
     drop: async () => {
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
