@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { JANSEN, rebindFromConsole, recreatedItsmeAccount, signInWith, signsInAgain } from '../support/console-flow.js';
-import { checkPage, grantAdmin, startPagesTestbed, type PagesTestbed } from '../support/pages-testbed.js';
+import {
+  checkPage,
+  expectNoPageProblems,
+  grantAdmin,
+  startPagesTestbed,
+  type PagesTestbed,
+} from '../support/pages-testbed.js';
 
 const SUPPORT = PERSONAS[0];
 
@@ -81,6 +87,23 @@ describe('support-desk console in a browser', () => {
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(csv.split('\n')[0]).toContain('ioeuid');
     expect(csv).toContain(SUPPORT.claims.ioeuid);
+  });
+
+  it('answers a filter given many times (an array in the query string) with the page and a refusal, not a 500', async () => {
+    const response = await admin.goto(`${bed.baseUrl}/console/access-log?${'from=x&'.repeat(20)}to=y&to=z&vin=A&vin=B`);
+    expect(response?.status()).toBe(200);
+    await expect(admin.getByRole('alert').first().textContent()).resolves.toMatch(/from/);
+    await expect(admin.getByLabel('VIN').inputValue()).resolves.toBe('A,B');
+    expectNoPageProblems(admin);
+    for (const path of [
+      '/console/accounts?q=a&q=b',
+      '/console?status=open&status=all',
+      '/console/requests?status=all&status=requested',
+      '/console/rmi-items?q=a&q=b',
+    ]) {
+      const status = (await admin.goto(`${bed.baseUrl}${path}`))!.status();
+      expect([path, status === 200 || status === 400]).toEqual([path, true]);
+    }
   });
 
   it('imports the RMI item classification from a CSV file', async () => {

@@ -31,6 +31,7 @@ import { SessionsService } from '../../sessions/sessions.service.js';
 import { PageErrorFilter } from '../common/page-error.filter.js';
 import { seeOther } from '../common/page-forms.js';
 import { errorText, noticeText, withMessage } from '../common/page-messages.js';
+import { SingleQueryValues } from '../common/single-query-values.js';
 import { PageRenderer, viewerOf } from '../common/page-renderer.js';
 import { PROVIDER_NAMES } from '../common/provider-names.js';
 
@@ -103,7 +104,7 @@ export class ConsolePageController {
   @Get()
   async overview(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
-    @Query() raw: Record<string, string>,
+    @Query(SingleQueryValues) raw: Record<string, string>,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
@@ -134,7 +135,7 @@ export class ConsolePageController {
   async pendingIdentity(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
     @Param('id', uuidParam) id: string,
-    @Query() raw: Record<string, string>,
+    @Query(SingleQueryValues) raw: Record<string, string>,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
@@ -194,7 +195,7 @@ export class ConsolePageController {
   @Get('accounts')
   async accounts(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
-    @Query() raw: Record<string, string>,
+    @Query(SingleQueryValues) raw: Record<string, string>,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
@@ -222,7 +223,7 @@ export class ConsolePageController {
   async account(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
     @Param('id', uuidParam) id: string,
-    @Query() raw: Record<string, string>,
+    @Query(SingleQueryValues) raw: Record<string, string>,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
@@ -278,7 +279,7 @@ export class ConsolePageController {
   @Get('requests')
   async requests(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
-    @Query() raw: Record<string, string>,
+    @Query(SingleQueryValues) raw: Record<string, string>,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
@@ -331,7 +332,7 @@ export class ConsolePageController {
   @Get('access-log')
   async accessLog(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
-    @Query() raw: Record<string, string>,
+    @Query(SingleQueryValues) raw: Record<string, string>,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
@@ -373,7 +374,7 @@ export class ConsolePageController {
   @Get('rmi-items')
   async rmiItems(
     @OptionalPrincipal() principal: SessionPrincipal | undefined,
-    @Query() raw: Record<string, string>,
+    @Query(SingleQueryValues) raw: Record<string, string>,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
