@@ -10,6 +10,7 @@ import type {
 
 const SESSION_REQUIREMENT = 'auth:session';
 const REQUIRED_ROLES = 'auth:requiredRoles';
+const SIGNS_OUT = 'auth:signsOut';
 
 /**
  * `required` (the default for every route), `optional` (used when present and valid), `none`, or
@@ -37,6 +38,13 @@ export const SessionOptional = () => SetMetadata(SESSION_REQUIREMENT, 'optional'
  */
 export const SessionCheckedByStatement = () =>
   SetMetadata(SESSION_REQUIREMENT, 'checked_by_statement' satisfies SessionRequirement);
+/**
+ * Signing out: with a live session, a request the browser proves same-origin (Origin or Referer of a trusted
+ * origin, or `Sec-Fetch-Site: same-origin`) needs no CSRF token. A sign-out from a page opened before the browser's
+ * latest sign-in carries that page's token, which no longer matches, and the person must not be left signed in
+ * believing they signed out; another site still cannot sign anyone out.
+ */
+export const SignsOut = () => SetMetadata(SIGNS_OUT, true);
 /** The session must belong to an account with every listed role. */
 export const RequireRoles = (...roles: AccountRole[]) => SetMetadata(REQUIRED_ROLES, roles);
 
@@ -50,6 +58,10 @@ export const sessionRequirementOf = (reflector: Reflector, targets: RouteTargets
 /** The roles a route requires (@RequireRoles() on its handler or controller); none unless marked. */
 export const requiredRolesOf = (reflector: Reflector, targets: RouteTargets): AccountRole[] =>
   reflector.getAllAndOverride<AccountRole[] | undefined>(REQUIRED_ROLES, targets) ?? [];
+
+/** Whether the route signs the browser out (@SignsOut()). */
+export const signsOut = (reflector: Reflector, targets: RouteTargets): boolean =>
+  reflector.getAllAndOverride<boolean | undefined>(SIGNS_OUT, targets) === true;
 
 /** The signed-in session of the current request (routes with a required session). */
 export const CurrentPrincipal = createParamDecorator(

@@ -41,6 +41,13 @@ export function assertTrustedSource(req: Request, trustedOrigins: ReadonlySet<st
   }
 }
 
+/** Whether the browser says the request comes from a trusted origin (not merely that it does not say otherwise). */
+export function provesTrustedSource(req: Request, trustedOrigins: ReadonlySet<string>): boolean {
+  const source = sourceOrigin(req);
+  if (source !== undefined) return source !== null && trustedOrigins.has(source);
+  return req.headers['sec-fetch-site'] === 'same-origin';
+}
+
 /**
  * Takes the CSRF form field out of a form post's body, so that no route sees it as input, and returns it. Only
  * url-encoded form bodies carry it; a JSON body's `_csrf` is an ordinary (unknown) field.

@@ -17,7 +17,7 @@ import { ApiProblems } from '../common/openapi/problem-responses.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { SessionPrincipal } from '../access/authenticated-request.js';
-import { OptionalPrincipal, Public, SessionOptional } from '../access/auth.decorators.js';
+import { OptionalPrincipal, Public, SessionOptional, SignsOut } from '../access/auth.decorators.js';
 import { CSRF_HEADER } from '../access/csrf.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { requestIdOf } from '../common/request-context/request-context.js';
@@ -49,15 +49,21 @@ export class LogoutController {
 
   /**
    * A browser with an expired or unknown session can still clear its cookie; a live session is revoked
-   * server-side, after the guard's CSRF check, so another site cannot sign the user out. Where the session's
+   * server-side, after the guard's CSRF check, so another site cannot sign the user out (@SignsOut: a request the
+   * browser proves same-origin needs no token, so a page older than the latest sign-in still signs out). Where the session's
    * provider offers RP-initiated logout, the browser is sent on to end the provider's session too: a browser
    * (Accept: text/html) by a 303, an API client by `providerLogoutUrl`.
    */
   @SessionOptional()
+  @SignsOut()
   @Post('logout')
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke the current session, clear its cookie, and end the provider's session too" })
-  @ApiHeader({ name: CSRF_HEADER, required: true, description: 'csrfToken from GET /api/me' })
+  @ApiHeader({
+    name: CSRF_HEADER,
+    required: false,
+    description: 'csrfToken from GET /api/me; not needed when the browser proves the request same-origin (Origin)',
+  })
   @ApiNoContentResponse({
     description: 'Signed out (also when there was no live session); nothing to do at the provider',
   })

@@ -5,8 +5,14 @@ import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { AuthenticatedRequest, SessionFactsRequest } from '../access/authenticated-request.js';
-import { requiredRolesOf, sessionRequirementOf } from '../access/auth.decorators.js';
-import { assertSameOriginRequest, assertTrustedSource, isStateChanging, takeFormCsrfToken } from '../access/csrf.js';
+import { requiredRolesOf, sessionRequirementOf, signsOut } from '../access/auth.decorators.js';
+import {
+  assertSameOriginRequest,
+  assertTrustedSource,
+  isStateChanging,
+  provesTrustedSource,
+  takeFormCsrfToken,
+} from '../access/csrf.js';
 import { SessionCookie } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -61,7 +67,17 @@ export class SessionGuard implements CanActivate {
       if (writes) assertTrustedSource(req, this.config.http.trustedOrigins);
       return true;
     }
-    if (writes) assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins, formToken);
+    if (writes) {
+      try {
+        if (!(signsOut(this.reflector, targets) && provesTrustedSource(req, this.config.http.trustedOrigins))) {
+          assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins, formToken);
+        }
+      } catch (refused) {
+        // Only for the page that explains the refusal: the person is still signed in, and can sign out from it.
+        (req as AuthenticatedRequest).principal = principal;
+        throw refused;
+      }
+    }
     // A public route does not act on the session; it was looked at only for the CSRF check above.
     if (requirement === 'none') return true;
 

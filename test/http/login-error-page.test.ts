@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { ERROR_STATUS } from '../../src/common/problem/error-codes.js';
 import { Browser } from '../support/browser.js';
+import { createAccount, signIn } from '../support/factories.js';
 import { errorPage, loginFailures, startDigidentityTestbed } from '../support/digidentity-testbed.js';
 import { startTestApp, type TestApp, type CapturedLogs } from '../support/test-app.js';
 
@@ -24,6 +25,19 @@ describe('the login error page (default LOGIN_ERROR_URL)', () => {
     expect(SERVER_SIDE_CODES).toEqual(
       expect.arrayContaining(['internal_error', 'provider_error', 'provider_unavailable', 'service_unavailable']),
     );
+  });
+
+  it('shows the session a failed login left in place, with its sign-out, and no sign-out without one', async () => {
+    const session = await signIn(t, await createAccount(t.dataSource));
+    const signedIn = await request(t.http)
+      .get('/auth/login-error?code=login_cancelled')
+      .set('Cookie', session.cookie)
+      .set('Accept', BROWSER);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.text).toContain('action="/auth/logout"');
+    expect(signedIn.text).toContain(`value="${session.writeHeaders['X-CSRF-Token']}"`);
+    const anonymous = await request(t.http).get('/auth/login-error?code=login_cancelled').set('Accept', BROWSER);
+    expect(anonymous.text).not.toContain('action="/auth/logout"');
   });
 
   it.each([...SERVER_SIDE_CODES, 'login_expired'])('answers 200 for %s, as HTML for a browser', async (code) => {

@@ -213,6 +213,33 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     expectNoPageProblems(page);
   });
 
+  it('signs out from a tab opened before a later sign-in, and a refused stale form shows who is still signed in', async () => {
+    const { context, page: first } = await bed.newPerson();
+    await signInWith(first, 'Digidentity', PERSONAS[1].label);
+    await first.waitForURL(`${bed.baseUrl}/account`);
+    const second = await context.newPage();
+    await second.goto(`${bed.baseUrl}/account`);
+    // A third tab signs in again: a new session, so the first two tabs' forms carry the old session's token.
+    const third = await context.newPage();
+    await signInWith(third, 'Digidentity', PERSONAS[1].label);
+    await third.waitForURL(`${bed.baseUrl}/account`);
+
+    await first.getByRole('button', { name: 'Add iDIN' }).click();
+    await expect(first.getByText('The form was out of date').isVisible()).resolves.toBe(true);
+    // Not "Sign in": the person is still signed in, and the page's own sign-out works.
+    await expect(first.getByRole('navigation').getByRole('link', { name: 'My account' }).isVisible()).resolves.toBe(
+      true,
+    );
+    await expect(
+      first.getByRole('navigation').getByRole('button', { name: 'Sign out', exact: true }).isVisible(),
+    ).resolves.toBe(true);
+
+    await second.getByRole('navigation').getByRole('button', { name: 'Sign out', exact: true }).click();
+    await second.waitForURL((url) => !url.pathname.startsWith('/account'));
+    await third.goto(`${bed.baseUrl}/account`);
+    await third.waitForURL(`${bed.baseUrl}/?returnTo=%2Faccount`);
+  });
+
   it('asks for a fresh sign-in before changing sign-in methods when the login is too old', async () => {
     const { page } = await bed.newPerson();
     await signInWith(page, 'Digidentity', PERSONAS[1].label);

@@ -202,15 +202,36 @@ describe('sessions', () => {
       ]);
     });
 
-    it('refuses to sign out a live session without the CSRF token, leaving it valid', async () => {
+    it('signs out without the CSRF token only when the browser proves the request same-origin (a stale page)', async () => {
+      const unproven = await signIn(t, await createAccount(t.dataSource));
+      for (const headers of [{}, { 'Sec-Fetch-Site': 'same-site' }, { 'X-CSRF-Token': 'from-an-older-page' }]) {
+        const res = await request(t.http).post('/auth/logout').set('Cookie', unproven.cookie).set(headers);
+        expect([res.status, res.body.code]).toEqual([403, 'csrf_check_failed']);
+      }
+      expect((await me(unproven)).status).toBe(200);
+
+      for (const proof of [
+        { Origin: t.config.http.publicBaseUrl.origin },
+        { Referer: `${t.config.http.publicBaseUrl.origin}/account` },
+        { 'Sec-Fetch-Site': 'same-origin' },
+      ]) {
+        const session = await signIn(t, await createAccount(t.dataSource));
+        const res = await request(t.http)
+          .post('/auth/logout')
+          .set('Cookie', session.cookie)
+          .set({ ...proof, 'X-CSRF-Token': 'from-an-older-page' });
+        expect(res.status).toBe(204);
+        expectSignedOut(await me(session));
+      }
+    });
+
+    it('keeps the token check on every other write from the same origin', async () => {
       const session = await signIn(t, await createAccount(t.dataSource));
       const res = await request(t.http)
-        .post('/auth/logout')
+        .post('/api/me/sessions/revoke-others')
         .set('Cookie', session.cookie)
         .set('Origin', t.config.http.publicBaseUrl.origin);
-      expect(res.status).toBe(403);
-      expect(res.body.code).toBe('csrf_check_failed');
-      expect((await me(session)).status).toBe(200);
+      expect([res.status, res.body.code]).toEqual([403, 'csrf_check_failed']);
     });
 
     it('refuses a cross-site logout', async () => {

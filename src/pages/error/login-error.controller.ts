@@ -5,8 +5,9 @@ import type { Request, Response } from 'express';
 import { ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../../common/problem/error-codes.js';
 import { problemTypeUri } from '../../common/problem/problem-details.js';
 import { requestIdOf } from '../../common/request-context/request-context.js';
-import { Public } from '../../access/auth.decorators.js';
-import { PageRenderer } from '../common/page-renderer.js';
+import type { SessionPrincipal } from '../../access/authenticated-request.js';
+import { OptionalPrincipal, SessionOptional } from '../../access/auth.decorators.js';
+import { PageRenderer, viewerOf } from '../common/page-renderer.js';
 
 class LoginErrorQueryDto {
   @ApiPropertyOptional({ description: 'The stable code of the failure (any other value gets a generic text)' })
@@ -84,7 +85,7 @@ export class LoginErrorController {
    * The default LOGIN_ERROR_URL: explains a login failure code. Always 200 — viewing the explanation is not a
    * failure (the failure was answered and logged where it happened), so it writes no error log and no 5xx.
    */
-  @Public()
+  @SessionOptional()
   @Get('login-error')
   @ApiOperation({
     summary: 'What a login failure code means (the default LOGIN_ERROR_URL)',
@@ -106,13 +107,19 @@ export class LoginErrorController {
       },
     },
   })
-  explain(@Query() query: LoginErrorQueryDto, @Req() req: Request, @Res() res: Response): void {
+  explain(
+    @OptionalPrincipal() principal: SessionPrincipal | undefined,
+    @Query() query: LoginErrorQueryDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): void {
     const explanation = explainLoginError(query.code, requestIdOf(req) ?? null);
     res.status(200).setHeader('Cache-Control', 'no-store').setHeader('Vary', 'Accept');
     if (req.accepts(['application/json', 'text/html']) === 'text/html') {
       this.pages.render(req, res, 'error.njk', {
         title: `Sign-in failed: ${explanation.title}`,
-        viewer: { signedIn: false },
+        // A failed login leaves the browser's earlier session as it was: say whose it is, and offer to sign out.
+        viewer: viewerOf(principal),
         code: explanation.code,
         heading: explanation.title,
         detail: explanation.detail,
