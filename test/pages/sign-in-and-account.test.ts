@@ -153,6 +153,11 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     );
     await expect(page.getByRole('button', { name: 'Create an account' }).count()).resolves.toBe(0);
     await checkPage(page, 'pending-forgotten');
+    // The URL's reference is never shown: a link with someone else's could have it read out to the support desk.
+    await page.goto(
+      `${bed.baseUrl}/pending?code=identity_pending&reference=${reference.slice(0, 4)}-${reference.slice(4)}`,
+    );
+    await expect(page.locator('.reference').count()).resolves.toBe(0);
     // Still there for the support desk and admin review, but no browser's to use any more.
     const held = await bed.dataSource.query(
       `SELECT resolved_at, browser_binding_hash FROM pending_identities WHERE id::text LIKE $1 || '%'`,

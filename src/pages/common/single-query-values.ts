@@ -9,7 +9,10 @@ import { Injectable, type PipeTransform } from '@nestjs/common';
 export class SingleQueryValues implements PipeTransform<Record<string, unknown>, Record<string, string>> {
   transform(query: Record<string, unknown> | undefined): Record<string, string> {
     return Object.fromEntries(
-      Object.entries(query ?? {}).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : String(value)]),
+      Object.entries(query ?? {}).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? value.join(',') : String(value),
+      ]),
     );
   }
 }

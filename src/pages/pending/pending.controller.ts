@@ -36,7 +36,8 @@ const ATTACHED = withMessage('/account', 'notice', 'attached');
 /**
  * LOGIN_PENDING_URL's default: a sign-in that no account knows yet, in plain words, with what the person can do —
  * attach it by signing in with a method they already have (one click), create an account where the provider's
- * policy allows it, or give the support desk the reference. Every action goes through the same linking service as
+ * policy allows it, give the support desk the reference, or make this browser forget it. The `reference` the login
+ * appends to the URL is accepted (portals with their own page read it) but never shown. Every action goes through the same linking service as
  * /api/pending-identity.
  */
 @ApiExcludeController()
@@ -83,8 +84,9 @@ export class PendingPageController {
         providerName: PROVIDER_NAMES[pending.provider].name,
         name: typeof name === 'string' ? name : null,
       },
-      // What the person reads out when nothing is waiting in this browser any more (a reference from the URL).
-      reference: pending?.reference ?? query.reference?.toUpperCase() ?? null,
+      // Only the reference of an identity this browser holds: one from the URL could be anyone's, and a person who
+      // reads it out to the support desk would have a stranger's sign-in attached to their own account.
+      reference: pending?.reference ?? null,
       signInWith: pending
         ? this.starters
             .enabled()
