@@ -61,10 +61,45 @@ export class SqlParameters {
 }
 
 /**
- * A value for a jsonb parameter. Postgres refuses the NUL character in jsonb (and text), so a NUL anywhere in the
- * value — typically from an identity provider — becomes U+FFFD instead of failing the statement.
+ * A value for a jsonb parameter. Postgres refuses the NUL character in jsonb (and text), and a lone UTF-16 surrogate
+ * in jsonb, so either anywhere in the value — typically from an identity provider — becomes U+FFFD instead of failing
+ * the statement. (JSON.stringify writes a lone surrogate as a `\udxxx` escape and a paired one as itself.)
  */
 export function jsonb(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text.includes('\\u0000') ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : text;
+  let text = JSON.stringify(value);
+  if (text.includes('\\u0000')) text = text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
+  if (text.includes('\\ud')) text = text.replace(/(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g, '$1\\ufffd');
+  return text;
+}
+
+/** How deep a provider's answer may nest: JSON.stringify, and so every jsonb write, fails a few thousand levels down. */
+export const MAX_STORABLE_DEPTH = 32;
+
+/**
+ * Why Postgres could not store `value` as it is, or null: a NUL character or a lone UTF-16 surrogate in any key or
+ * string, or objects and arrays nested deeper than MAX_STORABLE_DEPTH. For checking a provider's answer once, before
+ * anything is done with it; iterative, so a hostile depth cannot overflow the stack here either.
+ */
+export function unstorable(value: unknown): 'nul' | 'lone_surrogate' | 'too_deep' | null {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (typeof item === 'string') {
+      const problem = stringProblem(item);
+      if (problem) return problem;
+    } else if (typeof item === 'object' && item !== null) {
+      if (depth >= MAX_STORABLE_DEPTH) return 'too_deep';
+      for (const [key, child] of Object.entries(item)) {
+        const problem = stringProblem(key);
+        if (problem) return problem;
+        pending.push([child, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
+function stringProblem(text: string): 'nul' | 'lone_surrogate' | null {
+  if (text.includes('\u0000')) return 'nul';
+  return /\p{Cs}/u.test(text) ? 'lone_surrogate' : null;
 }

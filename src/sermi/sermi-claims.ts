@@ -13,18 +13,23 @@ const CHAIN_CLAIMS = ['rssuid', 'rsseuid'] as const;
 /** CABUID: first 3 chars of the CAB name / ISO country / 4 digits / 12 alphanumerics (docs/sermi.md#uid-formats). */
 const CABUID = /^[^/\s]{3}\/[A-Z]{2}\/[0-9]{4}\/[^/\s]{12}$/u;
 
+/** No UID is longer (docs/sermi.md#uid-formats): they are indexed keys (the person key, the access log, bindings). */
+const MAX_UID_LENGTH = 255;
+
 /**
  * Lenient on purpose: the right number of `/`-separated segments, none empty, none with surrounding whitespace,
- * no control characters. Names may carry non-ASCII letters; IOUIDs need not end in a VAT number.
+ * no control characters or lone surrogates, at most MAX_UID_LENGTH characters. Names may carry non-ASCII letters;
+ * IOUIDs need not end in a VAT number.
  */
 function hasSegments(value: string, count: number): boolean {
-  if (/\p{Cc}/u.test(value)) return false;
+  if (value.length > MAX_UID_LENGTH || /[\p{Cc}\p{Cs}]/u.test(value)) return false;
   const segments = value.split('/');
   return segments.length === count && segments.every((segment) => segment.length > 0 && segment.trim() === segment);
 }
 
 const WELL_FORMED: Record<(typeof BASE_CLAIMS)[number] | (typeof CHAIN_CLAIMS)[number], (value: string) => boolean> = {
-  sub: (value) => value.length > 0 && value.length <= 255 && value.trim() === value && !/\p{Cc}/u.test(value),
+  sub: (value) =>
+    value.length > 0 && value.length <= MAX_UID_LENGTH && value.trim() === value && !/[\p{Cc}\p{Cs}]/u.test(value),
   cabuid: (value) => CABUID.test(value),
   iouid: (value) => hasSegments(value, 3),
   ioeuid: (value) => hasSegments(value, 3),

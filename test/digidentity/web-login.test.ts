@@ -239,6 +239,32 @@ describe('Digidentity web login', () => {
       await expectRefused((browser) => bed.webLogin(browser, nul.id), 'sermi_uid_malformed');
     });
 
+    it('refuses a SERMI UID longer than 255 characters as malformed (no 500)', async () => {
+      const long = person('long-uid-0001', { ioeuid: `NL/EXAMPLECAB/${'7'.repeat(3000)}B` });
+      bed.sandbox.personas.push(long);
+      await expectRefused((browser) => bed.webLogin(browser, long.id), 'sermi_uid_malformed');
+    });
+
+    it('refuses user-info Postgres could not store (a lone surrogate, deep nesting) as userinfo_invalid', async () => {
+      let deep: unknown = 'leaf';
+      for (let i = 0; i < 1000; i += 1) deep = [deep];
+      for (const extra of [{ nickname: 'Jan\ud800' }, { extra: deep }]) {
+        bed.hostile.hostility = { userinfo: (body) => ({ ...body, ...extra }) };
+        await expectRefused((browser) => bed.webLogin(browser, IOE.id), 'userinfo_invalid');
+      }
+    });
+
+    it('keeps an error code from the callback that is no OAuth code short in the audit trail', async () => {
+      const browser = new Browser();
+      const callback = new URL(await bed.startWebLogin(browser, IOE.id));
+      callback.searchParams.delete('code');
+      callback.searchParams.set('error', 'A'.repeat(12_000));
+      expect((await browser.request(callback.href)).location).toBe(errorPage(bed, 'provider_error'));
+      const failure = (await loginFailures(bed)).at(-1)!;
+      expect(failure.oauthError).toBe(`(not an OAuth error code) ${'A'.repeat(64)}`);
+      expect(JSON.stringify(failure).length).toBeLessThan(1500);
+    });
+
     it('reports a cancelled login (access_denied) as login_cancelled', async () => {
       await expectRefused(async (browser) => {
         const page = await browser.follow(`${bed.app.baseUrl}/auth/digidentity/login`);

@@ -176,6 +176,21 @@ describe('itsme: hostile encrypted responses', () => {
     expect(failure).toMatchObject({ reason: 'subject_length', length: 256 });
   });
 
+  it('refuses user-info Postgres could not store (NUL, a lone surrogate, deep nesting) as userinfo_invalid', async () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 1000; i += 1) deep = [deep];
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ given_name: 'Jan\u0000' }, 'nul'],
+      [{ family_name: 'Peeters\ud800' }, 'lone_surrogate'],
+      [{ extra: deep }, 'too_deep'],
+    ];
+    for (const [extra, reason] of cases) {
+      const userinfo = rewritten((claims) => ({ claims: { ...claims, ...extra } }));
+      const failure = await expectRefusal({ userinfo }, 'userinfo_invalid', { userinfoCalled: true });
+      expect(failure).toMatchObject({ reason });
+    }
+  });
+
   it('accepts a subject of 255 characters, counted as Postgres counts them', async () => {
     bed.hostility = withSubject('🔑'.repeat(255));
     expect((await bed.login(new Browser(), PEETERS.id)).location).toBe(`${bed.app.baseUrl}/portal/home`);

@@ -221,6 +221,22 @@ describe('Signicat iDIN web login', () => {
       expect((await loginFailures(bed)).at(-1)).toMatchObject({ provider: 'signicat-idin', code: 'userinfo_invalid' });
     });
 
+    it('refuses user-info Postgres could not store (a lone surrogate, deep nesting), writing nothing', async () => {
+      let deep: unknown = 'leaf';
+      for (let i = 0; i < 1000; i += 1) deep = { inner: deep };
+      for (const [extra, reason] of [
+        [{ idp_consumer_legallastname: 'Vries\udc00' }, 'lone_surrogate'],
+        [{ extra: deep }, 'too_deep'],
+      ] as const) {
+        bed.idinHostility.userinfo = (body) => ({ ...body, ...extra });
+        const before = await footprint(bed);
+        const response = await bed.idinLogin(new Browser(), IDIN_VRIES.id);
+        expect(response.location).toBe(errorPage(bed, 'userinfo_invalid'));
+        expect(await footprint(bed)).toEqual(before);
+        expect((await loginFailures(bed)).at(-1)).toMatchObject({ code: 'userinfo_invalid', reason });
+      }
+    });
+
     it('refuses a login made with another identity provider of the Signicat account', async () => {
       bed.idinHostility.userinfo = (body) => ({ ...body, idp_issuer: 'nbid' });
       const before = await footprint(bed);

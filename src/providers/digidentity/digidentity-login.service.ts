@@ -14,6 +14,7 @@ import { evaluateSermiClaims } from '../../sermi/sermi-claims.js';
 import { OidcProviderLogin } from '../kit/oidc-provider-login.js';
 import { ProviderLoginKit } from '../kit/provider-login-kit.js';
 import type { DigidentitySettings } from './digidentity.config.js';
+import { refuseUnstorable } from '../kit/provider-answer.js';
 
 function withoutSub<T extends { sub: string }>(claims: T): Omit<T, 'sub'> {
   const { sub: _sub, ...rest } = claims;
@@ -281,6 +282,8 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
     if (!sermi.ok) {
       throw new LoginFailure(sermi.refusal, sermi.detail, { field: sermi.field, loginTransactionId: transaction.id });
     }
+    // The whole user-info is kept for review when the identity is held (rawClaims).
+    refuseUnstorable('Digidentity', userinfo, transaction);
     if (sermi.warnings.length > 0)
       this.kit.logger.warn({ provider: 'digidentity', warnings: sermi.warnings }, 'SERMI CAB consistency check');
     const { identity } = sermi;

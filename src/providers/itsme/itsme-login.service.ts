@@ -10,6 +10,7 @@ import { OidcProviderLogin } from '../kit/oidc-provider-login.js';
 import { ProviderLoginKit } from '../kit/provider-login-kit.js';
 import { ITSME_ACR, itsmeScopes, type ItsmeSettings } from './itsme.config.js';
 import { itsmeAttributes, itsmeDisplayName, itsmeReviewClaims } from './itsme-claims.js';
+import { refuseUnstorable } from '../kit/provider-answer.js';
 
 export const ITSME_CALLBACK_PATH = '/auth/itsme/callback';
 export const ITSME_JWKS_PATH = '/auth/itsme/jwks.json';
@@ -98,12 +99,7 @@ export class ItsmeLoginService extends OidcProviderLogin<'itsme'> {
     idTokenClaims: client.IDToken,
     transaction: StoredLoginTransaction,
   ): Promise<VerifiedLogin> {
-    // Postgres cannot store NUL in jsonb; no genuine itsme value has one (ID token or user-info).
-    if (JSON.stringify({ ...idTokenClaims, ...userinfo }).includes('\\u0000')) {
-      throw new LoginFailure('userinfo_invalid', 'the itsme answer contains a NUL character', {
-        loginTransactionId: transaction.id,
-      });
-    }
+    refuseUnstorable('itsme', { ...idTokenClaims, ...userinfo }, transaction);
     const attributes = itsmeAttributes({ ...idTokenClaims, ...userinfo });
     const { issuer } = await this.client.metadata();
     return {

@@ -7,6 +7,7 @@ import type { VerifiedTokens } from '../../oidc/oidc-client.js';
 import { OidcProviderLogin } from '../kit/oidc-provider-login.js';
 import { ProviderLoginKit } from '../kit/provider-login-kit.js';
 import type { SignicatIdinSettings } from './signicat-idin.config.js';
+import { refuseUnstorable } from '../kit/provider-answer.js';
 
 export const SIGNICAT_IDIN_CALLBACK_PATH = '/auth/signicat-idin/callback';
 
@@ -125,12 +126,7 @@ export class SignicatIdinLoginService extends OidcProviderLogin<'signicat-idin'>
         loginTransactionId: transaction.id,
       });
     }
-    // Postgres cannot store NUL in jsonb; no genuine iDIN value has one.
-    if (JSON.stringify(userinfo).includes('\\u0000')) {
-      throw new LoginFailure('userinfo_invalid', 'the iDIN answer contains a NUL character', {
-        loginTransactionId: transaction.id,
-      });
-    }
+    refuseUnstorable('iDIN', userinfo, transaction);
     const bin = userinfo.idp_id;
     if (typeof bin !== 'string' || bin.length === 0 || bin.length > MAX_BIN_LENGTH || /[\p{Cc}\s]/u.test(bin)) {
       throw new LoginFailure('userinfo_invalid', 'the iDIN answer has no usable BIN (idp_id)', {
