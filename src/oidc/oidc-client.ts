@@ -277,7 +277,9 @@ export class OidcClient {
     }
     // openid-client checks azp only when aud lists several audiences; an azp naming another client is never ours.
     if (claims.azp !== undefined && claims.azp !== this.settings.clientId) {
-      throw new LoginFailure('id_token_invalid', 'the ID token was issued to another party (azp)', { azp: claims.azp });
+      throw new LoginFailure('id_token_invalid', 'the ID token was issued to another party (azp)', {
+        azp: String(claims.azp).slice(0, 64),
+      });
     }
     return { accessToken: tokens.access_token, idToken, idTokenClaims: claims };
   }

@@ -25,6 +25,15 @@ function causes(error: unknown): unknown[] {
   return chain;
 }
 
+/**
+ * An OAuth error code as the audit trail keeps it: codes are short printable ASCII (RFC 6749 §4.1.2.1); anything else
+ * — it arrives in the callback's query string, from the browser — is kept as a cut, marked excerpt.
+ */
+function oauthErrorCode(value: unknown): string {
+  const text = String(value);
+  return /^[\x21-\x7e]{1,64}$/.test(text) ? text : `(not an OAuth error code) ${text.slice(0, 64)}`;
+}
+
 /** What may go into the audit trail about a provider error: names and codes, never tokens or claim values. */
 function describe(error: unknown): Record<string, unknown> {
   const e = error as {
@@ -38,7 +47,7 @@ function describe(error: unknown): Record<string, unknown> {
   return {
     error: e?.name,
     ...(e?.code ? { errorCode: e.code } : {}),
-    ...(e?.error ? { oauthError: e.error } : {}),
+    ...(e?.error ? { oauthError: oauthErrorCode(e.error) } : {}),
     ...(e?.error_description ? { oauthErrorDescription: String(e.error_description).slice(0, 200) } : {}),
     ...(e?.status ? { httpStatus: e.status } : {}),
     message: String(e?.message ?? error).slice(0, 300),
@@ -86,13 +95,13 @@ export function toLoginFailure(error: unknown, stage: OidcStage): LoginFailure {
       return new LoginFailure('login_cancelled', 'the user cancelled the login', details, error);
     if (error.error === 'temporarily_unavailable')
       return new LoginFailure('provider_unavailable', 'the provider is temporarily unavailable', details, error);
-    return new LoginFailure('provider_error', `the provider answered ${error.error}`, details, error);
+    return new LoginFailure('provider_error', `the provider answered ${oauthErrorCode(error.error)}`, details, error);
   }
   if (error instanceof client.ResponseBodyError) {
     if (error.status >= 500) return new LoginFailure('provider_unavailable', 'the provider failed', details, error);
     return new LoginFailure(
       stage === 'userinfo' ? 'userinfo_invalid' : 'token_exchange_failed',
-      `the provider answered ${error.error}`,
+      `the provider answered ${oauthErrorCode(error.error)}`,
       details,
       error,
     );
