@@ -55,6 +55,7 @@ describe('readEherkenningSession', () => {
     ['no subject', { ...success, subject: undefined }, 'userinfo_invalid'],
     ['an empty subject id', withSubject({ id: ' ' }), 'userinfo_invalid'],
     ['a subject id with a control character', withSubject({ id: 'a\u0000b' }), 'userinfo_invalid'],
+    ['a subject id with a lone surrogate', withSubject({ id: 'a\ud800b' }), 'userinfo_invalid'],
     ['no KvK number', withSubject({ chamberOfCommerce: undefined }), 'userinfo_invalid'],
     ['a 7-digit KvK number', withSubject({ chamberOfCommerce: '1234567' }), 'userinfo_invalid'],
     ['a KvK number as a number', withSubject({ chamberOfCommerce: 12345678 }), 'userinfo_invalid'],

@@ -33,9 +33,9 @@ const VESTIGINGSNUMMER = /^\d{12}$/;
 const MAX_SUBJECT_LENGTH = 512;
 const MAX_TEXT_LENGTH = 512;
 
-/** Printable text without control characters (Postgres jsonb also refuses NUL). */
+/** Printable text without control characters or lone surrogates (Postgres jsonb refuses NUL and those). */
 const plainText = (value: unknown, max = MAX_TEXT_LENGTH): value is string =>
-  typeof value === 'string' && value.trim().length > 0 && value.length <= max && !/\p{Cc}/u.test(value);
+  typeof value === 'string' && value.trim().length > 0 && value.length <= max && !/[\p{Cc}\p{Cs}]/u.test(value);
 
 const refuse = (code: ErrorCode, detail: string, field?: string): SessionVerdict => ({
   ok: false,
