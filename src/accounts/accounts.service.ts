@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { AppConfig } from '../app/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
 import { AUDIT_EVENT } from '../audit/audit-event-types.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
@@ -35,6 +37,7 @@ export class AccountsService {
     private readonly accounts: AccountsRepository,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
   /** One account, its links and its live-session count, in one round trip (this backs GET /api/me). */
@@ -102,6 +105,14 @@ export class AccountsService {
 
       const unchanged = after.status === before.status && after.roles.join() === [...before.roles].sort().join();
       if (unchanged) return before;
+      // Four-eyes re-binding is only as good as the independence of the second administrator: one who could make a
+      // second account of their own an administrator could approve their own re-binds. The operator appoints them.
+      if (this.config.linking.fourEyes && after.roles.includes('admin') && !before.roles.includes('admin')) {
+        throw new AppException(
+          'admin_grant_needs_operator',
+          'With four-eyes re-binding, administrators are appointed by the operator: npm run admin:grant',
+        );
+      }
 
       const updated = await this.accounts.setStatusAndRoles(manager, accountId, after.status, after.roles);
       // Re-enabling ends whatever session the account still has: none should have survived the disable, and one

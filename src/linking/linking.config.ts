@@ -34,7 +34,11 @@ export class LinkingEnvironment {
   @Max(30 * 24 * 3600)
   REBIND_PENDING_MAX_AGE_SECONDS = 3 * 24 * 3600;
 
-  /** `true` (four-eyes): a re-bind is a request that a **different** admin must approve before it is applied. */
+  /**
+   * `true` (four-eyes): a re-bind is a request that a **different** admin must approve before it is applied, and only
+   * the operator appoints administrators (`npm run admin:grant`): an admin who could make a second account of their own
+   * an administrator could approve their own re-binds.
+   */
   @EnvBoolean()
   @IsBoolean()
   REBIND_FOUR_EYES = false;

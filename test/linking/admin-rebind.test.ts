@@ -236,6 +236,24 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     body: Record<string, unknown> = {},
   ) => portalWrite(admin, bed.app, 'POST', `/api/admin/rebind-requests/${requestId}/${decision}`, body);
 
+  it('leaves appointing administrators to the operator: one admin cannot make a second account of theirs one', async () => {
+    const second = await createAccount(bed.app.dataSource, { displayName: 'Second account' });
+    const grant = await portalWrite(requester, bed.app, 'PATCH', `/api/admin/accounts/${second.id}`, {
+      roles: ['admin'],
+    });
+    expect([grant.status, grant.json().code]).toEqual([403, 'admin_grant_needs_operator']);
+    const [row] = await bed.app.dataSource.query(`SELECT roles FROM accounts WHERE id = $1`, [second.id]);
+    expect(row.roles).toEqual([]);
+    // Taking the role away, and every other change, stays with the administrators.
+    const admin = await createAccount(bed.app.dataSource, { roles: ['admin'] });
+    const removed = await portalWrite(requester, bed.app, 'PATCH', `/api/admin/accounts/${admin.id}`, { roles: [] });
+    expect([removed.status, removed.json().roles]).toEqual([200, []]);
+    const disabled = await portalWrite(requester, bed.app, 'PATCH', `/api/admin/accounts/${second.id}`, {
+      status: 'disabled',
+    });
+    expect(disabled.status).toBe(200);
+  });
+
   it('stores the request; only a different admin can approve it, and then it is applied', async () => {
     const { person, original, account, oldSubject, newSubject } = await recreatedIdentity(bed);
     const pending = await pendingFor(bed, requester, newSubject);

@@ -26,6 +26,16 @@ describe('support-desk console in a browser, four-eyes', () => {
   }, 60_000);
   afterAll(async () => bed?.close());
 
+  it('offers no "Make administrator": with four-eyes the operator appoints administrators', async () => {
+    const [{ id }] = await bed.dataSource.query(
+      `INSERT INTO accounts (display_name) VALUES ('A workshop employee') RETURNING id`,
+    );
+    await first.goto(`${bed.baseUrl}/console/accounts/${id}`);
+    await expect(first.getByText(`npm run admin:grant -- ${id}`).isVisible()).resolves.toBe(true);
+    await expect(first.getByRole('button', { name: 'Make administrator' }).count()).resolves.toBe(0);
+    await expect(first.getByRole('button', { name: 'Disable the account' }).isVisible()).resolves.toBe(true);
+  });
+
   it('applies a re-bind only when a second administrator approves the request', async () => {
     const { page: person } = await bed.newPerson();
     const reference = await recreatedItsmeAccount(bed, person);

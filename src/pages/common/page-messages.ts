@@ -47,6 +47,8 @@ const ERRORS: Partial<Record<ErrorCode, string>> = {
   four_eyes_required: 'You requested this re-bind yourself: another administrator must decide it.',
   csrf_check_failed: 'The form was out of date. Reload the page and try again.',
   self_modification_refused: 'Ask another administrator to change your own account.',
+  admin_grant_needs_operator:
+    'With four-eyes re-binding, administrators are appointed by the operator: npm run admin:grant -- <account id>.',
 };
 
 export function noticeText(code: unknown): string | null {

@@ -244,6 +244,7 @@ export class ConsolePageController {
       },
       isSelf: id === admin.accountId,
       isAdmin: account.roles.includes('admin'),
+      operatorAppointsAdmins: this.config.linking.fourEyes,
       sessions,
       truncated,
       audit: audit.items,
