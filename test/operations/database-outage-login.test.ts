@@ -41,6 +41,9 @@ describe('a database outage during a login', () => {
   it('ends on service_unavailable while the database is down at the callback, and a reload then completes the login', async () => {
     const browsers = [new Browser(), new Browser(), new Browser()];
     const callbacks = await Promise.all(browsers.map((browser) => bed.startWebLogin(browser, IOE.id, '/portal/home')));
+    // Someone signed in earlier whose next login fails during the outage.
+    const signedIn = new Browser();
+    await bed.webLogin(signedIn, IOE.id);
     const logsBefore = bed.app.logs.lines.length;
 
     await link.cut();
@@ -48,8 +51,13 @@ describe('a database outage during a login', () => {
       const refused = await browser.request(callbacks[i]);
       expect([refused.status, refused.location]).toEqual([302, errorPage(bed, 'service_unavailable')]);
     }
-    // The error page explains the code with 200 even while the database is down (it needs none).
+    // The error page explains the code with 200 even while the database is down (it needs none), also to a browser
+    // with a session cookie, whose session it cannot look up now.
     expect((await browsers[0].request(errorPage(bed, 'service_unavailable'))).status).toBe(200);
+    const withSession = await signedIn.request(errorPage(bed, 'service_unavailable'), {
+      headers: { Accept: 'text/html' },
+    });
+    expect([withSession.status, withSession.body]).toEqual([200, expect.stringContaining('Back to the sign-in page')]);
 
     // Expected outage: one warning for the cause, no error lines, no stacks.
     const logged = warningsAndErrors(logsBefore).filter((line) => line.msg !== 'request completed');

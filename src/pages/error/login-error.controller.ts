@@ -6,7 +6,9 @@ import { ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../../common/problem
 import { problemTypeUri } from '../../common/problem/problem-details.js';
 import { requestIdOf } from '../../common/request-context/request-context.js';
 import type { SessionPrincipal } from '../../access/authenticated-request.js';
-import { OptionalPrincipal, SessionOptional } from '../../access/auth.decorators.js';
+import { Public } from '../../access/auth.decorators.js';
+import { SessionCookie } from '../../sessions/session-cookie.js';
+import { SessionsService } from '../../sessions/sessions.service.js';
 import { PageRenderer, viewerOf } from '../common/page-renderer.js';
 
 class LoginErrorQueryDto {
@@ -79,13 +81,25 @@ export function explainLoginError(code: unknown, requestId: string | null): Logi
 @ApiTags('auth')
 @Controller('auth')
 export class LoginErrorController {
-  constructor(private readonly pages: PageRenderer) {}
+  constructor(
+    private readonly pages: PageRenderer,
+    private readonly sessions: SessionsService,
+    private readonly sessionCookie: SessionCookie,
+  ) {}
+
+  /**
+   * The browser's session, looked up here rather than by the guard (the route is public): the page explains a
+   * failure, such as the database being down, so a failed lookup is no session, never an error of its own.
+   */
+  private async liveSession(req: Request): Promise<SessionPrincipal | null> {
+    return this.sessions.authenticate(this.sessionCookie.read(req)).catch(() => null);
+  }
 
   /**
    * The default LOGIN_ERROR_URL: explains a login failure code. Always 200 — viewing the explanation is not a
    * failure (the failure was answered and logged where it happened), so it writes no error log and no 5xx.
    */
-  @SessionOptional()
+  @Public()
   @Get('login-error')
   @ApiOperation({
     summary: 'What a login failure code means (the default LOGIN_ERROR_URL)',
@@ -107,19 +121,15 @@ export class LoginErrorController {
       },
     },
   })
-  explain(
-    @OptionalPrincipal() principal: SessionPrincipal | undefined,
-    @Query() query: LoginErrorQueryDto,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): void {
+  async explain(@Query() query: LoginErrorQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const explanation = explainLoginError(query.code, requestIdOf(req) ?? null);
     res.status(200).setHeader('Cache-Control', 'no-store').setHeader('Vary', 'Accept');
     if (req.accepts(['application/json', 'text/html']) === 'text/html') {
+      const principal = await this.liveSession(req);
       this.pages.render(req, res, 'error.njk', {
         title: `Sign-in failed: ${explanation.title}`,
         // A failed login leaves the browser's earlier session as it was: say whose it is, and offer to sign out.
-        viewer: viewerOf(principal),
+        viewer: viewerOf(principal ?? undefined),
         code: explanation.code,
         heading: explanation.title,
         detail: explanation.detail,
