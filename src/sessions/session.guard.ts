@@ -17,13 +17,6 @@ import { SessionCookie } from './session-cookie.js';
 import { SessionsService } from './sessions.service.js';
 
 /**
- * The support desk and the admin API: every read there is audited in the admin's name (an account viewed, a search,
- * an access log export), so a link on another site must not perform one. The browser says where a navigation came
- * from (`Sec-Fetch-Site`); one from another site gets a page to open it from here instead.
- */
-const ADMIN_AREA = /^\/(?:console|api\/admin)(?:\/|$)/;
-
-/**
  * Global guard: every route needs a live session unless marked @Public() or @SessionOptional(); @RequireRoles()
  * routes need the roles. Roles are read from the account on every request, so a demotion takes effect immediately.
  *
@@ -49,9 +42,6 @@ export class SessionGuard implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const writes = isStateChanging(req);
-    if (!writes && req.headers['sec-fetch-site'] === 'cross-site' && ADMIN_AREA.test(req.path)) {
-      throw new AppException('cross_site_navigation', 'The admin area was opened from another site');
-    }
     if (requirement === 'none' && !writes) return true;
     const formToken = writes ? takeFormCsrfToken(req) : undefined;
     const token = this.cookie.read(req);
@@ -79,7 +69,9 @@ export class SessionGuard implements CanActivate {
     }
     if (writes) {
       try {
-        if (!(signsOut(this.reflector, targets) && provesTrustedSource(req, this.config.http.trustedOrigins))) {
+        if (signsOut(this.reflector, targets) && provesTrustedSource(req, this.config.http.trustedOrigins)) {
+          assertTrustedSource(req, this.config.http.trustedOrigins);
+        } else {
           assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins, formToken);
         }
       } catch (refused) {

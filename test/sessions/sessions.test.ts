@@ -204,7 +204,13 @@ describe('sessions', () => {
 
     it('signs out without the CSRF token only when the browser proves the request same-origin (a stale page)', async () => {
       const unproven = await signIn(t, await createAccount(t.dataSource));
-      for (const headers of [{}, { 'Sec-Fetch-Site': 'same-site' }, { 'X-CSRF-Token': 'from-an-older-page' }]) {
+      for (const headers of [
+        {},
+        { 'Sec-Fetch-Site': 'same-site' },
+        { 'X-CSRF-Token': 'from-an-older-page' },
+        // A trusted origin does not outweigh the browser saying the request is cross-site.
+        { Origin: t.config.http.publicBaseUrl.origin, 'Sec-Fetch-Site': 'cross-site' },
+      ]) {
         const res = await request(t.http).post('/auth/logout').set('Cookie', unproven.cookie).set(headers);
         expect([res.status, res.body.code]).toEqual([403, 'csrf_check_failed']);
       }
