@@ -52,12 +52,6 @@ export class PageErrorFilter implements ExceptionFilter {
 
   /** The error page for a browser (also for errors outside the pages: an unknown address, a refused form post). */
   renderPage(req: Request & { principal?: SessionPrincipal }, res: Response, failure: AppException): boolean {
-    if (failure.code === 'cross_site_navigation' && req.method === 'GET') {
-      const here = safeReturnTo(req.originalUrl, new URL('http://page.invalid'));
-      const title = 'Open the support desk from here';
-      this.pages.render(req, res, 'console/from-another-site.njk', { title, viewer: { signedIn: false }, here }, 403);
-      return true;
-    }
     if (failure.code === 'forbidden' && req.principal && /^\/console(\/|$)/.test(req.path)) {
       const title = 'The support desk is for administrators';
       this.pages.render(req, res, 'console/not-admin.njk', { title, viewer: viewerOf(req.principal) }, 403);
