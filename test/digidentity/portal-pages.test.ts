@@ -16,6 +16,7 @@ describe('portal-owned pages (LOGIN_SUCCESS_URL, LOGIN_PENDING_URL, LOGIN_ERROR_
         LOGIN_SUCCESS_URL: `${PORTAL}/welcome`,
         LOGIN_PENDING_URL: `${PORTAL}/sign-in/held`,
         LOGIN_ERROR_URL: `${PORTAL}/sign-in/failed`,
+        REBIND_PENDING_MAX_AGE_SECONDS: String(12 * 3600),
       },
     });
   });
@@ -36,6 +37,10 @@ describe('portal-owned pages (LOGIN_SUCCESS_URL, LOGIN_PENDING_URL, LOGIN_ERROR_
       PERSONAS[0].id,
     ]);
     expect(reference.replace('-', '').toLowerCase()).toBe(row.id.replace(/-/g, '').slice(0, 8));
+    // The built-in page says how long the desk can use it: REBIND_PENDING_MAX_AGE_SECONDS, not a fixed time.
+    const page = await browser.request(`${bed.app.baseUrl}/pending`, { headers: { Accept: 'text/html' } });
+    expect(page.body).toContain(`<code>${reference}</code>`);
+    expect(page.body).toContain('The support desk can use it for 12 hours.');
   });
 
   it('lands a login without returnTo on LOGIN_SUCCESS_URL, one with returnTo on that page', async () => {

@@ -66,6 +66,18 @@ export function viewerOf(principal: SessionPrincipal | undefined): Viewer {
   };
 }
 
+/** A configured number of seconds as a person reads it: "3 days", "12 hours", "30 minutes" (rounded down). */
+export function durationInWords(seconds: number): string {
+  const units: Array<[number, string]> = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+  ];
+  const [size, unit] = units.find(([unitSeconds]) => seconds >= 2 * unitSeconds) ?? [60, 'minute'];
+  const amount = Math.max(1, Math.floor(seconds / size));
+  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+}
+
 const DATE_TIME = new Intl.DateTimeFormat('en-GB', {
   dateStyle: 'medium',
   timeStyle: 'short',
@@ -94,6 +106,7 @@ export class PageRenderer {
       return Number.isNaN(date.getTime()) ? '—' : `${DATE_TIME.format(date)} UTC`;
     });
     this.env.addFilter('asset', (name: unknown) => this.assets.url(String(name)));
+    this.env.addFilter('duration', (seconds: unknown) => durationInWords(Number(seconds)));
     this.csp = contentSecurityPolicy(config);
   }
 

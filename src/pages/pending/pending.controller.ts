@@ -3,6 +3,8 @@ import { ModuleRef } from '@nestjs/core';
 import { ApiExcludeController, ApiHideProperty } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
 import type { Request, Response } from 'express';
+import type { AppConfig } from '../../app/app.config.js';
+import { InjectAppConfig } from '../../config/config.module.js';
 import { BrowserLogins } from '../../auth/browser-logins.js';
 import { BrowserSignOut } from '../../auth/browser-sign-out.js';
 import { LoginStarters } from '../../auth/login-starters.js';
@@ -52,6 +54,7 @@ export class PendingPageController {
     private readonly browserLogins: BrowserLogins,
     private readonly browserSignOut: BrowserSignOut,
     private readonly moduleRef: ModuleRef,
+    @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
   @SessionOptional()
@@ -87,6 +90,7 @@ export class PendingPageController {
       // Only the reference of an identity this browser holds: one from the URL could be anyone's, and a person who
       // reads it out to the support desk would have a stranger's sign-in attached to their own account.
       reference: pending?.reference ?? null,
+      referenceSeconds: this.config.linking.rebindPendingMaxAgeSeconds,
       signInWith: pending
         ? this.starters
             .enabled()

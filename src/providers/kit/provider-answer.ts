@@ -9,7 +9,7 @@ const WHY = {
 
 /**
  * Refuses (`userinfo_invalid`) a provider's answer that Postgres could not store as it is — a NUL character, a lone
- * surrogate, nesting deeper than any genuine answer — before anything reads it: a refused login, not a failed
+ * surrogate, nesting deeper than any genuine answer — before it is mapped or stored: a refused login, not a failed
  * statement or a JSON.stringify overflow later (an `internal_error`).
  */
 export function refuseUnstorable(providerName: string, answer: unknown, transaction: { id: string }): void {
