@@ -30,6 +30,9 @@ function fromRow(row: AccountRow): Account {
   });
 }
 
+/** updateByAdmin's answer when a grant of the admin role is the operator's (REBIND_FOUR_EYES). */
+const OPERATOR_GRANTS = Symbol('the operator appoints administrators');
+
 @Injectable()
 export class AccountsService {
   constructor(
@@ -85,7 +88,7 @@ export class AccountsService {
         errors: [{ field: '', rule: 'minProperties', message: 'at least one of status, roles is required' }],
       });
     }
-    return this.dataSource.transaction(async (manager) => {
+    const outcome = await this.dataSource.transaction(async (manager): Promise<Account | typeof OPERATOR_GRANTS> => {
       await lockAccountAdministration(manager);
       const actor = await this.accounts.find(manager, actorAccountId);
       if (actor?.status !== 'active' || !actor.roles.includes('admin'))
@@ -108,10 +111,7 @@ export class AccountsService {
       // Four-eyes re-binding is only as good as the independence of the second administrator: one who could make a
       // second account of their own an administrator could approve their own re-binds. The operator appoints them.
       if (this.config.linking.fourEyes && after.roles.includes('admin') && !before.roles.includes('admin')) {
-        throw new AppException(
-          'admin_grant_needs_operator',
-          'With four-eyes re-binding, administrators are appointed by the operator: npm run admin:grant',
-        );
+        return OPERATOR_GRANTS;
       }
 
       const updated = await this.accounts.setStatusAndRoles(manager, accountId, after.status, after.roles);
@@ -141,5 +141,18 @@ export class AccountsService {
       );
       return fromRow(updated);
     });
+    if (outcome !== OPERATOR_GRANTS) return outcome;
+    // Refused, and on the record like any refused admin action (after the transaction, which wrote nothing).
+    await this.audit.record({
+      type: AUDIT_EVENT.accountUpdateRefused,
+      actor: { type: 'account', accountId: actorAccountId },
+      requestId,
+      subjectAccountId: accountId,
+      details: { code: 'admin_grant_needs_operator', roles: changes.roles },
+    });
+    throw new AppException(
+      'admin_grant_needs_operator',
+      'With four-eyes re-binding, administrators are appointed by the operator: npm run admin:grant',
+    );
   }
 }

@@ -1,6 +1,7 @@
 /** Audit event types written by the foundation. Provider and SERMI modules add their own. */
 export const AUDIT_EVENT = {
   accountUpdated: 'account.updated',
+  accountUpdateRefused: 'account.update_refused',
   sessionRevoked: 'session.revoked',
   sessionsRevokedForAccount: 'session.revoked_for_account',
   sessionsPurged: 'session.purged',

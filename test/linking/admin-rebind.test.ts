@@ -244,6 +244,16 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     expect([grant.status, grant.json().code]).toEqual([403, 'admin_grant_needs_operator']);
     const [row] = await bed.app.dataSource.query(`SELECT roles FROM accounts WHERE id = $1`, [second.id]);
     expect(row.roles).toEqual([]);
+    // On the record, like every refused admin action.
+    const refusals = (await auditEvents(bed.app.dataSource, 'account.update_refused')).filter(
+      (event) => event.subject_account_id === second.id,
+    );
+    expect(refusals).toEqual([
+      expect.objectContaining({
+        actor_account_id: requesterId,
+        details: { code: 'admin_grant_needs_operator', roles: ['admin'] },
+      }),
+    ]);
     // Taking the role away, and every other change, stays with the administrators.
     const admin = await createAccount(bed.app.dataSource, { roles: ['admin'] });
     const removed = await portalWrite(requester, bed.app, 'PATCH', `/api/admin/accounts/${admin.id}`, { roles: [] });
