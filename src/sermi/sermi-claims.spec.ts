@@ -126,6 +126,15 @@ describe('evaluateSermiClaims', () => {
     ['a numeric ioeuid', { ...IOE, ioeuid: 42 }, 'sermi_uid_malformed', 'ioeuid'],
     ['a malformed RSSEUID', { ...RSSE, rsseuid: 'NL/EXAMPLECAB' }, 'sermi_uid_malformed', 'rsseuid'],
     ['a sub with whitespace', { ...IOE, sub: ' abc' }, 'sermi_uid_malformed', 'sub'],
+    ['a sub longer than a link holds', { ...IOE, sub: 'a'.repeat(256) }, 'sermi_uid_malformed', 'sub'],
+    ['a sub with a lone surrogate', { ...IOE, sub: 'abc\ud800' }, 'sermi_uid_malformed', 'sub'],
+    [
+      'an IOEUID of 256 characters',
+      { ...IOE, ioeuid: `NL/EXAMPLECAB/${'7'.repeat(242)}` },
+      'sermi_uid_malformed',
+      'ioeuid',
+    ],
+    ['an IOUID with a lone surrogate', { ...IOE, iouid: 'IO/STREET\udc00/NL1' }, 'sermi_uid_malformed', 'iouid'],
     [
       'a NUL character in the CABUID',
       { ...IOE, cabuid: 'E\u0000A/NL/1234/1EXA2MP34LE5' },
@@ -134,6 +143,11 @@ describe('evaluateSermiClaims', () => {
     ],
   ])('refuses %s', (_, claims, refusal, field) => {
     expect(evaluateSermiClaims(claims)).toMatchObject({ ok: false, refusal, field });
+  });
+
+  it('accepts a sub of 255 characters counted as Postgres counts them, and an IOEUID of 255', () => {
+    expect(evaluateSermiClaims({ ...IOE, sub: '🔑'.repeat(255) }).ok).toBe(true);
+    expect(evaluateSermiClaims({ ...IOE, ioeuid: `NL/EXAMPLECAB/${'7'.repeat(241)}` }).ok).toBe(true);
   });
 
   it('only warns when the CABUID and the IOEUID name different CABs', () => {

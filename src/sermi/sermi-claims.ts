@@ -1,3 +1,4 @@
+import { subjectFits } from '../identity-links/identity-subject.js';
 import type { SermiClaims, SermiIdentity } from './sermi-identity.js';
 
 export type SermiRefusal =
@@ -28,8 +29,7 @@ function hasSegments(value: string, count: number): boolean {
 }
 
 const WELL_FORMED: Record<(typeof BASE_CLAIMS)[number] | (typeof CHAIN_CLAIMS)[number], (value: string) => boolean> = {
-  sub: (value) =>
-    value.length > 0 && value.length <= MAX_UID_LENGTH && value.trim() === value && !/[\p{Cc}\p{Cs}]/u.test(value),
+  sub: (value) => subjectFits(value) && value.trim() === value && !/[\p{Cc}\p{Cs}]/u.test(value),
   cabuid: (value) => CABUID.test(value),
   iouid: (value) => hasSegments(value, 3),
   ioeuid: (value) => hasSegments(value, 3),
