@@ -8,6 +8,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { requestContextMiddleware, requireJsonBodies } from '../common/http/request-middleware.js';
+import { ExpressAdapterWithExpressPrototypes } from '../common/http/express-adapter.js';
 import { RouteTable } from '../common/http/route-table.js';
 import { UndeclaredInputGuard } from '../common/http/undeclared-input.guard.js';
 import { AppValidationPipe } from '../common/http/validation.pipe.js';
@@ -35,11 +36,15 @@ export async function createApp(
     const applied = await migrateAsOwner(config.database.migrationUrl ?? config.database.url!, config);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrations applied');
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, logger, extraModules), {
-    bodyParser: false,
-    logger: new NestPinoLogger(logger.child({ component: 'nest' })),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.register(config, logger, extraModules),
+    new ExpressAdapterWithExpressPrototypes(),
+    {
+      bodyParser: false,
+      logger: new NestPinoLogger(logger.child({ component: 'nest' })),
+      abortOnError: false,
+    },
+  );
   configureHttp(app, config, logger);
   if (config.http.apiDocs) serveOpenApi(app, buildOpenApiDocument(app, config));
   await app.init();
