@@ -80,8 +80,20 @@ export class AdminRebindController {
   @ApiOperation({ summary: 'Four-eyes re-bind requests, newest first' })
   @ApiOkResponse({ type: RebindRequestListDto })
   @ApiSession(400, 403)
-  requests(@Query() query: RebindRequestQueryDto): Promise<RebindRequestListDto> {
-    return this.rebinds.listRequests(query);
+  async requests(
+    @CurrentPrincipal() principal: SessionPrincipal,
+    @RequestId() requestId: string | null,
+    @Query() query: RebindRequestQueryDto,
+  ): Promise<RebindRequestListDto> {
+    const list = await this.rebinds.listRequests(query);
+    // The requests' reasons name people and tickets: who read them is on the record, like every admin read.
+    await this.audit.record({
+      type: 'identity.rebind_requests_listed',
+      actor: { type: 'account', accountId: principal.accountId },
+      requestId,
+      details: { query: { ...query }, results: list.items.length },
+    });
+    return list;
   }
 
   @Post('rebind-requests/:id/approve')

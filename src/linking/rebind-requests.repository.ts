@@ -111,6 +111,15 @@ export class RebindRequestsRepository {
     );
   }
 
+  /** Requests still awaiting a second administrator (the console's count). */
+  async countOpen(manager: EntityManager): Promise<number> {
+    const [row] = await sqlRows<{ open: number }>(
+      manager,
+      `SELECT count(*)::int AS open FROM rebind_requests WHERE status = 'requested' AND expires_at > now()`,
+    );
+    return row!.open;
+  }
+
   /** Newest first. `expired` includes requests still `requested` past their expiry; `requested` excludes them. */
   list(manager: EntityManager, filters: RebindRequestFilters): Promise<RebindRequestRow[]> {
     const params = new SqlParameters();

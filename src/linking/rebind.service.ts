@@ -251,6 +251,10 @@ export class RebindService {
     return (await this.listRequests({ id: requestId })).items[0];
   }
 
+  countOpenRequests(): Promise<number> {
+    return this.requests.countOpen(this.dataSource.manager);
+  }
+
   async listRequests(query: RebindRequestQueryDto & { id?: string }): Promise<{ items: RebindRequestDto[] }> {
     const rows = await this.requests.list(this.dataSource.manager, query);
     return {

@@ -385,6 +385,26 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     expect((await original.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
   });
 
+  it('puts who read the pending identities and the re-bind requests on the record, with the filters', async () => {
+    const { account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+    await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 120, re-created' });
+
+    const list = await approver.request(`${bed.app.baseUrl}/api/admin/rebind-requests?status=requested&limit=5`);
+    expect(list.status).toBe(200);
+    const shown = list.json<{ items: unknown[] }>().items.length;
+    expect(shown).toBeGreaterThan(0);
+    expect((await auditEvents(bed.app.dataSource, 'identity.rebind_requests_listed')).at(-1)).toMatchObject({
+      actor_account_id: approverId,
+      request_id: list.headers.get('x-request-id'),
+      details: { query: { status: 'requested', limit: 5 }, results: shown },
+    });
+    expect((await auditEvents(bed.app.dataSource, 'identity.pending_listed')).at(-1)).toMatchObject({
+      actor_account_id: requesterId,
+      details: { results: expect.any(Number) },
+    });
+  });
+
   it('closes a request whose pending identity can no longer be re-bound when someone tries to approve it', async () => {
     const { account, newSubject } = await recreatedIdentity(bed);
     const pending = await pendingFor(bed, requester, newSubject);

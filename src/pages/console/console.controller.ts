@@ -15,6 +15,7 @@ import { requestIdOf } from '../../common/request-context/request-context.js';
 import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { AdminRebindController } from '../../linking/admin-rebind.controller.js';
+import { RebindService } from '../../linking/rebind.service.js';
 import {
   PendingIdentityQueryDto,
   RebindDto,
@@ -118,7 +119,7 @@ export class ConsolePageController {
     } catch (failure) {
       error = this.refusal(failure);
     }
-    const requests = await this.api(AdminRebindController).requests({ status: 'requested' });
+    const openRequests = await this.api(RebindService).countOpenRequests();
     this.render(req, res, admin, 'console/overview.njk', 'Support desk', {
       notice: noticeText(raw.notice),
       error,
@@ -126,7 +127,7 @@ export class ConsolePageController {
       providers: Object.entries(PROVIDER_NAMES).map(([id, p]) => ({ id, name: p.name })),
       pending: pending.items.map((item) => ({ ...item, providerName: PROVIDER_NAMES[item.provider].name })),
       nextPage: pending.nextCursor ? queryString({ ...filters, cursor: pending.nextCursor }) : null,
-      openRequests: requests.items.length,
+      openRequests,
       fourEyes: this.config.linking.fourEyes,
     });
   }
@@ -287,7 +288,7 @@ export class ConsolePageController {
     const admin = this.admin(principal);
     const status = raw.status || 'requested';
     const query = await queryAs(RebindRequestQueryDto, status === 'all' ? {} : { status });
-    const { items } = await this.api(AdminRebindController).requests(query);
+    const { items } = await this.api(AdminRebindController).requests(admin, requestIdOf(req), query);
     this.render(req, res, admin, 'console/requests.njk', 'Re-bind requests', {
       notice: noticeText(raw.notice),
       error: errorText(raw.error),
