@@ -24,7 +24,7 @@ describe('requests born with Express prototypes', () => {
   afterAll(async () => t.close());
 
   it('hands Express requests and responses it need not re-parent, on the V8 where that costs', async () => {
-    const express = t.app.getHttpAdapter().getInstance<Express>();
+    const express = t.app.getHttpAdapter().getInstance() as Express;
     seen.length = 0;
     const account = await createAccount(t.dataSource);
     const session = await signIn(t, account);
