@@ -37,7 +37,7 @@ async function httpScenarios(rig: Rig): Promise<void> {
         method: 'PATCH',
         path: `/api/admin/accounts/${rig.admin.targetId}`,
         headers: rig.admin.headers,
-        body: JSON.stringify({ roles: i % 2 === 0 ? ['admin'] : [] }),
+        body: JSON.stringify({ roles: i % 2 === 0 ? ['admin'] : [], reason: `Bench change ${i}` }),
       }),
     },
   ];

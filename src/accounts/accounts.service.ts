@@ -17,6 +17,8 @@ export type AccountSearch = AccountFilters;
 export interface AccountChanges {
   status?: AccountStatus;
   roles?: AccountRole[];
+  /** Why, as the administrator wrote it: kept in the audit event. */
+  reason: string;
 }
 
 function fromRow(row: AccountRow): Account {
@@ -134,6 +136,7 @@ export class AccountsService {
           details: {
             before: { status: before.status, roles: before.roles },
             after,
+            reason: changes.reason,
             revokedSessions: revokedSessions.length,
           },
         },
@@ -148,7 +151,7 @@ export class AccountsService {
       actor: { type: 'account', accountId: actorAccountId },
       requestId,
       subjectAccountId: accountId,
-      details: { code: 'admin_grant_needs_operator', roles: changes.roles },
+      details: { code: 'admin_grant_needs_operator', roles: changes.roles, reason: changes.reason },
     });
     throw new AppException(
       'admin_grant_needs_operator',

@@ -20,12 +20,13 @@ describe('admin accounts API', () => {
   afterAll(async () => t.close());
 
   const get = (path: string, session: SignedIn = admin) => request(t.http).get(path).set('Cookie', session.cookie);
-  const patch = (id: string, body: unknown, session: SignedIn = admin) =>
+  /** An admin change with a reason (every change needs one); `reason: undefined` in `body` leaves it out. */
+  const patch = (id: string, body: object, session: SignedIn = admin) =>
     request(t.http)
       .patch(`/api/admin/accounts/${id}`)
       .set('Cookie', session.cookie)
       .set(session.writeHeaders)
-      .send(body as object);
+      .send({ reason: 'Ticket 42', ...body });
   const statusOf = async (id: string) =>
     (await t.dataSource.query(`SELECT status, roles FROM accounts WHERE id = $1`, [id]))[0];
 
@@ -42,7 +43,9 @@ describe('admin accounts API', () => {
         [
           'PATCH /api/admin/accounts/:id',
           (r) =>
-            (r as ReturnType<typeof request>).patch(`/api/admin/accounts/${target.id}`).send({ status: 'disabled' }),
+            (r as ReturnType<typeof request>)
+              .patch(`/api/admin/accounts/${target.id}`)
+              .send({ status: 'disabled', reason: 'Ticket 42' }),
         ],
         ['GET /api/admin/audit-events', (r) => (r as ReturnType<typeof request>).get('/api/admin/audit-events')],
       ];
@@ -231,7 +234,7 @@ describe('admin accounts API', () => {
     it('disables an account, revokes its sessions and audits before and after, in one step', async () => {
       const account = await createAccount(t.dataSource, { displayName: 'To disable' });
       const victimSession = await signIn(t, account);
-      const res = await patch(account.id, { status: 'disabled' });
+      const res = await patch(account.id, { status: 'disabled', reason: 'Ticket 4711: the workshop closed' });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ id: account.id, status: 'disabled', roles: [] });
       expect((await request(t.http).get('/api/me').set('Cookie', victimSession.cookie)).status).toBe(401);
@@ -250,6 +253,7 @@ describe('admin accounts API', () => {
           details: {
             before: { status: 'active', roles: [] },
             after: { status: 'disabled', roles: [] },
+            reason: 'Ticket 4711: the workshop closed',
             revokedSessions: 1,
           },
           request_id: res.headers['x-request-id'],
@@ -282,6 +286,10 @@ describe('admin accounts API', () => {
       [{ roles: ['admin', 'admin'] }, 'roles'],
       [{ status: 'disabled', displayName: 'Injected' }, 'displayName'],
       [{ status: 'disabled', id: '00000000-0000-4000-8000-000000000000' }, 'id'],
+      [{ status: 'disabled', reason: undefined }, 'reason'],
+      [{ status: 'disabled', reason: ' \n ' }, 'reason'],
+      [{ status: 'disabled', reason: 'x'.repeat(1001) }, 'reason'],
+      [{ roles: ['admin'], reason: 42 }, 'reason'],
     ])('refuses %j with a field error and changes nothing', async (body, field) => {
       const account = await createAccount(t.dataSource);
       const res = await patch(account.id, body);
@@ -370,7 +378,7 @@ describe('appointing and removing administrators', () => {
         .patch(`/api/admin/accounts/${targetId}`)
         .set('Cookie', actor.cookie)
         .set(actor.writeHeaders)
-        .send({ roles: [] });
+        .send({ roles: [], reason: 'Ticket 42' });
     const results = await Promise.all([demote(a.session, b.account.id), demote(b.session, a.account.id)]);
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 403]);
@@ -390,7 +398,7 @@ describe('appointing and removing administrators', () => {
           .patch(`/api/admin/accounts/${target.id}`)
           .set('Cookie', actor.cookie)
           .set(actor.writeHeaders)
-          .send({ roles: i % 4 < 2 ? ['admin'] : [] });
+          .send({ roles: i % 4 < 2 ? ['admin'] : [], reason: `Ticket ${i}` });
       }),
     );
     expect(results.map((r) => r.status)).toEqual(Array(16).fill(200));

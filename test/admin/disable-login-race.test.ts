@@ -42,7 +42,7 @@ describe('a login racing an account disable', () => {
   }
 
   const setStatus = (accountId: string, status: 'active' | 'disabled') =>
-    portalWrite(admin, bed.app, 'PATCH', `/api/admin/accounts/${accountId}`, { status });
+    portalWrite(admin, bed.app, 'PATCH', `/api/admin/accounts/${accountId}`, { status, reason: 'Ticket 42' });
 
   const liveSessions = async (accountId: string): Promise<number> =>
     (

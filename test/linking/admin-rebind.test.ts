@@ -240,6 +240,7 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     const second = await createAccount(bed.app.dataSource, { displayName: 'Second account' });
     const grant = await portalWrite(requester, bed.app, 'PATCH', `/api/admin/accounts/${second.id}`, {
       roles: ['admin'],
+      reason: 'Covers the night shift',
     });
     expect([grant.status, grant.json().code]).toEqual([403, 'admin_grant_needs_operator']);
     const [row] = await bed.app.dataSource.query(`SELECT roles FROM accounts WHERE id = $1`, [second.id]);
@@ -251,15 +252,19 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     expect(refusals).toEqual([
       expect.objectContaining({
         actor_account_id: requesterId,
-        details: { code: 'admin_grant_needs_operator', roles: ['admin'] },
+        details: { code: 'admin_grant_needs_operator', roles: ['admin'], reason: 'Covers the night shift' },
       }),
     ]);
     // Taking the role away, and every other change, stays with the administrators.
     const admin = await createAccount(bed.app.dataSource, { roles: ['admin'] });
-    const removed = await portalWrite(requester, bed.app, 'PATCH', `/api/admin/accounts/${admin.id}`, { roles: [] });
+    const removed = await portalWrite(requester, bed.app, 'PATCH', `/api/admin/accounts/${admin.id}`, {
+      roles: [],
+      reason: 'Left the company',
+    });
     expect([removed.status, removed.json().roles]).toEqual([200, []]);
     const disabled = await portalWrite(requester, bed.app, 'PATCH', `/api/admin/accounts/${second.id}`, {
       status: 'disabled',
+      reason: 'Duplicate account',
     });
     expect(disabled.status).toBe(200);
   });

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsOptional } from 'class-validator';
+import { WrittenReason } from '../../common/http/written-reason.js';
 import { ACCOUNT_ROLES, ACCOUNT_STATUSES, type AccountRole, type AccountStatus } from '../account.entity.js';
 
 export class UpdateAccountDto {
@@ -15,4 +16,7 @@ export class UpdateAccountDto {
   @ArrayUnique()
   @IsIn(ACCOUNT_ROLES, { each: true })
   roles?: AccountRole[];
+
+  @WrittenReason('Why (ticket number, what was checked); kept in the account.updated audit event')
+  reason: string;
 }

@@ -1,12 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { PageCursor, PageLimit } from '../../common/http/page-query.js';
+import { WrittenReason } from '../../common/http/written-reason.js';
 import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../common/identity-providers.js';
 import { PENDING_REASONS, type PendingReason } from '../../pending-identities/pending-identity.entity.js';
 import { REBIND_REQUEST_STATUSES, type RebindRequestStatus } from '../rebind-request.entity.js';
-
-/** Something a person wrote down, not whitespace. */
-const MEANINGFUL = /\S/;
 
 export class PendingIdentityQueryDto {
   @ApiPropertyOptional({ enum: ['open', 'resolved', 'all'], default: 'open' })
@@ -89,10 +87,7 @@ export class RebindDto {
   @IsUUID()
   pendingIdentityId: string;
 
-  @ApiProperty({ description: 'Why (ticket number, how the person was identified)', maxLength: 1000 })
-  @IsString()
-  @MaxLength(1000)
-  @Matches(MEANINGFUL, { message: 'reason must not be empty' })
+  @WrittenReason('Why (ticket number, how the person was identified)')
   reason: string;
 }
 
@@ -105,10 +100,7 @@ export class DecideRebindDto {
 }
 
 export class RejectRebindDto {
-  @ApiProperty({ maxLength: 1000 })
-  @IsString()
-  @MaxLength(1000)
-  @Matches(MEANINGFUL, { message: 'comment must not be empty' })
+  @WrittenReason('Why the request is rejected')
   comment: string;
 }
 

@@ -5,6 +5,7 @@ import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import type { Request, Response } from 'express';
 import { AdminAccountsController } from '../../accounts/admin-accounts.controller.js';
 import { AccountListQueryDto } from '../../accounts/dto/account-list-query.dto.js';
+import { UpdateAccountDto } from '../../accounts/dto/update-account.dto.js';
 import { AdminAuditController } from '../../audit/admin-audit.controller.js';
 import { AuditEventQueryDto } from '../../audit/dto/audit-event-query.dto.js';
 import { pendingReference } from '../../auth/login-outcome-pages.js';
@@ -59,6 +60,11 @@ class AccountChangeFormDto {
   @ApiHideProperty()
   @IsIn(['make_admin', 'remove_admin', 'disable', 'enable'])
   change: 'make_admin' | 'remove_admin' | 'disable' | 'enable';
+
+  @ApiHideProperty()
+  @IsString()
+  @MaxLength(500)
+  reason: string;
 }
 
 const pipe = new AppValidationPipe();
@@ -273,7 +279,13 @@ export class ConsolePageController {
           : body.change === 'remove_admin'
             ? { roles }
             : { status: body.change === 'disable' ? ('disabled' as const) : ('active' as const) };
-      await accounts.update(admin, requestIdOf(req), id, change);
+      // The API's own rules (a reason that says something), which calling its handler directly would skip.
+      await accounts.update(
+        admin,
+        requestIdOf(req),
+        id,
+        await queryAs(UpdateAccountDto, { ...change, reason: body.reason }),
+      );
       return withMessage(back, 'notice', 'account_updated');
     });
   }
