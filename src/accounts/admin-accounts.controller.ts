@@ -34,12 +34,13 @@ export class AdminAccountsController {
     @Query() query: AccountListQueryDto,
   ): Promise<AccountPageDto> {
     const page = await this.accounts.search(query);
-    await this.audit.record({
-      type: AUDIT_EVENT.accountsSearched,
-      actor: { type: 'account', accountId: principal.accountId },
+    await this.audit.recordListRead(
+      AUDIT_EVENT.accountsSearched,
+      principal.accountId,
       requestId,
-      details: { query: { ...query, cursor: undefined }, results: page.items.length },
-    });
+      query,
+      page.items.length,
+    );
     return { items: page.items.map(toAccountDto), nextCursor: page.nextCursor };
   }
 

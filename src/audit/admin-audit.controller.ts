@@ -31,12 +31,13 @@ export class AdminAuditController {
     @Query() query: AuditEventQueryDto,
   ): Promise<AuditEventPageDto> {
     const page = await this.query.list(query);
-    await this.audit.record({
-      type: AUDIT_EVENT.auditEventsViewed,
-      actor: { type: 'account', accountId: principal.accountId },
+    await this.audit.recordListRead(
+      AUDIT_EVENT.auditEventsViewed,
+      principal.accountId,
       requestId,
-      details: { query: { ...query, cursor: undefined }, results: page.items.length },
-    });
+      query,
+      page.items.length,
+    );
     return page;
   }
 

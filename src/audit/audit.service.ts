@@ -58,6 +58,25 @@ export class AuditService {
     return insertEvent(manager, event);
   }
 
+  /**
+   * An administrator's read of a list, on the record like every admin read: who, with which filters (not the page
+   * cursor) and how many rows they were shown.
+   */
+  recordListRead(
+    type: string,
+    adminId: string,
+    requestId: string | null,
+    query: object,
+    results: number,
+  ): Promise<RecordedAuditEvent> {
+    return this.record({
+      type,
+      actor: { type: 'account', accountId: adminId },
+      requestId,
+      details: { query: { ...query, cursor: undefined }, results },
+    });
+  }
+
   /** Appends several events in one statement, in this order. */
   recordAll(
     events: readonly AuditEventInput[],

@@ -41,12 +41,13 @@ export class AdminRebindController {
     @Query() query: PendingIdentityQueryDto,
   ): Promise<AdminPendingIdentityPageDto> {
     const page = await this.rebinds.listPending(query);
-    await this.audit.record({
-      type: 'identity.pending_listed',
-      actor: { type: 'account', accountId: principal.accountId },
+    await this.audit.recordListRead(
+      'identity.pending_listed',
+      principal.accountId,
       requestId,
-      details: { query: { ...query, cursor: undefined }, results: page.items.length },
-    });
+      query,
+      page.items.length,
+    );
     return page;
   }
 
@@ -87,12 +88,13 @@ export class AdminRebindController {
   ): Promise<RebindRequestListDto> {
     const list = await this.rebinds.listRequests(query);
     // The requests' reasons name people and tickets: who read them is on the record, like every admin read.
-    await this.audit.record({
-      type: 'identity.rebind_requests_listed',
-      actor: { type: 'account', accountId: principal.accountId },
+    await this.audit.recordListRead(
+      'identity.rebind_requests_listed',
+      principal.accountId,
       requestId,
-      details: { query: { ...query }, results: list.items.length },
-    });
+      query,
+      list.items.length,
+    );
     return list;
   }
 

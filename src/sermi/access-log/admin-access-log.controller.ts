@@ -36,12 +36,13 @@ export class AdminAccessLogController {
     @Query() query: AccessLogQueryDto,
   ): Promise<AccessLogPageDto> {
     const page = await this.query.list(query);
-    await this.audit.record({
-      type: AUDIT_EVENT.sermiAccessLogViewed,
-      actor: { type: 'account', accountId: principal.accountId },
+    await this.audit.recordListRead(
+      AUDIT_EVENT.sermiAccessLogViewed,
+      principal.accountId,
       requestId,
-      details: { query: { ...query, cursor: undefined }, results: page.items.length },
-    });
+      query,
+      page.items.length,
+    );
     return page;
   }
 
