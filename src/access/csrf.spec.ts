@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Request } from 'express';
 import { AppException } from '../common/problem/app-exception.js';
-import { assertSameOriginRequest, takeFormCsrfToken } from './csrf.js';
+import { assertSameOriginRequest, provesTrustedSource, takeFormCsrfToken } from './csrf.js';
 import { csrfTokenFor, newSessionToken } from './session-token.js';
 
 const trusted = new Set(['https://portal.example']);
@@ -39,6 +39,25 @@ describe('assertSameOriginRequest', () => {
     ],
   ])('refuses %s', (_, headers) => {
     expect(attempt(headers)).toBe('csrf_check_failed');
+  });
+});
+
+describe('provesTrustedSource (a sign-out without token)', () => {
+  const proves = (headers: Record<string, string>) => provesTrustedSource({ headers } as unknown as Request, trusted);
+
+  it.each([
+    ['a trusted Origin', { origin: 'https://portal.example' }, true],
+    ['a trusted Referer', { referer: 'https://portal.example/account' }, true],
+    ['Sec-Fetch-Site same-origin alone', { 'sec-fetch-site': 'same-origin' }, true],
+    ['nothing at all (a non-browser client)', {}, false],
+    ['a foreign Origin', { origin: 'https://evil.example' }, false],
+    [
+      'a trusted Origin that the browser reports cross-site',
+      { origin: 'https://portal.example', 'sec-fetch-site': 'cross-site' },
+      false,
+    ],
+  ])('%s: %s', (_, headers, expected) => {
+    expect(proves(headers)).toBe(expected);
   });
 });
 

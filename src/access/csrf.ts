@@ -41,8 +41,12 @@ export function assertTrustedSource(req: Request, trustedOrigins: ReadonlySet<st
   }
 }
 
-/** Whether the browser says the request comes from a trusted origin (not merely that it does not say otherwise). */
+/**
+ * Whether the browser says the request comes from a trusted origin (not merely that it does not say otherwise), and
+ * nothing it sends says another site: what assertTrustedSource accepts, with the origin stated.
+ */
 export function provesTrustedSource(req: Request, trustedOrigins: ReadonlySet<string>): boolean {
+  if (req.headers['sec-fetch-site'] === 'cross-site') return false;
   const source = sourceOrigin(req);
   if (source !== undefined) return source !== null && trustedOrigins.has(source);
   return req.headers['sec-fetch-site'] === 'same-origin';

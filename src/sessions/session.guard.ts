@@ -69,9 +69,8 @@ export class SessionGuard implements CanActivate {
     }
     if (writes) {
       try {
-        if (signsOut(this.reflector, targets) && provesTrustedSource(req, this.config.http.trustedOrigins)) {
-          assertTrustedSource(req, this.config.http.trustedOrigins);
-        } else {
+        // A sign-out from a page of this origin needs no token: a stale tab's token must not keep a person signed in.
+        if (!(signsOut(this.reflector, targets) && provesTrustedSource(req, this.config.http.trustedOrigins))) {
           assertSameOriginRequest(req, principal.token, this.config.http.trustedOrigins, formToken);
         }
       } catch (refused) {
