@@ -3,6 +3,7 @@ import type { Persona } from '../../sandbox/digidentity/personas.js';
 import { Browser } from '../support/browser.js';
 import { IOE, startDigidentityTestbed, type DigidentityTestbed, pendingPage } from '../support/digidentity-testbed.js';
 import { PendingIdentityHousekeeping } from '../../src/linking/pending-identity-housekeeping.js';
+import { RebindService } from '../../src/linking/rebind.service.js';
 import { auditEvents, createAccount, createAdmin, createLink, signIn } from '../support/factories.js';
 import { portalWrite, useSession } from '../support/link-flow.js';
 
@@ -360,10 +361,14 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     const { requestId } = (
       await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 102' })
     ).json<{ requestId: string }>();
+    // The console's "N re-bind requests waiting" stops counting it as soon as it is past its expiry.
+    const openRequests = () => bed.app.app.get(RebindService).countOpenRequests();
+    const openBefore = await openRequests();
     await bed.app.dataSource.query(
       `UPDATE rebind_requests SET expires_at = now() - interval '1 second' WHERE id = $1`,
       [requestId],
     );
+    expect(await openRequests()).toBe(openBefore - 1);
     const late = await decide(approver, requestId, 'approve');
     expect([late.status, late.json().code]).toEqual([410, 'rebind_request_expired']);
     expect(await expiries(requestId)).toEqual([
