@@ -76,7 +76,7 @@ describe('support-desk console in a browser', () => {
     await admin.getByLabel('Reason (ticket, what was checked)').fill('   ');
     await admin.getByRole('button', { name: 'Make administrator' }).click();
     await admin.waitForURL(/error=validation_failed/);
-    await expect(admin.getByText('a reason or comment cannot be only spaces').isVisible()).resolves.toBe(true);
+    await expect(admin.getByText('a reason or comment needs words, not only spaces').isVisible()).resolves.toBe(true);
     await expect(admin.getByRole('button', { name: 'Make administrator' }).isVisible()).resolves.toBe(true);
 
     await admin.getByLabel('Reason (ticket, what was checked)').fill('Ticket 77: covers the desk in August');

@@ -45,8 +45,9 @@ const ERRORS: Partial<Record<ErrorCode, string>> = {
   pending_identity_resolved: 'This identity has already been handled.',
   pending_identity_not_found: 'Nothing is waiting to be linked in this browser any more.',
   four_eyes_required: 'You requested this re-bind yourself: another administrator must decide it.',
-  // The console's forms can only fail validation on what a person writes: a reason or a comment of spaces.
-  validation_failed: 'Write down why (a ticket, what was checked): a reason or comment cannot be only spaces.',
+  // Shared by every page's forms; what a person can get wrong by typing is the console's reasons and comments.
+  validation_failed:
+    'Something in the form was missing or not valid (a reason or comment needs words, not only spaces): check it and send it again.',
   csrf_check_failed: 'The form was out of date. Reload the page and try again.',
   self_modification_refused: 'Ask another administrator to change your own account.',
   admin_grant_needs_operator:
