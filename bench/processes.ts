@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { waitForReady } from './wait-for-ready.js';
 
 /** A system under test in a process of its own. */
@@ -16,6 +18,23 @@ export interface Service {
 /** Node flags for both systems under test, from BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles`). */
 function nodeArgs(): string[] {
   return (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+}
+
+/**
+ * The Node flags the production image starts the backend with: its Dockerfile's `CMD ["node", …flags,
+ * "dist/src/main.js"]` (the last `CMD` at the start of a line; the health check's is indented).
+ */
+export function imageNodeFlags(dockerfile: string): string[] {
+  const cmd = dockerfile
+    .split('\n')
+    .filter((line) => line.startsWith('CMD ['))
+    .at(-1);
+  const argv = cmd === undefined ? undefined : (JSON.parse(cmd.slice('CMD '.length)) as unknown);
+  const script = Array.isArray(argv) ? argv.indexOf('dist/src/main.js') : -1;
+  if (!Array.isArray(argv) || argv[0] !== 'node' || script < 0) {
+    throw new Error(`the Dockerfile's CMD does not run node … dist/src/main.js: ${cmd ?? '(no CMD)'}`);
+  }
+  return argv.slice(1, script) as string[];
 }
 
 function quiet(logLevel: string | undefined): StdioOptions {
@@ -63,9 +82,9 @@ async function started(child: ChildProcess, port: number, readyPath: string): Pr
 }
 
 /**
- * The backend as production runs it: `node dist/src/main.js` (built beforehand), settings from the environment;
- * from the checkout in `checkout` when given (another build, for `--against`), else from this one. `extraNodeArgs`
- * are for one scenario's own needs (the soak's inspector).
+ * The backend as production runs it: `node dist/src/main.js` (built beforehand) with the Node flags of that checkout's
+ * production image, settings from the environment; from the checkout in `checkout` when given (another build, for
+ * `--against`), else from this one. `extraNodeArgs` are for one scenario's own needs (the soak's inspector).
  */
 export function startBackend(
   port: number,
@@ -73,7 +92,8 @@ export function startBackend(
   checkout?: string,
   extraNodeArgs: string[] = [],
 ): Promise<Service> {
-  const child = spawn(process.execPath, [...nodeArgs(), ...extraNodeArgs, 'dist/src/main.js'], {
+  const flags = imageNodeFlags(readFileSync(join(checkout ?? '.', 'Dockerfile'), 'utf8'));
+  const child = spawn(process.execPath, [...flags, ...nodeArgs(), ...extraNodeArgs, 'dist/src/main.js'], {
     cwd: checkout,
     env: {
       PATH: process.env.PATH ?? '',

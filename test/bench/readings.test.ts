@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { readSettings } from '../../bench/flags.js';
+import { imageNodeFlags } from '../../bench/processes.js';
 import { loginCpuReading } from '../../bench/readings.js';
 
 /** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
@@ -82,5 +84,28 @@ describe("the bench's flags", () => {
     [['--fast'], "Unknown option '--fast'"],
   ])('refuses %j', (args, message) => {
     expect(() => readSettings(args, {})).toThrow(message);
+  });
+});
+
+describe('the Node flags the bench starts the backend with', () => {
+  it("are the production image's: what its CMD puts between node and the script", () => {
+    const dockerfile = [
+      'FROM node:22-bookworm-slim',
+      'HEALTHCHECK --interval=10s \\',
+      '  CMD ["node", "-e", "fetch(\'http://127.0.0.1:3000/ready\')"]',
+      'CMD ["node", "--max-semi-space-size=32", "--stack-size=2000", "dist/src/main.js"]',
+    ].join('\n');
+    expect(imageNodeFlags(dockerfile)).toEqual(['--max-semi-space-size=32', '--stack-size=2000']);
+    expect(imageNodeFlags('CMD ["node", "dist/src/main.js"]')).toEqual([]);
+  });
+
+  it("are this checkout's image's, whose young generation is twice the default", () => {
+    expect(imageNodeFlags(readFileSync('Dockerfile', 'utf8'))).toContain('--max-semi-space-size=32');
+  });
+
+  it('refuse an image that does not start the backend with node, rather than run it without its flags', () => {
+    expect(() => imageNodeFlags('CMD ["npm", "start"]')).toThrow(/does not run node/);
+    expect(() => imageNodeFlags('CMD node dist/src/main.js')).toThrow();
+    expect(() => imageNodeFlags('FROM node:22')).toThrow(/no CMD/);
   });
 });
