@@ -49,6 +49,17 @@ export function cpuMillis(pid: number): Promise<number> {
   });
 }
 
+/** Busy time of the whole machine so far (ms): /proc/stat's first line without idle and iowait; 100 ticks a second. */
+export function machineBusyMs(procStat: string): number {
+  const [user, nice, system, , , irq, softirq, steal] = procStat
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return ((user + nice + system + irq + softirq + steal) * 1000) / 100;
+}
+
 async function rssBytes(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;

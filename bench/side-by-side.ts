@@ -1,9 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import type { Persona } from '../sandbox/digidentity/personas.js';
 import { type LoadOptions, percentile, runLoad } from './load.js';
 import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js';
 import type { PostgresUsage } from './postgres-usage.js';
 import { settle } from './postgres-usage.js';
-import type { Service } from './processes.js';
+import { machineBusyMs, type Service } from './processes.js';
 import { ratiosInOrder } from './readings.js';
 import { format, median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
@@ -31,6 +32,8 @@ interface Window {
   allOperations: number;
   appCpuMs: number;
   postgresCpuMs: number;
+  /** CPU the rest of the machine used meanwhile, in cores: see Measure. */
+  elsewhereCores: number;
   latencies: Float64Array;
   perSecond: number;
   errors: number;
@@ -40,7 +43,10 @@ interface Window {
 export async function alternate(
   systems: System[],
   usage: PostgresUsage,
-  windowOf: (system: System, measure: Measure) => Promise<Omit<Window, 'appCpuMs' | 'postgresCpuMs'>>,
+  windowOf: (
+    system: System,
+    measure: Measure,
+  ) => Promise<Omit<Window, 'appCpuMs' | 'postgresCpuMs' | 'elsewhereCores'>>,
 ) {
   const windows = new Map<System, Window[]>(systems.map((system) => [system, []]));
   const commitsBefore = await Promise.all(systems.map((system) => usage.commits(system.database)));
@@ -68,7 +74,11 @@ export async function alternate(
       /** App + Postgres CPU per operation over all rounds together: a cost that comes every few windows counts. */
       cpuAllRounds: mine.reduce((sum, w) => sum + w.appCpuMs + w.postgresCpuMs, 0) / operations,
       /** App and Postgres CPU per operation in each round, in the order run, for the spread of the ratio. */
-      rounds: mine.map((w) => ({ app: w.appCpuMs / w.operations, postgres: w.postgresCpuMs / w.operations })),
+      rounds: mine.map((w) => ({
+        app: w.appCpuMs / w.operations,
+        postgres: w.postgresCpuMs / w.operations,
+        elsewhere: w.elsewhereCores,
+      })),
       perSecond: median(mine.map((w) => w.perSecond)),
       latencies: merged(mine.map((w) => w.latencies)),
       errors: mine.reduce((sum, w) => sum + w.errors, 0),
@@ -78,32 +88,62 @@ export async function alternate(
 }
 export type Side = Awaited<ReturnType<typeof alternate>>[number];
 
-/** The CPU of a service and of its database's Postgres processes, from `start()` (or construction) to `end()`. */
+const benchCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+interface Clocks {
+  app: Promise<number>;
+  postgres: Promise<{ stop: () => Promise<number> }>;
+  machine: Promise<number>;
+  bench: number;
+  at: number;
+}
+
+/**
+ * The CPU of a service and of its database's Postgres processes, from `start()` (or construction) to `end()`; and
+ * what the rest of the machine used meanwhile, in cores: everything busy but those two and the bench's own process
+ * (load generator and sandbox) — the other system idling, Postgres's background work, anything else on the VM. A round
+ * whose ratio strays while this rose was disturbed from outside.
+ */
 export class Measure {
-  private app: Promise<number>;
-  private postgres: Promise<{ stop: () => Promise<number> }>;
+  private clocks: Clocks;
 
   constructor(
     private readonly system: System,
     private readonly usage: PostgresUsage,
   ) {
-    this.app = system.service.cpu();
-    this.postgres = usage.cpu(system.database);
+    this.clocks = this.read();
+  }
+
+  private read(): Clocks {
+    return {
+      app: this.system.service.cpu(),
+      postgres: this.usage.cpu(this.system.database),
+      machine: readFile('/proc/stat', 'utf8').then(machineBusyMs),
+      bench: benchCpuMs(),
+      at: performance.now(),
+    };
   }
 
   /** Restarts the clock (e.g. after a warm-up). */
   start(): void {
-    void this.postgres.then((tracker) => tracker.stop());
-    this.app = this.system.service.cpu();
-    this.postgres = this.usage.cpu(this.system.database);
+    void this.clocks.postgres.then((tracker) => tracker.stop());
+    this.clocks = this.read();
   }
 
-  async end(): Promise<{ appCpuMs: number; postgresCpuMs: number }> {
-    const [appAfter, postgresCpuMs] = await Promise.all([
+  async end(): Promise<{ appCpuMs: number; postgresCpuMs: number; elsewhereCores: number }> {
+    const { app, postgres, machine, bench, at } = this.clocks;
+    const [appAfter, postgresCpuMs, machineAfter] = await Promise.all([
       this.system.service.cpu(),
-      this.postgres.then((tracker) => tracker.stop()),
+      postgres.then((tracker) => tracker.stop()),
+      readFile('/proc/stat', 'utf8').then(machineBusyMs),
     ]);
-    return { appCpuMs: appAfter - (await this.app), postgresCpuMs };
+    const benchMs = benchCpuMs() - bench;
+    const appCpuMs = appAfter - (await app);
+    const elsewhereMs = machineAfter - (await machine) - appCpuMs - postgresCpuMs - benchMs;
+    return { appCpuMs, postgresCpuMs, elsewhereCores: Math.max(0, elsewhereMs) / (performance.now() - at) };
   }
 }
 
@@ -117,6 +157,13 @@ function printRounds(unit: string, a: Side, b: Side) {
     const [app, postgres] = [rounds.map((r) => r.app), rounds.map((r) => r.postgres)];
     row(`${system.name} app CPU ms`, 3, app);
     row(`${system.name} Postgres CPU ms`, 3, postgres);
+  }
+  for (const { system, rounds } of [a, b]) {
+    row(
+      `elsewhere, cores (${system.name} window)`,
+      2,
+      rounds.map((r) => r.elsewhere),
+    );
   }
   row('app + Postgres CPU ratio', 2, ratiosInOrder(a, b));
 }

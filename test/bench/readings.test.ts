@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { readSettings } from '../../bench/flags.js';
-import { imageNodeFlags } from '../../bench/processes.js';
+import { imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
 import { loginCpuReading } from '../../bench/readings.js';
 
 /** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
@@ -107,5 +107,12 @@ describe('the Node flags the bench starts the backend with', () => {
     expect(() => imageNodeFlags('CMD ["npm", "start"]')).toThrow(/does not run node/);
     expect(() => imageNodeFlags('CMD node dist/src/main.js')).toThrow();
     expect(() => imageNodeFlags('FROM node:22')).toThrow(/no CMD/);
+  });
+});
+
+describe("the machine's busy time, for the CPU used elsewhere during a window", () => {
+  it("counts every busy field of /proc/stat's first line, steal included, but not idle or iowait", () => {
+    const stat = ['cpu  29150 7 9946 36383 440 3 836 12 0 0', 'cpu0 14575 3 4973 18191 220 1 418 6 0 0'].join('\n');
+    expect(machineBusyMs(stat)).toBe(((29150 + 7 + 9946 + 3 + 836 + 12) * 1000) / 100);
   });
 });
