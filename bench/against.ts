@@ -1,6 +1,6 @@
 import { DECISIONS_TITLE, decisionRequest, decisionSessionsAt } from './decisions.js';
 import { checkOutAndBuild } from './other-build.js';
-import { startBackend } from './processes.js';
+import { inspectOnLoopback, startBackend } from './processes.js';
 import { type Rig, seedAdmin } from './rig.js';
 import { DECISIONS } from './settings.js';
 import { alternateLoad, backendSystem, loginsAndMe, printSideBySide, type System } from './side-by-side.js';
@@ -18,6 +18,7 @@ export async function reportAgainst(rig: Rig, { revision, commit }: { revision: 
       rig.againstPort,
       { ...rig.backendSettings, PUBLIC_BASE_URL: base, DATABASE_URL: rig.databases.against.url },
       other.dir,
+      await inspectOnLoopback(),
     );
     try {
       await seedAdmin(rig.databases.against.url);

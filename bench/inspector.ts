@@ -1,4 +1,19 @@
 import { WebSocket } from 'undici';
+import type { Service } from './processes.js';
+
+/**
+ * A full garbage collection in a service started with an inspector (`inspectOnLoopback()`), e.g. before measuring:
+ * the first full collection after a warm-up deoptimizes much of the optimized code at once (see loginsAndMe).
+ */
+export async function fullCollection(service: Service): Promise<void> {
+  if (service.inspectorPort === undefined) throw new Error(`the service on port ${service.port} has no inspector`);
+  const inspector = await connectInspector(service.inspectorPort);
+  try {
+    await inspector.heapAfterFullCollection();
+  } finally {
+    inspector.close();
+  }
+}
 
 /**
  * A connection to a process's inspector (started with `--inspect=127.0.0.1:<port>`), for the soak's heap figure: the
@@ -35,11 +50,14 @@ export async function connectInspector(port: number) {
       pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
       socket.send(JSON.stringify({ id, method }));
     });
+  const heapInUse = async () => (await send<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize;
   return {
+    /** Bytes of JavaScript heap in use now, garbage included. */
+    heapInUse,
     /** Bytes of JavaScript heap in use after a full garbage collection. */
     async heapAfterFullCollection(): Promise<number> {
       await send('HeapProfiler.collectGarbage');
-      return (await send<{ usedSize: number }>('Runtime.getHeapUsage')).usedSize;
+      return heapInUse();
     },
     close: () => socket.close(),
   };

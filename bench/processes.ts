@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { freePort } from '../test/support/free-port.js';
 import { waitForReady } from './wait-for-ready.js';
 
 /** A system under test in a process of its own. */
@@ -12,8 +14,23 @@ export interface Service {
   cpu(): Promise<number>;
   /** Resident set size in bytes. */
   rss(): Promise<number>;
+  /** Where its inspector listens on loopback, when started with one (`inspectOnLoopback()`). */
+  inspectorPort?: number;
   stop(): Promise<void>;
 }
+
+/**
+ * Node flags for an inspector on loopback at a free port, for the bench only: through it the bench asks for a full
+ * collection (`fullCollection()`). Nothing attaches otherwise, so the process runs as without it.
+ */
+export async function inspectOnLoopback(): Promise<string[]> {
+  return [`--inspect=127.0.0.1:${await freePort()}`];
+}
+
+const inspectorPortOf = (args: string[]) => {
+  const port = args.map((arg) => /^--inspect=127\.0\.0\.1:(\d+)$/.exec(arg)?.[1]).find(Boolean);
+  return port === undefined ? undefined : Number(port);
+};
 
 /** Node flags for both systems under test, from BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles`). */
 function nodeArgs(): string[] {
@@ -38,7 +55,18 @@ export function imageNodeFlags(dockerfile: string): string[] {
 }
 
 function quiet(logLevel: string | undefined): StdioOptions {
-  return ['ignore', logLevel ? 'inherit' : 'ignore', 'inherit'];
+  return ['ignore', logLevel ? 'inherit' : 'ignore', 'pipe'];
+}
+
+/** Node's notes about the inspector (listening, a client attached or gone) are noise in the bench's report. */
+const INSPECTOR_NOTE = /^(Debugger (listening on|attached|ending on)|For help, see: |Waiting for the debugger)/;
+
+/** The child's stderr on the bench's, without the inspector's notes. */
+function forwardErrors(child: ChildProcess): void {
+  if (!child.stderr) return;
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    if (!INSPECTOR_NOTE.test(line)) process.stderr.write(`${line}\n`);
+  });
 }
 
 export function cpuMillis(pid: number): Promise<number> {
@@ -66,6 +94,7 @@ async function rssBytes(pid: number): Promise<number> {
 }
 
 async function started(child: ChildProcess, port: number, readyPath: string): Promise<Service> {
+  forwardErrors(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await Promise.race([
@@ -85,6 +114,7 @@ async function started(child: ChildProcess, port: number, readyPath: string): Pr
     port,
     cpu: () => cpuMillis(child.pid!),
     rss: () => rssBytes(child.pid!),
+    inspectorPort: inspectorPortOf(child.spawnargs),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -95,7 +125,7 @@ async function started(child: ChildProcess, port: number, readyPath: string): Pr
 /**
  * The backend as production runs it: `node dist/src/main.js` (built beforehand) with the Node flags of that checkout's
  * production image, settings from the environment; from the checkout in `checkout` when given (another build, for
- * `--against`), else from this one. `extraNodeArgs` are for one scenario's own needs (the soak's inspector).
+ * `--against`), else from this one. `extraNodeArgs` are for one scenario's own needs (an inspector).
  */
 export function startBackend(
   port: number,
@@ -131,10 +161,14 @@ export function startBackend(
  * The idiomatic peer (bench/peer) in its own process. Its TypeScript is compiled when the process loads it (the
  * register hook); after that it runs as plain JavaScript like the backend.
  */
-export function startPeerProcess(port: number, settings: Record<string, string>): Promise<Service> {
+export function startPeerProcess(
+  port: number,
+  settings: Record<string, string>,
+  extraNodeArgs: string[] = [],
+): Promise<Service> {
   const child = spawn(
     process.execPath,
-    [...nodeArgs(), '--import', '@swc-node/register/esm-register', 'bench/peer/main.ts'],
+    [...nodeArgs(), ...extraNodeArgs, '--import', '@swc-node/register/esm-register', 'bench/peer/main.ts'],
     {
       env: {
         PATH: process.env.PATH ?? '',
@@ -144,7 +178,7 @@ export function startPeerProcess(port: number, settings: Record<string, string>)
         OIDC_ALLOW_INSECURE_HTTP: 'true',
         ...settings,
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'inherit', 'pipe'],
     },
   );
   return started(child, port, '/health');

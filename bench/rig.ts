@@ -9,7 +9,7 @@ import { csrfTokenFor, hashSessionToken, newSessionToken } from '../src/access/s
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { freePort } from '../test/support/free-port.js';
 import { PostgresUsage, scratchDatabases } from './postgres-usage.js';
-import { type Service, startBackend, startPeerProcess } from './processes.js';
+import { inspectOnLoopback, type Service, startBackend, startPeerProcess } from './processes.js';
 import { type RoundRobinProxy, startRoundRobinProxy } from './proxy.js';
 import { settings } from './settings.js';
 
@@ -131,16 +131,20 @@ export async function startRig(): Promise<Rig> {
     closers.push(() => sandbox.close());
     const backendSettings = { PUBLIC_BASE_URL: base, DATABASE_URL: backendDb.url, ...sandbox.backendSettings };
     const started = await Promise.allSettled([
-      startBackend(port, backendSettings),
-      startPeerProcess(peerPort, {
-        PUBLIC_BASE_URL: peerBase,
-        DATABASE_URL: peerDb.url,
-        OIDC_ISSUER: sandbox.issuer,
-        OIDC_CLIENT_ID: sandbox.clientId,
-        OIDC_CLIENT_SECRET: sandbox.clientSecret,
-        OIDC_SCOPE: `openid sermi ${sandbox.productScope}`,
-        SESSION_SECRET: randomBytes(32).toString('base64url'),
-      }),
+      startBackend(port, backendSettings, undefined, await inspectOnLoopback()),
+      startPeerProcess(
+        peerPort,
+        {
+          PUBLIC_BASE_URL: peerBase,
+          DATABASE_URL: peerDb.url,
+          OIDC_ISSUER: sandbox.issuer,
+          OIDC_CLIENT_ID: sandbox.clientId,
+          OIDC_CLIENT_SECRET: sandbox.clientSecret,
+          OIDC_SCOPE: `openid sermi ${sandbox.productScope}`,
+          SESSION_SECRET: randomBytes(32).toString('base64url'),
+        },
+        await inspectOnLoopback(),
+      ),
     ]);
     for (const result of started) if (result.status === 'fulfilled') closers.push(() => result.value.stop());
     const [backend, peer] = started.map((result) => {

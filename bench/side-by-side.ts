@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Persona } from '../sandbox/digidentity/personas.js';
+import { fullCollection } from './inspector.js';
 import { type LoadOptions, percentile, runLoad } from './load.js';
 import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js';
 import type { PostgresUsage } from './postgres-usage.js';
@@ -240,6 +241,11 @@ export async function loginsAndMe(
   const { concurrency, loginConcurrency } = settings;
   for (const system of systems) {
     system.meCookies = (await logInEach(system.login, rig.personas, loginConcurrency)).slice(0, concurrency);
+    await runLogins(system.login, rig.personas, loginConcurrency, settings.loginWarmupMs);
+    // The first full collection after the warm-up deoptimizes code whose embedded objects died since it was compiled
+    // (78 functions at once in one backend run, 2026-12-05) and the windows after it cost up to twice the CPU until V8
+    // has optimized again. So it comes now, unmeasured, followed by a second warm-up.
+    await fullCollection(system.service);
     await runLogins(system.login, rig.personas, loginConcurrency, settings.loginWarmupMs);
   }
   await settle();

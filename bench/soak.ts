@@ -3,7 +3,7 @@ import { decisionRequest } from './decisions.js';
 import { connectInspector } from './inspector.js';
 import { type LoadOptions, runLoad } from './load.js';
 import { backendLogin, runLogins } from './logins.js';
-import { startBackend } from './processes.js';
+import { inspectOnLoopback, startBackend } from './processes.js';
 import { format, mb, median } from './report.js';
 import type { Rig } from './rig.js';
 import { settings } from './settings.js';
@@ -18,14 +18,13 @@ import { settings } from './settings.js';
 async function soak(rig: Rig, meCookies: string[], decisionSessions: Record<string, string>[]) {
   await rig.backend.stop();
   const ms = settings.soakMs;
-  const inspectorPort = await freePort();
   const service = await startBackend(
     rig.port,
     { ...rig.backendSettings, METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1' },
     undefined,
-    [`--inspect=127.0.0.1:${inspectorPort}`],
+    await inspectOnLoopback(),
   );
-  const inspector = await connectInspector(inspectorPort);
+  const inspector = await connectInspector(service.inspectorPort!);
   try {
     const samples: { at: number; rss: number; heap: number }[] = [];
     const started = performance.now();

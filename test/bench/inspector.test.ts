@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from '@jest/globals';
+import { connectInspector, fullCollection } from '../../bench/inspector.js';
+import { inspectOnLoopback, type Service } from '../../bench/processes.js';
+
+const service = (inspectorPort?: number) => ({ port: 1, inspectorPort }) as Service;
+
+describe("the bench's full collection before measuring", () => {
+  it('asks a process started with an inspector on loopback for one: its heap shrinks to what is kept', async () => {
+    const flags = await inspectOnLoopback();
+    expect(flags).toEqual([expect.stringMatching(/^--inspect=127\.0\.0\.1:\d+$/)]);
+    const port = Number(flags[0].split(':').at(-1));
+    // Garbage the process makes and drops at once: only a collection frees it.
+    const child = spawn(
+      process.execPath,
+      [
+        ...flags,
+        '-e',
+        'globalThis.junk = Array.from({ length: 3e5 }, (_, i) => ({ i })); globalThis.junk = null; setInterval(() => {}, 1000)',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    try {
+      await once(child.stderr!, 'data');
+      const inspector = await connectInspector(port);
+      const before = await inspector.heapInUse();
+      inspector.close();
+      await fullCollection(service(port));
+      const probe = await connectInspector(port);
+      const after = await probe.heapInUse();
+      probe.close();
+      expect(after).toBeLessThan(before / 2);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('refuses a service without an inspector rather than measure without the collection', async () => {
+    await expect(fullCollection(service())).rejects.toThrow(/has no inspector/);
+  });
+});
