@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DECISIONS_TITLE, decisionRequest, decisionSessionsAt } from './decisions.js';
 import { checkOutAndBuild } from './other-build.js';
-import { inspectOnLoopback, startBackend } from './processes.js';
+import { imageNodeFlags, inspectOnLoopback, startBackend } from './processes.js';
 import { type Rig, seedAdmin } from './rig.js';
 import { DECISIONS } from './settings.js';
 import { alternateLoad, backendSystem, loginsAndMe, printSideBySide, type System } from './side-by-side.js';
@@ -26,7 +28,10 @@ export async function reportAgainst(rig: Rig, { revision, commit }: { revision: 
         backendSystem('this build', rig.backend, rig.databases.backend.name, rig.base),
         backendSystem(other.commit.slice(0, 10), service, rig.databases.against.name, base),
       ];
-      console.log(`\nThis build against ${revision} (${other.commit})`);
+      const flags = (dir: string) => imageNodeFlags(readFileSync(join(dir, 'Dockerfile'), 'utf8')).join(' ') || 'none';
+      console.log(
+        `\nThis build against ${revision} (${other.commit}); Node flags of their images: ${flags('.')} / ${flags(other.dir)}`,
+      );
       await loginsAndMe(systems, rig, 'GET /api/me');
       const sessions = new Map<System, Record<string, string>[]>();
       for (const system of systems) sessions.set(system, await decisionSessionsAt(system.login.base, rig.personas));

@@ -27,8 +27,12 @@ export async function inspectOnLoopback(): Promise<string[]> {
   return [`--inspect=127.0.0.1:${await freePort()}`];
 }
 
+/** The port of the process's inspector: Node takes the last `--inspect=` of its flags. */
 const inspectorPortOf = (args: string[]) => {
-  const port = args.map((arg) => /^--inspect=127\.0\.0\.1:(\d+)$/.exec(arg)?.[1]).find(Boolean);
+  const port = args
+    .map((arg) => /^--inspect=127\.0\.0\.1:(\d+)$/.exec(arg)?.[1])
+    .filter(Boolean)
+    .at(-1);
   return port === undefined ? undefined : Number(port);
 };
 

@@ -130,8 +130,9 @@ export async function startRig(): Promise<Rig> {
     });
     closers.push(() => sandbox.close());
     const backendSettings = { PUBLIC_BASE_URL: base, DATABASE_URL: backendDb.url, ...sandbox.backendSettings };
+    const [backendInspector, peerInspector] = [await inspectOnLoopback(), await inspectOnLoopback()];
     const started = await Promise.allSettled([
-      startBackend(port, backendSettings, undefined, await inspectOnLoopback()),
+      startBackend(port, backendSettings, undefined, backendInspector),
       startPeerProcess(
         peerPort,
         {
@@ -143,7 +144,7 @@ export async function startRig(): Promise<Rig> {
           OIDC_SCOPE: `openid sermi ${sandbox.productScope}`,
           SESSION_SECRET: randomBytes(32).toString('base64url'),
         },
-        await inspectOnLoopback(),
+        peerInspector,
       ),
     ]);
     for (const result of started) if (result.status === 'fulfilled') closers.push(() => result.value.stop());

@@ -143,7 +143,8 @@ export class Measure {
     ]);
     const benchMs = benchCpuMs() - bench;
     const appCpuMs = appAfter - (await app);
-    const elsewhereMs = machineAfter - (await machine) - appCpuMs - postgresCpuMs - benchMs;
+    // Postgres on another server (its CPU unknown, NaN) uses none of this machine's.
+    const elsewhereMs = machineAfter - (await machine) - appCpuMs - (postgresCpuMs || 0) - benchMs;
     return { appCpuMs, postgresCpuMs, elsewhereCores: Math.max(0, elsewhereMs) / (performance.now() - at) };
   }
 }

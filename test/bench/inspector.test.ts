@@ -17,14 +17,12 @@ describe("the bench's full collection before measuring", () => {
       [
         ...flags,
         '-e',
-        'globalThis.junk = Array.from({ length: 3e5 }, (_, i) => ({ i })); globalThis.junk = null; setInterval(() => {}, 1000)',
+        "globalThis.junk = Array.from({ length: 3e5 }, (_, i) => ({ i })); globalThis.junk = null; console.log('dropped'); setInterval(() => {}, 1000)",
       ],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
+      { stdio: ['ignore', 'pipe', 'ignore'] },
     );
     try {
-      await once(child.stderr!, 'data');
+      await once(child.stdout!, 'data');
       const inspector = await connectInspector(port);
       const before = await inspector.heapInUse();
       inspector.close();
