@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DECISIONS_TITLE, decisionRequest, decisionSessionsAt } from './decisions.js';
 import { checkOutAndBuild } from './other-build.js';
-import { imageNodeFlags, inspectOnLoopback, startBackend } from './processes.js';
+import { nodeFlagsText, startBackend } from './processes.js';
 import { type Rig, seedAdmin } from './rig.js';
 import { DECISIONS } from './settings.js';
 import { alternateLoad, backendSystem, loginsAndMe, printSideBySide, type System } from './side-by-side.js';
@@ -20,7 +18,7 @@ export async function reportAgainst(rig: Rig, { revision, commit }: { revision: 
       rig.againstPort,
       { ...rig.backendSettings, PUBLIC_BASE_URL: base, DATABASE_URL: rig.databases.against.url },
       other.dir,
-      await inspectOnLoopback(),
+      { inspect: true },
     );
     try {
       await seedAdmin(rig.databases.against.url);
@@ -28,9 +26,8 @@ export async function reportAgainst(rig: Rig, { revision, commit }: { revision: 
         backendSystem('this build', rig.backend, rig.databases.backend.name, rig.base),
         backendSystem(other.commit.slice(0, 10), service, rig.databases.against.name, base),
       ];
-      const flags = (dir: string) => imageNodeFlags(readFileSync(join(dir, 'Dockerfile'), 'utf8')).join(' ') || 'none';
       console.log(
-        `\nThis build against ${revision} (${other.commit}); Node flags of their images: ${flags('.')} / ${flags(other.dir)}`,
+        `\nThis build against ${revision} (${other.commit}); Node flags of their images: ${nodeFlagsText()} / ${nodeFlagsText(other.dir)}`,
       );
       await loginsAndMe(systems, rig, 'GET /api/me');
       const sessions = new Map<System, Record<string, string>[]>();

@@ -2,7 +2,7 @@ import { WebSocket } from 'undici';
 import type { Service } from './processes.js';
 
 /**
- * A full garbage collection in a service started with an inspector (`inspectOnLoopback()`), e.g. before measuring:
+ * A full garbage collection in a service started with an inspector (`{ inspect: true }`), e.g. before measuring:
  * the first full collection after a warm-up deoptimizes much of the optimized code at once (see loginsAndMe).
  */
 export async function fullCollection(service: Service): Promise<void> {

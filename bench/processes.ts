@@ -14,27 +14,10 @@ export interface Service {
   cpu(): Promise<number>;
   /** Resident set size in bytes. */
   rss(): Promise<number>;
-  /** Where its inspector listens on loopback, when started with one (`inspectOnLoopback()`). */
+  /** Where its inspector listens on loopback, when started with `{ inspect: true }` (for `fullCollection()`). */
   inspectorPort?: number;
   stop(): Promise<void>;
 }
-
-/**
- * Node flags for an inspector on loopback at a free port, for the bench only: through it the bench asks for a full
- * collection (`fullCollection()`). Nothing attaches otherwise, so the process runs as without it.
- */
-export async function inspectOnLoopback(): Promise<string[]> {
-  return [`--inspect=127.0.0.1:${await freePort()}`];
-}
-
-/** The port of the process's inspector: Node takes the last `--inspect=` of its flags. */
-const inspectorPortOf = (args: string[]) => {
-  const port = args
-    .map((arg) => /^--inspect=127\.0\.0\.1:(\d+)$/.exec(arg)?.[1])
-    .filter(Boolean)
-    .at(-1);
-  return port === undefined ? undefined : Number(port);
-};
 
 /** Node flags for both systems under test, from BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles`). */
 function nodeArgs(): string[] {
@@ -56,6 +39,23 @@ export function imageNodeFlags(dockerfile: string): string[] {
     throw new Error(`the Dockerfile's CMD does not run node … dist/src/main.js: ${cmd ?? '(no CMD)'}`);
   }
   return argv.slice(1, script) as string[];
+}
+
+/** The Node flags of a checkout's production image (its `Dockerfile`). */
+export function checkoutNodeFlags(checkout = '.'): string[] {
+  return imageNodeFlags(readFileSync(join(checkout, 'Dockerfile'), 'utf8'));
+}
+
+/** The same, as the bench's report shows them. */
+export const nodeFlagsText = (checkout = '.') => checkoutNodeFlags(checkout).join(' ') || 'none';
+
+/**
+ * A process's own Node flags for the bench: BENCH_NODE_ARGS, then an inspector on loopback when it has a port — last,
+ * since Node takes the last `--inspect`. Nothing attaches to the inspector but the bench's full collection, so the
+ * process otherwise runs as without it.
+ */
+export function benchNodeArgs(inspectorPort: number | undefined): string[] {
+  return [...nodeArgs(), ...(inspectorPort === undefined ? [] : [`--inspect=127.0.0.1:${inspectorPort}`])];
 }
 
 function quiet(logLevel: string | undefined): StdioOptions {
@@ -97,7 +97,12 @@ async function rssBytes(pid: number): Promise<number> {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN) * 1024;
 }
 
-async function started(child: ChildProcess, port: number, readyPath: string): Promise<Service> {
+async function started(
+  child: ChildProcess,
+  port: number,
+  readyPath: string,
+  inspectorPort: number | undefined,
+): Promise<Service> {
   forwardErrors(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
@@ -118,7 +123,7 @@ async function started(child: ChildProcess, port: number, readyPath: string): Pr
     port,
     cpu: () => cpuMillis(child.pid!),
     rss: () => rssBytes(child.pid!),
-    inspectorPort: inspectorPortOf(child.spawnargs),
+    inspectorPort,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
@@ -129,16 +134,17 @@ async function started(child: ChildProcess, port: number, readyPath: string): Pr
 /**
  * The backend as production runs it: `node dist/src/main.js` (built beforehand) with the Node flags of that checkout's
  * production image, settings from the environment; from the checkout in `checkout` when given (another build, for
- * `--against`), else from this one. `extraNodeArgs` are for one scenario's own needs (an inspector).
+ * `--against`), else from this one. `inspect`: with an inspector on loopback (`fullCollection()`, the soak's heap).
  */
-export function startBackend(
+export async function startBackend(
   port: number,
   settings: Record<string, string>,
   checkout?: string,
-  extraNodeArgs: string[] = [],
+  { inspect = false }: { inspect?: boolean } = {},
 ): Promise<Service> {
-  const flags = imageNodeFlags(readFileSync(join(checkout ?? '.', 'Dockerfile'), 'utf8'));
-  const child = spawn(process.execPath, [...flags, ...nodeArgs(), ...extraNodeArgs, 'dist/src/main.js'], {
+  const inspectorPort = inspect ? await freePort() : undefined;
+  const args = [...checkoutNodeFlags(checkout), ...benchNodeArgs(inspectorPort), 'dist/src/main.js'];
+  const child = spawn(process.execPath, args, {
     cwd: checkout,
     env: {
       PATH: process.env.PATH ?? '',
@@ -158,21 +164,22 @@ export function startBackend(
     },
     stdio: quiet(process.env.BENCH_LOG_LEVEL),
   });
-  return started(child, port, '/ready');
+  return started(child, port, '/ready', inspectorPort);
 }
 
 /**
  * The idiomatic peer (bench/peer) in its own process. Its TypeScript is compiled when the process loads it (the
  * register hook); after that it runs as plain JavaScript like the backend.
  */
-export function startPeerProcess(
+export async function startPeerProcess(
   port: number,
   settings: Record<string, string>,
-  extraNodeArgs: string[] = [],
+  { inspect = false }: { inspect?: boolean } = {},
 ): Promise<Service> {
+  const inspectorPort = inspect ? await freePort() : undefined;
   const child = spawn(
     process.execPath,
-    [...nodeArgs(), ...extraNodeArgs, '--import', '@swc-node/register/esm-register', 'bench/peer/main.ts'],
+    [...benchNodeArgs(inspectorPort), '--import', '@swc-node/register/esm-register', 'bench/peer/main.ts'],
     {
       env: {
         PATH: process.env.PATH ?? '',
@@ -185,5 +192,5 @@ export function startPeerProcess(
       stdio: ['ignore', 'inherit', 'pipe'],
     },
   );
-  return started(child, port, '/health');
+  return started(child, port, '/health', inspectorPort);
 }

@@ -9,7 +9,7 @@ import { csrfTokenFor, hashSessionToken, newSessionToken } from '../src/access/s
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { freePort } from '../test/support/free-port.js';
 import { PostgresUsage, scratchDatabases } from './postgres-usage.js';
-import { inspectOnLoopback, type Service, startBackend, startPeerProcess } from './processes.js';
+import { type Service, startBackend, startPeerProcess } from './processes.js';
 import { type RoundRobinProxy, startRoundRobinProxy } from './proxy.js';
 import { settings } from './settings.js';
 
@@ -130,9 +130,8 @@ export async function startRig(): Promise<Rig> {
     });
     closers.push(() => sandbox.close());
     const backendSettings = { PUBLIC_BASE_URL: base, DATABASE_URL: backendDb.url, ...sandbox.backendSettings };
-    const [backendInspector, peerInspector] = [await inspectOnLoopback(), await inspectOnLoopback()];
     const started = await Promise.allSettled([
-      startBackend(port, backendSettings, undefined, backendInspector),
+      startBackend(port, backendSettings, undefined, { inspect: true }),
       startPeerProcess(
         peerPort,
         {
@@ -144,7 +143,7 @@ export async function startRig(): Promise<Rig> {
           OIDC_SCOPE: `openid sermi ${sandbox.productScope}`,
           SESSION_SECRET: randomBytes(32).toString('base64url'),
         },
-        peerInspector,
+        { inspect: true },
       ),
     ]);
     for (const result of started) if (result.status === 'fulfilled') closers.push(() => result.value.stop());

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { reportAgainst } from './against.js';
 import { commitOf } from './other-build.js';
@@ -12,7 +11,7 @@ import {
 } from './decisions.js';
 import { reportInstances } from './instances.js';
 import { measuredLoad, percentile } from './load.js';
-import { imageNodeFlags } from './processes.js';
+import { nodeFlagsText } from './processes.js';
 import { backendLogin, logInEach, peerLogin } from './logins.js';
 import { format, printRows, type Row, rowOf, verdict } from './report.js';
 import { loginCpuReading } from './readings.js';
@@ -174,7 +173,7 @@ async function main() {
     console.log(
       `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Postgres with synchronous_commit=on, ` +
         `${settings.durationMs / 1000}s per window; load generator and Digidentity sandbox share the machine; ` +
-        `the backend with its image's Node flags (${imageNodeFlags(readFileSync('Dockerfile', 'utf8')).join(' ') || 'none'}), ` +
+        `the backend with its image's Node flags (${nodeFlagsText()}), ` +
         `the peer with Node's defaults` +
         (rig.usage.seesProcesses ? '' : '; Postgres runs elsewhere, so its CPU is not measured') +
         (process.env.BENCH_NODE_ARGS ? `; PROFILED with node ${process.env.BENCH_NODE_ARGS}` : ''),

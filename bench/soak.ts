@@ -3,7 +3,7 @@ import { decisionRequest } from './decisions.js';
 import { connectInspector } from './inspector.js';
 import { type LoadOptions, runLoad } from './load.js';
 import { backendLogin, runLogins } from './logins.js';
-import { inspectOnLoopback, startBackend } from './processes.js';
+import { startBackend } from './processes.js';
 import { format, mb, median } from './report.js';
 import type { Rig } from './rig.js';
 import { settings } from './settings.js';
@@ -22,7 +22,7 @@ async function soak(rig: Rig, meCookies: string[], decisionSessions: Record<stri
     rig.port,
     { ...rig.backendSettings, METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1' },
     undefined,
-    await inspectOnLoopback(),
+    { inspect: true },
   );
   const inspector = await connectInspector(service.inspectorPort!);
   try {

@@ -2,15 +2,15 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from '@jest/globals';
 import { connectInspector, fullCollection } from '../../bench/inspector.js';
-import { inspectOnLoopback, type Service } from '../../bench/processes.js';
+import { benchNodeArgs, type Service } from '../../bench/processes.js';
+import { freePort } from '../support/free-port.js';
 
 const service = (inspectorPort?: number) => ({ port: 1, inspectorPort }) as Service;
 
 describe("the bench's full collection before measuring", () => {
   it('asks a process started with an inspector on loopback for one: its heap shrinks to what is kept', async () => {
-    const flags = await inspectOnLoopback();
-    expect(flags).toEqual([expect.stringMatching(/^--inspect=127\.0\.0\.1:\d+$/)]);
-    const port = Number(flags[0].split(':').at(-1));
+    const port = await freePort();
+    const flags = benchNodeArgs(port);
     // Garbage the process makes and drops at once: only a collection frees it.
     const child = spawn(
       process.execPath,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { readSettings } from '../../bench/flags.js';
-import { imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
+import { benchNodeArgs, checkoutNodeFlags, imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
 import { loginCpuReading } from '../../bench/readings.js';
 
 /** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
@@ -100,7 +99,19 @@ describe('the Node flags the bench starts the backend with', () => {
   });
 
   it("are this checkout's image's, whose young generation is twice the default", () => {
-    expect(imageNodeFlags(readFileSync('Dockerfile', 'utf8'))).toContain('--max-semi-space-size=32');
+    expect(checkoutNodeFlags()).toContain('--max-semi-space-size=32');
+  });
+
+  it("come with BENCH_NODE_ARGS, and the bench's inspector last, as Node takes the last --inspect", () => {
+    const saved = process.env.BENCH_NODE_ARGS;
+    process.env.BENCH_NODE_ARGS = '--trace-gc  --inspect=127.0.0.1:9229';
+    try {
+      expect(benchNodeArgs(undefined)).toEqual(['--trace-gc', '--inspect=127.0.0.1:9229']);
+      expect(benchNodeArgs(4321)).toEqual(['--trace-gc', '--inspect=127.0.0.1:9229', '--inspect=127.0.0.1:4321']);
+    } finally {
+      if (saved === undefined) delete process.env.BENCH_NODE_ARGS;
+      else process.env.BENCH_NODE_ARGS = saved;
+    }
   });
 
   it('refuse an image that does not start the backend with node, rather than run it without its flags', () => {
