@@ -232,7 +232,7 @@ export function alternateLoad(
 /**
  * Returning web logins, then "who am I", on two systems in alternating windows, printed side by side. Every persona
  * logs in once first, so that the measured logins are returning people (the common case), then logins run
- * unmeasured for `loginWarmupMs` on each; the first `concurrency` sessions serve the "who am I" windows.
+ * unmeasured (`loginWarmups` of them) on each; the first `concurrency` sessions serve the "who am I" windows.
  */
 export async function loginsAndMe(
   systems: System[],
@@ -242,12 +242,12 @@ export async function loginsAndMe(
   const { concurrency, loginConcurrency } = settings;
   for (const system of systems) {
     system.meCookies = (await logInEach(system.login, rig.personas, loginConcurrency)).slice(0, concurrency);
-    await runLogins(system.login, rig.personas, loginConcurrency, settings.loginWarmupMs);
+    await runLogins(system.login, rig.personas, loginConcurrency, Number.POSITIVE_INFINITY, settings.loginWarmups);
     // The first full collection after the warm-up deoptimizes code whose embedded objects died since it was compiled
     // (78 functions at once in one backend run, 2026-12-05) and the windows after it cost up to twice the CPU until V8
     // has optimized again. So it comes now, unmeasured, followed by a second warm-up.
     await fullCollection(system.service);
-    await runLogins(system.login, rig.personas, loginConcurrency, settings.loginWarmupMs);
+    await runLogins(system.login, rig.personas, loginConcurrency, Number.POSITIVE_INFINITY, settings.loginWarmups);
   }
   await settle();
 

@@ -58,7 +58,8 @@ describe("the bench's flags", () => {
     const settings = readSettings([], { BENCH_SECONDS: '2', BENCH_WINDOWS: '8', BENCH_PERSONAS: '60' });
     expect(settings).toMatchObject({ only: undefined, instances: 1, soakMs: 30_000, against: undefined });
     expect(settings).toMatchObject({ durationMs: 2000, windowsPerSystem: 8, personaCount: 60, warmupMs: 1000 });
-    expect(settings).toMatchObject({ concurrency: 32, loginConcurrency: 50, loginWarmupMs: 15_000 });
+    expect(settings).toMatchObject({ concurrency: 32, loginConcurrency: 50, loginWarmups: 1500 });
+    expect(readSettings([], { BENCH_LOGIN_WARMUP: '600' }).loginWarmups).toBe(600);
   });
 
   it.each([
