@@ -65,7 +65,7 @@ async function oneVersusAll(rig: Rig) {
         const row = rows.get(n)!;
         // CPU in the steady state after the warm-up (the sealer keeps up within a second, so the window's sealing is
         // in it); commits of every decision sent, sealing included, once the database was idle long enough to tell.
-        row.postgres.push((await (await postgres!).stop()) / result.requests);
+        row.postgres.push((await (await postgres!).stop()).ms / result.requests);
         row.app.push(((await appCpu()) - (await appBefore!)) / result.requests);
         await settle();
         row.commits.push(((await usage.commits(database.name)) - commitsBefore) / result.expectedAnswers);

@@ -8,6 +8,9 @@ import pg from 'pg';
  * test gets a database of its own, so the two can be told apart on one server.
  */
 export class PostgresUsage {
+  /** The monitor's last query, settled or not: the next one waits for it (see query()). */
+  private previous: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly admin: pg.Client,
     /** False when the server's processes are not visible here (a server on another machine). */
@@ -26,11 +29,32 @@ export class PostgresUsage {
     return this.admin.end();
   }
 
-  async processes(database: string): Promise<number[]> {
-    const { rows } = await this.admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
-      database,
-    ]);
-    return rows.map((row) => row.pid);
+  /** One query at a time on the monitor's connection: a window's readings overlap (pg 9 refuses queued queries). */
+  private query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    const result = this.previous.then(() => this.admin.query<R>(text, values));
+    this.previous = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Bytes of write-ahead log the whole server has written so far (its insert position): exact at once, unlike the
+   * cumulative statistics. Over a window in which one system runs, its WAL; a window that writes much more than the
+   * others per operation wrote full-page images, as the first change of each page after a checkpoint does.
+   */
+  async walBytes(): Promise<number> {
+    const { rows } = await this.query<{ bytes: string }>(
+      `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text AS bytes`,
+    );
+    return Number(rows[0].bytes);
+  }
+
+  /** The server processes connected to the database: its clients' backends and any autovacuum worker on it. */
+  async processes(database: string): Promise<{ pid: number; autovacuum: boolean }[]> {
+    const { rows } = await this.query<{ pid: number; autovacuum: boolean }>(
+      `SELECT pid, backend_type = 'autovacuum worker' AS autovacuum FROM pg_stat_activity WHERE datname = $1`,
+      [database],
+    );
+    return rows;
   }
 
   /**
@@ -39,7 +63,7 @@ export class PostgresUsage {
    * idle for longer than that (see settle()).
    */
   async commits(database: string): Promise<number> {
-    const { rows } = await this.admin.query<{ commits: string }>(
+    const { rows } = await this.query<{ commits: string }>(
       'SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = $1',
       [database],
     );
@@ -47,20 +71,23 @@ export class PostgresUsage {
   }
 
   /**
-   * Starts counting the CPU time of the database's server processes; `stop()` returns the milliseconds spent since.
-   * Connections come and go (pools close idle ones), so the processes are looked up every `pollMs` and a process
-   * that ended counts with the last time seen.
+   * Starts counting the CPU time of the database's server processes; `stop()` returns the milliseconds spent since
+   * (`ms`), and how much of it autovacuum workers spent on the database's tables (`autovacuumMs`: part of what its
+   * writes cost, but it comes in bursts, so a window that had one reads higher). Connections come and go (pools close
+   * idle ones), so the processes are looked up every `pollMs` and a process that ended counts with the last time seen.
    */
-  async cpu(database: string, pollMs = 250): Promise<{ stop: () => Promise<number> }> {
+  async cpu(database: string, pollMs = 250): Promise<{ stop: () => Promise<{ ms: number; autovacuumMs: number }> }> {
     const first = new Map<number, number>();
     const last = new Map<number, number>();
+    const autovacuum = new Set<number>();
     const sample = async (initial: boolean) => {
-      for (const pid of await this.processes(database)) {
+      for (const { pid, autovacuum: isAutovacuum } of await this.processes(database)) {
         const nanos = await serverCpuNanos(pid);
         if (nanos === undefined) continue;
         // A process that started during the window spent all of its time in it.
         if (!first.has(pid)) first.set(pid, initial ? nanos : 0);
         last.set(pid, nanos);
+        if (isAutovacuum) autovacuum.add(pid);
       }
     };
     await sample(true);
@@ -73,9 +100,14 @@ export class PostgresUsage {
         clearInterval(timer);
         await sampling;
         await sample(false);
-        let nanos = 0;
-        for (const [pid, end] of last) nanos += end - first.get(pid)!;
-        return this.seesProcesses ? nanos / 1e6 : Number.NaN;
+        let [nanos, autovacuumNanos] = [0, 0];
+        for (const [pid, end] of last) {
+          nanos += end - first.get(pid)!;
+          if (autovacuum.has(pid)) autovacuumNanos += end - first.get(pid)!;
+        }
+        return this.seesProcesses
+          ? { ms: nanos / 1e6, autovacuumMs: autovacuumNanos / 1e6 }
+          : { ms: Number.NaN, autovacuumMs: Number.NaN };
       },
     };
   }

@@ -9,6 +9,7 @@ import { machineBusyMs, type Service } from './processes.js';
 import { ratiosInOrder } from './readings.js';
 import { format, median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
+import { relativeSpeeds, speedProbe } from './speed-probe.js';
 
 /** One system of the side-by-side comparison. */
 export interface System {
@@ -33,21 +34,29 @@ interface Window {
   allOperations: number;
   appCpuMs: number;
   postgresCpuMs: number;
+  /** The part of postgresCpuMs autovacuum workers spent on the system's database. */
+  autovacuumCpuMs: number;
+  /** Write-ahead log the server wrote meanwhile. */
+  walBytes: number;
+  /** The speed probe's median time for its unit of work meanwhile, µs (see SpeedProbe). */
+  probeMicros: number;
   /** CPU the rest of the machine used meanwhile, in cores: see Measure. */
   elsewhereCores: number;
+  /** CPU of the bench's own process meanwhile (the load generator and the sandbox provider), in cores. */
+  benchCores: number;
   latencies: Float64Array;
   perSecond: number;
   errors: number;
 }
 
+/** What a window's workload counts itself; Measure reads the rest. */
+type Counted = Pick<Window, 'operations' | 'allOperations' | 'latencies' | 'perSecond' | 'errors'>;
+
 /** Alternating windows of one workload on each system: A B A B …, the same load in each. */
 export async function alternate(
   systems: System[],
   usage: PostgresUsage,
-  windowOf: (
-    system: System,
-    measure: Measure,
-  ) => Promise<Omit<Window, 'appCpuMs' | 'postgresCpuMs' | 'elsewhereCores'>>,
+  windowOf: (system: System, measure: Measure) => Promise<Counted>,
 ) {
   const windows = new Map<System, Window[]>(systems.map((system) => [system, []]));
   const commitsBefore = await Promise.all(systems.map((system) => usage.commits(system.database)));
@@ -78,7 +87,12 @@ export async function alternate(
       rounds: mine.map((w) => ({
         app: w.appCpuMs / w.operations,
         postgres: w.postgresCpuMs / w.operations,
+        autovacuum: w.autovacuumCpuMs / w.operations,
+        walKb: w.walBytes / 1024 / w.operations,
+        probeMicros: w.probeMicros,
+        p99: percentile(w.latencies, 99),
         elsewhere: w.elsewhereCores,
+        bench: w.benchCores,
       })),
       perSecond: median(mine.map((w) => w.perSecond)),
       latencies: merged(mine.map((w) => w.latencies)),
@@ -96,17 +110,20 @@ const benchCpuMs = () => {
 
 interface Clocks {
   app: Promise<number>;
-  postgres: Promise<{ stop: () => Promise<number> }>;
+  postgres: ReturnType<PostgresUsage['cpu']>;
   machine: Promise<number>;
+  wal: Promise<number>;
   bench: number;
   at: number;
 }
 
 /**
- * The CPU of a service and of its database's Postgres processes, from `start()` (or construction) to `end()`; and
- * what the rest of the machine used meanwhile, in cores: everything busy but those two and the bench's own process
- * (load generator and sandbox) — the other system idling, Postgres's background work, anything else on the VM. A round
- * whose ratio strays while this rose was disturbed from outside.
+ * The CPU of a service and of its database's Postgres processes, from `start()` (or construction) to `end()`; the
+ * bench's own (load generator and sandbox provider), in cores; and what the rest of the machine used meanwhile, in
+ * cores: everything busy but those three — the other system idling, Postgres's background work,
+ * anything else on the VM. A round whose ratio strays while this rose was disturbed from outside. What the VM cannot
+ * see (the host, a sibling hyperthread) shows in the speed probe's reading of the window instead. And the WAL the
+ * server wrote.
  */
 export class Measure {
   private clocks: Clocks;
@@ -115,6 +132,7 @@ export class Measure {
     private readonly system: System,
     private readonly usage: PostgresUsage,
   ) {
+    speedProbe();
     this.clocks = this.read();
   }
 
@@ -123,6 +141,7 @@ export class Measure {
       app: this.system.service.cpu(),
       postgres: this.usage.cpu(this.system.database),
       machine: readFile('/proc/stat', 'utf8').then(machineBusyMs),
+      wal: this.usage.walBytes(),
       bench: benchCpuMs(),
       at: performance.now(),
     };
@@ -134,18 +153,28 @@ export class Measure {
     this.clocks = this.read();
   }
 
-  async end(): Promise<{ appCpuMs: number; postgresCpuMs: number; elsewhereCores: number }> {
-    const { app, postgres, machine, bench, at } = this.clocks;
-    const [appAfter, postgresCpuMs, machineAfter] = await Promise.all([
+  async end(): Promise<Omit<Window, keyof Counted>> {
+    const { app, postgres, machine, wal, bench, at } = this.clocks;
+    const [appAfter, { ms: postgresCpuMs, autovacuumMs: autovacuumCpuMs }, machineAfter, walAfter] = await Promise.all([
       this.system.service.cpu(),
       postgres.then((tracker) => tracker.stop()),
       readFile('/proc/stat', 'utf8').then(machineBusyMs),
+      this.usage.walBytes(),
     ]);
     const benchMs = benchCpuMs() - bench;
+    const elapsedMs = performance.now() - at;
     const appCpuMs = appAfter - (await app);
     // Postgres on another server (its CPU unknown, NaN) uses none of this machine's.
     const elsewhereMs = machineAfter - (await machine) - appCpuMs - (postgresCpuMs || 0) - benchMs;
-    return { appCpuMs, postgresCpuMs, elsewhereCores: Math.max(0, elsewhereMs) / (performance.now() - at) };
+    return {
+      appCpuMs,
+      postgresCpuMs,
+      autovacuumCpuMs,
+      walBytes: walAfter - (await wal),
+      probeMicros: speedProbe().medianSince(at),
+      elsewhereCores: Math.max(0, elsewhereMs) / elapsedMs,
+      benchCores: benchMs / elapsedMs,
+    };
   }
 }
 
@@ -155,19 +184,32 @@ function printRounds(unit: string, a: Side, b: Side) {
     console.log(label.padEnd(42) + values.map((v) => format(v, digits).padStart(8)).join(''));
   const numbers = a.rounds.map((_, i) => i + 1);
   row(`per ${unit}, by round`, 0, numbers);
+  const ofSystem: [string, number, (round: Side['rounds'][number]) => number][] = [
+    ['app CPU ms', 3, (r) => r.app],
+    ['Postgres CPU ms', 3, (r) => r.postgres],
+    ['  of it autovacuum', 3, (r) => r.autovacuum],
+    ['  WAL written, kB', 2, (r) => r.walKb],
+    ['  latency p99 ms', 0, (r) => r.p99],
+  ];
   for (const { system, rounds } of [a, b]) {
-    const [app, postgres] = [rounds.map((r) => r.app), rounds.map((r) => r.postgres)];
-    row(`${system.name} app CPU ms`, 3, app);
-    row(`${system.name} Postgres CPU ms`, 3, postgres);
+    for (const [label, digits, value] of ofSystem) {
+      row(label.startsWith(' ') ? label : `${system.name} ${label}`, digits, rounds.map(value));
+    }
   }
-  for (const { system, rounds } of [a, b]) {
-    row(
-      `elsewhere, cores (${system.name} window)`,
-      2,
-      rounds.map((r) => r.elsewhere),
-    );
+  const cores: [string, (round: Side['rounds'][number]) => number][] = [
+    ['elsewhere, cores', (r) => r.elsewhere],
+    ['bench process, cores', (r) => r.bench],
+  ];
+  for (const [label, value] of cores) {
+    for (const { system, rounds } of [a, b]) row(`${label} (${system.name} window)`, 2, rounds.map(value));
+  }
+  const speeds = relativeSpeeds([...a.rounds, ...b.rounds].map((r) => r.probeMicros));
+  for (const [i, { system }] of [a, b].entries()) {
+    row(`machine speed (${system.name} window)`, 2, speeds.slice(i * a.rounds.length, (i + 1) * a.rounds.length));
   }
   row('app + Postgres CPU ratio', 2, ratiosInOrder(a, b));
+  const typical = median([...a.rounds, ...b.rounds].map((r) => r.probeMicros).filter(Number.isFinite));
+  console.log(`machine speed 1.00: the speed probe's unit in ${format(typical, 0)} µs of CPU (compare runs by it)`);
 }
 
 export function printSideBySide(title: string, unit: string, sides: Side[]) {

@@ -59,6 +59,7 @@ interface StatementRow {
   shared_blks_hit: string;
   shared_blks_dirtied: string;
   wal_records: string;
+  wal_bytes: string;
   query: string;
 }
 
@@ -113,12 +114,12 @@ async function main() {
     const result = await runLogins(route, personas, concurrency, Number.POSITIVE_INFINITY, loginCount);
     // The sealers catch up within a second or two: their work for these logins is counted.
     await settle(3000);
-    const postgresMs = await cpu.stop();
+    const postgresMs = (await cpu.stop()).ms;
     const appMs = (await backend.cpu()) - appBefore;
     const logins = result.requests;
     const { rows } = await admin.query<StatementRow>(
       `SELECT toplevel, calls, total_exec_time, total_plan_time, rows, shared_blks_hit, shared_blks_dirtied,
-              wal_records, query
+              wal_records, wal_bytes, query
          FROM pg_stat_statements WHERE dbid = $1 ORDER BY total_exec_time + total_plan_time DESC`,
       [dbid],
     );
@@ -147,6 +148,7 @@ async function main() {
           'rows/call',
           'blks hit/call',
           'WAL rec/call',
+          'WAL B/call',
         ]
           .map((h, i) => (i === 0 ? h.padEnd(6) : h.padStart(14)))
           .join('') +
@@ -165,6 +167,7 @@ async function main() {
             Number(row.rows) / calls,
             Number(row.shared_blks_hit) / calls,
             Number(row.wal_records) / calls,
+            Number(row.wal_bytes) / calls,
           ]
             .map((n) => n.toFixed(3).padStart(14))
             .join('') +

@@ -1,0 +1,24 @@
+import { describe, expect, it } from '@jest/globals';
+import { relativeSpeeds, SpeedProbe } from '../../bench/speed-probe.js';
+
+/** The bench's machine-speed probe (bench/speed-probe.ts), printed for every measured window. */
+describe("the bench's speed probe", () => {
+  it('times its unit of work in CPU microseconds, readings from a moment on', async () => {
+    const probe = SpeedProbe.start();
+    try {
+      const start = performance.now();
+      expect(probe.medianSince(start)).toBeNaN();
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const micros = probe.medianSince(start);
+      expect(micros).toBeGreaterThan(10);
+      expect(micros).toBeLessThan(100_000);
+      expect(probe.medianSince(performance.now())).toBeNaN();
+    } finally {
+      probe.stop();
+    }
+  });
+
+  it("reads each window's speed against the typical window's, a window without readings as unknown", () => {
+    expect(relativeSpeeds([400, 500, 400, 800, 400, Number.NaN])).toEqual([1, 0.8, 1, 0.5, 1, Number.NaN]);
+  });
+});
