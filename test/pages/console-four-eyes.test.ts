@@ -51,7 +51,16 @@ describe('support-desk console in a browser, four-eyes', () => {
     await expect(second.getByRole('link', { name: /1 re-bind request waiting/ }).isVisible()).resolves.toBe(true);
     await second.getByRole('link', { name: /1 re-bind request waiting/ }).click();
     await checkPage(second, 'console-requests');
-    await second.getByLabel('Comment (optional)').fill('Ticket 4711 checked');
+    // A comment longer than the API takes, past the browser's limit: back to the list, the request still waiting.
+    const comment = second.getByLabel('Comment (optional)');
+    await expect(comment.getAttribute('maxlength')).resolves.toBe('1000');
+    await second.evaluate(
+      `document.querySelectorAll('[maxlength]').forEach((field) => field.removeAttribute('maxlength'))`,
+    );
+    await comment.fill('x'.repeat(1001));
+    await second.getByRole('button', { name: 'Approve and apply' }).click();
+    await second.waitForURL(/\/console\/requests\?error=validation_failed$/);
+    await comment.fill('Ticket 4711 checked');
     await second.getByRole('button', { name: 'Approve and apply' }).click();
     await second.waitForURL(/\/console\/requests\?status=all&notice=rebind_approved$/);
     await expect(second.getByRole('heading', { level: 2, name: /— applied$/ }).isVisible()).resolves.toBe(true);

@@ -92,6 +92,36 @@ describe('support-desk console in a browser', () => {
     });
   });
 
+  it('refuses an account change sent without a reason or with too long a one, past the browser, and changes nothing', async () => {
+    const [target] = await bed.dataSource.query(
+      `INSERT INTO accounts (display_name) VALUES ('A form target') RETURNING id`,
+    );
+    const updates = () =>
+      bed.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'account.updated'`);
+    const [before] = await updates();
+    for (const reason of [null, 'x'.repeat(1001)]) {
+      await admin.goto(`${bed.baseUrl}/console/accounts/${target.id}`);
+      // What a person with the browser's developer tools can do: the field gone, or its limits.
+      const field = `document.querySelector('#change-reason')`;
+      if (reason === null) {
+        await admin.evaluate(`${field}.remove()`);
+      } else {
+        await expect(admin.locator('#change-reason').getAttribute('maxlength')).resolves.toBe('1000');
+        await admin.evaluate(`${field}.removeAttribute('maxlength')`);
+        await admin.locator('#change-reason').fill(reason);
+      }
+      await admin.getByRole('button', { name: 'Disable the account' }).click();
+      await admin.waitForURL(/error=validation_failed/);
+      // Back on the form (the API's own refusal), not on an error page.
+      await expect(admin.getByRole('alert').first().textContent()).resolves.toMatch(/missing or not valid/);
+      await expect(admin.getByRole('button', { name: 'Disable the account' }).isVisible()).resolves.toBe(true);
+      expectNoPageProblems(admin);
+    }
+    const [after] = await bed.dataSource.query(`SELECT status FROM accounts WHERE id = $1`, [target.id]);
+    expect(after.status).toBe('active');
+    await expect(updates()).resolves.toEqual([before]);
+  });
+
   it('shows the SERMI access log with filters and exports it', async () => {
     await admin.goto(`${bed.baseUrl}/console/access-log`);
     await admin.getByLabel('IOE UID').fill(SUPPORT.claims.ioeuid);

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { PageCursor, PageLimit } from '../../common/http/page-query.js';
-import { WrittenReason } from '../../common/http/written-reason.js';
+import { WRITTEN_REASON_MAX, WrittenReason } from '../../common/http/written-reason.js';
 import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../common/identity-providers.js';
 import { PENDING_REASONS, type PendingReason } from '../../pending-identities/pending-identity.entity.js';
 import { REBIND_REQUEST_STATUSES, type RebindRequestStatus } from '../rebind-request.entity.js';
@@ -92,10 +92,10 @@ export class RebindDto {
 }
 
 export class DecideRebindDto {
-  @ApiPropertyOptional({ maxLength: 1000 })
+  @ApiPropertyOptional({ maxLength: WRITTEN_REASON_MAX })
   @IsOptional()
   @IsString()
-  @MaxLength(1000)
+  @MaxLength(WRITTEN_REASON_MAX)
   comment?: string;
 }
 

@@ -10,6 +10,7 @@ import { PageAssets } from './page-assets.js';
 import { VIEWS_DIR } from './page-files.js';
 import { providerName } from './provider-names.js';
 import { SANDBOX_INFO, type SandboxInfo } from './sandbox-info.js';
+import { WRITTEN_REASON_MAX } from '../../common/http/written-reason.js';
 
 /**
  * Where the pages may send a form's browser: this site, and the providers a form post may redirect to (adding a
@@ -107,6 +108,8 @@ export class PageRenderer {
     });
     this.env.addFilter('asset', (name: unknown) => this.assets.url(String(name)));
     this.env.addFilter('duration', (seconds: unknown) => durationInWords(Number(seconds)));
+    // The forms' limit is the API's: a reason the page lets through is one the API takes.
+    this.env.addGlobal('writtenReasonMax', WRITTEN_REASON_MAX);
     this.csp = contentSecurityPolicy(config);
   }
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ApiExcludeController, ApiHideProperty } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { Allow, IsIn, IsUUID } from 'class-validator';
 import type { Request, Response } from 'express';
 import { AdminAccountsController } from '../../accounts/admin-accounts.controller.js';
 import { AccountListQueryDto } from '../../accounts/dto/account-list-query.dto.js';
@@ -18,6 +18,7 @@ import { InjectAppConfig } from '../../config/config.module.js';
 import { AdminRebindController } from '../../linking/admin-rebind.controller.js';
 import { RebindService } from '../../linking/rebind.service.js';
 import {
+  DecideRebindDto,
   PendingIdentityQueryDto,
   RebindDto,
   RebindRequestQueryDto,
@@ -37,34 +38,33 @@ import { SingleQueryValues } from '../common/single-query-values.js';
 import { PageRenderer, viewerOf } from '../common/page-renderer.js';
 import { PROVIDER_NAMES } from '../common/provider-names.js';
 
-class RebindFormDto {
+/**
+ * The written reason of an admin change, as the form sends it: checked only by the API's own DTO (queryAs), whose
+ * refusal brings the person back to the form with what was wrong, rather than to an error page.
+ */
+class ReasonFormDto {
+  @ApiHideProperty()
+  @Allow()
+  reason: unknown;
+}
+
+class RebindFormDto extends ReasonFormDto {
   @ApiHideProperty()
   @IsUUID()
   accountId: string;
-
-  @ApiHideProperty()
-  @IsString()
-  @MaxLength(500)
-  reason: string;
 }
 
+/** A decision's comment, as the form sends it: checked only by the API's own DTO (queryAs), as the reason is. */
 class DecisionFormDto {
   @ApiHideProperty()
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  comment?: string;
+  @Allow()
+  comment: unknown;
 }
 
-class AccountChangeFormDto {
+class AccountChangeFormDto extends ReasonFormDto {
   @ApiHideProperty()
   @IsIn(['make_admin', 'remove_admin', 'disable', 'enable'])
   change: 'make_admin' | 'remove_admin' | 'disable' | 'enable';
-
-  @ApiHideProperty()
-  @IsString()
-  @MaxLength(500)
-  reason: string;
 }
 
 const pipe = new AppValidationPipe();
@@ -320,9 +320,8 @@ export class ConsolePageController {
   ): Promise<void> {
     const admin = this.admin(principal);
     await this.act(res, '/console/requests', async () => {
-      await this.api(AdminRebindController).approve(admin, requestIdOf(req), id, {
-        comment: body.comment || undefined,
-      });
+      const approval = await queryAs(DecideRebindDto, { comment: body.comment || undefined });
+      await this.api(AdminRebindController).approve(admin, requestIdOf(req), id, approval);
       return withMessage('/console/requests?status=all', 'notice', 'rebind_approved');
     });
   }
