@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { type KeysetPage, keysetPage, newestFirst } from '../common/http/keyset.js';
 import { jsonb, SqlParameters, sqlRows } from '../database/sql.js';
 
 /** Every statement on `rebind_requests`. */
@@ -42,10 +43,12 @@ export interface RebindRequestFilters {
   id?: string;
   status?: RebindRequestRow['status'];
   limit?: number;
+  cursor?: string;
 }
 
 const CLOSED = 'id, account_id, pending_identity_id, requested_by';
 const SELECT_LIST = `*, status = 'requested' AND expires_at <= now() AS expired`;
+const LIST_ORDER = newestFirst('createdAt', 'created_at', 'id');
 
 @Injectable()
 export class RebindRequestsRepository {
@@ -121,7 +124,7 @@ export class RebindRequestsRepository {
   }
 
   /** Newest first. `expired` includes requests still `requested` past their expiry; `requested` excludes them. */
-  list(manager: EntityManager, filters: RebindRequestFilters): Promise<RebindRequestRow[]> {
+  async list(manager: EntityManager, filters: RebindRequestFilters): Promise<KeysetPage<RebindRequestRow>> {
     const params = new SqlParameters();
     const conditions: string[] = [];
     if (filters.id) conditions.push(`id = ${params.add(filters.id)}`);
@@ -132,12 +135,15 @@ export class RebindRequestsRepository {
     } else if (filters.status) {
       conditions.push(`status = ${params.add(filters.status)}`);
     }
-    return sqlRows<RebindRequestRow>(
+    if (filters.cursor) conditions.push(LIST_ORDER.after(filters.cursor, params));
+    const limit = filters.limit ?? 50;
+    const rows = await sqlRows<RebindRequestRow & { cursor_at: string }>(
       manager,
-      `SELECT ${SELECT_LIST} FROM rebind_requests
+      `SELECT ${SELECT_LIST}, ${LIST_ORDER.cursorColumn} FROM rebind_requests
         ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, id DESC LIMIT ${params.add(filters.limit ?? 50)}`,
+        ORDER BY ${LIST_ORDER.orderBy} LIMIT ${params.add(limit + 1)}`,
       params.values,
     );
+    return keysetPage(rows, limit, LIST_ORDER.positionOf);
   }
 }

@@ -255,10 +255,13 @@ export class RebindService {
     return this.requests.countOpen(this.dataSource.manager);
   }
 
-  async listRequests(query: RebindRequestQueryDto & { id?: string }): Promise<{ items: RebindRequestDto[] }> {
-    const rows = await this.requests.list(this.dataSource.manager, query);
+  async listRequests(
+    query: RebindRequestQueryDto & { id?: string },
+  ): Promise<{ items: RebindRequestDto[]; nextCursor: string | null }> {
+    const page = await this.requests.list(this.dataSource.manager, query);
     return {
-      items: rows.map((row) => ({
+      nextCursor: page.nextCursor,
+      items: page.items.map((row) => ({
         id: row.id,
         accountId: row.account_id,
         pendingIdentityId: row.pending_identity_id,

@@ -415,6 +415,33 @@ describe('admin re-binding with four-eyes (REBIND_FOUR_EYES=true)', () => {
     });
   });
 
+  it('pages through the re-bind requests with a cursor, newest first, each request once', async () => {
+    const { account, newSubject } = await recreatedIdentity(bed);
+    const pending = await pendingFor(bed, requester, newSubject);
+    await rebind(bed, requester, account.id, { pendingIdentityId: pending.id, reason: 'Ticket 121, re-created' });
+    type Page = { items: Array<{ id: string; createdAt: string }>; nextCursor: string | null };
+    const list = async (query: string) => {
+      const response = await approver.request(`${bed.app.baseUrl}/api/admin/rebind-requests?${query}`);
+      expect(response.status).toBe(200);
+      return response.json<Page>();
+    };
+    const all = await list('limit=200');
+    expect(all.items.length).toBeGreaterThanOrEqual(2);
+    expect(all.nextCursor).toBeNull();
+
+    const paged: string[] = [];
+    let page = await list('limit=1');
+    for (let pages = 1; ; pages += 1) {
+      paged.push(...page.items.map((item) => item.id));
+      if (page.nextCursor === null || pages > all.items.length) break;
+      page = await list(`limit=1&cursor=${encodeURIComponent(page.nextCursor)}`);
+    }
+    expect(paged).toEqual(all.items.map((item) => item.id));
+
+    const forged = await approver.request(`${bed.app.baseUrl}/api/admin/rebind-requests?cursor=bm90LWEtY3Vyc29y`);
+    expect([forged.status, forged.json().code]).toEqual([400, 'invalid_cursor']);
+  });
+
   it('closes a request whose pending identity can no longer be re-bound when someone tries to approve it', async () => {
     const { account, newSubject } = await recreatedIdentity(bed);
     const pending = await pendingFor(bed, requester, newSubject);

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { rebindFromConsole, recreatedItsmeAccount, signInWith, signsInAgain } from '../support/console-flow.js';
-import { checkPage, grantAdmin, startPagesTestbed, type PagesTestbed } from '../support/pages-testbed.js';
+import {
+  checkPage,
+  expectNoPageProblems,
+  grantAdmin,
+  startPagesTestbed,
+  type PagesTestbed,
+} from '../support/pages-testbed.js';
 
 jest.setTimeout(90_000);
 
@@ -100,5 +106,22 @@ describe('support-desk console in a browser, four-eyes', () => {
     await expect(first.getByRole('heading', { level: 2, name: /— rejected$/ }).isVisible()).resolves.toBe(true);
     await first.goto(`${bed.baseUrl}/console?reference=${reference}`);
     await expect(first.getByRole('link', { name: `Review and re-bind ${reference}` }).isVisible()).resolves.toBe(true);
+  });
+
+  it('lists the requests a page at a time, and answers a page link that is not one with the page and a refusal', async () => {
+    // Two requests exist by now (approved, rejected); the API's page size is what the console asks for.
+    const firstPage = await first.request.get(`${bed.baseUrl}/api/admin/rebind-requests?limit=1`);
+    const { nextCursor } = (await firstPage.json()) as { nextCursor: string | null };
+    expect(nextCursor).not.toBeNull();
+
+    const response = await first.goto(`${bed.baseUrl}/console/requests?status=all&cursor=${nextCursor}`);
+    expect(response?.status()).toBe(200);
+    await expect(first.getByRole('heading', { level: 2 }).count()).resolves.toBe(1);
+    await expect(first.getByRole('heading', { level: 2, name: /— applied$/ }).isVisible()).resolves.toBe(true);
+
+    const forged = await first.goto(`${bed.baseUrl}/console/requests?status=all&cursor=bm90LWEtY3Vyc29y`);
+    expect(forged?.status()).toBe(200);
+    await expect(first.getByRole('alert').first().textContent()).resolves.toMatch(/cursor|page/i);
+    expectNoPageProblems(first);
   });
 });

@@ -126,6 +126,9 @@ export class RebindRequestQueryDto {
 
   @PageLimit(200, 50)
   limit?: number;
+
+  @PageCursor()
+  cursor?: string;
 }
 
 export class RebindRequestDto {
@@ -144,4 +147,5 @@ export class RebindRequestDto {
 
 export class RebindRequestListDto {
   @ApiProperty({ type: [RebindRequestDto] }) items: RebindRequestDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }

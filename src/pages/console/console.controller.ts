@@ -299,13 +299,23 @@ export class ConsolePageController {
   ): Promise<void> {
     const admin = this.admin(principal);
     const status = raw.status || 'requested';
-    const query = await queryAs(RebindRequestQueryDto, status === 'all' ? {} : { status });
-    const { items } = await this.api(AdminRebindController).requests(admin, requestIdOf(req), query);
+    let error = errorText(raw.error);
+    let page: Awaited<ReturnType<AdminRebindController['requests']>> = { items: [], nextCursor: null };
+    try {
+      const query = await queryAs(RebindRequestQueryDto, {
+        ...(status === 'all' ? {} : { status }),
+        cursor: raw.cursor,
+      });
+      page = await this.api(AdminRebindController).requests(admin, requestIdOf(req), query);
+    } catch (failure) {
+      error = this.refusal(failure);
+    }
     this.render(req, res, admin, 'console/requests.njk', 'Re-bind requests', {
       notice: noticeText(raw.notice),
-      error: errorText(raw.error),
+      error,
       status,
-      requests: items.map((item) => ({ ...item, mine: item.requestedBy === admin.accountId })),
+      requests: page.items.map((item) => ({ ...item, mine: item.requestedBy === admin.accountId })),
+      nextPage: page.nextCursor ? queryString({ status, cursor: page.nextCursor }) : null,
       fourEyes: this.config.linking.fourEyes,
     });
   }
