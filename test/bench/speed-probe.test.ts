@@ -8,7 +8,8 @@ describe("the bench's speed probe", () => {
     try {
       const start = performance.now();
       expect(probe.medianSince(start)).toBeNaN();
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      // The child reports every 100 ms once it has started and warmed up; on a busy machine that takes a while.
+      while (Number.isNaN(probe.medianSince(start))) await new Promise((resolve) => setTimeout(resolve, 50));
       const micros = probe.medianSince(start);
       expect(micros).toBeGreaterThan(10);
       expect(micros).toBeLessThan(100_000);
