@@ -203,13 +203,14 @@ function printRounds(unit: string, a: Side, b: Side) {
   for (const [label, value] of cores) {
     for (const { system, rounds } of [a, b]) row(`${label} (${system.name} window)`, 2, rounds.map(value));
   }
-  const speeds = relativeSpeeds([...a.rounds, ...b.rounds].map((r) => r.probeMicros));
+  const { speeds, typicalMicros } = relativeSpeeds([...a.rounds, ...b.rounds].map((r) => r.probeMicros));
   for (const [i, { system }] of [a, b].entries()) {
     row(`machine speed (${system.name} window)`, 2, speeds.slice(i * a.rounds.length, (i + 1) * a.rounds.length));
   }
   row('app + Postgres CPU ratio', 2, ratiosInOrder(a, b));
-  const typical = median([...a.rounds, ...b.rounds].map((r) => r.probeMicros).filter(Number.isFinite));
-  console.log(`machine speed 1.00: the speed probe's unit in ${format(typical, 0)} µs of CPU (compare runs by it)`);
+  console.log(
+    `machine speed 1.00: the speed probe's unit in ${format(typicalMicros, 0)} µs of CPU (compare runs by it)`,
+  );
 }
 
 export function printSideBySide(title: string, unit: string, sides: Side[]) {

@@ -56,8 +56,11 @@ export function speedProbe(): SpeedProbe {
   return shared;
 }
 
-/** Each window's speed against the run's typical one: 1.00 typical, 0.80 a fifth slower (`micros`: each window's). */
-export function relativeSpeeds(micros: number[]): number[] {
-  const typical = median(micros.filter(Number.isFinite));
-  return micros.map((value) => typical / value);
+/**
+ * Each window's speed against the run's typical one (`micros`: each window's median unit time): 1.00 typical, 0.80 a
+ * fifth slower; and the typical unit time itself, to compare runs by.
+ */
+export function relativeSpeeds(micros: number[]): { speeds: number[]; typicalMicros: number } {
+  const typicalMicros = median(micros.filter(Number.isFinite));
+  return { speeds: micros.map((value) => typicalMicros / value), typicalMicros };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { PostgresUsage } from '../../bench/postgres-usage.js';
 import { adminQuery, databaseUrl } from '../support/test-database.js';
@@ -35,6 +35,31 @@ describe("the bench's Postgres CPU of a database", () => {
     // Not 0: the autovacuum launcher may send a worker to look at any database at any time (for a few ms).
     expect(busyMs.autovacuumMs).toBeLessThan(busyMs.ms / 10);
     expect(idleMs.ms).toBeLessThan(busyMs.ms / 10);
+  });
+
+  it('sends the readings of overlapping windows one query at a time, each with its own answer', async () => {
+    let running = 0;
+    let most = 0;
+    const query = pg.Client.prototype.query;
+    const spy = jest.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args) {
+      running += 1;
+      most = Math.max(most, running);
+      const result = (query as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+      return result.finally(() => (running -= 1)) as never;
+    });
+    try {
+      const [wal, processes, commits] = await Promise.all([
+        usage.walBytes(),
+        usage.processes(busy),
+        usage.commits(busy),
+      ]);
+      expect(wal).toBeGreaterThan(0);
+      expect(processes.length).toBeGreaterThanOrEqual(1);
+      expect(commits).toBeGreaterThan(0);
+      expect(most).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("reads the server's write-ahead log position, which writes move on by what they wrote", async () => {

@@ -20,6 +20,9 @@ describe("the bench's speed probe", () => {
   });
 
   it("reads each window's speed against the typical window's, a window without readings as unknown", () => {
-    expect(relativeSpeeds([400, 500, 400, 800, 400, Number.NaN])).toEqual([1, 0.8, 1, 0.5, 1, Number.NaN]);
+    expect(relativeSpeeds([400, 500, 400, 800, 400, Number.NaN])).toEqual({
+      speeds: [1, 0.8, 1, 0.5, 1, Number.NaN],
+      typicalMicros: 400,
+    });
   });
 });

@@ -330,7 +330,7 @@ export class ConsolePageController {
   ): Promise<void> {
     const admin = this.admin(principal);
     await this.act(res, '/console/requests', async () => {
-      const approval = await queryAs(DecideRebindDto, { comment: body.comment || undefined });
+      const approval = await queryAs(DecideRebindDto, { comment: body.comment });
       await this.api(AdminRebindController).approve(admin, requestIdOf(req), id, approval);
       return withMessage('/console/requests?status=all', 'notice', 'rebind_approved');
     });
