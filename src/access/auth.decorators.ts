@@ -11,6 +11,7 @@ import type {
 const SESSION_REQUIREMENT = 'auth:session';
 const REQUIRED_ROLES = 'auth:requiredRoles';
 const SIGNS_OUT = 'auth:signsOut';
+const ADMIN_AREA = 'auth:adminArea';
 
 /**
  * `required` (the default for every route), `optional` (used when present and valid), `none`, or
@@ -48,6 +49,13 @@ export const SignsOut = () => SetMetadata(SIGNS_OUT, true);
 /** The session must belong to an account with every listed role. */
 export const RequireRoles = (...roles: AccountRole[]) => SetMetadata(REQUIRED_ROLES, roles);
 
+/**
+ * The admin area, where every read is audited in the admin's name: a read the browser says another site opened is
+ * refused (assertOpenedFromThisSite), a page showing a link to open it from here. Every route that requires the
+ * `admin` role is in it without the mark; the support desk's pages, which show a sign-in to anyone else, carry it.
+ */
+export const AdminArea = () => SetMetadata(ADMIN_AREA, true);
+
 /** What a route's decorators are read from: its handler first, then its controller. */
 type RouteTargets = Parameters<Reflector['getAllAndOverride']>[1];
 
@@ -58,6 +66,11 @@ export const sessionRequirementOf = (reflector: Reflector, targets: RouteTargets
 /** The roles a route requires (@RequireRoles() on its handler or controller); none unless marked. */
 export const requiredRolesOf = (reflector: Reflector, targets: RouteTargets): AccountRole[] =>
   reflector.getAllAndOverride<AccountRole[] | undefined>(REQUIRED_ROLES, targets) ?? [];
+
+/** Whether the route is in the admin area: marked @AdminArea(), or requiring the `admin` role. */
+export const inAdminArea = (reflector: Reflector, targets: RouteTargets): boolean =>
+  reflector.getAllAndOverride<boolean | undefined>(ADMIN_AREA, targets) === true ||
+  requiredRolesOf(reflector, targets).includes('admin');
 
 /** Whether the route signs the browser out (@SignsOut()). */
 export const signsOut = (reflector: Reflector, targets: RouteTargets): boolean =>

@@ -53,6 +53,24 @@ export function provesTrustedSource(req: Request, trustedOrigins: ReadonlySet<st
 }
 
 /**
+ * For reads in the admin area, where every read is audited in the admin's name: a browser that says another site
+ * sent it there (a link, a redirect, an embedded image) is stopped before the read, so no other site can make an
+ * admin look at something. `same-site` (a sibling host) passes only with a trusted Origin or Referer; a request the
+ * browser made on its own (`none`: typed, bookmarked) or without the header (not a browser) passes.
+ */
+export function assertOpenedFromThisSite(req: Request, trustedOrigins: ReadonlySet<string>): void {
+  if (!openedFromThisSite(req, trustedOrigins)) {
+    throw new AppException('opened_from_another_site', 'The browser reports that another site opened this address');
+  }
+}
+
+/** What assertOpenedFromThisSite lets through. */
+export function openedFromThisSite(req: Request, trustedOrigins: ReadonlySet<string>): boolean {
+  const site = req.headers['sec-fetch-site'];
+  return !(site === 'cross-site' || site === 'same-site') || provesTrustedSource(req, trustedOrigins);
+}
+
+/**
  * Takes the CSRF form field out of a form post's body, so that no route sees it as input, and returns it. Only
  * url-encoded form bodies carry it; a JSON body's `_csrf` is an ordinary (unknown) field.
  */

@@ -9,10 +9,11 @@ import { SessionCookie } from '../sessions/session-cookie.js';
 import { BrowserSignOut } from './browser-sign-out.js';
 import { clientMeta } from '../common/http/client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
-import type { ProviderLoginStarter } from './login-starters.js';
+import { CONTINUE_ON_SITE, type ProviderLoginStarter } from './login-starters.js';
 import { afterLoginUrl, pendingPageUrl } from './login-outcome-pages.js';
 import type { VerifiedLogin } from './verified-login.js';
-import { redirect } from '../common/http/redirect.js';
+import { navigateFromThisSite, redirect } from '../common/http/redirect.js';
+import { openedFromThisSite } from '../access/csrf.js';
 
 /**
  * What a login started with a follow-up does once it has signed in (e.g. attach this browser's pending identity):
@@ -66,13 +67,16 @@ export class BrowserLogins {
     res: Response,
     extra: { attachPendingIdentityId?: string } = {},
   ): Promise<void> {
+    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
+    const continueOnSite = pathInAdminArea(returnTo) && openedFromThisSite(req, this.config.http.trustedOrigins);
     const url = await starter.startRedirect(
       {
         purpose: 'login',
         accountId: null,
-        returnTo: safeReturnTo(query.returnTo, this.config.http.publicBaseUrl),
+        returnTo,
         ...this.binding.ensure(req, res),
         ...(query.prompt ? { prompt: query.prompt } : {}),
+        ...(continueOnSite ? { continueOnSite } : {}),
         ...extra,
       },
       clientMeta(req),
@@ -113,13 +117,26 @@ export class BrowserLogins {
       }
       return redirect(res, 302, pendingPageUrl(outcome.pendingIdentityId, this.config));
     }
-    const attach = login.transaction.providerData.attachPendingIdentityId;
+    const { providerData } = login.transaction;
+    const attach = providerData.attachPendingIdentityId;
     const followUp = this.followUps.attachPending();
-    if (outcome.kind === 'session' && typeof attach === 'string' && followUp) {
-      return redirect(res, 302, await followUp(outcome, attach, outcome.returnTo, req, res));
-    }
-    redirect(res, 302, afterLoginUrl(outcome.returnTo, this.config));
+    const next =
+      outcome.kind === 'session' && typeof attach === 'string' && followUp
+        ? await followUp(outcome, attach, outcome.returnTo, req, res)
+        : afterLoginUrl(outcome.returnTo, this.config);
+    // The admin area refuses reads the browser says another site opened, as it says of the provider's redirects.
+    if (providerData[CONTINUE_ON_SITE] === true && pathInAdminArea(next)) return navigateFromThisSite(res, next);
+    redirect(res, 302, next);
   }
+}
+
+/**
+ * Whether a path of this site is in the admin area (the console, the admin API), to finish a login there through a
+ * page of ours. Only a convenience: the session guard decides by the route's own metadata (inAdminArea), and a path
+ * this misses ends on the page that offers to open it from here.
+ */
+function pathInAdminArea(path: string): boolean {
+  return /^\/(console|api\/admin)(?=[/?#]|$)/i.test(path);
 }
 
 function wantsJson(req: Request): boolean {

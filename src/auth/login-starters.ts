@@ -20,7 +20,12 @@ export interface LoginIntent {
   attachPendingIdentityId?: string;
   /** A plain login the person asked to make with a new sign-in or the provider's account choice. */
   prompt?: 'login' | 'select_account';
+  /** A plain login started from this site into the admin area: its callback lands there through a page of ours. */
+  continueOnSite?: boolean;
 }
+
+/** On a login transaction's provider data: see LoginIntent.continueOnSite and BrowserLogins. */
+export const CONTINUE_ON_SITE = 'continueOnSite';
 
 /** On a login transaction's provider data: its start demanded a new sign-in, which the completion checks. */
 export const FRESH_SIGN_IN = 'freshSignIn';
@@ -52,6 +57,7 @@ export function intentData(intent: LoginIntent): Record<string, unknown> {
     ...(intent.replaceExisting ? { replaceExisting: true } : {}),
     ...(intent.pendingIdentityId ? { pendingIdentityId: intent.pendingIdentityId } : {}),
     ...(intent.attachPendingIdentityId ? { attachPendingIdentityId: intent.attachPendingIdentityId } : {}),
+    ...(intent.continueOnSite ? { [CONTINUE_ON_SITE]: true } : {}),
   };
 }
 

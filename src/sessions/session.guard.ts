@@ -5,8 +5,9 @@ import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import type { AuthenticatedRequest, SessionFactsRequest } from '../access/authenticated-request.js';
-import { requiredRolesOf, sessionRequirementOf, signsOut } from '../access/auth.decorators.js';
+import { inAdminArea, requiredRolesOf, sessionRequirementOf, signsOut } from '../access/auth.decorators.js';
 import {
+  assertOpenedFromThisSite,
   assertSameOriginRequest,
   assertTrustedSource,
   isStateChanging,
@@ -26,6 +27,7 @@ import { SessionsService } from './sessions.service.js';
  * CSRF, on every state-changing request whatever the route's requirement: with a live session cookie the origin
  * check and the session's CSRF token; without one (none, or a dead cookie, which is cleared — no token can exist
  * for it) the origin check alone. A @Public() route thus cannot be driven cross-site with the browser's session.
+ * Reads in the admin area (@AdminArea(), admin routes), audited in the admin's name, must not come from another site.
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
@@ -42,6 +44,9 @@ export class SessionGuard implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const writes = isStateChanging(req);
+    if (!writes && inAdminArea(this.reflector, targets)) {
+      assertOpenedFromThisSite(req, this.config.http.trustedOrigins);
+    }
     if (requirement === 'none' && !writes) return true;
     const formToken = writes ? takeFormCsrfToken(req) : undefined;
     const token = this.cookie.read(req);

@@ -46,12 +46,19 @@ export function chromiumPath(): string {
 
 export const SCREENSHOT_DIR = join(process.cwd(), 'artifacts', 'screenshots');
 
-export async function startPagesTestbed(env: Record<string, string> = {}): Promise<PagesTestbed> {
+/**
+ * `host`: the name the browser uses for the app. The sandboxes are on `localhost`, so `127.0.0.1` puts every provider
+ * on another site, as a real provider is (browsers then say `cross-site` for the whole chain of its redirects).
+ */
+export async function startPagesTestbed(
+  env: Record<string, string> = {},
+  { host = 'localhost' }: { host?: 'localhost' | '127.0.0.1' } = {},
+): Promise<PagesTestbed> {
   const executablePath = chromiumPath();
   const [port, digidentityPort, idinPort, itsmePort, eherkenningPort] = await Promise.all(
     Array.from({ length: 5 }, () => freePort()),
   );
-  const baseUrl = `http://localhost:${port}`;
+  const baseUrl = `http://${host}:${port}`;
   const database: TestDatabase = await createTestDatabase();
   const base = testConfig(database.url, {
     PORT: String(port),

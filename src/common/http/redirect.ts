@@ -9,3 +9,22 @@ export function redirect(res: Response, status: 302 | 303, location: string): vo
   res.location(location).status(status).setHeader('Content-Length', '0');
   res.end();
 }
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * Sends the browser on to a path of this site through a page of ours (a meta refresh, with a link for a browser that
+ * does not follow it): the browser then reports the next request as opened by this site, which a redirect at the
+ * end of a provider's chain of redirects is not.
+ */
+export function navigateFromThisSite(res: Response, path: string): void {
+  const href = path.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  res
+    .status(200)
+    .type('html')
+    .send(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signing in</title>` +
+        `<meta http-equiv="refresh" content="0;url=${href}"></head>` +
+        `<body><p><a href="${href}">Continue</a></p></body></html>`,
+    );
+}

@@ -57,6 +57,11 @@ export class PageErrorFilter implements ExceptionFilter {
       this.pages.render(req, res, 'console/not-admin.njk', { title, viewer: viewerOf(req.principal) }, 403);
       return true;
     }
+    // A click on this page's link is a navigation of this site's, which the admin area lets through.
+    const openHere =
+      failure.code === 'opened_from_another_site' && req.method === 'GET'
+        ? safeReturnTo(req.originalUrl, new URL('http://page.invalid'))
+        : null;
     this.pages.render(
       req,
       res,
@@ -67,7 +72,9 @@ export class PageErrorFilter implements ExceptionFilter {
         code: failure.code,
         heading: ERROR_TITLES[failure.code],
         detail: errorText(failure.code),
-        nextStep: failure.status >= 500 ? 'Try again in a few minutes.' : null,
+        nextStep:
+          failure.status >= 500 ? 'Try again in a few minutes.' : openHere ? 'If you meant to, open it here.' : null,
+        openHere,
       },
       failure.status,
     );

@@ -49,6 +49,8 @@ const ERRORS: Partial<Record<ErrorCode, string>> = {
   validation_failed:
     'Something in the form was missing or not valid (a reason or comment needs words, not only spaces): check it and send it again.',
   csrf_check_failed: 'The form was out of date. Reload the page and try again.',
+  opened_from_another_site:
+    'A link or page on another site sent your browser here. Support-desk pages open only from the portal itself, because every look at them is recorded in your name.',
   self_modification_refused: 'Ask another administrator to change your own account.',
   admin_grant_needs_operator:
     'With four-eyes re-binding, administrators are appointed by the operator: npm run admin:grant -- <account id>.',

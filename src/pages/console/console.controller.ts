@@ -29,7 +29,7 @@ import { RmiItemListQueryDto } from '../../rmi-items/dto/rmi-item-list-query.dto
 import { AdminAccessLogController } from '../../sermi/access-log/admin-access-log.controller.js';
 import { AccessLogQueryDto } from '../../sermi/access-log/dto/access-log-query.dto.js';
 import type { SessionPrincipal } from '../../access/authenticated-request.js';
-import { OptionalPrincipal, SessionOptional } from '../../access/auth.decorators.js';
+import { AdminArea, OptionalPrincipal, SessionOptional } from '../../access/auth.decorators.js';
 import { SessionsService } from '../../sessions/sessions.service.js';
 import { PageErrorFilter } from '../common/page-error.filter.js';
 import { seeOther } from '../common/page-forms.js';
@@ -97,6 +97,7 @@ function queryString(values: Record<string, unknown>): string {
  * admin REST API's own handler, so it is validated and audited exactly as the API is.
  */
 @ApiExcludeController()
+@AdminArea()
 @SessionOptional()
 @UseFilters(PageErrorFilter)
 @Controller('console')
