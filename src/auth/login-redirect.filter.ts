@@ -9,7 +9,7 @@ import { requestIdOf } from '../common/request-context/request-context.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
-import { redirect } from '../common/http/redirect.js';
+import { escapeHtml, redirect } from '../common/http/redirect.js';
 
 /**
  * Browser legs of a login (start and callback) end on a page, not on JSON: failures go to LOGIN_ERROR_URL with the
@@ -71,8 +71,4 @@ function sendWaitPage(res: Response, problem: ProblemDetails, headers: Record<st
       `<body><h1>${escapeHtml(problem.title)}</h1><p>${escapeHtml(problem.detail ?? '')}</p>` +
       `<p>Code: <code>${escapeHtml(problem.code)}</code></p></body></html>`,
   );
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

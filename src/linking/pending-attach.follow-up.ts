@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { LoginFollowUps } from '../auth/browser-logins.js';
 import { BrowserSignOut } from '../auth/browser-sign-out.js';
 import { clientMeta } from '../common/http/client-meta.js';
 import { afterLoginUrl, pendingPageUrl } from '../auth/login-outcome-pages.js';
 import { AppException } from '../common/problem/app-exception.js';
+import { classifyUnexpected } from '../common/problem/classify-unexpected.js';
+import { logFailure } from '../common/logging/fault-log.js';
+import { InjectRootLogger } from '../common/logging/logger.module.js';
+import { requestIdOf } from '../common/request-context/request-context.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { BrowserBinding } from '../login-transactions/browser-binding.js';
@@ -25,6 +30,7 @@ export class PendingAttachFollowUp {
     private readonly binding: BrowserBinding,
     private readonly signOut: BrowserSignOut,
     @InjectAppConfig() private readonly config: AppConfig,
+    @InjectRootLogger() private readonly logger: Logger,
   ) {
     followUps.registerAttachPending((signedIn, pendingIdentityId, returnTo, req, res) =>
       this.attach(signedIn.token, pendingIdentityId, returnTo, req, res),
@@ -38,9 +44,9 @@ export class PendingAttachFollowUp {
     req: Request,
     res: Response,
   ): Promise<string> {
-    const principal = await this.sessions.authenticate(token);
-    if (!principal) return afterLoginUrl(returnTo, this.config);
     try {
+      const principal = await this.sessions.authenticate(token);
+      if (!principal) return afterLoginUrl(returnTo, this.config);
       const outcome = await this.linking.attachPending(
         principal,
         pendingIdentityId,
@@ -55,10 +61,16 @@ export class PendingAttachFollowUp {
       }
       return afterLoginUrl(returnTo, this.config);
     } catch (error) {
-      if (!(error instanceof AppException)) throw error;
-      // Signed in, but not attached: the pending page says why.
+      // Signed in, but not attached — also when the database or the provider failed in between: the pending page
+      // says so (signed in, try again) and keeps the one-click attach, instead of a login error page that would
+      // hide the session this login made.
+      const failure = error instanceof AppException ? error : classifyUnexpected(error);
+      if (!(error instanceof AppException)) {
+        const fields = { requestId: requestIdOf(req), path: req.path, failure: failure.code };
+        logFailure(this.logger, error, fields, 'attaching after the login failed');
+      }
       const target = new URL(pendingPageUrl(pendingIdentityId, this.config));
-      target.searchParams.set('code', error.code);
+      target.searchParams.set('code', failure.code);
       return target.href;
     }
   }

@@ -10,7 +10,10 @@ export function redirect(res: Response, status: 302 | 303, location: string): vo
   res.end();
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Text for the few pages written without the page renderer (its templates escape on their own). */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 /**
  * Sends the browser on to a path of this site through a page of ours (a meta refresh, with a link for a browser that
@@ -18,7 +21,7 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
  * end of a provider's chain of redirects is not.
  */
 export function navigateFromThisSite(res: Response, path: string): void {
-  const href = path.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  const href = escapeHtml(path);
   res
     .status(200)
     .type('html')
