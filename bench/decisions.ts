@@ -114,7 +114,7 @@ export async function reportShiftStart(rig: Rig, sessions: Record<string, string
     rig.personas,
     settings.loginConcurrency,
     Number.POSITIVE_INFINITY,
-    rig.personas.length,
+    { limit: rig.personas.length },
   );
   burst.end = performance.now();
   await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -83,15 +83,41 @@ export async function logIn(
 }
 
 /**
- * `workers` browsers log in over and over for `duration` (or until `limit` logins), each time as the next persona;
- * only the callback request's latency is recorded.
+ * When each login may start at `ratePerSecond` from `started`: the n-th one asked for waits for its slot and is told
+ * to start (true), or not to when its slot falls at or after `deadline` (false). A rate of 0 is a closed loop: no
+ * waiting. A login whose slot has passed (every browser was busy) starts at once.
+ */
+export function loginPacer(
+  ratePerSecond: number,
+  started: number,
+  deadline: number,
+  clock: { now(): number; sleep(ms: number): Promise<void> } = {
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  },
+): () => Promise<boolean> {
+  if (ratePerSecond <= 0) return async () => clock.now() < deadline;
+  const interval = 1000 / ratePerSecond;
+  let slot = 0;
+  return async () => {
+    const due = started + slot++ * interval;
+    if (due >= deadline) return false;
+    const wait = due - clock.now();
+    if (wait > 0) await clock.sleep(wait);
+    return true;
+  };
+}
+
+/**
+ * `workers` browsers log in over and over for `duration` (or until `limit` logins), each time as the next persona,
+ * as fast as they can or at `ratePerSecond` (loginPacer); only the callback request's latency is recorded.
  */
 export async function runLogins(
   route: LoginRoute,
   personas: Persona[],
   workers: number,
   duration: number,
-  limit = Number.POSITIVE_INFINITY,
+  { limit = Number.POSITIVE_INFINITY, ratePerSecond = 0 }: { limit?: number; ratePerSecond?: number } = {},
 ): Promise<Omit<LoadResult, 'expectedAnswers'>> {
   const latencies: number[] = [];
   let errors = 0;
@@ -99,9 +125,10 @@ export async function runLogins(
   let next = 0;
   const started = performance.now();
   const deadline = started + duration;
+  const mayStart = loginPacer(ratePerSecond, started, deadline);
   await Promise.all(
     Array.from({ length: workers }, async () => {
-      while (performance.now() < deadline && next < limit) {
+      while (next < limit && (await mayStart())) {
         const persona = personas[next++ % personas.length];
         const browser = await logIn(route, persona, (latency) => latencies.push(latency));
         if (browser) succeeded += 1;

@@ -282,22 +282,30 @@ export async function loginsAndMe(
   rig: { usage: PostgresUsage; personas: Persona[] },
   meTitle: string,
 ) {
-  const { concurrency, loginConcurrency } = settings;
+  const { concurrency, loginConcurrency, loginPace } = settings;
+  const warmups = { limit: settings.loginWarmups };
+  const closedLoopRates: number[] = [];
   for (const system of systems) {
     system.meCookies = (await logInEach(system.login, rig.personas, loginConcurrency)).slice(0, concurrency);
-    await runLogins(system.login, rig.personas, loginConcurrency, Number.POSITIVE_INFINITY, settings.loginWarmups);
+    await runLogins(system.login, rig.personas, loginConcurrency, Number.POSITIVE_INFINITY, warmups);
     // The first full collection after the warm-up deoptimizes code whose embedded objects died since it was compiled
     // (78 functions at once in one backend run, 2026-12-05) and the windows after it cost up to twice the CPU until V8
     // has optimized again. So it comes now, unmeasured, followed by a second warm-up.
     await fullCollection(system.service);
-    await runLogins(system.login, rig.personas, loginConcurrency, Number.POSITIVE_INFINITY, settings.loginWarmups);
+    const warm = await runLogins(system.login, rig.personas, loginConcurrency, Number.POSITIVE_INFINITY, warmups);
+    closedLoopRates.push(perSecond(warm));
   }
   await settle();
+  const ratePerSecond = loginPace === 'closed' ? 0 : Math.round(loginPace * Math.min(...closedLoopRates));
+  const pace = ratePerSecond
+    ? `${ratePerSecond} logins/s each (${loginPace} of the slower system's closed-loop ${Math.round(Math.min(...closedLoopRates))}/s)`
+    : 'closed loop';
 
   const logins = await alternate(systems, rig.usage, async (system, measure) => {
-    const warmup = await runLogins(system.login, rig.personas, loginConcurrency, settings.warmupMs);
+    const paced = { ratePerSecond };
+    const warmup = await runLogins(system.login, rig.personas, loginConcurrency, settings.warmupMs, paced);
     measure.start();
-    const result = await runLogins(system.login, rig.personas, loginConcurrency, settings.durationMs);
+    const result = await runLogins(system.login, rig.personas, loginConcurrency, settings.durationMs, paced);
     return {
       operations: result.requests,
       allOperations: warmup.requests + result.requests,
@@ -307,7 +315,7 @@ export async function loginsAndMe(
     };
   });
   printSideBySide(
-    `Returning web login, side by side (${loginConcurrency} browsers, ${rig.personas.length} people, alternating ${settings.durationMs / 1000}s windows; ` +
+    `Returning web login, side by side (${loginConcurrency} browsers at ${pace}, ${rig.personas.length} people, alternating ${settings.durationMs / 1000}s windows; ` +
       'latency of the callback; CPU of the whole login: start + callback)',
     'login',
     logins,

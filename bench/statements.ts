@@ -100,7 +100,7 @@ async function main() {
   try {
     const route = backendLogin(base);
     await logInEach(route, personas, concurrency);
-    await runLogins(route, personas, concurrency, Number.POSITIVE_INFINITY, 100);
+    await runLogins(route, personas, concurrency, Number.POSITIVE_INFINITY, { limit: 100 });
     await settle(2000);
     const db = dbs.names[0];
     const dbid = (await admin.query<{ oid: number }>('SELECT oid FROM pg_database WHERE datname = $1', [db])).rows[0]
@@ -111,7 +111,7 @@ async function main() {
     await target.query('SELECT pg_stat_reset()');
     const cpu = await usage.cpu(db);
     const appBefore = await backend.cpu();
-    const result = await runLogins(route, personas, concurrency, Number.POSITIVE_INFINITY, loginCount);
+    const result = await runLogins(route, personas, concurrency, Number.POSITIVE_INFINITY, { limit: loginCount });
     // The sealers catch up within a second or two: their work for these logins is counted.
     await settle(3000);
     const postgresMs = (await cpu.stop()).ms;
@@ -229,7 +229,7 @@ async function main() {
       );
     if (explainLogins > 0)
       await explain(admin, dataDir, () =>
-        runLogins(route, personas, 1, Number.POSITIVE_INFINITY, explainLogins).then(() => undefined),
+        runLogins(route, personas, 1, Number.POSITIVE_INFINITY, { limit: explainLogins }).then(() => undefined),
       );
     if (process.env.BENCH_HOLD) {
       console.error(`holding the database until SIGUSR2: ${dbs.urls[0]}`);

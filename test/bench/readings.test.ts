@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readSettings } from '../../bench/flags.js';
 import { benchNodeArgs, checkoutNodeFlags, imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
 import { loginCpuReading } from '../../bench/readings.js';
+import { loginPacer } from '../../bench/logins.js';
 
 /** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
 const measured = (perRound: number[], allRounds = perRound.reduce((a, b) => a + b) / perRound.length) => ({
@@ -60,6 +61,15 @@ describe("the bench's flags", () => {
     expect(settings).toMatchObject({ durationMs: 2000, windowsPerSystem: 8, personaCount: 60, warmupMs: 1000 });
     expect(settings).toMatchObject({ concurrency: 32, loginConcurrency: 50, loginWarmups: 1500 });
     expect(readSettings([], { BENCH_LOGIN_WARMUP: '600' }).loginWarmups).toBe(600);
+  });
+
+  it('runs the login windows in a closed loop unless told a pace', () => {
+    expect(readSettings([], {}).loginPace).toBe('closed');
+    expect(readSettings([], { BENCH_LOGIN_PACE: '0.5' }).loginPace).toBe(0.5);
+    expect(readSettings([], { BENCH_LOGIN_PACE: 'closed' }).loginPace).toBe('closed');
+    for (const wrong of ['0', '1.5', 'fast', '']) {
+      expect(() => readSettings([], { BENCH_LOGIN_PACE: wrong })).toThrow('BENCH_LOGIN_PACE: a fraction in (0, 1]');
+    }
   });
 
   it.each([
@@ -126,5 +136,38 @@ describe("the machine's busy time, for the CPU used elsewhere during a window", 
   it("counts every busy field of /proc/stat's first line, steal included, but not idle or iowait", () => {
     const stat = ['cpu  29150 7 9946 36383 440 3 836 12 0 0', 'cpu0 14575 3 4973 18191 220 1 418 6 0 0'].join('\n');
     expect(machineBusyMs(stat)).toBe(((29150 + 7 + 9946 + 3 + 836 + 12) * 1000) / 100);
+  });
+});
+
+describe("the bench's login pace", () => {
+  /** A clock that stands still (every browser asks at the same moment), recording the sleeps asked for. */
+  const fakeClock = (time: number) => {
+    const sleeps: number[] = [];
+    return { sleeps, now: () => time, sleep: async (ms: number) => void sleeps.push(ms) };
+  };
+
+  it('starts the n-th login n intervals after the start, however many browsers ask at once', async () => {
+    const clock = fakeClock(1000);
+    const mayStart = loginPacer(20, 1000, 2000, clock);
+    expect(await Promise.all([mayStart(), mayStart(), mayStart(), mayStart()])).toEqual([true, true, true, true]);
+    // 20 a second: slots at 0, 50, 100 and 150 ms after the start.
+    expect(clock.sleeps).toEqual([50, 100, 150]);
+  });
+
+  it('starts no login whose slot falls at the deadline or after, nor waits for one', async () => {
+    const clock = fakeClock(0);
+    const mayStart = loginPacer(10, 0, 250, clock);
+    expect([await mayStart(), await mayStart(), await mayStart(), await mayStart()]).toEqual([true, true, true, false]);
+    expect(clock.sleeps).toEqual([100, 200]);
+  });
+
+  it('lets a login whose slot has passed start at once; a closed loop never waits, until the deadline', async () => {
+    const late = fakeClock(5000);
+    const mayStart = loginPacer(10, 1000, 10_000, late);
+    expect([await mayStart(), await mayStart()]).toEqual([true, true]);
+    expect(late.sleeps).toEqual([]);
+    const closed = loginPacer(0, 0, 100, fakeClock(50));
+    expect(await closed()).toBe(true);
+    expect(await loginPacer(0, 0, 100, fakeClock(100))()).toBe(false);
   });
 });
