@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
+import { signInWith } from '../support/console-flow.js';
 import { auditEvents } from '../support/factories.js';
 import {
   checkPage,
@@ -50,9 +51,7 @@ describe('support-desk pages opened from another site', () => {
     bed = await startPagesTestbed({}, { host: '127.0.0.1' });
     elsewhere = await anotherSite();
     const { page } = await bed.newPerson();
-    await page.goto(`${bed.baseUrl}/`);
-    await page.getByRole('link', { name: 'Sign in with Digidentity', exact: true }).click();
-    await choosePersona(page, SUPPORT.label);
+    await signInWith(bed, page, 'Digidentity', SUPPORT.label);
     await page.waitForURL(`${bed.baseUrl}/account`);
     await grantAdmin(bed, SUPPORT.id);
     [{ id: someoneId }] = await bed.dataSource.query(`SELECT id FROM accounts LIMIT 1`);
@@ -74,9 +73,7 @@ describe('support-desk pages opened from another site', () => {
 
   it('stops a link from another site at a page that opens it from here; only opening it is recorded', async () => {
     const { page } = await bed.newPerson();
-    await page.goto(`${bed.baseUrl}/`);
-    await page.getByRole('link', { name: 'Sign in with Digidentity', exact: true }).click();
-    await choosePersona(page, SUPPORT.label);
+    await signInWith(bed, page, 'Digidentity', SUPPORT.label);
     await page.waitForURL(`${bed.baseUrl}/account`);
     const before = await looksAt();
 
