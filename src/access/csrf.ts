@@ -56,7 +56,8 @@ export function provesTrustedSource(req: Request, trustedOrigins: ReadonlySet<st
  * For reads in the admin area, where every read is audited in the admin's name: a browser that says another site
  * sent it there (a link, a redirect, an embedded image) is stopped before the read, so no other site can make an
  * admin look at something. `same-site` (a sibling host) passes only with a trusted Origin or Referer; a request the
- * browser made on its own (`none`: typed, bookmarked) or without the header (not a browser) passes.
+ * browser made on its own (`none`: typed, bookmarked) passes, and one without the header (not a browser, or an older
+ * one) unless its Origin or Referer names another origin.
  */
 export function assertOpenedFromThisSite(req: Request, trustedOrigins: ReadonlySet<string>): void {
   if (!openedFromThisSite(req, trustedOrigins)) {
@@ -67,7 +68,11 @@ export function assertOpenedFromThisSite(req: Request, trustedOrigins: ReadonlyS
 /** What assertOpenedFromThisSite lets through. */
 export function openedFromThisSite(req: Request, trustedOrigins: ReadonlySet<string>): boolean {
   const site = req.headers['sec-fetch-site'];
-  return !(site === 'cross-site' || site === 'same-site') || provesTrustedSource(req, trustedOrigins);
+  if (site === 'cross-site' || site === 'same-site') return provesTrustedSource(req, trustedOrigins);
+  if (site !== undefined) return true;
+  // A browser without Fetch Metadata (older ones) may still say where the request came from.
+  const source = sourceOrigin(req);
+  return source === undefined || (source !== null && trustedOrigins.has(source));
 }
 
 /**

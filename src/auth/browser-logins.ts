@@ -14,6 +14,7 @@ import { afterLoginUrl, pendingPageUrl } from './login-outcome-pages.js';
 import type { VerifiedLogin } from './verified-login.js';
 import { navigateFromThisSite, redirect } from '../common/http/redirect.js';
 import { openedFromThisSite } from '../access/csrf.js';
+import { pathInAdminArea } from '../access/admin-area.js';
 
 /**
  * What a login started with a follow-up does once it has signed in (e.g. attach this browser's pending identity):
@@ -67,8 +68,10 @@ export class BrowserLogins {
     res: Response,
     extra: { attachPendingIdentityId?: string } = {},
   ): Promise<void> {
-    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
-    const continueOnSite = pathInAdminArea(returnTo) && openedFromThisSite(req, this.config.http.trustedOrigins);
+    const { publicBaseUrl, trustedOrigins } = this.config.http;
+    const returnTo = safeReturnTo(query.returnTo, publicBaseUrl);
+    const continueOnSite =
+      pathInAdminArea(afterLoginUrl(returnTo, this.config), publicBaseUrl) && openedFromThisSite(req, trustedOrigins);
     const url = await starter.startRedirect(
       {
         purpose: 'login',
@@ -125,18 +128,11 @@ export class BrowserLogins {
         ? await followUp(outcome, attach, outcome.returnTo, req, res)
         : afterLoginUrl(outcome.returnTo, this.config);
     // The admin area refuses reads the browser says another site opened, as it says of the provider's redirects.
-    if (providerData[CONTINUE_ON_SITE] === true && pathInAdminArea(next)) return navigateFromThisSite(res, next);
+    if (providerData[CONTINUE_ON_SITE] === true && pathInAdminArea(next, this.config.http.publicBaseUrl)) {
+      return navigateFromThisSite(res, next);
+    }
     redirect(res, 302, next);
   }
-}
-
-/**
- * Whether a path of this site is in the admin area (the console, the admin API), to finish a login there through a
- * page of ours. Only a convenience: the session guard decides by the route's own metadata (inAdminArea), and a path
- * this misses ends on the page that offers to open it from here.
- */
-function pathInAdminArea(path: string): boolean {
-  return /^\/(console|api\/admin)(?=[/?#]|$)/i.test(path);
 }
 
 function wantsJson(req: Request): boolean {

@@ -22,8 +22,9 @@ export class BrowserSignOut {
   ) {}
 
   async apply(req: Request, res: Response): Promise<void> {
-    await this.forgetHeldSignIns(req, res);
+    // First, so that the cookie of an ended session goes even when forgetting the held sign-ins fails.
     this.sessionCookie.clear(res);
+    await this.forgetHeldSignIns(req, res);
   }
 
   /** The identities this browser left pending are no longer its, and its binding cookie goes; a session stays. */

@@ -44,22 +44,17 @@ export class PendingAttachFollowUp {
     req: Request,
     res: Response,
   ): Promise<string> {
+    let outcome: Awaited<ReturnType<LinkingService['attachPending']>>;
     try {
       const principal = await this.sessions.authenticate(token);
       if (!principal) return afterLoginUrl(returnTo, this.config);
-      const outcome = await this.linking.attachPending(
+      outcome = await this.linking.attachPending(
         principal,
         pendingIdentityId,
         this.binding.read(req),
         clientMeta(req),
         returnTo,
       );
-      if (outcome.status === 'confirm_with_provider' && outcome.redirectUrl) return outcome.redirectUrl;
-      if (outcome.signedOut) {
-        await this.signOut.apply(req, res);
-        return this.config.login.afterLogoutUrl.href;
-      }
-      return afterLoginUrl(returnTo, this.config);
     } catch (error) {
       // Signed in, but not attached — also when the database or the provider failed in between: the pending page
       // says so (signed in, try again) and keeps the one-click attach, instead of a login error page that would
@@ -73,5 +68,12 @@ export class PendingAttachFollowUp {
       target.searchParams.set('code', failure.code);
       return target.href;
     }
+    if (outcome.status === 'confirm_with_provider' && outcome.redirectUrl) return outcome.redirectUrl;
+    // Attached, and this session ended by it (the re-bind revoked it): a failure from here on is the sign-out's.
+    if (outcome.signedOut) {
+      await this.signOut.apply(req, res);
+      return this.config.login.afterLogoutUrl.href;
+    }
+    return afterLoginUrl(returnTo, this.config);
   }
 }

@@ -90,6 +90,27 @@ describe('support-desk pages opened from another site', () => {
     expect(await looksAt()).toBe(before + 1);
   });
 
+  it("keeps another site's way into the console off the sign-in page, signed out or signed in", async () => {
+    const { page } = await bed.newPerson();
+    const before = await looksAt();
+    const signIn = `${bed.baseUrl}/?returnTo=${encodeURIComponent(`/console/accounts/${someoneId}`)}`;
+    await elsewhere.linkTo(page, signIn);
+    await page.getByRole('link', { name: 'Sign in with Digidentity', exact: true }).click();
+    await choosePersona(page, SUPPORT.label);
+    await page.waitForURL(`${bed.baseUrl}/account`);
+
+    await elsewhere.linkTo(page, signIn);
+    await expect(page.getByRole('link', { name: /^Continue as/ }).getAttribute('href')).resolves.toBe('/account');
+    await expect(page.locator('#qr').getAttribute('data-return-to')).resolves.toBe('/');
+    expect(await looksAt()).toBe(before);
+
+    // Opened from here (typed, or a link of this site), the sign-in page keeps the way on.
+    await page.goto(signIn);
+    await expect(page.getByRole('link', { name: /^Continue as/ }).getAttribute('href')).resolves.toBe(
+      `/console/accounts/${someoneId}`,
+    );
+  });
+
   it('ends a sign-in that another site started towards a console page on that stop too', async () => {
     const { page } = await bed.newPerson();
     const before = await looksAt();

@@ -54,6 +54,7 @@ describe('reads in the admin area', () => {
       { 'Sec-Fetch-Site': 'none' },
       {},
       { 'Sec-Fetch-Site': 'same-site', Referer: `${t.config.http.publicBaseUrl.origin}/console` },
+      { Referer: `${t.config.http.publicBaseUrl.origin}/console` },
     ];
     for (const headers of cases) {
       const res = await read(`/api/admin/accounts/${subjectId}`, headers);
@@ -62,19 +63,34 @@ describe('reads in the admin area', () => {
     const viewed = (await auditEvents(t.dataSource, 'account.viewed')).filter(
       (event) => event.subject_account_id === subjectId,
     );
-    expect(viewed).toHaveLength(4);
+    expect(viewed).toHaveLength(5);
   });
 
-  it('refuse a sibling host without a trusted origin, and another site whatever its Referer', async () => {
+  it("refuse a sibling host without a trusted origin, another site whatever its Referer, an older browser's other site", async () => {
     const cases: Array<Record<string, string>> = [
       { 'Sec-Fetch-Site': 'same-site' },
       { 'Sec-Fetch-Site': 'same-site', Referer: 'https://blog.example.test/post' },
       { 'Sec-Fetch-Site': 'cross-site', Referer: `${t.config.http.publicBaseUrl.origin}/console` },
+      // A browser without Fetch Metadata that names the other site.
+      { Referer: 'https://mail.example.test/inbox' },
     ];
     for (const headers of cases) {
       const res = await read(`/api/admin/accounts/${subjectId}`, headers);
       expect({ headers, code: res.body.code }).toEqual({ headers, code: 'opened_from_another_site' });
     }
+  });
+
+  it('refuse a HEAD request as they refuse a GET', async () => {
+    const res = await request(t.app.getHttpServer())
+      .head(`/api/admin/accounts/${subjectId}`)
+      .set('Cookie', admin.cookie)
+      .set('Sec-Fetch-Site', 'cross-site');
+    expect(res.status).toBe(403);
+    const here = await request(t.app.getHttpServer())
+      .head(`/api/admin/accounts/${subjectId}`)
+      .set('Cookie', admin.cookie)
+      .set('Sec-Fetch-Site', 'same-origin');
+    expect(here.status).toBe(200);
   });
 
   it('answers a browser with a page that opens the address from here', async () => {

@@ -59,8 +59,10 @@ export class PageErrorFilter implements ExceptionFilter {
     }
     // A click on this page's link is a navigation of this site's, which the admin area lets through.
     const openHere =
-      failure.code === 'opened_from_another_site' && req.method === 'GET'
-        ? safeReturnTo(req.originalUrl, new URL('http://page.invalid'))
+      failure.code === 'opened_from_another_site' &&
+      req.method === 'GET' &&
+      safeReturnTo(req.originalUrl, new URL('http://page.invalid')) === req.originalUrl
+        ? req.originalUrl
         : null;
     this.pages.render(
       req,

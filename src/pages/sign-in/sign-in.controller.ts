@@ -6,6 +6,8 @@ import { LoginStarters } from '../../auth/login-starters.js';
 import { AppException } from '../../common/problem/app-exception.js';
 import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
+import { pathInAdminArea } from '../../access/admin-area.js';
+import { openedFromThisSite } from '../../access/csrf.js';
 import { safeReturnTo } from '../../login-transactions/return-to.js';
 import type { SessionPrincipal } from '../../access/authenticated-request.js';
 import { OptionalPrincipal, SessionOptional } from '../../access/auth.decorators.js';
@@ -71,7 +73,10 @@ export class SignInController {
     sandboxPage: boolean,
   ): void {
     const base = this.config.http.publicBaseUrl;
-    const returnTo = query.returnTo !== undefined ? safeReturnTo(query.returnTo, base) : '/';
+    const asked = query.returnTo !== undefined ? safeReturnTo(query.returnTo, base) : '/';
+    // Every way on from this page is a click on this site: another site's way into the admin area would pass as ours.
+    const returnTo =
+      pathInAdminArea(asked, base) && !openedFromThisSite(req, this.config.http.trustedOrigins) ? '/' : asked;
     const link = (provider: string, prompt?: string) => {
       const url = new URL(`/auth/${provider}/login`, base);
       if (returnTo !== '/') url.searchParams.set('returnTo', returnTo);
