@@ -10,6 +10,7 @@ import { BrowserSignOut } from './browser-sign-out.js';
 import { clientMeta } from '../common/http/client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
 import { CONTINUE_ON_SITE, type ProviderLoginStarter } from './login-starters.js';
+import { wantsJson } from './login-redirect.filter.js';
 import { afterLoginUrl, pendingPageUrl } from './login-outcome-pages.js';
 import type { VerifiedLogin } from './verified-login.js';
 import { navigateFromThisSite, redirect } from '../common/http/redirect.js';
@@ -133,9 +134,4 @@ export class BrowserLogins {
     }
     redirect(res, 302, next);
   }
-}
-
-function wantsJson(req: Request): boolean {
-  const accept = req.headers.accept ?? '';
-  return /application\/(problem\+)?json/.test(accept) && !/text\/html/.test(accept);
 }

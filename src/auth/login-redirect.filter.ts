@@ -55,7 +55,8 @@ export class LoginRedirectFilter implements ExceptionFilter {
   }
 }
 
-function wantsJson(req: Request): boolean {
+/** A client of a browser leg (start, callback) that asked for JSON rather than a page. */
+export function wantsJson(req: Request): boolean {
   const accept = req.headers.accept ?? '';
   return /application\/(problem\+)?json/.test(accept) && !/text\/html/.test(accept);
 }
