@@ -109,15 +109,22 @@ describe('support-desk console in a browser, four-eyes', () => {
   });
 
   it('lists the requests a page at a time, and answers a page link that is not one with the page and a refusal', async () => {
-    // Two requests exist by now (approved, rejected); the API's page size is what the console asks for.
-    const firstPage = await first.request.get(`${bed.baseUrl}/api/admin/rebind-requests?limit=1`);
-    const { nextCursor } = (await firstPage.json()) as { nextCursor: string | null };
-    expect(nextCursor).not.toBeNull();
-
-    const response = await first.goto(`${bed.baseUrl}/console/requests?status=all&cursor=${nextCursor}`);
-    expect(response?.status()).toBe(200);
-    await expect(first.getByRole('heading', { level: 2 }).count()).resolves.toBe(1);
-    await expect(first.getByRole('heading', { level: 2, name: /— applied$/ }).isVisible()).resolves.toBe(true);
+    // 50 decided requests older than this file's two (the page holds 50), so that an older page exists.
+    await bed.dataSource.query(
+      `INSERT INTO rebind_requests (account_id, pending_identity_id, requested_by, reason, status, decided_by,
+                                    decided_at, decision_comment, created_at, expires_at)
+       SELECT r.account_id, r.pending_identity_id, r.requested_by, 'older request ' || g, 'rejected', r.decided_by,
+              r.decided_at - g * interval '1 day', 'older', r.created_at - g * interval '1 day', r.expires_at
+         FROM (SELECT * FROM rebind_requests WHERE status = 'rejected' LIMIT 1) r, generate_series(1, 50) g`,
+    );
+    await first.goto(`${bed.baseUrl}/console/requests?status=all`);
+    await expect(first.getByRole('heading', { level: 2 }).count()).resolves.toBe(50);
+    await first.getByRole('link', { name: 'Older requests' }).click();
+    await first.waitForURL(/\/console\/requests\?status=all&cursor=/);
+    // The two oldest: 52 requests in all, newest first.
+    await expect(first.getByRole('heading', { level: 2 }).count()).resolves.toBe(2);
+    await expect(first.getByText('older request 50', { exact: true }).isVisible()).resolves.toBe(true);
+    await expect(first.getByRole('link', { name: 'Older requests' }).count()).resolves.toBe(0);
 
     const forged = await first.goto(`${bed.baseUrl}/console/requests?status=all&cursor=bm90LWEtY3Vyc29y`);
     expect(forged?.status()).toBe(200);
