@@ -51,7 +51,7 @@ export const RequireRoles = (...roles: AccountRole[]) => SetMetadata(REQUIRED_RO
 
 /**
  * The admin area, where every read is audited in the admin's name: a read the browser says another site opened is
- * refused (assertOpenedFromThisSite), a page showing a link to open it from here. Every route that requires the
+ * refused (openedFromThisSite, in the session guard), a page showing a link to open it from here. Every route that requires the
  * `admin` role is in it without the mark; the support desk's pages, which show a sign-in to anyone else, carry it.
  */
 export const AdminArea = () => SetMetadata(ADMIN_AREA, true);

@@ -53,19 +53,12 @@ export function provesTrustedSource(req: Request, trustedOrigins: ReadonlySet<st
 }
 
 /**
- * For reads in the admin area, where every read is audited in the admin's name: a browser that says another site
- * sent it there (a link, a redirect, an embedded image) is stopped before the read, so no other site can make an
- * admin look at something. `same-site` (a sibling host) passes only with a trusted Origin or Referer; a request the
- * browser made on its own (`none`: typed, bookmarked) passes, and one without the header (not a browser, or an older
- * one) unless its Origin or Referer names another origin.
+ * Whether the browser says this site opened the request — for reads in the admin area, audited in the admin's name,
+ * which no other site may make an admin do (a link, a redirect, an embedded image). `same-site` (a sibling host)
+ * counts only with a trusted Origin or Referer; a request the browser made on its own (`none`: typed, bookmarked)
+ * counts, and one without the header (not a browser, or an older one) unless its Origin or Referer names another
+ * origin.
  */
-export function assertOpenedFromThisSite(req: Request, trustedOrigins: ReadonlySet<string>): void {
-  if (!openedFromThisSite(req, trustedOrigins)) {
-    throw new AppException('opened_from_another_site', 'The browser reports that another site opened this address');
-  }
-}
-
-/** What assertOpenedFromThisSite lets through. */
 export function openedFromThisSite(req: Request, trustedOrigins: ReadonlySet<string>): boolean {
   const site = req.headers['sec-fetch-site'];
   if (site === 'cross-site' || site === 'same-site') return provesTrustedSource(req, trustedOrigins);

@@ -7,10 +7,10 @@ import { InjectAppConfig } from '../config/config.module.js';
 import type { AuthenticatedRequest, SessionFactsRequest } from '../access/authenticated-request.js';
 import { inAdminArea, requiredRolesOf, sessionRequirementOf, signsOut } from '../access/auth.decorators.js';
 import {
-  assertOpenedFromThisSite,
   assertSameOriginRequest,
   assertTrustedSource,
   isStateChanging,
+  openedFromThisSite,
   provesTrustedSource,
   takeFormCsrfToken,
 } from '../access/csrf.js';
@@ -44,8 +44,9 @@ export class SessionGuard implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<Request>();
     const writes = isStateChanging(req);
-    if (!writes && inAdminArea(this.reflector, targets)) {
-      assertOpenedFromThisSite(req, this.config.http.trustedOrigins);
+    // The headers first: the route's metadata is read only for the rare read another site opened.
+    if (!writes && !openedFromThisSite(req, this.config.http.trustedOrigins) && inAdminArea(this.reflector, targets)) {
+      throw new AppException('opened_from_another_site', 'The browser reports that another site opened this address');
     }
     if (requirement === 'none' && !writes) return true;
     const formToken = writes ? takeFormCsrfToken(req) : undefined;
