@@ -1,18 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { auditEvents, createAccount, createAdmin, type SignedIn } from '../support/factories.js';
+import { concretePath, routeTable } from '../support/route-table.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
-interface RouteLayer {
-  route?: { path: string; methods: Record<string, boolean> };
-}
-
-/** Every GET route the app serves, from Express's own router. */
-function readRoutes(t: TestApp): string[] {
-  const router = (t.app.getHttpAdapter().getInstance() as { router: { stack: RouteLayer[] } }).router;
-  return router.stack.flatMap((layer) => (layer.route?.methods.get ? [layer.route.path] : []));
-}
+/** Every GET route the app serves. */
+const readRoutes = (t: TestApp) =>
+  routeTable(t).flatMap((route) => (route.startsWith('GET ') ? [route.slice('GET '.length)] : []));
 
 const ADMIN_AREA = /^\/(console|api\/admin)(\/|$)/;
 
@@ -21,8 +15,7 @@ describe('reads in the admin area', () => {
   let t: TestApp;
   let admin: SignedIn;
   let subjectId: string;
-  const concrete = (path: string) =>
-    path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? subjectId : randomUUID()));
+  const concrete = (path: string) => concretePath(path, { id: subjectId });
   const read = (path: string, headers: Record<string, string>) =>
     request(t.app.getHttpServer()).get(path).set('Cookie', admin.cookie).set('Accept', 'application/json').set(headers);
 

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { createAccount, createAdmin, signIn } from '../support/factories.js';
+import { concretePath, routeTable } from '../support/route-table.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -10,29 +11,15 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
  */
 const CANNOT_CARRY_A_TOKEN: Record<string, string> = {};
 
-const SAFE_METHODS = new Set(['get', 'head', 'options']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const rsaPem = () =>
   generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
-interface RouteLayer {
-  route?: { path: string; methods: Record<string, boolean> };
-}
-
-/** Every state-changing route the app serves, as `METHOD /path/:param`, from Express's own router. */
-function stateChangingRoutes(t: TestApp): string[] {
-  const router = (t.app.getHttpAdapter().getInstance() as { router: { stack: RouteLayer[] } }).router;
-  return router.stack.flatMap((layer) =>
-    layer.route
-      ? Object.entries(layer.route.methods)
-          .filter(([method, enabled]) => enabled && method !== '_all' && !SAFE_METHODS.has(method))
-          .map(([method]) => `${method.toUpperCase()} ${layer.route!.path}`)
-      : [],
-  );
-}
+/** Every state-changing route the app serves, as `METHOD /path/:param`. */
+const stateChangingRoutes = (t: TestApp) => routeTable(t).filter((route) => !SAFE_METHODS.has(route.split(' ')[0]));
 
 const SAMPLE_PARAMETERS: Record<string, string> = { provider: 'digidentity', code: 'IMMO_KEY_PROGRAMMING' };
-const concrete = (path: string) =>
-  path.replace(/:(\w+)/g, (_, name: string) => SAMPLE_PARAMETERS[name] ?? randomUUID());
+const concrete = (path: string) => concretePath(path, SAMPLE_PARAMETERS);
 
 /** Every row of every table, so "nothing was written" covers whatever a handler might have touched. */
 async function databaseContents(t: TestApp): Promise<Record<string, string | null>> {
