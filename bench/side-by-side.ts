@@ -296,9 +296,10 @@ export async function loginsAndMe(
     closedLoopRates.push(perSecond(warm));
   }
   await settle();
-  const ratePerSecond = loginPace === 'closed' ? 0 : Math.round(loginPace * Math.min(...closedLoopRates));
+  const slower = Math.min(...closedLoopRates);
+  const ratePerSecond = loginPace === 'closed' ? 0 : Math.round(loginPace * slower);
   const pace = ratePerSecond
-    ? `${ratePerSecond} logins/s each (${loginPace} of the slower system's closed-loop ${Math.round(Math.min(...closedLoopRates))}/s)`
+    ? `${ratePerSecond} logins/s each (${loginPace} of the slower system's closed-loop ${Math.round(slower)}/s)`
     : 'closed loop';
 
   const logins = await alternate(systems, rig.usage, async (system, measure) => {

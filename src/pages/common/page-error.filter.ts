@@ -43,7 +43,7 @@ export class PageErrorFilter implements ExceptionFilter {
       return sendProblem(res, toProblem(failure, req.path, requestIdOf(req) ?? undefined));
     }
     if (failure.code === 'unauthenticated' && req.method === 'GET') {
-      const back = safeReturnTo(req.originalUrl, new URL('http://page.invalid'));
+      const back = ownAddress(req);
       res.setHeader('Cache-Control', 'no-store');
       return redirect(res, 303, `/?returnTo=${encodeURIComponent(back)}`);
     }
@@ -59,9 +59,7 @@ export class PageErrorFilter implements ExceptionFilter {
     }
     // A click on this page's link is a navigation of this site's, which the admin area lets through.
     const openHere =
-      failure.code === 'opened_from_another_site' &&
-      req.method === 'GET' &&
-      safeReturnTo(req.originalUrl, new URL('http://page.invalid')) === req.originalUrl
+      failure.code === 'opened_from_another_site' && req.method === 'GET' && ownAddress(req) === req.originalUrl
         ? req.originalUrl
         : null;
     this.pages.render(
@@ -82,4 +80,9 @@ export class PageErrorFilter implements ExceptionFilter {
     );
     return true;
   }
+}
+
+/** The address the request asked for, as a path of this site to come back to ('/' when it is not one). */
+function ownAddress(req: Request): string {
+  return safeReturnTo(req.originalUrl, new URL('http://page.invalid'));
 }
