@@ -69,10 +69,8 @@ export class BrowserLogins {
     res: Response,
     extra: { attachPendingIdentityId?: string } = {},
   ): Promise<void> {
-    const { publicBaseUrl, trustedOrigins } = this.config.http;
-    const returnTo = safeReturnTo(query.returnTo, publicBaseUrl);
-    const continueOnSite =
-      pathInAdminArea(afterLoginUrl(returnTo, this.config), publicBaseUrl) && openedFromThisSite(req, trustedOrigins);
+    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
+    const continueOnSite = this.continuesOnSite(returnTo, req);
     const url = await starter.startRedirect(
       {
         purpose: 'login',
@@ -87,6 +85,17 @@ export class BrowserLogins {
     );
     res.setHeader('Cache-Control', 'no-store');
     redirect(res, 302, url.href);
+  }
+
+  /**
+   * Whether a login this request starts, landing at `returnTo` (or LOGIN_SUCCESS_URL), finishes through a page of ours:
+   * the admin area refuses reads the browser says another site opened, as it says of the provider's redirects.
+   */
+  continuesOnSite(returnTo: string, req: Request): boolean {
+    const { publicBaseUrl, trustedOrigins } = this.config.http;
+    return (
+      pathInAdminArea(afterLoginUrl(returnTo, this.config), publicBaseUrl) && openedFromThisSite(req, trustedOrigins)
+    );
   }
 
   async complete(login: VerifiedLogin, req: Request, res: Response): Promise<LoginOutcome> {
@@ -128,7 +137,6 @@ export class BrowserLogins {
       outcome.kind === 'session' && typeof attach === 'string' && followUp
         ? await followUp(outcome, attach, outcome.returnTo, req, res)
         : afterLoginUrl(outcome.returnTo, this.config);
-    // The admin area refuses reads the browser says another site opened, as it says of the provider's redirects.
     if (providerData[CONTINUE_ON_SITE] === true && pathInAdminArea(next, this.config.http.publicBaseUrl)) {
       return navigateFromThisSite(res, next);
     }

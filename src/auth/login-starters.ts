@@ -20,7 +20,7 @@ export interface LoginIntent {
   attachPendingIdentityId?: string;
   /** A plain login the person asked to make with a new sign-in or the provider's account choice. */
   prompt?: 'login' | 'select_account';
-  /** A plain login started from this site into the admin area: its callback lands there through a page of ours. */
+  /** A login started from this site into the admin area: its callback lands there through a page of ours. */
   continueOnSite?: boolean;
 }
 

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { clientMeta } from '../common/http/client-meta.js';
 import { LoginRedirectFilter } from '../auth/login-redirect.filter.js';
 import { LoginStarters } from '../auth/login-starters.js';
+import { BrowserLogins } from '../auth/browser-logins.js';
 import { AppException } from '../common/problem/app-exception.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
@@ -25,6 +26,7 @@ export class ReauthenticateController {
   constructor(
     private readonly starters: LoginStarters,
     private readonly binding: BrowserBinding,
+    private readonly browserLogins: BrowserLogins,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -44,12 +46,15 @@ export class ReauthenticateController {
     const chosen = query.provider ?? principal.provider;
     const starter = principal.links.some((link) => link.provider === chosen) ? this.starters.get(chosen) : undefined;
     if (!starter) throw new AppException('provider_not_enabled', 'the account has no enabled login with this provider');
+    const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
+    const continueOnSite = this.browserLogins.continuesOnSite(returnTo, req);
     const url = await starter.startRedirect(
       {
         purpose: 'reauthenticate',
         accountId: principal.accountId,
-        returnTo: safeReturnTo(query.returnTo, this.config.http.publicBaseUrl),
+        returnTo,
         ...this.binding.ensure(req, res),
+        ...(continueOnSite ? { continueOnSite } : {}),
       },
       clientMeta(req),
     );

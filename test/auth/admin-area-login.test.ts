@@ -30,6 +30,20 @@ describe('a login that lands in the admin area', () => {
     return { browser, answer: await browser.request(callback) };
   }
 
+  /** A re-authentication of the browser's session, its start sent with `headers`; the callback's answer. */
+  async function reauthenticate(browser: Browser, headers: Record<string, string>, returnTo: string) {
+    const query = `?returnTo=${encodeURIComponent(returnTo)}`;
+    const start = await browser.request(`${bed.app.baseUrl}/auth/reauthenticate${query}`, { headers });
+    expect(start.status).toBe(302);
+    const callback = await reachProviderCallback(
+      browser,
+      start.location!,
+      IOE.id,
+      `${bed.app.baseUrl}/auth/digidentity/callback`,
+    );
+    return browser.request(callback);
+  }
+
   const refreshTo = (body: string) => /<meta http-equiv="refresh" content="0;url=([^"]*)">/.exec(body)?.[1];
 
   it('goes on through a page of ours when this site started it, to LOGIN_SUCCESS_URL or returnTo', async () => {
@@ -48,5 +62,16 @@ describe('a login that lands in the admin area', () => {
     expect([elsewhere.answer.status, elsewhere.answer.location]).toEqual([302, `${bed.app.baseUrl}/console`]);
     const outside = await logIn({ 'Sec-Fetch-Site': 'same-origin' }, '/account');
     expect([outside.answer.status, outside.answer.location]).toEqual([302, `${bed.app.baseUrl}/account`]);
+  });
+
+  it('treats a re-authentication that lands in the admin area as a login', async () => {
+    const { browser } = await logIn({ 'Sec-Fetch-Site': 'same-origin' }, '/account');
+    const here = await reauthenticate(browser, { 'Sec-Fetch-Site': 'same-origin' }, '/console/accounts');
+    expect(here.status).toBe(200);
+    expect(refreshTo(here.body)).toBe('/console/accounts');
+    const elsewhere = await reauthenticate(browser, { 'Sec-Fetch-Site': 'cross-site' }, '/console/accounts');
+    expect([elsewhere.status, elsewhere.location]).toEqual([302, `${bed.app.baseUrl}/console/accounts`]);
+    const outside = await reauthenticate(browser, { 'Sec-Fetch-Site': 'same-origin' }, '/account');
+    expect([outside.status, outside.location]).toEqual([302, `${bed.app.baseUrl}/account`]);
   });
 });
