@@ -1,5 +1,6 @@
 import { subjectFits } from '../identity-links/identity-subject.js';
 import type { SermiClaims, SermiIdentity } from './sermi-identity.js';
+import { hasControlCharacters } from '../common/control-characters.js';
 
 export type SermiRefusal =
   'sermi_claims_missing' | 'sermi_uid_malformed' | 'sermi_rsse_set_incomplete' | 'sermi_rsse_without_ioe';
@@ -23,13 +24,13 @@ const MAX_UID_LENGTH = 255;
  * IOUIDs need not end in a VAT number.
  */
 function hasSegments(value: string, count: number): boolean {
-  if (value.length > MAX_UID_LENGTH || /[\p{Cc}\p{Cs}]/u.test(value)) return false;
+  if (value.length > MAX_UID_LENGTH || hasControlCharacters(value)) return false;
   const segments = value.split('/');
   return segments.length === count && segments.every((segment) => segment.length > 0 && segment.trim() === segment);
 }
 
 const WELL_FORMED: Record<(typeof BASE_CLAIMS)[number] | (typeof CHAIN_CLAIMS)[number], (value: string) => boolean> = {
-  sub: (value) => subjectFits(value) && value.trim() === value && !/[\p{Cc}\p{Cs}]/u.test(value),
+  sub: (value) => subjectFits(value) && value.trim() === value && !hasControlCharacters(value),
   cabuid: (value) => CABUID.test(value),
   iouid: (value) => hasSegments(value, 3),
   ioeuid: (value) => hasSegments(value, 3),
@@ -75,7 +76,7 @@ export function evaluateSermiClaims(claims: Record<string, unknown>): SermiEvalu
   }
   for (const name of [...BASE_CLAIMS, ...chainPresent]) {
     const value = claims[name];
-    if (typeof value !== 'string' || /\p{Cc}/u.test(value) || !WELL_FORMED[name](value)) {
+    if (typeof value !== 'string' || hasControlCharacters(value) || !WELL_FORMED[name](value)) {
       return {
         ok: false,
         refusal: 'sermi_uid_malformed',

@@ -1,5 +1,7 @@
+import { hasControlCharacters } from '../../common/control-characters.js';
+
 const text = (value: unknown, max = 200): string | undefined =>
-  typeof value === 'string' && value.trim() !== '' && value.length <= max && !/\p{Cc}/u.test(value)
+  typeof value === 'string' && value.trim() !== '' && value.length <= max && !hasControlCharacters(value)
     ? value.trim()
     : undefined;
 

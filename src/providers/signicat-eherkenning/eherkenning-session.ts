@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../common/problem/error-codes.js';
+import { hasControlCharacters } from '../../common/control-characters.js';
 
 /**
  * What the portal asks eHerkenning for and keeps (docs/providers.md#eherkenning-attributes): the organisation (KvK
@@ -35,7 +36,7 @@ const MAX_TEXT_LENGTH = 512;
 
 /** Printable text without control characters or lone surrogates (Postgres jsonb refuses NUL and those). */
 const plainText = (value: unknown, max = MAX_TEXT_LENGTH): value is string =>
-  typeof value === 'string' && value.trim().length > 0 && value.length <= max && !/[\p{Cc}\p{Cs}]/u.test(value);
+  typeof value === 'string' && value.trim().length > 0 && value.length <= max && !hasControlCharacters(value);
 
 const refuse = (code: ErrorCode, detail: string, field?: string): SessionVerdict => ({
   ok: false,
