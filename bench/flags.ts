@@ -32,6 +32,17 @@ function parseLoginPace(text: string | undefined): number | 'closed' {
   throw new Error(`BENCH_LOGIN_PACE: a fraction in (0, 1] or closed, not ${text}`);
 }
 
+/** A BENCH_* number: `fallback` when unset; a mistyped one stops the bench rather than run it with NaN. */
+export function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, wholeNumber = true): number {
+  const text = env[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !(value > 0) || !Number.isFinite(value) || (wholeNumber && !Number.isInteger(value))) {
+    throw new Error(`${name}: a ${wholeNumber ? 'whole ' : ''}number above 0, not ${text}`);
+  }
+  return value;
+}
+
 /** The settings from the command line's arguments (after the script) and the environment. */
 export function readSettings(args: string[], env: NodeJS.ProcessEnv) {
   const { values: flags } = parseArgs({
@@ -53,18 +64,18 @@ export function readSettings(args: string[], env: NodeJS.ProcessEnv) {
   if (flags.against !== undefined && (only !== undefined || instances > 1)) {
     throw new Error('--against runs alone: no --only or --instances with it');
   }
-  const durationMs = Number(env.BENCH_SECONDS ?? 5) * 1000;
+  const durationMs = positiveNumber(env, 'BENCH_SECONDS', 5, false) * 1000;
   return {
     /** Keep-alive clients of the HTTP scenarios and "who am I". */
-    concurrency: Number(env.BENCH_CONCURRENCY ?? 32),
+    concurrency: positiveNumber(env, 'BENCH_CONCURRENCY', 32),
     /** Browsers logging in at once. */
-    loginConcurrency: Number(env.BENCH_LOGIN_CONCURRENCY ?? 50),
+    loginConcurrency: positiveNumber(env, 'BENCH_LOGIN_CONCURRENCY', 50),
     /** Length of a measured window. */
     durationMs,
     /** Distinct people logging in. */
-    personaCount: Number(env.BENCH_PERSONAS ?? 200),
+    personaCount: positiveNumber(env, 'BENCH_PERSONAS', 200),
     /** Windows per system in the alternating scenarios. */
-    windowsPerSystem: Number(env.BENCH_WINDOWS ?? 5),
+    windowsPerSystem: positiveNumber(env, 'BENCH_WINDOWS', 5),
     /** Each HTTP scenario runs this long unmeasured first, on the same connections. */
     warmupMs: Math.min(1000, durationMs),
     /**
@@ -73,7 +84,7 @@ export function readSettings(args: string[], env: NodeJS.ProcessEnv) {
      * steady state. Counted in logins, not seconds: V8 optimizes by how often code ran, and a slow stretch of the VM
      * runs a third fewer logins in the same time.
      */
-    loginWarmups: Number(env.BENCH_LOGIN_WARMUP ?? 1500),
+    loginWarmups: positiveNumber(env, 'BENCH_LOGIN_WARMUP', 1500),
     /**
      * The login windows' pace (parseLoginPace): closed loop by default, the issue's 50 browsers, each system at the
      * rate it reaches; a fraction gives both systems the same rate below their capacity (docs/benchmark.md: CPU per

@@ -8,6 +8,7 @@ import { startDigidentitySandbox } from '../sandbox/digidentity/digidentity-sand
 import { IOE_CLAIMS, type Persona } from '../sandbox/digidentity/personas.js';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { freePort } from '../test/support/free-port.js';
+import { positiveNumber } from './flags.js';
 import { backendLogin, logInEach, runLogins } from './logins.js';
 import { PostgresUsage, scratchDatabases, settle } from './postgres-usage.js';
 import { startBackend } from './processes.js';
@@ -22,9 +23,9 @@ import { startBackend } from './processes.js';
  * triggers' functions. The sealers' statements are in the list too. BENCH_HOLD=1 keeps the database (its URL on
  * stderr) until the process gets SIGUSR2, for EXPLAIN by hand. Method and findings: docs/benchmark.md.
  */
-const personaCount = Number(process.env.BENCH_PERSONAS ?? 100);
-const loginCount = Number(process.env.BENCH_LOGINS ?? 1000);
-const concurrency = Number(process.env.BENCH_LOGIN_CONCURRENCY ?? 10);
+const personaCount = positiveNumber(process.env, 'BENCH_PERSONAS', 100);
+const loginCount = positiveNumber(process.env, 'BENCH_LOGINS', 1000);
+const concurrency = positiveNumber(process.env, 'BENCH_LOGIN_CONCURRENCY', 10);
 /**
  * With BENCH_EXPLAIN=n, n more logins (one browser, on the pool's warm connections) with auto_explain logging every
  * plan with buffers and WAL, nested statements and triggers included: the plans are printed.

@@ -63,6 +63,22 @@ describe("the bench's flags", () => {
     expect(readSettings([], { BENCH_LOGIN_WARMUP: '600' }).loginWarmups).toBe(600);
   });
 
+  it('stops at a mistyped number rather than run with it', () => {
+    expect(readSettings([], { BENCH_SECONDS: '0.5' }).durationMs).toBe(500);
+    for (const [name, wrong] of [
+      ['BENCH_SECONDS', '5s'],
+      ['BENCH_SECONDS', '0'],
+      ['BENCH_WINDOWS', 'five'],
+      ['BENCH_WINDOWS', '2.5'],
+      ['BENCH_PERSONAS', '-1'],
+      ['BENCH_CONCURRENCY', ''],
+      ['BENCH_LOGIN_CONCURRENCY', 'Infinity'],
+      ['BENCH_LOGIN_WARMUP', '1e400'],
+    ] as const) {
+      expect(() => readSettings([], { [name]: wrong })).toThrow(`${name}: a `);
+    }
+  });
+
   it('runs the login windows in a closed loop unless told a pace', () => {
     expect(readSettings([], {}).loginPace).toBe('closed');
     expect(readSettings([], { BENCH_LOGIN_PACE: '0.5' }).loginPace).toBe(0.5);
