@@ -27,3 +27,19 @@ export function loginCpuReading(a: CpuByRound, b: CpuByRound) {
   const allRounds = a.cpuAllRounds / b.cpuAllRounds;
   return { byRound, roundsMedian, allRounds, ratio: Math.max(roundsMedian, allRounds) };
 }
+
+/**
+ * The machine's busy CPU in a window less what the system under test, its Postgres and the bench used, in cores.
+ * Postgres on another server (its CPU unknown, NaN) uses none of this machine's; the counters' different clocks can
+ * read a little below zero on an idle machine, which is none.
+ */
+export function elsewhereCores(cpu: {
+  machineMs: number;
+  appCpuMs: number;
+  postgresCpuMs: number;
+  benchMs: number;
+  elapsedMs: number;
+}): number {
+  const elsewhereMs = cpu.machineMs - cpu.appCpuMs - (cpu.postgresCpuMs || 0) - cpu.benchMs;
+  return Math.max(0, elsewhereMs) / cpu.elapsedMs;
+}

@@ -6,7 +6,7 @@ import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js
 import type { PostgresUsage } from './postgres-usage.js';
 import { settle } from './postgres-usage.js';
 import { machineBusyMs, type Service } from './processes.js';
-import { ratiosInOrder } from './readings.js';
+import { elsewhereCores, ratiosInOrder } from './readings.js';
 import { format, median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
 import { relativeSpeeds, speedProbe } from './speed-probe.js';
@@ -164,15 +164,14 @@ export class Measure {
     const benchMs = benchCpuMs() - bench;
     const elapsedMs = performance.now() - at;
     const appCpuMs = appAfter - (await app);
-    // Postgres on another server (its CPU unknown, NaN) uses none of this machine's.
-    const elsewhereMs = machineAfter - (await machine) - appCpuMs - (postgresCpuMs || 0) - benchMs;
+    const machineMs = machineAfter - (await machine);
     return {
       appCpuMs,
       postgresCpuMs,
       autovacuumCpuMs,
       walBytes: walAfter - (await wal),
       probeMicros: speedProbe().medianSince(at),
-      elsewhereCores: Math.max(0, elsewhereMs) / elapsedMs,
+      elsewhereCores: elsewhereCores({ machineMs, appCpuMs, postgresCpuMs, benchMs, elapsedMs }),
       benchCores: benchMs / elapsedMs,
     };
   }

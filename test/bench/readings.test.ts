@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readSettings } from '../../bench/flags.js';
 import { benchNodeArgs, checkoutNodeFlags, imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
-import { loginCpuReading } from '../../bench/readings.js';
+import { elsewhereCores, loginCpuReading } from '../../bench/readings.js';
 import { loginPacer } from '../../bench/logins.js';
 
 /** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
@@ -152,6 +152,22 @@ describe("the machine's busy time, for the CPU used elsewhere during a window", 
   it("counts every busy field of /proc/stat's first line, steal included, but not idle or iowait", () => {
     const stat = ['cpu  29150 7 9946 36383 440 3 836 12 0 0', 'cpu0 14575 3 4973 18191 220 1 418 6 0 0'].join('\n');
     expect(machineBusyMs(stat)).toBe(((29150 + 7 + 9946 + 3 + 836 + 12) * 1000) / 100);
+  });
+});
+
+describe('the CPU the rest of the machine used during a window', () => {
+  const window = { machineMs: 1500, appCpuMs: 400, postgresCpuMs: 300, benchMs: 500, elapsedMs: 1000 };
+
+  it('is the busy time less the system, its Postgres and the bench, in cores', () => {
+    expect(elsewhereCores(window)).toBeCloseTo(0.3, 10);
+  });
+
+  it("counts a Postgres on another server (its CPU unknown) as none of this machine's", () => {
+    expect(elsewhereCores({ ...window, postgresCpuMs: Number.NaN })).toBeCloseTo(0.6, 10);
+  });
+
+  it('reads none, not less, when the counters add up to more than the machine was busy', () => {
+    expect(elsewhereCores({ ...window, machineMs: 1150 })).toBe(0);
   });
 });
 
