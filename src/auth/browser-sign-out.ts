@@ -22,16 +22,19 @@ export class BrowserSignOut {
   ) {}
 
   async apply(req: Request, res: Response): Promise<void> {
-    // First, so that the cookie of an ended session goes even when forgetting the held sign-ins fails.
     this.sessionCookie.clear(res);
     await this.forgetHeldSignIns(req, res);
   }
 
-  /** The identities this browser left pending are no longer its, and its binding cookie goes; a session stays. */
+  /**
+   * The identities this browser left pending are no longer its, and its binding cookie goes; a session stays. The
+   * cookies are cleared first: when the database fails after them, the answer (an error, "try again") still takes
+   * them from the browser, and nobody at it can reach what it held any more.
+   */
   async forgetHeldSignIns(req: Request, res: Response): Promise<void> {
     const binding = this.binding.read(req);
     if (!binding) return;
-    await this.pending.forgetBrowser(this.dataSource.manager, hashBinding(binding));
     this.binding.clear(res);
+    await this.pending.forgetBrowser(this.dataSource.manager, hashBinding(binding));
   }
 }
