@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { logFailure } from '../common/logging/fault-log.js';
+import { InjectRootLogger } from '../common/logging/logger.module.js';
+import { requestIdOf } from '../common/request-context/request-context.js';
 import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
 import { PendingIdentitiesRepository } from '../pending-identities/pending-identities.repository.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
@@ -19,6 +23,7 @@ export class BrowserSignOut {
     private readonly binding: BrowserBinding,
     private readonly sessionCookie: SessionCookie,
     private readonly pending: PendingIdentitiesRepository,
+    @InjectRootLogger() private readonly logger: Logger,
   ) {}
 
   async apply(req: Request, res: Response): Promise<void> {
@@ -28,13 +33,19 @@ export class BrowserSignOut {
 
   /**
    * The identities this browser left pending are no longer its, and its binding cookie goes; a session stays. The
-   * cookies are cleared first: when the database fails after them, the answer (an error, "try again") still takes
-   * them from the browser, and nobody at it can reach what it held any more.
+   * cookie is what reaches them: once it is gone nobody at this browser can, so a database failure while their rows
+   * are unbound is logged and the sign-out stands (the rows keep a hash no browser holds until they expire) — a
+   * logout still goes on to end the provider's session.
    */
   async forgetHeldSignIns(req: Request, res: Response): Promise<void> {
     const binding = this.binding.read(req);
     if (!binding) return;
     this.binding.clear(res);
-    await this.pending.forgetBrowser(this.dataSource.manager, hashBinding(binding));
+    try {
+      await this.pending.forgetBrowser(this.dataSource.manager, hashBinding(binding));
+    } catch (error) {
+      const fields = { requestId: requestIdOf(req), path: req.path };
+      logFailure(this.logger, error, fields, 'forgetting the held sign-ins of a signed-out browser failed');
+    }
   }
 }
