@@ -39,8 +39,12 @@ export type LoginOutcome =
 /** The `outcome` label of rmi_logins_total for a login that went through (refusals are labelled with their code). */
 const OUTCOME_METRIC: Record<LoginOutcome['kind'], string> = { session: 'success', linked: 'linked', pending: 'held' };
 
-/** Clock skew allowed between the provider's `auth_time` and our record of when the login started. */
-const AUTH_TIME_SKEW_MS = 60_000;
+/**
+ * How much earlier than the login's start a sign-in during it may read: `auth_time` drops the fraction of its second,
+ * and the provider's clock is known to the second (authTimeOf). Any wider, and the single sign-on session of a person
+ * who just signed out would pass for the next person's new sign-in at a shared PC.
+ */
+const AUTH_TIME_TOLERANCE_MS = 2_000;
 
 /**
  * Link and re-authentication logins, and every login whose start demanded a new sign-in (the SERMI Trust Centre's,
@@ -59,7 +63,8 @@ function assertFreshAuthentication(login: VerifiedLogin): void {
 /** Whether the person signed in at the provider during this login: an `auth_time` no earlier than its start. */
 function signedInDuringLogin(login: VerifiedLogin): boolean {
   return (
-    login.authTime !== null && login.authTime.getTime() >= login.transaction.createdAt.getTime() - AUTH_TIME_SKEW_MS
+    login.authTime !== null &&
+    login.authTime.getTime() >= login.transaction.createdAt.getTime() - AUTH_TIME_TOLERANCE_MS
   );
 }
 

@@ -110,6 +110,39 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     expect((await pc.request(`${base}/api/me/links`)).json()).toMatchObject({ recentAuthenticationUntil: null });
   });
 
+  it('takes no sign-in from before the login for a new one, however recent: ten seconds before, at a shared PC', async () => {
+    // A signs in at iDIN and signs out of the portal only; B's login ten seconds later is answered from A's sign-in.
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const accountA = (await me(pc)).account.id;
+    expect((await signOutAsApiClient(pc)).status).toBe(200);
+    bed.idin.signIns.ageSignIns(10);
+    const callback = await reachProviderCallback(
+      pc,
+      `${base}${idinLoginPath}`,
+      IDIN_VRIES.id,
+      `${base}${IDIN_CALLBACK}`,
+    );
+    expect((await pc.request(callback)).status).toBe(302);
+    const session = await me(pc);
+    expect(session.account.id).toBe(accountA);
+    const [context] = await bed.app.dataSource.query(
+      `SELECT auth_context->'newSignIn' AS new FROM sessions WHERE id = $1`,
+      [session.session.id],
+    );
+    expect(context).toEqual({ new: false });
+    expect((await startLink(pc, bed.app, 'digidentity')).status).toBe(403);
+
+    // The Trust Centre the same way, its prompt=login stripped: refused, nobody signed in.
+    const desk = new Browser();
+    await bed.digidentityLogin(desk, IOE.id);
+    expect((await signOutAsApiClient(desk)).status).toBe(200);
+    bed.digidentity.signIns.ageSignIns(10);
+    bed.digidentity.signIns.ignoreFreshnessRequests = true;
+    expect((await bed.digidentityLogin(desk, IOE.id)).location).toBe(errorPage(bed, 'authentication_not_fresh'));
+    expect((await desk.request(`${base}/api/me`)).status).toBe(401);
+  });
+
   it('refuses a re-authentication that the provider answers from its old single sign-on session', async () => {
     const pc = new Browser();
     await bed.idinLogin(pc, IDIN_VRIES.id);
