@@ -227,8 +227,12 @@ export class LoginCompletionService {
       if (mapped.kind === 'pending') {
         // The session this browser was signed in with when this login started: only it may attach the identity
         // without proving it again. A session begun while the login was out at the provider (the next person at a
-        // shared PC) is not the one that started it.
-        const heldFor = await this.sessions.liveSession(meta.previousSessionToken, manager, transaction.createdAt);
+        // shared PC) is not the one that started it; and an answer from the provider's single sign-on session is not
+        // the signed-in person's doing (the previous person's, at a shared PC): that identity must be proven again.
+        const heldFor =
+          login.authContext[NEW_SIGN_IN] === true
+            ? await this.sessions.liveSession(meta.previousSessionToken, manager, transaction.createdAt)
+            : null;
         await this.pending.holdFor(manager, mapped.pendingIdentityId, heldFor?.id ?? null);
         await this.audit.record(
           {

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
+import { IDIN_PERSONAS, type IdinPersona } from '../../sandbox/signicat-idin/personas.js';
+import { Browser } from '../support/browser.js';
+import { portalWrite } from '../support/link-flow.js';
+import {
+  errorPage,
+  IDIN_CALLBACK,
+  pendingPage,
+  startProvidersTestbed,
+  type ProvidersTestbed,
+} from '../support/providers-testbed.js';
+
+const NEXT_PERSON: Persona = {
+  id: 'shared-pc-next-0001',
+  label: 'The next person',
+  description: 'signs in at the shared PC after the previous person left',
+  claims: { ...PERSONAS[0].claims, ioeuid: 'NL/EXAMPLECAB/3434343434B' },
+};
+const PREVIOUS_PERSON: IdinPersona = { ...IDIN_PERSONAS[0], id: 'shared-pc-previous-0001' };
+
+/**
+ * An identity held while the browser was signed in may be attached at once — unless the provider answered from its
+ * single sign-on session: at a shared PC that is the previous person's sign-in, not the signed-in person's.
+ */
+describe('a pending identity answered from the provider’s single sign-on session', () => {
+  let bed: ProvidersTestbed;
+  let base: string;
+
+  beforeAll(async () => {
+    bed = await startProvidersTestbed({
+      digidentityPersonas: [...PERSONAS, NEXT_PERSON],
+      idinPersonas: [...IDIN_PERSONAS, PREVIOUS_PERSON],
+    });
+    base = bed.app.baseUrl;
+  });
+  afterAll(async () => bed.close());
+
+  it('is not attached at once to the signed-in account: it must be proven again, which the leftover cannot', async () => {
+    const pc = new Browser();
+    // The previous person (no account) signs in with iDIN, is held, forgets the sign-in as the page advises, and leaves.
+    expect((await bed.idinLogin(pc, PREVIOUS_PERSON.id)).location).toEqual(pendingPage(bed));
+    const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
+    expect(forget.status).toBe(303);
+    bed.idin.signIns.ageSignIns(10);
+
+    // The next person signs in with their own Trust Centre account, then clicks "Sign in with iDIN": iDIN answers
+    // from the previous person's session, without its sign-in page.
+    await bed.digidentityLogin(pc, NEXT_PERSON.id);
+    const account = (await pc.request(`${base}/api/me`)).json<{ account: { id: string } }>().account.id;
+    const silent = await pc.follow(`${base}/auth/signicat-idin/login`, (next) =>
+      next.startsWith(`${base}${IDIN_CALLBACK}`),
+    );
+    expect(silent.location?.startsWith(`${base}${IDIN_CALLBACK}`)).toBe(true);
+    expect((await pc.request(silent.location!)).location).toEqual(pendingPage(bed));
+
+    const pending = (await pc.request(`${base}/api/pending-identity`)).json<{ id: string }>();
+    const [held] = await bed.app.dataSource.query(`SELECT held_for_session_id FROM pending_identities WHERE id = $1`, [
+      pending.id,
+    ]);
+    expect(held).toEqual({ held_for_session_id: null });
+    const attach = await portalWrite(pc, bed.app, 'POST', '/api/pending-identity/attach', {
+      pendingIdentityId: pending.id,
+    });
+    const { status, redirectUrl } = attach.json<{ status: string; redirectUrl: string }>();
+    expect(status).toBe('confirm_with_provider');
+
+    // The proof is a new sign-in; the leftover session answering it (prompt=login stripped) is refused.
+    bed.idin.signIns.ignoreFreshnessRequests = true;
+    try {
+      const confirm = await pc.follow(redirectUrl, (next) => next.startsWith(`${base}${IDIN_CALLBACK}`));
+      expect((await pc.request(confirm.location!)).location).toBe(errorPage(bed, 'authentication_not_fresh'));
+    } finally {
+      bed.idin.signIns.ignoreFreshnessRequests = false;
+    }
+    const links = await bed.app.dataSource.query(`SELECT provider FROM identity_links WHERE account_id = $1`, [
+      account,
+    ]);
+    expect(links).toEqual([{ provider: 'digidentity' }]);
+  });
+});
