@@ -79,6 +79,7 @@ export class BrowserLogins {
         ...this.binding.ensure(req, res),
         ...(query.prompt ? { prompt: query.prompt } : {}),
         ...(continueOnSite ? { continueOnSite } : {}),
+        ...(this.signOut.signedOutHere(req) ? { afterSignOut: true } : {}),
         ...extra,
       },
       clientMeta(req),

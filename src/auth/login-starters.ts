@@ -22,6 +22,8 @@ export interface LoginIntent {
   prompt?: 'login' | 'select_account';
   /** A login started from this site into the admin area: its callback lands there through a page of ours. */
   continueOnSite?: boolean;
+  /** A plain login in a browser someone signed out of lately (BrowserSignOut.signedOutHere): a new sign-in. */
+  afterSignOut?: boolean;
 }
 
 /** On a login transaction's provider data: see LoginIntent.continueOnSite and BrowserLogins. */
@@ -33,8 +35,8 @@ export const FRESH_SIGN_IN = 'freshSignIn';
 /**
  * How old a sign-in at the provider the login may be answered with. Every request sends `max_age`, which makes the
  * provider report `auth_time` in the ID token (OIDC Core 3.1.2.1): the session's freshness comes from it. Link and
- * re-authentication logins, and providers whose every login must be a real authentication (the SERMI Trust
- * Centre), demand a new one (`prompt=login`, `max_age=0`); the start notes that on the login (FRESH_SIGN_IN) and the
+ * re-authentication logins, logins in a browser someone signed out of lately, and providers whose every login must be
+ * a real authentication (the SERMI Trust Centre), demand a new one (`prompt=login`, `max_age=0`); the start notes that on the login (FRESH_SIGN_IN) and the
  * completion checks `auth_time` against the start, because these parameters pass through the browser and could be
  * stripped, and a provider may answer from its single sign-on session anyway.
  */
@@ -48,7 +50,12 @@ export function authenticationAgeParameters(
 
 /** Whether a login's start demands a new sign-in at the provider: see authenticationAgeParameters. */
 export function demandsNewSignIn(intent: LoginIntent, policy: { alwaysFresh?: boolean }): boolean {
-  return intent.purpose !== 'login' || policy.alwaysFresh === true || intent.attachPendingIdentityId !== undefined;
+  return (
+    intent.purpose !== 'login' ||
+    policy.alwaysFresh === true ||
+    intent.attachPendingIdentityId !== undefined ||
+    intent.afterSignOut === true
+  );
 }
 
 /** What a provider stores on the login transaction for the intent, besides its own state. */

@@ -7,6 +7,7 @@ import {
   errorPage,
   IDIN_CALLBACK,
   pendingPage,
+  SIGNED_OUT_MARKER,
   startProvidersTestbed,
   type ProvidersTestbed,
 } from '../support/providers-testbed.js';
@@ -44,10 +45,17 @@ describe('a pending identity answered from the provider’s single sign-on sessi
     expect(forget.status).toBe(303);
     bed.idin.signIns.ageSignIns(10);
 
-    // The next person signs in with their own Trust Centre account, then clicks "Sign in with iDIN": iDIN answers
-    // from the previous person's session, without its sign-in page.
+    // The next person signs in with their own Trust Centre account, then clicks "Sign in with iDIN". Since someone
+    // left this browser, its logins demand a new sign-in: iDIN shows its sign-in page.
     await bed.digidentityLogin(pc, NEXT_PERSON.id);
     const account = (await pc.request(`${base}/api/me`)).json<{ account: { id: string } }>().account.id;
+    const toIdin = new URL((await pc.request(`${base}/auth/signicat-idin/login`)).location!);
+    expect([toIdin.searchParams.get('prompt'), toIdin.searchParams.get('max_age')]).toEqual(['login', '0']);
+    const asked = await pc.follow(toIdin.href, (next) => next.startsWith(`${base}${IDIN_CALLBACK}`));
+    expect(asked.location?.startsWith(`${base}${IDIN_CALLBACK}`) ?? false).toBe(false);
+
+    // Without that note (the next person removed it), iDIN answers from the previous person's session.
+    pc.cookies(base).delete(SIGNED_OUT_MARKER);
     const silent = await pc.follow(`${base}/auth/signicat-idin/login`, (next) =>
       next.startsWith(`${base}${IDIN_CALLBACK}`),
     );

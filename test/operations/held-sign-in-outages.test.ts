@@ -109,8 +109,8 @@ describe('signing out while the database fails', () => {
     );
     expect(logout.status).toBe(200);
     expect(logout.json<{ providerLogoutUrl: string }>().providerLogoutUrl).toMatch(/^http/);
-    // Only the provider sign-out's own cookie, for its way back.
-    expect([...browser.cookies(base).keys()]).toEqual(['__Host-rmi_logout']);
+    // Only the provider sign-out's own cookie, for its way back, and the note that someone signed out here.
+    expect([...browser.cookies(base).keys()].sort()).toEqual(['__Host-rmi_logout', '__Host-rmi_signed_out']);
     expect((await browser.request(`${base}/api/me`)).status).toBe(401);
     expect((await browser.request(`${base}/api/pending-identity`)).status).toBe(404);
     const reported = bed.app.logs.lines.filter((line) => String(line.msg).startsWith('forgetting the held sign-ins'));

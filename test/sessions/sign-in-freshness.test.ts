@@ -9,6 +9,7 @@ import {
   IDIN_CALLBACK,
   IDIN_VRIES,
   reachProviderCallback,
+  SIGNED_OUT_MARKER,
   startProvidersTestbed,
   type ProvidersTestbed,
 } from '../support/providers-testbed.js';
@@ -86,6 +87,8 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     const accountA = (await me(pc)).account.id;
     bed.idin.signIns.ageSignIns(3 * 60);
     expect((await signOutAsApiClient(pc)).status).toBe(200);
+    // The cookie by which a sign-out makes this browser's next logins new sign-ins, removed by B.
+    pc.cookies(base).delete(SIGNED_OUT_MARKER);
 
     // Person B clicks "Sign in with iDIN": the provider answers from A's single sign-on session.
     const started = Date.now();
@@ -116,6 +119,7 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     await bed.idinLogin(pc, IDIN_VRIES.id);
     const accountA = (await me(pc)).account.id;
     expect((await signOutAsApiClient(pc)).status).toBe(200);
+    pc.cookies(base).delete(SIGNED_OUT_MARKER);
     bed.idin.signIns.ageSignIns(10);
     const callback = await reachProviderCallback(
       pc,
@@ -137,10 +141,42 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     const desk = new Browser();
     await bed.digidentityLogin(desk, IOE.id);
     expect((await signOutAsApiClient(desk)).status).toBe(200);
+    desk.cookies(base).delete(SIGNED_OUT_MARKER);
     bed.digidentity.signIns.ageSignIns(10);
     bed.digidentity.signIns.ignoreFreshnessRequests = true;
     expect((await bed.digidentityLogin(desk, IOE.id)).location).toBe(errorPage(bed, 'authentication_not_fresh'));
     expect((await desk.request(`${base}/api/me`)).status).toBe(401);
+  });
+
+  it("demands a new sign-in after a sign-out here, whichever provider's single sign-on session is left", async () => {
+    // A signs in with Digidentity, adds iDIN (a new iDIN sign-in), and signs out completely: RP-initiated logout ends
+    // the Trust Centre's session, the one the portal session came from — not iDIN's.
+    const pc = new Browser();
+    await bed.digidentityLogin(pc, IOE.id);
+    const { redirectUrl } = (await startLink(pc, bed.app, 'signicat-idin')).json<{ redirectUrl: string }>();
+    await pc.request(await reachProviderCallback(pc, redirectUrl, IDIN_VRIES.id, `${base}${IDIN_CALLBACK}`));
+    expect((await signOutAsApiClient(pc)).status).toBe(200);
+    expect(pc.cookie(base, SIGNED_OUT_MARKER)).toBe('1');
+
+    // B's "Sign in with iDIN" asks for a new sign-in: iDIN shows its page instead of answering with A's session.
+    const toIdin = new URL((await pc.request(`${base}${idinLoginPath}`)).location!);
+    expect([toIdin.searchParams.get('prompt'), toIdin.searchParams.get('max_age')]).toEqual(['login', '0']);
+    expect(await answeredSilently(pc, idinLoginPath, IDIN_CALLBACK)).toBe(false);
+    // And a provider that ignores it (or a login URL stripped of it) signs nobody in.
+    bed.idin.signIns.ageSignIns(10);
+    bed.idin.signIns.ignoreFreshnessRequests = true;
+    const silent = await pc.request(
+      await reachProviderCallback(pc, `${base}${idinLoginPath}`, IDIN_VRIES.id, `${base}${IDIN_CALLBACK}`),
+    );
+    expect(silent.location).toBe(errorPage(bed, 'authentication_not_fresh'));
+    expect((await pc.request(`${base}/api/me`)).status).toBe(401);
+
+    // Another browser, where nobody signed out, keeps the provider's single sign-on for ordinary logins.
+    const elsewhere = new URL((await new Browser().request(`${base}${idinLoginPath}`)).location!);
+    expect([elsewhere.searchParams.has('prompt'), elsewhere.searchParams.get('max_age')]).toEqual([
+      false,
+      String(bed.app.config.login.maxAgeSeconds),
+    ]);
   });
 
   it('refuses a re-authentication that the provider answers from its old single sign-on session', async () => {
