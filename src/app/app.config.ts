@@ -104,7 +104,10 @@ export class EnvironmentVariables {
   @Max(100)
   DATABASE_BATCH_LINGER_MS = 15;
 
-  /** Postgres `statement_timeout` for the app's connections. */
+  /**
+   * Postgres `statement_timeout` for the app's connections. A server that stops answering altogether is given 5 s
+   * more, then the connection is dropped and the request answered 503.
+   */
   @EnvInteger()
   @IsInt()
   @Min(100)

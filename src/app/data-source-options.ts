@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { ENTITIES } from './entities.js';
+import { ClientDroppingStuckConnections } from '../database/pg-client.js';
 
 export interface DatabaseConnectionSettings {
   url: string;
@@ -20,6 +21,7 @@ export interface DatabaseConnectionSettings {
  * `synchronize` is never on: the schema only changes through migrations.
  */
 export function dataSourceOptions(settings: DatabaseConnectionSettings): DataSourceOptions {
+  const statementTimeoutMs = settings.statementTimeoutMs ?? 15000;
   return {
     type: 'postgres',
     url: settings.url,
@@ -36,7 +38,12 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): DataSou
     poolSize: settings.poolSize ?? 10,
     connectTimeoutMS: settings.connectTimeoutMs ?? 5000,
     extra: {
-      statement_timeout: timeoutSetting(settings.statementTimeoutMs ?? 15000),
+      statement_timeout: timeoutSetting(statementTimeoutMs),
+      // The server cancels a statement at statement_timeout; one that stopped answering would leave the request
+      // waiting for ever: the client gives up a little later and drops the connection (a 503, "try again").
+      ...(statementTimeoutMs > 0
+        ? { query_timeout: statementTimeoutMs + STUCK_SERVER_MARGIN_MS, Client: ClientDroppingStuckConnections }
+        : {}),
       idle_in_transaction_session_timeout: timeoutSetting(60000),
       ...(settings.lockTimeoutMs === undefined ? {} : { lock_timeout: timeoutSetting(settings.lockTimeoutMs) }),
       ...(settings.poolIdleTimeoutMs === undefined ? {} : { idleTimeoutMillis: settings.poolIdleTimeoutMs }),
@@ -46,6 +53,9 @@ export function dataSourceOptions(settings: DatabaseConnectionSettings): DataSou
     },
   };
 }
+
+/** How long past statement_timeout the client waits for an answer before it takes the server for stuck. */
+export const STUCK_SERVER_MARGIN_MS = 5000;
 
 /** A Postgres timeout as text for pg, which leaves out a falsy setting: 0 (none) would not be sent. */
 const timeoutSetting = (ms: number) => String(ms);

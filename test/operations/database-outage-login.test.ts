@@ -1,5 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { ClientDroppingStuckConnections, QUERY_READ_TIMEOUT } from '../../src/database/pg-client.js';
 import { Browser } from '../support/browser.js';
+import { eventually } from '../support/eventually.js';
 import { errorPage, IOE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
 import { TcpLink } from '../support/tcp-link.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -20,11 +23,12 @@ describe('a database outage during a login', () => {
     bed = await startDigidentityTestbed({
       database,
       databaseUrl: opened.viaLink,
-      env: { DATABASE_CONNECT_TIMEOUT_MS: '1000' },
+      env: { DATABASE_CONNECT_TIMEOUT_MS: '1000', DATABASE_STATEMENT_TIMEOUT_MS: '1000' },
     });
   });
   afterEach(async () => {
     bed.hostile.hostility = {};
+    link.thaw();
     await link.restore();
   });
   afterAll(async () => {
@@ -116,5 +120,57 @@ describe('a database outage during a login', () => {
       headers: { accept: 'application/json' },
     });
     expect([json.status, json.json().code]).toEqual([503, 'service_unavailable']);
+  });
+
+  it('answers try again when the database stops answering, and recovers with it', async () => {
+    const browser = new Browser();
+    await bed.webLogin(browser, IOE.id);
+    const logsBefore = bed.app.logs.lines.length;
+    const start = () =>
+      browser.request(`${bed.app.baseUrl}/auth/digidentity/login`, { headers: { accept: 'application/json' } });
+
+    // Frozen: connections stay open, nothing comes back. Postgres's own statement_timeout cannot fire; the client's,
+    // a little later, does (a hang guard is all the test has: Jest's timeout, were it to wait for ever).
+    link.freeze();
+    const stuck = link.watchOpenConnections();
+    const refusedStart = await start();
+    expect([refusedStart.status, refusedStart.json().code]).toEqual([503, 'service_unavailable']);
+    const refusedMe = await browser.request(`${bed.app.baseUrl}/api/me`);
+    expect([refusedMe.status, refusedMe.json().code]).toEqual([503, 'service_unavailable']);
+    // The pool let go of the connection they were stuck on.
+    expect(stuck.check()).toBe(true);
+    const logged = warningsAndErrors(logsBefore).filter((line) => line.msg !== 'request completed');
+    // An outage, as warnings without stacks (one line per cause and minute, so maybe none after the tests before).
+    for (const line of logged) expect([line.level, line.cause]).toEqual(['warn', expect.stringMatching(/^database_/)]);
+    expect(JSON.stringify(bed.app.logs.lines.slice(logsBefore))).not.toMatch(/"stack"|"err"/);
+
+    link.thaw();
+    expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
+    expect((await start()).status).toBe(302);
+  });
+
+  it('drops a connection whose statement got no answer, instead of keeping it for the next query', async () => {
+    const frozen = await TcpLink.to(database.url);
+    const pool = new pg.Pool({
+      connectionString: frozen.viaLink,
+      Client: ClientDroppingStuckConnections,
+      max: 1,
+      query_timeout: 200,
+    });
+    try {
+      const client = await pool.connect();
+      // Dropped, it reports the end of its connection, as to TypeORM's listener on a connection it holds.
+      client.on('error', () => undefined);
+      const stuck = frozen.link.watchOpenConnections();
+      frozen.link.freeze();
+      // Still checked out: only the client itself can have let go of it.
+      await expect(client.query('SELECT 1')).rejects.toThrow(QUERY_READ_TIMEOUT);
+      await eventually(() => stuck.check());
+      client.release(true);
+    } finally {
+      frozen.link.thaw();
+      await pool.end();
+      await frozen.link.cut();
+    }
   });
 });

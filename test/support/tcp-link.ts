@@ -2,12 +2,16 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP hop between the app and Postgres that a test controls: `cut()` is a database that goes away
- * (connections reset, new ones refused), `restore()` brings it back, `delayMs` makes every answer slow.
+ * (connections reset, new ones refused), `restore()` brings it back, `delayMs` makes every answer slow, `freeze()` is
+ * a server that stops answering (connections stay open, answers are held) until `thaw()`.
  */
 export class TcpLink {
   delayMs = 0;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly upstreams = new Set<Socket>();
+  private readonly fromApp = new Set<Socket>();
+  private frozen = false;
   private trafficWaiters: Array<() => void> = [];
 
   private constructor(
@@ -35,6 +39,10 @@ export class TcpLink {
     if (this.server?.listening) return;
     this.server = createServer((client) => {
       const upstream = connect(this.target.port, this.target.host);
+      this.upstreams.add(upstream);
+      upstream.on('close', () => this.upstreams.delete(upstream));
+      this.fromApp.add(client);
+      client.on('close', () => this.fromApp.delete(client));
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
@@ -47,6 +55,7 @@ export class TcpLink {
         else setTimeout(() => client.writable && client.write(chunk), this.delayMs);
       });
       upstream.on('end', () => client.end());
+      if (this.frozen) upstream.pause();
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -57,6 +66,23 @@ export class TcpLink {
   /** Resolves when the app next sends something to the database (e.g. the query of a request in flight). */
   nextQuery(): Promise<void> {
     return new Promise((resolve) => this.trafficWaiters.push(resolve));
+  }
+
+  /** Whether one of the connections open to the server right now is closed later: `check()` answers. */
+  watchOpenConnections(): { check(): boolean } {
+    const open = [...this.fromApp];
+    return { check: () => open.some((socket) => socket.destroyed) };
+  }
+
+  /** The server stops answering: what it sends is held, on open connections and new ones. */
+  freeze(): void {
+    this.frozen = true;
+    for (const upstream of this.upstreams) upstream.pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const upstream of this.upstreams) upstream.resume();
   }
 
   async cut(): Promise<void> {

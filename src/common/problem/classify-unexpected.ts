@@ -23,9 +23,12 @@ const UNAVAILABLE_CODES = new Set([
   'EPIPE',
 ]);
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly/;
-/** The pool's "no connection within DATABASE_CONNECT_TIMEOUT_MS": every connection busy, or the server slow to accept. */
-const POOL_TIMEOUT_MESSAGE = /timeout exceeded when trying to connect/;
+  /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|^Query read timeout$/;
+/**
+ * The pool's "no connection within DATABASE_CONNECT_TIMEOUT_MS" (every connection busy, or the server slow to
+ * accept), and a server that stopped answering a statement (ClientDroppingStuckConnections).
+ */
+const TIMEOUT_MESSAGES = /timeout exceeded when trying to connect|^Query read timeout$/;
 
 /** The database went away or is refusing connections: a 503 the caller may retry, not a 500. */
 function isDatabaseUnavailable(exception: unknown, code: string | undefined): boolean {
@@ -44,9 +47,7 @@ export function outageCause(exception: unknown): 'database_unavailable' | 'datab
   if (code === QUERY_CANCELED) return 'database_timeout';
   if (!isDatabaseUnavailable(exception, code)) return null;
   const error = exception instanceof QueryFailedError ? exception.driverError : exception;
-  return error instanceof Error && POOL_TIMEOUT_MESSAGE.test(error.message)
-    ? 'database_timeout'
-    : 'database_unavailable';
+  return error instanceof Error && TIMEOUT_MESSAGES.test(error.message) ? 'database_timeout' : 'database_unavailable';
 }
 
 /**
