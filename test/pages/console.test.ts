@@ -98,6 +98,13 @@ describe('support-desk console in a browser', () => {
     );
     const updates = () =>
       bed.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE type = 'account.updated'`);
+    const looks = async () =>
+      (
+        await bed.dataSource.query(
+          `SELECT count(*)::int AS n FROM audit_events WHERE type = 'account.viewed' AND subject_account_id = $1`,
+          [target.id],
+        )
+      )[0].n as number;
     const [before] = await updates();
     for (const reason of [null, 'x'.repeat(1001)]) {
       await admin.goto(`${bed.baseUrl}/console/accounts/${target.id}`);
@@ -110,8 +117,11 @@ describe('support-desk console in a browser', () => {
         await admin.evaluate(`${field}.removeAttribute('maxlength')`);
         await admin.locator('#change-reason').fill(reason);
       }
+      const looksBefore = await looks();
       await admin.getByRole('button', { name: 'Disable the account' }).click();
       await admin.waitForURL(/error=validation_failed/);
+      // The refused change read nothing: the one look recorded is the form's page, shown again.
+      expect((await looks()) - looksBefore).toBe(1);
       // Back on the form (the API's own refusal), not on an error page.
       await expect(admin.getByRole('alert').first().textContent()).resolves.toMatch(/missing or not valid/);
       await expect(admin.getByRole('button', { name: 'Disable the account' }).isVisible()).resolves.toBe(true);

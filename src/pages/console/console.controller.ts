@@ -11,6 +11,7 @@ import { AuditEventQueryDto } from '../../audit/dto/audit-event-query.dto.js';
 import { pendingReference } from '../../auth/login-outcome-pages.js';
 import { AppValidationPipe } from '../../common/http/validation.pipe.js';
 import { uuidParam } from '../../common/http/uuid-param.js';
+import { WrittenReason } from '../../common/http/written-reason.js';
 import { AppException } from '../../common/problem/app-exception.js';
 import { requestIdOf } from '../../common/request-context/request-context.js';
 import type { AppConfig } from '../../app/app.config.js';
@@ -59,6 +60,12 @@ class DecisionFormDto {
   @ApiHideProperty()
   @Allow()
   comment: unknown;
+}
+
+/** The reason's own rules (the API's, WrittenReason): checked before a change reads the account. */
+class ChangeReasonDto {
+  @WrittenReason('Why')
+  reason: string;
 }
 
 class AccountChangeFormDto extends ReasonFormDto {
@@ -271,6 +278,8 @@ export class ConsolePageController {
     const admin = this.admin(principal);
     const back = `/console/accounts/${id}`;
     await this.act(res, back, async () => {
+      // A change refused for its reason reads nothing, so it records no look at the account either.
+      await queryAs(ChangeReasonDto, { reason: body.reason });
       const accounts = this.api(AdminAccountsController);
       const current = await accounts.get(admin, requestIdOf(req), id);
       const roles = current.roles.filter((role) => role !== 'admin');
