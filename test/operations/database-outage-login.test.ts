@@ -122,6 +122,21 @@ describe('a database outage during a login', () => {
     expect([json.status, json.json().code]).toEqual([503, 'service_unavailable']);
   });
 
+  it('shows a page of this site the outage as try again, logged as an outage and not as a fault', async () => {
+    const browser = new Browser();
+    await bed.webLogin(browser, IOE.id);
+    const logsBefore = bed.app.logs.lines.length;
+    await link.cut();
+    for (const path of ['/account', '/pending', '/console']) {
+      const page = await browser.request(`${bed.app.baseUrl}${path}`, { headers: { Accept: 'text/html' } });
+      expect([path, page.status]).toEqual([path, 503]);
+      expect(page.body).toContain('Try again in a few minutes.');
+    }
+    const logged = bed.app.logs.lines.slice(logsBefore);
+    expect(logged.filter((line) => line.level === 'error' || line.level === 'fatal')).toEqual([]);
+    expect(JSON.stringify(logged)).not.toMatch(/"stack"|"err"/);
+  });
+
   it('answers try again when the database stops answering, and recovers with it', async () => {
     const browser = new Browser();
     await bed.webLogin(browser, IOE.id);

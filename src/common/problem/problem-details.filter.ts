@@ -52,17 +52,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (appException.code === 'method_not_allowed') {
       headers.Allow = this.routes.allowedMethods(req.path).join(', ');
     }
-    if (appException.code === 'internal_error') {
-      this.logger.error({ err: exception, requestId, method: req.method, path: req.path }, 'request failed');
-    } else if (appException.status >= 500) {
-      // The database or a provider is down or slow: expected, retryable, and reported once per cause.
-      reportOutage(
-        this.logger,
-        outageCause(exception) ?? appException.code,
-        { requestId, method: req.method, path: req.path, code: appException.code, detail: errorDetail(exception) },
-        'request failed',
-      );
-    }
+    logServerFailure(
+      this.logger,
+      exception,
+      appException,
+      { requestId, method: req.method, path: req.path },
+      'request failed',
+    );
     if (res.headersSent) {
       res.destroy();
       return;
@@ -95,6 +91,25 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return new AppException(code, status >= 500 ? undefined : exception.message);
     }
     return classifyUnexpected(exception);
+  }
+}
+
+/**
+ * A request answered 5xx, in the log: a genuine fault (internal_error) as an error with its stack; the database or a
+ * provider down or slow — expected, retryable — reported once per cause and minute (reportOutage), without a stack.
+ */
+export function logServerFailure(
+  logger: Logger,
+  exception: unknown,
+  failure: AppException,
+  fields: Record<string, unknown>,
+  message: string,
+): void {
+  if (failure.code === 'internal_error') {
+    logger.error({ err: exception, ...fields }, message);
+  } else if (failure.status >= 500) {
+    const cause = outageCause(exception) ?? failure.code;
+    reportOutage(logger, cause, { ...fields, code: failure.code, detail: errorDetail(exception) }, message);
   }
 }
 

@@ -5,6 +5,7 @@ import { AppException } from '../../common/problem/app-exception.js';
 import { classifyUnexpected } from '../../common/problem/classify-unexpected.js';
 import { ERROR_TITLES } from '../../common/problem/error-codes.js';
 import { sendProblem, toProblem } from '../../common/problem/problem-details.js';
+import { logServerFailure } from '../../common/problem/problem-details.filter.js';
 import { InjectRootLogger } from '../../common/logging/logger.module.js';
 import { requestIdOf } from '../../common/request-context/request-context.js';
 import { safeReturnTo } from '../../login-transactions/return-to.js';
@@ -34,9 +35,7 @@ export class PageErrorFilter implements ExceptionFilter {
         : exception instanceof HttpException && exception.getStatus() < 500
           ? new AppException(exception.getStatus() === 404 ? 'not_found' : 'validation_failed', exception.message)
           : classifyUnexpected(exception);
-    if (failure.status >= 500) {
-      this.logger.error({ err: exception, requestId: requestIdOf(req), path: req.path }, 'page failed');
-    }
+    logServerFailure(this.logger, exception, failure, { requestId: requestIdOf(req), path: req.path }, 'page failed');
     if (res.headersSent) return void res.destroy();
     // A client that does not ask for HTML (a script, an API client) gets the problem document.
     if (req.accepts(['application/json', 'text/html']) !== 'text/html') {
