@@ -67,6 +67,14 @@ describe('HTTP errors, request ids and headers', () => {
     expectProblem(await request(t.http).get('/no-such-page'), 404, 'not_found');
     const api = await request(t.http).get('/api/no-such-thing').set('Accept', 'text/html');
     expectProblem(api, 404, 'not_found');
+    // Express matches routes whatever their case: /API/me is the API too, and answers as the API.
+    for (const [path, status, code] of [
+      ['/API/me', 401, 'unauthenticated'],
+      ['/Api/admin/accounts', 401, 'unauthenticated'],
+      ['/API/no-such-thing', 404, 'not_found'],
+    ] as const) {
+      expectProblem(await request(t.http).get(path).set('Accept', 'text/html'), status, code);
+    }
   });
 
   it('answers a non-JSON body with 415', async () => {

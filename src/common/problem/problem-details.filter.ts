@@ -65,7 +65,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     // A person's browser (it asks for HTML, not JSON) outside the API gets a page: an unknown address, a form post
     // refused. API clients get problem+json as always.
-    if (this.page && !req.path.startsWith('/api/') && req.accepts(['application/json', 'text/html']) === 'text/html') {
+    if (this.page && !API_PATH.test(req.path) && req.accepts(['application/json', 'text/html']) === 'text/html') {
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
       if (this.page(req, res, appException)) return;
     }
@@ -93,6 +93,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     return classifyUnexpected(exception);
   }
 }
+
+/** The API's paths, in any case: Express matches routes whatever their case. */
+const API_PATH = /^\/api\//i;
 
 /**
  * A request answered 5xx, in the log: a genuine fault (internal_error) as an error with its stack; the database or a
