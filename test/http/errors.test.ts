@@ -112,6 +112,16 @@ describe('HTTP errors, request ids and headers', () => {
       .set(session.writeHeaders)
       .send({ fast: true });
     expect([body.status, body.body.code]).toEqual([400, 'validation_failed']);
+    // An empty JSON object is what a client sends for "nothing"; an empty array is a body of another shape.
+    const verify = (payload: object) =>
+      request(t.http)
+        .post('/api/admin/audit-events/verify')
+        .set('Cookie', session.cookie)
+        .set(session.writeHeaders)
+        .send(payload);
+    const array = await verify([]);
+    expect([array.status, array.body.errors]).toEqual([400, [expect.objectContaining({ rule: 'noBody' })]]);
+    expect((await verify({})).status).toBe(200);
     expect((await request(t.http).get('/health?x=1')).status).toBe(400);
   });
 

@@ -27,11 +27,7 @@ export class UndeclaredInputGuard implements CanActivate {
       const keys = Object.keys(req.query ?? {});
       if (keys.length > 0) throw unexpected(keys, 'query parameter');
     }
-    if (
-      !declared.body &&
-      req.body !== undefined &&
-      !(typeof req.body === 'object' && Object.keys(req.body ?? {}).length === 0)
-    ) {
+    if (!declared.body && req.body !== undefined && !isEmptyObject(req.body)) {
       throw new AppException('validation_failed', 'This endpoint takes no request body', {
         errors: [{ field: '', rule: 'noBody', message: 'no request body is accepted here' }],
       });
@@ -61,3 +57,7 @@ function unexpected(keys: string[], what: string): AppException {
     })),
   });
 }
+
+/** No body, as body parsers and clients put it: `{}` (an empty array is a body of another shape). */
+const isEmptyObject = (body: unknown) =>
+  typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0;
