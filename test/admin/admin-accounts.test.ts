@@ -290,6 +290,8 @@ describe('admin accounts API', () => {
       [{ status: 'disabled', reason: ' \n ' }, 'reason'],
       [{ status: 'disabled', reason: 'x'.repeat(1001) }, 'reason'],
       [{ roles: ['admin'], reason: 42 }, 'reason'],
+      [{ status: null, roles: null }, 'status'],
+      [{ roles: null }, 'roles'],
     ])('refuses %j with a field error and changes nothing', async (body, field) => {
       const account = await createAccount(t.dataSource);
       const res = await patch(account.id, body);

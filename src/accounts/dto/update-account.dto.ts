@@ -1,16 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsOptional } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn } from 'class-validator';
+import { UnlessAbsent } from '../../common/http/unless-absent.js';
 import { WrittenReason } from '../../common/http/written-reason.js';
 import { ACCOUNT_ROLES, ACCOUNT_STATUSES, type AccountRole, type AccountStatus } from '../account.entity.js';
 
 export class UpdateAccountDto {
   @ApiPropertyOptional({ enum: ACCOUNT_STATUSES, description: 'Disabling revokes every session of the account' })
-  @IsOptional()
+  @UnlessAbsent()
   @IsIn(ACCOUNT_STATUSES)
   status?: AccountStatus;
 
   @ApiPropertyOptional({ enum: ACCOUNT_ROLES, isArray: true, description: 'The complete new set of roles' })
-  @IsOptional()
+  @UnlessAbsent()
   @IsArray()
   @ArrayMaxSize(ACCOUNT_ROLES.length)
   @ArrayUnique()

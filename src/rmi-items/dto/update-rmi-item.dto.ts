@@ -1,20 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
+import { UnlessAbsent } from '../../common/http/unless-absent.js';
 import { CharLength, RMI_ITEM_LIMITS } from '../rmi-item-fields.js';
-
-const unlessAbsent = ValidateIf((_, value) => value !== undefined);
 
 /** Fields left out stay as they are; `null` clears category or notes. */
 export class UpdateRmiItemDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: RMI_ITEM_LIMITS.titleMax })
-  @unlessAbsent
+  @UnlessAbsent()
   @IsString()
   @CharLength(1, RMI_ITEM_LIMITS.titleMax)
   @Matches(/\S/, { message: 'title must not be blank' })
   title?: string;
 
   @ApiPropertyOptional({ description: 'Only security-related items are gated by SERMI' })
-  @unlessAbsent
+  @UnlessAbsent()
   @IsBoolean()
   securityRelated?: boolean;
 
