@@ -272,6 +272,20 @@ describe('pending identities, provider policy pending', () => {
       pendingIdentityId: pending.id,
     });
     expect([refused.status, refused.json().code]).toEqual([404, 'pending_identity_not_found']);
+
+    // Nor does the pending page's one click start a login for it from another browser.
+    const logins = async () =>
+      (await bed.app.dataSource.query(`SELECT count(*)::int AS n FROM login_transactions`))[0].n as number;
+    const before = await logins();
+    const oneClick = await new Browser().request(`${bed.app.baseUrl}/pending/sign-in`, {
+      form: { provider: 'digidentity', pendingIdentityId: pending.id },
+      headers: { Origin: bed.app.baseUrl },
+    });
+    expect([oneClick.status, oneClick.location]).toEqual([
+      303,
+      `${bed.app.baseUrl}/pending?error=pending_identity_not_found`,
+    ]);
+    expect(await logins()).toBe(before);
   });
 
   it('needs a recent login to attach, and refuses once the self-service window has passed', async () => {

@@ -65,13 +65,7 @@ export class PendingPageController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const binding = this.binding.read(req);
-    let pending: PendingIdentityDto | null = null;
-    try {
-      pending = await this.linking.pendingForBrowser(binding ? hashBinding(binding) : null);
-    } catch (error) {
-      if (!(error instanceof AppException) || error.code !== 'pending_identity_not_found') throw error;
-    }
+    const pending = await this.heldHere(req);
     const failure = query.error ?? (query.code && query.code !== 'identity_pending' ? query.code : undefined);
     const attributes = pending?.attributes ?? {};
     const name = ['name', 'displayName', 'organisationName', 'legalLastName']
@@ -100,12 +94,27 @@ export class PendingPageController {
     });
   }
 
+  /** The identity this browser holds, or null. */
+  private async heldHere(req: Request): Promise<PendingIdentityDto | null> {
+    const binding = this.binding.read(req);
+    try {
+      return await this.linking.pendingForBrowser(binding ? hashBinding(binding) : null);
+    } catch (error) {
+      if (error instanceof AppException && error.code === 'pending_identity_not_found') return null;
+      throw error;
+    }
+  }
+
   /** One click: a login with a method the person already has, which attaches the identity once signed in. */
   @SessionOptional()
   @Post('sign-in')
   async signInToAttach(@Body() body: PendingSignInFormDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const starter = this.starters.get(body.provider);
     if (!starter) throw new AppException('provider_not_enabled', `${body.provider} is not enabled on this portal`);
+    // Only for the identity this browser holds: no login is started for one it does not (as the API answers 404).
+    if ((await this.heldHere(req))?.id !== body.pendingIdentityId) {
+      return seeOther(res, withMessage('/pending', 'error', 'pending_identity_not_found'));
+    }
     await this.browserLogins.redirectToProvider(starter, { returnTo: ATTACHED }, req, res, {
       attachPendingIdentityId: body.pendingIdentityId,
     });
