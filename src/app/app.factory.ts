@@ -22,6 +22,7 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { RMI_ITEM_IMPORT_MEDIA_TYPE, rmiItemImportBodyParser } from '../rmi-items/rmi-item-import.middleware.js';
 import { PAGE_FORM_BODIES, pageFormBodyParser } from '../pages/common/form-bodies.js';
 import { PageErrorFilter } from '../pages/common/page-error.filter.js';
+import { answerUnparsableRequests } from '../common/http/unparsable-requests.js';
 
 /**
  * Builds the HTTP application exactly as production runs it; the tests use this too. The database URL must be
@@ -54,6 +55,7 @@ export async function createApp(
 /** Middleware order matters: request id first (so even a rejected body is traced), then headers, then parsing. */
 export function configureHttp(app: NestExpressApplication, config: AppConfig, logger: Logger): void {
   applyConnectionTimeouts(app.getHttpServer() as Server, config.operations.http);
+  answerUnparsableRequests(app.getHttpServer() as Server);
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.disable('etag');

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createAdmin, createAccount, signIn } from '../support/factories.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -74,6 +76,47 @@ describe('HTTP errors, request ids and headers', () => {
       ['/API/no-such-thing', 404, 'not_found'],
     ] as const) {
       expectProblem(await request(t.http).get(path).set('Accept', 'text/html'), status, code);
+    }
+  });
+
+  it('answers what Node cannot parse with problem+json too, and closes the connection', async () => {
+    const server = t.http.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect((server.address() as AddressInfo).port, '127.0.0.1', () => socket.end(text));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    try {
+      const cases = [
+        [
+          `GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: a=${'a'.repeat(20_000)}\r\n\r\n`,
+          431,
+          'request_headers_too_large',
+        ],
+        ['GET /api/me HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n', 400, 'malformed_request'],
+      ] as const;
+      for (const [text, status, code] of cases) {
+        const answer = await raw(text);
+        const [head, body] = answer.split('\r\n\r\n');
+        expect(head).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+        expect(head).toMatch(/\r\nContent-Type: application\/problem\+json; charset=utf-8\r\n/);
+        expect(head).toMatch(/\r\nConnection: close(\r\n|$)/);
+        const requestId = /\r\nX-Request-Id: ([0-9a-f-]{36})/.exec(head)?.[1];
+        expect(JSON.parse(body)).toEqual({
+          type: `urn:rmi-identity:problem:${code}`,
+          title: expect.any(String),
+          status,
+          detail: expect.any(String),
+          code,
+          requestId,
+        });
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

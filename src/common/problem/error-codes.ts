@@ -5,6 +5,7 @@
 export const ERROR_STATUS = {
   validation_failed: 400,
   malformed_json: 400,
+  malformed_request: 400,
   invalid_cursor: 400,
   import_invalid: 400,
   unauthenticated: 401,
@@ -20,6 +21,7 @@ export const ERROR_STATUS = {
   self_modification_refused: 409,
   rmi_item_exists: 409,
   payload_too_large: 413,
+  request_headers_too_large: 431,
   too_many_exports: 429,
   too_many_login_attempts: 429,
   // Logins. Web logins deliver these to LOGIN_ERROR_URL as ?code=; JSON clients get problem+json.
@@ -80,6 +82,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_TITLES: Record<ErrorCode, string> = {
   validation_failed: 'The request is not valid',
   malformed_json: 'The request body is not valid JSON',
+  malformed_request: 'The request is not valid HTTP',
   invalid_cursor: 'The pagination cursor is not valid',
   import_invalid: 'The import contains invalid rows; nothing was imported',
   unauthenticated: 'Sign-in required',
@@ -95,6 +98,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   self_modification_refused: 'Administrators cannot change their own status, roles or logins',
   rmi_item_exists: 'An RMI item with this code already exists',
   payload_too_large: 'Request body too large',
+  request_headers_too_large: 'Request headers too large',
   too_many_exports: 'Too many exports are running; try again shortly',
   too_many_login_attempts: 'Too many logins were started from this network; try again shortly',
   login_cancelled: 'The login was cancelled at the identity provider',
