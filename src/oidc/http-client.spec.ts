@@ -270,10 +270,10 @@ describe('ProviderHttpClient: what reaches the provider, and when it gives up', 
     });
   });
 
-  it('refuses an answer above 1 MiB', async () => {
+  it('refuses an answer above 1 MiB as too large, not as unreachable', async () => {
     expect(await failure(http.fetch(`${base}/huge`))).toMatchObject({
-      name: 'ProviderUnreachableError',
-      reason: 'network',
+      name: 'ProviderAnswerTooLargeError',
+      message: expect.stringContaining('more than 1048576 bytes'),
     });
   });
 

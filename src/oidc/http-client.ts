@@ -22,6 +22,14 @@ export class ProviderUnreachableError extends Error {
   }
 }
 
+/** A provider answered with more than any genuine answer holds (MAX_RESPONSE_BYTES): broken, not unreachable. */
+export class ProviderAnswerTooLargeError extends Error {
+  constructor(readonly url: string) {
+    super(`${new URL(url).origin} answered with more than ${MAX_RESPONSE_BYTES} bytes`);
+    this.name = 'ProviderAnswerTooLargeError';
+  }
+}
+
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 const utf8 = new TextDecoder();
@@ -160,6 +168,7 @@ export class ProviderHttpClient {
     } catch (error) {
       const { reason, cause } = error as OutboundFailure;
       this.observe((performance.now() - startedAt) / 1000, reason);
+      if (reason === 'too_large') throw new ProviderAnswerTooLargeError(url.href);
       throw new ProviderUnreachableError(url.href, reason, cause);
     }
   };

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { ProviderUnreachableError } from './http-client.js';
+import { ProviderAnswerTooLargeError, ProviderUnreachableError } from './http-client.js';
 import { JwsVerificationError } from './jws-verify.js';
 import { LoginFailure } from '../common/problem/login-failure.js';
 
@@ -63,6 +63,7 @@ export function isProviderFailure(error: unknown): boolean {
     (e) =>
       e instanceof LoginFailure ||
       e instanceof ProviderUnreachableError ||
+      e instanceof ProviderAnswerTooLargeError ||
       e instanceof JwsVerificationError ||
       e instanceof client.ClientError ||
       e instanceof client.ResponseBodyError ||
@@ -82,6 +83,9 @@ export function toLoginFailure(error: unknown, stage: OidcStage): LoginFailure {
   const ours = chain.find((e): e is LoginFailure => e instanceof LoginFailure);
   if (ours) return ours;
   const details = { stage, ...describe(error) };
+  if (chain.some((e) => e instanceof ProviderAnswerTooLargeError)) {
+    return new LoginFailure('provider_error', 'the provider answered with more than any genuine answer holds', details);
+  }
   if (
     chain.some((e) => e instanceof ProviderUnreachableError) ||
     chain.some(

@@ -13,7 +13,7 @@ import { MonitoringDatabase } from './monitoring-database.js';
 import { requestPool } from '../database/sql.js';
 
 /** Why a provider call counts as failed: no answer in time, a transport error, or a 5xx from the provider. */
-export type ProviderCallError = 'timeout' | 'network' | 'status_5xx';
+export type ProviderCallError = 'timeout' | 'network' | 'too_large' | 'status_5xx';
 
 /** Called once per provider call with its duration in seconds, and what went wrong if anything. */
 export type ProviderCallObserver = (seconds: number, error: ProviderCallError | null) => void;
@@ -76,7 +76,7 @@ export class Metrics {
   });
   private readonly providerErrors = new Counter({
     name: 'rmi_provider_request_errors_total',
-    help: 'Calls to identity providers that failed: timeout, network or status_5xx',
+    help: 'Calls to identity providers that failed: timeout, network, too_large or status_5xx',
     labelNames: ['provider', 'reason'] as const,
     registers: [],
   });
@@ -273,6 +273,7 @@ export class Metrics {
     const failed = {
       timeout: { provider, reason: 'timeout' },
       network: { provider, reason: 'network' },
+      too_large: { provider, reason: 'too_large' },
       status_5xx: { provider, reason: 'status_5xx' },
     };
     return (seconds, error) => {

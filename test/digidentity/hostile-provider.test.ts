@@ -212,6 +212,14 @@ describe('Digidentity login against a hostile provider', () => {
       await expectRefusal({ userinfo: ({ sub: _sub, ...body }) => body }, 'userinfo_invalid');
     });
 
+    it('refuses an answer larger than any genuine one as the provider’s error, not as an outage', async () => {
+      const result = await expectRefusal(
+        { userinfo: (body) => ({ ...body, padding: 'x'.repeat(2_000_000) }) },
+        'provider_error',
+      );
+      expect(result.lastFailure).toMatchObject({ stage: 'userinfo' });
+    });
+
     // Claims a signed user-info must carry (iss, aud) are there: only the signature is wrong, or not checked.
     const asJwt = (claims: JWTPayload) => ({
       ...claims,

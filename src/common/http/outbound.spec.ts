@@ -87,8 +87,8 @@ describe('sendWhole: one call, its answer read whole', () => {
 
   it('fails an answer longer than its limit, and a refused connection, saying why', async () => {
     expect(await failure(call('/long'))).toMatchObject({
-      reason: 'network',
-      message: 'no answer: answer longer than 2048 bytes',
+      reason: 'too_large',
+      message: 'answer too large: answer longer than 2048 bytes',
     });
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

@@ -20,16 +20,26 @@ export interface OutboundCall {
   signal?: AbortSignal | null;
 }
 
-/** Why a call got no answer: no answer in time (or the caller gave up), or anything else (refused, reset, too long). */
+export type OutboundFailureReason = 'timeout' | 'network' | 'too_large';
+
+/**
+ * Why a call got no answer: no answer in time (or the caller gave up), an answer longer than the call takes
+ * (`too_large`), or anything else (refused, reset).
+ */
 export class OutboundFailure extends Error {
   constructor(
-    readonly reason: 'timeout' | 'network',
+    readonly reason: OutboundFailureReason,
     cause?: unknown,
   ) {
     // Not `instanceof Error`: socket errors can come from another realm (Node's own, under a test runner's VM).
     const message = (cause as { message?: unknown } | undefined)?.message;
     const why = typeof message === 'string' ? `: ${message}` : '';
-    super(`${reason === 'timeout' ? 'no answer in time' : 'no answer'}${why}`, { cause });
+    super(
+      `${reason === 'timeout' ? 'no answer in time' : reason === 'too_large' ? 'answer too large' : 'no answer'}${why}`,
+      {
+        cause,
+      },
+    );
     this.name = 'OutboundFailure';
   }
 }
@@ -65,7 +75,7 @@ export function sendWhole(dispatcher: Dispatcher, url: URL, call: OutboundCall):
       clearTimeout(timer);
       signal?.removeEventListener('abort', abort);
     };
-    const fail = (reason: 'timeout' | 'network', cause?: unknown) => {
+    const fail = (reason: OutboundFailureReason, cause?: unknown) => {
       if (settled) return;
       settle();
       controller?.abort(cause instanceof Error ? cause : new Error(reason));
@@ -89,7 +99,7 @@ export function sendWhole(dispatcher: Dispatcher, url: URL, call: OutboundCall):
         },
         onResponseData: (_, chunk) => {
           size += chunk.length;
-          if (size > call.maxBytes) fail('network', new Error(`answer longer than ${call.maxBytes} bytes`));
+          if (size > call.maxBytes) fail('too_large', new Error(`answer longer than ${call.maxBytes} bytes`));
           else chunks.push(chunk);
         },
         onResponseEnd: () => {
