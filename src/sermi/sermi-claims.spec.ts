@@ -136,6 +136,20 @@ describe('evaluateSermiClaims', () => {
     ],
     ['an IOUID with a lone surrogate', { ...IOE, iouid: 'IO/STREET\udc00/NL1' }, 'sermi_uid_malformed', 'iouid'],
     [
+      'an IOEUID turned round by a right-to-left override',
+      { ...IOE, ioeuid: 'NL/EXAMPLECAB/\u202e B0987654321' },
+      'sermi_uid_malformed',
+      'ioeuid',
+    ],
+    ['an IOUID with a zero-width space', { ...IOE, iouid: 'IO/STREET\u200b/NL1' }, 'sermi_uid_malformed', 'iouid'],
+    ['a sub with a byte-order mark', { ...IOE, sub: '\ufeffabc' }, 'sermi_uid_malformed', 'sub'],
+    [
+      'a CABUID with an invisible character',
+      { ...IOE, cabuid: 'EX\u2066/NL/1234/1EXA2MP34LE5' },
+      'sermi_uid_malformed',
+      'cabuid',
+    ],
+    [
       'a NUL character in the CABUID',
       { ...IOE, cabuid: 'E\u0000A/NL/1234/1EXA2MP34LE5' },
       'sermi_uid_malformed',

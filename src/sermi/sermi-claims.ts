@@ -19,19 +19,28 @@ const CABUID = /^[^/\s]{3}\/[A-Z]{2}\/[0-9]{4}\/[^/\s]{12}$/u;
 const MAX_UID_LENGTH = 255;
 
 /**
+ * Invisible format characters (\p{Cf}: bidirectional overrides, zero-width spaces, a byte-order mark): no identifier
+ * needs one, and in a UID shown to the support desk they make one UID look like another (U+202E turns the text).
+ */
+const FORMAT_CHARACTER = /\p{Cf}/u;
+
+/** Neither control nor invisible format characters, nor lone surrogates. */
+const isPlainIdentifier = (value: string) => !hasControlCharacters(value) && !FORMAT_CHARACTER.test(value);
+
+/**
  * Lenient on purpose: the right number of `/`-separated segments, none empty, none with surrounding whitespace,
- * no control characters or lone surrogates, at most MAX_UID_LENGTH characters. Names may carry non-ASCII letters;
- * IOUIDs need not end in a VAT number.
+ * no control or invisible format characters or lone surrogates, at most MAX_UID_LENGTH characters. Names may carry
+ * non-ASCII letters; IOUIDs need not end in a VAT number.
  */
 function hasSegments(value: string, count: number): boolean {
-  if (value.length > MAX_UID_LENGTH || hasControlCharacters(value)) return false;
+  if (value.length > MAX_UID_LENGTH || !isPlainIdentifier(value)) return false;
   const segments = value.split('/');
   return segments.length === count && segments.every((segment) => segment.length > 0 && segment.trim() === segment);
 }
 
 const WELL_FORMED: Record<(typeof BASE_CLAIMS)[number] | (typeof CHAIN_CLAIMS)[number], (value: string) => boolean> = {
-  sub: (value) => subjectFits(value) && value.trim() === value && !hasControlCharacters(value),
-  cabuid: (value) => CABUID.test(value),
+  sub: (value) => subjectFits(value) && value.trim() === value && isPlainIdentifier(value),
+  cabuid: (value) => CABUID.test(value) && isPlainIdentifier(value),
   iouid: (value) => hasSegments(value, 3),
   ioeuid: (value) => hasSegments(value, 3),
   rssuid: (value) => hasSegments(value, 3),
