@@ -40,13 +40,6 @@ export type LoginOutcome =
 const OUTCOME_METRIC: Record<LoginOutcome['kind'], string> = { session: 'success', linked: 'linked', pending: 'held' };
 
 /**
- * How much earlier than the login's start a sign-in during it may read: `auth_time` drops the fraction of its second,
- * and the provider's clock is known to the second (authTimeOf). Any wider, and the single sign-on session of a person
- * who just signed out would pass for the next person's new sign-in at a shared PC.
- */
-const AUTH_TIME_TOLERANCE_MS = 2_000;
-
-/**
  * Link and re-authentication logins, and every login whose start demanded a new sign-in (the SERMI Trust Centre's,
  * one that attaches a pending identity), must be a fresh authentication: `auth_time` no earlier than the start of
  * this login. The request asked for it (`max_age=0`), and a provider must then report `auth_time` (OIDC Core
@@ -60,12 +53,13 @@ function assertFreshAuthentication(login: VerifiedLogin): void {
   });
 }
 
-/** Whether the person signed in at the provider during this login: an `auth_time` no earlier than its start. */
+/**
+ * Whether the person signed in at the provider during this login: as the provider flow measured it
+ * (VerifiedLogin.newSignIn), or where the protocol stands the login's start in for `auth_time`, that.
+ */
 function signedInDuringLogin(login: VerifiedLogin): boolean {
-  return (
-    login.authTime !== null &&
-    login.authTime.getTime() >= login.transaction.createdAt.getTime() - AUTH_TIME_TOLERANCE_MS
-  );
+  if (login.newSignIn !== undefined) return login.newSignIn;
+  return login.authTime !== null && login.authTime.getTime() >= login.transaction.createdAt.getTime();
 }
 
 /** The login with NEW_SIGN_IN on its auth context, which the session keeps: only such a session can be recent. */

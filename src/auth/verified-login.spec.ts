@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { authTimeOf, providerClockAheadMs } from './verified-login.js';
+import { authTimeOf, signedInDuringLogin } from './verified-login.js';
 
 describe('authTimeOf (ID token auth_time)', () => {
   const now = Date.UTC(2026, 11, 1, 12, 0, 0);
@@ -25,33 +25,34 @@ describe('authTimeOf (ID token auth_time)', () => {
   });
 });
 
-describe("authTimeOf on a provider's clock that is not ours (its iat)", () => {
-  // 300 ms into a second: an iat of this second was set within the last 300 ms.
-  const now = Date.UTC(2026, 11, 1, 12, 0, 0) + 300;
-  const seconds = Math.floor(now / 1000);
+describe('signedInDuringLogin (durations, no two clocks compared)', () => {
+  // The login started 10 s before the token arrived, by the database's count and then this process's.
+  const startedAtLocal = 50_000;
+  const answeredAt = 60_000;
+  const seen = (ageAtIssue: number, providerClock: number) =>
+    signedInDuringLogin({ iat: providerClock, auth_time: providerClock - ageAtIssue }, startedAtLocal, answeredAt);
 
   it.each([
-    ['in step with ours', seconds, seconds - 5, now - 300 - 5000],
-    ['in step, its answer slow (iat of the second before)', seconds - 1, seconds - 5, now - 300 - 5000],
-    ['30 s ahead', seconds + 30, seconds + 25, now - 300 - 5000],
-    ['40 s behind', seconds - 40, seconds - 45, now - 300 - 5000],
-  ])('reads a sign-in 5 s ago on a clock %s as 5 s ago on ours', (_case, iat, authTime, expected) => {
-    expect(authTimeOf({ auth_time: authTime, iat }, now)).toEqual(new Date(expected));
+    ['3 s after the start', 7],
+    ['at the start, its second cut short', 10],
+  ])('takes a sign-in %s for a new one, on any provider clock', (_case, ageAtIssue) => {
+    for (const providerClock of [1_700_000_000, 1_700_003_600, 1_699_996_400]) {
+      expect(seen(ageAtIssue, providerClock)).toBe(true);
+    }
   });
 
-  it('moves a sign-in a clock ahead of ours reports as just now into the past, not to now', () => {
-    // 30 s ahead, and the sign-in 20 s before this login's start 2 s ago: without the iat it would read as now.
-    expect(authTimeOf({ auth_time: seconds + 30 - 22, iat: seconds + 30 }, now)).toEqual(new Date(now - 300 - 22_000));
-    expect(authTimeOf({ auth_time: seconds + 30 - 22 }, now)).toEqual(new Date(now));
+  it.each([
+    ['two seconds before the start', 12],
+    ['a minute before', 70],
+  ])('takes a sign-in %s for an earlier one, on any provider clock', (_case, ageAtIssue) => {
+    for (const providerClock of [1_700_000_000, 1_700_003_600, 1_699_996_400]) {
+      expect(seen(ageAtIssue, providerClock)).toBe(false);
+    }
   });
 
-  it('counts clocks within a second and a half as one, and reads whole seconds beyond', () => {
-    expect(providerClockAheadMs(seconds, now)).toBe(0);
-    expect(providerClockAheadMs(seconds + 1, now)).toBe(0);
-    expect(providerClockAheadMs(seconds - 1, now)).toBe(0);
-    expect(providerClockAheadMs(seconds + 2, now)).toBe(2000);
-    expect(providerClockAheadMs(seconds - 2, now)).toBe(-2000);
-    expect(providerClockAheadMs(undefined, now)).toBe(0);
-    expect(providerClockAheadMs('1700000000', now)).toBe(0);
+  it('counts a token that says nothing of the sign-in as no new one', () => {
+    expect(signedInDuringLogin({ iat: 1_700_000_000 }, startedAtLocal, answeredAt)).toBe(false);
+    expect(signedInDuringLogin({ auth_time: 1_700_000_000 }, startedAtLocal, answeredAt)).toBe(false);
+    expect(signedInDuringLogin(undefined, startedAtLocal, answeredAt)).toBe(false);
   });
 });

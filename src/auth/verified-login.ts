@@ -26,6 +26,11 @@ export interface VerifiedLogin {
   sessionEndsBy?: Date;
   /** The ID token, kept with the session when the provider offers RP-initiated logout. */
   idTokenHint?: string;
+  /**
+   * Whether the person signed in at the provider during this login (signedInDuringLogin), where the provider's
+   * answer says; unset where the protocol guarantees it by `authTime` being the login's start (eHerkenning).
+   */
+  newSignIn?: boolean;
 }
 
 export interface RequestMeta {
@@ -39,28 +44,31 @@ export interface RequestMeta {
   browserBindingHash: Buffer | null;
 }
 
-/**
- * The ID token's `auth_time` on our clock; null when absent or not a plausible time (never in the future). A provider's
- * clock may run ahead of ours or behind it, which would let an earlier sign-in pass for one made during this login (or
- * a new one fail): the token's `iat`, set when the provider answered the token request just before `now`, says by how
- * much (providerClockAheadMs).
- */
-export function authTimeOf(claims: { auth_time?: unknown; iat?: unknown } | undefined, now = Date.now()): Date | null {
+/** The ID token's `auth_time` as a date; null when absent or not a plausible time (never in the future). */
+export function authTimeOf(claims: { auth_time?: unknown } | undefined, now = Date.now()): Date | null {
   const value = claims?.auth_time;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return null;
   if (value > now / 1000 + FUTURE_SKEW_SECONDS) return null;
-  return new Date(Math.min(value * 1000 - providerClockAheadMs(claims?.iat, now), now));
+  return new Date(Math.min(value * 1000, now));
 }
 
+const isSeconds = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
 /**
- * How far the provider's clock runs ahead of ours (negative: behind), in whole seconds as its times come, read off an
- * `iat` it set while answering a call that ended just before `now`: `iat` drops the fraction of its second, so the
- * middle of that second is compared. Within a second and a half either way the clocks count as one (0): a reading
- * that close is as much the call's own time as the clocks'. 0 without an `iat`; the token checks already bound it
- * (10 minutes behind at most, FUTURE_SKEW_SECONDS ahead).
+ * Whether the person signed in at the provider during this login, by durations, so that no two hosts' clocks are
+ * compared: how long before the provider issued the ID token the sign-in was, on the provider's own clock
+ * (`iat − auth_time`), against how long this login had been running when the token arrived (`answeredAt`, from
+ * `performance.now()`; the login's age counted by the database, then by this process: StoredLoginTransaction
+ * .startedAtLocal). Both provider times drop the fraction of their second, so a sign-in up to about two seconds before
+ * the start can pass; an ID token without `auth_time` or `iat` tells of no new sign-in.
  */
-export function providerClockAheadMs(iat: unknown, now: number): number {
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) return 0;
-  const aheadMs = iat * 1000 + 500 - now;
-  return Math.abs(aheadMs) < 1500 ? 0 : Math.round(aheadMs / 1000) * 1000;
+export function signedInDuringLogin(
+  claims: { auth_time?: unknown; iat?: unknown } | undefined,
+  startedAtLocal: number,
+  answeredAt: number,
+): boolean {
+  const authTime = claims?.auth_time;
+  const issuedAt = claims?.iat;
+  if (!isSeconds(authTime) || !isSeconds(issuedAt)) return false;
+  return (issuedAt - authTime) * 1000 < answeredAt - startedAtLocal + 1000;
 }

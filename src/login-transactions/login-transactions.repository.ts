@@ -21,6 +21,8 @@ export interface LoginTransactionRow {
   browser_binding_hash: Buffer;
   consumed_at: Date | null;
   expired: boolean;
+  /** How long ago the login started, by the database's clock, as the statement that read it ran. */
+  age_ms: number;
 }
 
 /** A login to store; hashes are computed by the caller, only they are stored. */
@@ -42,7 +44,8 @@ export interface LoginTransactionInsert {
 }
 
 const COLUMNS = `id, provider, purpose, nonce, pkce_verifier, return_to, account_id, provider_data, created_at, expires_at,
-                 browser_binding_hash, consumed_at, expires_at <= now() AS expired`;
+                 browser_binding_hash, consumed_at, expires_at <= now() AS expired,
+                 (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`;
 
 /** No login lives longer than this (LOGIN_TRANSACTION_TTL_SECONDS ≤ 3600, passwordless 300 s). */
 const LONGEST_TTL_SECONDS = 3600;

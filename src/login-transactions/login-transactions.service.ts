@@ -52,9 +52,15 @@ export interface StoredLoginTransaction {
   providerData: Record<string, unknown>;
   createdAt: Date;
   expiresAt: Date;
+  /**
+   * When the login started on this process's monotonic clock (`performance.now()`), at the earliest: its age by the
+   * database's clock, counted back from before the statement that read it was sent. With it a login's age is
+   * measured without comparing two hosts' clocks (signedInDuringLogin).
+   */
+  startedAtLocal: number;
 }
 
-function toStored(row: LoginTransactionRow): StoredLoginTransaction {
+function toStored(row: LoginTransactionRow, sentAt: number): StoredLoginTransaction {
   return {
     id: row.id,
     provider: row.provider,
@@ -66,6 +72,7 @@ function toStored(row: LoginTransactionRow): StoredLoginTransaction {
     providerData: row.provider_data,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    startedAtLocal: sentAt - row.age_ms,
   };
 }
 
@@ -198,6 +205,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
       throw new LoginFailure('login_state_invalid', 'the login response carries no valid state');
     }
     const hash = stateHash(state);
+    const sentAt = performance.now();
     const row = await this.logins.consumeByStateHash(this.dataSource.manager, hash, provider);
     if (!row) {
       const known = await this.logins.findIdByStateHash(this.dataSource.manager, hash, provider);
@@ -206,7 +214,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
         : new LoginFailure('login_state_invalid', 'no login was started with this state');
     }
     this.assertUsable(row, browserBinding);
-    return toStored(row);
+    return toStored(row, sentAt);
   }
 
   /** A transaction of this browser, not consumed (passwordless polling); null for any other browser. */
@@ -216,8 +224,9 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     browserBinding: string | undefined,
   ): Promise<(StoredLoginTransaction & { consumed: boolean; expired: boolean }) | null> {
     if (!browserBinding) return null;
+    const sentAt = performance.now();
     const row = await this.logins.findForBrowser(this.dataSource.manager, id, provider, hashBinding(browserBinding));
-    return row ? { ...toStored(row), consumed: row.consumed_at !== null, expired: row.expired } : null;
+    return row ? { ...toStored(row, sentAt), consumed: row.consumed_at !== null, expired: row.expired } : null;
   }
 
   /**

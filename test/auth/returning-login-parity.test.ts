@@ -85,6 +85,7 @@ describe('returning logins: the one-statement path and the general path leave th
         providerData: {},
         createdAt: new Date(Date.now() - 5000),
         expiresAt: new Date(Date.now() + 600_000),
+        startedAtLocal: performance.now() - 5000,
       },
       warnings: [],
       authTime: scenario.authTime,

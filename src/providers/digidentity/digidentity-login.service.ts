@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import QRCode from 'qrcode';
 import { FRESH_SIGN_IN } from '../../auth/login-starters.js';
-import { authTimeOf, type VerifiedLogin } from '../../auth/verified-login.js';
+import { authTimeOf, signedInDuringLogin, type VerifiedLogin } from '../../auth/verified-login.js';
 import { type ClientMeta, type LoginIntent, intentData, type QrLoginStart } from '../../auth/login-starters.js';
 import { PASSWORDLESS_LOGIN_TTL_SECONDS } from '../../login-transactions/browser-binding.js';
 import type { StoredLoginTransaction } from '../../login-transactions/login-transactions.service.js';
@@ -199,8 +199,10 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
     if (!(await this.kit.transactions.claimPoll(id, leaseSeconds))) return { status: 'pending' };
 
     let tokens;
+    let answeredAt = 0;
     try {
       tokens = await this.client.grant('authorization_code', { code: state.code });
+      answeredAt = performance.now();
     } catch (error) {
       const failure = toLoginFailure(error, 'token');
       const description = failure.auditDetails.oauthErrorDescription;
@@ -230,7 +232,11 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
       // A QR login has no single sign-on: the PIN was confirmed after the QR code was handed out, so when the ID
       // token does not say, the start of this login is a time the authentication is guaranteed not to precede.
       const authTime = authTimeOf(tokens.idTokenClaims) ?? transaction.createdAt;
-      return { status: 'complete', login: await this.verifiedLogin(userinfo, transaction, 'passwordless', authTime) };
+      const login = await this.verifiedLogin(userinfo, transaction, 'passwordless', authTime);
+      const newSignIn =
+        tokens.idTokenClaims?.auth_time === undefined ||
+        signedInDuringLogin(tokens.idTokenClaims, transaction.startedAtLocal, answeredAt);
+      return { status: 'complete', login: { ...login, newSignIn } };
     } catch (error) {
       const reported = await this.flow.failed(error, 'userinfo', meta, transaction);
       const code = (reported instanceof LoginFailure ? reported : unexpectedLoginFailure(reported)).code;

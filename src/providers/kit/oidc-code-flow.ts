@@ -10,7 +10,7 @@ import {
   type LoginIntent,
   type ProviderSessionLogout,
 } from '../../auth/login-starters.js';
-import type { VerifiedLogin } from '../../auth/verified-login.js';
+import { signedInDuringLogin, type VerifiedLogin } from '../../auth/verified-login.js';
 import type { IdentityProvider } from '../../common/identity-providers.js';
 import type {
   LoginTransactionsService,
@@ -164,7 +164,11 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         nonce: transaction.nonce ?? '',
         pkceVerifier: transaction.pkceVerifier,
       });
-      const login = await verify(tokens, transaction);
+      const answeredAt = performance.now();
+      const login = {
+        ...(await verify(tokens, transaction)),
+        newSignIn: signedInDuringLogin(tokens.idTokenClaims, transaction.startedAtLocal, answeredAt),
+      };
       // Kept with the session only where signing out can end the provider's session with it.
       return (await this.client.endSessionEndpoint()) ? { ...login, idTokenHint: tokens.idToken } : login;
     } catch (error) {
