@@ -6,6 +6,7 @@ import { BrowserBinding, hashBinding } from '../login-transactions/browser-bindi
 import { safeReturnTo } from '../login-transactions/return-to.js';
 import { LoginFailure } from '../common/problem/login-failure.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { BrowserSignOut } from './browser-sign-out.js';
 import { clientMeta } from '../common/http/client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
@@ -55,6 +56,7 @@ export class BrowserLogins {
     private readonly sessionCookie: SessionCookie,
     private readonly signOut: BrowserSignOut,
     private readonly followUps: LoginFollowUps,
+    private readonly sessions: SessionsService,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -79,7 +81,7 @@ export class BrowserLogins {
         ...this.binding.ensure(req, res),
         ...(query.prompt ? { prompt: query.prompt } : {}),
         ...(continueOnSite ? { continueOnSite } : {}),
-        ...(this.signOut.signedOutHere(req) ? { afterSignOut: true } : {}),
+        ...((await this.leftBySomeone(req)) ? { afterSignOut: true } : {}),
         ...extra,
       },
       clientMeta(req),
@@ -97,6 +99,17 @@ export class BrowserLogins {
     return (
       pathInAdminArea(afterLoginUrl(returnTo, this.config), publicBaseUrl) && openedFromThisSite(req, trustedOrigins)
     );
+  }
+
+  /**
+   * Whether someone left this browser lately (SessionCookie.leftHere), or it brings the cookie of a session that has
+   * ended without a sign-out — revoked from elsewhere ("end this session" on a phone, for the PC left signed in),
+   * expired while the browser stood: the provider's single sign-on there may be that person's.
+   */
+  private async leftBySomeone(req: Request): Promise<boolean> {
+    if (this.sessionCookie.leftHere(req)) return true;
+    const token = this.sessionCookie.read(req);
+    return token !== undefined && (await this.sessions.authenticate(token)) === null;
   }
 
   async complete(login: VerifiedLogin, req: Request, res: Response): Promise<LoginOutcome> {

@@ -22,7 +22,7 @@ export interface LoginIntent {
   prompt?: 'login' | 'select_account';
   /** A login started from this site into the admin area: its callback lands there through a page of ours. */
   continueOnSite?: boolean;
-  /** A plain login in a browser someone signed out of lately (BrowserSignOut.signedOutHere): a new sign-in. */
+  /** A plain login in a browser someone left lately (signed out, or their session ended): a new sign-in. */
   afterSignOut?: boolean;
 }
 

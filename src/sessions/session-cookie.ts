@@ -3,9 +3,18 @@ import type { Request, Response } from 'express';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 
+/**
+ * The session cookie, and the note a browser keeps that someone left it lately (signed out, forgot a held sign-in,
+ * or had a session end while the browser stood): while the note is there, its logins demand a new sign-in at the
+ * provider (LoginIntent.afterSignOut), whose single sign-on session there may be that person's.
+ */
 @Injectable()
 export class SessionCookie {
-  constructor(@InjectAppConfig() private readonly config: AppConfig) {}
+  private readonly leftNoteName: string;
+
+  constructor(@InjectAppConfig() private readonly config: AppConfig) {
+    this.leftNoteName = config.session.cookieSecure ? '__Host-rmi_signed_out' : 'rmi_signed_out';
+  }
 
   read(req: Request): string | undefined {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[this.config.session.cookieName];
@@ -33,5 +42,26 @@ export class SessionCookie {
       sameSite: 'lax',
       path: '/',
     });
+  }
+
+  /** The browser of a session that ended without a sign-out here: the cookie goes, and the note that someone left. */
+  clearEnded(res: Response): void {
+    this.clear(res);
+    this.noteLeft(res);
+  }
+
+  /** For LOGIN_MAX_AGE_SECONDS: past it an ordinary login's `max_age` asks the provider for a new sign-in anyway. */
+  noteLeft(res: Response): void {
+    res.cookie(this.leftNoteName, '1', {
+      httpOnly: true,
+      secure: this.config.session.cookieSecure,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: this.config.login.maxAgeSeconds * 1000,
+    });
+  }
+
+  leftHere(req: Request): boolean {
+    return (req.cookies as Record<string, unknown> | undefined)?.[this.leftNoteName] === '1';
   }
 }

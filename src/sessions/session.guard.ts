@@ -58,7 +58,7 @@ export class SessionGuard implements CanActivate {
       }
       const facts = token ? await this.sessions.facts(token) : null;
       if (!facts) {
-        if (token) this.cookie.clear(http.getResponse<Response>());
+        if (token) this.cookie.clearEnded(http.getResponse<Response>());
         throw new AppException('unauthenticated', 'Sign in to continue');
       }
       if (writes) assertSameOriginRequest(req, facts.token, this.config.http.trustedOrigins, formToken);
@@ -68,7 +68,7 @@ export class SessionGuard implements CanActivate {
 
     const principal = token ? await this.sessions.authenticate(token) : null;
     if (!principal) {
-      if (token) this.cookie.clear(http.getResponse<Response>());
+      if (token) this.cookie.clearEnded(http.getResponse<Response>());
       if (requirement === 'required') throw new AppException('unauthenticated', 'Sign in to continue');
       if (writes) assertTrustedSource(req, this.config.http.trustedOrigins);
       return true;

@@ -179,6 +179,24 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     ]);
   });
 
+  it('demands a new sign-in too where a session ended without a sign-out: ended from a phone, for the PC', async () => {
+    // A signs in with iDIN at the PC, walks away, and ends that session from the phone.
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const session = (await me(pc)).session.id;
+    const phone = new Browser();
+    await bed.idinLogin(phone, IDIN_VRIES.id);
+    expect((await portalWrite(phone, bed.app, 'DELETE', `/api/me/sessions/${session}`)).status).toBe(200);
+
+    // B at the PC, straight to a login (the dead session cookie still there), or after any page of the portal.
+    const straight = new URL((await pc.request(`${base}${idinLoginPath}`)).location!);
+    expect([straight.searchParams.get('prompt'), straight.searchParams.get('max_age')]).toEqual(['login', '0']);
+    pc.cookies(base).delete(SIGNED_OUT_MARKER);
+    expect((await pc.request(`${base}/api/me`)).status).toBe(401);
+    expect(pc.cookie(base, SIGNED_OUT_MARKER)).toBe('1');
+    expect(await answeredSilently(pc, idinLoginPath, IDIN_CALLBACK)).toBe(false);
+  });
+
   it('refuses a re-authentication that the provider answers from its old single sign-on session', async () => {
     const pc = new Browser();
     await bed.idinLogin(pc, IDIN_VRIES.id);

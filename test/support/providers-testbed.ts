@@ -35,7 +35,7 @@ export const IDIN_CALLBACK = '/auth/signicat-idin/callback';
 
 /**
  * The cookie a sign-out leaves in the browser, which makes its next logins demand a new sign-in at the provider
- * (BrowserSignOut.signedOutHere). Tests of what the completion does with a single sign-on answer remove it: as the
+ * (SessionCookie.leftHere). Tests of what the completion does with a single sign-on answer remove it: as the
  * next person at a shared PC can, or as a browser never had it whose previous person just walked away.
  */
 export const SIGNED_OUT_MARKER = '__Host-rmi_signed_out';
