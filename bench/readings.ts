@@ -43,3 +43,11 @@ export function elsewhereCores(cpu: {
   const elsewhereMs = cpu.machineMs - cpu.appCpuMs - (cpu.postgresCpuMs || 0) - cpu.benchMs;
   return Math.max(0, elsewhereMs) / cpu.elapsedMs;
 }
+
+/**
+ * The systems of one round of alternating windows, in the order they run: each goes first in every other round
+ * (A B, B A, A B …). Run always in one order, the system measured first in each round read 3–9 % dearer than an
+ * identical build after it on this VM (docs/benchmark-log.md, 12-05, fourteenth session).
+ */
+export const roundOrder = <T>(systems: readonly T[], round: number): T[] =>
+  round % 2 === 0 ? [...systems] : [...systems].reverse();

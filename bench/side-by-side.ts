@@ -6,7 +6,7 @@ import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js
 import type { PostgresUsage } from './postgres-usage.js';
 import { settle } from './postgres-usage.js';
 import { machineBusyMs, type Service } from './processes.js';
-import { elsewhereCores, ratiosInOrder } from './readings.js';
+import { elsewhereCores, ratiosInOrder, roundOrder } from './readings.js';
 import { format, median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
 import { relativeSpeeds, speedProbe } from './speed-probe.js';
@@ -52,7 +52,7 @@ interface Window {
 /** What a window's workload counts itself; Measure reads the rest. */
 type Counted = Pick<Window, 'operations' | 'allOperations' | 'latencies' | 'perSecond' | 'errors'>;
 
-/** Alternating windows of one workload on each system: A B A B …, the same load in each. */
+/** Alternating windows of one workload on each system: A B, B A, A B … (roundOrder), the same load in each. */
 export async function alternate(
   systems: System[],
   usage: PostgresUsage,
@@ -61,7 +61,7 @@ export async function alternate(
   const windows = new Map<System, Window[]>(systems.map((system) => [system, []]));
   const commitsBefore = await Promise.all(systems.map((system) => usage.commits(system.database)));
   for (let round = 0; round < settings.windowsPerSystem; round += 1) {
-    for (const system of systems) {
+    for (const system of roundOrder(systems, round)) {
       const measure = new Measure(system, usage);
       const result = await windowOf(system, measure);
       windows.get(system)!.push({ ...result, ...(await measure.end()) });

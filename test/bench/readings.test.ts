@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readSettings } from '../../bench/flags.js';
 import { benchNodeArgs, checkoutNodeFlags, imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
-import { elsewhereCores, loginCpuReading } from '../../bench/readings.js';
+import { elsewhereCores, loginCpuReading, roundOrder } from '../../bench/readings.js';
 import { loginPacer } from '../../bench/logins.js';
 
 /** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
@@ -168,6 +168,13 @@ describe('the CPU the rest of the machine used during a window', () => {
 
   it('reads none, not less, when the counters add up to more than the machine was busy', () => {
     expect(elsewhereCores({ ...window, machineMs: 1150 })).toBe(0);
+  });
+});
+
+describe('the order of the systems in each round of alternating windows', () => {
+  it('puts each system first in every other round', () => {
+    const rounds = [0, 1, 2, 3, 4].map((round) => roundOrder(['backend', 'peer'], round).join(' '));
+    expect(rounds).toEqual(['backend peer', 'peer backend', 'backend peer', 'peer backend', 'backend peer']);
   });
 });
 
