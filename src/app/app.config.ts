@@ -11,6 +11,7 @@ import { SIGNICAT_IDIN_CONFIG } from '../providers/signicat-idin/signicat-idin.c
 import { LinkingEnvironment, type LinkingSettings, linkingSettings } from '../linking/linking.config.js';
 import { SermiEnvironment, type SermiSettings, sermiSettings } from '../sermi/sermi.config.js';
 import { OperationsEnvironment, type OperationsSettings, operationsSettings } from '../operations/operations.config.js';
+import { hostCookieName } from '../common/http/host-cookie.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -452,8 +453,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     session: {
       cookieSecure: vars.SESSION_COOKIE_SECURE,
-      // The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only and Path=/.
-      cookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_session' : 'rmi_session',
+      cookieName: hostCookieName('rmi_session', vars.SESSION_COOKIE_SECURE),
       idleTimeoutSeconds: vars.SESSION_IDLE_TIMEOUT_SECONDS,
       absoluteTimeoutSeconds: vars.SESSION_ABSOLUTE_TIMEOUT_SECONDS,
     },
@@ -472,7 +472,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       afterLogoutUrl: afterLogoutUrl!,
       successUrl: successUrl!,
       pendingUrl: pendingUrl!,
-      bindingCookieName: vars.SESSION_COOKIE_SECURE ? '__Host-rmi_login' : 'rmi_login',
+      bindingCookieName: hostCookieName('rmi_login', vars.SESSION_COOKIE_SECURE),
       bindingKey: oidc.LOGIN_BINDING_KEY ? Buffer.from(oidc.LOGIN_BINDING_KEY, 'utf8') : null,
       failureAuditLimitPerMinute: oidc.LOGIN_FAILURE_AUDIT_LIMIT_PER_MINUTE,
       startLimitPerMinute: oidc.LOGIN_START_LIMIT_PER_MINUTE,

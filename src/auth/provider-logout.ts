@@ -8,6 +8,7 @@ import { InjectAppConfig } from '../config/config.module.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
 import { LoginStarters } from './login-starters.js';
 import { randomToken } from '../common/random-token.js';
+import { hostCookieName, hostCookieOptions } from '../common/http/host-cookie.js';
 
 /** Where the provider sends the browser back after ending its session (registered there as post_logout_redirect_uri). */
 export const POST_LOGOUT_PATH = '/auth/logout/done';
@@ -29,7 +30,7 @@ export class ProviderLogout {
     @InjectAppConfig() private readonly config: AppConfig,
     @InjectRootLogger() private readonly logger: Logger,
   ) {
-    this.cookieName = config.session.cookieSecure ? '__Host-rmi_logout' : 'rmi_logout';
+    this.cookieName = hostCookieName('rmi_logout', config.session.cookieSecure);
   }
 
   /**
@@ -54,10 +55,7 @@ export class ProviderLogout {
     }
     if (url) {
       res.cookie(this.cookieName, state, {
-        httpOnly: true,
-        secure: this.config.session.cookieSecure,
-        sameSite: 'lax',
-        path: '/',
+        ...hostCookieOptions(this.config.session.cookieSecure),
         maxAge: STATE_TTL_SECONDS * 1000,
       });
     }
@@ -70,12 +68,7 @@ export class ProviderLogout {
    */
   finish(req: Request, presented: string | undefined, res: Response): boolean {
     const expected = (req.cookies as Record<string, unknown> | undefined)?.[this.cookieName];
-    res.clearCookie(this.cookieName, {
-      httpOnly: true,
-      secure: this.config.session.cookieSecure,
-      sameSite: 'lax',
-      path: '/',
-    });
+    res.clearCookie(this.cookieName, hostCookieOptions(this.config.session.cookieSecure));
     return typeof expected === 'string' && equalInConstantTime(expected, presented);
   }
 }

@@ -7,6 +7,7 @@ import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { sharedSecret } from '../database/server-secrets.js';
 import { randomToken } from '../common/random-token.js';
+import { hostCookieOptions } from '../common/http/host-cookie.js';
 
 /** A passwordless (QR) login may take this long, whatever LOGIN_TRANSACTION_TTL_SECONDS says. */
 export const PASSWORDLESS_LOGIN_TTL_SECONDS = 300;
@@ -62,22 +63,14 @@ export class BrowserBinding implements OnModuleInit {
    */
   keep(res: Response, value: string, seconds: number): void {
     res.cookie(this.config.login.bindingCookieName, value, {
-      httpOnly: true,
-      secure: this.config.session.cookieSecure,
-      sameSite: 'lax',
-      path: '/',
+      ...hostCookieOptions(this.config.session.cookieSecure),
       maxAge: Math.max(seconds, this.lifetimeSeconds) * 1000,
     });
   }
 
   /** Forgets the binding (sign-out): what it bound can no longer be used from this browser. */
   clear(res: Response): void {
-    res.clearCookie(this.config.login.bindingCookieName, {
-      httpOnly: true,
-      secure: this.config.session.cookieSecure,
-      sameSite: 'lax',
-      path: '/',
-    });
+    res.clearCookie(this.config.login.bindingCookieName, hostCookieOptions(this.config.session.cookieSecure));
   }
 
   /**

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { CookieOptions, Request, Response } from 'express';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
+import { hostCookieName, hostCookieOptions } from '../common/http/host-cookie.js';
 
 /**
  * The session cookie, and the note a browser keeps that someone left it lately (signed out, forgot a held sign-in,
@@ -11,9 +12,11 @@ import { InjectAppConfig } from '../config/config.module.js';
 @Injectable()
 export class SessionCookie {
   private readonly leftNoteName: string;
+  private readonly options: CookieOptions;
 
   constructor(@InjectAppConfig() private readonly config: AppConfig) {
-    this.leftNoteName = config.session.cookieSecure ? '__Host-rmi_signed_out' : 'rmi_signed_out';
+    this.leftNoteName = hostCookieName('rmi_signed_out', config.session.cookieSecure);
+    this.options = hostCookieOptions(config.session.cookieSecure);
   }
 
   read(req: Request): string | undefined {
@@ -27,21 +30,11 @@ export class SessionCookie {
    * end the session itself.
    */
   set(res: Response, token: string): void {
-    res.cookie(this.config.session.cookieName, token, {
-      httpOnly: true,
-      secure: this.config.session.cookieSecure,
-      sameSite: 'lax',
-      path: '/',
-    });
+    res.cookie(this.config.session.cookieName, token, this.options);
   }
 
   clear(res: Response): void {
-    res.clearCookie(this.config.session.cookieName, {
-      httpOnly: true,
-      secure: this.config.session.cookieSecure,
-      sameSite: 'lax',
-      path: '/',
-    });
+    res.clearCookie(this.config.session.cookieName, this.options);
   }
 
   /** The browser of a session that ended without a sign-out here: the cookie goes, and the note that someone left. */
@@ -52,13 +45,7 @@ export class SessionCookie {
 
   /** For LOGIN_MAX_AGE_SECONDS: past it an ordinary login's `max_age` asks the provider for a new sign-in anyway. */
   noteLeft(res: Response): void {
-    res.cookie(this.leftNoteName, '1', {
-      httpOnly: true,
-      secure: this.config.session.cookieSecure,
-      sameSite: 'lax',
-      path: '/',
-      maxAge: this.config.login.maxAgeSeconds * 1000,
-    });
+    res.cookie(this.leftNoteName, '1', { ...this.options, maxAge: this.config.login.maxAgeSeconds * 1000 });
   }
 
   leftHere(req: Request): boolean {
