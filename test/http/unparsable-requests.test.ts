@@ -60,4 +60,25 @@ describe('answering a request Node cannot parse', () => {
       server.close();
     }
   });
+
+  it("keeps Node's 413 for chunk extensions over its limit, as a problem", async () => {
+    const server = await serverWith((req, res) => {
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.write(
+        `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;${'a'.repeat(20_000)}\r\nhello\r\n`,
+      );
+      await eventually(() => answer.includes('"code":"payload_too_large"'));
+      expect(answer).toMatch(/^HTTP\/1.1 413 /);
+      socket.destroy();
+    } finally {
+      server.close();
+    }
+  });
 });
