@@ -44,15 +44,16 @@ export interface RequestMeta {
   browserBindingHash: Buffer | null;
 }
 
+/** A JWT NumericDate: seconds as a finite number. */
+const isSeconds = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
 /** The ID token's `auth_time` as a date; null when absent or not a plausible time (never in the future). */
 export function authTimeOf(claims: { auth_time?: unknown } | undefined, now = Date.now()): Date | null {
   const value = claims?.auth_time;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return null;
+  if (!isSeconds(value) || value <= 0) return null;
   if (value > now / 1000 + FUTURE_SKEW_SECONDS) return null;
   return new Date(Math.min(value * 1000, now));
 }
-
-const isSeconds = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
 /**
  * Whether the person signed in at the provider during this login, by durations, so that no two hosts' clocks are
