@@ -159,7 +159,8 @@ export class LoginCompletionService {
         ...(typeof expected === 'string' ? { pendingIdentityId: expected } : {}),
       };
       if (typeof expected === 'string') {
-        const proven = await this.pending.lockProvenSince(manager, expected, identity, login.authTime);
+        // The login is a new sign-in (checked above), begun after the identity was held: it proves it if it is the same.
+        const proven = await this.pending.lockOpenOf(manager, expected, identity);
         if (!proven) {
           throw new LoginFailure('link_identity_mismatch', 'the provider login was not the identity to attach', {
             accountId,

@@ -186,22 +186,18 @@ export class PendingIdentitiesRepository {
   }
 
   /**
-   * Locks the open entry `id` of this identity if the provider authenticated the person after it was held: a
-   * provider session left over from the login that produced it (a stranger's, on a shared browser) does not count.
-   * auth_time has whole seconds, so a later second is required.
+   * Locks the open entry `id` if it holds this identity. Whether the person proved it again is the login's own check:
+   * every link login must be a new sign-in at the provider (assertFreshAuthentication, judged by durations), and the
+   * link started after the identity was held, so a provider session left over from the login that produced it (a
+   * stranger's, on a shared browser) does not count. Comparing `auth_time` with `last_seen_at` here would compare the
+   * provider's clock with the database's.
    */
-  async lockProvenSince(
-    manager: EntityManager,
-    id: string,
-    identity: Identity,
-    authenticatedAt: Date | null,
-  ): Promise<boolean> {
+  async lockOpenOf(manager: EntityManager, id: string, identity: Identity): Promise<boolean> {
     const rows = await sqlRows<{ id: string }>(
       manager,
       `SELECT id FROM pending_identities
-        WHERE id = $1 AND provider = $2 AND issuer = $3 AND subject = $4 AND resolved_at IS NULL
-          AND date_trunc('second', last_seen_at) < $5 FOR UPDATE`,
-      [id, identity.provider, identity.issuer, identity.subject, authenticatedAt],
+        WHERE id = $1 AND provider = $2 AND issuer = $3 AND subject = $4 AND resolved_at IS NULL FOR UPDATE`,
+      [id, identity.provider, identity.issuer, identity.subject],
     );
     return rows.length > 0;
   }

@@ -66,7 +66,6 @@ describe('pending identities, provider policy pending', () => {
     });
 
     const { account } = await signInElsewhere(bed, browser);
-    await agePendingIdentity(bed.app, pending.id);
     const attach = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
       pendingIdentityId: pending.id,
       returnTo: '/settings/logins',
@@ -179,6 +178,8 @@ describe('pending identities, provider policy pending', () => {
     const browser = new Browser();
     await bed.webLogin(browser, stranger.id);
     const pending = (await pendingOf(bed, browser)).json<PendingView>();
+    // The next person sits down a little later.
+    bed.sandbox.signIns.ageSignIns(10);
     const { account } = await signInElsewhere(bed, browser);
     const { redirectUrl } = (
       await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', { pendingIdentityId: pending.id })
@@ -190,11 +191,37 @@ describe('pending identities, provider policy pending', () => {
     const callback = await browser.request(
       await reachProviderCallback(browser, tampered.href, stranger.id, callbackOf(bed)),
     );
-    expect(callback.location).toBe(errorPage(bed, 'link_identity_mismatch'));
+    expect(callback.location).toBe(errorPage(bed, 'authentication_not_fresh'));
     const links = await bed.app.dataSource.query(`SELECT provider FROM identity_links WHERE account_id = $1`, [
       account.id,
     ]);
     expect(links).toEqual([{ provider: 'signicat-idin' }]);
+  });
+
+  it("attaches it with a new sign-in whatever the database's clock says against the provider's", async () => {
+    const persona = { ...IOE, id: 'attach-clock-0001', claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6767676767B' } };
+    bed.sandbox.personas.push(persona);
+    const browser = new Browser();
+    await bed.webLogin(browser, persona.id);
+    const pending = (await pendingOf(bed, browser)).json<PendingView>();
+    // The database's clock runs half a minute ahead of the provider's: it noted the held login "after" the new sign-in.
+    await bed.app.dataSource.query(
+      `UPDATE pending_identities SET last_seen_at = last_seen_at + interval '30 seconds' WHERE id = $1`,
+      [pending.id],
+    );
+    const { account } = await signInElsewhere(bed, browser);
+    const { redirectUrl } = (
+      await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', { pendingIdentityId: pending.id })
+    ).json<{ redirectUrl: string }>();
+    const callback = await browser.request(
+      await reachProviderCallback(browser, redirectUrl, persona.id, callbackOf(bed)),
+    );
+    expect(callback.location).toBe(`${bed.app.baseUrl}/account`);
+    const links = await bed.app.dataSource.query(
+      `SELECT provider FROM identity_links WHERE account_id = $1 ORDER BY provider`,
+      [account.id],
+    );
+    expect(links).toEqual([{ provider: 'digidentity' }, { provider: 'signicat-idin' }]);
   });
 
   it('forgets the identities a browser left pending when that browser signs out', async () => {
