@@ -97,8 +97,11 @@ export interface ProviderLoginStarter {
 }
 
 export interface ProviderSessionLogout {
-  /** The provider's end-session URL, or null when its discovery lists no end_session_endpoint. */
-  endSessionUrl(idTokenHint: string, postLogoutRedirectUri: string, state: string): Promise<URL | null>;
+  /**
+   * The provider's end-session URL, or null when its discovery lists no end_session_endpoint; without an ID token
+   * the provider is told the client (`client_id`) instead.
+   */
+  endSessionUrl(idTokenHint: string | null, postLogoutRedirectUri: string, state: string): Promise<URL | null>;
 }
 
 /** The enabled providers' login starters; each provider module registers its own when it is constructed. */

@@ -94,9 +94,11 @@ export class LogoutController {
         })
       : undefined;
     await this.signOut.apply(req, res);
-    const providerLogoutUrl = ended?.idTokenHint
-      ? await this.providerLogout.start(ended.provider, ended.idTokenHint, res)
-      : null;
+    const providerLogoutUrl = await this.providerLogout.start(
+      ended?.idTokenHint ? { provider: ended.provider, idTokenHint: ended.idTokenHint } : null,
+      req,
+      res,
+    );
     // A browser (the pages' sign-out form) always goes on to a page: the provider's sign-out, or LOGOUT_REDIRECT_URL.
     if (prefersHtml(req)) {
       res.setHeader('Cache-Control', 'no-store');
@@ -110,17 +112,21 @@ export class LogoutController {
   }
 
   /**
-   * The provider's sign-out page sends the browser back here (post_logout_redirect_uri). It only leads on to
-   * LOGOUT_REDIRECT_URL, a fixed page, so a `state` that does not match is no danger: it is noted and the browser
-   * goes to the same page.
+   * The provider's sign-out page sends the browser back here (post_logout_redirect_uri): on to the next provider this
+   * browser signed in at (ProviderLogout), then to LOGOUT_REDIRECT_URL, a fixed page. A `state` that does not match is
+   * no danger: it is noted and the browser goes to that page.
    */
   @Public()
   @Get('logout/done')
-  @ApiOperation({ summary: "Back from the provider's sign-out page: on to LOGOUT_REDIRECT_URL" })
-  @ApiSeeOtherResponse({ description: 'Redirect to LOGOUT_REDIRECT_URL' })
-  done(@Query() query: LogoutDoneQueryDto, @Req() req: Request, @Res() res: Response): void {
+  @ApiOperation({
+    summary: "Back from a provider's sign-out page: on to the next provider's, or to LOGOUT_REDIRECT_URL",
+  })
+  @ApiSeeOtherResponse({ description: "The next provider's sign-out page, or LOGOUT_REDIRECT_URL" })
+  async done(@Query() query: LogoutDoneQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const confirmed = this.providerLogout.finish(req, query.state, res);
     res.setHeader('Cache-Control', 'no-store');
+    const next = confirmed ? await this.providerLogout.next(req, res) : null;
+    if (next) return redirect(res, 303, next.href);
     const target = new URL(this.config.login.afterLogoutUrl);
     if (!confirmed) target.searchParams.set('providerLogout', 'unconfirmed');
     redirect(res, 303, target.href);

@@ -102,15 +102,25 @@ describe('signing out while the database fails', () => {
     await bed.digidentityLogin(browser, MECHANIC.id);
     expect((await browser.request(`${base}/api/me`)).status).toBe(200);
     expect((await browser.request(`${base}/api/pending-identity`)).status).toBe(200);
-    expect([...browser.cookies(base).keys()].sort()).toEqual(['__Host-rmi_login', '__Host-rmi_session']);
+    expect([...browser.cookies(base).keys()].sort()).toEqual([
+      '__Host-rmi_login',
+      '__Host-rmi_provider_sign_ins',
+      '__Host-rmi_session',
+    ]);
 
     const logout = await whilePendingRowHeld(bed, pending.id, () =>
       browser.request(`${base}/auth/logout`, { method: 'POST', headers: { Origin: base } }),
     );
     expect(logout.status).toBe(200);
     expect(logout.json<{ providerLogoutUrl: string }>().providerLogoutUrl).toMatch(/^http/);
-    // Only the provider sign-out's own cookie, for its way back, and the note that someone signed out here.
-    expect([...browser.cookies(base).keys()].sort()).toEqual(['__Host-rmi_logout', '__Host-rmi_signed_out']);
+    // Only the provider sign-out's own cookies for its way back (its state, and iDIN still to visit), and the note
+    // that someone signed out here.
+    expect([...browser.cookies(base).keys()].sort()).toEqual([
+      '__Host-rmi_logout',
+      '__Host-rmi_provider_sign_ins',
+      '__Host-rmi_signed_out',
+    ]);
+    expect(browser.cookie(base, '__Host-rmi_provider_sign_ins')).toBe('signicat-idin');
     expect((await browser.request(`${base}/api/me`)).status).toBe(401);
     expect((await browser.request(`${base}/api/pending-identity`)).status).toBe(404);
     const reported = bed.app.logs.lines.filter((line) => String(line.msg).startsWith('forgetting the held sign-ins'));

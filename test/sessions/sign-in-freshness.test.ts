@@ -8,6 +8,7 @@ import {
   errorPage,
   IDIN_CALLBACK,
   IDIN_VRIES,
+  PROVIDER_SIGN_INS,
   reachProviderCallback,
   SIGNED_OUT_MARKER,
   startProvidersTestbed,
@@ -66,6 +67,17 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
   const idinLoginPath = '/auth/signicat-idin/login?returnTo=%2Fportal';
   const signOutAsApiClient = async (browser: Browser) =>
     browser.request(`${base}/auth/logout`, { method: 'POST', headers: await csrfHeaders(browser, bed.app) });
+  /** Confirms on a provider's sign-out page; answers where the provider sends the browser back. */
+  async function confirmProviderSignOut(browser: Browser, providerLogoutUrl: string): Promise<string> {
+    const confirm = await browser.request(providerLogoutUrl);
+    expect(confirm.status).toBe(200);
+    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(confirm.body)?.[1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1];
+    const back = await browser.follow(new URL(action!, providerLogoutUrl).href, (next) => next.startsWith(base), {
+      form: { xsrf: xsrf!, logout: 'yes' },
+    });
+    return back.location!;
+  }
   const decide = async (browser: Browser) =>
     portalWrite(browser, bed.app, 'POST', '/api/sermi/access', { vin: VIN, item: 'IMMO_KEY_PROGRAMMING' });
 
@@ -297,15 +309,9 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     expect(await sessionRow(sessionId)).toMatchObject({ revoke_reason: 'logout', id_token_hint: null });
 
     // The browser goes to the provider's sign-out page and confirms; the provider sends it back to us.
-    const confirm = await pc.request(providerLogoutUrl.href);
-    expect(confirm.status).toBe(200);
-    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(confirm.body)?.[1];
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1];
-    const back = await pc.follow(new URL(action!, providerLogoutUrl).href, (next) => next.startsWith(base), {
-      form: { xsrf: xsrf!, logout: 'yes' },
-    });
-    expect(back.location).toBe(`${base}/auth/logout/done?state=${providerLogoutUrl.searchParams.get('state')}`);
-    const done = await pc.request(back.location!);
+    const back = await confirmProviderSignOut(pc, providerLogoutUrl.href);
+    expect(back).toBe(`${base}/auth/logout/done?state=${providerLogoutUrl.searchParams.get('state')}`);
+    const done = await pc.request(back);
     expect(done.status).toBe(303);
     expect(done.location).toBe(`${base}/`);
 
@@ -326,12 +332,70 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     expect(done.location).toBe(`${base}/?providerLogout=unconfirmed`);
   });
 
-  it('signs out with 204 and no provider step when the session has no ID token to send back', async () => {
+  it('ends every provider session this browser signed in at, one sign-out page after the other', async () => {
+    // A signs in with Digidentity and adds iDIN (a new iDIN sign-in): two single sign-on sessions in this browser.
+    const pc = new Browser();
+    await bed.digidentityLogin(pc, IOE.id);
+    const { redirectUrl } = (await startLink(pc, bed.app, 'signicat-idin')).json<{ redirectUrl: string }>();
+    await pc.request(await reachProviderCallback(pc, redirectUrl, IDIN_VRIES.id, `${base}${IDIN_CALLBACK}`));
+    const signedOut = await pc.request(`${base}/auth/logout`, {
+      method: 'POST',
+      headers: { ...(await csrfHeaders(pc, bed.app)), Accept: 'text/html' },
+    });
+    // First the session's own provider, with its ID token.
+    const trustCentre = new URL(signedOut.location!);
+    expect(trustCentre.origin + trustCentre.pathname).toBe(`${bed.digidentity.issuer}/oauth2/logout`);
+    expect(trustCentre.searchParams.has('id_token_hint')).toBe(true);
+    const firstBack = await confirmProviderSignOut(pc, trustCentre.href);
+    // Back here, on to iDIN's sign-out page: no ID token of that sign-in is kept, so iDIN is told the client.
+    const next = await pc.request(firstBack);
+    const idin = new URL(next.location!);
+    expect(idin.origin + idin.pathname).toBe(`${bed.idin.issuer}/connect/endsession`);
+    expect(Object.fromEntries(idin.searchParams)).toEqual({
+      post_logout_redirect_uri: `${base}/auth/logout/done`,
+      state: expect.stringMatching(/^[\w-]{32}$/),
+      client_id: bed.idin.clientId,
+    });
+    const done = await pc.request(await confirmProviderSignOut(pc, idin.href));
+    expect(done.location).toBe(`${base}/`);
+
+    // The next person removes the note that someone left: still, neither provider answers with A's sign-in.
+    pc.cookies(base).delete(SIGNED_OUT_MARKER);
+    expect(await answeredSilently(pc, idinLoginPath, IDIN_CALLBACK)).toBe(false);
+    expect(await answeredSilently(pc, '/auth/digidentity/login', DIGIDENTITY_CALLBACK)).toBe(false);
+  });
+
+  it('ends the provider session by client_id when the session has no ID token to send back', async () => {
     const pc = new Browser();
     await bed.idinLogin(pc, IDIN_VRIES.id);
     await bed.app.dataSource.query(`UPDATE sessions SET id_token_hint = NULL WHERE id = $1`, [
       (await me(pc)).session.id,
     ]);
+    const signedOut = await signOutAsApiClient(pc);
+    const providerLogoutUrl = new URL(signedOut.json<{ providerLogoutUrl: string }>().providerLogoutUrl);
+    expect(providerLogoutUrl.searchParams.has('id_token_hint')).toBe(false);
+    expect(providerLogoutUrl.searchParams.get('client_id')).toBe(bed.idin.clientId);
+
+    // So does a browser whose session ended elsewhere meanwhile: its sign-out still ends what it signed in at.
+    const left = new Browser();
+    await bed.idinLogin(left, IDIN_VRIES.id);
+    await bed.app.dataSource.query(`UPDATE sessions SET revoked_at = now(), revoke_reason = 'test' WHERE id = $1`, [
+      (await me(left)).session.id,
+    ]);
+    const late = await left.request(`${base}/auth/logout`, { method: 'POST', headers: { Origin: base } });
+    expect(late.status).toBe(200);
+    expect(new URL(late.json<{ providerLogoutUrl: string }>().providerLogoutUrl).origin).toBe(
+      new URL(bed.idin.issuer).origin,
+    );
+  });
+
+  it('signs out with 204 and no provider step when this browser signed in at no provider that offers one', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    await bed.app.dataSource.query(`UPDATE sessions SET id_token_hint = NULL WHERE id = $1`, [
+      (await me(pc)).session.id,
+    ]);
+    pc.cookies(base).delete(PROVIDER_SIGN_INS);
     expect((await signOutAsApiClient(pc)).status).toBe(204);
   });
 });

@@ -22,8 +22,10 @@ export async function recreatedItsmeAccount(bed: PagesTestbed, page: Page): Prom
   await page.waitForURL(/\/pending\?/);
   await page.getByRole('button', { name: 'Create an account' }).click();
   await page.waitForURL(`${bed.baseUrl}/account?notice=account_created`);
-  // A session made from a pending identity has no provider session to end: straight back to the sign-in page.
+  // A session made from a held identity keeps no ID token, but the itsme sign-in behind it is in this browser: the
+  // sign-out goes through itsme's sign-out page too.
   await page.getByRole('button', { name: 'Sign out', exact: true }).first().click();
+  await page.getByRole('button', { name: 'Yes, sign me out' }).click();
   await page.waitForURL(`${bed.baseUrl}/`);
 
   await page.goto(`${bed.baseUrl}/sandbox`);

@@ -178,12 +178,13 @@ export class OidcCodeFlow implements ProviderSessionLogout {
 
   /**
    * Where the browser ends the provider's single sign-on session (RP-initiated logout), or null when the provider
-   * offers none: the session's ID token as `id_token_hint`, our post-logout page and a `state` to check there.
+   * offers none: the session's ID token as `id_token_hint` when there is one (else the `client_id` openid-client
+   * always adds), our post-logout page and a `state` to check there.
    */
-  async endSessionUrl(idTokenHint: string, postLogoutRedirectUri: string, state: string): Promise<URL | null> {
+  async endSessionUrl(idTokenHint: string | null, postLogoutRedirectUri: string, state: string): Promise<URL | null> {
     if (!(await this.client.endSessionEndpoint())) return null;
     return client.buildEndSessionUrl(await this.client.configuration(), {
-      id_token_hint: idTokenHint,
+      ...(idTokenHint ? { id_token_hint: idTokenHint } : {}),
       post_logout_redirect_uri: postLogoutRedirectUri,
       state,
     });
