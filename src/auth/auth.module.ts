@@ -35,6 +35,14 @@ import { ProviderLogout } from './provider-logout.js';
     BrowserSignOut,
     ProviderLogout,
   ],
-  exports: [LoginCompletionService, LoginRedirectFilter, LoginStarters, BrowserLogins, LoginFollowUps, BrowserSignOut],
+  exports: [
+    LoginCompletionService,
+    LoginRedirectFilter,
+    LoginStarters,
+    BrowserLogins,
+    LoginFollowUps,
+    BrowserSignOut,
+    ProviderLogout,
+  ],
 })
 export class AuthModule {}

@@ -4,6 +4,7 @@ import { IDIN_PERSONAS, type IdinPersona } from '../../sandbox/signicat-idin/per
 import { Browser } from '../support/browser.js';
 import { portalWrite } from '../support/link-flow.js';
 import {
+  confirmProviderSignOut,
   errorPage,
   IDIN_CALLBACK,
   pendingPage,
@@ -85,5 +86,25 @@ describe('a pending identity answered from the provider’s single sign-on sessi
       account,
     ]);
     expect(links).toEqual([{ provider: 'digidentity' }]);
+  });
+
+  it('signs a browser that forgets a held sign-in out at the provider too, so the next person gets its sign-in page', async () => {
+    const pc = new Browser();
+    const person: IdinPersona = { ...IDIN_PERSONAS[0], id: 'shared-pc-forgets-0001' };
+    bed.idin.personas.push(person);
+    expect((await bed.idinLogin(pc, person.id)).location).toEqual(pendingPage(bed));
+    const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
+    const providerSignOut = new URL(forget.location!);
+    expect(providerSignOut.origin).toBe(new URL(bed.idin.issuer).origin);
+    expect(providerSignOut.searchParams.get('client_id')).toBe(bed.idin.clientId);
+    const done = await pc.request(await confirmProviderSignOut(pc, base, providerSignOut.href));
+    expect(done.location).toBe(`${base}/`);
+
+    // Even without the note that someone left, iDIN shows its sign-in page instead of answering with that sign-in.
+    pc.cookies(base).delete(SIGNED_OUT_MARKER);
+    const next = await pc.follow(`${base}/auth/signicat-idin/login`, (url) =>
+      url.startsWith(`${base}${IDIN_CALLBACK}`),
+    );
+    expect(next.location?.startsWith(`${base}${IDIN_CALLBACK}`) ?? false).toBe(false);
   });
 });

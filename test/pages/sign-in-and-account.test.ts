@@ -139,6 +139,8 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     const { page } = await bed.newPerson();
     await signInWith(page, 'eHerkenning', 'S. Bakker');
     await page.waitForURL(/\/pending\?code=identity_pending&reference=[0-9A-F]{4}-[0-9A-F]{4}$/);
+    // eHerkenning offers no sign-out from here: the page promises none.
+    await expect(page.getByText('to sign out there too').count()).resolves.toBe(0);
     const reference = (await page.locator('.reference').textContent())!.replace('-', '').toLowerCase();
     const bindingCookies = async () =>
       (await page.context().cookies()).map((cookie) => cookie.name).filter((name) => name.endsWith('rmi_login'));
@@ -177,6 +179,7 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     await signInWith(page, 'itsme', PEETERS.label);
     await page.waitForURL(/\/pending\?/);
     await expect(page.getByText('this itsme sign-in is not linked to an account').isVisible()).resolves.toBe(true);
+    await expect(page.getByText('You are then taken to itsme to sign out there too.').isVisible()).resolves.toBe(true);
     await checkPage(page, 'pending');
     await page.getByRole('button', { name: 'Sign in with Digidentity and attach' }).click();
     await choosePersona(page, IOE.label);

@@ -7,6 +7,7 @@ import {
   DIGIDENTITY_CALLBACK,
   errorPage,
   IDIN_CALLBACK,
+  confirmProviderSignOut,
   IDIN_VRIES,
   PROVIDER_SIGN_INS,
   reachProviderCallback,
@@ -67,17 +68,6 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
   const idinLoginPath = '/auth/signicat-idin/login?returnTo=%2Fportal';
   const signOutAsApiClient = async (browser: Browser) =>
     browser.request(`${base}/auth/logout`, { method: 'POST', headers: await csrfHeaders(browser, bed.app) });
-  /** Confirms on a provider's sign-out page; answers where the provider sends the browser back. */
-  async function confirmProviderSignOut(browser: Browser, providerLogoutUrl: string): Promise<string> {
-    const confirm = await browser.request(providerLogoutUrl);
-    expect(confirm.status).toBe(200);
-    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(confirm.body)?.[1];
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1];
-    const back = await browser.follow(new URL(action!, providerLogoutUrl).href, (next) => next.startsWith(base), {
-      form: { xsrf: xsrf!, logout: 'yes' },
-    });
-    return back.location!;
-  }
   const decide = async (browser: Browser) =>
     portalWrite(browser, bed.app, 'POST', '/api/sermi/access', { vin: VIN, item: 'IMMO_KEY_PROGRAMMING' });
 
@@ -309,7 +299,7 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     expect(await sessionRow(sessionId)).toMatchObject({ revoke_reason: 'logout', id_token_hint: null });
 
     // The browser goes to the provider's sign-out page and confirms; the provider sends it back to us.
-    const back = await confirmProviderSignOut(pc, providerLogoutUrl.href);
+    const back = await confirmProviderSignOut(pc, base, providerLogoutUrl.href);
     expect(back).toBe(`${base}/auth/logout/done?state=${providerLogoutUrl.searchParams.get('state')}`);
     const done = await pc.request(back);
     expect(done.status).toBe(303);
@@ -346,7 +336,7 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     const trustCentre = new URL(signedOut.location!);
     expect(trustCentre.origin + trustCentre.pathname).toBe(`${bed.digidentity.issuer}/oauth2/logout`);
     expect(trustCentre.searchParams.has('id_token_hint')).toBe(true);
-    const firstBack = await confirmProviderSignOut(pc, trustCentre.href);
+    const firstBack = await confirmProviderSignOut(pc, base, trustCentre.href);
     // Back here, on to iDIN's sign-out page: no ID token of that sign-in is kept, so iDIN is told the client.
     const next = await pc.request(firstBack);
     const idin = new URL(next.location!);
@@ -356,7 +346,7 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
       state: expect.stringMatching(/^[\w-]{32}$/),
       client_id: bed.idin.clientId,
     });
-    const done = await pc.request(await confirmProviderSignOut(pc, idin.href));
+    const done = await pc.request(await confirmProviderSignOut(pc, base, idin.href));
     expect(done.location).toBe(`${base}/`);
 
     // The next person removes the note that someone left: still, neither provider answers with A's sign-in.

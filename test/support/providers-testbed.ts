@@ -175,3 +175,22 @@ export const loginFailures = (bed: WithApp) => digidentityLoginFailures(bed as D
 
 /** The error page a refused browser login lands on: LOGIN_ERROR_URL?code=… */
 export const errorPage = (bed: WithApp, code: string) => digidentityErrorPage(bed as DigidentityTestbed, code);
+
+/**
+ * Confirms on a provider's sign-out page (RP-initiated logout, the sandboxes' "Yes, sign me out"); answers where the
+ * provider sends the browser back to the portal at `base`.
+ */
+export async function confirmProviderSignOut(
+  browser: Browser,
+  base: string,
+  providerLogoutUrl: string,
+): Promise<string> {
+  const confirm = await browser.request(providerLogoutUrl);
+  if (confirm.status !== 200) throw new Error(`no sign-out page at ${providerLogoutUrl}: ${confirm.status}`);
+  const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"/.exec(confirm.body)?.[1];
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1];
+  const back = await browser.follow(new URL(action!, providerLogoutUrl).href, (next) => next.startsWith(base), {
+    form: { xsrf: xsrf!, logout: 'yes' },
+  });
+  return back.location!;
+}

@@ -7,6 +7,7 @@ import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { BrowserLogins } from '../../auth/browser-logins.js';
 import { BrowserSignOut } from '../../auth/browser-sign-out.js';
+import { ProviderLogout } from '../../auth/provider-logout.js';
 import { LoginStarters } from '../../auth/login-starters.js';
 import { AppException } from '../../common/problem/app-exception.js';
 import { hashBinding, BrowserBinding } from '../../login-transactions/browser-binding.js';
@@ -53,6 +54,7 @@ export class PendingPageController {
     private readonly starters: LoginStarters,
     private readonly browserLogins: BrowserLogins,
     private readonly browserSignOut: BrowserSignOut,
+    private readonly providerLogout: ProviderLogout,
     private readonly moduleRef: ModuleRef,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
@@ -79,6 +81,7 @@ export class PendingPageController {
       pending: pending && {
         ...pending,
         providerName: PROVIDER_NAMES[pending.provider].name,
+        signsOutThere: this.starters.get(pending.provider)?.providerLogout !== undefined,
         name: typeof name === 'string' ? name : null,
       },
       // Only the reference of an identity this browser holds: one from the URL could be anyone's, and a person who
@@ -143,13 +146,20 @@ export class PendingPageController {
   /**
    * "Not you, or a shared computer?": the sign-ins this browser holds are no longer its to attach or to make an
    * account of (as at sign-out), and its binding cookie goes. They stay for the support desk and admin review until
-   * they expire. A session the browser has is left alone.
+   * they expire. A browser that is not signed in here also goes through the sign-out pages of the providers it
+   * signed in at (ProviderLogout), whose single sign-on would answer the next person's login with this person's
+   * sign-in; a session the browser has is left alone, and so are its providers' sessions.
    */
   @SessionOptional()
   @Post('forget')
-  async forget(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async forget(
+    @OptionalPrincipal() principal: SessionPrincipal | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
     await this.browserSignOut.forgetHeldSignIns(req, res);
-    seeOther(res, withMessage('/pending', 'notice', 'pending_forgotten'));
+    const providerSignOut = principal ? null : await this.providerLogout.start(null, req, res);
+    seeOther(res, providerSignOut?.href ?? withMessage('/pending', 'notice', 'pending_forgotten'));
   }
 
   /** Policy `choose`: a new account from this identity, signed in. */
