@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { answerUnparsableRequests } from '../../src/common/http/unparsable-requests.js';
 import { eventually } from '../support/eventually.js';
 
 /** A server with the app's answer to requests Node cannot parse, on a free port. */
-async function serverWith(handler: RequestListener): Promise<Server> {
-  const server = createServer(handler);
+async function serverWith(handler: RequestListener, options: ServerOptions = {}): Promise<Server> {
+  const server = createServer(options, handler);
   answerUnparsableRequests(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return server;
@@ -77,6 +77,26 @@ describe('answering a request Node cannot parse', () => {
       await eventually(() => answer.includes('"code":"payload_too_large"'));
       expect(answer).toMatch(/^HTTP\/1.1 413 /);
       socket.destroy();
+    } finally {
+      server.close();
+    }
+  });
+
+  it("keeps Node's 408 for a request whose headers never finish, and closes the connection", async () => {
+    const server = await serverWith((_req, res) => res.end(), {
+      headersTimeout: 200,
+      requestTimeout: 400,
+      connectionsCheckingInterval: 50,
+    });
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+      await closed;
+      expect(answer).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
     } finally {
       server.close();
     }
