@@ -51,3 +51,17 @@ export function elsewhereCores(cpu: {
  */
 export const roundOrder = <T>(systems: readonly T[], round: number): T[] =>
   round % 2 === 0 ? [...systems] : [...systems].reverse();
+
+/**
+ * Cores busy elsewhere on the machine (elsewhereCores) from which a window counts as disturbed from outside. In an
+ * undisturbed run the other system idling and Postgres's background work come to 0.00–0.13 cores; a compiler or a
+ * test run started meanwhile on this 2-core VM reads 0.7–1.1 (12-05, fifteenth session: that run's login target read
+ * 0.76 where the undisturbed runs of the day read 0.66).
+ */
+export const DISTURBED_CORES = 0.3;
+
+/** How many windows of a comparison ran while something else kept the machine busy, of how many. */
+export function disturbedWindows(sides: readonly { rounds: readonly { elsewhere: number }[] }[]) {
+  const all = sides.flatMap((side) => side.rounds);
+  return { disturbed: all.filter((round) => round.elsewhere >= DISTURBED_CORES).length, windows: all.length };
+}

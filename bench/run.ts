@@ -17,7 +17,15 @@ import { format, printRows, type Row, rowOf, verdict } from './report.js';
 import { loginCpuReading } from './readings.js';
 import { type Rig, startRig } from './rig.js';
 import { DECISIONS, settings, TARGETS } from './settings.js';
-import { alternateLoad, backendSystem, loginsAndMe, printSideBySide, type Side, type System } from './side-by-side.js';
+import {
+  alternateLoad,
+  backendSystem,
+  disturbanceWarning,
+  loginsAndMe,
+  printSideBySide,
+  type Side,
+  type System,
+} from './side-by-side.js';
 import { reportSoak } from './soak.js';
 
 /**
@@ -115,6 +123,8 @@ function printLoginTargets([backendLogins, peerLogins]: Side[]) {
   console.log(
     `  login p99 vs the peer: ${format(loginP99[0], 0)} vs ${format(loginP99[1], 0)} ms (target ≤ the peer's): ${verdict(loginP99[0] <= loginP99[1])}`,
   );
+  const disturbed = disturbanceWarning([backendLogins, peerLogins]);
+  if (disturbed) console.log(`  the three above, login windows: ${disturbed}`);
 }
 
 /** Every scenario, the targets checked; then the several instances and the soak when asked for. */

@@ -6,7 +6,7 @@ import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js
 import type { PostgresUsage } from './postgres-usage.js';
 import { settle } from './postgres-usage.js';
 import { machineBusyMs, type Service } from './processes.js';
-import { elsewhereCores, ratiosInOrder, roundOrder } from './readings.js';
+import { DISTURBED_CORES, disturbedWindows, elsewhereCores, ratiosInOrder, roundOrder } from './readings.js';
 import { format, median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
 import { relativeSpeeds, speedProbe } from './speed-probe.js';
@@ -238,6 +238,18 @@ export function printSideBySide(title: string, unit: string, sides: Side[]) {
   console.log(
     `${a.system.name}: ${a.operations} in ${settings.windowsPerSystem} windows, ${a.errors} errors; ` +
       `${b.system.name}: ${b.operations}, ${b.errors} errors (ratio = ${a.system.name}/${b.system.name})`,
+  );
+  const warning = disturbanceWarning(sides);
+  if (warning) console.log(warning);
+}
+
+/** A line saying that windows of the comparison were disturbed from outside, or null when none was. */
+export function disturbanceWarning(sides: Side[]): string | null {
+  const { disturbed, windows } = disturbedWindows(sides);
+  if (disturbed === 0) return null;
+  return (
+    `DISTURBED: ${disturbed} of ${windows} windows ran with ${DISTURBED_CORES} cores or more busy elsewhere on the ` +
+    `machine (other work than the systems, their Postgres and the bench): repeat the run before reading these figures`
   );
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readSettings } from '../../bench/flags.js';
 import { benchNodeArgs, checkoutNodeFlags, imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
-import { elsewhereCores, loginCpuReading, roundOrder } from '../../bench/readings.js';
+import { disturbedWindows, elsewhereCores, loginCpuReading, roundOrder } from '../../bench/readings.js';
 import { loginPacer } from '../../bench/logins.js';
 
 /** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
@@ -208,5 +208,21 @@ describe("the bench's login pace", () => {
     const closed = loginPacer(0, 0, 100, fakeClock(50));
     expect(await closed()).toBe(true);
     expect(await loginPacer(0, 0, 100, fakeClock(100))()).toBe(false);
+  });
+});
+
+describe('windows disturbed from outside', () => {
+  const side = (...elsewhere: number[]) => ({ rounds: elsewhere.map((cores) => ({ elsewhere: cores })) });
+
+  it('counts the windows of both systems in which other work kept the machine busy', () => {
+    // 12-05: a compiler and a test run beside the bench, against the other system idling and Postgres's own work.
+    expect(disturbedWindows([side(1.03, 0.01, 0.04, 0.99, 0.94), side(1.01, 0.0, 0.7, 1.07, 0.02)])).toEqual({
+      disturbed: 6,
+      windows: 10,
+    });
+  });
+
+  it('finds none in a quiet run', () => {
+    expect(disturbedWindows([side(0.02, 0.13, 0.05), side(0.08, 0.0, 0.11)])).toEqual({ disturbed: 0, windows: 6 });
   });
 });
