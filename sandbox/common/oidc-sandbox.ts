@@ -35,12 +35,15 @@ export async function generateSigningKey(
  * What every OIDC sandbox configures alike: in-memory storage, no development interactions (the persona page stands
  * in for the provider's app), user-info, RP-initiated logout pages, the interaction URL below `interactionPrefix`,
  * short lifetimes, and errors on a sandbox page. A sandbox adds its clients, routes, scopes and claims, and extends
- * `features` with its own.
+ * `features` with its own. Its cookies carry its `name`: the sandboxes all run on localhost, and browsers keep cookies
+ * by host, not port — with oidc-provider's default names one sandbox's sign-in would replace another's single sign-on
+ * session, where real providers, each on its own domain, keep both.
  */
 export function oidcSandboxConfiguration(
   storage: MemoryStorage,
   page: Pages['page'],
   interactionPrefix: string,
+  name: string,
 ): Configuration & { features: NonNullable<Configuration['features']> } {
   return {
     adapter: storage.factory,
@@ -53,7 +56,14 @@ export function oidcSandboxConfiguration(
       policy: promptsWithSelectAccount(),
       url: (_ctx, interaction) => `${interactionPrefix}${interaction.uid}`,
     },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    cookies: {
+      keys: [randomBytes(32).toString('base64url')],
+      names: {
+        session: `_${name}_session`,
+        interaction: `_${name}_interaction`,
+        resume: `_${name}_interaction_resume`,
+      },
+    },
     // Codes live 3 minutes, as itsme's (docs/providers.md#itsme-client-authentication-and-pkce).
     ttl: { AccessToken: 600, AuthorizationCode: 180, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     renderError: async (ctx, out) => {

@@ -106,7 +106,7 @@ export async function startDigidentitySandbox(options: DigidentitySandboxOptions
     storage,
     newSubject: () => randomUUID(),
   });
-  const common = oidcSandbox.oidcSandboxConfiguration(storage, page, '/interaction/');
+  const common = oidcSandbox.oidcSandboxConfiguration(storage, page, '/interaction/', 'digidentity');
   const provider = new Provider(issuer, {
     ...common,
     clients: [oidcSandbox.sandboxClient(clientId, options.redirectUris, oidcSandbox.clientSecretBasic(clientSecret))],

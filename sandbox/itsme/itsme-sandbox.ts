@@ -105,7 +105,7 @@ export async function startItsmeSandbox(options: ItsmeSandboxOptions): Promise<I
     storage,
     newSubject: () => `itsme-sub-${randomUUID()}`,
   });
-  const common = oidcSandbox.oidcSandboxConfiguration(storage, page, interactionPrefix);
+  const common = oidcSandbox.oidcSandboxConfiguration(storage, page, interactionPrefix, 'itsme');
   const provider = new Provider(issuer, {
     ...common,
     clients: [

@@ -84,7 +84,7 @@ export async function startSignicatIdinSandbox(options: SignicatIdinSandboxOptio
   const interactionPrefix = `${SIGNICAT_MOUNT_PATH}/interaction/`;
 
   const storage = memoryAdapterFactory();
-  const common = oidcSandbox.oidcSandboxConfiguration(storage, page, interactionPrefix);
+  const common = oidcSandbox.oidcSandboxConfiguration(storage, page, interactionPrefix, 'idin');
   const provider = new Provider(issuer, {
     ...common,
     clients: [oidcSandbox.sandboxClient(clientId, options.redirectUris, oidcSandbox.clientSecretBasic(clientSecret))],

@@ -191,7 +191,7 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     expectNoPageProblems(page);
   });
 
-  it('adds and removes a sign-in method, and signs out everywhere else', async () => {
+  it('adds and removes a sign-in method, signs out everywhere else, and signs out at both providers', async () => {
     const { page } = await bed.newPerson();
     const elsewhere = await bed.newPerson();
     await signInWith(elsewhere.page, 'Digidentity', PERSONAS[1].label);
@@ -215,6 +215,15 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     await elsewhere.page.waitForURL(`${bed.baseUrl}/?returnTo=%2Faccount`);
     await page.reload();
     await expect(page.getByRole('heading', { name: 'My account' }).isVisible()).resolves.toBe(true);
+
+    // The iDIN sign-in that added the method (removed since) is still this browser's single sign-on at iDIN: signing
+    // out ends it too, after the Trust Centre's, each on its own sign-out page.
+    await page.getByRole('button', { name: 'Sign out', exact: true }).first().click();
+    await page.waitForURL((url) => url.origin === bed.config.digidentity!.issuer!.origin);
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL((url) => url.origin === bed.config.signicatIdin!.issuer!.origin);
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL(`${bed.baseUrl}/`);
     expectNoPageProblems(page);
   });
 
