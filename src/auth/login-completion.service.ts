@@ -159,8 +159,8 @@ export class LoginCompletionService {
         ...(typeof expected === 'string' ? { pendingIdentityId: expected } : {}),
       };
       if (typeof expected === 'string') {
-        // The login is a new sign-in (checked above), begun after the identity was held: it proves it if it is the same.
-        const proven = await this.pending.lockOpenOf(manager, expected, identity);
+        // A new sign-in (checked above) as that identity, later than the held one: lockOpenOf.
+        const proven = await this.pending.lockOpenOf(manager, expected, identity, login.authTime);
         if (!proven) {
           throw new LoginFailure('link_identity_mismatch', 'the provider login was not the identity to attach', {
             accountId,

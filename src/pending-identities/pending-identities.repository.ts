@@ -186,18 +186,25 @@ export class PendingIdentitiesRepository {
   }
 
   /**
-   * Locks the open entry `id` if it holds this identity. Whether the person proved it again is the login's own check:
-   * every link login must be a new sign-in at the provider (assertFreshAuthentication, judged by durations), and the
-   * link started after the identity was held, so a provider session left over from the login that produced it (a
-   * stranger's, on a shared browser) does not count. Comparing `auth_time` with `last_seen_at` here would compare the
-   * provider's clock with the database's.
+   * Locks the open entry `id` if it holds this identity and `authenticatedAt` — the confirming login's `auth_time` —
+   * is later than the held login's: the provider's own clock on both sides. With the login's own check that it was a
+   * new sign-in (assertFreshAuthentication, by durations, which allows about two seconds), a provider session left
+   * over from the login that produced the entry (a stranger's, on a shared browser) does not count even in those
+   * seconds. The database's `last_seen_at` is not compared: that would compare its clock with the provider's. A held
+   * login without `auth_time` leaves the durations check alone.
    */
-  async lockOpenOf(manager: EntityManager, id: string, identity: Identity): Promise<boolean> {
+  async lockOpenOf(
+    manager: EntityManager,
+    id: string,
+    identity: Identity,
+    authenticatedAt: Date | null,
+  ): Promise<boolean> {
     const rows = await sqlRows<{ id: string }>(
       manager,
       `SELECT id FROM pending_identities
-        WHERE id = $1 AND provider = $2 AND issuer = $3 AND subject = $4 AND resolved_at IS NULL FOR UPDATE`,
-      [id, identity.provider, identity.issuer, identity.subject],
+        WHERE id = $1 AND provider = $2 AND issuer = $3 AND subject = $4 AND resolved_at IS NULL
+          AND (authenticated_at IS NULL OR authenticated_at < $5) FOR UPDATE`,
+      [id, identity.provider, identity.issuer, identity.subject, authenticatedAt],
     );
     return rows.length > 0;
   }

@@ -3,7 +3,7 @@ import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
 import { Browser } from '../support/browser.js';
 import { Account } from '../../src/accounts/account.entity.js';
 import { auditEvents, createLink, signIn } from '../support/factories.js';
-import { portalWrite, startLink, useSession } from '../support/link-flow.js';
+import { agePendingIdentity, portalWrite, startLink, useSession } from '../support/link-flow.js';
 import {
   IDIN_BAKKER,
   IDIN_CALLBACK,
@@ -110,6 +110,7 @@ describe('linking across Digidentity and iDIN', () => {
     expect(pending).toMatchObject({ provider: 'signicat-idin', canAttach: true });
 
     await bed.digidentityLogin(browser, MECHANIC.id);
+    await agePendingIdentity(bed.app, pending.id);
     const attach = await portalWrite(browser, bed.app, 'POST', '/api/pending-identity/attach', {
       pendingIdentityId: pending.id,
     });

@@ -57,11 +57,13 @@ export async function ageSession(app: TestApp, sessionId: string, seconds: numbe
 
 /**
  * As if the pending identity's login happened `seconds` earlier: a person takes a few seconds to sign in with
- * another method, and a re-proof must authenticate in a later second than the login that produced it.
+ * another method, and a re-proof's `auth_time` must fall in a later second than that login's.
  */
 export async function agePendingIdentity(app: TestApp, pendingIdentityId: string, seconds = 2): Promise<void> {
   await app.dataSource.query(
-    `UPDATE pending_identities SET last_seen_at = last_seen_at - make_interval(secs => $2) WHERE id = $1`,
+    `UPDATE pending_identities SET last_seen_at = last_seen_at - make_interval(secs => $2),
+                                   authenticated_at = authenticated_at - make_interval(secs => $2)
+      WHERE id = $1`,
     [pendingIdentityId, seconds],
   );
 }
