@@ -8,7 +8,6 @@ import { LoginFailure } from '../common/problem/login-failure.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { BrowserSignOut } from './browser-sign-out.js';
-import { ProviderLogout } from './provider-logout.js';
 import { clientMeta } from '../common/http/client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
 import { CONTINUE_ON_SITE, type ProviderLoginStarter } from './login-starters.js';
@@ -58,7 +57,6 @@ export class BrowserLogins {
     private readonly signOut: BrowserSignOut,
     private readonly followUps: LoginFollowUps,
     private readonly sessions: SessionsService,
-    private readonly providerLogout: ProviderLogout,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -135,8 +133,6 @@ export class BrowserLogins {
    * login started to attach a pending identity does that next.
    */
   async completeAndRedirect(login: VerifiedLogin, req: Request, res: Response): Promise<void> {
-    // The browser comes back from the provider: whatever this completion decides, its single sign-on session is here.
-    this.providerLogout.noteSignIn(req, res, login.identity.provider);
     const outcome = await this.complete(login, req, res);
     res.setHeader('Cache-Control', 'no-store');
     if (outcome.kind === 'pending') {

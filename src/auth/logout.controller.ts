@@ -123,12 +123,12 @@ export class LogoutController {
   })
   @ApiSeeOtherResponse({ description: "The next provider's sign-out page, or LOGOUT_REDIRECT_URL" })
   async done(@Query() query: LogoutDoneQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const confirmed = this.providerLogout.finish(req, query.state, res);
+    const back = this.providerLogout.finish(req, query.state, res);
     res.setHeader('Cache-Control', 'no-store');
-    const next = confirmed ? await this.providerLogout.next(req, res) : null;
+    const next = back.confirmed ? await this.providerLogout.next(req, res, back.visited) : null;
     if (next) return redirect(res, 303, next.href);
     const target = new URL(this.config.login.afterLogoutUrl);
-    if (!confirmed) target.searchParams.set('providerLogout', 'unconfirmed');
+    if (!back.confirmed) target.searchParams.set('providerLogout', 'unconfirmed');
     redirect(res, 303, target.href);
   }
 }

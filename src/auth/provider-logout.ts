@@ -22,33 +22,45 @@ export interface ProviderSessionToEnd {
   idTokenHint: string | null;
 }
 
+/** Where a sign-out round stands on the way back from a provider's sign-out page. */
+export type ProviderSignOutReturn = { confirmed: true; visited: IdentityProvider } | { confirmed: false };
+
 /**
  * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): signing out of a shared PC also ends the providers'
  * single sign-on sessions, where they offer it — otherwise the next person who clicks "sign in" there is answered
  * silently with the previous person's sign-in. Not only the session's provider: every provider this browser came
- * back from since its last sign-out (adding a login method, attaching or holding an identity) is noted in a cookie,
- * and the sign-out visits their sign-out pages one after the other (each back at /auth/logout/done). Only the
- * session's own provider gets an `id_token_hint`; the others are asked by `client_id`, as the specification allows.
+ * back to us from (a login callback, whatever its outcome: adding a login method, attaching or holding an identity)
+ * is noted in a cookie of its own, and the sign-out visits their sign-out pages one after the other (each back at
+ * /auth/logout/done). A provider's note goes only when the browser comes back from its sign-out page with the state
+ * it was given: a page left unconfirmed, or a provider unreachable at the time, is visited again at the next
+ * sign-out. Only the session's own provider gets an `id_token_hint`; the others are asked by `client_id`, as the
+ * specification allows.
  */
 @Injectable()
 export class ProviderLogout {
-  private readonly cookieName: string;
-  private readonly signInsCookieName: string;
+  private readonly stateCookieName: string;
+  private readonly noteNames: ReadonlyMap<IdentityProvider, string>;
 
   constructor(
     private readonly starters: LoginStarters,
     @InjectAppConfig() private readonly config: AppConfig,
     @InjectRootLogger() private readonly logger: Logger,
   ) {
-    this.cookieName = hostCookieName('rmi_logout', config.session.cookieSecure);
-    this.signInsCookieName = hostCookieName('rmi_provider_sign_ins', config.session.cookieSecure);
+    this.stateCookieName = hostCookieName('rmi_logout', config.session.cookieSecure);
+    this.noteNames = new Map(
+      IDENTITY_PROVIDERS.map((provider) => [
+        provider,
+        hostCookieName(`rmi_signed_in_${provider}`, config.session.cookieSecure),
+      ]),
+    );
   }
 
-  /** This browser came back from `provider`: its single sign-on session there ends at the next sign-out too. */
-  noteSignIn(req: Request, res: Response, provider: IdentityProvider): void {
-    const noted = this.signedInAt(req);
-    if (noted.includes(provider)) return;
-    res.cookie(this.signInsCookieName, [...noted, provider].join(' '), {
+  /**
+   * This browser came back from `provider`: its single sign-on session there ends at the next sign-out too. Set anew
+   * at every return, so that the note outlives the latest sign-in there.
+   */
+  noteSignIn(res: Response, provider: IdentityProvider): void {
+    res.cookie(this.noteNames.get(provider)!, '1', {
       ...hostCookieOptions(this.config.session.cookieSecure),
       maxAge: this.config.session.absoluteTimeoutSeconds * 1000,
     });
@@ -56,47 +68,50 @@ export class ProviderLogout {
 
   /**
    * The first provider sign-out page of a sign-out: the ended session's provider (null when there was no live
-   * session), then the other providers this browser signed in at. The rest wait in the cookie for /auth/logout/done
-   * (next). Null when none of them offers a logout or can be reached — the sign-out here stands either way.
+   * session), then the other providers this browser signed in at. Null when none of them offers a logout or can be
+   * reached now — the sign-out here stands either way.
    */
-  async start(ended: ProviderSessionToEnd | null, req: Request, res: Response): Promise<URL | null> {
-    const others = this.signedInAt(req).filter((provider) => provider !== ended?.provider);
-    const steps = [...(ended ? [ended] : []), ...others.map((provider) => ({ provider, idTokenHint: null }))];
-    return this.visitFirst(steps, res);
+  start(ended: ProviderSessionToEnd | null, req: Request, res: Response): Promise<URL | null> {
+    const others = this.noted(req).filter((provider) => provider !== ended?.provider);
+    return this.visitFirst(
+      [...(ended ? [ended] : []), ...others.map((provider) => ({ provider, idTokenHint: null }))],
+      res,
+    );
   }
 
   /**
-   * The browser is back from a provider's sign-out page: whether it brought the `state` this browser was given.
-   * The state cookie is cleared either way.
+   * The browser is back from a provider's sign-out page: whether it brought the state it was given, and for which
+   * provider — whose note then goes. The state cookie is cleared either way.
    */
-  finish(req: Request, presented: string | undefined, res: Response): boolean {
-    const expected = (req.cookies as Record<string, unknown> | undefined)?.[this.cookieName];
-    res.clearCookie(this.cookieName, hostCookieOptions(this.config.session.cookieSecure));
-    return typeof expected === 'string' && equalInConstantTime(expected, presented);
+  finish(req: Request, presented: string | undefined, res: Response): ProviderSignOutReturn {
+    const value = (req.cookies as Record<string, unknown> | undefined)?.[this.stateCookieName];
+    res.clearCookie(this.stateCookieName, hostCookieOptions(this.config.session.cookieSecure));
+    const [state, visited] = typeof value === 'string' ? value.split(' ') : [];
+    if (!state || !isProvider(visited) || !equalInConstantTime(state, presented)) return { confirmed: false };
+    res.clearCookie(this.noteNames.get(visited)!, hostCookieOptions(this.config.session.cookieSecure));
+    return { confirmed: true, visited };
   }
 
-  /** The next provider's sign-out page of a sign-out under way, or null when none is left. */
-  next(req: Request, res: Response): Promise<URL | null> {
+  /** After a confirmed return from `visited`: the next noted provider's sign-out page, or null when none is left. */
+  next(req: Request, res: Response, visited: IdentityProvider): Promise<URL | null> {
+    const rest = this.noted(req).filter((provider) => provider !== visited);
     return this.visitFirst(
-      this.signedInAt(req).map((provider) => ({ provider, idTokenHint: null })),
+      rest.map((provider) => ({ provider, idTokenHint: null })),
       res,
     );
   }
 
   private async visitFirst(steps: ProviderSessionToEnd[], res: Response): Promise<URL | null> {
-    for (const [index, step] of steps.entries()) {
+    for (const step of steps) {
       const state = randomToken(24);
       const url = await this.endSessionUrl(step, state);
       if (!url) continue;
-      const options = hostCookieOptions(this.config.session.cookieSecure);
-      res.cookie(this.cookieName, state, { ...options, maxAge: STATE_TTL_SECONDS * 1000 });
-      const rest = steps.slice(index + 1).map((later) => later.provider);
-      if (rest.length > 0)
-        res.cookie(this.signInsCookieName, rest.join(' '), { ...options, maxAge: STATE_TTL_SECONDS * 1000 });
-      else res.clearCookie(this.signInsCookieName, options);
+      res.cookie(this.stateCookieName, `${state} ${step.provider}`, {
+        ...hostCookieOptions(this.config.session.cookieSecure),
+        maxAge: STATE_TTL_SECONDS * 1000,
+      });
       return url;
     }
-    res.clearCookie(this.signInsCookieName, hostCookieOptions(this.config.session.cookieSecure));
     return null;
   }
 
@@ -115,13 +130,12 @@ export class ProviderLogout {
     }
   }
 
-  /** The providers noted in this browser's cookie (known names only, each once). */
-  private signedInAt(req: Request): IdentityProvider[] {
-    const value = (req.cookies as Record<string, unknown> | undefined)?.[this.signInsCookieName];
-    if (typeof value !== 'string') return [];
-    const named = value
-      .split(' ')
-      .filter((name): name is IdentityProvider => (IDENTITY_PROVIDERS as readonly string[]).includes(name));
-    return [...new Set(named)];
+  /** The providers this browser's notes name, in IDENTITY_PROVIDERS order. */
+  private noted(req: Request): IdentityProvider[] {
+    const cookies = (req.cookies as Record<string, unknown> | undefined) ?? {};
+    return IDENTITY_PROVIDERS.filter((provider) => cookies[this.noteNames.get(provider)!] === '1');
   }
 }
+
+const isProvider = (name: string | undefined): name is IdentityProvider =>
+  (IDENTITY_PROVIDERS as readonly string[]).includes(name ?? '');

@@ -104,8 +104,9 @@ describe('signing out while the database fails', () => {
     expect((await browser.request(`${base}/api/pending-identity`)).status).toBe(200);
     expect([...browser.cookies(base).keys()].sort()).toEqual([
       '__Host-rmi_login',
-      '__Host-rmi_provider_sign_ins',
       '__Host-rmi_session',
+      '__Host-rmi_signed_in_digidentity',
+      '__Host-rmi_signed_in_signicat-idin',
     ]);
 
     const logout = await whilePendingRowHeld(bed, pending.id, () =>
@@ -113,14 +114,14 @@ describe('signing out while the database fails', () => {
     );
     expect(logout.status).toBe(200);
     expect(logout.json<{ providerLogoutUrl: string }>().providerLogoutUrl).toMatch(/^http/);
-    // Only the provider sign-out's own cookies for its way back (its state, and iDIN still to visit), and the note
-    // that someone signed out here.
+    // Only the provider sign-out's state for its way back, the notes of the providers still to visit (the Trust
+    // Centre's goes once its page is confirmed), and the note that someone signed out here.
     expect([...browser.cookies(base).keys()].sort()).toEqual([
       '__Host-rmi_logout',
-      '__Host-rmi_provider_sign_ins',
+      '__Host-rmi_signed_in_digidentity',
+      '__Host-rmi_signed_in_signicat-idin',
       '__Host-rmi_signed_out',
     ]);
-    expect(browser.cookie(base, '__Host-rmi_provider_sign_ins')).toBe('signicat-idin');
     expect((await browser.request(`${base}/api/me`)).status).toBe(401);
     expect((await browser.request(`${base}/api/pending-identity`)).status).toBe(404);
     const reported = bed.app.logs.lines.filter((line) => String(line.msg).startsWith('forgetting the held sign-ins'));

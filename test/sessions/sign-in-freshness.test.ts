@@ -9,7 +9,7 @@ import {
   IDIN_CALLBACK,
   confirmProviderSignOut,
   IDIN_VRIES,
-  PROVIDER_SIGN_INS,
+  providerNote,
   reachProviderCallback,
   SIGNED_OUT_MARKER,
   startProvidersTestbed,
@@ -385,7 +385,7 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     await bed.app.dataSource.query(`UPDATE sessions SET id_token_hint = NULL WHERE id = $1`, [
       (await me(pc)).session.id,
     ]);
-    pc.cookies(base).delete(PROVIDER_SIGN_INS);
+    pc.cookies(base).delete(providerNote('signicat-idin'));
     expect((await signOutAsApiClient(pc)).status).toBe(204);
   });
 });

@@ -39,8 +39,8 @@ export const IDIN_CALLBACK = '/auth/signicat-idin/callback';
  * next person at a shared PC can, or as a browser never had it whose previous person just walked away.
  */
 export const SIGNED_OUT_MARKER = '__Host-rmi_signed_out';
-/** The cookie that lists the providers this browser signed in at since its last sign-out (ProviderLogout). */
-export const PROVIDER_SIGN_INS = '__Host-rmi_provider_sign_ins';
+/** The note that this browser came back from `provider`, whose sign-out page its next sign-out visits (ProviderLogout). */
+export const providerNote = (provider: string) => `__Host-rmi_signed_in_${provider}`;
 
 /** Ways the iDIN sandbox can misbehave, set per test (it rewrites the real provider's answers on their way out). */
 export interface IdinHostility {

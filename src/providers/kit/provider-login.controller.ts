@@ -7,13 +7,14 @@ import type { ProviderLoginStarter } from '../../auth/login-starters.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { ApiLoginStartLimit } from '../../common/openapi/problem-responses.js';
-import { LoginGuard } from './provider-passport.js';
+import { LoginGuard, ProviderReturnNote } from './provider-passport.js';
+import type { IdentityProvider } from '../../common/identity-providers.js';
 
 /** What differs between providers' login and callback routes: the service, the strategy and the descriptions. */
 export interface LoginRoutes<S extends ProviderLoginStarter> {
   service: Type<S>;
-  /** The Passport strategy that verifies the callback (see ProviderStrategy). */
-  strategy: string;
+  /** The Passport strategy that verifies the callback (see ProviderStrategy), named after its provider. */
+  strategy: IdentityProvider;
   login: { summary: string; redirect: string };
   callback: { path?: string; summary: string; outcome: string; decorators?: MethodDecorator[] };
 }
@@ -41,7 +42,7 @@ export function ProviderLoginController<S extends ProviderLoginStarter>(routes: 
 
     /** Query parameters are the provider's (code, state, iss, error…); the strategy reads and checks them. */
     @Get(routes.callback.path ?? 'callback')
-    @UseGuards(LoginGuard(routes.strategy))
+    @UseGuards(ProviderReturnNote(routes.strategy), LoginGuard(routes.strategy))
     @UseFilters(LoginRedirectFilter)
     @ApiOperation({ summary: routes.callback.summary })
     @applyDecorators(...(routes.callback.decorators ?? []))

@@ -1,0 +1,117 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { PERSONAS } from '../../sandbox/digidentity/personas.js';
+import { LoginStarters } from '../../src/auth/login-starters.js';
+import { Browser } from '../support/browser.js';
+import { csrfHeaders } from '../support/link-flow.js';
+import {
+  confirmProviderSignOut,
+  IDIN_CALLBACK,
+  IDIN_VRIES,
+  providerNote,
+  SIGNED_OUT_MARKER,
+  startProvidersTestbed,
+  type ProvidersTestbed,
+} from '../support/providers-testbed.js';
+
+const IOE = PERSONAS.find((p) => !p.claims.rsseuid)!;
+
+/**
+ * The round of provider sign-out pages a sign-out goes through (ProviderLogout): which providers it visits, and that
+ * a provider stays on it until the browser comes back from its page — a closed tab, a refused login or a provider out
+ * of reach must not leave the next person at a shared PC a silent sign-in there.
+ */
+describe('the provider sign-out round', () => {
+  let bed: ProvidersTestbed;
+  let base: string;
+
+  beforeAll(async () => {
+    bed = await startProvidersTestbed({ env: { SIGNICAT_IDIN_UNKNOWN_IDENTITY_POLICY: 'provision' } });
+    base = bed.app.baseUrl;
+  });
+  afterEach(() => {
+    bed.idinHostility = {};
+  });
+  afterAll(async () => bed.close());
+
+  const idinOrigin = () => new URL(bed.idin.issuer).origin;
+  const signOut = async (browser: Browser, headers?: Record<string, string>) =>
+    browser.request(`${base}/auth/logout`, {
+      method: 'POST',
+      headers: { ...(headers ?? (await csrfHeaders(browser, bed.app))), Accept: 'text/html' },
+    });
+  /** Whether iDIN answers a login from this browser without its sign-in page (the note that someone left removed). */
+  async function idinAnswersSilently(browser: Browser): Promise<boolean> {
+    browser.cookies(base).delete(SIGNED_OUT_MARKER);
+    const first = await browser.follow(`${base}/auth/signicat-idin/login`, (next) =>
+      next.startsWith(`${base}${IDIN_CALLBACK}`),
+    );
+    return first.location?.startsWith(`${base}${IDIN_CALLBACK}`) === true;
+  }
+
+  it('visits a provider again at the next sign-out when its sign-out page was left unconfirmed', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const first = await signOut(pc);
+    expect(new URL(first.location!).origin).toBe(idinOrigin());
+    // The tab with iDIN's "Sign out of this provider too?" is closed. The note stays, for as long as a sign-in lives.
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toBe('1');
+
+    const again = await signOut(pc, { Origin: base });
+    const idin = new URL(again.location!);
+    expect(idin.origin).toBe(idinOrigin());
+    expect((await pc.request(await confirmProviderSignOut(pc, base, idin.href))).location).toBe(`${base}/`);
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toBeUndefined();
+    expect(await idinAnswersSilently(pc)).toBe(false);
+  });
+
+  it('visits a provider whose login was refused: the person signed in there all the same', async () => {
+    const pc = new Browser();
+    bed.idinHostility.userinfo = (body) => ({ ...body, idp_id: '' });
+    expect((await bed.idinLogin(pc, IDIN_VRIES.id)).location).toContain('code=userinfo_invalid');
+    bed.idinHostility = {};
+    await bed.digidentityLogin(pc, IOE.id);
+
+    const trustCentre = await signOut(pc);
+    expect(new URL(trustCentre.location!).origin).toBe(new URL(bed.digidentity.issuer).origin);
+    const next = await pc.request(await confirmProviderSignOut(pc, base, trustCentre.location!));
+    expect(new URL(next.location!).origin).toBe(idinOrigin());
+    expect((await pc.request(await confirmProviderSignOut(pc, base, next.location!))).location).toBe(`${base}/`);
+    expect(await idinAnswersSilently(pc)).toBe(false);
+  });
+
+  it('notes both providers of two logins that come back at once (two tabs)', async () => {
+    const pc = new Browser();
+    const idinCallback = await bed.reachIdinCallback(pc, IDIN_VRIES.id);
+    const digidentityCallback = await bed.reachDigidentityCallback(pc, IOE.id);
+    await Promise.all([pc.request(idinCallback), pc.request(digidentityCallback)]);
+    expect([pc.cookie(base, providerNote('digidentity')), pc.cookie(base, providerNote('signicat-idin'))]).toEqual([
+      '1',
+      '1',
+    ]);
+  });
+
+  it('renews the note at every return, so that it outlives the latest sign-in there', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const again = await bed.idinLogin(pc, IDIN_VRIES.id);
+    const note = again.headers.getSetCookie().find((line) => line.startsWith(`${providerNote('signicat-idin')}=`));
+    expect(note).toContain(`Max-Age=${bed.app.config.session.absoluteTimeoutSeconds}`);
+  });
+
+  it('keeps a provider it cannot reach at sign-out for the next one', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const starter = bed.app.app.get(LoginStarters).get('signicat-idin')!;
+    const logout = starter.providerLogout!;
+    const endSessionUrl = logout.endSessionUrl.bind(logout);
+    logout.endSessionUrl = () => Promise.reject(new Error('discovery unreachable'));
+    try {
+      expect((await signOut(pc)).location).toBe(`${base}/`);
+    } finally {
+      logout.endSessionUrl = endSessionUrl;
+    }
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toBe('1');
+    const later = await signOut(pc, { Origin: base });
+    expect(new URL(later.location!).origin).toBe(idinOrigin());
+  });
+});
