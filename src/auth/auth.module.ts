@@ -14,6 +14,17 @@ import { AccessLogModule } from '../sermi/access-log/access-log.module.js';
 import { PendingIdentitiesModule } from '../pending-identities/pending-identities.module.js';
 import { ProviderLogout } from './provider-logout.js';
 
+/** What every provider module shares, all of it theirs to use too. */
+const SHARED = [
+  LoginCompletionService,
+  LoginRedirectFilter,
+  LoginStarters,
+  BrowserLogins,
+  LoginFollowUps,
+  BrowserSignOut,
+  ProviderLogout,
+];
+
 /** What every provider module shares: completing a login, reporting its failures, signing out. */
 @Module({
   imports: [
@@ -26,23 +37,7 @@ import { ProviderLogout } from './provider-logout.js';
     AccessLogModule,
   ],
   controllers: [LogoutController],
-  providers: [
-    LoginCompletionService,
-    LoginRedirectFilter,
-    LoginStarters,
-    BrowserLogins,
-    LoginFollowUps,
-    BrowserSignOut,
-    ProviderLogout,
-  ],
-  exports: [
-    LoginCompletionService,
-    LoginRedirectFilter,
-    LoginStarters,
-    BrowserLogins,
-    LoginFollowUps,
-    BrowserSignOut,
-    ProviderLogout,
-  ],
+  providers: SHARED,
+  exports: SHARED,
 })
 export class AuthModule {}
