@@ -8,6 +8,7 @@ import { LoginFailure } from '../common/problem/login-failure.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { BrowserSignOut } from './browser-sign-out.js';
+import { ProviderLogout } from './provider-logout.js';
 import { clientMeta } from '../common/http/client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
 import { CONTINUE_ON_SITE, type ProviderLoginStarter } from './login-starters.js';
@@ -57,6 +58,7 @@ export class BrowserLogins {
     private readonly signOut: BrowserSignOut,
     private readonly followUps: LoginFollowUps,
     private readonly sessions: SessionsService,
+    private readonly providerLogout: ProviderLogout,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -133,6 +135,7 @@ export class BrowserLogins {
    * login started to attach a pending identity does that next.
    */
   async completeAndRedirect(login: VerifiedLogin, req: Request, res: Response): Promise<void> {
+    this.providerLogout.noteReturn(req, res);
     const outcome = await this.complete(login, req, res);
     res.setHeader('Cache-Control', 'no-store');
     if (outcome.kind === 'pending') {

@@ -10,6 +10,7 @@ import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { escapeHtml, redirect } from '../common/http/redirect.js';
+import { ProviderLogout } from './provider-logout.js';
 
 /**
  * Browser legs of a login (start and callback) end on a page, not on JSON: failures go to LOGIN_ERROR_URL with the
@@ -22,6 +23,7 @@ export class LoginRedirectFilter implements ExceptionFilter {
   constructor(
     @InjectAppConfig() private readonly config: AppConfig,
     @InjectRootLogger() private readonly logger: Logger,
+    private readonly providerLogout: ProviderLogout,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -44,6 +46,8 @@ export class LoginRedirectFilter implements ExceptionFilter {
       );
     }
     if (res.headersSent) return void res.destroy();
+    // A refused callback of this browser's login: the person may have signed in at the provider all the same.
+    this.providerLogout.noteReturn(req, res);
     const problem = toProblem(failure, req.path, requestId);
     if (wantsJson(req)) return sendProblem(res, problem, retryAfterHeader(failure));
     // A redirect would lose both the status and Retry-After: a browser that must wait is told so here.

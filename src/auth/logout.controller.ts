@@ -5,6 +5,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
+  ApiQuery,
   ApiSeeOtherResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -23,7 +24,6 @@ import { SessionsService } from '../sessions/sessions.service.js';
 import { requestIdOf } from '../common/request-context/request-context.js';
 import { BrowserSignOut } from './browser-sign-out.js';
 import { ProviderLogout } from './provider-logout.js';
-import { LogoutDoneQueryDto } from './dto/login-query.dto.js';
 import { redirect } from '../common/http/redirect.js';
 
 export class LogoutDto {
@@ -114,16 +114,23 @@ export class LogoutController {
   /**
    * The provider's sign-out page sends the browser back here (post_logout_redirect_uri): on to the next provider this
    * browser signed in at (ProviderLogout), then to LOGOUT_REDIRECT_URL, a fixed page. A `state` that does not match is
-   * no danger: it is noted and the browser goes to that page.
+   * no danger: it is noted and the browser goes to that page. Parameters other than `state` are the provider's own
+   * (some add `iss` or `sid`): they are ignored, as on a login callback, not refused.
    */
   @Public()
   @Get('logout/done')
   @ApiOperation({
     summary: "Back from a provider's sign-out page: on to the next provider's, or to LOGOUT_REDIRECT_URL",
   })
+  @ApiQuery({ name: 'state', required: false, description: 'The state sent with the RP-initiated logout request' })
   @ApiSeeOtherResponse({ description: "The next provider's sign-out page, or LOGOUT_REDIRECT_URL" })
-  async done(@Query() query: LogoutDoneQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
-    const back = this.providerLogout.finish(req, query.state, res);
+  async done(
+    @Query() providerParameters: Record<string, unknown>,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const { state } = providerParameters;
+    const back = this.providerLogout.finish(req, typeof state === 'string' ? state : undefined, res);
     res.setHeader('Cache-Control', 'no-store');
     const next = back.confirmed ? await this.providerLogout.next(req, res, back.visited) : null;
     if (next) return redirect(res, 303, next.href);

@@ -7,6 +7,7 @@ import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
 import { IDENTITY_PROVIDERS, type IdentityProvider } from '../common/identity-providers.js';
 import { LoginStarters } from './login-starters.js';
+import { providerReturnOf } from './provider-return.js';
 import { randomToken } from '../common/random-token.js';
 import { hostCookieName, hostCookieOptions } from '../common/http/host-cookie.js';
 
@@ -29,8 +30,8 @@ export type ProviderSignOutReturn = { confirmed: true; visited: IdentityProvider
  * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): signing out of a shared PC also ends the providers'
  * single sign-on sessions, where they offer it — otherwise the next person who clicks "sign in" there is answered
  * silently with the previous person's sign-in. Not only the session's provider: every provider this browser came
- * back to us from (a login callback, whatever its outcome: adding a login method, attaching or holding an identity)
- * is noted in a cookie of its own, and the sign-out visits their sign-out pages one after the other (each back at
+ * back to us from (a callback of a login it started there, whatever its outcome: adding a login method, attaching or
+ * holding an identity, a refusal) is noted in a cookie of its own, and the sign-out visits their sign-out pages one after the other (each back at
  * /auth/logout/done). A provider's note goes only when the browser comes back from its sign-out page with the state
  * it was given: a page left unconfirmed, or a provider unreachable at the time, is visited again at the next
  * sign-out. Only the session's own provider gets an `id_token_hint`; the others are asked by `client_id`, as the
@@ -56,10 +57,13 @@ export class ProviderLogout {
   }
 
   /**
-   * This browser came back from `provider`: its single sign-on session there ends at the next sign-out too. Set anew
-   * at every return, so that the note outlives the latest sign-in there.
+   * After a callback, whether it signed in or was refused: if it was this browser's login (markProviderReturn), the
+   * provider's single sign-on session there ends at the next sign-out too. Set anew at every return, so that the note
+   * outlives the latest sign-in there.
    */
-  noteSignIn(res: Response, provider: IdentityProvider): void {
+  noteReturn(req: Request, res: Response): void {
+    const provider = providerReturnOf(req);
+    if (!provider) return;
     res.cookie(this.noteNames.get(provider)!, '1', {
       ...hostCookieOptions(this.config.session.cookieSecure),
       maxAge: this.config.session.absoluteTimeoutSeconds * 1000,
@@ -80,15 +84,27 @@ export class ProviderLogout {
   }
 
   /**
+   * Where a browser that another action signed out (ending its own session from the session list, removing the login
+   * method it used, a re-bind) goes next: the round of its providers' sign-out pages, else `otherwise`. Its session's
+   * ID token is gone with the session, so its own provider is asked by `client_id` too.
+   */
+  async roundOr(otherwise: string, req: Request, res: Response): Promise<string> {
+    return (await this.start(null, req, res))?.href ?? otherwise;
+  }
+
+  /**
    * The browser is back from a provider's sign-out page: whether it brought the state it was given, and for which
-   * provider — whose note then goes. The state cookie is cleared either way.
+   * provider — whose note then goes, with the state. A visit without that state (a second tab, a link from another
+   * site) leaves both: the round goes on when the real answer comes back. The provider's answer says that the browser
+   * came back, not that the person said yes on its page; the note goes either way.
    */
   finish(req: Request, presented: string | undefined, res: Response): ProviderSignOutReturn {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[this.stateCookieName];
-    res.clearCookie(this.stateCookieName, hostCookieOptions(this.config.session.cookieSecure));
     const [state, visited] = typeof value === 'string' ? value.split(' ') : [];
     if (!state || !isProvider(visited) || !equalInConstantTime(state, presented)) return { confirmed: false };
-    res.clearCookie(this.noteNames.get(visited)!, hostCookieOptions(this.config.session.cookieSecure));
+    const options = hostCookieOptions(this.config.session.cookieSecure);
+    res.clearCookie(this.stateCookieName, options);
+    res.clearCookie(this.noteNames.get(visited)!, options);
     return { confirmed: true, visited };
   }
 

@@ -114,4 +114,36 @@ describe('the provider sign-out round', () => {
     const later = await signOut(pc, { Origin: base });
     expect(new URL(later.location!).origin).toBe(idinOrigin());
   });
+
+  it('goes on after a stray visit to its way back without the state, and takes extra parameters there', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    await bed.digidentityLogin(pc, IOE.id);
+    const trustCentre = await signOut(pc);
+    // While the Trust Centre's page is open, something opens the way back without the state (a second tab, a link).
+    expect((await pc.request(`${base}/auth/logout/done`)).location).toBe(`${base}/?providerLogout=unconfirmed`);
+    const back = new URL(await confirmProviderSignOut(pc, base, trustCentre.location!));
+    back.searchParams.set('iss', bed.digidentity.issuer);
+    const next = await pc.request(back.href);
+    expect([next.status, new URL(next.location!).origin]).toEqual([303, idinOrigin()]);
+  });
+
+  it('notes no provider for a callback URL that is not a login of this browser', async () => {
+    const pc = new Browser();
+    const forged = await pc.request(`${base}/auth/digidentity/callback?code=planted&state=not-a-login-of-this-browser`);
+    expect(forged.status).toBe(302);
+    expect(pc.cookie(base, providerNote('digidentity'))).toBeUndefined();
+  });
+
+  it('goes through the round when the browser ends its own session from the account page', async () => {
+    const pc = new Browser();
+    await bed.digidentityLogin(pc, IOE.id);
+    const me = (await pc.request(`${base}/api/me`)).json<{ session: { id: string }; csrfToken: string }>();
+    const ended = await pc.request(`${base}/account/sessions/${me.session.id}/end`, {
+      form: { _csrf: me.csrfToken },
+      headers: { Origin: base },
+    });
+    expect([ended.status, new URL(ended.location!).origin]).toEqual([303, new URL(bed.digidentity.issuer).origin]);
+    expect(new URL(ended.location!).searchParams.get('client_id')).toBe(bed.digidentity.clientId);
+  });
 });

@@ -21,12 +21,3 @@ export class LoginQueryDto {
   @IsIn(['login', 'select_account'])
   prompt?: 'login' | 'select_account';
 }
-
-/** What the provider's sign-out page sends back to /auth/logout/done. */
-export class LogoutDoneQueryDto {
-  @ApiPropertyOptional({ description: 'The state sent with the RP-initiated logout request' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  state?: string;
-}

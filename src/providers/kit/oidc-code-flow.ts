@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import type { Request } from 'express';
 import * as client from 'openid-client';
+import { markProviderReturn } from '../../auth/provider-return.js';
 import {
   type ClientMeta,
   authenticationAgeParameters,
@@ -157,6 +158,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
       const stateless = statelessError(req.query);
       if (stateless) throw stateless;
       transaction = await this.transactions.consumeByState(this.settings.provider, req.query.state, browserBinding);
+      markProviderReturn(req, this.settings.provider);
       const callbackUrl = new URL(this.client.settings.redirectUri);
       callbackUrl.search = new URLSearchParams(req.query as Record<string, string>).toString();
       const tokens = await this.client.redeemCode(callbackUrl, {

@@ -7,7 +7,7 @@ import type { ProviderLoginStarter } from '../../auth/login-starters.js';
 import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { ApiLoginStartLimit } from '../../common/openapi/problem-responses.js';
-import { LoginGuard, ProviderReturnNote } from './provider-passport.js';
+import { LoginGuard } from './provider-passport.js';
 import type { IdentityProvider } from '../../common/identity-providers.js';
 
 /** What differs between providers' login and callback routes: the service, the strategy and the descriptions. */
@@ -42,7 +42,7 @@ export function ProviderLoginController<S extends ProviderLoginStarter>(routes: 
 
     /** Query parameters are the provider's (code, state, iss, error…); the strategy reads and checks them. */
     @Get(routes.callback.path ?? 'callback')
-    @UseGuards(ProviderReturnNote(routes.strategy), LoginGuard(routes.strategy))
+    @UseGuards(LoginGuard(routes.strategy))
     @UseFilters(LoginRedirectFilter)
     @ApiOperation({ summary: routes.callback.summary })
     @applyDecorators(...(routes.callback.decorators ?? []))

@@ -1,8 +1,7 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, mixin, type Type } from '@nestjs/common';
+import { type CanActivate, Inject, Injectable, mixin, type Type } from '@nestjs/common';
 import { AuthGuard, PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import type { ClientMeta } from '../../auth/login-starters.js';
-import { ProviderLogout } from '../../auth/provider-logout.js';
 import { RequestStrategy } from '../../auth/request-strategy.js';
 import { clientMeta } from '../../common/http/client-meta.js';
 import { LoginFailure } from '../../common/problem/login-failure.js';
@@ -11,23 +10,6 @@ import type { IdentityProvider } from '../../common/identity-providers.js';
 import type { OidcProviderLogin } from './oidc-provider-login.js';
 
 const guards = new Map<string, Type<CanActivate>>();
-
-/**
- * Runs before the strategy on a provider's callback: the browser is back from `provider`, whose single sign-on session
- * is in it now whatever the strategy and the completion decide (ProviderLogout.noteSignIn).
- */
-export function ProviderReturnNote(provider: IdentityProvider): Type<CanActivate> {
-  @Injectable()
-  class NoteProviderReturn implements CanActivate {
-    constructor(@Inject(ProviderLogout) private readonly providerLogout: ProviderLogout) {}
-
-    canActivate(context: ExecutionContext): boolean {
-      this.providerLogout.noteSignIn(context.switchToHttp().getResponse(), provider);
-      return true;
-    }
-  }
-  return mixin(NoteProviderReturn);
-}
 
 /**
  * The guard of a provider route that a Passport strategy verifies: it lets the strategy's LoginFailure through as
