@@ -17,7 +17,7 @@ export const POST_LOGOUT_PATH = '/auth/logout/done';
 /** How long a browser has to come back from the provider's sign-out page. */
 const STATE_TTL_SECONDS = 600;
 
-/** A provider session to end: the ended session's own comes with its ID token; others this browser signed in at without. */
+/** A provider session to end: the ended session's own with its ID token, others this browser signed in at without. */
 export interface ProviderSessionToEnd {
   provider: IdentityProvider;
   idTokenHint: string | null;
@@ -31,11 +31,11 @@ export type ProviderSignOutReturn = { confirmed: true; visited: IdentityProvider
  * single sign-on sessions, where they offer it — otherwise the next person who clicks "sign in" there is answered
  * silently with the previous person's sign-in. Not only the session's provider: every provider this browser came
  * back to us from (a callback of a login it started there, whatever its outcome: adding a login method, attaching or
- * holding an identity, a refusal) is noted in a cookie of its own, and the sign-out visits their sign-out pages one after the other (each back at
- * /auth/logout/done). A provider's note goes only when the browser comes back from its sign-out page with the state
- * it was given: a page left unconfirmed, or a provider unreachable at the time, is visited again at the next
- * sign-out. Only the session's own provider gets an `id_token_hint`; the others are asked by `client_id`, as the
- * specification allows.
+ * holding an identity, a refusal) is noted in a cookie of its own, and the sign-out visits their sign-out pages one
+ * after the other (each back at /auth/logout/done). A provider's note goes only when the browser comes back from its
+ * sign-out page with the state it was given: a page left unconfirmed, or a provider unreachable at the time, is
+ * visited again at the next sign-out. Only the session's own provider gets an `id_token_hint`; the others are asked
+ * by `client_id`, as the specification allows.
  */
 @Injectable()
 export class ProviderLogout {
