@@ -9,6 +9,7 @@ import { requestIdOf } from '../common/request-context/request-context.js';
 import { BrowserBinding, hashBinding } from '../login-transactions/browser-binding.js';
 import { PendingIdentitiesRepository } from '../pending-identities/pending-identities.repository.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
+import { ProviderLogout } from './provider-logout.js';
 
 /**
  * What signing a browser out means beyond ending its session, wherever it happens (logout, ending this session
@@ -23,12 +24,24 @@ export class BrowserSignOut {
     private readonly binding: BrowserBinding,
     private readonly sessionCookie: SessionCookie,
     private readonly pending: PendingIdentitiesRepository,
+    private readonly providerLogout: ProviderLogout,
     @InjectRootLogger() private readonly logger: Logger,
   ) {}
 
   async apply(req: Request, res: Response): Promise<void> {
     this.sessionCookie.clear(res);
     await this.forgetHeldSignIns(req, res);
+  }
+
+  /**
+   * A sign-out by another action than POST /auth/logout (ending this browser's own session, removing the login method
+   * it used, an attach that replaced it): as `apply`, then the round of the providers' sign-out pages this browser
+   * signed in at (ProviderLogout; the session's ID token is gone with it, so its own provider is asked by `client_id`
+   * too). The first page's URL, where there is one.
+   */
+  async applyWithProviderRound(req: Request, res: Response): Promise<string | undefined> {
+    await this.apply(req, res);
+    return (await this.providerLogout.start(null, req, res))?.href;
   }
 
   /**

@@ -84,15 +84,6 @@ export class ProviderLogout {
   }
 
   /**
-   * Where a browser that another action signed out (ending its own session from the session list, removing the login
-   * method it used, a re-bind) goes next: the round of its providers' sign-out pages, else `otherwise`. Its session's
-   * ID token is gone with the session, so its own provider is asked by `client_id` too.
-   */
-  async roundOr(otherwise: string, req: Request, res: Response): Promise<string> {
-    return (await this.start(null, req, res))?.href ?? otherwise;
-  }
-
-  /**
    * The browser is back from a provider's sign-out page: whether it brought the state it was given, and for which
    * provider — whose note then goes, with the state. A visit without that state (a second tab, a link from another
    * site) leaves both: the round goes on when the real answer comes back. The provider's answer says that the browser

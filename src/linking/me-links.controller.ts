@@ -91,7 +91,12 @@ export class MeLinksController {
   ): Promise<RemovedLinkDto> {
     const change = await this.linking.remove(principal, id, requestId);
     const signedOut = change.revokedSessionIds.includes(principal.sessionId);
-    if (signedOut) await this.signOut.apply(req, res);
-    return { removedLinkId: change.linkId, revokedSessions: change.revokedSessionIds.length, signedOut };
+    const providerLogoutUrl = signedOut ? await this.signOut.applyWithProviderRound(req, res) : undefined;
+    return {
+      removedLinkId: change.linkId,
+      revokedSessions: change.revokedSessionIds.length,
+      signedOut,
+      ...(providerLogoutUrl ? { providerLogoutUrl } : {}),
+    };
   }
 }

@@ -63,8 +63,8 @@ export class PendingIdentityController {
       clientMeta(req),
       safeReturnTo(body.returnTo, this.config.http.publicBaseUrl),
     );
-    if (outcome.signedOut) await this.signOut.apply(req, res);
-    return outcome;
+    const providerLogoutUrl = outcome.signedOut ? await this.signOut.applyWithProviderRound(req, res) : undefined;
+    return { ...outcome, ...(providerLogoutUrl ? { providerLogoutUrl } : {}) };
   }
 
   @Public()

@@ -123,8 +123,8 @@ export class MeSessionsController {
         manager,
       );
     });
-    if (signedOut) await this.signOut.apply(req, res);
-    return { revokedSessionId: id, signedOut };
+    const providerLogoutUrl = signedOut ? await this.signOut.applyWithProviderRound(req, res) : undefined;
+    return { revokedSessionId: id, signedOut, ...(providerLogoutUrl ? { providerLogoutUrl } : {}) };
   }
 
   private assertRecent(principal: SessionPrincipal): void {

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { LoginStarters } from '../../src/auth/login-starters.js';
 import { Browser } from '../support/browser.js';
-import { csrfHeaders } from '../support/link-flow.js';
+import { csrfHeaders, portalWrite } from '../support/link-flow.js';
 import {
   confirmProviderSignOut,
   IDIN_CALLBACK,
@@ -145,5 +145,18 @@ describe('the provider sign-out round', () => {
     });
     expect([ended.status, new URL(ended.location!).origin]).toEqual([303, new URL(bed.digidentity.issuer).origin]);
     expect(new URL(ended.location!).searchParams.get('client_id')).toBe(bed.digidentity.clientId);
+  });
+
+  it('hands an API client that ends its own session the first page of the round', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const { session } = (await pc.request(`${base}/api/me`)).json<{ session: { id: string } }>();
+    const ended = await portalWrite(pc, bed.app, 'DELETE', `/api/me/sessions/${session.id}`);
+    expect(ended.json()).toMatchObject({ revokedSessionId: session.id, signedOut: true });
+    const providerLogoutUrl = new URL(ended.json<{ providerLogoutUrl: string }>().providerLogoutUrl);
+    expect([providerLogoutUrl.origin, providerLogoutUrl.searchParams.get('client_id')]).toEqual([
+      idinOrigin(),
+      bed.idin.clientId,
+    ]);
   });
 });

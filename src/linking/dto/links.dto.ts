@@ -82,6 +82,11 @@ export class RemovedLinkDto {
   @ApiProperty({ description: 'Sessions that had been authenticated through the removed link, now ended' })
   revokedSessions: number;
   @ApiProperty({ description: 'This session was one of them: the browser is signed out' }) signedOut: boolean;
+  @ApiPropertyOptional({
+    format: 'uri',
+    description: "With signedOut: send the browser here next, to its providers' sign-out pages (as POST /auth/logout)",
+  })
+  providerLogoutUrl?: string;
 }
 
 export class PendingIdentityActionDto {
@@ -127,6 +132,11 @@ export class AttachOutcomeDto {
   replaced?: boolean;
   @ApiPropertyOptional({ description: 'This session used the replaced link and has ended' }) signedOut?: boolean;
   @ApiPropertyOptional() redirectUrl?: string;
+  @ApiPropertyOptional({
+    format: 'uri',
+    description: "With signedOut: send the browser here next, to its providers' sign-out pages (as POST /auth/logout)",
+  })
+  providerLogoutUrl?: string;
 }
 
 export class CreatedAccountDto {

@@ -9,7 +9,6 @@ import { requestIdOf } from '../../common/request-context/request-context.js';
 import type { AppConfig } from '../../app/app.config.js';
 import { InjectAppConfig } from '../../config/config.module.js';
 import { LinkingService } from '../../linking/linking.service.js';
-import { ProviderLogout } from '../../auth/provider-logout.js';
 import { MeLinksController } from '../../linking/me-links.controller.js';
 import { MeSessionsController } from '../../me/me-sessions.controller.js';
 import type { SessionPrincipal } from '../../access/authenticated-request.js';
@@ -48,7 +47,6 @@ export class AccountPageController {
     private readonly pages: PageRenderer,
     private readonly linking: LinkingService,
     private readonly moduleRef: ModuleRef,
-    private readonly providerLogout: ProviderLogout,
     @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
@@ -127,9 +125,7 @@ export class AccountPageController {
       const removed = await this.moduleRef
         .get(MeLinksController, { strict: false })
         .remove(principal, id, requestIdOf(req), req, res);
-      return removed.signedOut
-        ? this.providerLogout.roundOr('/', req, res)
-        : withMessage(ACCOUNT, 'notice', 'link_removed');
+      return removed.signedOut ? (removed.providerLogoutUrl ?? '/') : withMessage(ACCOUNT, 'notice', 'link_removed');
     });
   }
 
@@ -150,9 +146,7 @@ export class AccountPageController {
   ): Promise<void> {
     await this.act(res, async () => {
       const ended = await this.sessionsApi().revoke(principal, id, requestIdOf(req), req, res);
-      return ended.signedOut
-        ? this.providerLogout.roundOr('/', req, res)
-        : withMessage(ACCOUNT, 'notice', 'session_ended');
+      return ended.signedOut ? (ended.providerLogoutUrl ?? '/') : withMessage(ACCOUNT, 'notice', 'session_ended');
     });
   }
 

@@ -136,7 +136,7 @@ export class PendingPageController {
         .get(PendingIdentityController, { strict: false })
         .attach(principal, { pendingIdentityId: body.pendingIdentityId, returnTo: ATTACHED }, req, res);
       if (outcome.status === 'confirm_with_provider' && outcome.redirectUrl) return seeOther(res, outcome.redirectUrl);
-      seeOther(res, outcome.signedOut ? await this.providerLogout.roundOr('/', req, res) : ATTACHED);
+      seeOther(res, outcome.signedOut ? (outcome.providerLogoutUrl ?? '/') : ATTACHED);
     } catch (error) {
       if (!(error instanceof AppException)) throw error;
       seeOther(res, withMessage('/pending', 'error', error.code));
@@ -159,7 +159,8 @@ export class PendingPageController {
   ): Promise<void> {
     await this.browserSignOut.forgetHeldSignIns(req, res);
     const forgotten = withMessage('/pending', 'notice', 'pending_forgotten');
-    seeOther(res, principal ? forgotten : await this.providerLogout.roundOr(forgotten, req, res));
+    const round = principal ? null : await this.providerLogout.start(null, req, res);
+    seeOther(res, round?.href ?? forgotten);
   }
 
   /** Policy `choose`: a new account from this identity, signed in. */
