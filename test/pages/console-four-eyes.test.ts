@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { rebindFromConsole, recreatedItsmeAccount, signInWith, signsInAgain } from '../support/console-flow.js';
+import { createAccount } from '../support/factories.js';
 import {
   checkPage,
   expectNoPageProblems,
@@ -109,13 +110,22 @@ describe('support-desk console in a browser, four-eyes', () => {
   });
 
   it('lists the requests a page at a time, and answers a page link that is not one with the page and a refusal', async () => {
-    // 50 decided requests older than this file's two (the page holds 50), so that an older page exists.
+    // Older decided requests of its own, so that there are 52 in all (the page holds 50), whichever tests ran before.
+    const [{ existing }] = await bed.dataSource.query(`SELECT count(*)::int AS existing FROM rebind_requests`);
+    const older = 52 - existing;
+    const [person, requester, decider] = await Promise.all([0, 1, 2].map(() => createAccount(bed.dataSource)));
+    const [pending] = await bed.dataSource.query(
+      `INSERT INTO pending_identities (provider, issuer, subject, reason, expires_at)
+       VALUES ('itsme', 'https://itsme.example', 'paging-0001', 'unknown_identity', now() + interval '1 day')
+       RETURNING id`,
+    );
     await bed.dataSource.query(
       `INSERT INTO rebind_requests (account_id, pending_identity_id, requested_by, reason, status, decided_by,
                                     decided_at, decision_comment, created_at, expires_at)
-       SELECT r.account_id, r.pending_identity_id, r.requested_by, 'older request ' || g, 'rejected', r.decided_by,
-              r.decided_at - g * interval '1 day', 'older', r.created_at - g * interval '1 day', r.expires_at
-         FROM (SELECT * FROM rebind_requests WHERE status = 'rejected' LIMIT 1) r, generate_series(1, 50) g`,
+       SELECT $1, $2, $3, 'older request ' || g, 'rejected', $4, now() - g * interval '1 day', 'older',
+              now() - g * interval '1 day' - interval '1 hour', now() - g * interval '1 day' + interval '7 days'
+         FROM generate_series(1, $5::int) g`,
+      [person.id, pending.id, requester.id, decider.id, older],
     );
     await first.goto(`${bed.baseUrl}/console/requests?status=all`);
     await expect(first.getByRole('heading', { level: 2 }).count()).resolves.toBe(50);
@@ -123,7 +133,7 @@ describe('support-desk console in a browser, four-eyes', () => {
     await first.waitForURL(/\/console\/requests\?status=all&cursor=/);
     // The two oldest: 52 requests in all, newest first.
     await expect(first.getByRole('heading', { level: 2 }).count()).resolves.toBe(2);
-    await expect(first.getByText('older request 50', { exact: true }).isVisible()).resolves.toBe(true);
+    await expect(first.getByText(`older request ${older}`, { exact: true }).isVisible()).resolves.toBe(true);
     await expect(first.getByRole('link', { name: 'Older requests' }).count()).resolves.toBe(0);
 
     const forged = await first.goto(`${bed.baseUrl}/console/requests?status=all&cursor=bm90LWEtY3Vyc29y`);
