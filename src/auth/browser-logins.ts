@@ -135,8 +135,9 @@ export class BrowserLogins {
    * login started to attach a pending identity does that next.
    */
   async completeAndRedirect(login: VerifiedLogin, req: Request, res: Response): Promise<void> {
-    this.providerLogout.noteReturn(req, res);
     const outcome = await this.complete(login, req, res);
+    // A refusal is noted by LoginRedirectFilter.
+    this.providerLogout.noteReturn(req, res);
     res.setHeader('Cache-Control', 'no-store');
     if (outcome.kind === 'pending') {
       if (wantsJson(req)) {

@@ -8,13 +8,12 @@ import { LoginRedirectFilter } from '../../auth/login-redirect.filter.js';
 import type { VerifiedLogin } from '../../auth/verified-login.js';
 import { ApiLoginStartLimit } from '../../common/openapi/problem-responses.js';
 import { LoginGuard } from './provider-passport.js';
-import type { IdentityProvider } from '../../common/identity-providers.js';
 
 /** What differs between providers' login and callback routes: the service, the strategy and the descriptions. */
 export interface LoginRoutes<S extends ProviderLoginStarter> {
   service: Type<S>;
-  /** The Passport strategy that verifies the callback (see ProviderStrategy), named after its provider. */
-  strategy: IdentityProvider;
+  /** The Passport strategy that verifies the callback (see ProviderStrategy). */
+  strategy: string;
   login: { summary: string; redirect: string };
   callback: { path?: string; summary: string; outcome: string; decorators?: MethodDecorator[] };
 }
