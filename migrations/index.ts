@@ -14,6 +14,7 @@ import { AuditSealedBatches1796330569106 } from './1796330569106-AuditSealedBatc
 import { UnloggedLoginState1796376240314 } from './1796376240314-UnloggedLoginState.js';
 import { SealedLogGuards1796390000000 } from './1796390000000-SealedLogGuards.js';
 import { SessionsWithoutAbsoluteExpiryIndex1796400000000 } from './1796400000000-SessionsWithoutAbsoluteExpiryIndex.js';
+import { SignOutHints1796504358615 } from './1796504358615-SignOutHints.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   UnloggedLoginState1796376240314,
   SealedLogGuards1796390000000,
   SessionsWithoutAbsoluteExpiryIndex1796400000000,
+  SignOutHints1796504358615,
 ];

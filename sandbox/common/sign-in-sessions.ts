@@ -7,8 +7,9 @@ import type { MemoryStorage } from './memory-adapter.js';
 /**
  * How the OIDC sandboxes treat a person's sign-in, as real providers do: a single sign-on session that answers
  * later logins silently unless the relying party sends `prompt=login` or a `max_age` it has outlived; `auth_time`
- * in the ID token whenever `max_age` or `prompt=login` was sent; RP-initiated logout that ends the session. All of
- * it is oidc-provider's own behaviour; these controls let tests and developers make the provider less kind.
+ * in the ID token whenever `max_age` or `prompt=login` was sent; RP-initiated logout that ends the session, and sends
+ * the browser back only when it named the sign-in with `id_token_hint`. All of it but the last is oidc-provider's own
+ * behaviour; these controls let tests and developers make the provider less (or, for that last one, more) kind.
  */
 export interface SignInSessionControls {
   /** false: ID tokens leave `auth_time` out (a provider that does not say when the person signed in). */
@@ -18,6 +19,12 @@ export interface SignInSessionControls {
    * still reports its `auth_time`, as `max_age` asks). Not inside request objects (itsme).
    */
   ignoreFreshnessRequests: boolean;
+  /**
+   * false (the default): a sign-out request without `id_token_hint` ends the session once the person confirms, then
+   * stays on the provider's own page instead of going back to `post_logout_redirect_uri` — as IdentityServer-style
+   * providers do, which trust that address only with the hint. true: back with `client_id` alone, as oidc-provider.
+   */
+  returnWithoutIdTokenHint: boolean;
   /** Moves the sign-in behind every live single sign-on session this many seconds into the past. */
   ageSignIns(seconds: number): void;
 }
@@ -55,6 +62,7 @@ export function signInSessions(provider: Provider, storage: MemoryStorage): Sign
   const controls: SignInSessionControls = {
     reportAuthTime: true,
     ignoreFreshnessRequests: false,
+    returnWithoutIdTokenHint: false,
     ageSignIns(seconds) {
       for (const session of storage.payloads('Session')) {
         if (typeof session.loginTs === 'number') session.loginTs -= seconds;
@@ -68,16 +76,37 @@ export function signInSessions(provider: Provider, storage: MemoryStorage): Sign
     if (!controls.reportAuthTime) delete claims.auth_time;
     return claims;
   };
+  const endSessionPath = provider.pathFor('end_session', { mountPath: '' });
   provider.use(async (ctx: KoaContextWithOIDC, next) => {
     if (controls.ignoreFreshnessRequests && /\/authorize$/.test(ctx.path)) {
-      const query = new URLSearchParams(ctx.querystring);
-      query.delete('prompt');
-      if (query.has('max_age')) query.set('max_age', String(10 * 365 * 24 * 3600));
-      ctx.querystring = query.toString();
+      editQuery(ctx, (query) => {
+        query.delete('prompt');
+        if (query.has('max_age')) query.set('max_age', String(10 * 365 * 24 * 3600));
+      });
+    }
+    if (!controls.returnWithoutIdTokenHint && ctx.path === endSessionPath && !ctx.query.id_token_hint) {
+      editQuery(ctx, (query) => {
+        query.delete('post_logout_redirect_uri');
+        query.delete('state');
+      });
     }
     await next();
   });
   return controls;
+}
+
+/**
+ * Rewrites a request's query on its way into the provider, keeping `originalUrl` in step: oidc-provider finds its
+ * mount path by looking for the request's URL inside the original one.
+ */
+function editQuery(ctx: KoaContextWithOIDC, edit: (query: URLSearchParams) => void): void {
+  const req = ctx.req as typeof ctx.req & { originalUrl?: string };
+  const { originalUrl = ctx.url } = req;
+  const mountPath = originalUrl.slice(0, originalUrl.indexOf(ctx.url));
+  const query = new URLSearchParams(ctx.querystring);
+  edit(query);
+  ctx.querystring = query.toString();
+  req.originalUrl = `${mountPath}${ctx.url}`;
 }
 
 /**

@@ -5,6 +5,7 @@ import { AuditSeal } from '../audit/audit-seal.entity.js';
 import { IdentityLink } from '../identity-links/identity-link.entity.js';
 import { LoginStartCounter } from '../login-transactions/login-start-counter.entity.js';
 import { LoginTransaction } from '../login-transactions/login-transaction.entity.js';
+import { SignOutHint } from '../login-transactions/sign-out-hint.entity.js';
 import { RebindRequest } from '../linking/rebind-request.entity.js';
 import { PendingIdentity } from '../pending-identities/pending-identity.entity.js';
 import { RmiItem } from '../rmi-items/rmi-item.entity.js';
@@ -25,6 +26,7 @@ export const ENTITIES = [
   AuditAnchor,
   LoginTransaction,
   LoginStartCounter,
+  SignOutHint,
   PendingIdentity,
   RmiItem,
   SermiAccessRecord,

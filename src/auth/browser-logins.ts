@@ -137,7 +137,7 @@ export class BrowserLogins {
   async completeAndRedirect(login: VerifiedLogin, req: Request, res: Response): Promise<void> {
     const outcome = await this.complete(login, req, res);
     // A refusal is noted by LoginRedirectFilter.
-    this.providerLogout.noteReturn(req, res);
+    await this.providerLogout.noteReturn(req, res);
     res.setHeader('Cache-Control', 'no-store');
     if (outcome.kind === 'pending') {
       if (wantsJson(req)) {

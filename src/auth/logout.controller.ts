@@ -130,7 +130,7 @@ export class LogoutController {
     @Res() res: Response,
   ): Promise<void> {
     const { state } = providerParameters;
-    const back = this.providerLogout.finish(req, typeof state === 'string' ? state : undefined, res);
+    const back = await this.providerLogout.finish(req, typeof state === 'string' ? state : undefined, res);
     res.setHeader('Cache-Control', 'no-store');
     const next = back.confirmed ? await this.providerLogout.next(req, res, back.visited) : null;
     if (next) return redirect(res, 303, next.href);

@@ -1,7 +1,10 @@
-import { equalInConstantTime } from '../common/constant-time.js';
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { equalInConstantTime } from '../common/constant-time.js';
+import { logFailure } from '../common/logging/fault-log.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../app/app.config.js';
 import { InjectAppConfig } from '../config/config.module.js';
@@ -10,6 +13,7 @@ import { LoginStarters } from './login-starters.js';
 import { providerReturnOf } from './provider-return.js';
 import { randomToken } from '../common/random-token.js';
 import { hostCookieName, hostCookieOptions } from '../common/http/host-cookie.js';
+import { SignOutHintsRepository } from '../login-transactions/sign-out-hints.repository.js';
 
 /** Where the provider sends the browser back after ending its session (registered there as post_logout_redirect_uri). */
 export const POST_LOGOUT_PATH = '/auth/logout/done';
@@ -17,7 +21,7 @@ export const POST_LOGOUT_PATH = '/auth/logout/done';
 /** How long a browser has to come back from the provider's sign-out page. */
 const STATE_TTL_SECONDS = 600;
 
-/** A provider session to end: the ended session's own with its ID token, others this browser signed in at without. */
+/** A provider session to end, with the ID token of the login that made it where one is kept. */
 export interface ProviderSessionToEnd {
   provider: IdentityProvider;
   idTokenHint: string | null;
@@ -25,6 +29,15 @@ export interface ProviderSessionToEnd {
 
 /** Where a sign-out round stands on the way back from a provider's sign-out page. */
 export type ProviderSignOutReturn = { confirmed: true; visited: IdentityProvider } | { confirmed: false };
+
+/** A note's value: a handle to the login's kept ID token (SignOutHint), or `1` where none was kept. */
+const HANDLE = /^[A-Za-z0-9_-]{32}$/;
+const NO_HINT = '1';
+
+interface ProviderNote {
+  provider: IdentityProvider;
+  handle: string | null;
+}
 
 /**
  * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): signing out of a shared PC also ends the providers'
@@ -34,8 +47,13 @@ export type ProviderSignOutReturn = { confirmed: true; visited: IdentityProvider
  * holding an identity, a refusal) is noted in a cookie of its own, and the sign-out visits their sign-out pages one
  * after the other (each back at /auth/logout/done). A provider's note goes only when the browser comes back from its
  * sign-out page with the state it was given: a page left unconfirmed, or a provider unreachable at the time, is
- * visited again at the next sign-out. Only the session's own provider gets an `id_token_hint`; the others are asked
- * by `client_id`, as the specification allows.
+ * visited again at the next sign-out.
+ *
+ * Each visit carries the ID token of the browser's latest login there as `id_token_hint`: some providers send the
+ * browser back to `post_logout_redirect_uri` only with one, and would end the round on their own page otherwise. The
+ * note holds a random handle to that token, kept server-side (SignOutHintsRepository: an ID token is too large for
+ * four cookies and names the person); where none is kept (the login never got one, the database lost it), the
+ * provider is asked by `client_id`, as the specification allows.
  */
 @Injectable()
 export class ProviderLogout {
@@ -44,6 +62,8 @@ export class ProviderLogout {
 
   constructor(
     private readonly starters: LoginStarters,
+    private readonly hints: SignOutHintsRepository,
+    @InjectDataSource() private readonly dataSource: DataSource,
     @InjectAppConfig() private readonly config: AppConfig,
     @InjectRootLogger() private readonly logger: Logger,
   ) {
@@ -58,15 +78,27 @@ export class ProviderLogout {
 
   /**
    * After a callback, whether it signed in or was refused: if it was this browser's login (markProviderReturn), the
-   * provider's single sign-on session there ends at the next sign-out too. Set anew at every return, so that the note
-   * outlives the latest sign-in there.
+   * provider's single sign-on session there ends at the next sign-out too, with the login's ID token where it got
+   * one. Set anew at every return, so that the note outlives the latest sign-in there. A database failure keeps no
+   * token (the sign-out then asks by `client_id`) and fails nothing.
    */
-  noteReturn(req: Request, res: Response): void {
-    const provider = providerReturnOf(req);
-    if (!provider) return;
-    res.cookie(this.noteNames.get(provider)!, '1', {
+  async noteReturn(req: Request, res: Response): Promise<void> {
+    const marked = providerReturnOf(req);
+    if (!marked) return;
+    const { provider, idToken } = marked;
+    const lifetimeSeconds = this.config.session.absoluteTimeoutSeconds;
+    let value = this.noteOf(req, provider)?.handle ?? NO_HINT;
+    if (idToken) {
+      if (value === NO_HINT) value = randomToken(24);
+      try {
+        await this.hints.keep(this.dataSource.manager, value, provider, idToken, lifetimeSeconds);
+      } catch (error) {
+        logFailure(this.logger, error, { provider }, 'keeping the ID token for the provider sign-out failed');
+      }
+    }
+    res.cookie(this.noteNames.get(provider)!, value, {
       ...hostCookieOptions(this.config.session.cookieSecure),
-      maxAge: this.config.session.absoluteTimeoutSeconds * 1000,
+      maxAge: lifetimeSeconds * 1000,
     });
   }
 
@@ -75,37 +107,55 @@ export class ProviderLogout {
    * session), then the other providers this browser signed in at. Null when none of them offers a logout or can be
    * reached now — the sign-out here stands either way.
    */
-  start(ended: ProviderSessionToEnd | null, req: Request, res: Response): Promise<URL | null> {
-    const others = this.noted(req).filter((provider) => provider !== ended?.provider);
-    return this.visitFirst(
-      [...(ended ? [ended] : []), ...others.map((provider) => ({ provider, idTokenHint: null }))],
-      res,
-    );
+  async start(ended: ProviderSessionToEnd | null, req: Request, res: Response): Promise<URL | null> {
+    const own = ended ? [this.noteOf(req, ended.provider) ?? { provider: ended.provider, handle: null }] : [];
+    const others = this.noted(req).filter((note) => note.provider !== ended?.provider);
+    const steps = await this.withHints([...own, ...others]);
+    // The note's token is the latest login's there (a re-authentication may have come after the session's).
+    if (ended) steps[0].idTokenHint ??= ended.idTokenHint;
+    return this.visitFirst(steps, res);
   }
 
   /**
    * The browser is back from a provider's sign-out page: whether it brought the state it was given, and for which
-   * provider — whose note then goes, with the state. A visit without that state (a second tab, a link from another
-   * site) leaves both: the round goes on when the real answer comes back. The provider's answer says that the browser
-   * came back, not that the person said yes on its page; the note goes either way.
+   * provider — whose note then goes, with the state and its kept ID token. A visit without that state (a second tab,
+   * a link from another site) leaves both: the round goes on when the real answer comes back. The provider's answer
+   * says that the browser came back, not that the person said yes on its page; the note goes either way.
    */
-  finish(req: Request, presented: string | undefined, res: Response): ProviderSignOutReturn {
+  async finish(req: Request, presented: string | undefined, res: Response): Promise<ProviderSignOutReturn> {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[this.stateCookieName];
     const [state, visited] = typeof value === 'string' ? value.split(' ') : [];
     if (!state || !isProvider(visited) || !equalInConstantTime(state, presented)) return { confirmed: false };
     const options = hostCookieOptions(this.config.session.cookieSecure);
     res.clearCookie(this.stateCookieName, options);
     res.clearCookie(this.noteNames.get(visited)!, options);
+    const handle = this.noteOf(req, visited)?.handle;
+    if (handle) {
+      // Left behind, it expires with the note and is purged.
+      await this.hints.forget(this.dataSource.manager, handle).catch((error: unknown) => {
+        logFailure(this.logger, error, { provider: visited }, 'forgetting a sign-out ID token failed');
+      });
+    }
     return { confirmed: true, visited };
   }
 
   /** After a confirmed return from `visited`: the next noted provider's sign-out page, or null when none is left. */
-  next(req: Request, res: Response, visited: IdentityProvider): Promise<URL | null> {
-    const rest = this.noted(req).filter((provider) => provider !== visited);
-    return this.visitFirst(
-      rest.map((provider) => ({ provider, idTokenHint: null })),
-      res,
+  async next(req: Request, res: Response, visited: IdentityProvider): Promise<URL | null> {
+    return this.visitFirst(await this.withHints(this.noted(req).filter((note) => note.provider !== visited)), res);
+  }
+
+  /** The notes' kept ID tokens; none when the database cannot say (the providers are then asked by `client_id`). */
+  private async withHints(notes: ProviderNote[]): Promise<ProviderSessionToEnd[]> {
+    const handles = notes.filter(
+      (note): note is { provider: IdentityProvider; handle: string } => note.handle !== null,
     );
+    let kept = new Map<IdentityProvider, string>();
+    try {
+      kept = await this.hints.find(this.dataSource.manager, handles);
+    } catch (error) {
+      logFailure(this.logger, error, {}, 'reading the sign-out ID tokens failed: asking the providers by client_id');
+    }
+    return notes.map(({ provider }) => ({ provider, idTokenHint: kept.get(provider) ?? null }));
   }
 
   private async visitFirst(steps: ProviderSessionToEnd[], res: Response): Promise<URL | null> {
@@ -137,10 +187,15 @@ export class ProviderLogout {
     }
   }
 
-  /** The providers this browser's notes name, in IDENTITY_PROVIDERS order. */
-  private noted(req: Request): IdentityProvider[] {
-    const cookies = (req.cookies as Record<string, unknown> | undefined) ?? {};
-    return IDENTITY_PROVIDERS.filter((provider) => cookies[this.noteNames.get(provider)!] === '1');
+  /** This browser's notes, in IDENTITY_PROVIDERS order. */
+  private noted(req: Request): ProviderNote[] {
+    return IDENTITY_PROVIDERS.flatMap((provider) => this.noteOf(req, provider) ?? []);
+  }
+
+  private noteOf(req: Request, provider: IdentityProvider): ProviderNote | undefined {
+    const value = (req.cookies as Record<string, unknown> | undefined)?.[this.noteNames.get(provider)!];
+    if (value === NO_HINT) return { provider, handle: null };
+    return typeof value === 'string' && HANDLE.test(value) ? { provider, handle: value } : undefined;
   }
 }
 

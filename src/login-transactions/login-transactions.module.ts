@@ -3,9 +3,15 @@ import { BrowserBinding } from './browser-binding.js';
 import { LoginStartCountersRepository } from './login-start-counters.repository.js';
 import { LoginTransactionsRepository } from './login-transactions.repository.js';
 import { LoginTransactionsService } from './login-transactions.service.js';
+import { SignOutHintsRepository } from './sign-out-hints.repository.js';
 
-@Module({
-  providers: [LoginTransactionsService, LoginTransactionsRepository, LoginStartCountersRepository, BrowserBinding],
-  exports: [LoginTransactionsService, LoginTransactionsRepository, LoginStartCountersRepository, BrowserBinding],
-})
+const SHARED = [
+  LoginTransactionsService,
+  LoginTransactionsRepository,
+  LoginStartCountersRepository,
+  SignOutHintsRepository,
+  BrowserBinding,
+];
+
+@Module({ providers: SHARED, exports: SHARED })
 export class LoginTransactionsModule {}

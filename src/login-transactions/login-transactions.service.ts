@@ -20,6 +20,7 @@ import {
   LoginTransactionsRepository,
 } from './login-transactions.repository.js';
 import type { PurgeBatch } from './purge-lock.js';
+import { SignOutHintsRepository } from './sign-out-hints.repository.js';
 import { randomToken } from '../common/random-token.js';
 
 export interface NewLoginTransaction {
@@ -95,6 +96,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     @InjectRootLogger() private readonly logger: Logger,
     private readonly logins: LoginTransactionsRepository,
     private readonly startCounters: LoginStartCountersRepository,
+    private readonly signOutHints: SignOutHintsRepository,
   ) {}
 
   onModuleInit() {
@@ -257,16 +259,25 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Deletes login transactions expired for longer than LOGIN_TRANSACTION_PURGE_GRACE_SECONDS and finished
-   * rate-limit windows, in bounded batches. Every instance runs it; each batch holds an advisory lock, so a batch
-   * that finds another instance's batch running stops this run (`skipped`) instead of competing for the same rows.
+   * rate-limit windows and expired sign-out hints, in bounded batches. Every instance runs it; each batch holds an
+   * advisory lock, so a batch that finds another instance's batch running stops this run (`skipped`) instead of
+   * competing for the same rows.
    */
-  async purgeExpired(): Promise<{ transactions: number; counters: number; skipped: boolean }> {
+  async purgeExpired(): Promise<{ transactions: number; counters: number; hints: number; skipped: boolean }> {
     const manager = this.dataSource.manager;
     const grace = this.config.login.purgeGraceSeconds;
-    const transactions = await purgeInBatches((batchSize) => this.logins.deleteExpired(manager, batchSize, grace));
-    if (transactions.skipped) return { transactions: transactions.deleted, counters: 0, skipped: true };
-    const counters = await purgeInBatches((batchSize) => this.startCounters.deleteFinishedWindows(manager, batchSize));
-    return { transactions: transactions.deleted, counters: counters.deleted, skipped: counters.skipped };
+    const purged = { transactions: 0, counters: 0, hints: 0, skipped: false };
+    const steps = {
+      transactions: (batchSize: number) => this.logins.deleteExpired(manager, batchSize, grace),
+      counters: (batchSize: number) => this.startCounters.deleteFinishedWindows(manager, batchSize),
+      hints: (batchSize: number) => this.signOutHints.deleteExpired(manager, batchSize),
+    };
+    for (const [table, deleteBatch] of Object.entries(steps) as [keyof typeof steps, typeof steps.hints][]) {
+      const step = await purgeInBatches(deleteBatch);
+      purged[table] = step.deleted;
+      if (step.skipped) return { ...purged, skipped: true };
+    }
+    return purged;
   }
 
   private assertUsable(row: LoginTransactionRow, browserBinding: string | undefined): void {

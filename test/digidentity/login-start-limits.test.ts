@@ -320,7 +320,7 @@ describe('limits on login starts', () => {
     });
 
     // A minute that ends between the insert and the purge would finish the "current" window: run it again.
-    it('deletes expired logins past the grace and finished counter windows, nothing else', () =>
+    it('deletes expired logins past the grace, finished counter windows and expired sign-out hints, nothing else', () =>
       inOneWindow(async () => {
         const past = await expired(3, GRACE_SECONDS + 60);
         const inGrace = await expired(2, GRACE_SECONDS - 60);
@@ -329,8 +329,20 @@ describe('limits on login starts', () => {
          VALUES ('login', '192.0.2.1', date_trunc('minute', now()) - interval '1 minute', 9),
                 ('passwordless', '192.0.2.1', date_trunc('minute', now()), 2)`,
         );
+        await db().query(
+          `INSERT INTO sign_out_hints (handle_hash, provider, id_token, expires_at)
+           VALUES (sha256('gone'), 'digidentity', 'a.b.c', now() - interval '1 second'),
+                  (sha256('kept'), 'digidentity', 'a.b.c', now() + interval '1 hour')
+           ON CONFLICT (handle_hash) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+        );
         const result = await purge(first);
-        expect(result).toMatchObject({ skipped: false });
+        expect(result).toMatchObject({ skipped: false, hints: 1 });
+        expect(
+          await db().query(
+            `SELECT handle_hash = sha256('kept') AS kept FROM sign_out_hints
+              WHERE handle_hash IN (sha256('gone'), sha256('kept'))`,
+          ),
+        ).toEqual([{ kept: true }]);
         expect([await left(past), await left(inGrace)]).toEqual([0, 2]);
         expect(await db().query(`SELECT kind, hits FROM login_start_counters WHERE client_key = '192.0.2.1'`)).toEqual([
           { kind: 'passwordless', hits: 2 },

@@ -1,11 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { LoginStarters } from '../../src/auth/login-starters.js';
+import { hashSignOutHandle, SignOutHintsRepository } from '../../src/login-transactions/sign-out-hints.repository.js';
 import { Browser } from '../support/browser.js';
 import { csrfHeaders, portalWrite } from '../support/link-flow.js';
 import {
   confirmProviderSignOut,
   IDIN_CALLBACK,
+  idTokenIssuer,
+  NOTE_HANDLE,
   IDIN_VRIES,
   providerNote,
   SIGNED_OUT_MARKER,
@@ -54,7 +57,7 @@ describe('the provider sign-out round', () => {
     const first = await signOut(pc);
     expect(new URL(first.location!).origin).toBe(idinOrigin());
     // The tab with iDIN's "Sign out of this provider too?" is closed. The note stays, for as long as a sign-in lives.
-    expect(pc.cookie(base, providerNote('signicat-idin'))).toBe('1');
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toMatch(NOTE_HANDLE);
 
     const again = await signOut(pc, { Origin: base });
     const idin = new URL(again.location!);
@@ -85,8 +88,8 @@ describe('the provider sign-out round', () => {
     const digidentityCallback = await bed.reachDigidentityCallback(pc, IOE.id);
     await Promise.all([pc.request(idinCallback), pc.request(digidentityCallback)]);
     expect([pc.cookie(base, providerNote('digidentity')), pc.cookie(base, providerNote('signicat-idin'))]).toEqual([
-      '1',
-      '1',
+      expect.stringMatching(NOTE_HANDLE),
+      expect.stringMatching(NOTE_HANDLE),
     ]);
   });
 
@@ -101,6 +104,7 @@ describe('the provider sign-out round', () => {
   it('keeps a provider it cannot reach at sign-out for the next one', async () => {
     const pc = new Browser();
     await bed.idinLogin(pc, IDIN_VRIES.id);
+    const noted = pc.cookie(base, providerNote('signicat-idin'));
     const starter = bed.app.app.get(LoginStarters).get('signicat-idin')!;
     const logout = starter.providerLogout!;
     const endSessionUrl = logout.endSessionUrl.bind(logout);
@@ -110,7 +114,7 @@ describe('the provider sign-out round', () => {
     } finally {
       logout.endSessionUrl = endSessionUrl;
     }
-    expect(pc.cookie(base, providerNote('signicat-idin'))).toBe('1');
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toBe(noted);
     const later = await signOut(pc, { Origin: base });
     expect(new URL(later.location!).origin).toBe(idinOrigin());
   });
@@ -144,7 +148,8 @@ describe('the provider sign-out round', () => {
       headers: { Origin: base },
     });
     expect([ended.status, new URL(ended.location!).origin]).toEqual([303, new URL(bed.digidentity.issuer).origin]);
-    expect(new URL(ended.location!).searchParams.get('client_id')).toBe(bed.digidentity.clientId);
+    // The session's ID token went with it; the note's copy names the sign-in all the same.
+    expect(idTokenIssuer(new URL(ended.location!).searchParams.get('id_token_hint'))).toBe(bed.digidentity.issuer);
   });
 
   it('hands an API client that ends its own session the first page of the round', async () => {
@@ -154,9 +159,72 @@ describe('the provider sign-out round', () => {
     const ended = await portalWrite(pc, bed.app, 'DELETE', `/api/me/sessions/${session.id}`);
     expect(ended.json()).toMatchObject({ revokedSessionId: session.id, signedOut: true });
     const providerLogoutUrl = new URL(ended.json<{ providerLogoutUrl: string }>().providerLogoutUrl);
-    expect([providerLogoutUrl.origin, providerLogoutUrl.searchParams.get('client_id')]).toEqual([
+    expect([providerLogoutUrl.origin, idTokenIssuer(providerLogoutUrl.searchParams.get('id_token_hint'))]).toEqual([
       idinOrigin(),
+      bed.idin.issuer,
+    ]);
+  });
+
+  const keptHints = (browser: Browser) => {
+    const handles = ['digidentity', 'signicat-idin'].map((provider) => browser.cookie(base, providerNote(provider)));
+    return bed.app.dataSource
+      .query<{ provider: string }[]>(`SELECT provider FROM sign_out_hints WHERE handle_hash = ANY($1) ORDER BY 1`, [
+        handles.filter((handle) => handle !== undefined).map(hashSignOutHandle),
+      ])
+      .then((rows) => rows.map((row) => row.provider));
+  };
+
+  it("hands each provider the ID token of the browser's latest login there, so that each sends it back", async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    await bed.digidentityLogin(pc, IOE.id);
+    expect(await keptHints(pc)).toEqual(['digidentity', 'signicat-idin']);
+    const trustCentre = new URL((await signOut(pc)).location!);
+    expect(idTokenIssuer(trustCentre.searchParams.get('id_token_hint'))).toBe(bed.digidentity.issuer);
+
+    // The sandboxes, like IdentityServer-style providers, send the browser back only when the hint names the sign-in.
+    const idin = new URL((await pc.request(await confirmProviderSignOut(pc, base, trustCentre.href))).location!);
+    expect([idin.origin, idTokenIssuer(idin.searchParams.get('id_token_hint'))]).toEqual([
+      idinOrigin(),
+      bed.idin.issuer,
+    ]);
+    expect((await pc.request(await confirmProviderSignOut(pc, base, idin.href))).location).toBe(`${base}/`);
+    expect(await keptHints(pc)).toEqual([]);
+    expect(await idinAnswersSilently(pc)).toBe(false);
+  });
+
+  it('asks by client_id where no ID token could be kept: such a provider may end the round on its own page', async () => {
+    const pc = new Browser();
+    const hints = bed.app.app.get(SignOutHintsRepository);
+    const keep = hints.keep.bind(hints);
+    hints.keep = () => Promise.reject(new Error('the database is away'));
+    try {
+      expect((await bed.idinLogin(pc, IDIN_VRIES.id)).location).toBe(`${base}/portal/home`);
+    } finally {
+      hints.keep = keep;
+    }
+    await bed.digidentityLogin(pc, IOE.id);
+    const trustCentre = (await signOut(pc)).location!;
+    const idin = new URL((await pc.request(await confirmProviderSignOut(pc, base, trustCentre))).location!);
+    expect([idin.searchParams.get('id_token_hint'), idin.searchParams.get('client_id')]).toEqual([
+      null,
       bed.idin.clientId,
+    ]);
+    await expect(confirmProviderSignOut(pc, base, idin.href)).rejects.toThrow('kept the browser on its page');
+    // iDIN's sign-in ended all the same; its note stays for the next sign-out, which visits it again.
+    expect(await idinAnswersSilently(pc)).toBe(false);
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toMatch(NOTE_HANDLE);
+  });
+
+  it("finds no ID token under another provider's note", async () => {
+    const someone = new Browser();
+    await bed.idinLogin(someone, IDIN_VRIES.id);
+    const pc = new Browser();
+    pc.cookies(base).set(providerNote('digidentity'), someone.cookie(base, providerNote('signicat-idin'))!);
+    const trustCentre = new URL((await signOut(pc, { Origin: base })).location!);
+    expect([trustCentre.origin, trustCentre.searchParams.get('id_token_hint')]).toEqual([
+      new URL(bed.digidentity.issuer).origin,
+      null,
     ]);
   });
 });

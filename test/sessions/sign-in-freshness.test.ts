@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
+import { hashSignOutHandle } from '../../src/login-transactions/sign-out-hints.repository.js';
 import { Browser, type BrowserResponse } from '../support/browser.js';
 import { csrfHeaders, portalWrite, startLink } from '../support/link-flow.js';
 import {
@@ -9,6 +10,7 @@ import {
   IDIN_CALLBACK,
   confirmProviderSignOut,
   IDIN_VRIES,
+  idTokenIssuer,
   providerNote,
   reachProviderCallback,
   SIGNED_OUT_MARKER,
@@ -337,7 +339,7 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     expect(trustCentre.origin + trustCentre.pathname).toBe(`${bed.digidentity.issuer}/oauth2/logout`);
     expect(trustCentre.searchParams.has('id_token_hint')).toBe(true);
     const firstBack = await confirmProviderSignOut(pc, base, trustCentre.href);
-    // Back here, on to iDIN's sign-out page: no ID token of that sign-in is kept, so iDIN is told the client.
+    // Back here, on to iDIN's sign-out page, with the ID token of the link login kept for it.
     const next = await pc.request(firstBack);
     const idin = new URL(next.location!);
     expect(idin.origin + idin.pathname).toBe(`${bed.idin.issuer}/connect/endsession`);
@@ -345,7 +347,9 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
       post_logout_redirect_uri: `${base}/auth/logout/done`,
       state: expect.stringMatching(/^[\w-]{32}$/),
       client_id: bed.idin.clientId,
+      id_token_hint: expect.any(String),
     });
+    expect(idTokenIssuer(idin.searchParams.get('id_token_hint'))).toBe(bed.idin.issuer);
     const done = await pc.request(await confirmProviderSignOut(pc, base, idin.href));
     expect(done.location).toBe(`${base}/`);
 
@@ -355,7 +359,7 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     expect(await answeredSilently(pc, '/auth/digidentity/login', DIGIDENTITY_CALLBACK)).toBe(false);
   });
 
-  it('ends the provider session by client_id when the session has no ID token to send back', async () => {
+  it("sends the note's copy of the ID token when the session has none, else the client_id", async () => {
     const pc = new Browser();
     await bed.idinLogin(pc, IDIN_VRIES.id);
     await bed.app.dataSource.query(`UPDATE sessions SET id_token_hint = NULL WHERE id = $1`, [
@@ -363,8 +367,19 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     ]);
     const signedOut = await signOutAsApiClient(pc);
     const providerLogoutUrl = new URL(signedOut.json<{ providerLogoutUrl: string }>().providerLogoutUrl);
-    expect(providerLogoutUrl.searchParams.has('id_token_hint')).toBe(false);
-    expect(providerLogoutUrl.searchParams.get('client_id')).toBe(bed.idin.clientId);
+    expect(idTokenIssuer(providerLogoutUrl.searchParams.get('id_token_hint'))).toBe(bed.idin.issuer);
+
+    const bare = new Browser();
+    await bed.idinLogin(bare, IDIN_VRIES.id);
+    await bed.app.dataSource.query(`UPDATE sessions SET id_token_hint = NULL WHERE id = $1`, [
+      (await me(bare)).session.id,
+    ]);
+    await bed.app.dataSource.query(`DELETE FROM sign_out_hints WHERE handle_hash = $1`, [
+      hashSignOutHandle(bare.cookie(base, providerNote('signicat-idin'))!),
+    ]);
+    const bareUrl = new URL((await signOutAsApiClient(bare)).json<{ providerLogoutUrl: string }>().providerLogoutUrl);
+    expect(bareUrl.searchParams.has('id_token_hint')).toBe(false);
+    expect(bareUrl.searchParams.get('client_id')).toBe(bed.idin.clientId);
 
     // So does a browser whose session ended elsewhere meanwhile: its sign-out still ends what it signed in at.
     const left = new Browser();

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import type { Type } from '@nestjs/common';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { startDigidentitySandbox, type DigidentitySandbox } from '../../sandbox/digidentity/digidentity-sandbox.js';
@@ -192,5 +193,13 @@ export async function confirmProviderSignOut(
   const back = await browser.follow(new URL(action!, providerLogoutUrl).href, (next) => next.startsWith(base), {
     form: { xsrf: xsrf!, logout: 'yes' },
   });
-  return back.location!;
+  if (!back.location?.startsWith(base))
+    throw new Error(`the provider kept the browser on its page: ${back.status} at ${back.url}`);
+  return back.location;
 }
+
+/** A note's value when it holds a handle to the login's kept ID token (ProviderLogout). */
+export const NOTE_HANDLE = /^[A-Za-z0-9_-]{32}$/;
+
+/** The issuer an ID token names (unverified: to tell which provider's token a sign-out URL carries). */
+export const idTokenIssuer = (idToken: string | null) => (idToken ? decodeJwt(idToken).iss : undefined);

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { Request } from 'express';
 import * as client from 'openid-client';
-import { markProviderReturn } from '../../auth/provider-return.js';
+import { markProviderIdToken, markProviderReturn } from '../../auth/provider-return.js';
 import {
   type ClientMeta,
   authenticationAgeParameters,
@@ -167,12 +167,15 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         pkceVerifier: transaction.pkceVerifier,
       });
       const answeredAt = performance.now();
+      // Kept (with the session, and for the browser's next sign-out whatever the outcome) only where signing out can
+      // end the provider's session with it.
+      const signOutPage = await this.client.endSessionEndpoint();
+      if (signOutPage && tokens.idToken) markProviderIdToken(req, tokens.idToken);
       const login = {
         ...(await verify(tokens, transaction)),
         newSignIn: signedInDuringLogin(tokens.idTokenClaims, transaction.startedAtLocal, answeredAt),
       };
-      // Kept with the session only where signing out can end the provider's session with it.
-      return (await this.client.endSessionEndpoint()) ? { ...login, idTokenHint: tokens.idToken } : login;
+      return signOutPage ? { ...login, idTokenHint: tokens.idToken } : login;
     } catch (error) {
       throw await this.failed(error, 'code', meta, transaction);
     }
