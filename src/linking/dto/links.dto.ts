@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProviderLogoutUrl } from '../../auth/dto/provider-logout-url.js';
 import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { IDENTITY_PROVIDERS, type IdentityProvider } from '../../common/identity-providers.js';
 import { PasswordlessStartDto } from '../../providers/digidentity/dto/digidentity.dto.js';
@@ -82,11 +83,7 @@ export class RemovedLinkDto {
   @ApiProperty({ description: 'Sessions that had been authenticated through the removed link, now ended' })
   revokedSessions: number;
   @ApiProperty({ description: 'This session was one of them: the browser is signed out' }) signedOut: boolean;
-  @ApiPropertyOptional({
-    format: 'uri',
-    description: "With signedOut: send the browser here next, to its providers' sign-out pages (as POST /auth/logout)",
-  })
-  providerLogoutUrl?: string;
+  @ApiProviderLogoutUrl() providerLogoutUrl?: string;
 }
 
 export class PendingIdentityActionDto {
@@ -132,11 +129,7 @@ export class AttachOutcomeDto {
   replaced?: boolean;
   @ApiPropertyOptional({ description: 'This session used the replaced link and has ended' }) signedOut?: boolean;
   @ApiPropertyOptional() redirectUrl?: string;
-  @ApiPropertyOptional({
-    format: 'uri',
-    description: "With signedOut: send the browser here next, to its providers' sign-out pages (as POST /auth/logout)",
-  })
-  providerLogoutUrl?: string;
+  @ApiProviderLogoutUrl() providerLogoutUrl?: string;
 }
 
 export class CreatedAccountDto {

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
+import { ApiProviderLogoutUrl } from '../../auth/dto/provider-logout-url.js';
 
 export class SessionSummaryDto {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -27,11 +28,7 @@ export class SessionListDto {
 export class RevokedSessionDto {
   @ApiProperty({ format: 'uuid' }) revokedSessionId: string;
   @ApiProperty({ description: 'The session that asked was itself ended (its cookie is cleared)' }) signedOut: boolean;
-  @ApiPropertyOptional({
-    format: 'uri',
-    description: "With signedOut: send the browser here next, to its providers' sign-out pages (as POST /auth/logout)",
-  })
-  providerLogoutUrl?: string;
+  @ApiProviderLogoutUrl() providerLogoutUrl?: string;
 }
 
 export class RevokedSessionsDto {
