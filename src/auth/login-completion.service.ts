@@ -159,8 +159,8 @@ export class LoginCompletionService {
         ...(typeof expected === 'string' ? { pendingIdentityId: expected } : {}),
       };
       if (typeof expected === 'string') {
-        // A new sign-in (checked above) as that identity, later than the held one: lockOpenOf.
-        const proven = await this.pending.lockOpenOf(manager, expected, identity, login.authTime);
+        // A new sign-in (checked above) as that identity, later than the held one: lockConfirmedBy.
+        const proven = await this.pending.lockConfirmedBy(manager, expected, identity, login.authTime);
         if (!proven) {
           throw new LoginFailure('link_identity_mismatch', 'the provider login was not the identity to attach', {
             accountId,

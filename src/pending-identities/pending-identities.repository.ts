@@ -186,14 +186,14 @@ export class PendingIdentitiesRepository {
   }
 
   /**
-   * Locks the open entry `id` if it holds this identity and `authenticatedAt` — the confirming login's `auth_time` —
-   * is later than the held login's: the provider's own clock on both sides. With the login's own check that it was a
+   * Locks the open entry `id` if a login confirms it: the entry holds the login's identity, and `authenticatedAt` (its
+   * `auth_time`) is later than the held login's — the provider's own clock on both sides. With the login's own check that it was a
    * new sign-in (assertFreshAuthentication, by durations, which allows about two seconds), a provider session left
    * over from the login that produced the entry (a stranger's, on a shared browser) does not count even in those
    * seconds. The database's `last_seen_at` is not compared: that would compare its clock with the provider's. A held
    * login without `auth_time` leaves the durations check alone.
    */
-  async lockOpenOf(
+  async lockConfirmedBy(
     manager: EntityManager,
     id: string,
     identity: Identity,
