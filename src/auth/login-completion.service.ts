@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { AppException } from '../common/problem/app-exception.js';
 import { IdentityLinksService } from '../identity-links/identity-links.service.js';
@@ -13,6 +13,7 @@ import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
 import { LoginFailure, unexpectedLoginFailure } from '../common/problem/login-failure.js';
 import { PendingIdentitiesRepository } from '../pending-identities/pending-identities.repository.js';
+import { hashSignOutHandle, SignOutHintsRepository } from '../login-transactions/sign-out-hints.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../access/session-token.js';
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
@@ -81,6 +82,7 @@ export class LoginCompletionService {
     private readonly links: IdentityLinksService,
     private readonly pending: PendingIdentitiesRepository,
     private readonly accessLog: SermiAccessLogRepository,
+    private readonly signOutHints: SignOutHintsRepository,
     @InjectAppConfig() private readonly config: AppConfig,
     /** Also what the providers' HTTP clients report their calls to. */
     readonly metrics: Metrics,
@@ -177,6 +179,7 @@ export class LoginCompletionService {
       // (docs/sermi.md#what-is-logged).
       if (login.sermiLogin)
         await this.accessLog.insertLogin(manager, { id: session.id, accountId }, login.sermiLogin, meta);
+      await this.keepSignOutHint(manager, login, meta);
       return {
         kind: 'linked',
         accountId,
@@ -229,6 +232,7 @@ export class LoginCompletionService {
             ? await this.sessions.liveSession(meta.previousSessionToken, manager, transaction.createdAt)
             : null;
         await this.pending.holdFor(manager, mapped.pendingIdentityId, heldFor?.id ?? null);
+        await this.keepSignOutHint(manager, login, meta);
         await this.audit.record(
           {
             type: 'auth.login_held',
@@ -247,6 +251,7 @@ export class LoginCompletionService {
         return { kind: 'pending', pendingIdentityId: mapped.pendingIdentityId } as const;
       }
       const replacedSessionId = await this.sessions.replaceByLogin(meta.previousSessionToken, manager);
+      await this.keepSignOutHint(manager, login, meta);
       const session = await this.sessions.create(
         {
           accountId: mapped.accountId,
@@ -335,6 +340,7 @@ export class LoginCompletionService {
         login.authTime,
         login.idTokenHint ?? null,
         login.sessionEndsBy ?? null,
+        login.idTokenHint && meta.signOutHandle ? hashSignOutHandle(meta.signOutHandle) : null,
       ],
     );
     if (!row) return undefined;
@@ -346,6 +352,14 @@ export class LoginCompletionService {
       absoluteExpiresAt: row.absolute_expires_at,
       returnTo: transaction.returnTo,
     };
+  }
+
+  /** The login's ID token, for the browser's next sign-out at its provider (see RequestMeta.signOutHandle). */
+  private async keepSignOutHint(manager: EntityManager, login: VerifiedLogin, meta: RequestMeta): Promise<void> {
+    if (!login.idTokenHint || !meta.signOutHandle) return;
+    const { provider } = login.identity;
+    const seconds = this.config.session.absoluteTimeoutSeconds;
+    await this.signOutHints.keep(manager, meta.signOutHandle, provider, login.idTokenHint, seconds);
   }
 
   /**

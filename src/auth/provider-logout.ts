@@ -77,26 +77,37 @@ export class ProviderLogout {
   }
 
   /**
+   * For a callback that redeemed an ID token (markProviderIdToken): the handle to keep it under — the one the
+   * provider's note already holds, else a new one, the same for the rest of the request. Null for any other request.
+   */
+  signOutHandle(req: Request): string | null {
+    const marked = providerReturnOf(req);
+    if (!marked?.idToken) return null;
+    marked.handle ??= this.noteOf(req, marked.provider)?.handle ?? randomToken(24);
+    return marked.handle;
+  }
+
+  /**
    * After a callback, whether it signed in or was refused: if it was this browser's login (markProviderReturn), the
    * provider's single sign-on session there ends at the next sign-out too, with the login's ID token where it got
-   * one. Set anew at every return, so that the note outlives the latest sign-in there. A database failure keeps no
-   * token (the sign-out then asks by `client_id`) and fails nothing.
+   * one. Set anew at every return, so that the note outlives the latest sign-in there. `tokenKept`: the login's
+   * completion kept the token in its own transaction (LoginCompletionService); otherwise it is kept here, where a
+   * database failure keeps none (the sign-out then asks by `client_id`) and fails nothing.
    */
-  async noteReturn(req: Request, res: Response): Promise<void> {
+  async noteReturn(req: Request, res: Response, tokenKept = false): Promise<void> {
     const marked = providerReturnOf(req);
     if (!marked) return;
     const { provider, idToken } = marked;
     const lifetimeSeconds = this.config.session.absoluteTimeoutSeconds;
-    let value = this.noteOf(req, provider)?.handle ?? NO_HINT;
-    if (idToken) {
-      if (value === NO_HINT) value = randomToken(24);
+    const handle = this.signOutHandle(req);
+    if (idToken && handle && !tokenKept) {
       try {
-        await this.hints.keep(this.dataSource.manager, value, provider, idToken, lifetimeSeconds);
+        await this.hints.keep(this.dataSource.manager, handle, provider, idToken, lifetimeSeconds);
       } catch (error) {
         logFailure(this.logger, error, { provider }, 'keeping the ID token for the provider sign-out failed');
       }
     }
-    res.cookie(this.noteNames.get(provider)!, value, {
+    res.cookie(this.noteNames.get(provider)!, handle ?? this.noteOf(req, provider)?.handle ?? NO_HINT, {
       ...hostCookieOptions(this.config.session.cookieSecure),
       maxAge: lifetimeSeconds * 1000,
     });
@@ -108,10 +119,11 @@ export class ProviderLogout {
    * reached now — the sign-out here stands either way.
    */
   async start(ended: ProviderSessionToEnd | null, req: Request, res: Response): Promise<URL | null> {
-    const own = ended ? [this.noteOf(req, ended.provider) ?? { provider: ended.provider, handle: null }] : [];
+    // The session's own ID token needs no look-up; without it, the note's copy.
+    const ownHandle = ended && !ended.idTokenHint ? (this.noteOf(req, ended.provider)?.handle ?? null) : null;
+    const own = ended ? [{ provider: ended.provider, handle: ownHandle }] : [];
     const others = this.noted(req).filter((note) => note.provider !== ended?.provider);
     const steps = await this.withHints([...own, ...others]);
-    // The note's token is the latest login's there (a re-authentication may have come after the session's).
     if (ended) steps[0].idTokenHint ??= ended.idTokenHint;
     return this.visitFirst(steps, res);
   }

@@ -6,6 +6,8 @@ export interface ProviderReturn {
   provider: IdentityProvider;
   /** The login's ID token, once redeemed, where the provider offers a sign-out page (markProviderIdToken). */
   idToken?: string;
+  /** The handle the token is kept under (ProviderLogout.signOutHandle). */
+  handle?: string;
 }
 
 const PROVIDER_RETURN = Symbol('providerReturn');

@@ -42,6 +42,11 @@ export interface RequestMeta {
   /** The browser's current session token, if any: replaced by the new session (no session fixation). */
   previousSessionToken?: string;
   browserBindingHash: Buffer | null;
+  /**
+   * The handle of the browser's note for the login's provider (ProviderLogout.signOutHandle): a completed login keeps
+   * its ID token under it, in its own transaction, for the browser's next sign-out.
+   */
+  signOutHandle?: string | null;
 }
 
 /** A JWT NumericDate: seconds as a finite number. */

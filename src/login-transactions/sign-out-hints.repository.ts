@@ -1,15 +1,31 @@
-// Owns every statement on `sign_out_hints`.
+// Owns every statement on `sign_out_hints`; the returning-login statement embeds keepHintSql, so that the common
+// login keeps its ID token in the same round trip.
 import { hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { IdentityProvider } from '../common/identity-providers.js';
-import { preparedRows, sqlRows } from '../database/sql.js';
+import { sqlRows } from '../database/sql.js';
 import { underPurgeLock, type PurgeBatch } from './purge-lock.js';
 
 /** The handle a note cookie carries: only its hash is stored. */
 export function hashSignOutHandle(handle: string): Buffer {
   return hash('sha256', handle, 'buffer');
 }
+
+/**
+ * Keeps an ID token as the hint for a provider under a handle's hash, for `seconds`, replacing what the handle held;
+ * once per row of `source`, and not at all when the handle or the token is null. The others are SQL expressions.
+ */
+export const keepHintSql = (
+  source: string,
+  p: { handleHash: string; provider: string; idToken: string; seconds: string },
+) => `
+  INSERT INTO sign_out_hints (handle_hash, provider, id_token, expires_at)
+  SELECT ${p.handleHash}::bytea, ${p.provider}::text, ${p.idToken}::text, now() + make_interval(secs => ${p.seconds})
+    FROM ${source}
+   WHERE ${p.handleHash}::bytea IS NOT NULL AND ${p.idToken}::text IS NOT NULL
+  ON CONFLICT (handle_hash) DO UPDATE
+     SET provider = EXCLUDED.provider, id_token = EXCLUDED.id_token, expires_at = EXCLUDED.expires_at`;
 
 @Injectable()
 export class SignOutHintsRepository {
@@ -21,13 +37,9 @@ export class SignOutHintsRepository {
     idToken: string,
     seconds: number,
   ): Promise<void> {
-    await preparedRows(
+    await sqlRows(
       manager,
-      'rmi_sign_out_hint_keep',
-      `INSERT INTO sign_out_hints (handle_hash, provider, id_token, expires_at)
-       VALUES ($1, $2, $3, now() + make_interval(secs => $4::int))
-       ON CONFLICT (handle_hash) DO UPDATE
-          SET provider = EXCLUDED.provider, id_token = EXCLUDED.id_token, expires_at = EXCLUDED.expires_at`,
+      keepHintSql('(SELECT) AS one', { handleHash: '$1', provider: '$2', idToken: '$3', seconds: '$4::int' }),
       [hashSignOutHandle(handle), provider, idToken, seconds],
     );
   }

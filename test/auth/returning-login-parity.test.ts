@@ -112,6 +112,7 @@ describe('returning logins: the one-statement path and the general path leave th
       requestId: `parity-${path}-${transactionId}`,
       previousSessionToken: previous?.token,
       browserBindingHash: null,
+      signOutHandle: randomUUID(),
     };
     const outcome =
       path === 'fast'
@@ -167,6 +168,12 @@ describe('returning logins: the one-statement path and the general path leave th
          FROM sermi_access_log WHERE request_id = $1`,
       [result.meta.requestId],
     );
+    // The ID token kept for the browser's next sign-out, for as long as a session can live.
+    const hints = await t.dataSource.query(
+      `SELECT provider, id_token, abs(extract(epoch FROM expires_at - now()) - $2) < 60 AS lives_as_long_as_a_session
+         FROM sign_out_hints WHERE handle_hash = sha256(convert_to($1, 'UTF8'))`,
+      [result.meta.signOutHandle, t.config.session.absoluteTimeoutSeconds],
+    );
     const [{ accounts }] = await t.dataSource.query(
       `SELECT count(*)::int AS accounts FROM identity_links WHERE issuer = $1 AND subject = (SELECT subject FROM identity_links WHERE id = $2)`,
       [ISSUER, result.linkId],
@@ -182,6 +189,7 @@ describe('returning logins: the one-statement path and the general path leave th
         details: { ...event.details, loginTransactionId: '<transaction>' },
       })),
       sermi: sermi.map((row: { sub: string }) => ({ ...row, sub: '<subject>' })),
+      hints,
       accountsOfTheIdentity: accounts,
     });
   }
@@ -224,6 +232,9 @@ describe('returning logins: the one-statement path and the general path leave th
     expect([session.lifetime === 'capped', session.ends_as_answered]).toEqual([Boolean(scenario.sessionEndsBy), true]);
     // And the footprint is what a returning login should leave: still one account, the login audited.
     expect(general).toMatchObject({
+      hints: scenario.idTokenHint
+        ? [{ provider: scenario.provider, id_token: scenario.idTokenHint, lives_as_long_as_a_session: true }]
+        : [],
       accountsOfTheIdentity: 1,
       events: expect.arrayContaining([expect.objectContaining({ type: 'auth.login_succeeded' })]),
     });

@@ -7,6 +7,7 @@ import {
   confirmProviderSignOut,
   errorPage,
   IDIN_CALLBACK,
+  idTokenIssuer,
   pendingPage,
   SIGNED_OUT_MARKER,
   startProvidersTestbed,
@@ -96,7 +97,8 @@ describe('a pending identity answered from the provider’s single sign-on sessi
     const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
     const providerSignOut = new URL(forget.location!);
     expect(providerSignOut.origin).toBe(new URL(bed.idin.issuer).origin);
-    expect(providerSignOut.searchParams.get('client_id')).toBe(bed.idin.clientId);
+    // With the held login's ID token: kept in the transaction that held the identity.
+    expect(idTokenIssuer(providerSignOut.searchParams.get('id_token_hint'))).toBe(bed.idin.issuer);
     const done = await pc.request(await confirmProviderSignOut(pc, base, providerSignOut.href));
     expect(done.location).toBe(`${base}/`);
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { LoginStarters } from '../../src/auth/login-starters.js';
-import { hashSignOutHandle, SignOutHintsRepository } from '../../src/login-transactions/sign-out-hints.repository.js';
+import { hashSignOutHandle } from '../../src/login-transactions/sign-out-hints.repository.js';
 import { Browser } from '../support/browser.js';
 import { csrfHeaders, portalWrite } from '../support/link-flow.js';
 import {
@@ -193,16 +193,13 @@ describe('the provider sign-out round', () => {
     expect(await idinAnswersSilently(pc)).toBe(false);
   });
 
-  it('asks by client_id where no ID token could be kept: such a provider may end the round on its own page', async () => {
+  it('asks by client_id where no ID token is kept: such a provider may end the round on its own page', async () => {
     const pc = new Browser();
-    const hints = bed.app.app.get(SignOutHintsRepository);
-    const keep = hints.keep.bind(hints);
-    hints.keep = () => Promise.reject(new Error('the database is away'));
-    try {
-      expect((await bed.idinLogin(pc, IDIN_VRIES.id)).location).toBe(`${base}/portal/home`);
-    } finally {
-      hints.keep = keep;
-    }
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    // A crash emptied the unlogged table (or the login's callback failed before the token exchange).
+    await bed.app.dataSource.query(`DELETE FROM sign_out_hints WHERE handle_hash = $1`, [
+      hashSignOutHandle(pc.cookie(base, providerNote('signicat-idin'))!),
+    ]);
     await bed.digidentityLogin(pc, IOE.id);
     const trustCentre = (await signOut(pc)).location!;
     const idin = new URL((await pc.request(await confirmProviderSignOut(pc, base, trustCentre))).location!);
