@@ -259,7 +259,6 @@ export class LoginCompletionService {
           identityLinkId: mapped.linkId,
           // The provider's auth_time (null: not said): a single sign-on answer is not a fresh sign-in.
           authenticatedAt: login.authTime,
-          idTokenHint: login.idTokenHint ?? null,
           authContext: login.authContext,
           clientIp: meta.clientIp,
           userAgent: meta.userAgent,

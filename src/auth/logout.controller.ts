@@ -94,11 +94,7 @@ export class LogoutController {
         })
       : undefined;
     await this.signOut.apply(req, res);
-    const providerLogoutUrl = await this.providerLogout.start(
-      ended?.idTokenHint ? { provider: ended.provider, idTokenHint: ended.idTokenHint } : null,
-      req,
-      res,
-    );
+    const providerLogoutUrl = await this.providerLogout.start(ended?.provider ?? null, req, res);
     // A browser (the pages' sign-out form) always goes on to a page: the provider's sign-out, or LOGOUT_REDIRECT_URL.
     if (prefersHtml(req)) {
       res.setHeader('Cache-Control', 'no-store');

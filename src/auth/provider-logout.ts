@@ -22,7 +22,7 @@ export const POST_LOGOUT_PATH = '/auth/logout/done';
 const STATE_TTL_SECONDS = 600;
 
 /** A provider session to end, with the ID token of the login that made it where one is kept. */
-export interface ProviderSessionToEnd {
+interface ProviderSessionToEnd {
   provider: IdentityProvider;
   idTokenHint: string | null;
 }
@@ -118,14 +118,10 @@ export class ProviderLogout {
    * session), then the other providers this browser signed in at. Null when none of them offers a logout or can be
    * reached now — the sign-out here stands either way.
    */
-  async start(ended: ProviderSessionToEnd | null, req: Request, res: Response): Promise<URL | null> {
-    // The session's own ID token needs no look-up; without it, the note's copy.
-    const ownHandle = ended && !ended.idTokenHint ? (this.noteOf(req, ended.provider)?.handle ?? null) : null;
-    const own = ended ? [{ provider: ended.provider, handle: ownHandle }] : [];
-    const others = this.noted(req).filter((note) => note.provider !== ended?.provider);
-    const steps = await this.withHints([...own, ...others]);
-    if (ended) steps[0].idTokenHint ??= ended.idTokenHint;
-    return this.visitFirst(steps, res);
+  async start(ended: IdentityProvider | null, req: Request, res: Response): Promise<URL | null> {
+    const own = ended ? [this.noteOf(req, ended) ?? { provider: ended, handle: null }] : [];
+    const others = this.noted(req).filter((note) => note.provider !== ended);
+    return this.visitFirst(await this.withHints([...own, ...others]), res);
   }
 
   /**

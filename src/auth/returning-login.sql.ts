@@ -17,8 +17,8 @@ import { insertSessionSql, replaceSessionSql } from '../sessions/sessions.reposi
  * $7 new session token hash, $8 auth context, $9 idle timeout s, $10 absolute timeout s, $11 client ip,
  * $12 user agent, $13 request id, $14 login audit details, $15 SERMI login record (or null), $16 when the person
  * authenticated at the provider (its auth_time; null: it did not say, and the session is never recent), $17 the ID
- * token kept for RP-initiated logout (or null), $18 when the session must end at the latest (or null), $19 the hash of
- * the handle in the browser's note for this provider, under which the ID token is kept for its next sign-out (or
+ * token, kept for RP-initiated logout (or null), $18 when the session must end at the latest (or null), $19 the hash
+ * of the handle in the browser's note for this provider, under which the ID token is kept for its next sign-out (or
  * null; SignOutHint).
  *
  * `replacesSession`: the browser sent a session token ($6 not null). Without one there is nothing to replace, and
@@ -49,7 +49,6 @@ WITH link AS (
     absoluteTimeoutSeconds: '$10',
     clientIp: '$11',
     userAgent: '$12',
-    idTokenHint: '$17',
     endsBy: '$18',
   })}
   RETURNING id, account_id, identity_link_id, absolute_expires_at

@@ -59,13 +59,6 @@ export class Session {
   @Column({ name: 'authenticated_at', type: 'timestamptz', nullable: true })
   authenticatedAt: Date | null;
 
-  /**
-   * The provider's ID token, kept only while the provider offers RP-initiated logout: signing out sends it back as
-   * `id_token_hint` so the provider ends its own single sign-on session too.
-   */
-  @Column({ name: 'id_token_hint', type: 'text', nullable: true })
-  idTokenHint: string | null;
-
   /** Facts from the login that later rules need (e.g. acr, login method, SERMI actor and principal). */
   @Column({ name: 'auth_context', type: 'jsonb', default: () => `'{}'` })
   authContext: Record<string, unknown>;

@@ -49,7 +49,6 @@ export interface NewSessionRow {
   absoluteTimeoutSeconds: number;
   clientIp: string | null;
   userAgent: string | null;
-  idTokenHint: string | null;
   endsBy: Date | null;
 }
 
@@ -81,7 +80,7 @@ export const sessionIsLiveSql = (sessionId: string, accountId: string) => `EXIST
 export const COUNT_LIVE_SESSIONS_SQL = `SELECT count(*)::int AS live FROM sessions WHERE ${LIVE}`;
 
 /** Revoking forgets the ID token: it was kept only to end the provider's session at sign-out. */
-const REVOKE = (reason: string) => `revoked_at = now(), revoke_reason = ${reason}, id_token_hint = NULL`;
+const REVOKE = (reason: string) => `revoked_at = now(), revoke_reason = ${reason}`;
 
 /**
  * The browser's previous session (its token hash) is replaced by a new login — no session fixation. `guard` is a
@@ -109,17 +108,15 @@ export const insertSessionSql = (
     absoluteTimeoutSeconds: string;
     clientIp: string;
     userAgent: string;
-    idTokenHint: string;
     endsBy: string;
   },
 ) => `
   INSERT INTO sessions (token_hash, account_id, provider, identity_link_id, authenticated_at, auth_context,
-                        last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent, id_token_hint)
+                        last_seen_at, idle_expires_at, absolute_expires_at, client_ip, user_agent)
   SELECT ${s.tokenHash}, ${s.accountId}, ${s.provider}, ${s.identityLinkId}, ${s.authenticatedAt}::timestamptz,
          ${s.authContext}::jsonb, now(),
          LEAST(now() + make_interval(secs => ${s.idleTimeoutSeconds}), ${absoluteExpiry(s.absoluteTimeoutSeconds, s.endsBy)}),
-         ${absoluteExpiry(s.absoluteTimeoutSeconds, s.endsBy)}, ${s.clientIp}::inet, ${s.userAgent}::text,
-         ${s.idTokenHint}::text
+         ${absoluteExpiry(s.absoluteTimeoutSeconds, s.endsBy)}, ${s.clientIp}::inet, ${s.userAgent}::text
     FROM ${rows}`;
 
 @Injectable()
@@ -187,8 +184,7 @@ export class SessionsRepository {
         absoluteTimeoutSeconds: '$8',
         clientIp: '$9',
         userAgent: '$10',
-        idTokenHint: '$11',
-        endsBy: '$12',
+        endsBy: '$11',
       })}
        RETURNING id, absolute_expires_at`,
       [
@@ -202,7 +198,6 @@ export class SessionsRepository {
         session.absoluteTimeoutSeconds,
         session.clientIp,
         session.userAgent,
-        session.idTokenHint,
         session.endsBy,
       ],
     );
@@ -257,17 +252,15 @@ export class SessionsRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Revokes the session; returns its provider and the ID token it forgets now, or undefined if already revoked. */
+  /** Revokes the session; returns its provider, or undefined if it was already revoked. */
   async revoke(
     manager: EntityManager,
     id: string,
     reason: string,
-  ): Promise<{ provider: IdentityProvider; id_token_hint: string | null } | undefined> {
-    const [row] = await sqlRows<{ provider: IdentityProvider; id_token_hint: string | null }>(
+  ): Promise<{ provider: IdentityProvider } | undefined> {
+    const [row] = await sqlRows<{ provider: IdentityProvider }>(
       manager,
-      `UPDATE sessions s SET ${REVOKE('$2')}
-         FROM sessions old WHERE s.id = $1 AND old.id = s.id AND s.revoked_at IS NULL
-       RETURNING s.provider, old.id_token_hint`,
+      `UPDATE sessions SET ${REVOKE('$2')} WHERE id = $1 AND revoked_at IS NULL RETURNING provider`,
       [id, reason],
     );
     return row;

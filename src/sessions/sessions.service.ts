@@ -16,8 +16,6 @@ export interface NewSession {
   identityLinkId: string | null;
   /** The provider's `auth_time`; null when it did not say (the session is then never "recent"). */
   authenticatedAt: Date | null;
-  /** The ID token, when the provider offers RP-initiated logout (see Session.idTokenHint). */
-  idTokenHint?: string | null;
   authContext?: Record<string, unknown>;
   clientIp?: string | null;
   userAgent?: string | null;
@@ -102,7 +100,6 @@ export class SessionsService {
       absoluteTimeoutSeconds,
       clientIp: input.clientIp ?? null,
       userAgent: input.userAgent?.slice(0, 512) ?? null,
-      idTokenHint: input.idTokenHint ?? null,
       endsBy: input.endsBy ?? null,
     });
     return { sessionId: row.id, token, absoluteExpiresAt: row.absolute_expires_at };
@@ -211,16 +208,15 @@ export class SessionsService {
   }
 
   /**
-   * Revokes the session and hands back what ending the provider's session too needs (its provider and ID token,
-   * which the row forgets now); undefined when it was already revoked.
+   * Revokes the session and hands back the provider whose session a sign-out ends first; undefined when it was
+   * already revoked.
    */
   async end(
     sessionId: string,
     reason: string,
     manager: EntityManager = this.dataSource.manager,
-  ): Promise<{ provider: IdentityProvider; idTokenHint: string | null } | undefined> {
-    const row = await this.sessions.revoke(manager, sessionId, reason);
-    return row ? { provider: row.provider, idTokenHint: row.id_token_hint } : undefined;
+  ): Promise<{ provider: IdentityProvider } | undefined> {
+    return this.sessions.revoke(manager, sessionId, reason);
   }
 
   /**

@@ -136,7 +136,7 @@ describe('returning logins: the one-statement path and the general path leave th
         typeof item === 'string' && ids.has(item) ? ids.get(item) : item,
       );
     const [session] = await t.dataSource.query(
-      `SELECT provider, identity_link_id, authenticated_at, auth_context, id_token_hint, client_ip::text, user_agent,
+      `SELECT provider, identity_link_id, authenticated_at, auth_context, client_ip::text, user_agent,
               revoked_at IS NOT NULL AS revoked,
               CASE WHEN absolute_expires_at = $3::timestamptz THEN 'capped'
                    ELSE extract(epoch FROM absolute_expires_at - created_at)::text END AS lifetime,
@@ -151,11 +151,7 @@ describe('returning logins: the one-statement path and the general path leave th
       [result.linkId],
     );
     const previous = result.previousSessionId
-      ? (
-          await t.dataSource.query(`SELECT revoke_reason, id_token_hint FROM sessions WHERE id = $1`, [
-            result.previousSessionId,
-          ])
-        )[0]
+      ? (await t.dataSource.query(`SELECT revoke_reason FROM sessions WHERE id = $1`, [result.previousSessionId]))[0]
       : null;
     const events = await t.dataSource.query(
       `SELECT type, actor_type, actor_account_id, subject_account_id, details FROM audit_events

@@ -148,7 +148,7 @@ describe('the provider sign-out round', () => {
       headers: { Origin: base },
     });
     expect([ended.status, new URL(ended.location!).origin]).toEqual([303, new URL(bed.digidentity.issuer).origin]);
-    // The session's ID token went with it; the note's copy names the sign-in all the same.
+    // With the ID token kept under the browser's note: the session holds none.
     expect(idTokenIssuer(new URL(ended.location!).searchParams.get('id_token_hint'))).toBe(bed.digidentity.issuer);
   });
 
