@@ -120,7 +120,7 @@ export class BrowserLogins {
       ...clientMeta(req),
       previousSessionToken: this.sessionCookie.read(req),
       browserBindingHash: binding ? hashBinding(binding) : null,
-      signOutHandle: this.providerLogout.signOutHandle(req),
+      signOutHint: this.providerLogout.signOutHint(req),
     });
     if (outcome.kind === 'session') this.sessionCookie.set(res, outcome.token);
     if (outcome.kind === 'linked' && outcome.signedOut) await this.signOut.apply(req, res);
@@ -138,7 +138,7 @@ export class BrowserLogins {
   async completeAndRedirect(login: VerifiedLogin, req: Request, res: Response): Promise<void> {
     const outcome = await this.complete(login, req, res);
     // The completion kept the ID token; a refusal is noted by LoginRedirectFilter.
-    await this.providerLogout.noteReturn(req, res, true);
+    this.providerLogout.noteReturn(req, res, true);
     res.setHeader('Cache-Control', 'no-store');
     if (outcome.kind === 'pending') {
       if (wantsJson(req)) {

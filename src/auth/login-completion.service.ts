@@ -13,7 +13,11 @@ import { FailureAuditThrottle } from './failure-audit-throttle.js';
 import type { IdentityProvider } from '../common/identity-providers.js';
 import { LoginFailure, unexpectedLoginFailure } from '../common/problem/login-failure.js';
 import { PendingIdentitiesRepository } from '../pending-identities/pending-identities.repository.js';
-import { hashSignOutHandle, SignOutHintsRepository } from '../login-transactions/sign-out-hints.repository.js';
+import {
+  hashOrNull,
+  hashSignOutHandle,
+  SignOutHintsRepository,
+} from '../login-transactions/sign-out-hints.repository.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../access/session-token.js';
 import { UserMappingService } from '../user-mapping/user-mapping.service.js';
@@ -339,7 +343,8 @@ export class LoginCompletionService {
         login.authTime,
         login.idTokenHint ?? null,
         login.sessionEndsBy ?? null,
-        login.idTokenHint && meta.signOutHandle ? hashSignOutHandle(meta.signOutHandle) : null,
+        login.idTokenHint && meta.signOutHint ? hashSignOutHandle(meta.signOutHint.handle) : null,
+        login.idTokenHint && meta.signOutHint ? hashOrNull(meta.signOutHint.replaces) : null,
       ],
     );
     if (!row) return undefined;
@@ -353,12 +358,12 @@ export class LoginCompletionService {
     };
   }
 
-  /** The login's ID token, for the browser's next sign-out at its provider (see RequestMeta.signOutHandle). */
+  /** The login's ID token, for the browser's next sign-out at its provider (see RequestMeta.signOutHint). */
   private async keepSignOutHint(manager: EntityManager, login: VerifiedLogin, meta: RequestMeta): Promise<void> {
-    if (!login.idTokenHint || !meta.signOutHandle) return;
+    if (!login.idTokenHint || !meta.signOutHint) return;
     const { provider } = login.identity;
     const seconds = this.config.session.absoluteTimeoutSeconds;
-    await this.signOutHints.keep(manager, meta.signOutHandle, provider, login.idTokenHint, seconds);
+    await this.signOutHints.keep(manager, meta.signOutHint, provider, login.idTokenHint, seconds);
   }
 
   /**

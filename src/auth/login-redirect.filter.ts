@@ -26,7 +26,7 @@ export class LoginRedirectFilter implements ExceptionFilter {
     private readonly providerLogout: ProviderLogout,
   ) {}
 
-  async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
+  catch(exception: unknown, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
     // A database that is down or slow is `service_unavailable` (try again), as on the API routes; only a genuine
@@ -47,7 +47,7 @@ export class LoginRedirectFilter implements ExceptionFilter {
     }
     if (res.headersSent) return void res.destroy();
     // A refused callback of this browser's login: the person may have signed in at the provider all the same.
-    await this.providerLogout.noteReturn(req, res);
+    this.providerLogout.noteReturn(req, res);
     const problem = toProblem(failure, req.path, requestId);
     if (wantsJson(req)) return sendProblem(res, problem, retryAfterHeader(failure));
     // A redirect would lose both the status and Retry-After: a browser that must wait is told so here.

@@ -13,7 +13,7 @@ import { LoginStarters } from './login-starters.js';
 import { providerReturnOf } from './provider-return.js';
 import { randomToken } from '../common/random-token.js';
 import { hostCookieName, hostCookieOptions } from '../common/http/host-cookie.js';
-import { SignOutHintsRepository } from '../login-transactions/sign-out-hints.repository.js';
+import { SignOutHintsRepository, type SignOutHintHandles } from '../login-transactions/sign-out-hints.repository.js';
 
 /** Where the provider sends the browser back after ending its session (registered there as post_logout_redirect_uri). */
 export const POST_LOGOUT_PATH = '/auth/logout/done';
@@ -77,37 +77,40 @@ export class ProviderLogout {
   }
 
   /**
-   * For a callback that redeemed an ID token (markProviderIdToken): the handle to keep it under — the one the
-   * provider's note already holds, else a new one, the same for the rest of the request. Null for any other request.
+   * For a callback that redeemed an ID token (markProviderIdToken): a new handle to keep it under, the same for the
+   * rest of the request, and the handle the provider's note held before, whose token goes. Never the old handle
+   * itself: a handle someone planted or copied from this browser's note would otherwise reach the next person's
+   * token. Null for any other request.
    */
-  signOutHandle(req: Request): string | null {
+  signOutHint(req: Request): SignOutHintHandles | null {
     const marked = providerReturnOf(req);
     if (!marked?.idToken) return null;
-    marked.handle ??= this.noteOf(req, marked.provider)?.handle ?? randomToken(24);
-    return marked.handle;
+    marked.handles ??= { handle: randomToken(24), replaces: this.noteOf(req, marked.provider)?.handle ?? null };
+    return marked.handles;
   }
 
   /**
    * After a callback, whether it signed in or was refused: if it was this browser's login (markProviderReturn), the
    * provider's single sign-on session there ends at the next sign-out too, with the login's ID token where it got
    * one. Set anew at every return, so that the note outlives the latest sign-in there. `tokenKept`: the login's
-   * completion kept the token in its own transaction (LoginCompletionService); otherwise it is kept here, where a
-   * database failure keeps none (the sign-out then asks by `client_id`) and fails nothing.
+   * completion kept the token in its own transaction (LoginCompletionService); otherwise it is kept here, after the
+   * answer is on its way (a refused login's page does not wait for the database), and a database failure keeps none
+   * (the sign-out then asks by `client_id`) and fails nothing.
    */
-  async noteReturn(req: Request, res: Response, tokenKept = false): Promise<void> {
+  noteReturn(req: Request, res: Response, tokenKept = false): void {
     const marked = providerReturnOf(req);
     if (!marked) return;
     const { provider, idToken } = marked;
     const lifetimeSeconds = this.config.session.absoluteTimeoutSeconds;
-    const handle = this.signOutHandle(req);
-    if (idToken && handle && !tokenKept) {
-      try {
-        await this.hints.keep(this.dataSource.manager, handle, provider, idToken, lifetimeSeconds);
-      } catch (error) {
-        logFailure(this.logger, error, { provider }, 'keeping the ID token for the provider sign-out failed');
-      }
+    const hint = this.signOutHint(req);
+    if (idToken && hint && !tokenKept) {
+      this.hints
+        .keep(this.dataSource.manager, hint, provider, idToken, lifetimeSeconds)
+        .catch((error: unknown) =>
+          logFailure(this.logger, error, { provider }, 'keeping the ID token for the provider sign-out failed'),
+        );
     }
-    res.cookie(this.noteNames.get(provider)!, handle ?? this.noteOf(req, provider)?.handle ?? NO_HINT, {
+    res.cookie(this.noteNames.get(provider)!, hint?.handle ?? this.noteOf(req, provider)?.handle ?? NO_HINT, {
       ...hostCookieOptions(this.config.session.cookieSecure),
       maxAge: lifetimeSeconds * 1000,
     });
@@ -119,9 +122,10 @@ export class ProviderLogout {
    * reached now — the sign-out here stands either way.
    */
   async start(ended: IdentityProvider | null, req: Request, res: Response): Promise<URL | null> {
-    const own = ended ? [this.noteOf(req, ended) ?? { provider: ended, handle: null }] : [];
-    const others = this.noted(req).filter((note) => note.provider !== ended);
-    return this.visitFirst(await this.withHints([...own, ...others]), res);
+    // A provider without a note never answered a login of this browser (a QR login's is on the phone): not visited.
+    const notes = this.noted(req);
+    const own = notes.filter((note) => note.provider === ended);
+    return this.visitFirst(await this.withHints([...own, ...notes.filter((note) => note.provider !== ended)]), res);
   }
 
   /**
@@ -152,7 +156,11 @@ export class ProviderLogout {
     return this.visitFirst(await this.withHints(this.noted(req).filter((note) => note.provider !== visited)), res);
   }
 
-  /** The notes' kept ID tokens; none when the database cannot say (the providers are then asked by `client_id`). */
+  /**
+   * The notes' kept ID tokens, those with one first: a provider asked by `client_id` alone may keep the browser on its
+   * own page and end the round there. None when the database cannot say (the providers are then asked by
+   * `client_id`).
+   */
   private async withHints(notes: ProviderNote[]): Promise<ProviderSessionToEnd[]> {
     const handles = notes.filter(
       (note): note is { provider: IdentityProvider; handle: string } => note.handle !== null,
@@ -163,7 +171,8 @@ export class ProviderLogout {
     } catch (error) {
       logFailure(this.logger, error, {}, 'reading the sign-out ID tokens failed: asking the providers by client_id');
     }
-    return notes.map(({ provider }) => ({ provider, idTokenHint: kept.get(provider) ?? null }));
+    const steps = notes.map(({ provider }) => ({ provider, idTokenHint: kept.get(provider) ?? null }));
+    return [...steps.filter((step) => step.idTokenHint), ...steps.filter((step) => !step.idTokenHint)];
   }
 
   private async visitFirst(steps: ProviderSessionToEnd[], res: Response): Promise<URL | null> {

@@ -1,7 +1,7 @@
 import { insertAuditEvents } from '../audit/audit-events.repository.js';
 import { lockLinkForLoginSql, touchLinkForLoginSql } from '../identity-links/identity-links.repository.js';
 import { sermiLoginInsert } from '../sermi/access-log/sermi-access-log.repository.js';
-import { keepHintSql } from '../login-transactions/sign-out-hints.repository.js';
+import { forgetHintSql, keepHintSql } from '../login-transactions/sign-out-hints.repository.js';
 import { insertSessionSql, replaceSessionSql } from '../sessions/sessions.repository.js';
 
 /**
@@ -18,8 +18,8 @@ import { insertSessionSql, replaceSessionSql } from '../sessions/sessions.reposi
  * $12 user agent, $13 request id, $14 login audit details, $15 SERMI login record (or null), $16 when the person
  * authenticated at the provider (its auth_time; null: it did not say, and the session is never recent), $17 the ID
  * token, kept for RP-initiated logout (or null), $18 when the session must end at the latest (or null), $19 the hash
- * of the handle in the browser's note for this provider, under which the ID token is kept for its next sign-out (or
- * null; SignOutHint).
+ * of the new handle in the browser's note for this provider, under which the ID token is kept for its next sign-out
+ * (or null; SignOutHint), $20 the hash of the handle the note held before, whose token goes (or null).
  *
  * `replacesSession`: the browser sent a session token ($6 not null). Without one there is nothing to replace, and
  * that variant leaves `sessions` alone: as a prepared statement the UPDATE's cached generic plan cannot know $6 is
@@ -54,6 +54,8 @@ WITH link AS (
   RETURNING id, account_id, identity_link_id, absolute_expires_at
 ), hint AS (
   ${keepHintSql('session', { handleHash: '$19', provider: '$1', idToken: '$17', seconds: '$10' })}
+), replaced_hint AS (
+  ${forgetHintSql('$20', 'EXISTS (SELECT 1 FROM session)')}
 ), changes AS (
   SELECT t.account_id, t.id AS link_id,
          jsonb_object_agg(k, jsonb_build_object('before', COALESCE(t.before -> k, 'null'), 'after', COALESCE($4::jsonb -> k, 'null'))) AS changes

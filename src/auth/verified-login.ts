@@ -2,6 +2,7 @@ import { FUTURE_SKEW_SECONDS } from '../oidc/clock-skew.js';
 import type { SermiLoginRecord } from '../sermi/access-rules.js';
 import type { StoredLoginTransaction } from '../login-transactions/login-transactions.service.js';
 import type { ExternalIdentity, UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
+import type { SignOutHintHandles } from '../login-transactions/sign-out-hints.repository.js';
 
 /** What a provider strategy hands over after every check passed: the identity and how it was proven. */
 export interface VerifiedLogin {
@@ -43,10 +44,10 @@ export interface RequestMeta {
   previousSessionToken?: string;
   browserBindingHash: Buffer | null;
   /**
-   * The handle of the browser's note for the login's provider (ProviderLogout.signOutHandle): a completed login keeps
-   * its ID token under it, in its own transaction, for the browser's next sign-out.
+   * The handles of the browser's note for the login's provider (ProviderLogout.signOutHint): a completed login keeps
+   * its ID token under the new one, in its own transaction, for the browser's next sign-out.
    */
-  signOutHandle?: string | null;
+  signOutHint?: SignOutHintHandles | null;
 }
 
 /** A JWT NumericDate: seconds as a finite number. */

@@ -7,10 +7,23 @@ import type { IdentityProvider } from '../common/identity-providers.js';
 import { sqlRows } from '../database/sql.js';
 import { underPurgeLock, type PurgeBatch } from './purge-lock.js';
 
+/** Where a login's ID token is kept: a new handle, and the one the browser's note held before (its token goes). */
+export interface SignOutHintHandles {
+  handle: string;
+  replaces: string | null;
+}
+
 /** The handle a note cookie carries: only its hash is stored. */
 export function hashSignOutHandle(handle: string): Buffer {
   return hash('sha256', handle, 'buffer');
 }
+
+/**
+ * Forgets the token kept under a handle's hash (none when it is null), if `when` holds: the note moved to a new
+ * handle.
+ */
+export const forgetHintSql = (handleHash: string, when = 'true') => `
+  DELETE FROM sign_out_hints WHERE handle_hash = ${handleHash}::bytea AND ${when}`;
 
 /**
  * Keeps an ID token as the hint for a provider under a handle's hash, for `seconds`, replacing what the handle held;
@@ -27,20 +40,23 @@ export const keepHintSql = (
   ON CONFLICT (handle_hash) DO UPDATE
      SET provider = EXCLUDED.provider, id_token = EXCLUDED.id_token, expires_at = EXCLUDED.expires_at`;
 
+export const hashOrNull = (handle: string | null) => (handle ? hashSignOutHandle(handle) : null);
+
 @Injectable()
 export class SignOutHintsRepository {
-  /** Keeps `idToken` as the hint for `provider` under `handle` for `seconds`, replacing what the handle held. */
+  /** Keeps `idToken` as the hint for `provider` under `handles.handle` for `seconds`; forgets what it replaces. */
   async keep(
     manager: EntityManager,
-    handle: string,
+    handles: SignOutHintHandles,
     provider: IdentityProvider,
     idToken: string,
     seconds: number,
   ): Promise<void> {
     await sqlRows(
       manager,
-      keepHintSql('(SELECT) AS one', { handleHash: '$1', provider: '$2', idToken: '$3', seconds: '$4::int' }),
-      [hashSignOutHandle(handle), provider, idToken, seconds],
+      `WITH forgotten AS (${forgetHintSql('$5')})
+       ${keepHintSql('(SELECT) AS one', { handleHash: '$1', provider: '$2', idToken: '$3', seconds: '$4::int' })}`,
+      [hashSignOutHandle(handles.handle), provider, idToken, seconds, hashOrNull(handles.replaces)],
     );
   }
 

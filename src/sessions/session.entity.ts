@@ -59,6 +59,15 @@ export class Session {
   @Column({ name: 'authenticated_at', type: 'timestamptz', nullable: true })
   authenticatedAt: Date | null;
 
+  /**
+   * No longer written: the login's ID token is kept for the sign-out in `sign_out_hints` (SignOutHint), out of this
+   * durable table. The column stays for one release so that instances of the previous one keep working during a
+   * rolling deploy (they write it and read it back at sign-out); a revoke still clears what they wrote. Drop it in the
+   * next release.
+   */
+  @Column({ name: 'id_token_hint', type: 'text', nullable: true })
+  idTokenHint: string | null;
+
   /** Facts from the login that later rules need (e.g. acr, login method, SERMI actor and principal). */
   @Column({ name: 'auth_context', type: 'jsonb', default: () => `'{}'` })
   authContext: Record<string, unknown>;

@@ -62,6 +62,13 @@ describe('returning logins: the one-statement path and the general path leave th
     }
     const previous = scenario.previousSession ? await signIn(t, account, link) : undefined;
     const transactionId = randomUUID();
+    // The browser's note held a handle from an earlier login there: its token goes with the new one kept.
+    const previousHint = randomUUID();
+    await t.dataSource.query(
+      `INSERT INTO sign_out_hints (handle_hash, provider, id_token, expires_at)
+       VALUES (sha256(convert_to($1, 'UTF8')), $2, 'earlier.id.token', now() + interval '1 hour')`,
+      [previousHint, scenario.provider],
+    );
     const verified: VerifiedLogin = {
       identity: {
         provider: scenario.provider,
@@ -112,7 +119,7 @@ describe('returning logins: the one-statement path and the general path leave th
       requestId: `parity-${path}-${transactionId}`,
       previousSessionToken: previous?.token,
       browserBindingHash: null,
-      signOutHandle: randomUUID(),
+      signOutHint: { handle: randomUUID(), replaces: previousHint },
     };
     const outcome =
       path === 'fast'
@@ -168,7 +175,11 @@ describe('returning logins: the one-statement path and the general path leave th
     const hints = await t.dataSource.query(
       `SELECT provider, id_token, abs(extract(epoch FROM expires_at - now()) - $2) < 60 AS lives_as_long_as_a_session
          FROM sign_out_hints WHERE handle_hash = sha256(convert_to($1, 'UTF8'))`,
-      [result.meta.signOutHandle, t.config.session.absoluteTimeoutSeconds],
+      [result.meta.signOutHint!.handle, t.config.session.absoluteTimeoutSeconds],
+    );
+    const [{ replaced }] = await t.dataSource.query(
+      `SELECT count(*)::int AS replaced FROM sign_out_hints WHERE handle_hash = sha256(convert_to($1, 'UTF8'))`,
+      [result.meta.signOutHint!.replaces],
     );
     const [{ accounts }] = await t.dataSource.query(
       `SELECT count(*)::int AS accounts FROM identity_links WHERE issuer = $1 AND subject = (SELECT subject FROM identity_links WHERE id = $2)`,
@@ -186,6 +197,7 @@ describe('returning logins: the one-statement path and the general path leave th
       })),
       sermi: sermi.map((row: { sub: string }) => ({ ...row, sub: '<subject>' })),
       hints,
+      replacedHintsLeft: replaced,
       accountsOfTheIdentity: accounts,
     });
   }
@@ -231,6 +243,7 @@ describe('returning logins: the one-statement path and the general path leave th
       hints: scenario.idTokenHint
         ? [{ provider: scenario.provider, id_token: scenario.idTokenHint, lives_as_long_as_a_session: true }]
         : [],
+      replacedHintsLeft: scenario.idTokenHint ? 0 : 1,
       accountsOfTheIdentity: 1,
       events: expect.arrayContaining([expect.objectContaining({ type: 'auth.login_succeeded' })]),
     });

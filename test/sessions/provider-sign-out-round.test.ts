@@ -6,6 +6,7 @@ import { Browser } from '../support/browser.js';
 import { csrfHeaders, portalWrite } from '../support/link-flow.js';
 import {
   confirmProviderSignOut,
+  IDIN_BAKKER,
   IDIN_CALLBACK,
   idTokenIssuer,
   NOTE_HANDLE,
@@ -219,6 +220,57 @@ describe('the provider sign-out round', () => {
     const pc = new Browser();
     pc.cookies(base).set(providerNote('digidentity'), someone.cookie(base, providerNote('signicat-idin'))!);
     const trustCentre = new URL((await signOut(pc, { Origin: base })).location!);
+    expect([trustCentre.origin, trustCentre.searchParams.get('id_token_hint')]).toEqual([
+      new URL(bed.digidentity.issuer).origin,
+      null,
+    ]);
+  });
+  it("takes a new handle at every login: one someone planted or copied reaches no later login's token", async () => {
+    const someone = new Browser();
+    await bed.idinLogin(someone, IDIN_VRIES.id);
+    const known = someone.cookie(base, providerNote('signicat-idin'))!;
+    const pc = new Browser();
+    pc.cookies(base).set(providerNote('signicat-idin'), known);
+    await bed.idinLogin(pc, IDIN_BAKKER.id);
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toMatch(NOTE_HANDLE);
+    expect(pc.cookie(base, providerNote('signicat-idin'))).not.toBe(known);
+    // The known handle's token went with the move to a new handle: a sign-out presenting it gets none.
+    const out = new URL((await signOut(someone, { Origin: base })).location!);
+    expect([out.origin, out.searchParams.get('id_token_hint')]).toEqual([idinOrigin(), null]);
+  });
+
+  it('leaves out a provider that never answered a login of this browser (a QR login) and visits it last', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    await signOut(pc); // iDIN's page is left unconfirmed: its note stays.
+    const started = (
+      await pc.request(`${base}/auth/digidentity/passwordless`, { json: {}, headers: { origin: base } })
+    ).json<{ id: string; qrCodeUri: string }>();
+    await bed.digidentity.confirmPasswordless(new URL(started.qrCodeUri).pathname.split('/').pop()!, IOE.id);
+    await bed.app.dataSource.query(
+      `UPDATE login_transactions SET provider_data = provider_data || '{"pollNotBefore": "2000-01-01T00:00:00Z"}'
+        WHERE id = $1`,
+      [started.id],
+    );
+    const polled = await pc.request(`${base}/auth/digidentity/passwordless/${started.id}`);
+    expect(polled.json()).toMatchObject({ status: 'complete' });
+
+    // The Trust Centre's sign-in was on the phone: the round goes to iDIN only, with its token, and comes back.
+    const first = new URL((await signOut(pc)).location!);
+    expect([first.origin, idTokenIssuer(first.searchParams.get('id_token_hint'))]).toEqual([
+      idinOrigin(),
+      bed.idin.issuer,
+    ]);
+    expect((await pc.request(await confirmProviderSignOut(pc, base, first.href))).location).toBe(`${base}/`);
+    expect(await idinAnswersSilently(pc)).toBe(false);
+
+    // A note without a token (from before the tokens were kept) comes after those with one.
+    const later = new Browser();
+    later.cookies(base).set(providerNote('digidentity'), '1');
+    await bed.idinLogin(later, IDIN_VRIES.id);
+    const idin = new URL((await signOut(later)).location!);
+    expect(idin.origin).toBe(idinOrigin());
+    const trustCentre = new URL((await later.request(await confirmProviderSignOut(later, base, idin.href))).location!);
     expect([trustCentre.origin, trustCentre.searchParams.get('id_token_hint')]).toEqual([
       new URL(bed.digidentity.issuer).origin,
       null,
