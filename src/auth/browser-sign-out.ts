@@ -36,8 +36,7 @@ export class BrowserSignOut {
   /**
    * A sign-out by another action than POST /auth/logout (ending this browser's own session, removing the login method
    * it used, an attach that replaced it): as `apply`, then the round of the providers' sign-out pages this browser
-   * signed in at (ProviderLogout; the session's own provider among them, in the order of IDENTITY_PROVIDERS). The
-   * first page's URL, where there is one.
+   * signed in at (ProviderLogout; the session's own provider among them). The first page's URL, where there is one.
    */
   async applyWithProviderRound(req: Request, res: Response): Promise<string | undefined> {
     await this.apply(req, res);
