@@ -103,14 +103,18 @@ export class ProviderLogout {
     const { provider, idToken } = marked;
     const lifetimeSeconds = this.config.session.absoluteTimeoutSeconds;
     const hint = this.signOutHint(req);
-    if (idToken && hint && !tokenKept) {
-      this.hints
-        .keep(this.dataSource.manager, hint, provider, idToken, lifetimeSeconds)
-        .catch((error: unknown) =>
-          logFailure(this.logger, error, { provider }, 'keeping the ID token for the provider sign-out failed'),
-        );
+    const kept = this.noteOf(req, provider)?.handle ?? null;
+    let write: Promise<void> | undefined;
+    if (idToken && hint) {
+      if (!tokenKept) write = this.hints.keep(this.dataSource.manager, hint, provider, idToken, lifetimeSeconds);
+    } else if (kept) {
+      // A return without a token (refused before the token exchange): the earlier login's token lives as the note.
+      write = this.hints.renew(this.dataSource.manager, kept, lifetimeSeconds);
     }
-    res.cookie(this.noteNames.get(provider)!, hint?.handle ?? this.noteOf(req, provider)?.handle ?? NO_HINT, {
+    write?.catch((error: unknown) =>
+      logFailure(this.logger, error, { provider }, 'keeping the ID token for the provider sign-out failed'),
+    );
+    res.cookie(this.noteNames.get(provider)!, hint?.handle ?? kept ?? NO_HINT, {
       ...hostCookieOptions(this.config.session.cookieSecure),
       maxAge: lifetimeSeconds * 1000,
     });

@@ -81,6 +81,16 @@ export class SignOutHintsRepository {
     return new Map(rows.map((row) => [row.provider, row.id_token]));
   }
 
+  /** Keeps the token under `handle` (if any) for `seconds` more, as long as the note that carries the handle. */
+  async renew(manager: EntityManager, handle: string, seconds: number): Promise<void> {
+    await sqlRows(
+      manager,
+      `UPDATE sign_out_hints SET expires_at = now() + make_interval(secs => $2::int)
+        WHERE handle_hash = $1 AND expires_at > now()`,
+      [hashSignOutHandle(handle), seconds],
+    );
+  }
+
   async forget(manager: EntityManager, handle: string): Promise<void> {
     await sqlRows(manager, `DELETE FROM sign_out_hints WHERE handle_hash = $1`, [hashSignOutHandle(handle)]);
   }

@@ -3,6 +3,7 @@ import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { LoginStarters } from '../../src/auth/login-starters.js';
 import { hashSignOutHandle } from '../../src/login-transactions/sign-out-hints.repository.js';
 import { Browser } from '../support/browser.js';
+import { eventually } from '../support/eventually.js';
 import { csrfHeaders, portalWrite } from '../support/link-flow.js';
 import {
   confirmProviderSignOut,
@@ -100,6 +101,31 @@ describe('the provider sign-out round', () => {
     const again = await bed.idinLogin(pc, IDIN_VRIES.id);
     const note = again.headers.getSetCookie().find((line) => line.startsWith(`${providerNote('signicat-idin')}=`));
     expect(note).toContain(`Max-Age=${bed.app.config.session.absoluteTimeoutSeconds}`);
+  });
+
+  it('renews the kept ID token with the note when a return brings none (a login cancelled at the provider)', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const handle = pc.cookie(base, providerNote('signicat-idin'))!;
+    const expiresIn = async () =>
+      (
+        await bed.app.dataSource.query<{ seconds: number }[]>(
+          `SELECT extract(epoch FROM expires_at - now())::int AS seconds FROM sign_out_hints WHERE handle_hash = $1`,
+          [hashSignOutHandle(handle)],
+        )
+      )[0]?.seconds;
+    await bed.app.dataSource.query(
+      `UPDATE sign_out_hints SET expires_at = now() + interval '1 minute' WHERE handle_hash = $1`,
+      [hashSignOutHandle(handle)],
+    );
+    const page = await pc.follow(`${base}/auth/signicat-idin/login?prompt=login`);
+    const cancelled = await pc.follow(`${page.url}/abort`, (url) => url.startsWith(`${base}/auth/login-error`), {
+      form: {},
+    });
+    expect(cancelled.location).toContain('code=login_cancelled');
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toBe(handle);
+    // Written after the refusal page is on its way.
+    await eventually(async () => ((await expiresIn()) ?? 0) > bed.app.config.session.absoluteTimeoutSeconds - 60);
   });
 
   it('keeps a provider it cannot reach at sign-out for the next one', async () => {
