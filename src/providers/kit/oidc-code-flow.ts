@@ -167,8 +167,8 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         pkceVerifier: transaction.pkceVerifier,
       });
       const answeredAt = performance.now();
-      // Kept (with the session, and for the browser's next sign-out whatever the outcome) only where signing out can
-      // end the provider's session with it.
+      // Kept for the browser's next sign-out, whatever the login's outcome (ProviderLogout), only where signing out
+      // can end the provider's session with it.
       const signOutPage = await this.client.endSessionEndpoint();
       if (signOutPage && tokens.idToken) markProviderIdToken(req, tokens.idToken);
       const login = {
