@@ -1,16 +1,36 @@
 import { createServer } from 'node:net';
 
+const LOWEST = 15_000;
+const SPAN = 17_000;
+const WORKER_SLICES = 8;
+
+/** Ports this process handed out: a caller may not listen on one yet when it asks for the next. */
+const handedOut = new Set<number>();
+
 /**
  * A TCP port that was free a moment ago on 127.0.0.1 (for servers the tests and the benchmark start). Chosen below
  * Linux's ephemeral range (32768–60999): a port the kernel hands out for listen(0) is also one it hands out for
  * outgoing connections, and under load a database or HTTP client connection took one before its server started.
+ * Each jest worker draws from its own slice of that range, and a process never gets the same port twice: a testbed
+ * asks for its port before it listens on it, and another worker, or the next call, could otherwise take it between.
  */
 export async function freePort(): Promise<number> {
+  const { low, size } = slice(Number(process.env.JEST_WORKER_ID));
   for (let attempt = 0; ; attempt += 1) {
-    const candidate = 15_000 + Math.floor(Math.random() * 17_000);
-    if (await isFree(candidate)) return candidate;
-    if (attempt > 50) throw new Error('no free TCP port between 15000 and 32000 on 127.0.0.1');
+    const candidate = low + Math.floor(Math.random() * size);
+    if (!handedOut.has(candidate) && (await isFree(candidate))) {
+      handedOut.add(candidate);
+      return candidate;
+    }
+    if (attempt > 50) throw new Error(`no free TCP port between ${low} and ${low + size} on 127.0.0.1`);
   }
+}
+
+/** Jest numbers its workers from 1; anything else (the benchmark, a script) draws from the whole range. */
+export function slice(workerId: number): { low: number; size: number } {
+  if (!Number.isInteger(workerId) || workerId < 1) return { low: LOWEST, size: SPAN };
+  const size = Math.floor(SPAN / WORKER_SLICES);
+  return { low: LOWEST + ((workerId - 1) % WORKER_SLICES) * size, size };
 }
 
 function isFree(port: number): Promise<boolean> {
