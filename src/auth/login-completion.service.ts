@@ -341,10 +341,10 @@ export class LoginCompletionService {
         }),
         login.sermiLogin ? jsonb(login.sermiLogin) : null,
         login.authTime,
-        login.idTokenHint ?? null,
+        meta.signOutHint?.idToken ?? null,
         login.sessionEndsBy ?? null,
-        login.idTokenHint && meta.signOutHint ? hashSignOutHandle(meta.signOutHint.handle) : null,
-        login.idTokenHint && meta.signOutHint ? hashOrNull(meta.signOutHint.replaces) : null,
+        meta.signOutHint ? hashSignOutHandle(meta.signOutHint.handle) : null,
+        meta.signOutHint ? hashOrNull(meta.signOutHint.replaces) : null,
       ],
     );
     if (!row) return undefined;
@@ -360,10 +360,9 @@ export class LoginCompletionService {
 
   /** The login's ID token, for the browser's next sign-out at its provider (see RequestMeta.signOutHint). */
   private async keepSignOutHint(manager: EntityManager, login: VerifiedLogin, meta: RequestMeta): Promise<void> {
-    if (!login.idTokenHint || !meta.signOutHint) return;
-    const { provider } = login.identity;
+    if (!meta.signOutHint) return;
     const seconds = this.config.session.absoluteTimeoutSeconds;
-    await this.signOutHints.keep(manager, meta.signOutHint, provider, login.idTokenHint, seconds);
+    await this.signOutHints.keep(manager, meta.signOutHint, login.identity.provider, seconds);
   }
 
   /**

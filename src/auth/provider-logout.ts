@@ -13,7 +13,7 @@ import { LoginStarters } from './login-starters.js';
 import { providerReturnOf } from './provider-return.js';
 import { randomToken } from '../common/random-token.js';
 import { hostCookieName, hostCookieOptions } from '../common/http/host-cookie.js';
-import { SignOutHintsRepository, type SignOutHintHandles } from '../login-transactions/sign-out-hints.repository.js';
+import { SignOutHintsRepository, type SignOutHint } from '../login-transactions/sign-out-hints.repository.js';
 
 /** Where the provider sends the browser back after ending its session (registered there as post_logout_redirect_uri). */
 export const POST_LOGOUT_PATH = '/auth/logout/done';
@@ -82,11 +82,15 @@ export class ProviderLogout {
    * itself: a handle someone planted or copied from this browser's note would otherwise reach the next person's
    * token. Null for any other request.
    */
-  signOutHint(req: Request): SignOutHintHandles | null {
+  signOutHint(req: Request): SignOutHint | null {
     const marked = providerReturnOf(req);
     if (!marked?.idToken) return null;
-    marked.handles ??= { handle: randomToken(24), replaces: this.noteOf(req, marked.provider)?.handle ?? null };
-    return marked.handles;
+    marked.hint ??= {
+      handle: randomToken(24),
+      replaces: this.noteOf(req, marked.provider)?.handle ?? null,
+      idToken: marked.idToken,
+    };
+    return marked.hint;
   }
 
   /**
@@ -100,13 +104,13 @@ export class ProviderLogout {
   noteReturn(req: Request, res: Response, tokenKept = false): void {
     const marked = providerReturnOf(req);
     if (!marked) return;
-    const { provider, idToken } = marked;
+    const { provider } = marked;
     const lifetimeSeconds = this.config.session.absoluteTimeoutSeconds;
     const hint = this.signOutHint(req);
     const kept = this.noteOf(req, provider)?.handle ?? null;
     let write: Promise<void> | undefined;
-    if (idToken && hint) {
-      if (!tokenKept) write = this.hints.keep(this.dataSource.manager, hint, provider, idToken, lifetimeSeconds);
+    if (hint) {
+      if (!tokenKept) write = this.hints.keep(this.dataSource.manager, hint, provider, lifetimeSeconds);
     } else if (kept) {
       // A return without a token (refused before the token exchange): the earlier login's token lives as the note.
       write = this.hints.renew(this.dataSource.manager, kept, lifetimeSeconds);

@@ -1,14 +1,14 @@
 import type { Request } from 'express';
 import type { IdentityProvider } from '../common/identity-providers.js';
-import type { SignOutHintHandles } from '../login-transactions/sign-out-hints.repository.js';
+import type { SignOutHint } from '../login-transactions/sign-out-hints.repository.js';
 
 /** What a callback request carries once its `state` was this browser's login at a provider (markProviderReturn). */
 export interface ProviderReturn {
   provider: IdentityProvider;
   /** The login's ID token, once redeemed, where the provider offers a sign-out page (markProviderIdToken). */
   idToken?: string;
-  /** The handles the token is kept under and replaces (ProviderLogout.signOutHint). */
-  handles?: SignOutHintHandles;
+  /** The token with the handles it is kept under and replaces (ProviderLogout.signOutHint). */
+  hint?: SignOutHint;
 }
 
 const PROVIDER_RETURN = Symbol('providerReturn');

@@ -2,7 +2,7 @@ import { FUTURE_SKEW_SECONDS } from '../oidc/clock-skew.js';
 import type { SermiLoginRecord } from '../sermi/access-rules.js';
 import type { StoredLoginTransaction } from '../login-transactions/login-transactions.service.js';
 import type { ExternalIdentity, UnknownIdentityPolicy } from '../user-mapping/external-identity.js';
-import type { SignOutHintHandles } from '../login-transactions/sign-out-hints.repository.js';
+import type { SignOutHint } from '../login-transactions/sign-out-hints.repository.js';
 
 /** What a provider strategy hands over after every check passed: the identity and how it was proven. */
 export interface VerifiedLogin {
@@ -25,8 +25,6 @@ export interface VerifiedLogin {
   authTime: Date | null;
   /** The session ends by then at the latest, before SESSION_ABSOLUTE_TIMEOUT_SECONDS (RSSE chain sessions). */
   sessionEndsBy?: Date;
-  /** The ID token, kept with the session when the provider offers RP-initiated logout. */
-  idTokenHint?: string;
   /**
    * Whether the person signed in at the provider during this login (signedInDuringLogin), where the provider's
    * answer says; unset where the protocol guarantees it by `authTime` being the login's start (eHerkenning).
@@ -44,10 +42,10 @@ export interface RequestMeta {
   previousSessionToken?: string;
   browserBindingHash: Buffer | null;
   /**
-   * The handles of the browser's note for the login's provider (ProviderLogout.signOutHint): a completed login keeps
-   * its ID token under the new one, in its own transaction, for the browser's next sign-out.
+   * The login's ID token where its provider offers a sign-out page, with the handles of the browser's note for that
+   * provider (ProviderLogout.signOutHint): a completed login keeps it in its own transaction for the next sign-out.
    */
-  signOutHint?: SignOutHintHandles | null;
+  signOutHint?: SignOutHint | null;
 }
 
 /** A JWT NumericDate: seconds as a finite number. */

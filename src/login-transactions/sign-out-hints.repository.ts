@@ -7,10 +7,14 @@ import type { IdentityProvider } from '../common/identity-providers.js';
 import { sqlRows } from '../database/sql.js';
 import { underPurgeLock, type PurgeBatch } from './purge-lock.js';
 
-/** Where a login's ID token is kept: a new handle, and the one the browser's note held before (its token goes). */
-export interface SignOutHintHandles {
+/**
+ * A login's ID token, for the browser's next sign-out at its provider: kept under a new handle, and the handle the
+ * browser's note held before, whose token goes.
+ */
+export interface SignOutHint {
   handle: string;
   replaces: string | null;
+  idToken: string;
 }
 
 /** The handle a note cookie carries: only its hash is stored. */
@@ -44,19 +48,13 @@ export const hashOrNull = (handle: string | null) => (handle ? hashSignOutHandle
 
 @Injectable()
 export class SignOutHintsRepository {
-  /** Keeps `idToken` as the hint for `provider` under `handles.handle` for `seconds`; forgets what it replaces. */
-  async keep(
-    manager: EntityManager,
-    handles: SignOutHintHandles,
-    provider: IdentityProvider,
-    idToken: string,
-    seconds: number,
-  ): Promise<void> {
+  /** Keeps the hint's ID token for `provider` under its handle for `seconds`; forgets what it replaces. */
+  async keep(manager: EntityManager, hint: SignOutHint, provider: IdentityProvider, seconds: number): Promise<void> {
     await sqlRows(
       manager,
       `WITH forgotten AS (${forgetHintSql('$5')})
        ${keepHintSql('(SELECT) AS one', { handleHash: '$1', provider: '$2', idToken: '$3', seconds: '$4::int' })}`,
-      [hashSignOutHandle(handles.handle), provider, idToken, seconds, hashOrNull(handles.replaces)],
+      [hashSignOutHandle(hint.handle), provider, hint.idToken, seconds, hashOrNull(hint.replaces)],
     );
   }
 

@@ -111,7 +111,6 @@ describe('returning logins: the one-statement path and the general path leave th
           }
         : {}),
       ...(scenario.sessionEndsBy ? { sessionEndsBy: scenario.sessionEndsBy } : {}),
-      ...(scenario.idTokenHint ? { idTokenHint: scenario.idTokenHint } : {}),
     };
     const meta: RequestMeta = {
       clientIp: '192.0.2.7',
@@ -119,14 +118,25 @@ describe('returning logins: the one-statement path and the general path leave th
       requestId: `parity-${path}-${transactionId}`,
       previousSessionToken: previous?.token,
       browserBindingHash: null,
-      signOutHint: { handle: randomUUID(), replaces: previousHint },
+      // Only a provider with a sign-out page hands over its ID token (ProviderLogout.signOutHint).
+      signOutHint: scenario.idTokenHint
+        ? { handle: randomUUID(), replaces: previousHint, idToken: scenario.idTokenHint }
+        : null,
     };
     const outcome =
       path === 'fast'
         ? await paths.completeReturningIdentity(verified, meta)
         : await paths.completeInTransaction(verified, meta);
     if (outcome?.kind !== 'session') throw new Error(`the ${path} path did not sign in: ${JSON.stringify(outcome)}`);
-    return { outcome, accountId: account.id, linkId: link.id, previousSessionId: previous?.sessionId, meta, personKey };
+    return {
+      outcome,
+      accountId: account.id,
+      linkId: link.id,
+      previousSessionId: previous?.sessionId,
+      meta,
+      personKey,
+      previousHint,
+    };
   }
 
   /** What a login left behind, with its own ids and the clock taken out. */
@@ -175,11 +185,11 @@ describe('returning logins: the one-statement path and the general path leave th
     const hints = await t.dataSource.query(
       `SELECT provider, id_token, abs(extract(epoch FROM expires_at - now()) - $2) < 60 AS lives_as_long_as_a_session
          FROM sign_out_hints WHERE handle_hash = sha256(convert_to($1, 'UTF8'))`,
-      [result.meta.signOutHint!.handle, t.config.session.absoluteTimeoutSeconds],
+      [result.meta.signOutHint?.handle ?? null, t.config.session.absoluteTimeoutSeconds],
     );
     const [{ replaced }] = await t.dataSource.query(
       `SELECT count(*)::int AS replaced FROM sign_out_hints WHERE handle_hash = sha256(convert_to($1, 'UTF8'))`,
-      [result.meta.signOutHint!.replaces],
+      [result.previousHint],
     );
     const [{ accounts }] = await t.dataSource.query(
       `SELECT count(*)::int AS accounts FROM identity_links WHERE issuer = $1 AND subject = (SELECT subject FROM identity_links WHERE id = $2)`,

@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { freePort, slice } from '../support/free-port.js';
 
 describe('freePort (the port every testbed and the benchmark listen on)', () => {

@@ -171,11 +171,10 @@ export class OidcCodeFlow implements ProviderSessionLogout {
       // can end the provider's session with it.
       const signOutPage = await this.client.endSessionEndpoint();
       if (signOutPage && tokens.idToken) markProviderIdToken(req, tokens.idToken);
-      const login = {
+      return {
         ...(await verify(tokens, transaction)),
         newSignIn: signedInDuringLogin(tokens.idTokenClaims, transaction.startedAtLocal, answeredAt),
       };
-      return signOutPage ? { ...login, idTokenHint: tokens.idToken } : login;
     } catch (error) {
       throw await this.failed(error, 'code', meta, transaction);
     }
