@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { LoginStarters } from '../../src/auth/login-starters.js';
-import { hashSignOutHandle } from '../../src/login-transactions/sign-out-hints.repository.js';
+import { hashSignOutHandle, SignOutHintsRepository } from '../../src/login-transactions/sign-out-hints.repository.js';
 import { Browser } from '../support/browser.js';
 import { eventually } from '../support/eventually.js';
 import { csrfHeaders, portalWrite } from '../support/link-flow.js';
@@ -144,6 +144,54 @@ describe('the provider sign-out round', () => {
     expect(pc.cookie(base, providerNote('signicat-idin'))).toBe(noted);
     const later = await signOut(pc, { Origin: base });
     expect(new URL(later.location!).origin).toBe(idinOrigin());
+  });
+
+  it('asks by client_id when the database cannot say which ID token it kept, and keeps the note', async () => {
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const noted = pc.cookie(base, providerNote('signicat-idin'));
+    const hints = bed.app.app.get(SignOutHintsRepository);
+    const find = hints.find.bind(hints);
+    hints.find = () => Promise.reject(new Error('connection terminated'));
+    let out;
+    try {
+      out = new URL((await signOut(pc)).location!);
+    } finally {
+      hints.find = find;
+    }
+    expect([out.origin, out.searchParams.get('id_token_hint'), out.searchParams.get('client_id')]).toEqual([
+      idinOrigin(),
+      null,
+      bed.idin.clientId,
+    ]);
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toBe(noted);
+    expect(bed.app.logs.text()).toContain('reading the sign-out ID tokens failed');
+  });
+
+  it('still answers a refused login at once when its ID token cannot be kept, and notes the provider', async () => {
+    const pc = new Browser();
+    const hints = bed.app.app.get(SignOutHintsRepository);
+    const keep = hints.keep.bind(hints);
+    let attempts = 0;
+    hints.keep = () => {
+      attempts += 1;
+      return Promise.reject(new Error('connection terminated'));
+    };
+    try {
+      bed.idinHostility.userinfo = (body) => ({ ...body, idp_id: '' });
+      expect((await bed.idinLogin(pc, IDIN_VRIES.id)).location).toContain('code=userinfo_invalid');
+      await eventually(async () =>
+        bed.app.logs.text().includes('keeping the ID token for the provider sign-out failed'),
+      );
+    } finally {
+      hints.keep = keep;
+    }
+    expect(attempts).toBe(1);
+    // Noted all the same: the sign-out visits iDIN, by client_id since no token was kept.
+    expect(pc.cookie(base, providerNote('signicat-idin'))).toMatch(NOTE_HANDLE);
+    expect(await keptHints(pc)).toEqual([]);
+    const out = new URL((await signOut(pc, { Origin: base })).location!);
+    expect([out.origin, out.searchParams.get('id_token_hint')]).toEqual([idinOrigin(), null]);
   });
 
   it('goes on after a stray visit to its way back without the state, and takes extra parameters there', async () => {
