@@ -15,6 +15,7 @@ import { UnloggedLoginState1796376240314 } from './1796376240314-UnloggedLoginSt
 import { SealedLogGuards1796390000000 } from './1796390000000-SealedLogGuards.js';
 import { SessionsWithoutAbsoluteExpiryIndex1796400000000 } from './1796400000000-SessionsWithoutAbsoluteExpiryIndex.js';
 import { SignOutHints1796504358615 } from './1796504358615-SignOutHints.js';
+import { AuditDigestInPlpgsql1796600000000 } from './1796600000000-AuditDigestInPlpgsql.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   SealedLogGuards1796390000000,
   SessionsWithoutAbsoluteExpiryIndex1796400000000,
   SignOutHints1796504358615,
+  AuditDigestInPlpgsql1796600000000,
 ];
