@@ -7,7 +7,14 @@ import { ITSME_ACR } from '../../src/providers/itsme/itsme.config.js';
 import { ItsmeLoginService } from '../../src/providers/itsme/itsme-login.service.js';
 import { Browser } from '../support/browser.js';
 import { auditEvents, createAccount } from '../support/factories.js';
-import { errorPage, footprint, loginFailures, pendingPage } from '../support/providers-testbed.js';
+import {
+  confirmProviderSignOut,
+  errorPage,
+  footprint,
+  loginFailures,
+  pendingPage,
+  SIGNED_OUT_MARKER,
+} from '../support/providers-testbed.js';
 import { ITSME_CALLBACK, startItsmeTestbed, type ItsmeTestbed } from '../support/itsme-testbed.js';
 
 const [PEETERS, DUBOIS] = ITSME_PERSONAS;
@@ -40,6 +47,32 @@ describe('itsme web login', () => {
       bed.hostility = {};
     });
     afterAll(async () => bed?.close());
+
+    it('ends the itsme session at sign-out too, with the signed ID token from inside the encrypted one', async () => {
+      const browser = new Browser();
+      const base = bed.app.baseUrl;
+      await bed.login(browser, PEETERS.id);
+      const out = await browser.request(`${base}/auth/logout`, {
+        method: 'POST',
+        headers: { Origin: base, Accept: 'text/html' },
+      });
+      const signOutPage = new URL(out.location!);
+      expect(`${signOutPage.origin}${signOutPage.pathname}`).toBe(`${bed.itsme.issuer}/logout`);
+      // RP-Initiated Logout 1.0: an encrypted ID token goes back decrypted (itsme cannot read what was encrypted to
+      // our key): a compact JWS of three parts, not the JWE of five the token endpoint answered.
+      const hint = signOutPage.searchParams.get('id_token_hint')!;
+      expect(hint.split('.')).toHaveLength(3);
+      expect(decodeJwt(hint)).toMatchObject({ iss: bed.itsme.issuer, aud: bed.itsme.clientId });
+      expect((await browser.request(await confirmProviderSignOut(browser, base, signOutPage.href))).location).toBe(
+        `${base}/`,
+      );
+      // The next login at this browser meets itsme's sign-in page, even without the note that someone left.
+      browser.cookies(base).delete(SIGNED_OUT_MARKER);
+      const next = await browser.follow(`${base}/auth/itsme/login`, (url) =>
+        url.startsWith(`${base}${ITSME_CALLBACK}`),
+      );
+      expect(next.location?.startsWith(`${base}${ITSME_CALLBACK}`) ?? false).toBe(false);
+    });
 
     it('signs a person in and keeps only allow-listed claims (never birth date or national number)', async () => {
       const browser = new Browser();
