@@ -1,4 +1,5 @@
 import type Provider from 'oidc-provider';
+import { decodeJwt } from 'jose';
 import { interactionPolicy } from 'oidc-provider';
 import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { POST_LOGOUT_PATH } from '../../src/auth/provider-logout.js';
@@ -20,9 +21,10 @@ export interface SignInSessionControls {
    */
   ignoreFreshnessRequests: boolean;
   /**
-   * false (the default): a sign-out request without `id_token_hint` ends the session once the person confirms, then
-   * stays on the provider's own page instead of going back to `post_logout_redirect_uri` — as IdentityServer-style
-   * providers do, which trust that address only with the hint. true: back with `client_id` alone, as oidc-provider.
+   * false (the default): a sign-out request without `id_token_hint`, or with one naming someone else than the person
+   * signed in here, ends the session once the person confirms, then stays on the provider's own page instead of
+   * going back to `post_logout_redirect_uri` — as IdentityServer-style providers do, which trust that address only
+   * with a hint that names the sign-in. true: back with `client_id` alone, as oidc-provider.
    */
   returnWithoutIdTokenHint: boolean;
   /** Moves the sign-in behind every live single sign-on session this many seconds into the past. */
@@ -77,6 +79,14 @@ export function signInSessions(provider: Provider, storage: MemoryStorage): Sign
     return claims;
   };
   const endSessionPath = provider.pathFor('end_session', { mountPath: '' });
+  // As IdentityServer: the hint must name the person signed in here, if anyone is (oidc-provider checks only that
+  // it is a token it issued to that client).
+  const namesTheSignIn = async (ctx: KoaContextWithOIDC): Promise<boolean> => {
+    const hint = ctx.query.id_token_hint;
+    if (typeof hint !== 'string' || hint === '') return false;
+    const { accountId } = await provider.Session.get(ctx);
+    return !accountId || subjectOf(hint) === accountId;
+  };
   provider.use(async (ctx: KoaContextWithOIDC, next) => {
     if (controls.ignoreFreshnessRequests && /\/authorize$/.test(ctx.path)) {
       editQuery(ctx, (query) => {
@@ -84,7 +94,7 @@ export function signInSessions(provider: Provider, storage: MemoryStorage): Sign
         if (query.has('max_age')) query.set('max_age', String(10 * 365 * 24 * 3600));
       });
     }
-    if (!controls.returnWithoutIdTokenHint && ctx.path === endSessionPath && !ctx.query.id_token_hint) {
+    if (!controls.returnWithoutIdTokenHint && ctx.path === endSessionPath && !(await namesTheSignIn(ctx))) {
       editQuery(ctx, (query) => {
         query.delete('post_logout_redirect_uri');
         query.delete('state');
@@ -93,6 +103,15 @@ export function signInSessions(provider: Provider, storage: MemoryStorage): Sign
     await next();
   });
   return controls;
+}
+
+/** The `sub` an ID token names (unverified: oidc-provider verifies the hint itself). */
+function subjectOf(idToken: string): string | undefined {
+  try {
+    return decodeJwt(idToken).sub;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -288,6 +288,26 @@ describe('the provider sign-out round', () => {
     expect(pc.cookie(base, providerNote('signicat-idin'))).toMatch(NOTE_HANDLE);
   });
 
+  it("is kept on a provider's page by a hint that names someone else than who is signed in there", async () => {
+    // The sandboxes hold the hint to the sign-in as IdentityServer does: the round relies on the latest login's token.
+    const someone = new Browser();
+    await bed.idinLogin(someone, IDIN_VRIES.id);
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_BAKKER.id);
+    const handleOf = (browser: Browser) => hashSignOutHandle(browser.cookie(base, providerNote('signicat-idin'))!);
+    await bed.app.dataSource.query(
+      `UPDATE sign_out_hints SET id_token = (SELECT id_token FROM sign_out_hints WHERE handle_hash = $2)
+        WHERE handle_hash = $1`,
+      [handleOf(pc), handleOf(someone)],
+    );
+    const out = new URL((await signOut(pc, { Origin: base })).location!);
+    expect(idTokenIssuer(out.searchParams.get('id_token_hint'))).toBe(bed.idin.issuer);
+    await expect(confirmProviderSignOut(pc, base, out.href)).rejects.toThrow('kept the browser on its page');
+    // Its own token brings the other browser back.
+    const theirs = (await signOut(someone, { Origin: base })).location!;
+    expect((await someone.request(await confirmProviderSignOut(someone, base, theirs))).location).toBe(`${base}/`);
+  });
+
   it("finds no ID token under another provider's note", async () => {
     const someone = new Browser();
     await bed.idinLogin(someone, IDIN_VRIES.id);
