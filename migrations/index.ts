@@ -16,6 +16,7 @@ import { SealedLogGuards1796390000000 } from './1796390000000-SealedLogGuards.js
 import { SessionsWithoutAbsoluteExpiryIndex1796400000000 } from './1796400000000-SessionsWithoutAbsoluteExpiryIndex.js';
 import { SignOutHints1796504358615 } from './1796504358615-SignOutHints.js';
 import { AuditDigestInPlpgsql1796600000000 } from './1796600000000-AuditDigestInPlpgsql.js';
+import { ForgetSessionIdTokens1796600100000 } from './1796600100000-ForgetSessionIdTokens.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   SessionsWithoutAbsoluteExpiryIndex1796400000000,
   SignOutHints1796504358615,
   AuditDigestInPlpgsql1796600000000,
+  ForgetSessionIdTokens1796600100000,
 ];

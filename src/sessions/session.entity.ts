@@ -60,10 +60,9 @@ export class Session {
   authenticatedAt: Date | null;
 
   /**
-   * No longer written: the login's ID token is kept for the sign-out in `sign_out_hints` (SignOutHint), out of this
-   * durable table. The column stays for one release so that instances of the previous one keep working during a
-   * rolling deploy (they write it and read it back at sign-out); a revoke still clears what they wrote. Drop it in the
-   * next release.
+   * Unused since 2026-12-05: the login's ID token is kept for the sign-out in `sign_out_hints` (SignOutHint), out of
+   * this durable table; migration ForgetSessionIdTokens cleared what earlier releases wrote. No statement names the
+   * column, so the next release can drop it (a migration, and this property) while this one still runs.
    */
   @Column({ name: 'id_token_hint', type: 'text', nullable: true })
   idTokenHint: string | null;

@@ -79,9 +79,7 @@ export const sessionIsLiveSql = (sessionId: string, accountId: string) => `EXIST
 /** Live sessions, all instances: what the rmi_sessions_live gauge shows. */
 export const COUNT_LIVE_SESSIONS_SQL = `SELECT count(*)::int AS live FROM sessions WHERE ${LIVE}`;
 
-/** Revoking forgets the ID token: it was kept only to end the provider's session at sign-out. */
-// id_token_hint: written by the previous release only (Session.idTokenHint).
-const REVOKE = (reason: string) => `revoked_at = now(), revoke_reason = ${reason}, id_token_hint = NULL`;
+const REVOKE = (reason: string) => `revoked_at = now(), revoke_reason = ${reason}`;
 
 /**
  * The browser's previous session (its token hash) is replaced by a new login — no session fixation. `guard` is a

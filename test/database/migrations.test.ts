@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MIGRATIONS } from '../../migrations/index.js';
+import { ForgetSessionIdTokens1796600100000 } from '../../migrations/1796600100000-ForgetSessionIdTokens.js';
+import { createAccount } from '../support/factories.js';
 import { PROJECT_ROOT, runTypeScript } from '../support/spawn-process.js';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
@@ -41,6 +43,32 @@ describe('migrations', () => {
     }
     expect(await applyMigrations(database.url)).toHaveLength(MIGRATIONS.length);
     expect(await schemaDiff(database.url)).toEqual({ up: [], down: [] });
+  });
+
+  it('clear the ID tokens sessions kept before the sign-out hints had a table of their own', async () => {
+    const dataSource = await new DataSource(dataSourceOptions({ url: database.url, poolSize: 2 })).initialize();
+    const runner = dataSource.createQueryRunner();
+    try {
+      const account = await createAccount(dataSource);
+      const insertSession = (idToken: string | null) =>
+        dataSource.query<{ id: string }[]>(
+          `INSERT INTO sessions (token_hash, account_id, provider, last_seen_at, idle_expires_at, absolute_expires_at,
+                                 id_token_hint)
+           VALUES ($1, $2, 'digidentity', now(), now() + interval '1 hour', now() + interval '2 hours', $3)
+           RETURNING id`,
+          [randomBytes(32), account.id, idToken],
+        );
+      const [older] = await insertSession('eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvbGRlciJ9.c2ln');
+      const [newer] = await insertSession(null);
+      await new ForgetSessionIdTokens1796600100000().up(runner);
+      const rows = await dataSource.query(`SELECT id, id_token_hint FROM sessions WHERE id = ANY($1) ORDER BY id`, [
+        [older.id, newer.id],
+      ]);
+      expect(rows).toEqual([older.id, newer.id].sort().map((id) => ({ id, id_token_hint: null })));
+    } finally {
+      await runner.release();
+      await dataSource.destroy();
+    }
   });
 
   it('run without a statement timeout and with a lock timeout, whatever the database sets', async () => {
