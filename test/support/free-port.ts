@@ -26,11 +26,20 @@ export async function freePort(): Promise<number> {
   }
 }
 
-/** Jest numbers its workers from 1; anything else (the benchmark, a script) draws from the whole range. */
-export function slice(workerId: number): { low: number; size: number } {
+/**
+ * Jest numbers its workers from 1; anything else (the benchmark, a script) draws from the whole range. Workers of one
+ * run take consecutive slices (up to WORKER_SLICES workers, which jest.config.js's maxWorkers stays below), from a
+ * slice the run's seed picks (global-setup.js).
+ */
+export function slice(
+  workerId: number,
+  seed = Number(process.env.RMI_TEST_PORT_SLICE_SEED ?? 0),
+): { low: number; size: number } {
   if (!Number.isInteger(workerId) || workerId < 1) return { low: LOWEST, size: SPAN };
   const size = Math.floor(SPAN / WORKER_SLICES);
-  return { low: LOWEST + ((workerId - 1) % WORKER_SLICES) * size, size };
+  const index =
+    (((workerId - 1 + (Number.isInteger(seed) ? seed : 0)) % WORKER_SLICES) + WORKER_SLICES) % WORKER_SLICES;
+  return { low: LOWEST + index * size, size };
 }
 
 function isFree(port: number): Promise<boolean> {

@@ -15,4 +15,7 @@ export default function globalSetup() {
   process.env.RMI_TEST_RUN = output;
   process.env.RMI_TEST_SERVER_URL = run.serverUrl;
   process.env.RMI_TEST_TEMPLATE_DB = run.template;
+  // Which slices of the port range this run's workers take (free-port.ts): another run at the same time, say CI
+  // beside a developer's, most likely takes others.
+  process.env.RMI_TEST_PORT_SLICE_SEED = String(Math.floor(Math.random() * 1_000_000));
 }
