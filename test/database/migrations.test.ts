@@ -45,26 +45,28 @@ describe('migrations', () => {
     expect(await schemaDiff(database.url)).toEqual({ up: [], down: [] });
   });
 
-  it('clear the ID tokens sessions kept before the sign-out hints had a table of their own', async () => {
+  it('clear the ID tokens sessions kept before the sign-out hints had a table of their own, batch after batch', async () => {
     const dataSource = await new DataSource(dataSourceOptions({ url: database.url, poolSize: 2 })).initialize();
     const runner = dataSource.createQueryRunner();
     try {
       const account = await createAccount(dataSource);
-      const insertSession = (idToken: string | null) =>
-        dataSource.query<{ id: string }[]>(
-          `INSERT INTO sessions (token_hash, account_id, provider, last_seen_at, idle_expires_at, absolute_expires_at,
-                                 id_token_hint)
-           VALUES ($1, $2, 'digidentity', now(), now() + interval '1 hour', now() + interval '2 hours', $3)
-           RETURNING id`,
-          [randomBytes(32), account.id, idToken],
+      // More than one batch (5,000) of sessions from before 12-05, and one from after without a token.
+      await dataSource.query(
+        `INSERT INTO sessions (token_hash, account_id, provider, last_seen_at, idle_expires_at, absolute_expires_at,
+                               id_token_hint)
+         SELECT sha256(convert_to($2 || i, 'UTF8')), $1, 'digidentity', now(), now() + interval '1 hour',
+                now() + interval '2 hours', CASE WHEN i <= 5001 THEN 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln' END
+           FROM generate_series(1, 5002) AS i`,
+        [account.id, randomBytes(8).toString('hex')],
+      );
+      const kept = () =>
+        dataSource.query<{ tokens: number; sessions: number }[]>(
+          `SELECT count(id_token_hint)::int AS tokens, count(*)::int AS sessions FROM sessions WHERE account_id = $1`,
+          [account.id],
         );
-      const [older] = await insertSession('eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvbGRlciJ9.c2ln');
-      const [newer] = await insertSession(null);
+      expect(await kept()).toEqual([{ tokens: 5001, sessions: 5002 }]);
       await new ForgetSessionIdTokens1796600100000().up(runner);
-      const rows = await dataSource.query(`SELECT id, id_token_hint FROM sessions WHERE id = ANY($1) ORDER BY id`, [
-        [older.id, newer.id],
-      ]);
-      expect(rows).toEqual([older.id, newer.id].sort().map((id) => ({ id, id_token_hint: null })));
+      expect(await kept()).toEqual([{ tokens: 0, sessions: 5002 }]);
     } finally {
       await runner.release();
       await dataSource.destroy();
