@@ -11,7 +11,7 @@ import type { AuditEventInput } from './audit-event-types.js';
 
 /**
  * The audit trail as a sealed log (src/common/hash-chain/sealed-log.ts). The digest covers these columns in this
- * order — the same as audit_event_record_digest() in the AuditSealedBatches migration, which stamps `hash` at
+ * order — the same as audit_event_record_digest() (migration AuditDigestInPlpgsql), which stamps `hash` at
  * insert; the seal holds that stamped digest, the verifier recomputes it here from the fields.
  */
 export const AUDIT_LOG: SealedLog = {
