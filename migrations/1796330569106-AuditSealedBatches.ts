@@ -1,5 +1,23 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** The audit event digest as this migration created it (AuditDigestInPlpgsql's down() restores it). */
+export const recordDigestFunction = (create: 'CREATE' | 'CREATE OR REPLACE') => `
+      ${create} FUNCTION audit_event_record_digest(
+        p_id uuid, p_txid bigint, p_seq bigint, p_occurred_at timestamptz, p_type text, p_actor_type text,
+        p_actor_account_id uuid, p_subject_account_id uuid, p_details jsonb, p_request_id text
+      ) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT sha256(convert_to(string_agg(
+                 CASE WHEN field IS NULL THEN '-'
+                      ELSE octet_length(convert_to(field, 'UTF8'))::text || ':' || field END, '|' ORDER BY position),
+               'UTF8'))
+          FROM unnest(ARRAY[
+                 p_id::text, p_txid::text, p_seq::text,
+                 to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                 p_type, p_actor_type, p_actor_account_id::text, p_subject_account_id::text, p_details::text,
+                 p_request_id
+               ]) WITH ORDINALITY AS fields(field, position)
+      $$`;
+
 /** The AuditTrail migration's chaining trigger, restored by down(). */
 const LEGACY_CHAIN_FUNCTION = `
   CREATE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -61,22 +79,7 @@ export class AuditSealedBatches1796330569106 implements MigrationInterface {
       INSERT INTO audit_anchors (seal_seq, seal_hash, to_txid, legacy_head_seq)
       SELECT 0, COALESCE((SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1), decode(repeat('00', 32), 'hex')),
              0, COALESCE((SELECT max(seq) FROM audit_events), 0)`);
-    await queryRunner.query(`
-      CREATE FUNCTION audit_event_record_digest(
-        p_id uuid, p_txid bigint, p_seq bigint, p_occurred_at timestamptz, p_type text, p_actor_type text,
-        p_actor_account_id uuid, p_subject_account_id uuid, p_details jsonb, p_request_id text
-      ) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT sha256(convert_to(string_agg(
-                 CASE WHEN field IS NULL THEN '-'
-                      ELSE octet_length(convert_to(field, 'UTF8'))::text || ':' || field END, '|' ORDER BY position),
-               'UTF8'))
-          FROM unnest(ARRAY[
-                 p_id::text, p_txid::text, p_seq::text,
-                 to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                 p_type, p_actor_type, p_actor_account_id::text, p_subject_account_id::text, p_details::text,
-                 p_request_id
-               ]) WITH ORDINALITY AS fields(field, position)
-      $$`);
+    await queryRunner.query(recordDigestFunction('CREATE'));
     await queryRunner.query(`
       CREATE FUNCTION audit_events_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

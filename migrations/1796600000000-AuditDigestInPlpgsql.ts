@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { recordDigestFunction } from './1796330569106-AuditSealedBatches.js';
 
 const SIGNATURE = `audit_event_record_digest(
   p_id uuid, p_txid bigint, p_seq bigint, p_occurred_at timestamptz, p_type text, p_actor_type text,
@@ -43,18 +44,6 @@ export class AuditDigestInPlpgsql1796600000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
-      CREATE OR REPLACE FUNCTION ${SIGNATURE} RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT sha256(convert_to(string_agg(
-                 CASE WHEN field IS NULL THEN '-'
-                      ELSE octet_length(convert_to(field, 'UTF8'))::text || ':' || field END, '|' ORDER BY position),
-               'UTF8'))
-          FROM unnest(ARRAY[
-                 p_id::text, p_txid::text, p_seq::text,
-                 to_char(p_occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                 p_type, p_actor_type, p_actor_account_id::text, p_subject_account_id::text, p_details::text,
-                 p_request_id
-               ]) WITH ORDINALITY AS fields(field, position)
-      $$`);
+    await queryRunner.query(recordDigestFunction('CREATE OR REPLACE'));
   }
 }
