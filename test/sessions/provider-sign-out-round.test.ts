@@ -12,6 +12,7 @@ import {
   idTokenIssuer,
   NOTE_HANDLE,
   IDIN_VRIES,
+  keptSignOutTokens,
   providerNote,
   SIGNED_OUT_MARKER,
   startProvidersTestbed,
@@ -247,14 +248,8 @@ describe('the provider sign-out round', () => {
     ]);
   });
 
-  const keptHints = (browser: Browser) => {
-    const handles = ['digidentity', 'signicat-idin'].map((provider) => browser.cookie(base, providerNote(provider)));
-    return bed.app.dataSource
-      .query<{ provider: string }[]>(`SELECT provider FROM sign_out_hints WHERE handle_hash = ANY($1) ORDER BY 1`, [
-        handles.filter((handle) => handle !== undefined).map(hashSignOutHandle),
-      ])
-      .then((rows) => rows.map((row) => row.provider));
-  };
+  /** The providers this browser's next sign-out has an ID token for. */
+  const keptHints = async (browser: Browser) => Object.keys(await keptSignOutTokens(bed, browser));
 
   it("hands each provider the ID token of the browser's latest login there, so that each sends it back", async () => {
     const pc = new Browser();

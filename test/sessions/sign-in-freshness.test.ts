@@ -12,6 +12,7 @@ import {
   confirmProviderSignOut,
   IDIN_VRIES,
   idTokenIssuer,
+  keptSignOutTokens,
   providerNote,
   reachProviderCallback,
   SIGNED_OUT_MARKER,
@@ -61,15 +62,8 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
       ])
     )[0] as { authenticated_at: Date | null; revoked_at: Date | null };
   /** The ID token kept for this browser's next sign-out at `provider` (ProviderLogout), if any. */
-  const keptIdToken = async (browser: Browser, provider: string): Promise<string | undefined> => {
-    const handle = browser.cookie(base, providerNote(provider));
-    if (!handle) return undefined;
-    const rows = await bed.app.dataSource.query<{ id_token: string }[]>(
-      `SELECT id_token FROM sign_out_hints WHERE handle_hash = $1`,
-      [hashSignOutHandle(handle)],
-    );
-    return rows[0]?.id_token;
-  };
+  const keptIdToken = async (browser: Browser, provider: string): Promise<string | undefined> =>
+    (await keptSignOutTokens(bed, browser))[provider];
 
   /** Starts a login and reports whether the provider answered without showing its sign-in page. */
   async function answeredSilently(browser: Browser, loginPath: string, callbackPath: string): Promise<boolean> {

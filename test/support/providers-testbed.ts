@@ -1,4 +1,6 @@
 import { decodeJwt } from 'jose';
+import { IDENTITY_PROVIDERS } from '../../src/common/identity-providers.js';
+import { hashSignOutHandle } from '../../src/login-transactions/sign-out-hints.repository.js';
 import type { Type } from '@nestjs/common';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { startDigidentitySandbox, type DigidentitySandbox } from '../../sandbox/digidentity/digidentity-sandbox.js';
@@ -203,3 +205,18 @@ export const NOTE_HANDLE = /^[A-Za-z0-9_-]{32}$/;
 
 /** The issuer an ID token names (unverified: to tell which provider's token a sign-out URL carries). */
 export const idTokenIssuer = (idToken: string | null) => (idToken ? decodeJwt(idToken).iss : undefined);
+
+/**
+ * The ID tokens kept for this browser's next sign-out (`sign_out_hints`, under the handles of its provider notes),
+ * by the provider each was kept for.
+ */
+export async function keptSignOutTokens(bed: WithApp, browser: Browser): Promise<Record<string, string>> {
+  const handles = IDENTITY_PROVIDERS.flatMap(
+    (provider) => browser.cookie(bed.app.baseUrl, providerNote(provider)) ?? [],
+  );
+  const rows = await bed.app.dataSource.query<{ provider: string; id_token: string }[]>(
+    `SELECT provider, id_token FROM sign_out_hints WHERE handle_hash = ANY($1) ORDER BY provider`,
+    [handles.map(hashSignOutHandle)],
+  );
+  return Object.fromEntries(rows.map((row) => [row.provider, row.id_token]));
+}
