@@ -267,12 +267,12 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     const manager = this.dataSource.manager;
     const grace = this.config.login.purgeGraceSeconds;
     const purged = { transactions: 0, counters: 0, hints: 0, skipped: false };
-    const steps = {
-      transactions: (batchSize: number) => this.logins.deleteExpired(manager, batchSize, grace),
-      counters: (batchSize: number) => this.startCounters.deleteFinishedWindows(manager, batchSize),
-      hints: (batchSize: number) => this.signOutHints.deleteExpired(manager, batchSize),
-    };
-    for (const [table, deleteBatch] of Object.entries(steps) as [keyof typeof steps, typeof steps.hints][]) {
+    const steps: [table: 'transactions' | 'counters' | 'hints', (batchSize: number) => Promise<PurgeBatch>][] = [
+      ['transactions', (batchSize) => this.logins.deleteExpired(manager, batchSize, grace)],
+      ['counters', (batchSize) => this.startCounters.deleteFinishedWindows(manager, batchSize)],
+      ['hints', (batchSize) => this.signOutHints.deleteExpired(manager, batchSize)],
+    ];
+    for (const [table, deleteBatch] of steps) {
       const step = await purgeInBatches(deleteBatch);
       purged[table] = step.deleted;
       if (step.skipped) return { ...purged, skipped: true };
