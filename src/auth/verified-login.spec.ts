@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { authTimeOf, signedInDuringLogin } from './verified-login.js';
+import { authTimeAsStamped, authTimeOf, signedInDuringLogin } from './verified-login.js';
 
 describe('authTimeOf (ID token auth_time)', () => {
   const now = Date.UTC(2026, 11, 1, 12, 0, 0);
@@ -22,6 +22,28 @@ describe('authTimeOf (ID token auth_time)', () => {
     ['not finite', Number.POSITIVE_INFINITY],
   ])('treats %s as unknown', (_case, value) => {
     expect(authTimeOf({ auth_time: value }, now)).toBeNull();
+  });
+});
+
+describe('authTimeAsStamped (the sign-in an ID token names)', () => {
+  const now = Date.UTC(2026, 11, 1, 12, 0, 0);
+  const seconds = now / 1000;
+
+  it('keeps the value as stamped, also slightly ahead of our clock, where authTimeOf caps it', () => {
+    expect(authTimeAsStamped({ auth_time: seconds + 30 }, now)).toEqual(new Date(now + 30_000));
+    expect(authTimeAsStamped({ auth_time: seconds - 60 }, now)).toEqual(new Date(now - 60_000));
+    // Two callbacks of one sign-in, a second apart on this clock, name the same sign-in.
+    expect(authTimeAsStamped({ auth_time: seconds + 30 }, now + 1000)).toEqual(
+      authTimeAsStamped({ auth_time: seconds + 30 }, now),
+    );
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['far in the future', seconds + 3600],
+    ['zero', 0],
+  ])('treats %s as unknown', (_case, value) => {
+    expect(authTimeAsStamped({ auth_time: value }, now)).toBeNull();
   });
 });
 

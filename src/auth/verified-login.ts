@@ -53,10 +53,21 @@ const isSeconds = (value: unknown): value is number => typeof value === 'number'
 
 /** The ID token's `auth_time` as a date; null when absent or not a plausible time (never in the future). */
 export function authTimeOf(claims: { auth_time?: unknown } | undefined, now = Date.now()): Date | null {
+  const stamped = authTimeAsStamped(claims, now);
+  return stamped && new Date(Math.min(stamped.getTime(), now));
+}
+
+/**
+ * The ID token's `auth_time` exactly as the provider stamped it, whole seconds, even a little ahead of this host's
+ * clock (within the skew allowed); null as authTimeOf. Every ID token of one sign-in carries the same value, so it
+ * names the sign-in — e.g. the chain authorisation a vehicle is bound to — where authTimeOf, held to this host's
+ * clock, tells its age and would differ between two callbacks of that sign-in.
+ */
+export function authTimeAsStamped(claims: { auth_time?: unknown } | undefined, now = Date.now()): Date | null {
   const value = claims?.auth_time;
   if (!isSeconds(value) || value <= 0) return null;
   if (value > now / 1000 + FUTURE_SKEW_SECONDS) return null;
-  return new Date(Math.min(value * 1000, now));
+  return new Date(value * 1000);
 }
 
 /**

@@ -45,7 +45,17 @@ describe('sermiSessionOf', () => {
       principal: IOE_CONTEXT.sermi.principal,
       cabuid: IOE_CONTEXT.sermi.cabuid,
       authenticatedAt: secondsAgo(10),
+      // A session from before the sign-in was kept: its authenticatedAt stands in.
+      signIn: secondsAgo(10),
     });
+  });
+
+  it("reads the sign-in a session came from by the Trust Centre's auth_time as stamped, ahead of this clock or not", () => {
+    const stamped = new Date(Date.now() + 8000);
+    const context = { ...IOE_CONTEXT, sermi: { ...IOE_CONTEXT.sermi, signIn: stamped.toISOString() } };
+    expect(session(context, 0)).toMatchObject({ authenticatedAt: secondsAgo(0), signIn: stamped });
+    const garbled = { ...IOE_CONTEXT, sermi: { ...IOE_CONTEXT.sermi, signIn: 'not a time' } };
+    expect(session(garbled, 10)?.signIn).toEqual(secondsAgo(10));
   });
 
   it.each([

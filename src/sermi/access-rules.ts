@@ -23,6 +23,12 @@ export interface SermiSession {
   cabuid: string;
   /** The Trust Centre's `auth_time`; null when it did not say, and then the session is never fresh enough. */
   authenticatedAt: Date | null;
+  /**
+   * The Trust Centre sign-in the session came from, by its `auth_time` as stamped (not held to this host's clock
+   * like authenticatedAt): what a chain authorisation's vehicle binding is keyed by, the same for every session of
+   * that sign-in. Sessions from before 2026-12-06 carry none: their authenticatedAt stands in.
+   */
+  signIn: Date | null;
 }
 
 export interface AccessPolicy {
@@ -69,7 +75,15 @@ export function sermiSessionOf(session: {
     principal: { ioeuid: principal!.ioeuid, iouid: principal!.iouid },
     cabuid: sermi.cabuid as string,
     authenticatedAt: session.authenticatedAt,
+    signIn: dateOf(sermi.signIn) ?? session.authenticatedAt,
   };
+}
+
+/** An ISO time kept in the auth context, or null. */
+function dateOf(value: unknown): Date | null {
+  if (typeof value !== 'string') return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
 }
 
 /**

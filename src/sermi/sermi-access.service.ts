@@ -84,7 +84,7 @@ export class SermiAccessService {
       ? await this.chainBindings.bind(this.dataSource.manager, {
           rsseuid: session!.actor.uid,
           ioeuid: session!.principal.ioeuid,
-          authenticatedAt: session!.authenticatedAt!,
+          authenticatedAt: session!.signIn!,
           vin,
           itemCode,
           sessionId: deciding.sessionId,

@@ -47,7 +47,7 @@ describe('Digidentity web login', () => {
       expect([callback.status, callback.location]).toEqual([302, `${bed.app.baseUrl}/jobs/42?tab=keys`]);
       const body = (await me(browser)).json<{
         links: Array<{ attributes: Record<string, string> }>;
-        session: { authContext: Record<string, unknown> };
+        session: { authContext: Record<string, unknown>; authenticatedAt: string };
       }>();
       expect(body.links[0].attributes).toEqual({ actorType: 'IOE', ...IOE.claims });
       expect(body.session.authContext).toEqual({
@@ -60,6 +60,8 @@ describe('Digidentity web login', () => {
           principal: { ioeuid: IOE.claims.ioeuid, iouid: IOE.claims.iouid },
           cabuid: IOE.claims.cabuid,
           authorisationUid: '1234567890B',
+          // The Trust Centre's auth_time as stamped: with agreeing clocks, when the session says it authenticated.
+          signIn: body.session.authenticatedAt,
         },
       });
     });

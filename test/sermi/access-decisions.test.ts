@@ -364,6 +364,51 @@ describe('SERMI access decisions', () => {
     expect(await boundVin(freshAuthTime.getTime())).toEqual([VIN_B]);
   });
 
+  it("binds every session of one chain authorisation alike, by the Trust Centre's auth_time as it stamped it", async () => {
+    // One Trust Centre sign-in, two portal sessions: login B is started first (a second tab), the sign-in happens in
+    // login A, and B is then answered from the Trust Centre's session of that same sign-in (a login URL without
+    // prompt=login) — a sign-in during login B too. With the Trust Centre's clock 10 s ahead of this host's, each
+    // callback's own clock must not become the binding's key: the second vehicle stays denied.
+    const ahead = 10;
+    bed.hostile.hostility.idToken = (claims) => ({
+      claims: {
+        ...claims,
+        iat: claims.iat! + ahead,
+        exp: claims.exp! + ahead,
+        ...(typeof claims.auth_time === 'number' ? { auth_time: claims.auth_time + ahead } : {}),
+      },
+    });
+    const browser = new Browser();
+    const signedIn = async () => {
+      const me = (await browser.request(`${base}/api/me`)).json<{ csrfToken: string; session: { id: string } }>();
+      return { browser, sessionId: me.session.id, headers: { Origin: base, 'X-CSRF-Token': me.csrfToken } };
+    };
+    try {
+      const authorizeB = (await browser.request(`${base}/auth/digidentity/login?returnTo=%2F`)).location!;
+      expect((await bed.webLogin(browser, RSSE.id)).status).toBe(302);
+      const a = await signedIn();
+      expect((await ask(a, { vin: VIN_A, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>().decision).toBe('granted');
+
+      bed.sandbox.signIns.ignoreFreshnessRequests = true;
+      const callbackB = await browser.follow(authorizeB, (url) => url.startsWith(`${base}/auth/digidentity/callback`));
+      expect((await browser.request(callbackB.location!)).location).not.toContain('/auth/login-error');
+      const b = await signedIn();
+      expect(b.sessionId).not.toBe(a.sessionId);
+      expect((await ask(b, { vin: VIN_B, item: 'IMMO_KEY_PROGRAMMING' })).json<Decision>()).toMatchObject({
+        decision: 'denied',
+        reason: 'chain_vehicle_mismatch',
+        grant: null,
+      });
+      const bindings = await bed.app.dataSource.query(`SELECT vin FROM sermi_chain_bindings WHERE rsseuid = $1`, [
+        RSSE.claims.rsseuid,
+      ]);
+      expect(bindings).toEqual([{ vin: VIN_A }]);
+    } finally {
+      bed.hostile.hostility = {};
+      bed.sandbox.signIns.ignoreFreshnessRequests = false;
+    }
+  });
+
   it('binds a chain session to one vehicle even when two are asked for at the same time', async () => {
     // A returning login (the one-statement path): the same cap and the same log record.
     const rsse = await bed.signedInBrowser(RSSE.id);

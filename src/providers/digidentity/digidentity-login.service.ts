@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import QRCode from 'qrcode';
 import { FRESH_SIGN_IN } from '../../auth/login-starters.js';
-import { authTimeOf, signedInDuringLogin, type VerifiedLogin } from '../../auth/verified-login.js';
+import { authTimeAsStamped, authTimeOf, signedInDuringLogin, type VerifiedLogin } from '../../auth/verified-login.js';
 import { type ClientMeta, type LoginIntent, intentData, type QrLoginStart } from '../../auth/login-starters.js';
 import { PASSWORDLESS_LOGIN_TTL_SECONDS } from '../../login-transactions/browser-binding.js';
 import type { StoredLoginTransaction } from '../../login-transactions/login-transactions.service.js';
@@ -94,7 +94,8 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
 
   protected async verify(tokens: VerifiedTokens, transaction: StoredLoginTransaction): Promise<VerifiedLogin> {
     const userinfo = await this.client.userinfo(tokens.accessToken, tokens.idTokenClaims!.sub);
-    return this.verifiedLogin(userinfo, transaction, 'web', authTimeOf(tokens.idTokenClaims));
+    const claims = tokens.idTokenClaims;
+    return this.verifiedLogin(userinfo, transaction, 'web', authTimeOf(claims), authTimeAsStamped(claims));
   }
 
   /** Passwordless, step 1: a QR login session at Digidentity. Its authorisation code never leaves this server. */
@@ -231,8 +232,10 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
       );
       // A QR login has no single sign-on: the PIN was confirmed after the QR code was handed out, so when the ID
       // token does not say, the start of this login is a time the authentication is guaranteed not to precede.
-      const authTime = authTimeOf(tokens.idTokenClaims) ?? transaction.createdAt;
-      const login = await this.verifiedLogin(userinfo, transaction, 'passwordless', authTime);
+      const claims = tokens.idTokenClaims;
+      const authTime = authTimeOf(claims) ?? transaction.createdAt;
+      const signIn = authTimeAsStamped(claims) ?? transaction.createdAt;
+      const login = await this.verifiedLogin(userinfo, transaction, 'passwordless', authTime, signIn);
       const newSignIn =
         tokens.idTokenClaims?.auth_time === undefined ||
         signedInDuringLogin(tokens.idTokenClaims, transaction.startedAtLocal, answeredAt);
@@ -283,6 +286,8 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
     transaction: StoredLoginTransaction,
     method: 'web' | 'passwordless',
     authTime: Date | null,
+    /** The Trust Centre's `auth_time` as stamped (authTimeAsStamped): names the sign-in, e.g. for a chain binding. */
+    signIn: Date | null,
   ): Promise<VerifiedLogin> {
     const sermi = evaluateSermiClaims(userinfo);
     if (!sermi.ok) {
@@ -314,6 +319,7 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
           principal: identity.principal,
           cabuid: identity.cabuid,
           authorisationUid: identity.authorisationUid,
+          ...(signIn ? { signIn: signIn.toISOString() } : {}),
         },
       },
       transaction,
