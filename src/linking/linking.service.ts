@@ -262,8 +262,9 @@ export class LinkingService {
           'this identity can only be attached to an account that already exists',
         );
       }
-      // The choice belongs right after the login that produced it, not to whoever uses this browser later.
-      if (Date.now() - pending.last_seen_at.getTime() > this.config.login.transactionTtlSeconds * 1000) {
+      // The choice belongs right after the login that produced it, not to whoever uses this browser later (counted
+      // on the database's clock, which stamped that login).
+      if (pending.seen_seconds_ago > this.config.login.transactionTtlSeconds) {
         throw new AppException('pending_identity_expired', 'sign in with that identity again, then create the account');
       }
       const account = { id: await this.accounts.insert(manager, pending.display_name ?? pending.provider) };
@@ -341,7 +342,7 @@ export class LinkingService {
     id: string,
     browserBindingHash: Buffer | null,
     manager: EntityManager,
-  ): Promise<PendingIdentityRow> {
+  ): Promise<PendingIdentityRow & { seen_seconds_ago: number }> {
     const row = await this.pending.lockForBrowser(
       manager,
       id,

@@ -154,16 +154,20 @@ export class PendingIdentitiesRepository {
     return row;
   }
 
-  /** Locks an entry of this browser; `open` tells whether its last login is within `withinSeconds`. */
+  /**
+   * Locks an entry of this browser; `open` tells whether its last login is within `withinSeconds`, and
+   * `seen_seconds_ago` how long ago that login was — both by the database's clock, which stamped it.
+   */
   async lockForBrowser(
     manager: EntityManager,
     id: string,
     browserBindingHash: Buffer | null,
     withinSeconds: number,
-  ): Promise<(PendingIdentityRow & { open: boolean }) | undefined> {
-    const [row] = await sqlRows<PendingIdentityRow & { open: boolean }>(
+  ): Promise<(PendingIdentityRow & { open: boolean; seen_seconds_ago: number }) | undefined> {
+    const [row] = await sqlRows<PendingIdentityRow & { open: boolean; seen_seconds_ago: number }>(
       manager,
-      `SELECT ${SELECT_LIST}, last_seen_at > now() - make_interval(secs => $3) AS open
+      `SELECT ${SELECT_LIST}, last_seen_at > now() - make_interval(secs => $3) AS open,
+              extract(epoch FROM now() - last_seen_at)::float8 AS seen_seconds_ago
          FROM pending_identities WHERE id = $1 AND browser_binding_hash = $2 FOR UPDATE`,
       [id, browserBindingHash ?? Buffer.alloc(32), withinSeconds],
     );
