@@ -47,8 +47,10 @@ export class SermiAccessController {
       });
       return toDto(result);
     } catch (error) {
-      // The statement found the session ended: its cookie goes, as the guard clears a dead one.
-      if (error instanceof AppException && error.code === 'unauthenticated') this.cookie.clear(res);
+      // The statement found the session ended (revoked from elsewhere, expired, the account disabled): as the guard
+      // does with a dead cookie, it goes with the note that someone left this browser, so that the next login here
+      // demands a new sign-in at the provider rather than riding on that person's single sign-on.
+      if (error instanceof AppException && error.code === 'unauthenticated') this.cookie.clearEnded(res);
       throw error;
     }
   }

@@ -205,6 +205,34 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     expect(await answeredSilently(pc, idinLoginPath, IDIN_CALLBACK)).toBe(false);
   });
 
+  it('demands a new sign-in too when an access decision is the first to find the session ended', async () => {
+    // A signs in with iDIN at the PC, whose open portal page asks for access decisions; A ends that session from the
+    // phone. The page's next decision meets the ended session in the statement that would log it (not in the guard).
+    const pc = new Browser();
+    await bed.idinLogin(pc, IDIN_VRIES.id);
+    const session = (await me(pc)).session.id;
+    const headers = await csrfHeaders(pc, bed.app);
+    const decide = () =>
+      pc.request(`${base}/api/sermi/access`, {
+        headers,
+        json: { vin: 'WVWZZZ1JZXW000001', item: 'IMMO_KEY_PROGRAMMING' },
+      });
+    expect((await decide()).status).toBe(200);
+    const phone = new Browser();
+    await bed.idinLogin(phone, IDIN_VRIES.id);
+    expect((await portalWrite(phone, bed.app, 'DELETE', `/api/me/sessions/${session}`)).status).toBe(200);
+    expect((await decide()).status).toBe(401);
+
+    // Its cookie went with the note that someone left: B's login at the PC demands a new sign-in at iDIN.
+    expect([pc.cookie(base, bed.app.config.session.cookieName), pc.cookie(base, SIGNED_OUT_MARKER)]).toEqual([
+      undefined,
+      '1',
+    ]);
+    const next = new URL((await pc.request(`${base}${idinLoginPath}`)).location!);
+    expect([next.searchParams.get('prompt'), next.searchParams.get('max_age')]).toEqual(['login', '0']);
+    expect(await answeredSilently(pc, idinLoginPath, IDIN_CALLBACK)).toBe(false);
+  });
+
   it('refuses a re-authentication that the provider answers from its old single sign-on session', async () => {
     const pc = new Browser();
     await bed.idinLogin(pc, IDIN_VRIES.id);
