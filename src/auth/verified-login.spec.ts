@@ -72,6 +72,18 @@ describe('signedInDuringLogin (durations, no two clocks compared)', () => {
     }
   });
 
+  it('counts a token issued before the sign-in it names as no new one', () => {
+    expect(signedInDuringLogin({ iat: 1_700_000_000, auth_time: 1_700_003_600 }, startedAtLocal, answeredAt)).toBe(
+      false,
+    );
+    expect(signedInDuringLogin({ iat: 1_700_000_000, auth_time: 1_700_000_001 }, startedAtLocal, answeredAt)).toBe(
+      false,
+    );
+    expect(signedInDuringLogin({ iat: 1_700_000_000, auth_time: 1_700_000_000 }, startedAtLocal, answeredAt)).toBe(
+      true,
+    );
+  });
+
   it('counts a token that says nothing of the sign-in as no new one', () => {
     expect(signedInDuringLogin({ iat: 1_700_000_000 }, startedAtLocal, answeredAt)).toBe(false);
     expect(signedInDuringLogin({ auth_time: 1_700_000_000 }, startedAtLocal, answeredAt)).toBe(false);

@@ -275,6 +275,13 @@ export class OidcClient {
     if (claims.iat > now + FUTURE_SKEW_SECONDS) {
       throw new LoginFailure('id_token_invalid', 'the ID token was issued in the future', { iat: claims.iat });
     }
+    // OIDC Core 3.1.3.7: a token that lists audiences besides us is refused, whatever its azp says (openid-client
+    // takes it when azp names us). We trust no other audience.
+    if (Array.isArray(claims.aud) && claims.aud.some((audience) => audience !== this.settings.clientId)) {
+      throw new LoginFailure('id_token_invalid', 'the ID token lists audiences besides this client', {
+        audiences: claims.aud.length,
+      });
+    }
     // openid-client checks azp only when aud lists several audiences; an azp naming another client is never ours.
     if (claims.azp !== undefined && claims.azp !== this.settings.clientId) {
       throw new LoginFailure('id_token_invalid', 'the ID token was issued to another party (azp)', {

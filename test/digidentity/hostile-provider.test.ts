@@ -79,6 +79,7 @@ describe('Digidentity login against a hostile provider', () => {
       ['a wrong aud', (c) => ({ ...c, aud: 'someone-else' })],
       ['a missing aud', ({ aud: _aud, ...c }) => c],
       ['an aud array with an extra untrusted audience', (c) => ({ ...c, aud: [c.aud, 'untrusted'] })],
+      ['an extra audience although azp names us', (c) => ({ ...c, aud: [c.aud, 'untrusted'], azp: c.aud })],
       ['an azp naming another client (single aud)', (c) => ({ ...c, azp: 'another-client' })],
       ['a missing sub', ({ sub: _sub, ...c }) => c],
       ['a missing iat', ({ iat: _iat, ...c }) => c],
@@ -95,6 +96,13 @@ describe('Digidentity login against a hostile provider', () => {
       );
       expect(result.userinfoCalled).toBe(false);
     });
+  });
+
+  it('refuses an ID token issued before the sign-in it names (auth_time after iat) as no new sign-in', async () => {
+    await expectRefusal(
+      { idToken: (claims, header) => ({ claims: { ...claims, auth_time: (claims.iat as number) + 3600 }, header }) },
+      'authentication_not_fresh',
+    );
   });
 
   describe('ID token signatures (verified although the token came from the token endpoint)', () => {
