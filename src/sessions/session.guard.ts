@@ -92,6 +92,9 @@ export class SessionGuard implements CanActivate {
     if (!required.every((role) => principal.roles.includes(role))) {
       throw new AppException('forbidden', `Requires the ${required.join(', ')} role`);
     }
+    // An answer made for a signed-in person (an admin's view of accounts, say) stays out of the browser's cache: the
+    // next person at a shared PC finds none of it there. A route may still say otherwise.
+    http.getResponse<Response>().setHeader('Cache-Control', 'no-store');
     (req as AuthenticatedRequest).principal = principal;
     return true;
   }
