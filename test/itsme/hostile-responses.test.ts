@@ -241,3 +241,26 @@ describe('itsme: hostile encrypted responses', () => {
     expect(JSON.stringify(event.details)).not.toContain(String(privateJwk(bed.keys.encryption).d));
   });
 });
+
+describe('itsme unreachable', () => {
+  it('answers a start with a retryable error and stores nothing (itsme is asked for PKCE without discovery)', async () => {
+    const bed = await startItsmeTestbed();
+    try {
+      // Down before the app ever read its metadata.
+      await bed.itsme.close();
+      const logins = async () =>
+        (
+          await bed.app.dataSource.query<{ count: number }[]>(`SELECT count(*)::int AS count FROM login_transactions`)
+        )[0].count;
+      const before = await logins();
+      const browser = new Browser();
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const start = await browser.request(`${bed.app.baseUrl}/auth/itsme/login`);
+        expect(start.location).toBe(errorPage(bed, 'provider_unavailable'));
+      }
+      expect(await logins()).toBe(before);
+    } finally {
+      await bed.app.close();
+    }
+  });
+});

@@ -115,9 +115,15 @@ export class OidcCodeFlow implements ProviderSessionLogout {
     this.http.close();
   }
 
-  /** Step 1: the provider's login page for this intent. Nothing is stored when the provider is unreachable. */
+  /**
+   * Step 1: the provider's login page for this intent. Nothing is stored when the provider's metadata cannot be read;
+   * a start that fails after storing its login (the key set a request object is encrypted to, say) uses it up, so that
+   * it does not count among the browser's open logins.
+   */
   async start(intent: LoginIntent, meta: ClientMeta, parameters: Record<string, string>): Promise<URL> {
+    let stored: string | undefined;
     try {
+      await this.client.configuration();
       const pkce = this.settings.alwaysPkce || (await this.client.supportsPkce());
       const nonce = randomToken();
       const pkceVerifier = pkce ? randomToken() : null;
@@ -134,6 +140,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         pkceVerifier,
         startLimit: { clientIp: meta.clientIp },
       });
+      stored = transaction.id;
       return await this.client.authorizationUrl({
         ...parameters,
         state: transaction.state,
@@ -142,6 +149,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         ...(pkceVerifier ? { code_challenge: pkceChallenge(pkceVerifier), code_challenge_method: 'S256' } : {}),
       });
     } catch (error) {
+      if (stored) await this.transactions.consumeById(stored).catch(() => undefined);
       throw await this.failed(error, 'discovery', meta);
     }
   }
