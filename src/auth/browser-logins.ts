@@ -123,7 +123,10 @@ export class BrowserLogins {
       signOutHint: this.providerLogout.signOutHint(req),
     });
     if (outcome.kind === 'session') this.sessionCookie.set(res, outcome.token);
-    if (outcome.kind === 'linked' && outcome.signedOut) await this.signOut.apply(req, res);
+    if (outcome.kind === 'linked' && outcome.signedOut) {
+      // Signed out as by any sign-out: the providers' sessions this browser has end too, this login's among them.
+      return { ...outcome, providerLogoutUrl: await this.signOut.applyWithProviderRound(req, res) };
+    }
     if (outcome.kind === 'pending' && binding) {
       this.binding.keep(res, binding, this.config.linking.pendingSelfServiceSeconds);
     }
@@ -148,6 +151,9 @@ export class BrowserLogins {
         );
       }
       return redirect(res, 302, pendingPageUrl(outcome.pendingIdentityId, this.config));
+    }
+    if (outcome.kind === 'linked' && outcome.signedOut) {
+      return redirect(res, 302, outcome.providerLogoutUrl ?? this.config.login.afterLogoutUrl.href);
     }
     const { providerData } = login.transaction;
     const attach = providerData.attachPendingIdentityId;

@@ -212,9 +212,18 @@ export class ProviderLogout {
     }
   }
 
-  /** This browser's notes, in IDENTITY_PROVIDERS order. */
+  /**
+   * This browser's notes, in IDENTITY_PROVIDERS order — with the one a callback sets (noteReturn) already, so that a
+   * sign-out this very callback causes (a link that replaced the session's own login) ends that provider's session
+   * too, with the token just kept.
+   */
   private noted(req: Request): ProviderNote[] {
-    return IDENTITY_PROVIDERS.flatMap((provider) => this.noteOf(req, provider) ?? []);
+    const returned = providerReturnOf(req);
+    return IDENTITY_PROVIDERS.flatMap((provider) => {
+      const note = this.noteOf(req, provider);
+      if (returned?.provider !== provider) return note ?? [];
+      return { provider, handle: this.signOutHint(req)?.handle ?? note?.handle ?? null };
+    });
   }
 
   private noteOf(req: Request, provider: IdentityProvider): ProviderNote | undefined {

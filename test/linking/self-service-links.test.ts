@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { decodeJwt } from 'jose';
 import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
 import { Account } from '../../src/accounts/account.entity.js';
 import { SessionsService } from '../../src/sessions/sessions.service.js';
@@ -6,6 +7,7 @@ import { Browser } from '../support/browser.js';
 import { IOE, IOE_PA, RSSE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
 import { auditEvents, createAccount, createLink, signIn } from '../support/factories.js';
 import { ageSession, forgetProviderSession, portalWrite, startLink, useSession } from '../support/link-flow.js';
+import { confirmProviderSignOut } from '../support/providers-testbed.js';
 import { reachProviderCallback } from '../support/web-login.js';
 
 const QR_PERSON: Persona = {
@@ -266,6 +268,33 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     const [rebound] = (await auditEvents(bed.app.dataSource, 'identity.rebound')).slice(-1);
     expect(rebound).toMatchObject({ actor_account_id: accountId, subject_account_id: accountId });
     expect(rebound.details).toMatchObject({ via: 'link_login', oldSubject: persona.id, newSubject });
+  });
+
+  it("signs out a browser whose own login the replaced link was, through the provider's sign-out page", async () => {
+    const persona: Persona = {
+      ...QR_PERSON,
+      id: 'replace-own-0002',
+      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/7474747474B' },
+    };
+    bed.sandbox.personas.push(persona);
+    // Signed in through the subject the person's re-created Digidentity account replaces.
+    const browser = new Browser();
+    await bed.webLogin(browser, persona.id);
+    const newSubject = bed.sandbox.recreateAccount(persona.id);
+    const started = await startLink(browser, bed.app, 'digidentity', { replaceExisting: true, returnTo: '/settings' });
+    const { redirectUrl } = started.json<{ redirectUrl: string }>();
+    const callback = await browser.request(
+      await reachProviderCallback(browser, redirectUrl, persona.id, callbackPrefix),
+    );
+    // Not back to /settings, signed out: on to Digidentity's sign-out page, with the ID token of the login just made
+    // (the sign-in Digidentity holds now), as every sign-out of a browser goes.
+    const signOutPage = new URL(callback.location!);
+    expect(signOutPage.origin).toBe(new URL(bed.sandbox.issuer).origin);
+    expect(decodeJwt(signOutPage.searchParams.get('id_token_hint')!).sub).toBe(newSubject);
+    expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
+    expect(
+      (await browser.request(await confirmProviderSignOut(browser, bed.app.baseUrl, signOutPage.href))).location,
+    ).toBe(`${bed.app.baseUrl}/`);
   });
 
   it('refuses, on the record, to replace a link with the very identity it already names', async () => {
