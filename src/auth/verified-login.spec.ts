@@ -76,12 +76,13 @@ describe('signedInDuringLogin (durations, no two clocks compared)', () => {
     expect(signedInDuringLogin({ iat: 1_700_000_000, auth_time: 1_700_003_600 }, startedAtLocal, answeredAt)).toBe(
       false,
     );
-    expect(signedInDuringLogin({ iat: 1_700_000_000, auth_time: 1_700_000_001 }, startedAtLocal, answeredAt)).toBe(
+    expect(signedInDuringLogin({ iat: 1_700_000_000, auth_time: 1_700_000_002 }, startedAtLocal, answeredAt)).toBe(
       false,
     );
-    expect(signedInDuringLogin({ iat: 1_700_000_000, auth_time: 1_700_000_000 }, startedAtLocal, answeredAt)).toBe(
-      true,
-    );
+    // The same second, or the fraction of it iat dropped: a sign-in just before the token, as it should be.
+    for (const authTime of [1_700_000_000, 1_700_000_000.6, 1_700_000_001]) {
+      expect(signedInDuringLogin({ iat: 1_700_000_000, auth_time: authTime }, startedAtLocal, answeredAt)).toBe(true);
+    }
   });
 
   it('counts a token that says nothing of the sign-in as no new one', () => {

@@ -76,8 +76,9 @@ export function authTimeAsStamped(claims: { auth_time?: unknown } | undefined, n
  * (`iat − auth_time`), against how long this login had been running when the token arrived (`answeredAt`, from
  * `performance.now()`; the login's age counted by the database, then by this process: StoredLoginTransaction
  * .startedAtLocal). Both provider times drop the fraction of their second, so a sign-in up to about two seconds before
- * the start can pass; an ID token without `auth_time` or `iat`, or one issued before the sign-in it names (a
- * nonsense the difference would read as the freshest sign-in of all), tells of no new sign-in.
+ * the start can pass; an ID token without `auth_time` or `iat`, or one issued before the sign-in it names (by more
+ * than a second: `auth_time` may carry the fraction `iat` dropped) — a nonsense the difference would read as the
+ * freshest sign-in of all — tells of no new sign-in.
  */
 export function signedInDuringLogin(
   claims: { auth_time?: unknown; iat?: unknown } | undefined,
@@ -86,6 +87,6 @@ export function signedInDuringLogin(
 ): boolean {
   const authTime = claims?.auth_time;
   const issuedAt = claims?.iat;
-  if (!isSeconds(authTime) || !isSeconds(issuedAt) || authTime > issuedAt) return false;
+  if (!isSeconds(authTime) || !isSeconds(issuedAt) || authTime > issuedAt + 1) return false;
   return (issuedAt - authTime) * 1000 < answeredAt - startedAtLocal + 1000;
 }
