@@ -62,6 +62,7 @@ export class SessionGuard implements CanActivate {
         throw new AppException('unauthenticated', 'Sign in to continue');
       }
       if (writes) assertSameOriginRequest(req, facts.token, this.config.http.trustedOrigins, formToken);
+      http.getResponse<Response>().setHeader('Cache-Control', 'no-store');
       (req as SessionFactsRequest).sessionFacts = facts;
       return true;
     }

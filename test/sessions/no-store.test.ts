@@ -34,4 +34,16 @@ describe('answers made for a signed-in person', () => {
     }
     expect(stored).toEqual([]);
   });
+
+  it('tell it so too where the route checks the session in its own statement (an access decision)', async () => {
+    await t.dataSource.query(
+      `INSERT INTO rmi_items (code, title, security_related) VALUES ('SERVICE_SCHEDULE', 'Service schedule', false)`,
+    );
+    const answer = await request(t.http)
+      .post('/api/sermi/access')
+      .set('Cookie', admin.cookie)
+      .set(admin.writeHeaders)
+      .send({ vin: 'WVWZZZ1JZXW000001', item: 'SERVICE_SCHEDULE' });
+    expect([answer.status, answer.headers['cache-control']]).toEqual([200, 'no-store']);
+  });
 });
