@@ -8,6 +8,8 @@ import { auditEvents } from '../support/factories.js';
 import { forge, type ForgedToken } from '../support/hostile-provider.js';
 import { errorPage, footprint, loginFailures } from '../support/providers-testbed.js';
 import { startItsmeTestbed, type ItsmeHostility, type ItsmeTestbed } from '../support/itsme-testbed.js';
+import { ItsmeLoginService } from '../../src/providers/itsme/itsme-login.service.js';
+import { LoginFailure } from '../../src/common/problem/login-failure.js';
 
 const [PEETERS] = ITSME_PERSONAS;
 
@@ -261,6 +263,29 @@ describe('itsme unreachable', () => {
       expect(await logins()).toBe(before);
     } finally {
       await bed.app.close();
+    }
+  });
+
+  it('uses up the login it stored when the start fails after that (the key set its request is encrypted to)', async () => {
+    const bed = await startItsmeTestbed();
+    const { client } = bed.app.app.get(ItsmeLoginService).providerLogout;
+    const authorizationUrl = client.authorizationUrl.bind(client);
+    client.authorizationUrl = () =>
+      Promise.reject(new LoginFailure('provider_unavailable', 'the key set could not be read'));
+    try {
+      const open = async () =>
+        (
+          await bed.app.dataSource.query<{ count: number }[]>(
+            `SELECT count(*)::int AS count FROM login_transactions WHERE provider = 'itsme' AND consumed_at IS NULL`,
+          )
+        )[0].count;
+      const before = await open();
+      const start = await new Browser().request(`${bed.app.baseUrl}/auth/itsme/login`);
+      expect(start.location).toBe(errorPage(bed, 'provider_unavailable'));
+      expect(await open()).toBe(before);
+    } finally {
+      client.authorizationUrl = authorizationUrl;
+      await bed.close();
     }
   });
 });
