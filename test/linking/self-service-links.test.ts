@@ -297,6 +297,35 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     ).toBe(`${bed.app.baseUrl}/`);
   });
 
+  it('sends a QR link that replaced its own login on through the sign-out round too, from its poll', async () => {
+    const persona: Persona = {
+      ...QR_PERSON,
+      id: 'replace-own-0003',
+      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/7575757575B' },
+    };
+    bed.sandbox.personas.push(persona);
+    const browser = new Browser();
+    await bed.webLogin(browser, persona.id);
+    const newSubject = bed.sandbox.recreateAccount(persona.id);
+    const started = await startLink(browser, bed.app, 'digidentity', { mode: 'passwordless', replaceExisting: true });
+    const { passwordless } = started.json<{ passwordless: { qrCodeUri: string; pollUrl: string } }>();
+    expect(await bed.sandbox.confirmPasswordless(passwordless.qrCodeUri.split('/').pop()!, persona.id)).toBe(true);
+    const poll = (await browser.request(`${bed.app.baseUrl}${passwordless.pollUrl}`)).json<{
+      status: string;
+      returnTo: string;
+    }>();
+    // Signed out, so not to /account: to the sign-out page of Digidentity, where this browser signed in on the web.
+    expect(poll.status).toBe('complete');
+    expect(new URL(poll.returnTo).origin).toBe(new URL(bed.sandbox.issuer).origin);
+    expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
+    const [link] = await bed.app.dataSource.query(`SELECT account_id FROM identity_links WHERE subject = $1`, [
+      newSubject,
+    ]);
+    expect(await linksOf(link.account_id)).toEqual([
+      { provider: 'digidentity', subject: newSubject, person_key: '7575757575B' },
+    ]);
+  });
+
   it('refuses, on the record, to replace a link with the very identity it already names', async () => {
     const persona: Persona = {
       ...QR_PERSON,
