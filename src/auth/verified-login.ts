@@ -53,7 +53,11 @@ const isSeconds = (value: unknown): value is number => typeof value === 'number'
 
 /** The ID token's `auth_time` as a date; null when absent or not a plausible time (never in the future). */
 export function authTimeOf(claims: { auth_time?: unknown } | undefined, now = Date.now()): Date | null {
-  const stamped = authTimeAsStamped(claims, now);
+  return heldToThisClock(authTimeAsStamped(claims, now), now);
+}
+
+/** A provider's time no later than this host's now: an age read from it is never negative. */
+export function heldToThisClock(stamped: Date | null, now = Date.now()): Date | null {
   return stamped && new Date(Math.min(stamped.getTime(), now));
 }
 

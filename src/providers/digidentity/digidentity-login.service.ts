@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import * as client from 'openid-client';
 import QRCode from 'qrcode';
 import { FRESH_SIGN_IN } from '../../auth/login-starters.js';
-import { authTimeAsStamped, authTimeOf, signedInDuringLogin, type VerifiedLogin } from '../../auth/verified-login.js';
+import {
+  authTimeAsStamped,
+  heldToThisClock,
+  signedInDuringLogin,
+  type VerifiedLogin,
+} from '../../auth/verified-login.js';
 import { type ClientMeta, type LoginIntent, intentData, type QrLoginStart } from '../../auth/login-starters.js';
 import { PASSWORDLESS_LOGIN_TTL_SECONDS } from '../../login-transactions/browser-binding.js';
 import type { StoredLoginTransaction } from '../../login-transactions/login-transactions.service.js';
@@ -94,8 +99,7 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
 
   protected async verify(tokens: VerifiedTokens, transaction: StoredLoginTransaction): Promise<VerifiedLogin> {
     const userinfo = await this.client.userinfo(tokens.accessToken, tokens.idTokenClaims!.sub);
-    const claims = tokens.idTokenClaims;
-    return this.verifiedLogin(userinfo, transaction, 'web', authTimeOf(claims), authTimeAsStamped(claims));
+    return this.verifiedLogin(userinfo, transaction, 'web', authTimeAsStamped(tokens.idTokenClaims));
   }
 
   /** Passwordless, step 1: a QR login session at Digidentity. Its authorisation code never leaves this server. */
@@ -232,10 +236,8 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
       );
       // A QR login has no single sign-on: the PIN was confirmed after the QR code was handed out, so when the ID
       // token does not say, the start of this login is a time the authentication is guaranteed not to precede.
-      const claims = tokens.idTokenClaims;
-      const authTime = authTimeOf(claims) ?? transaction.createdAt;
-      const signIn = authTimeAsStamped(claims) ?? transaction.createdAt;
-      const login = await this.verifiedLogin(userinfo, transaction, 'passwordless', authTime, signIn);
+      const signIn = authTimeAsStamped(tokens.idTokenClaims) ?? transaction.createdAt;
+      const login = await this.verifiedLogin(userinfo, transaction, 'passwordless', signIn);
       const newSignIn =
         tokens.idTokenClaims?.auth_time === undefined ||
         signedInDuringLogin(tokens.idTokenClaims, transaction.startedAtLocal, answeredAt);
@@ -285,10 +287,13 @@ export class DigidentityLoginService extends OidcProviderLogin<'digidentity'> {
     userinfo: Record<string, unknown>,
     transaction: StoredLoginTransaction,
     method: 'web' | 'passwordless',
-    authTime: Date | null,
-    /** The Trust Centre's `auth_time` as stamped (authTimeAsStamped): names the sign-in, e.g. for a chain binding. */
+    /**
+     * The Trust Centre's `auth_time` as stamped (authTimeAsStamped): it names the sign-in (a chain binding's key); the
+     * session's authTime is the same held to this host's clock, as authTimeOf holds it.
+     */
     signIn: Date | null,
   ): Promise<VerifiedLogin> {
+    const authTime = heldToThisClock(signIn);
     const sermi = evaluateSermiClaims(userinfo);
     if (!sermi.ok) {
       throw new LoginFailure(sermi.refusal, sermi.detail, { field: sermi.field, loginTransactionId: transaction.id });
