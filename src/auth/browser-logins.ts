@@ -125,7 +125,7 @@ export class BrowserLogins {
     if (outcome.kind === 'session') this.sessionCookie.set(res, outcome.token);
     if (outcome.kind === 'linked' && outcome.signedOut) {
       // Signed out as by any sign-out: the providers' sessions this browser has end too, this login's among them.
-      return { ...outcome, providerLogoutUrl: await this.signOut.applyWithProviderRound(req, res) };
+      return { ...outcome, signedOutTo: await this.signOut.signOutTo(req, res) };
     }
     if (outcome.kind === 'pending' && binding) {
       this.binding.keep(res, binding, this.config.linking.pendingSelfServiceSeconds);
@@ -152,8 +152,8 @@ export class BrowserLogins {
       }
       return redirect(res, 302, pendingPageUrl(outcome.pendingIdentityId, this.config));
     }
-    if (outcome.kind === 'linked' && outcome.signedOut) {
-      return redirect(res, 302, outcome.providerLogoutUrl ?? this.config.login.afterLogoutUrl.href);
+    if (outcome.kind === 'linked' && outcome.signedOutTo) {
+      return redirect(res, 302, outcome.signedOutTo);
     }
     const { providerData } = login.transaction;
     const attach = providerData.attachPendingIdentityId;

@@ -10,6 +10,8 @@ import { BrowserBinding, hashBinding } from '../login-transactions/browser-bindi
 import { PendingIdentitiesRepository } from '../pending-identities/pending-identities.repository.js';
 import { SessionCookie } from '../sessions/session-cookie.js';
 import { ProviderLogout } from './provider-logout.js';
+import type { AppConfig } from '../app/app.config.js';
+import { InjectAppConfig } from '../config/config.module.js';
 
 /**
  * What signing a browser out means beyond ending its session, wherever it happens (logout, ending this session
@@ -26,6 +28,7 @@ export class BrowserSignOut {
     private readonly pending: PendingIdentitiesRepository,
     private readonly providerLogout: ProviderLogout,
     @InjectRootLogger() private readonly logger: Logger,
+    @InjectAppConfig() private readonly config: AppConfig,
   ) {}
 
   async apply(req: Request, res: Response): Promise<void> {
@@ -41,6 +44,11 @@ export class BrowserSignOut {
   async applyWithProviderRound(req: Request, res: Response): Promise<string | undefined> {
     await this.apply(req, res);
     return (await this.providerLogout.start(null, req, res))?.href;
+  }
+
+  /** As applyWithProviderRound, for a browser sent on: where it goes next, LOGOUT_REDIRECT_URL when no round is due. */
+  async signOutTo(req: Request, res: Response): Promise<string> {
+    return (await this.applyWithProviderRound(req, res)) ?? this.config.login.afterLogoutUrl.href;
   }
 
   /**

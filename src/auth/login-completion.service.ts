@@ -39,8 +39,8 @@ export type LoginOutcome =
       /** The browser's session was authenticated through the replaced subject and has ended. */
       signedOut: boolean;
       returnTo: string;
-      /** With signedOut: the first step of the round of provider sign-out pages (BrowserLogins.complete), if any. */
-      providerLogoutUrl?: string;
+      /** With signedOut: where the browser goes next (BrowserSignOut.signOutTo, in BrowserLogins.complete). */
+      signedOutTo?: string;
     };
 
 /** The `outcome` label of rmi_logins_total for a login that went through (refusals are labelled with their code). */

@@ -71,7 +71,7 @@ export class PendingAttachFollowUp {
     if (outcome.status === 'confirm_with_provider' && outcome.redirectUrl) return outcome.redirectUrl;
     // Attached, and this session ended by it (the re-bind revoked it): a failure from here on is the sign-out's.
     if (outcome.signedOut) {
-      return (await this.signOut.applyWithProviderRound(req, res)) ?? this.config.login.afterLogoutUrl.href;
+      return this.signOut.signOutTo(req, res);
     }
     return afterLoginUrl(returnTo, this.config);
   }

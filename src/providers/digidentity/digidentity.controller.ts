@@ -83,9 +83,9 @@ export class DigidentityController extends ProviderLoginController({
         return { status: 'failed', code: 'identity_pending' };
       }
       await this.logins.recordPasswordlessOutcome(id, 'complete');
-      if (outcome.kind === 'linked' && outcome.signedOut) {
+      if (outcome.kind === 'linked' && outcome.signedOutTo) {
         // The link replaced the login this session came through: signed out, on through the providers' pages.
-        return { status: 'complete', returnTo: outcome.providerLogoutUrl ?? this.config.login.afterLogoutUrl.href };
+        return { status: 'complete', returnTo: outcome.signedOutTo };
       }
       return { status: 'complete', returnTo: afterLoginUrl(outcome.returnTo, this.config) };
     } catch (error) {
