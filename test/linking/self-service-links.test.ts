@@ -40,6 +40,12 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
     return { account, link, session, browser };
   }
 
+  /** An IOE persona of its own at the sandbox: its IOEUID (hence person key) is the test's alone. */
+  const newIoe = (id: string, ioeuid: string): Persona => {
+    const persona = { ...QR_PERSON, id, claims: { ...IOE.claims, ioeuid } };
+    bed.sandbox.personas.push(persona);
+    return persona;
+  };
   const accountById = (id: string) => bed.app.dataSource.getRepository(Account).findOneByOrFail({ id });
 
   const linksOf = (accountId: string) =>
@@ -237,12 +243,7 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
   });
 
   it('replaces its own link after the person re-created their provider account (replaceExisting)', async () => {
-    const persona: Persona = {
-      ...QR_PERSON,
-      id: 'replace-own-0001',
-      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/7272727272B' },
-    };
-    bed.sandbox.personas.push(persona);
+    const persona = newIoe('replace-own-0001', 'NL/EXAMPLECAB/7272727272B');
     const old = new Browser();
     await bed.webLogin(old, persona.id);
     const accountId = (await old.request(`${bed.app.baseUrl}/api/me`)).json<{ account: { id: string } }>().account.id;
@@ -271,12 +272,7 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
   });
 
   it("signs out a browser whose own login the replaced link was, through the provider's sign-out page", async () => {
-    const persona: Persona = {
-      ...QR_PERSON,
-      id: 'replace-own-0002',
-      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/7474747474B' },
-    };
-    bed.sandbox.personas.push(persona);
+    const persona = newIoe('replace-own-0002', 'NL/EXAMPLECAB/7474747474B');
     // Signed in through the subject the person's re-created Digidentity account replaces.
     const browser = new Browser();
     await bed.webLogin(browser, persona.id);
@@ -298,12 +294,7 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
   });
 
   it('sends a QR link that replaced its own login on through the sign-out round too, from its poll', async () => {
-    const persona: Persona = {
-      ...QR_PERSON,
-      id: 'replace-own-0003',
-      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/7575757575B' },
-    };
-    bed.sandbox.personas.push(persona);
+    const persona = newIoe('replace-own-0003', 'NL/EXAMPLECAB/7575757575B');
     const browser = new Browser();
     await bed.webLogin(browser, persona.id);
     const newSubject = bed.sandbox.recreateAccount(persona.id);
@@ -327,12 +318,7 @@ describe('self-service linking (Digidentity as the provider being linked)', () =
   });
 
   it('refuses, on the record, to replace a link with the very identity it already names', async () => {
-    const persona: Persona = {
-      ...QR_PERSON,
-      id: 'replace-same-0001',
-      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/7373737373B' },
-    };
-    bed.sandbox.personas.push(persona);
+    const persona = newIoe('replace-same-0001', 'NL/EXAMPLECAB/7373737373B');
     await bed.webLogin(new Browser(), persona.id);
     const [link] = await bed.app.dataSource.query(
       `SELECT id, account_id FROM identity_links WHERE provider = 'digidentity' AND subject = $1`,
