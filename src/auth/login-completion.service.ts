@@ -26,6 +26,8 @@ import { FRESH_SIGN_IN } from './login-starters.js';
 import { NEW_SIGN_IN } from '../sessions/recent-authentication.js';
 import { Metrics } from '../operations/metrics.js';
 import type { RequestMeta, VerifiedLogin } from './verified-login.js';
+import { LoginTransactionsService, refuseUnlessConsumed } from '../login-transactions/login-transactions.service.js';
+import type { OrNull } from '../database/sql.js';
 
 export type LoginOutcome =
   | { kind: 'session'; accountId: string; sessionId: string; token: string; absoluteExpiresAt: Date; returnTo: string }
@@ -89,6 +91,7 @@ export class LoginCompletionService {
     private readonly pending: PendingIdentitiesRepository,
     private readonly accessLog: SermiAccessLogRepository,
     private readonly signOutHints: SignOutHintsRepository,
+    private readonly transactions: LoginTransactionsService,
     @InjectAppConfig() private readonly config: AppConfig,
     /** Also what the providers' HTTP clients report their calls to. */
     readonly metrics: Metrics,
@@ -106,7 +109,8 @@ export class LoginCompletionService {
 
   private async completeOrAudit(verified: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
     const login = withSignInNoted(verified);
-    const { purpose } = login.transaction;
+    const { transaction } = login;
+    const { purpose } = transaction;
     try {
       if (!subjectFits(login.identity.subject)) {
         throw new LoginFailure('userinfo_invalid', 'the provider sent a subject that is empty or too long', {
@@ -121,8 +125,16 @@ export class LoginCompletionService {
       if (purpose === 'link') return await this.completeLink(login, meta);
       // A re-authentication must prove the same account again: only the general path checks that.
       if (purpose === 'reauthenticate') return await this.completeInTransaction(login, meta);
-      return (await this.completeReturningIdentity(login, meta)) ?? (await this.completeInTransaction(login, meta));
+      return (
+        (await this.completeReturningIdentity(login, meta)) ??
+        // The returning-login statement consumed the login if it was this process's to consume.
+        (await this.completeInTransaction(
+          { ...login, transaction: { ...transaction, consumedOnCompletion: false } },
+          meta,
+        ))
+      );
     } catch (error) {
+      await this.transactions.consumeAfterFailure(transaction);
       const failure =
         error instanceof LoginFailure
           ? error
@@ -148,6 +160,7 @@ export class LoginCompletionService {
     const { identity, transaction } = login;
     const accountId = transaction.accountId!;
     return this.dataSource.transaction(async (manager) => {
+      await this.transactions.consumeForCompletion(manager, transaction);
       const session = await this.sessions.liveSession(meta.previousSessionToken, manager);
       if (session?.accountId !== accountId) {
         throw new LoginFailure(
@@ -201,6 +214,7 @@ export class LoginCompletionService {
   private completeInTransaction(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
     const { identity, transaction } = login;
     return this.dataSource.transaction(async (manager) => {
+      await this.transactions.consumeForCompletion(manager, transaction);
       const mapped = await this.mapping.map(
         identity,
         {
@@ -317,7 +331,9 @@ export class LoginCompletionService {
     const previous = looksLikeSessionToken(meta.previousSessionToken)
       ? hashSessionToken(meta.previousSessionToken)
       : null;
-    const [row] = await preparedRows<{ id: string; account_id: string; absolute_expires_at: Date }>(
+    const [row] = await preparedRows<
+      OrNull<{ id: string; account_id: string; absolute_expires_at: Date }> & { consumed: boolean; expired: boolean }
+    >(
       this.dataSource.manager,
       previous ? 'rmi_returning_login' : 'rmi_returning_login_fresh_browser',
       previous ? RETURNING_LOGIN_SQL : RETURNING_LOGIN_FRESH_BROWSER_SQL,
@@ -347,9 +363,11 @@ export class LoginCompletionService {
         login.sessionEndsBy ?? null,
         meta.signOutHint ? hashSignOutHandle(meta.signOutHint.handle) : null,
         meta.signOutHint ? hashOrNull(meta.signOutHint.replaces) : null,
+        transaction.consumedOnCompletion ? transaction.id : null,
       ],
     );
-    if (!row) return undefined;
+    if (transaction.consumedOnCompletion) refuseUnlessConsumed(transaction.id, row.consumed ? row : undefined);
+    if (row.id === null || row.account_id === null || row.absolute_expires_at === null) return undefined;
     return {
       kind: 'session',
       accountId: row.account_id,

@@ -2,6 +2,7 @@ import { insertAuditEvents } from '../audit/audit-events.repository.js';
 import { lockLinkForLoginSql, touchLinkForLoginSql } from '../identity-links/identity-links.repository.js';
 import { sermiLoginInsert } from '../sermi/access-log/sermi-access-log.repository.js';
 import { forgetHintSql, keepHintSql } from '../login-transactions/sign-out-hints.repository.js';
+import { consumeForCompletionSql } from '../login-transactions/login-transactions.repository.js';
 import { insertSessionSql, replaceSessionSql } from '../sessions/sessions.repository.js';
 
 /**
@@ -19,18 +20,25 @@ import { insertSessionSql, replaceSessionSql } from '../sessions/sessions.reposi
  * authenticated at the provider (its auth_time; null: it did not say, and the session is never recent), $17 the ID
  * token, kept for RP-initiated logout (or null), $18 when the session must end at the latest (or null), $19 the hash
  * of the new handle in the browser's note for this provider, under which the ID token is kept for its next sign-out
- * (or null; SignOutHint), $20 the hash of the handle the note held before, whose token goes (or null).
+ * (or null; SignOutHint), $20 the hash of the handle the note held before, whose token goes (or null), $21 the
+ * login to consume (a login this process started, StoredLoginTransaction.consumedOnCompletion; or null).
+ *
+ * It always returns one row: `consumed` and `expired` tell what became of login $21, and the session's columns are
+ * null when the statement wrote nothing. It writes nothing unless it consumed an unexpired $21 (when one is given).
  *
  * `replacesSession`: the browser sent a session token ($6 not null). Without one there is nothing to replace, and
  * that variant leaves `sessions` alone: as a prepared statement the UPDATE's cached generic plan cannot know $6 is
  * null, and one planned while the table was small scanned every live session on each login (docs/benchmark.md).
  */
 export const returningLoginSql = (replacesSession: boolean) => `
-WITH link AS (
+WITH consumed AS (
+  ${consumeForCompletionSql('$21::uuid')}
+), link AS (
   ${lockLinkForLoginSql(
     'l.id, l.account_id, l.attributes AS before',
     // A changed person key needs the general path's checks.
-    `AND a.status = 'active' AND ($5::text IS NULL OR l.person_key IS NOT DISTINCT FROM $5::text)`,
+    `AND a.status = 'active' AND ($5::text IS NULL OR l.person_key IS NOT DISTINCT FROM $5::text)
+     AND ($21::uuid IS NULL OR EXISTS (SELECT 1 FROM consumed WHERE NOT consumed.expired))`,
   )}
 ), touched AS (
   ${touchLinkForLoginSql('link', { attributes: '$4::jsonb', personKey: '$5::text' })}
@@ -79,7 +87,9 @@ WITH link AS (
   RETURNING id
 )
 SELECT s.id, s.account_id, s.absolute_expires_at, (SELECT count(*) FROM audited) AS audit_events,
-       (SELECT count(*) FROM sermi_logged) AS sermi_records FROM session s`;
+       (SELECT count(*) FROM sermi_logged) AS sermi_records,
+       EXISTS (SELECT 1 FROM consumed) AS consumed, EXISTS (SELECT 1 FROM consumed WHERE expired) AS expired
+  FROM (SELECT 1) AS one LEFT JOIN session s ON true`;
 
 export const RETURNING_LOGIN_SQL = returningLoginSql(true);
 export const RETURNING_LOGIN_FRESH_BROWSER_SQL = returningLoginSql(false);

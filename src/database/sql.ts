@@ -103,3 +103,6 @@ function stringProblem(text: string): 'nul' | 'lone_surrogate' | null {
   if (text.includes('\u0000')) return 'nul';
   return /\p{Cs}/u.test(text) ? 'lone_surrogate' : null;
 }
+
+/** A row whose columns may all be null (a LEFT JOIN that found nothing). */
+export type OrNull<T> = { [column in keyof T]: T[column] | null };

@@ -2,7 +2,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { IdentityProvider } from '../common/identity-providers.js';
-import { jsonb, preparedRows, sqlRows } from '../database/sql.js';
+import { jsonb, type OrNull, preparedRows, sqlRows } from '../database/sql.js';
 import { countStartSql, RETRY_AFTER_SQL, type LoginStartCountRow } from './login-start-counters.repository.js';
 import type { LoginPurpose } from './login-transaction.entity.js';
 import { underPurgeLock, type PurgeBatch } from './purge-lock.js';
@@ -47,6 +47,24 @@ const COLUMNS = `id, provider, purpose, nonce, pkce_verifier, return_to, account
                  browser_binding_hash, consumed_at, expires_at <= now() AS expired,
                  (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`;
 
+/** What a start learns of the login it stored; `age_ms` as in COLUMNS. */
+const CREATED = `id, created_at, expires_at, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`;
+
+export interface CreatedLoginRow {
+  id: string;
+  created_at: Date;
+  expires_at: Date;
+  age_ms: number;
+}
+
+/**
+ * Consumes the login with id `id` (a parameter) for the statement that completes it: no row when it was consumed
+ * already; `expired` (LOGIN_OPEN_PER_BROWSER expires a browser's older logins early) refuses the login, consumed.
+ */
+export const consumeForCompletionSql = (id: string) => `
+  UPDATE login_transactions SET consumed_at = now() WHERE id = ${id} AND consumed_at IS NULL
+  RETURNING expires_at <= now() AS expired`;
+
 /** No login lives longer than this (LOGIN_TRANSACTION_TTL_SECONDS ≤ 3600, passwordless 300 s). */
 const LONGEST_TTL_SECONDS = 3600;
 
@@ -62,13 +80,14 @@ const MAKE_ROOM = `CASE WHEN $12::boolean THEN 0
 const CREATE_COUNTED_HERE = `
   WITH hit AS (${countStartSql(`'login'`, '$13::text', '$14::int')}),
        room AS (SELECT ${MAKE_ROOM} FROM hit WHERE hit.hits <= $14::int),
-       created AS (${INSERT_LOGIN} FROM room RETURNING id, expires_at)
-  SELECT created.id, created.expires_at, (SELECT hits FROM hit) AS hits, ${RETRY_AFTER_SQL} AS retry_after
+       created AS (${INSERT_LOGIN} FROM room RETURNING ${CREATED})
+  SELECT created.id, created.created_at, created.expires_at, created.age_ms, (SELECT hits FROM hit) AS hits,
+         ${RETRY_AFTER_SQL} AS retry_after
     FROM (SELECT 1) AS one LEFT JOIN created ON true`;
 
 const CREATE_COUNTED_BEFORE = `
   WITH room AS (SELECT ${MAKE_ROOM})
-  ${INSERT_LOGIN} FROM room RETURNING id, expires_at`;
+  ${INSERT_LOGIN} FROM room RETURNING ${CREATED}`;
 
 function insertParameters(login: LoginTransactionInsert): unknown[] {
   return [
@@ -98,8 +117,8 @@ export class LoginTransactionsRepository {
     login: LoginTransactionInsert,
     client: string,
     limit: number,
-  ): Promise<LoginStartCountRow & { id: string | null; expires_at: Date | null }> {
-    const [row] = await preparedRows<LoginStartCountRow & { id: string | null; expires_at: Date | null }>(
+  ): Promise<LoginStartCountRow & OrNull<CreatedLoginRow>> {
+    const [row] = await preparedRows<LoginStartCountRow & OrNull<CreatedLoginRow>>(
       manager,
       'rmi_login_transaction_create',
       CREATE_COUNTED_HERE,
@@ -109,8 +128,8 @@ export class LoginTransactionsRepository {
   }
 
   /** Stores a login whose start was counted already. */
-  async insert(manager: EntityManager, login: LoginTransactionInsert): Promise<{ id: string; expires_at: Date }> {
-    const [row] = await preparedRows<{ id: string; expires_at: Date }>(
+  async insert(manager: EntityManager, login: LoginTransactionInsert): Promise<CreatedLoginRow> {
+    const [row] = await preparedRows<CreatedLoginRow>(
       manager,
       'rmi_login_transaction_create_counted',
       CREATE_COUNTED_BEFORE,
@@ -143,6 +162,12 @@ export class LoginTransactionsRepository {
         RETURNING ${COLUMNS}`,
       [stateHash, provider],
     );
+    return row;
+  }
+
+  /** Consumes a login taken from LoginsStartedHere (consumeForCompletionSql); undefined when it was consumed already. */
+  async consumeForCompletion(manager: EntityManager, id: string): Promise<{ expired: boolean } | undefined> {
+    const [row] = await sqlRows<{ expired: boolean }>(manager, consumeForCompletionSql('$1::uuid'), [id]);
     return row;
   }
 

@@ -2,7 +2,7 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { logFailure } from '../common/logging/fault-log.js';
 import { InjectRootLogger } from '../common/logging/logger.module.js';
 import type { AppConfig } from '../app/app.config.js';
@@ -14,7 +14,9 @@ import { hashBinding } from './browser-binding.js';
 import { clientKey, type LoginStartKind, TooManyLoginStarts } from './login-start-limits.js';
 import { LoginStartCountersRepository } from './login-start-counters.repository.js';
 import type { LoginPurpose } from './login-transaction.entity.js';
+import { LoginsStartedHere } from './logins-started-here.js';
 import {
+  type CreatedLoginRow,
   type LoginTransactionInsert,
   type LoginTransactionRow,
   LoginTransactionsRepository,
@@ -30,6 +32,12 @@ export interface NewLoginTransaction {
   browserBinding: string;
   /** This start minted the browser's binding (BrowserBinding.ensure): no login of the browser can be open. */
   browserBindingIsNew?: boolean;
+  /**
+   * A web login whose callback finds it by `state` (consumeByState) and which the statement completing it can consume
+   * (LoginCompletionService): kept in LoginsStartedHere as well, so that a callback to this process needs no consume
+   * statement of its own. Only with the default lifetime.
+   */
+  keepHere?: boolean;
   nonce?: string | null;
   pkceVerifier?: string | null;
   accountId?: string | null;
@@ -59,6 +67,12 @@ export interface StoredLoginTransaction {
    * measured without comparing two hosts' clocks (signedInDuringLogin).
    */
   startedAtLocal: number;
+  /**
+   * Its row is not consumed yet: this process started it and its callback came back here (LoginsStartedHere). The
+   * statement that completes the login consumes it (LoginCompletionService), or `consumeAfterFailure` when the login
+   * fails before that; a second callback with its `state` is refused here either way.
+   */
+  consumedOnCompletion: boolean;
 }
 
 function toStored(row: LoginTransactionRow, sentAt: number): StoredLoginTransaction {
@@ -74,21 +88,26 @@ function toStored(row: LoginTransactionRow, sentAt: number): StoredLoginTransact
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     startedAtLocal: sentAt - row.age_ms,
+    consumedOnCompletion: false,
   };
 }
 
 const stateHash = (state: string) => hash('sha256', state, 'buffer');
 
 const PURGE_BATCH = 1000;
+/** At 100 logins a second, the last 100 seconds' starts; a few MB. */
+const LOGINS_KEPT_HERE = 10_000;
 const PURGE_MAX_BATCHES = 50;
 
 /**
- * In-flight logins live in Postgres, never in process memory: any instance can finish a login another started.
- * Each is consumed exactly once, by one conditional UPDATE, before anything is sent to the provider.
+ * In-flight logins live in Postgres: any instance can finish a login another started. Each is consumed exactly once,
+ * by one conditional UPDATE: before anything is sent to the provider, or — a web login whose callback comes back to
+ * the instance that started it (LoginsStartedHere) — in the statement that completes it.
  */
 @Injectable()
 export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
   private purgeTimer?: NodeJS.Timeout;
+  private readonly startedHere: LoginsStartedHere;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -97,7 +116,9 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     private readonly logins: LoginTransactionsRepository,
     private readonly startCounters: LoginStartCountersRepository,
     private readonly signOutHints: SignOutHintsRepository,
-  ) {}
+  ) {
+    this.startedHere = new LoginsStartedHere(LOGINS_KEPT_HERE, config.login.transactionTtlSeconds);
+  }
 
   onModuleInit() {
     const { purgeIntervalSeconds } = this.config.login;
@@ -121,6 +142,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
    */
   async create(input: NewLoginTransaction): Promise<{ id: string; state: string; expiresAt: Date }> {
     const state = randomToken();
+    const defaultTtl = this.config.login.transactionTtlSeconds;
     const login: LoginTransactionInsert = {
       provider: input.provider,
       purpose: input.purpose ?? 'login',
@@ -131,20 +153,42 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
       browserBindingHash: hashBinding(input.browserBinding),
       accountId: input.accountId ?? null,
       providerData: input.providerData ?? {},
-      ttlSeconds: input.ttlSeconds ?? this.config.login.transactionTtlSeconds,
+      ttlSeconds: input.ttlSeconds ?? defaultTtl,
       openPerBrowser: this.config.login.openPerBrowser,
       browserBindingIsNew: input.browserBindingIsNew ?? false,
     };
     const manager = this.dataSource.manager;
+    const sentAt = performance.now();
+    let created: CreatedLoginRow;
     if (input.startLimit === 'counted') {
-      const row = await this.logins.insert(manager, login);
-      return { id: row.id, state, expiresAt: row.expires_at };
+      created = await this.logins.insert(manager, login);
+    } else {
+      const client = clientKey(input.startLimit.clientIp);
+      const limit = this.config.login.startLimitPerMinute;
+      const row = await this.logins.insertCountingStart(manager, login, client, limit);
+      if (row.id === null || row.created_at === null || row.expires_at === null || row.age_ms === null) {
+        throw this.refused('login', client, limit, row);
+      }
+      created = { id: row.id, created_at: row.created_at, expires_at: row.expires_at, age_ms: row.age_ms };
     }
-    const client = clientKey(input.startLimit.clientIp);
-    const limit = this.config.login.startLimitPerMinute;
-    const row = await this.logins.insertCountingStart(manager, login, client, limit);
-    if (row.id === null || row.expires_at === null) throw this.refused('login', client, limit, row);
-    return { id: row.id, state, expiresAt: row.expires_at };
+    if (input.keepHere && login.ttlSeconds === defaultTtl) {
+      const stored: StoredLoginTransaction = {
+        id: created.id,
+        provider: login.provider,
+        purpose: login.purpose,
+        nonce: login.nonce,
+        pkceVerifier: login.pkceVerifier,
+        returnTo: login.returnTo,
+        accountId: login.accountId,
+        providerData: login.providerData,
+        createdAt: created.created_at,
+        expiresAt: created.expires_at,
+        startedAtLocal: sentAt - created.age_ms,
+        consumedOnCompletion: true,
+      };
+      this.startedHere.keep(login.stateHash, stored, login.browserBindingHash);
+    }
+    return { id: created.id, state, expiresAt: created.expires_at };
   }
 
   /**
@@ -207,6 +251,19 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
       throw new LoginFailure('login_state_invalid', 'the login response carries no valid state');
     }
     const hash = stateHash(state);
+    const taken = this.startedHere.take(hash);
+    if (taken.kind === 'replayed') {
+      throw new LoginFailure('login_replayed', 'this login response was already used', {
+        loginTransactionId: taken.id,
+      });
+    }
+    if (taken.kind === 'taken') {
+      const { transaction } = taken;
+      const sameBrowser = browserBinding && timingSafeEqual(hashBinding(browserBinding), taken.browserBindingHash);
+      if (sameBrowser) return transaction;
+      await this.consumeAfterFailure(transaction);
+      throw wrongBrowser(transaction.id);
+    }
     const sentAt = performance.now();
     const row = await this.logins.consumeByStateHash(this.dataSource.manager, hash, provider);
     if (!row) {
@@ -254,7 +311,31 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
    * same statement, so nobody ever sees the transaction consumed without the state its consumer left.
    */
   async consumeById(id: string, providerData: Record<string, unknown> = {}): Promise<boolean> {
+    this.startedHere.forget(id);
     return this.logins.consumeById(this.dataSource.manager, id, providerData);
+  }
+
+  /**
+   * Consumes a login taken from LoginsStartedHere (`consumedOnCompletion`) in the completing transaction, before it
+   * writes anything: refused as replayed when another instance consumed it first (a copy of the callback), as
+   * expired when the browser's cap on open logins expired it.
+   */
+  async consumeForCompletion(manager: EntityManager, transaction: StoredLoginTransaction): Promise<void> {
+    if (!transaction.consumedOnCompletion) return;
+    refuseUnlessConsumed(transaction.id, await this.logins.consumeForCompletion(manager, transaction.id));
+  }
+
+  /**
+   * Uses up a login taken from LoginsStartedHere that failed before the statement completing it ran: like any login,
+   * it cannot be used again, on any instance. Best effort (the failure may be the database's): logged, never thrown.
+   */
+  async consumeAfterFailure(transaction: StoredLoginTransaction): Promise<void> {
+    if (!transaction.consumedOnCompletion) return;
+    await this.logins
+      .consumeForCompletion(this.dataSource.manager, transaction.id)
+      .catch((error: unknown) =>
+        logFailure(this.logger, error, { loginTransactionId: transaction.id }, 'consuming a failed login failed'),
+      );
   }
 
   /**
@@ -281,12 +362,24 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private assertUsable(row: LoginTransactionRow, browserBinding: string | undefined): void {
-    const audit = { loginTransactionId: row.id };
     if (!browserBinding || !timingSafeEqual(hashBinding(browserBinding), row.browser_binding_hash)) {
-      throw new LoginFailure('login_wrong_browser', 'the login was started in another browser', audit);
+      throw wrongBrowser(row.id);
     }
-    if (row.expired) throw new LoginFailure('login_expired', 'the login was started too long ago', audit);
+    if (row.expired) throw expired(row.id);
   }
+}
+
+const wrongBrowser = (id: string) =>
+  new LoginFailure('login_wrong_browser', 'the login was started in another browser', { loginTransactionId: id });
+const expired = (id: string) =>
+  new LoginFailure('login_expired', 'the login was started too long ago', { loginTransactionId: id });
+
+/** What the statement completing a login kept here found (consumeForCompletionSql): throws unless it consumed it. */
+export function refuseUnlessConsumed(id: string, consumed: { expired: boolean } | undefined): void {
+  if (!consumed) {
+    throw new LoginFailure('login_replayed', 'this login response was already used', { loginTransactionId: id });
+  }
+  if (consumed.expired) throw expired(id);
 }
 
 /** Runs a bounded DELETE until it deletes less than a batch or finds another instance purging. */

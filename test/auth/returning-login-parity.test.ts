@@ -93,6 +93,7 @@ describe('returning logins: the one-statement path and the general path leave th
         createdAt: new Date(Date.now() - 5000),
         expiresAt: new Date(Date.now() + 600_000),
         startedAtLocal: performance.now() - 5000,
+        consumedOnCompletion: false,
       },
       warnings: [],
       authTime: scenario.authTime,

@@ -9,7 +9,9 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
 
 /**
  * The database goes away in the middle of logins: every one ends on "try again" (`service_unavailable`), never on
- * `internal_error`, and the login can be tried again once the database is back.
+ * `internal_error`, and the login can be tried again once the database is back. A callback to the instance that
+ * started its login calls the provider before it needs the database, so its code is spent and trying again means
+ * starting again, as the error page says (docs/login-flows.md, "A login consumed where it completes").
  */
 describe('a database outage during a login', () => {
   let database: TestDatabase;
@@ -42,7 +44,7 @@ describe('a database outage during a login', () => {
       .slice(from)
       .filter((line) => line.level === 'error' || line.level === 'fatal' || line.level === 'warn');
 
-  it('ends on service_unavailable while the database is down at the callback, and a reload then completes the login', async () => {
+  it('ends on service_unavailable while the database is down at the callback, and starting again signs in', async () => {
     const browsers = [new Browser(), new Browser(), new Browser()];
     const callbacks = await Promise.all(browsers.map((browser) => bed.startWebLogin(browser, IOE.id, '/portal/home')));
     // Someone signed in earlier whose next login fails during the outage.
@@ -68,11 +70,13 @@ describe('a database outage during a login', () => {
     expect(logged).toEqual([expect.objectContaining({ level: 'warn', cause: 'database_unavailable' })]);
     expect(JSON.stringify(bed.app.logs.lines.slice(logsBefore))).not.toMatch(/"stack"|"err"/);
 
-    // Nothing was consumed while the database was away: the very same callback signs the person in now.
+    // Nothing was written; each code was redeemed, so the same callback is spent, and a new login signs in.
     await link.restore();
     for (const [i, browser] of browsers.entries()) {
-      const reloaded = await browser.request(callbacks[i]);
-      expect([reloaded.status, reloaded.location]).toEqual([302, `${bed.app.baseUrl}/portal/home`]);
+      expect((await browser.request(callbacks[i])).location).toBe(errorPage(bed, 'login_replayed'));
+      expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(401);
+      const again = await bed.webLogin(browser, IOE.id, '/portal/home');
+      expect([again.status, again.location]).toEqual([302, `${bed.app.baseUrl}/portal/home`]);
       expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
     }
   });
@@ -96,7 +100,7 @@ describe('a database outage during a login', () => {
     expect((await browser.request(`${bed.app.baseUrl}/api/me`)).status).toBe(200);
   });
 
-  it('ends on service_unavailable when no pool connection comes in time, and the same callback works afterwards', async () => {
+  it('ends on service_unavailable when no pool connection comes in time, and starting again signs in', async () => {
     const browser = new Browser();
     const callback = await bed.startWebLogin(browser, IOE.id, '/portal/home');
     const held = Array.from({ length: bed.app.config.database.poolSize }, () => bed.app.dataSource.createQueryRunner());
@@ -107,8 +111,9 @@ describe('a database outage during a login', () => {
     } finally {
       await Promise.all(held.map((runner) => runner.release()));
     }
-    const reloaded = await browser.request(callback);
-    expect([reloaded.status, reloaded.location]).toEqual([302, `${bed.app.baseUrl}/portal/home`]);
+    expect((await browser.request(callback)).location).toBe(errorPage(bed, 'login_replayed'));
+    const again = await bed.webLogin(browser, IOE.id, '/portal/home');
+    expect([again.status, again.location]).toEqual([302, `${bed.app.baseUrl}/portal/home`]);
   });
 
   it('answers a login start with service_unavailable while the database is down', async () => {

@@ -73,9 +73,10 @@ export interface CodeFlowSettings {
 
 /**
  * The authorization code flow as every OIDC provider module runs it: the login transaction (state, nonce, PKCE,
- * intent, browser binding) stored before the browser leaves; on the callback, the transaction consumed before the
- * provider is called, the code redeemed (ID token always verified); every refusal audited. The provider module
- * adds its own scopes, parameters and claim rules.
+ * intent, browser binding) stored before the browser leaves; on the callback, the transaction taken once before the
+ * provider is called (LoginTransactionsService.consumeByState), the code redeemed (ID token always verified); every
+ * refusal audited, and a login taken without consuming its row consumed. The provider module adds its own scopes,
+ * parameters and claim rules.
  */
 export class OidcCodeFlow implements ProviderSessionLogout {
   readonly client: OidcClient;
@@ -139,6 +140,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         nonce,
         pkceVerifier,
         startLimit: { clientIp: meta.clientIp },
+        keepHere: true,
       });
       stored = transaction.id;
       return await this.client.authorizationUrl({
@@ -184,6 +186,7 @@ export class OidcCodeFlow implements ProviderSessionLogout {
         newSignIn: signedInDuringLogin(tokens.idTokenClaims, transaction.startedAtLocal, answeredAt),
       };
     } catch (error) {
+      if (transaction) await this.transactions.consumeAfterFailure(transaction);
       throw await this.failed(error, 'code', meta, transaction);
     }
   }

@@ -1,0 +1,81 @@
+import type { StoredLoginTransaction } from './login-transactions.service.js';
+
+interface StartedLogin {
+  id: string;
+  /** When it expires on this process's monotonic clock (`performance.now()`). */
+  expiresAtLocal: number;
+  /** Null once its callback came here: a second one is a replay, refused without asking the database. */
+  open: { transaction: StoredLoginTransaction; browserBindingHash: Buffer } | null;
+}
+
+export type TakenLogin =
+  | { kind: 'taken'; transaction: StoredLoginTransaction; browserBindingHash: Buffer }
+  | { kind: 'replayed'; id: string }
+  | { kind: 'unknown' };
+
+/**
+ * The web logins this process started, by state hash, until they expire: a callback that comes back to the process
+ * that started its login takes it from here instead of running a consume statement, and the statement that completes
+ * the login consumes its row (docs/login-flows.md#a-login-consumed-where-it-completes). Bounded: beyond `capacity`
+ * the oldest are dropped, and their callbacks consume the row first, as on any other instance.
+ */
+export class LoginsStartedHere {
+  /** In insertion order, which is expiry order: every login kept here has the same lifetime. */
+  private readonly byStateHash = new Map<string, StartedLogin>();
+  private readonly stateHashById = new Map<string, string>();
+
+  constructor(
+    private readonly capacity: number,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  get size(): number {
+    return this.byStateHash.size;
+  }
+
+  keep(stateHash: Buffer, transaction: StoredLoginTransaction, browserBindingHash: Buffer): void {
+    this.dropExpired(performance.now());
+    while (this.byStateHash.size >= this.capacity) this.dropOldest();
+    const key = stateHash.toString('base64');
+    this.byStateHash.set(key, {
+      id: transaction.id,
+      expiresAtLocal: transaction.startedAtLocal + this.ttlSeconds * 1000,
+      open: { transaction, browserBindingHash },
+    });
+    this.stateHashById.set(transaction.id, key);
+  }
+
+  /** The login a callback with this state hash completes, once; `replayed` for a callback with it again. */
+  take(stateHash: Buffer): TakenLogin {
+    this.dropExpired(performance.now());
+    const started = this.byStateHash.get(stateHash.toString('base64'));
+    if (!started) return { kind: 'unknown' };
+    if (!started.open) return { kind: 'replayed', id: started.id };
+    const { transaction, browserBindingHash } = started.open;
+    started.open = null;
+    return { kind: 'taken', transaction, browserBindingHash };
+  }
+
+  /** Forgets a login used up some other way (a start that failed after storing it). */
+  forget(id: string): void {
+    const key = this.stateHashById.get(id);
+    if (key === undefined) return;
+    this.stateHashById.delete(id);
+    this.byStateHash.delete(key);
+  }
+
+  private dropExpired(now: number): void {
+    for (const started of this.byStateHash.values()) {
+      if (started.expiresAtLocal > now) return;
+      this.dropOldest();
+    }
+  }
+
+  private dropOldest(): void {
+    const oldest = this.byStateHash.entries().next();
+    if (oldest.done) return;
+    const [key, started] = oldest.value;
+    this.byStateHash.delete(key);
+    this.stateHashById.delete(started.id);
+  }
+}

@@ -1,0 +1,213 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { hash } from 'node:crypto';
+import { Browser } from '../support/browser.js';
+import type { Persona } from '../../sandbox/digidentity/personas.js';
+import {
+  errorPage,
+  footprint,
+  IOE,
+  loginFailures,
+  startDigidentityTestbed,
+  type DigidentityTestbed,
+} from '../support/digidentity-testbed.js';
+import { reachProviderCallback } from '../support/web-login.js';
+import { freePort, runTypeScript, type RunningProcess } from '../support/spawn-process.js';
+
+/**
+ * A callback that comes back to the instance that started its login takes the login from that instance's memory; the
+ * statement that completes the login consumes its row (docs/login-flows.md, "A login consumed where it completes").
+ * Two instances share one database and one provider: whichever way the copies of a callback go, one login at most
+ * signs in, and every login is used up, whatever its outcome. The second instance is a process of its own, as in a
+ * deployment (Passport keeps its strategies per process: two apps in one process would share one).
+ */
+describe('a login consumed where it completes', () => {
+  let first: DigidentityTestbed;
+  let second: RunningProcess;
+  let secondUrl: string;
+
+  beforeAll(async () => {
+    // Behind one load balancer: one public origin (TRUST_PROXY lets the second instance have a port of its own).
+    first = await startDigidentityTestbed({ env: { TRUST_PROXY: 'loopback' } });
+    const port = await freePort();
+    secondUrl = `http://localhost:${port}`;
+    second = runTypeScript('src/main.ts', {
+      ...first.sandbox.backendSettings,
+      NODE_ENV: 'test',
+      PORT: String(port),
+      DATABASE_URL: first.app.database.url,
+      PUBLIC_BASE_URL: first.app.baseUrl,
+      TRUST_PROXY: 'loopback',
+      OIDC_ALLOW_INSECURE_HTTP: 'true',
+      OIDC_HTTP_TIMEOUT_MS: '2000',
+      SERMI_LOG_SEAL_INTERVAL_MS: '0',
+      AUDIT_SEAL_INTERVAL_MS: '0',
+      SERMI_LOG_PURGE_INTERVAL_SECONDS: '0',
+      LOG_LEVEL: 'info',
+    });
+    await second.waitForLog((line) => line.msg === 'listening', 60_000);
+  }, 90_000);
+  afterEach(() => {
+    first.hostile.hostility = {};
+  });
+  afterAll(async () => {
+    second.child.kill('SIGTERM');
+    await second.exited;
+    await first.close();
+  });
+
+  /** The callback URL as the second instance receives it, with the browser's cookies (one public origin). */
+  const atSecond = (browser: Browser, callback: string) => {
+    for (const [name, value] of browser.cookies(first.app.baseUrl)) browser.cookies(secondUrl).set(name, value);
+    return callback.replace(first.app.baseUrl, secondUrl);
+  };
+  const loginRow = async (callback: string) => {
+    const state = new URL(callback).searchParams.get('state')!;
+    const [row] = (await first.app.dataSource.query(
+      `SELECT id, consumed_at FROM login_transactions WHERE state_hash = $1`,
+      [hash('sha256', state, 'buffer')],
+    )) as Array<{ id: string; consumed_at: Date | null }>;
+    return row;
+  };
+  /** What another instance's consume statement does when a copy of the callback reaches it first. */
+  const consumedElsewhere = (callback: string) =>
+    loginRow(callback).then(({ id }) =>
+      first.app.dataSource.query(`UPDATE login_transactions SET consumed_at = now() WHERE id = $1`, [id]),
+    );
+  let people = 0;
+  /** A person no test signed in before (a new identity); `returning`: signed in once already. */
+  const person = async (returning: boolean): Promise<string> => {
+    people += 1;
+    const id = `consumed-here-${people}`;
+    const ioeuid = `NL/EXAMPLECAB/${String(4_000_000_000 + people)}B`;
+    first.sandbox.personas.push({ ...IOE, id, claims: { ...IOE.claims, ioeuid } } satisfies Persona);
+    if (returning) expect((await first.webLogin(new Browser(), id)).location).toBe(`${first.app.baseUrl}/portal/home`);
+    return id;
+  };
+  const tokenCalls = () => first.hostile.requests.filter((path) => path === '/oauth2/token').length;
+  const signedIn = async (bed: DigidentityTestbed, browser: Browser) =>
+    (await browser.request(`${bed.app.baseUrl}/api/me`)).status === 200;
+
+  it.each([
+    ['a new identity (the returning-login statement consumes it, then the general path signs in)', false],
+    ['a returning identity (the returning-login statement)', true],
+  ])('consumes the login of %s as it signs in; the callback again is a replay everywhere', async (_, returning) => {
+    const browser = new Browser();
+    const callback = await first.startWebLogin(browser, await person(returning));
+    expect((await loginRow(callback)).consumed_at).toBeNull();
+
+    expect((await browser.request(callback)).location).toBe(`${first.app.baseUrl}/portal/home`);
+    expect((await loginRow(callback)).consumed_at).not.toBeNull();
+    expect(await signedIn(first, browser)).toBe(true);
+    const calls = tokenCalls();
+    expect((await browser.request(callback)).location).toBe(errorPage(first, 'login_replayed'));
+    expect((await browser.request(atSecond(browser, callback))).location).toBe(errorPage(first, 'login_replayed'));
+    expect(tokenCalls()).toBe(calls);
+  });
+
+  it.each([
+    ['a new identity', false],
+    ['a returning identity', true],
+  ])(
+    'refuses the login of %s when another instance consumed it meanwhile, and writes nothing',
+    async (_, returning) => {
+      const browser = new Browser();
+      const callback = await first.startWebLogin(browser, await person(returning));
+      await consumedElsewhere(callback);
+      const before = await footprint(first);
+
+      expect((await browser.request(callback)).location).toBe(errorPage(first, 'login_replayed'));
+      expect(await footprint(first)).toEqual(before);
+      expect(await signedIn(first, browser)).toBe(false);
+      expect((await loginFailures(first)).at(-1)).toMatchObject({
+        code: 'login_replayed',
+        loginTransactionId: (await loginRow(callback)).id,
+      });
+    },
+  );
+
+  it('refuses a re-authentication (the general path) that another instance consumed meanwhile, and writes nothing', async () => {
+    const browser = new Browser();
+    const persona = await person(false);
+    expect((await first.webLogin(browser, persona)).location).toBe(`${first.app.baseUrl}/portal/home`);
+    const start = await browser.request(`${first.app.baseUrl}/auth/reauthenticate`);
+    browser.cookies(first.sandbox.issuer).clear();
+    const callback = await reachProviderCallback(
+      browser,
+      start.location!,
+      persona,
+      `${first.app.baseUrl}/auth/digidentity/callback`,
+    );
+    await consumedElsewhere(callback);
+    const before = await footprint(first);
+    const sessionBefore = (await browser.request(`${first.app.baseUrl}/api/me`)).json<{ session: unknown }>().session;
+
+    expect((await browser.request(callback)).location).toBe(errorPage(first, 'login_replayed'));
+    expect(await footprint(first)).toEqual(before);
+    expect((await browser.request(`${first.app.baseUrl}/api/me`)).json<{ session: unknown }>().session).toEqual(
+      sessionBefore,
+    );
+  });
+
+  it('signs in once when copies of a callback reach both instances while the first is at the token endpoint', async () => {
+    const browser = new Browser();
+    const callback = await first.startWebLogin(browser, await person(true));
+    let reached!: () => void;
+    let release!: () => void;
+    const atTokenEndpoint = new Promise<void>((resolve) => (reached = resolve));
+    let calls = 0;
+    first.hostile.hostility = {
+      beforeToken: () => {
+        if (calls++ > 0) return Promise.resolve();
+        reached();
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    };
+    const here = browser.request(callback);
+    await atTokenEndpoint;
+    const copy = await browser.request(atSecond(browser, callback));
+    expect(copy.location).toBe(`${secondUrl}/portal/home`);
+    const sessions = await footprint(first);
+    release();
+    // Its code was redeemed by the copy: the provider refuses it, and nothing more is written.
+    expect((await here).location).toBe(errorPage(first, 'token_exchange_failed'));
+    expect(await footprint(first)).toEqual(sessions);
+  });
+
+  it('uses up a login whose callback failed after the instance took it, for every instance', async () => {
+    const browser = new Browser();
+    const callback = await first.startWebLogin(browser, await person(true));
+    const wrongCode = new URL(callback);
+    wrongCode.searchParams.set('code', 'not-a-code-the-provider-issued');
+
+    expect((await browser.request(wrongCode.href)).location).toBe(errorPage(first, 'token_exchange_failed'));
+    expect((await loginRow(callback)).consumed_at).not.toBeNull();
+    const calls = tokenCalls();
+    expect((await browser.request(atSecond(browser, callback))).location).toBe(errorPage(first, 'login_replayed'));
+    expect(tokenCalls()).toBe(calls);
+  });
+
+  it('uses up a login whose callback came to the starting instance in another browser, before calling the provider', async () => {
+    const browser = new Browser();
+    const callback = await first.startWebLogin(browser, await person(true));
+    const calls = tokenCalls();
+
+    expect((await new Browser().request(callback)).location).toBe(errorPage(first, 'login_wrong_browser'));
+    expect((await loginRow(callback)).consumed_at).not.toBeNull();
+    expect((await browser.request(atSecond(browser, callback))).location).toBe(errorPage(first, 'login_replayed'));
+    expect(tokenCalls()).toBe(calls);
+  });
+
+  it('still consumes the login before calling the provider when the callback reaches another instance', async () => {
+    const browser = new Browser();
+    const callback = await first.startWebLogin(browser, await person(true));
+    await first.app.dataSource.query(
+      `UPDATE login_transactions SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [(await loginRow(callback)).id],
+    );
+    const calls = tokenCalls();
+
+    expect((await browser.request(atSecond(browser, callback))).location).toBe(errorPage(first, 'login_expired'));
+    expect(tokenCalls()).toBe(calls);
+    expect((await loginRow(callback)).consumed_at).not.toBeNull();
+  });
+});
