@@ -47,14 +47,13 @@ const COLUMNS = `id, provider, purpose, nonce, pkce_verifier, return_to, account
                  browser_binding_hash, consumed_at, expires_at <= now() AS expired,
                  (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`;
 
-/** What a start learns of the login it stored; `age_ms` as in COLUMNS. */
-const CREATED = `id, created_at, expires_at, (extract(epoch FROM clock_timestamp() - created_at) * 1000)::float8 AS age_ms`;
+/** What a start learns of the login it stored. */
+const CREATED = `id, created_at, expires_at`;
 
 export interface CreatedLoginRow {
   id: string;
   created_at: Date;
   expires_at: Date;
-  age_ms: number;
 }
 
 /**
@@ -81,7 +80,7 @@ const CREATE_COUNTED_HERE = `
   WITH hit AS (${countStartSql(`'login'`, '$13::text', '$14::int')}),
        room AS (SELECT ${MAKE_ROOM} FROM hit WHERE hit.hits <= $14::int),
        created AS (${INSERT_LOGIN} FROM room RETURNING ${CREATED})
-  SELECT created.id, created.created_at, created.expires_at, created.age_ms, (SELECT hits FROM hit) AS hits,
+  SELECT created.id, created.created_at, created.expires_at, (SELECT hits FROM hit) AS hits,
          ${RETRY_AFTER_SQL} AS retry_after
     FROM (SELECT 1) AS one LEFT JOIN created ON true`;
 

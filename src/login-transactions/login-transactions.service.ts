@@ -166,10 +166,10 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
       const client = clientKey(input.startLimit.clientIp);
       const limit = this.config.login.startLimitPerMinute;
       const row = await this.logins.insertCountingStart(manager, login, client, limit);
-      if (row.id === null || row.created_at === null || row.expires_at === null || row.age_ms === null) {
+      if (row.id === null || row.created_at === null || row.expires_at === null) {
         throw this.refused('login', client, limit, row);
       }
-      created = { id: row.id, created_at: row.created_at, expires_at: row.expires_at, age_ms: row.age_ms };
+      created = { id: row.id, created_at: row.created_at, expires_at: row.expires_at };
     }
     if (input.keepHere && login.ttlSeconds === defaultTtl) {
       const stored: StoredLoginTransaction = {
@@ -183,7 +183,8 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
         providerData: login.providerData,
         createdAt: created.created_at,
         expiresAt: created.expires_at,
-        startedAtLocal: sentAt - created.age_ms,
+        // Before the statement that stored it was sent: this process's own clock, no lock wait counted in.
+        startedAtLocal: sentAt,
         consumedOnCompletion: true,
       };
       this.startedHere.keep(login.stateHash, stored, login.browserBindingHash);
@@ -251,7 +252,7 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
       throw new LoginFailure('login_state_invalid', 'the login response carries no valid state');
     }
     const hash = stateHash(state);
-    const taken = this.startedHere.take(hash);
+    const taken = this.startedHere.take(hash, provider);
     if (taken.kind === 'replayed') {
       throw new LoginFailure('login_replayed', 'this login response was already used', {
         loginTransactionId: taken.id,

@@ -1,7 +1,9 @@
+import type { IdentityProvider } from '../common/identity-providers.js';
 import type { StoredLoginTransaction } from './login-transactions.service.js';
 
 interface StartedLogin {
   id: string;
+  provider: IdentityProvider;
   /** When it expires on this process's monotonic clock (`performance.now()`). */
   expiresAtLocal: number;
   /** Null once its callback came here: a second one is a replay, refused without asking the database. */
@@ -20,7 +22,10 @@ export type TakenLogin =
  * the oldest are dropped, and their callbacks consume the row first, as on any other instance.
  */
 export class LoginsStartedHere {
-  /** In insertion order, which is expiry order: every login kept here has the same lifetime. */
+  /**
+   * In insertion order, which is about expiry order (every login kept here has the same lifetime; starts that finish
+   * out of order are a statement's time apart): old ones are dropped from the front, and `take` checks each too.
+   */
   private readonly byStateHash = new Map<string, StartedLogin>();
   private readonly stateHashById = new Map<string, string>();
 
@@ -39,17 +44,22 @@ export class LoginsStartedHere {
     const key = stateHash.toString('base64');
     this.byStateHash.set(key, {
       id: transaction.id,
+      provider: transaction.provider,
       expiresAtLocal: transaction.startedAtLocal + this.ttlSeconds * 1000,
       open: { transaction, browserBindingHash },
     });
     this.stateHashById.set(transaction.id, key);
   }
 
-  /** The login a callback with this state hash completes, once; `replayed` for a callback with it again. */
-  take(stateHash: Buffer): TakenLogin {
-    this.dropExpired(performance.now());
+  /**
+   * The login a callback of `provider` with this state hash completes, once; `replayed` for a callback with it again.
+   * Another provider's login, or one past its lifetime, is `unknown` here (the database path refuses it).
+   */
+  take(stateHash: Buffer, provider: IdentityProvider): TakenLogin {
+    const now = performance.now();
+    this.dropExpired(now);
     const started = this.byStateHash.get(stateHash.toString('base64'));
-    if (!started) return { kind: 'unknown' };
+    if (!started || started.provider !== provider || started.expiresAtLocal <= now) return { kind: 'unknown' };
     if (!started.open) return { kind: 'replayed', id: started.id };
     const { transaction, browserBindingHash } = started.open;
     started.open = null;

@@ -10,6 +10,8 @@ import {
   startDigidentityTestbed,
   type DigidentityTestbed,
 } from '../support/digidentity-testbed.js';
+import { createAccount, createLink, signIn } from '../support/factories.js';
+import { startLink, useSession } from '../support/link-flow.js';
 import { reachProviderCallback } from '../support/web-login.js';
 import { freePort, runTypeScript, type RunningProcess } from '../support/spawn-process.js';
 
@@ -83,6 +85,21 @@ describe('a login consumed where it completes', () => {
     if (returning) expect((await first.webLogin(new Browser(), id)).location).toBe(`${first.app.baseUrl}/portal/home`);
     return id;
   };
+  /**
+   * What a login writes but a refused one must not (footprint counts rows; this sees updates too). A refusal writes its
+   * audit event, and keeps the provider's ID token for the browser's next sign-out (ProviderLogout), by design.
+   */
+  const written = async () => ({
+    ...(await footprint(first)),
+    ...(
+      (await first.app.dataSource.query(
+        `SELECT (SELECT count(*)::int FROM audit_events WHERE type <> 'auth.login_failed') AS audit_events,
+              (SELECT count(*)::int FROM sermi_access_log) AS sermi_records,
+              (SELECT count(*)::int FROM sessions WHERE revoked_at IS NULL) AS live_sessions,
+              (SELECT max(last_login_at) FROM identity_links) AS last_link_login`,
+      )) as Array<Record<string, unknown>>
+    )[0],
+  });
   const tokenCalls = () => first.hostile.requests.filter((path) => path === '/oauth2/token').length;
   const signedIn = async (bed: DigidentityTestbed, browser: Browser) =>
     (await browser.request(`${bed.app.baseUrl}/api/me`)).status === 200;
@@ -96,8 +113,16 @@ describe('a login consumed where it completes', () => {
     expect((await loginRow(callback)).consumed_at).toBeNull();
 
     expect((await browser.request(callback)).location).toBe(`${first.app.baseUrl}/portal/home`);
-    expect((await loginRow(callback)).consumed_at).not.toBeNull();
-    expect(await signedIn(first, browser)).toBe(true);
+    const consumedAt = (await loginRow(callback)).consumed_at;
+    const me = await browser.request(`${first.app.baseUrl}/api/me`);
+    expect(me.status).toBe(200);
+    const [session] = (await first.app.dataSource.query(`SELECT created_at FROM sessions WHERE id = $1`, [
+      me.json<{ session: { id: string } }>().session.id,
+    ])) as Array<{ created_at: Date }>;
+    // In the statement that made the session (the same now()): no consume statement of its own ran. A new identity's
+    // session comes from the general path's transaction after it.
+    if (returning) expect(consumedAt).toEqual(session.created_at);
+    else expect(consumedAt!.getTime()).toBeLessThan(session.created_at.getTime());
     const calls = tokenCalls();
     expect((await browser.request(callback)).location).toBe(errorPage(first, 'login_replayed'));
     expect((await browser.request(atSecond(browser, callback))).location).toBe(errorPage(first, 'login_replayed'));
@@ -111,13 +136,16 @@ describe('a login consumed where it completes', () => {
     'refuses the login of %s when another instance consumed it meanwhile, and writes nothing',
     async (_, returning) => {
       const browser = new Browser();
-      const callback = await first.startWebLogin(browser, await person(returning));
+      const persona = await person(false);
+      // A returning person signed in in this browser: the statement's variant that replaces the browser's session.
+      if (returning) expect((await first.webLogin(browser, persona)).status).toBe(302);
+      const callback = await first.startWebLogin(browser, persona);
       await consumedElsewhere(callback);
-      const before = await footprint(first);
+      const before = await written();
 
       expect((await browser.request(callback)).location).toBe(errorPage(first, 'login_replayed'));
-      expect(await footprint(first)).toEqual(before);
-      expect(await signedIn(first, browser)).toBe(false);
+      expect(await written()).toEqual(before);
+      expect(await signedIn(first, browser)).toBe(returning);
       expect((await loginFailures(first)).at(-1)).toMatchObject({
         code: 'login_replayed',
         loginTransactionId: (await loginRow(callback)).id,
@@ -138,14 +166,34 @@ describe('a login consumed where it completes', () => {
       `${first.app.baseUrl}/auth/digidentity/callback`,
     );
     await consumedElsewhere(callback);
-    const before = await footprint(first);
+    const before = await written();
     const sessionBefore = (await browser.request(`${first.app.baseUrl}/api/me`)).json<{ session: unknown }>().session;
 
     expect((await browser.request(callback)).location).toBe(errorPage(first, 'login_replayed'));
-    expect(await footprint(first)).toEqual(before);
+    expect(await written()).toEqual(before);
     expect((await browser.request(`${first.app.baseUrl}/api/me`)).json<{ session: unknown }>().session).toEqual(
       sessionBefore,
     );
+  });
+
+  it('refuses a link login (its own transaction) that another instance consumed meanwhile, and links nothing', async () => {
+    const account = await createAccount(first.app.dataSource);
+    const idin = await createLink(first.app.dataSource, account.id, { provider: 'signicat-idin' });
+    const browser = new Browser();
+    useSession(browser, first.app, await signIn(first.app, account, idin));
+    const { redirectUrl } = (await startLink(browser, first.app, 'digidentity')).json<{ redirectUrl: string }>();
+    const callback = await reachProviderCallback(
+      browser,
+      redirectUrl,
+      await person(false),
+      `${first.app.baseUrl}/auth/digidentity/callback`,
+    );
+    await consumedElsewhere(callback);
+    const before = await written();
+
+    expect((await browser.request(callback)).location).toBe(errorPage(first, 'login_replayed'));
+    expect(await written()).toEqual(before);
+    expect((await browser.request(`${first.app.baseUrl}/api/me`)).status).toBe(200);
   });
 
   it('signs in once when copies of a callback reach both instances while the first is at the token endpoint', async () => {
