@@ -103,6 +103,7 @@ export class LoginCompletionService {
 
   async complete(login: VerifiedLogin, meta: RequestMeta): Promise<LoginOutcome> {
     const outcome = await this.completeOrAudit(login, meta);
+    this.transactions.settled(login.transaction);
     this.metrics.loginFinished(login.identity.provider, OUTCOME_METRIC[outcome.kind], meta.receivedAt);
     return outcome;
   }

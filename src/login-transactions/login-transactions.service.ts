@@ -332,11 +332,19 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
    */
   async consumeAfterFailure(transaction: StoredLoginTransaction): Promise<void> {
     if (!transaction.consumedOnCompletion) return;
-    await this.logins
-      .consumeForCompletion(this.dataSource.manager, transaction.id)
-      .catch((error: unknown) =>
+    await this.logins.consumeForCompletion(this.dataSource.manager, transaction.id).then(
+      () => this.settled(transaction),
+      (error: unknown) =>
         logFailure(this.logger, error, { loginTransactionId: transaction.id }, 'consuming a failed login failed'),
-      );
+    );
+  }
+
+  /**
+   * The row of a login taken from LoginsStartedHere is consumed (its completion committed, or consumeAfterFailure):
+   * this process need not refuse its `state` itself any longer, the database does.
+   */
+  settled(transaction: StoredLoginTransaction): void {
+    if (transaction.consumedOnCompletion) this.startedHere.forget(transaction.id);
   }
 
   /**

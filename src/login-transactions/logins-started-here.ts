@@ -16,10 +16,11 @@ export type TakenLogin =
   | { kind: 'unknown' };
 
 /**
- * The web logins this process started, by state hash, until they expire: a callback that comes back to the process
- * that started its login takes it from here instead of running a consume statement, and the statement that completes
- * the login consumes its row (docs/login-flows.md#a-login-consumed-where-it-completes). Bounded: beyond `capacity`
- * the oldest are dropped, and their callbacks consume the row first, as on any other instance.
+ * The web logins this process started, by state hash: a callback that comes back to the process that started its
+ * login takes it from here instead of running a consume statement, and the statement that completes the login
+ * consumes its row (docs/login-flows.md#a-login-consumed-where-it-completes). A taken login stays, refusing its state
+ * here, until its row is consumed (`forget`); an untaken one until it expires. Bounded: beyond `capacity` the oldest
+ * are dropped, and their callbacks consume the row first, as on any other instance.
  */
 export class LoginsStartedHere {
   /**
@@ -66,7 +67,7 @@ export class LoginsStartedHere {
     return { kind: 'taken', transaction, browserBindingHash };
   }
 
-  /** Forgets a login used up some other way (a start that failed after storing it). */
+  /** Forgets a login whose row is consumed (its completion, or a start that failed after storing it). */
   forget(id: string): void {
     const key = this.stateHashById.get(id);
     if (key === undefined) return;
