@@ -15,6 +15,7 @@ import { clientKey, type LoginStartKind, TooManyLoginStarts } from './login-star
 import { LoginStartCountersRepository } from './login-start-counters.repository.js';
 import type { LoginPurpose } from './login-transaction.entity.js';
 import { LoginsStartedHere } from './logins-started-here.js';
+import { Metrics } from '../operations/metrics.js';
 import {
   type CreatedLoginRow,
   type LoginTransactionInsert,
@@ -116,8 +117,10 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
     private readonly logins: LoginTransactionsRepository,
     private readonly startCounters: LoginStartCountersRepository,
     private readonly signOutHints: SignOutHintsRepository,
+    metrics: Metrics,
   ) {
     this.startedHere = new LoginsStartedHere(LOGINS_KEPT_HERE, config.login.transactionTtlSeconds);
+    metrics.countLoginsKeptHereWith(() => this.startedHere.count());
   }
 
   onModuleInit() {

@@ -43,7 +43,7 @@ describe('LoginsStartedHere', () => {
     expect(logins.take(stateHash('old'), 'digidentity')).toEqual({ kind: 'unknown' });
     expect(logins.take(stateHash('gone'), 'digidentity')).toEqual({ kind: 'unknown' });
     expect(logins.take(stateHash('new'), 'digidentity')).toMatchObject({ kind: 'taken' });
-    expect(logins.size).toBe(1);
+    expect(logins.count()).toBe(1);
   });
 
   it('hands out only to a callback of the provider the login was started with, and not once past its lifetime', () => {
@@ -61,7 +61,7 @@ describe('LoginsStartedHere', () => {
   it('keeps at most its capacity, dropping the oldest (their callbacks consume in the database)', () => {
     const logins = new LoginsStartedHere(2, 600);
     for (const id of ['a', 'b', 'c']) logins.keep(stateHash(id), login(id), binding);
-    expect(logins.size).toBe(2);
+    expect(logins.count()).toBe(2);
     expect(logins.take(stateHash('a'), 'digidentity')).toEqual({ kind: 'unknown' });
     expect(logins.take(stateHash('c'), 'digidentity')).toMatchObject({ kind: 'taken' });
   });

@@ -35,7 +35,9 @@ export class LoginsStartedHere {
     private readonly ttlSeconds: number,
   ) {}
 
-  get size(): number {
+  /** The logins kept, expired ones dropped first. */
+  count(): number {
+    this.dropExpired(performance.now());
     return this.byStateHash.size;
   }
 

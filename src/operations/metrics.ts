@@ -98,6 +98,13 @@ export class Metrics {
     this.liveSessionsSql = sql;
   }
 
+  private loginsKeptHere: () => number = () => 0;
+
+  /** How many web logins LoginTransactionsService keeps in this process's memory (LoginsStartedHere). */
+  countLoginsKeptHereWith(count: () => number): void {
+    this.loginsKeptHere = count;
+  }
+
   constructor(
     @InjectDataSource() dataSource: DataSource,
     monitoring: MonitoringDatabase,
@@ -111,6 +118,7 @@ export class Metrics {
     const responses = this.responses;
     const decisionCounts = this.decisionCounts;
     const writerRecords = this.accessLogWriterRecords;
+    const loginsKeptHere = () => this.loginsKeptHere();
     // Scraped before the database is open (or after it closed), the pool is not there: its gauges read 0.
     const pool = () => (dataSource.isInitialized ? requestPool(dataSource) : undefined);
     // The root logger's destination: in production the NonBlockingLogStream, which counts what it had to drop.
@@ -233,6 +241,14 @@ export class Metrics {
         },
       }),
       liveSessions,
+      new Gauge({
+        name: 'rmi_logins_kept_in_memory',
+        help: 'Web logins this instance started and keeps in memory: not called back yet, or being completed here',
+        registers: [],
+        collect() {
+          this.set(loginsKeptHere());
+        },
+      }),
       new Counter({
         name: 'rmi_log_lines_dropped_total',
         help: 'Log lines dropped because the log reader fell behind (the buffer was full)',

@@ -100,6 +100,7 @@ describe('Prometheus metrics', () => {
       rmi_database_pool_waiting_requests: 'gauge',
       rmi_http_responses_total: 'counter',
       rmi_sessions_live: 'gauge',
+      rmi_logins_kept_in_memory: 'gauge',
       rmi_log_lines_dropped_total: 'counter',
       process_cpu_seconds_total: 'counter',
       nodejs_eventloop_lag_seconds: 'gauge',
@@ -165,6 +166,16 @@ describe('Prometheus metrics', () => {
     expect(after.text).not.toContain(VIN);
     expect(after.text).not.toContain(IOE.claims.ioeuid);
     expect(after.text).not.toContain(IOE.id);
+  });
+
+  it('count the web logins kept in memory: started and not called back, until the callback completes them', async () => {
+    const kept = async () => (await scrape()).value('rmi_logins_kept_in_memory');
+    const before = await kept();
+    const browsers = [new Browser(), new Browser()];
+    const callbacks = await Promise.all(browsers.map((browser) => bed.startWebLogin(browser, IOE.id)));
+    expect(await kept()).toBe(before + 2);
+    for (const [i, browser] of browsers.entries()) await browser.request(callbacks[i]);
+    expect(await kept()).toBe(before);
   });
 
   it('show the request pool in use and the queries waiting for it', async () => {
