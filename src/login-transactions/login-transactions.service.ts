@@ -96,7 +96,7 @@ function toStored(row: LoginTransactionRow, sentAt: number): StoredLoginTransact
 const stateHash = (state: string) => hash('sha256', state, 'buffer');
 
 const PURGE_BATCH = 1000;
-/** At 100 logins a second, the last 100 seconds' starts; a few MB. */
+/** Logins not called back yet (abandoned ones stay until they expire) and those being completed: a few MB at most. */
 const LOGINS_KEPT_HERE = 10_000;
 const PURGE_MAX_BATCHES = 50;
 
@@ -174,25 +174,28 @@ export class LoginTransactionsService implements OnModuleInit, OnModuleDestroy {
       }
       created = { id: row.id, created_at: row.created_at, expires_at: row.expires_at };
     }
-    if (input.keepHere && login.ttlSeconds === defaultTtl) {
-      const stored: StoredLoginTransaction = {
-        id: created.id,
-        provider: login.provider,
-        purpose: login.purpose,
-        nonce: login.nonce,
-        pkceVerifier: login.pkceVerifier,
-        returnTo: login.returnTo,
-        accountId: login.accountId,
-        providerData: login.providerData,
-        createdAt: created.created_at,
-        expiresAt: created.expires_at,
-        // Before the statement that stored it was sent: this process's own clock, no lock wait counted in.
-        startedAtLocal: sentAt,
-        consumedOnCompletion: true,
-      };
-      this.startedHere.keep(login.stateHash, stored, login.browserBindingHash);
-    }
+    if (input.keepHere && login.ttlSeconds === defaultTtl) this.keepHere(login, created, sentAt);
     return { id: created.id, state, expiresAt: created.expires_at };
+  }
+
+  /** Keeps a stored web login in LoginsStartedHere; `sentAt`: when the statement that stored it was sent. */
+  private keepHere(login: LoginTransactionInsert, created: CreatedLoginRow, sentAt: number): void {
+    const stored: StoredLoginTransaction = {
+      id: created.id,
+      provider: login.provider,
+      purpose: login.purpose,
+      nonce: login.nonce,
+      pkceVerifier: login.pkceVerifier,
+      returnTo: login.returnTo,
+      accountId: login.accountId,
+      providerData: login.providerData,
+      createdAt: created.created_at,
+      expiresAt: created.expires_at,
+      // This process's own clock, no lock wait of the statement counted in (as a row read later must).
+      startedAtLocal: sentAt,
+      consumedOnCompletion: true,
+    };
+    this.startedHere.keep(login.stateHash, stored, login.browserBindingHash);
   }
 
   /**
