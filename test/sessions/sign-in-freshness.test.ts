@@ -369,8 +369,19 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     // A signs in with Digidentity and adds iDIN (a new iDIN sign-in): two single sign-on sessions in this browser.
     const pc = new Browser();
     await bed.digidentityLogin(pc, IOE.id);
+    // A person of this test's own at iDIN: earlier tests linked IDIN_VRIES to another account, which would refuse the
+    // link (and keep its ID token after answering: a race with the sign-out below).
+    const idinPerson = {
+      ...IDIN_VRIES,
+      id: 'idin-sub-round-0001',
+      claims: { ...IDIN_VRIES.claims, idp_id: 'ROUND-0001' },
+    };
+    bed.idin.personas.push(idinPerson);
     const { redirectUrl } = (await startLink(pc, bed.app, 'signicat-idin')).json<{ redirectUrl: string }>();
-    await pc.request(await reachProviderCallback(pc, redirectUrl, IDIN_VRIES.id, `${base}${IDIN_CALLBACK}`));
+    const linked = await pc.request(
+      await reachProviderCallback(pc, redirectUrl, idinPerson.id, `${base}${IDIN_CALLBACK}`),
+    );
+    expect(linked.location).toBe(`${base}/account`);
     const signedOut = await pc.request(`${base}/auth/logout`, {
       method: 'POST',
       headers: { ...(await csrfHeaders(pc, bed.app)), Accept: 'text/html' },
