@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { QueryRunner } from 'typeorm';
 import type { Persona } from '../../sandbox/digidentity/personas.js';
 import { Browser } from '../support/browser.js';
-import { errorPage, IOE, startDigidentityTestbed, type DigidentityTestbed } from '../support/digidentity-testbed.js';
+import {
+  errorPage,
+  newIoePersona,
+  startDigidentityTestbed,
+  type DigidentityTestbed,
+} from '../support/digidentity-testbed.js';
 import { auditEvents, createAdmin } from '../support/factories.js';
 import { portalWrite, useSession } from '../support/link-flow.js';
 import { reachProviderCallback } from '../support/web-login.js';
@@ -27,12 +32,7 @@ describe('a login racing an account disable', () => {
   /** A person with an account and a Digidentity link (provisioned by a first login). */
   async function person(): Promise<{ persona: Persona; accountId: string; linkId: string }> {
     count += 1;
-    const persona = {
-      ...IOE,
-      id: `disable-race-${count}`,
-      claims: { ...IOE.claims, ioeuid: `NL/EXAMPLECAB/${3030303030 + count}B` },
-    };
-    bed.sandbox.personas.push(persona);
+    const persona = newIoePersona(bed.sandbox, `disable-race-${count}`, `NL/EXAMPLECAB/${3030303030 + count}B`);
     await bed.webLogin(new Browser(), persona.id);
     const [link] = await bed.app.dataSource.query(
       `SELECT id, account_id FROM identity_links WHERE provider = 'digidentity' AND subject = $1`,

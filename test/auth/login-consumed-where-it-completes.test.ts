@@ -1,18 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { hash } from 'node:crypto';
 import { Browser } from '../support/browser.js';
-import type { Persona } from '../../sandbox/digidentity/personas.js';
 import {
   errorPage,
   footprint,
-  IOE,
   loginFailures,
+  newIoePersona,
   startDigidentityTestbed,
   type DigidentityTestbed,
 } from '../support/digidentity-testbed.js';
 import { createAccount, createLink, signIn } from '../support/factories.js';
 import { startLink, useSession } from '../support/link-flow.js';
-import { reachProviderCallback } from '../support/web-login.js';
+import { loginOfCallback, reachProviderCallback } from '../support/web-login.js';
 import { freePort, runTypeScript, type RunningProcess } from '../support/spawn-process.js';
 
 /**
@@ -62,14 +60,7 @@ describe('a login consumed where it completes', () => {
     for (const [name, value] of browser.cookies(first.app.baseUrl)) browser.cookies(secondUrl).set(name, value);
     return callback.replace(first.app.baseUrl, secondUrl);
   };
-  const loginRow = async (callback: string) => {
-    const state = new URL(callback).searchParams.get('state')!;
-    const [row] = (await first.app.dataSource.query(
-      `SELECT id, consumed_at FROM login_transactions WHERE state_hash = $1`,
-      [hash('sha256', state, 'buffer')],
-    )) as Array<{ id: string; consumed_at: Date | null }>;
-    return row;
-  };
+  const loginRow = (callback: string) => loginOfCallback(first.app.dataSource, callback);
   /** What another instance's consume statement does when a copy of the callback reaches it first. */
   const consumedElsewhere = (callback: string) =>
     loginRow(callback).then(({ id }) =>
@@ -79,9 +70,7 @@ describe('a login consumed where it completes', () => {
   /** A person no test signed in before (a new identity); `returning`: signed in once already. */
   const person = async (returning: boolean): Promise<string> => {
     people += 1;
-    const id = `consumed-here-${people}`;
-    const ioeuid = `NL/EXAMPLECAB/${String(4_000_000_000 + people)}B`;
-    first.sandbox.personas.push({ ...IOE, id, claims: { ...IOE.claims, ioeuid } } satisfies Persona);
+    const { id } = newIoePersona(first.sandbox, `consumed-here-${people}`, `NL/EXAMPLECAB/${4_000_000_000 + people}B`);
     if (returning) expect((await first.webLogin(new Browser(), id)).location).toBe(`${first.app.baseUrl}/portal/home`);
     return id;
   };

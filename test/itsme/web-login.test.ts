@@ -1,5 +1,4 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { hash } from 'node:crypto';
 import { compactDecrypt, compactVerify, decodeJwt, importJWK, type JWK } from 'jose';
 import { ITSME_PERSONAS } from '../../sandbox/itsme/personas.js';
 import { ITSME_NATIONAL_NUMBER } from '../../sandbox/itsme/itsme-sandbox.js';
@@ -17,6 +16,7 @@ import {
   SIGNED_OUT_MARKER,
 } from '../support/providers-testbed.js';
 import { ITSME_CALLBACK, startItsmeTestbed, type ItsmeTestbed } from '../support/itsme-testbed.js';
+import { loginOfCallback } from '../support/web-login.js';
 
 const [PEETERS, DUBOIS] = ITSME_PERSONAS;
 
@@ -257,11 +257,7 @@ describe('itsme web login', () => {
       );
       expect((await browser.request(late)).location).toBe(errorPage(bed, 'login_expired'));
       expect(await footprint(bed)).toEqual(before);
-      const state = new URL(late).searchParams.get('state')!;
-      const [row] = await bed.app.dataSource.query(`SELECT consumed_at FROM login_transactions WHERE state_hash = $1`, [
-        hash('sha256', state, 'buffer'),
-      ]);
-      expect(row.consumed_at).not.toBeNull();
+      expect((await loginOfCallback(bed.app.dataSource, late)).consumed_at).not.toBeNull();
       expect((await browser.request(late)).location).toBe(errorPage(bed, 'login_replayed'));
     });
 

@@ -6,6 +6,7 @@ import {
   footprint,
   IOE,
   IOE_PA,
+  newIoePersona,
   RSSE,
   startDigidentityTestbed,
   type DigidentityTestbed,
@@ -97,12 +98,7 @@ describe('pending identities, provider policy pending', () => {
   });
 
   it('attaches at once an identity produced while this browser was signed in to the account', async () => {
-    const persona = {
-      ...IOE,
-      id: 'attach-direct-0001',
-      claims: { ...IOE.claims, ioeuid: 'NL/EXAMPLECAB/6161616161B' },
-    };
-    bed.sandbox.personas.push(persona);
+    const persona = newIoePersona(bed.sandbox, 'attach-direct-0001', 'NL/EXAMPLECAB/6161616161B');
     const browser = new Browser();
     const { account } = await signInElsewhere(bed, browser);
     expect((await bed.webLogin(browser, persona.id)).location).toEqual(pendingPage(bed));

@@ -15,6 +15,13 @@ export const IOE = PERSONAS[0];
 export const IOE_PA = PERSONAS[1];
 export const RSSE = PERSONAS[2];
 
+/** An IOE of a test's own at the sandbox: IOE's claims with its own subject and IOEUID (hence person key). */
+export function newIoePersona(sandbox: DigidentitySandbox, id: string, ioeuid: string): Persona {
+  const persona = { ...IOE, id, claims: { ...IOE.claims, ioeuid } };
+  sandbox.personas.push(persona);
+  return persona;
+}
+
 export interface DigidentityTestbed {
   app: TestApp;
   sandbox: DigidentitySandbox;

@@ -1,3 +1,5 @@
+import { hash } from 'node:crypto';
+import type { DataSource } from 'typeorm';
 import type { Browser } from './browser.js';
 
 /**
@@ -32,4 +34,16 @@ export function reachCallback(
 ): Promise<string> {
   const start = `${appBaseUrl}/auth/digidentity/login?returnTo=${encodeURIComponent(returnTo)}`;
   return reachProviderCallback(browser, start, personaId, `${appBaseUrl}/auth/digidentity/callback`);
+}
+
+/** The login transaction a callback URL answers (found by the hash of its `state`, as the backend finds it). */
+export async function loginOfCallback(
+  dataSource: DataSource,
+  callback: string,
+): Promise<{ id: string; consumed_at: Date | null }> {
+  const state = new URL(callback).searchParams.get('state') ?? '';
+  const [row] = (await dataSource.query(`SELECT id, consumed_at FROM login_transactions WHERE state_hash = $1`, [
+    hash('sha256', state, 'buffer'),
+  ])) as Array<{ id: string; consumed_at: Date | null }>;
+  return row;
 }
