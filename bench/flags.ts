@@ -7,10 +7,11 @@ import { parseArgs } from 'node:util';
  * `--only logins`: just the logins and "who am I" side by side with the peer, for work on the login;
  * `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching;
  * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory; `--only steady`: just the decisions at
- * steady rates, for work on the linger. `--against REV`: just this build against another commit's (the A/B of a
+ * steady rates, for work on the linger; `--only floor`: just the backend's `GET /health` against the same answer
+ * from Node's HTTP server alone, what the framework costs a request. `--against REV`: just this build against another commit's (the A/B of a
  * change).
  */
-const ALONE = ['logins', 'instances', 'soak', 'steady'] as const;
+const ALONE = ['logins', 'instances', 'soak', 'steady', 'floor'] as const;
 export type Alone = (typeof ALONE)[number];
 const isAlone = (value: string): value is Alone => (ALONE as readonly string[]).includes(value);
 

@@ -194,3 +194,31 @@ export async function startPeerProcess(
   );
   return started(child, port, '/health', inspectorPort);
 }
+
+/**
+ * The same answer as the backend's `GET /health` (`{"status":"ok"}`), from Node's own HTTP server with nothing in
+ * front: the floor under what any framework costs a request (bench/floor.ts).
+ */
+const BARE_HEALTH_SERVER = `
+const { createServer } = require('node:http');
+const body = JSON.stringify({ status: 'ok' });
+const server = createServer((req, res) => {
+  if (req.method !== 'GET' || req.url !== '/health') {
+    res.statusCode = 404;
+    return res.end();
+  }
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+});
+server.keepAliveTimeout = 65_000;
+server.listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+export async function startBareHealth(port: number): Promise<Service> {
+  const child = spawn(process.execPath, ['-e', BARE_HEALTH_SERVER], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  return started(child, port, '/health', undefined);
+}

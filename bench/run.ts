@@ -10,6 +10,7 @@ import {
   sermiLogAfterRun,
 } from './decisions.js';
 import { reportInstances } from './instances.js';
+import { reportFloor } from './floor.js';
 import { measuredLoad, percentile } from './load.js';
 import { nodeFlagsText } from './processes.js';
 import { backendLogin, logInEach, peerLogin } from './logins.js';
@@ -204,6 +205,9 @@ async function main() {
       }
       case 'instances':
         await reportInstances(rig);
+        break;
+      case 'floor':
+        await reportFloor(rig);
         break;
       case 'logins': {
         const { logins } = await sideBySide(rig);

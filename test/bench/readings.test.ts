@@ -90,6 +90,7 @@ describe("the bench's flags", () => {
 
   it.each([
     [['--only', 'logins'], { only: 'logins' }],
+    [['--only', 'floor'], { only: 'floor' }],
     [['--only', 'soak', '--soak', '10m'], { only: 'soak', soakMs: 600_000 }],
     [['--only', 'instances', '--instances', '3'], { only: 'instances', instances: 3 }],
     [['--soak', '0'], { soakMs: 0 }],
@@ -100,7 +101,7 @@ describe("the bench's flags", () => {
   });
 
   it.each([
-    [['--only', 'everything'], '--only: one of logins, instances, soak, steady'],
+    [['--only', 'everything'], '--only: one of logins, instances, soak, steady, floor'],
     [['--only', 'soak', '--soak', '0'], '--only soak needs a soak length'],
     [['--only', 'instances'], '--only instances needs --instances N'],
     [['--instances', '0'], '--instances: a whole number ≥ 1'],
