@@ -11,7 +11,7 @@ import { BrowserSignOut } from './browser-sign-out.js';
 import { ProviderLogout } from './provider-logout.js';
 import { clientMeta } from '../common/http/client-meta.js';
 import { LoginCompletionService, type LoginOutcome } from './login-completion.service.js';
-import { CONTINUE_ON_SITE, type ProviderLoginStarter } from './login-starters.js';
+import { CONTINUE_ON_SITE, type LoginIntent, type ProviderLoginStarter } from './login-starters.js';
 import { wantsJson } from './login-redirect.filter.js';
 import { afterLoginUrl, pendingPageUrl } from './login-outcome-pages.js';
 import type { VerifiedLogin } from './verified-login.js';
@@ -67,7 +67,7 @@ export class BrowserLogins {
    * login started in this browser.
    */
   async redirectToProvider(
-    starter: Pick<ProviderLoginStarter, 'startRedirect'>,
+    starter: Pick<ProviderLoginStarter, 'startRedirect' | 'asksNewSignInIfSomeoneLeft'>,
     query: { returnTo?: string; prompt?: 'login' | 'select_account' },
     req: Request,
     res: Response,
@@ -75,19 +75,17 @@ export class BrowserLogins {
   ): Promise<void> {
     const returnTo = safeReturnTo(query.returnTo, this.config.http.publicBaseUrl);
     const continueOnSite = this.continuesOnSite(returnTo, req);
-    const url = await starter.startRedirect(
-      {
-        purpose: 'login',
-        accountId: null,
-        returnTo,
-        ...this.binding.ensure(req, res),
-        ...(query.prompt ? { prompt: query.prompt } : {}),
-        ...(continueOnSite ? { continueOnSite } : {}),
-        ...((await this.leftBySomeone(req)) ? { afterSignOut: true } : {}),
-        ...extra,
-      },
-      clientMeta(req),
-    );
+    const intent: LoginIntent = {
+      purpose: 'login',
+      accountId: null,
+      returnTo,
+      ...this.binding.ensure(req, res),
+      ...(query.prompt ? { prompt: query.prompt } : {}),
+      ...(continueOnSite ? { continueOnSite } : {}),
+      ...extra,
+    };
+    if (starter.asksNewSignInIfSomeoneLeft(intent) && (await this.leftBySomeone(req))) intent.afterSignOut = true;
+    const url = await starter.startRedirect(intent, clientMeta(req));
     res.setHeader('Cache-Control', 'no-store');
     redirect(res, 302, url.href);
   }

@@ -88,6 +88,12 @@ export interface ProviderLoginStarter {
   readonly provider: IdentityProvider;
   /** The provider's login page for this intent; the login transaction is stored before the URL is returned. */
   startRedirect(intent: LoginIntent, meta: ClientMeta): Promise<URL>;
+  /**
+   * Whether starting `intent` would ask the provider for a new sign-in only if someone left the browser lately
+   * (LoginIntent.afterSignOut): false where the start asks for one anyway (every SERMI login, a link) or cannot ask
+   * (eHerkenning). A browser's login finds out whether someone left — a session lookup — only when this is true.
+   */
+  asksNewSignInIfSomeoneLeft(intent: LoginIntent): boolean;
   /** Providers with a QR login (Digidentity passwordless): the same with a QR code instead of a redirect. */
   startPasswordless?(intent: LoginIntent, meta: ClientMeta): Promise<QrLoginStart>;
   /** Where the browser polls a QR login started here (`:id` replaced). */

@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { PERSONAS } from '../../sandbox/digidentity/personas.js';
 import { LoginStarters } from '../../src/auth/login-starters.js';
+import { SessionsService } from '../../src/sessions/sessions.service.js';
 import { hashSignOutHandle } from '../../src/login-transactions/sign-out-hints.repository.js';
 import { Browser, type BrowserResponse } from '../support/browser.js';
 import { csrfHeaders, portalWrite, startLink } from '../support/link-flow.js';
@@ -203,6 +204,28 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     expect((await pc.request(`${base}/api/me`)).status).toBe(401);
     expect(pc.cookie(base, SIGNED_OUT_MARKER)).toBe('1');
     expect(await answeredSilently(pc, idinLoginPath, IDIN_CALLBACK)).toBe(false);
+  });
+
+  it('looks up whether someone left only where that changes the login: never for the Trust Centre', async () => {
+    const lookups = jest.spyOn(bed.app.app.get(SessionsService), 'authenticate');
+    try {
+      const pc = new Browser();
+      await bed.idinLogin(pc, IDIN_VRIES.id);
+      const freshness = (url: URL) => [url.searchParams.get('prompt'), url.searchParams.get('max_age')];
+      lookups.mockClear();
+
+      // Every Trust Centre login demands a new sign-in, whoever used the browser before: nothing to find out.
+      const toTrustCentre = new URL((await pc.request(`${base}/auth/digidentity/login`)).location!);
+      expect(freshness(toTrustCentre)).toEqual(['login', '0']);
+      expect(lookups).not.toHaveBeenCalled();
+
+      // An ordinary iDIN login asks only if someone left: its session cookie is looked up, found live.
+      const toIdin = new URL((await pc.request(`${base}${idinLoginPath}`)).location!);
+      expect(freshness(toIdin)).toEqual([null, String(bed.app.config.login.maxAgeSeconds)]);
+      expect(lookups).toHaveBeenCalledTimes(1);
+    } finally {
+      lookups.mockRestore();
+    }
   });
 
   it('demands a new sign-in too when an access decision is the first to find the session ended', async () => {

@@ -116,6 +116,11 @@ export class OidcCodeFlow implements ProviderSessionLogout {
     this.http.close();
   }
 
+  /** See ProviderLoginStarter.asksNewSignInIfSomeoneLeft. */
+  asksNewSignInIfSomeoneLeft(intent: LoginIntent): boolean {
+    return !demandsNewSignIn(intent, this.settings);
+  }
+
   /**
    * Step 1: the provider's login page for this intent. Nothing is stored when the provider's metadata cannot be read;
    * a start that fails after storing its login (the key set a request object is encrypted to, say) uses it up, so that

@@ -50,6 +50,10 @@ export abstract class OidcProviderLogin<P extends IdentityProvider> implements O
     return this.flow.start(intent, meta, this.authorizationParameters());
   }
 
+  asksNewSignInIfSomeoneLeft(intent: LoginIntent): boolean {
+    return this.flow.asksNewSignInIfSomeoneLeft(intent);
+  }
+
   /** Step 2: the callback. The login transaction is taken once before the provider is called (OidcCodeFlow). */
   completeWebLogin(req: Request, browserBinding: string | undefined, meta: ClientMeta): Promise<VerifiedLogin> {
     return this.flow.complete(req, browserBinding, meta, (tokens, transaction) => this.verify(tokens, transaction));

@@ -67,6 +67,11 @@ export class SignicatEherkenningLoginService implements OnModuleDestroy, Provide
     this.http.close();
   }
 
+  /** Signicat's Authentication REST API takes no demand for a new sign-in (docs/security.md#freshness-in-detail). */
+  asksNewSignInIfSomeoneLeft(): boolean {
+    return false;
+  }
+
   /**
    * Step 1: a Signicat session for this login; returns its authentication page. The transaction is stored first
    * (its id is the session's `externalReference`) and re-keyed to the session id; nothing usable is left behind
