@@ -109,7 +109,8 @@ export class LogoutController {
 
   /**
    * The provider's sign-out page sends the browser back here (post_logout_redirect_uri): on to the next provider this
-   * browser signed in at (ProviderLogout), then to LOGOUT_REDIRECT_URL, a fixed page. A `state` that does not match is
+   * browser signed in at (ProviderLogout), then to LOGOUT_REDIRECT_URL, a fixed page — or to the page of ours the round
+   * was started to end on ("Forget this sign-in" ends on its notice). A `state` that does not match is
    * no danger: it is noted and the browser goes to that page. Parameters other than `state` are the provider's own
    * (some add `iss` or `sid`): they are ignored, as on a login callback, not refused.
    */
@@ -119,7 +120,10 @@ export class LogoutController {
     summary: "Back from a provider's sign-out page: on to the next provider's, or to LOGOUT_REDIRECT_URL",
   })
   @ApiQuery({ name: 'state', required: false, description: 'The state sent with the RP-initiated logout request' })
-  @ApiSeeOtherResponse({ description: "The next provider's sign-out page, or LOGOUT_REDIRECT_URL" })
+  @ApiSeeOtherResponse({
+    description:
+      'The next provider\'s sign-out page, or LOGOUT_REDIRECT_URL (a round that "Forget this sign-in" started: its notice)',
+  })
   async done(
     @Query() providerParameters: Record<string, unknown>,
     @Req() req: Request,
@@ -128,8 +132,10 @@ export class LogoutController {
     const { state } = providerParameters;
     const back = await this.providerLogout.finish(req, typeof state === 'string' ? state : undefined, res);
     res.setHeader('Cache-Control', 'no-store');
-    const next = back.confirmed ? await this.providerLogout.next(req, res, back.visited) : null;
+    const next = back.confirmed ? await this.providerLogout.next(req, res, back) : null;
     if (next) return redirect(res, 303, next.href);
+    if (back.confirmed && back.endsAt)
+      return redirect(res, 303, new URL(back.endsAt, this.config.http.publicBaseUrl).href);
     const target = new URL(this.config.login.afterLogoutUrl);
     if (!back.confirmed) target.searchParams.set('providerLogout', 'unconfirmed');
     redirect(res, 303, target.href);

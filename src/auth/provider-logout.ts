@@ -12,6 +12,7 @@ import { IDENTITY_PROVIDERS, type IdentityProvider } from '../common/identity-pr
 import { LoginStarters } from './login-starters.js';
 import { providerReturnOf } from './provider-return.js';
 import { randomToken } from '../common/random-token.js';
+import { safeReturnTo } from '../login-transactions/return-to.js';
 import { hostCookieName, hostCookieOptions } from '../common/http/host-cookie.js';
 import { SignOutHintsRepository, type SignOutHint } from '../login-transactions/sign-out-hints.repository.js';
 
@@ -27,8 +28,12 @@ interface ProviderSessionToEnd {
   idTokenHint: string | null;
 }
 
-/** Where a sign-out round stands on the way back from a provider's sign-out page. */
-export type ProviderSignOutReturn = { confirmed: true; visited: IdentityProvider } | { confirmed: false };
+/**
+ * Where a sign-out round stands on the way back from a provider's sign-out page; `endsAt`: the page of ours the round
+ * was started to end on (a path), instead of LOGOUT_REDIRECT_URL.
+ */
+export type ProviderSignOutReturn =
+  { confirmed: true; visited: IdentityProvider; endsAt: string | null } | { confirmed: false };
 
 /** A note's value: a handle to the login's kept ID token (SignOutHint), or `1` where none was kept. */
 const HANDLE = /^[A-Za-z0-9_-]{32}$/;
@@ -127,13 +132,20 @@ export class ProviderLogout {
   /**
    * The first provider sign-out page of a sign-out: the ended session's provider (null when there was no live
    * session), then the other providers this browser signed in at. Null when none of them offers a logout or can be
-   * reached now — the sign-out here stands either way.
+   * reached now — the sign-out here stands either way. `endsAt`: a page of ours (a path) where the round ends instead
+   * of LOGOUT_REDIRECT_URL, e.g. the notice of what the person asked for.
    */
-  async start(ended: IdentityProvider | null, req: Request, res: Response): Promise<URL | null> {
+  async start(
+    ended: IdentityProvider | null,
+    req: Request,
+    res: Response,
+    { endsAt = null }: { endsAt?: string | null } = {},
+  ): Promise<URL | null> {
     // A provider without a note never answered a login of this browser (a QR login's is on the phone): not visited.
     const notes = this.noted(req);
     const own = notes.filter((note) => note.provider === ended);
-    return this.visitFirst(await this.withHints([...own, ...notes.filter((note) => note.provider !== ended)]), res);
+    const steps = await this.withHints([...own, ...notes.filter((note) => note.provider !== ended)]);
+    return this.visitFirst(steps, res, endsAt);
   }
 
   /**
@@ -144,7 +156,7 @@ export class ProviderLogout {
    */
   async finish(req: Request, presented: string | undefined, res: Response): Promise<ProviderSignOutReturn> {
     const value = (req.cookies as Record<string, unknown> | undefined)?.[this.stateCookieName];
-    const [state, visited] = typeof value === 'string' ? value.split(' ') : [];
+    const [state, visited, endsAt] = typeof value === 'string' ? value.split(' ') : [];
     if (!state || !isProvider(visited) || !equalInConstantTime(state, presented)) return { confirmed: false };
     const options = hostCookieOptions(this.config.session.cookieSecure);
     res.clearCookie(this.stateCookieName, options);
@@ -156,12 +168,22 @@ export class ProviderLogout {
         logFailure(this.logger, error, { provider: visited }, 'forgetting a sign-out ID token failed');
       });
     }
-    return { confirmed: true, visited };
+    // Only ever a path of ours: the cookie came back from the browser.
+    const end = endsAt === undefined ? null : safeReturnTo(endsAt, this.config.http.publicBaseUrl);
+    return { confirmed: true, visited, endsAt: end };
   }
 
-  /** After a confirmed return from `visited`: the next noted provider's sign-out page, or null when none is left. */
-  async next(req: Request, res: Response, visited: IdentityProvider): Promise<URL | null> {
-    return this.visitFirst(await this.withHints(this.noted(req).filter((note) => note.provider !== visited)), res);
+  /**
+   * After a confirmed return from `visited`: the next noted provider's sign-out page, or null when none is left; the
+   * round still ends at `endsAt` (ProviderSignOutReturn).
+   */
+  async next(
+    req: Request,
+    res: Response,
+    { visited, endsAt }: { visited: IdentityProvider; endsAt: string | null },
+  ): Promise<URL | null> {
+    const steps = await this.withHints(this.noted(req).filter((note) => note.provider !== visited));
+    return this.visitFirst(steps, res, endsAt);
   }
 
   /**
@@ -183,12 +205,12 @@ export class ProviderLogout {
     return [...steps.filter((step) => step.idTokenHint), ...steps.filter((step) => !step.idTokenHint)];
   }
 
-  private async visitFirst(steps: ProviderSessionToEnd[], res: Response): Promise<URL | null> {
+  private async visitFirst(steps: ProviderSessionToEnd[], res: Response, endsAt: string | null): Promise<URL | null> {
     for (const step of steps) {
       const state = randomToken(24);
       const url = await this.endSessionUrl(step, state);
       if (!url) continue;
-      res.cookie(this.stateCookieName, `${state} ${step.provider}`, {
+      res.cookie(this.stateCookieName, [state, step.provider, ...(endsAt ? [endsAt] : [])].join(' '), {
         ...hostCookieOptions(this.config.session.cookieSecure),
         maxAge: STATE_TTL_SECONDS * 1000,
       });

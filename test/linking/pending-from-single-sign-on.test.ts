@@ -3,11 +3,13 @@ import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
 import { IDIN_PERSONAS, type IdinPersona } from '../../sandbox/signicat-idin/personas.js';
 import { Browser } from '../support/browser.js';
 import { portalWrite } from '../support/link-flow.js';
+import { eventually } from '../support/eventually.js';
 import {
   confirmProviderSignOut,
   errorPage,
   IDIN_CALLBACK,
   idTokenIssuer,
+  keptSignOutTokens,
   pendingPage,
   SIGNED_OUT_MARKER,
   startProvidersTestbed,
@@ -99,8 +101,9 @@ describe('a pending identity answered from the provider’s single sign-on sessi
     expect(providerSignOut.origin).toBe(new URL(bed.idin.issuer).origin);
     // With the held login's ID token: kept in the transaction that held the identity.
     expect(idTokenIssuer(providerSignOut.searchParams.get('id_token_hint'))).toBe(bed.idin.issuer);
+    // The round ends where the pending page's own "Forget" ends: on its notice, not on LOGOUT_REDIRECT_URL.
     const done = await pc.request(await confirmProviderSignOut(pc, base, providerSignOut.href));
-    expect(done.location).toBe(`${base}/`);
+    expect(done.location).toBe(`${base}/pending?notice=pending_forgotten`);
 
     // Even without the note that someone left, iDIN shows its sign-in page instead of answering with that sign-in.
     pc.cookies(base).delete(SIGNED_OUT_MARKER);
@@ -108,5 +111,34 @@ describe('a pending identity answered from the provider’s single sign-on sessi
       url.startsWith(`${base}${IDIN_CALLBACK}`),
     );
     expect(next.location?.startsWith(`${base}${IDIN_CALLBACK}`) ?? false).toBe(false);
+  });
+
+  it('ends a round of two providers on the notice too, and only ever on a page of this site', async () => {
+    const pc = new Browser();
+    // A Trust Centre login refused after its token exchange (its ID token kept for the sign-out), then a held iDIN one.
+    expect((await bed.digidentityLogin(pc, 'broken-missing-ioeuid-0001')).location).toBe(
+      errorPage(bed, 'sermi_claims_missing'),
+    );
+    await eventually(async () => 'digidentity' in (await keptSignOutTokens(bed, pc)));
+    const person: IdinPersona = { ...IDIN_PERSONAS[0], id: 'shared-pc-forgets-0002' };
+    bed.idin.personas.push(person);
+    expect((await bed.idinLogin(pc, person.id)).location).toEqual(pendingPage(bed));
+
+    const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
+    const first = await pc.request(await confirmProviderSignOut(pc, base, forget.location!));
+    const second = await pc.request(await confirmProviderSignOut(pc, base, first.location!));
+    expect([new URL(forget.location!).origin, new URL(first.location!).origin]).toEqual(
+      [bed.digidentity.issuer, bed.idin.issuer].map((issuer) => new URL(issuer).origin),
+    );
+    expect(second.location).toBe(`${base}/pending?notice=pending_forgotten`);
+
+    // Where the round ends travels in the browser's cookie: one pointing elsewhere ends it on this site's front page.
+    await bed.idinLogin(pc, person.id);
+    const again = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
+    const round = pc.cookies(base);
+    const name = [...round.keys()].find((cookie) => cookie.endsWith('rmi_logout'))!;
+    const [state, provider] = decodeURIComponent(round.get(name)!).split(' ');
+    round.set(name, encodeURIComponent(`${state} ${provider} //elsewhere.example/pending`));
+    expect((await pc.request(await confirmProviderSignOut(pc, base, again.location!))).location).toBe(`${base}/`);
   });
 });

@@ -16,6 +16,7 @@ const SECOND_IOE = PERSONAS[1];
 const RSSE = PERSONAS[2];
 const VRIES = IDIN_PERSONAS[0];
 const PEETERS = ITSME_PERSONAS[0];
+const DUBOIS = ITSME_PERSONAS[1];
 
 /** A person's pages in a real browser: sign-in with each provider, the QR login, pending identities, my account. */
 jest.setTimeout(60_000);
@@ -167,6 +168,24 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     );
     expect(held).toEqual([{ resolved_at: null, browser_binding_hash: null }]);
     expect(await bindingCookies()).toEqual([]);
+  });
+
+  it('forgets a held itsme sign-in and signs out at itsme too, ending on the notice that it was forgotten', async () => {
+    const { page } = await bed.newPerson();
+    await signInWith(page, 'itsme', DUBOIS.label);
+    await page.waitForURL(/\/pending\?/);
+    await expect(page.getByText('You are then taken to itsme to sign out there too.').isVisible()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Forget this sign-in' }).click();
+    // itsme's own sign-out page (RP-initiated logout), then back to what the person asked for.
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL(`${bed.baseUrl}/pending?notice=pending_forgotten`);
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+      'This browser has forgotten the sign-in',
+    );
+    await expect(page.getByRole('heading', { name: 'Nothing is waiting in this browser' }).isVisible()).resolves.toBe(
+      true,
+    );
+    expectNoPageProblems(page);
   });
 
   it('attaches a held itsme sign-in in one click by signing in with Digidentity, confirming it at itsme', async () => {

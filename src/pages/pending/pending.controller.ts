@@ -148,7 +148,7 @@ export class PendingPageController {
    * account of (as at sign-out), and its binding cookie goes. They stay for the support desk and admin review until
    * they expire. A browser that is not signed in here also goes through the sign-out pages of the providers it
    * signed in at (ProviderLogout), whose single sign-on would answer the next person's login with this person's
-   * sign-in; a session the browser has is left alone, and so are its providers' sessions.
+   * sign-in, and ends on the same notice; a session the browser has is left alone, and so are its providers' sessions.
    */
   @SessionOptional()
   @Post('forget')
@@ -159,7 +159,7 @@ export class PendingPageController {
   ): Promise<void> {
     await this.browserSignOut.forgetHeldSignIns(req, res);
     const forgotten = withMessage('/pending', 'notice', 'pending_forgotten');
-    const round = principal ? null : await this.providerLogout.start(null, req, res);
+    const round = principal ? null : await this.providerLogout.start(null, req, res, { endsAt: forgotten });
     seeOther(res, round?.href ?? forgotten);
   }
 
