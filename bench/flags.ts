@@ -8,8 +8,8 @@ import { parseArgs } from 'node:util';
  * `--only instances`: just the several-instances comparison (with `--instances N`), for work on batching;
  * `--only soak`: just the soak (with `--soak 10m`, say), for work on memory; `--only steady`: just the decisions at
  * steady rates, for work on the linger; `--only floor`: just the backend's `GET /health` against the same answer
- * from Node's HTTP server alone, what the framework costs a request. `--against REV`: just this build against another commit's (the A/B of a
- * change).
+ * from Node's HTTP server alone, what the framework costs a request. `--against REV`: just this build against another
+ * commit's (the A/B of a change).
  */
 const ALONE = ['logins', 'instances', 'soak', 'steady', 'floor'] as const;
 export type Alone = (typeof ALONE)[number];

@@ -134,9 +134,10 @@ export class LogoutController {
     res.setHeader('Cache-Control', 'no-store');
     const next = back.confirmed ? await this.providerLogout.next(req, res, back) : null;
     if (next) return redirect(res, 303, next.href);
-    if (back.confirmed && back.endsAt)
-      return redirect(res, 303, new URL(back.endsAt, this.config.http.publicBaseUrl).href);
-    const target = new URL(this.config.login.afterLogoutUrl);
+    const target =
+      back.confirmed && back.endsAt
+        ? new URL(back.endsAt, this.config.http.publicBaseUrl)
+        : new URL(this.config.login.afterLogoutUrl);
     if (!back.confirmed) target.searchParams.set('providerLogout', 'unconfirmed');
     redirect(res, 303, target.href);
   }
