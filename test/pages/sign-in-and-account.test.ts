@@ -70,6 +70,17 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     await checkPage(page, 'sandbox-sign-in');
   });
 
+  /** The pending page after "Forget this sign-in": its notice, and nothing left to attach. */
+  const expectForgotten = async (page: Page) => {
+    await page.waitForURL(`${bed.baseUrl}/pending?notice=pending_forgotten`);
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+      'This browser has forgotten the sign-in',
+    );
+    await expect(page.getByRole('heading', { name: 'Nothing is waiting in this browser' }).isVisible()).resolves.toBe(
+      true,
+    );
+  };
+
   it('signs in with Digidentity into the account page with the SERMI identity; signing out ends the provider session too', async () => {
     const { page } = await bed.newPerson();
     await signInWith(page, 'Digidentity', RSSE.label);
@@ -147,13 +158,7 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
       (await page.context().cookies()).map((cookie) => cookie.name).filter((name) => name.endsWith('rmi_login'));
     expect(await bindingCookies()).toHaveLength(1);
     await page.getByRole('button', { name: 'Forget this sign-in' }).click();
-    await page.waitForURL(`${bed.baseUrl}/pending?notice=pending_forgotten`);
-    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
-      'This browser has forgotten the sign-in',
-    );
-    await expect(page.getByRole('heading', { name: 'Nothing is waiting in this browser' }).isVisible()).resolves.toBe(
-      true,
-    );
+    await expectForgotten(page);
     await expect(page.getByRole('button', { name: 'Create an account' }).count()).resolves.toBe(0);
     await checkPage(page, 'pending-forgotten');
     // The URL's reference is never shown: a link with someone else's could have it read out to the support desk.
@@ -178,13 +183,7 @@ describe('pages in a browser: sign-in, pending identity, my account', () => {
     await page.getByRole('button', { name: 'Forget this sign-in' }).click();
     // itsme's own sign-out page (RP-initiated logout), then back to what the person asked for.
     await page.getByRole('button', { name: 'Yes, sign me out' }).click();
-    await page.waitForURL(`${bed.baseUrl}/pending?notice=pending_forgotten`);
-    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
-      'This browser has forgotten the sign-in',
-    );
-    await expect(page.getByRole('heading', { name: 'Nothing is waiting in this browser' }).isVisible()).resolves.toBe(
-      true,
-    );
+    await expectForgotten(page);
     expectNoPageProblems(page);
   });
 
