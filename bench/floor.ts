@@ -2,7 +2,7 @@ import { format } from './report.js';
 import { startBareHealth } from './processes.js';
 import type { Rig } from './rig.js';
 import { settings } from './settings.js';
-import { alternateLoad, backendSystem, printSideBySide } from './side-by-side.js';
+import { alternateLoad, backendHealth, printSideBySide } from './side-by-side.js';
 import { freePort } from '../test/support/free-port.js';
 
 /**
@@ -13,10 +13,7 @@ import { freePort } from '../test/support/free-port.js';
 export async function reportFloor(rig: Rig): Promise<void> {
   const bare = await startBareHealth(await freePort());
   try {
-    const health = {
-      ...backendSystem('backend /health', rig.backend, rig.databases.backend.name, rig.base),
-      mePath: '/health',
-    };
+    const health = backendHealth('backend /health', rig);
     const floor = { ...health, name: 'node:http alone', service: bare };
     const [backend, node] = await alternateLoad([health, floor], rig.usage, settings.concurrency, () => () => ({
       method: 'GET',

@@ -20,6 +20,7 @@ import { type Rig, startRig } from './rig.js';
 import { DECISIONS, settings, TARGETS } from './settings.js';
 import {
   alternateLoad,
+  backendHealth,
   backendSystem,
   disturbanceWarning,
   loginsAndMe,
@@ -92,10 +93,7 @@ async function sideBySide(rig: Rig) {
  */
 async function meAgainstHealth(rig: Rig, meCookies: string[]): Promise<number> {
   const me = { ...backendSystem('GET /api/me', rig.backend, rig.databases.backend.name, rig.base), meCookies };
-  const health = {
-    ...backendSystem('GET /health', rig.backend, rig.databases.backend.name, rig.base),
-    mePath: '/health',
-  };
+  const health = backendHealth('GET /health', rig);
   const sides = await alternateLoad([me, health], rig.usage, settings.concurrency, (system) =>
     system === me
       ? (i) => ({ method: 'GET', path: me.mePath, headers: { Cookie: meCookies[i % meCookies.length] } })

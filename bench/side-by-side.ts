@@ -9,6 +9,7 @@ import { machineBusyMs, type Service } from './processes.js';
 import { DISTURBED_CORES, disturbedWindows, elsewhereCores, ratiosInOrder, roundOrder } from './readings.js';
 import { format, median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
+import type { Rig } from './rig.js';
 import { relativeSpeeds, speedProbe } from './speed-probe.js';
 
 /** One system of the side-by-side comparison. */
@@ -25,6 +26,11 @@ export interface System {
 /** A backend (this build or another) as a system of the comparison, signed in at `base`. */
 export function backendSystem(name: string, service: Service, database: string, base: string): System {
   return { name, service, database, login: backendLogin(base), mePath: '/api/me', meCookies: [] };
+}
+
+/** The backend's trivial route, `GET /health`, as a system of a comparison (its "who am I" route is /health). */
+export function backendHealth(name: string, rig: Rig): System {
+  return { ...backendSystem(name, rig.backend, rig.databases.backend.name, rig.base), mePath: '/health' };
 }
 
 interface Window {
