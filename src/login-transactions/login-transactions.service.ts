@@ -93,7 +93,8 @@ function toStored(row: LoginTransactionRow, sentAt: number): StoredLoginTransact
   };
 }
 
-const stateHash = (state: string) => hash('sha256', state, 'buffer');
+/** The key a login is stored and found under: the SHA-256 of its `state` (the value itself is never stored). */
+export const stateHash = (state: string) => hash('sha256', state, 'buffer');
 
 const PURGE_BATCH = 1000;
 /** Logins not called back yet (abandoned ones stay until they expire) and those being completed: a few MB at most. */

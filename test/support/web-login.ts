@@ -1,5 +1,5 @@
-import { hash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { stateHash } from '../../src/login-transactions/login-transactions.service.js';
 import type { Browser } from './browser.js';
 
 /**
@@ -43,7 +43,7 @@ export async function loginOfCallback(
 ): Promise<{ id: string; consumed_at: Date | null }> {
   const state = new URL(callback).searchParams.get('state') ?? '';
   const [row] = (await dataSource.query(`SELECT id, consumed_at FROM login_transactions WHERE state_hash = $1`, [
-    hash('sha256', state, 'buffer'),
+    stateHash(state),
   ])) as Array<{ id: string; consumed_at: Date | null }>;
   return row;
 }
