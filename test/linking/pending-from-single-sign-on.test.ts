@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PERSONAS, type Persona } from '../../sandbox/digidentity/personas.js';
-import { IDIN_PERSONAS, type IdinPersona } from '../../sandbox/signicat-idin/personas.js';
+import { LoginStarters } from '../../src/auth/login-starters.js';
 import { Browser } from '../support/browser.js';
 import { portalWrite } from '../support/link-flow.js';
 import { eventually } from '../support/eventually.js';
@@ -10,6 +10,7 @@ import {
   IDIN_CALLBACK,
   idTokenIssuer,
   keptSignOutTokens,
+  newIdinPersona,
   pendingPage,
   SIGNED_OUT_MARKER,
   startProvidersTestbed,
@@ -22,7 +23,6 @@ const NEXT_PERSON: Persona = {
   description: 'signs in at the shared PC after the previous person left',
   claims: { ...PERSONAS[0].claims, ioeuid: 'NL/EXAMPLECAB/3434343434B' },
 };
-const PREVIOUS_PERSON: IdinPersona = { ...IDIN_PERSONAS[0], id: 'shared-pc-previous-0001' };
 
 /**
  * An identity held while the browser was signed in may be attached at once — unless the provider answered from its
@@ -35,7 +35,6 @@ describe('a pending identity answered from the provider’s single sign-on sessi
   beforeAll(async () => {
     bed = await startProvidersTestbed({
       digidentityPersonas: [...PERSONAS, NEXT_PERSON],
-      idinPersonas: [...IDIN_PERSONAS, PREVIOUS_PERSON],
     });
     base = bed.app.baseUrl;
   });
@@ -44,7 +43,9 @@ describe('a pending identity answered from the provider’s single sign-on sessi
   it('is not attached at once to the signed-in account: it must be proven again, which the leftover cannot', async () => {
     const pc = new Browser();
     // The previous person (no account) signs in with iDIN, is held, forgets the sign-in as the page advises, and leaves.
-    expect((await bed.idinLogin(pc, PREVIOUS_PERSON.id)).location).toEqual(pendingPage(bed));
+    expect((await bed.idinLogin(pc, newIdinPersona(bed, 'shared-pc-previous-0001').id)).location).toEqual(
+      pendingPage(bed),
+    );
     const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
     expect(forget.status).toBe(303);
     bed.idin.signIns.ageSignIns(10);
@@ -93,8 +94,7 @@ describe('a pending identity answered from the provider’s single sign-on sessi
 
   it('signs a browser that forgets a held sign-in out at the provider too, so the next person gets its sign-in page', async () => {
     const pc = new Browser();
-    const person: IdinPersona = { ...IDIN_PERSONAS[0], id: 'shared-pc-forgets-0001' };
-    bed.idin.personas.push(person);
+    const person = newIdinPersona(bed, 'shared-pc-forgets-0001');
     expect((await bed.idinLogin(pc, person.id)).location).toEqual(pendingPage(bed));
     const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
     const providerSignOut = new URL(forget.location!);
@@ -120,8 +120,7 @@ describe('a pending identity answered from the provider’s single sign-on sessi
       errorPage(bed, 'sermi_claims_missing'),
     );
     await eventually(async () => 'digidentity' in (await keptSignOutTokens(bed, pc)));
-    const person: IdinPersona = { ...IDIN_PERSONAS[0], id: 'shared-pc-forgets-0002' };
-    bed.idin.personas.push(person);
+    const person = newIdinPersona(bed, 'shared-pc-forgets-0002');
     expect((await bed.idinLogin(pc, person.id)).location).toEqual(pendingPage(bed));
 
     const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
@@ -140,5 +139,27 @@ describe('a pending identity answered from the provider’s single sign-on sessi
     const [state, provider] = decodeURIComponent(round.get(name)!).split(' ');
     round.set(name, encodeURIComponent(`${state} ${provider} //elsewhere.example/pending`));
     expect((await pc.request(await confirmProviderSignOut(pc, base, again.location!))).location).toBe(`${base}/`);
+  });
+
+  it('ends on the notice when the next provider of the round cannot be reached', async () => {
+    const pc = new Browser();
+    expect((await bed.digidentityLogin(pc, 'broken-missing-ioeuid-0001')).location).toBe(
+      errorPage(bed, 'sermi_claims_missing'),
+    );
+    await eventually(async () => 'digidentity' in (await keptSignOutTokens(bed, pc)));
+    const person = newIdinPersona(bed, 'shared-pc-forgets-0003');
+    expect((await bed.idinLogin(pc, person.id)).location).toEqual(pendingPage(bed));
+
+    const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
+    expect(new URL(forget.location!).origin).toBe(new URL(bed.digidentity.issuer).origin);
+    const idinLogout = bed.app.app.get(LoginStarters).get('signicat-idin')!.providerLogout!;
+    const endSessionUrl = idinLogout.endSessionUrl.bind(idinLogout);
+    idinLogout.endSessionUrl = () => Promise.reject(new Error('discovery unreachable'));
+    try {
+      const back = await pc.request(await confirmProviderSignOut(pc, base, forget.location!));
+      expect(back.location).toBe(`${base}/pending?notice=pending_forgotten`);
+    } finally {
+      idinLogout.endSessionUrl = endSessionUrl;
+    }
   });
 });

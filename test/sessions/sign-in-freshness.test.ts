@@ -12,6 +12,7 @@ import {
   IDIN_CALLBACK,
   confirmProviderSignOut,
   IDIN_VRIES,
+  newIdinPersona,
   idTokenIssuer,
   keptSignOutTokens,
   providerNote,
@@ -394,12 +395,7 @@ describe('sign-in freshness: single sign-on answers are not fresh sign-ins', () 
     await bed.digidentityLogin(pc, IOE.id);
     // A person of this test's own at iDIN: earlier tests linked IDIN_VRIES to another account, which would refuse the
     // link (and keep its ID token after answering: a race with the sign-out below).
-    const idinPerson = {
-      ...IDIN_VRIES,
-      id: 'idin-sub-round-0001',
-      claims: { ...IDIN_VRIES.claims, idp_id: 'ROUND-0001' },
-    };
-    bed.idin.personas.push(idinPerson);
+    const idinPerson = newIdinPersona(bed, 'idin-sub-round-0001', { idp_id: 'ROUND-0001' });
     const { redirectUrl } = (await startLink(pc, bed.app, 'signicat-idin')).json<{ redirectUrl: string }>();
     const linked = await pc.request(
       await reachProviderCallback(pc, redirectUrl, idinPerson.id, `${base}${IDIN_CALLBACK}`),

@@ -33,6 +33,13 @@ export const IDIN_VRIES = IDIN_PERSONAS[0];
 export const IDIN_BAKKER = IDIN_PERSONAS[1];
 export const IDIN_MINOR = IDIN_PERSONAS[2];
 
+/** A person of a test's own at the iDIN sandbox: IDIN_VRIES with subject `id` and any `claims` given. */
+export function newIdinPersona(bed: ProvidersTestbed, id: string, claims: IdinPersona['claims'] = {}): IdinPersona {
+  const persona = { ...IDIN_VRIES, id, claims: { ...IDIN_VRIES.claims, ...claims } };
+  bed.idin.personas.push(persona);
+  return persona;
+}
+
 export const DIGIDENTITY_CALLBACK = '/auth/digidentity/callback';
 export const IDIN_CALLBACK = '/auth/signicat-idin/callback';
 
