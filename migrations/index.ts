@@ -18,6 +18,7 @@ import { SignOutHints1796504358615 } from './1796504358615-SignOutHints.js';
 import { AuditDigestInPlpgsql1796600000000 } from './1796600000000-AuditDigestInPlpgsql.js';
 import { ForgetSessionIdTokens1796600100000 } from './1796600100000-ForgetSessionIdTokens.js';
 import { LoginColumnDomains1796700000000 } from './1796700000000-LoginColumnDomains.js';
+import { SermiLogVinIndexWithoutLogins1796700100000 } from './1796700100000-SermiLogVinIndexWithoutLogins.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   AuditDigestInPlpgsql1796600000000,
   ForgetSessionIdTokens1796600100000,
   LoginColumnDomains1796700000000,
+  SermiLogVinIndexWithoutLogins1796700100000,
 ];
