@@ -75,6 +75,8 @@ describe('the provider sign-out round', () => {
     bed.idinHostility.userinfo = (body) => ({ ...body, idp_id: '' });
     expect((await bed.idinLogin(pc, IDIN_VRIES.id)).location).toContain('code=userinfo_invalid');
     bed.idinHostility = {};
+    // A refused login's ID token is kept after the answer: without it iDIN would keep the browser on its page.
+    await eventually(async () => 'signicat-idin' in (await keptSignOutTokens(bed, pc)));
     await bed.digidentityLogin(pc, IOE.id);
 
     const trustCentre = await signOut(pc);
