@@ -16,8 +16,8 @@ import type { IdentityProvider } from '../common/identity-providers.js';
 /**
  * Binds one provider subject to one account. The unique constraints are the guard against the classic
  * duplicate-link bug (one upstream subject on two accounts): see docs/linking.md#why-it-is-built-this-way.
- * Column rules are domains (docs/architecture.md#column-domains): `provider` identity_provider, `issuer`
- * provider_issuer (1–2048 characters), `subject` provider_subject (1–MAX_SUBJECT_LENGTH), `attributes` jsonb_object.
+ * Column rules are domains (docs/architecture.md#data-model): `provider` identity_provider, `issuer` provider_issuer
+ * (1–2048 characters), `subject` provider_subject (1–MAX_SUBJECT_LENGTH), `attributes` jsonb_object.
  */
 @Entity('identity_links')
 @Unique('identity_links_provider_issuer_subject_key', ['provider', 'issuer', 'subject'])

@@ -5,8 +5,8 @@ import type { LoginStartKind } from './login-start-limits.js';
  * Login starts per client and minute (fixed windows in database time), shared by every instance. Only
  * login-start-counters.repository.ts writes it: one upsert in the statement that stores the login, or just before a
  * passwordless start calls the provider. Finished windows are purged with the expired login transactions.
- * Column rules are domains (docs/architecture.md#column-domains): `kind` login_start_kind, `client_key`
- * login_client_key, `hits` positive_count.
+ * Column rules are domains (docs/architecture.md#data-model): `kind` login_start_kind, `client_key` login_client_key,
+ * `hits` positive_count.
  */
 @Entity('login_start_counters')
 export class LoginStartCounter {

@@ -21,7 +21,7 @@ export type LoginPurpose = (typeof LOGIN_PURPOSES)[number];
  * process memory, so any instance can finish a login another one started; consumed exactly once
  * (`consumed_at` is set by a single conditional UPDATE).
  *
- * Single-column rules are domains (docs/architecture.md#column-domains): `provider` identity_provider, `purpose`
+ * Single-column rules are domains (docs/architecture.md#data-model): `provider` identity_provider, `purpose`
  * login_purpose, `state_hash` and `browser_binding_hash` sha256_digest, `return_to` same_site_path (one leading
  * slash, then no slash, backslash or control character that a browser could turn into `//host`: an open redirect),
  * `provider_data` jsonb_object.

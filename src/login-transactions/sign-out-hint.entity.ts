@@ -7,8 +7,7 @@ import type { IdentityProvider } from '../common/identity-providers.js';
  * random handle in the browser's note cookie for that provider (ProviderLogout), stored hashed; deleted when the
  * browser comes back from that provider's sign-out page, purged with the expired login transactions otherwise.
  * Unlogged, like the logins in flight: a database crash empties it, and the sign-out falls back to `client_id`.
- * Column rules are domains (docs/architecture.md#column-domains): `handle_hash` sha256_digest, `provider`
- * identity_provider.
+ * Column rules are domains (docs/architecture.md#data-model): `handle_hash` sha256_digest, `provider` identity_provider.
  */
 @Entity('sign_out_hints')
 @Index('sign_out_hints_expires_at_idx', ['expiresAt'])

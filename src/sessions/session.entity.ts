@@ -16,7 +16,7 @@ import type { IdentityProvider } from '../common/identity-providers.js';
 
 /**
  * A server-side session. The browser holds a random 256-bit token; only its SHA-256 is stored, so a database
- * read does not yield usable cookies. Column rules are domains (docs/architecture.md#column-domains): `token_hash`
+ * read does not yield usable cookies. Column rules are domains (docs/architecture.md#data-model): `token_hash`
  * sha256_digest, `provider` identity_provider, `auth_context` jsonb_object.
  */
 @Entity('sessions')
