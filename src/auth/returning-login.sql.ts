@@ -47,7 +47,7 @@ WITH consumed AS (
   ${replacesSession ? replaceSessionSql('$6', 'EXISTS (SELECT 1 FROM touched)') : 'SELECT NULL::uuid AS id WHERE $6::bytea IS NOT NULL'}
 ), session AS (
   ${insertSessionSql('touched t', {
-    tokenHash: '$7::bytea',
+    tokenHash: '$7',
     accountId: 't.account_id',
     provider: '$1',
     identityLinkId: 't.id',
@@ -61,7 +61,7 @@ WITH consumed AS (
   })}
   RETURNING id, account_id, identity_link_id, absolute_expires_at
 ), hint AS (
-  ${keepHintSql('session', { handleHash: '$19::bytea', provider: '$1', idToken: '$17', seconds: '$10' })}
+  ${keepHintSql('session', { handleHash: '$19', provider: '$1', idToken: '$17', seconds: '$10' })}
 ), replaced_hint AS (
   ${forgetHintSql('$20', 'EXISTS (SELECT 1 FROM session)')}
 ), changes AS (

@@ -1,4 +1,5 @@
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
@@ -11,17 +12,20 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import type { Account } from '../accounts/account.entity.js';
-import type { IdentityProvider } from '../common/identity-providers.js';
+import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-providers.js';
+import { MAX_SUBJECT_LENGTH } from './identity-subject.js';
 
 /**
  * Binds one provider subject to one account. The unique constraints are the guard against the classic
  * duplicate-link bug (one upstream subject on two accounts): see docs/linking.md#why-it-is-built-this-way.
- * Column rules are domains (docs/architecture.md#data-model): `provider` identity_provider, `issuer` provider_issuer
- * (1–2048 characters), `subject` provider_subject (1–MAX_SUBJECT_LENGTH), `attributes` jsonb_object.
  */
 @Entity('identity_links')
 @Unique('identity_links_provider_issuer_subject_key', ['provider', 'issuer', 'subject'])
 @Unique('identity_links_account_provider_key', ['accountId', 'provider'])
+@Check('identity_links_provider_check', PROVIDER_CHECK_SQL)
+@Check('identity_links_subject_check', `char_length("subject") BETWEEN 1 AND ${MAX_SUBJECT_LENGTH}`)
+@Check('identity_links_issuer_check', `char_length("issuer") BETWEEN 1 AND 2048`)
+@Check('identity_links_attributes_check', `jsonb_typeof("attributes") = 'object'`)
 @Index('identity_links_provider_person_key_key', ['provider', 'personKey'], {
   unique: true,
   where: `"person_key" IS NOT NULL`,

@@ -11,7 +11,7 @@ import {
   Unique,
 } from 'typeorm';
 import type { Account } from '../accounts/account.entity.js';
-import type { IdentityProvider } from '../common/identity-providers.js';
+import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-providers.js';
 
 export const LOGIN_PURPOSES = ['login', 'link', 'reauthenticate'] as const;
 export type LoginPurpose = (typeof LOGIN_PURPOSES)[number];
@@ -20,15 +20,18 @@ export type LoginPurpose = (typeof LOGIN_PURPOSES)[number];
  * An in-flight login (OIDC code flow, Digidentity QR polling, Signicat REST session). Lives in Postgres, not in
  * process memory, so any instance can finish a login another one started; consumed exactly once
  * (`consumed_at` is set by a single conditional UPDATE).
- *
- * Single-column rules are domains (docs/architecture.md#data-model): `provider` identity_provider, `purpose`
- * login_purpose, `state_hash` and `browser_binding_hash` sha256_digest, `return_to` same_site_path (one leading
- * slash, then no slash, backslash or control character that a browser could turn into `//host`: an open redirect),
- * `provider_data` jsonb_object.
  */
 @Entity('login_transactions')
 @Unique('login_transactions_state_hash_key', ['stateHash'])
+@Check('login_transactions_provider_check', PROVIDER_CHECK_SQL)
+@Check('login_transactions_purpose_check', `"purpose" IN ('login', 'link', 'reauthenticate')`)
+@Check('login_transactions_state_hash_check', `octet_length("state_hash") = 32`)
+@Check('login_transactions_browser_binding_hash_check', `octet_length("browser_binding_hash") = 32`)
 @Check('login_transactions_link_needs_account_check', `"purpose" = 'login' OR "account_id" IS NOT NULL`)
+// A same-site path: one leading slash, then no slash, backslash or control character that a browser could turn
+// into `//host` (an open redirect).
+@Check('login_transactions_return_to_check', `"return_to" ~ '^/([^/\\\\]|$)' AND "return_to" !~ '[[:cntrl:]\\\\]'`)
+@Check('login_transactions_provider_data_check', `jsonb_typeof("provider_data") = 'object'`)
 @Index('login_transactions_expires_at_idx', ['expiresAt'])
 // A browser's recent logins, for the cap on open logins per browser (login_transactions_make_room).
 @Index('login_transactions_browser_binding_idx', ['browserBindingHash', 'createdAt'])

@@ -1,5 +1,5 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { IdentityProvider } from '../common/identity-providers.js';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-providers.js';
 
 /**
  * The ID token of a browser's latest login at a provider, kept for that provider's sign-out page (`id_token_hint`):
@@ -7,9 +7,10 @@ import type { IdentityProvider } from '../common/identity-providers.js';
  * random handle in the browser's note cookie for that provider (ProviderLogout), stored hashed; deleted when the
  * browser comes back from that provider's sign-out page, purged with the expired login transactions otherwise.
  * Unlogged, like the logins in flight: a database crash empties it, and the sign-out falls back to `client_id`.
- * Column rules are domains (docs/architecture.md#data-model): `handle_hash` sha256_digest, `provider` identity_provider.
  */
 @Entity('sign_out_hints')
+@Check('sign_out_hints_provider_check', PROVIDER_CHECK_SQL)
+@Check('sign_out_hints_handle_hash_check', `octet_length("handle_hash") = 32`)
 @Index('sign_out_hints_expires_at_idx', ['expiresAt'])
 export class SignOutHint {
   @PrimaryColumn({ name: 'handle_hash', type: 'bytea', primaryKeyConstraintName: 'sign_out_hints_pkey' })

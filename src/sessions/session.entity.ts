@@ -12,16 +12,18 @@ import {
 } from 'typeorm';
 import type { Account } from '../accounts/account.entity.js';
 import type { IdentityLink } from '../identity-links/identity-link.entity.js';
-import type { IdentityProvider } from '../common/identity-providers.js';
+import { type IdentityProvider, PROVIDER_CHECK_SQL } from '../common/identity-providers.js';
 
 /**
  * A server-side session. The browser holds a random 256-bit token; only its SHA-256 is stored, so a database
- * read does not yield usable cookies. Column rules are domains (docs/architecture.md#data-model): `token_hash`
- * sha256_digest, `provider` identity_provider, `auth_context` jsonb_object.
+ * read does not yield usable cookies.
  */
 @Entity('sessions')
 @Unique('sessions_token_hash_key', ['tokenHash'])
+@Check('sessions_provider_check', PROVIDER_CHECK_SQL)
 @Check('sessions_expiry_check', `"idle_expires_at" <= "absolute_expires_at"`)
+@Check('sessions_token_hash_check', `octet_length("token_hash") = 32`)
+@Check('sessions_auth_context_check', `jsonb_typeof("auth_context") = 'object'`)
 @Index('sessions_account_id_active_idx', ['accountId'], { where: `"revoked_at" IS NULL` })
 @Index('sessions_identity_link_id_idx', ['identityLinkId'])
 @Index('sessions_idle_expires_at_idx', ['idleExpiresAt'])

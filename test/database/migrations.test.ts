@@ -39,10 +39,6 @@ describe('migrations', () => {
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`,
       );
       expect(tables).toEqual([]);
-      const domains = await dataSource.query(
-        `SELECT typname FROM pg_type WHERE typtype = 'd' AND typnamespace = 'public'::regnamespace`,
-      );
-      expect(domains).toEqual([]);
     } finally {
       await dataSource.destroy();
     }
