@@ -1,5 +1,6 @@
 import pg, { type Pool, type QueryResult } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import { sqlState } from './postgres-errors.js';
 
 /**
  * Runs one SQL statement and returns its rows, for SELECT and for INSERT/UPDATE/DELETE … RETURNING alike
@@ -18,6 +19,11 @@ export async function sqlRows<T>(manager: EntityManager, text: string, parameter
 /**
  * A hot statement run as a named prepared statement: Postgres parses and plans it once per connection instead of
  * on every request. For the few queries every request runs (the session lookup).
+ *
+ * A migration that changes the type of a column the statement returns (a newer release's, during a rolling deploy)
+ * leaves every connection's prepared copy unusable: Postgres refuses it ("cached plan must not change result type")
+ * until the connection closes, and pg never prepares a name twice. The pool then moves to new names for its
+ * statements (the old copies stay unused until their connections close) and runs the statement again.
  */
 export async function preparedRows<T>(
   manager: EntityManager,
@@ -25,9 +31,41 @@ export async function preparedRows<T>(
   text: string,
   parameters: unknown[],
 ): Promise<T[]> {
+  const requests = pool(manager);
+  const generation = statementGenerations.get(requests) ?? 0;
+  try {
+    return await runPrepared<T>(requests, generation, name, text, parameters);
+  } catch (error) {
+    if (!isStalePlan(error)) throw error;
+    const next = Math.max(statementGenerations.get(requests) ?? 0, generation + 1);
+    statementGenerations.set(requests, next);
+    return runPrepared<T>(requests, next, name, text, parameters);
+  }
+}
+
+/** Per pool: how many times its prepared statements went stale; part of their names from the first time on. */
+const statementGenerations = new WeakMap<Pool, number>();
+
+async function runPrepared<T>(
+  requests: Pool,
+  generation: number,
+  name: string,
+  text: string,
+  parameters: unknown[],
+): Promise<T[]> {
+  const query = new NamedQuery(generation === 0 ? name : `${name}~${generation}`, text, parameters);
   // pg-pool answers a query object with a promise of its result, though pg's types say it returns the object.
-  const answer = pool(manager).query(new NamedQuery(name, text, parameters)) as unknown as Promise<QueryResult>;
-  return (await answer).rows as T[];
+  return (await (requests.query(query) as unknown as Promise<QueryResult>)).rows as T[];
+}
+
+const FEATURE_NOT_SUPPORTED = '0A000';
+
+function isStalePlan(error: unknown): boolean {
+  return (
+    sqlState(error) === FEATURE_NOT_SUPPORTED &&
+    error instanceof Error &&
+    error.message.startsWith('cached plan must not change result type')
+  );
 }
 
 /**

@@ -30,4 +30,22 @@ describe('preparedRows', () => {
     );
     expect(prepared).toEqual([{ name: 'probe_add', statement: 'SELECT $1::int + 1 AS sum' }]);
   });
+  it('prepares a statement again under a new name when a migration changed the type of a column it returns', async () => {
+    await sqlRows(dataSource.manager, `CREATE TABLE probe_items (label text NOT NULL)`);
+    await sqlRows(dataSource.manager, `INSERT INTO probe_items VALUES ('first')`);
+    const labels = () =>
+      preparedRows<{ label: string }>(dataSource.manager, 'probe_labels', 'SELECT label FROM probe_items', []);
+    expect(await labels()).toEqual([{ label: 'first' }]);
+
+    // What a newer release's migration does while this one still runs (a rolling deploy).
+    await sqlRows(dataSource.manager, `CREATE DOMAIN probe_label AS text CHECK (VALUE <> '')`);
+    await sqlRows(dataSource.manager, `ALTER TABLE probe_items ALTER COLUMN label TYPE probe_label`);
+    expect(await labels()).toEqual([{ label: 'first' }]);
+    expect(await labels()).toEqual([{ label: 'first' }]);
+    const renamed = await sqlRows<{ name: string }>(
+      dataSource.manager,
+      `SELECT name FROM pg_prepared_statements WHERE name = 'probe_labels~1'`,
+    );
+    expect(renamed).toEqual([{ name: 'probe_labels~1' }]);
+  });
 });
