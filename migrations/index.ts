@@ -17,7 +17,6 @@ import { SessionsWithoutAbsoluteExpiryIndex1796400000000 } from './1796400000000
 import { SignOutHints1796504358615 } from './1796504358615-SignOutHints.js';
 import { AuditDigestInPlpgsql1796600000000 } from './1796600000000-AuditDigestInPlpgsql.js';
 import { ForgetSessionIdTokens1796600100000 } from './1796600100000-ForgetSessionIdTokens.js';
-import { SermiLogVinIndexWithoutLogins1796700100000 } from './1796700100000-SermiLogVinIndexWithoutLogins.js';
 
 /**
  * Every migration, oldest first. Listed explicitly (not found by a glob) so the same list works from source, from
@@ -44,5 +43,4 @@ export const MIGRATIONS = [
   SignOutHints1796504358615,
   AuditDigestInPlpgsql1796600000000,
   ForgetSessionIdTokens1796600100000,
-  SermiLogVinIndexWithoutLogins1796700100000,
 ];

@@ -4,7 +4,6 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { ForgetSessionIdTokens1796600100000 } from '../../migrations/1796600100000-ForgetSessionIdTokens.js';
-import { SermiLogVinIndexWithoutLogins1796700100000 } from '../../migrations/1796700100000-SermiLogVinIndexWithoutLogins.js';
 import { createAccount } from '../support/factories.js';
 import { PROJECT_ROOT, runTypeScript } from '../support/spawn-process.js';
 import pg from 'pg';
@@ -68,43 +67,6 @@ describe('migrations', () => {
       expect(await kept()).toEqual([{ tokens: 5001, sessions: 5002 }]);
       await new ForgetSessionIdTokens1796600100000().up(runner);
       expect(await kept()).toEqual([{ tokens: 0, sessions: 5002 }]);
-    } finally {
-      await runner.release();
-      await dataSource.destroy();
-    }
-  });
-
-  it('build the access log’s VIN index without the login records, also after a run cut short', async () => {
-    const dataSource = await new DataSource(migrationConnection(database.url)).initialize();
-    const runner = dataSource.createQueryRunner();
-    try {
-      // As before the migration, with what a run cut short after the build leaves: the new index beside the old one.
-      await runner.query(`DROP INDEX sermi_access_log_vin_recorded_at_idx`);
-      await runner.query(`CREATE INDEX sermi_access_log_vin_recorded_at_idx ON sermi_access_log (vin, recorded_at)`);
-      await runner.query(
-        `CREATE INDEX sermi_access_log_vin_recorded_at_new_idx ON sermi_access_log (vin, recorded_at) WHERE vin IS NOT NULL`,
-      );
-      await new SermiLogVinIndexWithoutLogins1796700100000().up(runner);
-
-      const indexes = await runner.query(
-        `SELECT c.relname AS name, i.indisvalid AS valid, pg_get_expr(i.indpred, i.indrelid) AS predicate
-           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-          WHERE i.indrelid = 'sermi_access_log'::regclass AND pg_get_indexdef(i.indexrelid) LIKE '%(vin, recorded_at)%'`,
-      );
-      expect(indexes).toEqual([
-        { name: 'sermi_access_log_vin_recorded_at_idx', valid: true, predicate: '(vin IS NOT NULL)' },
-      ]);
-      expect(await runner.query('SHOW lock_timeout')).toEqual([{ lock_timeout: '10s' }]);
-
-      // The admin's VIN filter (`vin = $n`, newest first) can read it.
-      await runner.startTransaction();
-      await runner.query('SET LOCAL enable_seqscan = off');
-      const [{ 'QUERY PLAN': plan }] = await runner.query(
-        `EXPLAIN (FORMAT JSON) SELECT id FROM sermi_access_log WHERE vin = $1 ORDER BY recorded_at DESC, id DESC LIMIT 51`,
-        ['WVWZZZ1JZXW000001'],
-      );
-      await runner.rollbackTransaction();
-      expect(JSON.stringify(plan)).toContain('"Index Name":"sermi_access_log_vin_recorded_at_idx"');
     } finally {
       await runner.release();
       await dataSource.destroy();

@@ -20,8 +20,7 @@ import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index('sermi_access_log_txid_id_idx', ['txid', 'id'])
 @Index('sermi_access_log_recorded_at_id_idx', ['recordedAt', 'id'])
 @Index('sermi_access_log_ioeuid_recorded_at_idx', ['ioeuid', 'recordedAt'])
-// Login records have no VIN: left out, the index serves the VIN filter all the same.
-@Index('sermi_access_log_vin_recorded_at_idx', ['vin', 'recordedAt'], { where: `"vin" IS NOT NULL` })
+@Index('sermi_access_log_vin_recorded_at_idx', ['vin', 'recordedAt'])
 export class SermiAccessRecord {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'sermi_access_log_pkey' })
   id: string;
