@@ -6,7 +6,10 @@ import type { AppConfig } from './app.config.js';
 import { keepSermiLogFor } from '../sermi/access-log/sermi-log-retention.js';
 
 /** Any fixed number works; it only has to be the same for every instance of this service. */
-const MIGRATION_LOCK_KEY = 724_001;
+export const MIGRATION_LOCK_KEY = 724_001;
+
+/** How often an instance asks for the migration lock while another one holds it. */
+const LOCK_POLL_MS = 250;
 
 /**
  * How long a migration's statement waits for a table's lock. A statement that changes a table queues for its lock
@@ -34,12 +37,16 @@ export const migrationConnection = (url: string, lockTimeoutMs = MIGRATION_LOCK_
 /**
  * Applies pending migrations, holding a Postgres advisory lock so that several instances starting at once
  * do not race each other. Returns the names of the migrations applied.
+ *
+ * The lock is asked for again and again rather than waited for in one statement: a statement that waits holds a
+ * snapshot, and `CREATE INDEX CONCURRENTLY` in the holder's migration waits for every older snapshot in the database:
+ * the two would wait for each other, until Postgres cancels the waiter's statement as a deadlock and its start fails.
  */
 export async function applyMigrations(url: string, lockTimeoutMs = MIGRATION_LOCK_TIMEOUT_MS): Promise<string[]> {
   const lock = new pg.Client({ connectionString: url, application_name: 'rmi-identity-backend:migrations' });
   await lock.connect();
   try {
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await waitForLock(lock);
     const dataSource = new DataSource(migrationConnection(url, lockTimeoutMs));
     await dataSource.initialize();
     try {
@@ -69,4 +76,14 @@ export async function migrateAsOwner(ownerUrl: string, config: Pick<AppConfig, '
   const applied = await applyMigrations(ownerUrl);
   await keepSermiLogFor(ownerUrl, config.sermi.log.retentionDays);
   return applied;
+}
+
+async function waitForLock(lock: pg.Client): Promise<void> {
+  for (;;) {
+    const { rows } = await lock.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (rows[0].locked) return;
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
 }

@@ -9,7 +9,7 @@ import { PROJECT_ROOT, runTypeScript } from '../support/spawn-process.js';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/app/data-source-options.js';
-import { applyMigrations, migrationConnection } from '../../src/app/migrations.js';
+import { applyMigrations, MIGRATION_LOCK_KEY, migrationConnection } from '../../src/app/migrations.js';
 import { schemaDiff } from '../../src/app/schema-drift.js';
 import { adminQuery, createTestDatabase, databaseUrl, type TestDatabase } from '../support/test-database.js';
 
@@ -70,6 +70,26 @@ describe('migrations', () => {
     } finally {
       await runner.release();
       await dataSource.destroy();
+    }
+  });
+
+  it('wait for another instance’s migrations without a snapshot that its concurrent index build would wait for', async () => {
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const waiting = applyMigrations(database.url);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      // What the holder's migration may run: it waits for every older snapshot in the database. A waiter blocked in
+      // pg_advisory_lock holds one: Postgres would end that wait as a deadlock, and the waiting start would fail.
+      await holder.query(`SET statement_timeout = '5s'`);
+      await holder.query('CREATE INDEX CONCURRENTLY probe_waiter_idx ON accounts (display_name)');
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      expect(await waiting).toEqual([]);
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      await holder.query('DROP INDEX IF EXISTS probe_waiter_idx');
+      await holder.end();
     }
   });
 
