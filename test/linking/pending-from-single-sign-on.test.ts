@@ -113,16 +113,20 @@ describe('a pending identity answered from the provider’s single sign-on sessi
     expect(next.location?.startsWith(`${base}${IDIN_CALLBACK}`) ?? false).toBe(false);
   });
 
-  it('ends a round of two providers on the notice too, and only ever on a page of this site', async () => {
-    const pc = new Browser();
-    // A Trust Centre login refused after its token exchange (its ID token kept for the sign-out), then a held iDIN one.
+  /** A Trust Centre login refused after its token exchange (its ID token kept for the sign-out), then a held iDIN one. */
+  async function holdAfterRefusedTrustCentreLogin(pc: Browser, idinPersonId: string) {
     expect((await bed.digidentityLogin(pc, 'broken-missing-ioeuid-0001')).location).toBe(
       errorPage(bed, 'sermi_claims_missing'),
     );
     await eventually(async () => 'digidentity' in (await keptSignOutTokens(bed, pc)));
-    const person = newIdinPersona(bed, 'shared-pc-forgets-0002');
+    const person = newIdinPersona(bed, idinPersonId);
     expect((await bed.idinLogin(pc, person.id)).location).toEqual(pendingPage(bed));
+    return person;
+  }
 
+  it('ends a round of two providers on the notice too, and only ever on a page of this site', async () => {
+    const pc = new Browser();
+    const person = await holdAfterRefusedTrustCentreLogin(pc, 'shared-pc-forgets-0002');
     const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
     const first = await pc.request(await confirmProviderSignOut(pc, base, forget.location!));
     const second = await pc.request(await confirmProviderSignOut(pc, base, first.location!));
@@ -143,13 +147,7 @@ describe('a pending identity answered from the provider’s single sign-on sessi
 
   it('ends on the notice when the next provider of the round cannot be reached', async () => {
     const pc = new Browser();
-    expect((await bed.digidentityLogin(pc, 'broken-missing-ioeuid-0001')).location).toBe(
-      errorPage(bed, 'sermi_claims_missing'),
-    );
-    await eventually(async () => 'digidentity' in (await keptSignOutTokens(bed, pc)));
-    const person = newIdinPersona(bed, 'shared-pc-forgets-0003');
-    expect((await bed.idinLogin(pc, person.id)).location).toEqual(pendingPage(bed));
-
+    await holdAfterRefusedTrustCentreLogin(pc, 'shared-pc-forgets-0003');
     const forget = await pc.request(`${base}/pending/forget`, { form: {}, headers: { Origin: base } });
     expect(new URL(forget.location!).origin).toBe(new URL(bed.digidentity.issuer).origin);
     const idinLogout = bed.app.app.get(LoginStarters).get('signicat-idin')!.providerLogout!;
