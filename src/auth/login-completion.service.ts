@@ -112,6 +112,8 @@ export class LoginCompletionService {
     const login = withSignInNoted(verified);
     const { transaction } = login;
     const { purpose } = transaction;
+    // Whether the returning-login statement consumed the login already, so that a failure after it need not.
+    let consumedByStatement = false;
     try {
       if (!subjectFits(login.identity.subject)) {
         throw new LoginFailure('userinfo_invalid', 'the provider sent a subject that is empty or too long', {
@@ -126,16 +128,17 @@ export class LoginCompletionService {
       if (purpose === 'link') return await this.completeLink(login, meta);
       // A re-authentication must prove the same account again: only the general path checks that.
       if (purpose === 'reauthenticate') return await this.completeInTransaction(login, meta);
-      return (
-        (await this.completeReturningIdentity(login, meta)) ??
-        // The returning-login statement consumed the login if it was this process's to consume.
-        (await this.completeInTransaction(
-          { ...login, transaction: { ...transaction, consumedOnCompletion: false } },
-          meta,
-        ))
+      const returning = await this.completeReturningIdentity(login, meta);
+      if (returning) return returning;
+      // The returning-login statement consumed the login if it was this process's to consume.
+      consumedByStatement = true;
+      return await this.completeInTransaction(
+        { ...login, transaction: { ...transaction, consumedOnCompletion: false } },
+        meta,
       );
     } catch (error) {
-      await this.transactions.consumeAfterFailure(transaction);
+      if (consumedByStatement) this.transactions.settled(transaction);
+      else await this.transactions.consumeAfterFailure(transaction);
       const failure =
         error instanceof LoginFailure
           ? error

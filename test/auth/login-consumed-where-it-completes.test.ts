@@ -1,4 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { LoginTransactionsRepository } from '../../src/login-transactions/login-transactions.repository.js';
+import type { LoginsStartedHere } from '../../src/login-transactions/logins-started-here.js';
+import { LoginTransactionsService } from '../../src/login-transactions/login-transactions.service.js';
 import { Browser } from '../support/browser.js';
 import {
   errorPage,
@@ -208,6 +211,33 @@ describe('a login consumed where it completes', () => {
     // Its code was redeemed by the copy: the provider refuses it, and nothing more is written.
     expect((await here).location).toBe(errorPage(first, 'token_exchange_failed'));
     expect(await footprint(first)).toEqual(sessions);
+  });
+
+  it('uses up a refused login in the statement that refused it: no consume of its own, nothing kept here', async () => {
+    const browser = new Browser();
+    const persona = await person(true);
+    const [{ account_id: accountId }] = await first.app.dataSource.query(
+      `SELECT account_id FROM identity_links WHERE subject = $1`,
+      [persona],
+    );
+    await first.app.dataSource.query(`UPDATE accounts SET status = 'disabled' WHERE id = $1`, [accountId]);
+    const callback = await first.startWebLogin(browser, persona);
+    const consumes = jest.spyOn(first.app.app.get(LoginTransactionsRepository), 'consumeForCompletion');
+    // What rmi_logins_kept_in_memory reports: the logins this instance still keeps.
+    const keptHere = () =>
+      (
+        first.app.app.get(LoginTransactionsService) as unknown as { startedHere: LoginsStartedHere }
+      ).startedHere.count();
+    const kept = keptHere();
+    try {
+      expect((await browser.request(callback)).location).toBe(errorPage(first, 'account_disabled'));
+      expect(consumes).not.toHaveBeenCalled();
+    } finally {
+      consumes.mockRestore();
+    }
+    expect((await loginRow(callback)).consumed_at).not.toBeNull();
+    expect(keptHere()).toBe(kept - 1);
+    expect((await browser.request(atSecond(browser, callback))).location).toBe(errorPage(first, 'login_replayed'));
   });
 
   it('uses up a login whose callback failed after the instance took it, for every instance', async () => {
