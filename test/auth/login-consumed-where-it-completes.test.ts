@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { LoginTransactionsRepository } from '../../src/login-transactions/login-transactions.repository.js';
-import type { LoginsStartedHere } from '../../src/login-transactions/logins-started-here.js';
-import { LoginTransactionsService } from '../../src/login-transactions/login-transactions.service.js';
+import { Metrics } from '../../src/operations/metrics.js';
 import { Browser } from '../support/browser.js';
 import {
   errorPage,
@@ -223,12 +222,9 @@ describe('a login consumed where it completes', () => {
     await first.app.dataSource.query(`UPDATE accounts SET status = 'disabled' WHERE id = $1`, [accountId]);
     const callback = await first.startWebLogin(browser, persona);
     const consumes = jest.spyOn(first.app.app.get(LoginTransactionsRepository), 'consumeForCompletion');
-    // What rmi_logins_kept_in_memory reports: the logins this instance still keeps.
-    const keptHere = () =>
-      (
-        first.app.app.get(LoginTransactionsService) as unknown as { startedHere: LoginsStartedHere }
-      ).startedHere.count();
-    const kept = keptHere();
+    const keptHere = async () =>
+      Number(/^rmi_logins_kept_in_memory (\d+)$/m.exec(await first.app.app.get(Metrics).registry.metrics())![1]);
+    const kept = await keptHere();
     try {
       expect((await browser.request(callback)).location).toBe(errorPage(first, 'account_disabled'));
       expect(consumes).not.toHaveBeenCalled();
@@ -236,7 +232,7 @@ describe('a login consumed where it completes', () => {
       consumes.mockRestore();
     }
     expect((await loginRow(callback)).consumed_at).not.toBeNull();
-    expect(keptHere()).toBe(kept - 1);
+    expect(await keptHere()).toBe(kept - 1);
     expect((await browser.request(atSecond(browser, callback))).location).toBe(errorPage(first, 'login_replayed'));
   });
 
