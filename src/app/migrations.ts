@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { sqlState } from '../database/postgres-errors.js';
@@ -84,6 +85,6 @@ async function waitForLock(lock: pg.Client): Promise<void> {
       MIGRATION_LOCK_KEY,
     ]);
     if (rows[0].locked) return;
-    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    await sleep(LOCK_POLL_MS);
   }
 }
