@@ -19,40 +19,88 @@ export interface MemoryStorage {
   stop(): void;
 }
 
+/** The fields oidc-provider looks entries up by, besides their id. */
+const LOOKUP_FIELDS = ['uid', 'userCode'] as const;
+type LookupField = (typeof LOOKUP_FIELDS)[number];
+
+/**
+ * One model's entries, with an index per lookup field: the token and user-info endpoints look the sign-in session
+ * up by its uid on every call, and a benchmark keeps tens of thousands of sessions (a scan made the sandbox, which
+ * plays the provider for both systems, the slowest part of a benchmark's login, and slower the longer it ran).
+ */
+class ModelEntries {
+  readonly entries = new Map<string, Entry>();
+  private readonly indexes = new Map<LookupField, Map<unknown, Set<string>>>(
+    LOOKUP_FIELDS.map((field) => [field, new Map()]),
+  );
+
+  set(id: string, entry: Entry) {
+    this.delete(id);
+    this.entries.set(id, entry);
+    for (const [field, index] of this.indexes) {
+      const value = entry.payload[field];
+      if (value === undefined) continue;
+      let ids = index.get(value);
+      if (!ids) index.set(value, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
+  delete(id: string) {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.entries.delete(id);
+    for (const [field, index] of this.indexes) {
+      const ids = index.get(entry.payload[field]);
+      ids?.delete(id);
+      if (ids?.size === 0) index.delete(entry.payload[field]);
+    }
+  }
+
+  /** The entry, unless it expired (then it is deleted). */
+  live(id: string): Entry | undefined {
+    const entry = this.entries.get(id);
+    if (entry && entry.expiresAt <= Date.now()) this.delete(id);
+    return entry && entry.expiresAt > Date.now() ? entry : undefined;
+  }
+
+  findBy(field: LookupField, value: string): AdapterPayload | undefined {
+    for (const id of this.indexes.get(field)?.get(value) ?? []) {
+      const entry = this.live(id);
+      if (entry?.payload[field] === value) return entry.payload;
+    }
+    return undefined;
+  }
+
+  deleteWhere(matches: (entry: Entry) => boolean) {
+    for (const [id, entry] of this.entries) if (matches(entry)) this.delete(id);
+  }
+}
+
 export function memoryAdapterFactory(): MemoryStorage {
-  const stores = new Map<string, Map<string, Entry>>();
+  const stores = new Map<string, ModelEntries>();
   const store = (name: string) => {
     let models = stores.get(name);
-    if (!models) stores.set(name, (models = new Map()));
+    if (!models) stores.set(name, (models = new ModelEntries()));
     return models;
   };
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const models of stores.values())
-      for (const [id, entry] of models) if (entry.expiresAt <= now) models.delete(id);
+    for (const models of stores.values()) models.deleteWhere((entry) => entry.expiresAt <= now);
   }, 60_000);
   sweep.unref();
 
   const factory = (name: string): Adapter => {
     const models = store(name);
-    const live = (id: string) => {
-      const entry = models.get(id);
-      if (entry && entry.expiresAt <= Date.now()) models.delete(id);
-      return entry && entry.expiresAt > Date.now() ? entry : undefined;
-    };
-    const findBy = (field: 'uid' | 'userCode', value: string) => {
-      for (const [id, entry] of models) if (entry.payload[field] === value && live(id)) return entry.payload;
-      return undefined;
-    };
     return {
       upsert: async (id, payload, expiresIn) => {
         models.set(id, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Number.POSITIVE_INFINITY });
       },
-      find: async (id) => live(id)?.payload,
-      findByUid: async (uid) => findBy('uid', uid),
-      findByUserCode: async (userCode) => findBy('userCode', userCode),
+      find: async (id) => models.live(id)?.payload,
+      findByUid: async (uid) => models.findBy('uid', uid),
+      findByUserCode: async (userCode) => models.findBy('userCode', userCode),
       consume: async (id) => {
-        const entry = live(id);
+        const entry = models.live(id);
         if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
       },
       destroy: async (id) => {
@@ -62,15 +110,13 @@ export function memoryAdapterFactory(): MemoryStorage {
       // store also dropped the Interaction that carries the old grant's id, so a sign-in as another persona over
       // an existing session ("sign in as someone else") failed with "interaction session not found".
       revokeByGrantId: async (grantId) => {
-        for (const [id, entry] of models) if (entry.payload.grantId === grantId) models.delete(id);
+        models.deleteWhere((entry) => entry.payload.grantId === grantId);
       },
     };
   };
   const payloads = (name: string) =>
-    [...store(name).values()].filter((entry) => entry.expiresAt > Date.now()).map((entry) => entry.payload);
-  const forget = (name: string, matches: (payload: AdapterPayload) => boolean) => {
-    const models = store(name);
-    for (const [id, entry] of models) if (matches(entry.payload)) models.delete(id);
-  };
+    [...store(name).entries.values()].filter((entry) => entry.expiresAt > Date.now()).map((entry) => entry.payload);
+  const forget = (name: string, matches: (payload: AdapterPayload) => boolean) =>
+    store(name).deleteWhere((entry) => matches(entry.payload));
   return { factory, payloads, forget, stop: () => clearInterval(sweep) };
 }
