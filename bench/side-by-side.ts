@@ -289,6 +289,31 @@ export function alternateLoad(
   });
 }
 
+/** Logins a system runs in one turn of the warm-up before the other system's turn. */
+const WARMUP_TURN_LOGINS = 250;
+
+/**
+ * `settings.loginWarmups` logins on each system, unmeasured, in turns of WARMUP_TURN_LOGINS that alternate between
+ * the systems, so that neither idles through the other's warm-up: the backend, warmed up first, idled for a minute
+ * through the peer's and then cost up to twice the CPU per login in the first measured rounds, falling over three or
+ * four of them (2026-12-06). Each system's closed-loop rate over its turns.
+ */
+async function warmUpInTurns(systems: System[], personas: Persona[]): Promise<number[]> {
+  const done = systems.map(() => ({ requests: 0, elapsedMs: 0 }));
+  for (let turn = 0; turn * WARMUP_TURN_LOGINS < settings.loginWarmups; turn += 1) {
+    const limit = Math.min(WARMUP_TURN_LOGINS, settings.loginWarmups - turn * WARMUP_TURN_LOGINS);
+    for (const system of roundOrder(systems, turn)) {
+      const result = await runLogins(system.login, personas, settings.loginConcurrency, Number.POSITIVE_INFINITY, {
+        limit,
+      });
+      const total = done[systems.indexOf(system)];
+      total.requests += result.requests;
+      total.elapsedMs += result.elapsedMs;
+    }
+  }
+  return done.map(perSecond);
+}
+
 /**
  * Returning web logins, then "who am I", on two systems in alternating windows, printed side by side. Every persona
  * logs in once first, so that the measured logins are returning people (the common case), then logins run
@@ -300,18 +325,15 @@ export async function loginsAndMe(
   meTitle: string,
 ) {
   const { concurrency, loginConcurrency, loginPace } = settings;
-  const warmups = { limit: settings.loginWarmups };
-  const closedLoopRates: number[] = [];
   for (const system of systems) {
     system.meCookies = (await logInEach(system.login, rig.personas, loginConcurrency)).slice(0, concurrency);
-    await runLogins(system.login, rig.personas, loginConcurrency, Number.POSITIVE_INFINITY, warmups);
-    // The first full collection after the warm-up deoptimizes code whose embedded objects died since it was compiled
-    // (78 functions at once in one backend run, 2026-12-05) and the windows after it cost up to twice the CPU until V8
-    // has optimized again. So it comes now, unmeasured, followed by a second warm-up.
-    await fullCollection(system.service);
-    const warm = await runLogins(system.login, rig.personas, loginConcurrency, Number.POSITIVE_INFINITY, warmups);
-    closedLoopRates.push(perSecond(warm));
   }
+  await warmUpInTurns(systems, rig.personas);
+  // The first full collection after the warm-up deoptimizes code whose embedded objects died since it was compiled
+  // (78 functions at once in one backend run, 2026-12-05) and the windows after it cost up to twice the CPU until V8
+  // has optimized again. So it comes now, unmeasured, followed by a second warm-up.
+  for (const system of systems) await fullCollection(system.service);
+  const closedLoopRates = await warmUpInTurns(systems, rig.personas);
   await settle();
   const slower = Math.min(...closedLoopRates);
   const ratePerSecond = loginPace === 'closed' ? 0 : Math.round(loginPace * slower);
