@@ -1,6 +1,6 @@
 import pg, { type Pool, type QueryResult } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import { sqlState } from './postgres-errors.js';
+import { failedRoutine, sqlState } from './postgres-errors.js';
 
 /**
  * Runs one SQL statement and returns its rows, for SELECT and for INSERT/UPDATE/DELETE … RETURNING alike
@@ -60,12 +60,9 @@ async function runPrepared<T>(
 
 const FEATURE_NOT_SUPPORTED = '0A000';
 
+/** "cached plan must not change result type", told by where Postgres raised it (its message follows lc_messages). */
 function isStalePlan(error: unknown): boolean {
-  return (
-    sqlState(error) === FEATURE_NOT_SUPPORTED &&
-    error instanceof Error &&
-    error.message.startsWith('cached plan must not change result type')
-  );
+  return sqlState(error) === FEATURE_NOT_SUPPORTED && failedRoutine(error) === 'RevalidateCachedQuery';
 }
 
 /**
