@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { MIGRATIONS } from '../../migrations/index.js';
 import { ForgetSessionIdTokens1796600100000 } from '../../migrations/1796600100000-ForgetSessionIdTokens.js';
 import { createAccount } from '../support/factories.js';
+import { eventually } from '../support/eventually.js';
 import { PROJECT_ROOT, runTypeScript } from '../support/spawn-process.js';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
@@ -79,7 +80,14 @@ describe('migrations', () => {
     try {
       await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       const waiting = applyMigrations(database.url);
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Until the starting instance has asked for the lock (before that, nothing of it could be waited for).
+      await eventually(async () => {
+        const { rows } = await holder.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+              AND application_name = 'rmi-identity-backend:migrations' AND query LIKE '%advisory_lock%'`,
+        );
+        return rows.length > 0;
+      });
       // What the holder's migration may run: it waits for every older snapshot in the database. A waiter blocked in
       // pg_advisory_lock holds one: Postgres would end that wait as a deadlock, and the waiting start would fail.
       await holder.query(`SET statement_timeout = '5s'`);
