@@ -25,8 +25,8 @@ type LookupField = (typeof LOOKUP_FIELDS)[number];
 
 /**
  * One model's entries, with an index per lookup field: the token and user-info endpoints look the sign-in session
- * up by its uid on every call, and a benchmark keeps tens of thousands of sessions (a scan made the sandbox, which
- * plays the provider for both systems, the slowest part of a benchmark's login, and slower the longer it ran).
+ * up by its uid on every call, and a benchmark run keeps over ten thousand sessions (a scan slowed the bench's own
+ * process, which plays the provider for both systems and sets their login rate, the longer a run went).
  */
 class ModelEntries {
   readonly entries = new Map<string, Entry>();

@@ -1,5 +1,4 @@
-import { setTimeout } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { AdapterPayload } from 'oidc-provider';
 import { memoryAdapterFactory, type MemoryStorage } from '../../sandbox/common/memory-adapter.js';
 
@@ -39,10 +38,17 @@ describe('the sandbox providers’ memory storage', () => {
     await sessions.revokeByGrantId('grant-1');
     expect(await sessions.findByUid('granted')).toBeUndefined();
 
-    await sessions.upsert('id-3', { uid: 'short' }, 0.02);
-    expect(await sessions.findByUid('short')).toBeDefined();
-    await setTimeout(40);
-    expect(await sessions.findByUid('short')).toBeUndefined();
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      await sessions.upsert('id-3', { uid: 'short' }, 5);
+      clock.mockReturnValue(now + 4_999);
+      expect(await sessions.findByUid('short')).toBeDefined();
+      clock.mockReturnValue(now + 5_000);
+      expect(await sessions.findByUid('short')).toBeUndefined();
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('keeps each model’s entries apart', async () => {
