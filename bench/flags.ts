@@ -44,6 +44,17 @@ export function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: n
   return value;
 }
 
+/**
+ * A BENCH_* count of rounds that must be even: in a pair of rounds each system goes first once (roundOrder), and an
+ * odd count would put the first-listed system first once more often (readings.ts, ratiosByPair).
+ */
+function evenNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = positiveNumber(env, name, fallback);
+  if (value % 2 !== 0)
+    throw new Error(`${name}: an even number (pairs of rounds, each system first in one), not ${value}`);
+  return value;
+}
+
 /** The settings from the command line's arguments (after the script) and the environment. */
 export function readSettings(args: string[], env: NodeJS.ProcessEnv) {
   const { values: flags } = parseArgs({
@@ -75,8 +86,8 @@ export function readSettings(args: string[], env: NodeJS.ProcessEnv) {
     durationMs,
     /** Distinct people logging in. */
     personaCount: positiveNumber(env, 'BENCH_PERSONAS', 200),
-    /** Windows per system in the alternating scenarios. */
-    windowsPerSystem: positiveNumber(env, 'BENCH_WINDOWS', 5),
+    /** Windows per system in the alternating scenarios: pairs of rounds, each system first in one of each pair. */
+    windowsPerSystem: evenNumber(env, 'BENCH_WINDOWS', 6),
     /** Each HTTP scenario runs this long unmeasured first, on the same connections. */
     warmupMs: Math.min(1000, durationMs),
     /**

@@ -5,12 +5,13 @@ import { percentile, runLoad } from './load.js';
 import { type PostgresUsage, settle } from './postgres-usage.js';
 import { startBackend } from './processes.js';
 import { format, median, merged, printComparison, verdict } from './report.js';
+import { roundOrder } from './readings.js';
 import { type Rig, seedAdmin } from './rig.js';
 import { DECISIONS, settings, TARGETS } from './settings.js';
 
 /**
  * `settings.instances` backends on a database of their own behind the round-robin proxy: SERMI decisions through
- * one of them vs all, in alternating windows; the per-decision figures of each.
+ * one of them vs all, in alternating windows (1 first in every other round); the per-decision figures of each.
  */
 async function oneVersusAll(rig: Rig) {
   const count = settings.instances;
@@ -45,7 +46,7 @@ async function oneVersusAll(rig: Rig) {
     const appCpu = async () => (await Promise.all(all.map((service) => service.cpu()))).reduce((a, b) => a + b, 0);
     await settle();
     for (let round = 0; round < settings.windowsPerSystem; round += 1) {
-      for (const n of [1, count]) {
+      for (const n of roundOrder([1, count], round)) {
         proxy.route(all.slice(0, n).map((service) => service.port));
         const commitsBefore = await usage.commits(database.name);
         let postgres: ReturnType<PostgresUsage['cpu']> | undefined;

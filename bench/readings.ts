@@ -15,17 +15,31 @@ export const ratiosInOrder = (a: CpuByRound, b: CpuByRound) =>
   a.rounds.map((round, i) => cpuOf(round) / cpuOf(b.rounds[i]));
 
 /**
- * The login target's reading of a over b. The two windows of a round ran back to back, so the VM's drift between
- * rounds falls out of each round's ratio, and their median is one that a single disturbed round cannot move; but a
+ * App + Postgres CPU per operation, a over b, for each pair of rounds (A B, then B A): the geometric mean of the two
+ * rounds' ratios. Each system goes first in one round of the pair, so what going first in a round costs or saves
+ * cancels out of the pair's ratio. Counted by rounds, the system listed first went first in one round more in an
+ * odd count, and a median of the rounds' ratios picked the listing order's side: same code against itself read 1.07
+ * to 1.17 with five or seven rounds (docs/benchmark-log.md, 12-06).
+ */
+export function ratiosByPair(a: CpuByRound, b: CpuByRound): number[] {
+  const byRound = ratiosInOrder(a, b);
+  return Array.from({ length: Math.floor(byRound.length / 2) }, (_, pair) =>
+    Math.sqrt(byRound[2 * pair] * byRound[2 * pair + 1]),
+  );
+}
+
+/**
+ * The login target's reading of a over b. The windows of a pair of rounds ran back to back, so the VM's drift between
+ * pairs falls out of each pair's ratio, and their median is one that a single disturbed round cannot move; but a
  * cost that comes every few windows (the peer's app CPU alternated from round to round on 12-04) lands in a median
- * of five rounds by whichever phase has three. All rounds together count it. Each reading has its blind spot, so the
- * target takes the less favourable of the two.
+ * by whichever phase has more pairs. All rounds together count it. Each reading has its blind spot, so the target
+ * takes the less favourable of the two.
  */
 export function loginCpuReading(a: CpuByRound, b: CpuByRound) {
-  const byRound = ratiosInOrder(a, b).sort((x, y) => x - y);
-  const roundsMedian = median(byRound);
+  const byPair = ratiosByPair(a, b).sort((x, y) => x - y);
+  const pairsMedian = median(byPair);
   const allRounds = a.cpuAllRounds / b.cpuAllRounds;
-  return { byRound, roundsMedian, allRounds, ratio: Math.max(roundsMedian, allRounds) };
+  return { byPair, pairsMedian, allRounds, ratio: Math.max(pairsMedian, allRounds) };
 }
 
 /**
@@ -46,8 +60,8 @@ export function elsewhereCores(cpu: {
 
 /**
  * The systems of one round of alternating windows, in the order they run: each goes first in every other round
- * (A B, B A, A B …). Run always in one order, the system measured first in each round read 3–9 % dearer than an
- * identical build after it on this VM (docs/benchmark-log.md, 12-05, fourteenth session).
+ * (A B, B A, A B …), and in one round of each pair. Run always in one order, the system measured first in each round
+ * read 3–9 % dearer than an identical build after it on this VM (docs/benchmark-log.md, 12-05, fourteenth session).
  */
 export const roundOrder = <T>(systems: readonly T[], round: number): T[] =>
   round % 2 === 0 ? [...systems] : [...systems].reverse();

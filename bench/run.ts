@@ -109,14 +109,14 @@ async function meAgainstHealth(rig: Rig, meCookies: string[]): Promise<number> {
 
 /** The targets of the side-by-side logins. */
 function printLoginTargets([backendLogins, peerLogins]: Side[]) {
-  const { byRound, roundsMedian, allRounds, ratio: cpuRatio } = loginCpuReading(backendLogins, peerLogins);
+  const { byPair, pairsMedian, allRounds, ratio: cpuRatio } = loginCpuReading(backendLogins, peerLogins);
   const loginP99 = [percentile(backendLogins.latencies, 99), percentile(peerLogins.latencies, 99)];
   console.log(
     `  backend CPU per web login: ${format(backendLogins.appCpuMs)} ms (target ≤ ${TARGETS.cpuPerLoginMs} ms): ${verdict(backendLogins.appCpuMs <= TARGETS.cpuPerLoginMs)}`,
   );
   console.log(
     `  backend + Postgres CPU per login vs the peer: ${format(cpuRatio)}× (the higher of the median of ` +
-      `${byRound.length} rounds, ${format(roundsMedian)} in ${format(byRound[0])}–${format(byRound.at(-1)!)}, ` +
+      `${byPair.length} pairs of rounds, ${format(pairsMedian)} in ${format(byPair[0])}–${format(byPair.at(-1)!)}, ` +
       `and all rounds together, ${format(allRounds)}; target ≤ ${TARGETS.loginCpuRatio}×): ${verdict(cpuRatio <= TARGETS.loginCpuRatio)}`,
   );
   console.log(

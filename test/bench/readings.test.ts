@@ -11,22 +11,22 @@ const measured = (perRound: number[], allRounds = perRound.reduce((a, b) => a + 
 });
 
 describe("the bench's reading of the login target", () => {
-  it('is not flattered by one peer round that strays: the median of round ratios counts', () => {
-    const backend = measured([5, 5, 5, 5, 5]);
-    const peer = measured([8, 8, 8, 8, 40]);
+  it('is not flattered by one peer round that strays: the median of the pairs of rounds counts', () => {
+    const backend = measured([5, 5, 5, 5, 5, 5]);
+    const peer = measured([8, 8, 8, 8, 8, 40]);
     const reading = loginCpuReading(backend, peer);
-    expect(reading.byRound).toEqual([0.125, 0.625, 0.625, 0.625, 0.625]);
-    expect(reading.allRounds).toBeCloseTo(5 / 14.4);
+    expect(reading.byPair).toEqual([0.625 * Math.sqrt(0.2), 0.625, 0.625]);
+    expect(reading.allRounds).toBeCloseTo(30 / 80);
     expect(reading.ratio).toBe(0.625);
   });
 
-  it('takes all rounds together when a cost the median misses comes every other round', () => {
-    // The peer's CPU alternates; three of five rounds fall in its expensive phase, so the median flatters.
-    const backend = measured([5, 5, 5, 5, 5], 5);
-    const peer = measured([8, 5.6, 8, 5.6, 8], 6.2);
+  it('takes all rounds together when a cost the median misses comes every other pair of rounds', () => {
+    // The peer's CPU alternates; two of three pairs fall in its expensive phase, so the median flatters.
+    const backend = measured([5, 5, 5, 5, 5, 5], 5);
+    const peer = measured([8, 8, 5.6, 5.6, 8, 8], 7.2);
     const reading = loginCpuReading(backend, peer);
-    expect(reading.roundsMedian).toBe(0.625);
-    expect(reading.allRounds).toBeCloseTo(0.806, 3);
+    expect(reading.pairsMedian).toBe(0.625);
+    expect(reading.allRounds).toBeCloseTo(0.694, 3);
     expect(reading.ratio).toBe(reading.allRounds);
   });
 
@@ -45,18 +45,24 @@ describe("the bench's reading of the login target", () => {
       ],
       cpuAllRounds: 6,
     };
-    expect(loginCpuReading(backend, peer)).toEqual({
-      byRound: [0.5, 0.5],
-      roundsMedian: 0.5,
-      allRounds: 0.5,
-      ratio: 0.5,
-    });
+    expect(loginCpuReading(backend, peer)).toEqual({ byPair: [0.5], pairsMedian: 0.5, allRounds: 0.5, ratio: 0.5 });
+  });
+
+  it('cancels what going first in a round costs: same code against itself reads 1 whichever is listed first', () => {
+    // Rounds run A B, B A, …; whichever system goes first in a round costs 10 % more in it.
+    const first = 1.1;
+    const listedFirst = measured([5 * first, 5, 5 * first, 5, 5 * first, 5]);
+    const listedSecond = measured([5, 5 * first, 5, 5 * first, 5, 5 * first]);
+    const reading = loginCpuReading(listedFirst, listedSecond);
+    expect(reading.byPair).toEqual([1, 1, 1].map((one) => expect.closeTo(one, 12)));
+    expect(reading.ratio).toBeCloseTo(1, 12);
   });
 });
 
 describe("the bench's flags", () => {
   it('runs everything with a 30 s soak by default, its load from the environment', () => {
     const settings = readSettings([], { BENCH_SECONDS: '2', BENCH_WINDOWS: '8', BENCH_PERSONAS: '60' });
+    expect(readSettings([], {}).windowsPerSystem).toBe(6);
     expect(settings).toMatchObject({ only: undefined, instances: 1, soakMs: 30_000, against: undefined });
     expect(settings).toMatchObject({ durationMs: 2000, windowsPerSystem: 8, personaCount: 60, warmupMs: 1000 });
     expect(settings).toMatchObject({ concurrency: 32, loginConcurrency: 50, loginWarmups: 1500 });
@@ -77,6 +83,13 @@ describe("the bench's flags", () => {
     ] as const) {
       expect(() => readSettings([], { [name]: wrong })).toThrow(`${name}: a `);
     }
+  });
+
+  it('runs pairs of rounds, so that each system goes first in as many rounds as the other', () => {
+    for (const odd of ['1', '5', '7']) {
+      expect(() => readSettings([], { BENCH_WINDOWS: odd })).toThrow(`BENCH_WINDOWS: an even number`);
+    }
+    expect(readSettings([], { BENCH_WINDOWS: '2' }).windowsPerSystem).toBe(2);
   });
 
   it('runs the login windows in a closed loop unless told a pace', () => {
