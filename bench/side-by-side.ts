@@ -6,7 +6,14 @@ import { backendLogin, type LoginRoute, logInEach, runLogins } from './logins.js
 import type { PostgresUsage } from './postgres-usage.js';
 import { settle } from './postgres-usage.js';
 import { machineBusyMs, type Service } from './processes.js';
-import { DISTURBED_CORES, disturbedWindows, elsewhereCores, ratiosInOrder, roundOrder } from './readings.js';
+import {
+  DISTURBED_CORES,
+  disturbedWindows,
+  elsewhereCores,
+  ratiosInOrder,
+  roundOrder,
+  windowSchedule,
+} from './readings.js';
 import { format, median, merged, perSecond, printComparison } from './report.js';
 import { settings } from './settings.js';
 import type { Rig } from './rig.js';
@@ -58,27 +65,32 @@ interface Window {
 /** What a window's workload counts itself; Measure reads the rest. */
 type Counted = Pick<Window, 'operations' | 'allOperations' | 'latencies' | 'perSecond' | 'errors'>;
 
-/** Alternating windows of one workload on each system: A B, B A, A B … (roundOrder), the same load in each. */
+/**
+ * Alternating windows of one workload on each system, the same load in each: a lead-in window of each, unmeasured,
+ * then A B, B A, A B … (windowSchedule).
+ */
 export async function alternate(
   systems: System[],
   usage: PostgresUsage,
   windowOf: (system: System, measure: Measure) => Promise<Counted>,
 ) {
   const windows = new Map<System, Window[]>(systems.map((system) => [system, []]));
+  const leadInOperations = new Map<System, number>();
   const commitsBefore = await Promise.all(systems.map((system) => usage.commits(system.database)));
-  for (let round = 0; round < settings.windowsPerSystem; round += 1) {
-    for (const system of roundOrder(systems, round)) {
-      const measure = new Measure(system, usage);
-      const result = await windowOf(system, measure);
-      windows.get(system)!.push({ ...result, ...(await measure.end()) });
-    }
+  for (const { system, round } of windowSchedule(systems, settings.windowsPerSystem)) {
+    const measure = new Measure(system, usage);
+    const result = await windowOf(system, measure);
+    const measured = await measure.end();
+    if (round === null) leadInOperations.set(system, result.allOperations);
+    else windows.get(system)!.push({ ...result, ...measured });
   }
   await settle();
   const commitsAfter = await Promise.all(systems.map((system) => usage.commits(system.database)));
   return systems.map((system, i) => {
     const mine = windows.get(system)!;
     const operations = mine.reduce((sum, w) => sum + w.operations, 0);
-    const allOperations = mine.reduce((sum, w) => sum + w.allOperations, 0);
+    // The lead-in's commits are in the count, so its operations are too.
+    const allOperations = mine.reduce((sum, w) => sum + w.allOperations, leadInOperations.get(system) ?? 0);
     return {
       system,
       appCpuMs: median(mine.map((w) => w.appCpuMs / w.operations)),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readSettings } from '../../bench/flags.js';
 import { benchNodeArgs, checkoutNodeFlags, imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
-import { disturbedWindows, elsewhereCores, loginCpuReading, roundOrder } from '../../bench/readings.js';
+import { disturbedWindows, elsewhereCores, loginCpuReading, roundOrder, windowSchedule } from '../../bench/readings.js';
 import { loginPacer } from '../../bench/logins.js';
 
 /** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
@@ -189,6 +189,28 @@ describe('the order of the systems in each round of alternating windows', () => 
   it('puts each system first in every other round', () => {
     const rounds = [0, 1, 2, 3, 4].map((round) => roundOrder(['backend', 'peer'], round).join(' '));
     expect(rounds).toEqual(['backend peer', 'peer backend', 'backend peer', 'peer backend', 'backend peer']);
+  });
+
+  it('runs an unmeasured lead-in of each system first, the last-listed first', () => {
+    const schedule = windowSchedule(['backend', 'peer'], 2).map(
+      ({ system, round }) => `${system}:${round ?? 'lead-in'}`,
+    );
+    expect(schedule).toEqual(['peer:lead-in', 'backend:lead-in', 'backend:0', 'peer:0', 'peer:1', 'backend:1']);
+  });
+
+  it('starts every measured round alike: its first system has just run, the other waited through two windows', () => {
+    const schedule = windowSchedule(['backend', 'peer'], 6);
+    const lastRan = new Map<string, number>();
+    const waited: string[] = [];
+    schedule.forEach(({ system, round }, position) => {
+      if (round !== null) {
+        const firstInRound = schedule[position - 1].round !== round;
+        waited.push(`${firstInRound ? 'first' : 'second'} after ${position - lastRan.get(system)! - 1}`);
+      }
+      lastRan.set(system, position);
+    });
+    expect(new Set(waited)).toEqual(new Set(['first after 0', 'second after 2']));
+    expect(schedule.filter(({ round }) => round !== null)).toHaveLength(12);
   });
 });
 
