@@ -77,10 +77,9 @@ export interface ScheduledWindow<T> {
  * The windows of an alternating comparison in the order they run: an unmeasured lead-in window of each system, the
  * last-listed first, then `rounds` rounds in roundOrder. Every measured round then starts alike: the system going
  * first has just run, the other waited through two windows of it (the last of the round before and this one's).
- * Without the lead-ins the first round's
- * second system came to its window after the longest wait of the run (the 11 s the commit counts need, then the
- * other's window), and paid for it: the peer's first login window cost 3.75 ms of app CPU against 2.3–2.5 in its
- * others (12-06).
+ * Without the lead-ins the first round's second system came to its window after the longest wait of the run (the
+ * 11 s the commit counts need, then the other's window), and paid for it: the peer's first login window cost 3.75 ms
+ * of app CPU against 2.3–2.5 in its others (12-06).
  */
 export function windowSchedule<T>(systems: readonly T[], rounds: number): ScheduledWindow<T>[] {
   const leadIns = roundOrder(systems, 1).map((system) => ({ system, round: null }));
