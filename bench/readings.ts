@@ -18,11 +18,12 @@ export const ratiosInOrder = (a: CpuByRound, b: CpuByRound) =>
  * App + Postgres CPU per operation, a over b, for each pair of rounds (A B, then B A): the geometric mean of the two
  * rounds' ratios. Each system goes first in one round of the pair, so what going first in a round costs or saves
  * cancels out of the pair's ratio. Counted by rounds, the system listed first went first in one round more in an
- * odd count, and a median of the rounds' ratios picked the listing order's side: same code against itself read 1.07
- * to 1.17 with five or seven rounds (docs/benchmark-log.md, 12-06).
+ * odd count, and a median of the rounds' ratios came from the listing order's side (docs/benchmark.md, pairs of
+ * rounds).
  */
 export function ratiosByPair(a: CpuByRound, b: CpuByRound): number[] {
   const byRound = ratiosInOrder(a, b);
+  if (byRound.length % 2 !== 0) throw new Error(`pairs of rounds: ${byRound.length} rounds is an odd count`);
   return Array.from({ length: Math.floor(byRound.length / 2) }, (_, pair) =>
     Math.sqrt(byRound[2 * pair] * byRound[2 * pair + 1]),
   );
@@ -65,6 +66,20 @@ export function elsewhereCores(cpu: {
  */
 export const roundOrder = <T>(systems: readonly T[], round: number): T[] =>
   round % 2 === 0 ? [...systems] : [...systems].reverse();
+
+/**
+ * Commits per operation of a system over a series of windows: its database's commits over every operation sent in
+ * the series, each window's warm-up and the lead-in included, as their commits are in the count. Counted per
+ * database, so none is one system's (NaN) when another system of the comparison shares its database.
+ */
+export function commitsPerOperation(series: {
+  commits: number;
+  windows: readonly { allOperations: number }[];
+  sharedDatabase: boolean;
+}): number {
+  if (series.sharedDatabase) return Number.NaN;
+  return series.commits / series.windows.reduce((sum, window) => sum + window.allOperations, 0);
+}
 
 /** One window of an alternating comparison: a system's measured window in a round, or its unmeasured lead-in. */
 export interface ScheduledWindow<T> {

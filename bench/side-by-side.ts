@@ -10,6 +10,7 @@ import {
   DISTURBED_CORES,
   disturbedWindows,
   elsewhereCores,
+  commitsPerOperation,
   ratiosInOrder,
   roundOrder,
   windowSchedule,
@@ -75,30 +76,30 @@ export async function alternate(
   windowOf: (system: System, measure: Measure) => Promise<Counted>,
 ) {
   const windows = new Map<System, Window[]>(systems.map((system) => [system, []]));
-  const leadInOperations = new Map<System, number>();
+  const leadIns = new Map<System, Counted>();
   const commitsBefore = await Promise.all(systems.map((system) => usage.commits(system.database)));
   for (const { system, round } of windowSchedule(systems, settings.windowsPerSystem)) {
     const measure = new Measure(system, usage);
     const result = await windowOf(system, measure);
     const measured = await measure.end();
-    if (round === null) leadInOperations.set(system, result.allOperations);
+    if (round === null) leadIns.set(system, result);
     else windows.get(system)!.push({ ...result, ...measured });
   }
   await settle();
   const commitsAfter = await Promise.all(systems.map((system) => usage.commits(system.database)));
   return systems.map((system, i) => {
     const mine = windows.get(system)!;
+    const leadIn = leadIns.get(system);
     const operations = mine.reduce((sum, w) => sum + w.operations, 0);
-    // The lead-in's commits are in the count, so its operations are too.
-    const allOperations = mine.reduce((sum, w) => sum + w.allOperations, leadInOperations.get(system) ?? 0);
     return {
       system,
       appCpuMs: median(mine.map((w) => w.appCpuMs / w.operations)),
       postgresCpuMs: median(mine.map((w) => w.postgresCpuMs / w.operations)),
-      // Commits are counted per database over the whole run: not one system's when another shares its database.
-      commits: systems.some((other) => other !== system && other.database === system.database)
-        ? Number.NaN
-        : (commitsAfter[i] - commitsBefore[i]) / allOperations,
+      commits: commitsPerOperation({
+        commits: commitsAfter[i] - commitsBefore[i],
+        windows: leadIn ? [leadIn, ...mine] : mine,
+        sharedDatabase: systems.some((other) => other !== system && other.database === system.database),
+      }),
       /** App + Postgres CPU per operation over all rounds together: a cost that comes every few windows counts. */
       cpuAllRounds: mine.reduce((sum, w) => sum + w.appCpuMs + w.postgresCpuMs, 0) / operations,
       /** App and Postgres CPU per operation in each round, in the order run, for the spread of the ratio. */
@@ -114,7 +115,8 @@ export async function alternate(
       })),
       perSecond: median(mine.map((w) => w.perSecond)),
       latencies: merged(mine.map((w) => w.latencies)),
-      errors: mine.reduce((sum, w) => sum + w.errors, 0),
+      // A lead-in's failures count: a build that fails from the start says so.
+      errors: mine.reduce((sum, w) => sum + w.errors, leadIn?.errors ?? 0),
       operations,
     };
   });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { readSettings } from '../../bench/flags.js';
 import { benchNodeArgs, checkoutNodeFlags, imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
-import { disturbedWindows, elsewhereCores, loginCpuReading, roundOrder, windowSchedule } from '../../bench/readings.js';
+import {
+  commitsPerOperation,
+  disturbedWindows,
+  elsewhereCores,
+  loginCpuReading,
+  roundOrder,
+  windowSchedule,
+} from '../../bench/readings.js';
 import { loginPacer } from '../../bench/logins.js';
 
 /** One system's rounds from app + Postgres CPU per login, each round all app (the split does not matter here). */
@@ -48,6 +55,10 @@ describe("the bench's reading of the login target", () => {
     expect(loginCpuReading(backend, peer)).toEqual({ byPair: [0.5], pairsMedian: 0.5, allRounds: 0.5, ratio: 0.5 });
   });
 
+  it('refuses an odd count of rounds, which would put one system first once more', () => {
+    expect(() => loginCpuReading(measured([5, 5, 5]), measured([8, 8, 8]))).toThrow('odd count');
+  });
+
   it('cancels what going first in a round costs: same code against itself reads 1 whichever is listed first', () => {
     // Rounds run A B, B A, …; whichever system goes first in a round costs 10 % more in it.
     const first = 1.1;
@@ -56,6 +67,19 @@ describe("the bench's reading of the login target", () => {
     const reading = loginCpuReading(listedFirst, listedSecond);
     expect(reading.byPair).toEqual([1, 1, 1].map((one) => expect.closeTo(one, 12)));
     expect(reading.ratio).toBeCloseTo(1, 12);
+  });
+});
+
+describe('commits per operation of a series of alternating windows', () => {
+  it('divides by every operation sent, the warm-ups and the lead-in too, whose commits are in the count', () => {
+    const windows = [{ allOperations: 100 }, { allOperations: 150 }];
+    const leadIn = { allOperations: 50 };
+    expect(commitsPerOperation({ commits: 600, windows: [leadIn, ...windows], sharedDatabase: false })).toBe(2);
+  });
+
+  it('gives none when another system of the comparison shares the database', () => {
+    const windows = [{ allOperations: 100 }];
+    expect(commitsPerOperation({ commits: 600, windows, sharedDatabase: true })).toBeNaN();
   });
 });
 
