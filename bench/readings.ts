@@ -24,9 +24,7 @@ export const ratiosInOrder = (a: CpuByRound, b: CpuByRound) =>
 export function ratiosByPair(a: CpuByRound, b: CpuByRound): number[] {
   const byRound = ratiosInOrder(a, b);
   if (byRound.length % 2 !== 0) throw new Error(`pairs of rounds: ${byRound.length} rounds is an odd count`);
-  return Array.from({ length: Math.floor(byRound.length / 2) }, (_, pair) =>
-    Math.sqrt(byRound[2 * pair] * byRound[2 * pair + 1]),
-  );
+  return Array.from({ length: byRound.length / 2 }, (_, pair) => Math.sqrt(byRound[2 * pair] * byRound[2 * pair + 1]));
 }
 
 /**
@@ -68,17 +66,18 @@ export const roundOrder = <T>(systems: readonly T[], round: number): T[] =>
   round % 2 === 0 ? [...systems] : [...systems].reverse();
 
 /**
- * Commits per operation of a system over a series of windows: its database's commits over every operation sent in
- * the series, each window's warm-up and the lead-in included, as their commits are in the count. Counted per
- * database, so none is one system's (NaN) when another system of the comparison shares its database.
+ * One system's windows of an alternating comparison, its lead-in included, by what each counts in: the measured ones
+ * give the CPU, latency and rate figures; every window's operations, warm-ups and lead-in too, divide its database's
+ * commits (whose count includes them), and every window's failures count.
  */
-export function commitsPerOperation(series: {
-  commits: number;
-  windows: readonly { allOperations: number }[];
-  sharedDatabase: boolean;
-}): number {
-  if (series.sharedDatabase) return Number.NaN;
-  return series.commits / series.windows.reduce((sum, window) => sum + window.allOperations, 0);
+export function splitSeries<W extends { round: number | null; allOperations: number; errors: number }>(
+  windows: readonly W[],
+) {
+  return {
+    measured: windows.filter((window) => window.round !== null),
+    allOperations: windows.reduce((sum, window) => sum + window.allOperations, 0),
+    errors: windows.reduce((sum, window) => sum + window.errors, 0),
+  };
 }
 
 /** One window of an alternating comparison: a system's measured window in a round, or its unmeasured lead-in. */

@@ -10,9 +10,9 @@ import {
   DISTURBED_CORES,
   disturbedWindows,
   elsewhereCores,
-  commitsPerOperation,
   ratiosInOrder,
   roundOrder,
+  splitSeries,
   windowSchedule,
 } from './readings.js';
 import { format, median, merged, perSecond, printComparison } from './report.js';
@@ -75,31 +75,26 @@ export async function alternate(
   usage: PostgresUsage,
   windowOf: (system: System, measure: Measure) => Promise<Counted>,
 ) {
-  const windows = new Map<System, Window[]>(systems.map((system) => [system, []]));
-  const leadIns = new Map<System, Counted>();
+  const windows = new Map<System, (Window & { round: number | null })[]>(systems.map((system) => [system, []]));
   const commitsBefore = await Promise.all(systems.map((system) => usage.commits(system.database)));
   for (const { system, round } of windowSchedule(systems, settings.windowsPerSystem)) {
     const measure = new Measure(system, usage);
     const result = await windowOf(system, measure);
-    const measured = await measure.end();
-    if (round === null) leadIns.set(system, result);
-    else windows.get(system)!.push({ ...result, ...measured });
+    windows.get(system)!.push({ ...result, ...(await measure.end()), round });
   }
   await settle();
   const commitsAfter = await Promise.all(systems.map((system) => usage.commits(system.database)));
   return systems.map((system, i) => {
-    const mine = windows.get(system)!;
-    const leadIn = leadIns.get(system);
+    const { measured: mine, allOperations, errors } = splitSeries(windows.get(system)!);
     const operations = mine.reduce((sum, w) => sum + w.operations, 0);
     return {
       system,
       appCpuMs: median(mine.map((w) => w.appCpuMs / w.operations)),
       postgresCpuMs: median(mine.map((w) => w.postgresCpuMs / w.operations)),
-      commits: commitsPerOperation({
-        commits: commitsAfter[i] - commitsBefore[i],
-        windows: leadIn ? [leadIn, ...mine] : mine,
-        sharedDatabase: systems.some((other) => other !== system && other.database === system.database),
-      }),
+      // Commits are counted per database over the whole run: not one system's when another shares its database.
+      commits: systems.some((other) => other !== system && other.database === system.database)
+        ? Number.NaN
+        : (commitsAfter[i] - commitsBefore[i]) / allOperations,
       /** App + Postgres CPU per operation over all rounds together: a cost that comes every few windows counts. */
       cpuAllRounds: mine.reduce((sum, w) => sum + w.appCpuMs + w.postgresCpuMs, 0) / operations,
       /** App and Postgres CPU per operation in each round, in the order run, for the spread of the ratio. */
@@ -115,8 +110,7 @@ export async function alternate(
       })),
       perSecond: median(mine.map((w) => w.perSecond)),
       latencies: merged(mine.map((w) => w.latencies)),
-      // A lead-in's failures count: a build that fails from the start says so.
-      errors: mine.reduce((sum, w) => sum + w.errors, leadIn?.errors ?? 0),
+      errors,
       operations,
     };
   });

@@ -2,11 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { readSettings } from '../../bench/flags.js';
 import { benchNodeArgs, checkoutNodeFlags, imageNodeFlags, machineBusyMs } from '../../bench/processes.js';
 import {
-  commitsPerOperation,
   disturbedWindows,
   elsewhereCores,
   loginCpuReading,
   roundOrder,
+  splitSeries,
   windowSchedule,
 } from '../../bench/readings.js';
 import { loginPacer } from '../../bench/logins.js';
@@ -70,16 +70,16 @@ describe("the bench's reading of the login target", () => {
   });
 });
 
-describe('commits per operation of a series of alternating windows', () => {
-  it('divides by every operation sent, the warm-ups and the lead-in too, whose commits are in the count', () => {
-    const windows = [{ allOperations: 100 }, { allOperations: 150 }];
-    const leadIn = { allOperations: 50 };
-    expect(commitsPerOperation({ commits: 600, windows: [leadIn, ...windows], sharedDatabase: false })).toBe(2);
-  });
-
-  it('gives none when another system of the comparison shares the database', () => {
-    const windows = [{ allOperations: 100 }];
-    expect(commitsPerOperation({ commits: 600, windows, sharedDatabase: true })).toBeNaN();
+describe("one system's windows of an alternating comparison", () => {
+  it('leaves the lead-in out of the measured figures, but counts its operations with the commits and its failures', () => {
+    const series = splitSeries([
+      { round: null, allOperations: 50, errors: 1 },
+      { round: 0, allOperations: 100, errors: 0 },
+      { round: 1, allOperations: 150, errors: 2 },
+    ]);
+    expect(series.measured.map(({ round }) => round)).toEqual([0, 1]);
+    expect(series.allOperations).toBe(300);
+    expect(series.errors).toBe(3);
   });
 });
 
